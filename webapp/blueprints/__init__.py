@@ -1,0 +1,49 @@
+"""Blueprints and the guards every request passes: login required by default, expired passwords."""
+from __future__ import annotations
+
+from flask import Flask, current_app, request, url_for
+from flask_login import current_user
+
+from webapp.extensions import db, login_manager
+from webapp.htmx import redirect_to
+
+# Endpoints reachable without signing in. Everything else requires a login.
+PUBLIC_ENDPOINTS = frozenset(
+    {"static", "auth.login", "auth.forgot_password", "auth.reset_password", "health.healthz", "auth.set_language"}
+)
+# What a user whose password expired may still do.
+EXPIRED_PASSWORD_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.password_expired", "auth.logout"}
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.blueprints import account, auth, errors, health, main
+
+    for module in (auth, main, account, health):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(_load_user)
+    app.before_request(_guard)
+
+
+def _load_user(user_id: str):
+    from webapp.models import User
+
+    return db.session.get(User, int(user_id))
+
+
+def _guard():
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return redirect_to(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    from webapp.services.accounts import password_expired
+
+    settings = current_app.config["SETTINGS"]
+    if endpoint not in EXPIRED_PASSWORD_ENDPOINTS and password_expired(current_user, settings.password_max_age_days):
+        return redirect_to(url_for("auth.password_expired"))
+    return None

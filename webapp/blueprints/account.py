@@ -1,0 +1,62 @@
+"""Account: profile, language and time zone, change password."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.forms import ChangePasswordForm, PreferencesForm
+from webapp.domain.passwords import password_expires_at
+from webapp.extensions import db
+from webapp.htmx import render
+from webapp.i18n import LANGUAGE_NAMES, timezone_choices
+from webapp.services import accounts
+from webapp.services.errors import ServiceError
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def _preferences_form() -> PreferencesForm:
+    form = PreferencesForm(language=current_user.language, timezone=current_user.account.timezone)
+    form.language.choices = [(c, LANGUAGE_NAMES.get(c, c)) for c in current_app.config["SETTINGS"].languages]
+    form.timezone.choices = [(tz, tz.replace("_", " ")) for tz in timezone_choices()]
+    return form
+
+
+def _page(**context):
+    expires = password_expires_at(current_user.password_changed_at, current_app.config["SETTINGS"].password_max_age_days) if current_user.password_changed_at else None
+    context.setdefault("prefs", _preferences_form())
+    return render("account/index.html", account=current_user.account, password_expires=expires, **context)
+
+
+@bp.get("/")
+def index():
+    return _page()
+
+
+@bp.post("/preferences")
+def preferences():
+    form = _preferences_form()
+    if not form.validate_on_submit():
+        return _page(prefs=form)
+    accounts.update_preferences(db.session, current_user, language=form.language.data, timezone=form.timezone.data)
+    db.session.commit()
+    flash(_("Your preferences are saved."), "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(db.session, current_user, form.current_password.data, form.new_password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("account.index"))
+    return render("account/password.html", form=form, status=422 if form.errors else 200)

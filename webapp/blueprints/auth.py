@@ -1,0 +1,140 @@
+"""Sign in, sign out, the expired-password page and password reset by e-mail."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from webapp.blueprints.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
+from webapp.extensions import db
+from webapp.htmx import render
+from webapp.redis_client import get_redis
+from webapp.services import accounts, password_reset
+from webapp.services.errors import ServiceError
+from webapp.services.login_throttle import LoginThrottle
+from webapp.services.mail import send_mail
+
+bp = Blueprint("auth", __name__)
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
+
+
+def _throttle() -> LoginThrottle:
+    s = _settings()
+    return LoginThrottle(
+        get_redis(), max_per_user=s.login_max_failures_per_user,
+        max_per_ip=s.login_max_failures_per_ip, window=s.login_failure_window_seconds,
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    parts = urlsplit(target or "")
+    if target and not parts.scheme and not parts.netloc and target.startswith("/"):
+        return target
+    return url_for("main.dashboard")
+
+
+def apply_service_errors(form, error: ServiceError) -> None:
+    for field, messages in error.field_errors.items():
+        getattr(form, field).errors = list(getattr(form, field).errors) + [_(m) for m in messages]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form, status = LoginForm(), 200
+    if form.validate_on_submit():
+        throttle, ip = _throttle(), request.remote_addr or "unknown"
+        state = throttle.check(form.username.data, ip)
+        if state.blocked:
+            minutes = max(1, round(state.retry_after / 60))
+            flash(_("Too many failed sign-ins. Try again in %(minutes)d minutes.", minutes=minutes), "error")
+            return render("auth/login.html", form=form, status=429)
+        user = accounts.authenticate(db.session, form.username.data, form.password.data)
+        if user is None:
+            throttle.record_failure(form.username.data, ip)
+            db.session.rollback()
+            flash(_("Wrong username or password."), "error")
+            status = 401
+        else:
+            throttle.record_success(form.username.data, ip)
+            db.session.commit()
+            session.permanent = True
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+    return render("auth/login.html", form=form, status=status)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/expired", methods=["GET", "POST"])
+def password_expired():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(db.session, current_user, form.current_password.data, form.new_password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("main.dashboard"))
+    return render("auth/password_expired.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = password_reset.find_for_reset(db.session, form.login.data)
+        if user is not None:
+            token = password_reset.make_token(_settings().secret_key, user)
+            link = url_for("auth.reset_password", token=token, _external=True)
+            send_mail(
+                _settings(), user.email, _("Reset your SMS portal password"),
+                _("Open this link within an hour to choose a new password:\n\n%(link)s\n\n"
+                  "If you did not ask for it, ignore this e-mail.", link=link),
+            )
+        flash(_("If an account matches, we have sent it a link to choose a new password."), "info")
+        return redirect(url_for("auth.login"))
+    return render("auth/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    s = _settings()
+    user = password_reset.user_for_token(db.session, s.secret_key, token, s.password_reset_max_age_seconds)
+    if user is None:
+        flash(_("This link is expired or was already used. Ask for a new one."), "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(db.session, user, form.new_password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your password is changed. Sign in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    return render("auth/reset_password.html", form=form, token=token)
+
+
+@bp.post("/language")
+def set_language():
+    lang = request.form.get("language", "")
+    if lang in _settings().languages:
+        session["lang"] = lang
+    return redirect(_safe_next(request.form.get("next")))

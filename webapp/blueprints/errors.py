@@ -1,0 +1,43 @@
+"""Error pages in the site's layout (HTML), or JSON for the API and health endpoints."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("smsportal.errors")
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    403: (_l("Not allowed"), _l("You do not have access to this page.")),
+    404: (_l("Page not found"), _l("There is nothing at this address. Check the link or use the menu.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("File too large"), _l("The file is larger than the upload limit.")),
+    429: (_l("Too many requests"), _l("Slow down a little and try again in a minute.")),
+    500: (_l("Something went wrong"), _l("The error is logged and we will look at it. Try again in a moment.")),
+}
+
+
+def _render(code: int, detail: str | None = None):
+    title, text = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return {"error": str(title), "detail": detail or str(text)}, code
+    return render_template("errors/error.html", code=code, title=title, text=text, detail=detail), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _render(400, str(_l("The form had expired. It has been reloaded; send it again.")))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _render(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unhandled(error: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return _render(InternalServerError.code)

@@ -1,0 +1,40 @@
+"""Dashboard and the customer areas of the navigation."""
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.htmx import render
+from webapp.models import LedgerEntry
+
+bp = Blueprint("main", __name__)
+
+# Areas whose screens arrive with their own issues; each page says what it will hold.
+AREAS = {
+    "send": (_l("Send SMS"), _l("Send a message to one number or to your contact lists, with a live part and cost counter.")),
+    "campaigns": (_l("Campaigns"), _l("Scheduled and running campaigns, with their progress and delivery reports.")),
+    "contacts": (_l("Address book"), _l("Contact groups imported from Excel or CSV, and your blocklist.")),
+    "templates": (_l("Templates"), _l("Message texts you use often, with #placeholders.")),
+    "reports": (_l("Reports"), _l("Every message with its delivery status, parts and cost.")),
+}
+
+
+@bp.get("/")
+def dashboard():
+    account = current_user.account
+    recent = db.session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.account_id == account.id)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+        .limit(10)
+    ).all()
+    return render("main/dashboard.html", account=account, recent=recent)
+
+
+@bp.get("/<any(send, campaigns, contacts, templates, reports):area>")
+def area(area: str):
+    title, description = AREAS[area]
+    return render("main/area.html", area=area, title=title, description=description)

@@ -1,0 +1,116 @@
+"""Operator commands: `flask --app app accounts create`, `demo`, `ledger verify`, `up`."""
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from decimal import Decimal
+
+import click
+from flask import Flask
+
+from webapp.domain.money import InvalidAmount, parse_amount
+from webapp.domain.roles import Role
+from webapp.extensions import db
+from webapp.services.errors import ServiceError
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "Welcome-SMS-2026"
+
+
+def _amount(ctx, param, value):
+    try:
+        return parse_amount(value)
+    except InvalidAmount as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def register_cli(app: Flask) -> None:
+    accounts_cli = click.Group("accounts", help="Create and inspect customer accounts.")
+    ledger_cli = click.Group("ledger", help="Check the credit ledger.")
+
+    @accounts_cli.command("create")
+    @click.option("--username", required=True)
+    @click.option("--password", required=True)
+    @click.option("--credit", default="0", callback=_amount, help="Opening credit in EUR, e.g. 25 or 25.50")
+    @click.option("--email", default=None)
+    @click.option("--name", default=None, help="Account (company) name; defaults to the username")
+    @click.option("--role", type=click.Choice([r.value for r in Role if r is not Role.SUBUSER]), default="owner")
+    @click.option("--api-key", "api_key", is_flag=True, help="Also create an API key and print it once")
+    def create(username, password, credit, email, name, role, api_key):
+        """Create an account with its first user (and optionally an API key)."""
+        from webapp.services import accounts
+
+        try:
+            user = accounts.create_account(
+                db.session, None, username=username, password=password, name=name,
+                email=email, credit=credit, role=Role(role),
+            )
+            key = accounts.create_api_key(db.session, user, label="CLI") if api_key else None
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from None
+        click.echo(f"Created account #{user.account.id} '{user.account.name}' "
+                   f"with user '{user.username}' (role {user.role}), balance {user.account.balance} EUR")
+        if key:
+            click.echo(f"API key (shown once, keep it safe): {key.token}")
+
+    @ledger_cli.command("verify")
+    def verify():
+        """Prove that every cached balance equals the sum of its ledger rows."""
+        from webapp.services import ledger
+
+        mismatches = ledger.verify(db.session)
+        for m in mismatches:
+            click.echo(f"account #{m.account_id}: cached {m.cached} EUR != ledger {m.ledger_sum} EUR", err=True)
+        if mismatches:
+            sys.exit(1)
+        click.echo("ledger ok: every balance equals the sum of its ledger rows")
+
+    @app.cli.command("demo")
+    def demo():
+        """Seed (once) a demo customer with credit and some history; print its login."""
+        result = seed_demo()
+        click.echo(result)
+
+    @app.cli.command("up")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", default=5000, type=int)
+    def up(host, port):
+        """Start everything in one terminal: Redis (embedded unless REDIS_URL), worker, cron, web."""
+        from webapp.runner import run_all
+
+        run_all(app, host=host, port=port)
+
+    app.cli.add_command(accounts_cli)
+    app.cli.add_command(ledger_cli)
+
+
+def seed_demo() -> str:
+    """Idempotent: the demo account is created once; later calls only print the login."""
+    from webapp.models import LedgerEntry
+    from webapp.models.types import utcnow
+    from webapp.services import accounts, ledger
+
+    user = accounts.find_user(db.session, DEMO_USERNAME)
+    lines = []
+    if user is None:
+        user = accounts.create_account(
+            db.session, None, username=DEMO_USERNAME, password=DEMO_PASSWORD,
+            name="Teatrul Demo SRL", email="demo@example.com", credit=Decimal("50"),
+        )
+        ledger.post(db.session, user.account, Decimal("100"), kind="topup",
+                    reason="Top-up by bank transfer", reference="demo-topup-2", actor=None)
+        ledger.post(db.session, user.account, Decimal("-3.7450"), kind="adjustment",
+                    reason="Correction: test messages", reference="demo-adjust-1", actor=None)
+        # Backdate the history so the dashboard reads like an account in use.
+        entries = db.session.query(LedgerEntry).filter_by(account_id=user.account.id).order_by(LedgerEntry.id).all()
+        for age, entry in zip((20, 9, 2), entries):
+            entry.created_at = utcnow() - timedelta(days=age)
+        key = accounts.create_api_key(db.session, user, label="Demo")
+        db.session.commit()
+        lines.append(f"Created the demo customer '{user.account.name}'.")
+        lines.append(f"Demo API key (shown once): {key.token}")
+    lines.append(f"Demo login: username '{DEMO_USERNAME}', password '{DEMO_PASSWORD}' "
+                 f"(balance {user.account.balance} EUR)")
+    return "\n".join(lines)

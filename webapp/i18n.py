@@ -1,0 +1,58 @@
+"""Language and time zone per user/account; locale-aware formatting filters for templates."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import available_timezones
+
+from babel import Locale
+from flask import Flask, current_app, request, session
+from flask_babel import format_currency, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+from webapp.extensions import babel
+
+LANGUAGE_NAMES = {"en": "English", "ro": "Română"}
+
+
+def supported_languages() -> tuple[str, ...]:
+    return current_app.config["SETTINGS"].languages
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.language in supported_languages():
+        return current_user.language
+    if session.get("lang") in supported_languages():
+        return session["lang"]
+    return request.accept_languages.best_match(supported_languages()) or current_app.config["SETTINGS"].default_language
+
+
+def select_timezone() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.account.timezone
+    return current_app.config["SETTINGS"].default_timezone
+
+
+def money(amount: Decimal | None, currency: str = "EUR") -> str:
+    """2 to 4 decimals: balances read as 25.00 €, per-part prices as 0.0350 €."""
+    if amount is None:
+        return ""
+    return format_currency(amount, currency, format="¤#,##0.00##", currency_digits=False)
+
+
+def datetime_local(value: datetime | None, fmt: str = "medium") -> str:
+    return "" if value is None else format_datetime(value, fmt)
+
+
+def timezone_choices() -> list[str]:
+    return sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith(("Etc/", "SystemV/")))
+
+
+def init_i18n(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["datetime"] = datetime_local
+    app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["locale_display"] = lambda code: Locale.parse(code).display_name

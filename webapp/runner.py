@@ -1,0 +1,70 @@
+"""`make run`: everything in one terminal — Redis (embedded unless REDIS_URL), migrations,
+demo data, one RQ worker with its scheduler, the cron process and the web server."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from webapp.embedded_redis import EmbeddedRedis
+from webapp.settings import INSTANCE_DIR, PROJECT_ROOT
+from workers.queues import ALL_QUEUES, SERIALIZER
+
+
+def _rq_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("rq")), *args]
+
+
+def worker_command(redis_url: str) -> list[str]:
+    return _rq_command("worker", "--with-scheduler", "--url", redis_url, "--serializer", SERIALIZER,
+                       "--path", str(PROJECT_ROOT), *ALL_QUEUES)
+
+
+def cron_command(redis_url: str) -> list[str]:
+    return _rq_command("cron", "--url", redis_url, "--serializer", SERIALIZER, "--path", str(PROJECT_ROOT),
+                       str(PROJECT_ROOT / "workers" / "cron_config.py"))
+
+
+def run_all(app: Flask, *, host: str, port: int) -> None:
+    from flask_migrate import upgrade
+
+    from webapp.cli import seed_demo
+
+    settings = app.config["SETTINGS"]
+    redis = None
+    if not settings.redis_url:
+        redis = EmbeddedRedis(INSTANCE_DIR).start()
+        click.echo(("Reusing" if redis.reused else "Started") + f" the embedded Redis at {redis.url}")
+        settings = dataclasses.replace(settings, redis_url=redis.url)
+        app.config["SETTINGS"] = settings
+    env = {**os.environ, "REDIS_URL": settings.redis_url, "PYTHONPATH": str(PROJECT_ROOT)}
+    children: list[subprocess.Popen] = []
+    try:
+        with app.app_context():
+            upgrade()
+            click.echo(seed_demo())
+        for command in (worker_command(settings.redis_url), cron_command(settings.redis_url)):
+            children.append(subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True))
+        click.echo(f"Web app on http://{host}:{port}/ — press Ctrl-C to stop everything.")
+        app.run(host=host, port=port, use_reloader=False, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        click.echo("Stopping the worker and the cron process…")
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if redis is not None and not redis.reused:
+            click.echo("Saving and stopping the embedded Redis…")
+            redis.stop(save=True)

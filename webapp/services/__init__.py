@@ -1,0 +1,1 @@
+"""Use cases. Each takes the DB session and the acting user, flushes, never commits."""

@@ -1,0 +1,145 @@
+"""Creating accounts, users and API keys; signing in; changing passwords."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from hashlib import sha256
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.domain.passwords import N_, SAME_AS_CURRENT, is_password_expired, password_problems
+from webapp.domain.roles import Role
+from webapp.models import Account, ApiKey, User
+from webapp.models.types import utcnow
+from webapp.services import ledger
+from webapp.services.errors import ServiceError
+from webapp.services.passwords import hash_password, needs_rehash, verify_password
+
+
+WRONG_CURRENT = N_("The current password is not right.")
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    key: ApiKey
+    token: str  # shown once; only its hash is stored
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+def create_account(
+    session: Session,
+    actor: User | None,
+    *,
+    username: str,
+    password: str,
+    name: str | None = None,
+    email: str | None = None,
+    credit: Decimal = Decimal("0"),
+    role: Role = Role.OWNER,
+    language: str = "en",
+    default_region: str = "RO",
+    timezone: str = "Europe/Bucharest",
+    check_strength: bool = True,
+) -> User:
+    """A new paying account with its first user; opening credit goes through the ledger."""
+    username = username.strip()
+    if not username:
+        raise ServiceError("A username is required.", {"username": ["Required."]})
+    if find_user(session, username) is not None:
+        raise ServiceError(f"The username '{username}' is taken.", {"username": ["Taken."]})
+    if check_strength:
+        problems = password_problems(password, username=username)
+        if problems:
+            raise ServiceError(" ".join(problems), {"password": problems})
+    account = Account(
+        name=name or username,
+        kind="staff" if role.is_staff else "customer",
+        default_region=default_region,
+        timezone=timezone,
+        balance=Decimal("0"),
+    )
+    session.add(account)
+    session.flush()
+    user = User(
+        account=account,
+        username=username,
+        email=email,
+        role=role.value,
+        language=language,
+        password_hash=hash_password(password),
+        password_changed_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    if credit:
+        ledger.post(
+            session, account, credit, kind="topup", reason="Opening credit",
+            reference=f"account:{account.id}:opening", actor=actor,
+        )
+    return user
+
+
+def create_api_key(session: Session, actor: User, *, label: str = "") -> NewApiKey:
+    prefix = "sk_" + secrets.token_hex(4)
+    secret = secrets.token_urlsafe(24)
+    key = ApiKey(
+        user_id=actor.id,
+        prefix=prefix,
+        secret_hash=sha256(secret.encode()).hexdigest(),
+        label=label,
+    )
+    session.add(key)
+    session.flush()
+    return NewApiKey(key=key, token=f"{prefix}.{secret}")
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user if the credentials are right and the user may log in; None otherwise."""
+    user = find_user(session, username)
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    if not user.is_active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def password_expired(user: User, max_age_days: int, now: datetime | None = None) -> bool:
+    return is_password_expired(user.password_changed_at, now or utcnow(), max_age_days)
+
+
+def set_password(session: Session, user: User, new_password: str) -> None:
+    """Set a new password after checking strength and that it differs from the current one."""
+    problems = password_problems(new_password, username=user.username)
+    if verify_password(user.password_hash, new_password):
+        problems.insert(0, SAME_AS_CURRENT)
+    if problems:
+        raise ServiceError(" ".join(problems), {"new_password": problems})
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    session.flush()
+
+
+def change_password(session: Session, user: User, current: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise ServiceError(
+            WRONG_CURRENT, {"current_password": [WRONG_CURRENT]},
+        )
+    set_password(session, user, new_password)
+
+
+def update_preferences(session: Session, user: User, *, language: str, timezone: str) -> None:
+    """The user's language; the account's time zone (only the owner may change it)."""
+    user.language = language
+    if user.role_enum in (Role.OWNER, Role.ADMIN, Role.SUPPORT):
+        user.account.timezone = timezone
+    session.flush()

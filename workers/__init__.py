@@ -1,0 +1,1 @@
+"""RQ job functions (ids in, session opened, service called, errors re-raised) and cron."""
