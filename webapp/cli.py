@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from webapp.domain.money import InvalidAmount, parse_amount
 from webapp.domain.roles import Role
@@ -25,8 +26,8 @@ def _amount(ctx, param, value):
 
 
 def register_cli(app: Flask) -> None:
-    accounts_cli = click.Group("accounts", help="Create and inspect customer accounts.")
-    ledger_cli = click.Group("ledger", help="Check the credit ledger.")
+    accounts_cli = AppGroup("accounts", help="Create and inspect customer accounts.")
+    ledger_cli = AppGroup("ledger", help="Check the credit ledger.")
 
     @accounts_cli.command("create")
     @click.option("--username", required=True)

@@ -1,13 +1,16 @@
 """Language and time zone per user/account; locale-aware formatting filters for templates."""
 from __future__ import annotations
 
+from copy import copy
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import available_timezones
 
+
 from babel import Locale
+from babel.numbers import format_currency as babel_format_currency
 from flask import Flask, current_app, request, session
-from flask_babel import format_currency, format_datetime, format_decimal, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from webapp.extensions import babel
@@ -34,10 +37,13 @@ def select_timezone() -> str:
 
 
 def money(amount: Decimal | None, currency: str = "EUR") -> str:
-    """2 to 4 decimals: balances read as 25.00 €, per-part prices as 0.0350 €."""
+    """The locale's currency pattern with 2 to 4 decimals: 25.00 €, and per-part prices as 0.035 €."""
     if amount is None:
         return ""
-    return format_currency(amount, currency, format="¤#,##0.00##", currency_digits=False)
+    locale = get_locale()
+    pattern = copy(locale.currency_formats["standard"])
+    pattern.frac_prec = (2, 4)
+    return babel_format_currency(amount, currency, format=pattern, locale=locale, currency_digits=False)
 
 
 def datetime_local(value: datetime | None, fmt: str = "medium") -> str:

@@ -1,7 +1,24 @@
-"""Cron registrations for `rq cron workers/cron_config.py` (one cron process per deployment)."""
+"""Cron registrations for `rq cron workers/cron_config.py` (run one cron process per deployment).
+
+RQ 2.12's CronJob.enqueue builds a plain ``Queue`` (pickle), ignoring ``rq cron --serializer``,
+while our workers read JSON only. Until RQ passes the serializer through, the cron process
+(the only importer of this file) enqueues through a JSON queue.
+"""
 from rq import cron
+from rq import cron as _cron_module
+from rq import Queue
+from rq.serializers import JSONSerializer
 
 from workers.housekeeping import cron_tick
 from workers.queues import DEFAULT
+
+
+class _JSONQueue(Queue):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("serializer", JSONSerializer)
+        super().__init__(*args, **kwargs)
+
+
+_cron_module.Queue = _JSONQueue
 
 cron.register(cron_tick, queue_name=DEFAULT, interval=30)

@@ -1,0 +1,57 @@
+"""The operator CLI: accounts create, demo, ledger verify."""
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import ApiKey, LedgerEntry, User
+
+
+def test_accounts_create_prints_what_it_created(app):
+    result = app.test_cli_runner().invoke(
+        args=["accounts", "create", "--username", "teatru", "--password", "Bilete-Sala-7", "--credit", "25", "--api-key"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "with user 'teatru' (role owner), balance 25.0000 EUR" in result.output
+    token = result.output.split("API key (shown once, keep it safe): ")[1].strip()
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "teatru"))
+        [entry] = db.session.scalars(select(LedgerEntry)).all()
+        assert (entry.amount, entry.kind, entry.account_id) == (Decimal("25.0000"), "topup", user.account_id)
+        key = db.session.scalar(select(ApiKey))
+        assert token.startswith(key.prefix + ".") and key.user_id == user.id
+        assert token.split(".", 1)[1] not in key.secret_hash  # only a hash is kept
+
+
+def test_accounts_create_refuses_bad_input_clearly(app):
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["accounts", "create", "--username", "x1", "--password", "short"])
+    assert weak.exit_code != 0 and "Use at least 10 characters." in weak.output
+    money = runner.invoke(args=["accounts", "create", "--username", "x2", "--password", "Bilete-Sala-7", "--credit", "1.23456"])
+    assert money.exit_code != 0 and "more than 4 decimals" in money.output
+    ok = runner.invoke(args=["accounts", "create", "--username", "x3", "--password", "Bilete-Sala-7"])
+    again = runner.invoke(args=["accounts", "create", "--username", "X3", "--password", "Bilete-Sala-7"])
+    assert ok.exit_code == 0 and again.exit_code != 0 and "taken" in again.output
+
+
+def test_demo_seeds_once_and_prints_the_login(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "Demo login: username 'demo', password 'Welcome-SMS-2026' (balance 146.2550 EUR)" in first.output
+    assert "Demo API key (shown once): sk_" in first.output
+    second = runner.invoke(args=["demo"])
+    assert "Created" not in second.output and "balance 146.2550 EUR" in second.output
+    with app.app_context():
+        assert db.session.query(LedgerEntry).count() == 3
+
+
+def test_ledger_verify_detects_a_tampered_balance(app, make_user, sql):
+    make_user("ana", credit="10")
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["ledger", "verify"])
+    assert ok.exit_code == 0 and "ledger ok" in ok.output
+    sql("UPDATE accounts SET balance = balance + 1")  # 0.0001 EUR more than the ledger says
+    bad = runner.invoke(args=["ledger", "verify"])
+    assert bad.exit_code == 1
+    assert "cached 10.0001 EUR != ledger 10.0000 EUR" in bad.output

@@ -1,0 +1,83 @@
+"""/healthz, with a real RQ worker and the real cron process (pipeline tests)."""
+import os
+import subprocess
+import time
+
+import pytest
+
+from webapp.runner import cron_command, worker_command
+from webapp.settings import PROJECT_ROOT
+
+
+def wait_for(predicate, timeout=30.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def processes(redis_url):
+    started = []
+
+    def start(command):
+        env = {**os.environ, "REDIS_URL": redis_url, "PYTHONPATH": str(PROJECT_ROOT)}
+        proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.terminate()
+    for proc in started:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_healthz_reports_database_and_redis(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json["status"] == "ok" and r.json["database"] == "ok" and r.json["redis"] == "ok"
+    assert r.json["workers"] == "none" and r.json["cron"] == "never"
+    assert r.headers["Cache-Control"] == "no-store"
+    # Strict mode also wants workers and cron alive.
+    assert client.get("/healthz?strict=1").status_code == 503
+
+
+@pytest.mark.pipeline
+def test_worker_and_cron_are_seen_by_healthz(client, redis_url, processes):
+    worker = processes(worker_command(redis_url))
+    processes(cron_command(redis_url))
+
+    def healthy():
+        body = client.get("/healthz?strict=1").json
+        return body if body["workers"] == "ok" and body["cron"] == "ok" else None
+
+    try:
+        body = wait_for(healthy, timeout=45)
+    except AssertionError:
+        worker.terminate()
+        print(worker.communicate(timeout=10)[0].decode(errors="replace"))
+        raise
+    assert body["worker_count"] == 1 and body["last_cron_tick"]
+    assert client.get("/healthz?strict=1").status_code == 200
+
+
+def test_stale_worker_heartbeat_is_reported(app, client):
+    from rq import Worker
+
+    from webapp.redis_client import get_redis
+    from workers.queues import queue
+
+    with app.app_context():
+        conn = get_redis()
+        w = Worker([queue(conn)], connection=conn, name="ghost")
+        w.register_birth()
+        conn.hset(w.key, "last_heartbeat", "2020-01-01T00:00:00.000000Z")
+    assert client.get("/healthz").json["workers"] == "stale"
+    assert client.get("/healthz").status_code == 200  # web nodes stay in rotation
