@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 from babel import Locale
 from babel.numbers import format_currency as babel_format_currency
 from flask import Flask, current_app, request, session
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from webapp.extensions import babel
@@ -50,6 +50,10 @@ def datetime_local(value: datetime | None, fmt: str = "medium") -> str:
     return "" if value is None else format_datetime(value, fmt)
 
 
+def date_local(value: datetime | None, fmt: str = "medium") -> str:
+    return "" if value is None else format_date(value, fmt)
+
+
 def timezone_choices() -> list[str]:
     return sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith(("Etc/", "SystemV/")))
 
@@ -58,6 +62,7 @@ def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["datetime"] = datetime_local
+    app.jinja_env.filters["date"] = date_local
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale

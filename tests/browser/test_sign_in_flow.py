@@ -1,0 +1,83 @@
+"""A person signs in, meets the expired-password page, changes the password, signs out."""
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+
+NEW_PASSWORD = "Stagiune-Noua-2027"
+
+
+def sign_in(page, username, password):
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_expired_password_flow(page, make_user, shot):
+    make_user("teatru", credit="146.255", password_age_days=45)
+    page.goto("/")
+    assert "/login?next=" in page.url  # redirected to sign-in
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    shot(page, "01-login")
+
+    sign_in(page, "teatru", "Wrong-Pass-1")
+    expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    shot(page, "02-login-wrong-password")
+
+    sign_in(page, "teatru", PASSWORD)
+    expect(page.get_by_role("heading", name="Your password is expired")).to_be_visible()
+    assert page.url.endswith("/password/expired")
+    shot(page, "03-password-expired")
+
+    # Other pages are out of reach until the password is changed.
+    page.goto("/campaigns")
+    expect(page.get_by_role("heading", name="Your password is expired")).to_be_visible()
+
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the new password").fill(PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".field-errors").first).to_contain_text("The new password must differ from the current one.")
+    shot(page, "04-password-expired-same-password")
+
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("status")).to_have_text("Your password is changed.")
+    expect(page.get_by_role("heading", name="Hello, teatru")).to_be_visible()
+    expect(page.get_by_test_id("balance")).to_have_text("€146.255")
+    shot(page, "05-dashboard")
+
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("heading", name="Account", exact=True)).to_be_visible()
+    shot(page, "06-account")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    page.goto("/account/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    sign_in(page, "teatru", NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="Hello, teatru")).to_be_visible()
+
+
+def test_romanian_customer_and_error_page(page, make_user, shot):
+    make_user("clinica", credit="25", language="ro")
+    sign_in(page, "clinica", PASSWORD)
+    expect(page.get_by_role("heading", name="Bună ziua, clinica")).to_be_visible()
+    expect(page.get_by_role("link", name="Trimite SMS")).to_be_visible()
+    shot(page, "07-dashboard-ro")
+    page.goto("/nu-exista")
+    expect(page.get_by_role("heading", name="Pagina nu există")).to_be_visible()
+    shot(page, "08-not-found-ro")
+
+
+def test_narrow_screen_keeps_the_navigation_usable(browser, live_server, make_user, shot):
+    make_user("mobil")
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, "mobil", PASSWORD)
+    expect(page.get_by_role("link", name="Address book")).to_be_visible()
+    shot(page, "09-dashboard-phone")
+    context.close()
