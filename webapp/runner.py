@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from werkzeug.serving import run_simple
 
 from webapp.embedded_redis import EmbeddedRedis
 from webapp.settings import INSTANCE_DIR, PROJECT_ROOT
@@ -52,7 +53,8 @@ def run_all(app: Flask, *, host: str, port: int) -> None:
         for command in (worker_command(settings.redis_url), cron_command(settings.redis_url)):
             children.append(subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True))
         click.echo(f"Web app on http://{host}:{port}/ — press Ctrl-C to stop everything.")
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        # Not app.run(): Flask ignores it inside the `flask` CLI.
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     except KeyboardInterrupt:
         pass
     finally:
