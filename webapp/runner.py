@@ -32,6 +32,10 @@ def cron_command(redis_url: str) -> list[str]:
                        str(PROJECT_ROOT / "workers" / "cron_config.py"))
 
 
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # same clean stop as Ctrl-C
+
+
 def run_all(app: Flask, *, host: str, port: int) -> None:
     from flask_migrate import upgrade
 
@@ -46,6 +50,7 @@ def run_all(app: Flask, *, host: str, port: int) -> None:
         app.config["SETTINGS"] = settings
     env = {**os.environ, "REDIS_URL": settings.redis_url, "PYTHONPATH": str(PROJECT_ROOT)}
     children: list[subprocess.Popen] = []
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         with app.app_context():
             upgrade()
