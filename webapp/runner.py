@@ -32,6 +32,14 @@ def cron_command(redis_url: str) -> list[str]:
                        str(PROJECT_ROOT / "workers" / "cron_config.py"))
 
 
+def _say(message: str) -> None:
+    """Print, but never let a closed terminal or pipe stop the clean-up."""
+    try:
+        click.echo(message)
+    except OSError:
+        pass
+
+
 def _stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt  # same clean stop as Ctrl-C
 
@@ -63,7 +71,7 @@ def run_all(app: Flask, *, host: str, port: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        click.echo("Stopping the worker and the cron process…")
+        _say("Stopping the worker and the cron process…")
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -73,5 +81,5 @@ def run_all(app: Flask, *, host: str, port: int) -> None:
             except subprocess.TimeoutExpired:
                 child.kill()
         if redis is not None and not redis.reused:
-            click.echo("Saving and stopping the embedded Redis…")
+            _say("Saving and stopping the embedded Redis…")
             redis.stop(save=True)
