@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
-import importlib.util
 import math
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if importlib.util.find_spec("webapp") is None:  # plain `pytest` without an install
-    sys.path.insert(0, str(REPO_ROOT))
-
-from webapp.domain import phone  # noqa: E402
-from webapp.domain.phone import (  # noqa: E402
+from webapp.domain import phone
+from webapp.domain.phone import (
     REJECT_NON_MOBILE,
     InvalidNumber,
     NumberInfo,
@@ -25,6 +19,7 @@ from webapp.domain.phone import (  # noqa: E402
     region_of,
 )
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT.parent / "shared" / "samples"
 
 
