@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from tests.conftest import csrf_token_from
 from webapp.extensions import db
 from webapp.models import ApiKey, LedgerEntry, User
 
@@ -55,3 +56,22 @@ def test_ledger_verify_detects_a_tampered_balance(app, make_user, sql):
     bad = runner.invoke(args=["ledger", "verify"])
     assert bad.exit_code == 1
     assert "cached 10.0001 EUR != ledger 10.0000 EUR" in bad.output
+
+
+def test_demo_has_a_contact_list_in_e164_seen_only_by_its_account(app, client, login, make_user):
+    app.test_cli_runner().invoke(args=["demo"])
+    with app.app_context():
+        from webapp.models import Contact
+
+        phones = [c.phone for c in db.session.scalars(select(Contact))]
+    assert len(phones) == 24 == len(set(phones))
+    assert all(p.startswith("+407") and len(p) == 12 for p in phones)
+    login("demo", "Welcome-SMS-2026")
+    page = client.get("/contacts/").text
+    assert "Abonați stagiunea 2026" in page and ">24</td>" in page
+    assert "1 contact group" in client.get("/").text
+    client.post("/logout", data={"csrf_token": csrf_token_from(page)})
+    make_user("other")
+    login("other")
+    assert "Abonați stagiunea 2026" not in client.get("/contacts/").text
+    assert "No contact groups yet." in client.get("/contacts/").text

@@ -91,7 +91,7 @@ def seed_demo() -> str:
     """Idempotent: the demo account is created once; later calls only print the login."""
     from webapp.models import LedgerEntry
     from webapp.models.types import utcnow
-    from webapp.services import accounts, ledger
+    from webapp.services import accounts, contacts, ledger
 
     user = accounts.find_user(db.session, DEMO_USERNAME)
     lines = []
@@ -108,6 +108,7 @@ def seed_demo() -> str:
         entries = db.session.query(LedgerEntry).filter_by(account_id=user.account.id).order_by(LedgerEntry.id).all()
         for age, entry in zip((20, 9, 2), entries):
             entry.created_at = utcnow() - timedelta(days=age)
+        contacts.create_group(db.session, user, "Abonați stagiunea 2026", demo_contacts())
         key = accounts.create_api_key(db.session, user, label="Demo")
         db.session.commit()
         lines.append(f"Created the demo customer '{user.account.name}'.")
@@ -115,3 +116,23 @@ def seed_demo() -> str:
     lines.append(f"Demo login: username '{DEMO_USERNAME}', password '{DEMO_PASSWORD}' "
                  f"(balance {user.account.balance} EUR)")
     return "\n".join(lines)
+
+
+DEMO_FIRST = ["Ana", "Mihai", "Ioana", "Andrei", "Elena", "Radu", "Maria", "Ștefan", "Cristina", "Vlad"]
+DEMO_LAST = ["Popescu", "Ionescu", "Dumitrescu", "Stan", "Georgescu", "Țurcan", "Matei", "Munteanu"]
+DEMO_CITIES = ["București", "Cluj-Napoca", "Iași", "Timișoara", "Brașov"]
+
+
+def demo_contacts(count: int = 24) -> list[dict]:
+    """Deterministic subscribers with Romanian mobile numbers written the ways people write them."""
+    styles = ["07{a:02d} {b:03d} {c:03d}", "+40 7{a:02d} {b:03d} {c:03d}", "00407{a:02d}{b:03d}{c:03d}", "07{a:02d}.{b:03d}.{c:03d}"]
+    rows = []
+    for i in range(count):
+        a, b, c = (22, 23, 24, 45, 46, 47, 51, 55)[i % 8], 100 + 37 * i % 900, 200 + 53 * i % 800
+        rows.append({
+            "phone": styles[i % len(styles)].format(a=a, b=b, c=c),
+            "first_name": DEMO_FIRST[i % len(DEMO_FIRST)],
+            "last_name": DEMO_LAST[i % len(DEMO_LAST)],
+            "Oraș": DEMO_CITIES[i % len(DEMO_CITIES)],
+        })
+    return rows

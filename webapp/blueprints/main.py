@@ -9,6 +9,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.models import LedgerEntry
+from webapp.services import contacts
 
 bp = Blueprint("main", __name__)
 
@@ -16,7 +17,6 @@ bp = Blueprint("main", __name__)
 AREAS = {
     "send": (_l("Send SMS"), _l("Send a message to one number or to your contact lists, with a live part and cost counter.")),
     "campaigns": (_l("Campaigns"), _l("Scheduled and running campaigns, with their progress and delivery reports.")),
-    "contacts": (_l("Address book"), _l("Contact groups imported from Excel or CSV, and your blocklist.")),
     "templates": (_l("Templates"), _l("Message texts you use often, with #placeholders.")),
     "reports": (_l("Reports"), _l("Every message with its delivery status, parts and cost.")),
 }
@@ -31,10 +31,11 @@ def dashboard():
         .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
         .limit(10)
     ).all()
-    return render("main/dashboard.html", account=account, recent=recent)
+    groups = contacts.group_summaries(db.session, current_user)
+    return render("main/dashboard.html", account=account, recent=recent, groups=groups)
 
 
-@bp.get("/<any(send, campaigns, contacts, templates, reports):area>")
+@bp.get("/<any(send, campaigns, templates, reports):area>")
 def area(area: str):
     title, description = AREAS[area]
     return render("main/area.html", area=area, title=title, description=description)

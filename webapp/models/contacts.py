@@ -1,0 +1,39 @@
+"""Address book: contact groups and their contacts (the import wizard comes with its own issue)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.types import UTCDateTime, utcnow
+
+
+class ContactGroup(db.Model):
+    __tablename__ = "contact_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contacts: Mapped[list["Contact"]] = relationship(back_populates="group", cascade="all, delete-orphan")
+
+
+class Contact(db.Model):
+    __tablename__ = "contacts"
+    # The same number (in E.164) is kept once per group, however it was written.
+    __table_args__ = (UniqueConstraint("group_id", "phone", name="uq_contacts_group_phone"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("contact_groups.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str] = mapped_column(String(20))  # E.164 with +
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    # Extra columns from the imported file, usable later as #placeholders.
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[ContactGroup] = relationship(back_populates="contacts")
