@@ -12,7 +12,7 @@ def test_navigation_reaches_every_area(make_user, login, client):
     page = login("ana").text
     for label in NAV:
         assert f">{label}</a>" in page, label
-    for url in ("/send", "/campaigns", "/contacts/", "/templates", "/reports", "/account/", "/account/password"):
+    for url in ("/send/", "/campaigns", "/contacts/", "/templates/", "/reports", "/account/", "/account/password"):
         r = client.get(url)
         assert r.status_code == 200, url
         assert 'aria-current="page"' in r.text, url
@@ -23,12 +23,14 @@ def test_romanian_for_a_user_who_picks_it(make_user, login, client):
     login("ana")
     page = client.get("/account/")
     r = client.post("/account/preferences", data={
-        "language": "ro", "timezone": "America/New_York", "csrf_token": csrf_token_from(page.text)}, follow_redirects=True)
+        "language": "ro", "timezone": "America/New_York", "default_region": "MD",
+        "csrf_token": csrf_token_from(page.text)}, follow_redirects=True)
     assert "Preferințele au fost salvate." in r.text
     dashboard = client.get("/").text
     assert "Panou" in dashboard and "Trimite SMS" in dashboard and "Agendă" in dashboard
     assert "1.234,50\xa0EUR" in dashboard  # Romanian number format (CLDR writes EUR)
     assert "Orele sunt afișate în fusul America/New_York." in dashboard
+    assert "Numerele fără prefix de țară sunt considerate din MD." in dashboard
 
 
 def test_times_are_shown_in_the_account_time_zone(app, make_user, login, client, sql):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
+from pathlib import Path
 from decimal import Decimal
 
 import click
@@ -15,6 +16,7 @@ from webapp.extensions import db
 from webapp.services.errors import ServiceError
 
 DEMO_USERNAME = "demo"
+DEFAULT_PRICES = Path(__file__).resolve().parent / "data" / "default_prices.csv"
 DEMO_PASSWORD = "Welcome-SMS-2026"
 
 
@@ -28,6 +30,48 @@ def _amount(ctx, param, value):
 def register_cli(app: Flask) -> None:
     accounts_cli = AppGroup("accounts", help="Create and inspect customer accounts.")
     ledger_cli = AppGroup("ledger", help="Check the credit ledger.")
+    prices_cli = AppGroup("prices", help="Price lists per destination country.")
+
+    @prices_cli.command("load")
+    @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+    @click.option("--account", "username", default=None, help="Load as this customer's overrides instead of the default list")
+    def load_prices(csv_file, username):
+        """Replace a price list with a CSV of country,prefix,price (EUR per part, 4 decimals)."""
+        from webapp.domain.pricing import parse_price_csv
+        from webapp.services import accounts, pricing
+
+        entries, errors = parse_price_csv(csv_file.read())
+        account = None
+        if username:
+            user = accounts.find_user(db.session, username)
+            if user is None:
+                raise click.ClickException(f"no user '{username}'")
+            account = user.account
+        for error in errors:
+            click.echo(f"refused: {error}", err=True)
+        if not entries:
+            raise click.ClickException("no valid rows: the price list was left as it was")
+        price_list = pricing.replace_entries(db.session, account, entries)
+        db.session.commit()
+        click.echo(f"Loaded {len(entries)} prices into '{price_list.name}'"
+                   + (f"; {len(errors)} rows refused" if errors else ""))
+        if errors:
+            sys.exit(1)
+
+    @prices_cli.command("show")
+    @click.option("--account", "username", default=None)
+    def show_prices(username):
+        """Print the prices that apply (the default list, or a customer's with its overrides)."""
+        from webapp.services import accounts, pricing
+
+        account = None
+        if username:
+            user = accounts.find_user(db.session, username)
+            if user is None:
+                raise click.ClickException(f"no user '{username}'")
+            account = user.account
+        for entry in pricing.price_list_for(db.session, account).entries():
+            click.echo(f"{entry.country},{entry.prefix},{entry.price}")
 
     @accounts_cli.command("create")
     @click.option("--username", required=True)
@@ -85,16 +129,23 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(accounts_cli)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(prices_cli)
 
 
 def seed_demo() -> str:
     """Idempotent: the demo account is created once; later calls only print the login."""
     from webapp.models import LedgerEntry
     from webapp.models.types import utcnow
-    from webapp.services import accounts, contacts, ledger
+    from webapp.domain.pricing import parse_price_csv
+    from webapp.services import accounts, contacts, ledger, pricing
 
-    user = accounts.find_user(db.session, DEMO_USERNAME)
     lines = []
+    if pricing.default_list(db.session) is None:
+        entries, _ = parse_price_csv(DEFAULT_PRICES.read_text(encoding="utf-8"))
+        pricing.replace_entries(db.session, None, entries)
+        db.session.commit()
+        lines.append(f"Loaded the default price list ({len(entries)} countries).")
+    user = accounts.find_user(db.session, DEMO_USERNAME)
     if user is None:
         user = accounts.create_account(
             db.session, None, username=DEMO_USERNAME, password=DEMO_PASSWORD,

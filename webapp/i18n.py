@@ -36,14 +36,19 @@ def select_timezone() -> str:
     return current_app.config["SETTINGS"].default_timezone
 
 
-def money(amount: Decimal | None, currency: str = "EUR") -> str:
-    """The locale's currency pattern with 2 to 4 decimals: 25.00 €, and per-part prices as 0.035 €."""
+def money(amount: Decimal | None, currency: str = "EUR", decimals: tuple[int, int] = (2, 4)) -> str:
+    """The locale's currency pattern with 2 to 4 decimals: a balance reads €25.00, or €146.255."""
     if amount is None:
         return ""
     locale = get_locale()
     pattern = copy(locale.currency_formats["standard"])
-    pattern.frac_prec = (2, 4)
+    pattern.frac_prec = decimals
     return babel_format_currency(amount, currency, format=pattern, locale=locale, currency_digits=False)
+
+
+def price(amount: Decimal | None, currency: str = "EUR") -> str:
+    """Prices and message costs always with 4 decimals: €0.0350."""
+    return money(amount, currency, (4, 4))
 
 
 def datetime_local(value: datetime | None, fmt: str = "medium") -> str:
@@ -54,6 +59,20 @@ def date_local(value: datetime | None, fmt: str = "medium") -> str:
     return "" if value is None else format_date(value, fmt)
 
 
+def country_name(code: str | None) -> str:
+    """The country's name in the user's language (RO → Romania / România)."""
+    if not code:
+        return ""
+    return get_locale().territories.get(code.upper(), code)
+
+
+def region_choices() -> list[tuple[str, str]]:
+    """Countries phone numbers can belong to, named in the user's language."""
+    from phonenumbers import SUPPORTED_REGIONS
+
+    return sorted(((code, country_name(code)) for code in SUPPORTED_REGIONS), key=lambda c: c[1])
+
+
 def timezone_choices() -> list[str]:
     return sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith(("Etc/", "SystemV/")))
 
@@ -61,8 +80,10 @@ def timezone_choices() -> list[str]:
 def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["price"] = price
     app.jinja_env.filters["datetime"] = datetime_local
     app.jinja_env.filters["date"] = date_local
+    app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale

@@ -43,6 +43,8 @@ class Settings:
     default_language: str = "en"
     default_timezone: str = "Europe/Bucharest"
     worker_stale_seconds: int = 120
+    # The platform's shared sender (a short number) every account may use.
+    shared_sender_id: str = "1899"
     languages: tuple[str, ...] = field(default=("en", "ro"))
 
     @classmethod

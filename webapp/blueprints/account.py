@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user
 
 from webapp.blueprints.auth import apply_service_errors
@@ -10,7 +11,7 @@ from webapp.blueprints.forms import ChangePasswordForm, PreferencesForm
 from webapp.domain.passwords import password_expires_at
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.i18n import LANGUAGE_NAMES, timezone_choices
+from webapp.i18n import LANGUAGE_NAMES, region_choices, timezone_choices
 from webapp.services import accounts
 from webapp.services.errors import ServiceError
 
@@ -18,9 +19,11 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 def _preferences_form() -> PreferencesForm:
-    form = PreferencesForm(language=current_user.language, timezone=current_user.account.timezone)
+    account = current_user.account
+    form = PreferencesForm(language=current_user.language, timezone=account.timezone, default_region=account.default_region)
     form.language.choices = [(c, LANGUAGE_NAMES.get(c, c)) for c in current_app.config["SETTINGS"].languages]
     form.timezone.choices = [(tz, tz.replace("_", " ")) for tz in timezone_choices()]
+    form.default_region.choices = region_choices()
     return form
 
 
@@ -40,8 +43,10 @@ def preferences():
     form = _preferences_form()
     if not form.validate_on_submit():
         return _page(prefs=form)
-    accounts.update_preferences(db.session, current_user, language=form.language.data, timezone=form.timezone.data)
+    accounts.update_preferences(db.session, current_user, language=form.language.data,
+                                timezone=form.timezone.data, default_region=form.default_region.data)
     db.session.commit()
+    refresh()  # the confirmation is said in the language just chosen
     flash(_("Your preferences are saved."), "success")
     return redirect(url_for("account.index"))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -36,3 +36,15 @@ class ForgotPasswordForm(FlaskForm):
 class PreferencesForm(FlaskForm):
     language = SelectField(_l("Language"))
     timezone = SelectField(_l("Time zone"))
+    default_region = SelectField(_l("Numbers without a country code are from"))
+
+
+class ComposeForm(FlaskForm):
+    to = StringField(_l("To number"), validators=[Length(max=80)])
+    sender = SelectField(_l("Sender ID"))
+    text = TextAreaField(_l("Text"), validators=[Length(max=5000)])
+
+
+class TemplateForm(FlaskForm):
+    name = StringField(_l("Template name"), validators=[DataRequired(), Length(max=120)])
+    text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=5000)])

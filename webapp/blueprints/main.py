@@ -15,9 +15,7 @@ bp = Blueprint("main", __name__)
 
 # Areas whose screens arrive with their own issues; each page says what it will hold.
 AREAS = {
-    "send": (_l("Send SMS"), _l("Send a message to one number or to your contact lists, with a live part and cost counter.")),
     "campaigns": (_l("Campaigns"), _l("Scheduled and running campaigns, with their progress and delivery reports.")),
-    "templates": (_l("Templates"), _l("Message texts you use often, with #placeholders.")),
     "reports": (_l("Reports"), _l("Every message with its delivery status, parts and cost.")),
 }
 
@@ -35,7 +33,7 @@ def dashboard():
     return render("main/dashboard.html", account=account, recent=recent, groups=groups)
 
 
-@bp.get("/<any(send, campaigns, templates, reports):area>")
+@bp.get("/<any(campaigns, reports):area>")
 def area(area: str):
     title, description = AREAS[area]
     return render("main/area.html", area=area, title=title, description=description)

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from webapp.domain import N_
+
 MIN_LENGTH = 10
 MAX_LENGTH = 128
-
-
-def N_(message: str) -> str:
-    """Marks a message for translation (extracted by pybabel); the web layer translates it."""
-    return message
 
 
 TOO_SHORT = N_("Use at least 10 characters.")

@@ -2,5 +2,7 @@
 from webapp.models.accounts import Account, ApiKey, User
 from webapp.models.contacts import Contact, ContactGroup
 from webapp.models.ledger import LedgerEntry
+from webapp.models.pricing import PriceList, PriceListEntry
+from webapp.models.templates import MessageTemplate
 
-__all__ = ["Account", "ApiKey", "Contact", "ContactGroup", "LedgerEntry", "User"]
+__all__ = ["Account", "ApiKey", "Contact", "ContactGroup", "LedgerEntry", "MessageTemplate", "PriceList", "PriceListEntry", "User"]

@@ -10,7 +10,8 @@ from hashlib import sha256
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.domain.passwords import N_, SAME_AS_CURRENT, is_password_expired, password_problems
+from webapp.domain import N_
+from webapp.domain.passwords import SAME_AS_CURRENT, is_password_expired, password_problems
 from webapp.domain.roles import Role
 from webapp.models import Account, ApiKey, User
 from webapp.models.types import utcnow
@@ -137,9 +138,10 @@ def change_password(session: Session, user: User, current: str, new_password: st
     set_password(session, user, new_password)
 
 
-def update_preferences(session: Session, user: User, *, language: str, timezone: str) -> None:
-    """The user's language; the account's time zone (only the owner may change it)."""
+def update_preferences(session: Session, user: User, *, language: str, timezone: str, default_region: str) -> None:
+    """The user's language; the account's time zone and default country for numbers (owner only)."""
     user.language = language
     if user.role_enum in (Role.OWNER, Role.ADMIN, Role.SUPPORT):
         user.account.timezone = timezone
+        user.account.default_region = default_region
     session.flush()

@@ -1,0 +1,71 @@
+"""A customer writes a Romanian text, watches the live counter, takes the GSM-7 suggestion,
+checks a number, and saves and reuses a template."""
+from decimal import Decimal
+
+from playwright.sync_api import expect
+
+from tests.browser.test_sign_in_flow import sign_in
+from tests.conftest import PASSWORD
+from webapp.domain.pricing import PriceEntry
+from webapp.extensions import db
+from webapp.services import pricing
+
+TEXT = "Bună ziua! Vă reamintim că spectacolul „Hamlet” începe mâine la ora 19:00. Vă așteptăm cu drag!"
+
+
+def test_live_counter_and_gsm_suggestion(app, page, make_user, shot):
+    make_user("teatru")
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
+        db.session.commit()
+    sign_in(page, "teatru", PASSWORD)
+    page.get_by_role("link", name="Send SMS").click()
+    expect(page.get_by_test_id("parts")).to_have_text("1 part")
+
+    page.get_by_label("Text").press_sequentially(TEXT[:40], delay=5)
+    page.get_by_label("Text").fill(TEXT)  # the rest at once, as a paste
+    expect(page.get_by_test_id("encoding")).to_have_text("UCS-2")
+    expect(page.get_by_test_id("parts")).to_have_text("2 parts")
+    expect(page.get_by_test_id("price")).to_contain_text("€0.0700")
+    expect(page.get_by_test_id("non-gsm").first).to_be_visible()
+
+    page.get_by_label("To number").fill("0722 12a 456")
+    expect(page.get_by_test_id("number-feedback")).to_contain_text("letters")
+    page.get_by_label("To number").fill("0722 123 456")
+    expect(page.get_by_test_id("number-feedback")).to_contain_text("Will be sent to +40722123456 (Romania")
+    shot(page, "10-composer-ucs2")
+
+    page.get_by_role("button", name="Use GSM-7 characters").click()
+    expect(page.get_by_test_id("encoding")).to_have_text("GSM-7")
+    expect(page.get_by_test_id("parts")).to_have_text("1 part")
+    expect(page.get_by_test_id("price")).to_contain_text("€0.0350")
+    expect(page.get_by_label("Text")).to_have_value(
+        'Buna ziua! Va reamintim ca spectacolul "Hamlet" incepe maine la ora 19:00. Va asteptam cu drag!')
+    shot(page, "11-composer-gsm7")
+
+    # Typing goes on updating the counter after the swap.
+    page.get_by_label("Text").press_sequentially(" ș", delay=20)
+    expect(page.get_by_test_id("encoding")).to_have_text("UCS-2")
+
+
+def test_save_and_use_a_template(app, page, make_user, shot):
+    make_user("clinica")
+    sign_in(page, "clinica", PASSWORD)
+    page.goto("/send/")
+    page.get_by_label("Text").fill("Programarea dvs. este confirmata pentru maine.")
+    page.once("dialog", lambda dialog: dialog.accept("Confirmare"))
+    page.get_by_role("button", name="Save message as a new template").click()
+    expect(page.get_by_role("status").filter(has_text="Saved as the template")).to_be_visible()
+
+    page.get_by_label("Text").fill("")
+    expect(page.get_by_test_id("characters")).to_have_text("0 characters")
+    page.get_by_role("button", name="Select template").click()
+    expect(page.locator("#picker").get_by_text("Confirmare")).to_be_visible()
+    shot(page, "12-template-picker")
+    page.get_by_role("button", name="Use", exact=True).click()
+    expect(page.get_by_label("Text")).to_have_value("Programarea dvs. este confirmata pentru maine.")
+    expect(page.get_by_test_id("parts")).to_have_text("1 part")
+
+    page.get_by_role("link", name="Templates").click()
+    expect(page.get_by_role("cell", name="Confirmare")).to_be_visible()
+    shot(page, "13-templates")

@@ -1,0 +1,416 @@
+"""How an SMS text is encoded, billed and cut into parts (pure Python, no I/O).
+
+Customers are billed per part, so the rules follow the reference calculator
+(Twilio's open-source ``sms-segments-calculator`` 1.3.0) exactly:
+
+* GSM-7 if every character is in the GSM 03.38 basic or extension table,
+  otherwise UCS-2 for the whole message.
+* GSM-7: 160 septets in a single part, 153 per part once concatenated (the
+  6-octet user data header takes the rest); an extension character (``^ { } \\
+  [ ~ ] | €`` and form feed) costs two septets and its escape pair never
+  straddles two parts (the part is left one septet short instead).
+* UCS-2: 70 UTF-16 code units in one part, 67 per part once concatenated;
+  a surrogate pair and a whole grapheme cluster always stay in one part.
+  Grapheme clusters are those of UAX #29 for Unicode 10 as implemented by the
+  ``grapheme-splitter`` library the reference uses (so a ZWJ sequence joins only
+  when the character after the ZWJ is Glue_After_Zwj / E_Base_GAZ in Unicode 10;
+  newer emoji components split into two clusters, both still kept whole).
+  CR LF is two characters there, as in the reference.
+* Parts are filled greedily. When the first part overflows, it is re-packed
+  to the concatenated size and what no longer fits moves into part two,
+  followed by the overflowing cluster. Quirks kept on purpose (billing must
+  match the reference): a cluster larger than a part travels alone in an
+  oversized part, and if the message *starts* with such a cluster (or with one
+  of 68-70 units followed by more text) the first part is empty (0 units);
+  ``split`` then returns ``""`` for it.
+* Empty text: GSM-7, 1 part of 0 units (what the reference says).
+
+``non_gsm`` lists the clusters that forced UCS-2, each once, sorted by code
+point as in the reference data (a cluster of several code points, e.g. a flag
+or "e" + combining accent, is listed whole; its parts are not listed alone). ``characters`` counts grapheme clusters (CR LF = 1).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from webapp.domain.gsm_charset import GCB_RANGES, GSM_BASIC, GSM_CHARS, GSM_EXTENSION, parse_ranges
+
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+# units per part: (message of a single part, each part of a concatenated message)
+LIMITS = {GSM7: (160, 153), UCS2: (70, 67)}
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    encoding: str  # "GSM-7" or "UCS-2"
+    parts: int
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    part_units: list[int]  # units carried by each part
+    non_gsm: list[str]  # clusters that forced UCS-2, each once, sorted by code point
+    characters: int  # grapheme clusters, as a person counts them
+
+    @property
+    def part_capacity(self) -> int:
+        """Units one part can carry at this message's part count."""
+        single, multi = LIMITS[self.encoding]
+        return single if self.parts == 1 else multi
+
+
+# --- regular expressions ---------------------------------------------------
+
+def _esc(chars: str) -> str:
+    return "".join("\\" + c if c in "\\]^-[" else c for c in chars)
+
+
+_GSM_CLASS = _esc("".join(sorted(GSM_CHARS)))
+_NON_GSM = re.compile(f"[^{_GSM_CLASS}]")
+_NOT_BASIC = re.compile(f"[^{_esc(GSM_BASIC)}]")
+_EXT_SET = frozenset(GSM_EXTENSION)
+_TO_BYTE = {ord(c): 0x80 + i for i, c in enumerate("€" + "".join(c for c in GSM_BASIC if c > "\xff"))}
+_BYTES_BASIC = "".join(c for c in GSM_BASIC if c <= "\xff").encode("latin-1") + bytes(range(0x81, 0x8B))
+_BYTES_EXT = GSM_EXTENSION.replace("€", "\x80").encode("latin-1")
+_EXT_TO_ESC = bytes.maketrans(_BYTES_EXT, b"\x1b" * len(_BYTES_EXT))
+
+# Grapheme_Cluster_Break properties (small ints).
+(CR, LF, CONTROL, EXTEND, RI, SPACING, L, V, T, LV, LVT, OTHER, PREPEND,
+ E_BASE, E_MOD, ZWJ, GAZ, EBG) = range(18)
+_NAMES = {"Control": CONTROL, "Extend": EXTEND, "Regional_Indicator": RI,
+          "SpacingMark": SPACING, "L": L, "V": V, "T": T, "Prepend": PREPEND,
+          "E_Base": E_BASE, "E_Modifier": E_MOD, "ZWJ": ZWJ,
+          "Glue_After_Zwj": GAZ, "E_Base_GAZ": EBG}
+_RANGES = {p: parse_ranges(GCB_RANGES[name]) for name, p in _NAMES.items()}
+_TABLE = sorted((lo, hi, p) for p, rs in _RANGES.items() for lo, hi in rs)
+_STARTS = [lo for lo, _, _ in _TABLE]
+
+# The rules below only ever keep x and y together when y is Extend, ZWJ,
+# SpacingMark, E_Modifier, Regional_Indicator, V or T, or x is Prepend, L or
+# ZWJ. SPECIAL holds those (in the BMP) and every astral code point (two
+# units); a text without any is one unit and one cluster per code point. A run
+# of SPECIAL characters, with single others between them, plus one character
+# either side, is cut off from the rest of the text by certain breaks (the
+# characters either side of such a chunk are not SPECIAL, nor their neighbours).
+_LINKING = [r for p in (EXTEND, ZWJ, SPACING, E_MOD, RI, V, T, PREPEND, L) for r in _RANGES[p]]
+_SPECIAL_CLASS = "".join(f"\\U{lo:08X}-\\U{min(hi, 0xFFFF):08X}" for lo, hi in _LINKING if lo <= 0xFFFF)
+_SPECIAL_CLASS = f"[{_SPECIAL_CLASS}\\U00010000-\\U0010FFFF]"
+_ASTRAL = re.compile("[\\U00010000-\\U0010FFFF]")
+_SPECIAL_BMP = frozenset(chr(c) for lo, hi in _LINKING for c in range(lo, min(hi, 0xFFFF) + 1))
+# A run of SPECIAL characters with the character after it, or a non-GSM code
+# point that is a cluster of its own (group 1 set): not followed by SPECIAL.
+_CLUSTERS = re.compile(f"[^{_GSM_CLASS}](?:(?<={_SPECIAL_CLASS})(?:[\\s\\S]?{_SPECIAL_CLASS})*[\\s\\S]?"
+                       f"|(?!{_SPECIAL_CLASS})())")
+
+
+def _prop(cp: int) -> int:
+    if cp == 13:
+        return CR
+    if cp == 10:
+        return LF
+    if 0xAC00 <= cp <= 0xD7A3:
+        return LV if (cp - 0xAC00) % 28 == 0 else LVT
+    i = bisect_right(_STARTS, cp) - 1
+    if i >= 0 and cp <= _TABLE[i][1]:
+        return _TABLE[i][2]
+    return OTHER
+
+
+def _breaks(start: int, mid: list[int], nxt: int) -> bool:
+    """grapheme-splitter 1.0.4 ``shouldBreak`` (Unicode 10), quirks included."""
+    seq = [start, *mid, nxt]
+    prev = seq[-2]
+    if E_MOD in seq:  # lookahead terminator for GB10
+        i = len(seq) - 1 - seq[::-1].index(E_MOD)
+        if i > 1 and all(c == EXTEND for c in seq[1:i]) and start not in (EXTEND, E_BASE, EBG):
+            return True
+    if RI in seq:  # lookahead terminator for GB12/GB13
+        i = len(seq) - 1 - seq[::-1].index(RI)
+        if i > 0 and all(c == RI for c in seq[1:i]) and prev not in (PREPEND, RI):
+            return True
+    if prev == CR and nxt == LF:  # GB3
+        return False
+    if prev in (CONTROL, CR, LF) or nxt in (CONTROL, CR, LF):  # GB4, GB5
+        return True
+    if (prev == L and nxt in (L, V, LV, LVT)) or (prev in (LV, V) and nxt in (V, T)) \
+            or (prev in (LVT, T) and nxt == T):  # GB6-GB8
+        return False
+    if nxt in (EXTEND, ZWJ, SPACING) or prev == PREPEND:  # GB9, GB9a, GB9b
+        return False
+    i = len(seq) - 1 - seq[::-1].index(EXTEND) - 1 if EXTEND in seq else len(seq) - 2
+    if i >= 0 and seq[i] in (E_BASE, EBG) and nxt == E_MOD \
+            and all(c == EXTEND for c in seq[i + 1:-1]):  # GB10
+        return False
+    if prev == ZWJ and nxt in (GAZ, EBG):  # GB11
+        return False
+    if RI in mid:  # GB12, GB13
+        return True
+    return not (prev == RI and nxt == RI)
+
+
+def graphemes(text: str) -> list[str]:
+    """Grapheme clusters as the reference calculator's splitter finds them
+    (CR LF is one cluster here). Straight port, for any text; slow-ish."""
+    props = [_prop(ord(c)) for c in text]
+    out, i, n = [], 0, len(text)
+    while i < n:
+        start, mid, j = props[i], [], i + 1
+        while j < n and not _breaks(start, mid, props[j]):
+            mid.append(props[j])
+            j += 1
+        out.append(text[i:j])
+        i = j
+    return out
+
+
+_CHUNKS: dict[str, tuple] = {}
+
+
+def _chunk(chunk: str) -> tuple[tuple, tuple, int, int]:
+    """For a run of SPECIAL characters with its context: its clusters of more
+    than one unit as (offset, code points, units), its non-GSM clusters, the
+    code points saved by joining, and its units beyond one per code point."""
+    info = _CHUNKS.get(chunk)
+    if info is None:
+        heavy, non_gsm, off, joined, extra = [], [], 0, 0, 0
+        for g in graphemes(chunk):
+            units = len(g.encode("utf-16-le", "surrogatepass")) >> 1
+            if units > 1:
+                heavy.append((off, len(g), units))
+            if len(g) > 1 or g not in GSM_CHARS:
+                non_gsm.append(g)
+            off += len(g)
+            joined += len(g) - 1
+            extra += units - len(g)
+        if len(_CHUNKS) >= 20000:
+            _CHUNKS.clear()
+        info = _CHUNKS[chunk] = (tuple(heavy), tuple(non_gsm), joined, extra)
+    return info
+
+
+# --- packing -----------------------------------------------------------------
+
+def _pack(n: int, heavy: list, c1: int, c2: int) -> tuple[list, list]:
+    """Reference packing of n code points into parts. ``heavy`` lists the
+    clusters of more than one unit as (start, code points, units); every other
+    code point is one unit. Only called when the text exceeds one part."""
+    heavy = [*heavy, (n, 0, 0)]
+
+    def fill(s, room, h):  # take whole clusters from s while they fit in room
+        while room > 0:
+            hs, hl, hu = heavy[h]
+            if hs - s >= room:
+                return s + room, 0, h
+            room -= hs - s
+            s = hs
+            if s == n or hu > room:
+                return s, room, h
+            room -= hu
+            s += hl
+            h += 1
+        return s, room, h
+
+    e1, room1, h = fill(0, c1, 0)  # where the single part overflows
+    k0, room0, _ = fill(0, c2, 0)  # what part one keeps once concatenated
+    bounds, units = [(0, k0)], [c2 - room0]
+    start, s, used = k0, e1, (c1 - room1) - (c2 - room0)
+    while True:  # the cluster that did not fit opens the next part, whatever its size
+        hs, hl, hu = heavy[h]
+        if hs == s:
+            s, used, h = s + hl, used + hu, h + 1
+        else:
+            s, used = s + 1, used + 1
+        s, room, h = fill(s, c2 - used, h)
+        bounds.append((start, s))
+        units.append(c2 - room)
+        if s >= n:
+            return bounds, units
+        start, used = s, 0
+
+
+_SET = {f: Analysis.__dict__[f].__set__ for f in ("encoding", "parts", "units", "part_units", "non_gsm", "characters")}
+
+
+def _analysis(encoding, units, part_units, non_gsm, text, joined=0, _new=object.__new__,
+              _enc=_SET["encoding"], _parts=_SET["parts"], _units=_SET["units"],
+              _part_units=_SET["part_units"], _non_gsm=_SET["non_gsm"], _chars=_SET["characters"]):
+    """Analysis(...) without the frozen dataclass __init__, which costs more
+    than the rest of analysing a plain GSM text."""
+    a = _new(Analysis)
+    _enc(a, encoding)
+    _parts(a, len(part_units))
+    _units(a, units)
+    _part_units(a, part_units)
+    _non_gsm(a, non_gsm)
+    _chars(a, len(text) - joined - (text.count("\r\n") if "\r" in text else 0))
+    return a
+
+
+def _uniform(units: int, single: int, multi: int) -> list[int]:
+    """Units of each part when every cluster is one unit."""
+    if units <= single:
+        return [units]
+    k, r = divmod(units, multi)
+    return [multi] * k + [r] if r else [multi] * k
+
+
+def _gsm_with_extension(text: str, data: bytes, ext_count: int, bounds: bool):
+    """GSM-7 text with extension characters: ``data`` is the text as bytes
+    (see _segment)."""
+    units = len(text) + ext_count
+    if units <= 160:
+        return _analysis(GSM7, units, [units], [], text), None
+    # Septets: each extension character as an escape (0x1B) and 0x01, neither
+    # of them in ``data``. A part is 153 septets, one less when its last
+    # septet would be an escape: the pair never straddles two parts.
+    data = b"\x1b\x01".join(data.translate(_EXT_TO_ESC).split(b"\x1b"))
+    part_units, cuts, pos = [], [], 0
+    while pos < units:
+        end = pos + 153
+        if end >= units:
+            end = units
+        elif data[end - 1] == 0x1B:
+            end -= 1
+        part_units.append(end - pos)
+        cuts.append(end)
+        pos = end
+    if bounds:  # septet offset -> code point index
+        cuts = [end - data.count(b"\x1b", 0, end) for end in cuts]
+        bounds = list(zip([0, *cuts], cuts))
+    return _analysis(GSM7, units, part_units, [], text), bounds or None
+
+
+def _segment(text: str, bounds: bool = False) -> tuple[Analysis, list[tuple[int, int]] | None]:
+    """The analysis and, if asked for, each part's (start, end) code point
+    indexes; None when every code point is one unit (bounds follow part_units)."""
+    # GSM-7 candidates are checked and cut as bytes, one per character: ASCII
+    # or Latin-1 with € (and, rarely, the Greek capitals) moved to 0x80-0x8A.
+    if text.isascii():
+        data = text.encode()
+    else:
+        m = _NOT_BASIC.search(text)
+        if m is None:
+            return _analysis(GSM7, len(text), _uniform(len(text), 160, 153), [], text), None
+        data = None
+        if m.group() in _EXT_SET and "\x80" not in text:
+            data = text.replace("€", "\x80").encode("latin-1", "ignore")
+            if len(data) != len(text):  # Greek capitals, or not GSM-7 at all
+                data = None if _NON_GSM.search(text) else text.translate(_TO_BYTE).encode("latin-1")
+    if data is not None:
+        rest = data.translate(None, _BYTES_BASIC)
+        if not rest:
+            return _analysis(GSM7, len(text), _uniform(len(text), 160, 153), [], text), None
+        if not rest.translate(None, _BYTES_EXT):
+            return _gsm_with_extension(text, data, len(rest), bounds)
+    n = len(text)
+    if _ASTRAL.search(text) is None:
+        chars = set(text)
+        if chars.isdisjoint(_SPECIAL_BMP):  # one code point = one cluster = one unit
+            non_gsm = sorted(chars.difference(GSM_CHARS))
+            return _analysis(UCS2, n, _uniform(n, 70, 67), non_gsm, text), None
+    units, heavy, non_gsm, joined = n, [], set(), 0
+    for m in _CLUSTERS.finditer(text):
+        if m.lastindex:
+            non_gsm.add(m.group())
+            continue
+        a, b = m.span()
+        if a:
+            a -= 1  # the character before the run belongs with it
+        chunk = text[a:b]
+        chunk_heavy, chunk_non_gsm, chunk_joined, chunk_extra = _CHUNKS.get(chunk) or _chunk(chunk)
+        if len(chunk_heavy) == 1:
+            off, cps, u = chunk_heavy[0]
+            heavy.append((a + off, cps, u))
+        else:
+            heavy.extend([(a + off, cps, u) for off, cps, u in chunk_heavy])
+        non_gsm.update(chunk_non_gsm)
+        joined += chunk_joined
+        units += chunk_extra
+    if units <= 70:
+        return _analysis(UCS2, units, [units], sorted(non_gsm), text, joined), [(0, n)]
+    bounds, part_units = _pack(n, heavy, 70, 67)
+    return _analysis(UCS2, units, part_units, sorted(non_gsm), text, joined), bounds
+
+
+def analyze(text: str) -> Analysis:
+    """Encoding, parts and units of ``text`` (see the module docstring)."""
+    return _segment(text)[0]
+
+
+def split(text: str) -> list[str]:
+    """The text of each part, as sent; ``"".join(split(t)) == t``."""
+    analysis, bounds = _segment(text, True)
+    if bounds is None:
+        out, pos = [], 0
+        for units in analysis.part_units:
+            out.append(text[pos:pos + units])
+            pos += units
+        return out
+    return [text[a:b] for a, b in bounds]
+
+
+# --- GSM-7 suggestions ----------------------------------------------------------
+
+_SAFE_MAP = str.maketrans({
+    **dict.fromkeys("‘’‚‛‹›′‵`´", "'"), **dict.fromkeys("“”„‟«»″‶", '"'), "‴": "'''",
+    **dict.fromkeys("‐‑‒–—―−", "-"), "…": "...",
+    **dict.fromkeys("\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+                    "\u2008\u2009\u200a\u202f\u205f\u3000", " "),
+    **dict.fromkeys("\u200b\u2060\ufeff\u00ad"),  # zero-width space, word joiner, BOM, soft hyphen
+    **dict.fromkeys("ăâ", "a"), "î": "i", **dict.fromkeys("șş", "s"), **dict.fromkeys("țţ", "t"),
+    **dict.fromkeys("ĂÂ", "A"), "Î": "I", **dict.fromkeys("ȘŞ", "S"), **dict.fromkeys("ȚŢ", "T"),
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ħ": "h", "Ħ": "H",
+    "ı": "i", "ŀ": "l", "Ŀ": "L", "ŧ": "t", "Ŧ": "T", "ĸ": "k", "œ": "oe", "Œ": "OE",
+    "þ": "th", "Þ": "Th",
+})
+_MARKS = "\u0300-\u036f"  # combining diacritical marks
+_FOLD = re.compile(f"[^{_GSM_CLASS}][{_MARKS}]*|[{_GSM_CLASS}][{_MARKS}]+")
+_STRAY_JOINER = re.compile(f"(?<![^{_GSM_CLASS}])[\u200c\u200d]")  # not inside an emoji sequence
+_FOLDED: dict[str, str] = {}
+
+
+def _is_gsm(s: str) -> bool:
+    return bool(s) and _NON_GSM.search(s) is None
+
+
+def _fold(token: str) -> str:
+    """GSM-7 form of one character (+ combining accents), or itself."""
+    nfc = unicodedata.normalize("NFC", token).translate(_SAFE_MAP)
+    if _is_gsm(nfc):
+        return nfc
+    for form in ("NFD", "NFKD"):  # accents stripped; then ligatures, full-width forms
+        base = "".join(c for c in unicodedata.normalize(form, nfc) if not unicodedata.combining(c))
+        if _is_gsm(base):
+            return base
+    return token
+
+
+def _fold_match(m: re.Match) -> str:
+    token = m.group()
+    out = _FOLDED.get(token)
+    if out is None:
+        if len(_FOLDED) >= 20000:
+            _FOLDED.clear()
+        out = _FOLDED[token] = _fold(token)
+    return out
+
+
+def gsm_safe(text: str) -> str:
+    """Suggested rewrite of ``text`` that stays in GSM-7 where it can.
+
+    Typographic quotes, primes, dashes, the ellipsis and Unicode spaces become
+    their ASCII forms, zero-width characters go, letters GSM-7 lacks lose their
+    accents (Romanian ă â î ș ț → a a i s t), letters GSM-7 has (é Ä ñ Ç ß ...)
+    stay. What has no obvious Latin form (Cyrillic, CJK, emoji) is kept, so
+    such a message stays UCS-2."""
+    text = text.translate(_SAFE_MAP)
+    if _NON_GSM.search(text) is None:
+        return text
+    text = _FOLD.sub(_fold_match, text)
+    return _STRAY_JOINER.sub("", text)
+
+
+def gsm_safe_savings(text: str) -> int:
+    """Parts saved by sending ``gsm_safe(text)`` instead (<= 0: no gain)."""
+    return analyze(text).parts - analyze(gsm_safe(text)).parts
