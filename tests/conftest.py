@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy import text
 from webapp import create_app
 from webapp.embedded_redis import EmbeddedRedis
 from webapp.extensions import db
-from webapp.settings import Settings
+from webapp.settings import PROJECT_ROOT, Settings
 
 PASSWORD = "Corect-Cal-42"
 
@@ -151,3 +152,38 @@ def sql(app):
                 return conn.execute(text(statement), params)
 
     return run
+
+
+@pytest.fixture
+def processes(redis_url, database_url):
+    """Start real processes (RQ worker, cron) on the test Redis and database; stopped afterwards."""
+    started = []
+
+    def start(command):
+        env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url,
+               "SECRET_KEY": "test-secret", "PYTHONPATH": str(PROJECT_ROOT)}
+        proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.terminate()
+    for proc in started:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_for(predicate, timeout=30.0, interval=0.2):
+    """Poll until predicate() is truthy; return its value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")

@@ -1,42 +1,8 @@
 """/healthz, with a real RQ worker and the real cron process (pipeline tests)."""
-import os
-import subprocess
-import time
-
 import pytest
 
+from tests.conftest import wait_for
 from webapp.runner import cron_command, worker_command
-from webapp.settings import PROJECT_ROOT
-
-
-def wait_for(predicate, timeout=30.0, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
-
-
-@pytest.fixture
-def processes(redis_url):
-    started = []
-
-    def start(command):
-        env = {**os.environ, "REDIS_URL": redis_url, "PYTHONPATH": str(PROJECT_ROOT)}
-        proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        proc.terminate()
-    for proc in started:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_healthz_reports_database_and_redis(client):

@@ -12,7 +12,7 @@ def test_navigation_reaches_every_area(make_user, login, client):
     page = login("ana").text
     for label in NAV:
         assert f">{label}</a>" in page, label
-    for url in ("/send/", "/campaigns", "/contacts/", "/templates/", "/reports", "/account/", "/account/password"):
+    for url in ("/send/", "/campaigns", "/contacts/", "/templates/", "/reports/", "/account/", "/account/password"):
         r = client.get(url)
         assert r.status_code == 200, url
         assert 'aria-current="page"' in r.text, url
@@ -79,12 +79,12 @@ def test_server_error_page_is_friendly_and_logged(app, make_user, login, client,
     original = app.view_functions["main.area"]
     app.view_functions["main.area"] = lambda area: 1 / 0
     try:
-        r = client.get("/reports")
+        r = client.get("/campaigns")
     finally:
         app.view_functions["main.area"] = original
     assert r.status_code == 500
     assert "Something went wrong" in r.text and "ZeroDivisionError" not in r.text
-    assert any("Unhandled error on GET /reports" in rec.getMessage() for rec in caplog.records)
+    assert any("Unhandled error on GET /campaigns" in rec.getMessage() for rec in caplog.records)
 
 
 def test_healthz_errors_are_json(client):

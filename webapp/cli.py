@@ -31,7 +31,6 @@ def register_cli(app: Flask) -> None:
     accounts_cli = AppGroup("accounts", help="Create and inspect customer accounts.")
     ledger_cli = AppGroup("ledger", help="Check the credit ledger.")
     prices_cli = AppGroup("prices", help="Price lists per destination country.")
-
     @prices_cli.command("load")
     @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
     @click.option("--account", "username", default=None, help="Load as this customer's overrides instead of the default list")
@@ -132,12 +131,65 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(prices_cli)
 
 
+# Registered as a `flask.commands` entry point (pyproject.toml) so it replaces Flask's
+# built-in `flask routes` (the URL map), which would otherwise shadow it.
+routes_cli = AppGroup("routes", help="Upstream routes (SMSC connections): add, list, test.")
+
+@routes_cli.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--countries", default="", help="Comma-separated ISO codes; none = the default route")
+def add_route(name, url, countries):
+    """Add a route: simulator://?delivered=0.93&dlr_delay=3s or smpp://id:pw@host:port?tps=100."""
+    from webapp.domain.routing import InvalidRouteUrl
+    from webapp.services import routes
+
+    try:
+        route = routes.add_route(db.session, name, url, countries)
+    except (InvalidRouteUrl, ServiceError) as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Added route '{route.name}' ({route.countries or 'default'}): {route.url}")
+
+@routes_cli.command("list")
+def list_routes():
+    """Print the routes, the countries they serve and whether they are active."""
+    from sqlalchemy import select
+
+    from webapp.models import Route
+
+    for route in db.session.scalars(select(Route).order_by(Route.id)):
+        state = "active" if route.active else "inactive"
+        click.echo(f"{route.name}\t{route.countries or 'default'}\t{state}\t{route.url}")
+
+@routes_cli.command("test")
+@click.argument("name")
+def test_route(name):
+    """Connect to the route and report (sends no message)."""
+    from sqlalchemy import select
+
+    from webapp.connectors import RouteDown, connector_for
+    from webapp.models import Route
+    from webapp.redis_client import get_redis
+
+    route = db.session.scalar(select(Route).where(Route.name == name))
+    if route is None:
+        raise click.ClickException(f"no route named '{name}'")
+    connector = connector_for(route.id, route.url, get_redis())
+    try:
+        click.echo(f"{route.name}: {connector.check()}")
+    except RouteDown as exc:
+        raise click.ClickException(f"{route.name} is down: {exc}") from None
+    finally:
+        connector.close()
+
+
 def seed_demo() -> str:
     """Idempotent: the demo account is created once; later calls only print the login."""
     from webapp.models import LedgerEntry
     from webapp.models.types import utcnow
     from webapp.domain.pricing import parse_price_csv
-    from webapp.services import accounts, contacts, ledger, pricing
+    from webapp.services import accounts, contacts, ledger, pricing, routes
 
     lines = []
     if pricing.default_list(db.session) is None:
@@ -145,6 +197,9 @@ def seed_demo() -> str:
         pricing.replace_entries(db.session, None, entries)
         db.session.commit()
         lines.append(f"Loaded the default price list ({len(entries)} countries).")
+    if routes.ensure_default_route(db.session) is not None:
+        db.session.commit()
+        lines.append("Added the built-in simulator as the default route.")
     user = accounts.find_user(db.session, DEMO_USERNAME)
     if user is None:
         user = accounts.create_account(

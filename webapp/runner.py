@@ -23,7 +23,9 @@ def _rq_command(*args: str) -> list[str]:
 
 
 def worker_command(redis_url: str) -> list[str]:
-    return _rq_command("worker", "--with-scheduler", "--url", redis_url, "--serializer", SERIALIZER,
+    # SimpleWorker runs jobs in its own process, so the app is built once, not per job.
+    return _rq_command("worker", "--with-scheduler", "--worker-class", "rq.worker.SimpleWorker",
+                       "--url", redis_url, "--serializer", SERIALIZER,
                        "--path", str(PROJECT_ROOT), *ALL_QUEUES)
 
 

@@ -16,9 +16,9 @@ EXPIRED_PASSWORD_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.password_expired", "auth.
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.blueprints import account, auth, contacts, errors, health, main, send, templates
+    from webapp.blueprints import account, auth, contacts, errors, health, main, reports, send, templates
 
-    for module in (auth, main, account, contacts, send, templates, health):
+    for module in (auth, main, account, contacts, send, templates, reports, health):
         app.register_blueprint(module.bp)
     errors.register(app)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -41,6 +41,8 @@ class PreferencesForm(FlaskForm):
 
 class ComposeForm(FlaskForm):
     to = StringField(_l("To number"), validators=[Length(max=80)])
+    # One per rendered form: a double click or a resubmitted page sends once.
+    idempotency_key = HiddenField()
     sender = SelectField(_l("Sender ID"))
     text = TextAreaField(_l("Text"), validators=[Length(max=5000)])
 

@@ -16,7 +16,6 @@ bp = Blueprint("main", __name__)
 # Areas whose screens arrive with their own issues; each page says what it will hold.
 AREAS = {
     "campaigns": (_l("Campaigns"), _l("Scheduled and running campaigns, with their progress and delivery reports.")),
-    "reports": (_l("Reports"), _l("Every message with its delivery status, parts and cost.")),
 }
 
 
@@ -33,7 +32,7 @@ def dashboard():
     return render("main/dashboard.html", account=account, recent=recent, groups=groups)
 
 
-@bp.get("/<any(campaigns, reports):area>")
+@bp.get("/<any(campaigns):area>")
 def area(area: str):
     title, description = AREAS[area]
     return render("main/area.html", area=area, title=title, description=description)

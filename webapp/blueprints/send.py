@@ -1,10 +1,20 @@
 """Send SMS: the composer with its live part/price counter (sending arrives with the pipeline)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request
+import uuid
+
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp.blueprints.auth import apply_service_errors
 from webapp.blueprints.forms import ComposeForm
+from webapp.domain import lifecycle
+from webapp.htmx import redirect_to
+from webapp.redis_client import get_redis
+from webapp.services import sending
+from webapp.services.errors import ServiceError
+from workers.sending import enqueue_sending
 from webapp.domain.sms_text import gsm_safe
 from webapp.extensions import db
 from webapp.htmx import render
@@ -20,19 +30,46 @@ def _form() -> ComposeForm:
     return form
 
 
-def _render(form: ComposeForm, fragment: str | None = None, **extra):
+def _render(form: ComposeForm, fragment: str | None = None, status: int = 200, **extra):
     preview = composer.preview(db.session, current_user, form.text.data or "", form.to.data or "")
-    return render("send/index.html", fragment, form=form, preview=preview, **extra)
+    return render("send/index.html", fragment, form=form, preview=preview, status=status, **extra)
 
 
 @bp.route("/", methods=["GET", "POST"])
 def index():
-    """GET shows the composer; a plain POST (no JavaScript) re-renders it with the counter."""
+    """GET shows the composer; a plain POST re-renders it with the counter, or sends."""
     form = _form()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
     # CSRFProtect has already checked the token of every POST.
-    if request.method == "POST" and request.form.get("action") == "gsm_safe":
+    action = request.form.get("action") if request.method == "POST" else None
+    if action == "gsm_safe":
         form.text.data = gsm_safe(form.text.data or "")
+    if action == "send":
+        return _send(form)
     return _render(form)
+
+
+def _send(form: ComposeForm):
+    submission = sending.Submission(to=[form.to.data or ""] if (form.to.data or "").strip() else [],
+                                    text=form.text.data or "", sender=form.sender.data,
+                                    idempotency_key=form.idempotency_key.data or None)
+    existing = sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key)
+    if existing is not None:  # the same form sent twice: show what the first click did
+        return redirect_to(url_for("reports.message", message_id=existing.id))
+    try:
+        [message] = sending.accept(db.session, current_user, submission)
+    except ServiceError as error:
+        db.session.rollback()
+        apply_service_errors(form, error)
+        return _render(form, status=422)
+    db.session.commit()
+    if message.status == lifecycle.QUEUED:
+        enqueue_sending(get_redis(), [message.id])
+        flash(_("Your message is on its way."), "success")
+    else:
+        flash(_("The message was not sent: %(reason)s.", reason=_(lifecycle.REFUSAL_REASONS.get(message.reason_code, message.reason_code))), "error")
+    return redirect_to(url_for("reports.message", message_id=message.id))
 
 
 @bp.post("/counter")

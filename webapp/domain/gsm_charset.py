@@ -1,4 +1,4 @@
-"""Character data for :mod:`webapp.domain.sms_text` (pure data, standard library only).
+"""Character data and cluster rules for :mod:`webapp.domain.sms_text` (standard library only).
 
 * The GSM 03.38 default alphabet: basic table (one septet each) and the
   extension table (escape + septet, two septets each). Like the reference
@@ -11,6 +11,8 @@
   ``A-B`` is an inclusive range.
 """
 from __future__ import annotations
+
+from bisect import bisect_right
 
 GSM_BASIC = (
     "\n\r !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
@@ -118,4 +120,82 @@ def parse_ranges(spec: str) -> list[tuple[int, int]]:
     for item in spec.split():
         lo, _, hi = item.partition("-")
         out.append((int(lo, 16), int(hi or lo, 16)))
+    return out
+
+
+# --- grapheme clusters (grapheme-splitter 1.0.4, Unicode 10) ---------------------
+
+# Grapheme_Cluster_Break properties (small ints).
+(CR, LF, CONTROL, EXTEND, RI, SPACING, L, V, T, LV, LVT, OTHER, PREPEND,
+ E_BASE, E_MOD, ZWJ, GAZ, EBG) = range(18)
+_NAMES = {"Control": CONTROL, "Extend": EXTEND, "Regional_Indicator": RI,
+          "SpacingMark": SPACING, "L": L, "V": V, "T": T, "Prepend": PREPEND,
+          "E_Base": E_BASE, "E_Modifier": E_MOD, "ZWJ": ZWJ,
+          "Glue_After_Zwj": GAZ, "E_Base_GAZ": EBG}
+RANGES = {p: parse_ranges(GCB_RANGES[name]) for name, p in _NAMES.items()}
+_TABLE = sorted((lo, hi, p) for p, rs in RANGES.items() for lo, hi in rs)
+_STARTS = [lo for lo, _, _ in _TABLE]
+
+# x and y can only stay together when y is Extend, ZWJ, SpacingMark,
+# E_Modifier, Regional_Indicator, V or T, or x is Prepend, L or ZWJ.
+LINKING_RANGES = sorted(r for p in (EXTEND, ZWJ, SPACING, E_MOD, RI, V, T, PREPEND, L) for r in RANGES[p])
+
+
+def _prop(cp: int) -> int:
+    if cp == 13:
+        return CR
+    if cp == 10:
+        return LF
+    if 0xAC00 <= cp <= 0xD7A3:
+        return LV if (cp - 0xAC00) % 28 == 0 else LVT
+    i = bisect_right(_STARTS, cp) - 1
+    if i >= 0 and cp <= _TABLE[i][1]:
+        return _TABLE[i][2]
+    return OTHER
+
+
+def _breaks(start: int, mid: list[int], nxt: int) -> bool:
+    """grapheme-splitter 1.0.4 ``shouldBreak`` (Unicode 10), quirks included."""
+    seq = [start, *mid, nxt]
+    prev = seq[-2]
+    if E_MOD in seq:  # lookahead terminator for GB10
+        i = len(seq) - 1 - seq[::-1].index(E_MOD)
+        if i > 1 and all(c == EXTEND for c in seq[1:i]) and start not in (EXTEND, E_BASE, EBG):
+            return True
+    if RI in seq:  # lookahead terminator for GB12/GB13
+        i = len(seq) - 1 - seq[::-1].index(RI)
+        if i > 0 and all(c == RI for c in seq[1:i]) and prev not in (PREPEND, RI):
+            return True
+    if prev == CR and nxt == LF:  # GB3
+        return False
+    if prev in (CONTROL, CR, LF) or nxt in (CONTROL, CR, LF):  # GB4, GB5
+        return True
+    if (prev == L and nxt in (L, V, LV, LVT)) or (prev in (LV, V) and nxt in (V, T)) \
+            or (prev in (LVT, T) and nxt == T):  # GB6-GB8
+        return False
+    if nxt in (EXTEND, ZWJ, SPACING) or prev == PREPEND:  # GB9, GB9a, GB9b
+        return False
+    i = len(seq) - 1 - seq[::-1].index(EXTEND) - 1 if EXTEND in seq else len(seq) - 2
+    if i >= 0 and seq[i] in (E_BASE, EBG) and nxt == E_MOD \
+            and all(c == EXTEND for c in seq[i + 1:-1]):  # GB10
+        return False
+    if prev == ZWJ and nxt in (GAZ, EBG):  # GB11
+        return False
+    if RI in mid:  # GB12, GB13
+        return True
+    return not (prev == RI and nxt == RI)
+
+
+def graphemes(text: str) -> list[str]:
+    """Grapheme clusters as the reference calculator's splitter finds them
+    (CR LF is one cluster here). Straight port, for any text; slow-ish."""
+    props = [_prop(ord(c)) for c in text]
+    out, i, n = [], 0, len(text)
+    while i < n:
+        start, mid, j = props[i], [], i + 1
+        while j < n and not _breaks(start, mid, props[j]):
+            mid.append(props[j])
+            j += 1
+        out.append(text[i:j])
+        i = j
     return out

@@ -27,16 +27,19 @@ Customers are billed per part, so the rules follow the reference calculator
 
 ``non_gsm`` lists the clusters that forced UCS-2, each once, sorted by code
 point as in the reference data (a cluster of several code points, e.g. a flag
-or "e" + combining accent, is listed whole; its parts are not listed alone). ``characters`` counts grapheme clusters (CR LF = 1).
+or "e" + combining accent, is listed whole; its parts are not listed alone).
+``characters`` counts grapheme clusters (CR LF = 1).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from webapp.domain.gsm_charset import GCB_RANGES, GSM_BASIC, GSM_CHARS, GSM_EXTENSION, parse_ranges
+from webapp.domain.gsm_charset import GSM_BASIC, GSM_CHARS, GSM_EXTENSION, LINKING_RANGES, graphemes
+
+__all__ = ["GSM7", "UCS2", "LIMITS", "Analysis", "analyze", "split", "graphemes", "gsm_safe",
+           "gsm_safe_savings"]
 
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
@@ -60,7 +63,7 @@ class Analysis:
         return single if self.parts == 1 else multi
 
 
-# --- regular expressions ---------------------------------------------------
+# --- character classes -----------------------------------------------------------
 
 def _esc(chars: str) -> str:
     return "".join("\\" + c if c in "\\]^-[" else c for c in chars)
@@ -71,97 +74,25 @@ _NON_GSM = re.compile(f"[^{_GSM_CLASS}]")
 _NOT_BASIC = re.compile(f"[^{_esc(GSM_BASIC)}]")
 _EXT_SET = frozenset(GSM_EXTENSION)
 _TO_BYTE = {ord(c): 0x80 + i for i, c in enumerate("€" + "".join(c for c in GSM_BASIC if c > "\xff"))}
-_BYTES_BASIC = "".join(c for c in GSM_BASIC if c <= "\xff").encode("latin-1") + bytes(range(0x81, 0x8B))
+_BYTES_BASIC = "".join(c for c in GSM_BASIC if c <= "\xff").encode("latin-1")
+_BYTES_BASIC_GREEK = _BYTES_BASIC + bytes(range(0x81, 0x8B))
 _BYTES_EXT = GSM_EXTENSION.replace("€", "\x80").encode("latin-1")
 _EXT_TO_ESC = bytes.maketrans(_BYTES_EXT, b"\x1b" * len(_BYTES_EXT))
 
-# Grapheme_Cluster_Break properties (small ints).
-(CR, LF, CONTROL, EXTEND, RI, SPACING, L, V, T, LV, LVT, OTHER, PREPEND,
- E_BASE, E_MOD, ZWJ, GAZ, EBG) = range(18)
-_NAMES = {"Control": CONTROL, "Extend": EXTEND, "Regional_Indicator": RI,
-          "SpacingMark": SPACING, "L": L, "V": V, "T": T, "Prepend": PREPEND,
-          "E_Base": E_BASE, "E_Modifier": E_MOD, "ZWJ": ZWJ,
-          "Glue_After_Zwj": GAZ, "E_Base_GAZ": EBG}
-_RANGES = {p: parse_ranges(GCB_RANGES[name]) for name, p in _NAMES.items()}
-_TABLE = sorted((lo, hi, p) for p, rs in _RANGES.items() for lo, hi in rs)
-_STARTS = [lo for lo, _, _ in _TABLE]
-
-# The rules below only ever keep x and y together when y is Extend, ZWJ,
-# SpacingMark, E_Modifier, Regional_Indicator, V or T, or x is Prepend, L or
-# ZWJ. SPECIAL holds those (in the BMP) and every astral code point (two
-# units); a text without any is one unit and one cluster per code point. A run
-# of SPECIAL characters, with single others between them, plus one character
-# either side, is cut off from the rest of the text by certain breaks (the
-# characters either side of such a chunk are not SPECIAL, nor their neighbours).
-_LINKING = [r for p in (EXTEND, ZWJ, SPACING, E_MOD, RI, V, T, PREPEND, L) for r in _RANGES[p]]
-_SPECIAL_CLASS = "".join(f"\\U{lo:08X}-\\U{min(hi, 0xFFFF):08X}" for lo, hi in _LINKING if lo <= 0xFFFF)
+# The cluster rules only keep x and y together when y or x is in LINKING_RANGES.
+# SPECIAL holds those (in the BMP) and every astral code point (two units): a
+# text without any is one unit and one cluster per code point. A run of SPECIAL
+# characters (single others between them allowed) with one character either
+# side is cut off from the rest of the text by certain breaks, since those
+# characters are not SPECIAL and neither are their outer neighbours.
+_SPECIAL_CLASS = "".join(f"\\U{lo:08X}-\\U{min(hi, 0xFFFF):08X}" for lo, hi in LINKING_RANGES if lo <= 0xFFFF)
 _SPECIAL_CLASS = f"[{_SPECIAL_CLASS}\\U00010000-\\U0010FFFF]"
 _ASTRAL = re.compile("[\\U00010000-\\U0010FFFF]")
-_SPECIAL_BMP = frozenset(chr(c) for lo, hi in _LINKING for c in range(lo, min(hi, 0xFFFF) + 1))
+_SPECIAL_BMP = frozenset(chr(c) for lo, hi in LINKING_RANGES for c in range(lo, min(hi, 0xFFFF) + 1))
 # A run of SPECIAL characters with the character after it, or a non-GSM code
 # point that is a cluster of its own (group 1 set): not followed by SPECIAL.
 _CLUSTERS = re.compile(f"[^{_GSM_CLASS}](?:(?<={_SPECIAL_CLASS})(?:[\\s\\S]?{_SPECIAL_CLASS})*[\\s\\S]?"
                        f"|(?!{_SPECIAL_CLASS})())")
-
-
-def _prop(cp: int) -> int:
-    if cp == 13:
-        return CR
-    if cp == 10:
-        return LF
-    if 0xAC00 <= cp <= 0xD7A3:
-        return LV if (cp - 0xAC00) % 28 == 0 else LVT
-    i = bisect_right(_STARTS, cp) - 1
-    if i >= 0 and cp <= _TABLE[i][1]:
-        return _TABLE[i][2]
-    return OTHER
-
-
-def _breaks(start: int, mid: list[int], nxt: int) -> bool:
-    """grapheme-splitter 1.0.4 ``shouldBreak`` (Unicode 10), quirks included."""
-    seq = [start, *mid, nxt]
-    prev = seq[-2]
-    if E_MOD in seq:  # lookahead terminator for GB10
-        i = len(seq) - 1 - seq[::-1].index(E_MOD)
-        if i > 1 and all(c == EXTEND for c in seq[1:i]) and start not in (EXTEND, E_BASE, EBG):
-            return True
-    if RI in seq:  # lookahead terminator for GB12/GB13
-        i = len(seq) - 1 - seq[::-1].index(RI)
-        if i > 0 and all(c == RI for c in seq[1:i]) and prev not in (PREPEND, RI):
-            return True
-    if prev == CR and nxt == LF:  # GB3
-        return False
-    if prev in (CONTROL, CR, LF) or nxt in (CONTROL, CR, LF):  # GB4, GB5
-        return True
-    if (prev == L and nxt in (L, V, LV, LVT)) or (prev in (LV, V) and nxt in (V, T)) \
-            or (prev in (LVT, T) and nxt == T):  # GB6-GB8
-        return False
-    if nxt in (EXTEND, ZWJ, SPACING) or prev == PREPEND:  # GB9, GB9a, GB9b
-        return False
-    i = len(seq) - 1 - seq[::-1].index(EXTEND) - 1 if EXTEND in seq else len(seq) - 2
-    if i >= 0 and seq[i] in (E_BASE, EBG) and nxt == E_MOD \
-            and all(c == EXTEND for c in seq[i + 1:-1]):  # GB10
-        return False
-    if prev == ZWJ and nxt in (GAZ, EBG):  # GB11
-        return False
-    if RI in mid:  # GB12, GB13
-        return True
-    return not (prev == RI and nxt == RI)
-
-
-def graphemes(text: str) -> list[str]:
-    """Grapheme clusters as the reference calculator's splitter finds them
-    (CR LF is one cluster here). Straight port, for any text; slow-ish."""
-    props = [_prop(ord(c)) for c in text]
-    out, i, n = [], 0, len(text)
-    while i < n:
-        start, mid, j = props[i], [], i + 1
-        while j < n and not _breaks(start, mid, props[j]):
-            mid.append(props[j])
-            j += 1
-        out.append(text[i:j])
-        i = j
-    return out
 
 
 _CHUNKS: dict[str, tuple] = {}
@@ -229,7 +160,7 @@ def _pack(n: int, heavy: list, c1: int, c2: int) -> tuple[list, list]:
         start, used = s, 0
 
 
-_SET = {f: Analysis.__dict__[f].__set__ for f in ("encoding", "parts", "units", "part_units", "non_gsm", "characters")}
+_SET = {f.name: Analysis.__dict__[f.name].__set__ for f in fields(Analysis)}  # slot setters
 
 
 def _analysis(encoding, units, part_units, non_gsm, text, joined=0, _new=object.__new__,
@@ -286,6 +217,7 @@ def _segment(text: str, bounds: bool = False) -> tuple[Analysis, list[tuple[int,
     indexes; None when every code point is one unit (bounds follow part_units)."""
     # GSM-7 candidates are checked and cut as bytes, one per character: ASCII
     # or Latin-1 with € (and, rarely, the Greek capitals) moved to 0x80-0x8A.
+    basic = _BYTES_BASIC
     if text.isascii():
         data = text.encode()
     else:
@@ -297,8 +229,9 @@ def _segment(text: str, bounds: bool = False) -> tuple[Analysis, list[tuple[int,
             data = text.replace("€", "\x80").encode("latin-1", "ignore")
             if len(data) != len(text):  # Greek capitals, or not GSM-7 at all
                 data = None if _NON_GSM.search(text) else text.translate(_TO_BYTE).encode("latin-1")
+                basic = _BYTES_BASIC_GREEK  # (real C1 controls, not GSM-7, are ruled out here)
     if data is not None:
-        rest = data.translate(None, _BYTES_BASIC)
+        rest = data.translate(None, basic)
         if not rest:
             return _analysis(GSM7, len(text), _uniform(len(text), 160, 153), [], text), None
         if not rest.translate(None, _BYTES_EXT):

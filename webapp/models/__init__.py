@@ -2,7 +2,12 @@
 from webapp.models.accounts import Account, ApiKey, User
 from webapp.models.contacts import Contact, ContactGroup
 from webapp.models.ledger import LedgerEntry
+from webapp.models.messages import Message, MessageEvent, MessagePart, PendingReceipt
 from webapp.models.pricing import PriceList, PriceListEntry
+from webapp.models.routes import Route
 from webapp.models.templates import MessageTemplate
 
-__all__ = ["Account", "ApiKey", "Contact", "ContactGroup", "LedgerEntry", "MessageTemplate", "PriceList", "PriceListEntry", "User"]
+__all__ = [
+    "Account", "ApiKey", "Contact", "ContactGroup", "LedgerEntry", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
+    "PendingReceipt", "PriceList", "PriceListEntry", "Route", "User",
+]

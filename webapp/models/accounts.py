@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.domain.roles import Role
@@ -29,6 +30,8 @@ class Account(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     default_region: Mapped[str] = mapped_column(String(2), default="RO")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Bucharest")
+    # Whether UNDELIV/EXPIRED after submission are charged (operators bill them) or refunded.
+    charge_failed_deliveries: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped["Account | None"] = relationship(remote_side=[id])

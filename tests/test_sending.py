@@ -1,0 +1,187 @@
+"""Accepting, submitting once, receipts, refunds and the ledger — on the real database and Redis."""
+import hashlib
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from webapp.connectors.base import Receipt
+from webapp.domain import lifecycle
+from webapp.domain.pricing import PriceEntry
+from webapp.extensions import db
+from webapp.models import LedgerEntry, Message, MessagePart, PendingReceipt, Route, User
+from webapp.redis_client import get_redis
+from webapp.services import delivery, ledger, pricing, routes, sending
+
+D = Decimal
+
+
+@pytest.fixture
+def ctx(app, make_user):
+    """An app context with a customer (1 EUR), Romanian prices and an instant simulator route."""
+    user_id = make_user("ana", credit="1")
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", D("0.0350")), PriceEntry("MD", D("0.0650"))])
+        routes.add_route(db.session, "sim", "simulator://?delivered=1&undeliv=0&expired=0&rejectd=0&dlr_delay=0s")
+        db.session.commit()
+        yield db.session.get(User, user_id)
+
+
+def accept(user, to, text="Salut", **kw):
+    messages = sending.accept(db.session, user, sending.Submission(to=to, text=text, sender="1899", **kw))
+    db.session.commit()
+    return messages
+
+
+def ledger_kinds(account_id):
+    return [(e.kind, e.amount) for e in db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.account_id == account_id).order_by(LedgerEntry.id))]
+
+
+def poll(route_name="sim"):
+    route = db.session.scalar(select(Route).where(Route.name == route_name))
+    from webapp.connectors import connector_for
+
+    receipts = connector_for(route.id, route.url, get_redis()).poll()
+    counts = delivery.apply_receipts(db.session, route.id, receipts)
+    db.session.commit()
+    return counts
+
+
+def test_a_message_is_reserved_charged_and_delivered_once(ctx):
+    [message] = accept(ctx, ["0722 123 456"], "x" * 200)  # 2 parts
+    assert (message.status, message.to, message.country, message.parts, message.cost) == ("queued", "+40722123456", "RO", 2, D("0.0700"))
+    assert ctx.account.balance == D("0.9300")
+    first = delivery.submit_messages(db.session, [message.id], get_redis())
+    again = delivery.submit_messages(db.session, [message.id], get_redis())  # the job runs twice
+    assert first["submitted"] == 2 and again["claimed"] == 0
+    db.session.refresh(message)
+    assert message.status == lifecycle.SUBMITTED
+    assert [p.state for p in message.part_rows] == ["submitted", "submitted"]
+    assert poll() == {"matched": 2, "kept": 0}
+    db.session.refresh(message)
+    assert message.status == lifecycle.DELIVRD
+    assert ledger_kinds(ctx.account_id) == [
+        ("topup", D("1.0000")), ("reservation", D("-0.0700")), ("release", D("0.0700")), ("charge", D("-0.0700"))]
+    db.session.refresh(ctx.account)
+    assert ctx.account.balance == D("0.9300")
+    assert ledger.verify(db.session) == []
+    kinds = [e.kind for e in message.events]
+    assert kinds == ["accepted", "queued", "submitted", "receipt", "receipt"]
+
+
+@pytest.mark.parametrize(
+    "to, reason",
+    [("0722 12a 456", "invalid_number"), ("+33 6 12 34 56 78", "unroutable"), ("0722", "invalid_number")],
+)
+def test_refused_messages_say_why_and_cost_nothing(ctx, to, reason):
+    [message] = accept(ctx, [to])
+    assert (message.status, message.reason_code, message.cost) == ("refused", reason, D("0"))
+    assert ledger_kinds(ctx.account_id) == [("topup", D("1.0000"))]
+
+
+def test_insufficient_credit_is_refused_per_message_never_below_zero(ctx):
+    messages = accept(ctx, [f"07221234{i:02d}" for i in range(30)])  # 30 × 0.035 = 1.05 > 1.00
+    statuses = [m.status for m in messages]
+    assert statuses.count("queued") == 28 and statuses[28:] == ["refused", "refused"]
+    assert {m.reason_code for m in messages[28:]} == {"insufficient_credit"}
+    db.session.refresh(ctx.account)
+    assert ctx.account.balance == D("0.0200")
+
+
+def test_undelivered_is_charged_by_default_and_refunded_by_policy(ctx, sql):
+    route = db.session.scalar(select(Route))
+    route.url = "simulator://?delivered=0&undeliv=1&expired=0&rejectd=0&dlr_delay=0s"
+    db.session.commit()
+    [charged] = accept(ctx, ["0722123456"])
+    delivery.submit_messages(db.session, [charged.id], get_redis())
+    poll()
+    db.session.refresh(charged)
+    assert charged.status == lifecycle.UNDELIV and charged.error_code == "001"
+    assert ctx.account.balance == D("0.9650")
+    ctx.account.charge_failed_deliveries = False
+    db.session.commit()
+    [refunded] = accept(ctx, ["0722123457"])
+    delivery.submit_messages(db.session, [refunded.id], get_redis())
+    poll()
+    db.session.refresh(ctx.account)
+    assert ctx.account.balance == D("0.9650")
+    assert ledger_kinds(ctx.account_id)[-1] == ("refund", D("0.0350"))
+
+
+def test_rejected_receipts_are_refunded(ctx):
+    route = db.session.scalar(select(Route))
+    route.url = "simulator://?delivered=0&undeliv=0&expired=0&rejectd=1&dlr_delay=0s"
+    db.session.commit()
+    [message] = accept(ctx, ["0722123456"])
+    delivery.submit_messages(db.session, [message.id], get_redis())
+    poll()
+    db.session.refresh(message)
+    db.session.refresh(ctx.account)
+    assert message.status == lifecycle.REJECTD and ctx.account.balance == D("1.0000")
+
+
+def test_a_receipt_before_its_submit_response_is_kept_and_matched(ctx):
+    [message] = accept(ctx, ["0722123456"])
+    route = db.session.scalar(select(Route))
+    early_id = hashlib.sha1(f"{message.id}:1".encode()).hexdigest()[:20]  # the simulator's id for this part
+    assert delivery.apply_receipts(db.session, route.id, [Receipt(early_id, "DELIVRD", "000", "id:x stat:DELIVRD")]) == {"matched": 0, "kept": 1}
+    db.session.commit()
+    delivery.submit_messages(db.session, [message.id], get_redis())
+    db.session.refresh(message)
+    assert message.status == lifecycle.DELIVRD
+    assert db.session.scalar(select(PendingReceipt)) is None
+
+
+def test_route_down_keeps_messages_queued_for_a_retry(ctx):
+    from webapp.connectors import RouteDown
+
+    route = db.session.scalar(select(Route))
+    route.url = route.url + "&down=1"
+    db.session.commit()
+    [message] = accept(ctx, ["0722123456"])
+    with pytest.raises(RouteDown):
+        delivery.submit_messages(db.session, [message.id], get_redis())
+    db.session.refresh(message)
+    assert message.status == "queued" and [p.state for p in message.part_rows] == ["pending"]
+    route.url = route.url.replace("&down=1", "")
+    db.session.commit()
+    assert delivery.submit_messages(db.session, [message.id], get_redis())["submitted"] == 1
+
+
+def test_expired_before_sending_is_released(ctx, sql):
+    [message] = accept(ctx, ["0722123456"])
+    sql("UPDATE messages SET validity_until = '2020-01-01 00:00:00'")
+    delivery.submit_messages(db.session, [message.id], get_redis())
+    db.session.refresh(message)
+    db.session.refresh(ctx.account)
+    assert (message.status, message.reason_code) == ("refused", "expired")
+    assert ctx.account.balance == D("1.0000")
+    assert db.session.scalar(select(MessagePart.state)) == "pending"
+
+
+def test_no_receipt_within_validity_becomes_noreport(ctx, sql):
+    route = db.session.scalar(select(Route))
+    route.url = "simulator://?delivered=1&dlr_delay=1h"
+    db.session.commit()
+    [message] = accept(ctx, ["0722123456"])
+    delivery.submit_messages(db.session, [message.id], get_redis())
+    sql("UPDATE messages SET validity_until = '2020-01-01 00:00:00'")
+    assert delivery.expire_overdue(db.session) == 1
+    db.session.commit()
+    db.session.refresh(message)
+    assert message.status == lifecycle.NOREPORT
+    db.session.refresh(ctx.account)
+    assert ctx.account.balance == D("0.9650")  # charged: it may have been delivered
+
+
+def test_simulator_outcomes_follow_the_shares(app):
+    from webapp.connectors.simulator import SimulatorConnector
+    from webapp.domain.routing import parse_route_url
+
+    with app.app_context():
+        sim = SimulatorConnector(1, parse_route_url("simulator://?delivered=0.93&undeliv=0.04&expired=0.02&rejectd=0.01"), get_redis())
+    outcomes = [sim.outcome(i)[0] for i in range(20000)]
+    assert abs(outcomes.count("DELIVRD") / 20000 - 0.93) < 0.01
+    assert abs(outcomes.count("UNDELIV") / 20000 - 0.04) < 0.005
+    assert sim.outcome(42) == sim.outcome(42)

@@ -1,0 +1,52 @@
+"""What every upstream route offers the sending workers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class RouteDown(Exception):
+    """The route cannot take messages now (connection refused, throttled): retry later."""
+
+
+@dataclass(frozen=True)
+class OutgoingPart:
+    submission_key: str   # unique, claimed in the database before submission
+    message_id: int
+    sender: str
+    to: str               # E.164
+    text: str             # this part's text, from sms_text.split()
+    encoding: str         # GSM-7 | UCS-2
+    seq: int              # 1-based
+    total: int
+    validity_seconds: int
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    submission_key: str
+    upstream_id: str | None = None
+    error_code: str | None = None   # the SMSC refused this part for good (not retried)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    upstream_id: str
+    stat: str                        # DELIVRD, UNDELIV, EXPIRED, REJECTD …
+    error_code: str | None = None
+    raw: str = ""
+    done_at: datetime | None = None
+
+
+class Connector(Protocol):
+    def submit(self, parts: list[OutgoingPart]) -> list[SubmitResult]: ...
+
+    def poll(self) -> list[Receipt]: ...
+
+    def check(self) -> str:
+        """Connect (bind) and say what is there; raises RouteDown when it cannot."""
+        ...
+
+    def close(self) -> None: ...

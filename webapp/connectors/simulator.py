@@ -1,0 +1,87 @@
+"""The built-in simulator route: accepts every part, decides each message's outcome by chance
+(deterministically from its id, so a repeat gives the same answer) and reports receipts
+after `dlr_delay`, to be collected by polling, as for HTTP providers that must be polled.
+
+    simulator://?delivered=0.93&undeliv=0.04&expired=0.02&rejectd=0.01&dlr_delay=3s
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import datetime, timezone
+
+from redis import Redis
+
+from webapp.connectors.base import OutgoingPart, Receipt, RouteDown, SubmitResult
+from webapp.domain.routing import RouteSpec, parse_duration
+
+OUTCOMES = (("delivered", "DELIVRD", "000"), ("undeliv", "UNDELIV", "001"),
+            ("expired", "EXPIRED", "002"), ("rejectd", "REJECTD", "003"))
+DEFAULTS = {"delivered": 0.93, "undeliv": 0.04, "expired": 0.02, "rejectd": 0.01}
+
+# Pop due receipts atomically, so two pollers never report the same one twice.
+_POP_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+return due
+"""
+
+
+def _fraction(key: str) -> float:
+    digest = hashlib.sha256(key.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+class SimulatorConnector:
+    def __init__(self, route_id: int, spec: RouteSpec, redis: Redis):
+        self.route_id = route_id
+        self.redis = redis
+        self.delay = parse_duration(spec.param("dlr_delay", "3s"))
+        self.down = spec.param("down", "0") == "1"
+        weights = [(stat, err, float(spec.param(name, str(DEFAULTS[name])))) for name, stat, err in OUTCOMES]
+        total = sum(w for *_, w in weights) or 1.0
+        self.weights = [(stat, err, w / total) for stat, err, w in weights]
+        self.key = f"smsportal:sim:{route_id}:due"
+
+    def outcome(self, message_id: int) -> tuple[str, str]:
+        draw, acc = _fraction(f"outcome:{message_id}"), 0.0
+        for stat, err, weight in self.weights:
+            acc += weight
+            if draw < acc:
+                return stat, err
+        return self.weights[-1][0], self.weights[-1][1]
+
+    def submit(self, parts: list[OutgoingPart]) -> list[SubmitResult]:
+        if self.down:
+            raise RouteDown("the simulator route is set to down=1")
+        due = time.time() + self.delay
+        results, entries = [], {}
+        for part in parts:
+            upstream_id = hashlib.sha1(part.submission_key.encode()).hexdigest()[:20]
+            stat, err = self.outcome(part.message_id)
+            entries[json.dumps([upstream_id, stat, err])] = due
+            results.append(SubmitResult(part.submission_key, upstream_id=upstream_id))
+        if entries:
+            self.redis.zadd(self.key, entries)
+        return results
+
+    def poll(self, limit: int = 5000) -> list[Receipt]:
+        now = datetime.now(timezone.utc)
+        raw = self.redis.eval(_POP_DUE, 1, self.key, time.time(), limit)
+        receipts = []
+        for item in raw:
+            upstream_id, stat, err = json.loads(item)
+            text = f"id:{upstream_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} stat:{stat} err:{err}"
+            receipts.append(Receipt(upstream_id=upstream_id, stat=stat, error_code=err, raw=text, done_at=now))
+        return receipts
+
+    def check(self) -> str:
+        if self.down:
+            raise RouteDown("the simulator route is set to down=1")
+        self.redis.ping()
+        shares = ", ".join(f"{stat} {weight:.0%}" for stat, _, weight in self.weights)
+        return f"simulator ready: {shares}; receipts after {self.delay:g}s"
+
+    def close(self) -> None:
+        pass

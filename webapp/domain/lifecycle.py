@@ -1,0 +1,66 @@
+"""The message lifecycle and the reasons a message is refused, as customers read them.
+
+accepted → queued → submitted (ENROUTE) → DELIVRD | UNDELIV | EXPIRED | REJECTD | FAILED;
+NOREPORT when no receipt arrives within the validity period; REFUSED before sending,
+with a reason code.
+"""
+from __future__ import annotations
+
+from webapp.domain import N_
+
+ACCEPTED = "accepted"
+QUEUED = "queued"
+SUBMITTED = "submitted"
+DELIVRD = "DELIVRD"
+UNDELIV = "UNDELIV"
+EXPIRED = "EXPIRED"
+REJECTD = "REJECTD"
+FAILED = "FAILED"
+NOREPORT = "NOREPORT"
+REFUSED = "refused"
+
+FINAL = frozenset({DELIVRD, UNDELIV, EXPIRED, REJECTD, FAILED, NOREPORT, REFUSED})
+PENDING = frozenset({ACCEPTED, QUEUED, SUBMITTED})
+# Receipt states operators bill (the per-account policy may waive UNDELIV/EXPIRED).
+BILLED_FAILURES = frozenset({UNDELIV, EXPIRED})
+
+# Receipt `stat:` values as SMSCs write them, to our final states.
+RECEIPT_STATES = {
+    "DELIVRD": DELIVRD, "DELIVERED": DELIVRD,
+    "UNDELIV": UNDELIV, "UNDELIVERABLE": UNDELIV,
+    "EXPIRED": EXPIRED,
+    "REJECTD": REJECTD, "REJECTED": REJECTD,
+    "DELETED": FAILED, "UNKNOWN": FAILED, "FAILED": FAILED,
+    "ACCEPTD": None, "ENROUTE": None,  # not final: keep waiting
+}
+
+# Why a message was refused before sending (code → sentence for the customer).
+REFUSAL_REASONS = {
+    "invalid_number": N_("invalid number"),
+    "duplicate": N_("duplicate"),
+    "blocklisted": N_("blocklisted"),
+    "insufficient_credit": N_("insufficient credit"),
+    "unroutable": N_("unroutable"),
+    "expired": N_("expired before it could be sent"),
+    "empty_text": N_("empty text"),
+}
+
+
+def final_status_of(stat: str) -> str | None:
+    """Our final state for a receipt's `stat:` (None: not final yet). Unknown words count as FAILED."""
+    return RECEIPT_STATES.get(stat.strip().upper(), FAILED)
+
+
+def message_status(part_states: list[str | None]) -> str | None:
+    """A message's final state from its parts' final states (None while any part is still pending).
+
+    Delivered only when every part is; otherwise the first failure in order of gravity.
+    """
+    if not part_states or any(s is None for s in part_states):
+        return None
+    if all(s == DELIVRD for s in part_states):
+        return DELIVRD
+    for state in (REJECTD, UNDELIV, EXPIRED, FAILED, NOREPORT):
+        if state in part_states:
+            return state
+    return FAILED

@@ -1,0 +1,76 @@
+"""Routes: where messages go upstream, described by a URL, chosen per destination country."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+KINDS = ("simulator", "smpp", "http", "https")
+
+
+class InvalidRouteUrl(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    kind: str
+    host: str = ""
+    port: int | None = None
+    username: str = ""
+    password: str = ""
+    params: tuple[tuple[str, str], ...] = ()
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        return dict(self.params).get(name, default)
+
+    @property
+    def tps(self) -> int:
+        return int(self.param("tps", "100"))
+
+
+def parse_route_url(url: str) -> RouteSpec:
+    """`simulator://?delivered=0.93&dlr_delay=3s`, `smpp://id:secret@host:2775?tps=100` …"""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in KINDS:
+        raise InvalidRouteUrl(f"unknown route kind '{parts.scheme}': use one of {', '.join(KINDS)}")
+    params = tuple(parse_qsl(parts.query, keep_blank_values=True))
+    spec = RouteSpec(
+        kind=parts.scheme, host=parts.hostname or "", port=parts.port,
+        username=unquote(parts.username or ""), password=unquote(parts.password or ""), params=params,
+    )
+    if spec.kind == "smpp" and not (spec.host and spec.port and spec.username):
+        raise InvalidRouteUrl("an SMPP route needs smpp://system_id:password@host:port")
+    try:
+        if spec.tps <= 0:
+            raise InvalidRouteUrl("tps must be a positive number")
+    except ValueError:
+        raise InvalidRouteUrl(f"tps must be a number, not '{spec.param('tps')}'") from None
+    return spec
+
+
+@dataclass(frozen=True)
+class RouteChoice:
+    route_id: int
+    countries: frozenset[str]  # empty: the default route, for any country
+    active: bool = True
+
+
+def choose_route(routes: list[RouteChoice], country: str | None) -> int | None:
+    """The active route for the country, else the active default route; None when there is none."""
+    active = [r for r in routes if r.active]
+    for route in active:
+        if country and country in route.countries:
+            return route.route_id
+    for route in active:
+        if not route.countries:
+            return route.route_id
+    return None
+
+
+def parse_duration(text: str) -> float:
+    """'3s', '250ms', '2m', '1h' or plain seconds → seconds."""
+    text = text.strip().lower()
+    for suffix, factor in (("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)):
+        if text.endswith(suffix) and text[: -len(suffix)].replace(".", "", 1).isdigit():
+            return float(text[: -len(suffix)]) * factor
+    return float(text)

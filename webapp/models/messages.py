@@ -1,0 +1,100 @@
+"""Outgoing messages (MT), one row per recipient, their parts and their timeline."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.types import Money, UTCDateTime, utcnow
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_account_created", "account_id", "created_at"),
+        Index("ix_messages_status", "status"),
+        UniqueConstraint("account_id", "idempotency_key", name="uq_messages_account_idempotency"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sender: Mapped[str] = mapped_column(String(20))
+    to: Mapped[str] = mapped_column(String(32))  # E.164, or what was typed when it is invalid
+    country: Mapped[str | None] = mapped_column(String(2))
+    text: Mapped[str] = mapped_column(Text)
+    encoding: Mapped[str] = mapped_column(String(8))
+    parts: Mapped[int] = mapped_column(Integer)
+    price_per_part: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id"))
+    status: Mapped[str] = mapped_column(String(12))
+    reason_code: Mapped[str | None] = mapped_column(String(40))  # why refused / failed
+    error_code: Mapped[str | None] = mapped_column(String(16))   # SMSC error code from the receipt
+    idempotency_key: Mapped[str | None] = mapped_column(String(120))
+    validity_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    part_rows: Mapped[list["MessagePart"]] = relationship(back_populates="message", order_by="MessagePart.seq")
+    events: Mapped[list["MessageEvent"]] = relationship(back_populates="message", order_by="MessageEvent.id")
+
+
+class MessagePart(db.Model):
+    """One SMS part. Its submission key is claimed in the database before it goes upstream."""
+
+    __tablename__ = "message_parts"
+    __table_args__ = (
+        UniqueConstraint("message_id", "seq", name="uq_message_parts_message_seq"),
+        Index("ix_message_parts_upstream", "route_id", "upstream_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1-based
+    submission_key: Mapped[str] = mapped_column(String(40), unique=True)
+    # pending → claimed (ours to send, once) → submitted | failed; claimed too long → unknown
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id"))
+    upstream_id: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str | None] = mapped_column(String(12))  # final receipt state of this part
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receipt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    message: Mapped[Message] = relationship(back_populates="part_rows")
+
+
+class MessageEvent(db.Model):
+    """The message's timeline: accepted, queued, submitted (with upstream ids), receipts, refunds."""
+
+    __tablename__ = "message_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    message: Mapped[Message] = relationship(back_populates="events")
+
+
+class PendingReceipt(db.Model):
+    """A receipt that arrived before we recorded its submit response: kept and matched later."""
+
+    __tablename__ = "pending_receipts"
+    __table_args__ = (Index("ix_pending_receipts_upstream", "route_id", "upstream_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id"))
+    upstream_id: Mapped[str] = mapped_column(String(80))
+    stat: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    raw: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

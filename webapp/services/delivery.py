@@ -1,0 +1,193 @@
+"""Submitting queued messages upstream exactly once, and applying delivery receipts.
+
+Exactly-once effect: a part is *claimed* in the database (pending → claimed, one
+conditional UPDATE, committed) before it goes upstream. A job that runs twice, or a
+worker killed between submission and commit, finds the part claimed and never sends
+it again; parts left claimed without an outcome are settled later as unknown.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from webapp.connectors import OutgoingPart, Receipt, RouteDown, connector_for
+from webapp.domain import lifecycle
+from webapp.domain.sms_text import split
+from webapp.models import Message, MessageEvent, MessagePart, PendingReceipt, Route
+from webapp.models.types import utcnow
+from webapp.services import ledger
+from webapp.services.sending import message_account, release
+
+
+def submit_messages(session: Session, message_ids: list[int], redis) -> dict[str, int]:
+    """Send the queued parts of these messages. Commits: claims must be durable before I/O."""
+    now = utcnow()
+    messages = session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id)).all()
+    expired = [m for m in messages if m.status == lifecycle.QUEUED and m.validity_until <= now]
+    for message in expired:
+        _finish_unsent(session, message, "expired")
+    live = {m.id: m for m in messages if m.status == lifecycle.QUEUED and m not in expired}
+    # The claim: only parts still pending become ours; a second run gets none of them.
+    claimed_ids = session.scalars(
+        update(MessagePart)
+        .where(MessagePart.message_id.in_(list(live)), MessagePart.state == "pending")
+        .values(state="claimed", claimed_at=now)
+        .returning(MessagePart.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    counts = {"claimed": len(claimed_ids), "submitted": 0, "failed": 0, "expired": len(expired)}
+    if not claimed_ids:
+        return counts
+    parts = session.scalars(select(MessagePart).where(MessagePart.id.in_(claimed_ids)).order_by(MessagePart.id)).all()
+    by_route: dict[int, list[MessagePart]] = defaultdict(list)
+    for part in parts:
+        by_route[part.route_id].append(part)
+    for route_id, route_parts in by_route.items():
+        route = session.get(Route, route_id)
+        texts = {m.id: split(m.text) for m in (live[p.message_id] for p in route_parts)}
+        outgoing = [
+            OutgoingPart(
+                submission_key=p.submission_key, message_id=p.message_id, sender=live[p.message_id].sender,
+                to=live[p.message_id].to, text=texts[p.message_id][p.seq - 1], encoding=live[p.message_id].encoding,
+                seq=p.seq, total=live[p.message_id].parts,
+                validity_seconds=max(60, int((live[p.message_id].validity_until - now).total_seconds())),
+            )
+            for p in route_parts
+        ]
+        connector = connector_for(route.id, route.url, redis)
+        try:
+            results = connector.submit(outgoing)
+        except RouteDown:
+            # Nothing went upstream: hand the claims back so a retry sends them.
+            session.execute(update(MessagePart).where(MessagePart.id.in_([p.id for p in route_parts]))
+                            .values(state="pending", claimed_at=None).execution_options(synchronize_session=False))
+            session.commit()
+            raise
+        finally:
+            connector.close()
+        by_key = {r.submission_key: r for r in results}
+        for part in route_parts:
+            result = by_key.get(part.submission_key)
+            if result is not None and result.upstream_id:
+                part.state, part.upstream_id, part.submitted_at = "submitted", result.upstream_id, utcnow()
+                counts["submitted"] += 1
+            else:
+                part.state, part.status = "failed", lifecycle.REJECTD
+                part.error_code = result.error_code if result else None
+                counts["failed"] += 1
+        session.flush()
+        _match_early_receipts(session, route_id, [p.upstream_id for p in route_parts if p.upstream_id])
+    for message in {live[p.message_id] for p in parts}:
+        _after_submission(session, message)
+    session.commit()
+    return counts
+
+
+def _after_submission(session: Session, message: Message) -> None:
+    states = [p.state for p in message.part_rows]
+    if any(s in ("pending", "claimed") for s in states):
+        return
+    if all(s == "failed" for s in states):
+        _finish_unsent(session, message, "rejected_at_submission", status=lifecycle.REJECTD)
+        return
+    account = message_account(session, message)
+    # The reservation becomes a charge: release it and charge the same amount, in one transaction.
+    ledger.post(session, account, message.cost, kind="release", reason="Reservation turned into charge",
+                reference=f"msg:{message.id}", actor=None)
+    ledger.post(session, account, -message.cost, kind="charge", reason=f"SMS to {message.to} ({message.parts} parts)",
+                reference=f"msg:{message.id}", actor=None)
+    message.status, message.submitted_at = lifecycle.SUBMITTED, utcnow()
+    session.add(MessageEvent(message_id=message.id, kind="submitted", detail={
+        "parts": [{"seq": p.seq, "upstream_id": p.upstream_id, "state": p.state} for p in message.part_rows]}))
+    _settle(session, message)
+
+
+def _finish_unsent(session: Session, message: Message, reason: str, status: str = lifecycle.REFUSED) -> None:
+    release(session, message, reason)
+    message.status, message.reason_code, message.final_at = status, reason, utcnow()
+    if status == lifecycle.REFUSED:
+        session.add(MessageEvent(message_id=message.id, kind="refused", detail={"reason": reason}))
+
+
+def apply_receipts(session: Session, route_id: int, receipts: list[Receipt]) -> dict[str, int]:
+    """Record receipts; one that arrives before its part's upstream id is known is kept for later."""
+    counts = {"matched": 0, "kept": 0}
+    if not receipts:
+        return counts
+    parts = {p.upstream_id: p for p in session.scalars(select(MessagePart).where(
+        MessagePart.route_id == route_id, MessagePart.upstream_id.in_([r.upstream_id for r in receipts])))}
+    touched: set[int] = set()
+    for receipt in receipts:
+        part = parts.get(receipt.upstream_id)
+        if part is None:
+            session.add(PendingReceipt(route_id=route_id, upstream_id=receipt.upstream_id, stat=receipt.stat,
+                                       error_code=receipt.error_code, raw=receipt.raw))
+            counts["kept"] += 1
+            continue
+        _record(session, part, receipt.stat, receipt.error_code, receipt.raw)
+        touched.add(part.message_id)
+        counts["matched"] += 1
+    session.flush()
+    for message in session.scalars(select(Message).where(Message.id.in_(touched))):
+        _settle(session, message)
+    return counts
+
+
+def _record(session: Session, part: MessagePart, stat: str, error_code: str | None, raw: str) -> None:
+    final = lifecycle.final_status_of(stat)
+    session.add(MessageEvent(message_id=part.message_id, kind="receipt",
+                             detail={"seq": part.seq, "upstream_id": part.upstream_id, "stat": stat,
+                                     "error_code": error_code, "raw": raw}))
+    if final is None or part.status is not None:
+        return  # not final yet, or a repeated receipt
+    part.status, part.error_code, part.receipt_at = final, error_code, utcnow()
+
+
+def _match_early_receipts(session: Session, route_id: int, upstream_ids: list[str]) -> None:
+    early = session.scalars(select(PendingReceipt).where(
+        PendingReceipt.route_id == route_id, PendingReceipt.upstream_id.in_(upstream_ids))).all()
+    if not early:
+        return
+    parts = {p.upstream_id: p for p in session.scalars(select(MessagePart).where(
+        MessagePart.route_id == route_id, MessagePart.upstream_id.in_([e.upstream_id for e in early])))}
+    for receipt in early:
+        _record(session, parts[receipt.upstream_id], receipt.stat, receipt.error_code, receipt.raw)
+        session.delete(receipt)
+    session.flush()
+
+
+def _settle(session: Session, message: Message) -> None:
+    """Set the message's final state once every part has one; refund per the account's policy."""
+    if message.status != lifecycle.SUBMITTED:
+        return
+    final = lifecycle.message_status([p.status for p in message.part_rows])
+    if final is None:
+        return
+    message.status, message.final_at = final, utcnow()
+    message.error_code = next((p.error_code for p in message.part_rows if p.status == final), None)
+    account = message_account(session, message)
+    refundable = final in (lifecycle.REJECTD, lifecycle.FAILED) or (
+        final in lifecycle.BILLED_FAILURES and not account.charge_failed_deliveries)
+    if refundable and message.cost:
+        ledger.post(session, account, message.cost, kind="refund", reason=f"Not delivered ({final})",
+                    reference=f"msg:{message.id}", actor=None)
+        session.add(MessageEvent(message_id=message.id, kind="refund", detail={"amount": str(message.cost), "status": final}))
+
+
+def expire_overdue(session: Session, grace: timedelta = timedelta(minutes=5)) -> int:
+    """Messages past their validity with no final receipt become NOREPORT (still charged)."""
+    cutoff = utcnow() - grace
+    overdue = session.scalars(select(Message).where(Message.status == lifecycle.SUBMITTED,
+                                                    Message.validity_until < cutoff).limit(5000)).all()
+    for message in overdue:
+        for part in message.part_rows:
+            if part.status is None:
+                part.status = lifecycle.NOREPORT
+        message.status, message.final_at = lifecycle.NOREPORT, utcnow()
+        session.add(MessageEvent(message_id=message.id, kind="noreport", detail={}))
+    session.flush()
+    return len(overdue)

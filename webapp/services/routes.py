@@ -1,0 +1,34 @@
+"""Routes kept in the database: add, list, and choose one for a destination."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.domain.routing import RouteChoice, choose_route, parse_route_url
+from webapp.models import Route
+from webapp.services.errors import ServiceError
+
+DEFAULT_SIMULATOR_URL = "simulator://?delivered=0.93&undeliv=0.04&expired=0.02&rejectd=0.01&dlr_delay=3s"
+
+
+def add_route(session: Session, name: str, url: str, countries: str = "") -> Route:
+    parse_route_url(url)  # raises InvalidRouteUrl with the reason
+    if session.scalar(select(Route).where(Route.name == name)):
+        raise ServiceError(f"a route named '{name}' exists already")
+    route = Route(name=name, url=url, countries=",".join(c.strip().upper() for c in countries.split(",") if c.strip()))
+    session.add(route)
+    session.flush()
+    return route
+
+
+def ensure_default_route(session: Session) -> Route | None:
+    """Seed the built-in simulator as the default route when there is no route at all."""
+    if session.scalar(select(Route.id).limit(1)) is not None:
+        return None
+    return add_route(session, "simulator", DEFAULT_SIMULATOR_URL)
+
+
+def route_for(session: Session, country: str | None) -> Route | None:
+    routes = session.scalars(select(Route).order_by(Route.id)).all()
+    chosen = choose_route([RouteChoice(r.id, r.country_set, r.active) for r in routes], country)
+    return next((r for r in routes if r.id == chosen), None)

@@ -1,0 +1,76 @@
+"""Sending and receipt jobs. Thin: ids in, a session opened, a service called, errors re-raised."""
+from __future__ import annotations
+
+import time
+
+from rq import Retry, get_current_job
+from sqlalchemy import select
+
+from workers.app import job_context
+from workers.queues import queue
+
+CHUNK = 200
+RETRY = Retry(max=8, interval=[2, 5, 15, 30, 60, 120, 300, 600])
+
+
+def send_chunk(message_ids: list[int]) -> dict:
+    """Submit these messages' parts. Safe to run twice: claimed parts are never sent again."""
+    from webapp.services.delivery import submit_messages
+
+    with job_context() as session:
+        return submit_messages(session, message_ids, get_current_job().connection)
+
+
+def enqueue_sending(redis, message_ids: list[int]) -> list[str]:
+    """Queue chunks with deterministic ids (a repeated call does not queue a chunk twice)."""
+    ids = sorted(message_ids)
+    job_ids = []
+    q = queue(redis)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        job_id = f"send-{chunk[0]}-{chunk[-1]}-{len(chunk)}"
+        q.enqueue(send_chunk, chunk, job_id=job_id, retry=RETRY, result_ttl=3600, failure_ttl=7 * 86400)
+        job_ids.append(job_id)
+    return job_ids
+
+
+def poll_receipts(route_id: int) -> dict:
+    """Collect the receipts a polled route has ready and apply them."""
+    from webapp.connectors import connector_for
+    from webapp.models import Route
+    from webapp.services.delivery import apply_receipts
+
+    with job_context() as session:
+        route = session.get(Route, route_id)
+        connector = connector_for(route.id, route.url, get_current_job().connection)
+        counts = {"matched": 0, "kept": 0}
+        while True:
+            receipts = connector.poll()
+            if not receipts:
+                break
+            result = apply_receipts(session, route.id, receipts)
+            session.commit()
+            counts = {k: counts[k] + result[k] for k in counts}
+        return counts
+
+
+def poll_all_routes() -> list[str]:
+    """Cron: one polling job per polled route (the simulator; HTTP providers later)."""
+    from webapp.models import Route
+
+    with job_context() as session:
+        routes = session.scalars(select(Route).where(Route.active.is_(True))).all()
+        polled = [r.id for r in routes if r.url.startswith("simulator:")]
+    q = queue(get_current_job().connection)
+    slot = int(time.time()) // 2  # one polling job per route per 2-second slot
+    return [q.enqueue(poll_receipts, rid, job_id=f"poll-{rid}-{slot}", result_ttl=60).id for rid in polled]
+
+
+def expire_overdue() -> int:
+    """Cron: messages with no final receipt within their validity become NOREPORT."""
+    from webapp.services.delivery import expire_overdue as expire
+
+    with job_context() as session:
+        count = expire(session)
+        session.commit()
+        return count
