@@ -185,3 +185,19 @@ def test_simulator_outcomes_follow_the_shares(app):
     assert abs(outcomes.count("DELIVRD") / 20000 - 0.93) < 0.01
     assert abs(outcomes.count("UNDELIV") / 20000 - 0.04) < 0.005
     assert sim.outcome(42) == sim.outcome(42)
+
+
+def test_dashboard_totals_use_the_account_day(ctx, sql):
+    from datetime import datetime, timezone
+
+    from webapp.services.reports import period_totals
+
+    accept(ctx, ["0722123456"], "x" * 200)
+    accept(ctx, ["0722123457"])
+    accept(ctx, ["0722 12a"])  # refused: not counted
+    # Bucharest is UTC+2 in November: 21:30 UTC is still Nov 21 there, 22:30 UTC is Nov 22.
+    sql("UPDATE messages SET created_at = '2026-11-21 21:30:00' WHERE id = (SELECT MIN(id) FROM messages)")
+    sql("UPDATE messages SET created_at = '2026-11-21 22:30:00' WHERE id <> (SELECT MIN(id) FROM messages)")
+    totals = period_totals(db.session, ctx, now=datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc))
+    assert (totals["month"].messages, totals["month"].parts, totals["month"].cost) == (2, 3, D("0.1050"))
+    assert (totals["today"].messages, totals["today"].parts, totals["today"].cost) == (1, 1, D("0.0350"))

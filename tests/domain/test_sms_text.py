@@ -255,6 +255,7 @@ def test_matches_transcribed_calculator(seed):
     ("5′ 6″ `x´", "5' 6\" 'x'"),
     ("a‐b‑c‒d–e—f―g−h", "a-b-c-d-e-f-g-h"),
     ("Wait…", "Wait..."),
+    ("½ kg, ¼ h, ¾", "1/2 kg, 1/4 h, 3/4"),
     ("a\u00a0b\u202fc\u2009d\u3000e\tf", "a b c d e f"),
     ("a\u200bb\ufeffc\u2060d\u00ade\u200df", "abcdef"),
     ("é è Ä Ö Ñ ñ ü à Ç Å å Ø ø Æ æ ß É ì ò ù € Δ", "é è Ä Ö Ñ ñ ü à Ç Å å Ø ø Æ æ ß É ì ò ù € Δ"),
@@ -268,6 +269,7 @@ def test_matches_transcribed_calculator(seed):
 ])
 def test_gsm_safe(text, expected):
     assert gsm_safe(text) == expected
+    assert gsm_safe(expected) == expected
 
 
 ROMANIAN = [

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.models import LedgerEntry
-from webapp.services import contacts
+from webapp.services import contacts, reports
 
 bp = Blueprint("main", __name__)
 
@@ -29,7 +29,9 @@ def dashboard():
         .limit(10)
     ).all()
     groups = contacts.group_summaries(db.session, current_user)
-    return render("main/dashboard.html", account=account, recent=recent, groups=groups)
+    return render("main/dashboard.html", account=account, recent=recent, groups=groups,
+                  totals=reports.period_totals(db.session, current_user),
+                  last_messages=reports.recent_messages(db.session, current_user, limit=10))
 
 
 @bp.get("/<any(campaigns):area>")

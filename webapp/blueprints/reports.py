@@ -24,4 +24,4 @@ def message(message_id: int):
         abort(404)
     return render("reports/message.html", "reports/_message_status.html", message=found,
                   pending=found.status in lifecycle.PENDING, movements=reports.money_movements(db.session, found),
-                  REFUSAL_REASONS=lifecycle.REFUSAL_REASONS)
+                  REFUSAL_REASONS=lifecycle.REFUSAL_REASONS, EVENT_LABELS=lifecycle.EVENT_LABELS)

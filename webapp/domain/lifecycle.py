@@ -64,3 +64,15 @@ def message_status(part_states: list[str | None]) -> str | None:
         if state in part_states:
             return state
     return FAILED
+
+# Timeline entries as the customer reads them.
+EVENT_LABELS = {
+    "accepted": N_("accepted"),
+    "queued": N_("queued"),
+    "submitted": N_("submitted"),
+    "receipt": N_("delivery report"),
+    "refused": N_("refused"),
+    "released": N_("credit released"),
+    "refund": N_("refunded"),
+    "noreport": N_("no report within the validity period"),
+}

@@ -12,17 +12,19 @@ Customers are billed per part, so the rules follow the reference calculator
 * UCS-2: 70 UTF-16 code units in one part, 67 per part once concatenated;
   a surrogate pair and a whole grapheme cluster always stay in one part.
   Grapheme clusters are those of UAX #29 for Unicode 10 as implemented by the
-  ``grapheme-splitter`` library the reference uses (so a ZWJ sequence joins only
-  when the character after the ZWJ is Glue_After_Zwj / E_Base_GAZ in Unicode 10;
-  newer emoji components split into two clusters, both still kept whole).
-  CR LF is two characters there, as in the reference.
-* Parts are filled greedily. When the first part overflows, it is re-packed
-  to the concatenated size and what no longer fits moves into part two,
-  followed by the overflowing cluster. Quirks kept on purpose (billing must
-  match the reference): a cluster larger than a part travels alone in an
-  oversized part, and if the message *starts* with such a cluster (or with one
-  of 68-70 units followed by more text) the first part is empty (0 units);
-  ``split`` then returns ``""`` for it.
+  ``grapheme-splitter`` library the reference uses: a ZWJ sequence joins only
+  when the character after the ZWJ is Glue_After_Zwj / E_Base_GAZ in Unicode
+  10, so newer emoji components (red hair, ...) make two clusters. CR and LF
+  are separate characters there, so a part may end between them.
+* Parts are filled greedily, cluster by cluster. When the first part
+  overflows it is re-packed to the concatenated size; what no longer fits
+  moves to part two, followed by the overflowing cluster. Quirks kept on
+  purpose (billing must match the reference): a cluster that does not fit
+  opens a new part even when it is larger than a part (the part is then
+  over-full and the next cluster opens another), and the moved clusters plus
+  the overflowing one may over-fill part two. So a message that starts with a
+  cluster of more than 67 units has an empty first part (0 units; ``split``
+  returns ``""`` for it).
 * Empty text: GSM-7, 1 part of 0 units (what the reference says).
 
 ``non_gsm`` lists the clusters that forced UCS-2, each once, sorted by code
@@ -287,7 +289,7 @@ def split(text: str) -> list[str]:
 
 _SAFE_MAP = str.maketrans({
     **dict.fromkeys("‘’‚‛‹›′‵`´", "'"), **dict.fromkeys("“”„‟«»″‶", '"'), "‴": "'''",
-    **dict.fromkeys("‐‑‒–—―−", "-"), "…": "...",
+    **dict.fromkeys("‐‑‒–—―−", "-"), "…": "...", "¼": "1/4", "½": "1/2", "¾": "3/4",
     **dict.fromkeys("\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
                     "\u2008\u2009\u200a\u202f\u205f\u3000", " "),
     **dict.fromkeys("\u200b\u2060\ufeff\u00ad"),  # zero-width space, word joiner, BOM, soft hyphen
@@ -332,8 +334,8 @@ def _fold_match(m: re.Match) -> str:
 def gsm_safe(text: str) -> str:
     """Suggested rewrite of ``text`` that stays in GSM-7 where it can.
 
-    Typographic quotes, primes, dashes, the ellipsis and Unicode spaces become
-    their ASCII forms, zero-width characters go, letters GSM-7 lacks lose their
+    Typographic quotes, primes, dashes, the ellipsis, ¼ ½ ¾ and Unicode spaces
+    become their ASCII forms, zero-width characters go, letters GSM-7 lacks lose their
     accents (Romanian ă â î ș ț → a a i s t), letters GSM-7 has (é Ä ñ Ç ß ...)
     stay. What has no obvious Latin form (Cyrillic, CJK, emoji) is kept, so
     such a message stays UCS-2."""

@@ -98,7 +98,7 @@ def _after_submission(session: Session, message: Message) -> None:
     # The reservation becomes a charge: release it and charge the same amount, in one transaction.
     ledger.post(session, account, message.cost, kind="release", reason="Reservation turned into charge",
                 reference=f"msg:{message.id}", actor=None)
-    ledger.post(session, account, -message.cost, kind="charge", reason=f"SMS to {message.to} ({message.parts} parts)",
+    ledger.post(session, account, -message.cost, kind="charge", reason=f"SMS to {message.to}, {message.parts} part{'s' if message.parts != 1 else ''}",
                 reference=f"msg:{message.id}", actor=None)
     message.status, message.submitted_at = lifecycle.SUBMITTED, utcnow()
     session.add(MessageEvent(message_id=message.id, kind="submitted", detail={

@@ -1,9 +1,15 @@
 """What customers read about their messages: lists, one message's timeline, totals."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from webapp.domain import lifecycle
 from webapp.models import LedgerEntry, Message, User
 
 
@@ -21,3 +27,27 @@ def recent_messages(session: Session, actor: User, limit: int = 50) -> list[Mess
 def money_movements(session: Session, message: Message) -> list[LedgerEntry]:
     return list(session.scalars(select(LedgerEntry).where(
         LedgerEntry.account_id == message.account_id, LedgerEntry.reference == f"msg:{message.id}").order_by(LedgerEntry.id)))
+
+
+@dataclass(frozen=True)
+class Totals:
+    messages: int
+    parts: int
+    cost: Decimal
+
+
+def _totals(session: Session, account_id: int, since: datetime) -> Totals:
+    count, parts, cost = session.execute(
+        select(func.count(Message.id), func.coalesce(func.sum(Message.parts), 0), func.sum(Message.cost))
+        .where(Message.account_id == account_id, Message.created_at >= since, Message.status != lifecycle.REFUSED)
+    ).one()
+    return Totals(count, int(parts), cost if cost is not None else Decimal("0.0000"))
+
+
+def period_totals(session: Session, actor: User, now: datetime | None = None) -> dict[str, Totals]:
+    """Messages, parts and cost of today and of this month, in the account's time zone."""
+    tz = ZoneInfo(actor.account.timezone)
+    local = (now or datetime.now(timezone.utc)).astimezone(tz)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day.replace(day=1)
+    return {"today": _totals(session, actor.account_id, day), "month": _totals(session, actor.account_id, month)}

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.domain import lifecycle, phone, pricing
+from webapp.domain import N_, lifecycle, phone, pricing
 from webapp.domain.sms_text import analyze
 from webapp.models import Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
@@ -21,6 +21,8 @@ from webapp.services.errors import ServiceError
 from webapp.services.pricing import price_list_for
 from webapp.services.routes import route_for
 
+NO_TEXT = N_("The message has no text.")
+NO_NUMBER = N_("Give at least one number.")
 DEFAULT_VALIDITY = timedelta(hours=48)
 MAX_VALIDITY = timedelta(days=7)
 
@@ -37,9 +39,9 @@ class Submission:
 def accept(session: Session, actor: User, submission: Submission) -> list[Message]:
     """One message per recipient; flushes, never commits. Enqueue the queued ones after commit."""
     if not submission.text.strip():
-        raise ServiceError("The message has no text.", {"text": ["The message has no text."]})
+        raise ServiceError(NO_TEXT, {"text": [NO_TEXT]})
     if not submission.to:
-        raise ServiceError("Give at least one number.", {"to": ["Give at least one number."]})
+        raise ServiceError(NO_NUMBER, {"to": [NO_NUMBER]})
     account = actor.account
     analysis = analyze(submission.text)
     prices = price_list_for(session, account)
