@@ -45,6 +45,8 @@ class Settings:
     worker_stale_seconds: int = 120
     # The platform's shared sender (a short number) every account may use.
     shared_sender_id: str = "1899"
+    # Parts claimed, submitted and committed together by a sending worker.
+    submit_batch_parts: int = 50
     languages: tuple[str, ...] = field(default=("en", "ro"))
 
     @classmethod

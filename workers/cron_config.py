@@ -11,7 +11,7 @@ from rq.serializers import JSONSerializer
 
 from workers.housekeeping import cron_tick
 from workers.queues import DEFAULT
-from workers.sending import expire_overdue, poll_all_routes
+from workers.sending import expire_overdue, poll_all_routes, settle_stale_claims
 
 
 class _JSONQueue(Queue):
@@ -25,3 +25,4 @@ _cron_module.Queue = _JSONQueue
 cron.register(cron_tick, queue_name=DEFAULT, interval=30)
 cron.register(poll_all_routes, queue_name=DEFAULT, interval=2)
 cron.register(expire_overdue, queue_name=DEFAULT, interval=60)
+cron.register(settle_stale_claims, queue_name=DEFAULT, interval=120)

@@ -15,10 +15,13 @@ RETRY = Retry(max=8, interval=[2, 5, 15, 30, 60, 120, 300, 600])
 
 def send_chunk(message_ids: list[int]) -> dict:
     """Submit these messages' parts. Safe to run twice: claimed parts are never sent again."""
+    from flask import current_app
+
     from webapp.services.delivery import submit_messages
 
     with job_context() as session:
-        return submit_messages(session, message_ids, get_current_job().connection)
+        batch = current_app.config["SETTINGS"].submit_batch_parts
+        return submit_messages(session, message_ids, get_current_job().connection, batch_parts=batch)
 
 
 def enqueue_sending(redis, message_ids: list[int]) -> list[str]:
@@ -72,5 +75,15 @@ def expire_overdue() -> int:
 
     with job_context() as session:
         count = expire(session)
+        session.commit()
+        return count
+
+
+def settle_stale_claims() -> int:
+    """Cron: parts a dead worker left claimed become 'unknown' (never resent, charged once)."""
+    from webapp.services.delivery import settle_stale_claims as settle
+
+    with job_context() as session:
+        count = settle(session)
         session.commit()
         return count

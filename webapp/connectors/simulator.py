@@ -39,6 +39,9 @@ class SimulatorConnector:
         self.redis = redis
         self.delay = parse_duration(spec.param("dlr_delay", "3s"))
         self.down = spec.param("down", "0") == "1"
+        # For tests and demos: a pause per submit call, and a log of every submission key sent.
+        self.submit_delay = parse_duration(spec.param("submit_delay", "0"))
+        self.log_key = f"smsportal:sim:{route_id}:sent" if spec.param("log", "0") == "1" else None
         weights = [(stat, err, float(spec.param(name, str(DEFAULTS[name])))) for name, stat, err in OUTCOMES]
         total = sum(w for *_, w in weights) or 1.0
         self.weights = [(stat, err, w / total) for stat, err, w in weights]
@@ -55,6 +58,8 @@ class SimulatorConnector:
     def submit(self, parts: list[OutgoingPart]) -> list[SubmitResult]:
         if self.down:
             raise RouteDown("the simulator route is set to down=1")
+        if self.submit_delay:
+            time.sleep(self.submit_delay)
         due = time.time() + self.delay
         results, entries = [], {}
         for part in parts:
@@ -63,7 +68,11 @@ class SimulatorConnector:
             entries[json.dumps([upstream_id, stat, err])] = due
             results.append(SubmitResult(part.submission_key, upstream_id=upstream_id))
         if entries:
-            self.redis.zadd(self.key, entries)
+            pipe = self.redis.pipeline()
+            pipe.zadd(self.key, entries)
+            if self.log_key:
+                pipe.rpush(self.log_key, *[p.submission_key for p in parts])
+            pipe.execute()
         return results
 
     def poll(self, limit: int = 5000) -> list[Receipt]:

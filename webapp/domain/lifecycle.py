@@ -75,4 +75,5 @@ EVENT_LABELS = {
     "released": N_("credit released"),
     "refund": N_("refunded"),
     "noreport": N_("no report within the validity period"),
+    "unknown": N_("submission interrupted: outcome unknown, never sent again"),
 }

@@ -22,14 +22,30 @@ from webapp.services import ledger
 from webapp.services.sending import message_account, release
 
 
-def submit_messages(session: Session, message_ids: list[int], redis) -> dict[str, int]:
-    """Send the queued parts of these messages. Commits: claims must be durable before I/O."""
+def submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int = 50) -> dict[str, int]:
+    """Send the queued parts of these messages, a batch at a time. Commits: each batch's claims
+    are durable before it goes upstream, and its outcome is committed before the next batch."""
     now = utcnow()
     messages = session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id)).all()
     expired = [m for m in messages if m.status == lifecycle.QUEUED and m.validity_until <= now]
     for message in expired:
         _finish_unsent(session, message, "expired")
-    live = {m.id: m for m in messages if m.status == lifecycle.QUEUED and m not in expired}
+    session.commit()
+    counts = {"claimed": 0, "submitted": 0, "failed": 0, "expired": len(expired)}
+    batch: list[Message] = []
+    for message in (m for m in messages if m.status == lifecycle.QUEUED):
+        batch.append(message)
+        if sum(m.parts for m in batch) >= batch_parts:
+            _submit_batch(session, batch, redis, counts)
+            batch = []
+    if batch:
+        _submit_batch(session, batch, redis, counts)
+    return counts
+
+
+def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[str, int]) -> None:
+    live = {m.id: m for m in batch}
+    now = utcnow()
     # The claim: only parts still pending become ours; a second run gets none of them.
     claimed_ids = session.scalars(
         update(MessagePart)
@@ -39,9 +55,9 @@ def submit_messages(session: Session, message_ids: list[int], redis) -> dict[str
         .execution_options(synchronize_session=False)
     ).all()
     session.commit()
-    counts = {"claimed": len(claimed_ids), "submitted": 0, "failed": 0, "expired": len(expired)}
+    counts["claimed"] += len(claimed_ids)
     if not claimed_ids:
-        return counts
+        return
     parts = session.scalars(select(MessagePart).where(MessagePart.id.in_(claimed_ids)).order_by(MessagePart.id)).all()
     by_route: dict[int, list[MessagePart]] = defaultdict(list)
     for part in parts:
@@ -84,13 +100,31 @@ def submit_messages(session: Session, message_ids: list[int], redis) -> dict[str
     for message in {live[p.message_id] for p in parts}:
         _after_submission(session, message)
     session.commit()
-    return counts
+
+
+def settle_stale_claims(session: Session, older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Parts claimed long ago with no recorded outcome (the worker died mid-submission) may
+    or may not have gone upstream. They are never sent again; they become 'unknown', and the
+    message is settled as submitted (charged once) and ends NOREPORT if no receipt comes."""
+    cutoff = utcnow() - older_than
+    stale = session.scalars(select(MessagePart).where(MessagePart.state == "claimed",
+                                                      MessagePart.claimed_at <= cutoff).limit(5000)).all()
+    for part in stale:
+        part.state = "unknown"
+    session.flush()
+    for message in {part.message for part in stale}:
+        session.add(MessageEvent(message_id=message.id, kind="unknown", detail={
+            "parts": [p.seq for p in message.part_rows if p.state == "unknown"]}))
+        if message.status == lifecycle.QUEUED:
+            _after_submission(session, message)
+    session.flush()
+    return len(stale)
 
 
 def _after_submission(session: Session, message: Message) -> None:
     states = [p.state for p in message.part_rows]
     if any(s in ("pending", "claimed") for s in states):
-        return
+        return  # other parts are still on their way
     if all(s == "failed" for s in states):
         _finish_unsent(session, message, "rejected_at_submission", status=lifecycle.REJECTD)
         return
