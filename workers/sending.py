@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 from rq import Retry, get_current_job
 from sqlalchemy import select
@@ -24,15 +25,19 @@ def send_chunk(message_ids: list[int]) -> dict:
         return submit_messages(session, message_ids, get_current_job().connection, batch_parts=batch)
 
 
-def enqueue_sending(redis, message_ids: list[int]) -> list[str]:
-    """Queue chunks with deterministic ids (a repeated call does not queue a chunk twice)."""
+def enqueue_sending(redis, message_ids: list[int], at: datetime | None = None) -> list[str]:
+    """Queue chunks with deterministic ids, now or at ``at`` (RQ's scheduler starts them)."""
     ids = sorted(message_ids)
     job_ids = []
     q = queue(redis)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         job_id = f"send-{chunk[0]}-{chunk[-1]}-{len(chunk)}"
-        q.enqueue(send_chunk, chunk, job_id=job_id, retry=RETRY, result_ttl=3600, failure_ttl=7 * 86400)
+        options = dict(job_id=job_id, retry=RETRY, result_ttl=3600, failure_ttl=7 * 86400)
+        if at is not None and at > datetime.now(timezone.utc):
+            q.enqueue_at(at, send_chunk, chunk, **options)
+        else:
+            q.enqueue(send_chunk, chunk, **options)
         job_ids.append(job_id)
     return job_ids
 

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers them all."""
 from webapp.models.accounts import Account, ApiKey, User
+from webapp.models.api import ApiIdempotency
 from webapp.models.contacts import Contact, ContactGroup
 from webapp.models.ledger import LedgerEntry
 from webapp.models.messages import Message, MessageEvent, MessagePart, PendingReceipt
@@ -8,6 +9,6 @@ from webapp.models.routes import Route
 from webapp.models.templates import MessageTemplate
 
 __all__ = [
-    "Account", "ApiKey", "Contact", "ContactGroup", "LedgerEntry", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
+    "Account", "ApiIdempotency", "ApiKey", "Contact", "ContactGroup", "LedgerEntry", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
     "PendingReceipt", "PriceList", "PriceListEntry", "Route", "User",
 ]

@@ -1,6 +1,7 @@
 """Creating accounts, users and API keys; signing in; changing passwords."""
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -145,3 +146,33 @@ def update_preferences(session: Session, user: User, *, language: str, timezone:
         user.account.timezone = timezone
         user.account.default_region = default_region
     session.flush()
+
+
+def user_for_api_token(session: Session, token: str) -> User | None:
+    """The user behind an API key "sk_xxxxxxxx.secret" if it is valid, not revoked and active."""
+    prefix, _, secret = (token or "").strip().partition(".")
+    if not prefix or not secret:
+        return None
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None or key.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(key.secret_hash, sha256(secret.encode()).hexdigest()):
+        return None
+    if not key.user.is_active:
+        return None
+    key.last_used_at = utcnow()
+    return key.user
+
+
+def list_api_keys(session: Session, actor: User) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).where(ApiKey.user_id == actor.id).order_by(ApiKey.id.desc())))
+
+
+def revoke_api_key(session: Session, actor: User, key_id: int) -> bool:
+    key = session.get(ApiKey, key_id)
+    if key is None or key.user_id != actor.id:
+        return False
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    session.flush()
+    return True

@@ -6,7 +6,7 @@ refused with a reason (invalid number, unroutable, insufficient credit).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -34,6 +34,7 @@ class Submission:
     sender: str
     validity: timedelta = DEFAULT_VALIDITY
     idempotency_key: str | None = None
+    send_at: datetime | None = None  # scheduled: the validity counts from then
 
 
 def accept(session: Session, actor: User, submission: Submission) -> list[Message]:
@@ -47,12 +48,13 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
     prices = price_list_for(session, account)
     now = utcnow()
     validity = min(max(submission.validity, timedelta(minutes=5)), MAX_VALIDITY)
+    starts = max(now, submission.send_at) if submission.send_at else now
     messages = []
     for raw in submission.to:
         message = Message(
             account_id=account.id, user_id=actor.id, sender=submission.sender, to=str(raw)[:32],
             text=submission.text, encoding=analysis.encoding, parts=analysis.parts,
-            status=lifecycle.ACCEPTED, validity_until=now + validity, created_at=now,
+            status=lifecycle.ACCEPTED, validity_until=starts + validity, created_at=now,
             idempotency_key=submission.idempotency_key if len(submission.to) == 1 else None,
         )
         session.add(message)

@@ -1,0 +1,176 @@
+"""HTTP API v1: JSON, Bearer API keys, idempotent sending. Thin: parse, call a service, answer."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from webapp.domain import lifecycle
+from webapp.extensions import csrf, db
+from webapp.models import Message
+from webapp.redis_client import get_redis
+from webapp.services import accounts, api_requests, composer, reports, sending
+from webapp.services.errors import ServiceError
+from workers.sending import enqueue_sending
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def error(status: int, code: str, message: str, **extra):
+    response = jsonify({"error": {"code": code, "message": message, **extra}})
+    response.status_code = status
+    return response
+
+
+def api_key_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        user = accounts.user_for_api_token(db.session, token) if scheme.lower() == "bearer" else None
+        if user is None:
+            return error(401, "unauthorized", "A valid API key is required: Authorization: Bearer <key>.")
+        db.session.commit()  # last_used_at
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def message_json(m: Message) -> dict:
+    return {
+        "id": m.id, "to": m.to, "country": m.country, "sender": m.sender, "text": m.text,
+        "encoding": m.encoding, "parts": m.parts, "price_per_part": str(m.price_per_part), "cost": str(m.cost),
+        "currency": "EUR", "status": "ENROUTE" if m.status == lifecycle.SUBMITTED else m.status,
+        "reason": m.reason_code, "error_code": m.error_code,
+        "created_at": m.created_at.isoformat(), "final_at": m.final_at.isoformat() if m.final_at else None,
+    }
+
+
+def _recipients(body: dict) -> list[str]:
+    to = body.get("to")
+    if isinstance(to, (str, int)):
+        return [str(to)]
+    if isinstance(to, list) and all(isinstance(t, (str, int)) for t in to):
+        return [str(t) for t in to]
+    return []
+
+
+@bp.post("/messages")
+@api_key_required
+def send_messages():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error(400, "invalid_json", "The body must be a JSON object.")
+    to = _recipients(body)
+    if not to:
+        return error(422, "invalid_request", "'to' must be a number or a list of numbers.", field="to")
+    if len(to) > 1000:
+        return error(422, "invalid_request", "At most 1,000 numbers per request; use campaigns for more.", field="to")
+    try:
+        validity = timedelta(seconds=int(body.get("validity", sending.DEFAULT_VALIDITY.total_seconds())))
+        send_at = datetime.fromisoformat(body["send_at"]) if body.get("send_at") else None
+        if send_at is not None and send_at.tzinfo is None:
+            raise ValueError("send_at needs a time zone offset")
+    except (TypeError, ValueError) as exc:
+        return error(422, "invalid_request", f"validity or send_at: {exc}")
+    key = request.headers.get("Idempotency-Key", "").strip()[:120]
+    digest = api_requests.request_hash(body)
+    row = None
+    if key:
+        try:
+            previous = api_requests.previous_answer(db.session, g.api_user, key, digest)
+            if previous is None:
+                row = api_requests.claim(db.session, g.api_user, key, digest)
+                previous = None if row else api_requests.previous_answer(db.session, g.api_user, key, digest)
+        except api_requests.KeyReused:
+            return error(422, "idempotency_key_reused", "This Idempotency-Key was used for a different request.")
+        if previous is not None:
+            response = jsonify(previous.response)
+            response.status_code, response.headers["Idempotent-Replayed"] = previous.status_code or 409, "true"
+            return response
+    sender = str(body.get("sender") or "")[:11] or current_app.config["SETTINGS"].shared_sender_id
+    try:
+        messages = sending.accept(db.session, g.api_user, sending.Submission(
+            to=to, text=str(body.get("text") or ""), sender=sender, validity=validity, send_at=send_at))
+    except ServiceError as exc:
+        db.session.rollback()
+        return error(422, "invalid_request", exc.message, fields=exc.field_errors)
+    payload = {"messages": [message_json(m) for m in messages], "total_cost": str(sum(m.cost for m in messages))}
+    if row is not None:
+        row.response, row.status_code = payload, 201
+    db.session.commit()
+    enqueue_sending(get_redis(), [m.id for m in messages if m.status == lifecycle.QUEUED], at=send_at)
+    return jsonify(payload), 201
+
+
+@bp.get("/messages/<int:message_id>")
+@api_key_required
+def get_message(message_id: int):
+    message = reports.get_message(db.session, g.api_user, message_id)
+    if message is None:
+        return error(404, "not_found", f"No message {message_id} in this account.")
+    return jsonify(message_json(message))
+
+
+@bp.get("/messages")
+@api_key_required
+def list_messages():
+    query = select(Message).where(Message.account_id == g.api_user.account_id)
+    status = request.args.get("status")
+    if status:
+        query = query.where(Message.status == ("submitted" if status.upper() == "ENROUTE" else status))
+    if request.args.get("to"):
+        query = query.where(Message.to == request.args["to"])
+    try:
+        for name, op in (("since", Message.created_at.__ge__), ("until", Message.created_at.__lt__)):
+            if request.args.get(name):
+                moment = datetime.fromisoformat(request.args[name])
+                query = query.where(op(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)))
+        limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
+        before = int(request.args["before_id"]) if request.args.get("before_id") else None
+    except ValueError as exc:
+        return error(422, "invalid_request", str(exc))
+    if before:
+        query = query.where(Message.id < before)
+    rows = db.session.scalars(query.order_by(Message.id.desc()).limit(limit)).all()
+    return jsonify({"messages": [message_json(m) for m in rows],
+                    "next_before_id": rows[-1].id if len(rows) == limit else None})
+
+
+@bp.get("/balance")
+@api_key_required
+def balance():
+    account = g.api_user.account
+    return jsonify({"balance": str(account.balance), "currency": account.currency})
+
+
+@bp.post("/prices/preview")
+@api_key_required
+def price_preview():
+    """What sending would cost, per number, without sending anything."""
+    body = request.get_json(silent=True) or {}
+    to, text = _recipients(body), str(body.get("text") or "")
+    if not to:
+        return error(422, "invalid_request", "'to' must be a number or a list of numbers.", field="to")
+    results = []
+    for number in to[:1000]:
+        p = composer.preview(db.session, g.api_user, text, number)
+        results.append({
+            "to": p.number or number, "valid": p.number is not None, "error": p.number_error,
+            "country": p.number_info.country if p.number_info else None,
+            "parts": p.analysis.parts, "encoding": p.analysis.encoding,
+            "price_per_part": str(p.quote.price_per_part) if p.quote and p.number else None,
+            "cost": str(p.quote.cost) if p.quote and p.number else None,
+            "unroutable": str(p.unroutable) if p.unroutable and p.number else None,
+        })
+    return jsonify({"results": results})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from webapp.blueprints.openapi import document
+
+    return jsonify(document())
