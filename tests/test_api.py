@@ -142,3 +142,35 @@ def test_scheduled_send_waits_for_its_time(app, api):
         registry = ScheduledJobRegistry(queue=queue(get_redis()))
         assert len(registry.get_job_ids()) == 1
         assert queue(get_redis()).count == 0
+
+
+def test_keys_are_made_shown_once_and_revoked_in_account(app, make_user, login, client):
+    import re
+
+    from tests.conftest import csrf_token_from
+
+    make_user("shop")
+    login("shop")
+    page = client.get("/account/api-keys")
+    created = client.post("/account/api-keys", data={"label": "magazin", "csrf_token": csrf_token_from(page.text)})
+    token = re.search(r"<pre><code>(sk_[0-9a-f]{8}\.[\w-]+)</code></pre>", created.text).group(1)
+    assert "magazin" in created.text
+    assert token not in client.get("/account/api-keys").text  # only once
+    assert client.get("/api/v1/balance", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    with app.app_context():
+        key_id = db.session.query(ApiKey).one().id
+    r = client.post(f"/account/api-keys/{key_id}/revoke", data={"csrf_token": csrf_token_from(page.text)}, follow_redirects=True)
+    assert "The API key is revoked." in r.text
+    assert client.get("/api/v1/balance", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_cannot_revoke_another_users_key(app, api, make_user, login, client):
+    from tests.conftest import csrf_token_from
+
+    with app.app_context():
+        key_id = db.session.query(ApiKey).one().id
+    make_user("intruder")
+    login("intruder")
+    token = csrf_token_from(client.get("/account/api-keys").text)
+    assert client.post(f"/account/api-keys/{key_id}/revoke", data={"csrf_token": token}).status_code == 404
+    assert api("GET", "/balance").status_code == 200

@@ -1,7 +1,7 @@
 """Account: profile, language and time zone, change password."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
@@ -65,3 +65,26 @@ def change_password():
             flash(_("Your password is changed."), "success")
             return redirect(url_for("account.index"))
     return render("account/password.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.get("/api-keys")
+def api_keys():
+    return render("account/api_keys.html", keys=accounts.list_api_keys(db.session, current_user), new_token=None)
+
+
+@bp.post("/api-keys")
+def create_api_key():
+    label = (request.form.get("label") or "").strip()[:100]
+    new = accounts.create_api_key(db.session, current_user, label=label)
+    db.session.commit()
+    # Shown once, on this response only; only a hash is kept.
+    return render("account/api_keys.html", keys=accounts.list_api_keys(db.session, current_user), new_token=new.token)
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+def revoke_api_key(key_id: int):
+    if not accounts.revoke_api_key(db.session, current_user, key_id):
+        abort(404)
+    db.session.commit()
+    flash(_("The API key is revoked. Requests with it are refused from now on."), "success")
+    return redirect(url_for("account.api_keys"))
