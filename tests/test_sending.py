@@ -201,3 +201,19 @@ def test_dashboard_totals_use_the_account_day(ctx, sql):
     totals = period_totals(db.session, ctx, now=datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc))
     assert (totals["month"].messages, totals["month"].parts, totals["month"].cost) == (2, 3, D("0.1050"))
     assert (totals["today"].messages, totals["today"].parts, totals["today"].cost) == (1, 1, D("0.0350"))
+
+
+def test_a_receipt_racing_the_submitting_worker_is_matched_later(ctx):
+    """The poller stores a receipt whose part the sending worker has not committed yet."""
+    [message] = accept(ctx, ["0722123456"])
+    route = db.session.scalar(select(Route))
+    delivery.submit_messages(db.session, [message.id], get_redis())
+    part = message.part_rows[0]
+    # As if the receipt had been kept before the upstream id was committed:
+    get_redis().delete(f"smsportal:sim:{route.id}:due")
+    db.session.add(PendingReceipt(route_id=route.id, upstream_id=part.upstream_id, stat="DELIVRD", raw="id:x stat:DELIVRD"))
+    db.session.commit()
+    assert delivery.match_pending_receipts(db.session) == 1
+    db.session.commit()
+    db.session.refresh(message)
+    assert message.status == lifecycle.DELIVRD and db.session.scalar(select(PendingReceipt)) is None

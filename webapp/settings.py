@@ -46,7 +46,7 @@ class Settings:
     # The platform's shared sender (a short number) every account may use.
     shared_sender_id: str = "1899"
     # Parts claimed, submitted and committed together by a sending worker.
-    submit_batch_parts: int = 50
+    submit_batch_parts: int = 100
     languages: tuple[str, ...] = field(default=("en", "ro"))
 
     @classmethod

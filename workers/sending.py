@@ -46,7 +46,7 @@ def poll_receipts(route_id: int) -> dict:
     """Collect the receipts a polled route has ready and apply them."""
     from webapp.connectors import connector_for
     from webapp.models import Route
-    from webapp.services.delivery import apply_receipts
+    from webapp.services.delivery import apply_receipts, match_pending_receipts
 
     with job_context() as session:
         route = session.get(Route, route_id)
@@ -59,6 +59,8 @@ def poll_receipts(route_id: int) -> dict:
             result = apply_receipts(session, route.id, receipts)
             session.commit()
             counts = {k: counts[k] + result[k] for k in counts}
+        counts["late_matched"] = match_pending_receipts(session)
+        session.commit()
         return counts
 
 

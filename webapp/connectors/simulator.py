@@ -42,7 +42,10 @@ class SimulatorConnector:
         # For tests and demos: a pause per submit call, and a log of every submission key sent.
         self.submit_delay = parse_duration(spec.param("submit_delay", "0"))
         self.log_key = f"smsportal:sim:{route_id}:sent" if spec.param("log", "0") == "1" else None
-        weights = [(stat, err, float(spec.param(name, str(DEFAULTS[name])))) for name, stat, err in OUTCOMES]
+        # Shares not named are 0 once any is named ("delivered=1" means all delivered).
+        named = any(spec.param(name) is not None for name, _, _ in OUTCOMES)
+        weights = [(stat, err, float(spec.param(name, "0" if named else str(DEFAULTS[name]))))
+                   for name, stat, err in OUTCOMES]
         total = sum(w for *_, w in weights) or 1.0
         self.weights = [(stat, err, w / total) for stat, err, w in weights]
         self.key = f"smsportal:sim:{route_id}:due"

@@ -11,22 +11,23 @@ from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from webapp.connectors import OutgoingPart, Receipt, RouteDown, connector_for
 from webapp.domain import lifecycle
 from webapp.domain.sms_text import split
-from webapp.models import Message, MessageEvent, MessagePart, PendingReceipt, Route
+from webapp.models import Account, Message, MessageEvent, MessagePart, PendingReceipt, Route
 from webapp.models.types import utcnow
 from webapp.services import ledger
 from webapp.services.sending import message_account, release
 
 
-def submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int = 50) -> dict[str, int]:
+def submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int = 100) -> dict[str, int]:
     """Send the queued parts of these messages, a batch at a time. Commits: each batch's claims
     are durable before it goes upstream, and its outcome is committed before the next batch."""
     now = utcnow()
-    messages = session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id)).all()
+    messages = session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id)
+                               .options(selectinload(Message.part_rows))).all()
     expired = [m for m in messages if m.status == lifecycle.QUEUED and m.validity_until <= now]
     for message in expired:
         _finish_unsent(session, message, "expired")
@@ -97,9 +98,17 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
                 counts["failed"] += 1
         session.flush()
         _match_early_receipts(session, route_id, [p.upstream_id for p in route_parts if p.upstream_id])
-    for message in {live[p.message_id] for p in parts}:
-        _after_submission(session, message)
+    charges: dict[int, list] = defaultdict(list)
+    for message in sorted({live[p.message_id] for p in parts}, key=lambda m: m.id):
+        _after_submission(session, message, charges)
+    _post_charges(session, charges)
     session.commit()
+
+
+def _post_charges(session: Session, charges: dict[int, list]) -> None:
+    """The batch's reservations become charges: per account one UPDATE (net zero) and the rows."""
+    for account_id, entries in charges.items():
+        ledger.post_many(session, session.get(Account, account_id), entries, actor=None)
 
 
 def settle_stale_claims(session: Session, older_than: timedelta = timedelta(minutes=10)) -> int:
@@ -112,28 +121,30 @@ def settle_stale_claims(session: Session, older_than: timedelta = timedelta(minu
     for part in stale:
         part.state = "unknown"
     session.flush()
-    for message in {part.message for part in stale}:
+    charges: dict[int, list] = defaultdict(list)
+    for message in sorted({part.message for part in stale}, key=lambda m: m.id):
         session.add(MessageEvent(message_id=message.id, kind="unknown", detail={
             "parts": [p.seq for p in message.part_rows if p.state == "unknown"]}))
         if message.status == lifecycle.QUEUED:
-            _after_submission(session, message)
+            _after_submission(session, message, charges)
+    _post_charges(session, charges)
     session.flush()
     return len(stale)
 
 
-def _after_submission(session: Session, message: Message) -> None:
+def _after_submission(session: Session, message: Message, charges: dict[int, list]) -> None:
     states = [p.state for p in message.part_rows]
     if any(s in ("pending", "claimed") for s in states):
         return  # other parts are still on their way
     if all(s == "failed" for s in states):
         _finish_unsent(session, message, "rejected_at_submission", status=lifecycle.REJECTD)
         return
-    account = message_account(session, message)
-    # The reservation becomes a charge: release it and charge the same amount, in one transaction.
-    ledger.post(session, account, message.cost, kind="release", reason="Reservation turned into charge",
-                reference=f"msg:{message.id}", actor=None)
-    ledger.post(session, account, -message.cost, kind="charge", reason=f"SMS to {message.to}, {message.parts} part{'s' if message.parts != 1 else ''}",
-                reference=f"msg:{message.id}", actor=None)
+    # The reservation becomes a charge: released and charged in the same transaction.
+    reference = f"msg:{message.id}"
+    charges[message.account_id] += [
+        (message.cost, "release", "Reservation turned into charge", reference),
+        (-message.cost, "charge", f"SMS to {message.to}, {message.parts} part{'s' if message.parts != 1 else ''}", reference),
+    ]
     message.status, message.submitted_at = lifecycle.SUBMITTED, utcnow()
     session.add(MessageEvent(message_id=message.id, kind="submitted", detail={
         "parts": [{"seq": p.seq, "upstream_id": p.upstream_id, "state": p.state} for p in message.part_rows]}))
@@ -192,6 +203,25 @@ def _match_early_receipts(session: Session, route_id: int, upstream_ids: list[st
         _record(session, parts[receipt.upstream_id], receipt.stat, receipt.error_code, receipt.raw)
         session.delete(receipt)
     session.flush()
+
+
+def match_pending_receipts(session: Session, limit: int = 5000) -> int:
+    """Receipts kept because they came before their part's upstream id was committed (a poller
+    or SMPP session racing the submitting worker): match them now that the ids are known."""
+    rows = session.execute(
+        select(PendingReceipt, MessagePart)
+        .join(MessagePart, (MessagePart.route_id == PendingReceipt.route_id)
+              & (MessagePart.upstream_id == PendingReceipt.upstream_id))
+        .limit(limit)
+    ).all()
+    for receipt, part in rows:
+        _record(session, part, receipt.stat, receipt.error_code, receipt.raw)
+        session.delete(receipt)
+    session.flush()
+    for message in {part.message for _, part in rows}:
+        _settle(session, message)
+    session.flush()
+    return len(rows)
 
 
 def _settle(session: Session, message: Message) -> None:

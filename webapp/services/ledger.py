@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import Account, LedgerEntry, User
+from webapp.models.types import utcnow
 from webapp.services.errors import ServiceError
 
 KINDS = frozenset(
@@ -60,6 +61,45 @@ def post(
     session.flush()
     session.expire(account, ["balance"])
     return entry
+
+
+def post_many(
+    session: Session, account: Account, entries: list[tuple[Decimal, str, str, str]], *, actor: User | None
+) -> bool:
+    """Post many rows (amount, kind, reason, reference) with one conditional UPDATE of the balance.
+
+    All or nothing: False (and nothing written) when the total would take the balance below
+    ``-credit_limit``. Each row's balance_after follows the order given; the UPDATE holds the
+    account's row lock until commit, so concurrent batches cannot interleave.
+    """
+    if not entries:
+        return True
+    for _, kind, _, _ in entries:
+        if kind not in KINDS:
+            raise ValueError(f"unknown ledger kind {kind!r}")
+    total = sum((amount for amount, *_ in entries), Decimal("0"))
+    stmt = update(Account).where(Account.id == account.id).values(balance=Account.balance + total).returning(Account.balance)
+    if total < 0:
+        stmt = stmt.where(Account.balance + total >= -Account.credit_limit)
+    new_balance = session.execute(stmt.execution_options(synchronize_session=False)).scalar()
+    if new_balance is None:
+        return False
+    running, now, rows = new_balance - total, utcnow(), []
+    for amount, kind, reason, reference in entries:
+        running += amount
+        rows.append({"account_id": account.id, "amount": amount, "balance_after": running, "kind": kind,
+                     "reason": reason, "reference": reference, "actor_user_id": actor.id if actor else None,
+                     "created_at": now})
+    session.execute(insert(LedgerEntry), rows)
+    session.expire(account, ["balance"])
+    return True
+
+
+def available(session: Session, account: Account) -> Decimal:
+    """What the account can still spend (balance plus credit limit), read fresh."""
+    balance, limit = session.execute(
+        select(Account.balance, Account.credit_limit).where(Account.id == account.id)).one()
+    return balance + limit
 
 
 @dataclass(frozen=True)

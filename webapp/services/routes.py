@@ -28,7 +28,17 @@ def ensure_default_route(session: Session) -> Route | None:
     return add_route(session, "simulator", DEFAULT_SIMULATOR_URL)
 
 
+class RouteTable:
+    """The routes loaded once, for choosing among them many times (one request, one chunk)."""
+
+    def __init__(self, session: Session):
+        self.routes = {r.id: r for r in session.scalars(select(Route).order_by(Route.id))}
+        self.choices = [RouteChoice(r.id, r.country_set, r.active) for r in self.routes.values()]
+
+    def route_for(self, country: str | None) -> Route | None:
+        chosen = choose_route(self.choices, country)
+        return self.routes.get(chosen) if chosen is not None else None
+
+
 def route_for(session: Session, country: str | None) -> Route | None:
-    routes = session.scalars(select(Route).order_by(Route.id)).all()
-    chosen = choose_route([RouteChoice(r.id, r.country_set, r.active) for r in routes], country)
-    return next((r for r in routes if r.id == chosen), None)
+    return RouteTable(session).route_for(country)

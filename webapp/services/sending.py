@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, lifecycle, phone, pricing
@@ -19,8 +19,9 @@ from webapp.models.types import utcnow
 from webapp.services import ledger
 from webapp.services.errors import ServiceError
 from webapp.services.pricing import price_list_for
-from webapp.services.routes import route_for
+from webapp.services.routes import RouteTable
 
+ZERO = Decimal("0.0000")
 NO_TEXT = N_("The message has no text.")
 NO_NUMBER = N_("Give at least one number.")
 DEFAULT_VALIDITY = timedelta(hours=48)
@@ -38,7 +39,12 @@ class Submission:
 
 
 def accept(session: Session, actor: User, submission: Submission) -> list[Message]:
-    """One message per recipient; flushes, never commits. Enqueue the queued ones after commit."""
+    """One message per recipient, in the order given; flushes, never commits.
+
+    Numbers, routes and prices are worked out in memory; then the messages, their credit
+    reservation (one conditional UPDATE for the lot), parts and timeline are written in bulk.
+    Enqueue the queued ones after the commit.
+    """
     if not submission.text.strip():
         raise ServiceError(NO_TEXT, {"text": [NO_TEXT]})
     if not submission.to:
@@ -46,62 +52,96 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
     account = actor.account
     analysis = analyze(submission.text)
     prices = price_list_for(session, account)
+    route_table = RouteTable(session)
     now = utcnow()
     validity = min(max(submission.validity, timedelta(minutes=5)), MAX_VALIDITY)
     starts = max(now, submission.send_at) if submission.send_at else now
-    messages = []
+    rows, details = [], []
     for raw in submission.to:
-        message = Message(
-            account_id=account.id, user_id=actor.id, sender=submission.sender, to=str(raw)[:32],
-            text=submission.text, encoding=analysis.encoding, parts=analysis.parts,
-            status=lifecycle.ACCEPTED, validity_until=starts + validity, created_at=now,
-            idempotency_key=submission.idempotency_key if len(submission.to) == 1 else None,
-        )
-        session.add(message)
-        session.flush()
-        _event(session, message, "accepted", parts=analysis.parts, encoding=analysis.encoding)
-        _price_and_reserve(session, actor, message, prices)
-        messages.append(message)
+        row, detail = _plan(str(raw), account.default_region, analysis.parts, prices, route_table)
+        row.update(account_id=account.id, user_id=actor.id, sender=submission.sender, text=submission.text,
+                   encoding=analysis.encoding, parts=analysis.parts, validity_until=starts + validity,
+                   created_at=now, queued_at=now if row["status"] == lifecycle.QUEUED else None,
+                   final_at=None if row["status"] == lifecycle.QUEUED else now,
+                   idempotency_key=submission.idempotency_key if len(submission.to) == 1 else None)
+        rows.append(row)
+        details.append(detail)
+    ids = session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).scalars().all()
+    for row, message_id in zip(rows, ids):
+        row["id"] = message_id
+    _reserve(session, actor, rows, details)
+    part_rows = [
+        {"message_id": row["id"], "seq": seq, "submission_key": f"{row['id']}:{seq}", "route_id": row["route_id"]}
+        for row in rows if row["status"] == lifecycle.QUEUED for seq in range(1, row["parts"] + 1)]
+    if part_rows:  # an empty executemany would insert one row of defaults
+        session.execute(insert(MessagePart), part_rows)
+    events = []
+    for row, detail in zip(rows, details):
+        events.append({"message_id": row["id"], "kind": "accepted", "at": now,
+                       "detail": {"parts": analysis.parts, "encoding": analysis.encoding}})
+        if row["status"] == lifecycle.QUEUED:
+            events.append({"message_id": row["id"], "kind": "queued", "at": now,
+                           "detail": {"route": detail, "cost": str(row["cost"])}})
+        else:
+            events.append({"message_id": row["id"], "kind": "refused", "at": now,
+                           "detail": {"reason": row["reason_code"], "detail": detail}})
+    session.execute(insert(MessageEvent), events)
     session.flush()
-    return messages
+    by_id = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
+    return [by_id[i] for i in ids]
+
+
+def _plan(raw: str, region: str, parts: int, prices: pricing.PriceList, route_table: RouteTable) -> tuple[dict, str]:
+    """The message row for one recipient (queued or refused) and a detail for its timeline."""
+    row = {"to": raw[:32], "country": None, "route_id": None, "price_per_part": ZERO, "cost": ZERO,
+           "status": lifecycle.REFUSED, "reason_code": None}
+    try:
+        row["to"] = phone.normalize(raw, region)
+        row["country"] = phone.region_of(row["to"])
+    except phone.InvalidNumber as exc:
+        return {**row, "reason_code": "invalid_number"}, str(exc)
+    route = route_table.route_for(row["country"])
+    if route is None:
+        return {**row, "reason_code": "unroutable"}, "no active route"
+    try:
+        quote = pricing.quote(parts, row["to"], row["country"], prices)
+    except pricing.Unroutable as exc:
+        return {**row, "reason_code": "unroutable"}, str(exc)
+    row.update(route_id=route.id, price_per_part=quote.price_per_part, cost=quote.cost, status=lifecycle.QUEUED)
+    return row, route.name
+
+
+def _reserve(session: Session, actor: User, rows: list[dict], details: list[str]) -> None:
+    """Reserve the queued messages' cost in one conditional UPDATE. When the balance cannot
+    cover them all, the longest run that fits is kept (in the order given) and the rest are
+    refused for insufficient credit: never below zero, also under concurrent senders."""
+    queued = [row for row in rows if row["status"] == lifecycle.QUEUED]
+    keep = len(queued)
+    while True:
+        entries = [(-row["cost"], "reservation", f"SMS to {row['to']}", f"msg:{row['id']}") for row in queued[:keep]]
+        if ledger.post_many(session, actor.account, entries, actor=actor):
+            break
+        room, total, fits = ledger.available(session, actor.account), Decimal(0), 0
+        for row in queued[:keep]:
+            if total + row["cost"] > room:
+                break
+            total, fits = total + row["cost"], fits + 1
+        keep = min(fits, keep - 1)  # always progress, whatever concurrent spenders do
+    refused = queued[keep:]
+    for row in refused:
+        index = rows.index(row)
+        row.update(status=lifecycle.REFUSED, reason_code="insufficient_credit", cost=ZERO, route_id=None, queued_at=None)
+        details[index] = ""
+    if refused:
+        session.execute(update(Message).where(Message.id.in_([r["id"] for r in refused])).values(
+            status=lifecycle.REFUSED, reason_code="insufficient_credit", cost=ZERO, route_id=None,
+            queued_at=None, final_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def find_by_idempotency_key(session: Session, actor: User, key: str | None) -> Message | None:
     if not key:
         return None
     return session.scalar(select(Message).where(Message.account_id == actor.account_id, Message.idempotency_key == key))
-
-
-def _refuse(session: Session, message: Message, code: str, detail: str = "") -> None:
-    message.status = lifecycle.REFUSED
-    message.reason_code = code
-    message.final_at = utcnow()
-    _event(session, message, "refused", reason=code, detail=detail)
-
-
-def _price_and_reserve(session: Session, actor: User, message: Message, prices: pricing.PriceList) -> None:
-    try:
-        message.to = phone.normalize(message.to, actor.account.default_region)
-        message.country = phone.region_of(message.to)
-    except phone.InvalidNumber as exc:
-        return _refuse(session, message, "invalid_number", str(exc))
-    route = route_for(session, message.country)
-    if route is None:
-        return _refuse(session, message, "unroutable", "no active route")
-    try:
-        quote = pricing.quote(message.parts, message.to, message.country, prices)
-    except pricing.Unroutable as exc:
-        return _refuse(session, message, "unroutable", str(exc))
-    message.price_per_part, message.cost, message.route_id = quote.price_per_part, quote.cost, route.id
-    try:  # one conditional UPDATE: refused whole when the balance cannot cover it
-        ledger.post(session, actor.account, -quote.cost, kind="reservation",
-                    reason=f"SMS to {message.to}", reference=f"msg:{message.id}", actor=actor)
-    except ledger.InsufficientCredit:
-        return _refuse(session, message, "insufficient_credit")
-    for seq in range(1, message.parts + 1):
-        session.add(MessagePart(message_id=message.id, seq=seq, submission_key=f"{message.id}:{seq}", route_id=route.id))
-    message.status, message.queued_at = lifecycle.QUEUED, utcnow()
-    _event(session, message, "queued", route=route.name, cost=str(quote.cost))
 
 
 def _event(session: Session, message: Message, kind: str, **detail) -> None:
