@@ -79,4 +79,4 @@ def test_another_accounts_message_is_not_found(app, client, customer, make_user,
     make_user("bogdan")
     login("bogdan")
     assert client.get(message_url).status_code == 404
-    assert "0722" not in client.get("/reports/").text and "+40722123456" not in client.get("/reports/").text
+    assert "+40722123456" not in client.get("/reports/").text and "0 messages" in client.get("/reports/").text

@@ -8,7 +8,7 @@ from tests.conftest import PASSWORD
 def test_create_and_revoke_an_api_key(page, make_user, shot):
     make_user("magazin")
     sign_in(page, "magazin", PASSWORD)
-    page.get_by_role("link", name="Account").click()
+    page.get_by_role("banner").get_by_role("link", name="Account").click()
     page.get_by_role("button", name="Manage API keys").click()
     page.get_by_label("Label (what the key is for)").fill("online shop")
     page.get_by_role("button", name="Create an API key").click()

@@ -19,7 +19,7 @@ def test_live_counter_and_gsm_suggestion(app, page, make_user, shot):
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
         db.session.commit()
     sign_in(page, "teatru", PASSWORD)
-    page.get_by_role("link", name="Send SMS").click()
+    page.get_by_role("banner").get_by_role("link", name="Send SMS").click()
     expect(page.get_by_test_id("parts")).to_have_text("1 part")
 
     page.get_by_label("Text").press_sequentially(TEXT[:40], delay=5)
@@ -66,6 +66,6 @@ def test_save_and_use_a_template(app, page, make_user, shot):
     expect(page.get_by_label("Text")).to_have_value("Programarea dvs. este confirmata pentru maine.")
     expect(page.get_by_test_id("parts")).to_have_text("1 part")
 
-    page.get_by_role("link", name="Templates").click()
+    page.get_by_role("banner").get_by_role("link", name="Templates").click()
     expect(page.get_by_role("cell", name="Confirmare")).to_be_visible()
     shot(page, "13-templates")

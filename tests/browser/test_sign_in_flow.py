@@ -49,7 +49,7 @@ def test_expired_password_flow(page, make_user, shot):
     expect(page.get_by_test_id("balance")).to_have_text("€146.255")
     shot(page, "05-dashboard")
 
-    page.get_by_role("link", name="Account").click()
+    page.get_by_role("banner").get_by_role("link", name="Account").click()
     expect(page.get_by_role("heading", name="Account", exact=True)).to_be_visible()
     shot(page, "06-account")
 
@@ -66,7 +66,7 @@ def test_romanian_customer_and_error_page(page, make_user, shot):
     make_user("clinica", credit="25", language="ro")
     sign_in(page, "clinica", PASSWORD)
     expect(page.get_by_role("heading", name="Bună ziua, clinica")).to_be_visible()
-    expect(page.get_by_role("link", name="Trimite SMS")).to_be_visible()
+    expect(page.get_by_role("banner").get_by_role("link", name="Trimite SMS")).to_be_visible()
     shot(page, "07-dashboard-ro")
     page.goto("/nu-exista")
     expect(page.get_by_role("heading", name="Pagina nu există")).to_be_visible()
@@ -78,6 +78,6 @@ def test_narrow_screen_keeps_the_navigation_usable(browser, live_server, make_us
     context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
     page = context.new_page()
     sign_in(page, "mobil", PASSWORD)
-    expect(page.get_by_role("link", name="Address book")).to_be_visible()
+    expect(page.get_by_role("banner").get_by_role("link", name="Address book")).to_be_visible()
     shot(page, "09-dashboard-phone")
     context.close()

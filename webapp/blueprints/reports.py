@@ -1,7 +1,9 @@
 """Reports: the account's messages and one message's whole story."""
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from datetime import date
+
+from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from webapp.domain import lifecycle
@@ -12,9 +14,23 @@ from webapp.services import reports
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
+def _day(value: str | None):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 @bp.get("/")
 def messages():
-    return render("reports/messages.html", messages=reports.recent_messages(db.session, current_user))
+    """Search MT messages: the filter lives in the URL, so a result can be bookmarked and shared."""
+    args = request.args
+    filters = reports.MessageFilter(day_from=_day(args.get("from")), day_to=_day(args.get("to")),
+                                    number=args.get("number", "")[:32], status=args.get("status", ""),
+                                    sender=args.get("sender", "")[:20])
+    page = reports.search_messages(db.session, current_user, filters, page=args.get("page", 1, type=int))
+    return render("reports/messages.html", "reports/_results.html", result=page, filters=filters,
+                  statuses=reports.STATUS_FILTERS, args={k: v for k, v in args.items() if k != "page" and v})
 
 
 @bp.get("/messages/<int:message_id>")

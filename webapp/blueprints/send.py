@@ -6,6 +6,7 @@ import uuid
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from webapp.blueprints.auth import apply_service_errors
 from webapp.blueprints.forms import ComposeForm
@@ -56,19 +57,27 @@ def _send(form: ComposeForm):
                                     idempotency_key=form.idempotency_key.data or None)
     existing = sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key)
     if existing is not None:  # the same form sent twice: show what the first click did
-        return redirect_to(url_for("reports.message", message_id=existing.id))
+        return _sent_once(existing)
     try:
         [message] = sending.accept(db.session, current_user, submission)
+        db.session.commit()
     except ServiceError as error:
         db.session.rollback()
         apply_service_errors(form, error)
         return _render(form, status=422)
-    db.session.commit()
+    except IntegrityError:  # a second click raced the first: the key is taken, show that message
+        db.session.rollback()
+        return _sent_once(sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key))
     if message.status == lifecycle.QUEUED:
         enqueue_sending(get_redis(), [message.id])
         flash(_("Your message is on its way."), "success")
     else:
         flash(_("The message was not sent: %(reason)s.", reason=_(lifecycle.REFUSAL_REASONS.get(message.reason_code, message.reason_code))), "error")
+    return redirect_to(url_for("reports.message", message_id=message.id))
+
+
+def _sent_once(message):
+    flash(_("This message was already sent; it is shown below."), "info")
     return redirect_to(url_for("reports.message", message_id=message.id))
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -51,3 +51,50 @@ def period_totals(session: Session, actor: User, now: datetime | None = None) ->
     day = local.replace(hour=0, minute=0, second=0, microsecond=0)
     month = day.replace(day=1)
     return {"today": _totals(session, actor.account_id, day), "month": _totals(session, actor.account_id, month)}
+
+
+@dataclass(frozen=True)
+class MessageFilter:
+    day_from: date | None = None   # in the account's time zone, inclusive
+    day_to: date | None = None     # inclusive
+    number: str = ""               # digits anywhere in the number
+    status: str = ""
+    sender: str = ""
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]
+    page: int
+    pages: int
+    count: int
+    parts: int
+    cost: Decimal
+
+
+STATUS_FILTERS = ("queued", "submitted", "DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "FAILED", "NOREPORT", "refused")
+
+
+def search_messages(session: Session, actor: User, f: MessageFilter, page: int = 1, per_page: int = 50) -> MessagePage:
+    """The account's messages matching the filter, newest first, with totals for the whole filter."""
+    tz = ZoneInfo(actor.account.timezone)
+    conditions = [Message.account_id == actor.account_id]
+    if f.day_from:
+        conditions.append(Message.created_at >= datetime.combine(f.day_from, time.min, tz))
+    if f.day_to:
+        conditions.append(Message.created_at < datetime.combine(f.day_to + timedelta(days=1), time.min, tz))
+    digits = "".join(c for c in f.number if c.isdigit())
+    if digits:
+        conditions.append(Message.to.contains(digits))
+    if f.status in STATUS_FILTERS:
+        conditions.append(Message.status.in_(["accepted", "queued"] if f.status == "queued" else [f.status]))
+    if f.sender:
+        conditions.append(Message.sender == f.sender)
+    count, parts, cost = session.execute(
+        select(func.count(Message.id), func.coalesce(func.sum(Message.parts), 0), func.sum(Message.cost)).where(*conditions)
+    ).one()
+    pages = max(1, -(-count // per_page))
+    page = min(max(page, 1), pages)
+    rows = session.scalars(select(Message).where(*conditions).order_by(Message.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return MessagePage(list(rows), page, pages, count, int(parts), cost if cost is not None else Decimal("0.0000"))

@@ -1,0 +1,67 @@
+"""Reports → Messages: filters in the URL, totals for the filter, pages, tenancy."""
+import re
+from decimal import Decimal
+
+import pytest
+
+from webapp.domain.pricing import PriceEntry
+from webapp.extensions import db
+from webapp.models import User
+from webapp.services import pricing, routes, sending
+
+
+@pytest.fixture
+def history(app, make_user, login, sql):
+    user_id = make_user("ana", credit="100")
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350")), PriceEntry("MD", Decimal("0.0650"))])
+        routes.add_route(db.session, "sim", "simulator://?delivered=1")
+        user = db.session.get(User, user_id)
+        sending.accept(db.session, user, sending.Submission(to=[f"07221234{i:02d}" for i in range(60)], text="Salut", sender="1899"))
+        sending.accept(db.session, user, sending.Submission(to=["+37369123456"], text="x" * 200, sender="TEATRU"))
+        sending.accept(db.session, user, sending.Submission(to=["0722 12a"], text="Salut", sender="1899"))
+        db.session.commit()
+    # The first ten were sent in October (Bucharest time).
+    sql("UPDATE messages SET created_at = '2026-10-15 10:00:00' WHERE id <= 10")
+    login("ana")
+
+
+@pytest.mark.parametrize(
+    "query, count, parts, cost",
+    [
+        ("", 62, 63, "€2.2300"),
+        ("?status=refused", 1, 1, "€0.0000"),
+        ("?sender=TEATRU", 1, 2, "€0.1300"),
+        ("?number=373", 1, 2, "€0.1300"),
+        ("?number=0722+123+405", 1, 1, "€0.0350"),
+        ("?from=2026-10-01&to=2026-10-31", 10, 10, "€0.3500"),
+        ("?from=2026-11-01", 52, 53, "€1.8800"),
+        ("?status=queued&sender=1899", 60, 60, "€2.1000"),
+    ],
+)
+def test_filters_and_totals(client, history, query, count, parts, cost):
+    page = client.get(f"/reports/{query}").text
+    totals = " ".join(re.search(r'data-testid="totals">(.*?)</p>', page, re.S).group(1).split())
+    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
+    assert totals == f"{plural(count, 'message')} · {plural(parts, 'part')} · {cost}"
+
+
+def test_pages_keep_the_filter(client, history):
+    first = client.get("/reports/?status=queued").text
+    assert "Page 1 of 2" in first and 'href="/reports/?page=2&amp;status=queued"' in first
+    second = client.get("/reports/?status=queued&page=2", headers={"HX-Request": "true"}).text
+    assert "<html" not in second and "Page 2 of 2" in second
+
+
+def test_bad_filter_values_are_ignored_not_fatal(client, history):
+    r = client.get("/reports/?from=yesterday&page=abc&status=nonsense")
+    assert r.status_code == 200 and "62 messages" in r.text
+
+
+def test_another_account_sees_none(client, history, make_user, login):
+    from tests.conftest import csrf_token_from
+
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    make_user("bogdan")
+    login("bogdan")
+    assert "0 messages" in client.get("/reports/").text
