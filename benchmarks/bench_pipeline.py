@@ -62,7 +62,7 @@ def main() -> None:
     try:
         from webapp.domain.pricing import PriceEntry
         from webapp.extensions import db
-        from webapp.models import Message, User
+        from webapp.models import Message
         from webapp.services import accounts, pricing, routes
 
         with app.app_context():

@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import csrf_token_from
 from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
-from webapp.models import MessageTemplate, User
+from webapp.models import MessageTemplate
 from webapp.services import pricing
 
 HX = {"HX-Request": "true"}

@@ -9,7 +9,7 @@ from webapp.connectors.base import Receipt
 from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
-from webapp.models import LedgerEntry, Message, MessagePart, PendingReceipt, Route, User
+from webapp.models import LedgerEntry, MessagePart, PendingReceipt, Route, User
 from webapp.redis_client import get_redis
 from webapp.services import delivery, ledger, pricing, routes, sending
 

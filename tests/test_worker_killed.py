@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.conftest import wait_for
 from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
-from webapp.models import LedgerEntry, Message, MessagePart, Route, User
+from webapp.models import LedgerEntry, Message, MessagePart, User
 from webapp.redis_client import get_redis
 from webapp.runner import worker_command
 from webapp.services import delivery, ledger, pricing, routes, sending

@@ -6,14 +6,13 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
 
-from webapp.blueprints.auth import apply_service_errors
-from webapp.blueprints.forms import ChangePasswordForm, PreferencesForm
+from webapp.blueprints.auth import change_password_page
+from webapp.blueprints.forms import PreferencesForm
 from webapp.domain.passwords import password_expires_at
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.i18n import LANGUAGE_NAMES, region_choices, timezone_choices
 from webapp.services import accounts
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -53,18 +52,7 @@ def preferences():
 
 @bp.route("/password", methods=["GET", "POST"])
 def change_password():
-    form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            accounts.change_password(db.session, current_user, form.current_password.data, form.new_password.data)
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your password is changed."), "success")
-            return redirect(url_for("account.index"))
-    return render("account/password.html", form=form, status=422 if form.errors else 200)
+    return change_password_page("account/password.html", "account.index")
 
 
 @bp.get("/api-keys")

@@ -77,8 +77,8 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/password/expired", methods=["GET", "POST"])
-def password_expired():
+def change_password_page(template: str, done_endpoint: str):
+    """The change-password form: shared by the expired-password page and Account."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
@@ -89,8 +89,13 @@ def password_expired():
         else:
             db.session.commit()
             flash(_("Your password is changed."), "success")
-            return redirect(url_for("main.dashboard"))
-    return render("auth/password_expired.html", form=form, status=422 if form.errors else 200)
+            return redirect(url_for(done_endpoint))
+    return render(template, form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/password/expired", methods=["GET", "POST"])
+def password_expired():
+    return change_password_page("auth/password_expired.html", "main.dashboard")
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
