@@ -40,3 +40,36 @@ def test_unknown_kind_is_a_programming_error(app, make_user):
         user = db.session.get(User, user_id)
         with pytest.raises(ValueError):
             ledger.post(db.session, user.account, Decimal("1"), kind="gift", reason="?", actor=user)
+
+
+def test_two_spenders_of_the_last_euro_cannot_both_win(app, make_user):
+    """Real concurrency: 8 threads, each with its own connection, try to spend 0.30 of 1.00."""
+    import threading
+
+    user_id = make_user("ana", credit="1.00")
+    barrier = threading.Barrier(8)
+    results = []
+
+    def spend():
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            barrier.wait()
+            try:
+                ledger.post(db.session, user.account, Decimal("-0.30"), kind="charge", reason="race", actor=user)
+                db.session.commit()
+                results.append("won")
+            except ledger.InsufficientCredit:
+                db.session.rollback()
+                results.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=spend) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == ["refused"] * 5 + ["won"] * 3
+    with app.app_context():
+        assert db.session.get(User, user_id).account.balance == Decimal("0.1000")
+        assert ledger.verify(db.session) == []
