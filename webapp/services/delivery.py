@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from webapp.connectors import OutgoingPart, Receipt, RouteDown, connector_for
 from webapp.domain import lifecycle
+from webapp.domain.routing import parse_route_url
 from webapp.domain.sms_text import split
 from webapp.models import Account, Message, MessageEvent, MessagePart, PendingReceipt, Route
 from webapp.models.types import utcnow
 from webapp.services import ledger
 from webapp.services.sending import message_account, release
+from webapp.services.throttle import RouteThrottle
 
 
 def submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int = 100) -> dict[str, int]:
@@ -76,18 +78,27 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
             for p in route_parts
         ]
         connector = connector_for(route.id, route.url, redis)
+        throttle = RouteThrottle(redis, route.id, parse_route_url(route.url).tps)
+        results, down = [], None
         try:
-            results = connector.submit(outgoing)
-        except RouteDown:
-            # Nothing went upstream: hand the claims back so a retry sends them.
-            session.execute(update(MessagePart).where(MessagePart.id.in_([p.id for p in route_parts]))
-                            .values(state="pending", claimed_at=None).execution_options(synchronize_session=False))
-            session.commit()
-            raise
+            # At most `tps` parts per second on this route, across every worker process.
+            for start in range(0, len(outgoing), throttle.tps):
+                piece = outgoing[start:start + throttle.tps]
+                throttle.acquire(len(piece))
+                results += connector.submit(piece)
+        except RouteDown as exc:
+            down = exc
         finally:
             connector.close()
         by_key = {r.submission_key: r for r in results}
+        unsent = [p for p in route_parts if p.submission_key not in by_key] if down else []
+        if unsent:
+            # Those never went upstream: hand their claims back so the job's retry sends them.
+            session.execute(update(MessagePart).where(MessagePart.id.in_([p.id for p in unsent]))
+                            .values(state="pending", claimed_at=None).execution_options(synchronize_session=False))
         for part in route_parts:
+            if part in unsent:
+                continue
             result = by_key.get(part.submission_key)
             if result is not None and result.upstream_id:
                 part.state, part.upstream_id, part.submitted_at = "submitted", result.upstream_id, utcnow()
@@ -97,6 +108,13 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
                 part.error_code = result.error_code if result else None
                 counts["failed"] += 1
         session.flush()
+        if down is not None:  # keep what did go upstream, then let the job retry the rest
+            charges: dict[int, list] = defaultdict(list)
+            for message in sorted({live[p.message_id] for p in route_parts if p not in unsent}, key=lambda m: m.id):
+                _after_submission(session, message, charges)
+            _post_charges(session, charges)
+            session.commit()
+            raise down
         _match_early_receipts(session, route_id, [p.upstream_id for p in route_parts if p.upstream_id])
     charges: dict[int, list] = defaultdict(list)
     for message in sorted({live[p.message_id] for p in parts}, key=lambda m: m.id):
