@@ -22,7 +22,7 @@ def history(app, make_user, login, sql):
         sending.accept(db.session, user, sending.Submission(to=["0722 12a"], text="Salut", sender="1899"))
         db.session.commit()
     # The first ten were sent in October (Bucharest time).
-    sql("UPDATE messages SET created_at = '2026-10-15 10:00:00' WHERE id <= 10")
+    sql("UPDATE messages SET created_at = '2026-10-15 10:00:00' WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT 10)")
     login("ana")
 
 
