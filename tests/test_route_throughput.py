@@ -85,3 +85,28 @@ def test_route_down_mid_chunk_keeps_the_sent_part(app, make_user, monkeypatch):
 
 def _one_per_piece(throttle):
     throttle.tps, throttle.acquire = 1, lambda parts: None
+
+
+def test_a_down_route_is_visible_in_healthz_and_on_the_message(app, make_user, login, client):
+    user_id = make_user("ana", credit="10")
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
+        route = routes.add_route(db.session, "sim", "simulator://?delivered=1&down=1")
+        user = db.session.get(User, user_id)
+        [message] = sending.accept(db.session, user, sending.Submission(to=["0722123456"], text="Salut", sender="1899"))
+        db.session.commit()
+        with pytest.raises(RouteDown):
+            delivery.submit_messages(db.session, [message.id], get_redis())
+        message_id, route_id = message.id, route.id
+    health = client.get("/healthz?strict=1")
+    assert health.status_code == 503 and health.json["routes_down"] == {"sim": "the simulator route is set to down=1"}
+    login("ana")
+    page = client.get(f"/reports/messages/{message_id}").text
+    assert "the route is down; the message waits in the queue and is retried" in page
+    with app.app_context():
+        route = db.session.get(Route, route_id)
+        route.url = "simulator://?delivered=1"
+        db.session.commit()
+        delivery.submit_messages(db.session, [message_id], get_redis())
+    assert client.get("/healthz").json["routes_down"] == {}
+    assert "the route is down" not in client.get(f"/reports/messages/{message_id}").text

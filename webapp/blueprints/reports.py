@@ -9,7 +9,8 @@ from flask_login import current_user
 from webapp.domain import lifecycle
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.services import reports
+from webapp.redis_client import get_redis
+from webapp.services import reports, route_state
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -38,6 +39,7 @@ def message(message_id: int):
     found = reports.get_message(db.session, current_user, message_id)
     if found is None:
         abort(404)
-    return render("reports/message.html", "reports/_message_status.html", message=found,
+    route_down = route_state.down_routes(get_redis()).get(found.route_id) if found.status == lifecycle.QUEUED else None
+    return render("reports/message.html", "reports/_message_status.html", message=found, route_down=route_down,
                   pending=found.status in lifecycle.PENDING, movements=reports.money_movements(db.session, found),
                   REFUSAL_REASONS=lifecycle.REFUSAL_REASONS, EVENT_LABELS=lifecycle.EVENT_LABELS)

@@ -19,7 +19,7 @@ from webapp.domain.routing import parse_route_url
 from webapp.domain.sms_text import split
 from webapp.models import Account, Message, MessageEvent, MessagePart, PendingReceipt, Route
 from webapp.models.types import utcnow
-from webapp.services import ledger
+from webapp.services import ledger, route_state
 from webapp.services.sending import message_account, release
 from webapp.services.throttle import RouteThrottle
 
@@ -88,6 +88,9 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
                 results += connector.submit(piece)
         except RouteDown as exc:
             down = exc
+            route_state.mark_down(redis, route.id, route.name, str(exc))
+        else:
+            route_state.mark_up(redis, route.id)
         finally:
             connector.close()
         by_key = {r.submission_key: r for r in results}

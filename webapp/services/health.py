@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from webapp.services.route_state import down_routes
+
 CRON_TICK_KEY = "smsportal:cron:last-tick"
 
 
@@ -19,6 +21,7 @@ class HealthReport:
     last_worker_heartbeat: str | None
     cron: str  # ok | stale | never | unknown
     last_cron_tick: str | None
+    routes_down: dict  # route name → reason, as the sending workers last found them
 
     @property
     def ok(self) -> bool:
@@ -26,7 +29,7 @@ class HealthReport:
 
     @property
     def ok_strict(self) -> bool:
-        return self.ok and self.workers == "ok" and self.cron == "ok"
+        return self.ok and self.workers == "ok" and self.cron == "ok" and not self.routes_down
 
     def as_dict(self) -> dict:
         return {"status": "ok" if self.ok else "fail", **asdict(self)}
@@ -46,7 +49,7 @@ def check(session: Session, redis_factory, stale_after: int) -> HealthReport:
     except Exception as exc:  # reported, not raised: this is the health page
         session.rollback()
         database = f"error: {exc.__class__.__name__}"
-    workers, count, last_beat, cron, last_tick = "unknown", 0, None, "unknown", None
+    workers, count, last_beat, cron, last_tick, routes_down = "unknown", 0, None, "unknown", None, {}
     try:
         redis = redis_factory()
         redis.ping()
@@ -66,6 +69,7 @@ def check(session: Session, redis_factory, stale_after: int) -> HealthReport:
             tick = datetime.fromisoformat(raw.decode())
             last_tick = tick.isoformat()
             cron = "ok" if _age(tick, now) <= stale_after else "stale"
+        routes_down = {d["name"]: d["reason"] for d in down_routes(redis).values()}
     except Exception as exc:
         redis_state = f"error: {exc.__class__.__name__}"
-    return HealthReport(database, redis_state, workers, count, last_beat, cron, last_tick)
+    return HealthReport(database, redis_state, workers, count, last_beat, cron, last_tick, routes_down)
