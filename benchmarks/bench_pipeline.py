@@ -30,7 +30,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from webapp import create_app  # noqa: E402
 from webapp.embedded_redis import EmbeddedRedis  # noqa: E402
-from webapp.runner import cron_command, worker_command  # noqa: E402
+from webapp.runner import cron_command, stop_processes, worker_command  # noqa: E402
 from webapp.settings import Settings  # noqa: E402
 
 
@@ -120,13 +120,7 @@ def main() -> None:
                   f"({count('submitted')} still waiting, {count('queued', 'accepted')} not yet submitted)")
         print("  worker peak RSS: " + ", ".join(f"{peak_rss_mb(p.pid):.0f} MB" for p in procs[: args.workers]))
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
         redis.stop(save=False)
 
 

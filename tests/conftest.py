@@ -155,25 +155,29 @@ def sql(app):
 
 
 @pytest.fixture
-def processes(redis_url, database_url):
-    """Start real processes (RQ worker, cron) on the test Redis and database; stopped afterwards."""
-    started = []
+def processes(redis_url, database_url, tmp_path):
+    """Start real processes (RQ worker, cron) on the test Redis and database; stopped afterwards.
+
+    Their output goes to log files (an unread pipe would block a chatty worker), printed
+    when the test fails."""
+    from webapp.runner import stop_processes
+
+    started, logs = [], []
 
     def start(command):
         env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url,
                "SECRET_KEY": "test-secret", "PYTHONPATH": str(PROJECT_ROOT)}
-        proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        log = tmp_path / f"process-{len(started)}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT)
         started.append(proc)
+        logs.append(log)
         return proc
 
     yield start
-    for proc in started:
-        proc.terminate()
-    for proc in started:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    stop_processes(started)
+    for log in logs:  # shown by pytest only for failing tests
+        print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
 
 
 def wait_for(predicate, timeout=30.0, interval=0.2):

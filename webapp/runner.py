@@ -34,6 +34,19 @@ def cron_command(redis_url: str) -> list[str]:
                        str(PROJECT_ROOT / "workers" / "cron_config.py"))
 
 
+def stop_processes(children: list[subprocess.Popen], timeout: float = 20) -> None:
+    """SIGTERM each child still running (RQ's warm shutdown), wait, then kill what is left."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
 def _say(message: str) -> None:
     """Print, but never let a closed terminal or pipe stop the clean-up."""
     try:
@@ -74,14 +87,7 @@ def run_all(app: Flask, *, host: str, port: int) -> None:
         pass
     finally:
         _say("Stopping the worker and the cron process…")
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_processes(children)
         if redis is not None and not redis.reused:
             _say("Saving and stopping the embedded Redis…")
             redis.stop(save=True)
