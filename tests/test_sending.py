@@ -217,3 +217,28 @@ def test_a_receipt_racing_the_submitting_worker_is_matched_later(ctx):
     db.session.commit()
     db.session.refresh(message)
     assert message.status == lifecycle.DELIVRD and db.session.scalar(select(PendingReceipt)) is None
+
+
+@pytest.mark.parametrize("count", [3, 20])
+def test_receipts_cost_the_same_queries_for_3_or_20_messages(ctx, count):
+    """No query per message when receipts are applied (N+1 guard)."""
+    from sqlalchemy import event
+
+    messages = accept(ctx, [f"07221234{i:02d}" for i in range(count)])
+    delivery.submit_messages(db.session, [m.id for m in messages], get_redis())
+    route = db.session.scalar(select(Route))
+    from webapp.connectors import connector_for
+
+    receipts = connector_for(route.id, route.url, get_redis()).poll()
+    db.session.expire_all()
+    statements = []
+    engine = db.session.get_bind()
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert delivery.apply_receipts(db.session, route.id, receipts)["matched"] == count
+        db.session.flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) <= 6, selects

@@ -20,7 +20,7 @@ from webapp.domain.sms_text import split
 from webapp.models import Account, Message, MessageEvent, MessagePart, PendingReceipt, Route
 from webapp.models.types import utcnow
 from webapp.services import ledger, route_state
-from webapp.services.sending import message_account, release
+from webapp.services.sending import release
 from webapp.services.throttle import RouteThrottle
 
 
@@ -67,7 +67,10 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
         by_route[part.route_id].append(part)
     for route_id, route_parts in by_route.items():
         route = session.get(Route, route_id)
-        texts = {m.id: split(m.text) for m in (live[p.message_id] for p in route_parts)}
+        # A campaign's messages often share one text: cut each distinct text once.
+        cut: dict[str, list[str]] = {}
+        texts = {m.id: cut.get(m.text) or cut.setdefault(m.text, split(m.text))
+                 for m in (live[p.message_id] for p in route_parts)}
         outgoing = [
             OutgoingPart(
                 submission_key=p.submission_key, message_id=p.message_id, sender=live[p.message_id].sender,
@@ -137,8 +140,9 @@ def settle_stale_claims(session: Session, older_than: timedelta = timedelta(minu
     or may not have gone upstream. They are never sent again; they become 'unknown', and the
     message is settled as submitted (charged once) and ends NOREPORT if no receipt comes."""
     cutoff = utcnow() - older_than
-    stale = session.scalars(select(MessagePart).where(MessagePart.state == "claimed",
-                                                      MessagePart.claimed_at <= cutoff).limit(5000)).all()
+    stale = session.scalars(select(MessagePart).where(MessagePart.state == "claimed", MessagePart.claimed_at <= cutoff)
+                            .options(selectinload(MessagePart.message).selectinload(Message.part_rows))
+                            .limit(5000)).all()
     for part in stale:
         part.state = "unknown"
     session.flush()
@@ -198,8 +202,7 @@ def apply_receipts(session: Session, route_id: int, receipts: list[Receipt]) -> 
         touched.add(part.message_id)
         counts["matched"] += 1
     session.flush()
-    for message in session.scalars(select(Message).where(Message.id.in_(touched))):
-        _settle(session, message)
+    _settle_all(session, touched)
     return counts
 
 
@@ -239,10 +242,21 @@ def match_pending_receipts(session: Session, limit: int = 5000) -> int:
         _record(session, part, receipt.stat, receipt.error_code, receipt.raw)
         session.delete(receipt)
     session.flush()
-    for message in {part.message for _, part in rows}:
-        _settle(session, message)
+    _settle_all(session, {part.message_id for _, part in rows})
     session.flush()
     return len(rows)
+
+
+def _settle_all(session: Session, message_ids: set[int]) -> None:
+    """Settle these messages with three queries, whatever their number (no query per message)."""
+    messages = session.scalars(select(Message).where(Message.id.in_(message_ids))
+                               .options(selectinload(Message.part_rows))).all()
+    # Held here, the accounts stay in the session's (weak) identity map, so _settle's
+    # session.get() finds them instead of loading each again.
+    accounts = session.scalars(select(Account).where(Account.id.in_({m.account_id for m in messages}))).all()
+    for message in messages:
+        _settle(session, message)
+    del accounts
 
 
 def _settle(session: Session, message: Message) -> None:
@@ -254,7 +268,7 @@ def _settle(session: Session, message: Message) -> None:
         return
     message.status, message.final_at = final, utcnow()
     message.error_code = next((p.error_code for p in message.part_rows if p.status == final), None)
-    account = message_account(session, message)
+    account = session.get(Account, message.account_id)
     refundable = final in (lifecycle.REJECTD, lifecycle.FAILED) or (
         final in lifecycle.BILLED_FAILURES and not account.charge_failed_deliveries)
     if refundable and message.cost:
@@ -266,8 +280,8 @@ def _settle(session: Session, message: Message) -> None:
 def expire_overdue(session: Session, grace: timedelta = timedelta(minutes=5)) -> int:
     """Messages past their validity with no final receipt become NOREPORT (still charged)."""
     cutoff = utcnow() - grace
-    overdue = session.scalars(select(Message).where(Message.status == lifecycle.SUBMITTED,
-                                                    Message.validity_until < cutoff).limit(5000)).all()
+    overdue = session.scalars(select(Message).options(selectinload(Message.part_rows)).where(
+        Message.status == lifecycle.SUBMITTED, Message.validity_until < cutoff).limit(5000)).all()
     for message in overdue:
         for part in message.part_rows:
             if part.status is None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import N_, lifecycle, phone, pricing
 from webapp.domain.sms_text import analyze
-from webapp.models import Message, MessageEvent, MessagePart, User
+from webapp.models import Account, Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
 from webapp.services import ledger
 from webapp.services.errors import ServiceError
@@ -151,12 +151,6 @@ def _event(session: Session, message: Message, kind: str, **detail) -> None:
 def release(session: Session, message: Message, reason: str) -> None:
     """Give back a queued message's reservation in full (refused at submission, expired, cancelled)."""
     if message.cost and message.cost > Decimal(0):
-        ledger.post(session, message_account(session, message), message.cost, kind="release",
+        ledger.post(session, session.get(Account, message.account_id), message.cost, kind="release",
                     reason=reason, reference=f"msg:{message.id}", actor=None)
         _event(session, message, "released", amount=str(message.cost), reason=reason)
-
-
-def message_account(session: Session, message: Message):
-    from webapp.models import Account
-
-    return session.get(Account, message.account_id)
