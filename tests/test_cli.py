@@ -75,3 +75,21 @@ def test_demo_has_a_contact_list_in_e164_seen_only_by_its_account(app, client, l
     login("other")
     assert "Abonați stagiunea 2026" not in client.get("/contacts/").text
     assert "No contact groups yet." in client.get("/contacts/").text
+
+
+def test_prices_load_keeps_good_rows_names_bad_ones_and_checks_the_account(app, make_user, tmp_path):
+    runner = app.test_cli_runner()
+    csv = tmp_path / "prices.csv"
+    csv.write_text("country;prefix;price\nRO;;0,0300\nRO;+40722;0.0280\nXX;;1\n", encoding="utf-8")
+    loaded = runner.invoke(args=["prices", "load", str(csv)])
+    assert loaded.exit_code == 1  # some rows were refused: scripts notice
+    assert "refused: row 4, column 'country'" in loaded.output and "Loaded 2 prices into 'Default'; 1 rows refused" in loaded.output
+    shown = runner.invoke(args=["prices", "show"])
+    assert shown.output.splitlines() == ["RO,,0.0300", "RO,+40722,0.0280"]
+    missing = runner.invoke(args=["prices", "load", str(csv), "--account", "nobody"])
+    assert missing.exit_code != 0 and "no user 'nobody'" in missing.output
+    make_user("ana")
+    override = tmp_path / "ana.csv"
+    override.write_text("country,price\nRO,0.0250\n", encoding="utf-8")
+    assert runner.invoke(args=["prices", "load", str(override), "--account", "ana"]).exit_code == 0
+    assert runner.invoke(args=["prices", "show", "--account", "ana"]).output.splitlines() == ["RO,,0.0250", "RO,+40722,0.0280"]

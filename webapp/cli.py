@@ -20,6 +20,18 @@ DEFAULT_PRICES = Path(__file__).resolve().parent / "data" / "default_prices.csv"
 DEMO_PASSWORD = "Welcome-SMS-2026"
 
 
+def _account_of(username: str | None):
+    """The account of ``--account USERNAME``; None when the option was not given."""
+    from webapp.services import accounts
+
+    if not username:
+        return None
+    user = accounts.find_user(db.session, username)
+    if user is None:
+        raise click.ClickException(f"no user '{username}'")
+    return user.account
+
+
 def _amount(ctx, param, value):
     try:
         return parse_amount(value)
@@ -37,15 +49,10 @@ def register_cli(app: Flask) -> None:
     def load_prices(csv_file, username):
         """Replace a price list with a CSV of country,prefix,price (EUR per part, 4 decimals)."""
         from webapp.domain.pricing import parse_price_csv
-        from webapp.services import accounts, pricing
+        from webapp.services import pricing
 
         entries, errors = parse_price_csv(csv_file.read())
-        account = None
-        if username:
-            user = accounts.find_user(db.session, username)
-            if user is None:
-                raise click.ClickException(f"no user '{username}'")
-            account = user.account
+        account = _account_of(username)
         for error in errors:
             click.echo(f"refused: {error}", err=True)
         if not entries:
@@ -61,14 +68,9 @@ def register_cli(app: Flask) -> None:
     @click.option("--account", "username", default=None)
     def show_prices(username):
         """Print the prices that apply (the default list, or a customer's with its overrides)."""
-        from webapp.services import accounts, pricing
+        from webapp.services import pricing
 
-        account = None
-        if username:
-            user = accounts.find_user(db.session, username)
-            if user is None:
-                raise click.ClickException(f"no user '{username}'")
-            account = user.account
+        account = _account_of(username)
         for entry in pricing.price_list_for(db.session, account).entries():
             click.echo(f"{entry.country},{entry.prefix},{entry.price}")
 
