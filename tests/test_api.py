@@ -174,3 +174,11 @@ def test_cannot_revoke_another_users_key(app, api, make_user, login, client):
     token = csrf_token_from(client.get("/account/api-keys").text)
     assert client.post(f"/account/api-keys/{key_id}/revoke", data={"csrf_token": token}).status_code == 404
     assert api("GET", "/balance").status_code == 200
+
+
+@pytest.mark.parametrize("to", [[f"07221{i:05d}" for i in range(1001)], [{"number": "0722123456"}], [], 3.5])
+def test_recipient_lists_that_are_refused_whole(app, api, to):
+    r = api("POST", "/messages", json={"to": to, "text": "Salut"})
+    assert r.status_code == 422 and r.json["error"]["field"] == "to"
+    with app.app_context():
+        assert db.session.query(Message).count() == 0
