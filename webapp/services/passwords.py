@@ -1,12 +1,19 @@
 """Password hashing (argon2id) and the change / reset rules."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# A hash to verify against when the username is unknown, so timing does not tell.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-xyz")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to verify against when the username is unknown, so timing does not tell.
+    Made on first use, not at import."""
+    return _hasher.hash("not-a-real-password-xyz")
 
 
 def hash_password(password: str) -> str:
@@ -15,7 +22,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

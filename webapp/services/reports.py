@@ -72,7 +72,8 @@ class MessagePage:
     cost: Decimal
 
 
-STATUS_FILTERS = ("queued", "submitted", "DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "FAILED", "NOREPORT", "refused")
+STATUS_FILTERS = (lifecycle.QUEUED, lifecycle.SUBMITTED, lifecycle.DELIVRD, lifecycle.UNDELIV, lifecycle.EXPIRED,
+                  lifecycle.REJECTD, lifecycle.FAILED, lifecycle.NOREPORT, lifecycle.REFUSED)
 
 
 def search_messages(session: Session, actor: User, f: MessageFilter, page: int = 1, per_page: int = 50) -> MessagePage:
@@ -87,7 +88,8 @@ def search_messages(session: Session, actor: User, f: MessageFilter, page: int =
     if digits:
         conditions.append(Message.to.contains(digits))
     if f.status in STATUS_FILTERS:
-        conditions.append(Message.status.in_(["accepted", "queued"] if f.status == "queued" else [f.status]))
+        queued = [lifecycle.ACCEPTED, lifecycle.QUEUED]
+        conditions.append(Message.status.in_(queued if f.status == lifecycle.QUEUED else [f.status]))
     if f.sender:
         conditions.append(Message.sender == f.sender)
     count, parts, cost = session.execute(
