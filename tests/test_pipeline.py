@@ -40,7 +40,8 @@ def test_send_from_the_web_page_to_delivered(app, client, customer, processes, r
     second = client.post("/send/", data=data)  # a double click on "Send"
     assert first.status_code == 302 and second.headers["Location"] == first.headers["Location"]
     message_url = first.headers["Location"]
-    assert "Your message is on its way." in client.get(message_url).text
+    page = client.get(message_url).text
+    assert "Your message is on its way." in page and "This message was already sent; it is shown below." in page
 
     processes(worker_command(redis_url))
     processes(cron_command(redis_url))

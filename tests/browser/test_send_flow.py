@@ -31,8 +31,9 @@ def test_send_and_watch_the_delivery_report(app, page, make_user, processes, red
     expect(page.get_by_test_id("parts")).to_have_text("1 part")
     page.get_by_test_id("send").dblclick()  # a double click still sends once
 
-    expect(page.get_by_role("status").first).to_have_text(
-        re.compile(r"Your message is on its way\.|This message was already sent; it is shown below\."))
+    # Which of the two clicks' flash messages survives is a cookie race in the browser (both
+    # are checked in test_pipeline.py); what matters here is one message, on its page.
+    expect(page).to_have_url(re.compile(r"/reports/messages/\d+$"))
     expect(page.get_by_test_id("status").first).to_have_text("DELIVRD", timeout=60_000)
     expect(page.get_by_test_id("cost")).to_contain_text("€0.0350")
     shot(page, "14-message-delivered")
