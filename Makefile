@@ -9,13 +9,15 @@ COMPILED := $(CATALOGS:.po=.mo)
 
 .PHONY: run test test-fast browser translations extract-messages clean
 
+SMSC := tests/smsc/node_modules/.package-lock.json
+
 run: $(STAMP) $(COMPILED)
 	$(FLASK) up
 
-test: $(STAMP) $(COMPILED) browser
+test: $(STAMP) $(COMPILED) $(SMSC) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-fast: $(STAMP) $(COMPILED)
+test-fast: $(STAMP) $(COMPILED) $(SMSC)
 	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
 $(STAMP): pyproject.toml
@@ -34,6 +36,11 @@ extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o webapp/translations/messages.pot .
 	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
 
+# The SMPP integration tests and benchmark talk to an SMSC made with the npm `smpp` package.
+$(SMSC): tests/smsc/package.json tests/smsc/package-lock.json
+	npm ci --prefix tests/smsc --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Browser tests drive Debian's Chromium (no browser download).
 browser:
 	@test -x /usr/bin/chromium || { \
@@ -41,4 +48,4 @@ browser:
 	  else echo "Install Debian's chromium package (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache test-artifacts tests/smsc/node_modules

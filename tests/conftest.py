@@ -191,3 +191,20 @@ def wait_for(predicate, timeout=30.0, interval=0.2):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def smsc(tmp_path):
+    """Start SMSCs (the npm `smpp` package's server, tests/smsc/server.js) on free ports."""
+    from tests.smsc_server import start_smsc
+
+    started = []
+
+    def start(*args, port=None):
+        server = start_smsc(tmp_path, *args, port=port)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -48,12 +48,23 @@ def poll_receipts(route_id: int) -> dict:
     from webapp.models import Route
     from webapp.services.delivery import apply_receipts, match_pending_receipts
 
+    from webapp.connectors import RouteDown
+    from webapp.services import route_state
+
+    redis = get_current_job().connection
     with job_context() as session:
         route = session.get(Route, route_id)
-        connector = connector_for(route.id, route.url, get_current_job().connection)
+        connector = connector_for(route.id, route.url, redis)
         counts = {"matched": 0, "kept": 0}
         while True:
-            receipts = connector.poll()
+            try:
+                receipts = connector.poll()
+            except RouteDown as exc:
+                # Shown on /healthz and in the reports; the next poll (2 s) tries again.
+                route_state.mark_down(redis, route.id, route.name, str(exc))
+                return {"down": str(exc)}
+            if getattr(connector, "keeps_bind", False):
+                route_state.mark_up(redis, route.id)  # bound: the route is back
             if not receipts:
                 break
             result = apply_receipts(session, route.id, receipts)
@@ -65,12 +76,13 @@ def poll_receipts(route_id: int) -> dict:
 
 
 def poll_all_routes() -> list[str]:
-    """Cron: one polling job per polled route (the simulator; HTTP providers later)."""
+    """Cron: one polling job per route: the simulator's receipts are collected; for an SMPP
+    route the job keeps this worker's bind up (receipts arrive on it by themselves)."""
     from webapp.models import Route
 
     with job_context() as session:
         routes = session.scalars(select(Route).where(Route.active.is_(True))).all()
-        polled = [r.id for r in routes if r.url.startswith("simulator:")]
+        polled = [r.id for r in routes if r.url.startswith(("simulator:", "smpp:"))]
     q = queue(get_current_job().connection)
     slot = int(time.time()) // 2  # one polling job per route per 2-second slot
     return [q.enqueue(poll_receipts, rid, job_id=f"poll-{rid}-{slot}", result_ttl=60).id for rid in polled]

@@ -11,6 +11,10 @@ def connector_for(route_id: int, url: str, redis) -> Connector:
         from webapp.connectors.simulator import SimulatorConnector
 
         return SimulatorConnector(route_id, spec, redis)
+    if spec.kind == "smpp":
+        from webapp.connectors.smpp import SmppConnector
+
+        return SmppConnector(route_id, spec)
     raise RouteDown(f"routes of kind '{spec.kind}' are not available yet")
 
 

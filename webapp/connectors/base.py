@@ -7,7 +7,17 @@ from typing import Protocol
 
 
 class RouteDown(Exception):
-    """The route cannot take messages now (connection refused, throttled): retry later."""
+    """The route cannot take messages now (connection refused, throttled): retry later.
+
+    ``results`` are the parts of the failed call that did reach the SMSC (or were refused by
+    it for good); ``uncertain`` are submission keys sent with no answer: they may have gone
+    upstream, so they are never sent again. Every other part of the call was not sent."""
+
+    def __init__(self, message: str, results: list[SubmitResult] | None = None,
+                 uncertain: list[str] | None = None):
+        super().__init__(message)
+        self.results = list(results or [])
+        self.uncertain = list(uncertain or [])
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.connectors import OutgoingPart, Receipt, RouteDown, connector_for
 from webapp.domain import lifecycle
 from webapp.domain.routing import parse_route_url
+from webapp.domain.smpp_pdu import id_candidates
 from webapp.domain.sms_text import split
 from webapp.models import Account, Message, MessageEvent, MessagePart, PendingReceipt, Route
 from webapp.models.types import utcnow
@@ -91,19 +92,25 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
                 results += connector.submit(piece)
         except RouteDown as exc:
             down = exc
+            results += exc.results
             route_state.mark_down(redis, route.id, route.name, str(exc))
         else:
             route_state.mark_up(redis, route.id)
         finally:
             connector.close()
         by_key = {r.submission_key: r for r in results}
-        unsent = [p for p in route_parts if p.submission_key not in by_key] if down else []
+        # Sent without an answer: maybe upstream, so never resent; they stay claimed and are
+        # settled as 'unknown' by settle_stale_claims.
+        uncertain = set(down.uncertain) if down else set()
+        unsent = [p for p in route_parts if p.submission_key not in by_key and p.submission_key not in uncertain] \
+            if down else []
+        unsent_ids = {p.id for p in unsent}
         if unsent:
             # Those never went upstream: hand their claims back so the job's retry sends them.
             session.execute(update(MessagePart).where(MessagePart.id.in_([p.id for p in unsent]))
                             .values(state="pending", claimed_at=None).execution_options(synchronize_session=False))
         for part in route_parts:
-            if part in unsent:
+            if part.id in unsent_ids or part.submission_key in uncertain:
                 continue
             result = by_key.get(part.submission_key)
             if result is not None and result.upstream_id:
@@ -116,7 +123,7 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
         session.flush()
         if down is not None:  # keep what did go upstream, then let the job retry the rest
             charges: dict[int, list] = defaultdict(list)
-            for message in sorted({live[p.message_id] for p in route_parts if p not in unsent}, key=lambda m: m.id):
+            for message in sorted({live[p.message_id] for p in route_parts if p.id not in unsent_ids}, key=lambda m: m.id):
                 _after_submission(session, message, charges)
             _post_charges(session, charges)
             session.commit()
@@ -183,13 +190,30 @@ def _finish_unsent(session: Session, message: Message, reason: str, status: str 
         session.add(MessageEvent(message_id=message.id, kind="refused", detail={"reason": reason}))
 
 
+def _parts_by_receipt_id(session: Session, route_id: int, receipt_ids) -> dict[str, MessagePart]:
+    """The part each receipt id names: the id as written, else as another case or hex ↔ decimal
+    (SMSCs often answer submit_sm in hex and write the receipt in decimal)."""
+    found: dict[str, MessagePart] = {}
+    wanted = {rid: id_candidates(rid) for rid in set(receipt_ids)}
+    items = list(wanted.items())
+    for start in range(0, len(items), 1000):
+        chunk = items[start:start + 1000]
+        ids = {c for _, candidates in chunk for c in candidates}
+        parts = {p.upstream_id: p for p in session.scalars(select(MessagePart).where(
+            MessagePart.route_id == route_id, MessagePart.upstream_id.in_(ids)))}
+        for rid, candidates in chunk:
+            part = next((parts[c] for c in candidates if c in parts), None)
+            if part is not None:
+                found[rid] = part
+    return found
+
+
 def apply_receipts(session: Session, route_id: int, receipts: list[Receipt]) -> dict[str, int]:
     """Record receipts; one that arrives before its part's upstream id is known is kept for later."""
     counts = {"matched": 0, "kept": 0}
     if not receipts:
         return counts
-    parts = {p.upstream_id: p for p in session.scalars(select(MessagePart).where(
-        MessagePart.route_id == route_id, MessagePart.upstream_id.in_([r.upstream_id for r in receipts])))}
+    parts = _parts_by_receipt_id(session, route_id, [r.upstream_id for r in receipts])
     touched: set[int] = set()
     for receipt in receipts:
         part = parts.get(receipt.upstream_id)
@@ -217,34 +241,42 @@ def _record(session: Session, part: MessagePart, stat: str, error_code: str | No
 
 
 def _match_early_receipts(session: Session, route_id: int, upstream_ids: list[str]) -> None:
-    early = session.scalars(select(PendingReceipt).where(
-        PendingReceipt.route_id == route_id, PendingReceipt.upstream_id.in_(upstream_ids))).all()
-    if not early:
-        return
-    parts = {p.upstream_id: p for p in session.scalars(select(MessagePart).where(
-        MessagePart.route_id == route_id, MessagePart.upstream_id.in_([e.upstream_id for e in early])))}
-    for receipt in early:
-        _record(session, parts[receipt.upstream_id], receipt.stat, receipt.error_code, receipt.raw)
+    """Receipts that came before these parts' ids were committed, in any spelling of the ids."""
+    spellings = sorted({c for uid in upstream_ids for c in id_candidates(uid)})
+    early = [r for start in range(0, len(spellings), 5000) for r in session.scalars(select(PendingReceipt).where(
+        PendingReceipt.route_id == route_id, PendingReceipt.upstream_id.in_(spellings[start:start + 5000])))]
+    if early:
+        _match_kept(session, route_id, early)
+
+
+def _match_kept(session: Session, route_id: int, kept: list[PendingReceipt]) -> list[int]:
+    """Record the kept receipts whose part is now known, and drop them; returns their messages."""
+    parts = _parts_by_receipt_id(session, route_id, [r.upstream_id for r in kept])
+    touched = []
+    for receipt in kept:
+        part = parts.get(receipt.upstream_id)
+        if part is None:
+            continue
+        _record(session, part, receipt.stat, receipt.error_code, receipt.raw)
         session.delete(receipt)
+        touched.append(part.message_id)
     session.flush()
+    return touched
 
 
 def match_pending_receipts(session: Session, limit: int = 5000) -> int:
     """Receipts kept because they came before their part's upstream id was committed (a poller
     or SMPP session racing the submitting worker): match them now that the ids are known."""
-    rows = session.execute(
-        select(PendingReceipt, MessagePart)
-        .join(MessagePart, (MessagePart.route_id == PendingReceipt.route_id)
-              & (MessagePart.upstream_id == PendingReceipt.upstream_id))
-        .limit(limit)
-    ).all()
-    for receipt, part in rows:
-        _record(session, part, receipt.stat, receipt.error_code, receipt.raw)
-        session.delete(receipt)
+    kept = session.scalars(select(PendingReceipt).order_by(PendingReceipt.id).limit(limit)).all()
+    by_route: dict[int, list[PendingReceipt]] = defaultdict(list)
+    for receipt in kept:
+        by_route[receipt.route_id].append(receipt)
+    touched: list[int] = []
+    for route_id, receipts in by_route.items():
+        touched += _match_kept(session, route_id, receipts)
+    _settle_all(session, set(touched))
     session.flush()
-    _settle_all(session, {part.message_id for _, part in rows})
-    session.flush()
-    return len(rows)
+    return len(touched)
 
 
 def _settle_all(session: Session, message_ids: set[int]) -> None:
@@ -288,5 +320,8 @@ def expire_overdue(session: Session, grace: timedelta = timedelta(minutes=5)) ->
                 part.status = lifecycle.NOREPORT
         message.status, message.final_at = lifecycle.NOREPORT, utcnow()
         session.add(MessageEvent(message_id=message.id, kind="noreport", detail={}))
+    # Receipts kept for ids no part of ours ever had (another system's traffic on a shared
+    # account, a broken SMSC) are dropped after three days so they do not pile up.
+    session.execute(delete(PendingReceipt).where(PendingReceipt.received_at < utcnow() - timedelta(days=3)))
     session.flush()
     return len(overdue)

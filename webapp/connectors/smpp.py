@@ -1,0 +1,422 @@
+"""SMPP 3.4 routes with smpplib.
+
+    smpp://system_id:password@host:port?tps=100&bind=transceiver&window=50&enquire_link=30s
+
+Each worker process keeps one long-lived session per route (module registry): a bind
+(transceiver, or transmitter plus a receiver bind with ``bind=transmitter``) with its own
+reader thread that answers enquire_link, sends enquire_link when the line is idle, matches
+submit_sm_resp to the parts waiting for it, and hands delivery receipts to the *receipt
+sink* the worker registered (it stores them in the database) before acknowledging them:
+a receipt that cannot be stored is answered with a temporary error, so the SMSC sends it
+again, and a receipt for a part whose id is not yet committed is kept by the sink.
+
+Submission keeps at most ``window`` submit_sm outstanding. Throttling answers
+(ESME_RTHROTTLED, ESME_RMSGQFUL) pause the route and resend the part; when the route is
+still throttled, or the bind is lost, :class:`RouteDown` carries the parts that did go
+upstream (their results) and those whose fate is unknown (sent, no answer): the latter are
+never sent again. Lost binds are re-established with exponential backoff.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from smpplib import consts, exceptions, smpp
+from smpplib.client import Client, SimpleSequenceGenerator
+
+from webapp.connectors.base import OutgoingPart, Receipt, RouteDown, SubmitResult
+from webapp.domain.routing import RouteSpec, parse_duration
+from webapp.domain.smpp_pdu import ESM_DELIVERY_RECEIPT, parse_receipt, relative_validity, short_message
+
+log = logging.getLogger(__name__)
+
+THROTTLED = {0x58: "ESME_RTHROTTLED", 0x14: "ESME_RMSGQFUL"}
+ESME_RX_T_APPN = 0x64          # "temporary application error": the SMSC will deliver again
+ReceiptSink = Callable[[int, list[Receipt]], None]
+
+_sink: ReceiptSink | None = None
+
+
+def set_receipt_sink(sink: ReceiptSink | None) -> None:
+    """The worker process says where receipts go (it stores them in the database)."""
+    global _sink
+    _sink = sink
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.rstrip(b"\x00").decode("latin-1")
+    return str(value).rstrip("\x00")
+
+
+class _Sequence(SimpleSequenceGenerator):
+    def __init__(self):
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def next_sequence(self):
+        with self._lock:
+            return super().next_sequence()
+
+
+class _Client(Client):
+    """smpplib's client with sends serialised: the reader thread answers PDUs while submitters send."""
+
+    def __init__(self, host, port, timeout):
+        super().__init__(host, port, timeout=timeout, sequence_generator=_Sequence(),
+                         allow_unknown_opt_params=True)
+        self._send_lock = threading.Lock()
+
+    def send_pdu(self, p):
+        with self._send_lock:
+            return super().send_pdu(p)
+
+
+@dataclass
+class _Waiting:
+    part: OutgoingPart
+    done: threading.Event = field(default_factory=threading.Event)
+    status: int | None = None
+    message_id: str = ""
+    lost: bool = False
+
+
+def _address(sender: str) -> tuple[int, int, str]:
+    """(ton, npi, addr): alphanumeric senders TON 5; long numbers international; short codes national."""
+    digits = sender.lstrip("+")
+    if not digits.isdigit():
+        return 5, 0, sender
+    return (1, 1, digits) if len(digits) > 8 else (0, 1, digits)
+
+
+class _Link:
+    """One TCP connection and bind, with its reader thread."""
+
+    def __init__(self, session: SmppSession, mode: str):
+        self.session, self.mode = session, mode
+        self.client: _Client | None = None
+        self.pending: dict[int, _Waiting] = {}
+        self.slots = threading.BoundedSemaphore(session.window)
+        self.alive = False
+        self.last_heard = time.monotonic()
+        self.enquiry_sent_at: float | None = None
+
+    def open(self) -> None:
+        spec = self.session.spec
+        client = _Client(spec.host, spec.port, timeout=self.session.timeout)
+        try:
+            client.connect()
+            getattr(client, f"bind_{self.mode}")(
+                system_id=spec.username, password=spec.password, system_type=spec.param("system_type", ""),
+                interface_version=0x34)
+        except (exceptions.ConnectionError, exceptions.PDUError, OSError) as exc:
+            client.disconnect()
+            reason = exc.args[0] if exc.args else "connection refused"
+            raise RouteDown(f"{self.mode} bind to {spec.host}:{spec.port} failed: {reason}") from None
+        self.client, self.alive, self.last_heard = client, True, time.monotonic()
+        threading.Thread(target=self._read_loop, name=f"smpp-{self.session.route_id}-{self.mode}",
+                         daemon=True).start()
+
+    # -- submitting -------------------------------------------------------------------
+    def send_submit(self, part: OutgoingPart, registered_delivery: int) -> _Waiting:
+        data, data_coding, esm_class = short_message(part.text, part.encoding, part.message_id, part.total, part.seq)
+        ton, npi, source = _address(part.sender)
+        pdu = smpp.make_pdu(
+            "submit_sm", client=self.client, source_addr_ton=ton, source_addr_npi=npi, source_addr=source,
+            dest_addr_ton=1, dest_addr_npi=1, destination_addr=part.to.lstrip("+"), esm_class=esm_class,
+            data_coding=data_coding, short_message=data, registered_delivery=registered_delivery,
+            validity_period=relative_validity(part.validity_seconds))
+        waiting = _Waiting(part)
+        self.pending[pdu.sequence] = waiting
+        try:
+            self.client.send_pdu(pdu)
+        except (exceptions.ConnectionError, OSError):
+            self._lost("send failed")
+        return waiting
+
+    # -- reading ----------------------------------------------------------------------
+    def _read_loop(self) -> None:
+        client = self.client
+        try:
+            while self.alive and client._socket is not None:
+                ready, _, _ = select.select([client._socket], [], [], 0.5)
+                if not ready:
+                    self._keep_alive()
+                    continue
+                pdu = client.read_pdu()
+                self.last_heard, self.enquiry_sent_at = time.monotonic(), None
+                if pdu.command == "deliver_sm":
+                    self._deliveries([pdu] + self._more_deliveries())
+                else:
+                    self._dispatch(pdu)
+        except (exceptions.ConnectionError, exceptions.PDUError, OSError, ValueError, TypeError) as exc:
+            if self.alive:
+                log.warning("SMPP route %s (%s): connection lost: %s", self.session.route_id, self.mode,
+                            exc or "closed by the SMSC")
+        finally:
+            self._lost("connection lost")
+
+    def _more_deliveries(self, limit: int = 200) -> list:
+        """Receipts already waiting on the socket are stored together (one transaction)."""
+        more = []
+        while len(more) < limit and select.select([self.client._socket], [], [], 0)[0]:
+            pdu = self.client.read_pdu()
+            if pdu.command == "deliver_sm":
+                more.append(pdu)
+            else:
+                self._dispatch(pdu)
+        return more
+
+    def _dispatch(self, pdu) -> None:
+        if pdu.command in ("submit_sm_resp", "generic_nack"):
+            waiting = self.pending.pop(pdu.sequence, None)
+            if waiting is not None:
+                waiting.status, waiting.message_id = int(pdu.status), _text(getattr(pdu, "message_id", None))
+                waiting.done.set()
+                self.slots.release()
+        elif pdu.command == "enquire_link":
+            resp = smpp.make_pdu("enquire_link_resp", client=self.client)
+            resp.sequence = pdu.sequence
+            self.client.send_pdu(resp)
+        elif pdu.command == "unbind":
+            resp = smpp.make_pdu("unbind_resp", client=self.client)
+            resp.sequence = pdu.sequence
+            self.client.send_pdu(resp)
+            self.alive = False
+        elif pdu.command not in ("enquire_link_resp", "unbind_resp"):
+            log.info("SMPP route %s: %s ignored", self.session.route_id, pdu.command)
+
+    def _deliveries(self, pdus: list) -> None:
+        receipts, statuses = [], {}
+        for pdu in pdus:
+            if not (pdu.esm_class or 0) & ESM_DELIVERY_RECEIPT:
+                log.info("SMPP route %s: mobile-originated message from %s not handled yet",
+                         self.session.route_id, _text(pdu.source_addr))
+                statuses[pdu.sequence] = consts.SMPP_ESME_ROK
+                continue
+            raw = _text(pdu.short_message)
+            parsed = parse_receipt(raw, _text(getattr(pdu, "receipted_message_id", None)),
+                                   getattr(pdu, "message_state", None))
+            if parsed is None:
+                log.warning("SMPP route %s: unreadable receipt %r", self.session.route_id, raw)
+                statuses[pdu.sequence] = consts.SMPP_ESME_ROK
+                continue
+            receipts.append(Receipt(parsed.upstream_id, parsed.stat, parsed.error_code, raw))
+            statuses[pdu.sequence] = consts.SMPP_ESME_ROK
+        if receipts:
+            try:
+                if _sink is None:
+                    raise RuntimeError("no receipt sink in this process")
+                _sink(self.session.route_id, receipts)
+            except Exception:
+                log.exception("SMPP route %s: %d receipts not stored; the SMSC will send them again",
+                              self.session.route_id, len(receipts))
+                statuses = {seq: (ESME_RX_T_APPN if status == consts.SMPP_ESME_ROK else status)
+                            for seq, status in statuses.items()}
+        for sequence, status in statuses.items():
+            resp = smpp.make_pdu("deliver_sm_resp", client=self.client, status=status)
+            resp.sequence = sequence
+            self.client.send_pdu(resp)
+
+    def _keep_alive(self) -> None:
+        now = time.monotonic()
+        if self.enquiry_sent_at is not None and now - self.enquiry_sent_at > self.session.timeout:
+            raise exceptions.ConnectionError("enquire_link not answered")
+        if self.enquiry_sent_at is None and now - self.last_heard > self.session.enquire_interval:
+            self.enquiry_sent_at = now
+            self.client.send_pdu(smpp.make_pdu("enquire_link", client=self.client))
+
+    def _lost(self, reason: str) -> None:
+        self.alive = False
+        for sequence in list(self.pending):
+            waiting = self.pending.pop(sequence, None)
+            if waiting is not None:
+                waiting.lost = True
+                waiting.done.set()
+                self.slots.release()
+        client = self.client
+        if client is not None and client._socket is not None:
+            sock, client._socket, client.state = client._socket, None, consts.SMPP_CLIENT_STATE_CLOSED
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        if self.alive and self.client is not None:
+            try:
+                self.client.send_pdu(smpp.make_pdu("unbind", client=self.client))
+                time.sleep(0.05)
+            except (exceptions.ConnectionError, exceptions.PDUError, OSError):
+                pass
+        self._lost("closed")
+
+
+class SmppSession:
+    """The long-lived bind(s) of one route in this process; reconnects with backoff."""
+
+    def __init__(self, route_id: int, spec: RouteSpec):
+        self.route_id, self.spec = route_id, spec
+        self.window = max(1, int(spec.param("window", "50")))
+        self.mode = spec.param("bind", "transceiver")
+        if self.mode not in ("transceiver", "transmitter"):
+            raise RouteDown(f"bind must be transceiver or transmitter, not '{self.mode}'")
+        self.enquire_interval = parse_duration(spec.param("enquire_link", "30s"))
+        self.timeout = parse_duration(spec.param("timeout", "10s"))
+        self.throttle_budget = parse_duration(spec.param("throttle_wait", "30s"))
+        self.links: list[_Link] = []
+        self.failures, self.retry_at, self.last_error = 0, 0.0, ""
+        self._lock = threading.Lock()
+
+    @property
+    def bound(self) -> bool:
+        return bool(self.links) and all(link.alive for link in self.links)
+
+    def ensure_bound(self) -> _Link:
+        with self._lock:
+            if self.bound:
+                return self.links[0]
+            for link in self.links:
+                link.close()
+            self.links = []
+            wait = self.retry_at - time.monotonic()
+            if wait > 0:
+                raise RouteDown(f"{self.last_error}; reconnecting in {wait:.0f}s")
+            modes = ["transceiver"] if self.mode == "transceiver" else ["transmitter", "receiver"]
+            try:
+                for mode in modes:
+                    link = _Link(self, mode)
+                    link.open()
+                    self.links.append(link)
+            except RouteDown as exc:
+                for link in self.links:
+                    link.close()
+                self.links = []
+                self.failures += 1
+                self.last_error = str(exc)
+                self.retry_at = time.monotonic() + min(60.0, 2.0 ** (self.failures - 1))
+                raise
+            self.failures, self.last_error = 0, ""
+            return self.links[0]
+
+    def submit(self, parts: list[OutgoingPart]) -> list[SubmitResult]:
+        results: list[SubmitResult] = []
+        uncertain: list[str] = []
+        todo, pause, waited = list(parts), 0.5, 0.0
+        while todo:
+            link = self._bound_or_down(results, uncertain)
+            throttled: list[OutgoingPart] = []
+            waiting = []
+            for part in todo:
+                if not link.slots.acquire(timeout=self.timeout) or not link.alive:
+                    break
+                waiting.append(link.send_submit(part, registered_delivery=1))
+            sent_keys = {w.part.submission_key for w in waiting}
+            not_sent = [p for p in todo if p.submission_key not in sent_keys]
+            deadline = time.monotonic() + self.timeout
+            for w in waiting:
+                if not w.done.wait(max(0.0, deadline - time.monotonic())) or w.lost:
+                    uncertain.append(w.part.submission_key)   # sent; the answer never came
+                elif w.status == consts.SMPP_ESME_ROK:
+                    results.append(SubmitResult(w.part.submission_key, upstream_id=w.message_id))
+                elif w.status in THROTTLED:
+                    throttled.append(w.part)
+                else:
+                    results.append(SubmitResult(w.part.submission_key, error_code=f"0x{w.status:08X}",
+                                                error=consts.DESCRIPTIONS.get(w.status, "refused by the SMSC")))
+            if uncertain or not_sent:
+                raise RouteDown(f"SMPP bind lost while submitting ({len(uncertain)} parts without an answer)",
+                                results=results, uncertain=uncertain)
+            todo = throttled
+            if todo:
+                if waited >= self.throttle_budget:
+                    raise RouteDown(f"the SMSC keeps answering {THROTTLED.get(waiting[0].status, 'throttled')}",
+                                    results=results, uncertain=uncertain)
+                time.sleep(pause)       # throttling answers slow the route down
+                waited += pause
+                pause = min(pause * 2, 5.0)
+        return results
+
+    def _bound_or_down(self, results, uncertain) -> _Link:
+        try:
+            return self.ensure_bound()
+        except RouteDown as exc:
+            raise RouteDown(str(exc), results=results, uncertain=uncertain) from None
+
+    def close(self) -> None:
+        with self._lock:
+            for link in self.links:
+                link.close()
+            self.links = []
+
+
+_sessions: dict[int, SmppSession] = {}
+_registry_lock = threading.Lock()
+
+
+def session_for(route_id: int, spec: RouteSpec) -> SmppSession:
+    with _registry_lock:
+        session = _sessions.get(route_id)
+        if session is None or session.spec != spec:
+            if session is not None:
+                session.close()
+            if not _sessions:
+                atexit.register(close_all)
+            session = _sessions[route_id] = SmppSession(route_id, spec)
+        return session
+
+
+def close_all() -> None:
+    with _registry_lock:
+        for session in _sessions.values():
+            session.close()
+        _sessions.clear()
+
+
+class SmppConnector:
+    """The handle the sending code uses; the session behind it outlives the job."""
+
+    keeps_bind = True  # a successful poll() means the route is bound
+
+    def __init__(self, route_id: int, spec: RouteSpec):
+        self.route_id, self.spec = route_id, spec
+
+    def submit(self, parts: list[OutgoingPart]) -> list[SubmitResult]:
+        return session_for(self.route_id, self.spec).submit(parts)
+
+    def poll(self) -> list[Receipt]:
+        """Receipts arrive on the bind by themselves; polling keeps the bind up (and rebinds)."""
+        session_for(self.route_id, self.spec).ensure_bound()
+        return []
+
+    def check(self) -> str:
+        """Bind as a transmitter (so no receipt is sent to this short session), enquire, unbind."""
+        session = SmppSession(self.route_id, self.spec)
+        link = _Link(session, "transmitter")
+        started = time.monotonic()
+        link.open()
+        try:
+            enquiry = smpp.make_pdu("enquire_link", client=link.client)
+            answered = threading.Event()
+            original = link._dispatch
+            link._dispatch = lambda pdu: answered.set() if pdu.command == "enquire_link_resp" else original(pdu)
+            link.client.send_pdu(enquiry)
+            if not answered.wait(session.timeout):
+                raise RouteDown("bound, but enquire_link was not answered")
+            took = (time.monotonic() - started) * 1000
+        finally:
+            link.close()
+        return (f"SMPP bind to {self.spec.host}:{self.spec.port} as '{self.spec.username}' works "
+                f"(bind and enquire_link in {took:.0f} ms); sending with bind={session.mode}, "
+                f"window {session.window}, {self.spec.tps} parts/s")
+
+    def close(self) -> None:
+        pass  # the bind is long-lived; close_all() unbinds at process exit
