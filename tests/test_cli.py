@@ -93,3 +93,29 @@ def test_prices_load_keeps_good_rows_names_bad_ones_and_checks_the_account(app, 
     override.write_text("country,price\nRO,0.0250\n", encoding="utf-8")
     assert runner.invoke(args=["prices", "load", str(override), "--account", "ana"]).exit_code == 0
     assert runner.invoke(args=["prices", "show", "--account", "ana"]).output.splitlines() == ["RO,,0.0250", "RO,+40722,0.0280"]
+
+
+def test_routes_add_list_and_test(app, smsc):
+    from webapp.cli import routes_cli
+
+    runner = app.test_cli_runner()
+    server = smsc()
+
+    def run(*args):
+        return runner.invoke(routes_cli, list(args))
+
+    assert run("add", "sim", "simulator://?delivered=1&dlr_delay=1s").exit_code == 0
+    added = run("add", "smsc-ro", server.url(tps=50), "--countries", "RO")
+    assert added.exit_code == 0, added.output
+    bad = run("add", "broken", "smpp://nohost")
+    assert bad.exit_code != 0 and "smpp://system_id:password@host:port" in bad.output
+    listing = run("list").output
+    assert "sim" in listing and "smsc-ro" in listing and "RO" in listing
+    assert "secret" not in listing  # passwords are not printed
+    tested = run("test", "smsc-ro")
+    assert tested.exit_code == 0 and "works" in tested.output, tested.output
+    assert "simulator ready" in run("test", "sim").output
+    server.stop()
+    down = run("test", "smsc-ro")
+    assert down.exit_code != 0 and "smsc-ro is down" in down.output and "failed" in down.output
+    assert "no route named" in run("test", "nope").output

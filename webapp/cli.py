@@ -143,7 +143,7 @@ routes_cli = AppGroup("routes", help="Upstream routes (SMSC connections): add, l
 @click.option("--countries", default="", help="Comma-separated ISO codes; none = the default route")
 def add_route(name, url, countries):
     """Add a route: simulator://?delivered=0.93&dlr_delay=3s or smpp://id:pw@host:port?tps=100."""
-    from webapp.domain.routing import InvalidRouteUrl
+    from webapp.domain.routing import InvalidRouteUrl, redacted
     from webapp.services import routes
 
     try:
@@ -151,18 +151,19 @@ def add_route(name, url, countries):
     except (InvalidRouteUrl, ServiceError) as exc:
         raise click.ClickException(str(exc)) from None
     db.session.commit()
-    click.echo(f"Added route '{route.name}' ({route.countries or 'default'}): {route.url}")
+    click.echo(f"Added route '{route.name}' ({route.countries or 'default'}): {redacted(route.url)}")
 
 @routes_cli.command("list")
 def list_routes():
     """Print the routes, the countries they serve and whether they are active."""
     from sqlalchemy import select
 
+    from webapp.domain.routing import redacted
     from webapp.models import Route
 
     for route in db.session.scalars(select(Route).order_by(Route.id)):
         state = "active" if route.active else "inactive"
-        click.echo(f"{route.name}\t{route.countries or 'default'}\t{state}\t{route.url}")
+        click.echo(f"{route.name}\t{route.countries or 'default'}\t{state}\t{redacted(route.url)}")
 
 @routes_cli.command("test")
 @click.argument("name")

@@ -48,6 +48,15 @@ def parse_route_url(url: str) -> RouteSpec:
     return spec
 
 
+def redacted(url: str) -> str:
+    """The URL as operators may see it printed: the password replaced by ***."""
+    parts = urlsplit(url.strip())
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 @dataclass(frozen=True)
 class RouteChoice:
     route_id: int
