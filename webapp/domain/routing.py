@@ -41,10 +41,11 @@ def parse_route_url(url: str) -> RouteSpec:
     if spec.kind == "smpp" and not (spec.host and spec.port and spec.username):
         raise InvalidRouteUrl("an SMPP route needs smpp://system_id:password@host:port")
     try:
-        if spec.tps <= 0:
-            raise InvalidRouteUrl("tps must be a positive number")
+        tps = spec.tps
     except ValueError:
         raise InvalidRouteUrl(f"tps must be a number, not '{spec.param('tps')}'") from None
+    if tps <= 0:
+        raise InvalidRouteUrl("tps must be a positive number")
     return spec
 
 
