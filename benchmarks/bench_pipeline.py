@@ -9,7 +9,14 @@ and prints accepted/s, submitted/s and receipts/s end to end, and the workers' p
     DATABASE_URL=postgresql://postgres@127.0.0.1/bench .venv/bin/python benchmarks/bench_pipeline.py \
         --messages 20000 --workers 2
 
-The route is the built-in simulator (instant receipts) unless --route-url says otherwise.
+The route is the built-in simulator (instant receipts) unless --route-url says otherwise;
+with --smsc it is an SMPP route to the test SMSC (tests/smsc/server.js, the npm `smpp`
+package's server, started here), receipts coming back over the bind:
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1/bench .venv/bin/python benchmarks/bench_pipeline.py \
+        --messages 20000 --workers 2 --smsc
+
+Use a fresh database: the benchmark's route must be the one chosen for RO numbers.
 """
 from __future__ import annotations
 
@@ -51,6 +58,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--route-url", default="simulator://?delivered=1&dlr_delay=0s&tps=5000",
                         help="routes default to 100 parts/s; the benchmark lifts that")
+    parser.add_argument("--smsc", action="store_true", help="send over SMPP to the test SMSC")
+    parser.add_argument("--window", type=int, default=100, help="outstanding submit_sm per SMPP bind")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
 
@@ -60,6 +69,12 @@ def main() -> None:
     settings = Settings.from_env({}, database_url=database_url, redis_url=redis.url, secret_key="bench")
     app = create_app(settings)
     procs: list[subprocess.Popen] = []
+    smsc = None
+    if args.smsc:
+        from tests.smsc_server import start_smsc
+
+        smsc = start_smsc(tmp, "--dlr-delay", "0")
+        args.route_url = smsc.url(tps=100000, window=args.window)
     try:
         from webapp.domain.pricing import PriceEntry
         from webapp.extensions import db
@@ -71,7 +86,10 @@ def main() -> None:
             user = accounts.create_account(db.session, None, username=f"bench{int(time.time())}",
                                            password="Cifre-Rapide-2026", credit=Decimal("100000"))
             pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
-            if routes.route_for(db.session, "RO") is None:
+            if args.smsc:
+                routes.add_route(db.session, f"bench-smsc-{int(time.time())}", args.route_url, "RO")
+                assert "smpp" in routes.route_for(db.session, "RO").url, "use a fresh database"
+            elif routes.route_for(db.session, "RO") is None:
                 routes.add_route(db.session, f"bench-{int(time.time())}", args.route_url)
             token = accounts.create_api_key(db.session, user).token
             account_id = user.account_id
@@ -119,8 +137,13 @@ def main() -> None:
             print(f"  receipts : not all final within {args.timeout:.0f} s "
                   f"({count('submitted')} still waiting, {count('queued', 'accepted')} not yet submitted)")
         print("  worker peak RSS: " + ", ".join(f"{peak_rss_mb(p.pid):.0f} MB" for p in procs[: args.workers]))
+        if smsc:
+            submits = smsc.submits()
+            print(f"  SMSC accepted {len(submits)} submit_sm, {len({s['message_id'] for s in submits})} distinct ids")
     finally:
         stop_processes(procs)
+        if smsc:
+            smsc.stop()
         redis.stop(save=False)
 
 

@@ -8,6 +8,7 @@ it again; parts left claimed without an outcome are settled later as unknown.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -25,9 +26,27 @@ from webapp.services.sending import release
 from webapp.services.throttle import RouteThrottle
 
 
+@contextmanager
+def _loaded_objects_kept(session: Session):
+    """Commits that do not expire what was loaded. Every decision that matters here is made by
+    the database (the claim's conditional UPDATE, the ledger's), so reloading each message,
+    part and account after every commit would only cost a query per row."""
+    real = session.registry() if hasattr(session, "registry") else session
+    before, real.expire_on_commit = real.expire_on_commit, False
+    try:
+        yield
+    finally:
+        real.expire_on_commit = before
+
+
 def submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int = 100) -> dict[str, int]:
     """Send the queued parts of these messages, a batch at a time. Commits: each batch's claims
     are durable before it goes upstream, and its outcome is committed before the next batch."""
+    with _loaded_objects_kept(session):
+        return _submit_messages(session, message_ids, redis, batch_parts)
+
+
+def _submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int) -> dict[str, int]:
     now = utcnow()
     messages = session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id)
                                .options(selectinload(Message.part_rows))).all()
