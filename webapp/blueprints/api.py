@@ -101,8 +101,9 @@ def send_messages():
     payload = {"messages": [message_json(m) for m in messages], "total_cost": str(sum(m.cost for m in messages))}
     if row is not None:
         row.response, row.status_code = payload, 201
+    queued = [m.id for m in messages if m.status == lifecycle.QUEUED]  # read before the commit expires them
     db.session.commit()
-    enqueue_sending(get_redis(), [m.id for m in messages if m.status == lifecycle.QUEUED], at=send_at)
+    enqueue_sending(get_redis(), queued, at=send_at)
     return jsonify(payload), 201
 
 
