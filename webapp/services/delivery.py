@@ -68,6 +68,9 @@ def _submit_messages(session: Session, message_ids: list[int], redis, batch_part
 
 def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[str, int]) -> None:
     live = {m.id: m for m in batch}
+    # Held here, the batch's accounts stay in the session's (weak) identity map: charging and
+    # settling find them there instead of loading each again per message.
+    accounts = session.scalars(select(Account).where(Account.id.in_({m.account_id for m in batch}))).all()  # noqa: F841
     now = utcnow()
     # The claim: only parts still pending become ours; a second run gets none of them.
     claimed_ids = session.scalars(
