@@ -40,9 +40,14 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def settings(redis_url, database_url) -> Settings:
+def upload_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("uploads"))
+
+
+@pytest.fixture(scope="session")
+def settings(redis_url, database_url, upload_dir) -> Settings:
     return Settings.from_env(
-        {}, secret_key="test-secret", database_url=database_url, redis_url=redis_url,
+        {}, secret_key="test-secret", database_url=database_url, redis_url=redis_url, upload_dir=upload_dir,
     )
 
 
@@ -155,7 +160,7 @@ def sql(app):
 
 
 @pytest.fixture
-def processes(redis_url, database_url, tmp_path):
+def processes(redis_url, database_url, upload_dir, tmp_path):
     """Start real processes (RQ worker, cron) on the test Redis and database; stopped afterwards.
 
     Their output goes to log files (an unread pipe would block a chatty worker), printed
@@ -165,7 +170,7 @@ def processes(redis_url, database_url, tmp_path):
     started, logs = [], []
 
     def start(command):
-        env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url,
+        env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url, "UPLOAD_DIR": upload_dir,
                "SECRET_KEY": "test-secret", "PYTHONPATH": str(PROJECT_ROOT)}
         log = tmp_path / f"process-{len(started)}.log"
         with log.open("wb") as out:

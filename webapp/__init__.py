@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=settings.default_language,
         BABEL_DEFAULT_TIMEZONE="UTC",
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "webapp" / "translations"),
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=settings.upload_max_mb * 1024 * 1024 + 64 * 1024,  # the file and the form around it
     )
     if settings.is_sqlite:
         INSTANCE_DIR.mkdir(exist_ok=True)

@@ -47,6 +47,11 @@ class Settings:
     shared_sender_id: str = "1899"
     # Parts claimed, submitted and committed together by a sending worker.
     submit_batch_parts: int = 100
+    # Import wizard: uploaded files are kept here (shared by the web app and the workers);
+    # files above import_inline_bytes are analysed and saved by an RQ job with a progress bar.
+    upload_dir: str = str(INSTANCE_DIR / "uploads")
+    upload_max_mb: int = 20
+    import_inline_bytes: int = 256 * 1024
     languages: tuple[str, ...] = field(default=("en", "ro"))
 
     @classmethod

@@ -1,12 +1,23 @@
-"""Address book: the account's contact groups."""
+"""Address book: contact groups and their contacts, export, clean-up, and the blocklists."""
 from __future__ import annotations
 
-from flask import Blueprint
-from flask_login import current_user
+import csv
+import io
 
+from flask import Blueprint, Response, abort, current_app, flash, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from openpyxl import Workbook
+from sqlalchemy import delete
+
+from webapp.blueprints.forms import BlockNumbersForm, ContactForm, UploadForm
 from webapp.extensions import db
-from webapp.htmx import render
-from webapp.services import contacts
+from webapp.htmx import redirect_to, render
+from webapp.models import Contact
+from webapp.services import blocklist as blocked_numbers
+from webapp.services import contacts, imports
+from webapp.services.errors import ServiceError
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
@@ -14,3 +25,205 @@ bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 @bp.get("/")
 def index():
     return render("contacts/index.html", groups=contacts.group_summaries(db.session, current_user))
+
+
+def _upload(form: UploadForm, purpose: str = "contacts", group=None):
+    """Keep the file and open the wizard; a bad file re-renders the form with its message."""
+    file = form.file.data
+    try:
+        imp = imports.start(db.session, current_user, current_app.config["SETTINGS"].upload_dir,
+                            file.filename if file else "", file, purpose=purpose, group=group,
+                            group_name=form.name.data or "")
+    except ServiceError as exc:
+        db.session.rollback()
+        for name, messages in exc.field_errors.items():
+            getattr(form, name).errors = [_(m) for m in messages]
+        return None
+    db.session.commit()
+    return redirect_to(url_for("imports.show", import_id=imp.id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_group():
+    form = UploadForm()
+    if form.validate_on_submit() and (done := _upload(form)):
+        return done
+    return render("contacts/new.html", form=form, status=422 if form.errors or form.is_submitted() else 200)
+
+
+def _group(group_id: int):
+    try:
+        return contacts.group_of(db.session, current_user, group_id)
+    except LookupError:
+        abort(404)
+
+
+@bp.get("/<int:group_id>")
+def group(group_id: int):
+    group = _group(group_id)
+    search, page = request.args.get("q", ""), max(request.args.get("page", 1, type=int), 1)
+    rows, total = contacts.contacts_page(db.session, group, search, page)
+    return render("contacts/group.html", "contacts/_contacts.html", group=group, rows=rows, total=total,
+                  page_number=page, pages=max(1, -(-total // contacts.PAGE_SIZE)), search=search, form=ContactForm(),
+                  upload=UploadForm(), failed=len(contacts.failed_numbers(db.session, group)),
+                  fields=contacts.field_names(db.session, group))
+
+
+@bp.post("/<int:group_id>/contacts")
+def add_contact(group_id: int):
+    group, form = _group(group_id), ContactForm()
+    if form.validate_on_submit():
+        try:
+            contacts.add_contact(db.session, current_user, group, form.phone.data, form.first_name.data,
+                                 form.last_name.data)
+            db.session.commit()
+            flash(_("The contact is added."), "success")
+            return redirect_to(url_for(".group", group_id=group.id))
+        except ServiceError as exc:
+            db.session.rollback()
+            form.phone.errors = [_(m) for m in exc.field_errors.get("phone", [exc.message])]
+    return render("contacts/_add_contact.html", group=group, form=form, status=422)
+
+
+@bp.route("/<int:group_id>/contacts/<int:contact_id>", methods=["GET", "POST"])
+def edit_contact(group_id: int, contact_id: int):
+    group = _group(group_id)
+    try:
+        contact = contacts.contact_of(db.session, group, contact_id)
+    except LookupError:
+        abort(404)
+    fields = contacts.field_names(db.session, group)
+    if request.method == "GET" and request.args.get("cancel"):
+        return render("contacts/_contact_row.html", group=group, c=contact, fields=fields)
+    form = ContactForm(obj=contact)
+    if form.validate_on_submit():
+        try:
+            contacts.update_contact(db.session, current_user, contact, form.phone.data, form.first_name.data,
+                                    form.last_name.data)
+            db.session.commit()
+            return render("contacts/_contact_row.html", group=group, c=contact, fields=fields)
+        except ServiceError as exc:
+            db.session.rollback()
+            form.phone.errors = [_(m) for m in exc.field_errors.get("phone", [exc.message])]
+    return render("contacts/_contact_edit.html", group=group, c=contact, form=form,
+                  status=422 if form.errors else 200)
+
+
+@bp.post("/<int:group_id>/contacts/<int:contact_id>/delete")
+def delete_contact(group_id: int, contact_id: int):
+    group = _group(group_id)
+    try:
+        db.session.delete(contacts.contact_of(db.session, group, contact_id))
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    if request.htmx:
+        return ""   # the row disappears
+    flash(_("The contact is deleted."), "success")
+    return redirect_to(url_for(".group", group_id=group.id))
+
+
+@bp.post("/<int:group_id>/delete")
+def delete_group(group_id: int):
+    group = _group(group_id)
+    name = group.name
+    db.session.execute(delete(Contact).where(Contact.group_id == group.id))
+    db.session.delete(group)
+    db.session.commit()
+    flash(_("The group “%(name)s” is deleted.", name=name), "success")
+    return redirect_to(url_for(".index"))
+
+
+@bp.post("/<int:group_id>/import")
+def import_into(group_id: int):
+    group, form = _group(group_id), UploadForm()
+    if form.validate_on_submit() and (done := _upload(form, group=group)):
+        return done
+    flash(" ".join(form.file.errors) or _("Choose a file to upload."), "error")
+    return redirect_to(url_for(".group", group_id=group.id))
+
+
+@bp.post("/<int:group_id>/clean")
+def clean(group_id: int):
+    group = _group(group_id)
+    removed = contacts.remove_failed_numbers(db.session, group)
+    db.session.commit()
+    flash(ngettext("%(num)d number that came back REJECTD or UNDELIV was removed.",
+                   "%(num)d numbers that came back REJECTD or UNDELIV were removed.", removed), "success")
+    return redirect_to(url_for(".group", group_id=group.id))
+
+
+@bp.get("/<int:group_id>/export.<any(xlsx, csv):kind>")
+def export(group_id: int, kind: str):
+    group = _group(group_id)
+    rows = contacts.export_rows(db.session, group)
+    filename = f"{group.name}.{kind}".replace('"', "")
+    if kind == "csv":
+        def lines():
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM right
+            for row in rows:
+                writer.writerow(row)
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        response = Response(stream_with_context(lines()), mimetype="text/csv")
+    else:
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(group.name[:31] or "Contacts")
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        book.save(out)
+        response = Response(out.getvalue(),
+                            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+# -- Black list ---------------------------------------------------------------------------
+@bp.route("/blocklist", methods=["GET", "POST"], endpoint="blocklist")
+def blocklist_page():
+    return _blocklist(current_user.account_id, "contacts/blocklist.html")
+
+
+def _blocklist(account_id: int | None, page_template: str, **extra):
+    form, upload = BlockNumbersForm(), UploadForm()
+    if form.validate_on_submit():
+        texts = [t for line in form.numbers.data.splitlines() for t in line.replace(";", ",").split(",")]
+        result = blocked_numbers.add_numbers(db.session, current_user, texts, account_id=account_id,
+                                       reason=form.reason.data or "")
+        db.session.commit()
+        flash(_("Added %(added)d, already listed %(already)d, not valid %(invalid)d.", added=result.added,
+                already=result.already, invalid=len(result.invalid)), "success" if not result.invalid else "warning")
+        if result.invalid:
+            flash(_("Not valid: %(list)s", list="; ".join(f"{t} ({why})" for t, why in result.invalid[:20])), "warning")
+        return redirect_to(request.path)
+    search, page = request.args.get("q", ""), max(request.args.get("page", 1, type=int), 1)
+    entries, total = blocked_numbers.page_of(db.session, account_id, search, page)
+    return render(page_template, "contacts/_blocked.html", form=form, upload=upload, entries=entries, total=total,
+                  search=search, page_number=page, pages=max(1, -(-total // blocked_numbers.PAGE_SIZE)),
+                  status=422 if form.errors else 200, **extra)
+
+
+@bp.post("/blocklist/<int:entry_id>/remove")
+def unblock(entry_id: int):
+    blocked_numbers.remove(db.session, current_user.account_id, entry_id)
+    db.session.commit()
+    return redirect_to(url_for(".blocklist"))
+
+
+@bp.post("/blocklist/import")
+def blocklist_import():
+    form = UploadForm()
+    if form.validate_on_submit() and (done := _upload(form, purpose="blocklist")):
+        return done
+    flash(" ".join(form.file.errors) or _("Choose a file to upload."), "error")
+    return redirect_to(url_for(".blocklist"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -50,3 +51,21 @@ class ComposeForm(FlaskForm):
 class TemplateForm(FlaskForm):
     name = StringField(_l("Template name"), validators=[DataRequired(), Length(max=120)])
     text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=5000)])
+
+
+class UploadForm(FlaskForm):
+    """A new group (name and file), or a file for an existing group or the blocklist."""
+    name = StringField(_l("Group name"), validators=[Length(max=120)])
+    file = FileField(_l("Excel (.xlsx) or CSV file"))
+
+
+class ContactForm(FlaskForm):
+    phone = StringField(_l("Phone number"), validators=[DataRequired(), Length(max=40)])
+    first_name = StringField(_l("First name"), validators=[Length(max=100)])
+    last_name = StringField(_l("Last name"), validators=[Length(max=100)])
+
+
+class BlockNumbersForm(FlaskForm):
+    numbers = TextAreaField(_l("Numbers (one per line, or separated by commas)"),
+                            validators=[DataRequired(), Length(max=200_000)])
+    reason = StringField(_l("Reason (optional)"), validators=[Length(max=200)])

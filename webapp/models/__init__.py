@@ -1,7 +1,9 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers them all."""
 from webapp.models.accounts import Account, ApiKey, User
 from webapp.models.api import ApiIdempotency
+from webapp.models.blocklist import BlockedNumber
 from webapp.models.contacts import Contact, ContactGroup
+from webapp.models.imports import ContactImport
 from webapp.models.ledger import LedgerEntry
 from webapp.models.messages import Message, MessageEvent, MessagePart, PendingReceipt
 from webapp.models.pricing import PriceList, PriceListEntry
@@ -9,6 +11,6 @@ from webapp.models.routes import Route
 from webapp.models.templates import MessageTemplate
 
 __all__ = [
-    "Account", "ApiIdempotency", "ApiKey", "Contact", "ContactGroup", "LedgerEntry", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
+    "Account", "ApiIdempotency", "ApiKey", "BlockedNumber", "Contact", "ContactGroup", "ContactImport", "LedgerEntry", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
     "PendingReceipt", "PriceList", "PriceListEntry", "Route", "User",
 ]

@@ -1,13 +1,15 @@
-"""Contact groups of an account (the import wizard and editing come with the address-book issue)."""
+"""Contact groups of an account and their contacts: list, search, edit, export, clean up."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from webapp.domain.phone import normalize
+from webapp.domain import N_
+from webapp.domain.phone import InvalidNumber, normalize
 from webapp.models import Contact, ContactGroup, User
+from webapp.services.errors import ServiceError
 
 
 @dataclass(frozen=True)
@@ -44,3 +46,104 @@ def create_group(session: Session, actor: User, name: str, rows: list[dict]) -> 
         ))
     session.flush()
     return group
+
+
+PAGE_SIZE = 50
+CLEANED_STATUSES = ("REJECTD", "UNDELIV")
+
+
+def group_of(session: Session, actor: User, group_id: int) -> ContactGroup:
+    group = session.get(ContactGroup, group_id)
+    if group is None or group.account_id != actor.account_id:
+        raise LookupError(group_id)
+    return group
+
+
+def contacts_page(session: Session, group: ContactGroup, search: str = "", page: int = 1):
+    """(contacts, total) of a group, by name or number, a page at a time."""
+    query = select(Contact).where(Contact.group_id == group.id)
+    words = search.strip()
+    if words:
+        digits = "".join(ch for ch in words if ch.isdigit())
+        like = f"%{words.lower()}%"
+        conditions = [func.lower(Contact.first_name).like(like), func.lower(Contact.last_name).like(like),
+                      func.lower(Contact.first_name + " " + Contact.last_name).like(like)]
+        if digits:
+            conditions.append(Contact.phone.contains(digits))
+        query = query.where(or_(*conditions))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Contact.last_name, Contact.first_name, Contact.id)
+                           .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return rows, total
+
+
+def _checked_phone(session: Session, actor: User, group: ContactGroup, text: str, contact_id: int | None = None) -> str:
+    try:
+        e164 = normalize(text, actor.account.default_region)
+    except InvalidNumber as exc:
+        raise ServiceError(str(exc), {"phone": [str(exc)]}) from None
+    clash = session.scalar(select(Contact.id).where(Contact.group_id == group.id, Contact.phone == e164))
+    if clash is not None and clash != contact_id:
+        message = N_("This number is already in the group.")
+        raise ServiceError(message, {"phone": [message]})
+    return e164
+
+
+def add_contact(session: Session, actor: User, group: ContactGroup, phone: str, first_name: str = "",
+                last_name: str = "") -> Contact:
+    contact = Contact(group_id=group.id, phone=_checked_phone(session, actor, group, phone),
+                      first_name=first_name.strip()[:100], last_name=last_name.strip()[:100], fields={})
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def contact_of(session: Session, group: ContactGroup, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.group_id != group.id:
+        raise LookupError(contact_id)
+    return contact
+
+
+def update_contact(session: Session, actor: User, contact: Contact, phone: str, first_name: str,
+                   last_name: str) -> Contact:
+    contact.phone = _checked_phone(session, actor, contact.group, phone, contact.id)
+    contact.first_name, contact.last_name = first_name.strip()[:100], last_name.strip()[:100]
+    session.flush()
+    return contact
+
+
+def field_names(session: Session, group: ContactGroup, sample: int = 200) -> list[str]:
+    """The extra columns the group's contacts carry (from their import), in first-seen order."""
+    names: dict[str, None] = {}
+    for fields in session.scalars(select(Contact.fields).where(Contact.group_id == group.id).limit(sample)):
+        names.update(dict.fromkeys(fields or {}))
+    return list(names)
+
+
+def export_rows(session: Session, group: ContactGroup):
+    """Header, then every contact: phone, first name, last name, extra fields (streamed)."""
+    extra = field_names(session, group)
+    yield ["Phone", "First name", "Last name", *extra]
+    query = select(Contact).where(Contact.group_id == group.id).order_by(Contact.id).execution_options(yield_per=1000)
+    for contact in session.scalars(query):
+        yield [contact.phone, contact.first_name, contact.last_name, *[(contact.fields or {}).get(n, "") for n in extra]]
+
+
+def failed_numbers(session: Session, group: ContactGroup) -> list[str]:
+    """Numbers of the group whose last messages from this account came back REJECTD or UNDELIV."""
+    from webapp.models import Message
+
+    return list(session.scalars(
+        select(Contact.phone).where(Contact.group_id == group.id)
+        .where(Contact.phone.in_(select(Message.to).where(
+            Message.account_id == group.account_id, Message.status.in_(CLEANED_STATUSES))))
+        .order_by(Contact.phone)))
+
+
+def remove_failed_numbers(session: Session, group: ContactGroup) -> int:
+    numbers = failed_numbers(session, group)
+    if numbers:
+        session.execute(delete(Contact).where(Contact.group_id == group.id, Contact.phone.in_(numbers)))
+    session.flush()
+    return len(numbers)

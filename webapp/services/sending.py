@@ -16,7 +16,7 @@ from webapp.domain import N_, lifecycle, phone, pricing
 from webapp.domain.sms_text import analyze
 from webapp.models import Account, Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
-from webapp.services import ledger
+from webapp.services import blocklist, ledger
 from webapp.services.errors import ServiceError
 from webapp.services.pricing import price_list_for
 from webapp.services.routes import RouteTable
@@ -66,6 +66,7 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
                    idempotency_key=submission.idempotency_key if len(submission.to) == 1 else None)
         rows.append(row)
         details.append(detail)
+    _refuse_blocklisted(session, account.id, rows, details)
     ids = session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).scalars().all()
     for row, message_id in zip(rows, ids):
         row["id"] = message_id
@@ -109,6 +110,16 @@ def _plan(raw: str, region: str, parts: int, prices: pricing.PriceList, route_ta
         return {**row, "reason_code": "unroutable"}, str(exc)
     row.update(route_id=route.id, price_per_part=quote.price_per_part, cost=quote.cost, status=lifecycle.QUEUED)
     return row, route.name
+
+
+def _refuse_blocklisted(session: Session, account_id: int, rows: list[dict], details: list[str]) -> None:
+    """Numbers on the account's blocklist or the global one are refused, whichever list it is."""
+    blocked = blocklist.blocked_among(session, account_id, [r["to"] for r in rows if r["status"] == lifecycle.QUEUED])
+    for i, row in enumerate(rows):
+        if row["status"] == lifecycle.QUEUED and row["to"] in blocked:
+            row.update(status=lifecycle.REFUSED, reason_code="blocklisted", route_id=None, cost=ZERO,
+                       price_per_part=ZERO, queued_at=None, final_at=row["created_at"])
+            details[i] = "blocklisted"
 
 
 def _reserve(session: Session, actor: User, rows: list[dict], details: list[str]) -> None:

@@ -1,0 +1,24 @@
+"""Numbers never sent to: an account's own blocklist, and the global one kept by support staff."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.types import UTCDateTime, utcnow
+
+
+class BlockedNumber(db.Model):
+    __tablename__ = "blocked_numbers"
+    # account_id NULL: the global blocklist. One row per number and list (the service checks it).
+    __table_args__ = (Index("ix_blocked_numbers_account_phone", "account_id", "phone"),
+                      Index("ix_blocked_numbers_phone", "phone"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    phone: Mapped[str] = mapped_column(String(20))  # E.164 with +
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,82 @@
+"""Blocklists: an account's own ("Black list") and the global one kept by support staff.
+
+A blocked number is refused at send time with the reason "blocklisted"; customers see that
+reason for both lists but never the global list itself.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from webapp.domain import phone
+from webapp.models import BlockedNumber, User
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class AddResult:
+    added: int = 0
+    already: int = 0
+    invalid: list[tuple[str, str]] = field(default_factory=list)  # (as written, why)
+
+
+def _scope(account_id: int | None):
+    return BlockedNumber.account_id.is_(None) if account_id is None else BlockedNumber.account_id == account_id
+
+
+def add_numbers(session: Session, actor: User, texts: Iterable[str], *, account_id: int | None,
+                reason: str = "", region: str | None = None) -> AddResult:
+    """Add numbers (as customers write them) to the account's list, or the global one with
+    ``account_id=None``. Flushes, never commits."""
+    result, wanted = AddResult(), {}
+    region = region or actor.account.default_region
+    for text in texts:
+        if not text.strip():
+            continue
+        try:
+            wanted.setdefault(phone.normalize(text, region), text)
+        except phone.InvalidNumber as exc:
+            result.invalid.append((text.strip(), str(exc)))
+    present = set()
+    numbers = list(wanted)
+    for start in range(0, len(numbers), 1000):
+        present |= set(session.scalars(select(BlockedNumber.phone).where(
+            _scope(account_id), BlockedNumber.phone.in_(numbers[start:start + 1000]))))
+    new = [n for n in numbers if n not in present]
+    session.add_all(BlockedNumber(account_id=account_id, phone=n, reason=reason[:200], added_by_user_id=actor.id)
+                    for n in new)
+    session.flush()
+    result.added, result.already = len(new), len(present)
+    return result
+
+
+def remove(session: Session, account_id: int | None, entry_id: int) -> bool:
+    deleted = session.execute(delete(BlockedNumber).where(_scope(account_id), BlockedNumber.id == entry_id))
+    return deleted.rowcount > 0
+
+
+def page_of(session: Session, account_id: int | None, search: str = "", page: int = 1):
+    """(entries, total) of one list, newest first, filtered by digits of the number."""
+    query = select(BlockedNumber).where(_scope(account_id))
+    digits = "".join(ch for ch in search if ch.isdigit())
+    if digits:
+        query = query.where(BlockedNumber.phone.contains(digits))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    entries = session.scalars(query.order_by(BlockedNumber.id.desc())
+                              .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return entries, total
+
+
+def blocked_among(session: Session, account_id: int, numbers: Iterable[str]) -> set[str]:
+    """Which of these E.164 numbers the account may not send to (its own list or the global one)."""
+    numbers = list(set(numbers))
+    blocked: set[str] = set()
+    for start in range(0, len(numbers), 1000):
+        blocked |= set(session.scalars(select(BlockedNumber.phone).where(
+            or_(BlockedNumber.account_id == account_id, BlockedNumber.account_id.is_(None)),
+            BlockedNumber.phone.in_(numbers[start:start + 1000]))))
+    return blocked

@@ -1,0 +1,325 @@
+"""The import wizard's operations: upload, first data row, column mapping, review, save.
+
+Nothing reaches the address book (or the blocklist) before Save, and Save writes in one
+transaction: a failed import writes nothing. The file is read twice, streaming (review and
+save), never held whole in memory. Operations flush, never commit.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from webapp.domain import N_, phone
+from webapp.domain.sheets import UnreadableFile, open_spreadsheet
+from webapp.models import BlockedNumber, Contact, ContactGroup, ContactImport, User
+from webapp.models.types import utcnow
+from webapp.services.errors import ServiceError
+
+Progress = Callable[[int], None]   # rows done so far
+INVALID_SAMPLE = 100
+ROLE_PHONE, ROLE_FIRST, ROLE_LAST, ROLE_KEEP, ROLE_SKIP = "phone", "first_name", "last_name", "keep", "skip"
+ROLES = (ROLE_PHONE, ROLE_FIRST, ROLE_LAST, ROLE_KEEP, ROLE_SKIP)
+_FIRST_WORDS = ("prenume", "first", "firstname", "first name", "имя", "ім'я")
+_LAST_WORDS = ("nume", "last", "lastname", "last name", "surname", "name", "фамилия", "прізвище")
+_PHONE_WORDS = ("telefon", "phone", "mobile", "mobil", "gsm", "number", "numar", "număr", "tel", "телефон")
+
+
+def _owned(session: Session, actor: User, import_id: int) -> ContactImport:
+    imp = session.get(ContactImport, import_id)
+    if imp is None or imp.account_id != actor.account_id:
+        raise LookupError(import_id)
+    return imp
+
+
+get = _owned
+
+
+def start(session: Session, actor: User, upload_dir: str, filename: str, stream, *, purpose: str = "contacts",
+          group: ContactGroup | None = None, group_name: str = "") -> ContactImport:
+    """Keep the uploaded file and check that it can be read; a file that cannot is refused
+    with a plain message and nothing is kept."""
+    if purpose == "contacts" and group is None and not group_name.strip():
+        raise ServiceError(N_("Give the new group a name."), {"name": [N_("Give the new group a name.")]})
+    if not filename:
+        raise ServiceError(N_("Choose a file to upload."), {"file": [N_("Choose a file to upload.")]})
+    folder = Path(upload_dir) / str(actor.account_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()[:8]}"
+    stream.save(str(path)) if hasattr(stream, "save") else path.write_bytes(stream.read())
+    try:
+        with open_spreadsheet(path, filename) as sheet:
+            if not sheet.preview(0, limit=1):
+                raise UnreadableFile(f"“{filename}” has no rows.")
+    except UnreadableFile as exc:
+        path.unlink(missing_ok=True)
+        raise ServiceError(str(exc), {"file": [str(exc)]}) from None
+    imp = ContactImport(account_id=actor.account_id, user_id=actor.id, purpose=purpose,
+                        group_id=group.id if group else None, group_name=group_name.strip()[:120],
+                        filename=Path(filename).name[:255], stored_path=str(path), size=path.stat().st_size)
+    session.add(imp)
+    session.flush()
+    return imp
+
+
+@dataclass(frozen=True)
+class Preview:
+    sheets: list[str]
+    sheet: int
+    rows: list[tuple[int, list[str]]]
+    width: int
+
+
+def preview(imp: ContactImport, sheet: int | None = None, limit: int = 15) -> Preview:
+    with open_spreadsheet(imp.stored_path, imp.filename) as book:
+        names = [s.name for s in book.sheets()]
+        index = imp.sheet if sheet is None else sheet
+        index = index if 0 <= index < len(names) else 0
+        rows = book.preview(index, limit=limit)
+    return Preview(names, index, rows, max((len(r) for _, r in rows), default=0))
+
+
+def choose_first_row(session: Session, imp: ContactImport, sheet: int, first_row: int) -> None:
+    shown = preview(imp, sheet)
+    if first_row not in {number for number, _ in shown.rows}:
+        raise ServiceError(N_("Pick the first row that holds a number, from the rows shown."))
+    imp.sheet, imp.first_row, imp.status = shown.sheet, first_row, "uploaded"
+    imp.mapping = {}
+    session.flush()
+
+
+def column_titles(imp: ContactImport) -> list[str]:
+    """The row just above the first data row, when it holds titles; else Column A, B …"""
+    shown = preview(imp, imp.sheet, limit=50)
+    above = [cells for number, cells in shown.rows if number < (imp.first_row or 1)]
+    titles = list(above[-1]) if above else []
+    titles += [""] * (shown.width - len(titles))
+    return [t.strip() or _letter_name(i) for i, t in enumerate(titles[:shown.width])]
+
+
+def _letter_name(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"Column {letters}"
+
+
+def sample_rows(imp: ContactImport, limit: int = 5) -> list[list[str]]:
+    shown = preview(imp, imp.sheet, limit=50)
+    return [cells for number, cells in shown.rows if number >= (imp.first_row or 1)][:limit]
+
+
+def guess_mapping(imp: ContactImport, region: str) -> list[str]:
+    """A role per column: the phone is the column whose sample cells are numbers (or titled
+    so), names by their titles, other columns kept."""
+    titles, samples = column_titles(imp), sample_rows(imp, 10)
+    roles = [ROLE_KEEP] * len(titles)
+
+    def numbers_in(col):
+        count = 0
+        for row in samples:
+            try:
+                phone.normalize(row[col] if col < len(row) else "", region)
+                count += 1
+            except phone.InvalidNumber:
+                pass
+        return count
+
+    scores = [(numbers_in(i) + (2 if t.lower() in _PHONE_WORDS else 0), -i) for i, t in enumerate(titles)]
+    if scores:
+        best = max(range(len(titles)), key=lambda i: scores[i])
+        if scores[best][0] > 0:
+            roles[best] = ROLE_PHONE
+    for i, title in enumerate(titles):
+        if roles[i] == ROLE_KEEP and title.lower() in _FIRST_WORDS and ROLE_FIRST not in roles:
+            roles[i] = ROLE_FIRST
+        elif roles[i] == ROLE_KEEP and title.lower() in _LAST_WORDS and ROLE_LAST not in roles:
+            roles[i] = ROLE_LAST
+    return roles
+
+
+def set_mapping(session: Session, imp: ContactImport, roles: list[str]) -> None:
+    titles = column_titles(imp)
+    roles = (list(roles) + [ROLE_SKIP] * len(titles))[:len(titles)]
+    if any(r not in ROLES for r in roles):
+        raise ServiceError(N_("Choose what each column holds."))
+    if roles.count(ROLE_PHONE) != 1:
+        raise ServiceError(N_("Choose exactly one column that holds the phone numbers."))
+    for role, message in ((ROLE_FIRST, N_("Only one column can be the first name.")),
+                          (ROLE_LAST, N_("Only one column can be the last name."))):
+        if roles.count(role) > 1:
+            raise ServiceError(message)
+    imp.mapping = {"roles": roles, "titles": titles}
+    imp.status, imp.analysis = "mapped", {}
+    session.flush()
+
+
+def _group_numbers(session: Session, imp: ContactImport) -> set[str]:
+    if imp.purpose == "blocklist":
+        return set(session.scalars(select(BlockedNumber.phone).where(BlockedNumber.account_id == imp.account_id)))
+    if imp.group_id is None:
+        return set()
+    return set(session.scalars(select(Contact.phone).where(Contact.group_id == imp.group_id)))
+
+
+def _blocked_numbers(session: Session, imp: ContactImport) -> set[str]:
+    if imp.purpose == "blocklist":
+        return set()
+    return set(session.scalars(select(BlockedNumber.phone).where(
+        (BlockedNumber.account_id == imp.account_id) | BlockedNumber.account_id.is_(None))))
+
+
+def _walk(session: Session, imp: ContactImport, region: str, on_valid, on_invalid, progress: Progress | None):
+    """Read every data row once: valid new numbers go to on_valid(number, row cells), the rest
+    are counted. Returns the counts."""
+    roles = imp.mapping["roles"]
+    phone_col = roles.index(ROLE_PHONE)
+    existing, blocked = _group_numbers(session, imp), _blocked_numbers(session, imp)
+    seen: set[str] = set()
+    counts = {"rows": 0, "valid": 0, "invalid": 0, "duplicates_in_file": 0, "already_in_group": 0,
+              "blocklisted": 0, "to_add": 0}
+    with open_spreadsheet(imp.stored_path, imp.filename) as book:
+        for number, cells in book.rows(imp.sheet, start=imp.first_row or 1):
+            counts["rows"] += 1
+            raw = cells[phone_col] if phone_col < len(cells) else ""
+            try:
+                e164 = phone.normalize(raw, region)
+            except phone.InvalidNumber as exc:
+                counts["invalid"] += 1
+                on_invalid(number, raw, str(exc) if raw.strip() else "no number in this row")
+                continue
+            counts["valid"] += 1
+            if e164 in seen:
+                counts["duplicates_in_file"] += 1
+            elif e164 in existing:
+                seen.add(e164)
+                counts["already_in_group"] += 1
+            elif e164 in blocked:
+                seen.add(e164)
+                counts["blocklisted"] += 1
+            else:
+                seen.add(e164)
+                counts["to_add"] += 1
+                on_valid(e164, cells)
+            if progress and counts["rows"] % 2000 == 0:
+                progress(counts["rows"])
+    return counts
+
+
+def analyse(session: Session, imp: ContactImport, region: str, progress: Progress | None = None) -> dict:
+    """The review: counts, the first invalid rows, and all of them in an XLSX to download."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Invalid numbers")
+    sheet.append(["Row", "Value", "Reason"])
+    sample: list[list] = []
+
+    def on_invalid(number, raw, reason):
+        sheet.append([number, raw, reason])
+        if len(sample) < INVALID_SAMPLE:
+            sample.append([number, raw, reason])
+
+    counts = _walk(session, imp, region, lambda *_: None, on_invalid, progress)
+    book.save(invalid_path(imp))
+    imp.analysis = {**counts, "invalid_sample": sample}
+    imp.status = "reviewed"
+    session.flush()
+    return imp.analysis
+
+
+def invalid_path(imp: ContactImport) -> str:
+    return f"{imp.stored_path}.invalid.xlsx"
+
+
+def save(session: Session, imp: ContactImport, region: str, progress: Progress | None = None) -> dict:
+    """Write the valid new numbers (to the group, made now if new, or to the blocklist)."""
+    if imp.status not in ("reviewed", "saving", "failed") or not imp.analysis:
+        raise ServiceError(N_("Review the import before saving it."))
+    if imp.purpose == "contacts" and imp.group_id is None:
+        group = ContactGroup(account_id=imp.account_id, owner_user_id=imp.user_id, name=imp.group_name or imp.filename)
+        session.add(group)
+        session.flush()
+        imp.group_id = group.id
+    roles, titles = imp.mapping["roles"], imp.mapping["titles"]
+    keep = [(i, titles[i]) for i, r in enumerate(roles) if r == ROLE_KEEP]
+    first = roles.index(ROLE_FIRST) if ROLE_FIRST in roles else None
+    last = roles.index(ROLE_LAST) if ROLE_LAST in roles else None
+    batch: list[dict] = []
+    now = utcnow()
+
+    def cell(cells, i):
+        return cells[i] if i is not None and i < len(cells) else ""
+
+    def flush_batch():
+        if batch:
+            model = BlockedNumber if imp.purpose == "blocklist" else Contact
+            session.execute(insert(model), batch)
+            batch.clear()
+
+    def on_valid(e164, cells):
+        if imp.purpose == "blocklist":
+            batch.append({"account_id": imp.account_id, "phone": e164, "reason": f"import {imp.filename}"[:200],
+                          "added_by_user_id": imp.user_id, "created_at": now})
+        else:
+            batch.append({"group_id": imp.group_id, "phone": e164, "first_name": cell(cells, first)[:100],
+                          "last_name": cell(cells, last)[:100], "created_at": now,
+                          "fields": {title: cell(cells, i) for i, title in keep}})
+        if len(batch) >= 1000:
+            flush_batch()
+
+    counts = _walk(session, imp, region, on_valid, lambda *_: None, progress)
+    flush_batch()
+    imp.result, imp.status, imp.finished_at = counts, "saved", utcnow()
+    session.flush()
+    return counts
+
+
+def discard(session: Session, imp: ContactImport) -> None:
+    for path in (imp.stored_path, invalid_path(imp)):
+        if os.path.exists(path):
+            os.unlink(path)
+    session.delete(imp)
+    session.flush()
+
+
+def step_back(session: Session, imp: ContactImport) -> None:
+    """Back: review → column mapping → first data row."""
+    if imp.status in ("reviewed", "failed", "mapped"):
+        imp.status = "uploaded"          # the mapping step again (first row kept)
+    elif imp.status == "uploaded":
+        imp.first_row = None
+    session.flush()
+
+
+def step_of(imp: ContactImport) -> str:
+    """Which wizard step the import is at: first_row, mapping, working, review, done, failed."""
+    if imp.status == "uploaded":
+        return "first_row" if imp.first_row is None else "mapping"
+    return {"mapped": "working", "analysing": "working", "saving": "working", "reviewed": "review",
+            "saved": "done", "failed": "failed"}[imp.status]
+
+
+def estimated_rows(imp: ContactImport) -> int:
+    """For the progress bar: the review's count, else the sheet's size as the file declares it."""
+    if imp.analysis.get("rows"):
+        return int(imp.analysis["rows"])
+    if imp.stored_path.endswith((".xlsx", ".xlsm")):
+        from openpyxl import load_workbook
+
+        book = load_workbook(imp.stored_path, read_only=True)
+        try:
+            sheet = book.worksheets[min(imp.sheet, len(book.worksheets) - 1)]
+            return max(1, (sheet.max_row or 1) - (imp.first_row or 1) + 1)
+        finally:
+            book.close()
+    with open(imp.stored_path, "rb") as f:
+        head = f.read(65536)
+    lines = max(1, head.count(b"\n"))
+    return max(1, int(imp.size / (len(head) / lines)))
