@@ -280,16 +280,22 @@ _MULTI_SPLIT_RE = re.compile(r"[,;|]|/(?=\s)|(?<=\s)/|\s(?:or|sau|și|si)\s", re
 _SEPARATORS = frozenset(" .,-/()[]{}_~")
 
 
+_ASCII_SPACES = {ord(ch): " " for ch in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"}
+
+
 def _clean_text(text: str, raw: object) -> tuple[bool, str]:
     """Return (has_plus, digits) for a piece of text, or raise InvalidNumber."""
-    s = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    # Every kind of Unicode space and dash becomes its ASCII counterpart.
-    s = "".join(
-        " " if (ch.isspace() or unicodedata.category(ch) == "Zs")
-        else "-" if unicodedata.category(ch) == "Pd" or ch == "\u2212"
-        else ch
-        for ch in s
-    )
+    if text.isascii():  # the usual case, and NFKC, invisibles and Unicode dashes cannot occur
+        s = text.translate(_ASCII_SPACES)
+    else:
+        s = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+        # Every kind of Unicode space and dash becomes its ASCII counterpart.
+        s = "".join(
+            " " if (ch.isspace() or unicodedata.category(ch) == "Zs")
+            else "-" if unicodedata.category(ch) == "Pd" or ch == "\u2212"
+            else ch
+            for ch in s
+        )
     s = s.strip()
     if not s:
         raise InvalidNumber("empty", raw)

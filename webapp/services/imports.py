@@ -6,6 +6,7 @@ save), never held whole in memory. Operations flush, never commit.
 """
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable
@@ -226,7 +227,22 @@ def analyse(session: Session, imp: ContactImport, region: str, progress: Progres
         if len(sample) < INVALID_SAMPLE:
             sample.append([number, raw, reason])
 
-    counts = _walk(session, imp, region, lambda *_: None, on_invalid, progress)
+    roles, titles = imp.mapping["roles"], imp.mapping["titles"]
+    keep = [(i, titles[i]) for i, r in enumerate(roles) if r == ROLE_KEEP]
+    first = roles.index(ROLE_FIRST) if ROLE_FIRST in roles else None
+    last = roles.index(ROLE_LAST) if ROLE_LAST in roles else None
+
+    def cell(cells, i):
+        return cells[i] if i is not None and i < len(cells) else ""
+
+    # The rows to save, as the review found them: Save inserts them without reading the file again.
+    with open(prepared_path(imp), "w", encoding="utf-8") as prepared:
+        def on_valid(e164, cells):
+            prepared.write(json.dumps([e164, cell(cells, first)[:100], cell(cells, last)[:100],
+                                       {title: cell(cells, i) for i, title in keep}], ensure_ascii=False))
+            prepared.write("\n")
+
+        counts = _walk(session, imp, region, on_valid, on_invalid, progress)
     book.save(invalid_path(imp))
     imp.analysis = {**counts, "invalid_sample": sample}
     imp.status = "reviewed"
@@ -239,7 +255,8 @@ def invalid_path(imp: ContactImport) -> str:
 
 
 def save(session: Session, imp: ContactImport, region: str, progress: Progress | None = None) -> dict:
-    """Write the valid new numbers (to the group, made now if new, or to the blocklist)."""
+    """Write the rows the review accepted (to the group, made now if new, or to the blocklist).
+    Numbers that reached the group or a blocklist since the review are skipped."""
     if imp.status not in ("reviewed", "saving", "failed") or not imp.analysis:
         raise ServiceError(N_("Review the import before saving it."))
     if imp.purpose == "contacts" and imp.group_id is None:
@@ -247,42 +264,41 @@ def save(session: Session, imp: ContactImport, region: str, progress: Progress |
         session.add(group)
         session.flush()
         imp.group_id = group.id
-    roles, titles = imp.mapping["roles"], imp.mapping["titles"]
-    keep = [(i, titles[i]) for i, r in enumerate(roles) if r == ROLE_KEEP]
-    first = roles.index(ROLE_FIRST) if ROLE_FIRST in roles else None
-    last = roles.index(ROLE_LAST) if ROLE_LAST in roles else None
-    batch: list[dict] = []
-    now = utcnow()
-
-    def cell(cells, i):
-        return cells[i] if i is not None and i < len(cells) else ""
-
-    def flush_batch():
-        if batch:
-            model = BlockedNumber if imp.purpose == "blocklist" else Contact
-            session.execute(insert(model), batch)
-            batch.clear()
-
-    def on_valid(e164, cells):
-        if imp.purpose == "blocklist":
-            batch.append({"account_id": imp.account_id, "phone": e164, "reason": f"import {imp.filename}"[:200],
-                          "added_by_user_id": imp.user_id, "created_at": now})
-        else:
-            batch.append({"group_id": imp.group_id, "phone": e164, "first_name": cell(cells, first)[:100],
-                          "last_name": cell(cells, last)[:100], "created_at": now,
-                          "fields": {title: cell(cells, i) for i, title in keep}})
-        if len(batch) >= 1000:
-            flush_batch()
-
-    counts = _walk(session, imp, region, on_valid, lambda *_: None, progress)
-    flush_batch()
+    skip = _group_numbers(session, imp) | _blocked_numbers(session, imp)
+    now, added, batch = utcnow(), 0, []
+    model = BlockedNumber if imp.purpose == "blocklist" else Contact
+    with open(prepared_path(imp), encoding="utf-8") as prepared:
+        for line in prepared:
+            e164, first, last, fields = json.loads(line)
+            if e164 in skip:
+                continue
+            if imp.purpose == "blocklist":
+                batch.append({"account_id": imp.account_id, "phone": e164, "reason": f"import {imp.filename}"[:200],
+                              "added_by_user_id": imp.user_id, "created_at": now})
+            else:
+                batch.append({"group_id": imp.group_id, "phone": e164, "first_name": first, "last_name": last,
+                              "created_at": now, "fields": fields})
+            if len(batch) >= 2000:
+                session.execute(insert(model), batch)
+                added += len(batch)
+                batch.clear()
+                if progress:
+                    progress(added)
+    if batch:
+        session.execute(insert(model), batch)
+        added += len(batch)
+    counts = {**{k: v for k, v in imp.analysis.items() if k != "invalid_sample"}, "to_add": added}
     imp.result, imp.status, imp.finished_at = counts, "saved", utcnow()
     session.flush()
     return counts
 
 
+def prepared_path(imp: ContactImport) -> str:
+    return f"{imp.stored_path}.rows.jsonl"
+
+
 def discard(session: Session, imp: ContactImport) -> None:
-    for path in (imp.stored_path, invalid_path(imp)):
+    for path in (imp.stored_path, invalid_path(imp), prepared_path(imp)):
         if os.path.exists(path):
             os.unlink(path)
     session.delete(imp)
@@ -307,18 +323,25 @@ def step_of(imp: ContactImport) -> str:
 
 
 def estimated_rows(imp: ContactImport) -> int:
-    """For the progress bar: the review's count, else the sheet's size as the file declares it."""
+    """For the progress bar, cheaply: the review's count, else what the file declares (an
+    Excel sheet's <dimension>), else a guess from the size."""
     if imp.analysis.get("rows"):
-        return int(imp.analysis["rows"])
+        return int(imp.analysis["to_add"] if imp.status == "saving" else imp.analysis["rows"]) or 1
     if imp.stored_path.endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
+        import re
+        import zipfile
 
-        book = load_workbook(imp.stored_path, read_only=True)
         try:
-            sheet = book.worksheets[min(imp.sheet, len(book.worksheets) - 1)]
-            return max(1, (sheet.max_row or 1) - (imp.first_row or 1) + 1)
-        finally:
-            book.close()
+            with zipfile.ZipFile(imp.stored_path) as book:
+                sheets = sorted(n for n in book.namelist() if n.startswith("xl/worksheets/sheet"))
+                name = sheets[min(imp.sheet, len(sheets) - 1)]
+                with book.open(name) as xml:
+                    head = xml.read(4096).decode("utf-8", "replace")
+                found = re.search(r'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"', head)
+                rows = int(found.group(1)) if found else book.getinfo(name).file_size // 150
+        except (zipfile.BadZipFile, KeyError, IndexError, OSError):
+            rows = imp.size // 30
+        return max(1, rows - (imp.first_row or 1) + 1)
     with open(imp.stored_path, "rb") as f:
         head = f.read(65536)
     lines = max(1, head.count(b"\n"))
