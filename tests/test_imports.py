@@ -275,3 +275,29 @@ def test_a_big_file_is_imported_by_a_worker_with_progress(app, client, ana, proc
     with app.app_context():
         contact = db.session.scalar(select(Contact).where(Contact.phone == "+40722000007"))
         assert contact.last_name == "Ştefănescu 7" and contact.fields == {"Oraş": "Braşov"}
+
+
+def test_global_blocklist_is_for_staff_only(app, client, make_user, login):
+    from webapp.domain.roles import Role
+
+    make_user("ana")
+    login("ana")
+    assert client.get("/staff/blocklist").status_code == 403
+    client.post("/logout", data={"csrf_token": token(client, "/")})
+    staff_id = make_user("suport")
+    with app.app_context():
+        db.session.get(User, staff_id).role = Role.SUPPORT.value
+        db.session.commit()
+    login("suport")
+    page = client.get("/staff/blocklist").text
+    r = client.post("/staff/blocklist", data={"csrf_token": csrf_token_from(page), "numbers": "0744 555 666",
+                                              "reason": "complaint"}, follow_redirects=True)
+    assert "+40744555666" in r.text and "Added 1" in r.text
+    with app.app_context():
+        from webapp.models import BlockedNumber
+
+        entry = db.session.scalar(select(BlockedNumber))
+        assert entry.account_id is None and entry.reason == "complaint"
+    r = client.post(f"/staff/blocklist/{entry.id}/remove", data={"csrf_token": csrf_token_from(page)},
+                    follow_redirects=True)
+    assert "The black list is empty." in r.text
