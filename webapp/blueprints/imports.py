@@ -57,7 +57,7 @@ def first_row(import_id: int):
         imports.choose_first_row(db.session, imp, request.form.get("sheet", 0, type=int),
                                  request.form.get("first_row", 0, type=int))
     except ServiceError as exc:
-        return wizard(imp, error=exc.message, status=422, sheet=request.form.get("sheet", type=int))
+        return wizard(imp, error=_(exc.message), status=422, sheet=request.form.get("sheet", type=int))
     db.session.commit()
     return wizard(imp)
 
@@ -70,7 +70,7 @@ def mapping(import_id: int):
         imports.set_mapping(db.session, imp, roles)
     except ServiceError as exc:
         db.session.rollback()
-        return wizard(imp, error=exc.message, status=422)
+        return wizard(imp, error=_(exc.message), status=422)
     return _run(imp, "analyse")
 
 
