@@ -72,6 +72,10 @@ from phonenumbers import carrier as _carrier
 from phonenumbers import geocoder as _geocoder
 from phonenumbers import timezone as _timezone
 
+# phonenumbers' own switch: keep its compiled metadata patterns instead of compiling them
+# again through re's bounded cache on every call (about a quarter of the time per number).
+phonenumbers.enable_pattern_cache()
+
 __all__ = [
     "InvalidNumber",
     "NumberInfo",
