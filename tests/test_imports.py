@@ -1,4 +1,4 @@
-"""The import wizard through the real app, with the customer files in ../shared/samples:
+"""The import wizard through the real app, with the customer files in tests/samples (copies of ../shared/samples):
 upload, first data row, columns, review counts, save; bad files; blocklists; clean-up."""
 import io
 import re
@@ -14,7 +14,7 @@ from webapp.extensions import db
 from webapp.models import Contact, ContactGroup, ContactImport, Message, User
 from webapp.models.types import utcnow
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+from tests.samples import SAMPLES
 
 
 @pytest.fixture
@@ -301,3 +301,23 @@ def test_global_blocklist_is_for_staff_only(app, client, make_user, login):
     r = client.post(f"/staff/blocklist/{entry.id}/remove", data={"csrf_token": csrf_token_from(page)},
                     follow_redirects=True)
     assert "The black list is empty." in r.text
+
+
+def test_batch_sample_and_leaving_the_wizard(app, client, ana):
+    """batch.xlsx (numeric phone cells); the unfinished import is listed in the address book."""
+    import_url = upload(client, SAMPLES / "batch.xlsx", name="Batch").headers["Location"]
+    assert "batch.xlsx" in client.get("/contacts/").text and "waiting for your choices" in client.get("/contacts/").text
+    step(client, import_url, "first-row", sheet="0", first_row="2")
+    r = step(client, import_url, "mapping", **{"role-0": "phone", "role-1": "keep", "role-2": "keep"})
+    sheet = load_workbook(SAMPLES / "batch.xlsx", read_only=True).active
+    valid, invalid, duplicates = expected_counts(row[0] for row in sheet.iter_rows(min_row=2, values_only=True))
+    counts = review_numbers(r.text)
+    assert (counts["Will be added"], counts["Invalid"], counts["Duplicates in the file"]) == (valid, invalid, duplicates)
+    assert "ready to save" in client.get("/contacts/").text
+
+
+def test_a_file_over_the_limit_gets_a_clear_page(app, client, ana):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    data = {"csrf_token": token(client), "name": "G", "file": (io.BytesIO(b"0" * (limit + 10)), "big.csv")}
+    r = client.post("/contacts/new", data=data, content_type="multipart/form-data")
+    assert r.status_code == 413 and "Files up to 20 MB can be uploaded." in r.text

@@ -9,7 +9,7 @@ from tests.conftest import PASSWORD
 from webapp.extensions import db
 from webapp.models import Contact, ContactGroup, ContactImport
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+from tests.samples import SAMPLES
 
 
 def review_count(page, label):

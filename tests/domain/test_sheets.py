@@ -13,10 +13,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.samples import SAMPLES as _SAMPLES
 from webapp.domain import sheets
 from webapp.domain.sheets import SheetInfo, Spreadsheet, UnreadableFile, cell_text, open_spreadsheet
 
-SAMPLES = Path(os.environ.get("SHEETS_SAMPLES", "/work/shared/samples"))
+SAMPLES = Path(os.environ.get("SHEETS_SAMPLES") or _SAMPLES)
 needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="sample files not available")
 
 # Words that must never reach a customer.

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from sqlalchemy import delete
 
 from webapp.blueprints.forms import BlockNumbersForm, ContactForm, UploadForm
+from webapp.domain import N_
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.models import Contact
@@ -21,10 +22,15 @@ from webapp.services.errors import ServiceError
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
+IMPORT_STATES = {"uploaded": N_("waiting for your choices"), "mapped": N_("being read"), "analysing": N_("being read"),
+                 "reviewed": N_("ready to save"), "saving": N_("saving"), "saved": N_("saved"), "failed": N_("failed")}
+
 
 @bp.get("/")
 def index():
-    return render("contacts/index.html", groups=contacts.group_summaries(db.session, current_user))
+    return render("contacts/index.html", groups=contacts.group_summaries(db.session, current_user),
+                  recent=imports.recent(db.session, current_user),
+                  import_states={k: _(v) for k, v in IMPORT_STATES.items()})
 
 
 def _upload(form: UploadForm, purpose: str = "contacts", group=None):

@@ -35,6 +35,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 413:
+            limit = app.config["SETTINGS"].upload_max_mb
+            return _render(413, str(_l("Files up to %(mb)d MB can be uploaded. Split the file, or save it as CSV, "
+                                       "which is smaller.", mb=limit)))
         return _render(error.code or 500)
 
     @app.errorhandler(Exception)

@@ -42,6 +42,18 @@ def _owned(session: Session, actor: User, import_id: int) -> ContactImport:
 get = _owned
 
 
+def recent(session: Session, actor: User, limit: int = 5) -> list[ContactImport]:
+    """The account's imports not saved yet and those saved in the last day, newest first:
+    an import can be left and found again."""
+    from datetime import timedelta
+
+    since = utcnow() - timedelta(days=1)
+    return list(session.scalars(select(ContactImport).where(
+        ContactImport.account_id == actor.account_id,
+        (ContactImport.status != "saved") | (ContactImport.finished_at >= since),
+    ).order_by(ContactImport.id.desc()).limit(limit)))
+
+
 def start(session: Session, actor: User, upload_dir: str, filename: str, stream, *, purpose: str = "contacts",
           group: ContactGroup | None = None, group_name: str = "") -> ContactImport:
     """Keep the uploaded file and check that it can be read; a file that cannot is refused
