@@ -159,14 +159,14 @@ class _XlsxSpreadsheet(Spreadsheet):
     def rows(self, sheet: int = 0, start: int = 1) -> Iterator[tuple[int, list[str]]]:
         self._check_open(sheet)
         ws = self._worksheets[sheet]
-        ws.reset_dimensions()  # never trust the stored size: stream to the real end
         start = max(start, 1)
         try:
-            # openpyxl fills in missing rows, so counting from `start` gives real numbers
-            for number, values in enumerate(ws.iter_rows(min_row=start, values_only=True), start):
+            for number, values in _sheet_rows(ws, start):
                 cells = _clean_row(values)
                 if cells:
                     yield number, cells
+        except UnreadableFile:
+            raise
         except Exception as exc:
             raise UnreadableFile(_damaged(self.filename)) from exc
 
@@ -175,6 +175,87 @@ class _XlsxSpreadsheet(Spreadsheet):
             self._wb.close()
             self._file.close()
         super().close()
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN = (f"{_MAIN}{tag}" for tag in ("row", "c", "v", "is", "t", "r"))
+_COLUMNS: dict[str, int] = {}
+
+
+def _column_of(ref: str) -> int:
+    letters = ref.rstrip("0123456789")
+    number = _COLUMNS.get(letters)
+    if number is None:
+        number = 0
+        for ch in letters:
+            number = number * 26 + ord(ch) - 64
+        _COLUMNS[letters] = number
+    return number
+
+
+def _inline_text(inline) -> str:
+    """An inline string: its <t>, or its rich-text runs' <t>; phonetic runs (<rPh>) left out."""
+    return "".join((child.text or "") if child.tag == _TEXT else (child.findtext(_TEXT) or "")
+                   for child in inline if child.tag in (_TEXT, _RUN))
+
+
+def _sheet_rows(ws, start: int) -> Iterator[tuple[int, list]]:
+    """(row number, cell values) of a read-only openpyxl worksheet, parsed straight from its
+    XML: the same values openpyxl gives (shared and inline strings, numbers, booleans, dates
+    by their number format), about twice as fast as ``iter_rows`` on a 100,000-row sheet,
+    and whatever <dimension> the file claims (it may be wrong) is not used."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
+
+    book = ws.parent
+    strings, date_styles = ws._shared_strings, book._date_formats
+    timedelta_styles, epoch = getattr(book, "_timedelta_formats", set()), book.epoch
+    row_number = 0
+    with ws._get_source() as source:
+        for _event, element in iterparse(source):
+            if element.tag != _ROW:
+                continue
+            declared = element.get("r")
+            row_number = int(declared) if declared else row_number + 1
+            if row_number < start:
+                element.clear()
+                continue
+            values: list = []
+            for cell in element:
+                if cell.tag != _CELL:
+                    continue
+                ref = cell.get("r")
+                column = _column_of(ref) if ref else len(values) + 1
+                if column > len(values) + 1:
+                    values.extend([None] * (column - 1 - len(values)))
+                kind = cell.get("t", "n")
+                if kind == "inlineStr":
+                    inline = cell.find(_INLINE)
+                    value = None if inline is None else _inline_text(inline)
+                else:
+                    raw = cell.findtext(_VALUE)
+                    if raw is None or raw == "":
+                        value = None
+                    elif kind == "n":
+                        value = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
+                        style = int(cell.get("s", 0))
+                        if style in date_styles:
+                            try:
+                                value = from_excel(value, epoch, timedelta=style in timedelta_styles)
+                            except (OverflowError, ValueError):
+                                value = "#VALUE!"
+                    elif kind == "s":
+                        value = strings[int(raw)]
+                    elif kind == "b":
+                        value = bool(int(raw))
+                    elif kind == "d":
+                        value = from_ISO8601(raw)
+                    else:  # "str" (a formula's text), "e" (an error such as #N/A)
+                        value = raw
+                values.append(value)
+            element.clear()
+            yield row_number, values
 
 
 class _CsvSpreadsheet(Spreadsheet):
