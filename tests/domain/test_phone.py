@@ -20,7 +20,7 @@ from webapp.domain.phone import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = REPO_ROOT.parent / "shared" / "samples"
+from tests.samples import SAMPLES  # noqa: E402  (copies of ../shared/samples)
 
 
 # ---------------------------------------------------------------------------
@@ -317,7 +317,7 @@ def test_region_of(e164, region):
 
 
 # ---------------------------------------------------------------------------
-# Customer spreadsheets in /work/shared/samples
+# Customer spreadsheets in tests/samples
 # ---------------------------------------------------------------------------
 
 
