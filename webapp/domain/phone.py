@@ -381,10 +381,6 @@ def _clean_text(text: str, raw: object) -> tuple[bool, str]:
 # --------------------------------------------------------------------------
 
 
-def _is_sms_capable(num: phonenumbers.PhoneNumber) -> bool:
-    return not REJECT_NON_MOBILE or phonenumbers.number_type(num) in SMS_CAPABLE_TYPES
-
-
 def _problem(num: phonenumbers.PhoneNumber, hint: str | None) -> str:
     """Message for a parsed number that is not a valid SMS recipient."""
     what = _what(num, hint)
@@ -456,7 +452,7 @@ def normalize(raw: object, default_region: str | None = "RO") -> str:
     if len(digits) > _MAX_DIGITS:
         raise InvalidNumber("too long", raw)
 
-    candidates: list[phonenumbers.PhoneNumber] = []
+    candidates: list[tuple[phonenumbers.PhoneNumber, int]] = []
     first_problem: str | None = None
 
     # "00" is the international prefix people write everywhere in Europe;
@@ -476,32 +472,41 @@ def normalize(raw: object, default_region: str | None = "RO") -> str:
             attempts.append("+" + digits)
         region_for_parse = region
 
+    failed: list[phonenumbers.PhoneNumber | str] = []  # explained only if nothing is valid
     for text in attempts:
         parsed = _parse(text, region_for_parse)
         if isinstance(parsed, str):
-            first_problem = first_problem or parsed
+            failed.append(parsed)
             continue
-        if phonenumbers.is_valid_number(parsed):
-            candidates.append(parsed)
+        # number_type() is UNKNOWN exactly when is_valid_number() is False; asking it once
+        # serves both questions (valid? mobile?) at half the cost.
+        kind = phonenumbers.number_type(parsed)
+        if kind != PhoneNumberType.UNKNOWN:
+            candidates.append((parsed, kind))
+        else:
+            failed.append(parsed)
+
+    for num, kind in candidates:
+        if not REJECT_NON_MOBILE or kind in SMS_CAPABLE_TYPES:
+            return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    if candidates:
+        raise InvalidNumber(_problem(candidates[0][0], region), raw)
+    for attempt in failed:
+        if isinstance(attempt, str):
+            first_problem = first_problem or attempt
             continue
-        problem = _problem(parsed, region)
+        problem = _problem(attempt, region)
         if first_problem is None:
             first_problem = problem
         elif (
             first_problem.startswith("too long")
             and problem.startswith(("too ", "wrong "))
-            and parsed.country_code >= 10
+            and attempt.country_code >= 10
         ):
             # "38050123456": too long to be Romanian, but one digit short of a
             # Ukrainian number -- the international reading explains it better.
             # (Not for +1/+7: too many digit strings start with 1 or 7.)
             first_problem = problem
-
-    for num in candidates:
-        if _is_sms_capable(num):
-            return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-    if candidates:
-        raise InvalidNumber(_problem(candidates[0], region), raw)
     if region is None and not has_plus and not idd:
         raise InvalidNumber("missing the country code (e.g. +40)", raw)
     raise InvalidNumber(first_problem or "not a phone number", raw)
