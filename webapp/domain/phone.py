@@ -287,8 +287,19 @@ _SEPARATORS = frozenset(" .,-/()[]{}_~")
 _ASCII_SPACES = {ord(ch): " " for ch in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"}
 
 
+# The shape of nearly every number customers write: an optional '+', then digits with spaces,
+# dots, dashes and brackets. Such text needs none of the repairs below.
+_PLAIN_RE = re.compile(r"[ \t]*(\+?)([0-9(][0-9 ().\-]*)[ \t]*")
+_NOT_DIGIT_RE = re.compile(r"[^0-9]")
+
+
 def _clean_text(text: str, raw: object) -> tuple[bool, str]:
     """Return (has_plus, digits) for a piece of text, or raise InvalidNumber."""
+    plain = _PLAIN_RE.fullmatch(text) if len(text) <= _MAX_TEXT else None
+    if plain and "(0)" not in text and not _FLOAT_TEXT_RE.match(text.strip()):
+        digits = _NOT_DIGIT_RE.sub("", plain.group(2))
+        if digits:
+            return bool(plain.group(1)), digits
     if text.isascii():  # the usual case, and NFKC, invisibles and Unicode dashes cannot occur
         s = text.translate(_ASCII_SPACES)
     else:
