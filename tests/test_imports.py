@@ -321,3 +321,50 @@ def test_a_file_over_the_limit_gets_a_clear_page(app, client, ana):
     data = {"csrf_token": token(client), "name": "G", "file": (io.BytesIO(b"0" * (limit + 10)), "big.csv")}
     r = client.post("/contacts/new", data=data, content_type="multipart/form-data")
     assert r.status_code == 413 and "Files up to 20 MB can be uploaded." in r.text
+
+
+def test_a_save_that_fails_half_way_writes_nothing(app, client, ana, monkeypatch):
+    from webapp.services import imports as import_service
+
+    import_url = upload(client, SAMPLES / "address_book.xlsx", name="Jumătate").headers["Location"]
+    step(client, import_url, "first-row", sheet="0", first_row="4")
+    step(client, import_url, "mapping", **{"role-0": "skip", "role-1": "skip", "role-2": "phone", "role-3": "skip"})
+    real, calls = import_service._bulk_insert, []
+
+    def fail_on_second(session, model, rows):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        real(session, model, rows)
+
+    monkeypatch.setattr(import_service, "_bulk_insert", fail_on_second)
+    monkeypatch.setattr(import_service, "_BATCH", 500)
+    r = step(client, import_url, "save")
+    assert r.status_code == 500 and "The import failed and nothing was saved." in r.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Contact.id))) == 0
+        assert db.session.scalar(select(func.count(ContactGroup.id))) == 0
+        assert db.session.scalar(select(ContactImport.status)) == "failed"
+    monkeypatch.setattr(import_service, "_bulk_insert", real)
+    back = step(client, import_url, "back")           # from the failure back to the columns, and on
+    assert "Which column holds the phone numbers?" in back.text
+    step(client, import_url, "mapping", **{"role-0": "skip", "role-1": "skip", "role-2": "phone", "role-3": "skip"})
+    assert "Saved: 942 numbers added." in step(client, import_url, "save").text
+
+
+def test_blocklist_from_a_file_through_the_same_wizard(app, client, ana):
+    page = client.get("/contacts/blocklist").text
+    data = {"csrf_token": csrf_token_from(page),
+            "file": (io.BytesIO((SAMPLES / "batch.xlsx").read_bytes()), "batch.xlsx")}
+    import_url = client.post("/contacts/blocklist/import", data=data, content_type="multipart/form-data").headers["Location"]
+    step(client, import_url, "first-row", sheet="0", first_row="2")
+    r = step(client, import_url, "mapping", **{"role-0": "phone", "role-1": "skip", "role-2": "skip"})
+    added = review_numbers(r.text)["Will be added"]
+    assert "Already in the black list" in r.text and added > 400
+    assert f"Saved: {added} numbers added." in step(client, import_url, "save").text
+    with app.app_context():
+        from webapp.models import BlockedNumber
+
+        user = db.session.scalar(select(User).where(User.username == "ana"))
+        assert db.session.scalar(select(func.count(BlockedNumber.id)).where(
+            BlockedNumber.account_id == user.account_id)) == added

@@ -25,6 +25,7 @@ from webapp.services.errors import ServiceError
 
 Progress = Callable[[int], None]   # rows done so far
 INVALID_SAMPLE = 100
+_BATCH = 5000  # rows per COPY / INSERT when saving
 ROLE_PHONE, ROLE_FIRST, ROLE_LAST, ROLE_KEEP, ROLE_SKIP = "phone", "first_name", "last_name", "keep", "skip"
 ROLES = (ROLE_PHONE, ROLE_FIRST, ROLE_LAST, ROLE_KEEP, ROLE_SKIP)
 _FIRST_WORDS = ("prenume", "first", "firstname", "first name", "имя", "ім'я")
@@ -290,7 +291,7 @@ def save(session: Session, imp: ContactImport, region: str, progress: Progress |
             else:
                 batch.append({"group_id": imp.group_id, "phone": e164, "first_name": first, "last_name": last,
                               "created_at": now, "fields": fields})
-            if len(batch) >= 5000:
+            if len(batch) >= _BATCH:
                 _bulk_insert(session, model, batch)
                 added += len(batch)
                 batch.clear()
