@@ -69,7 +69,7 @@ def run_import(path: str, first_row: int, database_url: str) -> None:
         with open(path, "rb") as f:
             imp = imports.start(db.session, user, str(folder), Path(path).name, f, group_name="Bench")
         imports.choose_first_row(db.session, imp, 0, first_row)
-        imports.set_mapping(db.session, imp, ["last_name", "first_name", "phone", "keep", "keep"])
+        imports.set_mapping(db.session, imp, dict(enumerate(["last_name", "first_name", "phone", "keep", "keep"])))
         db.session.commit()
         started = time.perf_counter()
         analysis = imports.analyse(db.session, imp, "RO")

@@ -368,3 +368,31 @@ def test_blocklist_from_a_file_through_the_same_wizard(app, client, ana):
         user = db.session.scalar(select(User).where(User.username == "ana"))
         assert db.session.scalar(select(func.count(BlockedNumber.id)).where(
             BlockedNumber.account_id == user.account_id)) == added
+
+
+def test_another_accounts_group_contacts_and_blocklist_entries_are_out_of_reach(app, client, ana, make_user, login):
+    with app.app_context():
+        from webapp.services import blocklist, contacts
+
+        user = db.session.scalar(select(User).where(User.username == "ana"))
+        group = contacts.create_group(db.session, user, "Ana", [{"phone": "0722000001"}])
+        blocklist.add_numbers(db.session, user, ["0722000002"], account_id=user.account_id)
+        db.session.commit()
+        group_id, contact_id = group.id, group.contacts[0].id
+        from webapp.models import BlockedNumber
+
+        entry_id = db.session.scalar(select(BlockedNumber.id))
+    client.post("/logout", data={"csrf_token": token(client, "/")})
+    make_user("bogdan")
+    login("bogdan")
+    tok = token(client, "/contacts/")
+    assert client.get(f"/contacts/{group_id}").status_code == 404
+    assert client.get(f"/contacts/{group_id}/export.csv").status_code == 404
+    assert client.post(f"/contacts/{group_id}/contacts/{contact_id}/delete", data={"csrf_token": tok}).status_code == 404
+    assert client.post(f"/contacts/{group_id}/delete", data={"csrf_token": tok}).status_code == 404
+    client.post(f"/contacts/blocklist/{entry_id}/remove", data={"csrf_token": tok})
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Contact.id))) == 1
+        from webapp.models import BlockedNumber
+
+        assert db.session.get(BlockedNumber, entry_id) is not None

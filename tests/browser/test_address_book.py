@@ -1,4 +1,5 @@
 """The address book in Chromium: the import wizard with the samples, the group page, the black list."""
+import re
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -60,6 +61,10 @@ def test_import_address_book_xlsx(app, page, make_user, shot):
     expect(page.get_by_role("cell", name="+40775807302")).to_be_visible()
     assert "q=0775807302" in page.url  # the search is in the address, as a link to share
     shot(page, "23-group-page")
+    page.get_by_role("banner").get_by_role("link", name="Address book").click()
+    expect(page.get_by_role("row", name="address_book.xlsx")).to_contain_text("saved")   # found again later
+    expect(page).to_have_title(re.compile(r"^Address book"))
+    shot(page, "26-address-book-imports")
     with app.app_context():
         group = db.session.scalar(select(ContactGroup))
         contacts = db.session.scalars(select(Contact).where(Contact.group_id == group.id)).all()

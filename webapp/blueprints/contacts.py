@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, request, stream_with_context, url_for
 from flask_babel import gettext as _
@@ -184,23 +185,18 @@ def export(group_id: int, kind: str):
         book.save(out)
         response = Response(out.getvalue(),
                             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
 
 
 # -- Black list ---------------------------------------------------------------------------
 @bp.route("/blocklist", methods=["GET", "POST"], endpoint="blocklist")
 def blocklist_page():
-    return _blocklist(current_user.account_id, "contacts/blocklist.html")
+    return blocklist_view(current_user.account_id)
 
 
-def _blocklist(account_id: int | None, page_template: str, **extra):
+def blocklist_view(account_id: int | None, **extra):
+    """The account's black list, or with account_id None the global one (staff pages)."""
     form, upload = BlockNumbersForm(), UploadForm()
     if form.validate_on_submit():
         texts = [t for line in form.numbers.data.splitlines() for t in line.replace(";", ",").split(",")]
@@ -214,7 +210,7 @@ def _blocklist(account_id: int | None, page_template: str, **extra):
         return redirect_to(request.path)
     search, page = request.args.get("q", ""), max(request.args.get("page", 1, type=int), 1)
     entries, total = blocked_numbers.page_of(db.session, account_id, search, page)
-    return render(page_template, "contacts/_blocked.html", form=form, upload=upload, entries=entries, total=total,
+    return render("contacts/blocklist.html", "contacts/_blocked.html", form=form, upload=upload, entries=entries, total=total,
                   search=search, page_number=page, pages=max(1, -(-total // blocked_numbers.PAGE_SIZE)),
                   status=422 if form.errors else 200, **extra)
 

@@ -37,8 +37,9 @@ def wizard(imp, error: str | None = None, status: int = 200, sheet: int | None =
     if step == "first_row":
         context["preview"] = imports.preview(imp, sheet)
     elif step == "mapping":
-        context.update(titles=imports.column_titles(imp), samples=imports.sample_rows(imp, 3),
-                       roles=imp.mapping.get("roles") or imports.guess_mapping(imp, region))
+        found = imports.columns(imp)
+        context.update(titles=found.titles, samples=found.samples[:3],
+                       roles=imp.mapping.get("roles") or imports.guess_mapping(found, region))
     elif step == "working":
         done = get_redis().get(import_jobs.progress_key(imp.id))
         context.update(done=int(done or 0), total=imports.estimated_rows(imp))
@@ -65,9 +66,10 @@ def first_row(import_id: int):
 @bp.post("/<int:import_id>/mapping")
 def mapping(import_id: int):
     imp = _import(import_id)
-    roles = [request.form.get(f"role-{i}", "skip") for i in range(len(imports.column_titles(imp)))]
+    chosen = {int(key[5:]): value for key, value in request.form.items()
+              if key.startswith("role-") and key[5:].isdigit()}
     try:
-        imports.set_mapping(db.session, imp, roles)
+        imports.set_mapping(db.session, imp, chosen)
     except ServiceError as exc:
         db.session.rollback()
         return wizard(imp, error=_(exc.message), status=422)

@@ -2,10 +2,13 @@
 impersonation and the audit log come with their own issue."""
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, url_for
 from flask_login import current_user
 
-from webapp.blueprints.contacts import _blocklist
+from webapp.blueprints.contacts import blocklist_view
+from webapp.extensions import db
+from webapp.htmx import redirect_to
+from webapp.services import blocklist as blocked_numbers
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -18,17 +21,11 @@ def staff_only():
 
 @bp.route("/blocklist", methods=["GET", "POST"])
 def blocklist():
-    return _blocklist(None, "staff/blocklist.html", unblock_endpoint="staff.unblock")
+    return blocklist_view(None, unblock_endpoint="staff.unblock", global_list=True)
 
 
 @bp.post("/blocklist/<int:entry_id>/remove")
 def unblock(entry_id: int):
-    from flask import url_for
-
-    from webapp.extensions import db
-    from webapp.htmx import redirect_to
-    from webapp.services import blocklist as blocked_numbers
-
     blocked_numbers.remove(db.session, None, entry_id)
     db.session.commit()
     return redirect_to(url_for(".blocklist"))

@@ -108,6 +108,7 @@ class _Link:
         self.alive = False
         self.last_heard = time.monotonic()
         self.enquiry_sent_at: float | None = None
+        self.enquiry_answered = threading.Event()
 
     def open(self) -> None:
         spec = self.session.spec
@@ -191,7 +192,9 @@ class _Link:
             resp.sequence = pdu.sequence
             self.client.send_pdu(resp)
             self.alive = False
-        elif pdu.command not in ("enquire_link_resp", "unbind_resp"):
+        elif pdu.command == "enquire_link_resp":
+            self.enquiry_answered.set()
+        elif pdu.command != "unbind_resp":
             log.info("SMPP route %s: %s ignored", self.session.route_id, pdu.command)
 
     def _deliveries(self, pdus: list) -> None:
@@ -404,12 +407,8 @@ class SmppConnector:
         started = time.monotonic()
         link.open()
         try:
-            enquiry = smpp.make_pdu("enquire_link", client=link.client)
-            answered = threading.Event()
-            original = link._dispatch
-            link._dispatch = lambda pdu: answered.set() if pdu.command == "enquire_link_resp" else original(pdu)
-            link.client.send_pdu(enquiry)
-            if not answered.wait(session.timeout):
+            link.client.send_pdu(smpp.make_pdu("enquire_link", client=link.client))
+            if not link.enquiry_answered.wait(session.timeout):
                 raise RouteDown("bound, but enquire_link was not answered")
             took = (time.monotonic() - started) * 1000
         finally:

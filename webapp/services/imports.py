@@ -33,14 +33,13 @@ _LAST_WORDS = ("nume", "last", "lastname", "last name", "surname", "name", "фа
 _PHONE_WORDS = ("telefon", "phone", "mobile", "mobil", "gsm", "number", "numar", "număr", "tel", "телефон")
 
 
-def _owned(session: Session, actor: User, import_id: int) -> ContactImport:
+def get(session: Session, actor: User, import_id: int) -> ContactImport:
+    """The actor's account's import; LookupError for another account's (or none)."""
     imp = session.get(ContactImport, import_id)
     if imp is None or imp.account_id != actor.account_id:
         raise LookupError(import_id)
     return imp
 
-
-get = _owned
 
 
 def recent(session: Session, actor: User, limit: int = 5) -> list[ContactImport]:
@@ -108,13 +107,21 @@ def choose_first_row(session: Session, imp: ContactImport, sheet: int, first_row
     session.flush()
 
 
-def column_titles(imp: ContactImport) -> list[str]:
-    """The row just above the first data row, when it holds titles; else Column A, B …"""
+@dataclass(frozen=True)
+class Columns:
+    titles: list[str]          # the row above the first data row, else Column A, B …
+    samples: list[list[str]]   # the first data rows
+
+
+def columns(imp: ContactImport, samples: int = 10) -> Columns:
+    """The columns of the chosen sheet from one read of its first rows."""
     shown = preview(imp, imp.sheet, limit=50)
-    above = [cells for number, cells in shown.rows if number < (imp.first_row or 1)]
+    first = imp.first_row or 1
+    above = [cells for number, cells in shown.rows if number < first]
     titles = list(above[-1]) if above else []
     titles += [""] * (shown.width - len(titles))
-    return [t.strip() or _letter_name(i) for i, t in enumerate(titles[:shown.width])]
+    return Columns([t.strip() or _letter_name(i) for i, t in enumerate(titles[:shown.width])],
+                   [cells for number, cells in shown.rows if number >= first][:samples])
 
 
 def _letter_name(index: int) -> str:
@@ -126,15 +133,10 @@ def _letter_name(index: int) -> str:
     return f"Column {letters}"
 
 
-def sample_rows(imp: ContactImport, limit: int = 5) -> list[list[str]]:
-    shown = preview(imp, imp.sheet, limit=50)
-    return [cells for number, cells in shown.rows if number >= (imp.first_row or 1)][:limit]
-
-
-def guess_mapping(imp: ContactImport, region: str) -> list[str]:
+def guess_mapping(found: Columns, region: str) -> list[str]:
     """A role per column: the phone is the column whose sample cells are numbers (or titled
     so), names by their titles, other columns kept."""
-    titles, samples = column_titles(imp), sample_rows(imp, 10)
+    titles, samples = found.titles, found.samples
     roles = [ROLE_KEEP] * len(titles)
 
     def numbers_in(col):
@@ -160,9 +162,10 @@ def guess_mapping(imp: ContactImport, region: str) -> list[str]:
     return roles
 
 
-def set_mapping(session: Session, imp: ContactImport, roles: list[str]) -> None:
-    titles = column_titles(imp)
-    roles = (list(roles) + [ROLE_SKIP] * len(titles))[:len(titles)]
+def set_mapping(session: Session, imp: ContactImport, chosen: dict[int, str]) -> None:
+    """``chosen``: column index → role; columns not named are skipped."""
+    titles = columns(imp, samples=0).titles
+    roles = [chosen.get(i, ROLE_SKIP) for i in range(len(titles))]
     if any(r not in ROLES for r in roles):
         raise ServiceError(N_("Choose what each column holds."))
     if roles.count(ROLE_PHONE) != 1:
