@@ -9,6 +9,7 @@ from rq import cron as _cron_module
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+from workers.campaigns import watch_campaigns
 from workers.housekeeping import cron_tick
 from workers.queues import DEFAULT
 from workers.sending import expire_overdue, poll_all_routes, settle_stale_claims
@@ -26,3 +27,4 @@ cron.register(cron_tick, queue_name=DEFAULT, interval=30)
 cron.register(poll_all_routes, queue_name=DEFAULT, interval=2)
 cron.register(expire_overdue, queue_name=DEFAULT, interval=60)
 cron.register(settle_stale_claims, queue_name=DEFAULT, interval=120)
+cron.register(watch_campaigns, queue_name=DEFAULT, interval=10)

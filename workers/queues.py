@@ -6,7 +6,10 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 DEFAULT = "default"
-ALL_QUEUES = (DEFAULT,)
+# Campaign sending: a worker takes single messages (default) first, so a big campaign never
+# holds up a one-off message.
+CAMPAIGNS = "campaigns"
+ALL_QUEUES = (DEFAULT, CAMPAIGNS)
 SERIALIZER = "rq.serializers.JSONSerializer"
 
 

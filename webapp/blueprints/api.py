@@ -119,7 +119,7 @@ def get_message(message_id: int):
 @bp.get("/messages")
 @api_key_required
 def list_messages():
-    query = select(Message).where(Message.account_id == g.api_user.account_id)
+    query = select(Message).where(Message.account_id == g.api_user.account_id, Message.status != "draft")
     status = request.args.get("status")
     if status:
         query = query.where(Message.status == ("submitted" if status.upper() == "ENROUTE" else status))

@@ -28,7 +28,7 @@ def messages():
     args = request.args
     filters = reports.MessageFilter(day_from=_day(args.get("from")), day_to=_day(args.get("to")),
                                     number=args.get("number", "")[:32], status=args.get("status", ""),
-                                    sender=args.get("sender", "")[:20])
+                                    sender=args.get("sender", "")[:20], campaign_id=args.get("campaign", type=int))
     page = reports.search_messages(db.session, current_user, filters, page=args.get("page", 1, type=int))
     return render("reports/messages.html", "reports/_results.html", result=page, filters=filters,
                   statuses=reports.STATUS_FILTERS, args={k: v for k, v in args.items() if k != "page" and v})

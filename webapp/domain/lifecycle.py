@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from webapp.domain import N_
 
+DRAFT = "draft"  # a campaign's recipient before the campaign is confirmed: not charged, not sent
 ACCEPTED = "accepted"
 QUEUED = "queued"
 SUBMITTED = "submitted"
@@ -43,6 +44,7 @@ REFUSAL_REASONS = {
     "unroutable": N_("unroutable"),
     "expired": N_("expired before it could be sent"),
     "empty_text": N_("empty text"),
+    "cancelled": N_("campaign cancelled before it was sent"),
 }
 
 

@@ -2,6 +2,7 @@
 from webapp.models.accounts import Account, ApiKey, User
 from webapp.models.api import ApiIdempotency
 from webapp.models.blocklist import BlockedNumber
+from webapp.models.campaigns import Campaign
 from webapp.models.contacts import Contact, ContactGroup
 from webapp.models.imports import ContactImport
 from webapp.models.ledger import LedgerEntry
@@ -11,6 +12,6 @@ from webapp.models.routes import Route
 from webapp.models.templates import MessageTemplate
 
 __all__ = [
-    "Account", "ApiIdempotency", "ApiKey", "BlockedNumber", "Contact", "ContactGroup", "ContactImport", "LedgerEntry", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
+    "Account", "ApiIdempotency", "ApiKey", "BlockedNumber", "Campaign", "Contact", "ContactGroup", "ContactImport", "LedgerEntry", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
     "PendingReceipt", "PriceList", "PriceListEntry", "Route", "User",
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -16,12 +17,16 @@ class Message(db.Model):
     __table_args__ = (
         Index("ix_messages_account_created", "account_id", "created_at"),
         Index("ix_messages_status", "status"),
+        Index("ix_messages_campaign_status", "campaign_id", "status"),
         UniqueConstraint("account_id", "idempotency_key", name="uq_messages_account_idempotency"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # A campaign's copy to the account's own phone (every N messages), not a recipient.
+    monitor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sender: Mapped[str] = mapped_column(String(20))
     to: Mapped[str] = mapped_column(String(32))  # E.164, or what was typed when it is invalid
     country: Mapped[str | None] = mapped_column(String(2))

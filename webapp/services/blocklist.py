@@ -71,12 +71,15 @@ def page_of(session: Session, account_id: int | None, search: str = "", page: in
     return entries, total
 
 
-def blocked_among(session: Session, account_id: int, numbers: Iterable[str]) -> set[str]:
-    """Which of these E.164 numbers the account may not send to (its own list or the global one)."""
+def blocked_among(session: Session, account_id: int, numbers: Iterable[str], *, account_list: bool = True) -> set[str]:
+    """Which of these E.164 numbers the account may not send to: its own list (unless
+    ``account_list`` is off, a campaign option) and the global one, which always applies."""
     numbers = list(set(numbers))
     blocked: set[str] = set()
+    lists = or_(BlockedNumber.account_id == account_id, BlockedNumber.account_id.is_(None)) if account_list \
+        else BlockedNumber.account_id.is_(None)
     for start in range(0, len(numbers), 1000):
         blocked |= set(session.scalars(select(BlockedNumber.phone).where(
-            or_(BlockedNumber.account_id == account_id, BlockedNumber.account_id.is_(None)),
+            lists,
             BlockedNumber.phone.in_(numbers[start:start + 1000]))))
     return blocked

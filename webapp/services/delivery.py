@@ -39,14 +39,17 @@ def _loaded_objects_kept(session: Session):
         real.expire_on_commit = before
 
 
-def submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int = 100) -> dict[str, int]:
+def submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int = 100,
+                    should_continue=None) -> dict[str, int]:
     """Send the queued parts of these messages, a batch at a time. Commits: each batch's claims
-    are durable before it goes upstream, and its outcome is committed before the next batch."""
+    are durable before it goes upstream, and its outcome is committed before the next batch.
+    ``should_continue()`` is asked before each batch (a paused campaign stops there)."""
     with _loaded_objects_kept(session):
-        return _submit_messages(session, message_ids, redis, batch_parts)
+        return _submit_messages(session, message_ids, redis, batch_parts, should_continue)
 
 
-def _submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int) -> dict[str, int]:
+def _submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int,
+                     should_continue=None) -> dict[str, int]:
     now = utcnow()
     messages = session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id)
                                .options(selectinload(Message.part_rows))).all()
@@ -54,15 +57,17 @@ def _submit_messages(session: Session, message_ids: list[int], redis, batch_part
     for message in expired:
         _finish_unsent(session, message, "expired")
     session.commit()
-    counts = {"claimed": 0, "submitted": 0, "failed": 0, "expired": len(expired)}
+    counts = {"claimed": 0, "submitted": 0, "failed": 0, "expired": len(expired), "stopped": 0}
     batch: list[Message] = []
-    for message in (m for m in messages if m.status == lifecycle.QUEUED):
+    queued = [m for m in messages if m.status == lifecycle.QUEUED]
+    for index, message in enumerate(queued):
         batch.append(message)
-        if sum(m.parts for m in batch) >= batch_parts:
+        if sum(m.parts for m in batch) >= batch_parts or index == len(queued) - 1:
+            if should_continue is not None and not should_continue():
+                counts["stopped"] = len(queued) - index + len(batch) - 1
+                break
             _submit_batch(session, batch, redis, counts)
             batch = []
-    if batch:
-        _submit_batch(session, batch, redis, counts)
     return counts
 
 

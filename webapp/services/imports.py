@@ -21,6 +21,7 @@ from webapp.domain import N_, phone
 from webapp.domain.sheets import UnreadableFile, open_spreadsheet
 from webapp.models import BlockedNumber, Contact, ContactGroup, ContactImport, User
 from webapp.models.types import utcnow
+from webapp.services.bulk import bulk_insert
 from webapp.services.errors import ServiceError
 
 Progress = Callable[[int], None]   # rows done so far
@@ -295,46 +296,18 @@ def save(session: Session, imp: ContactImport, region: str, progress: Progress |
                 batch.append({"group_id": imp.group_id, "phone": e164, "first_name": first, "last_name": last,
                               "created_at": now, "fields": fields})
             if len(batch) >= _BATCH:
-                _bulk_insert(session, model, batch)
+                bulk_insert(session, model, batch)
                 added += len(batch)
                 batch.clear()
                 if progress:
                     progress(added)
     if batch:
-        _bulk_insert(session, model, batch)
+        bulk_insert(session, model, batch)
         added += len(batch)
     counts = {**{k: v for k, v in imp.analysis.items() if k != "invalid_sample"}, "to_add": added}
     imp.result, imp.status, imp.finished_at = counts, "saved", utcnow()
     session.flush()
     return counts
-
-
-def _bulk_insert(session: Session, model, rows: list[dict]) -> None:
-    """Many rows at once: PostgreSQL's COPY (several times faster than INSERTs), else executemany.
-    Values go through each column's own bind processing, so types (JSON, UTC times) match."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        session.execute(insert(model), rows)
-        return
-    table, dialect = model.__table__, connection.dialect
-    columns = list(rows[0])
-    processors = []
-    for name in columns:
-        column_type = table.c[name].type
-        bind = getattr(column_type, "process_bind_param", None)
-        processors.append((bind, json.dumps if name == "fields" else None))
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                values = []
-                for name, (bind, to_text) in zip(columns, processors):
-                    value = row[name]
-                    if to_text is not None:
-                        value = to_text(value, ensure_ascii=False)
-                    elif bind is not None and value is not None:
-                        value = bind(value, dialect)
-                    values.append(value)
-                copy.write_row(values)
 
 
 def prepared_path(imp: ContactImport) -> str:

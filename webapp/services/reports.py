@@ -16,11 +16,13 @@ from webapp.models import LedgerEntry, Message, User
 def get_message(session: Session, actor: User, message_id: int) -> Message | None:
     """The message if it belongs to the actor's account (None otherwise: a 404, never a 403)."""
     message = session.get(Message, message_id)
-    return message if message is not None and message.account_id == actor.account_id else None
+    visible = message is not None and message.account_id == actor.account_id and message.status != lifecycle.DRAFT
+    return message if visible else None
 
 
 def recent_messages(session: Session, actor: User, limit: int = 50) -> list[Message]:
-    return list(session.scalars(select(Message).where(Message.account_id == actor.account_id)
+    return list(session.scalars(select(Message).where(Message.account_id == actor.account_id,
+                                                      Message.status != lifecycle.DRAFT)
                                 .order_by(Message.id.desc()).limit(limit)))
 
 
@@ -39,7 +41,8 @@ class Totals:
 def _totals(session: Session, account_id: int, since: datetime) -> Totals:
     count, parts, cost = session.execute(
         select(func.count(Message.id), func.coalesce(func.sum(Message.parts), 0), func.sum(Message.cost))
-        .where(Message.account_id == account_id, Message.created_at >= since, Message.status != lifecycle.REFUSED)
+        .where(Message.account_id == account_id, Message.created_at >= since,
+               Message.status.not_in([lifecycle.REFUSED, lifecycle.DRAFT]))
     ).one()
     return Totals(count, int(parts), cost if cost is not None else Decimal("0.0000"))
 
@@ -60,6 +63,7 @@ class MessageFilter:
     number: str = ""               # digits anywhere in the number
     status: str = ""
     sender: str = ""
+    campaign_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,9 @@ STATUS_FILTERS = (lifecycle.QUEUED, lifecycle.SUBMITTED, lifecycle.DELIVRD, life
 def search_messages(session: Session, actor: User, f: MessageFilter, page: int = 1, per_page: int = 50) -> MessagePage:
     """The account's messages matching the filter, newest first, with totals for the whole filter."""
     tz = ZoneInfo(actor.account.timezone)
-    conditions = [Message.account_id == actor.account_id]
+    conditions = [Message.account_id == actor.account_id, Message.status != lifecycle.DRAFT]
+    if f.campaign_id:
+        conditions.append(Message.campaign_id == f.campaign_id)
     if f.day_from:
         conditions.append(Message.created_at >= datetime.combine(f.day_from, time.min, tz))
     if f.day_to:

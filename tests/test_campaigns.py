@@ -1,0 +1,205 @@
+"""Campaign services on the real database: expansion of the sample files and of contact lists,
+the summary's counts and cost, confirmation (all or nothing), cancel refunds to the cent."""
+import io
+import tempfile
+from decimal import Decimal
+
+import phonenumbers
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from tests.samples import SAMPLES
+from webapp.domain import campaigns as rules
+from webapp.domain import lifecycle
+from webapp.domain.pricing import PriceEntry
+from webapp.domain.sms_text import analyze
+from webapp.extensions import db
+from webapp.models import Account, Campaign, Contact, ContactGroup, LedgerEntry, Message, MessagePart, User
+from webapp.services import blocklist, campaigns, ledger, pricing, routes
+from webapp.services.campaign_expansion import expand
+from webapp.services.errors import ServiceError
+
+PRICE = Decimal("0.0350")
+UPLOADS = tempfile.mkdtemp(prefix="campaign-tests-")
+THEATRE_TEXT = "Bună ziua #Nume, vă așteptăm la #Spectacol pe #Data, ora #Ora, locul #Loc."
+
+
+@pytest.fixture
+def ana(app, make_user):
+    user_id = make_user("ana", credit="100")
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", PRICE), PriceEntry("MD", Decimal("0.0600"))])
+        routes.add_route(db.session, "sim", "simulator://?delivered=1")
+        db.session.commit()
+    with app.app_context():
+        yield db.session.get(User, user_id)
+
+
+def sheet_rows(name):
+    book = load_workbook(SAMPLES / name, read_only=True)
+    rows = list(book.active.iter_rows(values_only=True))
+    return rows[0], rows[1:]
+
+
+def e164_or_none(value):
+    try:
+        number = phonenumbers.parse(str(value).strip(), "RO")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) \
+        if phonenumbers.is_valid_number(number) else None
+
+
+def options(**overrides):
+    base = dict(name="", sender="1899", text="", send_at=None, speed=0, filter_duplicates=True,
+                check_blocklists=True, validity_minutes=2880, monitor_every=0, monitor_number="")
+    return campaigns.Options(**{**base, **overrides})
+
+
+def file_campaign(user, kind, name, phone_column, message_column=None, **opts):
+    data = io.BytesIO((SAMPLES / name).read_bytes())
+    campaign = campaigns.new_from_file(db.session, user, kind, UPLOADS, name, data, "1899")
+    campaigns.choose_first_row(db.session, campaign, 0, 2)
+    campaigns.set_columns(db.session, campaign, phone_column, message_column)
+    campaigns.set_options(db.session, user, campaign, options(**opts))
+    campaigns.start_preparing(db.session, campaign)
+    expand(db.session, campaign)
+    db.session.commit()
+    return campaign
+
+
+def test_personalised_theatre_file_summary_is_exact(ana):
+    campaign = file_campaign(ana, rules.PERSONALISED, "theatre_reservations.xlsx", 1, text=THEATRE_TEXT)
+    header, rows = sheet_rows("theatre_reservations.xlsx")
+    assert campaign.status == rules.READY and campaign.titles == list(header)
+    seen, expected_parts, valid, invalid, duplicates = set(), 0, 0, 0, 0
+    for row in rows:
+        number = e164_or_none(row[1])
+        if number is None:
+            invalid += 1
+            continue
+        if number in seen:
+            duplicates += 1
+            continue
+        seen.add(number)
+        valid += 1
+    s = campaign.summary
+    assert s["recipients"] == valid and s["refused"].get("invalid_number", 0) == invalid
+    assert s["refused"].get("duplicate", 0) == duplicates
+    stored = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id,
+                                                      Message.reason_code.is_(None))).all()
+    assert len(stored) == valid and all(m.status == lifecycle.DRAFT for m in stored)
+    expected_parts = sum(analyze(m.text).parts for m in stored)
+    assert s["parts"] == expected_parts and Decimal(s["cost"]) == PRICE * expected_parts
+    first = stored[0]
+    assert first.text.startswith(f"Bună ziua {rows[0][0]}, vă așteptăm la {rows[0][2]} pe ")
+    assert "#" not in first.text
+    assert s["samples"][0]["text"] == first.text
+    assert s["longest"]["parts"] == max(analyze(m.text).parts for m in stored)
+    # Drafts are neither charged nor visible in the reports.
+    assert ana.account.balance == Decimal("100")
+
+
+def test_unknown_placeholder_is_refused_before_anything_is_prepared(ana):
+    data = io.BytesIO((SAMPLES / "theatre_reservations.xlsx").read_bytes())
+    campaign = campaigns.new_from_file(db.session, ana, rules.PERSONALISED, UPLOADS, "theatre_reservations.xlsx", data, "1899")
+    campaigns.choose_first_row(db.session, campaign, 0, 2)
+    campaigns.set_columns(db.session, campaign, 1, None)
+    with pytest.raises(ServiceError) as caught:
+        campaigns.set_options(db.session, ana, campaign, options(text="Salut #Nume, sala #Sala te așteaptă"))
+    assert "#Sala" in caught.value.field_errors["text"][0]
+
+
+def test_batch_file_every_row_its_own_text(ana):
+    campaign = file_campaign(ana, rules.BATCH, "batch.xlsx", 0, 1)
+    _, rows = sheet_rows("batch.xlsx")
+    stored = {m.to: m.text for m in db.session.scalars(select(Message).where(
+        Message.campaign_id == campaign.id, Message.reason_code.is_(None)))}
+    for row in rows[:50]:
+        number = e164_or_none(row[0])
+        if number and number in stored and str(row[1]).strip():
+            assert stored[number] in {str(r[1]).strip() for r in rows if e164_or_none(r[0]) == number}
+    assert campaign.summary["recipients"] == len(stored)
+
+
+def test_lists_with_placeholders_duplicates_and_blocklist(ana):
+    one = ContactGroup(account_id=ana.account_id, name="Clienți")
+    two = ContactGroup(account_id=ana.account_id, name="Abonați")
+    db.session.add_all([one, two])
+    db.session.flush()
+    db.session.add_all([
+        Contact(group_id=one.id, phone="+40722000001", first_name="Ana", fields={"Oraș": "Iași"}),
+        Contact(group_id=one.id, phone="+40722000002", first_name="Ion", fields={"Oraș": ""}),
+        Contact(group_id=two.id, phone="+40722000001", first_name="Ana"),   # in both lists
+        Contact(group_id=two.id, phone="+40722000003", first_name="Blocat"),
+        Contact(group_id=two.id, phone="+37369000001", first_name="Vasile", fields={"Oraș": "Chișinău"}),
+    ])
+    blocklist.add_numbers(db.session, ana, ["+40722000003"], account_id=ana.account_id, reason="STOP")
+    campaign = campaigns.new_for_lists(db.session, ana, [one.id, two.id], "Salut #FirstName din #Oraș", "1899")
+    assert "Oraș" in campaigns.placeholders(db.session, campaign)
+    campaigns.set_options(db.session, ana, campaign, options(text="Salut #FirstName din #Oraș"))
+    campaigns.start_preparing(db.session, campaign)
+    s = expand(db.session, campaign)
+    assert s["recipients"] == 3 and s["refused"] == {"duplicate": 1, "blocklisted": 1}
+    assert s["empty_cells"] == 1  # Ion has no town
+    texts = sorted(m.text for m in db.session.scalars(select(Message).where(
+        Message.campaign_id == campaign.id, Message.reason_code.is_(None))))
+    assert texts == ["Salut Ana din Iași", "Salut Ion din ", "Salut Vasile din Chișinău"]
+    assert Decimal(s["cost"]) == PRICE * 2 + Decimal("0.0600")
+
+
+def test_confirm_reserves_once_and_cancel_refunds_to_the_cent(ana):
+    campaign = file_campaign(ana, rules.PERSONALISED, "theatre_reservations.xlsx", 1, text=THEATRE_TEXT)
+    cost = Decimal(campaign.summary["cost"])
+    assert campaigns.confirm(db.session, ana, campaign) is True
+    assert campaigns.confirm(db.session, ana, campaign) is False  # a second click does nothing
+    db.session.commit()
+    assert campaign.status == rules.SENDING
+    assert ana.account.balance == Decimal("100") - cost
+    queued = db.session.scalar(select(func.count(Message.id)).where(Message.campaign_id == campaign.id,
+                                                                  Message.status == lifecycle.QUEUED))
+    assert queued == campaign.summary["recipients"]
+    # Some parts already went out: they stay charged; the rest is released on cancel.
+    some = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id,
+                                                    Message.status == lifecycle.QUEUED).order_by(Message.id).limit(7)).all()
+    sent_cost = sum(m.cost for m in some)
+    for m in some:
+        for p in m.part_rows:
+            p.state = "claimed"
+    db.session.commit()
+    refund = campaigns.cancel(db.session, ana, campaign)
+    db.session.commit()
+    assert refund == cost - sent_cost
+    assert ana.account.balance == Decimal("100") - sent_cost
+    assert ledger.verify(db.session) == []
+    cancelled = db.session.scalar(select(func.count(Message.id)).where(Message.campaign_id == campaign.id,
+                                                                     Message.reason_code == "cancelled"))
+    assert cancelled == queued - 7
+
+
+def test_not_enough_credit_starts_nothing(ana, app):
+    account = ana.account
+    campaign = file_campaign(ana, rules.PERSONALISED, "theatre_reservations.xlsx", 1, text=THEATRE_TEXT)
+    ledger.post(db.session, account, -(account.balance - Decimal("1.00")), kind="adjustment", reason="test",
+                reference="t", actor=None)
+    db.session.commit()
+    assert campaigns.confirm(db.session, ana, campaign) is False
+    db.session.commit()
+    assert campaign.status == rules.READY and account.balance == Decimal("1.00")
+    assert db.session.scalar(select(func.count(Message.id)).where(Message.campaign_id == campaign.id,
+                                                                Message.status == lifecycle.QUEUED)) == 0
+
+
+def test_monitoring_copies_every_n(ana):
+    campaign = file_campaign(ana, rules.PERSONALISED, "theatre_reservations.xlsx", 1, text="Salut #Nume",
+                             monitor_every=100, monitor_number="0799 000 111")
+    s = campaign.summary
+    assert s["monitoring"] == s["recipients"] // 100
+    copies = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id, Message.monitor.is_(True))
+                                .order_by(Message.id)).all()
+    assert [c.to for c in copies] == ["+40799000111"] * s["monitoring"]
+    # Each copy follows its hundredth message and carries the same text.
+    recipients = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id, Message.monitor.is_(False),
+                                                          Message.reason_code.is_(None)).order_by(Message.id)).all()
+    assert copies[0].text == recipients[99].text and recipients[99].id < copies[0].id < recipients[100].id

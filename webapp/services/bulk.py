@@ -1,0 +1,52 @@
+"""Writing many rows at once: PostgreSQL's COPY where available, executemany elsewhere."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import JSON, insert, text
+from sqlalchemy.orm import Session
+
+
+def bulk_insert(session: Session, model, rows: list[dict]) -> None:
+    """Many rows at once: PostgreSQL's COPY (several times faster than INSERTs), else executemany.
+    Values go through each column's own bind processing, so types (JSON, UTC times) match."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(model), rows)
+        return
+    table, dialect = model.__table__, connection.dialect
+    columns = list(rows[0])
+    processors = []
+    for name in columns:
+        column_type = table.c[name].type
+        bind = getattr(column_type, "process_bind_param", None)
+        processors.append((bind, json.dumps if isinstance(column_type, JSON) else None))
+    with connection.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                values = []
+                for name, (bind, to_text) in zip(columns, processors):
+                    value = row[name]
+                    if to_text is not None:
+                        value = to_text(value, ensure_ascii=False)
+                    elif bind is not None and value is not None:
+                        value = bind(value, dialect)
+                    values.append(value)
+                copy.write_row(values)
+
+
+def insert_returning_ids(session: Session, model, rows: list[dict]) -> list[int]:
+    """Insert rows and give their new ids in order. On PostgreSQL the ids are taken from the
+    table's sequence first and the rows go in by COPY; elsewhere an INSERT … RETURNING."""
+    if not rows:
+        return []
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return list(session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows).scalars())
+    table = model.__table__.name
+    ids = list(session.execute(text(
+        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"), {"n": len(rows)}).scalars())
+    for row, new_id in zip(rows, ids):
+        row["id"] = new_id
+    bulk_insert(session, model, rows)
+    return ids

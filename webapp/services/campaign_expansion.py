@@ -1,0 +1,235 @@
+"""A campaign's expansion: every recipient read once (from contact groups or the file),
+its text rendered, its number checked, priced and stored as a draft message.
+
+Drafts are neither charged nor sent: confirmation reserves the total in one ledger row and
+turns them into queued messages (or refusals, each with its reason). Rows are read and
+written in batches, never all held: only the numbers already seen are kept, for the
+duplicate filter. Flushes, never commits.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from webapp.domain import campaigns as rules
+from webapp.domain import lifecycle, phone, pricing
+from webapp.domain.placeholders import compile_text
+from webapp.domain.sheets import open_spreadsheet
+from webapp.domain.sms_text import analyze
+from webapp.models import Account, Campaign, Contact, ContactGroup, Message, MessagePart
+from webapp.models.types import utcnow
+from webapp.services import blocklist
+from webapp.services.bulk import bulk_insert, insert_returning_ids
+from webapp.services.pricing import price_list_for
+from webapp.services.routes import RouteTable
+
+DRAFT = lifecycle.DRAFT
+BATCH = 2000
+ZERO = Decimal("0.0000")
+Progress = Callable[[int], None]
+# The placeholders a contact group offers, besides the fields its import kept.
+CONTACT_COLUMNS = ("FirstName", "LastName", "Phone")
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    row: int                  # the row in the file, or the position in the lists (1-based)
+    raw_phone: str
+    values: list[str] | dict  # what the placeholders take
+    text: str | None = None   # the row's own message (batch upload)
+
+
+def contact_columns(session: Session, campaign: Campaign) -> list[str]:
+    """The placeholders contact groups offer: names, phone, and the fields kept by their imports."""
+    from webapp.services.contacts import field_names
+
+    names = dict.fromkeys(CONTACT_COLUMNS)
+    for group in _groups(session, campaign):
+        names.update(dict.fromkeys(field_names(session, group)))
+    return list(names)
+
+
+def _groups(session: Session, campaign: Campaign) -> list[ContactGroup]:
+    ids = [int(i) for i in campaign.group_ids or []]
+    groups = session.scalars(select(ContactGroup).where(ContactGroup.id.in_(ids),
+                                                        ContactGroup.account_id == campaign.account_id)).all()
+    return sorted(groups, key=lambda g: ids.index(g.id))
+
+
+def source_rows(session: Session, campaign: Campaign) -> Iterator[SourceRow]:
+    """The recipients in order: the groups' contacts (group by group), or the file's data rows."""
+    if campaign.kind == rules.LISTS:
+        position = 0
+        for group in _groups(session, campaign):
+            last_id = 0
+            while True:
+                contacts = session.execute(select(Contact.id, Contact.phone, Contact.first_name, Contact.last_name,
+                                                  Contact.fields)
+                                           .where(Contact.group_id == group.id, Contact.id > last_id)
+                                           .order_by(Contact.id).limit(BATCH)).all()
+                if not contacts:
+                    break
+                for contact_id, number, first, last, fields in contacts:
+                    position += 1
+                    yield SourceRow(position, number, {"FirstName": first, "LastName": last, "Phone": number,
+                                                       **(fields or {})})
+                last_id = contacts[-1][0]
+        return
+    with open_spreadsheet(campaign.stored_path, campaign.filename) as book:
+        for number, cells in book.rows(campaign.sheet, start=campaign.first_row or 1):
+            if not any(c.strip() for c in cells):
+                continue  # an empty line in the file is no recipient
+            raw = cells[campaign.phone_column] if campaign.phone_column < len(cells) else ""
+            text = None
+            if campaign.kind == rules.BATCH:
+                col = campaign.message_column
+                text = cells[col] if col is not None and col < len(cells) else ""
+            yield SourceRow(number, raw, cells, text)
+
+
+def discard_drafts(session: Session, campaign: Campaign) -> None:
+    """Forget an earlier expansion (the customer went back to change something)."""
+    drafts = select(Message.id).where(Message.campaign_id == campaign.id, Message.status == DRAFT)
+    session.execute(delete(MessagePart).where(MessagePart.message_id.in_(drafts)).execution_options(synchronize_session=False))
+    session.execute(delete(Message).where(Message.campaign_id == campaign.id, Message.status == DRAFT)
+                    .execution_options(synchronize_session=False))
+
+
+class _Writer:
+    """Buffers draft messages and writes them, with their parts, a batch at a time."""
+
+    def __init__(self, session: Session, campaign: Campaign, validity: timedelta):
+        self.session, self.campaign = session, campaign
+        self.now = utcnow()
+        self.validity_until = self.now + validity
+        self.rows: list[dict] = []
+
+    def add(self, **row) -> None:
+        self.rows.append({
+            "account_id": self.campaign.account_id, "user_id": self.campaign.user_id, "campaign_id": self.campaign.id,
+            "sender": self.campaign.sender, "status": DRAFT, "validity_until": self.validity_until,
+            "created_at": self.now, "monitor": False, "country": None, "route_id": None, "reason_code": None,
+            "price_per_part": ZERO, "cost": ZERO, "encoding": "GSM-7", "parts": 1, **row})
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        ids = insert_returning_ids(self.session, Message, self.rows)
+        parts = [{"message_id": message_id, "seq": seq, "submission_key": f"{message_id}:{seq}",
+                  "route_id": row["route_id"], "state": "pending"}
+                 for row, message_id in zip(self.rows, ids) if row["reason_code"] is None
+                 for seq in range(1, row["parts"] + 1)]
+        if parts:
+            bulk_insert(self.session, MessagePart, parts)
+        self.rows = []
+
+
+def expand(session: Session, campaign: Campaign, progress: Progress | None = None) -> dict:
+    """Render, check, price and store every recipient as a draft; returns the summary."""
+    account = session.get(Account, campaign.account_id)
+    discard_drafts(session, campaign)
+    prices, route_table = price_list_for(session, account), RouteTable(session)
+    columns = campaign.titles if campaign.kind != rules.LISTS else contact_columns(session, campaign)
+    template = compile_text(campaign.text, columns) if campaign.kind != rules.BATCH else None
+    writer = _Writer(session, campaign, timedelta(minutes=campaign.validity_minutes))
+    tally = rules.Tally()
+    seen: set[str] = set()
+    analysed: dict[str, tuple] = {}
+    pending: list[tuple[SourceRow, dict]] = []  # valid rows waiting for the blocklist check
+
+    def price(text: str, number: str, country: str | None):
+        found = analysed.get(text)
+        if found is None:
+            analysis = analyze(text)
+            found = (analysis.encoding, analysis.parts, analysis.characters)
+            if len(analysed) < 20000:
+                analysed[text] = found
+        encoding, parts, characters = found
+        route = route_table.route_for(country)
+        if route is None:
+            return None, "no active route", encoding, parts, characters
+        try:
+            quote = pricing.quote(parts, number, country, prices)
+        except pricing.Unroutable as exc:
+            return None, str(exc), encoding, parts, characters
+        return (route, quote), "", encoding, parts, characters
+
+    def settle_pending() -> None:
+        numbers = [row["to"] for _, row in pending]
+        blocked = blocklist.blocked_among(session, account.id, numbers, account_list=campaign.check_blocklists)
+        for source, row in pending:
+            if row["to"] in blocked:
+                tally.refuse(source.row, source.raw_phone, "blocklisted")
+                writer.add(**{**row, "reason_code": "blocklisted", "route_id": None, "price_per_part": ZERO, "cost": ZERO})
+                continue
+            tally.add(row["to"], row["text"], row["parts"], row.pop("_characters"), row["cost"], row["country"],
+                      row.pop("_empty"))
+            writer.add(**row)
+            if rules.is_monitoring_point(tally.recipients, campaign.monitor_every):
+                _monitoring_copy(row["text"])
+        pending.clear()
+        writer.flush()
+
+    def _monitoring_copy(text: str) -> None:
+        number = campaign.monitor_number
+        country = phone.region_of(number)
+        priced, _detail, encoding, parts, _chars = price(text, number, country)
+        if priced is None:
+            return  # checked when the options were saved; a route gone since is no reason to stop
+        route, quote = priced
+        tally.add_monitoring(parts, quote.cost)
+        writer.add(to=number, country=country, text=text, encoding=encoding, parts=parts, route_id=route.id,
+                   price_per_part=quote.price_per_part, cost=quote.cost, monitor=True)
+
+    for count, source in enumerate(source_rows(session, campaign), start=1):
+        if template is not None:
+            text, empty = template.render(source.values)
+        else:
+            text, empty = (source.text or "").strip(), 0
+        base = {"to": str(source.raw_phone)[:32], "text": text}
+        try:
+            number = phone.normalize(source.raw_phone, account.default_region)
+        except phone.InvalidNumber as exc:
+            tally.refuse(source.row, source.raw_phone, "invalid_number", str(exc) if source.raw_phone.strip() else "")
+            writer.add(**base, reason_code="invalid_number")
+            continue
+        base["to"] = number
+        if not text.strip():
+            tally.refuse(source.row, source.raw_phone, "empty_text")
+            writer.add(**base, reason_code="empty_text")
+            continue
+        if campaign.filter_duplicates:
+            if number in seen:
+                tally.refuse(source.row, source.raw_phone, "duplicate")
+                writer.add(**base, reason_code="duplicate")
+                continue
+            seen.add(number)
+        country = phone.region_of(number)
+        priced, detail, encoding, parts, characters = price(text, number, country)
+        if priced is None:
+            tally.refuse(source.row, source.raw_phone, "unroutable", detail)
+            writer.add(**base, country=country, encoding=encoding, parts=parts, reason_code="unroutable")
+            continue
+        route, quote = priced
+        pending.append((source, {**base, "country": country, "encoding": encoding, "parts": parts,
+                                 "route_id": route.id, "price_per_part": quote.price_per_part, "cost": quote.cost,
+                                 "_characters": characters, "_empty": empty}))
+        if len(pending) >= BATCH:
+            settle_pending()
+            if progress:
+                progress(count)
+        elif len(writer.rows) >= BATCH:
+            writer.flush()
+    settle_pending()
+    writer.flush()
+    summary = tally.as_dict()
+    campaign.summary = summary
+    campaign.status = rules.READY
+    campaign.error = ""
+    session.flush()
+    return summary

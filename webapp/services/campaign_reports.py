@@ -1,0 +1,150 @@
+"""What a campaign's pages show: live progress, and the report by status and by country.
+Aggregate queries over the campaign's messages (an index on campaign and status), no loops
+over rows."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.domain import campaigns as rules
+from webapp.domain import lifecycle
+from webapp.models import Account, Campaign, Message
+from webapp.models.types import utcnow
+
+FAILED = (lifecycle.UNDELIV, lifecycle.EXPIRED, lifecycle.REJECTD, lifecycle.FAILED, lifecycle.NOREPORT)
+SENT = (lifecycle.SUBMITTED, lifecycle.DELIVRD, *FAILED)
+
+
+@dataclass
+class Progress:
+    total: int = 0                 # recipients (monitoring copies not counted)
+    by_status: Counter = field(default_factory=Counter)
+    refused: Counter = field(default_factory=Counter)   # reason → count
+    monitoring_sent: int = 0
+    monitoring_total: int = 0
+    cost: Decimal = Decimal("0")   # charged so far (refunds deducted)
+    time_left: timedelta | None = None
+
+    @property
+    def queued(self) -> int:
+        return self.by_status[lifecycle.QUEUED]
+
+    @property
+    def sent(self) -> int:
+        return sum(self.by_status[s] for s in SENT)
+
+    @property
+    def delivered(self) -> int:
+        return self.by_status[lifecycle.DELIVRD]
+
+    @property
+    def failed(self) -> int:
+        return sum(self.by_status[s] for s in FAILED)
+
+    @property
+    def pending(self) -> int:
+        """Waiting to go out, or out and waiting for its delivery report."""
+        return self.queued + self.by_status[lifecycle.SUBMITTED]
+
+    @property
+    def not_sent(self) -> int:
+        return sum(self.refused.values())
+
+    @property
+    def success_rate(self) -> float | None:
+        finished = self.delivered + self.failed
+        return self.delivered / finished * 100 if finished else None
+
+    @property
+    def done_fraction(self) -> float:
+        to_send = self.total - self.not_sent
+        return 100.0 if to_send <= 0 else (to_send - self.queued) / to_send * 100
+
+
+def _billed(account: Account) -> tuple[str, ...]:
+    billed = (lifecycle.SUBMITTED, lifecycle.DELIVRD, lifecycle.NOREPORT)
+    return billed + tuple(lifecycle.BILLED_FAILURES) if account.charge_failed_deliveries else billed
+
+
+def progress(session: Session, campaign: Campaign) -> Progress:
+    result = Progress()
+    account = session.get(Account, campaign.account_id)
+    billed = _billed(account)
+    rows = session.execute(select(Message.monitor, Message.status, Message.reason_code, func.count(Message.id),
+                                  func.sum(Message.cost))
+                           .where(Message.campaign_id == campaign.id)
+                           .group_by(Message.monitor, Message.status, Message.reason_code)).all()
+    for monitor, status, reason, count, cost in rows:
+        if status in billed and cost is not None:
+            result.cost += cost
+        if monitor:
+            result.monitoring_total += count
+            result.monitoring_sent += count if status in SENT else 0
+            continue
+        result.total += count
+        if status in (lifecycle.REFUSED, lifecycle.DRAFT) and reason:
+            result.refused[reason] += count
+        else:
+            result.by_status[status] += count
+    result.time_left = _time_left(campaign, result)
+    return result
+
+
+def _time_left(campaign: Campaign, found: Progress) -> timedelta | None:
+    left = found.queued
+    if campaign.status not in (rules.SENDING, rules.SCHEDULED, rules.PAUSED) or not left:
+        return timedelta(0) if campaign.status == rules.COMPLETED else None
+    if campaign.speed > 0:
+        return rules.expected_duration(left, campaign.speed)
+    if campaign.started_at is not None and found.sent:
+        elapsed = (utcnow() - campaign.started_at).total_seconds()
+        rate = found.sent / max(elapsed, 1)
+        return timedelta(seconds=int(left / rate)) if rate > 0 else None
+    return None
+
+
+@dataclass(frozen=True)
+class CountryLine:
+    country: str
+    messages: int
+    delivered: int
+    failed: int
+    pending: int
+    cost: Decimal
+
+
+def by_country(session: Session, campaign: Campaign) -> list[CountryLine]:
+    account = session.get(Account, campaign.account_id)
+    billed = _billed(account)
+    lines: dict[str, dict] = {}
+    for country, status, count, cost in session.execute(
+            select(Message.country, Message.status, func.count(Message.id), func.sum(Message.cost))
+            .where(Message.campaign_id == campaign.id, Message.monitor.is_(False),
+                   Message.status != lifecycle.REFUSED)
+            .group_by(Message.country, Message.status)):
+        line = lines.setdefault(country or "", {"messages": 0, "delivered": 0, "failed": 0, "pending": 0,
+                                                "cost": Decimal("0")})
+        line["messages"] += count
+        line["delivered"] += count if status == lifecycle.DELIVRD else 0
+        line["failed"] += count if status in FAILED else 0
+        line["pending"] += count if status in (lifecycle.QUEUED, lifecycle.SUBMITTED) else 0
+        if status in billed and cost is not None:
+            line["cost"] += cost
+    return sorted((CountryLine(c, **v) for c, v in lines.items()), key=lambda l: -l.messages)
+
+
+def failures(session: Session, campaign: Campaign, limit: int = 100) -> tuple[list[Message], int]:
+    """Messages that were not delivered (refused, or failed upstream) with their reasons."""
+    condition = (Message.campaign_id == campaign.id) & Message.status.in_([lifecycle.REFUSED, *FAILED])
+    total = session.scalar(select(func.count(Message.id)).where(condition))
+    rows = session.scalars(select(Message).where(condition).order_by(Message.id).limit(limit)).all()
+    return list(rows), total
+
+
+def summaries(session: Session, campaigns: list[Campaign]) -> dict[int, Progress]:
+    return {c.id: progress(session, c) for c in campaigns if c.status not in (rules.DRAFT, rules.PREPARING, rules.READY)}

@@ -1,0 +1,359 @@
+"""Campaigns from start to finish: made from lists or a file, configured, prepared (by a job),
+confirmed (credit reserved), then paused, resumed or cancelled. Flushes, never commits."""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from webapp.domain import N_, lifecycle, phone
+from webapp.domain import campaigns as rules
+from webapp.domain.placeholders import compile_text
+from webapp.domain.sheets import UnreadableFile, open_spreadsheet
+from webapp.models import Account, Campaign, Message, MessagePart, User
+from webapp.models.types import utcnow
+from webapp.services import ledger
+from webapp.services.campaign_expansion import DRAFT, contact_columns, discard_drafts
+from webapp.services.errors import ServiceError
+
+
+def get(session: Session, actor: User, campaign_id: int) -> Campaign:
+    """The actor's account's campaign; LookupError for another account's (or none)."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.account_id != actor.account_id:
+        raise LookupError(campaign_id)
+    return campaign
+
+
+def list_for(session: Session, actor: User, limit: int = 100) -> list[Campaign]:
+    return list(session.scalars(select(Campaign).where(Campaign.account_id == actor.account_id)
+                                .order_by(Campaign.id.desc()).limit(limit)))
+
+
+def _default_name(kind: str) -> str:
+    return f"{kind.capitalize()} {utcnow():%Y-%m-%d %H:%M}"
+
+
+def new_for_lists(session: Session, actor: User, group_ids: list[int], text: str, sender: str) -> Campaign:
+    from webapp.services.contacts import group_of
+
+    if not group_ids:
+        raise ServiceError(N_("Pick at least one contact list."), {"groups": [N_("Pick at least one contact list.")]})
+    names = []
+    for group_id in group_ids:
+        try:
+            names.append(group_of(session, actor, int(group_id)).name)
+        except LookupError:
+            raise ServiceError(N_("That contact list does not exist."), {"groups": [N_("That contact list does not exist.")]}) from None
+    campaign = Campaign(account_id=actor.account_id, user_id=actor.id, kind=rules.LISTS, text=text, sender=sender,
+                        group_ids=[int(g) for g in group_ids], name=", ".join(names)[:120],
+                        monitor_number=_own_number(actor))
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def new_from_file(session: Session, actor: User, kind: str, upload_dir: str, filename: str, stream,
+                  sender: str) -> Campaign:
+    """Keep the uploaded file (batch upload or personalised) once it is known to be readable."""
+    if kind not in (rules.BATCH, rules.PERSONALISED):
+        raise LookupError(kind)
+    if not filename:
+        raise ServiceError(N_("Choose a file to upload."), {"file": [N_("Choose a file to upload.")]})
+    folder = Path(upload_dir) / str(actor.account_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"campaign-{uuid.uuid4().hex}{Path(filename).suffix.lower()[:8]}"
+    stream.save(str(path)) if hasattr(stream, "save") else path.write_bytes(stream.read())
+    try:
+        with open_spreadsheet(path, filename) as sheet:
+            if not sheet.preview(0, limit=1):
+                raise UnreadableFile(f"“{filename}” has no rows.")
+    except UnreadableFile as exc:
+        path.unlink(missing_ok=True)
+        raise ServiceError(str(exc), {"file": [str(exc)]}) from None
+    campaign = Campaign(account_id=actor.account_id, user_id=actor.id, kind=kind, sender=sender,
+                        filename=Path(filename).name[:255], stored_path=str(path),
+                        name=Path(filename).stem[:120], monitor_number=_own_number(actor))
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def _own_number(actor: User) -> str:
+    return getattr(actor, "phone", None) or ""
+
+
+# The file steps reuse the import wizard's reading of sheets and columns.
+def preview(campaign: Campaign, sheet: int | None = None, limit: int = 15):
+    from webapp.services.imports import preview as sheet_preview
+
+    return sheet_preview(campaign, sheet, limit)
+
+
+def columns(campaign: Campaign, samples: int = 10):
+    from webapp.services.imports import columns as sheet_columns
+
+    return sheet_columns(campaign, samples)
+
+
+def _editable(campaign: Campaign) -> None:
+    if campaign.status not in rules.EDITABLE:
+        raise ServiceError(N_("This campaign can no longer be changed."))
+
+
+def choose_first_row(session: Session, campaign: Campaign, sheet: int, first_row: int) -> None:
+    _editable(campaign)
+    shown = preview(campaign, sheet)
+    if first_row not in {number for number, _ in shown.rows}:
+        raise ServiceError(N_("Pick the first row that holds a number, from the rows shown."))
+    campaign.sheet, campaign.first_row = shown.sheet, first_row
+    campaign.phone_column = campaign.message_column = None
+    campaign.titles = columns(campaign, samples=0).titles
+    _back_to_draft(session, campaign)
+
+
+def set_columns(session: Session, campaign: Campaign, phone_column: int | None, message_column: int | None) -> None:
+    _editable(campaign)
+    width = len(campaign.titles)
+    if phone_column is None or not 0 <= phone_column < width:
+        raise ServiceError(N_("Choose the column that holds the phone numbers."))
+    if campaign.kind == rules.BATCH:
+        if message_column is None or not 0 <= message_column < width:
+            raise ServiceError(N_("Choose the column that holds the messages."))
+        if message_column == phone_column:
+            raise ServiceError(N_("The phone and the message must be different columns."))
+    campaign.phone_column, campaign.message_column = phone_column, message_column
+    _back_to_draft(session, campaign)
+
+
+def _back_to_draft(session: Session, campaign: Campaign) -> None:
+    if campaign.status == rules.READY:
+        discard_drafts(session, campaign)
+    campaign.status, campaign.summary = rules.DRAFT, {}
+    session.flush()
+
+
+def placeholders(session: Session, campaign: Campaign) -> list[str]:
+    """The columns the text can use as #placeholders (none for a batch upload)."""
+    if campaign.kind == rules.BATCH:
+        return []
+    if campaign.kind == rules.LISTS:
+        return contact_columns(session, campaign)
+    return [t for i, t in enumerate(campaign.titles) if i != campaign.phone_column]
+
+
+@dataclass
+class Options:
+    name: str
+    sender: str
+    text: str
+    send_at: datetime | None
+    speed: int
+    filter_duplicates: bool
+    check_blocklists: bool
+    validity_minutes: int
+    monitor_every: int
+    monitor_number: str
+
+
+def set_options(session: Session, actor: User, campaign: Campaign, options: Options) -> None:
+    """Check and keep the options; every problem is reported against its field."""
+    _editable(campaign)
+    errors: dict[str, list[str]] = {}
+    if campaign.kind != rules.BATCH:
+        if not options.text.strip():
+            errors["text"] = [N_("The message has no text.")]
+        else:
+            unknown = compile_text(options.text, placeholders(session, campaign)).unknown
+            if unknown:
+                errors["text"] = [N_("Unknown placeholder: %(names)s. Use one of the tags above the text.")
+                                  % {"names": ", ".join(unknown)}]
+    if not 0 <= options.speed <= rules.MAX_SPEED:
+        errors["speed"] = [N_("The speed must be between 0 (as fast as possible) and %(max)d messages per second.")
+                           % {"max": rules.MAX_SPEED}]
+    if not 5 <= options.validity_minutes <= 7 * 24 * 60:
+        errors["validity_minutes"] = [N_("The validity must be between 5 minutes and 7 days.")]
+    if options.monitor_every not in rules.MONITOR_EVERY:
+        errors["monitor_every"] = [N_("Choose how often a monitoring copy is sent.")]
+    monitor_number = ""
+    if options.monitor_every:
+        try:
+            monitor_number = phone.normalize(options.monitor_number, actor.account.default_region)
+        except phone.InvalidNumber as exc:
+            errors["monitor_number"] = [str(exc) if options.monitor_number.strip()
+                                        else N_("Give the phone number that receives the monitoring copies.")]
+    if errors:
+        raise ServiceError(N_("Please correct the marked fields."), errors)
+    campaign.name = options.name.strip()[:120] or campaign.name or _default_name(campaign.kind)
+    campaign.sender, campaign.send_at, campaign.speed = options.sender, options.send_at, options.speed
+    if campaign.kind != rules.BATCH:
+        campaign.text = options.text
+    campaign.filter_duplicates, campaign.check_blocklists = options.filter_duplicates, options.check_blocklists
+    campaign.validity_minutes, campaign.monitor_every = options.validity_minutes, options.monitor_every
+    campaign.monitor_number = monitor_number or options.monitor_number.strip()[:20]
+    _back_to_draft(session, campaign)
+
+
+def ready_to_prepare(campaign: Campaign) -> bool:
+    if campaign.kind == rules.LISTS:
+        return bool(campaign.group_ids and campaign.text.strip())
+    columns_chosen = campaign.phone_column is not None and (
+        campaign.kind != rules.BATCH or campaign.message_column is not None)
+    return columns_chosen and (campaign.kind == rules.BATCH or bool(campaign.text.strip()))
+
+
+def start_preparing(session: Session, campaign: Campaign) -> None:
+    """The expansion job takes it from here (enqueue after the commit)."""
+    _editable(campaign)
+    if not ready_to_prepare(campaign):
+        raise ServiceError(N_("Finish the earlier steps first."))
+    campaign.status, campaign.summary, campaign.error = rules.PREPARING, {}, ""
+    session.flush()
+
+
+def back(session: Session, campaign: Campaign) -> None:
+    """Cancel on the summary: back to the options, nothing charged."""
+    _editable(campaign)
+    _back_to_draft(session, campaign)
+
+
+def summary_cost(campaign: Campaign) -> Decimal:
+    return Decimal(campaign.summary.get("cost", "0"))
+
+
+def confirm(session: Session, actor: User, campaign: Campaign) -> bool:
+    """"Yes, this is correct": the whole cost reserved in one conditional ledger row, the drafts
+    queued (or refused with their reasons). False when the credit does not cover it: nothing
+    starts. A second confirmation of the same campaign does nothing."""
+    if campaign.status != rules.READY:
+        return False
+    cost = summary_cost(campaign)
+    account = session.get(Account, campaign.account_id)
+    if cost > 0 and not ledger.post_many(session, account, [(-cost, "reservation", f"Campaign “{campaign.name}”",
+                                                              f"campaign:{campaign.id}")], actor=actor):
+        return False
+    now = utcnow()
+    starts = max(now, campaign.send_at) if campaign.send_at else now
+    validity_until = starts + _validity(campaign)
+    session.execute(update(Message).where(Message.campaign_id == campaign.id, Message.status == DRAFT,
+                                          Message.reason_code.is_not(None))
+                    .values(status=lifecycle.REFUSED, final_at=now).execution_options(synchronize_session=False))
+    session.execute(update(Message).where(Message.campaign_id == campaign.id, Message.status == DRAFT)
+                    .values(status=lifecycle.QUEUED, queued_at=now, validity_until=validity_until, created_at=now)
+                    .execution_options(synchronize_session=False))
+    campaign.reserved, campaign.confirmed_at = cost, now
+    campaign.status = rules.SCHEDULED if campaign.send_at and campaign.send_at > now else rules.SENDING
+    if campaign.status == rules.SENDING:
+        _start_pacing(campaign)
+    session.flush()
+    return True
+
+
+def _validity(campaign: Campaign):
+    from datetime import timedelta
+
+    return timedelta(minutes=campaign.validity_minutes)
+
+
+def _start_pacing(campaign: Campaign) -> None:
+    import time
+
+    campaign.started_at = campaign.started_at or utcnow()
+    campaign.paced_from, campaign.dispatched, campaign.cursor_id = time.time(), 0, 0
+    campaign.generation += 1
+
+
+def start_scheduled(session: Session, campaign: Campaign) -> bool:
+    """The scheduled time came (RQ's scheduler, or the cron safety net): start sending."""
+    if campaign.status != rules.SCHEDULED:
+        return False
+    campaign.status = rules.SENDING
+    _start_pacing(campaign)
+    session.flush()
+    return True
+
+
+def pause(session: Session, campaign: Campaign) -> None:
+    if campaign.status not in (rules.SENDING, rules.SCHEDULED):
+        raise ServiceError(N_("Only a sending or scheduled campaign can be paused."))
+    campaign.status, campaign.paused_at = rules.PAUSED, utcnow()
+    session.flush()
+
+
+def resume(session: Session, campaign: Campaign) -> None:
+    if campaign.status != rules.PAUSED:
+        raise ServiceError(N_("Only a paused campaign can be resumed."))
+    if campaign.send_at and campaign.send_at > utcnow() and campaign.started_at is None:
+        campaign.status = rules.SCHEDULED
+    else:
+        campaign.status = rules.SENDING
+        _start_pacing(campaign)
+    campaign.paused_at = None
+    session.flush()
+
+
+def cancel(session: Session, actor: User, campaign: Campaign) -> Decimal:
+    """Stop for good: the messages not yet handed upstream are refused as cancelled and their
+    reserved cost goes back in one ledger row. A message a sender already claimed goes on."""
+    if campaign.status in rules.FINISHED:
+        raise ServiceError(N_("This campaign has already ended."))
+    if campaign.status in rules.EDITABLE or campaign.status == rules.PREPARING:
+        discard_drafts(session, campaign)
+        campaign.status, campaign.finished_at = rules.CANCELLED, utcnow()
+        session.flush()
+        return Decimal("0")
+    campaign.status = rules.CANCELLED  # senders stop at their next batch
+    session.flush()
+    queued = select(Message.id).where(Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED)
+    # Taking the parts away from the senders is the same conditional UPDATE their claim is:
+    # each part goes to exactly one of them.
+    taken = set(session.scalars(update(MessagePart).where(MessagePart.message_id.in_(queued), MessagePart.state == "pending")
+                                .values(state="cancelled").returning(MessagePart.message_id)
+                                .execution_options(synchronize_session=False)))
+    refund = Decimal("0")
+    ids = sorted(taken)
+    now = utcnow()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        # Only messages none of whose parts a sender holds: those are released whole.
+        whole = select(Message.id).where(Message.id.in_(chunk), ~Message.part_rows.any(MessagePart.state != "cancelled"))
+        total = session.scalar(select(func.coalesce(func.sum(Message.cost), 0)).where(Message.id.in_(whole)))
+        refund += Decimal(total or 0)
+        session.execute(update(Message).where(Message.id.in_(whole))
+                        .values(status=lifecycle.REFUSED, reason_code="cancelled", final_at=now)
+                        .execution_options(synchronize_session=False))
+        # A message split between a sender and the cancel (rare) ends as not delivered, refunded.
+        session.execute(update(MessagePart).where(MessagePart.message_id.in_(chunk), MessagePart.state == "cancelled",
+                                                  MessagePart.message_id.not_in(whole))
+                        .values(state="failed", status=lifecycle.REJECTD).execution_options(synchronize_session=False))
+    if refund > 0:
+        ledger.post(session, session.get(Account, campaign.account_id), refund, kind="release",
+                    reason=f"Campaign “{campaign.name}” cancelled: unsent messages", reference=f"campaign:{campaign.id}",
+                    actor=actor)
+    campaign.finished_at = now
+    session.flush()
+    return refund
+
+
+def finish_if_done(session: Session, campaign: Campaign) -> bool:
+    """Completed once nothing of it waits to be sent."""
+    if campaign.status != rules.SENDING:
+        return False
+    waiting = session.scalar(select(func.count(Message.id)).where(Message.campaign_id == campaign.id,
+                                                                  Message.status == lifecycle.QUEUED))
+    if waiting:
+        return False
+    campaign.status, campaign.finished_at = rules.COMPLETED, utcnow()
+    session.flush()
+    return True
+
+
+def delete_file(campaign: Campaign) -> None:
+    if campaign.stored_path and os.path.exists(campaign.stored_path):
+        os.unlink(campaign.stored_path)

@@ -1,0 +1,188 @@
+"""Campaign jobs: the expansion (with progress), and the tick that hands messages to the
+senders at the campaign's speed, once a second, until nothing is left."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+from rq import Retry, get_current_job
+from sqlalchemy import func, select
+
+from workers.app import job_context
+from workers.queues import CAMPAIGNS, queue
+
+RETRY = Retry(max=5, interval=[2, 5, 15, 30, 60])
+UNLIMITED_WINDOW = 5000       # messages handed out per tick at "as fast as possible"
+BACKLOG = 40                  # campaign chunks waiting in the queue before a tick holds back
+CHUNK = 200
+REDISPATCH_AFTER = 20.0       # seconds: queued messages behind the cursor are handed out again
+
+
+def progress_key(campaign_id: int) -> str:
+    return f"smsportal:campaign:{campaign_id}:progress"
+
+
+def _exhausted_key(campaign_id: int) -> str:
+    return f"smsportal:campaign:{campaign_id}:exhausted"
+
+
+def expand_campaign(campaign_id: int) -> dict:
+    """Render, check, price and store the recipients as drafts; the summary follows."""
+    from webapp.domain import campaigns as rules
+    from webapp.models import Campaign
+    from webapp.services.campaign_expansion import expand
+
+    redis = get_current_job().connection
+    with job_context() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None or campaign.status != rules.PREPARING:
+            return {"skipped": True}  # ran before, or the customer went back meanwhile
+        try:
+            summary = expand(session, campaign, progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400))
+            session.commit()
+            return {"rows": summary["rows"]}
+        except Exception as exc:
+            session.rollback()  # no half-prepared campaign: the drafts go with the transaction
+            campaign = session.get(Campaign, campaign_id)
+            campaign.status, campaign.error = rules.DRAFT, f"{type(exc).__name__}: {exc}"[:2000]
+            session.commit()
+            raise
+
+
+def enqueue_expansion(redis, campaign_id: int, generation: str) -> str:
+    redis.delete(progress_key(campaign_id))
+    job_id = f"campaign-{campaign_id}-expand-{generation}"
+    queue(redis).enqueue(expand_campaign, campaign_id, job_id=job_id, retry=Retry(max=2, interval=[5, 30]),
+                         result_ttl=3600, failure_ttl=7 * 86400, job_timeout=3600)
+    return job_id
+
+
+def send_campaign_chunk(campaign_id: int, message_ids: list[int]) -> dict:
+    """Submit these messages while the campaign is sending; a pause or cancel stops it at the
+    next batch. Safe to run twice: claimed parts are never sent again."""
+    from flask import current_app
+
+    from webapp.domain import campaigns as rules
+    from webapp.models import Campaign
+    from webapp.services.delivery import submit_messages
+
+    with job_context() as session:
+        def sending() -> bool:
+            return session.scalar(select(Campaign.status).where(Campaign.id == campaign_id)) == rules.SENDING
+
+        if not sending():
+            return {"stopped": len(message_ids)}
+        batch = min(current_app.config["SETTINGS"].submit_batch_parts, 50)
+        return submit_messages(session, message_ids, get_current_job().connection, batch_parts=batch,
+                               should_continue=sending)
+
+
+def campaign_tick(campaign_id: int) -> dict:
+    """Hand the next messages to the senders: at N/s the number due since the pacing began,
+    at 0 (unlimited) a window at a time. Then tick again in a second, until done."""
+    redis = get_current_job().connection
+    lock = redis.lock(f"smsportal:campaign:{campaign_id}:tick", timeout=60, blocking=False)
+    if not lock.acquire():
+        return {"busy": True}  # another tick is at it: one pacer per campaign
+    try:
+        result = _tick(redis, campaign_id)
+    finally:
+        lock.release()
+    if result.get("again"):
+        schedule_tick(redis, campaign_id, delay=1)
+    return result
+
+
+def _tick(redis, campaign_id: int) -> dict:
+    from webapp.domain import campaigns as rules
+    from webapp.domain import lifecycle
+    from webapp.models import Campaign, Message
+    from webapp.services import campaigns
+
+    with job_context() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            return {}
+        redis.set(f"smsportal:campaign:{campaign_id}:ticked", time.time(), ex=3600)
+        if campaign.status == rules.SCHEDULED and campaign.send_at <= datetime.now(timezone.utc):
+            campaigns.start_scheduled(session, campaign)
+            session.commit()
+        if campaign.status != rules.SENDING:
+            return {"status": campaign.status}
+        now = time.time()
+        campaign_queue = queue(redis, CAMPAIGNS)
+        if campaign.speed > 0:
+            allowance = rules.paced_allowance(campaign.speed, campaign.paced_from or now, now, campaign.dispatched)
+        else:
+            allowance = UNLIMITED_WINDOW if campaign_queue.count < BACKLOG else 0
+        ids = list(session.scalars(select(Message.id).where(
+            Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED, Message.id > campaign.cursor_id)
+            .order_by(Message.id).limit(allowance))) if allowance else []
+        if ids:
+            size = CHUNK if campaign.speed <= 0 else max(1, min(CHUNK, campaign.speed))
+            for start in range(0, len(ids), size):
+                chunk = ids[start:start + size]
+                campaign_queue.enqueue(send_campaign_chunk, campaign.id, chunk,
+                                       job_id=f"campaign-{campaign.id}-{campaign.generation}-{chunk[0]}-{chunk[-1]}",
+                                       retry=RETRY, result_ttl=600, failure_ttl=7 * 86400)
+            campaign.cursor_id, campaign.dispatched = ids[-1], campaign.dispatched + len(ids)
+            redis.delete(_exhausted_key(campaign_id))
+        elif allowance:
+            # Nothing new behind the cursor: done, or the last chunks are still on their way.
+            if campaigns.finish_if_done(session, campaign):
+                session.commit()
+                return {"completed": True}
+            since = redis.get(_exhausted_key(campaign_id))
+            if since is None:
+                redis.set(_exhausted_key(campaign_id), now, ex=3600)
+            elif now - float(since) > REDISPATCH_AFTER and campaign_queue.count == 0:
+                campaign.cursor_id = 0  # a chunk was lost (worker killed): hand its messages out again
+                redis.delete(_exhausted_key(campaign_id))
+        session.commit()
+        return {"dispatched": len(ids), "again": True}
+
+
+def schedule_tick(redis, campaign_id: int, delay: float = 0, at: datetime | None = None) -> str:
+    """Next tick: now, in ``delay`` seconds, or at ``at`` (a scheduled start; RQ's scheduler
+    keeps it in Redis, so a worker restart does not lose it)."""
+    q = queue(redis)
+    if at is not None and at > datetime.now(timezone.utc):
+        job_id = f"campaign-{campaign_id}-start-{int(at.timestamp())}"
+        q.enqueue_at(at, campaign_tick, campaign_id, job_id=job_id, result_ttl=600)
+        return job_id
+    when = time.time() + delay
+    job_id = f"campaign-{campaign_id}-tick-{int(when * 2)}"
+    if delay > 0:
+        q.enqueue_in(timedelta(seconds=delay), campaign_tick, campaign_id, job_id=job_id, result_ttl=60)
+    else:
+        q.enqueue(campaign_tick, campaign_id, job_id=job_id, result_ttl=60)
+    return job_id
+
+
+def watch_campaigns() -> list[int]:
+    """Cron: a sending campaign whose ticks stopped (a worker died mid-tick) gets one again,
+    and a scheduled one whose time has come is started even if its scheduled job was lost."""
+    from webapp.domain import campaigns as rules
+    from webapp.models import Campaign
+
+    redis = get_current_job().connection
+    now = datetime.now(timezone.utc)
+    with job_context() as session:
+        rows = session.execute(select(Campaign.id, Campaign.status, Campaign.send_at).where(
+            Campaign.status.in_([rules.SENDING, rules.SCHEDULED]))).all()
+    woken = []
+    for campaign_id, status, send_at in rows:
+        ticked = redis.get(f"smsportal:campaign:{campaign_id}:ticked")
+        stale = ticked is None or time.time() - float(ticked) > 15
+        if (status == rules.SENDING and stale) or (status == rules.SCHEDULED and send_at <= now and stale):
+            schedule_tick(redis, campaign_id)
+            woken.append(campaign_id)
+    return woken
+
+
+def queued_count(session, campaign_id: int) -> int:
+    from webapp.domain import lifecycle
+    from webapp.models import Message
+
+    return session.scalar(select(func.count(Message.id)).where(Message.campaign_id == campaign_id,
+                                                               Message.status == lifecycle.QUEUED))
