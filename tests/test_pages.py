@@ -76,15 +76,15 @@ def test_not_found_is_a_page_in_the_layout(make_user, login, client):
 def test_server_error_page_is_friendly_and_logged(app, make_user, login, client, caplog):
     make_user("ana")
     login("ana")
-    original = app.view_functions["main.area"]
-    app.view_functions["main.area"] = lambda area: 1 / 0
+    original = app.view_functions["campaigns.index"]
+    app.view_functions["campaigns.index"] = lambda: 1 / 0
     try:
-        r = client.get("/campaigns")
+        r = client.get("/campaigns/")
     finally:
-        app.view_functions["main.area"] = original
+        app.view_functions["campaigns.index"] = original
     assert r.status_code == 500
     assert "Something went wrong" in r.text and "ZeroDivisionError" not in r.text
-    assert any("Unhandled error on GET /campaigns" in rec.getMessage() for rec in caplog.records)
+    assert any("Unhandled error on GET /campaigns/" in rec.getMessage() for rec in caplog.records)
 
 
 def test_healthz_errors_are_json(client):

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
+                     StringField, TextAreaField, TimeField)
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 
 class LoginForm(FlaskForm):
@@ -69,3 +70,24 @@ class BlockNumbersForm(FlaskForm):
     numbers = TextAreaField(_l("Numbers (one per line, or separated by commas)"),
                             validators=[DataRequired(), Length(max=200_000)])
     reason = StringField(_l("Reason (optional)"), validators=[Length(max=200)])
+
+
+class CampaignForm(FlaskForm):
+    """The campaign's options, in one form (with the text for lists and personalised files)."""
+    name = StringField(_l("Campaign name"), validators=[Length(max=120)])
+    sender = SelectField(_l("Sender ID"))
+    text = TextAreaField(_l("Text"), validators=[Length(max=5000)])
+    start = RadioField(_l("Start"), choices=[("now", _l("Now")), ("later", _l("At a date and time"))], default="now")
+    send_date = DateField(_l("Date"), validators=[Optional()])
+    send_time = TimeField(_l("Time"), validators=[Optional()])
+    speed = IntegerField(_l("Speed (messages per second, 0 = as fast as possible)"), default=0,
+                         validators=[Optional(), NumberRange(min=0, max=5000)])
+    filter_duplicates = BooleanField(_l("Filter duplicates (send once to a number that appears several times)"), default=True)
+    check_blocklists = BooleanField(_l("Check my black list (the global one always applies)"), default=True)
+    validity_minutes = SelectField(_l("Validity period"), coerce=int, default=2880, choices=[
+        (60, _l("1 hour")), (360, _l("6 hours")), (720, _l("12 hours")), (1440, _l("24 hours")),
+        (2880, _l("48 hours")), (4320, _l("3 days")), (10080, _l("7 days"))])
+    monitor_every = SelectField(_l("Monitoring copy to my phone"), coerce=int, default=0, choices=[
+        (0, _l("No copies")), (100, _l("every 100 messages")), (200, _l("every 200 messages")),
+        (500, _l("every 500 messages")), (1000, _l("every 1,000 messages")), (5000, _l("every 5,000 messages"))])
+    monitor_number = StringField(_l("My phone number for the copies"), validators=[Length(max=40)])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,10 +12,6 @@ from webapp.services import contacts, reports
 
 bp = Blueprint("main", __name__)
 
-# Areas whose screens arrive with their own issues; each page says what it will hold.
-AREAS = {
-    "campaigns": (_l("Campaigns"), _l("Scheduled and running campaigns, with their progress and delivery reports.")),
-}
 
 
 @bp.get("/")
@@ -32,9 +27,3 @@ def dashboard():
     return render("main/dashboard.html", account=account, recent=recent, groups=groups,
                   totals=reports.period_totals(db.session, current_user),
                   last_messages=reports.recent_messages(db.session, current_user, limit=10))
-
-
-@bp.get("/<any(campaigns):area>")
-def area(area: str):
-    title, description = AREAS[area]
-    return render("main/area.html", area=area, title=title, description=description)

@@ -19,7 +19,7 @@ from workers.sending import enqueue_sending
 from webapp.domain.sms_text import gsm_safe
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.services import composer, templates
+from webapp.services import campaigns, composer, contacts, templates
 
 bp = Blueprint("send", __name__, url_prefix="/send")
 
@@ -33,7 +33,10 @@ def _form() -> ComposeForm:
 
 def _render(form: ComposeForm, fragment: str | None = None, status: int = 200, **extra):
     preview = composer.preview(db.session, current_user, form.text.data or "", form.to.data or "")
-    return render("send/index.html", fragment, form=form, preview=preview, status=status, **extra)
+    groups = contacts.group_summaries(db.session, current_user) if fragment is None else []
+    chosen = {int(g) for g in request.form.getlist("groups") if g.isdigit()}
+    return render("send/index.html", fragment, form=form, preview=preview, status=status, groups=groups,
+                  chosen_groups=chosen, **extra)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -52,6 +55,9 @@ def index():
 
 
 def _send(form: ComposeForm):
+    groups = [int(g) for g in request.form.getlist("groups") if g.isdigit()]
+    if groups and not (form.to.data or "").strip():  # a typed number overrides the lists
+        return _to_lists(form, groups)
     submission = sending.Submission(to=[form.to.data or ""] if (form.to.data or "").strip() else [],
                                     text=form.text.data or "", sender=form.sender.data,
                                     idempotency_key=form.idempotency_key.data or None)
@@ -74,6 +80,18 @@ def _send(form: ComposeForm):
     else:
         flash(_("The message was not sent: %(reason)s.", reason=_(lifecycle.REFUSAL_REASONS.get(message.reason_code, message.reason_code))), "error")
     return redirect_to(url_for("reports.message", message_id=message.id))
+
+
+def _to_lists(form: ComposeForm, groups: list[int]):
+    """To contact lists: a campaign, whose options and summary come next."""
+    try:
+        campaign = campaigns.new_for_lists(db.session, current_user, groups, form.text.data or "", form.sender.data)
+    except ServiceError as error:
+        db.session.rollback()
+        form.to.errors = [_(error.message)]
+        return _render(form, status=422)
+    db.session.commit()
+    return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
 
 
 def _sent_once(message):

@@ -46,9 +46,10 @@ class Template:
 
 def compile_text(text: str, columns: list[str] | tuple[str, ...]) -> Template:
     columns = tuple(columns)
-    by_length = sorted(((c.strip().lower(), i) for i, c in enumerate(columns) if c.strip()),
+    # compared slice by slice, not against text.lower(): lower-casing can change the length
+    # ("İ" becomes two code points), which would shift every position after it
+    by_length = sorted(((c.strip(), c.strip().lower(), i) for i, c in enumerate(columns) if c.strip()),
                        key=lambda item: -len(item[0]))
-    lowered = text.lower()
     pieces: list[str | int] = []
     unknown: list[str] = []
     used: list[str] = []
@@ -57,8 +58,8 @@ def compile_text(text: str, columns: list[str] | tuple[str, ...]) -> Template:
         if text[i] != "#" or i + 1 >= len(text) or not text[i + 1].isalpha():
             i += 1
             continue
-        match = next((index for name, index in by_length
-                      if lowered.startswith(name, i + 1)
+        match = next((index for name, lowered, index in by_length
+                      if text[i + 1:i + 1 + len(name)].lower() == lowered
                       and (i + 1 + len(name) >= len(text) or not _is_word(text[i + 1 + len(name)])
                            or not _is_word(name[-1]))), None)
         if match is None:

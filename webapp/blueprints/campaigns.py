@@ -1,0 +1,287 @@
+"""Campaigns: the wizard (file → first row → columns → text and options → summary), then the
+monitor page with its live progress, pause, resume, cancel and the report."""
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+from decimal import Decimal
+
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.forms import CampaignForm, UploadForm
+from webapp.domain import campaigns as rules
+from webapp.domain import lifecycle
+from webapp.extensions import db
+from webapp.htmx import redirect_to, render
+from webapp.i18n import money
+from webapp.models.types import utcnow
+from webapp.redis_client import get_redis
+from webapp.services import campaign_composer, campaign_reports, campaigns, templates
+from webapp.services.errors import ServiceError
+from workers import campaigns as campaign_jobs
+
+bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"KIND_LABELS": rules.KIND_LABELS, "CAMPAIGN_STATUS_LABELS": rules.STATUS_LABELS,
+            "REFUSAL_REASONS": lifecycle.REFUSAL_REASONS, "expected_duration": rules.expected_duration}
+
+
+@bp.app_template_filter("decimal")
+def _decimal(value) -> Decimal:
+    return Decimal(str(value or "0"))
+
+
+@bp.app_template_filter("duration")
+def _duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return _("%(h)d h %(m)02d min", h=hours, m=minutes)
+    if minutes:
+        return _("%(m)d min %(s)02d s", m=minutes, s=seconds)
+    return _("%(s)d s", s=seconds)
+
+
+def _campaign(campaign_id: int):
+    try:
+        return campaigns.get(db.session, current_user, campaign_id)
+    except LookupError:
+        abort(404)
+
+
+def _sender_choices():
+    sender = current_app.config["SETTINGS"].shared_sender_id
+    return [(sender, sender)]
+
+
+@bp.get("/", strict_slashes=False)
+def index():
+    found = campaigns.list_for(db.session, current_user)
+    return render("campaigns/index.html", "campaigns/_list.html", campaigns=found,
+                  progress=campaign_reports.summaries(db.session, found))
+
+
+@bp.route("/new/<any(batch, personalised):kind>", methods=["GET", "POST"])
+def new(kind: str):
+    form = UploadForm()
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            campaign = campaigns.new_from_file(db.session, current_user, kind, current_app.config["SETTINGS"].upload_dir,
+                                               upload.filename if upload else "", upload, _sender_choices()[0][0])
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_errors(form, exc)
+            return render("campaigns/new.html", kind=kind, form=form, status=422)
+        db.session.commit()
+        return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
+    return render("campaigns/new.html", kind=kind, form=form)
+
+
+def step_of(campaign) -> str:
+    if campaign.status == rules.PREPARING:
+        return "preparing"
+    if campaign.status == rules.READY:
+        return "summary"
+    if campaign.kind != rules.LISTS and campaign.first_row is None:
+        return "first_row"
+    if campaign.kind != rules.LISTS and campaign.phone_column is None:
+        return "columns"
+    return "compose"
+
+
+def wizard(campaign, form: CampaignForm | None = None, error: str | None = None, status: int = 200,
+           sheet: int | None = None):
+    if campaign.status not in (rules.DRAFT, rules.PREPARING, rules.READY):
+        return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
+    step = step_of(campaign)
+    context = {"campaign": campaign, "step": step, "error": error or (_("Preparing failed: %(error)s", error=campaign.error)
+                                                                       if campaign.error else None)}
+    if step == "first_row":
+        context["preview"] = campaigns.preview(campaign, sheet)
+    elif step == "columns":
+        context["found"] = campaigns.columns(campaign)
+    elif step == "compose":
+        form = form or _form_for(campaign)
+        tags = campaigns.placeholders(db.session, campaign)
+        context.update(form=form, tags=tags, templates=templates.list_templates(db.session, current_user),
+                       preview=campaign_composer.preview(db.session, campaign, form.text.data or "", tags))
+    elif step == "preparing":
+        done = get_redis().get(campaign_jobs.progress_key(campaign.id))
+        context["done"] = int(done or 0)
+    elif step == "summary":
+        context["balance"] = current_user.account.balance
+    return render("campaigns/wizard.html", "campaigns/_wizard.html", status=status, **context)
+
+
+def _form_for(campaign) -> CampaignForm:
+    form = CampaignForm(obj=campaign) if request.method == "GET" or not request.form else CampaignForm()
+    form.sender.choices = _sender_choices()
+    if request.method == "GET" or not request.form:
+        tz = current_user.account.timezone
+        if campaign.send_at:
+            from zoneinfo import ZoneInfo
+
+            local = campaign.send_at.astimezone(ZoneInfo(tz))
+            form.start.data, form.send_date.data, form.send_time.data = "later", local.date(), local.time()
+        form.monitor_number.data = campaign.monitor_number
+    return form
+
+
+@bp.get("/<int:campaign_id>")
+def show(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    if campaign.status in (rules.DRAFT, rules.PREPARING, rules.READY):
+        return wizard(campaign, sheet=request.args.get("sheet", type=int))
+    return monitor(campaign)
+
+
+@bp.post("/<int:campaign_id>/first-row")
+def first_row(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    try:
+        campaigns.choose_first_row(db.session, campaign, request.form.get("sheet", 0, type=int),
+                                   request.form.get("first_row", 0, type=int))
+    except ServiceError as exc:
+        db.session.rollback()
+        return wizard(_campaign(campaign_id), error=_(exc.message), status=422)
+    db.session.commit()
+    return wizard(campaign)
+
+
+@bp.post("/<int:campaign_id>/columns")
+def columns(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    try:
+        campaigns.set_columns(db.session, campaign, request.form.get("phone_column", type=int),
+                              request.form.get("message_column", type=int))
+    except ServiceError as exc:
+        db.session.rollback()
+        return wizard(_campaign(campaign_id), error=_(exc.message), status=422)
+    db.session.commit()
+    return wizard(campaign)
+
+
+@bp.post("/<int:campaign_id>/counter")
+def counter(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    text = request.form.get("text", "")
+    preview = campaign_composer.preview(db.session, campaign, text, campaigns.placeholders(db.session, campaign))
+    return render("campaigns/_counter.html", campaign=campaign, preview=preview)
+
+
+@bp.post("/<int:campaign_id>/options")
+def options(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    form = _form_for(campaign)
+    if not form.validate():
+        return wizard(campaign, form=form, status=422)
+    try:
+        campaigns.set_options(db.session, current_user, campaign, _options_from(form))
+        campaigns.start_preparing(db.session, campaign)
+    except (ServiceError, ValueError) as exc:
+        db.session.rollback()
+        if isinstance(exc, ServiceError):
+            apply_service_errors(form, exc)
+        else:
+            form.send_date.errors = [_(str(exc))]
+        return wizard(_campaign(campaign_id), form=form, status=422)
+    db.session.commit()
+    campaign_jobs.enqueue_expansion(get_redis(), campaign.id, f"{int(utcnow().timestamp() * 1000)}")
+    return wizard(campaign)
+
+
+def _options_from(form: CampaignForm) -> campaigns.Options:
+    send_at = None
+    if form.start.data == "later":
+        if form.send_date.data is None and form.send_time.data is None:
+            raise ValueError("Give the date and time to start at.")
+        send_at = rules.start_time(form.send_date.data, form.send_time.data, current_user.account.timezone,
+                                   utcnow().astimezone(timezone.utc))
+    return campaigns.Options(
+        name=form.name.data or "", sender=form.sender.data, text=form.text.data or "", send_at=send_at,
+        speed=form.speed.data or 0, filter_duplicates=form.filter_duplicates.data,
+        check_blocklists=form.check_blocklists.data, validity_minutes=form.validity_minutes.data,
+        monitor_every=form.monitor_every.data, monitor_number=form.monitor_number.data or "")
+
+
+@bp.post("/<int:campaign_id>/back")
+def back(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    step = step_of(campaign)
+    if step == "summary" or step == "preparing":
+        campaigns.back(db.session, campaign)
+    elif step == "compose" and campaign.kind != rules.LISTS:
+        campaign.phone_column = campaign.message_column = None
+    elif step == "columns":
+        campaign.first_row = None
+    db.session.commit()
+    return wizard(campaign)
+
+
+@bp.post("/<int:campaign_id>/confirm")
+def confirm(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    if campaign.status != rules.READY:  # a second click: the campaign has started already
+        return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
+    if not campaigns.confirm(db.session, current_user, campaign):
+        db.session.rollback()
+        return wizard(_campaign(campaign_id), error=_("Your balance does not cover this campaign."), status=402)
+    db.session.commit()
+    redis = get_redis()
+    if campaign.status == rules.SCHEDULED:
+        campaign_jobs.schedule_tick(redis, campaign.id, at=campaign.send_at)
+        flash(_("The campaign is scheduled."), "success")
+    else:
+        campaign_jobs.schedule_tick(redis, campaign.id)
+        flash(_("The campaign has started."), "success")
+    return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.post("/<int:campaign_id>/<any(pause, resume, cancel, discard):action>")
+def control(campaign_id: int, action: str):
+    campaign = _campaign(campaign_id)
+    try:
+        if action == "pause":
+            campaigns.pause(db.session, campaign)
+        elif action == "resume":
+            campaigns.resume(db.session, campaign)
+        else:
+            refund = campaigns.cancel(db.session, current_user, campaign)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(_(exc.message), "error")
+        return redirect_to(url_for("campaigns.show", campaign_id=campaign_id))
+    db.session.commit()
+    if action == "resume" and campaign.status == rules.SENDING:
+        campaign_jobs.schedule_tick(get_redis(), campaign.id)
+    if action == "discard":
+        return redirect_to(url_for("campaigns.index"))
+    if action == "cancel" and refund:
+        flash(_("Cancelled: %(amount)s went back to your balance.", amount=money(refund, current_user.account.currency)),
+              "success")
+    return redirect_to(url_for("campaigns.show", campaign_id=campaign_id))
+
+
+def monitor(campaign, fragment: str | None = None):
+    progress = campaign_reports.progress(db.session, campaign)
+    context = {"campaign": campaign, "progress": progress, "live": campaign.status in rules.RUNNING}
+    if fragment is None:
+        failures, failures_total = campaign_reports.failures(db.session, campaign)
+        context.update(countries=campaign_reports.by_country(db.session, campaign), failures=failures,
+                       failures_total=failures_total, REFUSAL_REASONS=lifecycle.REFUSAL_REASONS)
+    return render("campaigns/monitor.html", fragment, **context)
+
+
+@bp.get("/<int:campaign_id>/progress")
+def progress(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    if campaign.status in (rules.DRAFT, rules.PREPARING, rules.READY):
+        return wizard(campaign)
+    return monitor(campaign, "campaigns/_progress.html")

@@ -1,0 +1,87 @@
+"""The campaign text box's live counter: the text rendered for the first recipients, with parts
+and cost of the longest and of the typical message, and unknown placeholders named."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import islice
+
+from sqlalchemy.orm import Session
+
+from webapp.domain import campaigns as rules
+from webapp.domain import phone, pricing
+from webapp.domain.placeholders import compile_text
+from webapp.domain.sms_text import Analysis, analyze
+from webapp.models import Account, Campaign
+from webapp.services.campaign_expansion import source_rows
+from webapp.services.pricing import price_list_for
+
+SAMPLE_ROWS = 500
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    analysis: Analysis
+    cost: Decimal | None
+    country: str | None
+
+
+@dataclass
+class CampaignPreview:
+    unknown: tuple[str, ...] = ()
+    rows: int = 0                 # rows rendered (the first SAMPLE_ROWS at most)
+    more_rows: bool = False
+    longest: Example | None = None
+    typical: Example | None = None
+    empty_cells: int = 0
+    rows_with_empty_cells: int = 0
+    parts: Counter = field(default_factory=Counter)
+
+
+def preview(session: Session, campaign: Campaign, text: str, columns: list[str]) -> CampaignPreview:
+    account = session.get(Account, campaign.account_id)
+    result = CampaignPreview()
+    template = compile_text(text, columns)
+    result.unknown = template.unknown
+    if not text.strip() or campaign.kind == rules.BATCH:
+        return result
+    prices = price_list_for(session, account)
+    examples: dict[int, tuple] = {}   # parts → first example with that many parts
+    longest_key, longest = None, None
+    rows = source_rows(session, campaign)
+    for source in islice(rows, SAMPLE_ROWS):
+        rendered, empty = template.render(source.values)
+        analysis = analyze(rendered)
+        result.rows += 1
+        result.parts[analysis.parts] += 1
+        if empty:
+            result.empty_cells += empty
+            result.rows_with_empty_cells += 1
+        examples.setdefault(analysis.parts, (rendered, analysis, source.raw_phone))
+        key = (analysis.parts, analysis.characters)
+        if longest_key is None or key > longest_key:
+            longest_key, longest = key, (rendered, analysis, source.raw_phone)
+    result.more_rows = next(rows, None) is not None
+    rows.close()
+    if longest is None:
+        return result
+    result.longest = _example(longest, account, prices)
+    typical_parts = result.parts.most_common(1)[0][0]
+    result.typical = _example(examples[typical_parts], account, prices)
+    return result
+
+
+def _example(found: tuple, account: Account, prices: pricing.PriceList) -> Example:
+    rendered, analysis, raw_phone = found
+    try:
+        number = phone.normalize(raw_phone, account.default_region)
+        country = phone.region_of(number)
+    except phone.InvalidNumber:
+        number, country = "", account.default_region
+    try:
+        cost = pricing.quote(analysis.parts, number, country, prices).cost
+    except pricing.Unroutable:
+        cost = None
+    return Example(rendered, analysis, cost, country)
