@@ -271,11 +271,11 @@ def control(campaign_id: int, action: str):
 
 def monitor(campaign, fragment: str | None = None):
     progress = campaign_reports.progress(db.session, campaign)
-    context = {"campaign": campaign, "progress": progress, "live": campaign.status in rules.RUNNING}
-    if fragment is None:
-        failures, failures_total = campaign_reports.failures(db.session, campaign)
-        context.update(countries=campaign_reports.by_country(db.session, campaign), failures=failures,
-                       failures_total=failures_total, REFUSAL_REASONS=lifecycle.REFUSAL_REASONS)
+    # Delivery reports still arrive after the last message went out: poll until none is awaited.
+    live = campaign.status in rules.RUNNING or (campaign.status == rules.COMPLETED and progress.pending > 0)
+    failures, failures_total = campaign_reports.failures(db.session, campaign)
+    context = {"campaign": campaign, "progress": progress, "live": live, "failures": failures,
+               "failures_total": failures_total, "countries": campaign_reports.by_country(db.session, campaign)}
     return render("campaigns/monitor.html", fragment, **context)
 
 
