@@ -60,6 +60,8 @@ def test_personalised_campaign_runs_to_completion_with_monitoring_copies(app, cl
     url = start_file_campaign(client, "personalised", "theatre_reservations.xlsx")
     r = post(client, f"{url}/columns", url, phone_column="1")
     assert "#Spectacol" in r.text and "#Telefon" not in r.text  # the phone column is no placeholder
+    r = post(client, f"{url}/counter", url, text="#Nume: #Spectacol la #Ora")
+    assert "Maria: D-ale carnavalului la 19:30" in r.text  # the first row, each column in its place
     r = post(client, f"{url}/counter", url, text="Salut #Nume, #Sala te așteaptă")
     assert "Unknown placeholder: #Sala" in r.text
     r = post(client, f"{url}/options", url, **campaign_options(text="Salut #Nume, #Sala te așteaptă"))

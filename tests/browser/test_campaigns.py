@@ -102,6 +102,9 @@ def test_personalised_theatre_campaign(app, page, customer, shot):
     for _ in range(6):
         box.press("Backspace")
     expect(page.get_by_test_id("unknown-placeholders")).to_have_count(0)
+    expect(page.get_by_label("Filter duplicates")).to_be_checked()
+    expect(page.get_by_label("Check my black list")).to_be_checked()
+    expect(page.get_by_test_id("typical")).to_contain_text("Maria! Vă așteptăm la „D-ale carnavalului” pe 09.12.2026, ora 19:30, locul R17 L12.")
     page.get_by_label("Campaign name").fill("Confirmări decembrie")
     page.get_by_label("Monitoring copy to my phone").select_option("100")
     page.get_by_label("My phone number for the copies").fill("0799 000 111")

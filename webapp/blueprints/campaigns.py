@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
@@ -111,7 +112,7 @@ def wizard(campaign, form: CampaignForm | None = None, error: str | None = None,
         form = form or _form_for(campaign)
         tags = campaigns.placeholders(db.session, campaign)
         context.update(form=form, tags=tags, templates=templates.list_templates(db.session, current_user),
-                       preview=campaign_composer.preview(db.session, campaign, form.text.data or "", tags))
+                       preview=campaign_composer.preview(db.session, campaign, form.text.data or ""))
     elif step == "preparing":
         done = get_redis().get(campaign_jobs.progress_key(campaign.id))
         context["done"] = int(done or 0)
@@ -120,17 +121,16 @@ def wizard(campaign, form: CampaignForm | None = None, error: str | None = None,
     return render("campaigns/wizard.html", "campaigns/_wizard.html", status=status, **context)
 
 
-def _form_for(campaign) -> CampaignForm:
-    form = CampaignForm(obj=campaign) if request.method == "GET" or not request.form else CampaignForm()
-    form.sender.choices = _sender_choices()
-    if request.method == "GET" or not request.form:
-        tz = current_user.account.timezone
+def _form_for(campaign, posted: bool = False) -> CampaignForm:
+    """The options form: as posted (the options step), else filled from the campaign."""
+    if posted:
+        form = CampaignForm()
+    else:
+        form = CampaignForm(formdata=None, obj=campaign)
         if campaign.send_at:
-            from zoneinfo import ZoneInfo
-
-            local = campaign.send_at.astimezone(ZoneInfo(tz))
+            local = campaign.send_at.astimezone(ZoneInfo(current_user.account.timezone))
             form.start.data, form.send_date.data, form.send_time.data = "later", local.date(), local.time()
-        form.monitor_number.data = campaign.monitor_number
+    form.sender.choices = _sender_choices()
     return form
 
 
@@ -172,14 +172,14 @@ def columns(campaign_id: int):
 def counter(campaign_id: int):
     campaign = _campaign(campaign_id)
     text = request.form.get("text", "")
-    preview = campaign_composer.preview(db.session, campaign, text, campaigns.placeholders(db.session, campaign))
+    preview = campaign_composer.preview(db.session, campaign, text)
     return render("campaigns/_counter.html", campaign=campaign, preview=preview)
 
 
 @bp.post("/<int:campaign_id>/options")
 def options(campaign_id: int):
     campaign = _campaign(campaign_id)
-    form = _form_for(campaign)
+    form = _form_for(campaign, posted=True)
     if not form.validate():
         return wizard(campaign, form=form, status=422)
     try:

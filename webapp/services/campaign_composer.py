@@ -40,10 +40,12 @@ class CampaignPreview:
     parts: Counter = field(default_factory=Counter)
 
 
-def preview(session: Session, campaign: Campaign, text: str, columns: list[str]) -> CampaignPreview:
+def preview(session: Session, campaign: Campaign, text: str) -> CampaignPreview:
+    from webapp.services.campaigns import columns_of
+
     account = session.get(Account, campaign.account_id)
     result = CampaignPreview()
-    template = compile_text(text, columns)
+    template = compile_text(text, columns_of(session, campaign))
     result.unknown = template.unknown
     if not text.strip() or campaign.kind == rules.BATCH:
         return result

@@ -139,12 +139,17 @@ def _back_to_draft(session: Session, campaign: Campaign) -> None:
     session.flush()
 
 
+def columns_of(session: Session, campaign: Campaign) -> list[str]:
+    """Every column a placeholder can name, in the order the rows carry them."""
+    return contact_columns(session, campaign) if campaign.kind == rules.LISTS else list(campaign.titles)
+
+
 def placeholders(session: Session, campaign: Campaign) -> list[str]:
-    """The columns the text can use as #placeholders (none for a batch upload)."""
+    """The tags shown above the text (none for a batch upload); the phone column is not offered."""
     if campaign.kind == rules.BATCH:
         return []
     if campaign.kind == rules.LISTS:
-        return contact_columns(session, campaign)
+        return [c for c in contact_columns(session, campaign) if c != "Phone"]
     return [t for i, t in enumerate(campaign.titles) if i != campaign.phone_column]
 
 
@@ -170,7 +175,7 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
         if not options.text.strip():
             errors["text"] = [N_("The message has no text.")]
         else:
-            unknown = compile_text(options.text, placeholders(session, campaign)).unknown
+            unknown = compile_text(options.text, columns_of(session, campaign)).unknown
             if unknown:
                 errors["text"] = [N_("Unknown placeholder: %(names)s. Use one of the tags above the text.")
                                   % {"names": ", ".join(unknown)}]
