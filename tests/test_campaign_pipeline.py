@@ -163,3 +163,51 @@ def test_batch_campaign_paused_stops_then_cancel_refunds_to_the_cent(app, client
         assert ledger.verify(db.session) == []
     time.sleep(2)
     assert submitted() == after_pause  # nothing goes out after the cancel
+
+
+def test_scheduled_campaign_starts_on_time_also_after_a_worker_restart(app, client, customer, processes, redis_url):
+    from datetime import timedelta
+
+    from webapp.models import User
+    from webapp.models.types import utcnow
+    from webapp.redis_client import get_redis
+    from webapp.services import campaigns
+    from webapp.services.campaign_expansion import expand
+    from workers.campaigns import schedule_tick
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "teatru"))
+        campaign = campaigns.new_from_file(db.session, user, rules.BATCH, app.config["SETTINGS"].upload_dir, "batch.xlsx",
+                                           io.BytesIO((SAMPLES / "batch.xlsx").read_bytes()), "1899")
+        campaigns.choose_first_row(db.session, campaign, 0, 2)
+        campaigns.set_columns(db.session, campaign, 0, 1)
+        send_at = utcnow() + timedelta(seconds=12)
+        campaigns.set_options(db.session, user, campaign, campaigns.Options(
+            name="Later", sender="1899", text="", send_at=send_at, speed=0, filter_duplicates=True,
+            check_blocklists=True, validity_minutes=60, monitor_every=0, monitor_number=""))
+        campaigns.start_preparing(db.session, campaign)
+        expand(db.session, campaign)
+        assert campaigns.confirm(db.session, user, campaign)
+        db.session.commit()
+        assert campaign.status == rules.SCHEDULED
+        campaign_id = campaign.id
+        schedule_tick(get_redis(), campaign_id, at=send_at)
+
+    worker = processes(worker_command(redis_url))   # takes the scheduler's lock, then goes away
+    time.sleep(4)
+    worker.terminate()
+    worker.wait(timeout=20)
+    processes(worker_command(redis_url))             # a new worker picks the scheduled start up from Redis
+    processes(cron_command(redis_url))
+
+    def started():
+        with app.app_context():
+            return db.session.get(Campaign, campaign_id).started_at
+
+    began = wait_for(started, timeout=60)
+    assert began >= send_at and (began - send_at).total_seconds() < 4
+    with app.app_context():
+        first_out = db.session.scalar(select(func.min(Message.submitted_at)).where(Message.campaign_id == campaign_id))
+        assert first_out is None or first_out >= send_at
+    wait_for(lambda: client.get(f"/campaigns/{campaign_id}").text.count('data-testid="campaign-status">completed') == 1,
+             timeout=60)

@@ -203,3 +203,20 @@ def test_monitoring_copies_every_n(ana):
     recipients = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id, Message.monitor.is_(False),
                                                           Message.reason_code.is_(None)).order_by(Message.id)).all()
     assert copies[0].text == recipients[99].text and recipients[99].id < copies[0].id < recipients[100].id
+
+
+def test_another_accounts_campaign_is_out_of_reach(app, ana, make_user, client, login):
+    campaign = file_campaign(ana, rules.BATCH, "batch.xlsx", 0, 1)
+    campaign_id = campaign.id
+    db.session.commit()
+    make_user("mallory")
+    login("mallory")
+    for url in (f"/campaigns/{campaign_id}", f"/campaigns/{campaign_id}/progress"):
+        assert client.get(url).status_code == 404, url
+    from tests.conftest import csrf_token_from
+
+    token = csrf_token_from(client.get("/campaigns/").text)
+    for action in ("confirm", "pause", "resume", "cancel", "discard", "back", "options", "columns", "first-row", "counter"):
+        assert client.post(f"/campaigns/{campaign_id}/{action}", data={"csrf_token": token}).status_code == 404, action
+    assert ana.account.name not in client.get("/campaigns/").text
+    assert db.session.get(Campaign, campaign_id).status == rules.READY

@@ -89,7 +89,7 @@ def campaign_tick(campaign_id: int) -> dict:
     finally:
         lock.release()
     if result.get("again"):
-        schedule_tick(redis, campaign_id, delay=1)
+        schedule_tick(redis, campaign_id, delay=result.get("delay", 1))
     return result
 
 
@@ -104,7 +104,10 @@ def _tick(redis, campaign_id: int) -> dict:
         if campaign is None:
             return {}
         redis.set(f"smsportal:campaign:{campaign_id}:ticked", time.time(), ex=3600)
-        if campaign.status == rules.SCHEDULED and campaign.send_at <= datetime.now(timezone.utc):
+        if campaign.status == rules.SCHEDULED:
+            early = (campaign.send_at - datetime.now(timezone.utc)).total_seconds()
+            if early > 0:  # RQ's scheduler works in whole seconds: come back right on time
+                return {"status": campaign.status, "again": early < 120, "delay": max(early, 0.1)}
             campaigns.start_scheduled(session, campaign)
             session.commit()
         if campaign.status != rules.SENDING:

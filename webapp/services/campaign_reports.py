@@ -138,9 +138,11 @@ def by_country(session: Session, campaign: Campaign) -> list[CountryLine]:
     return sorted((CountryLine(c, **v) for c, v in lines.items()), key=lambda l: -l.messages)
 
 
-def failures(session: Session, campaign: Campaign, limit: int = 100) -> tuple[list[Message], int]:
-    """Messages that were not delivered (refused, or failed upstream) with their reasons."""
-    condition = (Message.campaign_id == campaign.id) & Message.status.in_([lifecycle.REFUSED, *FAILED])
+def failures(session: Session, campaign: Campaign, limit: int = 25) -> tuple[list[Message], int]:
+    """Messages that were not delivered (refused, or failed upstream) with their reasons; those
+    the customer cancelled are counted in the chart, not listed."""
+    condition = (Message.campaign_id == campaign.id) & Message.status.in_([lifecycle.REFUSED, *FAILED]) \
+        & ((Message.reason_code.is_(None)) | (Message.reason_code != "cancelled"))
     total = session.scalar(select(func.count(Message.id)).where(condition))
     rows = session.scalars(select(Message).where(condition).order_by(Message.id).limit(limit)).all()
     return list(rows), total
