@@ -220,3 +220,46 @@ def test_another_accounts_campaign_is_out_of_reach(app, ana, make_user, client, 
         assert client.post(f"/campaigns/{campaign_id}/{action}", data={"csrf_token": token}).status_code == 404, action
     assert ana.account.name not in client.get("/campaigns/").text
     assert db.session.get(Campaign, campaign_id).status == rules.READY
+
+
+def test_summary_says_when_the_credit_does_not_cover_it_and_nothing_starts(app, ana, client, login):
+    from tests.conftest import csrf_token_from
+
+    campaign = file_campaign(ana, rules.BATCH, "batch.xlsx", 0, 1)
+    account = db.session.get(Account, ana.account_id)
+    ledger.post(db.session, account, -(account.balance - Decimal("0.50")), kind="adjustment", reason="test",
+                reference="t", actor=None)
+    db.session.commit()
+    login("ana")
+    page = client.get(f"/campaigns/{campaign.id}").text
+    assert "Your balance does not cover this campaign" in page and "Top up your credit" in page
+    assert 'data-testid="confirm" disabled' in page
+    r = client.post(f"/campaigns/{campaign.id}/confirm", data={"csrf_token": csrf_token_from(page)})
+    assert r.status_code == 402 and "Your balance does not cover this campaign" in r.text
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).status == rules.READY
+    assert db.session.get(Account, ana.account_id).balance == Decimal("0.50")
+
+
+def test_batch_rows_without_a_message_take_the_campaign_text(ana):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Telefon", "Mesaj", "Cod"])
+    sheet.append(["0722000001", "Mesajul meu", "A1"])
+    sheet.append(["0722000002", "", "B2"])
+    sheet.append(["0722000003", None, None])
+    path = tempfile.mktemp(suffix=".xlsx", dir=UPLOADS)
+    book.save(path)
+    data = io.BytesIO(open(path, "rb").read())
+    campaign = campaigns.new_from_file(db.session, ana, rules.BATCH, UPLOADS, "mic.xlsx", data, "1899")
+    campaigns.choose_first_row(db.session, campaign, 0, 2)
+    campaigns.set_columns(db.session, campaign, 0, 1)
+    assert campaigns.placeholders(db.session, campaign) == ["Cod"]
+    campaigns.set_options(db.session, ana, campaign, options(text="Codul dvs. este #Cod"))
+    campaigns.start_preparing(db.session, campaign)
+    s = expand(db.session, campaign)
+    texts = [m.text for m in db.session.scalars(select(Message).where(Message.campaign_id == campaign.id).order_by(Message.id))]
+    assert texts == ["Mesajul meu", "Codul dvs. este B2", "Codul dvs. este "]
+    assert s["empty_cells"] == 1 and s["recipients"] == 3

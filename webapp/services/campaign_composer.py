@@ -9,7 +9,6 @@ from itertools import islice
 
 from sqlalchemy.orm import Session
 
-from webapp.domain import campaigns as rules
 from webapp.domain import phone, pricing
 from webapp.domain.placeholders import compile_text
 from webapp.domain.sms_text import Analysis, analyze
@@ -47,13 +46,15 @@ def preview(session: Session, campaign: Campaign, text: str) -> CampaignPreview:
     result = CampaignPreview()
     template = compile_text(text, columns_of(session, campaign))
     result.unknown = template.unknown
-    if not text.strip() or campaign.kind == rules.BATCH:
+    if not text.strip():
         return result
     prices = price_list_for(session, account)
     examples: dict[int, tuple] = {}   # parts → first example with that many parts
     longest_key, longest = None, None
     rows = source_rows(session, campaign)
     for source in islice(rows, SAMPLE_ROWS):
+        if source.text is not None and source.text.strip():
+            continue  # a batch row with its own message does not use this text
         rendered, empty = template.render(source.values)
         analysis = analyze(rendered)
         result.rows += 1

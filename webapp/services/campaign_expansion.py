@@ -135,7 +135,8 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
     discard_drafts(session, campaign)
     prices, route_table = price_list_for(session, account), RouteTable(session)
     columns = campaign.titles if campaign.kind != rules.LISTS else contact_columns(session, campaign)
-    template = compile_text(campaign.text, columns) if campaign.kind != rules.BATCH else None
+    # A batch row carries its own message; the campaign's text (if any) is for rows without one.
+    template = compile_text(campaign.text, columns)
     writer = _Writer(session, campaign, timedelta(minutes=campaign.validity_minutes))
     tally = rules.Tally()
     seen: set[str] = set()
@@ -187,10 +188,10 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
                    price_per_part=quote.price_per_part, cost=quote.cost, monitor=True)
 
     for count, source in enumerate(source_rows(session, campaign), start=1):
-        if template is not None:
-            text, empty = template.render(source.values)
+        if source.text is not None and source.text.strip():
+            text, empty = source.text.strip(), 0
         else:
-            text, empty = (source.text or "").strip(), 0
+            text, empty = template.render(source.values)
         base = {"to": str(source.raw_phone)[:32], "text": text}
         try:
             number = phone.normalize(source.raw_phone, account.default_region)

@@ -145,9 +145,9 @@ def columns_of(session: Session, campaign: Campaign) -> list[str]:
 
 
 def placeholders(session: Session, campaign: Campaign) -> list[str]:
-    """The tags shown above the text (none for a batch upload); the phone column is not offered."""
+    """The tags shown above the text; the phone (and a batch's message) column is not offered."""
     if campaign.kind == rules.BATCH:
-        return []
+        return [t for i, t in enumerate(campaign.titles) if i not in (campaign.phone_column, campaign.message_column)]
     if campaign.kind == rules.LISTS:
         return [c for c in contact_columns(session, campaign) if c != "Phone"]
     return [t for i, t in enumerate(campaign.titles) if i != campaign.phone_column]
@@ -171,14 +171,13 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
     """Check and keep the options; every problem is reported against its field."""
     _editable(campaign)
     errors: dict[str, list[str]] = {}
-    if campaign.kind != rules.BATCH:
-        if not options.text.strip():
-            errors["text"] = [N_("The message has no text.")]
-        else:
-            unknown = compile_text(options.text, columns_of(session, campaign)).unknown
-            if unknown:
-                errors["text"] = [N_("Unknown placeholder: %(names)s. Use one of the tags above the text.")
-                                  % {"names": ", ".join(unknown)}]
+    if campaign.kind != rules.BATCH and not options.text.strip():
+        errors["text"] = [N_("The message has no text.")]
+    elif options.text.strip():
+        unknown = compile_text(options.text, columns_of(session, campaign)).unknown
+        if unknown:
+            errors["text"] = [N_("Unknown placeholder: %(names)s. Use one of the tags above the text.")
+                              % {"names": ", ".join(unknown)}]
     if not 0 <= options.speed <= rules.MAX_SPEED:
         errors["speed"] = [N_("The speed must be between 0 (as fast as possible) and %(max)d messages per second.")
                            % {"max": rules.MAX_SPEED}]
@@ -197,8 +196,7 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
         raise ServiceError(N_("Please correct the marked fields."), errors)
     campaign.name = options.name.strip()[:120] or campaign.name or _default_name(campaign.kind)
     campaign.sender, campaign.send_at, campaign.speed = options.sender, options.send_at, options.speed
-    if campaign.kind != rules.BATCH:
-        campaign.text = options.text
+    campaign.text = options.text
     campaign.filter_duplicates, campaign.check_blocklists = options.filter_duplicates, options.check_blocklists
     campaign.validity_minutes, campaign.monitor_every = options.validity_minutes, options.monitor_every
     campaign.monitor_number = monitor_number or options.monitor_number.strip()[:20]
