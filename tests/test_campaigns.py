@@ -263,3 +263,54 @@ def test_batch_rows_without_a_message_take_the_campaign_text(ana):
     texts = [m.text for m in db.session.scalars(select(Message).where(Message.campaign_id == campaign.id).order_by(Message.id))]
     assert texts == ["Mesajul meu", "Codul dvs. este B2", "Codul dvs. este "]
     assert s["empty_cells"] == 1 and s["recipients"] == 3
+
+
+def test_going_back_while_it_is_prepared_keeps_the_draft(ana):
+    from webapp.services.campaign_expansion import Abandoned
+
+    data = io.BytesIO((SAMPLES / "batch.xlsx").read_bytes())
+    campaign = campaigns.new_from_file(db.session, ana, rules.BATCH, UPLOADS, "batch.xlsx", data, "1899")
+    campaigns.choose_first_row(db.session, campaign, 0, 2)
+    campaigns.set_columns(db.session, campaign, 0, 1)
+    campaigns.set_options(db.session, ana, campaign, options())
+    campaigns.start_preparing(db.session, campaign)
+    with pytest.raises(ServiceError):  # a second click on Continue prepares nothing twice
+        campaigns.start_preparing(db.session, campaign)
+    db.session.commit()
+    campaigns.back(db.session, campaign)     # (as another request would, before the job ends)
+    db.session.commit()
+    with pytest.raises(Abandoned):
+        expand(db.session, campaign)
+    db.session.rollback()
+    assert db.session.get(Campaign, campaign.id).status == rules.DRAFT
+    assert db.session.scalar(select(func.count(Message.id))) == 0
+
+
+@pytest.mark.parametrize("when, error", [
+    ("past", "The start time has already passed."),
+    ("future", None),
+])
+def test_start_at_a_date_and_time_in_the_account_time_zone(ana, client, login, when, error):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import csrf_token_from
+
+    campaign = file_campaign(ana, rules.BATCH, "batch.xlsx", 0, 1)
+    campaigns.back(db.session, campaign)
+    db.session.commit()
+    login("ana")
+    local = datetime.now(ZoneInfo("Europe/Bucharest")) + (timedelta(days=-1) if when == "past" else timedelta(days=2))
+    url = f"/campaigns/{campaign.id}"
+    form = {"csrf_token": csrf_token_from(client.get(url).text), "name": "Later", "sender": "1899", "start": "later",
+            "send_date": local.strftime("%Y-%m-%d"), "send_time": "09:30", "speed": "5", "filter_duplicates": "y",
+            "validity_minutes": "1440", "monitor_every": "0", "monitor_number": ""}
+    r = client.post(f"{url}/options", data=form)
+    db.session.expire_all()
+    saved = db.session.get(Campaign, campaign.id)
+    if error:
+        assert r.status_code == 422 and error in r.text and saved.status == rules.DRAFT
+        return
+    assert r.status_code == 200 and saved.status == rules.PREPARING
+    expected = datetime.combine(local.date(), datetime.strptime("09:30", "%H:%M").time(), ZoneInfo("Europe/Bucharest"))
+    assert saved.send_at == expected and saved.speed == 5 and saved.check_blocklists is False

@@ -30,7 +30,7 @@ def expand_campaign(campaign_id: int) -> dict:
     """Render, check, price and store the recipients as drafts; the summary follows."""
     from webapp.domain import campaigns as rules
     from webapp.models import Campaign
-    from webapp.services.campaign_expansion import expand
+    from webapp.services.campaign_expansion import Abandoned, expand
 
     redis = get_current_job().connection
     with job_context() as session:
@@ -41,6 +41,9 @@ def expand_campaign(campaign_id: int) -> dict:
             summary = expand(session, campaign, progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400))
             session.commit()
             return {"rows": summary["rows"]}
+        except Abandoned:
+            session.rollback()  # the customer went back to change something: nothing to keep
+            return {"abandoned": True}
         except Exception as exc:
             session.rollback()  # no half-prepared campaign: the drafts go with the transaction
             campaign = session.get(Campaign, campaign_id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import campaigns as rules
@@ -229,8 +229,15 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
     settle_pending()
     writer.flush()
     summary = tally.as_dict()
-    campaign.summary = summary
-    campaign.status = rules.READY
-    campaign.error = ""
-    session.flush()
+    # Ready only if still preparing: a customer who went back meanwhile keeps the draft.
+    ready = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status == rules.PREPARING)
+                            .values(status=rules.READY, summary=summary, error="")
+                            .execution_options(synchronize_session=False)).rowcount
+    if not ready:
+        raise Abandoned(campaign.id)
+    session.refresh(campaign)
     return summary
+
+
+class Abandoned(Exception):
+    """The campaign left the preparing state while it was being expanded: drop the work."""

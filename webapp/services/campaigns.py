@@ -216,14 +216,23 @@ def start_preparing(session: Session, campaign: Campaign) -> None:
     _editable(campaign)
     if not ready_to_prepare(campaign):
         raise ServiceError(N_("Finish the earlier steps first."))
-    campaign.status, campaign.summary, campaign.error = rules.PREPARING, {}, ""
     session.flush()
+    # Conditional, so that a double click prepares (and enqueues) once.
+    claimed = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status.in_(rules.EDITABLE))
+                              .values(status=rules.PREPARING, summary={}, error="")
+                              .execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        raise ServiceError(N_("This campaign is being prepared already."))
+    session.refresh(campaign)
 
 
 def back(session: Session, campaign: Campaign) -> None:
-    """Cancel on the summary: back to the options, nothing charged."""
-    _editable(campaign)
-    _back_to_draft(session, campaign)
+    """Cancel on the summary (or while preparing): back to the options, nothing charged."""
+    if campaign.status not in rules.EDITABLE | {rules.PREPARING}:
+        raise ServiceError(N_("This campaign can no longer be changed."))
+    discard_drafts(session, campaign)
+    campaign.status, campaign.summary = rules.DRAFT, {}
+    session.flush()
 
 
 def summary_cost(campaign: Campaign) -> Decimal:
@@ -236,10 +245,17 @@ def confirm(session: Session, actor: User, campaign: Campaign) -> bool:
     starts. A second confirmation of the same campaign does nothing."""
     if campaign.status != rules.READY:
         return False
+    # Conditional, so that two clicks racing each other reserve once: the second finds it taken.
+    taken = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status == rules.READY)
+                            .values(status=rules.SENDING).execution_options(synchronize_session=False)).rowcount
+    if not taken:
+        return False
     cost = summary_cost(campaign)
     account = session.get(Account, campaign.account_id)
     if cost > 0 and not ledger.post_many(session, account, [(-cost, "reservation", f"Campaign “{campaign.name}”",
                                                               f"campaign:{campaign.id}")], actor=actor):
+        session.execute(update(Campaign).where(Campaign.id == campaign.id).values(status=rules.READY)
+                        .execution_options(synchronize_session=False))
         return False
     now = utcnow()
     starts = max(now, campaign.send_at) if campaign.send_at else now
