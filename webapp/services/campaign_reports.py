@@ -72,14 +72,22 @@ def _billed(account: Account) -> tuple[str, ...]:
 
 
 def progress(session: Session, campaign: Campaign) -> Progress:
-    result = Progress()
-    account = session.get(Account, campaign.account_id)
-    billed = _billed(account)
-    rows = session.execute(select(Message.monitor, Message.status, Message.reason_code, func.count(Message.id),
-                                  func.sum(Message.cost))
-                           .where(Message.campaign_id == campaign.id)
-                           .group_by(Message.monitor, Message.status, Message.reason_code)).all()
-    for monitor, status, reason, count, cost in rows:
+    return summaries(session, [campaign], all_states=True)[campaign.id]
+
+
+def summaries(session: Session, campaigns: list[Campaign], all_states: bool = False) -> dict[int, Progress]:
+    """Progress of several campaigns of one account with one grouped query."""
+    shown = [c for c in campaigns if all_states or c.status not in (rules.DRAFT, rules.PREPARING, rules.READY)]
+    if not shown:
+        return {}
+    billed = _billed(session.get(Account, shown[0].account_id))
+    results = {c.id: Progress() for c in shown}
+    rows = session.execute(select(Message.campaign_id, Message.monitor, Message.status, Message.reason_code,
+                                  func.count(Message.id), func.sum(Message.cost))
+                           .where(Message.campaign_id.in_(list(results)))
+                           .group_by(Message.campaign_id, Message.monitor, Message.status, Message.reason_code)).all()
+    for campaign_id, monitor, status, reason, count, cost in rows:
+        result = results[campaign_id]
         if status in billed and cost is not None:
             result.cost += cost
         if monitor:
@@ -91,8 +99,9 @@ def progress(session: Session, campaign: Campaign) -> Progress:
             result.refused[reason] += count
         else:
             result.by_status[status] += count
-    result.time_left = _time_left(campaign, result)
-    return result
+    for campaign in shown:
+        results[campaign.id].time_left = _time_left(campaign, results[campaign.id])
+    return results
 
 
 def _time_left(campaign: Campaign, found: Progress) -> timedelta | None:
@@ -146,7 +155,3 @@ def failures(session: Session, campaign: Campaign, limit: int = 25) -> tuple[lis
     total = session.scalar(select(func.count(Message.id)).where(condition))
     rows = session.scalars(select(Message).where(condition).order_by(Message.id).limit(limit)).all()
     return list(rows), total
-
-
-def summaries(session: Session, campaigns: list[Campaign]) -> dict[int, Progress]:
-    return {c.id: progress(session, c) for c in campaigns if c.status not in (rules.DRAFT, rules.PREPARING, rules.READY)}
