@@ -2,7 +2,6 @@
 prepares it (expansion job), confirmation starts it, ticks pace it, workers send it to the
 simulator and the cron process collects the receipts. Pause stops it, cancel refunds it."""
 import io
-import re
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +15,7 @@ from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
-from webapp.models import Account, Campaign, Message
+from webapp.models import Account, Campaign, LedgerEntry, Message
 from webapp.runner import cron_command, worker_command
 from webapp.services import ledger, pricing, routes
 
@@ -160,6 +159,9 @@ def test_batch_campaign_paused_stops_then_cancel_refunds_to_the_cent(app, client
         assert cancelled == campaign.summary["recipients"] - after_pause
         account = db.session.get(Account, campaign.account_id)
         assert account.balance == Decimal("200") - sent_cost  # the unsent part of the reservation is back
+        released = db.session.scalar(select(LedgerEntry.amount).where(LedgerEntry.reference == f"campaign:{campaign_id}",
+                                                                      LedgerEntry.kind == "release"))
+        assert released == cost - sent_cost
         assert ledger.verify(db.session) == []
     time.sleep(2)
     assert submitted() == after_pause  # nothing goes out after the cancel

@@ -15,7 +15,7 @@ from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.sms_text import analyze
 from webapp.extensions import db
-from webapp.models import Account, Campaign, Contact, ContactGroup, LedgerEntry, Message, MessagePart, User
+from webapp.models import Account, Campaign, Contact, ContactGroup, Message, User
 from webapp.services import blocklist, campaigns, ledger, pricing, routes
 from webapp.services.campaign_expansion import expand
 from webapp.services.errors import ServiceError

@@ -1,6 +1,5 @@
 """The address book in Chromium: the import wizard with the samples, the group page, the black list."""
 import re
-from pathlib import Path
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select

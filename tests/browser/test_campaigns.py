@@ -14,12 +14,11 @@ from sqlalchemy import func, select
 from tests.browser.test_sign_in_flow import sign_in
 from tests.conftest import PASSWORD, wait_for
 from tests.samples import SAMPLES
-from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.sms_text import analyze
 from webapp.extensions import db
-from webapp.models import Account, Campaign, ContactGroup, Message, User
+from webapp.models import Campaign, ContactGroup, Message, User
 from webapp.runner import cron_command, worker_command
 from webapp.services import imports, pricing, routes
 

@@ -3,7 +3,6 @@ confirmed (credit reserved), then paused, resumed or cancelled. Flushes, never c
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,12 +14,12 @@ from sqlalchemy.orm import Session
 from webapp.domain import N_, lifecycle, phone
 from webapp.domain import campaigns as rules
 from webapp.domain.placeholders import compile_text
-from webapp.domain.sheets import UnreadableFile, open_spreadsheet
 from webapp.models import Account, Campaign, Message, MessagePart, User
 from webapp.models.types import utcnow
 from webapp.services import ledger
 from webapp.services.campaign_expansion import DRAFT, contact_columns, discard_drafts
 from webapp.services.errors import ServiceError
+from webapp.services.uploads import keep_spreadsheet
 
 
 def get(session: Session, actor: User, campaign_id: int) -> Campaign:
@@ -64,19 +63,7 @@ def new_from_file(session: Session, actor: User, kind: str, upload_dir: str, fil
     """Keep the uploaded file (batch upload or personalised) once it is known to be readable."""
     if kind not in (rules.BATCH, rules.PERSONALISED):
         raise LookupError(kind)
-    if not filename:
-        raise ServiceError(N_("Choose a file to upload."), {"file": [N_("Choose a file to upload.")]})
-    folder = Path(upload_dir) / str(actor.account_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"campaign-{uuid.uuid4().hex}{Path(filename).suffix.lower()[:8]}"
-    stream.save(str(path)) if hasattr(stream, "save") else path.write_bytes(stream.read())
-    try:
-        with open_spreadsheet(path, filename) as sheet:
-            if not sheet.preview(0, limit=1):
-                raise UnreadableFile(f"“{filename}” has no rows.")
-    except UnreadableFile as exc:
-        path.unlink(missing_ok=True)
-        raise ServiceError(str(exc), {"file": [str(exc)]}) from None
+    path = keep_spreadsheet(upload_dir, actor.account_id, filename, stream, prefix="campaign-")
     campaign = Campaign(account_id=actor.account_id, user_id=actor.id, kind=kind, sender=sender,
                         filename=Path(filename).name[:255], stored_path=str(path),
                         name=Path(filename).stem[:120], monitor_number=_own_number(actor))

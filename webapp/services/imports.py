@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, phone
-from webapp.domain.sheets import UnreadableFile, open_spreadsheet
+from webapp.domain.sheets import open_spreadsheet
 from webapp.models import BlockedNumber, Contact, ContactGroup, ContactImport, User
 from webapp.models.types import utcnow
 from webapp.services.bulk import bulk_insert
 from webapp.services.errors import ServiceError
+from webapp.services.uploads import keep_spreadsheet
 
 Progress = Callable[[int], None]   # rows done so far
 INVALID_SAMPLE = 100
@@ -61,19 +61,7 @@ def start(session: Session, actor: User, upload_dir: str, filename: str, stream,
     with a plain message and nothing is kept."""
     if purpose == "contacts" and group is None and not group_name.strip():
         raise ServiceError(N_("Give the new group a name."), {"name": [N_("Give the new group a name.")]})
-    if not filename:
-        raise ServiceError(N_("Choose a file to upload."), {"file": [N_("Choose a file to upload.")]})
-    folder = Path(upload_dir) / str(actor.account_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()[:8]}"
-    stream.save(str(path)) if hasattr(stream, "save") else path.write_bytes(stream.read())
-    try:
-        with open_spreadsheet(path, filename) as sheet:
-            if not sheet.preview(0, limit=1):
-                raise UnreadableFile(f"“{filename}” has no rows.")
-    except UnreadableFile as exc:
-        path.unlink(missing_ok=True)
-        raise ServiceError(str(exc), {"file": [str(exc)]}) from None
+    path = keep_spreadsheet(upload_dir, actor.account_id, filename, stream)
     imp = ContactImport(account_id=actor.account_id, user_id=actor.id, purpose=purpose,
                         group_id=group.id if group else None, group_name=group_name.strip()[:120],
                         filename=Path(filename).name[:255], stored_path=str(path), size=path.stat().st_size)

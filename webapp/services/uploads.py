@@ -1,0 +1,27 @@
+"""Uploaded spreadsheets (imports, campaigns): kept under the account's folder once they are
+known to be readable; a file that cannot be read is refused with a plain message, not kept."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from webapp.domain import N_
+from webapp.domain.sheets import UnreadableFile, open_spreadsheet
+from webapp.services.errors import ServiceError
+
+
+def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream, prefix: str = "") -> Path:
+    if not filename:
+        raise ServiceError(N_("Choose a file to upload."), {"file": [N_("Choose a file to upload.")]})
+    folder = Path(upload_dir) / str(account_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{prefix}{uuid.uuid4().hex}{Path(filename).suffix.lower()[:8]}"
+    stream.save(str(path)) if hasattr(stream, "save") else path.write_bytes(stream.read())
+    try:
+        with open_spreadsheet(path, filename) as sheet:
+            if not sheet.preview(0, limit=1):
+                raise UnreadableFile(f"“{filename}” has no rows.")
+    except UnreadableFile as exc:
+        path.unlink(missing_ok=True)
+        raise ServiceError(str(exc), {"file": [str(exc)]}) from None
+    return path
