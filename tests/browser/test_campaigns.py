@@ -210,6 +210,7 @@ def test_send_to_lists_from_an_imported_address_book(app, page, customer, upload
     page.get_by_label("Clienți").check()
     page.get_by_label("VIP").check()
     page.get_by_label("Text", exact=True).fill("Salut #FirstName din #Oraș, spectacolul începe la 19:00.")
+    shot(page, "38-send-to-lists")
     page.get_by_test_id("send").click()
     expect(page.get_by_role("button", name="#Oraș")).to_be_visible()
     expect(page.get_by_role("button", name="#FirstName")).to_be_visible()

@@ -93,7 +93,7 @@ class Tally:
     SAMPLES = 5
     PROBLEMS = 50
 
-    def refuse(self, row: int, value: str, reason: str, detail: str = "") -> None:
+    def refuse(self, row: int | str, value: str, reason: str, detail: str = "") -> None:
         self.rows += 1
         self.refused[reason] += 1
         if len(self.problems) < self.PROBLEMS:

@@ -38,7 +38,7 @@ CONTACT_COLUMNS = ("FirstName", "LastName", "Phone")
 
 @dataclass(frozen=True)
 class SourceRow:
-    row: int                  # the row in the file, or the position in the lists (1-based)
+    row: int | str            # the row in the file, or the list and the contact's place in it
     raw_phone: str
     values: list[str] | dict  # what the placeholders take
     text: str | None = None   # the row's own message (batch upload)
@@ -64,9 +64,8 @@ def _groups(session: Session, campaign: Campaign) -> list[ContactGroup]:
 def source_rows(session: Session, campaign: Campaign) -> Iterator[SourceRow]:
     """The recipients in order: the groups' contacts (group by group), or the file's data rows."""
     if campaign.kind == rules.LISTS:
-        position = 0
         for group in _groups(session, campaign):
-            last_id = 0
+            last_id, position = 0, 0
             while True:
                 contacts = session.execute(select(Contact.id, Contact.phone, Contact.first_name, Contact.last_name,
                                                   Contact.fields)
@@ -76,7 +75,7 @@ def source_rows(session: Session, campaign: Campaign) -> Iterator[SourceRow]:
                     break
                 for contact_id, number, first, last, fields in contacts:
                     position += 1
-                    yield SourceRow(position, number, {"FirstName": first, "LastName": last, "Phone": number,
+                    yield SourceRow(f"{group.name} #{position}", number, {"FirstName": first, "LastName": last, "Phone": number,
                                                        **(fields or {})})
                 last_id = contacts[-1][0]
         return
