@@ -314,3 +314,32 @@ def test_start_at_a_date_and_time_in_the_account_time_zone(ana, client, login, w
     assert r.status_code == 200 and saved.status == rules.PREPARING
     expected = datetime.combine(local.date(), datetime.strptime("09:30", "%H:%M").time(), ZoneInfo("Europe/Bucharest"))
     assert saved.send_at == expected and saved.speed == 5 and saved.check_blocklists is False
+
+
+def test_send_page_lists_make_a_campaign_and_a_typed_number_overrides_them(ana, client, login):
+    import re as regex
+
+    from tests.conftest import csrf_token_from
+
+    group = ContactGroup(account_id=ana.account_id, name="Abonați")
+    db.session.add(group)
+    db.session.flush()
+    db.session.add(Contact(group_id=group.id, phone="+40722000001", first_name="Ana"))
+    db.session.commit()
+    login("ana")
+
+    def send(**form):
+        page = client.get("/send/").text
+        key = regex.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', page).group(1)
+        return client.post("/send/", data={"csrf_token": csrf_token_from(page), "idempotency_key": key,
+                                           "sender": "1899", "action": "send", "groups": [str(group.id)], **form})
+
+    assert "Abonați" in client.get("/send/").text
+    r = send(to="0722 999 888", text="Doar unul")
+    assert r.status_code == 302 and "/reports/messages/" in r.headers["Location"]
+    assert db.session.scalar(select(func.count(Campaign.id))) == 0
+    r = send(to="", text="Salut #FirstName")
+    assert r.status_code == 302 and regex.search(r"/campaigns/\d+$", r.headers["Location"])
+    campaign = db.session.scalar(select(Campaign))
+    assert campaign.kind == rules.LISTS and campaign.group_ids == [group.id] and campaign.text == "Salut #FirstName"
+    assert "#FirstName" in client.get(r.headers["Location"]).text
