@@ -88,7 +88,7 @@ def test_personalised_theatre_file_summary_is_exact(ana):
     assert s["recipients"] == valid and s["refused"].get("invalid_number", 0) == invalid
     assert s["refused"].get("duplicate", 0) == duplicates
     stored = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id,
-                                                      Message.reason_code.is_(None))).all()
+                                                      Message.reason_code.is_(None)).order_by(Message.id)).all()
     assert len(stored) == valid and all(m.status == lifecycle.DRAFT for m in stored)
     expected_parts = sum(analyze(m.text).parts for m in stored)
     assert s["parts"] == expected_parts and Decimal(s["cost"]) == PRICE * expected_parts

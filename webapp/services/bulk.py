@@ -22,7 +22,8 @@ def bulk_insert(session: Session, model, rows: list[dict]) -> None:
         bind = getattr(column_type, "process_bind_param", None)
         processors.append((bind, json.dumps if isinstance(column_type, JSON) else None))
     with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        quote = dialect.identifier_preparer.quote  # `to` and other reserved words as column names
+        with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN") as copy:
             for row in rows:
                 values = []
                 for name, (bind, to_text) in zip(columns, processors):
@@ -45,7 +46,8 @@ def insert_returning_ids(session: Session, model, rows: list[dict]) -> list[int]
         return list(session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows).scalars())
     table = model.__table__.name
     ids = list(session.execute(text(
-        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"), {"n": len(rows)}).scalars())
+        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, :n) ORDER BY id"),
+        {"n": len(rows)}).scalars())
     for row, new_id in zip(rows, ids):
         row["id"] = new_id
     bulk_insert(session, model, rows)
