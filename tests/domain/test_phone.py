@@ -377,3 +377,24 @@ def test_batch_numeric_cells_all_normalise():
         # '+' is not; the normalised form is exactly that number with a '+'.
         assert normalize(cell, "RO") == "+" + str(int(cell))
         assert math.isclose(cell, int(cell))
+
+
+@pytest.mark.parametrize("raw, region, expected", [
+    ("0722 123 456", "RO", ("+40722123456", "RO")),
+    ("0040 722 123 456", "RO", ("+40722123456", "RO")),
+    ("069 123 456", "MD", ("+37369123456", "MD")),
+    ("+380 50 123 4567", "RO", ("+380501234567", "UA")),
+    ("+49 1512 3456789", "RO", ("+4915123456789", "DE")),
+])
+def test_normalize_with_region_is_normalize_and_region_of_in_one_reading(raw, region, expected):
+    assert phone.normalize_with_region(raw, region) == expected
+    assert (phone.normalize(raw, region), phone.region_of(phone.normalize(raw, region))) == expected
+
+
+@pytest.mark.parametrize("raw", ["0722", "not a number", "", "0212 345 678"])
+def test_normalize_with_region_refuses_what_normalize_refuses(raw):
+    with pytest.raises(phone.InvalidNumber) as both:
+        phone.normalize_with_region(raw, "RO")
+    with pytest.raises(phone.InvalidNumber) as alone:
+        phone.normalize(raw, "RO")
+    assert str(both.value) == str(alone.value)

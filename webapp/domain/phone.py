@@ -69,7 +69,6 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import PhoneNumberType, ValidationResult
 from phonenumbers import carrier as _carrier
-from phonenumbers import geocoder as _geocoder
 from phonenumbers import timezone as _timezone
 
 # phonenumbers' own switch: keep its compiled metadata patterns instead of compiling them
@@ -78,6 +77,7 @@ phonenumbers.enable_pattern_cache()
 
 __all__ = [
     "InvalidNumber",
+    "normalize_with_region",
     "NumberInfo",
     "REJECT_NON_MOBILE",
     "SMS_CAPABLE_TYPES",
@@ -171,12 +171,11 @@ def _country_name(region: str | None) -> str:
     """English country name for a region code (falls back to the code)."""
     if not region:
         return "an unknown country"
-    example = phonenumbers.example_number(region)
-    if example is not None:
-        name = _geocoder.country_name_for_number(example, "en")
-        if name:
-            return name
-    return region
+    # Babel's territory names: phonenumbers' geocoder would load ~100 MB of place names into
+    # every process for this one lookup.
+    from babel import Locale
+
+    return Locale("en").territories.get(region) or region
 
 
 def _what(num: phonenumbers.PhoneNumber, hint: str | None) -> str:
@@ -457,6 +456,18 @@ def normalize(raw: object, default_region: str | None = "RO") -> str:
     alpha-2 code (``"RO"``, ``"UA"``...) used for numbers written without a
     country code, or ``None`` to require one.
     """
+    return phonenumbers.format_number(_best_reading(raw, default_region), phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_with_region(raw: object, default_region: str | None = "RO") -> tuple[str, str | None]:
+    """``normalize`` and ``region_of`` from one reading of the number (a campaign reads many)."""
+    num = _best_reading(raw, default_region)
+    region = phonenumbers.region_code_for_number(num)
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return e164, None if region in (None, phonenumbers.UNKNOWN_REGION) else region
+
+
+def _best_reading(raw: object, default_region: str | None) -> phonenumbers.PhoneNumber:
     region = _check_region(default_region)
     has_plus, digits = _clean_text(_text_of(raw), raw)
 
@@ -499,7 +510,7 @@ def normalize(raw: object, default_region: str | None = "RO") -> str:
 
     for num, kind in candidates:
         if not REJECT_NON_MOBILE or kind in SMS_CAPABLE_TYPES:
-            return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+            return num
     if candidates:
         raise InvalidNumber(_problem(candidates[0][0], region), raw)
     for attempt in failed:

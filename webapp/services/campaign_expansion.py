@@ -193,7 +193,7 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
             text, empty = template.render(source.values)
         base = {"to": str(source.raw_phone)[:32], "text": text}
         try:
-            number = phone.normalize(source.raw_phone, account.default_region)
+            number, country = phone.normalize_with_region(source.raw_phone, account.default_region)
         except phone.InvalidNumber as exc:
             tally.refuse(source.row, source.raw_phone, "invalid_number", str(exc) if source.raw_phone.strip() else "")
             writer.add(**base, reason_code="invalid_number")
@@ -209,7 +209,6 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
                 writer.add(**base, reason_code="duplicate")
                 continue
             seen.add(number)
-        country = phone.region_of(number)
         priced, detail, encoding, parts, characters = price(text, number, country)
         if priced is None:
             tally.refuse(source.row, source.raw_phone, "unroutable", detail)
