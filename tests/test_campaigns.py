@@ -108,7 +108,8 @@ def test_unknown_placeholder_is_refused_before_anything_is_prepared(ana):
     campaigns.set_columns(db.session, campaign, 1, None)
     with pytest.raises(ServiceError) as caught:
         campaigns.set_options(db.session, ana, campaign, options(text="Salut #Nume, sala #Sala te așteaptă"))
-    assert "#Sala" in caught.value.field_errors["text"][0]
+    message, params = caught.value.field_errors["text"][0]
+    assert message.startswith("Unknown placeholder") and params == {"names": "#Sala"}
 
 
 def test_batch_file_every_row_its_own_text(ana):
@@ -343,3 +344,24 @@ def test_send_page_lists_make_a_campaign_and_a_typed_number_overrides_them(ana, 
     campaign = db.session.scalar(select(Campaign))
     assert campaign.kind == rules.LISTS and campaign.group_ids == [group.id] and campaign.text == "Salut #FirstName"
     assert "#FirstName" in client.get(r.headers["Location"]).text
+
+
+def test_an_unknown_placeholder_is_named_in_romanian_too(app, make_user, client, login):
+    from tests.conftest import csrf_token_from
+
+    user_id = make_user("ion", language="ro")
+    with app.app_context():  # (the pages' requests must not share this context: Babel caches the locale in it)
+        user = db.session.get(User, user_id)
+        data = io.BytesIO((SAMPLES / "theatre_reservations.xlsx").read_bytes())
+        campaign = campaigns.new_from_file(db.session, user, rules.PERSONALISED, UPLOADS, "theatre_reservations.xlsx",
+                                           data, "1899")
+        campaigns.choose_first_row(db.session, campaign, 0, 2)
+        campaigns.set_columns(db.session, campaign, 1, None)
+        db.session.commit()
+        url = f"/campaigns/{campaign.id}"
+    login("ion")
+    form = {"csrf_token": csrf_token_from(client.get(url).text), "text": "Salut #Nume, #Sala", "sender": "1899",
+            "start": "now", "speed": "0", "validity_minutes": "2880", "monitor_every": "0"}
+    r = client.post(f"{url}/options", data=form)
+    assert r.status_code == 422 and 'lang="ro"' in r.text
+    assert "#Sala" in r.text and "Unknown placeholder" not in r.text

@@ -163,11 +163,11 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
     elif options.text.strip():
         unknown = compile_text(options.text, columns_of(session, campaign)).unknown
         if unknown:
-            errors["text"] = [N_("Unknown placeholder: %(names)s. Use one of the tags above the text.")
-                              % {"names": ", ".join(unknown)}]
+            errors["text"] = [(N_("Unknown placeholder: %(names)s. Use one of the tags above the text."),
+                               {"names": ", ".join(unknown)})]
     if not 0 <= options.speed <= rules.MAX_SPEED:
-        errors["speed"] = [N_("The speed must be between 0 (as fast as possible) and %(max)d messages per second.")
-                           % {"max": rules.MAX_SPEED}]
+        errors["speed"] = [(N_("The speed must be between 0 (as fast as possible) and %(max)d messages per second."),
+                            {"max": rules.MAX_SPEED})]
     if not 5 <= options.validity_minutes <= 7 * 24 * 60:
         errors["validity_minutes"] = [N_("The validity must be between 5 minutes and 7 days.")]
     if options.monitor_every not in rules.MONITOR_EVERY:
