@@ -157,7 +157,24 @@ def test_expired_before_sending_is_released(ctx, sql):
     db.session.refresh(ctx.account)
     assert (message.status, message.reason_code) == ("refused", "expired")
     assert ctx.account.balance == D("1.0000")
-    assert db.session.scalar(select(MessagePart.state)) == "pending"
+    assert db.session.scalar(select(MessagePart.state)) == "expired"  # taken: no sender can claim it now
+
+
+def test_expiring_twice_releases_once_and_a_queued_message_left_behind_is_expired_by_the_cron(ctx, sql):
+    [first, second] = accept(ctx, ["0722123456", "0722123457"])
+    sql("UPDATE messages SET validity_until = '2020-01-01 00:00:00'")
+    assert delivery.expire_unsent(db.session, [first.id]) == 1
+    assert delivery.expire_unsent(db.session, [first.id]) == 0   # a second job, or the cron, finds it done
+    db.session.commit()
+    assert delivery.expire_overdue(db.session) == 0              # (counts NOREPORTs) …
+    db.session.commit()
+    db.session.refresh(second)
+    assert (second.status, second.reason_code) == ("refused", "expired")  # … and expires the queued one too
+    db.session.refresh(ctx.account)
+    assert ctx.account.balance == D("1.0000")
+    assert ledger.verify(db.session) == []
+    releases = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "release")).all()
+    assert sorted(e.reference for e in releases) == [f"msg:{first.id}", f"msg:{second.id}"]
 
 
 def test_no_receipt_within_validity_becomes_noreport(ctx, sql):

@@ -50,7 +50,7 @@ def contact_columns(session: Session, campaign: Campaign) -> list[str]:
 
     names = dict.fromkeys(CONTACT_COLUMNS)
     for group in _groups(session, campaign):
-        names.update(dict.fromkeys(field_names(session, group)))
+        names.update(dict.fromkeys(field_names(session, group, sample=2000)))
     return list(names)
 
 
@@ -163,12 +163,12 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
         numbers = [row["to"] for _, row in pending]
         blocked = blocklist.blocked_among(session, account.id, numbers, account_list=campaign.check_blocklists)
         for source, row in pending:
+            characters, empty = row.pop("_characters"), row.pop("_empty")  # the tally's, not columns
             if row["to"] in blocked:
                 tally.refuse(source.row, source.raw_phone, "blocklisted")
                 writer.add(**{**row, "reason_code": "blocklisted", "route_id": None, "price_per_part": ZERO, "cost": ZERO})
                 continue
-            tally.add(row["to"], row["text"], row["parts"], row.pop("_characters"), row["cost"], row["country"],
-                      row.pop("_empty"))
+            tally.add(row["to"], row["text"], row["parts"], characters, row["cost"], row["country"], empty)
             writer.add(**row)
             if rules.is_monitoring_point(tally.recipients, campaign.monitor_every):
                 _monitoring_copy(row["text"])

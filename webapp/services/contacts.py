@@ -114,10 +114,13 @@ def update_contact(session: Session, actor: User, contact: Contact, phone: str, 
 
 
 def field_names(session: Session, group: ContactGroup, sample: int = 200) -> list[str]:
-    """The extra columns the group's contacts carry (from their import), in first-seen order."""
+    """The extra columns the group's contacts carry (from their imports), in first-seen order:
+    the first and the last ``sample`` contacts (a group filled by several imports)."""
     names: dict[str, None] = {}
-    for fields in session.scalars(select(Contact.fields).where(Contact.group_id == group.id).limit(sample)):
-        names.update(dict.fromkeys(fields or {}))
+    for order in (Contact.id.asc(), Contact.id.desc()):
+        for fields in session.scalars(select(Contact.fields).where(Contact.group_id == group.id)
+                                      .order_by(order).limit(sample)):
+            names.update(dict.fromkeys(fields or {}))
     return list(names)
 
 

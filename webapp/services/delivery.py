@@ -53,13 +53,12 @@ def _submit_messages(session: Session, message_ids: list[int], redis, batch_part
     now = utcnow()
     messages = session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id)
                                .options(selectinload(Message.part_rows))).all()
-    expired = [m for m in messages if m.status == lifecycle.QUEUED and m.validity_until <= now]
-    for message in expired:
-        _finish_unsent(session, message, "expired")
+    late = {m.id for m in messages if m.status == lifecycle.QUEUED and m.validity_until <= now}
+    expired = expire_unsent(session, late)
     session.commit()
-    counts = {"claimed": 0, "submitted": 0, "failed": 0, "expired": len(expired), "stopped": 0}
+    counts = {"claimed": 0, "submitted": 0, "failed": 0, "expired": expired, "stopped": 0}
     batch: list[Message] = []
-    queued = [m for m in messages if m.status == lifecycle.QUEUED]
+    queued = [m for m in messages if m.status == lifecycle.QUEUED and m.id not in late]
     for index, message in enumerate(queued):
         batch.append(message)
         if sum(m.parts for m in batch) >= batch_parts or index == len(queued) - 1:
@@ -161,6 +160,39 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
         _after_submission(session, message, charges)
     _post_charges(session, charges)
     session.commit()
+
+
+def expire_unsent(session: Session, message_ids) -> int:
+    """Queued messages whose validity ran out before they went upstream. Their pending parts
+    are taken with the same conditional UPDATE a sender's claim is, so a part is either sent or
+    expired, never both; a message whose parts are all taken is refused as expired and its
+    reservation released, once, however many jobs or crons get here together."""
+    ids = sorted(message_ids)
+    expired = 0
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        taken = set(session.scalars(update(MessagePart).where(MessagePart.message_id.in_(chunk), MessagePart.state == "pending")
+                                    .values(state="expired", status=lifecycle.EXPIRED).returning(MessagePart.message_id)
+                                    .execution_options(synchronize_session=False)))
+        if not taken:
+            continue
+        now = utcnow()
+        done = session.execute(update(Message).where(
+            Message.id.in_(taken), Message.status == lifecycle.QUEUED,
+            ~Message.part_rows.any(MessagePart.state != "expired"))
+            .values(status=lifecycle.REFUSED, reason_code="expired", final_at=now)
+            .returning(Message.id, Message.account_id, Message.cost)
+            .execution_options(synchronize_session=False)).all()
+        releases: dict[int, list] = defaultdict(list)
+        for message_id, account_id, cost in done:
+            if cost:
+                releases[account_id].append((cost, "release", "expired", f"msg:{message_id}"))
+                session.add(MessageEvent(message_id=message_id, kind="released", detail={"amount": str(cost), "reason": "expired"}))
+            session.add(MessageEvent(message_id=message_id, kind="refused", detail={"reason": "expired"}))
+        _post_charges(session, releases)
+        expired += len(done)
+    session.flush()
+    return expired
 
 
 def _post_charges(session: Session, charges: dict[int, list]) -> None:
@@ -337,8 +369,12 @@ def _settle(session: Session, message: Message) -> None:
 
 
 def expire_overdue(session: Session, grace: timedelta = timedelta(minutes=5)) -> int:
-    """Messages past their validity with no final receipt become NOREPORT (still charged)."""
+    """Messages past their validity with no final receipt become NOREPORT (still charged); queued
+    ones that never went out (a paused campaign, a lost job) are refused as expired and released."""
     cutoff = utcnow() - grace
+    stuck = session.scalars(select(Message.id).where(Message.status == lifecycle.QUEUED,
+                                                     Message.validity_until < cutoff).limit(5000)).all()
+    expire_unsent(session, stuck)
     overdue = session.scalars(select(Message).options(selectinload(Message.part_rows)).where(
         Message.status == lifecycle.SUBMITTED, Message.validity_until < cutoff).limit(5000)).all()
     for message in overdue:
