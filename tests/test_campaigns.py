@@ -15,7 +15,7 @@ from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.sms_text import analyze
 from webapp.extensions import db
-from webapp.models import Account, Campaign, Contact, ContactGroup, Message, User
+from webapp.models import Account, Campaign, Contact, ContactGroup, Message, MessagePart, User
 from webapp.services import blocklist, campaigns, ledger, pricing, routes
 from webapp.services.campaign_expansion import expand
 from webapp.services.errors import ServiceError
@@ -365,3 +365,71 @@ def test_an_unknown_placeholder_is_named_in_romanian_too(app, make_user, client,
     r = client.post(f"{url}/options", data=form)
     assert r.status_code == 422 and 'lang="ro"' in r.text
     assert "#Sala" in r.text and "Unknown placeholder" not in r.text
+
+
+def test_an_earlier_preparation_cannot_finish_in_place_of_the_newer_one(ana):
+    from webapp.services.campaign_expansion import Abandoned
+
+    data = io.BytesIO((SAMPLES / "batch.xlsx").read_bytes())
+    campaign = campaigns.new_from_file(db.session, ana, rules.BATCH, UPLOADS, "batch.xlsx", data, "1899")
+    campaigns.choose_first_row(db.session, campaign, 0, 2)
+    campaigns.set_columns(db.session, campaign, 0, 1)
+    campaigns.set_options(db.session, ana, campaign, options(speed=5))
+    campaigns.start_preparing(db.session, campaign)
+    first = campaign.expansion_token
+    campaigns.back(db.session, campaign)
+    campaigns.set_options(db.session, ana, campaign, options(speed=7))
+    campaigns.start_preparing(db.session, campaign)
+    db.session.commit()
+    assert campaign.expansion_token != first
+    with pytest.raises(Abandoned):
+        expand(db.session, campaign, token=first)   # the old job ends after the new one started
+    db.session.rollback()
+    expand(db.session, campaign, token=campaign.expansion_token)
+    db.session.commit()
+    assert campaign.status == rules.READY and campaign.speed == 7
+
+
+def test_a_stale_page_cannot_move_a_campaign_that_another_request_started(ana):
+    from sqlalchemy import update
+
+    campaign = file_campaign(ana, rules.BATCH, "batch.xlsx", 0, 1)
+    # Another tab confirmed it meanwhile; this request still holds it as ready.
+    db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(status=rules.SENDING)
+                       .execution_options(synchronize_session=False))
+    for change in (lambda: campaigns.back(db.session, campaign),
+                   lambda: campaigns.set_options(db.session, ana, campaign, options()),
+                   lambda: campaigns.set_columns(db.session, campaign, 0, 1)):
+        with pytest.raises(ServiceError):
+            change()
+        db.session.rollback()
+        db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(status=rules.SENDING)
+                           .execution_options(synchronize_session=False))
+        campaign.status = rules.READY  # (stale again)
+    assert db.session.scalar(select(Campaign.status)) == rules.SENDING
+
+
+def test_messages_that_come_back_to_the_queue_after_a_cancel_are_released(ana):
+    from sqlalchemy import update
+
+    campaign = file_campaign(ana, rules.BATCH, "batch.xlsx", 0, 1)
+    assert campaigns.confirm(db.session, ana, campaign)
+    db.session.commit()
+    first = db.session.scalar(select(Message).where(Message.campaign_id == campaign.id,
+                                                    Message.status == lifecycle.QUEUED).order_by(Message.id))
+    for part in first.part_rows:
+        part.state = "claimed"        # a sender holds it …
+    db.session.commit()
+    campaigns.cancel(db.session, ana, campaign)
+    db.session.commit()
+    # … its route goes down: the unsent parts go back to pending, the message stays queued.
+    db.session.execute(update(MessagePart).where(MessagePart.message_id == first.id).values(state="pending")
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    assert campaigns.sweep_cancelled(db.session) == first.cost
+    db.session.commit()
+    db.session.refresh(first)
+    assert (first.status, first.reason_code) == (lifecycle.REFUSED, "cancelled")
+    assert db.session.get(Account, ana.account_id).balance == Decimal("100")
+    assert ledger.verify(db.session) == []
+    assert campaigns.sweep_cancelled(db.session) == 0

@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from rq import Retry, get_current_job
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from workers.app import job_context
 from workers.queues import CAMPAIGNS, queue
@@ -26,7 +26,7 @@ def _exhausted_key(campaign_id: int) -> str:
     return f"smsportal:campaign:{campaign_id}:exhausted"
 
 
-def expand_campaign(campaign_id: int) -> dict:
+def expand_campaign(campaign_id: int, token: str = "") -> dict:
     """Render, check, price and store the recipients as drafts; the summary follows."""
     from webapp.domain import campaigns as rules
     from webapp.models import Campaign
@@ -35,10 +35,11 @@ def expand_campaign(campaign_id: int) -> dict:
     redis = get_current_job().connection
     with job_context() as session:
         campaign = session.get(Campaign, campaign_id)
-        if campaign is None or campaign.status != rules.PREPARING:
-            return {"skipped": True}  # ran before, or the customer went back meanwhile
+        if campaign is None or campaign.status != rules.PREPARING or campaign.expansion_token != token:
+            return {"skipped": True}  # ran before, or the customer went back (and maybe prepared again)
         try:
-            summary = expand(session, campaign, progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400))
+            summary = expand(session, campaign, token=token,
+                             progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400))
             session.commit()
             _refresh_statistics(session)
             return {"rows": summary["rows"]}
@@ -47,8 +48,9 @@ def expand_campaign(campaign_id: int) -> dict:
             return {"abandoned": True}
         except Exception as exc:
             session.rollback()  # no half-prepared campaign: the drafts go with the transaction
-            campaign = session.get(Campaign, campaign_id)
-            campaign.status, campaign.error = rules.DRAFT, f"{type(exc).__name__}: {exc}"[:2000]
+            session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == rules.PREPARING,
+                                                   Campaign.expansion_token == token)
+                            .values(status=rules.DRAFT, error=f"{type(exc).__name__}: {exc}"[:2000]))
             session.commit()
             raise
 
@@ -64,10 +66,10 @@ def _refresh_statistics(session) -> None:
         session.commit()
 
 
-def enqueue_expansion(redis, campaign_id: int, generation: str) -> str:
+def enqueue_expansion(redis, campaign_id: int, token: str) -> str:
     redis.delete(progress_key(campaign_id))
-    job_id = f"campaign-{campaign_id}-expand-{generation}"
-    queue(redis).enqueue(expand_campaign, campaign_id, job_id=job_id, retry=Retry(max=2, interval=[5, 30]),
+    job_id = f"campaign-{campaign_id}-expand-{token}"
+    queue(redis).enqueue(expand_campaign, campaign_id, token, job_id=job_id, retry=Retry(max=2, interval=[5, 30]),
                          result_ttl=3600, failure_ttl=7 * 86400, job_timeout=3600)
     return job_id
 
@@ -129,10 +131,12 @@ def _tick(redis, campaign_id: int) -> dict:
             return {"status": campaign.status}
         now = time.time()
         campaign_queue = queue(redis, CAMPAIGNS)
-        if campaign.speed > 0:
+        if campaign_queue.count >= BACKLOG:
+            allowance = 0  # the senders are behind: handing out more would only make a burst later
+        elif campaign.speed > 0:
             allowance = rules.paced_allowance(campaign.speed, campaign.paced_from or now, now, campaign.dispatched)
         else:
-            allowance = UNLIMITED_WINDOW if campaign_queue.count < BACKLOG else 0
+            allowance = UNLIMITED_WINDOW
         ids = list(session.scalars(select(Message.id).where(
             Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED, Message.id > campaign.cursor_id)
             .order_by(Message.id).limit(allowance))) if allowance else []
@@ -149,6 +153,7 @@ def _tick(redis, campaign_id: int) -> dict:
             # Nothing new behind the cursor: done, or the last chunks are still on their way.
             if campaigns.finish_if_done(session, campaign):
                 session.commit()
+                campaigns.delete_file(campaign)
                 return {"completed": True}
             since = redis.get(_exhausted_key(campaign_id))
             if since is None:
@@ -179,15 +184,20 @@ def schedule_tick(redis, campaign_id: int, delay: float = 0, at: datetime | None
 
 def watch_campaigns() -> list[int]:
     """Cron: a sending campaign whose ticks stopped (a worker died mid-tick) gets one again,
-    and a scheduled one whose time has come is started even if its scheduled job was lost."""
+    a scheduled one whose time has come is started even if its scheduled job was lost, and
+    messages of cancelled campaigns that came back to the queue are released."""
     from webapp.domain import campaigns as rules
     from webapp.models import Campaign
+
+    from webapp.services import campaigns
 
     redis = get_current_job().connection
     now = datetime.now(timezone.utc)
     with job_context() as session:
         rows = session.execute(select(Campaign.id, Campaign.status, Campaign.send_at).where(
             Campaign.status.in_([rules.SENDING, rules.SCHEDULED]))).all()
+        campaigns.sweep_cancelled(session)
+        session.commit()
     woken = []
     for campaign_id, status, send_at in rows:
         ticked = redis.get(f"smsportal:campaign:{campaign_id}:ticked")

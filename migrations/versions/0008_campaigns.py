@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('monitor_every', sa.Integer(), nullable=False),
     sa.Column('monitor_number', sa.String(length=20), nullable=False),
     sa.Column('summary', sa.JSON(), nullable=False),
+    sa.Column('expansion_token', sa.String(length=32), nullable=False),
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('reserved', sa.BigInteger(), nullable=False),
     sa.Column('paced_from', sa.Float(), nullable=True),

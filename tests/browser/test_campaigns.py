@@ -98,8 +98,10 @@ def test_personalised_theatre_campaign(app, page, customer, shot):
     expect(page.get_by_test_id("typical")).to_contain_text("parts")
     box.press_sequentially(" #Sala")
     expect(page.get_by_test_id("unknown-placeholders")).to_contain_text("#Sala")
-    for _ in range(6):
-        box.press("Backspace")
+    page.get_by_role("button", name="Continue to the summary").click()   # refused, and said where
+    expect(page.locator("#text-errors")).to_contain_text("Unknown placeholder: #Sala")
+    expect(box).to_have_value(text + " #Sala")
+    box.fill(text)
     expect(page.get_by_test_id("unknown-placeholders")).to_have_count(0)
     expect(page.get_by_label("Filter duplicates")).to_be_checked()
     expect(page.get_by_label("Check my black list")).to_be_checked()

@@ -117,7 +117,7 @@ def wizard(campaign, form: CampaignForm | None = None, error: str | None = None,
         done = get_redis().get(campaign_jobs.progress_key(campaign.id))
         context["done"] = int(done or 0)
     elif step == "summary":
-        context["balance"] = current_user.account.balance
+        context.update(balance=current_user.account.balance, credit_limit=current_user.account.credit_limit)
     return render("campaigns/wizard.html", "campaigns/_wizard.html", status=status, **context)
 
 
@@ -193,7 +193,7 @@ def options(campaign_id: int):
             form.send_date.errors = [_(str(exc))]
         return wizard(_campaign(campaign_id), form=form, status=422)
     db.session.commit()
-    campaign_jobs.enqueue_expansion(get_redis(), campaign.id, f"{int(utcnow().timestamp() * 1000)}")
+    campaign_jobs.enqueue_expansion(get_redis(), campaign.id, campaign.expansion_token)
     return wizard(campaign)
 
 
@@ -214,6 +214,8 @@ def _options_from(form: CampaignForm) -> campaigns.Options:
 @bp.post("/<int:campaign_id>/back")
 def back(campaign_id: int):
     campaign = _campaign(campaign_id)
+    if campaign.status not in (rules.DRAFT, rules.PREPARING, rules.READY):
+        return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))  # it has started: no wizard
     step = step_of(campaign)
     if step == "summary" or step == "preparing":
         campaigns.back(db.session, campaign)
@@ -261,6 +263,8 @@ def control(campaign_id: int, action: str):
     db.session.commit()
     if action == "resume" and campaign.status == rules.SENDING:
         campaign_jobs.schedule_tick(get_redis(), campaign.id)
+    if action in ("cancel", "discard"):
+        campaigns.delete_file(campaign)
     if action == "discard":
         return redirect_to(url_for("campaigns.index"))
     if action == "cancel" and refund:

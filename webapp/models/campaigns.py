@@ -42,6 +42,7 @@ class Campaign(db.Model):
     monitor_number: Mapped[str] = mapped_column(String(20), default="")
     # The expansion's result (the summary) and the money reserved at confirmation.
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    expansion_token: Mapped[str] = mapped_column(String(32), default="")  # names the current preparation
     error: Mapped[str] = mapped_column(Text, default="")
     reserved: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     # Pacing: messages handed to the senders since `paced_from` (epoch seconds), and how far.

@@ -128,8 +128,10 @@ class _Writer:
         self.rows = []
 
 
-def expand(session: Session, campaign: Campaign, progress: Progress | None = None) -> dict:
-    """Render, check, price and store every recipient as a draft; returns the summary."""
+def expand(session: Session, campaign: Campaign, progress: Progress | None = None, token: str | None = None) -> dict:
+    """Render, check, price and store every recipient as a draft; returns the summary. ``token``
+    names the preparation this job is for (the campaign's current one by default)."""
+    token = campaign.expansion_token if token is None else token
     account = session.get(Account, campaign.account_id)
     discard_drafts(session, campaign)
     prices, route_table = price_list_for(session, account), RouteTable(session)
@@ -227,8 +229,10 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
     settle_pending()
     writer.flush()
     summary = tally.as_dict()
-    # Ready only if still preparing: a customer who went back meanwhile keeps the draft.
-    ready = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status == rules.PREPARING)
+    # Ready only if still this preparation: a customer who went back meanwhile keeps the draft,
+    # and one who went back and prepared again gets the newer preparation.
+    ready = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status == rules.PREPARING,
+                                                   Campaign.expansion_token == token)
                             .values(status=rules.READY, summary=summary, error="")
                             .execution_options(synchronize_session=False)).rowcount
     if not ready:

@@ -3,6 +3,8 @@ confirmed (credit reserved), then paused, resumed or cancelled. Flushes, never c
 from __future__ import annotations
 
 import os
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -119,10 +121,21 @@ def set_columns(session: Session, campaign: Campaign, phone_column: int | None, 
     _back_to_draft(session, campaign)
 
 
-def _back_to_draft(session: Session, campaign: Campaign) -> None:
-    if campaign.status == rules.READY:
-        discard_drafts(session, campaign)
-    campaign.status, campaign.summary = rules.DRAFT, {}
+def _move(session: Session, campaign: Campaign, allowed, **values) -> bool:
+    """A change of state as one conditional UPDATE: False when another request (a second tab,
+    a double click, a job) moved the campaign first. Pending attribute changes are flushed
+    before, so they go with it or are rolled back with it."""
+    session.flush()
+    moved = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status.in_(list(allowed)))
+                            .values(**values).execution_options(synchronize_session=False)).rowcount
+    session.refresh(campaign)
+    return bool(moved)
+
+
+def _back_to_draft(session: Session, campaign: Campaign, allowed=rules.EDITABLE) -> None:
+    if not _move(session, campaign, allowed, status=rules.DRAFT, summary={}):
+        raise ServiceError(N_("This campaign can no longer be changed."))
+    discard_drafts(session, campaign)
     session.flush()
 
 
@@ -203,23 +216,17 @@ def start_preparing(session: Session, campaign: Campaign) -> None:
     _editable(campaign)
     if not ready_to_prepare(campaign):
         raise ServiceError(N_("Finish the earlier steps first."))
-    session.flush()
-    # Conditional, so that a double click prepares (and enqueues) once.
-    claimed = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status.in_(rules.EDITABLE))
-                              .values(status=rules.PREPARING, summary={}, error="")
-                              .execution_options(synchronize_session=False)).rowcount
-    if not claimed:
+    # Conditional, so that a double click prepares (and enqueues) once. The token names this
+    # preparation: a job for an earlier one (the customer went back and changed something)
+    # cannot finish in its place.
+    if not _move(session, campaign, rules.EDITABLE, status=rules.PREPARING, summary={}, error="",
+                 expansion_token=uuid.uuid4().hex):
         raise ServiceError(N_("This campaign is being prepared already."))
-    session.refresh(campaign)
 
 
 def back(session: Session, campaign: Campaign) -> None:
     """Cancel on the summary (or while preparing): back to the options, nothing charged."""
-    if campaign.status not in rules.EDITABLE | {rules.PREPARING}:
-        raise ServiceError(N_("This campaign can no longer be changed."))
-    discard_drafts(session, campaign)
-    campaign.status, campaign.summary = rules.DRAFT, {}
-    session.flush()
+    _back_to_draft(session, campaign, rules.EDITABLE | {rules.PREPARING})
 
 
 def summary_cost(campaign: Campaign) -> Decimal:
@@ -268,83 +275,89 @@ def _validity(campaign: Campaign):
 
 
 def _start_pacing(campaign: Campaign) -> None:
-    import time
-
     campaign.started_at = campaign.started_at or utcnow()
     campaign.paced_from, campaign.dispatched, campaign.cursor_id = time.time(), 0, 0
     campaign.generation += 1
 
 
+def _pacing_values(campaign: Campaign) -> dict:
+    """Sending (again) from now: the pace counts from here, the cursor from the start."""
+    return {"status": rules.SENDING, "started_at": campaign.started_at or utcnow(), "paced_from": time.time(),
+            "dispatched": 0, "cursor_id": 0, "generation": campaign.generation + 1, "paused_at": None}
+
+
 def start_scheduled(session: Session, campaign: Campaign) -> bool:
-    """The scheduled time came (RQ's scheduler, or the cron safety net): start sending."""
-    if campaign.status != rules.SCHEDULED:
-        return False
-    campaign.status = rules.SENDING
-    _start_pacing(campaign)
-    session.flush()
-    return True
+    """The scheduled time came (RQ's scheduler, or the cron safety net): start sending, unless it
+    was paused or cancelled at that very moment."""
+    return _move(session, campaign, {rules.SCHEDULED}, **_pacing_values(campaign))
 
 
 def pause(session: Session, campaign: Campaign) -> None:
-    if campaign.status not in (rules.SENDING, rules.SCHEDULED):
+    if not _move(session, campaign, {rules.SENDING, rules.SCHEDULED}, status=rules.PAUSED, paused_at=utcnow()):
         raise ServiceError(N_("Only a sending or scheduled campaign can be paused."))
-    campaign.status, campaign.paused_at = rules.PAUSED, utcnow()
-    session.flush()
 
 
 def resume(session: Session, campaign: Campaign) -> None:
-    if campaign.status != rules.PAUSED:
-        raise ServiceError(N_("Only a paused campaign can be resumed."))
     if campaign.send_at and campaign.send_at > utcnow() and campaign.started_at is None:
-        campaign.status = rules.SCHEDULED
+        values = {"status": rules.SCHEDULED, "paused_at": None}
     else:
-        campaign.status = rules.SENDING
-        _start_pacing(campaign)
-    campaign.paused_at = None
-    session.flush()
+        values = _pacing_values(campaign)
+    if not _move(session, campaign, {rules.PAUSED}, **values):
+        raise ServiceError(N_("Only a paused campaign can be resumed."))
 
 
 def cancel(session: Session, actor: User, campaign: Campaign) -> Decimal:
     """Stop for good: the messages not yet handed upstream are refused as cancelled and their
     reserved cost goes back in one ledger row. A message a sender already claimed goes on."""
-    if campaign.status in rules.FINISHED:
-        raise ServiceError(N_("This campaign has already ended."))
-    if campaign.status in rules.EDITABLE or campaign.status == rules.PREPARING:
-        discard_drafts(session, campaign)
-        campaign.status, campaign.finished_at = rules.CANCELLED, utcnow()
+    now = utcnow()
+    if _move(session, campaign, rules.EDITABLE | {rules.PREPARING}, status=rules.CANCELLED, finished_at=now):
+        discard_drafts(session, campaign)  # never confirmed: nothing was reserved
         session.flush()
         return Decimal("0")
-    campaign.status = rules.CANCELLED  # senders stop at their next batch
-    session.flush()
+    # Senders stop at their next batch.
+    if not _move(session, campaign, rules.RUNNING, status=rules.CANCELLED, finished_at=now):
+        raise ServiceError(N_("This campaign has already ended."))
+    return _take_unsent(session, campaign, actor)
+
+
+def _take_unsent(session: Session, campaign: Campaign, actor: User | None) -> Decimal:
+    """Take the cancelled campaign's still-pending parts away from the senders (the same
+    conditional UPDATE their claim is: each part goes to exactly one of them), refuse the
+    messages whose parts were all taken, and release their cost in one ledger row."""
     queued = select(Message.id).where(Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED)
-    # Taking the parts away from the senders is the same conditional UPDATE their claim is:
-    # each part goes to exactly one of them.
-    taken = set(session.scalars(update(MessagePart).where(MessagePart.message_id.in_(queued), MessagePart.state == "pending")
-                                .values(state="cancelled").returning(MessagePart.message_id)
-                                .execution_options(synchronize_session=False)))
-    refund = Decimal("0")
-    ids = sorted(taken)
-    now = utcnow()
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
-        # Only messages none of whose parts a sender holds: those are released whole.
-        whole = select(Message.id).where(Message.id.in_(chunk), ~Message.part_rows.any(MessagePart.state != "cancelled"))
-        total = session.scalar(select(func.coalesce(func.sum(Message.cost), 0)).where(Message.id.in_(whole)))
-        refund += Decimal(total or 0)
-        session.execute(update(Message).where(Message.id.in_(whole))
-                        .values(status=lifecycle.REFUSED, reason_code="cancelled", final_at=now)
-                        .execution_options(synchronize_session=False))
+    taken = sorted(set(session.scalars(update(MessagePart).where(MessagePart.message_id.in_(queued),
+                                                                 MessagePart.state == "pending")
+                                       .values(state="cancelled").returning(MessagePart.message_id)
+                                       .execution_options(synchronize_session=False))))
+    refund, now = Decimal("0"), utcnow()
+    for start in range(0, len(taken), 1000):
+        chunk = taken[start:start + 1000]
+        whole = session.execute(update(Message).where(
+            Message.id.in_(chunk), Message.status == lifecycle.QUEUED,
+            ~Message.part_rows.any(MessagePart.state != "cancelled"))
+            .values(status=lifecycle.REFUSED, reason_code="cancelled", final_at=now)
+            .returning(Message.id, Message.cost).execution_options(synchronize_session=False)).all()
+        refund += sum((cost for _, cost in whole), Decimal("0"))
         # A message split between a sender and the cancel (rare) ends as not delivered, refunded.
-        session.execute(update(MessagePart).where(MessagePart.message_id.in_(chunk), MessagePart.state == "cancelled",
-                                                  MessagePart.message_id.not_in(whole))
-                        .values(state="failed", status=lifecycle.REJECTD).execution_options(synchronize_session=False))
+        released = {message_id for message_id, _ in whole}
+        split = [m for m in chunk if m not in released]
+        if split:
+            session.execute(update(MessagePart).where(MessagePart.message_id.in_(split), MessagePart.state == "cancelled")
+                            .values(state="failed", status=lifecycle.REJECTD).execution_options(synchronize_session=False))
     if refund > 0:
         ledger.post(session, session.get(Account, campaign.account_id), refund, kind="release",
                     reason=f"Campaign “{campaign.name}” cancelled: unsent messages", reference=f"campaign:{campaign.id}",
                     actor=actor)
-    campaign.finished_at = now
     session.flush()
     return refund
+
+
+def sweep_cancelled(session: Session) -> Decimal:
+    """Cron: messages of cancelled campaigns that came back to the queue after the cancel (a
+    sender whose route went down hands its unsent parts back) are released too."""
+    found = session.scalars(select(Campaign).where(Campaign.status == rules.CANCELLED, Campaign.id.in_(
+        select(Message.campaign_id).where(Message.status == lifecycle.QUEUED, Message.campaign_id.is_not(None))))).all()
+    return sum((_take_unsent(session, campaign, None) for campaign in found), Decimal("0"))
 
 
 def finish_if_done(session: Session, campaign: Campaign) -> bool:
@@ -355,11 +368,11 @@ def finish_if_done(session: Session, campaign: Campaign) -> bool:
                                                                   Message.status == lifecycle.QUEUED))
     if waiting:
         return False
-    campaign.status, campaign.finished_at = rules.COMPLETED, utcnow()
-    session.flush()
-    return True
+    return _move(session, campaign, {rules.SENDING}, status=rules.COMPLETED, finished_at=utcnow())
 
 
 def delete_file(campaign: Campaign) -> None:
+    """The uploaded file holds personal data: gone once the campaign is discarded, cancelled or
+    completed (its messages keep what was sent). Call after the commit."""
     if campaign.stored_path and os.path.exists(campaign.stored_path):
         os.unlink(campaign.stored_path)

@@ -23,3 +23,13 @@ document.addEventListener("change", function (event) {
   box.value = select.value;
   box.dispatchEvent(new Event("input", { bubbles: true }));
 });
+
+// A form re-rendered with its errors comes back as 422 (402: not enough credit, 409: a step
+// out of order): swap it in like a 200, so the errors show where they belong.
+htmx.config.responseHandling = [
+  { code: "204", swap: false },
+  { code: "[23]..", swap: true },
+  { code: "(402|409|422)", swap: true, error: false },
+  { code: "[45]..", swap: false, error: true },
+  { code: "...", swap: false }
+];
