@@ -183,10 +183,14 @@ def expand(bench: Bench, campaign_id: int, timeout: float) -> dict:
 
     from workers.campaigns import enqueue_expansion, progress_key
 
+    from webapp.models import Campaign
+
+    with bench.app.app_context():
+        token = db.session.get(Campaign, campaign_id).expansion_token  # names the preparation
     worker, = bench.start(1)
     idle_rss = rss_mb(worker.pid, "VmRSS")
     start = time.perf_counter()
-    job = Job.fetch(enqueue_expansion(bench.redis, campaign_id, "1"), connection=bench.redis)
+    job = Job.fetch(enqueue_expansion(bench.redis, campaign_id, token), connection=bench.redis)
     updates, status, summary, error = [], "preparing", {}, ""
     while status == "preparing" and time.perf_counter() - start < timeout:
         value = bench.redis.get(progress_key(campaign_id))
