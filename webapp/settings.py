@@ -53,6 +53,9 @@ class Settings:
     upload_max_mb: int = 20
     import_inline_bytes: int = 256 * 1024
     languages: tuple[str, ...] = field(default=("en", "ro"))
+    # Billing: the Romanian standard VAT rate and the invoice series (gap-free numbers each).
+    vat_rate: str = "0.21"
+    invoice_series: str = "SMS"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

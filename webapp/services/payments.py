@@ -1,0 +1,150 @@
+"""Buying credit: billing details, payments, crediting them exactly once, and their invoices.
+Operations flush, never commit; the processors (sandbox, Stripe) call `credit` however often
+they repeat themselves."""
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from webapp.domain import N_, billing
+from webapp.models import Account, BillingProfile, Invoice, InvoiceSeries, Payment, User
+from webapp.models.types import utcnow
+from webapp.services import ledger
+from webapp.services.errors import ServiceError
+
+PENDING, REVIEW, CREDITED, DECLINED = "pending", "review", "credited", "declined"
+
+
+def profile_of(session: Session, account_id: int) -> BillingProfile | None:
+    return session.get(BillingProfile, account_id)
+
+
+def save_profile(session: Session, actor: User, *, company_name: str, is_business: bool, fiscal_code: str,
+                 trade_register: str, address: str, city: str, country: str, invoice_email: str) -> BillingProfile:
+    """Keep the invoicing details; every problem is reported against its field."""
+    errors: dict[str, list] = {}
+    country = (country or "").upper()[:2]
+    if not company_name.strip():
+        errors["company_name"] = [N_("Give the name that goes on the invoices.")]
+    if not address.strip() or not city.strip():
+        errors["address"] = [N_("Give the full address.")]
+    if len(country) != 2:
+        errors["country"] = [N_("Choose the country.")]
+    code = ""
+    if is_business:
+        try:
+            code = billing.fiscal_code(country, fiscal_code)
+        except billing.BillingError as exc:
+            errors["fiscal_code"] = [(exc.message, exc.params)]
+    if "@" not in invoice_email:
+        errors["invoice_email"] = [N_("Give the e-mail address the invoices go to.")]
+    if errors:
+        raise ServiceError(N_("Please correct the marked fields."), errors)
+    profile = session.get(BillingProfile, actor.account_id) or BillingProfile(account_id=actor.account_id)
+    profile.company_name, profile.is_business, profile.fiscal_code = company_name.strip()[:200], is_business, code
+    profile.trade_register, profile.address, profile.city = trade_register.strip()[:40], address.strip(), city.strip()[:100]
+    profile.country, profile.invoice_email = country, invoice_email.strip()[:254]
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+def vat_for_account(session: Session, account_id: int, home_rate: Decimal) -> billing.Vat:
+    profile = profile_of(session, account_id)
+    if profile is None:
+        return billing.vat_for("RO", False, "", home_rate)
+    return billing.vat_for(profile.country, profile.is_business, profile.fiscal_code, home_rate)
+
+
+def start(session: Session, actor: User, method: str, amount_text: str, home_rate: Decimal) -> Payment:
+    """A payment for the amount typed, with its VAT; the billing details must be there first."""
+    if profile_of(session, actor.account_id) is None:
+        raise ServiceError(N_("Fill in your billing details first: they go on the invoice."))
+    try:
+        amount = billing.top_up_amount(amount_text, method)
+    except billing.BillingError as exc:
+        raise ServiceError(exc.message, {"amount": [(exc.message, exc.params)]}) from None
+    vat = vat_for_account(session, actor.account_id, home_rate)
+    money = billing.amounts(amount, vat.rate)
+    payment = Payment(account_id=actor.account_id, user_id=actor.id, method=method,
+                      processor="bank" if method == billing.TRANSFER else "sandbox", status=PENDING,
+                      amount=money.net, vat=money.vat, total=money.total, vat_rate=str(vat.rate), vat_note=vat.note,
+                      reference=f"SMS{secrets.token_hex(4).upper()}")
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def credit(session: Session, payment_id: int, processor_ref: str | None = None, card_fingerprint: str | None = None,
+           *, series: str = "SMS", reviewed: bool = False) -> bool:
+    """The processor says the money is in. Credited once: a repeated webhook or redirect finds
+    it done and changes nothing (False). A first card payment with a card the account never
+    paid with waits for a support review instead (status review, nothing credited yet)."""
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise LookupError(payment_id)
+    if payment.method == billing.CARD and not reviewed and not _known_card(session, payment, card_fingerprint):
+        session.execute(update(Payment).where(Payment.id == payment.id, Payment.status == PENDING)
+                        .values(status=REVIEW, processor_ref=processor_ref, card_fingerprint=card_fingerprint)
+                        .execution_options(synchronize_session=False))
+        session.refresh(payment)
+        return False  # held (or already held by an earlier delivery of the same event)
+    allowed = [REVIEW] if reviewed else [PENDING]
+    moved = session.execute(update(Payment).where(Payment.id == payment.id, Payment.status.in_(allowed))
+                            .values(status=CREDITED, credited_at=utcnow(),
+                                    processor_ref=processor_ref or payment.processor_ref,
+                                    card_fingerprint=card_fingerprint or payment.card_fingerprint)
+                            .execution_options(synchronize_session=False)).rowcount
+    session.refresh(payment)
+    if not moved:
+        return False
+    ledger.post(session, session.get(Account, payment.account_id), payment.amount, kind="topup",
+                reason=f"Top-up by {payment.method}", reference=f"payment:{payment.id}", actor=None)
+    issue_invoice(session, payment, series)
+    return True
+
+
+def _known_card(session: Session, payment: Payment, fingerprint: str | None) -> bool:
+    if not fingerprint:
+        return False
+    return session.scalar(select(Payment.id).where(
+        Payment.account_id == payment.account_id, Payment.status == CREDITED, Payment.method == billing.CARD,
+        Payment.card_fingerprint == fingerprint).limit(1)) is not None
+
+
+def decline(session: Session, payment_id: int) -> bool:
+    return bool(session.execute(update(Payment).where(Payment.id == payment_id, Payment.status.in_([PENDING, REVIEW]))
+                                .values(status=DECLINED).execution_options(synchronize_session=False)).rowcount)
+
+
+def next_number(session: Session, series: str) -> int:
+    """The series' next number, taken under the series row's lock: a transaction that rolls back
+    gives its number back, so issued numbers have no gaps."""
+    if session.get(InvoiceSeries, series) is None:
+        session.add(InvoiceSeries(series=series, next_number=1))
+        session.flush()
+    taken = session.execute(update(InvoiceSeries).where(InvoiceSeries.series == series)
+                            .values(next_number=InvoiceSeries.next_number + 1)
+                            .returning(InvoiceSeries.next_number).execution_options(synchronize_session=False)).scalar_one()
+    return taken - 1
+
+
+def issue_invoice(session: Session, payment: Payment, series: str, kind: str = "invoice") -> Invoice:
+    profile = profile_of(session, payment.account_id)
+    buyer = {} if profile is None else {
+        "company_name": profile.company_name, "fiscal_code": profile.fiscal_code, "trade_register": profile.trade_register,
+        "address": profile.address, "city": profile.city, "country": profile.country, "invoice_email": profile.invoice_email}
+    invoice = Invoice(account_id=payment.account_id, payment_id=payment.id, kind=kind, series=series,
+                      number=next_number(session, series), currency=payment.currency, net=payment.amount, vat=payment.vat,
+                      total=payment.total, vat_rate=payment.vat_rate, vat_note=payment.vat_note, buyer=buyer)
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def invoices_of(session: Session, actor: User) -> list[Invoice]:
+    return list(session.scalars(select(Invoice).where(Invoice.account_id == actor.account_id)
+                                .order_by(Invoice.issued_at.desc(), Invoice.id.desc())))
