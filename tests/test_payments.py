@@ -90,3 +90,29 @@ def test_invoice_numbers_have_no_gaps_even_when_a_transaction_rolls_back(ana):
     numbers = [i.number for i in db.session.scalars(select(Invoice).order_by(Invoice.number))]
     assert numbers == [1, 2, 3]
     assert db.session.scalar(select(func.count(Payment.id)).where(Payment.status == payments.CREDITED)) == 3
+
+
+def test_billing_details_page_and_invoices_page(app, make_user, login, client):
+    from tests.conftest import csrf_token_from
+
+    make_user("teatru")
+    make_user("altul")
+    login("teatru")
+    page = client.get("/account/billing").text
+    form = {"csrf_token": csrf_token_from(page), **{k: v for k, v in details().items() if k != "is_business"},
+            "is_business": "y", "fiscal_code": "RO 14399841"}
+    r = client.post("/account/billing", data=form)
+    assert r.status_code == 422 and "control digit is wrong" in r.text and "Str. Constantin Mille 16" in r.text
+    r = client.post("/account/billing", data={**form, "fiscal_code": "RO 14399840"})
+    assert r.status_code == 302
+    assert "Your billing details are saved." in client.get("/account/billing").text
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "teatru"))
+        payment = payments.start(db.session, user, billing.TRANSFER, "25", RATE)
+        payments.credit(db.session, payment.id, "bank-9")
+        db.session.commit()
+    assert "SMS-000001" in client.get("/account/invoices").text and "€30.25" in client.get("/account/invoices").text
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    login("altul")
+    assert "SMS-000001" not in client.get("/account/invoices").text
+    assert "Teatrul Mic" not in client.get("/account/billing").text

@@ -16,9 +16,9 @@ EXPIRED_PASSWORD_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.password_expired", "auth.
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.blueprints import account, api, auth, campaigns, contacts, errors, health, imports, main, reports, send, staff, templates
+    from webapp.blueprints import account, api, auth, billing, campaigns, contacts, errors, health, imports, main, reports, send, staff, templates
 
-    for module in (auth, main, account, campaigns, contacts, imports, send, templates, reports, health, api, staff):
+    for module in (auth, main, account, billing, campaigns, contacts, imports, send, templates, reports, health, api, staff):
         app.register_blueprint(module.bp)
     errors.register(app)
 

@@ -91,3 +91,15 @@ class CampaignForm(FlaskForm):
         (0, _l("No copies")), (100, _l("every 100 messages")), (200, _l("every 200 messages")),
         (500, _l("every 500 messages")), (1000, _l("every 1,000 messages")), (5000, _l("every 5,000 messages"))])
     monitor_number = StringField(_l("My phone number for the copies"), validators=[Length(max=40)])
+
+
+class BillingForm(FlaskForm):
+    """Account → Billing: what goes on the invoices."""
+    company_name = StringField(_l("Company or person on the invoice"), validators=[Length(max=200)])
+    is_business = BooleanField(_l("A company (with a fiscal code)"), default=True)
+    fiscal_code = StringField(_l("Fiscal code (CUI) or VAT number"), validators=[Length(max=40)])
+    trade_register = StringField(_l("Trade register number"), validators=[Length(max=40)])
+    address = StringField(_l("Address"), validators=[Length(max=300)])
+    city = StringField(_l("City"), validators=[Length(max=100)])
+    country = SelectField(_l("Country"))
+    invoice_email = StringField(_l("E-mail for invoices"), validators=[Length(max=254)])

@@ -80,3 +80,9 @@ class Invoice(db.Model):
     vat_rate: Mapped[str] = mapped_column(String(8))
     vat_note: Mapped[str] = mapped_column(Text, default="")
     buyer: Mapped[dict] = mapped_column(JSON, default=dict)   # the billing details as they were
+
+    @property
+    def printed_number(self) -> str:
+        from webapp.domain.billing import invoice_number
+
+        return invoice_number(self.series, self.number)

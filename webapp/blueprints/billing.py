@@ -1,0 +1,48 @@
+"""Account → Billing details and Account → Invoices (buying credit and PDFs come next)."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.forms import BillingForm
+from webapp.extensions import db
+from webapp.htmx import render
+from webapp.i18n import region_choices
+from webapp.services import payments
+from webapp.services.errors import ServiceError
+
+bp = Blueprint("billing", __name__, url_prefix="/account")
+
+
+def _form(profile=None) -> BillingForm:
+    form = BillingForm(obj=profile) if profile is not None else BillingForm(country=current_user.account.default_region)
+    form.country.choices = region_choices()
+    return form
+
+
+@bp.route("/billing", methods=["GET", "POST"])
+def details():
+    profile = payments.profile_of(db.session, current_user.account_id)
+    form = _form(profile)
+    if form.validate_on_submit():
+        try:
+            payments.save_profile(db.session, current_user, company_name=form.company_name.data or "",
+                                  is_business=form.is_business.data, fiscal_code=form.fiscal_code.data or "",
+                                  trade_register=form.trade_register.data or "", address=form.address.data or "",
+                                  city=form.city.data or "", country=form.country.data or "",
+                                  invoice_email=form.invoice_email.data or "")
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_errors(form, exc)
+            return render("account/billing.html", form=form, status=422)
+        db.session.commit()
+        flash(_("Your billing details are saved."), "success")
+        return redirect(url_for("billing.details"))
+    return render("account/billing.html", form=form)
+
+
+@bp.get("/invoices")
+def invoices():
+    return render("account/invoices.html", invoices=payments.invoices_of(db.session, current_user))
