@@ -433,3 +433,22 @@ def test_messages_that_come_back_to_the_queue_after_a_cancel_are_released(ana):
     assert db.session.get(Account, ana.account_id).balance == Decimal("100")
     assert ledger.verify(db.session) == []
     assert campaigns.sweep_cancelled(db.session) == 0
+
+
+def test_a_file_that_is_not_a_spreadsheet_or_no_file_is_refused_and_nothing_is_kept(app, make_user, login, client):
+    import os
+
+    from tests.conftest import csrf_token_from
+
+    make_user("ion")
+    login("ion")
+    token = csrf_token_from(client.get("/campaigns/new/personalised").text)
+    r = client.post("/campaigns/new/personalised", content_type="multipart/form-data",
+                    data={"csrf_token": token, "file": (io.BytesIO((SAMPLES / "not_really.xlsx").read_bytes()), "not_really.xlsx")})
+    assert r.status_code == 422 and "not_really.xlsx" in r.text
+    r = client.post("/campaigns/new/batch", data={"csrf_token": token})
+    assert r.status_code == 422 and "Choose a file to upload." in r.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Campaign.id))) == 0
+        folder = os.path.join(app.config["SETTINGS"].upload_dir, "1")
+        assert not any(n.startswith("campaign-") for n in (os.listdir(folder) if os.path.isdir(folder) else []))

@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from rq import Retry, get_current_job
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from workers.app import job_context
 from workers.queues import CAMPAIGNS, queue
@@ -206,11 +206,3 @@ def watch_campaigns() -> list[int]:
             schedule_tick(redis, campaign_id)
             woken.append(campaign_id)
     return woken
-
-
-def queued_count(session, campaign_id: int) -> int:
-    from webapp.domain import lifecycle
-    from webapp.models import Message
-
-    return session.scalar(select(func.count(Message.id)).where(Message.campaign_id == campaign_id,
-                                                               Message.status == lifecycle.QUEUED))

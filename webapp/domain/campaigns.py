@@ -16,7 +16,6 @@ DRAFT, PREPARING, READY, SCHEDULED, SENDING, PAUSED, COMPLETED, CANCELLED = (
     "draft", "preparing", "ready", "scheduled", "sending", "paused", "completed", "cancelled")
 EDITABLE = frozenset({DRAFT, READY})
 RUNNING = frozenset({SCHEDULED, SENDING, PAUSED})
-FINISHED = frozenset({COMPLETED, CANCELLED})
 STATUS_LABELS = {
     DRAFT: N_("draft"), PREPARING: N_("preparing"), READY: N_("waiting for confirmation"),
     SCHEDULED: N_("scheduled"), SENDING: N_("sending"), PAUSED: N_("paused"),
@@ -27,7 +26,6 @@ LISTS, BATCH, PERSONALISED = "lists", "batch", "personalised"
 KIND_LABELS = {LISTS: N_("To contact lists"), BATCH: N_("Batch upload"), PERSONALISED: N_("Personalised from a file")}
 
 MONITOR_EVERY = (0, 100, 200, 500, 1000, 5000)
-SPEEDS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)  # messages per second; 0 = as fast as possible
 MAX_SPEED = 5000
 
 

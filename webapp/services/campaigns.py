@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,8 +53,7 @@ def new_for_lists(session: Session, actor: User, group_ids: list[int], text: str
         except LookupError:
             raise ServiceError(N_("That contact list does not exist."), {"groups": [N_("That contact list does not exist.")]}) from None
     campaign = Campaign(account_id=actor.account_id, user_id=actor.id, kind=rules.LISTS, text=text, sender=sender,
-                        group_ids=[int(g) for g in group_ids], name=", ".join(names)[:120],
-                        monitor_number=_own_number(actor))
+                        group_ids=[int(g) for g in group_ids], name=", ".join(names)[:120])
     session.add(campaign)
     session.flush()
     return campaign
@@ -68,14 +67,10 @@ def new_from_file(session: Session, actor: User, kind: str, upload_dir: str, fil
     path = keep_spreadsheet(upload_dir, actor.account_id, filename, stream, prefix="campaign-")
     campaign = Campaign(account_id=actor.account_id, user_id=actor.id, kind=kind, sender=sender,
                         filename=Path(filename).name[:255], stored_path=str(path),
-                        name=Path(filename).stem[:120], monitor_number=_own_number(actor))
+                        name=Path(filename).stem[:120])
     session.add(campaign)
     session.flush()
     return campaign
-
-
-def _own_number(actor: User) -> str:
-    return getattr(actor, "phone", None) or ""
 
 
 # The file steps reuse the import wizard's reading of sheets and columns.
@@ -253,7 +248,7 @@ def confirm(session: Session, actor: User, campaign: Campaign) -> bool:
         return False
     now = utcnow()
     starts = max(now, campaign.send_at) if campaign.send_at else now
-    validity_until = starts + _validity(campaign)
+    validity_until = starts + timedelta(minutes=campaign.validity_minutes)
     session.execute(update(Message).where(Message.campaign_id == campaign.id, Message.status == DRAFT,
                                           Message.reason_code.is_not(None))
                     .values(status=lifecycle.REFUSED, final_at=now).execution_options(synchronize_session=False))
@@ -261,23 +256,13 @@ def confirm(session: Session, actor: User, campaign: Campaign) -> bool:
                     .values(status=lifecycle.QUEUED, queued_at=now, validity_until=validity_until, created_at=now)
                     .execution_options(synchronize_session=False))
     campaign.reserved, campaign.confirmed_at = cost, now
-    campaign.status = rules.SCHEDULED if campaign.send_at and campaign.send_at > now else rules.SENDING
-    if campaign.status == rules.SENDING:
-        _start_pacing(campaign)
+    if campaign.send_at and campaign.send_at > now:
+        campaign.status = rules.SCHEDULED
+    else:
+        for name, value in _pacing_values(campaign).items():
+            setattr(campaign, name, value)
     session.flush()
     return True
-
-
-def _validity(campaign: Campaign):
-    from datetime import timedelta
-
-    return timedelta(minutes=campaign.validity_minutes)
-
-
-def _start_pacing(campaign: Campaign) -> None:
-    campaign.started_at = campaign.started_at or utcnow()
-    campaign.paced_from, campaign.dispatched, campaign.cursor_id = time.time(), 0, 0
-    campaign.generation += 1
 
 
 def _pacing_values(campaign: Campaign) -> dict:
