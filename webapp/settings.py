@@ -56,6 +56,21 @@ class Settings:
     # Billing: the Romanian standard VAT rate and the invoice series (gap-free numbers each).
     vat_rate: str = "0.21"
     invoice_series: str = "SMS"
+    credit_note_series: str = "SMSC"
+    # The seller, as printed on invoices and proformas (bank details for transfers).
+    seller_name: str = "SMS Portal SRL"
+    seller_fiscal_code: str = "RO18547290"
+    seller_trade_register: str = "J40/12345/2020"
+    seller_address: str = "Str. Ion Câmpineanu 11, București, România"
+    seller_bank: str = "Banca Transilvania"
+    seller_iban: str = "RO49AAAA1B31007593840000"
+    seller_email: str = "billing@smsportal.example"
+    # Card payments: "sandbox" (the built-in test processor with its own hosted page) or "stripe".
+    payment_processor: str = "sandbox"
+    sandbox_webhook_secret: str = "whsec_sandbox_dev_only"
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""     # empty: Stripe's own; tests point it at a local server
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

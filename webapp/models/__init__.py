@@ -1,7 +1,8 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers them all."""
 from webapp.models.accounts import Account, ApiKey, User
 from webapp.models.api import ApiIdempotency
-from webapp.models.billing import BillingProfile, Invoice, InvoiceSeries, Payment
+from webapp.models.billing import (AutoTopUp, BillingProfile, Invoice, InvoiceSeries, LowBalanceAlert, Payment, SavedCard,
+                                   Statement)
 from webapp.models.blocklist import BlockedNumber
 from webapp.models.campaigns import Campaign
 from webapp.models.contacts import Contact, ContactGroup
@@ -13,6 +14,6 @@ from webapp.models.routes import Route
 from webapp.models.templates import MessageTemplate
 
 __all__ = [
-    "Account", "ApiIdempotency", "ApiKey", "BillingProfile", "BlockedNumber", "Campaign", "Contact", "ContactGroup", "ContactImport", "Invoice", "InvoiceSeries", "LedgerEntry", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
-    "Payment", "PendingReceipt", "PriceList", "PriceListEntry", "Route", "User",
+    "Account", "ApiIdempotency", "ApiKey", "AutoTopUp", "BillingProfile", "BlockedNumber", "Campaign", "Contact", "ContactGroup", "ContactImport", "Invoice", "InvoiceSeries", "LedgerEntry", "LowBalanceAlert", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
+    "Payment", "PendingReceipt", "PriceList", "PriceListEntry", "Route", "SavedCard", "Statement", "User",
 ]

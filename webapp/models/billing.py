@@ -1,10 +1,11 @@
 """Billing: the account's invoicing details, payments (top-ups) and the invoices issued for them."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -51,6 +52,15 @@ class Payment(db.Model):
     card_fingerprint: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An automatic top-up charged to a saved card (no customer at the processor's page).
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    failure: Mapped[str] = mapped_column(Text, default="", server_default="")   # why the processor declined
+    # Bank transfer: the customer's proof of payment, kept until support decides.
+    proof_path: Mapped[str | None] = mapped_column(String(500))
+    proof_filename: Mapped[str | None] = mapped_column(String(200))
+    proof_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))   # support: review / transfer
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class InvoiceSeries(db.Model):
@@ -80,9 +90,77 @@ class Invoice(db.Model):
     vat_rate: Mapped[str] = mapped_column(String(8))
     vat_note: Mapped[str] = mapped_column(Text, default="")
     buyer: Mapped[dict] = mapped_column(JSON, default=dict)   # the billing details as they were
+    # A credit note names the invoice it cancels (a refunded top-up).
+    credit_for_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
 
     @property
     def printed_number(self) -> str:
         from webapp.domain.billing import invoice_number
 
         return invoice_number(self.series, self.number)
+
+
+class SavedCard(db.Model):
+    """A card the processor keeps for automatic top-ups; we hold only its token and a label."""
+
+    __tablename__ = "saved_cards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    processor: Mapped[str] = mapped_column(String(16))
+    token: Mapped[str] = mapped_column(String(120))            # the processor's payment method id
+    customer_ref: Mapped[str] = mapped_column(String(120), default="")   # e.g. Stripe's customer id
+    fingerprint: Mapped[str] = mapped_column(String(120), default="")
+    label: Mapped[str] = mapped_column(String(80), default="")          # "Visa •••• 4242"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AutoTopUp(db.Model):
+    """Account → Buy credit → automatic top-up: charge the saved card `amount` when the balance
+    falls below `threshold`. `armed` is taken by one conditional UPDATE per crossing and given
+    back when the balance is above the threshold again."""
+
+    __tablename__ = "auto_topups"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    threshold: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    armed: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LowBalanceAlert(db.Model):
+    """Account → Notifications: one SMS and one e-mail when the balance falls below `threshold`,
+    again only after it has been above it in between (`armed`, as for AutoTopUp)."""
+
+    __tablename__ = "low_balance_alerts"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    threshold: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    phone: Mapped[str] = mapped_column(String(20), default="")     # E.164
+    armed: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Statement(db.Model):
+    """An account statement for a period [period_start, period_end) in the account's time zone:
+    the figures (opening, top-ups, consumption by country and day, refunds, transfers, closing)
+    as computed when it was made, so the PDF and XLSX render from them quickly."""
+
+    __tablename__ = "statements"
+    __table_args__ = (UniqueConstraint("account_id", "period_start", "period_end", name="uq_statements_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)     # exclusive
+    monthly: Mapped[bool] = mapped_column(Boolean, default=False)   # made by the cron on the 1st
+    figures: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

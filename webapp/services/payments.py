@@ -10,10 +10,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, billing
-from webapp.models import Account, BillingProfile, Invoice, InvoiceSeries, Payment, User
+from webapp.models import Account, BillingProfile, Invoice, InvoiceSeries, Payment, SavedCard, User
 from webapp.models.types import utcnow
 from webapp.services import ledger
 from webapp.services.errors import ServiceError
+from webapp.services.processors import PAID, CardInfo, PaymentEvent
 
 PENDING, REVIEW, CREDITED, DECLINED = "pending", "review", "credited", "declined"
 
@@ -59,7 +60,8 @@ def vat_for_account(session: Session, account_id: int, home_rate: Decimal) -> bi
     return billing.vat_for(profile.country, profile.is_business, profile.fiscal_code, home_rate)
 
 
-def start(session: Session, actor: User, method: str, amount_text: str, home_rate: Decimal) -> Payment:
+def start(session: Session, actor: User, method: str, amount_text: str, home_rate: Decimal,
+          processor: str = "sandbox") -> Payment:
     """A payment for the amount typed, with its VAT; the billing details must be there first."""
     if profile_of(session, actor.account_id) is None:
         raise ServiceError(N_("Fill in your billing details first: they go on the invoice."))
@@ -67,12 +69,18 @@ def start(session: Session, actor: User, method: str, amount_text: str, home_rat
         amount = billing.top_up_amount(amount_text, method)
     except billing.BillingError as exc:
         raise ServiceError(exc.message, {"amount": [(exc.message, exc.params)]}) from None
-    vat = vat_for_account(session, actor.account_id, home_rate)
+    return new_payment(session, actor.account_id, actor.id, method, amount, home_rate,
+                       "bank" if method == billing.TRANSFER else processor)
+
+
+def new_payment(session: Session, account_id: int, user_id: int | None, method: str, amount: Decimal,
+                home_rate: Decimal, processor: str, *, automatic: bool = False) -> Payment:
+    """A pending payment of `amount` (net) with the VAT the account's billing details call for."""
+    vat = vat_for_account(session, account_id, home_rate)
     money = billing.amounts(amount, vat.rate)
-    payment = Payment(account_id=actor.account_id, user_id=actor.id, method=method,
-                      processor="bank" if method == billing.TRANSFER else "sandbox", status=PENDING,
+    payment = Payment(account_id=account_id, user_id=user_id, method=method, processor=processor, status=PENDING,
                       amount=money.net, vat=money.vat, total=money.total, vat_rate=str(vat.rate), vat_note=vat.note,
-                      reference=f"SMS{secrets.token_hex(4).upper()}")
+                      reference=f"SMS{secrets.token_hex(4).upper()}", automatic=automatic)
     session.add(payment)
     session.flush()
     return payment
@@ -115,9 +123,50 @@ def _known_card(session: Session, payment: Payment, fingerprint: str | None) -> 
         Payment.card_fingerprint == fingerprint).limit(1)) is not None
 
 
-def decline(session: Session, payment_id: int) -> bool:
+def decline(session: Session, payment_id: int, failure: str = "", decided_by: User | None = None) -> bool:
+    """Declined by the processor or by support; once (a repeated event changes nothing)."""
+    values = {"status": DECLINED, "failure": failure[:500]}
+    if decided_by is not None:
+        values["decided_by_id"] = decided_by.id
     return bool(session.execute(update(Payment).where(Payment.id == payment_id, Payment.status.in_([PENDING, REVIEW]))
-                                .values(status=DECLINED).execution_options(synchronize_session=False)).rowcount)
+                                .values(**values).execution_options(synchronize_session=False)).rowcount)
+
+
+def apply_event(session: Session, event: PaymentEvent, series: str = "SMS") -> Payment:
+    """What a verified processor event does, whichever processor sent it and however often:
+    paid → credited once (or held for review), failed → declined once; a card the customer
+    asked to keep is saved for automatic top-ups."""
+    payment = session.scalar(select(Payment).where(Payment.reference == event.payment_reference))
+    if payment is None:
+        raise LookupError(event.payment_reference)
+    if event.outcome == PAID:
+        fingerprint = event.card.fingerprint if event.card else None
+        credit(session, payment.id, event.processor_ref, fingerprint, series=series)
+        if event.card is not None and event.save_card:
+            save_card(session, payment.account_id, payment.processor, event.card)
+    else:
+        decline(session, payment.id, event.failure)
+    session.refresh(payment)
+    return payment
+
+
+def save_card(session: Session, account_id: int, processor: str, card: CardInfo) -> SavedCard:
+    """Keep (once) a card for automatic top-ups: the processor's token, never the number."""
+    saved = session.scalar(select(SavedCard).where(
+        SavedCard.account_id == account_id, SavedCard.processor == processor,
+        SavedCard.fingerprint == card.fingerprint, SavedCard.removed_at.is_(None)))
+    if saved is None:
+        saved = SavedCard(account_id=account_id, processor=processor, token=card.token, fingerprint=card.fingerprint,
+                          label=card.label, customer_ref=card.customer_ref)
+        session.add(saved)
+        session.flush()
+    return saved
+
+
+def saved_card_of(session: Session, account_id: int) -> SavedCard | None:
+    """The card automatic top-ups charge: the latest one kept."""
+    return session.scalar(select(SavedCard).where(SavedCard.account_id == account_id, SavedCard.removed_at.is_(None))
+                          .order_by(SavedCard.id.desc()).limit(1))
 
 
 def next_number(session: Session, series: str) -> int:
