@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from copy import copy
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import available_timezones
 
 
 from babel import Locale
 from babel.numbers import format_currency as babel_format_currency
+from babel.numbers import format_decimal as babel_format_decimal
 from flask import Flask, current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
@@ -51,6 +52,13 @@ def price(amount: Decimal | None, currency: str = "EUR") -> str:
     return money(amount, currency, (4, 4))
 
 
+def plain_amount(amount: Decimal | None) -> str:
+    """An amount to the cent without the currency sign, for documents: 1,234.50 / 1.234,50."""
+    if amount is None:
+        return ""
+    return babel_format_decimal(amount.quantize(Decimal("0.01"), ROUND_HALF_UP), format="#,##0.00", locale=get_locale())
+
+
 def datetime_local(value: datetime | None, fmt: str = "medium") -> str:
     return "" if value is None else format_datetime(value, fmt)
 
@@ -81,6 +89,7 @@ def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["price"] = price
+    app.jinja_env.filters["plain_amount"] = plain_amount
     app.jinja_env.filters["datetime"] = datetime_local
     app.jinja_env.filters["date"] = date_local
     app.jinja_env.filters["country_name"] = country_name

@@ -9,16 +9,19 @@ from webapp.htmx import redirect_to
 
 # Endpoints reachable without signing in. Everything else requires a login.
 PUBLIC_ENDPOINTS = frozenset(
-    {"static", "auth.login", "auth.forgot_password", "auth.reset_password", "health.healthz", "auth.set_language"}
+    {"static", "auth.login", "auth.forgot_password", "auth.reset_password", "health.healthz", "auth.set_language",
+     "payment_pages.webhook", "payment_pages.sandbox_checkout"}
 )
 # What a user whose password expired may still do.
 EXPIRED_PASSWORD_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.password_expired", "auth.logout"}
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.blueprints import account, api, auth, billing, campaigns, contacts, errors, health, imports, main, reports, send, staff, templates
+    from webapp.blueprints import (account, api, auth, billing, campaigns, contacts, errors, health, imports, main,
+                                   notifications, payment_pages, reports, send, staff, statements, templates)
 
-    for module in (auth, main, account, billing, campaigns, contacts, imports, send, templates, reports, health, api, staff):
+    for module in (auth, main, account, billing, payment_pages, notifications, statements, campaigns, contacts, imports,
+                   send, templates, reports, health, api, staff):
         app.register_blueprint(module.bp)
     errors.register(app)
 

@@ -1,7 +1,7 @@
-"""Account → Billing details and Account → Invoices (buying credit and PDFs come next)."""
+"""Account → Billing details and Account → Invoices with their PDFs."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,8 +10,10 @@ from webapp.blueprints.forms import BillingForm
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.i18n import region_choices
+from webapp.services import invoices as invoice_book
 from webapp.services import payments
 from webapp.services.errors import ServiceError
+from webapp.services.pdf import render_pdf
 
 bp = Blueprint("billing", __name__, url_prefix="/account")
 
@@ -45,4 +47,22 @@ def details():
 
 @bp.get("/invoices")
 def invoices():
-    return render("account/invoices.html", invoices=payments.invoices_of(db.session, current_user))
+    return render("account/invoices.html", invoices=invoice_book.of_account(db.session, current_user))
+
+
+@bp.get("/invoices/<int:invoice_id>.pdf")
+def invoice_pdf(invoice_id: int):
+    try:
+        invoice = invoice_book.get(db.session, current_user, invoice_id)
+    except LookupError:
+        abort(404)
+    return pdf_response(render_pdf("pdf/invoice.html", **invoice_book.document(db.session, invoice,
+                                                                                 current_app.config["SETTINGS"])),
+                        f"{invoice.printed_number}.pdf")
+
+
+def pdf_response(data: bytes, filename: str):
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

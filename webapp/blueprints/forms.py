@@ -103,3 +103,15 @@ class BillingForm(FlaskForm):
     city = StringField(_l("City"), validators=[Length(max=100)])
     country = SelectField(_l("Country"))
     invoice_email = StringField(_l("E-mail for invoices"), validators=[Length(max=254)])
+
+
+class BuyCreditForm(FlaskForm):
+    """Account → Buy credit: how, and how much (EUR, before VAT)."""
+    method = RadioField(_l("Pay by"), choices=[("card", _l("Card (at least 10 EUR)")),
+                                               ("transfer", _l("Bank transfer (at least 25 EUR)"))], default="card")
+    amount = StringField(_l("Amount of credit (EUR, without VAT)"), validators=[Length(max=12)])
+    save_card = BooleanField(_l("Keep this card for automatic top-ups"))
+
+
+class ProofForm(FlaskForm):
+    proof = FileField(_l("Proof of payment (PDF, JPG or PNG)"))

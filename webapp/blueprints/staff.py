@@ -1,14 +1,19 @@
-"""Support staff pages. Now: the global blocklist ("general blocklist"); the staff console,
+"""Support staff pages. Now: the global blocklist ("general blocklist") and payments to check
+(bank transfers to confirm, first card payments to review, refunds); the staff console,
 impersonation and the audit log come with their own issue."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, url_for
+from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.blueprints.contacts import blocklist_view
 from webapp.extensions import db
-from webapp.htmx import redirect_to
+from webapp.htmx import redirect_to, render
+from webapp.models import Payment
 from webapp.services import blocklist as blocked_numbers
+from webapp.services import payments
+from webapp.services.errors import ServiceError
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -29,3 +34,53 @@ def unblock(entry_id: int):
     blocked_numbers.remove(db.session, None, entry_id)
     db.session.commit()
     return redirect_to(url_for(".blocklist"))
+
+
+@bp.get("/payments")
+def payments_to_check():
+    return render("staff/payments.html", waiting=payments.awaiting_support(db.session),
+                  recent=payments.recently_decided(db.session))
+
+
+@bp.post("/payments/<int:payment_id>/confirm")
+def confirm_payment(payment_id: int):
+    """A transfer arrived, or a first card payment is fine: credit and invoice follow, once."""
+    if payments.confirm(db.session, current_user, payment_id, current_app.config["SETTINGS"].invoice_series):
+        flash(_("Payment confirmed: the credit and the invoice are issued."), "success")
+    else:
+        flash(_("This payment was already decided."), "warning")
+    db.session.commit()
+    return redirect_to(url_for(".payments_to_check"))
+
+
+@bp.post("/payments/<int:payment_id>/reject")
+def reject_payment(payment_id: int):
+    reason = (request.form.get("reason") or "").strip()[:300]
+    if payments.reject(db.session, current_user, payment_id, reason):
+        flash(_("Payment rejected."), "success")
+    else:
+        flash(_("This payment was already decided."), "warning")
+    db.session.commit()
+    return redirect_to(url_for(".payments_to_check"))
+
+
+@bp.post("/payments/<int:payment_id>/refund")
+def refund_payment(payment_id: int):
+    try:
+        note = payments.refund(db.session, current_user, payment_id,
+                               current_app.config["SETTINGS"].credit_note_series)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(_(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Refunded: credit note %(number)s is issued.", number=note.printed_number), "success")
+    return redirect_to(url_for(".payments_to_check"))
+
+
+@bp.get("/payments/<int:payment_id>/proof")
+def payment_proof(payment_id: int):
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or not payment.proof_path:
+        abort(404)
+    return send_file(payment.proof_path, download_name=payment.proof_filename or "proof", as_attachment=False)

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
+from webapp.models.accounts import Account
 from webapp.models.types import Money, UTCDateTime, utcnow
 
 
@@ -61,6 +62,8 @@ class Payment(db.Model):
     proof_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))   # support: review / transfer
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped["Account"] = relationship()
 
 
 class InvoiceSeries(db.Model):

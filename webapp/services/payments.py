@@ -4,19 +4,20 @@ they repeat themselves."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, billing
-from webapp.models import Account, BillingProfile, Invoice, InvoiceSeries, Payment, SavedCard, User
+from webapp.models import Account, BillingProfile, Payment, SavedCard, User
 from webapp.models.types import utcnow
-from webapp.services import ledger
+from webapp.services import invoices, ledger
 from webapp.services.errors import ServiceError
 from webapp.services.processors import PAID, CardInfo, PaymentEvent
 
-PENDING, REVIEW, CREDITED, DECLINED = "pending", "review", "credited", "declined"
+PENDING, REVIEW, CREDITED, DECLINED, REFUNDED = "pending", "review", "credited", "declined", "refunded"
 
 
 def profile_of(session: Session, account_id: int) -> BillingProfile | None:
@@ -53,6 +54,10 @@ def save_profile(session: Session, actor: User, *, company_name: str, is_busines
     return profile
 
 
+def by_reference(session: Session, reference: str) -> Payment | None:
+    return session.scalar(select(Payment).where(Payment.reference == reference))
+
+
 def vat_for_account(session: Session, account_id: int, home_rate: Decimal) -> billing.Vat:
     profile = profile_of(session, account_id)
     if profile is None:
@@ -60,16 +65,33 @@ def vat_for_account(session: Session, account_id: int, home_rate: Decimal) -> bi
     return billing.vat_for(profile.country, profile.is_business, profile.fiscal_code, home_rate)
 
 
-def start(session: Session, actor: User, method: str, amount_text: str, home_rate: Decimal,
-          processor: str = "sandbox") -> Payment:
-    """A payment for the amount typed, with its VAT; the billing details must be there first."""
+@dataclass(frozen=True)
+class Quote:
+    method: str
+    amounts: billing.Amounts
+    vat: billing.Vat
+
+
+def quote(session: Session, actor: User, method: str, amount_text: str, home_rate: Decimal) -> Quote:
+    """What "Next" shows before anything is bought: the amount, its VAT and the total. The
+    billing details must be there first (they decide the VAT and go on the invoice)."""
+    if method not in billing.MINIMUMS:
+        raise ServiceError(N_("Choose how you pay."), {"method": [N_("Choose how you pay.")]})
     if profile_of(session, actor.account_id) is None:
         raise ServiceError(N_("Fill in your billing details first: they go on the invoice."))
     try:
         amount = billing.top_up_amount(amount_text, method)
     except billing.BillingError as exc:
         raise ServiceError(exc.message, {"amount": [(exc.message, exc.params)]}) from None
-    return new_payment(session, actor.account_id, actor.id, method, amount, home_rate,
+    vat = vat_for_account(session, actor.account_id, home_rate)
+    return Quote(method, billing.amounts(amount, vat.rate), vat)
+
+
+def start(session: Session, actor: User, method: str, amount_text: str, home_rate: Decimal,
+          processor: str = "sandbox") -> Payment:
+    """A pending payment for the amount typed, with its VAT."""
+    offer = quote(session, actor, method, amount_text, home_rate)
+    return new_payment(session, actor.account_id, actor.id, method, offer.amounts.net, home_rate,
                        "bank" if method == billing.TRANSFER else processor)
 
 
@@ -111,7 +133,7 @@ def credit(session: Session, payment_id: int, processor_ref: str | None = None, 
         return False
     ledger.post(session, session.get(Account, payment.account_id), payment.amount, kind="topup",
                 reason=f"Top-up by {payment.method}", reference=f"payment:{payment.id}", actor=None)
-    issue_invoice(session, payment, series)
+    invoices.issue(session, payment, series)
     return True
 
 
@@ -169,31 +191,89 @@ def saved_card_of(session: Session, account_id: int) -> SavedCard | None:
                           .order_by(SavedCard.id.desc()).limit(1))
 
 
-def next_number(session: Session, series: str) -> int:
-    """The series' next number, taken under the series row's lock: a transaction that rolls back
-    gives its number back, so issued numbers have no gaps."""
-    if session.get(InvoiceSeries, series) is None:
-        session.add(InvoiceSeries(series=series, next_number=1))
-        session.flush()
-    taken = session.execute(update(InvoiceSeries).where(InvoiceSeries.series == series)
-                            .values(next_number=InvoiceSeries.next_number + 1)
-                            .returning(InvoiceSeries.next_number).execution_options(synchronize_session=False)).scalar_one()
-    return taken - 1
 
 
-def issue_invoice(session: Session, payment: Payment, series: str, kind: str = "invoice") -> Invoice:
-    profile = profile_of(session, payment.account_id)
-    buyer = {} if profile is None else {
-        "company_name": profile.company_name, "fiscal_code": profile.fiscal_code, "trade_register": profile.trade_register,
-        "address": profile.address, "city": profile.city, "country": profile.country, "invoice_email": profile.invoice_email}
-    invoice = Invoice(account_id=payment.account_id, payment_id=payment.id, kind=kind, series=series,
-                      number=next_number(session, series), currency=payment.currency, net=payment.amount, vat=payment.vat,
-                      total=payment.total, vat_rate=payment.vat_rate, vat_note=payment.vat_note, buyer=buyer)
-    session.add(invoice)
+def of_account(session: Session, actor: User, limit: int = 20) -> list[Payment]:
+    return list(session.scalars(select(Payment).where(Payment.account_id == actor.account_id)
+                                .order_by(Payment.id.desc()).limit(limit)))
+
+
+def get(session: Session, actor: User, reference: str) -> Payment:
+    """A payment of the actor's account, by its reference (LookupError otherwise)."""
+    payment = by_reference(session, reference)
+    if payment is None or payment.account_id != actor.account_id:
+        raise LookupError(reference)
+    return payment
+
+
+PROOF_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
+
+
+def attach_proof(session: Session, actor: User, payment: Payment, filename: str, kept_path: str) -> None:
+    """The customer's proof of a bank transfer, kept for support (a newer proof replaces it)."""
+    if payment.method != billing.TRANSFER or payment.status != PENDING:
+        raise ServiceError(N_("This payment does not wait for a proof of transfer."))
+    payment.proof_path, payment.proof_filename, payment.proof_uploaded_at = kept_path, filename[:200], utcnow()
     session.flush()
-    return invoice
 
 
-def invoices_of(session: Session, actor: User) -> list[Invoice]:
-    return list(session.scalars(select(Invoice).where(Invoice.account_id == actor.account_id)
-                                .order_by(Invoice.issued_at.desc(), Invoice.id.desc())))
+def awaiting_support(session: Session) -> list[Payment]:
+    """Staff: transfers with a proof (or still unpaid) and first card payments held for review."""
+    return list(session.scalars(select(Payment).where(
+        ((Payment.method == billing.TRANSFER) & (Payment.status == PENDING)) | (Payment.status == REVIEW))
+        .order_by(Payment.proof_uploaded_at.is_(None), Payment.id)))
+
+
+def recently_decided(session: Session, limit: int = 30) -> list[Payment]:
+    """Staff: the latest credited, declined and refunded payments (refunds start here)."""
+    return list(session.scalars(select(Payment).where(Payment.status.in_([CREDITED, DECLINED, REFUNDED]))
+                                .order_by(Payment.id.desc()).limit(limit)))
+
+
+def confirm(session: Session, staff: User, payment_id: int, series: str) -> bool:
+    """Support confirms a transfer arrived, or approves a card payment held for review: the
+    credit and the invoice follow, once."""
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise LookupError(payment_id)
+    done = credit(session, payment.id, payment.processor_ref or (f"bank:{payment.reference}" if payment.method ==
+                  billing.TRANSFER else None), payment.card_fingerprint, series=series,
+                  reviewed=payment.status == REVIEW)
+    if done:
+        session.execute(update(Payment).where(Payment.id == payment.id).values(decided_by_id=staff.id)
+                        .execution_options(synchronize_session=False))
+        session.refresh(payment)
+    return done
+
+
+def reject(session: Session, staff: User, payment_id: int, reason: str) -> bool:
+    """Support rejects a held card payment or a transfer that never came; a card kept with the
+    rejected payment is forgotten."""
+    payment = session.get(Payment, payment_id)
+    if payment is None or not decline(session, payment_id, reason or "Rejected by support", decided_by=staff):
+        return False
+    if payment.card_fingerprint:
+        session.execute(update(SavedCard).where(SavedCard.account_id == payment.account_id,
+                                                SavedCard.fingerprint == payment.card_fingerprint,
+                                                SavedCard.removed_at.is_(None))
+                        .values(removed_at=utcnow()).execution_options(synchronize_session=False))
+    return True
+
+
+def refund(session: Session, staff: User, payment_id: int, series: str):
+    """A credited top-up given back: its credit leaves the balance (refused when already spent),
+    the payment is marked refunded and a credit note cancels its invoice. Once."""
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise LookupError(payment_id)
+    moved = session.execute(update(Payment).where(Payment.id == payment.id, Payment.status == CREDITED)
+                            .values(status=REFUNDED, refunded_at=utcnow(), decided_by_id=staff.id)
+                            .execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        raise ServiceError(N_("Only a credited payment can be refunded, and only once."))
+    session.refresh(payment)
+    note = invoices.credit_note(session, payment, series)
+    ledger.post(session, session.get(Account, payment.account_id), -payment.amount, kind="topup",
+                reason=f"Top-up refunded (credit note {note.printed_number})", reference=f"payment:{payment.id}",
+                actor=staff)
+    return note

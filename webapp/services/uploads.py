@@ -25,3 +25,26 @@ def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream, pr
         path.unlink(missing_ok=True)
         raise ServiceError(str(exc), {"file": [str(exc)]}) from None
     return path
+
+
+PROOF_SIGNATURES = {".pdf": (b"%PDF",), ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",)}
+PROOF_MAX_BYTES = 10 * 1024 * 1024
+
+
+def keep_proof(upload_dir: str, account_id: int, filename: str, stream) -> Path:
+    """A proof of bank transfer: a PDF, JPG or PNG of at most 10 MB, checked by its first bytes."""
+    suffix = Path(filename or "").suffix.lower()
+    if not filename:
+        raise ServiceError(N_("Choose a file to upload."), {"proof": [N_("Choose a file to upload.")]})
+    data = stream.read(PROOF_MAX_BYTES + 1)
+    if suffix not in PROOF_SIGNATURES or not data.startswith(PROOF_SIGNATURES[suffix]):
+        message = N_("Upload the proof as a PDF, JPG or PNG file.")
+        raise ServiceError(message, {"proof": [message]})
+    if len(data) > PROOF_MAX_BYTES:
+        message = N_("The file is larger than 10 MB.")
+        raise ServiceError(message, {"proof": [message]})
+    folder = Path(upload_dir) / str(account_id) / "proofs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{suffix}"
+    path.write_bytes(data)
+    return path

@@ -1,0 +1,231 @@
+"""Account → Buy credit through the pages (real database, the sandbox processor's hosted page and
+signed webhooks): Next shows VAT and total; a card payment is credited once however often the
+webhook comes; a transfer gets a proforma and a proof, support confirms it; invoices download."""
+import re
+import subprocess
+from decimal import Decimal as D
+from io import BytesIO
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_token_from
+from webapp.domain.roles import Role
+from webapp.extensions import db
+from webapp.models import Account, Invoice, LedgerEntry, Payment, SavedCard, User
+from webapp.services import ledger, payments
+from webapp.services.processors import signing
+from webapp.services.processors.sandbox import SIGNATURE_HEADER, SandboxProcessor
+
+DETAILS = {"company_name": "Teatrul Mic Șușă SRL", "is_business": True, "fiscal_code": "RO14399840",
+           "trade_register": "J40/1234/2020", "address": "Str. Constantin Mille 16", "city": "București",
+           "country": "RO", "invoice_email": "contabil@teatrulmic.ro"}
+
+
+@pytest.fixture
+def teatru(app, make_user, login, client):
+    user_id = make_user("teatru", credit="0")
+    with app.app_context():
+        payments.save_profile(db.session, db.session.get(User, user_id), **DETAILS)
+        db.session.commit()
+    login("teatru")
+    return user_id
+
+
+def post(client, url, data, page="/account/buy", **kw):
+    return client.post(url, data={"csrf_token": csrf_token_from(client.get(page).text), **data}, **kw)
+
+
+def balance(app, user_id):
+    with app.app_context():
+        return db.session.get(User, user_id).account.balance
+
+
+def pdf_text(data: bytes) -> str:
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+@pytest.mark.parametrize("method, amount, status, says", [
+    ("card", "9.99", 422, "The least you can buy this way is 10 EUR."),
+    ("transfer", "20", 422, "The least you can buy this way is 25 EUR."),
+    ("card", "ten", 422, "Give the amount in euro"),
+    ("card", "100", 200, "Buy now for €121.00"),
+    ("transfer", "49,90", 200, "Buy now for €60.38"),
+])
+def test_next_shows_the_amount_vat_and_total(teatru, client, method, amount, status, says):
+    r = post(client, "/account/buy/quote", {"method": method, "amount": amount})
+    assert r.status_code == status and says in r.text
+
+
+def test_without_billing_details_nothing_is_bought(make_user, login, client):
+    make_user("fara")
+    login("fara")
+    assert "Fill in your billing details first" in client.get("/account/buy").text
+    r = post(client, "/account/buy", {"method": "card", "amount": "50"})
+    assert r.status_code == 422 and "Fill in your billing details first" in r.text
+
+
+def pay_by_card(client, amount="100", card="4242424242424242", save=False):
+    r = post(client, "/account/buy", {"method": "card", "amount": amount, **({"save_card": "y"} if save else {})})
+    assert r.status_code == 302 and r.location.startswith("/sandbox-processor/pay/")
+    checkout = r.location
+    assert "121.00 EUR" in client.get(checkout).text if amount == "100" else True
+    back = client.post(checkout, data={"card_number": card, "action": "pay"})
+    assert back.status_code == 302
+    return back.location
+
+
+def test_a_card_payment_is_held_first_then_credited_once_and_invoiced(app, teatru, client, caplog):
+    landing = pay_by_card(client, save=True)
+    reference = landing.rsplit("/", 1)[1]
+    page = client.get(landing).text
+    assert "being checked by our team" in page                       # the first card payment of the account
+    assert balance(app, teatru) == D("0")
+    with app.app_context():
+        staff = db.session.get(User, _staff(app))
+        payment = payments.by_reference(db.session, reference)
+        assert payments.confirm(db.session, staff, payment.id, "SMS") is True
+        assert payments.confirm(db.session, staff, payment.id, "SMS") is False
+        db.session.commit()
+    assert balance(app, teatru) == D("100")
+    # the same card again: credited at once
+    landing = pay_by_card(client, amount="50")
+    assert "was added to your balance" in client.get(landing).text
+    assert balance(app, teatru) == D("150")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(SavedCard.id))) == 1
+        assert [i.printed_number for i in db.session.scalars(select(Invoice).order_by(Invoice.number))] == \
+            ["SMS-000001", "SMS-000002"]
+        assert ledger.verify(db.session) == []
+
+
+def _staff(app, username="suport"):
+    from webapp.services import accounts
+
+    with app.app_context():
+        existing = db.session.scalar(select(User).where(User.username == username))
+        if existing:
+            return existing.id
+        user = accounts.create_account(db.session, None, username=username, password="Sup0rt-pass-2026!",
+                                       credit=D("0"), email="suport@example.com", role=Role.SUPPORT)
+        db.session.commit()
+        return user.id
+
+
+def test_the_webhook_delivered_twice_credits_once_and_a_bad_signature_changes_nothing(app, teatru, client):
+    with app.app_context():
+        user = db.session.get(User, teatru)
+        payment = payments.start(db.session, user, "card", "40", D("0.21"))
+        known = payments.start(db.session, user, "card", "10", D("0.21"))
+        payments.credit(db.session, known.id, "ch_old", "fp-known")                    # held: a new card
+        payments.credit(db.session, known.id, "ch_old", "fp-known", reviewed=True)     # support approved it
+        db.session.commit()
+        sandbox = SandboxProcessor(app.config["SETTINGS"])
+        from webapp.services.processors import CardInfo
+        body = sandbox.event_body(payment.reference, outcome="paid", card=CardInfo("pm_sbx_x", "fp-known", "Visa •••• 4242"))
+    forged = client.post("/billing/webhooks/sandbox", data=body, content_type="application/json",
+                         headers={SIGNATURE_HEADER: signing.sign(body, "not-the-secret")})
+    assert forged.status_code == 400 and balance(app, teatru) == D("10")
+    for _ in range(2):
+        r = client.post("/billing/webhooks/sandbox", data=body, content_type="application/json",
+                        headers={SIGNATURE_HEADER: sandbox.signature(body)})
+        assert r.status_code == 200 and r.json["status"] == "credited"
+    assert balance(app, teatru) == D("50")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.kind == "topup")) == 2
+
+
+@pytest.mark.parametrize("card, action, says", [
+    ("4000000000000002", "pay", "Your card was declined."),
+    ("4242424242424242", "cancel", "Cancelled at the payment page"),
+])
+def test_declined_or_cancelled_card_payments_credit_nothing(app, teatru, client, card, action, says):
+    r = post(client, "/account/buy", {"method": "card", "amount": "20"})
+    back = client.post(r.location, data={"card_number": card, "action": action})
+    page = client.get(back.location).text
+    assert says in page and "Try again" in page
+    assert balance(app, teatru) == D("0")
+
+
+def test_an_invalid_card_number_is_said_on_the_hosted_page(teatru, client):
+    r = post(client, "/account/buy", {"method": "card", "amount": "20"})
+    again = client.post(r.location, data={"card_number": "4242 4242 4242 4241", "action": "pay"})
+    assert again.status_code == 422 and "This card number is not valid." in again.text
+
+
+def test_a_bank_transfer_with_proforma_proof_and_support_confirmation(app, teatru, client, login):
+    r = post(client, "/account/buy", {"method": "transfer", "amount": "250"})
+    assert r.status_code == 302
+    page_url = r.location
+    reference = page_url.rsplit("/", 1)[1]
+    page = client.get(page_url).text
+    assert "RO49AAAA1B31007593840000" in page and "€302.50" in page and reference in page
+    proforma = client.get(f"{page_url}/proforma.pdf")
+    assert proforma.headers["Content-Type"] == "application/pdf"
+    text = pdf_text(proforma.data)
+    assert "Proforma invoice" in text and reference in text and "Teatrul Mic Șușă SRL" in text
+    assert re.search(r"Total to pay\s+302\.50 EUR", text) and "RO49AAAA1B31007593840000" in text
+    token = csrf_token_from(page)
+    bad = client.post(f"{page_url}/proof", data={"csrf_token": token, "proof": (BytesIO(b"hello"), "proof.pdf")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422 and "Upload the proof as a PDF, JPG or PNG file." in bad.text
+    ok = client.post(f"{page_url}/proof", data={"csrf_token": token, "proof": (BytesIO(b"%PDF-1.4 ok"), "extras.pdf")},
+                     content_type="multipart/form-data", follow_redirects=True)
+    assert "your proof of payment is with our team" in ok.text and "extras.pdf" in ok.text
+    # support sees it, opens the proof and confirms it
+    staff_id = _staff(app)
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    login("suport", "Sup0rt-pass-2026!")
+    staff_page = client.get("/staff/payments").text
+    assert reference in staff_page and "extras.pdf" in staff_page
+    with app.app_context():
+        payment_id = payments.by_reference(db.session, reference).id
+    assert client.get(f"/staff/payments/{payment_id}/proof").data == b"%PDF-1.4 ok"
+    token = csrf_token_from(staff_page)
+    client.post(f"/staff/payments/{payment_id}/confirm", data={"csrf_token": token})
+    client.post(f"/staff/payments/{payment_id}/confirm", data={"csrf_token": token})   # a double click
+    assert balance(app, teatru) == D("250")
+    with app.app_context():
+        [invoice] = db.session.scalars(select(Invoice)).all()
+        assert db.session.get(Payment, payment_id).decided_by_id == staff_id
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    login("teatru")
+    pdf = client.get(f"/account/invoices/{invoice.id}.pdf")
+    text = pdf_text(pdf.data)
+    assert "SMS-000001" in text and re.search(r"Total without VAT\s+250\.00 EUR", text)
+    assert re.search(r"VAT \(21%\)\s+52\.50 EUR", text) and re.search(r"Total to pay\s+302\.50 EUR", text)
+    assert "București" in text and "Șușă" in text
+
+
+def test_a_refund_takes_the_credit_back_and_issues_a_credit_note(app, teatru, client):
+    staff_id = _staff(app)
+    with app.app_context():
+        user, staff = db.session.get(User, teatru), db.session.get(User, staff_id)
+        payment = payments.start(db.session, user, "transfer", "100", D("0.21"))
+        payments.confirm(db.session, staff, payment.id, "SMS")
+        note = payments.refund(db.session, staff, payment.id, "SMSC")
+        db.session.commit()
+        assert (note.printed_number, note.total, note.credit_for_id is not None) == ("SMSC-000001", D("-121.00"), True)
+        with pytest.raises(Exception, match="only once"):
+            payments.refund(db.session, staff, payment.id, "SMSC")
+        db.session.rollback()
+        assert db.session.get(User, teatru).account.balance == D("0") and ledger.verify(db.session) == []
+        note_id = note.id
+    text = pdf_text(client.get(f"/account/invoices/{note_id}.pdf").data)
+    assert "Credit note" in text and "SMS-000001" in text and re.search(r"Total\s+-121\.00 EUR", text)
+
+
+def test_another_account_sees_none_of_it(app, teatru, client, make_user, login):
+    r = post(client, "/account/buy", {"method": "transfer", "amount": "30"})
+    page_url = r.location
+    with app.app_context():
+        staff = db.session.get(User, _staff(app))
+        payments.confirm(db.session, staff, payments.by_reference(db.session, page_url.rsplit("/", 1)[1]).id, "SMS")
+        db.session.commit()
+        invoice_id = db.session.scalar(select(Invoice.id))
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    make_user("altul")
+    login("altul")
+    for url in (page_url, f"{page_url}/proforma.pdf", f"/account/invoices/{invoice_id}.pdf"):
+        assert client.get(url).status_code == 404
+    assert client.get("/staff/payments").status_code == 403
