@@ -1,9 +1,10 @@
 """Blueprints and the guards every request passes: login required by default, expired passwords."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, abort, current_app, request, url_for
 from flask_login import current_user
 
+from webapp.domain.roles import Role
 from webapp.extensions import db, login_manager
 from webapp.htmx import redirect_to
 
@@ -12,6 +13,10 @@ PUBLIC_ENDPOINTS = frozenset(
     {"static", "auth.login", "auth.forgot_password", "auth.reset_password", "health.healthz", "auth.set_language",
      "payment_pages.webhook", "payment_pages.sandbox_checkout"}
 )
+# An accountant sees only the billing pages (and signs out, changes its password and language).
+ACCOUNTANT_BLUEPRINTS = frozenset({"billing", "payment_pages", "statements", "notifications"})
+ACCOUNTANT_ENDPOINTS = frozenset({"auth.logout", "auth.password_expired", "account.index", "account.preferences",
+                                  "account.change_password"})
 # What a user whose password expired may still do.
 EXPIRED_PASSWORD_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.password_expired", "auth.logout"}
 
@@ -49,4 +54,12 @@ def _guard():
     settings = current_app.config["SETTINGS"]
     if endpoint not in EXPIRED_PASSWORD_ENDPOINTS and password_expired(current_user, settings.password_max_age_days):
         return redirect_to(url_for("auth.password_expired"))
+    if current_user.role == Role.ACCOUNTANT.value and not accountant_may(endpoint, request.blueprint):
+        if endpoint == "main.dashboard":
+            return redirect_to(url_for("billing.invoices"))
+        abort(403)
     return None
+
+
+def accountant_may(endpoint: str, blueprint: str | None) -> bool:
+    return blueprint in ACCOUNTANT_BLUEPRINTS or endpoint in ACCOUNTANT_ENDPOINTS

@@ -7,12 +7,15 @@ from flask_babel import refresh
 from flask_login import current_user
 
 from webapp.blueprints.auth import change_password_page
-from webapp.blueprints.forms import PreferencesForm
+from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.forms import AccountantForm, PreferencesForm
 from webapp.domain.passwords import password_expires_at
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.i18n import LANGUAGE_NAMES, region_choices, timezone_choices
+from webapp.domain.roles import Role
 from webapp.services import accounts
+from webapp.services.errors import ServiceError
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -76,3 +79,39 @@ def revoke_api_key(key_id: int):
     db.session.commit()
     flash(_("The API key is revoked. Requests with it are refused from now on."), "success")
     return redirect(url_for("account.api_keys"))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    """The account's users; the owner adds accountants (who see only the billing pages)."""
+    if current_user.role != Role.OWNER.value:
+        abort(403)
+    form = AccountantForm()
+    if form.validate_on_submit():
+        try:
+            accounts.add_accountant(db.session, current_user, username=form.username.data or "",
+                                    email=form.email.data or "", full_name=form.full_name.data or "",
+                                    password=form.password.data or "")
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("%(username)s can now sign in and see the billing pages.", username=form.username.data), "success")
+            return redirect(url_for("account.users"))
+    status = 422 if form.errors else 200
+    return render("account/users.html", users=accounts.users_of(db.session, current_user), form=form, status=status)
+
+
+@bp.post("/users/<int:user_id>/active")
+def user_active(user_id: int):
+    if current_user.role != Role.OWNER.value:
+        abort(403)
+    try:
+        user = accounts.set_user_active(db.session, current_user, user_id, request.form.get("active") == "1")
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    flash(_("%(username)s is enabled.", username=user.username) if user.active
+          else _("%(username)s is disabled.", username=user.username), "success")
+    return redirect(url_for("account.users"))

@@ -115,3 +115,12 @@ class BuyCreditForm(FlaskForm):
 
 class ProofForm(FlaskForm):
     proof = FileField(_l("Proof of payment (PDF, JPG or PNG)"))
+
+
+class AccountantForm(FlaskForm):
+    """Account → Users: an accountant who sees only the billing pages."""
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    full_name = StringField(_l("Name"), validators=[Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[Length(max=254)])
+    password = PasswordField(_l("First password (they choose their own when they sign in)"),
+                             validators=[DataRequired(), Length(max=128)])

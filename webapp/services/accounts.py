@@ -176,3 +176,44 @@ def revoke_api_key(session: Session, actor: User, key_id: int) -> bool:
         key.revoked_at = utcnow()
     session.flush()
     return True
+
+
+def users_of(session: Session, owner: User) -> list[User]:
+    """The users of the owner's account (the owner, its accountants)."""
+    return list(session.scalars(select(User).where(User.account_id == owner.account_id).order_by(User.id)))
+
+
+def add_accountant(session: Session, owner: User, *, username: str, email: str, full_name: str,
+                   password: str) -> User:
+    """A user of the owner's account who sees only billing pages. The password the owner gives
+    is a first one: it has expired already, so the accountant chooses their own at sign-in."""
+    if owner.role_enum is not Role.OWNER:
+        raise PermissionError("only the account's owner adds users")
+    username = username.strip()
+    errors: dict[str, list[str]] = {}
+    if not username:
+        errors["username"] = [N_("A username is required.")]
+    elif find_user(session, username) is not None:
+        errors["username"] = [N_("This username is taken.")]
+    if "@" not in (email or ""):
+        errors["email"] = [N_("Give the accountant's e-mail address.")]
+    problems = password_problems(password, username=username)
+    if problems:
+        errors["password"] = problems
+    if errors:
+        raise ServiceError(N_("Please correct the marked fields."), errors)
+    user = User(account_id=owner.account_id, username=username, email=email.strip(), full_name=full_name.strip() or None,
+                role=Role.ACCOUNTANT.value, language=owner.language, password_hash=hash_password(password),
+                password_changed_at=None)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_user_active(session: Session, owner: User, user_id: int, active: bool) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.account_id != owner.account_id or user.id == owner.id or owner.role_enum is not Role.OWNER:
+        raise LookupError(user_id)
+    user.active = active
+    session.flush()
+    return user
