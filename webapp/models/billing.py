@@ -96,6 +96,8 @@ class Invoice(db.Model):
     # A credit note names the invoice it cancels (a refunded top-up).
     credit_for_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
 
+    payment: Mapped["Payment | None"] = relationship()
+
     @property
     def printed_number(self) -> str:
         from webapp.domain.billing import invoice_number
