@@ -18,7 +18,7 @@ from webapp.services import invoices as invoice_book
 from webapp.services import payments, uploads
 from webapp.services.errors import ServiceError
 from webapp.services.pdf import render_pdf
-from webapp.services.processors import InvalidWebhook, processor_for
+from webapp.services.processors import InvalidWebhook, ProcessorError, processor_for
 from webapp.services.processors.sandbox import SIGNATURE_HEADER, SandboxProcessor, luhn_ok
 
 bp = Blueprint("payment_pages", __name__)
@@ -144,6 +144,8 @@ def webhook(processor: str):
         event = processor_for(_settings(), processor).parse_webhook(request.get_data(), request.headers)
     except InvalidWebhook as exc:
         return {"error": str(exc)}, 400
+    except ProcessorError as exc:   # the processor could not be asked for details; it delivers again later
+        return {"error": str(exc)}, 503
     if event is None:
         return {"ignored": True}
     try:
