@@ -43,6 +43,9 @@ class Settings:
     default_language: str = "en"
     default_timezone: str = "Europe/Bucharest"
     worker_stale_seconds: int = 120
+    # Where customers reach the web app (e.g. https://sms.example.ro): links in SMS and e-mails
+    # sent by workers, which have no request to ask. Empty: such texts carry no link.
+    public_url: str = ""
     # The platform's shared sender (a short number) every account may use.
     shared_sender_id: str = "1899"
     # Parts claimed, submitted and committed together by a sending worker.

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.models import LedgerEntry
-from webapp.services import contacts, reports
+from webapp.services import balance_watch, contacts, reports
 
 bp = Blueprint("main", __name__)
 
@@ -26,4 +26,5 @@ def dashboard():
     groups = contacts.group_summaries(db.session, current_user)
     return render("main/dashboard.html", account=account, recent=recent, groups=groups,
                   totals=reports.period_totals(db.session, current_user),
-                  last_messages=reports.recent_messages(db.session, current_user, limit=10))
+                  last_messages=reports.recent_messages(db.session, current_user, limit=10),
+                  auto_topup_failure=balance_watch.failure_notice(db.session, account.id))

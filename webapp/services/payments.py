@@ -18,6 +18,9 @@ from webapp.services.errors import ServiceError
 from webapp.services.processors import PAID, CardInfo, PaymentEvent
 
 PENDING, REVIEW, CREDITED, DECLINED, REFUNDED = "pending", "review", "credited", "declined", "refunded"
+# The failure of an automatic charge whose outcome is unknown (the worker died, the processor
+# could not be reached for too long); a later success from the processor still credits it.
+INTERRUPTED = N_("The charge was interrupted and its outcome is unknown; we will check it with the card processor.")
 
 
 def profile_of(session: Session, account_id: int) -> BillingProfile | None:
@@ -123,7 +126,10 @@ def credit(session: Session, payment_id: int, processor_ref: str | None = None, 
         session.refresh(payment)
         return False  # held (or already held by an earlier delivery of the same event)
     allowed = [REVIEW] if reviewed else [PENDING]
-    moved = session.execute(update(Payment).where(Payment.id == payment.id, Payment.status.in_(allowed))
+    movable = Payment.status.in_(allowed)
+    if not reviewed:   # an automatic charge given up as interrupted, which the processor says did go through
+        movable = movable | ((Payment.status == DECLINED) & Payment.automatic.is_(True) & (Payment.failure == INTERRUPTED))
+    moved = session.execute(update(Payment).where(Payment.id == payment.id, movable)
                             .values(status=CREDITED, credited_at=utcnow(),
                                     processor_ref=processor_ref or payment.processor_ref,
                                     card_fingerprint=card_fingerprint or payment.card_fingerprint)
