@@ -16,6 +16,7 @@ class Message(db.Model):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_account_created", "account_id", "created_at"),
+        Index("ix_messages_account_submitted", "account_id", "submitted_at"),   # statements (0011)
         Index("ix_messages_status", "status"),
         Index("ix_messages_campaign_status", "campaign_id", "status"),
         UniqueConstraint("account_id", "idempotency_key", name="uq_messages_account_idempotency"),

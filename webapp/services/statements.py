@@ -1,0 +1,277 @@
+"""Account statements: the figures of a period, from aggregate queries (never a loop over
+messages or ledger rows), kept in the Statement row so listing and downloading are quick.
+
+What a period [start, end) of local dates shows, and where each figure comes from:
+
+- opening / closing balance: the ledger's balance_after of the last row before the period's
+  first / after-last instant; closing = opening + every listed movement, to the 1/10000 EUR
+  (a ledger whose rows do not chain is refused, see LedgerMismatch);
+- the movements are the period's ledger rows summed by kind (and sign);
+- "SMS sent" and the tables by country and by day come from the messages table: the messages
+  that went upstream in the period (``submitted_at``, the moment their reservation became a
+  charge) with their parts and cost; drafts never count. The ledger's charges equal that
+  total; a message charged a few milliseconds across the period's edge shows as its own line
+  ("charge_timing") instead of being hidden;
+- refunds for messages not delivered: the ledger's refund rows, by country through the
+  message each one names (``msg:<id>``), by the day of the refund;
+- credit held: a message's (or a campaign's) cost is reserved when accepted and released when
+  it goes out (becoming a charge), expires or is cancelled; the period's reservations minus
+  releases are the change in what is held for messages not yet sent, its own line;
+- transfers to / from other accounts (subusers), adjustments, top-ups (and refunded top-ups)
+  are listed one by one as well.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, Date, and_, case, cast, exists, func, literal_column, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.domain import N_, lifecycle
+from webapp.domain import statements as rules
+from webapp.models import Account, BillingProfile, LedgerEntry, Message, Statement, User
+from webapp.models.types import utcnow
+from webapp.services.errors import ServiceError
+from webapp.services.ledger import KINDS
+
+ZERO = Decimal("0.0000")
+# A period counts as closed (the cron's statement final) this long after its end: a transaction
+# that stamped its rows just before the end has committed by then.
+SETTLE = timedelta(minutes=10)
+LISTED_KINDS = ("topup", "transfer", "adjustment")   # listed one by one (and any kind unknown here)
+
+
+class LedgerMismatch(ServiceError):
+    """The period's rows do not lead from the opening balance to the ledger's closing one."""
+
+
+def period_instants(account: Account, start: date, end: date) -> tuple[datetime, datetime]:
+    return rules.local_midnight(start, account.timezone), rules.local_midnight(end, account.timezone)
+
+
+def _balance_before(session: Session, account_id: int, instant: datetime) -> Decimal:
+    """The ledger's balance just before ``instant``: the last row's balance_after (rows of one
+    account are written under its row lock, so time and id order agree)."""
+    value = session.scalar(select(LedgerEntry.balance_after).where(
+        LedgerEntry.account_id == account_id, LedgerEntry.created_at < instant)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(1))
+    return ZERO if value is None else value
+
+
+def _line_of(kind: str, negative: bool) -> str:
+    return {"topup": "topups_refunded" if negative else "topups", "refund": "sms_refunds",
+            "reservation": "held", "release": "held", "charge": "charge_timing",
+            "transfer": "transfers_out" if negative else "transfers_in",
+            "adjustment": "adjustments"}.get(kind, "other")
+
+
+def _local_day(session: Session, column, account: Account, start: date, end: date):
+    """An SQL expression for the local day of ``column`` (a UTC time) and how to read it back:
+    PostgreSQL converts time zones itself; elsewhere a CASE over the days' UTC starts."""
+    if session.get_bind().dialect.name == "postgresql":
+        zone = literal_column("'" + account.timezone.replace("'", "") + "'")
+        return cast(func.timezone(zone, func.timezone(literal_column("'UTC'"), column)), Date), lambda v: v
+    starts = rules.day_starts(start, end, account.timezone)
+
+    def day_index(lo: int, hi: int):   # a binary search: ~5 comparisons a row for a month, not ~15
+        if hi - lo == 1:
+            return literal_column(str(lo))
+        mid = (lo + hi) // 2
+        return case((column < starts[mid], day_index(lo, mid)), else_=day_index(mid, hi))
+
+    return day_index(0, len(starts) - 1), lambda i: start + timedelta(days=int(i))
+
+
+def compute(session: Session, account: Account, start: date, end: date) -> dict:
+    """The figures of [start, end) in the account's time zone (see the module's docstring)."""
+    since, until = period_instants(account, start, end)
+    in_period = (LedgerEntry.account_id == account.id, LedgerEntry.created_at >= since, LedgerEntry.created_at < until)
+    opening = _balance_before(session, account.id, since)
+    ledger_closing = _balance_before(session, account.id, until)
+
+    # 1. The ledger by kind and sign: one pass over the period's rows.
+    negative = case((LedgerEntry.amount < 0, literal_column("1")), else_=literal_column("0")).label("negative")
+    lines: dict[str, list] = {key: [ZERO, 0] for key in rules.LINES}
+    for kind, neg, count, amount in session.execute(
+            select(LedgerEntry.kind, negative, func.count(), func.sum(LedgerEntry.amount)).where(*in_period)
+            .group_by(LedgerEntry.kind, literal_column("negative"))):
+        line = lines[_line_of(kind, bool(int(neg)))]
+        line[0] += amount
+        line[1] += count
+    ledger_charges = lines["charge_timing"][0]
+
+    # 2. The messages sent in the period, by country and local day: one grouped query.
+    day, read_day = _local_day(session, Message.submitted_at, account, start, end)
+    by_country: dict = defaultdict(lambda: {"messages": 0, "parts": 0, "sent": ZERO, "refunded": ZERO, "refunds": 0})
+    by_day: dict = defaultdict(lambda: {"messages": 0, "parts": 0, "sent": ZERO, "refunded": ZERO, "refunds": 0})
+    sent_total, sent_count = ZERO, 0
+    for country, local, count, parts, cost in session.execute(
+            select(Message.country, day.label("day"), func.count(), func.sum(Message.parts), func.sum(Message.cost))
+            .where(Message.account_id == account.id, Message.submitted_at >= since, Message.submitted_at < until,
+                   Message.status != lifecycle.DRAFT)
+            .group_by(Message.country, literal_column("day"))):
+        for row in (by_country[country or ""], by_day[read_day(local)]):
+            row["messages"] += count
+            row["parts"] += int(parts or 0)
+            row["sent"] += cost or ZERO
+        sent_total += cost or ZERO
+        sent_count += count
+    lines["sms_sent"] = [-sent_total, sent_count]
+    lines["charge_timing"] = [ledger_charges + sent_total, 0]
+    lines["held"][1] = 0  # rows of reservations and releases: not a count anyone reads
+
+    # 3. Refunds by the country of the message each names, and by the day of the refund.
+    message_id = case((LedgerEntry.reference.like("msg:%"), cast(func.substr(LedgerEntry.reference, 5), BigInteger)),
+                      else_=None)
+    refund_day, read_refund_day = _local_day(session, LedgerEntry.created_at, account, start, end)
+    for country, local, count, amount in session.execute(
+            select(Message.country, refund_day.label("day"), func.count(), func.sum(LedgerEntry.amount))
+            .select_from(LedgerEntry)
+            .outerjoin(Message, and_(Message.id == message_id, Message.account_id == account.id))
+            .where(*in_period, LedgerEntry.kind == "refund")
+            .group_by(Message.country, literal_column("day"))):
+        for row in (by_country[country or ""], by_day[read_refund_day(local)]):
+            row["refunded"] += amount
+            row["refunds"] += count
+
+    # 4. Top-ups, transfers and adjustments one by one (few rows).
+    entries = [{"at": at.isoformat(), "kind": kind, "line": _line_of(kind, amount < 0), "amount": str(amount),
+                "reason": reason, "reference": reference}
+               for at, kind, amount, reason, reference in session.execute(
+                   select(LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.reason,
+                          LedgerEntry.reference).where(*in_period, or_(LedgerEntry.kind.in_(LISTED_KINDS),
+                                                                       LedgerEntry.kind.not_in(sorted(KINDS))))
+                   .order_by(LedgerEntry.created_at, LedgerEntry.id))]
+
+    movements = sum((amount for amount, _ in lines.values()), ZERO)
+    closing = opening + movements
+    if closing != ledger_closing:
+        raise LedgerMismatch(N_("The ledger does not add up for this period; support has to check it "
+                                "(flask ledger verify)."))
+
+    def table(rows: dict, key: str, order) -> list[dict]:
+        return [{key: label, "messages": r["messages"], "parts": r["parts"], "sent": str(r["sent"]),
+                 "refunded": str(r["refunded"]), "refunds": r["refunds"]}
+                for label, r in sorted(rows.items(), key=order)]
+
+    return {
+        "version": 1, "currency": account.currency, "timezone": account.timezone,
+        "start": start.isoformat(), "end": end.isoformat(), "since": since.isoformat(), "until": until.isoformat(),
+        "made_at": utcnow().isoformat(), "account": {"id": account.id, "name": account.name},
+        "buyer": buyer_of(session, account),
+        "opening": str(opening), "closing": str(closing), "ledger_charges": str(ledger_charges),
+        "lines": [{"key": key, "amount": str(lines[key][0]), "count": lines[key][1]} for key in rules.LINES],
+        "by_country": table(by_country, "country", lambda item: (-item[1]["sent"], -item[1]["refunded"], item[0])),
+        "by_day": table({d.isoformat(): r for d, r in by_day.items()}, "day", lambda item: item[0]),
+        "entries": entries,
+    }
+
+
+def buyer_of(session: Session, account: Account) -> dict:
+    """The billing details as they are when the statement is made, else the account's name."""
+    profile = session.get(BillingProfile, account.id)
+    if profile is None:
+        return {"company_name": account.name}
+    return {"company_name": profile.company_name or account.name, "fiscal_code": profile.fiscal_code,
+            "trade_register": profile.trade_register, "address": profile.address, "city": profile.city,
+            "country": profile.country}
+
+
+def make(session: Session, account_id: int, start: date, end: date, *, monthly: bool = False) -> Statement:
+    """Make (or make again: the figures are replaced) the statement of [start, end). One row
+    per account and period, also when two makers race: the loser updates the winner's row."""
+    account = session.get(Account, account_id)
+    figures = compute(session, account, start, end)
+    statement = _find(session, account_id, start, end)
+    if statement is None:
+        try:
+            with session.begin_nested():
+                statement = Statement(account_id=account_id, period_start=start, period_end=end, monthly=monthly,
+                                      figures=figures, created_at=utcnow())
+                session.add(statement)
+            return statement
+        except IntegrityError:
+            statement = _find(session, account_id, start, end)
+    statement.figures, statement.monthly, statement.created_at = figures, statement.monthly or monthly, utcnow()
+    session.flush()
+    return statement
+
+
+def _find(session: Session, account_id: int, start: date, end: date) -> Statement | None:
+    return session.scalar(select(Statement).where(Statement.account_id == account_id, Statement.period_start == start,
+                                                  Statement.period_end == end))
+
+
+def is_final(statement: Statement, account: Account) -> bool:
+    """Made after its period had closed: nothing can change its figures any more."""
+    _, until = period_instants(account, statement.period_start, statement.period_end)
+    return statement.created_at >= until + SETTLE
+
+
+def make_monthly(session: Session, account_id: int, start: date, end: date) -> Statement | None:
+    """The cron's statement of a closed month: made once; a statement of the same period made
+    before the month was over (on demand) is made again. Safe to run twice."""
+    account = session.get(Account, account_id)
+    existing = _find(session, account_id, start, end)
+    if existing is not None and is_final(existing, account):
+        if not existing.monthly:
+            existing.monthly = True
+            session.flush()
+        return None
+    if utcnow() < period_instants(account, start, end)[1] + SETTLE:
+        return None  # not over yet
+    return make(session, account_id, start, end, monthly=True)
+
+
+def due_monthly(session: Session, now: datetime | None = None) -> list[tuple[int, date, date]]:
+    """Customer accounts whose last month (in their time zone) is closed, had ledger rows or
+    (non-draft) messages, and has no final statement yet: one query per time zone in use,
+    index probes per account."""
+    now = now or utcnow()
+    due = []
+    for tz in session.scalars(select(Account.timezone).where(Account.kind == "customer").distinct()):
+        start, end = rules.previous_month(now.astimezone(ZoneInfo(tz)).date())
+        since, until = rules.local_midnight(start, tz), rules.local_midnight(end, tz)
+        if now < until + SETTLE:
+            continue
+        ledger_rows = exists().where(LedgerEntry.account_id == Account.id, LedgerEntry.created_at >= since,
+                                     LedgerEntry.created_at < until)
+        messages = exists().where(Message.account_id == Account.id, Message.created_at >= since,
+                                  Message.created_at < until, Message.status != lifecycle.DRAFT)
+        made = exists().where(Statement.account_id == Account.id, Statement.period_start == start,
+                              Statement.period_end == end, Statement.created_at >= until + SETTLE)
+        for account_id in session.scalars(select(Account.id).where(
+                Account.kind == "customer", Account.timezone == tz, or_(ledger_rows, messages), ~made)
+                .order_by(Account.id)):
+            due.append((account_id, start, end))
+    return due
+
+
+def of_account(session: Session, actor: User) -> list[Statement]:
+    """The account's statements, the newest period first."""
+    return list(session.scalars(select(Statement).where(Statement.account_id == actor.account_id)
+                                .order_by(Statement.period_end.desc(), Statement.period_start.desc(),
+                                          Statement.id.desc())))
+
+
+def get(session: Session, actor: User, statement_id: int) -> Statement:
+    """A statement of the actor's account (LookupError otherwise: the page answers 404)."""
+    statement = session.get(Statement, statement_id)
+    if statement is None or statement.account_id != actor.account_id:
+        raise LookupError(statement_id)
+    return statement
+
+
+def make_on_demand(session: Session, actor: User, first: date, last: date) -> Statement:
+    """Account → Statements → Make: the first and last day included, checked, made now."""
+    account = actor.account
+    today = utcnow().astimezone(ZoneInfo(account.timezone)).date()
+    try:
+        start, end = rules.check_period(first, last, today)
+    except rules.InvalidPeriod as exc:
+        raise ServiceError(str(exc), {exc.field: [str(exc)]}) from None
+    return make(session, account.id, start, end)
