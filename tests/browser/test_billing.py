@@ -14,7 +14,7 @@ from tests.browser.test_sign_in_flow import sign_in
 from tests.conftest import PASSWORD
 from webapp.domain.roles import Role
 from webapp.extensions import db
-from webapp.models import Invoice, LedgerEntry
+from webapp.models import Invoice, LedgerEntry, User
 from webapp.services import accounts, payments
 from webapp.services.processors.sandbox import SIGNATURE_HEADER, SandboxProcessor
 
@@ -153,3 +153,48 @@ def test_bank_transfer_with_proof_confirmed_by_support_and_the_invoice_pdf(app, 
     with app.app_context():
         payment = payments.by_reference(db.session, reference)
         assert payment.status == "credited" and payment.decided_by_id is not None
+
+
+def test_an_accountant_downloads_the_invoice_and_makes_a_statement(app, page, customer, shot, tmp_path):
+    """The owner adds an accountant; the accountant sees only the billing pages, downloads the
+    invoice and makes this month's statement, whose PDF closes on the ledger's balance."""
+    with app.app_context():
+        owner = db.session.get(User, customer)
+        payments.save_profile(db.session, owner, company_name="Teatrul Mic Șușă SRL", is_business=True,
+                              fiscal_code="RO14399840", trade_register="J40/1234/2020", address="Str. Constantin Mille 16",
+                              city="București", country="RO", invoice_email="contabil@teatrulmic.ro")
+        payment = payments.start(db.session, owner, "transfer", "80", Decimal("0.21"))
+        payments.credit(db.session, payment.id, "bank-1")
+        db.session.commit()
+    sign_in(page, "teatru", PASSWORD)
+    page.goto("/account/users")
+    page.get_by_label("Username").fill("contabil")
+    page.get_by_label("Name", exact=True).fill("Ioana Ștefănescu")
+    page.get_by_label("E-mail").fill("contabil@teatrulmic.ro")
+    page.get_by_label("First password").fill("Contab1l-prima-2026")
+    page.get_by_role("button", name="Add accountant").click()
+    expect(page.get_by_text("contabil can now sign in")).to_be_visible()
+    shot(page, "47-account-users")
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "contabil", "Contab1l-prima-2026")
+    page.get_by_label("Current password").fill("Contab1l-prima-2026")
+    page.get_by_label("New password", exact=True).fill("Contab1l-al-meu-2026!")
+    page.get_by_label("Repeat the new password").fill("Contab1l-al-meu-2026!")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("heading", name="Invoices")).to_be_visible()   # an accountant lands on the invoices
+    nav = page.locator(".mainnav")
+    expect(nav).not_to_contain_text("Send SMS")
+    expect(nav).to_contain_text("Statements")
+    href = page.get_by_role("link", name="SMS-000001").get_attribute("href")
+    assert page.request.get(href).headers["content-type"] == "application/pdf"
+    nav.get_by_role("link", name="Statements").click()
+    page.get_by_role("button", name="Make the statement").click()
+    link = page.get_by_role("link", name="PDF").first
+    expect(link).to_be_visible()
+    shot(page, "48-statements")
+    pdf = tmp_path / "statement.pdf"
+    pdf.write_bytes(page.request.get(link.get_attribute("href")).body())
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
+    assert "Teatrul Mic Șușă SRL" in text and re.search(r"Closing balance[^\n]*\s80\.00\n", text)
+    subprocess.run(["pdftoppm", "-png", "-r", "70", "-singlefile", str(pdf), str(SCREENSHOTS / "49-statement-pdf")], check=True)
+    assert page.request.get("/send/").status == 403
