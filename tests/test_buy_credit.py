@@ -137,7 +137,7 @@ def test_the_webhook_delivered_twice_credits_once_and_a_bad_signature_changes_no
 
 @pytest.mark.parametrize("card, action, says", [
     ("4000000000000002", "pay", "Your card was declined."),
-    ("4242424242424242", "cancel", "Cancelled at the payment page"),
+    ("4242424242424242", "cancel", "Cancelled at the payment page."),
 ])
 def test_declined_or_cancelled_card_payments_credit_nothing(app, teatru, client, card, action, says):
     r = post(client, "/account/buy", {"method": "card", "amount": "20"})
@@ -229,3 +229,17 @@ def test_another_account_sees_none_of_it(app, teatru, client, make_user, login):
     for url in (page_url, f"{page_url}/proforma.pdf", f"/account/invoices/{invoice_id}.pdf"):
         assert client.get(url).status_code == 404
     assert client.get("/staff/payments").status_code == 403
+
+
+def test_a_payment_cancelled_at_the_page_and_then_paid_there_is_credited(app, teatru, client):
+    """Back from the processor's page without paying marks the payment cancelled; if the customer
+    goes back and pays after all, the processor's word wins and the credit comes."""
+    r = post(client, "/account/buy", {"method": "card", "amount": "20"})
+    checkout = r.location
+    back = client.post(checkout, data={"action": "cancel"})
+    assert "Cancelled at the payment page." in client.get(back.location).text
+    with app.app_context():
+        payment = payments.by_reference(db.session, back.location.split("/")[-1].split("?")[0])
+        payments.credit(db.session, payment.id, "ch_first", "fp-a")            # a first card: held for review
+        db.session.commit()
+        assert db.session.get(Payment, payment.id).status == payments.REVIEW

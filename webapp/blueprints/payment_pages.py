@@ -89,7 +89,7 @@ def payment(reference: str):
     the processor has not said yet; a transfer's bank details, proforma and proof upload."""
     found = _payment_or_404(reference)
     if request.args.get("cancelled") and found.status == payments.PENDING and found.method == billing.CARD:
-        payments.decline(db.session, found.id, "Cancelled at the payment page")
+        payments.decline(db.session, found.id, payments.CANCELLED_AT_PAGE)
         db.session.commit()
         db.session.refresh(found)
     return render("billing/payment.html", "billing/_payment_status.html", payment=found, proof_form=ProofForm(),

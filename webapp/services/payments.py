@@ -21,6 +21,10 @@ PENDING, REVIEW, CREDITED, DECLINED, REFUNDED = "pending", "review", "credited",
 # The failure of an automatic charge whose outcome is unknown (the worker died, the processor
 # could not be reached for too long); a later success from the processor still credits it.
 INTERRUPTED = N_("The charge was interrupted and its outcome is unknown; we will check it with the card processor.")
+# The customer came back from the processor's page without paying (they may still pay there).
+CANCELLED_AT_PAGE = N_("Cancelled at the payment page.")
+# Declined by us, not by the processor: a later "paid" from the processor still credits them.
+SOFT_DECLINES = (INTERRUPTED, CANCELLED_AT_PAGE)
 
 
 def profile_of(session: Session, account_id: int) -> BillingProfile | None:
@@ -119,18 +123,18 @@ def credit(session: Session, payment_id: int, processor_ref: str | None = None, 
     payment = session.get(Payment, payment_id)
     if payment is None:
         raise LookupError(payment_id)
+    # Open: pending, or declined by us without the processor's word, which now says the money is in.
+    still_open = (Payment.status == PENDING) | ((Payment.status == DECLINED) & Payment.failure.in_(SOFT_DECLINES))
     if payment.method == billing.CARD and not reviewed and not _known_card(session, payment, card_fingerprint):
-        session.execute(update(Payment).where(Payment.id == payment.id, Payment.status == PENDING)
-                        .values(status=REVIEW, processor_ref=processor_ref, card_fingerprint=card_fingerprint)
+        session.execute(update(Payment).where(Payment.id == payment.id, still_open)
+                        .values(status=REVIEW, processor_ref=processor_ref, card_fingerprint=card_fingerprint,
+                                failure="")
                         .execution_options(synchronize_session=False))
         session.refresh(payment)
         return False  # held (or already held by an earlier delivery of the same event)
-    allowed = [REVIEW] if reviewed else [PENDING]
-    movable = Payment.status.in_(allowed)
-    if not reviewed:   # an automatic charge given up as interrupted, which the processor says did go through
-        movable = movable | ((Payment.status == DECLINED) & Payment.automatic.is_(True) & (Payment.failure == INTERRUPTED))
+    movable = (Payment.status == REVIEW) if reviewed else still_open
     moved = session.execute(update(Payment).where(Payment.id == payment.id, movable)
-                            .values(status=CREDITED, credited_at=utcnow(),
+                            .values(status=CREDITED, credited_at=utcnow(), failure="",
                                     processor_ref=processor_ref or payment.processor_ref,
                                     card_fingerprint=card_fingerprint or payment.card_fingerprint)
                             .execution_options(synchronize_session=False)).rowcount
