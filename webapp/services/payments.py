@@ -23,6 +23,7 @@ PENDING, REVIEW, CREDITED, DECLINED, REFUNDED = "pending", "review", "credited",
 INTERRUPTED = N_("The charge was interrupted and its outcome is unknown; we will check it with the card processor.")
 # The customer came back from the processor's page without paying (they may still pay there).
 CANCELLED_AT_PAGE = N_("Cancelled at the payment page.")
+REJECTED_BY_SUPPORT = N_("Rejected by support.")
 # Declined by us, not by the processor: a later "paid" from the processor still credits them.
 SOFT_DECLINES = (INTERRUPTED, CANCELLED_AT_PAGE)
 
@@ -260,7 +261,7 @@ def reject(session: Session, staff: User, payment_id: int, reason: str) -> bool:
     """Support rejects a held card payment or a transfer that never came; a card kept with the
     rejected payment is forgotten."""
     payment = session.get(Payment, payment_id)
-    if payment is None or not decline(session, payment_id, reason or "Rejected by support", decided_by=staff):
+    if payment is None or not decline(session, payment_id, reason or REJECTED_BY_SUPPORT, decided_by=staff):
         return False
     if payment.card_fingerprint:
         session.execute(update(SavedCard).where(SavedCard.account_id == payment.account_id,
