@@ -42,7 +42,8 @@ def keep_card(settings, user: User, number: str = GOOD_CARD) -> SavedCard:
     """The customer's first card payment (kept for automatic top-ups), approved by support."""
     card = SandboxProcessor(settings).card(number)
     first = payments.new_payment(db.session, user.account_id, user.id, billing.CARD, D("10"), RATE, "sandbox")
-    payments.apply_event(db.session, PaymentEvent(PAID, first.reference, f"ch_first_{number}", card=card, save_card=True))
+    payments.apply_event(db.session, PaymentEvent(PAID, first.reference, f"ch_first_{number}", card=card, save_card=True),
+                         processor="sandbox")
     payments.credit(db.session, first.id, reviewed=True)
     return payments.saved_card_of(db.session, user.account_id)
 

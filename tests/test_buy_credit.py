@@ -243,3 +243,113 @@ def test_a_payment_cancelled_at_the_page_and_then_paid_there_is_credited(app, te
         payments.credit(db.session, payment.id, "ch_first", "fp-a")            # a first card: held for review
         db.session.commit()
         assert db.session.get(Payment, payment.id).status == payments.REVIEW
+
+
+def test_a_forged_event_credits_nothing_it_does_not_speak_for(app, teatru, client):
+    """The sandbox's webhook cannot credit a bank transfer (which only support confirms), and a
+    processor that is not configured has no webhook at all."""
+    r = post(client, "/account/buy", {"method": "transfer", "amount": "1000"})
+    reference = r.location.rsplit("/", 1)[1]
+    sandbox = SandboxProcessor(app.config["SETTINGS"])
+    body = sandbox.event_body(reference, outcome="paid", card=sandbox.card("4242424242424242"))
+    answer = client.post("/billing/webhooks/sandbox", data=body, content_type="application/json",
+                         headers={SIGNATURE_HEADER: sandbox.signature(body)})
+    assert answer.status_code == 409 and balance(app, teatru) == D("0")
+    assert client.post("/billing/webhooks/stripe", data=body, content_type="application/json").status_code == 404
+
+
+def test_support_cannot_credit_a_card_payment_the_processor_never_confirmed(app, teatru, client):
+    r = post(client, "/account/buy", {"method": "card", "amount": "500"})
+    assert r.location.startswith("/sandbox-processor/")
+    with app.app_context():
+        staff = db.session.get(User, _staff(app))
+        payment = db.session.scalar(select(Payment))
+        assert payments.confirm(db.session, staff, payment.id, "SMS") is False
+        assert payments.confirm(db.session, staff, payment.id, "SMS") is False   # a double click neither
+        db.session.commit()
+        assert db.session.get(Payment, payment.id).status == payments.PENDING
+    assert balance(app, teatru) == D("0")
+
+
+def test_a_rejected_card_is_not_kept_again_when_the_same_checkout_is_paid_later(app, teatru, client):
+    r = post(client, "/account/buy", {"method": "card", "amount": "20", "save_card": "y"})
+    checkout = r.location
+    client.post(checkout, data={"card_number": "4242424242424242", "action": "pay"})
+    with app.app_context():
+        staff = db.session.get(User, _staff(app))
+        payment = db.session.scalar(select(Payment))
+        assert payment.status == payments.REVIEW and payments.saved_card_of(db.session, payment.account_id)
+        assert payments.reject(db.session, staff, payment.id, "")
+        db.session.commit()
+    client.post(checkout, data={"card_number": "4242424242424242", "action": "pay"})   # the page again
+    with app.app_context():
+        assert payments.saved_card_of(db.session, db.session.get(User, teatru).account_id) is None
+        assert db.session.scalar(select(Payment)).failure == payments.REJECTED_BY_SUPPORT
+    assert balance(app, teatru) == D("0")
+
+
+def test_a_proof_is_kept_under_a_safe_name_and_served_only_as_a_download(app, teatru, client, login):
+    r = post(client, "/account/buy", {"method": "transfer", "amount": "30"})
+    page_url = r.location
+    token = csrf_token_from(client.get(page_url).text)
+    name = "a" * 195 + ".html.pdf"
+    client.post(f"{page_url}/proof", data={"csrf_token": token, "proof": (BytesIO(b"%PDF-1.4<script>alert(1)</script>"), name)},
+                content_type="multipart/form-data")
+    with app.app_context():
+        payment = db.session.scalar(select(Payment))
+        assert payment.proof_filename.endswith(".pdf") and "<" not in payment.proof_filename
+        payment_id = payment.id
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    _staff(app)
+    login("suport", "Sup0rt-pass-2026!")
+    served = client.get(f"/staff/payments/{payment_id}/proof")
+    assert served.headers["Content-Type"] == "application/pdf"
+    assert served.headers["Content-Disposition"].startswith("attachment")
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_proof_for_a_card_payment_is_refused_and_not_kept(app, teatru, client):
+    r = post(client, "/account/buy", {"method": "card", "amount": "20"})
+    with app.app_context():
+        reference = db.session.scalar(select(Payment.reference))
+    page_url = f"/account/payments/{reference}"
+    token = csrf_token_from(client.get(page_url).text)
+    kept_before = list((__import__("pathlib").Path(app.config["SETTINGS"].upload_dir)).rglob("*.pdf"))
+    r = client.post(f"{page_url}/proof", data={"csrf_token": token, "proof": (BytesIO(b"%PDF-1.4"), "p.pdf")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert "does not wait for a proof" in r.text
+    assert list(__import__("pathlib").Path(app.config["SETTINGS"].upload_dir).rglob("*.pdf")) == kept_before
+
+
+def test_an_unreachable_processor_at_buy_now_charges_nothing_and_says_so(app, teatru, client, monkeypatch):
+    from webapp.services.processors import ProcessorError
+
+    def down(self, payment, **kw):
+        raise ProcessorError("unreachable")
+    monkeypatch.setattr(SandboxProcessor, "start_checkout", down)
+    r = post(client, "/account/buy", {"method": "card", "amount": "20"})
+    assert r.status_code == 503 and "cannot be reached just now" in r.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Payment.id))) == 0
+
+
+def test_an_accountant_reads_the_billing_details_but_does_not_change_them(app, teatru, client, login):
+    from webapp.services import accounts
+
+    with app.app_context():
+        accounts.add_accountant(db.session, db.session.get(User, teatru), username="contabil", email="c@example.com",
+                                full_name="", password="Contab1l-prima-2026")
+        db.session.get(User, db.session.scalar(select(User.id).where(User.username == "contabil"))).password_changed_at = \
+            __import__("webapp.models.types", fromlist=["utcnow"]).utcnow()
+        db.session.commit()
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    login("contabil", "Contab1l-prima-2026")
+    page = client.get("/account/billing")
+    assert page.status_code == 200 and "Teatrul Mic Șușă SRL" in page.text and "Only the account's owner" in page.text
+    r = client.post("/account/billing", data={"csrf_token": csrf_token_from(page.text), **DETAILS, "is_business": "y",
+                                               "company_name": "Altă firmă SRL"})
+    assert r.status_code == 403
+    r = post(client, "/account/buy", {"method": "card", "amount": "20", "save_card": "y"})
+    client.post(r.location, data={"card_number": "4242424242424242", "action": "pay"})
+    with app.app_context():
+        assert payments.saved_card_of(db.session, db.session.get(User, teatru).account_id) is None

@@ -301,7 +301,7 @@ def _charge(stripe_app, processor, payment_id, apply=True):
         payment = db.session.get(Payment, payment_id)
         event = processor.charge_saved_card(payment, payments.saved_card_of(db.session, payment.account_id))
         if apply:
-            payments.apply_event(db.session, event)
+            payments.apply_event(db.session, event, processor="stripe")
         db.session.commit()
         return event
 

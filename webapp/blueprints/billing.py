@@ -1,12 +1,13 @@
 """Account → Billing details and Account → Invoices with their PDFs."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.blueprints.auth import apply_service_errors
 from webapp.blueprints.forms import BillingForm
+from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.i18n import region_choices
@@ -28,6 +29,8 @@ def _form(profile=None) -> BillingForm:
 def details():
     profile = payments.profile_of(db.session, current_user.account_id)
     form = _form(profile)
+    if request.method == "POST" and current_user.role != Role.OWNER.value:
+        abort(403)   # an accountant reads the details; the owner changes them
     if form.validate_on_submit():
         try:
             payments.save_profile(db.session, current_user, company_name=form.company_name.data or "",

@@ -3,6 +3,7 @@ own hosted card page (what a real processor shows on its site)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +13,7 @@ from webapp.blueprints.auth import apply_service_errors
 from webapp.blueprints.billing import pdf_response
 from webapp.blueprints.forms import BuyCreditForm, ProofForm
 from webapp.domain import billing
+from webapp.domain.roles import Role
 from webapp.extensions import csrf, db
 from webapp.htmx import redirect_to, render
 from webapp.services import invoices as invoice_book
@@ -76,11 +78,25 @@ def buy_now():
     if payment.method == billing.TRANSFER:
         db.session.commit()
         return redirect_to(url_for(".payment", reference=payment.reference))
-    back = url_for(".payment", reference=payment.reference, _external=True)
-    checkout = processor_for(settings).start_checkout(payment, success_url=back, cancel_url=back + "?cancelled=1",
-                                                      save_card=bool(form.save_card.data))
+    back = _public_url(url_for(".payment", reference=payment.reference))
+    # Only the owner keeps a card: automatic top-ups charge the account's latest kept card.
+    keep_card = bool(form.save_card.data) and current_user.role == Role.OWNER.value
+    try:
+        checkout = processor_for(settings).start_checkout(payment, success_url=back, cancel_url=back + "?cancelled=1",
+                                                          save_card=keep_card)
+    except ProcessorError:
+        db.session.rollback()
+        flash(_("The card processor cannot be reached just now; nothing was charged. Please try again in a few minutes."),
+              "error")
+        return _buy_page(form, status=503)
     db.session.commit()
     return redirect_to(checkout.url)
+
+
+def _public_url(path: str) -> str:
+    """Where the processor sends the customer back: PUBLIC_URL when set, else this request's host."""
+    base = _settings().public_url.rstrip("/")
+    return (base or request.host_url.rstrip("/")) + path
 
 
 @bp.get("/account/payments/<reference>")
@@ -88,7 +104,8 @@ def payment(reference: str):
     """Where the customer lands after paying (or cancelling): the payment's state, polling while
     the processor has not said yet; a transfer's bank details, proforma and proof upload."""
     found = _payment_or_404(reference)
-    if request.args.get("cancelled") and found.status == payments.PENDING and found.method == billing.CARD:
+    if request.args.get("cancelled") and found.status == payments.PENDING and found.method == billing.CARD \
+            and not found.automatic:
         payments.decline(db.session, found.id, payments.CANCELLED_AT_PAGE)
         db.session.commit()
         db.session.refresh(found)
@@ -103,15 +120,23 @@ def upload_proof(reference: str):
     if form.validate_on_submit():
         upload = request.files.get("proof")
         try:
+            payments.check_proof_wanted(found)
+        except ServiceError as exc:
+            flash(_(exc.message), "error")
+            return redirect(url_for(".payment", reference=reference))
+        try:
             path = uploads.keep_proof(_settings().upload_dir, current_user.account_id,
                                       upload.filename if upload else "", upload.stream if upload else None)
-            payments.attach_proof(db.session, current_user, found, upload.filename, str(path))
+            replaced = payments.attach_proof(db.session, current_user, found, uploads.proof_name(upload.filename),
+                                             str(path))
         except ServiceError as exc:
             db.session.rollback()
             apply_service_errors(form, exc)
             return render("billing/payment.html", payment=found, proof_form=form, invoice=None,
                           seller=invoice_book.seller(_settings()), status=422)
         db.session.commit()
+        if replaced:
+            Path(replaced).unlink(missing_ok=True)
         flash(_("Thank you: your proof of payment is with our team. The credit follows once they confirm it."),
               "success")
     return redirect(url_for(".payment", reference=reference))
@@ -138,8 +163,8 @@ def _payment_or_404(reference: str):
 def webhook(processor: str):
     """A processor tells us what happened to a payment. Verified by its signature; applied once
     however many times it is delivered (each delivery answers 200 so the processor stops)."""
-    if processor not in ("sandbox", "stripe"):
-        abort(404)
+    if processor != _settings().payment_processor:
+        abort(404)   # only the configured processor has a webhook (the sandbox is off with Stripe)
     try:
         event = processor_for(_settings(), processor).parse_webhook(request.get_data(), request.headers)
     except InvalidWebhook as exc:
@@ -149,7 +174,10 @@ def webhook(processor: str):
     if event is None:
         return {"ignored": True}
     try:
-        payment = payments.apply_event(db.session, event, series=_settings().invoice_series)
+        payment = payments.apply_event(db.session, event, series=_settings().invoice_series, processor=processor)
+    except payments.ForeignEvent:
+        db.session.rollback()
+        return {"error": "not a card payment of this processor"}, 409
     except LookupError:
         db.session.rollback()
         return {"error": "unknown payment"}, 404
@@ -162,6 +190,8 @@ def webhook(processor: str):
 def sandbox_checkout(token: str):
     """The sandbox processor's hosted page: card number, Pay or Cancel. Paying delivers the
     signed webhook (as the processor's servers would) and sends the browser back to the shop."""
+    if _settings().payment_processor != "sandbox":
+        abort(404)
     sandbox = SandboxProcessor(_settings())
     try:
         checkout = sandbox.open_checkout(token)

@@ -3,6 +3,8 @@
 impersonation and the audit log come with their own issue."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +16,7 @@ from webapp.models import Payment
 from webapp.services import blocklist as blocked_numbers
 from webapp.services import payments
 from webapp.services.errors import ServiceError
+from webapp.services.uploads import PROOF_TYPES
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -80,7 +83,13 @@ def refund_payment(payment_id: int):
 
 @bp.get("/payments/<int:payment_id>/proof")
 def payment_proof(payment_id: int):
+    """The customer's file, served with the type of its checked suffix (never as a page) and
+    as a download, so nothing in it runs with staff rights."""
     payment = db.session.get(Payment, payment_id)
     if payment is None or not payment.proof_path:
         abort(404)
-    return send_file(payment.proof_path, download_name=payment.proof_filename or "proof", as_attachment=False)
+    suffix = Path(payment.proof_path).suffix.lower()
+    response = send_file(payment.proof_path, mimetype=PROOF_TYPES.get(suffix, "application/octet-stream"),
+                         download_name=f"proof-{payment.reference}{suffix}", as_attachment=True)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -82,7 +82,7 @@ def charge(session: Session, settings, payment_id: int) -> Charged:
             session.flush()
             raise
         else:
-            payments.apply_event(session, event, series=settings.invoice_series)
+            payments.apply_event(session, event, series=settings.invoice_series, processor=payment.processor)
             if event.outcome != PAID:
                 failure = event.failure or "The card was declined."
     if failure:

@@ -165,17 +165,26 @@ def decline(session: Session, payment_id: int, failure: str = "", decided_by: Us
                                 .values(**values).execution_options(synchronize_session=False)).rowcount)
 
 
-def apply_event(session: Session, event: PaymentEvent, series: str = "SMS") -> Payment:
-    """What a verified processor event does, whichever processor sent it and however often:
-    paid → credited once (or held for review), failed → declined once; a card the customer
-    asked to keep is saved for automatic top-ups."""
-    payment = session.scalar(select(Payment).where(Payment.reference == event.payment_reference))
+class ForeignEvent(LookupError):
+    """An event for a payment that is not this processor's card payment: never applied."""
+
+
+def apply_event(session: Session, event: PaymentEvent, series: str = "SMS", *, processor: str) -> Payment:
+    """What a verified event of `processor` does, however often it comes: paid → credited once
+    (or held for review), failed → declined once; a card the customer asked to keep is saved for
+    automatic top-ups once the payment is credited or held. Only the processor that took the
+    payment speaks for it: a sandbox event cannot credit a Stripe payment, nor any a transfer."""
+    payment = by_reference(session, event.payment_reference)
     if payment is None:
         raise LookupError(event.payment_reference)
+    if payment.processor != processor or payment.method != billing.CARD:
+        raise ForeignEvent(event.payment_reference)
     if event.outcome == PAID:
         fingerprint = event.card.fingerprint if event.card else None
         credit(session, payment.id, event.processor_ref, fingerprint, series=series)
-        if event.card is not None and event.save_card:
+        session.refresh(payment)
+        if event.card is not None and event.save_card and payment.status in (CREDITED, REVIEW) \
+                and payment.processor_ref == event.processor_ref:
             save_card(session, payment.account_id, payment.processor, event.card)
     else:
         decline(session, payment.id, event.failure)
@@ -220,12 +229,20 @@ def get(session: Session, actor: User, reference: str) -> Payment:
 PROOF_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
 
 
-def attach_proof(session: Session, actor: User, payment: Payment, filename: str, kept_path: str) -> None:
-    """The customer's proof of a bank transfer, kept for support (a newer proof replaces it)."""
+def check_proof_wanted(payment: Payment) -> None:
     if payment.method != billing.TRANSFER or payment.status != PENDING:
-        raise ServiceError(N_("This payment does not wait for a proof of transfer."))
+        message = N_("This payment does not wait for a proof of transfer.")
+        raise ServiceError(message, {"proof": [message]})
+
+
+def attach_proof(session: Session, actor: User, payment: Payment, filename: str, kept_path: str) -> str | None:
+    """The customer's proof of a bank transfer, kept for support; a newer proof replaces it (the
+    path of the one replaced is returned, for the caller to delete)."""
+    check_proof_wanted(payment)
+    replaced = payment.proof_path
     payment.proof_path, payment.proof_filename, payment.proof_uploaded_at = kept_path, filename[:200], utcnow()
     session.flush()
+    return replaced
 
 
 def awaiting_support(session: Session) -> list[Payment]:
@@ -247,6 +264,8 @@ def confirm(session: Session, staff: User, payment_id: int, series: str) -> bool
     payment = session.get(Payment, payment_id)
     if payment is None:
         raise LookupError(payment_id)
+    if not ((payment.method == billing.TRANSFER and payment.status == PENDING) or payment.status == REVIEW):
+        return False   # a card payment the processor has not confirmed is never credited by hand
     done = credit(session, payment.id, payment.processor_ref or (f"bank:{payment.reference}" if payment.method ==
                   billing.TRANSFER else None), payment.card_fingerprint, series=series,
                   reviewed=payment.status == REVIEW)

@@ -28,7 +28,17 @@ def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream, pr
 
 
 PROOF_SIGNATURES = {".pdf": (b"%PDF",), ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",)}
+PROOF_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 PROOF_MAX_BYTES = 10 * 1024 * 1024
+
+
+def proof_name(filename: str) -> str:
+    """The name a proof is shown and downloaded with: safe characters, its checked suffix kept."""
+    from werkzeug.utils import secure_filename
+
+    suffix = Path(filename or "").suffix.lower()
+    stem = secure_filename(Path(filename or "").stem)[:80] or "proof"
+    return f"{stem}{suffix}"
 
 
 def keep_proof(upload_dir: str, account_id: int, filename: str, stream) -> Path:
