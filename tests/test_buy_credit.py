@@ -353,3 +353,19 @@ def test_an_accountant_reads_the_billing_details_but_does_not_change_them(app, t
     client.post(r.location, data={"card_number": "4242424242424242", "action": "pay"})
     with app.app_context():
         assert payments.saved_card_of(db.session, db.session.get(User, teatru).account_id) is None
+
+
+def test_the_invoice_goes_to_the_buyer_its_vat_was_worked_out_for(app, teatru):
+    """Details changed between Buy now and the credit: the invoice keeps the buyer of its VAT."""
+    staff_id = _staff(app)
+    with app.app_context():
+        user = db.session.get(User, teatru)
+        payments.save_profile(db.session, user, **{**DETAILS, "country": "DE", "fiscal_code": "DE123456789",
+                                                   "company_name": "Theater GmbH"})
+        payment = payments.start(db.session, user, "transfer", "100", D("0.21"))
+        payments.save_profile(db.session, user, **{**DETAILS, "is_business": False, "fiscal_code": ""})
+        payments.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
+        db.session.commit()
+        invoice = db.session.scalar(select(Invoice))
+        assert (invoice.buyer["company_name"], invoice.buyer["country"], invoice.vat) == ("Theater GmbH", "DE", D("0"))
+        assert "Reverse charge" in invoice.vat_note

@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm import Session
 
 from webapp.models import BillingProfile, Invoice, InvoiceSeries, Payment, User
@@ -16,8 +18,11 @@ def next_number(session: Session, series: str) -> int:
     """The series' next number, taken under the series row's lock: a transaction that rolls back
     gives its number back, so issued numbers have no gaps."""
     if session.get(InvoiceSeries, series) is None:
-        session.add(InvoiceSeries(series=series, next_number=1))
-        session.flush()
+        try:
+            with session.begin_nested():   # two first invoices of a new series at once: one inserts it
+                session.add(InvoiceSeries(series=series, next_number=1))
+        except IntegrityError:
+            pass
     taken = session.execute(update(InvoiceSeries).where(InvoiceSeries.series == series)
                             .values(next_number=InvoiceSeries.next_number + 1)
                             .returning(InvoiceSeries.next_number).execution_options(synchronize_session=False)).scalar_one()
@@ -25,8 +30,9 @@ def next_number(session: Session, series: str) -> int:
 
 
 def issue(session: Session, payment: Payment, series: str) -> Invoice:
-    """The invoice for a credited payment, with the buyer's details as they are today."""
-    buyer = buyer_of(session, payment.account_id)
+    """The invoice for a credited payment, to the buyer its VAT was worked out for (the billing
+    details as they were when the payment started)."""
+    buyer = payment.buyer or buyer_of(session, payment.account_id)
     invoice = Invoice(account_id=payment.account_id, payment_id=payment.id, kind="invoice", series=series,
                       number=next_number(session, series), currency=payment.currency, net=payment.amount, vat=payment.vat,
                       total=payment.total, vat_rate=payment.vat_rate, vat_note=payment.vat_note, buyer=buyer)
@@ -48,6 +54,7 @@ def of_payment(session: Session, payment: Payment) -> Invoice | None:
 
 def of_account(session: Session, actor: User) -> list[Invoice]:
     return list(session.scalars(select(Invoice).where(Invoice.account_id == actor.account_id)
+                                .options(selectinload(Invoice.payment))
                                 .order_by(Invoice.issued_at.desc(), Invoice.id.desc())))
 
 
@@ -116,5 +123,5 @@ class Proforma:
 
 def proforma(session: Session, payment: Payment) -> Proforma:
     return Proforma(payment.reference, payment.created_at, payment.currency, payment.amount, payment.vat,
-                    payment.total, payment.vat_rate, payment.vat_note, buyer_of(session, payment.account_id),
+                    payment.total, payment.vat_rate, payment.vat_note, payment.buyer or buyer_of(session, payment.account_id),
                     payment_id=payment.id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from webapp.domain import N_, billing
 from webapp.models import Account, BillingProfile, Payment, SavedCard, User
@@ -110,7 +110,8 @@ def new_payment(session: Session, account_id: int, user_id: int | None, method: 
     money = billing.amounts(amount, vat.rate)
     payment = Payment(account_id=account_id, user_id=user_id, method=method, processor=processor, status=PENDING,
                       amount=money.net, vat=money.vat, total=money.total, vat_rate=str(vat.rate), vat_note=vat.note,
-                      reference=f"SMS{secrets.token_hex(4).upper()}", automatic=automatic)
+                      reference=f"SMS{secrets.token_hex(4).upper()}", automatic=automatic,
+                      buyer=invoices.buyer_of(session, account_id))
     session.add(payment)
     session.flush()
     return payment
@@ -247,14 +248,15 @@ def attach_proof(session: Session, actor: User, payment: Payment, filename: str,
 
 def awaiting_support(session: Session) -> list[Payment]:
     """Staff: transfers with a proof (or still unpaid) and first card payments held for review."""
-    return list(session.scalars(select(Payment).where(
+    return list(session.scalars(select(Payment).options(selectinload(Payment.account)).where(
         ((Payment.method == billing.TRANSFER) & (Payment.status == PENDING)) | (Payment.status == REVIEW))
         .order_by(Payment.proof_uploaded_at.is_(None), Payment.id)))
 
 
 def recently_decided(session: Session, limit: int = 30) -> list[Payment]:
     """Staff: the latest credited, declined and refunded payments (refunds start here)."""
-    return list(session.scalars(select(Payment).where(Payment.status.in_([CREDITED, DECLINED, REFUNDED]))
+    return list(session.scalars(select(Payment).options(selectinload(Payment.account))
+                                .where(Payment.status.in_([CREDITED, DECLINED, REFUNDED]))
                                 .order_by(Payment.id.desc()).limit(limit)))
 
 
