@@ -90,7 +90,7 @@ def naive(moment: datetime) -> datetime:
 
 def build(app, count: int) -> int:
     """The account, its subuser, and the month's rows; returns the account id."""
-    from webapp.models import Account, BillingProfile
+    from webapp.models import BillingProfile
     from webapp.services import accounts
 
     rnd = random.Random(7)

@@ -3,7 +3,7 @@ pages (and can download everything there) and nothing else of the account."""
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.conftest import csrf_token_from
 from webapp.extensions import db
 from webapp.models import User
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.conftest import csrf_token_from
 from webapp.domain.roles import Role
 from webapp.extensions import db
-from webapp.models import Account, Invoice, LedgerEntry, Payment, SavedCard, User
+from webapp.models import Invoice, LedgerEntry, Payment, SavedCard, User
 from webapp.services import ledger, payments
 from webapp.services.processors import signing
 from webapp.services.processors.sandbox import SIGNATURE_HEADER, SandboxProcessor

@@ -17,14 +17,9 @@ from webapp.domain import N_
 from webapp.domain import statements as rules
 from webapp.i18n import country_name
 from webapp.models import Statement
+from webapp.services import invoices
 
 ENTRY_KINDS = {"topup": N_("Top-up"), "transfer": N_("Transfer"), "adjustment": N_("Adjustment")}
-
-
-def seller(settings) -> dict:
-    return {"name": settings.seller_name, "fiscal_code": settings.seller_fiscal_code,
-            "trade_register": settings.seller_trade_register, "address": settings.seller_address,
-            "bank": settings.seller_bank, "iban": settings.seller_iban, "email": settings.seller_email}
 
 
 def number(statement: Statement) -> str:
@@ -62,7 +57,7 @@ def document(statement: Statement, settings) -> dict:
         return format_datetime(moment, "short", tzinfo=zone, locale=get_locale())
 
     return {"statement": statement, "figures": figures, "view": view, "number": number(statement),
-            "seller": seller(settings), "buyer": figures.get("buyer") or {}, "account": figures.get("account") or {},
+            "seller": invoices.seller(settings), "buyer": figures.get("buyer") or {}, "account": figures.get("account") or {},
             "first_day": statement.period_start, "last_day": statement.period_end - timedelta(days=1),
             "made_at": shown(local(figures["made_at"])), "label": label, "country_label": country_label,
             "kind_label": lambda kind: _(ENTRY_KINDS[kind]) if kind in ENTRY_KINDS else kind,

@@ -33,8 +33,9 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import N_, lifecycle
 from webapp.domain import statements as rules
-from webapp.models import Account, BillingProfile, LedgerEntry, Message, Statement, User
+from webapp.models import Account, LedgerEntry, Message, Statement, User
 from webapp.models.types import utcnow
+from webapp.services import invoices
 from webapp.services.errors import ServiceError
 from webapp.services.ledger import KINDS
 
@@ -173,12 +174,7 @@ def compute(session: Session, account: Account, start: date, end: date) -> dict:
 
 def buyer_of(session: Session, account: Account) -> dict:
     """The billing details as they are when the statement is made, else the account's name."""
-    profile = session.get(BillingProfile, account.id)
-    if profile is None:
-        return {"company_name": account.name}
-    return {"company_name": profile.company_name or account.name, "fiscal_code": profile.fiscal_code,
-            "trade_register": profile.trade_register, "address": profile.address, "city": profile.city,
-            "country": profile.country}
+    return invoices.buyer_of(session, account.id) or {"company_name": account.name}
 
 
 def make(session: Session, account_id: int, start: date, end: date, *, monthly: bool = False) -> Statement:
