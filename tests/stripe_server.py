@@ -91,6 +91,7 @@ class StripeServer:
         self.requests: list[Recorded] = []
         self.sessions: dict[str, dict] = {}
         self.intents: dict[str, dict] = {}
+        self.refunds: list[dict] = []
         self.methods: dict[str, dict] = {}
         self.customers: dict[str, dict] = {}
         self._replies: dict[str, tuple[str, dict, int, dict]] = {}   # idempotency key → request, answer
@@ -167,6 +168,16 @@ class StripeServer:
             return self._create_intent(params)
         if (method, path) == ("POST", "/v1/customers"):
             return self._customer(params.get("email"))
+        if (method, path) == ("POST", "/v1/refunds"):
+            intent = self.intents.get(params.get("payment_intent") or "")
+            if intent is None or intent.get("status") != "succeeded":
+                raise StripeError(400, "invalid_request_error", "This PaymentIntent cannot be refunded.",
+                                  param="payment_intent")
+            refund = {"id": "re_" + secrets.token_hex(12), "object": "refund", "payment_intent": intent["id"],
+                      "amount": intent["amount"], "currency": intent["currency"], "status": "succeeded",
+                      "metadata": params.get("metadata") or {}}
+            self.refunds.append(refund)
+            return refund
         found = re.fullmatch(r"/v1/(checkout/sessions|payment_intents)/([\w-]+)", path)
         if method == "GET" and found:
             store = self.sessions if found[1] == "checkout/sessions" else self.intents

@@ -279,8 +279,9 @@ def test_a_rejected_card_is_not_kept_again_when_the_same_checkout_is_paid_later(
         staff = db.session.get(User, _staff(app))
         payment = db.session.scalar(select(Payment))
         assert payment.status == payments.REVIEW and payments.saved_card_of(db.session, payment.account_id)
-        assert payments.reject(db.session, staff, payment.id, "")
+        assert payments.reject(db.session, staff, payment.id, "", lambda name: SandboxProcessor(app.config["SETTINGS"]))
         db.session.commit()
+        assert db.session.get(Payment, payment.id).refund_ref.startswith("re_sbx_")   # the money went back
     client.post(checkout, data={"card_number": "4242424242424242", "action": "pay"})   # the page again
     with app.app_context():
         assert payments.saved_card_of(db.session, db.session.get(User, teatru).account_id) is None
@@ -369,3 +370,22 @@ def test_the_invoice_goes_to_the_buyer_its_vat_was_worked_out_for(app, teatru):
         invoice = db.session.scalar(select(Invoice))
         assert (invoice.buyer["company_name"], invoice.buyer["country"], invoice.vat) == ("Theater GmbH", "DE", D("0"))
         assert "Reverse charge" in invoice.vat_note
+
+
+def test_a_card_top_up_refunded_by_support_goes_back_to_the_card(app, teatru, client, login):
+    landing = pay_by_card(client, amount="40")
+    reference = landing.rsplit("/", 1)[1]
+    staff_id = _staff(app)
+    with app.app_context():
+        payment = payments.by_reference(db.session, reference)
+        payments.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
+        db.session.commit()
+        payment_id = payment.id
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    login("suport", "Sup0rt-pass-2026!")
+    token = csrf_token_from(client.get("/staff/payments").text)
+    done = client.post(f"/staff/payments/{payment_id}/refund", data={"csrf_token": token}, follow_redirects=True)
+    assert "Refunded to the card (re_sbx_" in done.text and "SMSC-000001" in done.text
+    again = client.post(f"/staff/payments/{payment_id}/refund", data={"csrf_token": token}, follow_redirects=True)
+    assert "Only a credited payment can be refunded, and only once." in again.text
+    assert balance(app, teatru) == D("0")

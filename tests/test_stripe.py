@@ -398,3 +398,23 @@ def test_stripe_refusing_is_a_processor_error(shop, stripe_app, stripe_api, case
         with pytest.raises(ProcessorError, match="refused the request"):
             chosen.start_checkout(payment, success_url=SUCCESS, cancel_url=CANCEL, save_card=False)
         db.session.rollback()
+
+
+def test_a_refund_goes_back_through_stripe_once(shop, stripe_app, stripe_api, processor):
+    paid = shop.pay("50", VISA)
+    shop.approve(paid.reference)
+    with stripe_app.app_context():
+        from webapp.domain.roles import Role
+        from webapp.services import accounts
+
+        staff = accounts.create_account(db.session, None, username="suport", password="Sup0rt-pass-2026!",
+                                        credit=D("0"), role=Role.SUPPORT)
+        payment = payments.by_reference(db.session, paid.reference)
+        note = payments.refund(db.session, staff, payment.id, "SMSC", lambda name: processor)
+        db.session.commit()
+        assert payments.by_reference(db.session, paid.reference).refund_ref == stripe_api.refunds[0]["id"]
+        assert (note.total, len(stripe_api.refunds)) == (D("-60.50"), 1)
+        assert stripe_api.refunds[0]["payment_intent"] == paid.intent
+        [call] = stripe_api.calls("POST", "/v1/refunds")
+        assert call.headers.get("idempotency-key") == f"smsportal-refund-{paid.reference}"
+    assert shop.state().balance == D("0")

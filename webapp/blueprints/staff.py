@@ -16,6 +16,7 @@ from webapp.models import Payment
 from webapp.services import blocklist as blocked_numbers
 from webapp.services import payments
 from webapp.services.errors import ServiceError
+from webapp.services.processors import processor_for
 from webapp.services.uploads import PROOF_TYPES
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -39,6 +40,11 @@ def unblock(entry_id: int):
     return redirect_to(url_for(".blocklist"))
 
 
+def _processors():
+    settings = current_app.config["SETTINGS"]
+    return lambda name: processor_for(settings, name)
+
+
 @bp.get("/payments")
 def payments_to_check():
     return render("staff/payments.html", waiting=payments.awaiting_support(db.session),
@@ -59,10 +65,14 @@ def confirm_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/reject")
 def reject_payment(payment_id: int):
     reason = (request.form.get("reason") or "").strip()[:300]
-    if payments.reject(db.session, current_user, payment_id, reason):
-        flash(_("Payment rejected."), "success")
-    else:
-        flash(_("This payment was already decided."), "warning")
+    try:
+        rejected = payments.reject(db.session, current_user, payment_id, reason, _processors())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(_(exc.message), "error")
+        return redirect_to(url_for(".payments_to_check"))
+    flash(_("Payment rejected.") if rejected else _("This payment was already decided."),
+          "success" if rejected else "warning")
     db.session.commit()
     return redirect_to(url_for(".payments_to_check"))
 
@@ -71,13 +81,19 @@ def reject_payment(payment_id: int):
 def refund_payment(payment_id: int):
     try:
         note = payments.refund(db.session, current_user, payment_id,
-                               current_app.config["SETTINGS"].credit_note_series)
+                               current_app.config["SETTINGS"].credit_note_series, _processors())
     except ServiceError as exc:
         db.session.rollback()
         flash(_(exc.message), "error")
     else:
         db.session.commit()
-        flash(_("Refunded: credit note %(number)s is issued.", number=note.printed_number), "success")
+        payment = db.session.get(Payment, payment_id)
+        if payment.refund_ref:
+            flash(_("Refunded to the card (%(ref)s): credit note %(number)s is issued.", ref=payment.refund_ref,
+                    number=note.printed_number), "success")
+        else:
+            flash(_("Credit note %(number)s is issued. Pay %(total)s back by bank transfer to the customer.",
+                    number=note.printed_number, total=payment.total), "success")
     return redirect_to(url_for(".payments_to_check"))
 
 

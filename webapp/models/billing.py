@@ -62,6 +62,7 @@ class Payment(db.Model):
     proof_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))   # support: review / transfer
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refund_ref: Mapped[str | None] = mapped_column(String(120))   # the processor's refund id (cards)
     # The billing details the VAT was worked out for, printed on its proforma and invoice.
     buyer: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 

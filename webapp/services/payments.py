@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Callable
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -15,7 +16,7 @@ from webapp.models import Account, BillingProfile, Payment, SavedCard, User
 from webapp.models.types import utcnow
 from webapp.services import invoices, ledger
 from webapp.services.errors import ServiceError
-from webapp.services.processors import PAID, CardInfo, PaymentEvent
+from webapp.services.processors import PAID, CardInfo, PaymentEvent, Processor, ProcessorError
 
 PENDING, REVIEW, CREDITED, DECLINED, REFUNDED = "pending", "review", "credited", "declined", "refunded"
 # The failure of an automatic charge whose outcome is unknown (the worker died, the processor
@@ -278,12 +279,18 @@ def confirm(session: Session, staff: User, payment_id: int, series: str) -> bool
     return done
 
 
-def reject(session: Session, staff: User, payment_id: int, reason: str) -> bool:
-    """Support rejects a held card payment or a transfer that never came; a card kept with the
-    rejected payment is forgotten."""
+def reject(session: Session, staff: User, payment_id: int, reason: str,
+           processors: Callable[[str], Processor] | None = None) -> bool:
+    """Support rejects a held card payment (its money goes back to the card, through the
+    processor) or a transfer that never came; a card kept with the rejected payment is forgotten."""
     payment = session.get(Payment, payment_id)
-    if payment is None or not decline(session, payment_id, reason or REJECTED_BY_SUPPORT, decided_by=staff):
+    if payment is None:
         return False
+    held_card = payment.status == REVIEW and payment.method == billing.CARD
+    if not decline(session, payment_id, reason or REJECTED_BY_SUPPORT, decided_by=staff):
+        return False
+    if held_card:
+        _give_back(session, payment, processors)
     if payment.card_fingerprint:
         session.execute(update(SavedCard).where(SavedCard.account_id == payment.account_id,
                                                 SavedCard.fingerprint == payment.card_fingerprint,
@@ -292,9 +299,11 @@ def reject(session: Session, staff: User, payment_id: int, reason: str) -> bool:
     return True
 
 
-def refund(session: Session, staff: User, payment_id: int, series: str):
+def refund(session: Session, staff: User, payment_id: int, series: str,
+           processors: Callable[[str], Processor] | None = None):
     """A credited top-up given back: its credit leaves the balance (refused when already spent),
-    the payment is marked refunded and a credit note cancels its invoice. Once."""
+    a credit note cancels its invoice and a card payment is refunded through its processor
+    (a bank transfer is paid back by hand: the page says so). Once."""
     payment = session.get(Payment, payment_id)
     if payment is None:
         raise LookupError(payment_id)
@@ -308,4 +317,16 @@ def refund(session: Session, staff: User, payment_id: int, series: str):
     ledger.post(session, session.get(Account, payment.account_id), -payment.amount, kind="topup",
                 reason=f"Top-up refunded (credit note {note.printed_number})", reference=f"payment:{payment.id}",
                 actor=staff)
+    if payment.method == billing.CARD:
+        _give_back(session, payment, processors)   # last: a refusal undoes the rest (the caller rolls back)
     return note
+
+
+def _give_back(session: Session, payment: Payment, processors: Callable[[str], Processor] | None) -> None:
+    if processors is None:
+        raise ValueError("a card payment's money goes back through its processor")
+    try:
+        payment.refund_ref = processors(payment.processor).refund(payment)
+    except ProcessorError as exc:
+        raise ServiceError(N_("The card processor did not refund the payment; nothing was changed. Try again later.")) from exc
+    session.flush()

@@ -62,6 +62,10 @@ class Processor(Protocol):
     def charge_saved_card(self, payment: "Payment", card: "SavedCard") -> PaymentEvent:
         """Charge off-session; returns a PAID or FAILED event (ProcessorError if unreachable)."""
 
+    def refund(self, payment: "Payment") -> str:
+        """Give the payment's money back to the card, once (idempotent); the refund's id.
+        ProcessorError when it cannot be done."""
+
 
 def processor_for(settings: "Settings", name: str | None = None) -> Processor:
     name = name or settings.payment_processor

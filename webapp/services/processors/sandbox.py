@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from webapp.services.processors import FAILED, PAID, CardInfo, Checkout, InvalidWebhook, PaymentEvent
+from webapp.services.processors import (FAILED, PAID, CardInfo, Checkout, InvalidWebhook, PaymentEvent,
+                                        ProcessorError)
 from webapp.services.processors import signing
 
 DECLINED_CARD = "4000000000000002"
@@ -116,3 +117,8 @@ class SandboxProcessor:
         return PaymentEvent(outcome=FAILED if fails else PAID, payment_reference=payment.reference,
                             processor_ref=f"ch_sbx_{secrets.token_hex(10)}", card=info,
                             failure=DECLINE_MESSAGE if fails else "")
+
+    def refund(self, payment) -> str:
+        if not payment.processor_ref:
+            raise ProcessorError("Nothing was charged for this payment.")
+        return "re_sbx_" + hashlib.sha256(payment.processor_ref.encode()).hexdigest()[:16]

@@ -210,6 +210,18 @@ class StripeProcessor:
         # "processing": the answer comes later as payment_intent.succeeded / payment_failed.
         raise ProcessorError(f"The card payment is still being processed by Stripe ({intent['id']}, {status}).")
 
+    def refund(self, payment) -> str:
+        """The whole payment back to the card (a retried refund is the same refund)."""
+        if not payment.processor_ref:
+            raise ProcessorError("Nothing was charged for this payment at Stripe.")
+        try:
+            refund = self.client.v1.refunds.create(
+                params={"payment_intent": payment.processor_ref, "metadata": {"reference": payment.reference}},
+                options={"idempotency_key": f"smsportal-refund-{payment.reference}"})
+        except stripe.StripeError as exc:
+            raise _processor_error(exc) from exc
+        return refund.id
+
     @staticmethod
     def idempotency_key(payment) -> str:
         return f"smsportal-charge-{payment.reference}"
