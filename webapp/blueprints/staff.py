@@ -12,6 +12,7 @@ from flask_login import current_user
 from webapp.blueprints.contacts import blocklist_view
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
+from webapp.i18n import money
 from webapp.models import Payment
 from webapp.services import blocklist as blocked_numbers
 from webapp.services import payments
@@ -93,7 +94,7 @@ def refund_payment(payment_id: int):
                     number=note.printed_number), "success")
         else:
             flash(_("Credit note %(number)s is issued. Pay %(total)s back by bank transfer to the customer.",
-                    number=note.printed_number, total=payment.total), "success")
+                    number=note.printed_number, total=money(payment.total, payment.currency)), "success")
     return redirect_to(url_for(".payments_to_check"))
 
 
