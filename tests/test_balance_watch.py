@@ -518,3 +518,24 @@ def test_an_accountant_reads_but_does_not_change(ana, client, login):
     r = client.post("/account/notifications", data={"csrf_token": csrf_token_from(page.text), "threshold": "5"})
     assert r.status_code == 403
     assert db.session.get(LowBalanceAlert, ana.account_id) is None
+
+
+def test_the_owner_forgets_the_kept_card_and_another_account_cannot(ana, app, client, login, make_user):
+    from tests.conftest import csrf_token_from
+
+    card = payments.saved_card_of(db.session, ana.account_id)
+    login("ana")
+    page = client.get("/account/auto-top-up").text
+    assert card.label in page and "Forget this card" in page
+    make_user("altul")
+    client.post("/logout", data={"csrf_token": csrf_token_from(page)})
+    login("altul")
+    token = csrf_token_from(client.get("/account/auto-top-up").text)
+    assert client.post(f"/account/cards/{card.id}/forget", data={"csrf_token": token}).status_code == 404
+    client.post("/logout", data={"csrf_token": token})
+    login("ana")
+    token = csrf_token_from(client.get("/account/auto-top-up").text)
+    done = client.post(f"/account/cards/{card.id}/forget", data={"csrf_token": token}, follow_redirects=True)
+    assert "The card is forgotten" in done.text and "No saved card yet." in done.text
+    db.session.expire_all()
+    assert payments.saved_card_of(db.session, ana.account_id) is None

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.routing import BuildError
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
@@ -17,8 +16,7 @@ from webapp.domain import billing
 from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.services import balance_watch
-from webapp.services.balance_watch_notify import BUY_PATH
+from webapp.services import balance_watch, payments
 from webapp.services.errors import ServiceError
 
 bp = Blueprint("notifications", __name__, url_prefix="/account")
@@ -48,10 +46,7 @@ def _may_edit() -> bool:
 
 
 def _buy_url() -> str:
-    try:
-        return url_for("payment_pages.buy")
-    except BuildError:  # Buy credit not there (yet): its address
-        return request.script_root + BUY_PATH
+    return url_for("payment_pages.buy")
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
@@ -105,3 +100,15 @@ def auto_top_up():
                   auto_topup_failure=balance_watch.failure_notice(db.session, account_id),
                   history=balance_watch.automatic_payments(db.session, account_id), buy_url=_buy_url(),
                   minimum=billing.MINIMUMS[billing.CARD], may_edit=_may_edit(), status=422 if form.errors else 200)
+
+
+@bp.post("/cards/<int:card_id>/forget")
+def forget_card(card_id: int):
+    """The owner forgets the kept card: automatic top-ups stop until another card is kept."""
+    if not _may_edit():
+        abort(403)
+    if not payments.forget_card(db.session, current_user, card_id):
+        abort(404)
+    db.session.commit()
+    flash(_("The card is forgotten; automatic top-ups wait for another card."), "success")
+    return redirect(url_for("notifications.auto_top_up"))

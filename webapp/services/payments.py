@@ -207,6 +207,13 @@ def save_card(session: Session, account_id: int, processor: str, card: CardInfo)
     return saved
 
 
+def forget_card(session: Session, actor: User, card_id: int) -> bool:
+    """A card of the actor's account is no longer charged (the processor keeps its own copy)."""
+    return bool(session.execute(update(SavedCard).where(SavedCard.id == card_id, SavedCard.account_id == actor.account_id,
+                                                        SavedCard.removed_at.is_(None))
+                                .values(removed_at=utcnow()).execution_options(synchronize_session=False)).rowcount)
+
+
 def saved_card_of(session: Session, account_id: int) -> SavedCard | None:
     """The card automatic top-ups charge: the latest one kept."""
     return session.scalar(select(SavedCard).where(SavedCard.account_id == account_id, SavedCard.removed_at.is_(None))
