@@ -389,3 +389,21 @@ def test_a_card_top_up_refunded_by_support_goes_back_to_the_card(app, teatru, cl
     again = client.post(f"/staff/payments/{payment_id}/refund", data={"csrf_token": token}, follow_redirects=True)
     assert "Only a credited payment can be refunded, and only once." in again.text
     assert balance(app, teatru) == D("0")
+
+
+def test_a_romanian_reader_gets_the_invoice_in_romanian_with_the_reverse_charge_wording(app, make_user, login, client):
+    user_id = make_user("firma", language="ro", credit="0")
+    staff_id = _staff(app)
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        payments.save_profile(db.session, user, **{**DETAILS, "country": "DE", "fiscal_code": "DE123456789",
+                                                   "company_name": "Theater Straße GmbH"})
+        payment = payments.start(db.session, user, "transfer", "100", D("0.21"))
+        payments.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
+        db.session.commit()
+        invoice_id = db.session.scalar(select(Invoice.id))
+    login("firma")
+    text = pdf_text(client.get(f"/account/invoices/{invoice_id}.pdf").data)
+    assert "Factură" in text and "Theater Straße GmbH" in text
+    assert "Taxare inversă: TVA se datorează de beneficiar" in text
+    assert re.search(r"Total de plată\s+100,00 EUR", text)

@@ -13,6 +13,9 @@ CARD, TRANSFER = "card", "transfer"
 MINIMUMS = {CARD: Decimal("10"), TRANSFER: Decimal("25")}  # EUR, before VAT
 MAXIMUM = Decimal("50000")
 EU = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
+# Printed on the invoice (in the reader's language) when no VAT is charged.
+REVERSE_CHARGE = N_("Reverse charge: VAT to be accounted for by the recipient (Art. 196 of Directive 2006/112/EC).")
+OUTSIDE_EU = N_("Outside the scope of EU VAT (place of supply outside the EU).")
 # Greece writes EL in VAT numbers.
 VAT_PREFIX = {"GR": "EL"}
 
@@ -55,10 +58,9 @@ def vat_for(country: str, is_business: bool, vat_number: str, home_rate: Decimal
         return Vat(home_rate, "")
     if country in EU:
         if is_business and vat_number:
-            return Vat(Decimal("0"), "Reverse charge: VAT to be accounted for by the recipient (Art. 196 of Directive 2006/112/EC).",
-                       reverse_charge=True)
+            return Vat(Decimal("0"), REVERSE_CHARGE, reverse_charge=True)
         return Vat(home_rate, "")
-    return Vat(Decimal("0"), "Outside the scope of EU VAT (place of supply outside the EU).")
+    return Vat(Decimal("0"), OUTSIDE_EU)
 
 
 @dataclass(frozen=True)
