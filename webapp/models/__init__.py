@@ -11,9 +11,10 @@ from webapp.models.ledger import LedgerEntry
 from webapp.models.messages import Message, MessageEvent, MessagePart, PendingReceipt
 from webapp.models.pricing import PriceList, PriceListEntry
 from webapp.models.routes import Route
+from webapp.models.staff import AuditEvent, Impersonation, SenderId
 from webapp.models.templates import MessageTemplate
 
 __all__ = [
-    "Account", "ApiIdempotency", "ApiKey", "AutoTopUp", "BillingProfile", "BlockedNumber", "Campaign", "Contact", "ContactGroup", "ContactImport", "Invoice", "InvoiceSeries", "LedgerEntry", "LowBalanceAlert", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
-    "Payment", "PendingReceipt", "PriceList", "PriceListEntry", "Route", "SavedCard", "Statement", "User",
+    "Account", "ApiIdempotency", "ApiKey", "AuditEvent", "AutoTopUp", "BillingProfile", "BlockedNumber", "Campaign", "Contact", "ContactGroup", "ContactImport", "Invoice", "Impersonation", "InvoiceSeries", "LedgerEntry", "LowBalanceAlert", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
+    "Payment", "PendingReceipt", "PriceList", "PriceListEntry", "Route", "SavedCard", "SenderId", "Statement", "User",
 ]

@@ -32,6 +32,13 @@ class Account(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Bucharest")
     # Whether UNDELIV/EXPIRED after submission are charged (operators bill them) or refunded.
     charge_failed_deliveries: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # A subuser's account: billed separately ("own": its own balance, top-ups and invoices) or
+    # living on credit its parent transfers ("parent").
+    billing_mode: Mapped[str] = mapped_column(String(12), default="own", server_default="own")
+    receives_replies: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # Optional spend caps (a subuser's), in the account's currency; None = no cap.
+    daily_cap: Mapped[Decimal | None] = mapped_column(Money)
+    monthly_cap: Mapped[Decimal | None] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped["Account | None"] = relationship(remote_side=[id])
@@ -49,6 +56,7 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     email: Mapped[str | None] = mapped_column(String(254))
     full_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)   # E.164, for finding and notifying
     password_hash: Mapped[str] = mapped_column(Text)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     role: Mapped[str] = mapped_column(String(20), default=Role.OWNER.value)
