@@ -22,11 +22,13 @@ EXPIRED_PASSWORD_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.password_expired", "auth.
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.blueprints import (account, api, auth, billing, campaigns, contacts, errors, health, imports, main,
-                                   notifications, payment_pages, reports, send, staff, statements, templates)
+    from webapp.blueprints import (account, admin, api, auth, billing, campaigns, contacts, errors, health, imports,
+                                   main, notifications, payment_pages, reports, send, sender_ids, staff, staff_tasks,
+                                   statements, subusers, support, templates)
 
-    for module in (auth, main, account, billing, payment_pages, notifications, statements, campaigns, contacts, imports,
-                   send, templates, reports, health, api, staff):
+    for module in (auth, main, account, billing, payment_pages, notifications, statements, subusers, sender_ids,
+                   campaigns, contacts, imports, send, templates, reports, health, api, staff, support, staff_tasks,
+                   admin):
         app.register_blueprint(module.bp)
     errors.register(app)
 
