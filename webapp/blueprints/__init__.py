@@ -1,7 +1,11 @@
-"""Blueprints and the guards every request passes: login required by default, expired passwords."""
+"""Blueprints and the guards every request passes: login required by default, expired passwords,
+support's impersonation (who the request acts as, what it may not touch, and its audit trail)."""
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, request, url_for
+import logging
+
+from flask import Flask, abort, current_app, flash, g, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.domain.roles import Role
@@ -19,6 +23,19 @@ ACCOUNTANT_ENDPOINTS = frozenset({"auth.logout", "auth.password_expired", "accou
                                   "account.change_password"})
 # What a user whose password expired may still do.
 EXPIRED_PASSWORD_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.password_expired", "auth.logout"}
+# What support may not do while signed in as a customer (403): passwords, API keys, payment methods,
+# the account's users. The one list; `impersonation_forbids()` adds keeping a card when buying.
+IMPERSONATION_FORBIDDEN_ENDPOINTS = frozenset(
+    {"account.change_password", "auth.password_expired",
+     "account.api_keys", "account.create_api_key", "account.revoke_api_key",
+     "notifications.forget_card",
+     "account.users", "account.user_active", "subusers.password"}
+)
+# A subuser living on its parent's credit buys none itself (no top-ups, no automatic top-up).
+PARENT_CREDIT_FORBIDDEN_ENDPOINTS = frozenset({"payment_pages.buy", "payment_pages.buy_quote", "payment_pages.buy_now",
+                                               "notifications.auto_top_up"})
+IMPERSONATION_KEY = "impersonation_id"   # in the Flask session, next to the staff member's own login
+log = logging.getLogger("smsportal.audit")
 
 
 def register_blueprints(app: Flask) -> None:
@@ -37,6 +54,7 @@ def register_blueprints(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.user_loader(_load_user)
     app.before_request(_guard)
+    app.after_request(_audit_impersonated)
 
 
 def _load_user(user_id: str):
@@ -51,11 +69,24 @@ def _guard():
         return None  # the API authenticates every request by its key
     if not current_user.is_authenticated:
         return redirect_to(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-    from webapp.services.accounts import password_expired
+    if IMPERSONATION_KEY in session:
+        stop = _impersonate()
+        if stop is not None:
+            return stop
+    if impersonating():
+        if endpoint == "support.return_":
+            return None
+        if impersonation_forbids(endpoint):
+            return _forbidden_while_impersonating()
+    else:
+        from webapp.services.accounts import password_expired
 
-    settings = current_app.config["SETTINGS"]
-    if endpoint not in EXPIRED_PASSWORD_ENDPOINTS and password_expired(current_user, settings.password_max_age_days):
-        return redirect_to(url_for("auth.password_expired"))
+        settings = current_app.config["SETTINGS"]
+        if endpoint not in EXPIRED_PASSWORD_ENDPOINTS and password_expired(current_user, settings.password_max_age_days):
+            return redirect_to(url_for("auth.password_expired"))
+    if endpoint in PARENT_CREDIT_FORBIDDEN_ENDPOINTS and current_user.account.billing_mode == "parent" \
+            and current_user.account.parent_id is not None:
+        abort(403)
     if current_user.role == Role.ACCOUNTANT.value and not accountant_may(endpoint, request.blueprint):
         if endpoint == "main.dashboard":
             return redirect_to(url_for("billing.invoices"))
@@ -65,3 +96,93 @@ def _guard():
 
 def accountant_may(endpoint: str, blueprint: str | None) -> bool:
     return blueprint in ACCOUNTANT_BLUEPRINTS or endpoint in ACCOUNTANT_ENDPOINTS
+
+
+# --- Support's impersonation ----------------------------------------------------------------------
+# The staff member stays signed in as themself (Flask-Login's session keeps their `_user_id`); the
+# session also holds IMPERSONATION_KEY. Flask-Login 0.6.3's `current_user` is a LocalProxy over
+# `_get_user()`, which loads the session's user once per request into `g._login_user` and returns
+# it from there. After that load, `_impersonate()` replaces `g._login_user` with the target: for the
+# rest of this request every view, template and service sees the customer, nothing is written to
+# the session, and the next request starts again from the staff member's own login. `g.real_user`
+# is the person at the keyboard, `g.impersonation` the active row.
+
+def impersonating():
+    """The active Impersonation of this request, or None."""
+    return g.get("impersonation")
+
+
+def real_user():
+    """The person at the keyboard: the staff member while impersonating, else current_user."""
+    return g.get("real_user") or current_user
+
+
+def impersonation_forbids(endpoint: str | None) -> bool:
+    """Buying credit is allowed while impersonating; keeping the card is not (Buy now ignores it)."""
+    return endpoint in IMPERSONATION_FORBIDDEN_ENDPOINTS
+
+
+def _impersonate():
+    """Swap in the impersonated user for this request; ends an expired one (back to staff, with a word)."""
+    from webapp.services import impersonation
+
+    staff = current_user._get_current_object()
+    row, ended = impersonation.current(db.session, session.get(IMPERSONATION_KEY), staff)
+    if row is None:
+        session.pop(IMPERSONATION_KEY, None)
+        if ended is None:
+            return None
+        db.session.commit()
+        flash(_("Your time signed in as a customer is over; you are back as yourself.") if ended == "expired"
+              else _("You can no longer act as that customer; you are back as yourself."), "warning")
+        # Never run a request meant for the customer as the staff member.
+        return redirect_to(url_for("support.index"))
+    if request.endpoint == "auth.logout":
+        impersonation.end(db.session, row, how="signed out")
+        db.session.commit()
+        session.pop(IMPERSONATION_KEY, None)
+        return None
+    g.real_user, g.impersonation = staff, row
+    g.impersonation_ids = (row.id, staff.id, row.target_user_id, row.target_user.account_id)
+    g._login_user = row.target_user   # Flask-Login 0.6.3: what current_user returns for this request
+    return None
+
+
+def _forbidden_while_impersonating():
+    return render_template(
+        "errors/error.html", code=403, title=_("Not while signed in as a customer"),
+        text="", detail=_("Passwords, API keys, payment methods and the account's users are the customer's own: "
+                          "support cannot open them while signed in as a customer. Return to your own account first."),
+    ), 403
+
+
+def _audit_impersonated(response):
+    """Every change made while impersonating (any non-GET request, and downloads) is in the audit log,
+    with both identities. The view has committed or failed by now: whatever it left uncommitted is
+    rolled back, and the event is written in its own transaction."""
+    ids = g.get("impersonation_ids")
+    if ids is None:
+        return response
+    download = response.headers.get("Content-Disposition", "").startswith("attachment")
+    if request.method in ("GET", "HEAD", "OPTIONS") and not download:
+        return response
+    from webapp.models import User
+    from webapp.models.staff import Impersonation
+    from webapp.services import audit
+
+    impersonation_id, staff_id, target_id, account_id = ids
+    try:
+        db.session.rollback()
+        if db.session.get(Impersonation, impersonation_id).ended_at is not None:
+            return response   # "return" and sign-out write their own impersonation.end
+        args = ",".join(f"{k}={v}" for k, v in (request.view_args or {}).items())
+        audit.record(db.session, staff_user=db.session.get(User, staff_id), user=db.session.get(User, target_id),
+                     account_id=account_id, action=f"{request.method} {request.path}",
+                     target=f"{request.endpoint}({args})", impersonation_id=impersonation_id,
+                     detail={"status": response.status_code, **({"download": True} if download else {})})
+        db.session.commit()
+    except Exception:   # the response stands; a lost audit row is logged loudly
+        db.session.rollback()
+        log.exception("Could not audit %s %s while impersonating (impersonation %s)", request.method,
+                      request.path, impersonation_id)
+    return response

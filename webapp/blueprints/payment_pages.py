@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp.blueprints import impersonating
 from webapp.blueprints.auth import apply_service_errors
 from webapp.blueprints.billing import pdf_response
 from webapp.blueprints.forms import BuyCreditForm, ProofForm
@@ -79,8 +80,9 @@ def buy_now():
         db.session.commit()
         return redirect_to(url_for(".payment", reference=payment.reference))
     back = _public_url(url_for(".payment", reference=payment.reference))
-    # Only the owner keeps a card: automatic top-ups charge the account's latest kept card.
-    keep_card = bool(form.save_card.data) and current_user.role == Role.OWNER.value
+    # Only the owner keeps a card (automatic top-ups charge the account's latest kept card), and
+    # never support signed in as the owner.
+    keep_card = bool(form.save_card.data) and current_user.role == Role.OWNER.value and not impersonating()
     try:
         checkout = processor_for(settings).start_checkout(payment, success_url=back, cancel_url=back + "?cancelled=1",
                                                           save_card=keep_card)

@@ -19,6 +19,7 @@ class Message(db.Model):
         Index("ix_messages_account_submitted", "account_id", "submitted_at"),   # statements (0011)
         Index("ix_messages_status", "status"),
         Index("ix_messages_campaign_status", "campaign_id", "status"),
+        Index("ix_messages_to", "to"),   # support finds messages by recipient number (0013)
         UniqueConstraint("account_id", "idempotency_key", name="uq_messages_account_idempotency"),
     )
 

@@ -1,0 +1,108 @@
+"""The staff console: one search box (username, e-mail, phone, message id, upstream id, recipient),
+an account's overview with its users and subusers, and the audit log with its filters."""
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import PASSWORD
+from webapp.domain.roles import Role
+from webapp.extensions import db
+from webapp.models import Account, Message, MessagePart, User
+from webapp.models.routes import Route
+from webapp.models.types import utcnow
+from webapp.services import accounts, audit, support_search
+
+
+@pytest.fixture
+def data(app, make_user):
+    ana_id = make_user("ana", email="Ana@Teatru.ro")
+    with app.app_context():
+        accounts.create_account(db.session, None, username="suport", password=PASSWORD, credit=Decimal("0"),
+                                email="suport@example.com", role=Role.SUPPORT)
+        ana = db.session.get(User, ana_id)
+        child = Account(name="Filiala Cluj", parent_id=ana.account_id, balance=Decimal("0"))
+        db.session.add(child)
+        db.session.flush()
+        sub = User(account_id=child.id, username="cluj", role=Role.SUBUSER.value, password_hash=ana.password_hash,
+                   phone="+40722123456", password_changed_at=utcnow())
+        route = Route(name="sim", url="simulator://")
+        db.session.add_all([sub, route])
+        db.session.flush()
+        msg = Message(account_id=ana.account_id, user_id=ana.id, sender="Teatru", to="+40733999888", text="Salut",
+                      encoding="GSM7", parts=1, status="DELIVRD", validity_until=utcnow() + timedelta(days=1))
+        db.session.add(msg)
+        db.session.flush()
+        db.session.add(MessagePart(message_id=msg.id, seq=1, submission_key=f"k{msg.id}", route_id=route.id,
+                                   upstream_id="UPS-778899"))
+        db.session.commit()
+        return {"ana": ana.id, "account": ana.account_id, "child": child.id, "sub": sub.id, "message": msg.id}
+
+
+@pytest.mark.parametrize("query, users, accounts_, messages", [
+    ("ana", ["ana"], ["ana"], 0),
+    ("ana@teatru.ro", ["ana"], ["ana"], 0),          # e-mail, whatever the case
+    ("0722 123 456", ["cluj"], ["Filiala Cluj"], 0),  # the user's phone, as typed
+    ("+40 722 123 456", ["cluj"], ["Filiala Cluj"], 0),
+    ("UPS-778899", [], [], 1),                       # upstream id
+    ("0733.999.888", [], [], 1),                     # a recipient
+    ("nobody", [], [], 0),
+    ("", [], [], 0),
+])
+def test_search(app, data, query, users, accounts_, messages):
+    with app.app_context():
+        found = support_search.search(db.session, query)
+        assert [u.username for u in found.users] == users
+        assert set(accounts_) <= {a.name for a in found.accounts}
+        assert len(found.messages) == messages
+
+
+def test_search_by_message_id_finds_the_message(app, data):
+    with app.app_context():
+        found = support_search.search(db.session, str(data["message"]))
+        assert [m.id for m in found.messages] == [data["message"]]
+
+
+def test_console_and_account_page(client, login, data):
+    login("suport")
+    page = client.get("/staff/?q=0722123456")
+    assert page.status_code == 200 and "cluj" in page.text and "Filiala Cluj" in page.text
+    page = client.get(f"/staff/accounts/{data['account']}")
+    assert page.status_code == 200
+    for text in ("Opening credit", "+40733999888", "Filiala Cluj", "Log in as"):
+        assert text in page.text
+    child = client.get(f"/staff/accounts/{data['child']}")
+    assert f"/staff/users/{data['sub']}/impersonate" in child.text
+    assert client.get("/staff/accounts/999999").status_code == 404
+
+
+def test_audit_log_filters_and_pages(app, client, login, data):
+    with app.app_context():
+        staff = db.session.query(User).filter_by(username="suport").one()
+        ana = db.session.get(User, data["ana"])
+        for n in range(55):
+            audit.record(db.session, staff_user=staff, user=staff, account_id=data["account"], action="credit.adjust",
+                         target=f"account:{n}", reason=f"reason {n}", detail={})
+        audit.record(db.session, staff_user=staff, user=ana, account_id=data["child"], action="impersonation.start",
+                     reason="Checking the campaign", detail={})
+        db.session.commit()
+    login("suport")
+    page = client.get("/staff/audit")
+    assert page.status_code == 200
+    assert page.text.index("Checking the campaign") < page.text.index("reason 54")   # newest first
+    assert "reason 4<" not in page.text and "Older" in page.text
+    older = client.get("/staff/audit?before=" + page.text.split("before=")[1].split('"')[0].split("&")[0])
+    assert "reason 4<" in older.text
+    only = client.get(f"/staff/audit?action=impersonation&account={data['child']}")
+    assert "Checking the campaign" in only.text and "credit.adjust" not in only.text
+    future = (utcnow() + timedelta(days=3)).date().isoformat()
+    assert "No events match" in client.get(f"/staff/audit?date_from={future}").text
+
+
+def test_admin_uses_the_console_too(app, client, login, data):
+    with app.app_context():
+        accounts.create_account(db.session, None, username="operator", password=PASSWORD, credit=Decimal("0"),
+                                role=Role.ADMIN)
+        db.session.commit()
+    login("operator")
+    assert client.get("/staff/?q=ana").status_code == 200

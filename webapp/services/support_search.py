@@ -1,0 +1,124 @@
+"""The staff console: one search box over accounts, users and messages, and one account's overview.
+
+Every query is bounded (LIMIT) and compares whole values on indexed columns: users.username (unique),
+users.phone, users.account_id, accounts.id/parent_id, messages.id, message_parts (route_id, upstream_id)
+— the route list is small, so `route_id IN (...) AND upstream_id = ?` uses that index — and
+per-account (account_id, created_at) indexes for the overview. Not indexed yet, still bounded:
+users.email (lower()), accounts.name (prefix), messages.to."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from webapp.domain.phone import InvalidNumber, normalize
+from webapp.models import Account, Campaign, Invoice, LedgerEntry, Message, MessagePart, User
+from webapp.models.routes import Route
+
+LIMIT = 20
+
+
+@dataclass
+class Results:
+    query: str
+    accounts: list[Account] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    phone: str | None = None   # the query read as a phone number (E.164), when it is one
+
+    @property
+    def empty(self) -> bool:
+        return not (self.accounts or self.users or self.messages)
+
+
+def as_phone(query: str, default_region: str = "RO") -> str | None:
+    digits = sum(ch.isdigit() for ch in query)
+    if digits < 6:
+        return None
+    try:
+        return normalize(query, default_region)
+    except (InvalidNumber, ValueError):
+        return None
+
+
+def _unique(rows):
+    seen, out = set(), []
+    for row in rows:
+        if row.id not in seen:
+            seen.add(row.id)
+            out.append(row)
+    return out
+
+
+def search(session: Session, query: str, *, default_region: str = "RO", limit: int = LIMIT) -> Results:
+    query = (query or "").strip()[:120]
+    results = Results(query=query)
+    if not query:
+        return results
+    phone = results.phone = as_phone(query, default_region)
+    number = int(query.lstrip("#")) if query.lstrip("#").isdigit() and len(query) < 19 else None
+
+    user_match = [User.username == query, func.lower(User.email) == query.lower()]
+    if phone:
+        user_match.append(User.phone == phone)
+    users = list(session.scalars(select(User).where(or_(*user_match)).order_by(User.id).limit(limit)))
+    results.users = users
+
+    accounts = [u.account for u in users]
+    if number is not None:
+        account = session.get(Account, number)
+        if account is not None:
+            accounts.insert(0, account)
+    accounts += session.scalars(select(Account).where(func.lower(Account.name).like(_prefix(query.lower()), escape="\\"))
+                                .order_by(Account.id).limit(limit))
+    results.accounts = _unique(accounts)[:limit]
+
+    messages: list[Message] = []
+    if number is not None:
+        message = session.get(Message, number)
+        if message is not None:
+            messages.append(message)
+    upstream = select(MessagePart.message_id).where(MessagePart.route_id.in_(select(Route.id)),
+                                                     MessagePart.upstream_id == query).limit(limit)
+    messages += session.scalars(select(Message).where(Message.id.in_(upstream)).limit(limit))
+    if phone:
+        messages += session.scalars(select(Message).where(Message.to == phone).order_by(Message.id.desc()).limit(limit))
+    results.messages = _unique(messages)[:limit]
+    return results
+
+
+def _prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass
+class Overview:
+    account: Account
+    users: list[User]
+    subusers: list[Account]
+    ledger: list[LedgerEntry]
+    messages: list[Message]
+    campaigns: list[Campaign]
+    invoices: list[Invoice]
+
+
+def overview(session: Session, account_id: int, *, rows: int = 20) -> Overview | None:
+    account = session.get(Account, account_id)
+    if account is None:
+        return None
+
+    def recent(model, order):
+        return list(session.scalars(select(model).where(model.account_id == account.id)
+                                    .order_by(order.desc(), model.id.desc()).limit(rows)))
+
+    return Overview(
+        account=account,
+        users=list(session.scalars(select(User).where(User.account_id == account.id).order_by(User.id).limit(100))),
+        subusers=list(session.scalars(select(Account).where(Account.parent_id == account.id).order_by(Account.id)
+                                      .limit(100))),
+        ledger=recent(LedgerEntry, LedgerEntry.created_at),
+        messages=recent(Message, Message.created_at),
+        campaigns=recent(Campaign, Campaign.id),
+        invoices=recent(Invoice, Invoice.issued_at),
+    )
