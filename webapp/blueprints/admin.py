@@ -1,10 +1,24 @@
-"""(being built for #8)"""
+"""The operator console (admin role): price lists, routes with a live test, customer accounts, staff users.
+Thin views over webapp/services/operators.py."""
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
+from webapp.blueprints.auth import apply_service_errors
 from webapp.domain.roles import Role
+from webapp.extensions import db
+from webapp.htmx import redirect_to, render
+from webapp.redis_client import get_redis
+from webapp.services import operators
+from webapp.services import route_state
+from webapp.services.errors import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -13,3 +27,222 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def staff_only():
     if not current_user.is_authenticated or current_user.role != Role.ADMIN.value:
         abort(403)
+
+
+class PriceUploadForm(FlaskForm):
+    file = FileField(_l("Price list (CSV: country,prefix,price)"))
+
+
+class PriceForm(FlaskForm):
+    country = StringField(_l("Country (two letters, e.g. RO)"), validators=[DataRequired(), Length(max=2)])
+    prefix = StringField(_l("Network prefix (optional, e.g. +40722)"), validators=[Optional(), Length(max=16)])
+    price = StringField(_l("Price per part (EUR)"), validators=[DataRequired(), Length(max=12)])
+
+
+class RouteForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
+    url = StringField(_l("URL (simulator://?… or smpp://user:password@host:port?…)"),
+                      validators=[DataRequired(), Length(max=1000)])
+    countries = StringField(_l("Countries (e.g. RO,MD; empty = the default route)"), validators=[Length(max=400)])
+
+
+class NewUserFields:
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("First password (to be changed at the first sign-in)"),
+                             validators=[DataRequired(), Length(max=128)])
+
+
+class CustomerForm(NewUserFields, FlaskForm):
+    name = StringField(_l("Account (company) name"), validators=[DataRequired(), Length(max=200)])
+    credit = StringField(_l("Opening credit (EUR, optional)"), validators=[Optional(), Length(max=12)])
+
+
+class StaffForm(NewUserFields, FlaskForm):
+    full_name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=[("support", _l("Support")), ("admin", _l("Admin"))], default="support")
+
+
+def _active_flag() -> bool:
+    return request.form.get("active") == "1"
+
+
+@bp.get("/")
+def index():
+    return render("admin/index.html")
+
+
+# ----------------------------------------------------------------------------- price lists
+
+def _prices_page(upload=None, form=None, status=200, refused=None):
+    return render("admin/prices.html", entries=operators.default_prices(db.session), status=status,
+                  upload=upload or PriceUploadForm(), form=form or PriceForm(), refused=refused or [])
+
+
+@bp.get("/prices")
+def prices():
+    return _prices_page()
+
+
+@bp.post("/prices/upload")
+def upload_prices():
+    upload = PriceUploadForm()
+    if not upload.validate_on_submit() or not upload.file.data:
+        upload.file.errors = list(upload.file.errors) + [_("Choose a CSV file.")]
+        return _prices_page(upload=upload, status=422)
+    text = upload.file.data.read().decode("utf-8-sig", errors="replace")
+    try:
+        count = operators.import_prices(db.session, current_user, text)
+    except operators.PriceFileRefused as exc:
+        db.session.rollback()
+        return _prices_page(upload=upload, status=422, refused=exc.errors)
+    db.session.commit()
+    flash(_("The price list is replaced: %(count)d prices.", count=count), "success")
+    return redirect(url_for(".prices"))
+
+
+@bp.post("/prices")
+def set_price():
+    form = PriceForm()
+    if form.validate_on_submit():
+        try:
+            entry = operators.set_price(db.session, current_user, form.country.data, form.price.data,
+                                        form.prefix.data or "")
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("%(country)s now costs %(price)s per part.", country=entry.country + (" " + entry.prefix if entry.prefix else ""),
+                    price=f"{entry.price:.4f} EUR"), "success")
+            return redirect(url_for(".prices"))
+    return _prices_page(form=form, status=422)
+
+
+# ----------------------------------------------------------------------------- routes
+
+def _routes_page(form=None, status=200):
+    return render("admin/routes.html", routes=operators.list_routes(db.session), form=form or RouteForm(),
+                  down=route_state.down_routes(get_redis()), status=status)
+
+
+@bp.route("/routes", methods=["GET", "POST"])
+def routes():
+    form = RouteForm()
+    if not form.is_submitted():
+        return _routes_page(form)
+    if form.validate():
+        try:
+            route = operators.add_route(db.session, current_user, form.name.data, form.url.data, form.countries.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Route %(name)s is added. Test it to see that it answers.", name=route.name), "success")
+            return redirect(url_for(".routes"))
+    return _routes_page(form, status=422)
+
+
+@bp.post("/routes/<int:route_id>/active")
+def route_active(route_id: int):
+    try:
+        route = operators.set_route_active(db.session, current_user, route_id, _active_flag())
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    flash(_("Route %(name)s is enabled.", name=route.name) if route.active
+          else _("Route %(name)s is disabled: no message is sent through it.", name=route.name), "success")
+    return redirect_to(url_for(".routes"))
+
+
+@bp.post("/routes/<int:route_id>/test")
+def test_route(route_id: int):
+    """The live "Test route" button: an htmx fragment with ok or the error, in at most ~9 seconds."""
+    try:
+        result = operators.check_route(db.session, route_id, get_redis())
+    except LookupError:
+        abort(404)
+    return render("admin/routes.html", "admin/_route_test.html", result=result, route_id=route_id, tested_id=route_id,
+                  routes=operators.list_routes(db.session), form=RouteForm(), down={})
+
+
+# ----------------------------------------------------------------------------- customer accounts
+
+def _accounts_page(form=None, status=200):
+    query, page = request.args.get("q", "").strip()[:100], request.args.get("page", 1, type=int) or 1
+    rows, total = operators.search_accounts(db.session, query, page)
+    owners = {a.id: operators.owner_of(db.session, a) for a in rows}
+    pages = max(1, -(-total // operators.PAGE_SIZE))
+    return render("admin/accounts.html", "admin/_accounts.html", accounts=rows, owners=owners, total=total,
+                  q=query, page_no=page, pages=pages, form=form or CustomerForm(), status=status)
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+def accounts():
+    form = CustomerForm()
+    if not form.is_submitted():
+        return _accounts_page(form)
+    if form.validate():
+        try:
+            user = operators.create_customer(db.session, current_user, name=form.name.data, username=form.username.data,
+                                             email=form.email.data, password=form.password.data,
+                                             credit=form.credit.data or "")
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Account %(name)s is created: %(username)s signs in with the first password and chooses their own.",
+                    name=user.account.name, username=user.username), "success")
+            return redirect(url_for(".accounts", q=user.username))
+    return _accounts_page(form, status=422)
+
+
+@bp.post("/accounts/<int:account_id>/status")
+def account_status(account_id: int):
+    try:
+        account = operators.set_account_status(db.session, current_user, account_id, _active_flag())
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    flash(_("%(name)s is enabled.", name=account.name) if account.status == "active"
+          else _("%(name)s is disabled: its users cannot sign in.", name=account.name), "success")
+    return redirect_to(url_for(".accounts", q=request.form.get("q", "")))
+
+
+# ----------------------------------------------------------------------------- staff users
+
+@bp.route("/staff", methods=["GET", "POST"])
+def staff():
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            user = operators.create_staff(db.session, current_user, username=form.username.data,
+                                          full_name=form.full_name.data or "", email=form.email.data,
+                                          role=form.role.data, password=form.password.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("%(username)s can now sign in and choose their own password.", username=user.username), "success")
+            return redirect(url_for(".staff"))
+    status = 422 if form.errors else 200
+    return render("admin/staff.html", users=operators.staff_users(db.session), form=form, status=status)
+
+
+@bp.post("/staff/<int:user_id>/active")
+def staff_active(user_id: int):
+    try:
+        user = operators.set_staff_active(db.session, current_user, user_id, _active_flag())
+    except LookupError:
+        abort(404)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(_(exc.message), "error")
+        return redirect_to(url_for(".staff"))
+    db.session.commit()
+    flash(_("%(username)s is enabled.", username=user.username) if user.active
+          else _("%(username)s is disabled.", username=user.username), "success")
+    return redirect_to(url_for(".staff"))

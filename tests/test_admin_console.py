@@ -1,0 +1,412 @@
+"""The operator console (admin role): price lists, routes with a live test, customer accounts and
+staff users; every page refused to the other roles."""
+import re
+import socket
+import time
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import PASSWORD, csrf_token_from
+from webapp.cli import DEFAULT_PRICES
+from webapp.domain.pricing import parse_price_csv
+from webapp.domain.roles import Role
+from webapp.extensions import db
+from webapp.models import Account, LedgerEntry, Route, User
+from webapp.services import accounts, pricing
+
+ADMIN_PASSWORD = "Adm1n-consola-2026"
+FIRST_PASSWORD = "Prima-parola-2026"
+OWN_PASSWORD = "Parola-mea-proprie-2026!"
+
+
+def _staff(app, username, role, password=ADMIN_PASSWORD):
+    with app.app_context():
+        user = accounts.create_account(db.session, None, username=username, password=password,
+                                       email=f"{username}@example.com", role=role)
+        db.session.commit()
+        return user.id
+
+
+@pytest.fixture
+def admin(app, login):
+    user_id = _staff(app, "operator", Role.ADMIN)
+    with app.app_context():
+        entries, _ = parse_price_csv(DEFAULT_PRICES.read_text(encoding="utf-8"))
+        pricing.replace_entries(db.session, None, entries)
+        db.session.commit()
+    assert login("operator", ADMIN_PASSWORD).status_code == 200
+    return user_id
+
+
+def token(client, url="/admin/"):
+    return csrf_token_from(client.get(url).text)
+
+
+def errors_in(html: str) -> list[str]:
+    return re.findall(r'id="(\w+)-errors"', html)
+
+
+def prices(app) -> dict[str, Decimal]:
+    with app.app_context():
+        return {e.country + e.prefix: e.price for e in pricing.default_list(db.session).entries}
+
+
+# ----------------------------------------------------------------------------- access
+
+ADMIN_URLS = ["/admin/", "/admin/prices", "/admin/routes", "/admin/accounts", "/admin/staff"]
+
+
+@pytest.mark.parametrize("role", ["support", "owner", "subuser", "accountant"])
+def test_only_admins_open_the_console(app, client, login, make_user, role):
+    if role in ("support",):
+        _staff(app, "someone", Role.SUPPORT, PASSWORD)
+    else:
+        user_id = make_user("someone")
+        if role != "owner":
+            with app.app_context():
+                db.session.get(User, user_id).role = role
+                db.session.commit()
+    login("someone")
+    for url in ADMIN_URLS:
+        assert client.get(url).status_code == 403, url
+    assert client.post("/admin/routes/1/test", headers={"X-CSRFToken": token(client, "/account/")}).status_code == 403
+
+
+def test_signed_out_visitors_are_refused(client):
+    assert client.get("/admin/").status_code in (302, 401, 403)
+
+
+def test_the_overview_links_every_section(admin, client):
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    for url in ADMIN_URLS[1:]:
+        assert f'href="{url}"' in page.text
+
+
+# ----------------------------------------------------------------------------- price lists
+
+def upload(client, content: bytes, name="prices.csv"):
+    return client.post("/admin/prices/upload", data={"csrf_token": token(client, "/admin/prices"),
+                                                     "file": (BytesIO(content), name)},
+                       content_type="multipart/form-data")
+
+
+def test_the_price_list_shows_four_decimals(admin, client):
+    page = client.get("/admin/prices").text
+    assert re.search(r"RO</td><td>—</td><td class=\"num\">0\.0350 EUR", page)
+    assert "0.0650 EUR" in page  # MD
+
+
+def test_uploading_a_csv_replaces_the_list(app, admin, client):
+    r = upload(client, "country,prefix,price\nRO,,0.0300\nRO,+40722,0.0280\nMD;;x\n".replace("MD;;x\n", "").encode())
+    assert r.status_code == 302
+    assert prices(app) == {"RO": Decimal("0.0300"), "RO+40722": Decimal("0.0280")}
+
+
+@pytest.mark.parametrize("content, row, column", [
+    (b"country,prefix,price\nRO,,0.03\nXX,,0.05\n", 3, "country"),
+    (b"country,prefix,price\nRO,,0.03\nMD,,abc\n", 3, "price"),
+    (b"country,prefix,price\nRO,40722,0.03\n", 2, "prefix"),
+    (b"country,prefix,price\nRO,,0.03\nRO,,0.04\n", 3, "country"),
+    (b"tara,pret\nRO,0.03\n", 1, "country, price"),
+    (b"country,prefix,price\n", 2, "country"),
+])
+def test_a_bad_csv_is_refused_whole_with_row_and_column(app, admin, client, content, row, column):
+    before = prices(app)
+    r = upload(client, content)
+    assert r.status_code == 422
+    assert "nothing was changed" in r.text
+    assert f"<td>{row}</td><td>{column}</td>" in r.text
+    assert prices(app) == before
+
+
+def test_uploading_without_a_file_asks_for_one(admin, client):
+    r = client.post("/admin/prices/upload", data={"csrf_token": token(client, "/admin/prices")})
+    assert r.status_code == 422 and "file" in errors_in(r.text)
+
+
+def test_edit_one_price_and_add_a_country(app, admin, client):
+    t = token(client, "/admin/prices")
+    assert client.post("/admin/prices", data={"csrf_token": t, "country": "ro", "price": "0,0333"}).status_code == 302
+    assert client.post("/admin/prices", data={"csrf_token": t, "country": "US", "price": "0.1200"}).status_code == 302
+    got = prices(app)
+    assert got["RO"] == Decimal("0.0333") and got["US"] == Decimal("0.1200") and got["MD"] == Decimal("0.0650")
+    assert len(got) == 13
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"country": "ZZ", "price": "0.03"}, "country"),
+    ({"country": "RO", "price": "0.03333"}, "price"),
+    ({"country": "RO", "price": "-1"}, "price"),
+    ({"country": "RO", "price": "0"}, "price"),
+    ({"country": "RO", "prefix": "0722", "price": "0.03"}, "prefix"),
+])
+def test_a_bad_price_is_refused(app, admin, client, data, field):
+    before = prices(app)
+    r = client.post("/admin/prices", data={"csrf_token": token(client, "/admin/prices"), **data})
+    assert r.status_code == 422 and field in errors_in(r.text)
+    assert prices(app) == before
+
+
+# ----------------------------------------------------------------------------- routes
+
+def add_route(client, name, url, countries=""):
+    return client.post("/admin/routes", data={"csrf_token": token(client, "/admin/routes"), "name": name,
+                                              "url": url, "countries": countries})
+
+
+def route_id(app, name):
+    with app.app_context():
+        return db.session.scalar(select(Route.id).where(Route.name == name))
+
+
+def test_routes_are_listed_with_the_password_masked(app, admin, client):
+    assert add_route(client, "sim", "simulator://?delivered=1&dlr_delay=1s").status_code == 302
+    assert add_route(client, "orange", "smpp://smsuser:S3cret-pw@10.0.0.1:2775?tps=50", "RO,md").status_code == 302
+    page = client.get("/admin/routes").text
+    assert "S3cret-pw" not in page
+    assert "smpp://smsuser:***@10.0.0.1:2775?tps=50" in page
+    assert "RO,MD" in page and "simulator://?delivered=1" in page
+
+
+@pytest.mark.parametrize("name, url, countries, field", [
+    ("", "simulator://", "", "name"),
+    ("x", "ftp://host", "", "url"),
+    ("x", "smpp://host:2775", "", "url"),
+    ("x", "smpp://a:b@host:2775?tps=zero", "", "url"),
+    ("x", "simulator://", "Romania", "countries"),
+    ("taken", "simulator://", "", "name"),
+])
+def test_a_bad_route_is_refused(app, admin, client, name, url, countries, field):
+    add_route(client, "taken", "simulator://")
+    r = add_route(client, name, url, countries)
+    assert r.status_code == 422 and field in errors_in(r.text)
+
+
+def test_disable_and_enable_a_route(app, admin, client):
+    add_route(client, "sim", "simulator://")
+    rid = route_id(app, "sim")
+    t = token(client, "/admin/routes")
+    assert client.post(f"/admin/routes/{rid}/active", data={"csrf_token": t, "active": "0"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Route, rid).active is False
+    client.post(f"/admin/routes/{rid}/active", data={"csrf_token": t, "active": "1"})
+    with app.app_context():
+        assert db.session.get(Route, rid).active is True
+    assert client.post("/admin/routes/9999/active", data={"csrf_token": t, "active": "1"}).status_code == 404
+
+
+def press_test(client, rid):
+    return client.post(f"/admin/routes/{rid}/test", data={"csrf_token": token(client, "/admin/routes")},
+                       headers={"HX-Request": "true", "HX-Target": f"route-test-{rid}"})
+
+
+
+
+def test_testing_the_simulator_answers_at_once(app, admin, client):
+    add_route(client, "sim", "simulator://?delivered=0.9&undeliv=0.1")
+    r = press_test(client, route_id(app, "sim"))
+    assert r.status_code == 200
+    assert "<html" not in r.text and "OK" in r.text and "simulator ready" in r.text
+
+
+def test_testing_a_simulator_set_down_shows_why(app, admin, client):
+    add_route(client, "sim", "simulator://?down=1")
+    r = press_test(client, route_id(app, "sim"))
+    assert "Failed" in r.text and "down=1" in r.text
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_testing_an_unreachable_smpp_port_fails_fast_without_the_password(app, admin, client):
+    add_route(client, "gone", f"smpp://smsuser:S3cret-pw@127.0.0.1:{_closed_port()}")
+    started = time.monotonic()
+    r = press_test(client, route_id(app, "gone"))
+    assert time.monotonic() - started < 5
+    assert r.status_code == 200 and "Failed" in r.text and "bind to 127.0.0.1" in r.text
+    assert "S3cret-pw" not in r.text
+
+
+def test_a_route_that_never_answers_is_given_up_within_the_deadline(app, admin, client):
+    """A host that accepts the connection but never answers the bind: the page does not hang."""
+    from webapp.services import operators
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    try:
+        add_route(client, "silent", f"smpp://u:p@127.0.0.1:{listener.getsockname()[1]}?timeout=30s")
+        with app.app_context():
+            started = time.monotonic()
+            result = operators.check_route(db.session, route_id(app, "silent"), None, deadline=2)
+            assert time.monotonic() - started < 3
+        assert not result.ok
+    finally:
+        listener.close()
+
+
+def test_testing_a_real_smpp_route_binds_and_unbinds(app, admin, client, smsc):
+    server = smsc()
+    add_route(client, "smsc", server.url())
+    r = press_test(client, route_id(app, "smsc"))
+    assert "OK" in r.text and "works" in r.text and server.password not in r.text
+
+
+# ----------------------------------------------------------------------------- customer accounts
+
+def create_customer(client, **overrides):
+    data = {"csrf_token": token(client, "/admin/accounts"), "name": "Teatrul Odeon", "username": "odeon",
+            "email": "office@odeon.ro", "password": FIRST_PASSWORD, "credit": "25.50", **overrides}
+    return client.post("/admin/accounts", data=data)
+
+
+def sign_out(client):
+    client.post("/logout", data={"csrf_token": token(client, "/account/")})
+
+
+def test_create_a_customer_whose_owner_chooses_a_password_at_first_sign_in(app, admin, client, login):
+    assert create_customer(client).status_code == 302
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.username == "odeon"))
+        assert owner.role == "owner" and owner.account.kind == "customer" and owner.account.name == "Teatrul Odeon"
+        assert owner.password_changed_at is None
+        assert owner.account.balance == Decimal("25.50")
+        rows = db.session.scalars(select(LedgerEntry).where(LedgerEntry.account_id == owner.account_id)).all()
+        assert [(r.amount, r.kind) for r in rows] == [(Decimal("25.50"), "topup")]
+    sign_out(client)
+    r = login("odeon", FIRST_PASSWORD, follow=False)
+    r = client.get(r.location)
+    assert r.status_code == 302 and r.location.endswith("/password/expired")
+    page = client.get("/password/expired").text
+    done = client.post("/password/expired", data={"csrf_token": csrf_token_from(page), "current_password": FIRST_PASSWORD,
+                                                    "new_password": OWN_PASSWORD, "confirm_password": OWN_PASSWORD})
+    assert done.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_create_a_customer_without_opening_credit(app, admin, client):
+    assert create_customer(client, credit="").status_code == 302
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.name == "Teatrul Odeon"))
+        assert account.balance == 0
+        assert db.session.scalar(select(LedgerEntry).where(LedgerEntry.account_id == account.id)) is None
+
+
+@pytest.mark.parametrize("overrides, fields", [
+    ({"username": "operator"}, {"username"}),
+    ({"password": "short"}, {"password"}),
+    ({"email": "nope"}, {"email"}),
+    ({"credit": "-5"}, {"credit"}),
+    ({"credit": "1.23456"}, {"credit"}),
+    ({"name": ""}, {"name"}),
+])
+def test_a_bad_customer_is_refused(app, admin, client, overrides, fields):
+    r = create_customer(client, **overrides)
+    assert r.status_code == 422 and fields <= set(errors_in(r.text))
+    with app.app_context():
+        assert db.session.scalar(select(Account).where(Account.name == "Teatrul Odeon")) is None
+
+
+def test_accounts_are_searched_and_paged(app, admin, client, make_user):
+    for i in range(30):
+        make_user(f"client{i:02d}", credit="0", name=f"Firma {i:02d} SRL")
+    page = client.get("/admin/accounts").text
+    assert "30 accounts" in page and "Page 1 of 2" in page
+    assert "Firma 29 SRL" in page and "Firma 00 SRL" not in page
+    assert "Firma 00 SRL" in client.get("/admin/accounts?page=2").text
+    assert "0 accounts" in client.get("/admin/accounts?q=client_0%").text   # wildcards are plain characters
+    found = client.get("/admin/accounts?q=client07").text
+    assert "1 account" in found and "Firma 07 SRL" in found and "Firma 08 SRL" not in found
+    by_name = client.get("/admin/accounts?q=firma 1", headers={"HX-Request": "true"})
+    assert "<html" not in by_name.text and "10 accounts" in by_name.text
+    assert "0 accounts" in client.get("/admin/accounts?q=operator").text  # staff are not customers
+
+
+def test_a_disabled_account_cannot_sign_in_until_enabled(app, admin, client, login, make_user):
+    user_id = make_user("ana")
+    with app.app_context():
+        account_id = db.session.get(User, user_id).account_id
+    t = token(client, "/admin/accounts")
+    assert client.post(f"/admin/accounts/{account_id}/status", data={"csrf_token": t, "active": "0"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Account, account_id).status == "disabled"
+        assert accounts.authenticate(db.session, "ana", PASSWORD) is None
+    client.post(f"/admin/accounts/{account_id}/status", data={"csrf_token": t, "active": "1"})
+    with app.app_context():
+        assert accounts.authenticate(db.session, "ana", PASSWORD) is not None
+
+
+def test_staff_accounts_are_not_disabled_from_the_customer_list(app, admin, client):
+    with app.app_context():
+        staff_account = db.session.get(User, admin).account_id
+    r = client.post(f"/admin/accounts/{staff_account}/status", data={"csrf_token": token(client), "active": "0"})
+    assert r.status_code == 404
+
+
+# ----------------------------------------------------------------------------- staff users
+
+def create_staff(client, **overrides):
+    data = {"csrf_token": token(client, "/admin/staff"), "username": "maria", "full_name": "Maria Pop",
+            "email": "maria@example.com", "role": "support", "password": FIRST_PASSWORD, **overrides}
+    return client.post("/admin/staff", data=data)
+
+
+@pytest.mark.parametrize("role", ["support", "admin"])
+def test_create_a_staff_user_with_an_expired_first_password(app, admin, client, role):
+    assert create_staff(client, role=role).status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "maria"))
+        assert user.role == role and user.account.kind == "staff" and user.password_changed_at is None
+    page = client.get("/admin/staff").text
+    assert "Maria Pop" in page and "operator" in page
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"role": "owner"}, "role"), ({"username": "operator"}, "username"), ({"password": "x"}, "password"),
+    ({"email": ""}, "email"),
+])
+def test_a_bad_staff_user_is_refused(admin, client, overrides, field):
+    r = create_staff(client, **overrides)
+    assert r.status_code == 422 and field in errors_in(r.text)
+
+
+def test_disable_a_staff_user_but_never_oneself(app, admin, client):
+    support_id = _staff(app, "suport", Role.SUPPORT)
+    t = token(client, "/admin/staff")
+    assert client.post(f"/admin/staff/{support_id}/active", data={"csrf_token": t, "active": "0"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, support_id).active is False
+        assert accounts.authenticate(db.session, "suport", ADMIN_PASSWORD) is None
+    r = client.post(f"/admin/staff/{admin}/active", data={"csrf_token": t, "active": "0"}, follow_redirects=True)
+    assert "You cannot disable yourself." in r.text
+    with app.app_context():
+        assert db.session.get(User, admin).active is True
+    customer = _staff(app, "client", Role.OWNER)
+    assert client.post(f"/admin/staff/{customer}/active", data={"csrf_token": t, "active": "0"}).status_code == 404
+
+
+# ----------------------------------------------------------------------------- audit
+
+def test_every_change_is_in_the_audit_log(app, admin, client):
+    from webapp.models.staff import AuditEvent
+
+    add_route(client, "gone", "smpp://smsuser:S3cret-pw@10.0.0.1:2775")
+    client.post("/admin/prices", data={"csrf_token": token(client, "/admin/prices"), "country": "RO", "price": "0.0300"})
+    create_customer(client)
+    create_staff(client)
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert [(e.action, e.target) for e in events] == [
+            ("admin.route.add", "gone"), ("admin.prices.set", "RO"),
+            ("admin.account.create", "Teatrul Odeon (odeon)"), ("admin.staff.create", "maria")]
+        assert all(e.staff_user_id == admin == e.user_id for e in events)
+        assert events[0].detail["url"] == "smpp://smsuser:***@10.0.0.1:2775"
+        assert events[1].detail == {"old": "0.0350", "new": "0.0300"}
+        assert events[2].account_id is not None
