@@ -7,6 +7,7 @@ import pytest
 from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
 from webapp.models import User
+from webapp.models.staff import SenderId
 from webapp.services import pricing, routes, sending
 
 
@@ -17,6 +18,8 @@ def history(app, make_user, login, sql):
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350")), PriceEntry("MD", Decimal("0.0650"))])
         routes.add_route(db.session, "sim", "simulator://?delivered=1")
         user = db.session.get(User, user_id)
+        # Only approved sender IDs can be used (the shared 1899 always can).
+        db.session.add(SenderId(account_id=user.account_id, sender="TEATRU", reason="Our theatre", status="approved"))
         sending.accept(db.session, user, sending.Submission(to=[f"07221234{i:02d}" for i in range(60)], text="Salut", sender="1899"))
         sending.accept(db.session, user, sending.Submission(to=["+37369123456"], text="x" * 200, sender="TEATRU"))
         sending.accept(db.session, user, sending.Submission(to=["0722 12a"], text="Salut", sender="1899"))

@@ -11,7 +11,7 @@ from webapp.domain import lifecycle
 from webapp.extensions import csrf, db
 from webapp.models import Message
 from webapp.redis_client import get_redis
-from webapp.services import accounts, api_requests, composer, reports, sending
+from webapp.services import accounts, api_requests, composer, reports, sender_ids, sending
 from webapp.services.errors import ServiceError
 from workers.sending import enqueue_sending
 
@@ -91,12 +91,16 @@ def send_messages():
             response = jsonify(previous.response)
             response.status_code, response.headers["Idempotent-Replayed"] = previous.status_code or 409, "true"
             return response
-    sender = str(body.get("sender") or "")[:11] or current_app.config["SETTINGS"].shared_sender_id
+    sender = str(body.get("sender") or "").strip() or current_app.config["SETTINGS"].shared_sender_id
     try:
         messages = sending.accept(db.session, g.api_user, sending.Submission(
             to=to, text=str(body.get("text") or ""), sender=sender, validity=validity, send_at=send_at))
     except ServiceError as exc:
         db.session.rollback()
+        if "sender" in exc.field_errors:
+            return error(422, "sender_not_allowed", (f"The sender {sender[:20]!r} is not approved for this account: use one "
+                                                        "of 'allowed', or ask for it under Account → Sender IDs."),
+                         field="sender", allowed=sender_ids.usable_senders(db.session, g.api_user))
         return error(422, "invalid_request", exc.message, fields=exc.field_errors)
     payload = {"messages": [message_json(m) for m in messages], "total_cost": str(sum(m.cost for m in messages))}
     if row is not None:

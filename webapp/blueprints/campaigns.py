@@ -19,7 +19,7 @@ from webapp.htmx import redirect_to, render
 from webapp.i18n import money
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
-from webapp.services import campaign_composer, campaign_reports, campaigns, templates
+from webapp.services import campaign_composer, campaign_reports, campaigns, sender_ids, sending, templates
 from webapp.services.errors import ServiceError
 from workers import campaigns as campaign_jobs
 
@@ -57,8 +57,8 @@ def _campaign(campaign_id: int):
 
 
 def _sender_choices():
-    sender = current_app.config["SETTINGS"].shared_sender_id
-    return [(sender, sender)]
+    """The shared sender first (a new campaign starts with it), then the approved ones."""
+    return [(s, s) for s in sender_ids.usable_senders(db.session, current_user)]
 
 
 @bp.get("/", strict_slashes=False)
@@ -131,12 +131,18 @@ def _form_for(campaign, posted: bool = False) -> CampaignForm:
             local = campaign.send_at.astimezone(ZoneInfo(current_user.account.timezone))
             form.start.data, form.send_date.data, form.send_time.data = "later", local.date(), local.time()
     form.sender.choices = _sender_choices()
+    form.sender.validate_choice = False  # checked by sending.check_sender, with a clearer message
     return form
 
 
 @bp.get("/<int:campaign_id>")
 def show(campaign_id: int):
-    campaign = _campaign(campaign_id)
+    try:  # a parent looks at its subusers' campaigns too (read only: the controls use _campaign)
+        campaign = campaigns.get_visible(db.session, current_user, campaign_id)
+    except LookupError:
+        abort(404)
+    if campaign.account_id != current_user.account_id:
+        return monitor(campaign)
     if campaign.status in (rules.DRAFT, rules.PREPARING, rules.READY):
         return wizard(campaign, sheet=request.args.get("sheet", type=int))
     return monitor(campaign)
@@ -183,6 +189,7 @@ def options(campaign_id: int):
     if not form.validate():
         return wizard(campaign, form=form, status=422)
     try:
+        sending.check_sender(db.session, current_user, form.sender.data)
         campaigns.set_options(db.session, current_user, campaign, _options_from(form))
         campaigns.start_preparing(db.session, campaign)
     except (ServiceError, ValueError) as exc:
@@ -232,7 +239,14 @@ def confirm(campaign_id: int):
     campaign = _campaign(campaign_id)
     if campaign.status != rules.READY:  # a second click: the campaign has started already
         return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
-    if not campaigns.confirm(db.session, current_user, campaign):
+    try:
+        confirmed = campaigns.confirm(db.session, current_user, campaign)
+    except ServiceError as exc:  # a subuser's spend cap
+        db.session.rollback()
+        return wizard(_campaign(campaign_id), error=" ".join(_(m[0], **m[1]) if isinstance(m, tuple) else _(m)
+                                                            for m in exc.field_errors.get("cap", [exc.message])),
+                      status=422)
+    if not confirmed:
         db.session.rollback()
         return wizard(_campaign(campaign_id), error=_("Your balance does not cover this campaign."), status=402)
     db.session.commit()
@@ -285,7 +299,10 @@ def monitor(campaign, fragment: str | None = None):
 
 @bp.get("/<int:campaign_id>/progress")
 def progress(campaign_id: int):
-    campaign = _campaign(campaign_id)
+    try:
+        campaign = campaigns.get_visible(db.session, current_user, campaign_id)
+    except LookupError:
+        abort(404)
     if campaign.status in (rules.DRAFT, rules.PREPARING, rules.READY):
         return wizard(campaign)
     return monitor(campaign, "campaigns/_progress.html")

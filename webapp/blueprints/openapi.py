@@ -25,7 +25,10 @@ def document() -> dict:
                     "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 120},
                                     "description": "A retried request with the same key and body sends nothing again and returns the first answer."}],
                     "requestBody": json_body({"type": "object", "required": ["to", "text"], "properties": {
-                        "to": numbers, "text": {"type": "string"}, "sender": {"type": "string", "maxLength": 11},
+                        "to": numbers, "text": {"type": "string"}, "sender": {"type": "string", "maxLength": 11, "description": (
+                            "The shared sender (the default when left out) or one of the account's approved sender "
+                            "IDs (Account → Sender IDs; a subuser may use its parent's too). Any other sender is "
+                            "refused with 422 and error code sender_not_allowed, listing the allowed ones.")},
                         "send_at": {"type": "string", "format": "date-time"},
                         "validity": {"type": "integer", "description": "seconds, 300 to 604800; default 172800"}}}),
                     "responses": {"201": answer("Accepted; refused numbers carry a reason", {

@@ -11,6 +11,7 @@ from webapp.extensions import db
 from webapp.htmx import render
 from webapp.redis_client import get_redis
 from webapp.services import reports, route_state
+from webapp.services.subusers import subuser_choices
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -28,10 +29,20 @@ def messages():
     args = request.args
     filters = reports.MessageFilter(day_from=_day(args.get("from")), day_to=_day(args.get("to")),
                                     number=args.get("number", "")[:32], status=args.get("status", ""),
-                                    sender=args.get("sender", "")[:20], campaign_id=args.get("campaign", type=int))
+                                    sender=args.get("sender", "")[:20], campaign_id=args.get("campaign", type=int),
+                                    account_id=_account(args.get("subuser", "")))
     page = reports.search_messages(db.session, current_user, filters, page=args.get("page", 1, type=int))
+    subusers = dict(subuser_choices(db.session, current_user))  # a parent's: for the filter and the column
     return render("reports/messages.html", "reports/_results.html", result=page, filters=filters,
-                  statuses=reports.STATUS_FILTERS, args={k: v for k, v in args.items() if k != "page" and v})
+                  statuses=reports.STATUS_FILTERS, args={k: v for k, v in args.items() if k != "page" and v},
+                  subusers=subusers, subuser=args.get("subuser", ""))
+
+
+def _account(value: str) -> int | None:
+    """The "Subuser" filter: "" all, "me" the actor's own account, else a subuser's account id."""
+    if value == "me":
+        return current_user.account_id
+    return int(value) if value.isdigit() else None
 
 
 @bp.get("/messages/<int:message_id>")

@@ -19,15 +19,14 @@ from workers.sending import enqueue_sending
 from webapp.domain.sms_text import gsm_safe
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.services import campaigns, composer, contacts, templates
+from webapp.services import campaigns, composer, contacts, sender_ids, templates
 
 bp = Blueprint("send", __name__, url_prefix="/send")
 
 
 def _form() -> ComposeForm:
     form = ComposeForm()
-    sender = current_app.config["SETTINGS"].shared_sender_id
-    form.sender.choices = [(sender, sender)]
+    form.sender.choices = [(s, s) for s in sender_ids.usable_senders(db.session, current_user)]
     return form
 
 
@@ -84,6 +83,11 @@ def _send(form: ComposeForm):
 
 def _to_lists(form: ComposeForm, groups: list[int]):
     """To contact lists: a campaign, whose options and summary come next."""
+    try:
+        sending.check_sender(db.session, current_user, form.sender.data)
+    except ServiceError as error:
+        apply_service_errors(form, error)
+        return _render(form, status=422)
     try:
         campaign = campaigns.new_for_lists(db.session, current_user, groups, form.text.data or "", form.sender.data)
     except ServiceError as error:

@@ -1,6 +1,55 @@
-"""(being built for #8)"""
+"""Account → Sender IDs: the account's requests with their status, and "Ask for a sender ID"."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length
+
+from webapp.blueprints.auth import apply_service_errors
+from webapp.domain.roles import Role
+from webapp.domain.sender_ids import MAX_LENGTH
+from webapp.extensions import db
+from webapp.htmx import render
+from webapp.services import sender_ids
+from webapp.services.errors import ServiceError
 
 bp = Blueprint("sender_ids", __name__, url_prefix="/account/sender-ids")
+
+
+class SenderIdForm(FlaskForm):
+    sender = StringField(_l("Sender ID"), validators=[Length(max=40)])
+    reason = TextAreaField(_l("What will you send with it?"), validators=[Length(max=1000)])
+
+
+@bp.before_request
+def customers_only():
+    # An owner or a subuser asks for its own account (accountants are kept out by the guard).
+    if current_user.role not in (Role.OWNER.value, Role.SUBUSER.value):
+        abort(403)
+
+
+@bp.route("/", methods=["GET", "POST"], strict_slashes=False)
+def index():
+    form = SenderIdForm()
+    if form.validate_on_submit():
+        try:
+            row = sender_ids.ask(db.session, current_user, form.sender.data or "", form.reason.data or "")
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_errors(form, exc)
+        except IntegrityError:  # the same request sent twice at once: the first one counts
+            db.session.rollback()
+            form.sender.errors = [_("You have already asked for %(sender)s; support has not decided yet.",
+                                    sender=(form.sender.data or "").strip())]
+        else:
+            flash(_("Thank you: support will look at %(sender)s shortly.", sender=row.sender), "success")
+            return redirect(url_for("sender_ids.index"))
+    return render("sender_ids/index.html", form=form, requests=sender_ids.of_account(db.session, current_user),
+                  inherited=sender_ids.inherited(db.session, current_user), max_length=MAX_LENGTH,
+                  shared=current_app.config["SETTINGS"].shared_sender_id, status=422 if form.errors else 200)

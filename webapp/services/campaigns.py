@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, lifecycle, phone
@@ -18,7 +18,7 @@ from webapp.domain import campaigns as rules
 from webapp.domain.placeholders import compile_text
 from webapp.models import Account, Campaign, Message, MessagePart, User
 from webapp.models.types import utcnow
-from webapp.services import ledger
+from webapp.services import ledger, subusers
 from webapp.services.campaign_expansion import DRAFT, contact_columns, discard_drafts
 from webapp.services.errors import ServiceError
 from webapp.services.uploads import keep_spreadsheet
@@ -32,9 +32,28 @@ def get(session: Session, actor: User, campaign_id: int) -> Campaign:
     return campaign
 
 
+def _seen_by(session: Session, actor: User):
+    """The actor's own campaigns, and (for a parent) its subusers' once confirmed: a subuser's
+    drafts are its own business."""
+    others = subusers.visible_account_ids(session, actor)[1:]
+    own = Campaign.account_id == actor.account_id
+    if not others:
+        return own
+    return or_(own, and_(Campaign.account_id.in_(others), Campaign.status.not_in(rules.EDITABLE | {rules.PREPARING})))
+
+
 def list_for(session: Session, actor: User, limit: int = 100) -> list[Campaign]:
-    return list(session.scalars(select(Campaign).where(Campaign.account_id == actor.account_id)
+    return list(session.scalars(select(Campaign).where(_seen_by(session, actor))
                                 .order_by(Campaign.id.desc()).limit(limit)))
+
+
+def get_visible(session: Session, actor: User, campaign_id: int) -> Campaign:
+    """A campaign the actor may look at (its own, or a subuser's it may see); LookupError otherwise.
+    Only :func:`get` gives a campaign to change."""
+    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id, _seen_by(session, actor)))
+    if campaign is None:
+        raise LookupError(campaign_id)
+    return campaign
 
 
 def _default_name(kind: str) -> str:
@@ -231,7 +250,7 @@ def summary_cost(campaign: Campaign) -> Decimal:
 def confirm(session: Session, actor: User, campaign: Campaign) -> bool:
     """"Yes, this is correct": the whole cost reserved in one conditional ledger row, the drafts
     queued (or refused with their reasons). False when the credit does not cover it: nothing
-    starts. A second confirmation of the same campaign does nothing."""
+    starts; ServiceError (roll back) when it would pass a subuser's spend cap. A second confirmation of the same campaign does nothing."""
     if campaign.status != rules.READY:
         return False
     # Conditional, so that two clicks racing each other reserve once: the second finds it taken.
@@ -241,6 +260,7 @@ def confirm(session: Session, actor: User, campaign: Campaign) -> bool:
         return False
     cost = summary_cost(campaign)
     account = session.get(Account, campaign.account_id)
+    subusers.check_caps(session, account, cost, field="cap")  # a subuser's spend cap: ServiceError, caller rolls back
     if cost > 0 and not ledger.post_many(session, account, [(-cost, "reservation", f"Campaign “{campaign.name}”",
                                                               f"campaign:{campaign.id}")], actor=actor):
         session.execute(update(Campaign).where(Campaign.id == campaign.id).values(status=rules.READY)

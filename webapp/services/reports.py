@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import lifecycle
 from webapp.models import LedgerEntry, Message, User
+from webapp.services.subusers import visible_account_ids
 
 
 def get_message(session: Session, actor: User, message_id: int) -> Message | None:
-    """The message if it belongs to the actor's account (None otherwise: a 404, never a 403)."""
+    """The message if the actor may see its account's messages (its own, a parent its
+    subusers'); None otherwise: a 404, never a 403."""
     message = session.get(Message, message_id)
-    visible = message is not None and message.account_id == actor.account_id and message.status != lifecycle.DRAFT
+    visible = (message is not None and message.status != lifecycle.DRAFT
+               and message.account_id in visible_account_ids(session, actor))
     return message if visible else None
 
 
@@ -64,6 +67,7 @@ class MessageFilter:
     status: str = ""
     sender: str = ""
     campaign_id: int | None = None
+    account_id: int | None = None  # one of the accounts the actor sees (a parent: itself or a subuser); None = all
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,13 @@ STATUS_FILTERS = (lifecycle.QUEUED, lifecycle.SUBMITTED, lifecycle.DELIVRD, life
 
 
 def search_messages(session: Session, actor: User, f: MessageFilter, page: int = 1, per_page: int = 50) -> MessagePage:
-    """The account's messages matching the filter, newest first, with totals for the whole filter."""
+    """The messages of the accounts the actor sees (a parent: with its subusers', unless the filter
+    names one account) matching the filter, newest first, with totals for the whole filter."""
     tz = ZoneInfo(actor.account.timezone)
-    conditions = [Message.account_id == actor.account_id, Message.status != lifecycle.DRAFT]
+    accounts = visible_account_ids(session, actor)
+    if f.account_id is not None:
+        accounts = [a for a in accounts if a == f.account_id]
+    conditions = [Message.account_id.in_(accounts), Message.status != lifecycle.DRAFT]
     if f.campaign_id:
         conditions.append(Message.campaign_id == f.campaign_id)
     if f.day_from:

@@ -16,7 +16,8 @@ from webapp.domain import N_, lifecycle, phone, pricing
 from webapp.domain.sms_text import analyze
 from webapp.models import Account, Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
-from webapp.services import blocklist, ledger
+from webapp.services import blocklist, ledger, subusers
+from webapp.services import sender_ids
 from webapp.services.errors import ServiceError
 from webapp.services.pricing import price_list_for
 from webapp.services.routes import RouteTable
@@ -49,6 +50,7 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
         raise ServiceError(NO_TEXT, {"text": [NO_TEXT]})
     if not submission.to:
         raise ServiceError(NO_NUMBER, {"to": [NO_NUMBER]})
+    check_sender(session, actor, submission.sender)
     account = actor.account
     analysis = analyze(submission.text)
     prices = price_list_for(session, account)
@@ -92,6 +94,12 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
     return [by_id[i] for i in ids]
 
 
+def check_sender(session: Session, actor: User, sender: str) -> None:
+    """Only the shared sender and the account's approved ones (see services/sender_ids.py): the
+    one check Send SMS, the API and campaigns all pass."""
+    sender_ids.check_usable(session, actor, sender)
+
+
 def _plan(raw: str, region: str, parts: int, prices: pricing.PriceList, route_table: RouteTable) -> tuple[dict, str]:
     """The message row for one recipient (queued or refused) and a detail for its timeline."""
     row = {"to": raw[:32], "country": None, "route_id": None, "price_per_part": ZERO, "cost": ZERO,
@@ -127,6 +135,8 @@ def _reserve(session: Session, actor: User, rows: list[dict], details: list[str]
     cover them all, the longest run that fits is kept (in the order given) and the rest are
     refused for insufficient credit: never below zero, also under concurrent senders."""
     queued = [row for row in rows if row["status"] == lifecycle.QUEUED]
+    # A subuser's daily/monthly spend cap refuses the whole submission (the caller rolls back).
+    subusers.check_caps(session, actor.account, sum((row["cost"] for row in queued), ZERO), field="to")
     keep = len(queued)
     while True:
         entries = [(-row["cost"], "reservation", f"SMS to {row['to']}", f"msg:{row['id']}") for row in queued[:keep]]
