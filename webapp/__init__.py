@@ -44,13 +44,15 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
-    csrf.init_app(app)
     htmx.init_app(app)
     init_i18n(app)
 
     from webapp.blueprints import register_blueprints
 
     register_blueprints(app)
+    # After the blueprints' guard: who may open a page is decided before the form's token is
+    # checked (a stranger's POST is sent to sign in or refused, not told its token is missing).
+    csrf.init_app(app)
     login_manager.init_app(app)
 
     from webapp.cli import register_cli

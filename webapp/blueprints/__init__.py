@@ -8,7 +8,7 @@ from flask import Flask, abort, current_app, flash, g, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.domain.roles import Role
+from webapp.domain import access
 from webapp.extensions import db, login_manager
 from webapp.htmx import redirect_to
 
@@ -17,10 +17,6 @@ PUBLIC_ENDPOINTS = frozenset(
     {"static", "auth.login", "auth.forgot_password", "auth.reset_password", "health.healthz", "auth.set_language",
      "payment_pages.webhook", "payment_pages.sandbox_checkout"}
 )
-# An accountant sees only the billing pages (and signs out, changes its password and language).
-ACCOUNTANT_BLUEPRINTS = frozenset({"billing", "payment_pages", "statements", "notifications"})
-ACCOUNTANT_ENDPOINTS = frozenset({"auth.logout", "auth.password_expired", "account.index", "account.preferences",
-                                  "account.change_password"})
 # What a user whose password expired may still do.
 EXPIRED_PASSWORD_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.password_expired", "auth.logout"}
 # What support may not do while signed in as a customer (403): passwords, API keys, payment methods,
@@ -31,9 +27,7 @@ IMPERSONATION_FORBIDDEN_ENDPOINTS = frozenset(
      "notifications.forget_card",
      "account.users", "account.user_active", "subusers.password"}
 )
-# A subuser living on its parent's credit buys none itself (no top-ups, no automatic top-up).
-PARENT_CREDIT_FORBIDDEN_ENDPOINTS = frozenset({"payment_pages.buy", "payment_pages.buy_quote", "payment_pages.buy_now",
-                                               "notifications.auto_top_up"})
+
 IMPERSONATION_KEY = "impersonation_id"   # in the Flask session, next to the staff member's own login
 log = logging.getLogger("smsportal.audit")
 
@@ -84,18 +78,15 @@ def _guard():
         settings = current_app.config["SETTINGS"]
         if endpoint not in EXPIRED_PASSWORD_ENDPOINTS and password_expired(current_user, settings.password_max_age_days):
             return redirect_to(url_for("auth.password_expired"))
-    if endpoint in PARENT_CREDIT_FORBIDDEN_ENDPOINTS and current_user.account.billing_mode == "parent" \
-            and current_user.account.parent_id is not None:
-        abort(403)
-    if current_user.role == Role.ACCOUNTANT.value and not accountant_may(endpoint, request.blueprint):
-        if endpoint == "main.dashboard":
+    account = current_user.account
+    if not access.may(current_user.role_enum, request.blueprint, endpoint, request.method,
+                      on_parent_credit=account.billing_mode == "parent" and account.parent_id is not None):
+        if endpoint == "main.dashboard":   # an accountant's home is the invoices
             return redirect_to(url_for("billing.invoices"))
+        if impersonating() and request.blueprint in access.BLUEPRINT_ROLES:
+            return _staff_pages_wait_for_return()
         abort(403)
     return None
-
-
-def accountant_may(endpoint: str, blueprint: str | None) -> bool:
-    return blueprint in ACCOUNTANT_BLUEPRINTS or endpoint in ACCOUNTANT_ENDPOINTS
 
 
 # --- Support's impersonation ----------------------------------------------------------------------
@@ -146,6 +137,11 @@ def _impersonate():
     g.impersonation_ids = (row.id, staff.id, row.target_user_id, row.target_user.account_id)
     g._login_user = row.target_user   # Flask-Login 0.6.3: what current_user returns for this request
     return None
+
+
+def _staff_pages_wait_for_return():
+    return render_template("errors/error.html", code=403, title=_("Not while signed in as a customer"), text="",
+                           detail=_("Return to your own account (the button in the banner) to use the staff pages.")), 403
 
 
 def _forbidden_while_impersonating():

@@ -1,7 +1,7 @@
 """Account → Sender IDs: the account's requests with their status, and "Ask for a sender ID"."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask import Blueprint, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,7 +11,6 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
 from webapp.blueprints.auth import apply_service_errors
-from webapp.domain.roles import Role
 from webapp.domain.sender_ids import MAX_LENGTH
 from webapp.extensions import db
 from webapp.htmx import render
@@ -25,12 +24,6 @@ class SenderIdForm(FlaskForm):
     sender = StringField(_l("Sender ID"), validators=[Length(max=40)])
     reason = TextAreaField(_l("What will you send with it?"), validators=[Length(max=1000)])
 
-
-@bp.before_request
-def customers_only():
-    # An owner or a subuser asks for its own account (accountants are kept out by the guard).
-    if current_user.role not in (Role.OWNER.value, Role.SUBUSER.value):
-        abort(403)
 
 
 @bp.route("/", methods=["GET", "POST"], strict_slashes=False)

@@ -23,11 +23,6 @@ from webapp.services.uploads import PROOF_TYPES
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
-@bp.before_request
-def staff_only():
-    if not current_user.is_authenticated or not current_user.role_enum.is_staff:
-        abort(403)
-
 
 @bp.route("/blocklist", methods=["GET", "POST"])
 def blocklist():

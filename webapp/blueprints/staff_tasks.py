@@ -27,11 +27,6 @@ class AdjustForm(FlaskForm):
     token = HiddenField()  # one per rendered form: a double submit posts once
 
 
-@bp.before_request
-def staff_only():
-    if not current_user.is_authenticated or not current_user.role_enum.is_staff:
-        abort(403)
-
 
 def _requests_page(errors: dict[int, str] | None = None, status: int = 200):
     return render("staff_tasks/sender_ids.html", requests=sender_ids.for_support(db.session),

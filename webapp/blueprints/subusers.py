@@ -11,7 +11,6 @@ from wtforms import BooleanField, HiddenField, PasswordField, RadioField, Select
 from wtforms.validators import DataRequired, Length
 
 from webapp.blueprints.auth import apply_service_errors
-from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.i18n import region_choices, timezone_choices
@@ -48,11 +47,6 @@ class PasswordForm(FlaskForm):
     password = PasswordField(_l("New first password (they choose their own when they sign in)"),
                              validators=[DataRequired(), Length(max=128)])
 
-
-@bp.before_request
-def owner_only():
-    if current_user.role != Role.OWNER.value:
-        abort(403)
 
 
 def _choices(form: SettingsForm) -> SettingsForm:

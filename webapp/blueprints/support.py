@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -38,18 +38,6 @@ class AuditFilterForm(FlaskForm):
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
 
-
-@bp.before_request
-def staff_only():
-    if impersonating():
-        if request.endpoint == "support.return_":
-            return None
-        return render_template("errors/error.html", code=403, title=_("Not while signed in as a customer"), text="",
-                               detail=_("Return to your own account (the button in the banner) to use the staff pages.")), 403
-    user = real_user()
-    if not user.is_authenticated or not user.role_enum.is_staff:
-        abort(403)
-    return None
 
 
 @bp.get("/")
