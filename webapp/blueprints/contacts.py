@@ -217,7 +217,8 @@ def blocklist_view(account_id: int | None, **extra):
 
 @bp.post("/blocklist/<int:entry_id>/remove")
 def unblock(entry_id: int):
-    blocked_numbers.remove(db.session, current_user.account_id, entry_id)
+    if not blocked_numbers.remove(db.session, current_user.account_id, entry_id):
+        abort(404)   # not on this account's list (or gone already)
     db.session.commit()
     return redirect_to(url_for(".blocklist"))
 

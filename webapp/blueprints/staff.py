@@ -31,7 +31,8 @@ def blocklist():
 
 @bp.post("/blocklist/<int:entry_id>/remove")
 def unblock(entry_id: int):
-    blocked_numbers.remove(db.session, None, entry_id)
+    if not blocked_numbers.remove(db.session, None, entry_id):
+        abort(404)
     db.session.commit()
     return redirect_to(url_for(".blocklist"))
 
