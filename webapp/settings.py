@@ -43,6 +43,8 @@ class Settings:
     default_language: str = "en"
     default_timezone: str = "Europe/Bucharest"
     worker_stale_seconds: int = 120
+    # How long support may act as a customer before it ends by itself.
+    impersonation_minutes: int = 30
     # Where customers reach the web app (e.g. https://sms.example.ro): links in SMS and e-mails
     # sent by workers, which have no request to ask. Empty: such texts carry no link.
     public_url: str = ""

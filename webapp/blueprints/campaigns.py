@@ -21,6 +21,7 @@ from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
 from webapp.services import campaign_composer, campaign_reports, campaigns, sender_ids, sending, templates
 from webapp.services.errors import ServiceError
+from webapp.services.subusers import subuser_choices
 from workers import campaigns as campaign_jobs
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -65,7 +66,8 @@ def _sender_choices():
 def index():
     found = campaigns.list_for(db.session, current_user)
     return render("campaigns/index.html", "campaigns/_list.html", campaigns=found,
-                  progress=campaign_reports.summaries(db.session, found))
+                  progress=campaign_reports.summaries(db.session, found),
+                  subusers=dict(subuser_choices(db.session, current_user)))
 
 
 @bp.route("/new/<any(batch, personalised):kind>", methods=["GET", "POST"])

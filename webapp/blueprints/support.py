@@ -64,7 +64,7 @@ def impersonate(user_id: int):
     if problem is None and form.validate_on_submit():
         try:
             row = impersonation.start(db.session, real_user(), target.id, form.reason.data or "",
-                                      ip=request.remote_addr or "")
+                                      ip=request.remote_addr or "", limit=_time_limit())
         except ServiceError as exc:
             db.session.rollback()
             apply_service_errors(form, exc)
@@ -74,7 +74,11 @@ def impersonate(user_id: int):
             return redirect_to(url_for("main.dashboard"))
     status = 403 if problem else (422 if form.errors else 200)
     return render("support/impersonate.html", form=form, target=target, problem=problem,
-                  minutes=int(impersonation.TIME_LIMIT.total_seconds() // 60), status=status)
+                  minutes=current_app.config["SETTINGS"].impersonation_minutes, status=status)
+
+
+def _time_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["SETTINGS"].impersonation_minutes)
 
 
 @bp.post("/return")

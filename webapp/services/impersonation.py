@@ -37,7 +37,7 @@ def refusal(actor: User | None, target: User | None) -> str | None:
 
 
 def start(session: Session, actor: User, target_user_id: int, reason: str, *, ip: str = "",
-          now: datetime | None = None) -> Impersonation:
+          now: datetime | None = None, limit: timedelta = TIME_LIMIT) -> Impersonation:
     """Begin an impersonation (and audit it); the caller commits and remembers the id in the session."""
     target = session.get(User, target_user_id)
     problem = refusal(actor, target)
@@ -48,7 +48,7 @@ def start(session: Session, actor: User, target_user_id: int, reason: str, *, ip
         raise ServiceError("Say why, in a few words.", {"reason": [f"At least {REASON_MIN} characters."]})
     now = now or utcnow()
     row = Impersonation(staff_user_id=actor.id, target_user_id=target.id, reason=reason[:REASON_MAX],
-                        started_at=now, expires_at=now + TIME_LIMIT, ip=ip[:45])
+                        started_at=now, expires_at=now + limit, ip=ip[:45])
     session.add(row)
     session.flush()
     audit.record(session, staff_user=actor, user=target, account_id=target.account_id, action="impersonation.start",
