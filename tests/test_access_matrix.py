@@ -98,6 +98,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "admin.index": ADMIN, "admin.accounts": ADMIN, "admin.account_status": ADMIN, "admin.prices": ADMIN,
     "admin.set_price": ADMIN, "admin.upload_prices": ADMIN, "admin.routes": ADMIN, "admin.route_active": ADMIN,
     "admin.test_route": ADMIN, "admin.staff": ADMIN, "admin.staff_active": ADMIN,
+    "admin.own_prices": ADMIN, "admin.account_prices": ADMIN, "admin.upload_account_prices": ADMIN,
+    "admin.set_account_price": ADMIN, "admin.account_prices_default": ADMIN,
 }
 
 

@@ -151,6 +151,141 @@ def test_a_bad_price_is_refused(app, admin, client, data, field):
     assert prices(app) == before
 
 
+# ----------------------------------------------------------------------------- per-account price lists
+
+def customer(app, make_user, username, name):
+    user_id = make_user(username, name=name)
+    with app.app_context():
+        return db.session.get(User, user_id).account_id
+
+
+def quoted(app, username, to="+40722123456") -> Decimal:
+    """The price per part the Send page's cost preview shows this user."""
+    from webapp.services import composer
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        return composer.preview(db.session, user, "Salut", to).quote.price_per_part
+
+
+def own_prices(app, account_id) -> dict[str, Decimal] | None:
+    with app.app_context():
+        own = pricing.own_list(db.session, db.session.get(Account, account_id))
+        return None if own is None else {e.country + e.prefix: e.price for e in own.entries}
+
+
+def give_own(client, account_id):
+    return client.post("/admin/prices/accounts", data={"csrf_token": token(client, "/admin/prices"),
+                                                       "account_id": account_id})
+
+
+def account_url(account_id, tail=""):
+    return f"/admin/prices/accounts/{account_id}{tail}"
+
+
+def test_an_account_with_its_own_prices_is_quoted_by_them_and_the_others_by_the_default(app, admin, client, make_user):
+    ana, bob = customer(app, make_user, "ana", "Ana SRL"), customer(app, make_user, "bob", "Bob SRL")
+    found = client.get("/admin/prices/accounts?q=ana").text
+    assert 'data-account="Ana SRL"' in found and "Bob SRL" not in found
+    r = give_own(client, ana)
+    assert r.status_code == 302 and r.location.endswith(account_url(ana))
+    assert own_prices(app, ana) == prices(app)   # a copy of the default to start from
+    t = token(client, account_url(ana))
+    assert client.post(account_url(ana), data={"csrf_token": t, "country": "RO", "price": "0.0200"}).status_code == 302
+    assert client.post(account_url(ana), data={"csrf_token": t, "country": "RO", "prefix": "+40722",
+                                               "price": "0.0150"}).status_code == 302
+    assert quoted(app, "ana") == Decimal("0.0150") and quoted(app, "ana", "+40744123456") == Decimal("0.0200")
+    assert quoted(app, "bob") == Decimal("0.0350") and prices(app)["RO"] == Decimal("0.0350")
+    page = client.get(account_url(ana)).text
+    assert "Prices of Ana SRL" in page and "0.0200 EUR" in page and "Back to the default prices" in page
+    assert f'href="{account_url(ana)}"' in client.get("/admin/prices").text   # in the list selector
+    listed = client.get("/admin/accounts").text
+    assert re.search(r'data-account="Ana SRL">.*?data-testid="own-prices"', listed, re.S)
+    assert "own-prices" not in re.search(r'<tr data-account="Bob SRL">(.*?)</tr>', listed, re.S).group(1)
+    assert bob not in own_prices_ids(app)
+
+
+def own_prices_ids(app) -> set[int]:
+    with app.app_context():
+        from webapp.services import operators
+        return {a.id for a in operators.accounts_with_own_prices(db.session)}
+
+
+def test_an_account_list_is_replaced_by_csv(app, admin, client, make_user):
+    ana = customer(app, make_user, "ana", "Ana SRL")
+    give_own(client, ana)
+    r = client.post(account_url(ana, "/upload"), data={"csrf_token": token(client, account_url(ana)),
+                                                        "file": (BytesIO(b"country,prefix,price\nRO,,0.0250\n"), "a.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302
+    assert own_prices(app, ana) == {"RO": Decimal("0.0250")}
+    assert quoted(app, "ana") == Decimal("0.0250")
+    assert quoted(app, "ana", "+37369123456") == Decimal("0.0650")   # not in its list: the default's price
+    assert prices(app)["RO"] == Decimal("0.0350")
+
+
+@pytest.mark.parametrize("content, row, column", [
+    (b"country,prefix,price\nRO,,0.03\nXX,,0.05\n", 3, "country"),
+    (b"country,prefix,price\nRO,,0.03\nMD,,abc\n", 3, "price"),
+    (b"country,prefix,price\n", 2, "country"),
+])
+def test_a_bad_csv_for_an_account_list_changes_nothing(app, admin, client, make_user, content, row, column):
+    ana = customer(app, make_user, "ana", "Ana SRL")
+    give_own(client, ana)
+    client.post(account_url(ana), data={"csrf_token": token(client, account_url(ana)), "country": "RO", "price": "0.02"})
+    before, default_before = own_prices(app, ana), prices(app)
+    r = client.post(account_url(ana, "/upload"), data={"csrf_token": token(client, account_url(ana)),
+                                                        "file": (BytesIO(content), "a.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and "nothing was changed" in r.text and "Prices of Ana SRL" in r.text
+    assert f"<td>{row}</td><td>{column}</td>" in r.text
+    assert own_prices(app, ana) == before and prices(app) == default_before
+    bad = client.post(account_url(ana), data={"csrf_token": token(client, account_url(ana)), "country": "RO",
+                                              "price": "0.03333"})
+    assert bad.status_code == 422 and "price" in errors_in(bad.text)
+    assert own_prices(app, ana) == before
+
+
+def test_back_to_the_default_prices(app, admin, client, make_user):
+    ana = customer(app, make_user, "ana", "Ana SRL")
+    give_own(client, ana)
+    client.post(account_url(ana), data={"csrf_token": token(client, account_url(ana)), "country": "RO", "price": "0.02"})
+    assert quoted(app, "ana") == Decimal("0.0200")
+    page = client.get(account_url(ana)).text
+    assert "confirm(" in page
+    r = client.post(account_url(ana, "/default"), data={"csrf_token": csrf_token_from(page)})
+    assert r.status_code == 302 and r.location.endswith("/admin/prices")
+    assert own_prices(app, ana) is None and quoted(app, "ana") == Decimal("0.0350")
+    assert client.get(account_url(ana)).status_code == 302        # no own list to show: to the default
+    assert "own-prices" not in client.get("/admin/accounts").text
+
+
+def test_own_prices_only_for_customer_accounts(app, admin, client):
+    with app.app_context():
+        staff_account = db.session.get(User, admin).account_id
+    assert give_own(client, staff_account).status_code == 404
+    assert give_own(client, 99999).status_code == 404
+    assert client.get(account_url(99999)).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["support", "owner"])
+def test_account_price_lists_are_refused_to_non_admins(app, client, login, make_user, role):
+    ana = customer(app, make_user, "ana", "Ana SRL")
+    if role == "support":
+        _staff(app, "someone", Role.SUPPORT, PASSWORD)
+    else:
+        make_user("someone")
+    login("someone")
+    t = token(client, "/account/")
+    assert client.get("/admin/prices/accounts?q=ana").status_code == 403
+    assert client.get(account_url(ana)).status_code == 403
+    for url, data in [("/admin/prices/accounts", {"account_id": ana}), (account_url(ana), {"country": "RO", "price": "0.01"}),
+                      (account_url(ana, "/default"), {}),
+                      (account_url(ana, "/upload"), {"file": (BytesIO(b"country,prefix,price\nRO,,0.01\n"), "a.csv")})]:
+        assert client.post(url, data={"csrf_token": t, **data}, content_type="multipart/form-data").status_code == 403, url
+    assert own_prices(app, ana) is None
+
+
 # ----------------------------------------------------------------------------- routes
 
 def add_route(client, name, url, countries=""):
@@ -402,11 +537,47 @@ def test_every_change_is_in_the_audit_log(app, admin, client):
     create_customer(client)
     create_staff(client)
     with app.app_context():
+        odeon = db.session.scalar(select(Account).where(Account.name == "Teatrul Odeon")).id
+    give_own(client, odeon)
+    client.post(account_url(odeon), data={"csrf_token": token(client, account_url(odeon)), "country": "RO", "price": "0.02"})
+    client.post(account_url(odeon, "/upload"), data={"csrf_token": token(client, account_url(odeon)),
+                                                      "file": (BytesIO(b"country,prefix,price\nRO,,0.0250\n"), "a.csv")},
+                content_type="multipart/form-data")
+    client.post(account_url(odeon, "/default"), data={"csrf_token": token(client, "/admin/prices")})
+    with app.app_context():
         events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
         assert [(e.action, e.target) for e in events] == [
             ("admin.route.add", "gone"), ("admin.prices.set", "RO"),
-            ("admin.account.create", "Teatrul Odeon (odeon)"), ("admin.staff.create", "maria")]
+            ("admin.account.create", "Teatrul Odeon (odeon)"), ("admin.staff.create", "maria"),
+            ("admin.prices.own", "price list of Teatrul Odeon"), ("admin.prices.set", "RO"),
+            ("admin.prices.import", "price list of Teatrul Odeon"),
+            ("admin.prices.back_to_default", "price list of Teatrul Odeon")]
+        assert all(e.account_id == odeon for e in events[4:])
+        assert events[5].detail == {"old": "0.0300", "new": "0.0200", "list": "price list of Teatrul Odeon"}
         assert all(e.staff_user_id == admin == e.user_id for e in events)
         assert events[0].detail["url"] == "smpp://smsuser:***@10.0.0.1:2775"
         assert events[1].detail == {"old": "0.0350", "new": "0.0300"}
         assert events[2].account_id is not None
+
+
+def test_a_subuser_is_priced_by_its_parents_own_list(app, make_user):
+    from decimal import Decimal
+
+    from webapp.domain.pricing import PriceEntry
+    from webapp.extensions import db
+    from webapp.models import Account, User
+    from webapp.services import pricing, subusers
+
+    owner_id = make_user("parinte")
+    with app.app_context():
+        owner = db.session.get(User, owner_id)
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0400"))])
+        pricing.replace_entries(db.session, owner.account, [PriceEntry("RO", Decimal("0.0300"))])
+        sub = subusers.create_subuser(db.session, owner, username="copil", password="Verde-Munte-2026!x",
+                                      settings=subusers.Settings())
+        db.session.commit()
+        number = "+40722123456"
+        assert pricing.price_list_for(db.session, sub.account).price_for(number, "RO") == Decimal("0.0300")
+        assert pricing.price_list_for(db.session, db.session.get(Account, owner.account_id)).price_for(number, "RO") \
+            == Decimal("0.0300")
+        assert pricing.price_list_for(db.session, None).price_for(number, "RO") == Decimal("0.0400")

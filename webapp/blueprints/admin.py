@@ -68,9 +68,58 @@ def index():
 
 # ----------------------------------------------------------------------------- price lists
 
-def _prices_page(upload=None, form=None, status=200, refused=None):
-    return render("admin/prices.html", entries=operators.default_prices(db.session), status=status,
+def _prices_page(account=None, upload=None, form=None, status=200, refused=None):
+    q = request.args.get("q", "").strip()[:100]
+    found = operators.search_accounts(db.session, q)[0] if q else []
+    return render("admin/prices.html", "admin/_price_accounts.html", status=status, account=account,
+                  entries=operators.list_prices(db.session, account),
+                  defaults={(e.country, e.prefix): e.price for e in operators.default_prices(db.session)},
+                  own=operators.accounts_with_own_prices(db.session), q=q, found=found,
                   upload=upload or PriceUploadForm(), form=form or PriceForm(), refused=refused or [])
+
+
+def _price_account(account_id: int):
+    try:
+        return operators.price_account(db.session, account_id)
+    except LookupError:
+        abort(404)
+
+
+def _back_to(account):
+    return redirect(url_for(".account_prices", account_id=account.id) if account else url_for(".prices"))
+
+
+def _upload(account):
+    upload = PriceUploadForm()
+    if not upload.validate_on_submit() or not upload.file.data:
+        upload.file.errors = list(upload.file.errors) + [_("Choose a CSV file.")]
+        return _prices_page(account, upload=upload, status=422)
+    text = upload.file.data.read().decode("utf-8-sig", errors="replace")
+    try:
+        count = operators.import_prices(db.session, current_user, text, account)
+    except operators.PriceFileRefused as exc:
+        db.session.rollback()
+        return _prices_page(account, upload=upload, status=422, refused=exc.errors)
+    db.session.commit()
+    flash(_("The price list is replaced: %(count)d prices.", count=count), "success")
+    return _back_to(account)
+
+
+def _set_price(account):
+    form = PriceForm()
+    if form.validate_on_submit():
+        try:
+            entry = operators.set_price(db.session, current_user, form.country.data, form.price.data,
+                                        form.prefix.data or "", account)
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("%(country)s now costs %(price)s per part.", country=entry.country + (" " + entry.prefix if entry.prefix else ""),
+                    price=f"{entry.price:.4f} EUR"), "success")
+            return _back_to(account)
+    return _prices_page(account, form=form, status=422)
 
 
 @bp.get("/prices")
@@ -80,37 +129,52 @@ def prices():
 
 @bp.post("/prices/upload")
 def upload_prices():
-    upload = PriceUploadForm()
-    if not upload.validate_on_submit() or not upload.file.data:
-        upload.file.errors = list(upload.file.errors) + [_("Choose a CSV file.")]
-        return _prices_page(upload=upload, status=422)
-    text = upload.file.data.read().decode("utf-8-sig", errors="replace")
-    try:
-        count = operators.import_prices(db.session, current_user, text)
-    except operators.PriceFileRefused as exc:
-        db.session.rollback()
-        return _prices_page(upload=upload, status=422, refused=exc.errors)
-    db.session.commit()
-    flash(_("The price list is replaced: %(count)d prices.", count=count), "success")
-    return redirect(url_for(".prices"))
+    return _upload(None)
 
 
 @bp.post("/prices")
 def set_price():
-    form = PriceForm()
-    if form.validate_on_submit():
-        try:
-            entry = operators.set_price(db.session, current_user, form.country.data, form.price.data,
-                                        form.prefix.data or "")
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("%(country)s now costs %(price)s per part.", country=entry.country + (" " + entry.prefix if entry.prefix else ""),
-                    price=f"{entry.price:.4f} EUR"), "success")
-            return redirect(url_for(".prices"))
-    return _prices_page(form=form, status=422)
+    return _set_price(None)
+
+
+@bp.route("/prices/accounts", methods=["GET", "POST"])
+def own_prices():
+    """GET ?q=: the customer accounts to choose from; POST account_id: that account gets its own list."""
+    if request.method == "GET":
+        return _prices_page()
+    account = _price_account(request.form.get("account_id", type=int) or 0)
+    operators.give_own_prices(db.session, current_user, account.id)
+    db.session.commit()
+    flash(_("%(name)s has its own prices now, a copy of the default: change them here.", name=account.name), "success")
+    return redirect(url_for(".account_prices", account_id=account.id))
+
+
+@bp.get("/prices/accounts/<int:account_id>")
+def account_prices(account_id: int):
+    account = _price_account(account_id)
+    if account.id not in operators.own_price_ids(db.session, [account.id]):
+        flash(_("%(name)s is priced by the default list.", name=account.name), "info")
+        return redirect(url_for(".prices"))
+    return _prices_page(account)
+
+
+@bp.post("/prices/accounts/<int:account_id>/upload")
+def upload_account_prices(account_id: int):
+    return _upload(_price_account(account_id))
+
+
+@bp.post("/prices/accounts/<int:account_id>")
+def set_account_price(account_id: int):
+    return _set_price(_price_account(account_id))
+
+
+@bp.post("/prices/accounts/<int:account_id>/default")
+def account_prices_default(account_id: int):
+    """"Back to the default prices": the account's own list is removed."""
+    account = operators.back_to_default(db.session, current_user, _price_account(account_id).id)
+    db.session.commit()
+    flash(_("%(name)s is priced by the default list again.", name=account.name), "success")
+    return redirect(url_for(".prices"))
 
 
 # ----------------------------------------------------------------------------- routes
@@ -168,7 +232,9 @@ def _accounts_page(form=None, status=200):
     rows, total = operators.search_accounts(db.session, query, page)
     owners = {a.id: operators.owner_of(db.session, a) for a in rows}
     pages = max(1, -(-total // operators.PAGE_SIZE))
+    marked = operators.own_price_ids(db.session, [a.id for a in rows])
     return render("admin/accounts.html", "admin/_accounts.html", accounts=rows, owners=owners, total=total,
+                  own_prices=marked,
                   q=query, page_no=page, pages=pages, form=form or CustomerForm(), status=status)
 
 

@@ -21,7 +21,7 @@ from webapp.domain.passwords import password_problems
 from webapp.domain.pricing import PriceEntry, PriceRowError, parse_price_csv
 from webapp.domain.roles import STAFF_ROLES, Role
 from webapp.domain.routing import InvalidRouteUrl, parse_duration, redacted
-from webapp.models import Account, PriceListEntry, Route, User
+from webapp.models import Account, PriceList, PriceListEntry, Route, User
 from webapp.services import accounts, audit, pricing, routes
 from webapp.services.errors import ServiceError
 
@@ -40,10 +40,60 @@ def _audit(session: Session, actor: User, action: str, target: str, *, account_i
 # ----------------------------------------------------------------------------- price lists
 
 def default_prices(session: Session) -> list[PriceListEntry]:
-    price_list = pricing.default_list(session)
+    return list_prices(session, None)
+
+
+def list_prices(session: Session, account: Account | None) -> list[PriceListEntry]:
+    """The entries of the default list (account None) or of the account's own list."""
+    price_list = pricing.default_list(session) if account is None else pricing.own_list(session, account)
     if price_list is None:
         return []
     return sorted(price_list.entries, key=lambda e: (e.country, e.prefix))
+
+
+def price_account(session: Session, account_id: int) -> Account:
+    """A customer account whose prices the console may set (LookupError otherwise)."""
+    account = session.get(Account, account_id)
+    if account is None or account.kind != "customer":
+        raise LookupError(account_id)
+    return account
+
+
+def accounts_with_own_prices(session: Session) -> list[Account]:
+    return list(session.scalars(select(Account).join(PriceList, PriceList.account_id == Account.id)
+                                .order_by(func.lower(Account.name), Account.id)))
+
+
+def own_price_ids(session: Session, account_ids: list[int]) -> set[int]:
+    """Which of these accounts have their own price list (the mark on the accounts page)."""
+    if not account_ids:
+        return set()
+    return set(session.scalars(select(PriceList.account_id).where(PriceList.account_id.in_(account_ids))))
+
+
+def _list_name(account: Account | None) -> str:
+    return "default price list" if account is None else f"price list of {account.name}"
+
+
+def give_own_prices(session: Session, actor: User, account_id: int) -> Account:
+    """The account gets its own list, a copy of the default to edit; an existing one is kept as it is."""
+    account = price_account(session, account_id)
+    if pricing.own_list(session, account) is None:
+        entries = [PriceEntry(country=e.country, price=e.price, prefix=e.prefix) for e in default_prices(session)]
+        pricing.replace_entries(session, account, entries)
+        _audit(session, actor, "prices.own", _list_name(account), account_id=account.id,
+               detail={"rows": len(entries)})
+    return account
+
+
+def back_to_default(session: Session, actor: User, account_id: int) -> Account:
+    """Remove the account's own list: the default prices it again."""
+    account = price_account(session, account_id)
+    rows = len(list_prices(session, account))
+    if pricing.remove_own_list(session, account):
+        _audit(session, actor, "prices.back_to_default", _list_name(account), account_id=account.id,
+               detail={"rows": rows})
+    return account
 
 
 class PriceFileRefused(ServiceError):
@@ -52,8 +102,9 @@ class PriceFileRefused(ServiceError):
         self.errors = errors
 
 
-def import_prices(session: Session, actor: User, text: str) -> int:
-    """Replace the default price list with a CSV (the CLI's format); any bad row refuses the whole file."""
+def import_prices(session: Session, actor: User, text: str, account: Account | None = None) -> int:
+    """Replace the default price list (or the account's own) with a CSV (the CLI's format);
+    any bad row refuses the whole file."""
     try:
         entries, errors = parse_price_csv(text)
     except Exception:  # csv.Sniffer on something that is not a CSV at all
@@ -62,13 +113,15 @@ def import_prices(session: Session, actor: User, text: str) -> int:
         errors = [PriceRowError(2, "country", "the file has no price rows")]
     if errors:
         raise PriceFileRefused(errors)
-    pricing.replace_entries(session, None, entries)
-    _audit(session, actor, "prices.import", "default price list", detail={"rows": len(entries)})
+    pricing.replace_entries(session, account, entries)
+    _audit(session, actor, "prices.import", _list_name(account), account_id=account.id if account else None,
+           detail={"rows": len(entries)})
     return len(entries)
 
 
-def set_price(session: Session, actor: User, country: str, price: str, prefix: str = "") -> PriceListEntry:
-    """Change one price of the default list, or add a country (or a prefix of one)."""
+def set_price(session: Session, actor: User, country: str, price: str, prefix: str = "",
+              account: Account | None = None) -> PriceListEntry:
+    """Change one price of the default list (or of the account's own), or add a country (or a prefix of one)."""
     country, prefix = (country or "").strip().upper(), (prefix or "").replace(" ", "")
     errors: dict[str, list[str]] = {}
     if country not in SUPPORTED_REGIONS:
@@ -83,13 +136,16 @@ def set_price(session: Session, actor: User, country: str, price: str, prefix: s
         errors["price"] = [N_("Give a price per part greater than 0, with at most 4 decimals (e.g. 0.0350).")]
     if errors:
         raise ServiceError(N_("Please correct the marked fields."), errors)
-    current = [PriceEntry(country=e.country, price=e.price, prefix=e.prefix) for e in default_prices(session)]
+    current = [PriceEntry(country=e.country, price=e.price, prefix=e.prefix) for e in list_prices(session, account)]
     old = next((e.price for e in current if (e.country, e.prefix) == (country, prefix)), None)
     kept = [e for e in current if (e.country, e.prefix) != (country, prefix)]
-    pricing.replace_entries(session, None, [*kept, PriceEntry(country=country, price=amount, prefix=prefix)])
+    pricing.replace_entries(session, account, [*kept, PriceEntry(country=country, price=amount, prefix=prefix)])
+    detail = {"old": str(old) if old is not None else None, "new": str(amount)}
+    if account is not None:
+        detail["list"] = _list_name(account)
     _audit(session, actor, "prices.set", f"{country}{' ' + prefix if prefix else ''}",
-           detail={"old": str(old) if old is not None else None, "new": str(amount)})
-    return next(e for e in default_prices(session) if (e.country, e.prefix) == (country, prefix))
+           account_id=account.id if account else None, detail=detail)
+    return next(e for e in list_prices(session, account) if (e.country, e.prefix) == (country, prefix))
 
 
 # ----------------------------------------------------------------------------- routes

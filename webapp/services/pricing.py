@@ -21,10 +21,13 @@ def default_list(session: Session) -> PriceList | None:
 
 
 def price_list_for(session: Session, account: Account | None) -> pricing.PriceList:
-    """The default list with the account's own entries on top (just the default for None)."""
+    """The default list with the account's own entries on top (just the default for None). A
+    subuser without a list of its own is priced by its parent's."""
     override = None
     if account is not None:
         override = session.scalar(select(PriceList).where(PriceList.account_id == account.id))
+        if override is None and account.parent_id is not None:
+            override = session.scalar(select(PriceList).where(PriceList.account_id == account.parent_id))
     return pricing.PriceList(_entries(default_list(session)), _entries(override))
 
 
@@ -42,3 +45,18 @@ def replace_entries(session: Session, account: Account | None, entries: list[pri
     target.entries.extend(PriceListEntry(country=e.country, prefix=e.prefix, price=e.price) for e in entries)
     session.flush()
     return target
+
+
+def own_list(session: Session, account: Account) -> PriceList | None:
+    """The account's own list (its overrides), or None when it is priced by the default alone."""
+    return session.scalar(select(PriceList).where(PriceList.account_id == account.id))
+
+
+def remove_own_list(session: Session, account: Account) -> bool:
+    """Delete the account's own list, so the default prices it again; False when it had none."""
+    target = own_list(session, account)
+    if target is None:
+        return False
+    session.delete(target)
+    session.flush()
+    return True
