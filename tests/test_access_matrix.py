@@ -80,6 +80,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "contacts.group": OWNER, "contacts.clean": OWNER, "contacts.add_contact": OWNER, "contacts.edit_contact": OWNER,
     "contacts.delete_contact": OWNER, "contacts.delete_group": OWNER, "contacts.export": OWNER,
     "contacts.import_into": OWNER, "contacts.unblock": OWNER,
+    "contacts.share": OWNER, "templates.share": OWNER,
     "imports.show": OWNER, "imports.back": OWNER, "imports.cancel": OWNER, "imports.first_row": OWNER,
     "imports.invalid_rows": OWNER, "imports.mapping": OWNER, "imports.save": OWNER,
     "reports.message": OWNER, "send.use_template": OWNER, "templates.delete": OWNER,

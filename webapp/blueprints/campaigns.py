@@ -113,7 +113,7 @@ def wizard(campaign, form: CampaignForm | None = None, error: str | None = None,
     elif step == "compose":
         form = form or _form_for(campaign)
         tags = campaigns.placeholders(db.session, campaign)
-        context.update(form=form, tags=tags, templates=templates.list_templates(db.session, current_user),
+        context.update(form=form, tags=tags, templates=templates.usable_templates(db.session, current_user),
                        preview=campaign_composer.preview(db.session, campaign, form.text.data or ""))
     elif step == "preparing":
         done = get_redis().get(campaign_jobs.progress_key(campaign.id))

@@ -14,6 +14,7 @@ from sqlalchemy import delete
 
 from webapp.blueprints.forms import BlockNumbersForm, ContactForm, UploadForm
 from webapp.domain import N_
+from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.models import Contact
@@ -29,7 +30,7 @@ IMPORT_STATES = {"uploaded": N_("waiting for your choices"), "mapped": N_("being
 
 @bp.get("/")
 def index():
-    return render("contacts/index.html", groups=contacts.group_summaries(db.session, current_user),
+    return render("contacts/index.html", groups=contacts.usable_groups(db.session, current_user),
                   recent=imports.recent(db.session, current_user),
                   import_states={k: _(v) for k, v in IMPORT_STATES.items()})
 
@@ -73,7 +74,20 @@ def group(group_id: int):
     return render("contacts/group.html", "contacts/_contacts.html", group=group, rows=rows, total=total,
                   page_number=page, pages=max(1, -(-total // contacts.PAGE_SIZE)), search=search, form=ContactForm(),
                   upload=UploadForm(), failed=len(contacts.failed_numbers(db.session, group)),
-                  fields=contacts.field_names(db.session, group))
+                  fields=contacts.field_names(db.session, group), can_share=current_user.role == Role.OWNER.value)
+
+
+@bp.post("/<int:group_id>/share")
+def share(group_id: int):
+    """The owner shares the group with its subusers (shared=1) or stops sharing it."""
+    try:
+        group = contacts.set_shared(db.session, current_user, group_id, request.form.get("shared") == "1")
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    flash(_("The group is shared with your subusers.") if group.shared
+          else _("The group is no longer shared with your subusers."), "success")
+    return redirect_to(url_for(".group", group_id=group.id))
 
 
 @bp.post("/<int:group_id>/contacts")

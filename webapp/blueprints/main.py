@@ -23,7 +23,7 @@ def dashboard():
         .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
         .limit(10)
     ).all()
-    groups = contacts.group_summaries(db.session, current_user)
+    groups = contacts.usable_groups(db.session, current_user)
     return render("main/dashboard.html", account=account, recent=recent, groups=groups,
                   totals=reports.period_totals(db.session, current_user),
                   last_messages=reports.recent_messages(db.session, current_user, limit=10),

@@ -32,7 +32,7 @@ def _form() -> ComposeForm:
 
 def _render(form: ComposeForm, fragment: str | None = None, status: int = 200, **extra):
     preview = composer.preview(db.session, current_user, form.text.data or "", form.to.data or "")
-    groups = contacts.group_summaries(db.session, current_user) if fragment is None else []
+    groups = contacts.usable_groups(db.session, current_user) if fragment is None else []
     chosen = {int(g) for g in request.form.getlist("groups") if g.isdigit()}
     return render("send/index.html", fragment, form=form, preview=preview, status=status, groups=groups,
                   chosen_groups=chosen, **extra)
@@ -117,8 +117,8 @@ def use_gsm_safe():
 
 @bp.post("/template/<int:template_id>")
 def use_template(template_id: int):
-    """Put one of the account's templates into the composer (htmx), or the page (no JavaScript)."""
-    template = templates.get_template(db.session, current_user, template_id)
+    """Put one of the templates the user may use into the composer (htmx), or the page (no JavaScript)."""
+    template = templates.usable_template(db.session, current_user, template_id)
     if template is None:
         abort(404)
     form = _form()

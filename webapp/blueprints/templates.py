@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from webapp.blueprints.auth import apply_service_errors
 from webapp.blueprints.forms import TemplateForm
+from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.services import templates
@@ -15,9 +16,15 @@ from webapp.services.errors import ServiceError
 bp = Blueprint("templates", __name__, url_prefix="/templates")
 
 
+def _listing() -> dict:
+    """The templates the user may use, who shared each (None: its own), and whether it may share."""
+    usable = templates.usable_templates(db.session, current_user)
+    return {"templates": usable, "shared_by": {t.id: templates.shared_by(current_user, t) for t in usable},
+            "can_share": current_user.role == Role.OWNER.value}
+
+
 def _page(form: TemplateForm | None = None, status: int = 200):
-    return render("templates/index.html", form=form or TemplateForm(),
-                  templates=templates.list_templates(db.session, current_user), status=status)
+    return render("templates/index.html", form=form or TemplateForm(), status=status, **_listing())
 
 
 @bp.get("/")
@@ -27,8 +34,7 @@ def index():
 
 @bp.get("/picker")
 def picker():
-    return render("templates/index.html", "templates/_picker.html",
-                  templates=templates.list_templates(db.session, current_user), form=TemplateForm())
+    return render("templates/index.html", "templates/_picker.html", form=TemplateForm(), **_listing())
 
 
 @bp.post("/")
@@ -63,4 +69,16 @@ def delete(template_id: int):
     if request.htmx:
         return picker()
     flash(_("The template is deleted."), "success")
+    return redirect(url_for("templates.index"))
+
+
+@bp.post("/<int:template_id>/share")
+def share(template_id: int):
+    """The owner shares the template with its subusers (shared=1) or stops sharing it."""
+    template = templates.set_shared(db.session, current_user, template_id, request.form.get("shared") == "1")
+    if template is None:
+        abort(404)
+    db.session.commit()
+    flash(_("The template is shared with your subusers.") if template.shared
+          else _("The template is no longer shared with your subusers."), "success")
     return redirect(url_for("templates.index"))

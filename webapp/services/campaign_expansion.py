@@ -25,6 +25,7 @@ from webapp.models import Account, Campaign, Contact, ContactGroup, Message, Mes
 from webapp.models.types import utcnow
 from webapp.services import blocklist
 from webapp.services.bulk import bulk_insert, insert_returning_ids
+from webapp.services.contacts import usable_condition
 from webapp.services.pricing import price_list_for
 from webapp.services.routes import RouteTable
 
@@ -56,8 +57,8 @@ def contact_columns(session: Session, campaign: Campaign) -> list[str]:
 
 def _groups(session: Session, campaign: Campaign) -> list[ContactGroup]:
     ids = [int(i) for i in campaign.group_ids or []]
-    groups = session.scalars(select(ContactGroup).where(ContactGroup.id.in_(ids),
-                                                        ContactGroup.account_id == campaign.account_id)).all()
+    account = session.get(Account, campaign.account_id)   # its own groups and its parent's shared ones
+    groups = session.scalars(select(ContactGroup).where(ContactGroup.id.in_(ids), usable_condition(account))).all()
     return sorted(groups, key=lambda g: ids.index(g.id))
 
 

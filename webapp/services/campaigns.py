@@ -61,14 +61,14 @@ def _default_name(kind: str) -> str:
 
 
 def new_for_lists(session: Session, actor: User, group_ids: list[int], text: str, sender: str) -> Campaign:
-    from webapp.services.contacts import group_of
+    from webapp.services.contacts import usable_group
 
     if not group_ids:
         raise ServiceError(N_("Pick at least one contact list."), {"groups": [N_("Pick at least one contact list.")]})
     names = []
     for group_id in group_ids:
         try:
-            names.append(group_of(session, actor, int(group_id)).name)
+            names.append(usable_group(session, actor, int(group_id)).name)
         except LookupError:
             raise ServiceError(N_("That contact list does not exist."), {"groups": [N_("That contact list does not exist.")]}) from None
     campaign = Campaign(account_id=actor.account_id, user_id=actor.id, kind=rules.LISTS, text=text, sender=sender,

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_
 from webapp.domain.phone import InvalidNumber, normalize
-from webapp.models import Contact, ContactGroup, User
+from webapp.domain.roles import Role
+from webapp.models import Account, Contact, ContactGroup, User
 from webapp.services.errors import ServiceError
 
 
@@ -17,17 +18,54 @@ class GroupSummary:
     id: int
     name: str
     contacts: int
+    shared: bool = False            # (own group) its owner shares it with the subusers
+    shared_by: str | None = None    # (a parent's group) the parent account's name: use only
 
 
-def group_summaries(session: Session, actor: User) -> list[GroupSummary]:
+def usable_condition(account: Account):
+    """THE rule of which groups an account may read and send to: its own, and its parent
+    account's shared ones. Used by the listing, the send page, campaigns and their expansion."""
+    own = ContactGroup.account_id == account.id
+    if account.parent_id is None:
+        return own
+    return or_(own, and_(ContactGroup.account_id == account.parent_id, ContactGroup.shared.is_(True)))
+
+
+def usable_groups(session: Session, actor: User) -> list[GroupSummary]:
+    """The groups the actor may use (own first, then the parent's shared ones), with counts."""
+    account = actor.account
     rows = session.execute(
-        select(ContactGroup.id, ContactGroup.name, func.count(Contact.id))
+        select(ContactGroup.id, ContactGroup.name, func.count(Contact.id), ContactGroup.shared, ContactGroup.account_id)
         .outerjoin(Contact, Contact.group_id == ContactGroup.id)
-        .where(ContactGroup.account_id == actor.account_id)
-        .group_by(ContactGroup.id, ContactGroup.name)
-        .order_by(ContactGroup.name)
+        .where(usable_condition(account))
+        .group_by(ContactGroup.id, ContactGroup.name, ContactGroup.shared, ContactGroup.account_id)
+        .order_by(ContactGroup.account_id != account.id, ContactGroup.name)
     ).all()
-    return [GroupSummary(*row) for row in rows]
+    parent = account.parent.name if account.parent_id is not None else None
+    return [GroupSummary(id_, name, count, shared, None if owner == account.id else parent)
+            for id_, name, count, shared, owner in rows]
+
+
+
+
+def usable_group(session: Session, actor: User, group_id: int) -> ContactGroup:
+    """A group the actor may send to (see :func:`usable_condition`); LookupError otherwise.
+    Only :func:`group_of` gives a group to change, export or clean."""
+    group = session.scalar(select(ContactGroup).where(ContactGroup.id == group_id,
+                                                      usable_condition(actor.account)))
+    if group is None:
+        raise LookupError(group_id)
+    return group
+
+
+def set_shared(session: Session, actor: User, group_id: int, shared: bool) -> ContactGroup:
+    """The owner shares (or stops sharing) one of its account's groups with its subusers."""
+    if actor.role != Role.OWNER.value:
+        raise LookupError(group_id)
+    group = group_of(session, actor, group_id)
+    group.shared = bool(shared)
+    session.flush()
+    return group
 
 
 def create_group(session: Session, actor: User, name: str, rows: list[dict]) -> ContactGroup:
@@ -53,6 +91,7 @@ CLEANED_STATUSES = ("REJECTD", "UNDELIV")
 
 
 def group_of(session: Session, actor: User, group_id: int) -> ContactGroup:
+    """The actor's own account's group (to view, edit, import into, export, clean, delete)."""
     group = session.get(ContactGroup, group_id)
     if group is None or group.account_id != actor.account_id:
         raise LookupError(group_id)

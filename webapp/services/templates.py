@@ -1,27 +1,64 @@
-"""Message templates: saved texts of an account, never visible to another account."""
+"""Message templates: saved texts of an account; a parent account's owner may share some with
+its subusers (who use them, read only). Never visible to any other account."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_
-from webapp.models import MessageTemplate, User
+from webapp.domain.roles import Role
+from webapp.models import Account, MessageTemplate, User
 from webapp.services.errors import ServiceError
 
 NAME_REQUIRED = N_("Give the template a name.")
 TEXT_REQUIRED = N_("The template has no text.")
 
 
-def list_templates(session: Session, actor: User) -> list[MessageTemplate]:
-    return list(session.scalars(
-        select(MessageTemplate).where(MessageTemplate.account_id == actor.account_id).order_by(MessageTemplate.name)
-    ))
+def usable_condition(account: Account):
+    """THE rule of which templates an account may read and use: its own, and its parent
+    account's shared ones (the Templates page, the pickers, the use endpoint)."""
+    own = MessageTemplate.account_id == account.id
+    if account.parent_id is None:
+        return own
+    return or_(own, and_(MessageTemplate.account_id == account.parent_id, MessageTemplate.shared.is_(True)))
+
+
+def usable_templates(session: Session, actor: User) -> list[MessageTemplate]:
+    """Own templates first, then the parent's shared ones; see :func:`shared_by`."""
+    account = actor.account
+    return list(session.scalars(select(MessageTemplate).where(usable_condition(account))
+                                .order_by(MessageTemplate.account_id != account.id, MessageTemplate.name)))
+
+
+
+
+def usable_template(session: Session, actor: User, template_id: int) -> MessageTemplate | None:
+    """A template the actor may use (None otherwise: a 404 for the view)."""
+    return session.scalar(select(MessageTemplate).where(MessageTemplate.id == template_id,
+                                                        usable_condition(actor.account)))
+
+
+def shared_by(actor: User, template: MessageTemplate) -> str | None:
+    """The parent account's name for a template shared with the actor; None for its own."""
+    if template.account_id == actor.account_id:
+        return None
+    return actor.account.parent.name if actor.account.parent_id is not None else None
 
 
 def get_template(session: Session, actor: User, template_id: int) -> MessageTemplate | None:
-    """The template if it belongs to the actor's account (None otherwise: a 404 for the view)."""
+    """The template if it belongs to the actor's account (None otherwise: a 404 for the view).
+    The lookup for changing a template; :func:`usable_template` is the one for using it."""
     template = session.get(MessageTemplate, template_id)
     return template if template is not None and template.account_id == actor.account_id else None
+
+
+def set_shared(session: Session, actor: User, template_id: int, shared: bool) -> MessageTemplate | None:
+    """The owner shares (or stops sharing) one of its account's templates with its subusers."""
+    template = get_template(session, actor, template_id) if actor.role == Role.OWNER.value else None
+    if template is not None:
+        template.shared = bool(shared)
+        session.flush()
+    return template
 
 
 def create_template(session: Session, actor: User, name: str, text: str) -> MessageTemplate:
