@@ -15,7 +15,6 @@ from datetime import date
 from decimal import Decimal
 from io import BytesIO
 
-import pytest
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD, csrf_token_from

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.conftest import csrf_token_from
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.roles import Role
 from webapp.extensions import db

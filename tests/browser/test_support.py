@@ -5,7 +5,6 @@ from decimal import Decimal
 from playwright.sync_api import expect
 
 from tests.browser.test_sign_in_flow import sign_in
-from tests.conftest import PASSWORD
 from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.models import Account, User

@@ -89,19 +89,26 @@ def save_alert(session: Session, actor: User, *, enabled: bool, threshold: str, 
         errors["phone"] = [N_("Give the phone number to send the notification to.")]
     if errors:
         raise ServiceError(N_("Please correct the marked fields."), errors)
-    alert = alert_of(session, actor.account_id)
-    if alert is None:
-        alert = LowBalanceAlert(account_id=actor.account_id, enabled=False, armed=True, threshold=Decimal(0), phone="")
-        session.add(alert)
-    if enabled and not alert.enabled:
-        alert.armed = True
-    alert.enabled = enabled
+    alert = _switched(session, session.get(LowBalanceAlert, actor.account_id) or LowBalanceAlert(
+        account_id=actor.account_id, threshold=Decimal(0), phone=""), enabled)
     if amount is not None:
         alert.threshold = amount
     if number is not None:
         alert.phone = number
     session.flush()
     return alert
+
+
+def _switched(session: Session, row, enabled: bool):
+    """Keep the watch row switched on or off; switching it on arms it (a balance already below
+    fires at once), saving again while on does not."""
+    if row not in session:   # new: off and armed until switched on
+        row.enabled, row.armed = False, True
+        session.add(row)
+    if enabled and not row.enabled:
+        row.armed = True
+    row.enabled = enabled
+    return row
 
 
 NEEDS_CARD = N_("Automatic top-ups charge a saved card. Pay once by card on Buy credit and tick "
@@ -128,14 +135,8 @@ def save_auto_top_up(session: Session, actor: User, *, enabled: bool, amount: st
             errors["threshold"] = [N_("Give the balance below which we top up.")]
     if errors:
         raise ServiceError(N_("Please correct the marked fields."), errors)
-    row = auto_top_up_of(session, actor.account_id)
-    if row is None:
-        row = AutoTopUp(account_id=actor.account_id, enabled=False, armed=True, amount=Decimal(0), threshold=Decimal(0),
-                        last_error="")
-        session.add(row)
-    if enabled and not row.enabled:
-        row.armed = True
-    row.enabled = enabled
+    row = _switched(session, session.get(AutoTopUp, actor.account_id) or AutoTopUp(
+        account_id=actor.account_id, amount=Decimal(0), threshold=Decimal(0), last_error=""), enabled)
     if value is not None:
         row.amount = value
     if limit is not None:
