@@ -52,6 +52,17 @@ class Settings:
     shared_sender_id: str = "1899"
     # Parts claimed, submitted and committed together by a sending worker.
     submit_batch_parts: int = 100
+    # The longest text accepted, in parts (API, Send SMS, campaigns, SMPP); longer is refused.
+    max_parts_per_message: int = 10
+    # PostgreSQL guards against a lock left behind: a transaction idle this long is ended by
+    # the server, and a statement waits at most this long for a row lock (0: no limit).
+    db_idle_in_transaction_seconds: int = 60
+    db_lock_timeout_seconds: int = 20
+    # Queued messages with no live job for this long are queued again from the database
+    # (after Redis was lost or an enqueue failed); the sweeper runs from the cron.
+    requeue_after_seconds: int = 60
+    # A delivery receipt is matched only to a part submitted on its route within this window.
+    receipt_match_days: int = 7
     # Import wizard: uploaded files are kept here (shared by the web app and the workers);
     # files above import_inline_bytes are analysed and saved by an RQ job with a progress bar.
     upload_dir: str = str(INSTANCE_DIR / "uploads")

@@ -107,6 +107,9 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
             )
             for p in route_parts
         ]
+        # No transaction stays open while the parts travel (a slow or throttling SMSC would
+        # leave it "idle in transaction" for seconds): what was loaded is kept, not expired.
+        session.commit()
         connector = connector_for(route.id, route.url, redis)
         throttle = RouteThrottle(redis, route.id, parse_route_url(route.url).tps)
         results, down = [], None
