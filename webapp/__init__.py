@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_database_uri,
-        SQLALCHEMY_ENGINE_OPTIONS={} if settings.is_sqlite else {"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
@@ -60,7 +60,27 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_cli(app)
     if settings.is_sqlite:
         _sqlite_pragmas(app)
+    _fork_safe_engines(app)
     return app
+
+
+def _engine_options(settings: Settings) -> dict:
+    if settings.is_sqlite:
+        return {}
+    # Second guard against a lock left behind (the first: forked children drop the connections
+    # they inherit): PostgreSQL ends a transaction left idle, and a statement waits for a row
+    # lock only so long (0 = no limit), instead of hanging every later send of the account.
+    options = (f"-c idle_in_transaction_session_timeout={settings.db_idle_in_transaction_seconds * 1000}"
+               f" -c lock_timeout={settings.db_lock_timeout_seconds * 1000}")
+    return {"pool_pre_ping": True, "connect_args": {"options": options}}
+
+
+def _fork_safe_engines(app: Flask) -> None:
+    from webapp.extensions import db, make_fork_safe
+
+    with app.app_context():
+        for engine in db.engines.values():
+            make_fork_safe(engine)
 
 
 def _sqlite_pragmas(app: Flask) -> None:

@@ -384,6 +384,27 @@ def close_all() -> None:
         _sessions.clear()
 
 
+def forget_after_fork() -> None:
+    """In a forked child (webapp.extensions' at-fork hook): close this process's copies of the
+    parent's bind sockets, without an unbind (the binds are the parent's), and start empty."""
+    global _registry_lock
+    _registry_lock = threading.Lock()  # another thread may have held it at the fork
+    for session in list(_sessions.values()):
+        session._lock = threading.Lock()
+        for link in session.links:
+            link.alive = False
+            client = link.client
+            sock = getattr(client, "_socket", None)
+            if sock is not None:
+                client._socket, client.state = None, consts.SMPP_CLIENT_STATE_CLOSED
+                try:
+                    sock.close()  # close(2) of the child's fd only: no FIN while the parent holds it
+                except OSError:
+                    pass
+        session.links = []
+    _sessions.clear()
+
+
 class SmppConnector:
     """The handle the sending code uses; the session behind it outlives the job."""
 
