@@ -43,11 +43,14 @@ class SubmitResult:
 
 @dataclass(frozen=True)
 class Receipt:
-    upstream_id: str
+    upstream_id: str                 # "" when the receipt names none (kept as unreadable)
     stat: str                        # DELIVRD, UNDELIV, EXPIRED, REJECTD …
     error_code: str | None = None
-    raw: str = ""
+    raw: str = ""                     # the receipt as received, readable and safe to store
     done_at: datetime | None = None
+    # The number the receipt is about (a deliver_sm's source_addr); checked against the part's
+    # recipient before the receipt settles it. None: the route does not say (no check).
+    source_addr: str | None = None
 
 
 class Connector(Protocol):

@@ -68,7 +68,7 @@ class SimulatorConnector:
         for part in parts:
             upstream_id = hashlib.sha1(part.submission_key.encode()).hexdigest()[:20]
             stat, err = self.outcome(part.message_id)
-            entries[json.dumps([upstream_id, stat, err])] = due
+            entries[json.dumps([upstream_id, stat, err, part.to])] = due
             results.append(SubmitResult(part.submission_key, upstream_id=upstream_id))
         if entries:
             pipe = self.redis.pipeline()
@@ -83,9 +83,10 @@ class SimulatorConnector:
         raw = self.redis.eval(_POP_DUE, 1, self.key, time.time(), limit)
         receipts = []
         for item in raw:
-            upstream_id, stat, err = json.loads(item)
+            upstream_id, stat, err, *number = json.loads(item)   # the number: since 0015 (None: no check)
             text = f"id:{upstream_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} stat:{stat} err:{err}"
-            receipts.append(Receipt(upstream_id=upstream_id, stat=stat, error_code=err, raw=text, done_at=now))
+            receipts.append(Receipt(upstream_id=upstream_id, stat=stat, error_code=err, raw=text, done_at=now,
+                                    source_addr=number[0] if number else None))
         return receipts
 
     def check(self) -> str:

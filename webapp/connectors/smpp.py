@@ -8,7 +8,10 @@ reader thread that answers enquire_link, sends enquire_link when the line is idl
 submit_sm_resp to the parts waiting for it, and hands delivery receipts to the *receipt
 sink* the worker registered (it stores them in the database) before acknowledging them:
 a receipt that cannot be stored is answered with a temporary error, so the SMSC sends it
-again, and a receipt for a part whose id is not yet committed is kept by the sink.
+again, and a receipt for a part whose id is not yet committed is kept by the sink. A receipt
+is read whatever its bytes (UCS-2 text, NULs, garbage: see ``smpp_pdu.read_receipt``); one
+without an id or a state is kept as unreadable and acknowledged; when a batch cannot be
+stored, its receipts are stored one by one, so one bad receipt never holds back the others.
 
 Submission keeps at most ``window`` submit_sm outstanding. Throttling answers
 (ESME_RTHROTTLED, ESME_RMSGQFUL) pause the route and resend the part; when the route is
@@ -32,7 +35,7 @@ from smpplib.client import Client, SimpleSequenceGenerator
 
 from webapp.connectors.base import OutgoingPart, Receipt, RouteDown, SubmitResult
 from webapp.domain.routing import RouteSpec, parse_duration
-from webapp.domain.smpp_pdu import ESM_DELIVERY_RECEIPT, parse_receipt, relative_validity, short_message
+from webapp.domain.smpp_pdu import ESM_DELIVERY_RECEIPT, read_receipt, relative_validity, safe_text, short_message
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,25 @@ def _text(value) -> str:
     if isinstance(value, bytes):
         return value.rstrip(b"\x00").decode("latin-1")
     return str(value).rstrip("\x00")
+
+
+def receipt_from_pdu(pdu) -> Receipt:
+    """The Receipt a deliver_sm carries: read by its data_coding, its TLVs winning over its text;
+    one without an id or a state is an unreadable receipt (kept, never matched)."""
+    reading = read_receipt(pdu.short_message, getattr(pdu, "data_coding", 0),
+                           getattr(pdu, "receipted_message_id", None), getattr(pdu, "message_state", None))
+    source = safe_text(_text(getattr(pdu, "source_addr", None)))[:32] or None
+    parsed = reading.parsed
+    if parsed is None:
+        return Receipt("", "", None, reading.raw, source_addr=source)
+    return Receipt(parsed.upstream_id, parsed.stat, parsed.error_code, reading.raw, source_addr=source)
+
+
+def _plain(receipt: Receipt) -> Receipt:
+    """The receipt with every character outside printable ASCII written as an escape."""
+    raw = receipt.raw.encode("ascii", errors="backslashreplace").decode("ascii")
+    return Receipt(receipt.upstream_id, receipt.stat, receipt.error_code, raw[:4000], receipt.done_at,
+                   receipt.source_addr)
 
 
 class _Sequence(SimpleSequenceGenerator):
@@ -198,36 +220,61 @@ class _Link:
             log.info("SMPP route %s: %s ignored", self.session.route_id, pdu.command)
 
     def _deliveries(self, pdus: list) -> None:
-        receipts, statuses = [], {}
+        receipts: list[tuple[int, Receipt]] = []
+        statuses = {}
         for pdu in pdus:
+            statuses[pdu.sequence] = consts.SMPP_ESME_ROK
             if not (pdu.esm_class or 0) & ESM_DELIVERY_RECEIPT:
                 log.info("SMPP route %s: mobile-originated message from %s not handled yet",
                          self.session.route_id, _text(pdu.source_addr))
-                statuses[pdu.sequence] = consts.SMPP_ESME_ROK
                 continue
-            raw = _text(pdu.short_message)
-            parsed = parse_receipt(raw, _text(getattr(pdu, "receipted_message_id", None)),
-                                   getattr(pdu, "message_state", None))
-            if parsed is None:
-                log.warning("SMPP route %s: unreadable receipt %r", self.session.route_id, raw)
-                statuses[pdu.sequence] = consts.SMPP_ESME_ROK
-                continue
-            receipts.append(Receipt(parsed.upstream_id, parsed.stat, parsed.error_code, raw))
-            statuses[pdu.sequence] = consts.SMPP_ESME_ROK
-        if receipts:
             try:
-                if _sink is None:
-                    raise RuntimeError("no receipt sink in this process")
-                _sink(self.session.route_id, receipts)
-            except Exception:
-                log.exception("SMPP route %s: %d receipts not stored; the SMSC will send them again",
-                              self.session.route_id, len(receipts))
-                statuses = {seq: (ESME_RX_T_APPN if status == consts.SMPP_ESME_ROK else status)
-                            for seq, status in statuses.items()}
+                receipts.append((pdu.sequence, receipt_from_pdu(pdu)))
+            except Exception:   # never: read_receipt takes any bytes; acknowledged, not retried for ever
+                log.exception("SMPP route %s: unreadable receipt %r", self.session.route_id,
+                              getattr(pdu, "short_message", None))
+        if receipts:
+            for sequence in self._store([r for _, r in receipts], [seq for seq, _ in receipts]):
+                statuses[sequence] = ESME_RX_T_APPN
         for sequence, status in statuses.items():
             resp = smpp.make_pdu("deliver_sm_resp", client=self.client, status=status)
             resp.sequence = sequence
             self.client.send_pdu(resp)
+
+    def _store(self, receipts: list[Receipt], sequences: list[int]) -> list[int]:
+        """Hand the receipts to the sink; returns the sequences not stored (the SMSC sends them
+        again). A batch that fails is stored one receipt at a time, so a receipt the database
+        refuses holds back only itself; that one is tried once more with its raw text in ASCII."""
+        route_id = self.session.route_id
+        if _sink is None:
+            log.error("SMPP route %s: no receipt sink in this process; %d receipts not stored",
+                      route_id, len(receipts))
+            return sequences
+        try:
+            _sink(route_id, receipts)
+            return []
+        except Exception:
+            log.exception("SMPP route %s: a batch of %d receipts not stored; storing them one by one",
+                          route_id, len(receipts))
+        failed, in_a_row = [], 0
+        for sequence, receipt in zip(sequences, receipts):
+            if in_a_row >= 3:       # not one receipt's fault: the store is down; all sent again
+                failed.append(sequence)
+                continue
+            for attempt in (receipt, _plain(receipt)):
+                try:
+                    _sink(route_id, [attempt])
+                    break
+                except Exception as exc:
+                    error = exc
+            else:
+                log.error("SMPP route %s: receipt %r not stored (%s); the SMSC will send it again",
+                          route_id, receipt.raw[:200], error)
+                failed.append(sequence)
+                in_a_row += 1
+                continue
+            in_a_row = 0
+        return failed
 
     def _keep_alive(self) -> None:
         now = time.monotonic()

@@ -93,10 +93,14 @@ class MessageEvent(db.Model):
 
 
 class PendingReceipt(db.Model):
-    """A receipt that arrived before we recorded its submit response: kept and matched later."""
+    """A receipt kept unmatched, whatever its bytes: it came before its part's id was committed
+    (``no_part_yet``: matched later), its number is not the part's (``number_mismatch``: an
+    SMSC reusing its ids; shown to support with the part it nearly went to), or it names no id
+    or state (``unreadable``). See webapp/services/receipts.py."""
 
     __tablename__ = "pending_receipts"
-    __table_args__ = (Index("ix_pending_receipts_upstream", "route_id", "upstream_id"),)
+    __table_args__ = (Index("ix_pending_receipts_upstream", "route_id", "upstream_id"),
+                      Index("ix_pending_receipts_received", "received_at"))   # 0015
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     route_id: Mapped[int] = mapped_column(ForeignKey("routes.id"))
@@ -105,3 +109,8 @@ class PendingReceipt(db.Model):
     error_code: Mapped[str | None] = mapped_column(String(16))
     raw: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 0015: the number the receipt is about (deliver_sm source_addr), why it is kept, and the
+    # part it would have settled but for its number.
+    source_addr: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(20), default="no_part_yet", server_default="no_part_yet")
+    near_part_id: Mapped[int | None] = mapped_column(ForeignKey("message_parts.id", ondelete="SET NULL"))

@@ -1,4 +1,4 @@
-"""Submitting queued messages upstream exactly once, and applying delivery receipts.
+"""Submitting queued messages upstream exactly once, and settling them (receipts: services/receipts.py).
 
 Exactly-once effect: a part is *claimed* in the database (pending → claimed, one
 conditional UPDATE, committed) before it goes upstream. A job that runs twice, or a
@@ -11,17 +11,18 @@ from collections import defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.connectors import OutgoingPart, Receipt, RouteDown, connector_for
+from webapp.connectors import OutgoingPart, RouteDown, connector_for
 from webapp.domain import lifecycle
 from webapp.domain.routing import parse_route_url
-from webapp.domain.smpp_pdu import id_candidates
 from webapp.domain.sms_text import split
-from webapp.models import Account, Message, MessageEvent, MessagePart, PendingReceipt, Route
+from webapp.models import Account, Message, MessageEvent, MessagePart, Route
 from webapp.models.types import utcnow
 from webapp.services import ledger, route_state
+from webapp.services.receipts import (_match_early_receipts, apply_receipts, match_pending_receipts,  # noqa: F401
+                                      prune_pending_receipts)
 from webapp.services.sending import release
 from webapp.services.throttle import RouteThrottle
 
@@ -252,95 +253,6 @@ def _finish_unsent(session: Session, message: Message, reason: str, status: str 
         session.add(MessageEvent(message_id=message.id, kind="refused", detail={"reason": reason}))
 
 
-def _parts_by_receipt_id(session: Session, route_id: int, receipt_ids) -> dict[str, MessagePart]:
-    """The part each receipt id names: the id as written, else as another case or hex ↔ decimal
-    (SMSCs often answer submit_sm in hex and write the receipt in decimal)."""
-    found: dict[str, MessagePart] = {}
-    wanted = {rid: id_candidates(rid) for rid in set(receipt_ids)}
-    items = list(wanted.items())
-    for start in range(0, len(items), 1000):
-        chunk = items[start:start + 1000]
-        ids = {c for _, candidates in chunk for c in candidates}
-        parts = {p.upstream_id: p for p in session.scalars(select(MessagePart).where(
-            MessagePart.route_id == route_id, MessagePart.upstream_id.in_(ids)))}
-        for rid, candidates in chunk:
-            part = next((parts[c] for c in candidates if c in parts), None)
-            if part is not None:
-                found[rid] = part
-    return found
-
-
-def apply_receipts(session: Session, route_id: int, receipts: list[Receipt]) -> dict[str, int]:
-    """Record receipts; one that arrives before its part's upstream id is known is kept for later."""
-    counts = {"matched": 0, "kept": 0}
-    if not receipts:
-        return counts
-    parts = _parts_by_receipt_id(session, route_id, [r.upstream_id for r in receipts])
-    touched: set[int] = set()
-    for receipt in receipts:
-        part = parts.get(receipt.upstream_id)
-        if part is None:
-            session.add(PendingReceipt(route_id=route_id, upstream_id=receipt.upstream_id, stat=receipt.stat,
-                                       error_code=receipt.error_code, raw=receipt.raw))
-            counts["kept"] += 1
-            continue
-        _record(session, part, receipt.stat, receipt.error_code, receipt.raw)
-        touched.add(part.message_id)
-        counts["matched"] += 1
-    session.flush()
-    _settle_all(session, touched)
-    return counts
-
-
-def _record(session: Session, part: MessagePart, stat: str, error_code: str | None, raw: str) -> None:
-    final = lifecycle.final_status_of(stat)
-    session.add(MessageEvent(message_id=part.message_id, kind="receipt",
-                             detail={"seq": part.seq, "upstream_id": part.upstream_id, "stat": stat,
-                                     "error_code": error_code, "raw": raw}))
-    if final is None or part.status is not None:
-        return  # not final yet, or a repeated receipt
-    part.status, part.error_code, part.receipt_at = final, error_code, utcnow()
-
-
-def _match_early_receipts(session: Session, route_id: int, upstream_ids: list[str]) -> None:
-    """Receipts that came before these parts' ids were committed, in any spelling of the ids."""
-    spellings = sorted({c for uid in upstream_ids for c in id_candidates(uid)})
-    early = [r for start in range(0, len(spellings), 5000) for r in session.scalars(select(PendingReceipt).where(
-        PendingReceipt.route_id == route_id, PendingReceipt.upstream_id.in_(spellings[start:start + 5000])))]
-    if early:
-        _match_kept(session, route_id, early)
-
-
-def _match_kept(session: Session, route_id: int, kept: list[PendingReceipt]) -> list[int]:
-    """Record the kept receipts whose part is now known, and drop them; returns their messages."""
-    parts = _parts_by_receipt_id(session, route_id, [r.upstream_id for r in kept])
-    touched = []
-    for receipt in kept:
-        part = parts.get(receipt.upstream_id)
-        if part is None:
-            continue
-        _record(session, part, receipt.stat, receipt.error_code, receipt.raw)
-        session.delete(receipt)
-        touched.append(part.message_id)
-    session.flush()
-    return touched
-
-
-def match_pending_receipts(session: Session, limit: int = 5000) -> int:
-    """Receipts kept because they came before their part's upstream id was committed (a poller
-    or SMPP session racing the submitting worker): match them now that the ids are known."""
-    kept = session.scalars(select(PendingReceipt).order_by(PendingReceipt.id).limit(limit)).all()
-    by_route: dict[int, list[PendingReceipt]] = defaultdict(list)
-    for receipt in kept:
-        by_route[receipt.route_id].append(receipt)
-    touched: list[int] = []
-    for route_id, receipts in by_route.items():
-        touched += _match_kept(session, route_id, receipts)
-    _settle_all(session, set(touched))
-    session.flush()
-    return len(touched)
-
-
 def _settle_all(session: Session, message_ids: set[int]) -> None:
     """Settle these messages with three queries, whatever their number (no query per message)."""
     messages = session.scalars(select(Message).where(Message.id.in_(message_ids))
@@ -386,8 +298,6 @@ def expire_overdue(session: Session, grace: timedelta = timedelta(minutes=5)) ->
                 part.status = lifecycle.NOREPORT
         message.status, message.final_at = lifecycle.NOREPORT, utcnow()
         session.add(MessageEvent(message_id=message.id, kind="noreport", detail={}))
-    # Receipts kept for ids no part of ours ever had (another system's traffic on a shared
-    # account, a broken SMSC) are dropped after three days so they do not pile up.
-    session.execute(delete(PendingReceipt).where(PendingReceipt.received_at < utcnow() - timedelta(days=3)))
+    prune_pending_receipts(session)
     session.flush()
     return len(overdue)

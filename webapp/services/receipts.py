@@ -1,0 +1,216 @@
+"""Applying delivery receipts to the parts they report on, and keeping the others.
+
+A receipt settles a part only when route, id, time and number agree (webapp/domain/
+receipt_matching.py): the part is on the receipt's route, has the id (in any spelling), was
+submitted within the matching window (setting ``receipt_match_days``), and its recipient is
+the receipt's source address. Any other receipt is kept, whatever its bytes, as a
+PendingReceipt with the reason: ``no_part_yet`` (it may have come before its part's id was
+committed; matched as soon as it is), ``number_mismatch`` (the id is another number's: an SMSC
+that reuses its ids; visible to support with the part it nearly went to), ``unreadable``.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from webapp.connectors import Receipt
+from webapp.domain import lifecycle
+from webapp.domain.receipt_matching import NO_PART_YET, NUMBER_MISMATCH, UNREADABLE, Candidate, Choice, choose
+from webapp.domain.smpp_pdu import ERR_MAX, ID_MAX, STAT_MAX, id_candidates, safe_text
+from webapp.models import Message, MessageEvent, MessagePart, PendingReceipt, Route
+from webapp.models.types import utcnow
+
+DEFAULT_MATCH_DAYS = 7
+# Kept receipts are tried again while they may still find their part (an early receipt's part
+# is committed within seconds); after that they wait for support, then go.
+RETRY_FOR = timedelta(days=1)
+KEEP_NO_PART = timedelta(days=3)          # ids no part of ours ever had (another system's traffic)
+KEEP_FOR_SUPPORT = timedelta(days=30)     # number mismatches and unreadable receipts
+
+
+def match_window(days: int | None = None) -> timedelta:
+    """The matching window: ``days``, else the app's ``receipt_match_days``, else 7 days."""
+    if days is None:
+        try:
+            from flask import current_app
+
+            days = current_app.config["SETTINGS"].receipt_match_days
+        except (RuntimeError, KeyError, AttributeError):
+            days = DEFAULT_MATCH_DAYS
+    return timedelta(days=days)
+
+
+@dataclass
+class _Found:
+    part: MessagePart
+    to: str
+    spelling: int
+
+
+def _parts_by_receipt_id(session: Session, route_id: int, receipt_ids, since: datetime) -> dict[str, list[_Found]]:
+    """For each receipt id, the route's parts submitted since ``since`` that carry it: as
+    written, else as another case or hex ↔ decimal (SMSCs often answer submit_sm in hex and
+    write the receipt in decimal), with their recipients."""
+    found: dict[str, list[_Found]] = defaultdict(list)
+    wanted = {rid: id_candidates(rid) for rid in set(receipt_ids) if rid}
+    items = list(wanted.items())
+    for start in range(0, len(items), 1000):
+        chunk = items[start:start + 1000]
+        ids = {c for _, candidates in chunk for c in candidates}
+        by_id: dict[str, list[tuple[MessagePart, str]]] = defaultdict(list)
+        for part, to in session.execute(
+                select(MessagePart, Message.to).join(Message, Message.id == MessagePart.message_id)
+                .where(MessagePart.route_id == route_id, MessagePart.upstream_id.in_(ids),
+                       MessagePart.submitted_at >= since)):
+            by_id[part.upstream_id].append((part, to))
+        for rid, candidates in chunk:
+            for spelling, candidate in enumerate(candidates):
+                found[rid] += [_Found(part, to, spelling) for part, to in by_id.get(candidate, ())]
+    return found
+
+
+def _choose(found: list[_Found], source_addr: str | None, since: datetime) -> tuple[Choice, dict[int, MessagePart]]:
+    found = [f for f in found if f.part.submitted_at is not None and f.part.submitted_at >= since]
+    parts = {f.part.id: f.part for f in found}
+    return choose([Candidate(f.part.id, f.to, f.part.status is not None, f.part.submitted_at, f.spelling)
+                   for f in found], source_addr), parts
+
+
+def apply_receipts(session: Session, route_id: int, receipts: list[Receipt],
+                   match_days: int | None = None) -> dict[str, int]:
+    """Record receipts on their parts; keep the others (see the module's docstring)."""
+    counts = {"matched": 0, "kept": 0}
+    if not receipts:
+        return counts
+    since = utcnow() - match_window(match_days)
+    found = _parts_by_receipt_id(session, route_id, [r.upstream_id for r in receipts], since)
+    touched: set[int] = set()
+    for receipt in receipts:
+        if receipt.upstream_id and receipt.stat:
+            choice, parts = _choose(found.get(receipt.upstream_id, []), receipt.source_addr, since)
+        else:
+            choice, parts = Choice(None, UNREADABLE), {}
+        if choice.part_id is None:
+            session.add(PendingReceipt(
+                route_id=route_id, upstream_id=receipt.upstream_id[:ID_MAX], stat=receipt.stat[:STAT_MAX],
+                error_code=(receipt.error_code or None) and receipt.error_code[:ERR_MAX], raw=safe_text(receipt.raw),
+                source_addr=_address(receipt.source_addr), reason=choice.reason, near_part_id=choice.near_part_id))
+            counts["kept"] += 1
+            continue
+        part = parts[choice.part_id]
+        _record(session, part, receipt.stat, receipt.error_code, receipt.raw, receipt.source_addr)
+        touched.add(part.message_id)
+        counts["matched"] += 1
+    session.flush()
+    from webapp.services.delivery import _settle_all
+
+    _settle_all(session, touched)
+    return counts
+
+
+def _address(source_addr: str | None) -> str | None:
+    return safe_text(source_addr)[:32] or None if source_addr else None
+
+
+def _record(session: Session, part: MessagePart, stat: str, error_code: str | None, raw: str,
+            source_addr: str | None = None) -> None:
+    final = lifecycle.final_status_of(stat)
+    session.add(MessageEvent(message_id=part.message_id, kind="receipt",
+                             detail={"seq": part.seq, "upstream_id": part.upstream_id, "stat": stat,
+                                     "error_code": error_code, "raw": safe_text(raw or ""),
+                                     **({"source_addr": source_addr} if source_addr else {})}))
+    if final is None or part.status is not None:
+        return  # not final yet, or a repeated receipt
+    part.status, part.error_code, part.receipt_at = final, (error_code or None) and error_code[:ERR_MAX], utcnow()
+
+
+def _match_early_receipts(session: Session, route_id: int, upstream_ids: list[str],
+                          match_days: int | None = None) -> list[int]:
+    """Receipts that came before these parts' ids were committed, in any spelling of the ids
+    (also those kept for another number: the id may now be this number's part's)."""
+    spellings = sorted({c for uid in upstream_ids for c in id_candidates(uid)})
+    early = [r for start in range(0, len(spellings), 5000) for r in session.scalars(select(PendingReceipt).where(
+        PendingReceipt.route_id == route_id, PendingReceipt.reason != UNREADABLE,
+        PendingReceipt.upstream_id.in_(spellings[start:start + 5000])))]
+    return _match_kept(session, route_id, early, match_days) if early else []
+
+
+def _match_kept(session: Session, route_id: int, kept: list[PendingReceipt], match_days: int | None = None) -> list[int]:
+    """Record the kept receipts whose part is now known, and drop them; the others keep (or
+    change) their reason. Returns the messages of the matched ones."""
+    if not kept:
+        return []
+    window = match_window(match_days)
+    found = _parts_by_receipt_id(session, route_id, [r.upstream_id for r in kept],
+                                 min(r.received_at for r in kept) - window)
+    touched = []
+    for receipt in kept:
+        choice, parts = _choose(found.get(receipt.upstream_id, []), receipt.source_addr, receipt.received_at - window)
+        if choice.part_id is None:
+            receipt.reason, receipt.near_part_id = choice.reason, choice.near_part_id
+            continue
+        part = parts[choice.part_id]
+        _record(session, part, receipt.stat, receipt.error_code, receipt.raw, receipt.source_addr)
+        session.delete(receipt)
+        touched.append(part.message_id)
+    session.flush()
+    return touched
+
+
+def match_pending_receipts(session: Session, limit: int = 5000, match_days: int | None = None) -> int:
+    """Receipts kept in the last day because no part of theirs was known (a poller or SMPP
+    session racing the submitting worker), or only another number's: match them now."""
+    kept = session.scalars(select(PendingReceipt).where(
+        PendingReceipt.reason.in_([NO_PART_YET, NUMBER_MISMATCH]), PendingReceipt.received_at >= utcnow() - RETRY_FOR)
+        .order_by(PendingReceipt.id).limit(limit)).all()
+    by_route: dict[int, list[PendingReceipt]] = defaultdict(list)
+    for receipt in kept:
+        by_route[receipt.route_id].append(receipt)
+    touched: list[int] = []
+    for route_id, receipts in by_route.items():
+        touched += _match_kept(session, route_id, receipts, match_days)
+    from webapp.services.delivery import _settle_all
+
+    _settle_all(session, set(touched))
+    session.flush()
+    return len(touched)
+
+
+def prune_pending_receipts(session: Session) -> None:
+    """Kept receipts for ids no part of ours ever had go after three days so they do not pile
+    up; those support should see (another number's, unreadable) stay thirty days."""
+    now = utcnow()
+    session.execute(delete(PendingReceipt).where(or_(
+        (PendingReceipt.reason == NO_PART_YET) & (PendingReceipt.received_at < now - KEEP_NO_PART),
+        PendingReceipt.received_at < now - KEEP_FOR_SUPPORT)))
+
+
+@dataclass(frozen=True)
+class UnmatchedRow:
+    receipt: PendingReceipt
+    route_name: str
+    near_message: Message | None      # the message of the part it nearly went to
+
+
+def unmatched_receipts(session: Session, reason: str | None = None, limit: int = 200) -> list[UnmatchedRow]:
+    """The kept receipts, newest first, for support: by reason, with the route and the message
+    they nearly went to."""
+    query = (select(PendingReceipt, Route.name, Message)
+             .join(Route, Route.id == PendingReceipt.route_id)
+             .outerjoin(MessagePart, MessagePart.id == PendingReceipt.near_part_id)
+             .outerjoin(Message, Message.id == MessagePart.message_id)
+             .order_by(PendingReceipt.received_at.desc(), PendingReceipt.id.desc()).limit(limit))
+    if reason:
+        query = query.where(PendingReceipt.reason == reason)
+    return [UnmatchedRow(receipt, route_name, message) for receipt, route_name, message in session.execute(query)]
+
+
+def unmatched_counts(session: Session) -> dict[str, int]:
+    """How many kept receipts there are, by reason."""
+    from sqlalchemy import func
+
+    return dict(session.execute(select(PendingReceipt.reason, func.count()).group_by(PendingReceipt.reason)).all())
