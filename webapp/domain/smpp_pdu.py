@@ -188,8 +188,10 @@ def decode_text(data: bytes | str | None, data_coding: int | None = 0) -> str:
         return _ucs2(data)
     if kind == "binary":
         return _binary(data)
-    if _looks_ucs2(data):
-        return _ucs2(data)
+    body = data.rstrip(b"\x00")          # C-string padding
+    body += b"\x00" * (len(body) % 2)     # …which may have eaten the high byte's partner
+    if _looks_ucs2(body):
+        return _ucs2(body)
     return safe_text(data.rstrip(b"\x00").decode(kind, errors="replace"))
 
 
