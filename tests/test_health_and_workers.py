@@ -22,10 +22,11 @@ def test_worker_and_cron_are_seen_by_healthz(client, redis_url, processes):
 
     def healthy():
         body = client.get("/healthz?strict=1").json
-        return body if body["workers"] == "ok" and body["cron"] == "ok" else None
+        ok = body["workers"] == "ok" and body["cron"] == "ok" and body["last_cron_tick"]
+        return body if ok else None
 
     body = wait_for(healthy, timeout=45)  # the workers' logs are printed if it fails
-    assert body["worker_count"] == 1 and body["last_cron_tick"]
+    assert body["worker_count"] == 1 and body["last_cron_heartbeat"]
     assert client.get("/healthz?strict=1").status_code == 200
 
 

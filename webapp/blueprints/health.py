@@ -1,10 +1,13 @@
-"""/healthz for load balancers: database and Redis reachable, workers seen recently."""
+"""/healthz for load balancers: database and Redis reachable (200/503); ?strict=1 also wants a
+live worker and cron process seen recently."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from webapp.extensions import db
-from webapp.redis_client import get_redis
 from webapp.services.health import check
 
 bp = Blueprint("health", __name__)
@@ -12,10 +15,22 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz():
-    report = check(db.session, get_redis, current_app.config["SETTINGS"].worker_stale_seconds)
+    report = check(db.session, _health_redis, current_app.config["SETTINGS"].worker_stale_seconds)
     # Web nodes stay in rotation when only the workers are behind; ?strict=1 counts them too.
     healthy = report.ok_strict if request.args.get("strict") else report.ok
     response = jsonify(report.as_dict())
     response.status_code = 200 if healthy else 503
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _health_redis() -> Redis:
+    """A client of its own with short timeouts and no retries: while Redis is down, /healthz
+    answers 503 at once (a load balancer's probe has a deadline too)."""
+    app = current_app._get_current_object()
+    conn = app.extensions.get("redis_health")
+    if conn is None:
+        conn = app.extensions["redis_health"] = Redis.from_url(
+            app.config["SETTINGS"].redis_url, socket_connect_timeout=0.5, socket_timeout=1,
+            retry=Retry(NoBackoff(), 0))
+    return conn

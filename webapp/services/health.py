@@ -10,17 +10,19 @@ from sqlalchemy.orm import Session
 from webapp.services.route_state import down_routes
 
 CRON_TICK_KEY = "smsportal:cron:last-tick"
+CRON_SCHEDULERS_KEY = "rq:cron_schedulers"  # rq cron's registry: name → last heartbeat (unix time)
 
 
 @dataclass(frozen=True)
 class HealthReport:
     database: str
-    redis: str
-    workers: str  # ok | none | stale | unknown
-    worker_count: int
+    redis: str  # ok | down: <error>
+    workers: str  # ok | none | stale | unknown (Redis down)
+    worker_count: int  # workers with a recent heartbeat
     last_worker_heartbeat: str | None
-    cron: str  # ok | stale | never | unknown
-    last_cron_tick: str | None
+    cron: str  # ok | stale | never | unknown (Redis down)
+    last_cron_heartbeat: str | None  # the cron process itself
+    last_cron_tick: str | None  # the cron's tick job, run by a worker
     routes_down: dict  # route name → reason, as the sending workers last found them
 
     @property
@@ -40,6 +42,8 @@ def _age(ts: datetime, now: datetime) -> float:
 
 
 def check(session: Session, redis_factory, stale_after: int) -> HealthReport:
+    """``redis_factory`` should give a client with short timeouts and no retries: during an
+    outage this answers at once that Redis is down."""
     from rq import Worker
 
     now = datetime.now(timezone.utc)
@@ -49,27 +53,31 @@ def check(session: Session, redis_factory, stale_after: int) -> HealthReport:
     except Exception as exc:  # reported, not raised: this is the health page
         session.rollback()
         database = f"error: {exc.__class__.__name__}"
-    workers, count, last_beat, cron, last_tick, routes_down = "unknown", 0, None, "unknown", None, {}
+    workers, count, last_beat, cron, last_cron, last_tick, routes_down = "unknown", 0, None, "unknown", None, None, {}
     try:
         redis = redis_factory()
         redis.ping()
         redis_state = "ok"
-        beats = [w.last_heartbeat for w in Worker.all(connection=redis) if w.last_heartbeat]
-        count = len(beats)
+        beats = [b if b.tzinfo else b.replace(tzinfo=timezone.utc)
+                 for b in (w.last_heartbeat for w in Worker.all(connection=redis)) if b]
+        count = sum(1 for b in beats if _age(b, now) <= stale_after)  # a killed worker's entry lingers
         if beats:
-            newest = max(b if b.tzinfo else b.replace(tzinfo=timezone.utc) for b in beats)
+            newest = max(beats)
             last_beat = newest.isoformat()
-            workers = "ok" if _age(newest, now) <= stale_after else "stale"
+            workers = "ok" if count else "stale"
         else:
             workers = "none"
+        newest_cron = redis.zrange(CRON_SCHEDULERS_KEY, -1, -1, withscores=True)
         raw = redis.get(CRON_TICK_KEY)
-        if raw is None:
-            cron = "never"
+        if raw is not None:
+            last_tick = datetime.fromisoformat(raw.decode()).isoformat()
+        if newest_cron:
+            seen = datetime.fromtimestamp(newest_cron[0][1], tz=timezone.utc)
+            last_cron = seen.isoformat()
+            cron = "ok" if _age(seen, now) <= stale_after else "stale"
         else:
-            tick = datetime.fromisoformat(raw.decode())
-            last_tick = tick.isoformat()
-            cron = "ok" if _age(tick, now) <= stale_after else "stale"
+            cron = "never" if raw is None else "stale"
         routes_down = {d["name"]: d["reason"] for d in down_routes(redis).values()}
     except Exception as exc:
-        redis_state = f"error: {exc.__class__.__name__}"
-    return HealthReport(database, redis_state, workers, count, last_beat, cron, last_tick, routes_down)
+        redis_state = f"down: {exc.__class__.__name__}"
+    return HealthReport(database, redis_state, workers, count, last_beat, cron, last_cron, last_tick, routes_down)
