@@ -38,7 +38,7 @@ def test_two_workers_share_one_route_limit(app, make_user, processes, redis_url,
             to=[f"07221234{i:02d}" for i in range(40)], text="Salut", sender="1899"))
         db.session.commit()
         ids = [m.id for m in messages]
-    monkeypatch.setattr("workers.sending.CHUNK", 20)  # two chunk jobs, one per worker
+    monkeypatch.setattr("webapp.services.dispatch.CHUNK", 20)  # two chunk jobs, one per worker
     with app.app_context():
         assert len(enqueue_sending(get_redis(), ids)) == 2
     start = time.monotonic()

@@ -28,6 +28,8 @@ def _exhausted_key(campaign_id: int) -> str:
 
 def expand_campaign(campaign_id: int, token: str = "") -> dict:
     """Render, check, price and store the recipients as drafts; the summary follows."""
+    from flask import current_app
+
     from webapp.domain import campaigns as rules
     from webapp.models import Campaign
     from webapp.services.campaign_expansion import Abandoned, expand
@@ -39,7 +41,8 @@ def expand_campaign(campaign_id: int, token: str = "") -> dict:
             return {"skipped": True}  # ran before, or the customer went back (and maybe prepared again)
         try:
             summary = expand(session, campaign, token=token,
-                             progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400))
+                             progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400),
+                             max_parts=current_app.config["SETTINGS"].max_parts_per_message)
             session.commit()
             _refresh_statistics(session)
             return {"rows": summary["rows"]}

@@ -13,7 +13,7 @@ from workers.balance_watch import watch_balances
 from workers.campaigns import watch_campaigns
 from workers.housekeeping import cron_tick
 from workers.queues import DEFAULT
-from workers.sending import expire_overdue, poll_all_routes, settle_stale_claims
+from workers.sending import expire_overdue, poll_all_routes, requeue_stranded, settle_stale_claims
 from workers.statements import monthly_statements
 
 
@@ -29,6 +29,7 @@ cron.register(cron_tick, queue_name=DEFAULT, interval=30)
 cron.register(poll_all_routes, queue_name=DEFAULT, interval=2)
 cron.register(expire_overdue, queue_name=DEFAULT, interval=60)
 cron.register(settle_stale_claims, queue_name=DEFAULT, interval=120)
+cron.register(requeue_stranded, queue_name=DEFAULT, interval=30)
 cron.register(watch_campaigns, queue_name=DEFAULT, interval=10)
 cron.register(watch_balances, queue_name=DEFAULT, interval=5)
 cron.register(monthly_statements, queue_name=DEFAULT, cron="5 * 1,2 * *")  # hourly on the 1st and 2nd (UTC)

@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
-from rq import Retry, get_current_job
+from rq import get_current_job
 from sqlalchemy import select
 
+from webapp.services.dispatch import CHUNK, enqueue_sending  # noqa: F401  (where tests and tools look)
 from workers.app import job_context
 from workers.queues import queue
-
-CHUNK = 200
-RETRY = Retry(max=8, interval=[2, 5, 15, 30, 60, 120, 300, 600])
 
 
 def send_chunk(message_ids: list[int]) -> dict:
@@ -25,21 +22,18 @@ def send_chunk(message_ids: list[int]) -> dict:
         return submit_messages(session, message_ids, get_current_job().connection, batch_parts=batch)
 
 
-def enqueue_sending(redis, message_ids: list[int], at: datetime | None = None) -> list[str]:
-    """Queue chunks with deterministic ids, now or at ``at`` (RQ's scheduler starts them)."""
-    ids = sorted(message_ids)
-    job_ids = []
-    q = queue(redis)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        job_id = f"send-{chunk[0]}-{chunk[-1]}-{len(chunk)}"
-        options = dict(job_id=job_id, retry=RETRY, result_ttl=3600, failure_ttl=7 * 86400)
-        if at is not None and at > datetime.now(timezone.utc):
-            q.enqueue_at(at, send_chunk, chunk, **options)
-        else:
-            q.enqueue(send_chunk, chunk, **options)
-        job_ids.append(job_id)
-    return job_ids
+def requeue_stranded() -> int:
+    """Cron: queued messages with no live job (Redis lost its data, an enqueue failed after the
+    commit) are queued again from the database, with their deterministic job ids."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from webapp.services.dispatch import requeue_stranded as requeue
+
+    with job_context() as session:
+        after = timedelta(seconds=current_app.config["SETTINGS"].requeue_after_seconds)
+        return requeue(session, get_current_job().connection, older_than=after)
 
 
 def poll_receipts(route_id: int) -> dict:

@@ -11,9 +11,8 @@ from webapp.domain import lifecycle
 from webapp.extensions import csrf, db
 from webapp.models import Message
 from webapp.redis_client import get_redis
-from webapp.services import accounts, api_requests, composer, reports, sender_ids, sending
+from webapp.services import accounts, api_requests, composer, dispatch, reports, sender_ids, sending
 from webapp.services.errors import ServiceError
-from workers.sending import enqueue_sending
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -94,7 +93,11 @@ def send_messages():
     sender = str(body.get("sender") or "").strip() or current_app.config["SETTINGS"].shared_sender_id
     try:
         messages = sending.accept(db.session, g.api_user, sending.Submission(
-            to=to, text=str(body.get("text") or ""), sender=sender, validity=validity, send_at=send_at))
+            to=to, text=str(body.get("text") or ""), sender=sender, validity=validity, send_at=send_at,
+            max_parts=current_app.config["SETTINGS"].max_parts_per_message))
+    except sending.TextTooLong as exc:
+        db.session.rollback()
+        return error(422, "text_too_long", exc.message, field="text", parts=exc.parts, max_parts=exc.max_parts)
     except ServiceError as exc:
         db.session.rollback()
         if "sender" in exc.field_errors:
@@ -107,7 +110,7 @@ def send_messages():
         row.response, row.status_code = payload, 201
     queued = [m.id for m in messages if m.status == lifecycle.QUEUED]  # read before the commit expires them
     db.session.commit()
-    enqueue_sending(get_redis(), queued, at=send_at)
+    dispatch.hand_to_workers(get_redis(), queued, at=send_at)  # accepted either way: the sweeper queues what Redis missed
     return jsonify(payload), 201
 
 

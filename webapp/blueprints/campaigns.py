@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from redis.exceptions import RedisError
 
 from webapp.blueprints.auth import apply_service_errors
 from webapp.blueprints.forms import CampaignForm, UploadForm
@@ -252,14 +253,20 @@ def confirm(campaign_id: int):
         db.session.rollback()
         return wizard(_campaign(campaign_id), error=_("Your balance does not cover this campaign."), status=402)
     db.session.commit()
-    redis = get_redis()
-    if campaign.status == rules.SCHEDULED:
-        campaign_jobs.schedule_tick(redis, campaign.id, at=campaign.send_at)
-        flash(_("The campaign is scheduled."), "success")
-    else:
-        campaign_jobs.schedule_tick(redis, campaign.id)
-        flash(_("The campaign has started."), "success")
+    _tick_soon(campaign)
+    flash(_("The campaign is scheduled.") if campaign.status == rules.SCHEDULED else _("The campaign has started."),
+          "success")
     return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+def _tick_soon(campaign) -> None:
+    """The committed campaign's first tick; when Redis cannot take it now, the cron's
+    watch_campaigns starts the campaign (the database says it is sending or due)."""
+    try:
+        at = campaign.send_at if campaign.status == rules.SCHEDULED else None
+        campaign_jobs.schedule_tick(get_redis(), campaign.id, at=at)
+    except RedisError as exc:
+        current_app.logger.warning("campaign %s: first tick not queued (%s); the cron will start it", campaign.id, exc)
 
 
 @bp.post("/<int:campaign_id>/<any(pause, resume, cancel, discard):action>")
@@ -278,7 +285,7 @@ def control(campaign_id: int, action: str):
         return redirect_to(url_for("campaigns.show", campaign_id=campaign_id))
     db.session.commit()
     if action == "resume" and campaign.status == rules.SENDING:
-        campaign_jobs.schedule_tick(get_redis(), campaign.id)
+        _tick_soon(campaign)
     if action in ("cancel", "discard"):
         campaigns.delete_file(campaign)
     if action == "discard":

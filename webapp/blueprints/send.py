@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -15,11 +15,10 @@ from webapp.htmx import redirect_to
 from webapp.redis_client import get_redis
 from webapp.services import sending
 from webapp.services.errors import ServiceError
-from workers.sending import enqueue_sending
 from webapp.domain.sms_text import gsm_safe
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.services import campaigns, composer, contacts, sender_ids, templates
+from webapp.services import campaigns, composer, contacts, dispatch, sender_ids, templates
 
 bp = Blueprint("send", __name__, url_prefix="/send")
 
@@ -35,7 +34,7 @@ def _render(form: ComposeForm, fragment: str | None = None, status: int = 200, *
     groups = contacts.usable_groups(db.session, current_user) if fragment is None else []
     chosen = {int(g) for g in request.form.getlist("groups") if g.isdigit()}
     return render("send/index.html", fragment, form=form, preview=preview, status=status, groups=groups,
-                  chosen_groups=chosen, **extra)
+                  chosen_groups=chosen, max_parts=current_app.config["SETTINGS"].max_parts_per_message, **extra)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -59,7 +58,8 @@ def _send(form: ComposeForm):
         return _to_lists(form, groups)
     submission = sending.Submission(to=[form.to.data or ""] if (form.to.data or "").strip() else [],
                                     text=form.text.data or "", sender=form.sender.data,
-                                    idempotency_key=form.idempotency_key.data or None)
+                                    idempotency_key=form.idempotency_key.data or None,
+                                    max_parts=current_app.config["SETTINGS"].max_parts_per_message)
     existing = sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key)
     if existing is not None:  # the same form sent twice: show what the first click did
         return _sent_once(existing)
@@ -74,7 +74,7 @@ def _send(form: ComposeForm):
         db.session.rollback()
         return _sent_once(sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key))
     if message.status == lifecycle.QUEUED:
-        enqueue_sending(get_redis(), [message.id])
+        dispatch.hand_to_workers(get_redis(), [message.id])  # or the sweeper, if Redis is away
         flash(_("Your message is on its way."), "success")
     else:
         flash(_("The message was not sent: %(reason)s.", reason=_(lifecycle.REFUSAL_REASONS.get(message.reason_code, message.reason_code))), "error")

@@ -44,6 +44,7 @@ REFUSAL_REASONS = {
     "unroutable": N_("unroutable"),
     "expired": N_("expired before it could be sent"),
     "empty_text": N_("empty text"),
+    "too_long": N_("text longer than the maximum number of parts"),
     "cancelled": N_("campaign cancelled before it was sent"),
 }
 

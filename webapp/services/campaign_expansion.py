@@ -28,6 +28,7 @@ from webapp.services.bulk import bulk_insert, insert_returning_ids
 from webapp.services.contacts import usable_condition
 from webapp.services.pricing import price_list_for
 from webapp.services.routes import RouteTable
+from webapp.services.sending import DEFAULT_MAX_PARTS
 
 DRAFT = lifecycle.DRAFT
 BATCH = 2000
@@ -129,9 +130,11 @@ class _Writer:
         self.rows = []
 
 
-def expand(session: Session, campaign: Campaign, progress: Progress | None = None, token: str | None = None) -> dict:
+def expand(session: Session, campaign: Campaign, progress: Progress | None = None, token: str | None = None,
+           max_parts: int = DEFAULT_MAX_PARTS) -> dict:
     """Render, check, price and store every recipient as a draft; returns the summary. ``token``
-    names the preparation this job is for (the campaign's current one by default)."""
+    names the preparation this job is for (the campaign's current one by default); a rendered
+    text over ``max_parts`` parts is refused as too long for that recipient."""
     token = campaign.expansion_token if token is None else token
     account = session.get(Account, campaign.account_id)
     discard_drafts(session, campaign)
@@ -213,6 +216,10 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
                 continue
             seen.add(number)
         priced, detail, encoding, parts, characters = price(text, number, country)
+        if parts > max_parts:
+            tally.refuse(source.row, source.raw_phone, "too_long", f"{parts} > {max_parts}")
+            writer.add(**base, country=country, encoding=encoding, parts=parts, reason_code="too_long")
+            continue
         if priced is None:
             tally.refuse(source.row, source.raw_phone, "unroutable", detail)
             writer.add(**base, country=country, encoding=encoding, parts=parts, reason_code="unroutable")

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 from redis import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 KEY = "smsportal:routes:down"
 
@@ -18,4 +22,10 @@ def mark_up(redis: Redis, route_id: int) -> None:
 
 
 def down_routes(redis: Redis) -> dict[int, dict]:
-    return {int(k): json.loads(v) for k, v in redis.hgetall(KEY).items()}
+    """For pages that show it beside other things: Redis away means nothing known to be down
+    (a message's page must still open while Redis restarts)."""
+    try:
+        return {int(k): json.loads(v) for k, v in redis.hgetall(KEY).items()}
+    except RedisError as exc:
+        log.warning("route states unknown: %s", exc)
+        return {}

@@ -25,6 +25,8 @@ from webapp.services.routes import RouteTable
 ZERO = Decimal("0.0000")
 NO_TEXT = N_("The message has no text.")
 NO_NUMBER = N_("Give at least one number.")
+TOO_LONG = N_("The text is %(parts)s parts long; at most %(max_parts)s parts are accepted. Shorten it.")
+DEFAULT_MAX_PARTS = 10
 DEFAULT_VALIDITY = timedelta(hours=48)
 MAX_VALIDITY = timedelta(days=7)
 
@@ -37,6 +39,24 @@ class Submission:
     validity: timedelta = DEFAULT_VALIDITY
     idempotency_key: str | None = None
     send_at: datetime | None = None  # scheduled: the validity counts from then
+    max_parts: int = DEFAULT_MAX_PARTS   # the MAX_PARTS_PER_MESSAGE setting
+
+
+class TextTooLong(ServiceError):
+    """A text over the platform's maximum of parts: refused before anything is reserved."""
+
+    def __init__(self, parts: int, max_parts: int):
+        params = {"parts": parts, "max_parts": max_parts}
+        super().__init__(TOO_LONG % params, {"text": [(TOO_LONG, params)]})
+        self.parts, self.max_parts = parts, max_parts
+
+
+def check_length(parts: int, max_parts: int) -> None:
+    """At most ``max_parts`` parts, and never over 255 (the concatenation header counts parts in
+    one byte: such a text could never be sent)."""
+    max_parts = min(max_parts, 255)
+    if parts > max_parts:
+        raise TextTooLong(parts, max_parts)
 
 
 def accept(session: Session, actor: User, submission: Submission) -> list[Message]:
@@ -50,9 +70,10 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
         raise ServiceError(NO_TEXT, {"text": [NO_TEXT]})
     if not submission.to:
         raise ServiceError(NO_NUMBER, {"to": [NO_NUMBER]})
+    analysis = analyze(submission.text)
+    check_length(analysis.parts, submission.max_parts)
     check_sender(session, actor, submission.sender)
     account = actor.account
-    analysis = analyze(submission.text)
     prices = price_list_for(session, account)
     route_table = RouteTable(session)
     now = utcnow()
@@ -63,7 +84,8 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
         row, detail = _plan(str(raw), account.default_region, analysis.parts, prices, route_table)
         row.update(account_id=account.id, user_id=actor.id, sender=submission.sender, text=submission.text,
                    encoding=analysis.encoding, parts=analysis.parts, validity_until=starts + validity,
-                   created_at=now, queued_at=now if row["status"] == lifecycle.QUEUED else None,
+                   # queued_at: when it is due to go out (a scheduled one: its send_at)
+                   created_at=now, queued_at=starts if row["status"] == lifecycle.QUEUED else None,
                    final_at=None if row["status"] == lifecycle.QUEUED else now,
                    idempotency_key=submission.idempotency_key if len(submission.to) == 1 else None)
         rows.append(row)
