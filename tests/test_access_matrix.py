@@ -93,6 +93,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "staff.blocklist": STAFF, "staff.unblock": STAFF, "staff.payments_to_check": STAFF,
     "staff.confirm_payment": STAFF, "staff.reject_payment": STAFF, "staff.refund_payment": STAFF,
     "staff.payment_proof": STAFF,
+    "staff_receipts.index": STAFF,
     "staff_tasks.sender_id_requests": STAFF, "staff_tasks.decide_sender_id": STAFF, "staff_tasks.adjust_credit": STAFF,
     # operators
     "admin.index": ADMIN, "admin.accounts": ADMIN, "admin.account_status": ADMIN, "admin.prices": ADMIN,

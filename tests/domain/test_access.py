@@ -11,6 +11,7 @@ O, S, A, SUP, ADM = Role.OWNER, Role.SUBUSER, Role.ACCOUNTANT, Role.SUPPORT, Rol
     ("staff", "staff.payments_to_check", "GET", {SUP, ADM}),
     ("support", "support.index", "GET", {SUP, ADM}),
     ("staff_tasks", "staff_tasks.adjust_credit", "POST", {SUP, ADM}),
+    ("staff_receipts", "staff_receipts.index", "GET", {SUP, ADM}),
     ("admin", "admin.routes", "GET", {ADM}),
     ("subusers", "subusers.index", "GET", {O}),
     ("sender_ids", "sender_ids.index", "GET", {O, S}),

@@ -34,12 +34,12 @@ log = logging.getLogger("smsportal.audit")
 
 def register_blueprints(app: Flask) -> None:
     from webapp.blueprints import (account, admin, api, auth, billing, campaigns, contacts, errors, health, imports,
-                                   main, notifications, payment_pages, reports, send, sender_ids, staff, staff_tasks,
-                                   statements, subusers, support, templates)
+                                   main, notifications, payment_pages, reports, send, sender_ids, staff, staff_receipts,
+                                   staff_tasks, statements, subusers, support, templates)
 
     for module in (auth, main, account, billing, payment_pages, notifications, statements, subusers, sender_ids,
                    campaigns, contacts, imports, send, templates, reports, health, api, staff, support, staff_tasks,
-                   admin):
+                   staff_receipts, admin):
         app.register_blueprint(module.bp)
     errors.register(app)
 

@@ -3,7 +3,8 @@
 accounts are refused further in, by the services (404).
 
 Rules, by the page's blueprint (and a few endpoints):
-- staff pages (support console, staff tasks, payments, global blocklist): support and admin;
+- staff pages (support console, staff tasks, payments, global blocklist, unmatched receipts):
+  support and admin;
 - the operator console: admin;
 - Account → Subusers and Account → Users: the account's owner;
 - sender IDs: owners and subusers (staff have no sender of their own);
@@ -17,7 +18,7 @@ from webapp.domain.roles import Role
 
 STAFF = frozenset({Role.SUPPORT, Role.ADMIN})
 BLUEPRINT_ROLES: dict[str, frozenset[Role]] = {
-    "staff": STAFF, "support": STAFF, "staff_tasks": STAFF,
+    "staff": STAFF, "support": STAFF, "staff_tasks": STAFF, "staff_receipts": STAFF,
     "admin": frozenset({Role.ADMIN}),
     "subusers": frozenset({Role.OWNER}),
     "sender_ids": frozenset({Role.OWNER, Role.SUBUSER}),
