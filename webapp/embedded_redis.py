@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from redis import Redis
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 
 def redis_server_binary() -> str:
@@ -60,9 +62,14 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"unix://{self.socket}"
 
+    def _client(self, timeout: float) -> Redis:
+        # No retries: a refused ping means "not running", and SHUTDOWN's closed connection is
+        # the answer, not an error to retry for seconds.
+        return Redis(unix_socket_path=str(self.socket), socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
+
     def _ping(self) -> bool:
         try:
-            return bool(Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping())
+            return bool(self._client(1).ping())
         except (RedisConnectionError, FileNotFoundError, OSError):
             return False
 
@@ -101,7 +108,7 @@ class EmbeddedRedis:
         raise RuntimeError("embedded redis-server did not answer within %.0fs" % timeout)
 
     def _switch_aof_on(self, deadline: float) -> None:
-        conn = Redis(unix_socket_path=str(self.socket), socket_timeout=10)
+        conn = self._client(10)
         conn.config_set("appendonly", "yes")
         while time.monotonic() < deadline:
             info = conn.info("persistence")
@@ -115,7 +122,7 @@ class EmbeddedRedis:
         if self.process is None:
             return
         try:
-            Redis(unix_socket_path=str(self.socket), socket_timeout=10).shutdown(save=save, nosave=not save)
+            self._client(10).shutdown(save=save, nosave=not save)
         except (RedisConnectionError, OSError):
             pass
         try:
