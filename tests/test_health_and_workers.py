@@ -1,4 +1,6 @@
 """/healthz, with a real RQ worker and the real cron process (pipeline tests)."""
+import time
+
 import pytest
 
 from tests.conftest import wait_for
@@ -43,3 +45,78 @@ def test_stale_worker_heartbeat_is_reported(app, client):
         conn.hset(w.key, "last_heartbeat", "2020-01-01T00:00:00.000000Z")
     assert client.get("/healthz").json["workers"] == "stale"
     assert client.get("/healthz").status_code == 200  # web nodes stay in rotation
+
+
+def test_a_worker_registers_again_when_redis_lost_it(app, client):
+    """Redis restarted without its data: the worker's next heartbeat writes its registration
+    again, so /healthz sees the worker that is working."""
+    from webapp.redis_client import get_redis
+    from workers.queues import queue
+    from workers.worker import Worker
+
+    with app.app_context():
+        conn = get_redis()
+        worker = Worker([queue(conn)], connection=conn)
+        worker.presence_interval = 0.1
+        worker.register_birth()
+        try:
+            assert client.get("/healthz").json["worker_count"] == 1
+            conn.flushdb()  # what a restart without the data looks like
+            wait_for(lambda: client.get("/healthz").json["workers"] == "ok", timeout=5, interval=0.05)
+            assert client.get("/healthz").json["worker_count"] == 1
+            assert Worker.find_by_key(worker.key, connection=conn).birth_date is not None
+        finally:
+            worker.register_death()
+        # Once dead it stays dead: the presence thread never brings it back.
+        time.sleep(0.5)
+        assert conn.sismember("rq:workers", worker.key) == 0
+        assert client.get("/healthz").json["workers"] == "none"
+
+
+def test_a_dead_worker_is_forgotten_by_the_runner(app, client):
+    import os
+
+    from rq import Worker as RQWorker
+
+    from webapp.redis_client import get_redis
+    from workers.queues import queue
+    from workers.worker import forget_dead_worker
+
+    with app.app_context():
+        conn = get_redis()
+        ghost = RQWorker([queue(conn)], connection=conn, name="killed")
+        ghost.register_birth()
+        assert forget_dead_worker(conn, os.getpid() + 1) == 0  # another process: left alone
+        assert forget_dead_worker(conn, os.getpid()) == 1
+        assert not conn.exists(ghost.key) and client.get("/healthz").json["workers"] == "none"
+
+
+def test_healthz_answers_at_once_when_redis_is_down(app, client, monkeypatch, tmp_path):
+    """A Redis that accepts connections but never answers (a hung server, a half-open link):
+    /healthz says so within its own short timeouts, instead of hanging the probe."""
+    import dataclasses
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)  # accepted by the kernel, never answered
+    try:
+        settings = dataclasses.replace(app.config["SETTINGS"],
+                                       redis_url=f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+        monkeypatch.setitem(app.config, "SETTINGS", settings)
+        monkeypatch.delitem(app.extensions, "redis_health", raising=False)
+        started = time.monotonic()
+        r = client.get("/healthz")
+        took = time.monotonic() - started
+        assert r.status_code == 503 and took < 3
+        assert r.json["redis"].startswith("down") and r.json["workers"] == "unknown"
+        assert r.json["database"] == "ok"
+        # Nothing listening at all: refused at once.
+        listener.close()
+        monkeypatch.delitem(app.extensions, "redis_health", raising=False)
+        started = time.monotonic()
+        assert client.get("/healthz?strict=1").status_code == 503
+        assert time.monotonic() - started < 2
+    finally:
+        listener.close()
+        app.extensions.pop("redis_health", None)
