@@ -15,7 +15,10 @@ import logging
 import os
 import socket
 import threading
+import time
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import worker_registration
 from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
@@ -27,13 +30,40 @@ PRESENCE_INTERVAL = 10.0  # seconds between heartbeats of an idle or busy worker
 
 
 class Scheduler(RQScheduler):
-    """RQ's scheduler, which stops when the worker that forked it has died."""
+    """RQ's scheduler, which stops when the worker that forked it has died, and lives through a
+    Redis outage (RQ's own dies on the first connection error, and its worker starts another
+    only at its next maintenance, up to 10 minutes later: scheduled campaign starts would wait)."""
 
     _parent_pid = 0
 
     def start(self):
         self._parent_pid = os.getpid()
         return super().start()
+
+    def work(self):
+        """RQ's loop, with Redis errors waited out."""
+        self._install_signal_handlers()
+        registered = False
+        while True:
+            if self._stop_requested:
+                try:
+                    self.stop()
+                except (RedisConnectionError, RedisTimeoutError):
+                    pass
+                break
+            try:
+                if not registered:
+                    self.register_birth()
+                    registered = True
+                if self.should_reacquire_locks:
+                    self.acquire_locks()
+                self.heartbeat()
+                if not self._stop_requested:
+                    self.enqueue_scheduled_jobs()
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                self.log.warning("Scheduler: Redis unavailable (%s); trying again", exc)
+                self._scheduled_job_registries = []
+            time.sleep(self.interval)
 
     def heartbeat(self):
         if self._parent_pid and os.getppid() != self._parent_pid:
@@ -138,3 +168,18 @@ def forget_dead_worker(connection, pid: int, hostname: str | None = None) -> int
                 pipe.execute()
             forgotten += 1
     return forgotten
+
+
+def forget_dead_cron(connection, pid: int, hostname: str | None = None) -> int:
+    """Unregister the cron scheduler of a process that is known to be dead (rq cron names it
+    ``host:pid:random``)."""
+    from rq import cron_scheduler_registry
+
+    prefix = f"{hostname or socket.gethostname()}:{pid}:"
+    names = [n for n in cron_scheduler_registry.get_keys(connection) if n.startswith(prefix)]
+    for name in names:
+        with connection.pipeline() as pipe:
+            pipe.zrem(cron_scheduler_registry.get_registry_key(), name)
+            pipe.delete(f"rq:cron_scheduler:{name}")
+            pipe.execute()
+    return len(names)
