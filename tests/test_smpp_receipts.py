@@ -57,7 +57,8 @@ def test_a_ucs2_receipt_is_read_by_its_data_coding(link):
     smpp_connector.set_receipt_sink(sink_into(got))
     c = link.client
     link._deliveries([
-        deliver_sm(c, 1, HEAD.format("1000A1", "DELIVRD", "000").encode() + "Bună ziua! Ședința 😀".encode("utf-16-be")[:40], 8),
+        deliver_sm(c, 1, HEAD.format("1000A1", "DELIVRD", "000").encode()
+                   + "Bună ziua! Ședința 😀".encode("utf-16-be")[:40], 8),
         deliver_sm(c, 2, HEAD.format("1000A2", "UNDELIV", "001").encode() + "Ședința".encode("utf-16-be")[:9], 0),
         deliver_sm(c, 3, b"", 0, receipted_message_id="1000A3", message_state=3),
         deliver_sm(c, 4, b"\x00\x00 nothing to read \xff", 0),            # unreadable: kept, acknowledged
@@ -86,7 +87,8 @@ def test_one_receipt_the_store_refuses_does_not_hold_back_its_batch(link):
 
     smpp_connector.set_receipt_sink(sink)
     c = link.client
-    pdus = [deliver_sm(c, i, HEAD.format("BAD" if i == 77 else f"A{i}", "DELIVRD", "000").encode()) for i in range(1, 201)]
+    pdus = [deliver_sm(c, i, HEAD.format("BAD" if i == 77 else f"A{i}", "DELIVRD", "000").encode())
+            for i in range(1, 201)]
     link._deliveries(pdus)
     assert len(got) == 199 and "BAD" not in {r.upstream_id for r in got}
     status = answers(link)

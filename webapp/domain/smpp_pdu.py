@@ -224,7 +224,8 @@ def read_receipt(short_message: bytes | str | None, data_coding: int | None = 0,
             keyword = found.group(0).decode("latin-1") if found else ""
             text = decode_text(data[found.end():], data_coding) if found else ""
     # Fields are read from the header as it came (a NUL ends a value); the raw text is made safe.
-    return ReceiptReading(safe_text(header + keyword) + text, parse_receipt(header, receipted_message_id, message_state))
+    return ReceiptReading(safe_text(header + keyword) + text,
+                          parse_receipt(header, receipted_message_id, message_state))
 
 
 def _split_text(text: str) -> tuple[str, str, str]:

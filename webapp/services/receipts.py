@@ -139,7 +139,8 @@ def _match_early_receipts(session: Session, route_id: int, upstream_ids: list[st
     return _match_kept(session, route_id, early, match_days) if early else []
 
 
-def _match_kept(session: Session, route_id: int, kept: list[PendingReceipt], match_days: int | None = None) -> list[int]:
+def _match_kept(session: Session, route_id: int, kept: list[PendingReceipt],
+                match_days: int | None = None) -> list[int]:
     """Record the kept receipts whose part is now known, and drop them; the others keep (or
     change) their reason. Returns the messages of the matched ones."""
     if not kept:
