@@ -17,7 +17,7 @@ from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.roles import Role
 from webapp.extensions import db
-from webapp.models import MessageEvent, MessagePart, PendingReceipt, Route, User
+from webapp.models import MessageEvent, PendingReceipt, Route, User
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
 from webapp.services import accounts, delivery, pricing, receipts, routes, sending
@@ -288,4 +288,3 @@ def test_the_simulator_says_whose_receipt_it_is(ctx):
     connector.submit([OutgoingPart(part.submission_key, message.id, "1899", A, "Salut", "GSM-7", 1, 1, 3600)])
     [receipt] = connector.poll()
     assert receipt.source_addr == A and receipt.upstream_id == part.upstream_id
-    assert MessagePart   # imported for the models' registry
