@@ -288,3 +288,20 @@ def test_the_simulator_says_whose_receipt_it_is(ctx):
     connector.submit([OutgoingPart(part.submission_key, message.id, "1899", A, "Salut", "GSM-7", 1, 1, 3600)])
     [receipt] = connector.poll()
     assert receipt.source_addr == A and receipt.upstream_id == part.upstream_id
+
+
+def test_a_kept_receipt_another_batch_matches_to_a_submitted_message_settles_it(ctx):
+    """Found by the SMSC-restart fault test: a kept receipt picked up by another batch's early
+    matching may belong to a message submitted earlier; that message is settled too."""
+    earlier = sent(ctx, B)
+    [later] = sending.accept(db.session, ctx, sending.Submission(to=[A], text="Salut", sender="1899"))
+    db.session.commit()
+    reuse(earlier, simulator_id(later), hours_ago=1)          # the id the SMSC gives again
+    db.session.add(PendingReceipt(route_id=route_id(), upstream_id=simulator_id(later), stat="DELIVRD", raw="",
+                                  source_addr="40722123457"))   # earlier's number: kept while its id was unknown
+    db.session.commit()
+    delivery.submit_messages(db.session, [later.id], get_redis())
+    db.session.refresh(earlier)
+    db.session.refresh(later)
+    assert earlier.status == lifecycle.DELIVRD and later.status == lifecycle.SUBMITTED
+    assert db.session.scalar(select(PendingReceipt)) is None

@@ -131,12 +131,19 @@ def _record(session: Session, part: MessagePart, stat: str, error_code: str | No
 def _match_early_receipts(session: Session, route_id: int, upstream_ids: list[str],
                           match_days: int | None = None) -> list[int]:
     """Receipts that came before these parts' ids were committed, in any spelling of the ids
-    (also those kept for another number: the id may now be this number's part's)."""
+    (also those kept for another number: the id may now be this number's part's). A kept
+    receipt may turn out to be another message's, one already submitted: that one is settled
+    here (the batch's own messages are still queued; they are settled after submission)."""
     spellings = sorted({c for uid in upstream_ids for c in id_candidates(uid)})
     early = [r for start in range(0, len(spellings), 5000) for r in session.scalars(select(PendingReceipt).where(
         PendingReceipt.route_id == route_id, PendingReceipt.reason != UNREADABLE,
         PendingReceipt.upstream_id.in_(spellings[start:start + 5000])))]
-    return _match_kept(session, route_id, early, match_days) if early else []
+    touched = _match_kept(session, route_id, early, match_days) if early else []
+    if touched:
+        from webapp.services.delivery import _settle_all
+
+        _settle_all(session, set(touched))    # only SUBMITTED messages change
+    return touched
 
 
 def _match_kept(session: Session, route_id: int, kept: list[PendingReceipt],
