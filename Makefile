@@ -41,11 +41,12 @@ $(SMSC): tests/smsc/package.json tests/smsc/package-lock.json
 	npm ci --prefix tests/smsc --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Browser tests drive Debian's Chromium (no browser download).
+# Browser tests drive Debian's Chromium (no browser download); PDF tests read invoices and
+# statements back with poppler's pdftotext.
 browser:
-	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "Install Debian's chromium package (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
+	@{ test -x /usr/bin/chromium && command -v pdftotext >/dev/null; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; \
+	  else echo "Install Debian's chromium and poppler-utils packages (sudo apt-get install chromium poppler-utils) for the tests"; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts tests/smsc/node_modules
