@@ -9,6 +9,7 @@ from rq import cron as _cron_module
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+from workers.abandoned import reap_abandoned
 from workers.balance_watch import watch_balances
 from workers.campaigns import watch_campaigns
 from workers.housekeeping import cron_tick
@@ -30,6 +31,7 @@ cron.register(poll_all_routes, queue_name=DEFAULT, interval=2)
 cron.register(expire_overdue, queue_name=DEFAULT, interval=60)
 cron.register(settle_stale_claims, queue_name=DEFAULT, interval=120)
 cron.register(requeue_stranded, queue_name=DEFAULT, interval=30)
+cron.register(reap_abandoned, queue_name=DEFAULT, interval=15)
 cron.register(watch_campaigns, queue_name=DEFAULT, interval=10)
 cron.register(watch_balances, queue_name=DEFAULT, interval=5)
 cron.register(monthly_statements, queue_name=DEFAULT, cron="5 * 1,2 * *")  # hourly on the 1st and 2nd (UTC)
