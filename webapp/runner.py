@@ -94,6 +94,8 @@ class Supervised:
     restart_at: float | None = None
     backoff: float = 0.0
     restarts: int = 0
+    # Clean-ups that failed (Redis was down too): tried again until they succeed or expire.
+    pending: list[tuple[float, subprocess.Popen]] = dataclasses.field(default_factory=list)
 
 
 class Supervisor:
@@ -102,8 +104,9 @@ class Supervisor:
     ``healthy_after`` seconds of good running)."""
 
     def __init__(self, children: list[Supervised], *, min_backoff: float = 1.0, max_backoff: float = 60.0,
-                 healthy_after: float = 60.0, poll_interval: float = 0.2):
+                 healthy_after: float = 60.0, poll_interval: float = 0.2, cleanup_for: float = 300.0):
         self.children = children
+        self.cleanup_for = cleanup_for
         self.min_backoff, self.max_backoff, self.healthy_after = min_backoff, max_backoff, healthy_after
         self.poll_interval = poll_interval
         self._stop = threading.Event()
@@ -149,10 +152,7 @@ class Supervisor:
                     child.process = None
                     _kill_leftovers(proc)
                     if child.on_exit is not None:
-                        try:
-                            child.on_exit(proc)
-                        except Exception as exc:
-                            log.info("%s: clean-up after exit failed: %s", child.name, exc)
+                        child.pending.append((time.monotonic() + self.cleanup_for, proc))
                     self._schedule(child, f"(pid {proc.pid}) exited with {_describe(code)}")
                 elif child.restart_at is not None and time.monotonic() >= child.restart_at:
                     child.restarts += 1
@@ -161,10 +161,28 @@ class Supervisor:
                         log.warning("%s started again (pid %s, restart %d)", child.name, child.process.pid,
                                     child.restarts)
 
+    def _clean_up(self) -> None:
+        """Run the children's clean-ups after exit (forget a dead worker's registration); one
+        that fails because Redis is away too is tried again on the next checks."""
+        now = time.monotonic()
+        for child in self.children:
+            still = []
+            for expires, proc in child.pending:
+                try:
+                    child.on_exit(proc)
+                except Exception as exc:
+                    if now < expires:
+                        still.append((expires, proc))
+                    else:
+                        log.info("%s: clean-up after pid %s exited failed: %s", child.name, proc.pid, exc)
+            child.pending = still
+
     def _watch(self) -> None:
         while not self._stop.wait(self.poll_interval):
             try:
                 self.check()
+                if any(c.pending for c in self.children):
+                    self._clean_up()
             except Exception:  # the supervisor itself must not die
                 log.exception("supervisor check failed")
 
