@@ -153,14 +153,14 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
         session.flush()
         if down is not None:  # keep what did go upstream, then let the job retry the rest
             charges: dict[int, list] = defaultdict(list)
-            for message in sorted({live[p.message_id] for p in route_parts if p.id not in unsent_ids}, key=lambda m: m.id):
+            for message in _lock_fresh(session, {p.message_id for p in route_parts if p.id not in unsent_ids}):
                 _after_submission(session, message, charges)
             _post_charges(session, charges)
             session.commit()
             raise down
         _match_early_receipts(session, route_id, [p.upstream_id for p in route_parts if p.upstream_id])
     charges: dict[int, list] = defaultdict(list)
-    for message in sorted({live[p.message_id] for p in parts}, key=lambda m: m.id):
+    for message in _lock_fresh(session, {p.message_id for p in parts}):
         _after_submission(session, message, charges)
     _post_charges(session, charges)
     session.commit()
@@ -199,6 +199,24 @@ def expire_unsent(session: Session, message_ids) -> int:
     return expired
 
 
+def _lock_fresh(session: Session, message_ids) -> list[Message]:
+    """Lock these messages' rows (in id order, so two workers never deadlock) and read them and
+    their parts again. Whoever decides a message's state from its parts' (charged, refunded,
+    final) does it under this lock, after flushing its own part changes: two workers or a worker
+    and a receipt sink finishing parts of one message at the same time are serialised, the second
+    sees the first's parts, and the message is charged, refunded and settled exactly once.
+    (SQLite has one writer at a time anyway; FOR UPDATE is PostgreSQL's.)"""
+    session.flush()
+    ids = sorted(set(message_ids))
+    messages: list[Message] = []
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        messages += session.scalars(select(Message).where(Message.id.in_(chunk)).order_by(Message.id)
+                                    .with_for_update(of=Message).options(selectinload(Message.part_rows))
+                                    .execution_options(populate_existing=True)).all()
+    return messages
+
+
 def _post_charges(session: Session, charges: dict[int, list]) -> None:
     """The batch's reservations become charges: per account one UPDATE (net zero) and the rows."""
     for account_id, entries in charges.items():
@@ -210,24 +228,29 @@ def settle_stale_claims(session: Session, older_than: timedelta = timedelta(minu
     or may not have gone upstream. They are never sent again; they become 'unknown', and the
     message is settled as submitted (charged once) and ends NOREPORT if no receipt comes."""
     cutoff = utcnow() - older_than
-    stale = session.scalars(select(MessagePart).where(MessagePart.state == "claimed", MessagePart.claimed_at <= cutoff)
-                            .options(selectinload(MessagePart.message).selectinload(Message.part_rows))
-                            .limit(5000)).all()
-    for part in stale:
-        part.state = "unknown"
-    session.flush()
+    candidates = session.scalars(select(MessagePart.id).where(
+        MessagePart.state == "claimed", MessagePart.claimed_at <= cutoff).limit(5000)).all()
+    # Conditional, like the claim: two crons settling together turn each part once.
+    stale = session.execute(update(MessagePart).where(MessagePart.id.in_(candidates), MessagePart.state == "claimed")
+                            .values(state="unknown").returning(MessagePart.message_id, MessagePart.seq)
+                            .execution_options(synchronize_session=False)).all() if candidates else []
+    unknown = defaultdict(list)
+    for message_id, seq in stale:
+        unknown[message_id].append(seq)
     charges: dict[int, list] = defaultdict(list)
-    for message in sorted({part.message for part in stale}, key=lambda m: m.id):
-        session.add(MessageEvent(message_id=message.id, kind="unknown", detail={
-            "parts": [p.seq for p in message.part_rows if p.state == "unknown"]}))
-        if message.status == lifecycle.QUEUED:
-            _after_submission(session, message, charges)
+    for message in _lock_fresh(session, unknown):
+        session.add(MessageEvent(message_id=message.id, kind="unknown", detail={"parts": sorted(unknown[message.id])}))
+        _after_submission(session, message, charges)
     _post_charges(session, charges)
     session.flush()
     return len(stale)
 
 
 def _after_submission(session: Session, message: Message, charges: dict[int, list]) -> None:
+    """Once every part has an outcome: charged (and settled if its receipts came), or rejected.
+    The caller holds the message's lock with fresh parts (_lock_fresh)."""
+    if message.status != lifecycle.QUEUED:
+        return  # another worker finished it
     states = [p.state for p in message.part_rows]
     if any(s in ("pending", "claimed") for s in states):
         return  # other parts are still on their way
@@ -254,9 +277,9 @@ def _finish_unsent(session: Session, message: Message, reason: str, status: str 
 
 
 def _settle_all(session: Session, message_ids: set[int]) -> None:
-    """Settle these messages with three queries, whatever their number (no query per message)."""
-    messages = session.scalars(select(Message).where(Message.id.in_(message_ids))
-                               .options(selectinload(Message.part_rows))).all()
+    """Settle these messages with a few queries, whatever their number (no query per message),
+    under their locks (see _lock_fresh)."""
+    messages = _lock_fresh(session, message_ids)
     # Held here, the accounts stay in the session's (weak) identity map, so _settle's
     # session.get() finds them instead of loading each again.
     accounts = session.scalars(select(Account).where(Account.id.in_({m.account_id for m in messages}))).all()
@@ -290,8 +313,9 @@ def expire_overdue(session: Session, grace: timedelta = timedelta(minutes=5)) ->
     stuck = session.scalars(select(Message.id).where(Message.status == lifecycle.QUEUED,
                                                      Message.validity_until < cutoff).limit(5000)).all()
     expire_unsent(session, stuck)
-    overdue = session.scalars(select(Message).options(selectinload(Message.part_rows)).where(
+    overdue_ids = session.scalars(select(Message.id).where(
         Message.status == lifecycle.SUBMITTED, Message.validity_until < cutoff).limit(5000)).all()
+    overdue = [m for m in _lock_fresh(session, overdue_ids) if m.status == lifecycle.SUBMITTED]
     for message in overdue:
         for part in message.part_rows:
             if part.status is None:
