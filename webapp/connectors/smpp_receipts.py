@@ -1,0 +1,87 @@
+"""Delivery receipts off an SMPP bind: read from each deliver_sm whatever its bytes, and handed
+to the sink the worker process registered (it stores them in the database) before they are
+acknowledged. A receipt the sink cannot store is answered with a temporary error, so the SMSC
+sends it again; one bad receipt never holds up the others.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from webapp.connectors.base import Receipt
+from webapp.domain.smpp_pdu import read_receipt, safe_text
+
+log = logging.getLogger(__name__)
+
+ESME_RX_T_APPN = 0x64          # "temporary application error": the SMSC will deliver again
+ReceiptSink = Callable[[int, list[Receipt]], None]
+
+_sink: ReceiptSink | None = None
+
+
+def set_receipt_sink(sink: ReceiptSink | None) -> None:
+    """The worker process says where receipts go (it stores them in the database)."""
+    global _sink
+    _sink = sink
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.rstrip(b"\x00").decode("latin-1")
+    return str(value).rstrip("\x00")
+
+
+def receipt_from_pdu(pdu) -> Receipt:
+    """The Receipt a deliver_sm carries: read by its data_coding, its TLVs winning over its text;
+    one without an id or a state is an unreadable receipt (kept, never matched)."""
+    reading = read_receipt(pdu.short_message, getattr(pdu, "data_coding", 0),
+                           getattr(pdu, "receipted_message_id", None), getattr(pdu, "message_state", None))
+    source = safe_text(_text(getattr(pdu, "source_addr", None)))[:32] or None
+    parsed = reading.parsed
+    if parsed is None:
+        return Receipt("", "", None, reading.raw, source_addr=source)
+    return Receipt(parsed.upstream_id, parsed.stat, parsed.error_code, reading.raw, source_addr=source)
+
+
+def _plain(receipt: Receipt) -> Receipt:
+    """The receipt with every character outside printable ASCII written as an escape."""
+    raw = receipt.raw.encode("ascii", errors="backslashreplace").decode("ascii")
+    return Receipt(receipt.upstream_id, receipt.stat, receipt.error_code, raw[:4000], receipt.done_at,
+                   receipt.source_addr)
+
+
+def store_receipts(route_id: int, receipts: list[Receipt], sequences: list[int]) -> list[int]:
+    """Hand the receipts to the sink; returns the sequences not stored (the SMSC sends them
+    again). A batch that fails is stored one receipt at a time, so a receipt the database
+    refuses holds back only itself; that one is tried once more with its raw text in ASCII."""
+    if _sink is None:
+        log.error("SMPP route %s: no receipt sink in this process; %d receipts not stored",
+                  route_id, len(receipts))
+        return sequences
+    try:
+        _sink(route_id, receipts)
+        return []
+    except Exception:
+        log.exception("SMPP route %s: a batch of %d receipts not stored; storing them one by one",
+                      route_id, len(receipts))
+    failed, in_a_row = [], 0
+    for sequence, receipt in zip(sequences, receipts):
+        if in_a_row >= 3:       # not one receipt's fault: the store is down; all sent again
+            failed.append(sequence)
+            continue
+        for attempt in (receipt, _plain(receipt)):
+            try:
+                _sink(route_id, [attempt])
+                break
+            except Exception as exc:
+                error = exc
+        else:
+            log.error("SMPP route %s: receipt %r not stored (%s); the SMSC will send it again",
+                      route_id, receipt.raw[:200], error)
+            failed.append(sequence)
+            in_a_row += 1
+            continue
+        in_a_row = 0
+    return failed
