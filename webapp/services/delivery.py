@@ -7,6 +7,7 @@ it again; parts left claimed without an outcome are settled later as unknown.
 """
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
@@ -25,6 +26,8 @@ from webapp.services.receipts import (_match_early_receipts, apply_receipts, mat
                                       prune_pending_receipts)
 from webapp.services.sending import release
 from webapp.services.throttle import RouteThrottle
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -89,6 +92,32 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
     counts["claimed"] += len(claimed_ids)
     if not claimed_ids:
         return
+    handed: set[str] = set()   # submission keys given to a connector: maybe upstream from then on
+    try:
+        _send_claimed(session, live, claimed_ids, redis, counts, handed, now)
+    except Exception:
+        _hand_back(session, claimed_ids, handed)
+        raise
+
+
+def _hand_back(session: Session, claimed_ids: list[int], handed: set[str]) -> None:
+    """The batch failed (the database or Redis went away) before some of its claimed parts were
+    handed to a connector: those certainly did not go upstream, so their claims are handed back
+    for the retry (instead of becoming 'unknown', charged and never sent). Best effort: when the
+    database is still away they stay claimed and are settled later as usual."""
+    try:
+        session.rollback()
+        session.execute(update(MessagePart).where(
+            MessagePart.id.in_(claimed_ids), MessagePart.state == "claimed", MessagePart.submission_key.not_in(handed))
+            .values(state="pending", claimed_at=None).execution_options(synchronize_session=False))
+        session.commit()
+    except Exception as exc:  # the original error is the one that matters; it is re-raised
+        log.warning("claims of %d parts not handed back (%s); settled later as unknown", len(claimed_ids), exc)
+        session.rollback()
+
+
+def _send_claimed(session: Session, live: dict[int, Message], claimed_ids: list[int], redis,
+                  counts: dict[str, int], handed: set[str], now) -> None:
     parts = session.scalars(select(MessagePart).where(MessagePart.id.in_(claimed_ids)).order_by(MessagePart.id)).all()
     by_route: dict[int, list[MessagePart]] = defaultdict(list)
     for part in parts:
@@ -119,6 +148,7 @@ def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[st
             for start in range(0, len(outgoing), throttle.tps):
                 piece = outgoing[start:start + throttle.tps]
                 throttle.acquire(len(piece))
+                handed.update(p.submission_key for p in piece)
                 results += connector.submit(piece)
         except RouteDown as exc:
             down = exc
