@@ -69,3 +69,27 @@ def test_save_and_use_a_template(app, page, make_user, shot):
     page.get_by_role("banner").get_by_role("link", name="Templates").click()
     expect(page.get_by_role("cell", name="Confirmare")).to_be_visible()
     shot(page, "13-templates")
+
+
+def test_a_text_over_the_maximum_of_parts_is_named_while_typing_and_refused(app, page, make_user, shot):
+    """#14: a text longer than MAX_PARTS_PER_MESSAGE (10) is named under the text box as it is
+    typed (pasted), and Send refuses it with the text kept, nothing reserved."""
+    make_user("teatru")
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
+        db.session.commit()
+    sign_in(page, "teatru", PASSWORD)
+    page.get_by_role("banner").get_by_role("link", name="Send SMS").click()
+    long_text = "Spectacolul începe mâine. " * 26        # UCS-2, 676 characters: 11 parts
+    page.get_by_label("Text").fill(long_text)
+    expect(page.get_by_test_id("parts")).to_have_text("11 parts")
+    expect(page.get_by_test_id("too-long")).to_contain_text("at most 10 parts are accepted")
+    page.get_by_label("To number").fill("0722 123 456")
+    shot(page, "12-composer-too-long")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator(".field-errors").first).to_contain_text("at most 10 parts")
+    expect(page.get_by_role("textbox", name="Text")).to_have_value(long_text)
+    with app.app_context():
+        from webapp.models import Message
+
+        assert db.session.query(Message).count() == 0
