@@ -110,11 +110,11 @@ def test_send_sms_page_refuses_a_too_long_text_and_keeps_it(app, api, client, lo
     assert 'data-testid="too-long"' in counter.text
 
 
-def test_a_campaign_recipient_whose_text_is_too_long_is_refused_with_its_reason(app, api):
+def test_a_campaign_recipient_whose_text_is_too_long_is_refused_with_its_reason(app, api, tmp_path):
     with app.app_context():
         user = db.session.get(User, api.user_id)
         data = io.BytesIO((SAMPLES / "theatre_reservations.xlsx").read_bytes())
-        campaign = campaigns.new_from_file(db.session, user, rules.PERSONALISED, str(app.config["SETTINGS"].upload_dir),
+        campaign = campaigns.new_from_file(db.session, user, rules.PERSONALISED, str(tmp_path),
                                            "theatre_reservations.xlsx", data, "1899")
         campaigns.choose_first_row(db.session, campaign, 0, 2)
         campaigns.set_columns(db.session, campaign, 1, None)
