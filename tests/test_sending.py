@@ -192,6 +192,32 @@ def test_no_receipt_within_validity_becomes_noreport(ctx, sql):
     assert ctx.account.balance == D("0.9650")  # charged: it may have been delivered
 
 
+@pytest.mark.parametrize("stat, final, balance", [
+    ("DELIVRD", lifecycle.DELIVRD, D("0.9300")),      # charged, as NOREPORT was
+    ("REJECTD", lifecycle.REJECTD, D("1.0000")),      # refunded, once
+])
+def test_a_receipt_after_noreport_still_settles_the_message(ctx, sql, stat, final, balance):
+    """Late receipts: an SMSC that reports after the validity (and our grace) is still heard."""
+    route = db.session.scalar(select(Route))
+    route.url = "simulator://?delivered=1&dlr_delay=1h"
+    db.session.commit()
+    [message] = accept(ctx, ["0722123456"], "x" * 200)   # 2 parts
+    delivery.submit_messages(db.session, [message.id], get_redis())
+    sql("UPDATE messages SET validity_until = '2020-01-01 00:00:00'")
+    delivery.expire_overdue(db.session)
+    db.session.commit()
+    ids = db.session.scalars(select(MessagePart.upstream_id).where(MessagePart.message_id == message.id)
+                             .order_by(MessagePart.seq)).all()
+    for upstream_id in ids + ids[:1]:                    # the first one twice
+        delivery.apply_receipts(db.session, route.id, [Receipt(upstream_id, stat, "000", source_addr="40722123456")])
+        db.session.commit()
+    db.session.refresh(message)
+    assert message.status == final
+    db.session.refresh(ctx.account)
+    assert ctx.account.balance == balance
+    assert ledger.verify(db.session) == []
+
+
 def test_simulator_outcomes_follow_the_shares(app):
     from webapp.connectors.simulator import SimulatorConnector
     from webapp.domain.routing import parse_route_url

@@ -319,11 +319,12 @@ def _settle_all(session: Session, message_ids: set[int]) -> None:
 
 
 def _settle(session: Session, message: Message) -> None:
-    """Set the message's final state once every part has one; refund per the account's policy."""
-    if message.status != lifecycle.SUBMITTED:
+    """Set the message's final state once every part has one; refund per the account's policy.
+    A receipt that comes after the message was given up as NOREPORT still settles it."""
+    if message.status not in (lifecycle.SUBMITTED, lifecycle.NOREPORT):
         return
     final = lifecycle.message_status([p.status for p in message.part_rows])
-    if final is None:
+    if final is None or final == message.status:
         return
     message.status, message.final_at = final, utcnow()
     message.error_code = next((p.error_code for p in message.part_rows if p.status == final), None)

@@ -123,8 +123,8 @@ def _record(session: Session, part: MessagePart, stat: str, error_code: str | No
                              detail={"seq": part.seq, "upstream_id": part.upstream_id, "stat": stat,
                                      "error_code": error_code, "raw": safe_text(raw or ""),
                                      **({"source_addr": source_addr} if source_addr else {})}))
-    if final is None or part.status is not None:
-        return  # not final yet, or a repeated receipt
+    if final is None or (part.status is not None and part.status != lifecycle.NOREPORT):
+        return  # not final yet, or a repeated receipt (a late one still settles a NOREPORT part)
     part.status, part.error_code, part.receipt_at = final, (error_code or None) and error_code[:ERR_MAX], utcnow()
 
 
