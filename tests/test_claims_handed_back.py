@@ -13,6 +13,7 @@ from webapp.extensions import db
 from webapp.models import LedgerEntry, MessagePart, User
 from webapp.redis_client import get_redis
 from webapp.services import delivery, ledger, pricing, routes, sending
+from webapp.connectors.base import RouteDown
 from webapp.services.throttle import RouteThrottle
 
 
@@ -38,7 +39,7 @@ def test_redis_gone_at_the_hand_off_gives_the_claims_back(app, queued, monkeypat
 
     with monkeypatch.context() as patch:
         patch.setattr(RouteThrottle, "acquire", redis_gone)
-        with pytest.raises(RedisConnectionError):
+        with pytest.raises(RouteDown):      # retried by RQ, with backoff
             delivery.submit_messages(db.session, queued, get_redis())
     db.session.expire_all()
     assert states() == Counter({"pending": 4})          # not 'claimed': nothing went upstream
@@ -48,4 +49,28 @@ def test_redis_gone_at_the_hand_off_gives_the_claims_back(app, queued, monkeypat
     assert states() == Counter({"submitted": 4})
     charges = Counter(db.session.scalars(select(LedgerEntry.reference).where(LedgerEntry.kind == "charge")))
     assert sorted(charges.values()) == [1, 1]
+    assert ledger.verify(db.session) == []
+
+
+def test_redis_gone_between_pieces_keeps_what_went_out_and_hands_back_the_rest(app, queued, monkeypatch):
+    from webapp.models import Route
+
+    db.session.scalar(select(Route)).url = "simulator://?delivered=1&dlr_delay=0s&tps=2"  # pieces of 2 parts
+    db.session.commit()
+    calls = []
+
+    def redis_gone_on_the_second_piece(self, count):
+        calls.append(count)
+        if len(calls) == 2:
+            raise RedisConnectionError("Connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RouteThrottle, "acquire", redis_gone_on_the_second_piece)
+        with pytest.raises(RouteDown):      # the job's retry sends the rest
+            delivery.submit_messages(db.session, queued, get_redis())
+    db.session.expire_all()
+    assert states() == Counter({"submitted": 2, "pending": 2})   # the first piece is recorded, not 'unknown'
+    assert delivery.submit_messages(db.session, queued, get_redis())["submitted"] == 2
+    db.session.expire_all()
+    assert states() == Counter({"submitted": 4})
     assert ledger.verify(db.session) == []

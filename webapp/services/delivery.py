@@ -12,6 +12,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
 
+from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -147,7 +148,10 @@ def _send_claimed(session: Session, live: dict[int, Message], claimed_ids: list[
             # At most `tps` parts per second on this route, across every worker process.
             for start in range(0, len(outgoing), throttle.tps):
                 piece = outgoing[start:start + throttle.tps]
-                throttle.acquire(len(piece))
+                try:
+                    throttle.acquire(len(piece))
+                except RedisError as exc:  # Redis went away between pieces: keep what went out
+                    raise RouteDown(f"Redis unavailable ({exc}); the rest waits for the retry") from exc
                 handed.update(p.submission_key for p in piece)
                 results += connector.submit(piece)
         except RouteDown as exc:

@@ -14,11 +14,18 @@ KEY = "smsportal:routes:down"
 
 
 def mark_down(redis: Redis, route_id: int, name: str, reason: str) -> None:
-    redis.hset(KEY, str(route_id), json.dumps({"name": name, "reason": reason, "since": time.time()}))
+    """Advisory (shown on /healthz and pages): Redis away never stops the sending that reports it."""
+    try:
+        redis.hset(KEY, str(route_id), json.dumps({"name": name, "reason": reason, "since": time.time()}))
+    except RedisError as exc:
+        log.warning("route %s down (%s); not recorded: %s", name, reason, exc)
 
 
 def mark_up(redis: Redis, route_id: int) -> None:
-    redis.hdel(KEY, str(route_id))
+    try:
+        redis.hdel(KEY, str(route_id))
+    except RedisError as exc:
+        log.warning("route %s up; not recorded: %s", route_id, exc)
 
 
 def down_routes(redis: Redis) -> dict[int, dict]:
