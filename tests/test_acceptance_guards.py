@@ -94,9 +94,7 @@ def test_the_maximum_is_a_setting(app, api):
 
 
 def test_send_sms_page_refuses_a_too_long_text_and_keeps_it(app, api, client, login):
-    with app.app_context():
-        db.session.get(User, api.user_id).username  # the API fixture's owner signs in
-    login("dev")
+    login("dev")  # the API fixture's owner
     page = client.get("/send/")
     text = "ă" * (UCS2_PART * 10 + 5)
     r = client.post("/send/", data={"csrf_token": csrf_token_from(page.text), "to": "0722000001", "text": text,
@@ -149,7 +147,7 @@ def redis_away(app):
 
 def queued_job_ids(app):
     with app.app_context():
-        return [j for name in ("default",) for j in queue(get_redis(), name).get_job_ids()]
+        return queue(get_redis()).get_job_ids()
 
 
 def test_api_answers_201_for_what_it_accepted_while_redis_is_down_and_the_sweeper_queues_it(app, api, redis_away):
@@ -192,13 +190,12 @@ def test_sweeper_leaves_messages_with_a_live_job_and_scheduled_ones_alone(app, a
         db.session.commit()
         redis = get_redis()
         dispatch.enqueue_sending(redis, [m.id for m in now_ones])
-        # A retry waiting out its backoff is in the scheduled registry: live too.
         assert dispatch.stranded(db.session, redis, timedelta(0)) == [lost[0].id]
+        # A retry waiting out its backoff is in the scheduled registry: live too.
         q = queue(redis)
         job = q.fetch_job(dispatch.chunk_job_id([m.id for m in now_ones]))
         q.remove(job)
         ScheduledJobRegistry(queue=q).schedule(job, utcnow() + timedelta(seconds=30))
         assert dispatch.stranded(db.session, redis, timedelta(0)) == [lost[0].id]
         assert later[0].id not in dispatch.stranded(db.session, redis, timedelta(0))
-        ledger_before = ledger.verify(db.session)
-        assert ledger_before == []
+        assert ledger.verify(db.session) == []

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import lifecycle
 from webapp.models import Message, MessagePart
 from webapp.models.types import utcnow
-from workers.queues import ALL_QUEUES, DEFAULT, queue
+from workers.queues import ALL_QUEUES, queue
 
 log = logging.getLogger(__name__)
 
@@ -132,5 +132,3 @@ def requeue_stranded(session: Session, redis, older_than: timedelta) -> int:
         enqueue_sending(redis, ids)
     return len(ids)
 
-
-__all__ = ["CHUNK", "DEFAULT", "enqueue_sending", "hand_to_workers", "requeue_stranded", "stranded"]
