@@ -32,6 +32,7 @@ from smpplib import consts, exceptions, smpp
 from smpplib.client import Client, SimpleSequenceGenerator
 
 from webapp.connectors.base import OutgoingPart, Receipt, RouteDown, SubmitResult
+from webapp.connectors.smpp_handoff import InFlight
 from webapp.domain.routing import RouteSpec, parse_duration
 from webapp.connectors.smpp_receipts import (  # noqa: F401  (set_receipt_sink: where the workers look)
     ESME_RX_T_APPN, _text, receipt_from_pdu, set_receipt_sink, store_receipts)
@@ -70,6 +71,7 @@ class _Waiting:
     status: int | None = None
     message_id: str = ""
     lost: bool = False
+    hold: bool = False      # its receipt is held until the worker recorded its id (smpp_handoff.py)
 
 
 def _address(sender: str) -> tuple[int, int, str]:
@@ -110,7 +112,7 @@ class _Link:
                          daemon=True).start()
 
     # -- submitting -------------------------------------------------------------------
-    def send_submit(self, part: OutgoingPart, registered_delivery: int) -> _Waiting:
+    def send_submit(self, part: OutgoingPart, registered_delivery: int, hold: bool = False) -> _Waiting:
         data, data_coding, esm_class = short_message(part.text, part.encoding, part.message_id, part.total, part.seq)
         ton, npi, source = _address(part.sender)
         pdu = smpp.make_pdu(
@@ -118,7 +120,7 @@ class _Link:
             dest_addr_ton=1, dest_addr_npi=1, destination_addr=part.to.lstrip("+"), esm_class=esm_class,
             data_coding=data_coding, short_message=data, registered_delivery=registered_delivery,
             validity_period=relative_validity(part.validity_seconds))
-        waiting = _Waiting(part)
+        waiting = _Waiting(part, hold=hold)
         self.pending[pdu.sequence] = waiting
         try:
             self.client.send_pdu(pdu)
@@ -164,6 +166,8 @@ class _Link:
             waiting = self.pending.pop(pdu.sequence, None)
             if waiting is not None:
                 waiting.status, waiting.message_id = int(pdu.status), _text(getattr(pdu, "message_id", None))
+                if waiting.hold and waiting.status == consts.SMPP_ESME_ROK:   # its receipt may come first
+                    self.session.in_flight.submitted(waiting.part, waiting.message_id)
                 waiting.done.set()
                 self.slots.release()
         elif pdu.command == "enquire_link":
@@ -190,7 +194,11 @@ class _Link:
                          self.session.route_id, _text(pdu.source_addr))
                 continue
             try:
-                receipts.append((pdu.sequence, receipt_from_pdu(pdu)))
+                receipt = receipt_from_pdu(pdu)
+                if self.session.in_flight.hold(self, pdu.sequence, receipt):
+                    del statuses[pdu.sequence]   # answered once the submitting worker has recorded it
+                    continue
+                receipts.append((pdu.sequence, receipt))
             except Exception:   # never: read_receipt takes any bytes; acknowledged, not retried for ever
                 log.exception("SMPP route %s: unreadable receipt %r", self.session.route_id,
                               getattr(pdu, "short_message", None))
@@ -202,10 +210,23 @@ class _Link:
             resp.sequence = sequence
             self.client.send_pdu(resp)
 
+    def answer(self, sequences_and_statuses) -> None:
+        """deliver_sm_resp for held receipts, from the submitting worker's thread; on a lost bind
+        nothing is sent (the SMSC sends those receipts again)."""
+        try:
+            for sequence, status in sequences_and_statuses:
+                resp = smpp.make_pdu("deliver_sm_resp", client=self.client, status=status)
+                resp.sequence = sequence
+                self.client.send_pdu(resp)
+        except (exceptions.ConnectionError, exceptions.PDUError, OSError, AttributeError) as exc:
+            log.info("SMPP route %s: held receipts not answered (%s); the SMSC sends them again",
+                     self.session.route_id, exc)
+
     def _store(self, receipts: list[Receipt], sequences: list[int]) -> list[int]:
         return store_receipts(self.session.route_id, receipts, sequences)
 
     def _keep_alive(self) -> None:
+        self.session.receipts_recorded([], True)   # what was held for a worker that never came back
         now = time.monotonic()
         if self.enquiry_sent_at is not None and now - self.enquiry_sent_at > self.session.timeout:
             raise exceptions.ConnectionError("enquire_link not answered")
@@ -215,6 +236,7 @@ class _Link:
 
     def _lost(self, reason: str) -> None:
         self.alive = False
+        self.session.in_flight.drop_link(self)
         for sequence in list(self.pending):
             waiting = self.pending.pop(sequence, None)
             if waiting is not None:
@@ -252,6 +274,7 @@ class SmppSession:
         self.timeout = parse_duration(spec.param("timeout", "10s"))
         self.throttle_budget = parse_duration(spec.param("throttle_wait", "30s"))
         self.links: list[_Link] = []
+        self.in_flight = InFlight()
         self.failures, self.retry_at, self.last_error = 0, 0.0, ""
         self._lock = threading.Lock()
 
@@ -286,7 +309,8 @@ class SmppSession:
             self.failures, self.last_error = 0, ""
             return self.links[0]
 
-    def submit(self, parts: list[OutgoingPart]) -> list[SubmitResult]:
+    def submit(self, parts: list[OutgoingPart], hold_receipts: bool = False) -> list[SubmitResult]:
+        """``hold_receipts``: the caller will record the results and then call receipts_recorded()."""
         results: list[SubmitResult] = []
         uncertain: list[str] = []
         todo, pause, waited = list(parts), 0.5, 0.0
@@ -297,7 +321,7 @@ class SmppSession:
             for part in todo:
                 if not link.slots.acquire(timeout=self.timeout) or not link.alive:
                     break
-                waiting.append(link.send_submit(part, registered_delivery=1))
+                waiting.append(link.send_submit(part, registered_delivery=1, hold=hold_receipts))
             sent_keys = {w.part.submission_key for w in waiting}
             not_sent = [p for p in todo if p.submission_key not in sent_keys]
             deadline = time.monotonic() + self.timeout
@@ -323,6 +347,26 @@ class SmppSession:
                 waited += pause
                 pause = min(pause * 2, 5.0)
         return results
+
+    def take_receipts(self, keys: list[str]) -> dict[str, list[Receipt]]:
+        """Receipts that came for these parts before their outcome was committed (see
+        smpp_handoff.py): the caller records them with the outcome."""
+        return self.in_flight.take(keys)
+
+    def receipts_recorded(self, keys: list[str], recorded: bool) -> None:
+        """The caller's transaction for these parts ended (committed when ``recorded``): held
+        receipts it recorded are answered; the others are stored the usual way, then answered."""
+        acknowledge, store = self.in_flight.finish(keys, recorded)
+        by_link: dict[object, list] = {}
+        for held in acknowledge:
+            by_link.setdefault(held.link, []).append((held.sequence, consts.SMPP_ESME_ROK))
+        if store:
+            failed = set(store_receipts(self.route_id, [h.receipt for h in store], [h.sequence for h in store]))
+            for held in store:
+                by_link.setdefault(held.link, []).append(
+                    (held.sequence, ESME_RX_T_APPN if held.sequence in failed else consts.SMPP_ESME_ROK))
+        for link, answers in by_link.items():
+            link.answer(answers)
 
     def _bound_or_down(self, results, uncertain) -> _Link:
         try:
@@ -391,6 +435,16 @@ class SmppConnector:
 
     def submit(self, parts: list[OutgoingPart]) -> list[SubmitResult]:
         return session_for(self.route_id, self.spec).submit(parts)
+
+    def submit_holding_receipts(self, parts: list[OutgoingPart]) -> list[SubmitResult]:
+        """Submit; receipts that come before the caller calls receipts_recorded() are held."""
+        return session_for(self.route_id, self.spec).submit(parts, hold_receipts=True)
+
+    def take_receipts(self, keys: list[str]) -> dict[str, list[Receipt]]:
+        return session_for(self.route_id, self.spec).take_receipts(keys)
+
+    def receipts_recorded(self, keys: list[str], recorded: bool) -> None:
+        session_for(self.route_id, self.spec).receipts_recorded(keys, recorded)
 
     def poll(self) -> list[Receipt]:
         """Receipts arrive on the bind by themselves; polling keeps the bind up (and rebinds)."""

@@ -13,19 +13,18 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.connectors import OutgoingPart, RouteDown, connector_for
 from webapp.domain import lifecycle
 from webapp.domain.routing import parse_route_url
 from webapp.domain.sms_text import split
-from webapp.models import Account, Message, MessageEvent, MessagePart, Route
+from webapp.models import Message, MessageEvent, MessagePart, Route
 from webapp.models.types import utcnow
-from webapp.services import ledger, route_state
-from webapp.services.receipts import (_match_early_receipts, apply_receipts, match_pending_receipts,  # noqa: F401
-                                      prune_pending_receipts)
-from webapp.services.sending import release
+from webapp.services import route_state, settlement
+from webapp.services.receipts import (PartSeen, _match_early_receipts, apply_receipts,  # noqa: F401
+                                      match_pending_receipts, prune_pending_receipts, take_receipt)
 from webapp.services.throttle import RouteThrottle
 
 log = logging.getLogger(__name__)
@@ -49,15 +48,17 @@ def submit_messages(session: Session, message_ids: list[int], redis, batch_parts
     """Send the queued parts of these messages, a batch at a time. Commits: each batch's claims
     are durable before it goes upstream, and its outcome is committed before the next batch.
     ``should_continue()`` is asked before each batch (a paused campaign stops there)."""
-    with _loaded_objects_kept(session):
-        return _submit_messages(session, message_ids, redis, batch_parts, should_continue)
+    try:
+        with _loaded_objects_kept(session):
+            return _submit_messages(session, message_ids, redis, batch_parts, should_continue)
+    finally:
+        session.expire_all()   # the outcomes were written in bulk: what was loaded is stale
 
 
 def _submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int,
                      should_continue=None) -> dict[str, int]:
     now = utcnow()
-    messages = session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id)
-                               .options(selectinload(Message.part_rows))).all()
+    messages = session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id)).all()
     late = {m.id for m in messages if m.status == lifecycle.QUEUED and m.validity_until <= now}
     expired = expire_unsent(session, late)
     session.commit()
@@ -77,27 +78,25 @@ def _submit_messages(session: Session, message_ids: list[int], redis, batch_part
 
 def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[str, int]) -> None:
     live = {m.id: m for m in batch}
-    # Held here, the batch's accounts stay in the session's (weak) identity map: charging and
-    # settling find them there instead of loading each again per message.
-    accounts = session.scalars(select(Account).where(Account.id.in_({m.account_id for m in batch}))).all()  # noqa: F841
     now = utcnow()
     # The claim: only parts still pending become ours; a second run gets none of them.
-    claimed_ids = session.scalars(
+    claimed = session.execute(
         update(MessagePart)
         .where(MessagePart.message_id.in_(list(live)), MessagePart.state == "pending")
         .values(state="claimed", claimed_at=now)
-        .returning(MessagePart.id)
+        .returning(MessagePart.id, MessagePart.message_id, MessagePart.seq, MessagePart.submission_key,
+                   MessagePart.route_id)
         .execution_options(synchronize_session=False)
     ).all()
     session.commit()
-    counts["claimed"] += len(claimed_ids)
-    if not claimed_ids:
+    counts["claimed"] += len(claimed)
+    if not claimed:
         return
     handed: set[str] = set()   # submission keys given to a connector: maybe upstream from then on
     try:
-        _send_claimed(session, live, claimed_ids, redis, counts, handed, now)
+        _send_claimed(session, live, sorted(claimed, key=lambda p: p.id), redis, counts, handed, now)
     except Exception:
-        _hand_back(session, claimed_ids, handed)
+        _hand_back(session, [p.id for p in claimed], handed)
         raise
 
 
@@ -117,11 +116,10 @@ def _hand_back(session: Session, claimed_ids: list[int], handed: set[str]) -> No
         session.rollback()
 
 
-def _send_claimed(session: Session, live: dict[int, Message], claimed_ids: list[int], redis,
+def _send_claimed(session: Session, live: dict[int, Message], claimed: list, redis,
                   counts: dict[str, int], handed: set[str], now) -> None:
-    parts = session.scalars(select(MessagePart).where(MessagePart.id.in_(claimed_ids)).order_by(MessagePart.id)).all()
-    by_route: dict[int, list[MessagePart]] = defaultdict(list)
-    for part in parts:
+    by_route: dict[int, list] = defaultdict(list)
+    for part in claimed:
         by_route[part.route_id].append(part)
     for route_id, route_parts in by_route.items():
         route = session.get(Route, route_id)
@@ -144,6 +142,9 @@ def _send_claimed(session: Session, live: dict[int, Message], claimed_ids: list[
         connector = connector_for(route.id, route.url, redis)
         throttle = RouteThrottle(redis, route.id, parse_route_url(route.url).tps)
         results, down = [], None
+        # An SMPP bind holds the receipts that come before this batch's outcome is committed
+        # (see connectors/smpp_handoff.py); they are recorded with it.
+        submit = getattr(connector, "submit_holding_receipts", connector.submit)
         try:
             # At most `tps` parts per second on this route, across every worker process.
             for start in range(0, len(outgoing), throttle.tps):
@@ -153,7 +154,7 @@ def _send_claimed(session: Session, live: dict[int, Message], claimed_ids: list[
                 except RedisError as exc:  # Redis went away between pieces: keep what went out
                     raise RouteDown(f"Redis unavailable ({exc}); the rest waits for the retry") from exc
                 handed.update(p.submission_key for p in piece)
-                results += connector.submit(piece)
+                results += submit(piece)
         except RouteDown as exc:
             down = exc
             results += exc.results
@@ -162,42 +163,66 @@ def _send_claimed(session: Session, live: dict[int, Message], claimed_ids: list[
             route_state.mark_up(redis, route.id)
         finally:
             connector.close()
-        by_key = {r.submission_key: r for r in results}
-        # Sent without an answer: maybe upstream, so never resent; they stay claimed and are
-        # settled as 'unknown' by settle_stale_claims.
-        uncertain = set(down.uncertain) if down else set()
-        unsent = [p for p in route_parts if p.submission_key not in by_key and p.submission_key not in uncertain] \
-            if down else []
-        unsent_ids = {p.id for p in unsent}
-        if unsent:
-            # Those never went upstream: hand their claims back so the job's retry sends them.
-            session.execute(update(MessagePart).where(MessagePart.id.in_([p.id for p in unsent]))
-                            .values(state="pending", claimed_at=None).execution_options(synchronize_session=False))
-        for part in route_parts:
-            if part.id in unsent_ids or part.submission_key in uncertain:
-                continue
-            result = by_key.get(part.submission_key)
-            if result is not None and result.upstream_id:
-                part.state, part.upstream_id, part.submitted_at = "submitted", result.upstream_id, utcnow()
-                counts["submitted"] += 1
-            else:
-                part.state, part.status = "failed", lifecycle.REJECTD
-                part.error_code = result.error_code if result else None
-                counts["failed"] += 1
-        session.flush()
-        if down is not None:  # keep what did go upstream, then let the job retry the rest
-            charges: dict[int, list] = defaultdict(list)
-            for message in _lock_fresh(session, {p.message_id for p in route_parts if p.id not in unsent_ids}):
-                _after_submission(session, message, charges)
-            _post_charges(session, charges)
+        keys = [p.submission_key for p in route_parts]
+        recorded = False
+        try:
+            _record_outcome(session, route_id, route_parts, results, down, connector, counts, now)
             session.commit()
+            recorded = True
+        finally:
+            # Receipts the bind held for these parts (they came before this commit): acknowledged
+            # when recorded here, else stored the usual way (and matched now that ids are known).
+            if hasattr(connector, "receipts_recorded"):
+                connector.receipts_recorded(keys, recorded)
+        if down is not None:  # what did go upstream is kept; the job retries the rest
             raise down
-        _match_early_receipts(session, route_id, [p.upstream_id for p in route_parts if p.upstream_id])
-    charges: dict[int, list] = defaultdict(list)
-    for message in _lock_fresh(session, {p.message_id for p in parts}):
-        _after_submission(session, message, charges)
-    _post_charges(session, charges)
-    session.commit()
+
+
+_PARTS = MessagePart.__table__
+_SET_SUBMITTED = (update(_PARTS).where(_PARTS.c.id == bindparam("p_id")).values(
+    {column: bindparam(f"p_{column}", type_=_PARTS.c[column].type)
+     for column in ("state", "upstream_id", "submitted_at", "status", "error_code", "receipt_at")}))
+
+
+def _record_outcome(session: Session, route_id: int, route_parts: list, results, down: RouteDown | None,
+                    connector, counts: dict[str, int], now) -> None:
+    """Each part's outcome, and the receipts that already came for it, written in bulk; then the
+    messages concluded (charged, and settled when their receipts came). Flushes."""
+    by_key = {r.submission_key: r for r in results}
+    # Sent without an answer: maybe upstream, so never resent; they stay claimed and are
+    # settled as 'unknown' by settle_stale_claims.
+    uncertain = set(down.uncertain) if down else set()
+    unsent = {p.id for p in route_parts if p.submission_key not in by_key and p.submission_key not in uncertain} \
+        if down else set()
+    if unsent:
+        # Those never went upstream: hand their claims back so the job's retry sends them.
+        session.execute(update(MessagePart).where(MessagePart.id.in_(sorted(unsent)))
+                        .values(state="pending", claimed_at=None).execution_options(synchronize_session=False))
+    sent = [p for p in route_parts if p.submission_key in by_key]
+    held = connector.take_receipts([p.submission_key for p in sent]) \
+        if down is None and hasattr(connector, "take_receipts") else {}
+    rows, events, at = [], [], utcnow()
+    for part in sent:
+        result = by_key[part.submission_key]
+        if result.upstream_id:
+            seen = PartSeen(part.id, part.message_id, part.seq, result.upstream_id, None, at)
+            events += [take_receipt(seen, receipt, at) for receipt in held.get(part.submission_key, ())]
+            rows.append({"p_id": part.id, "p_state": "submitted", "p_upstream_id": result.upstream_id,
+                         "p_submitted_at": at, "p_status": seen.status, "p_error_code": seen.error_code,
+                         "p_receipt_at": seen.receipt_at})
+            counts["submitted"] += 1
+        else:
+            rows.append({"p_id": part.id, "p_state": "failed", "p_upstream_id": None, "p_submitted_at": None,
+                         "p_status": lifecycle.REJECTD, "p_error_code": result.error_code, "p_receipt_at": None})
+            counts["failed"] += 1
+    if rows:
+        session.execute(_SET_SUBMITTED, rows)
+    if events:
+        session.execute(insert(MessageEvent), events)
+    if down is None:
+        _match_early_receipts(session, route_id, [r["p_upstream_id"] for r in rows if r["p_upstream_id"]],
+                              since=now)
+    settlement.conclude(session, {p.message_id for p in route_parts if p.id not in unsent})
 
 
 def expire_unsent(session: Session, message_ids) -> int:
@@ -227,7 +252,7 @@ def expire_unsent(session: Session, message_ids) -> int:
                 releases[account_id].append((cost, "release", "expired", f"msg:{message_id}"))
                 session.add(MessageEvent(message_id=message_id, kind="released", detail={"amount": str(cost), "reason": "expired"}))
             session.add(MessageEvent(message_id=message_id, kind="refused", detail={"reason": "expired"}))
-        _post_charges(session, releases)
+        settlement.post_entries(session, releases)
         expired += len(done)
     session.flush()
     return expired
@@ -251,12 +276,6 @@ def _lock_fresh(session: Session, message_ids) -> list[Message]:
     return messages
 
 
-def _post_charges(session: Session, charges: dict[int, list]) -> None:
-    """The batch's reservations become charges: per account one UPDATE (net zero) and the rows."""
-    for account_id, entries in charges.items():
-        ledger.post_many(session, session.get(Account, account_id), entries, actor=None)
-
-
 def settle_stale_claims(session: Session, older_than: timedelta = timedelta(minutes=10)) -> int:
     """Parts claimed long ago with no recorded outcome (the worker died mid-submission) may
     or may not have gone upstream. They are never sent again; they become 'unknown', and the
@@ -271,74 +290,13 @@ def settle_stale_claims(session: Session, older_than: timedelta = timedelta(minu
     unknown = defaultdict(list)
     for message_id, seq in stale:
         unknown[message_id].append(seq)
-    charges: dict[int, list] = defaultdict(list)
-    for message in _lock_fresh(session, unknown):
-        session.add(MessageEvent(message_id=message.id, kind="unknown", detail={"parts": sorted(unknown[message.id])}))
-        _after_submission(session, message, charges)
-    _post_charges(session, charges)
-    session.flush()
+    if unknown:
+        now = utcnow()
+        session.execute(insert(MessageEvent), [{"message_id": message_id, "kind": "unknown", "at": now,
+                                               "detail": {"parts": sorted(seqs)}} for message_id, seqs in unknown.items()])
+    settlement.conclude(session, unknown)
+    session.expire_all()   # written in bulk: what the caller loaded is stale
     return len(stale)
-
-
-def _after_submission(session: Session, message: Message, charges: dict[int, list]) -> None:
-    """Once every part has an outcome: charged (and settled if its receipts came), or rejected.
-    The caller holds the message's lock with fresh parts (_lock_fresh)."""
-    if message.status != lifecycle.QUEUED:
-        return  # another worker finished it
-    states = [p.state for p in message.part_rows]
-    if any(s in ("pending", "claimed") for s in states):
-        return  # other parts are still on their way
-    if all(s == "failed" for s in states):
-        _finish_unsent(session, message, "rejected_at_submission", status=lifecycle.REJECTD)
-        return
-    # The reservation becomes a charge: released and charged in the same transaction.
-    reference = f"msg:{message.id}"
-    charges[message.account_id] += [
-        (message.cost, "release", "Reservation turned into charge", reference),
-        (-message.cost, "charge", f"SMS to {message.to}, {message.parts} part{'s' if message.parts != 1 else ''}", reference),
-    ]
-    message.status, message.submitted_at = lifecycle.SUBMITTED, utcnow()
-    session.add(MessageEvent(message_id=message.id, kind="submitted", detail={
-        "parts": [{"seq": p.seq, "upstream_id": p.upstream_id, "state": p.state} for p in message.part_rows]}))
-    _settle(session, message)
-
-
-def _finish_unsent(session: Session, message: Message, reason: str, status: str = lifecycle.REFUSED) -> None:
-    release(session, message, reason)
-    message.status, message.reason_code, message.final_at = status, reason, utcnow()
-    if status == lifecycle.REFUSED:
-        session.add(MessageEvent(message_id=message.id, kind="refused", detail={"reason": reason}))
-
-
-def _settle_all(session: Session, message_ids: set[int]) -> None:
-    """Settle these messages with a few queries, whatever their number (no query per message),
-    under their locks (see _lock_fresh)."""
-    messages = _lock_fresh(session, message_ids)
-    # Held here, the accounts stay in the session's (weak) identity map, so _settle's
-    # session.get() finds them instead of loading each again.
-    accounts = session.scalars(select(Account).where(Account.id.in_({m.account_id for m in messages}))).all()
-    for message in messages:
-        _settle(session, message)
-    del accounts
-
-
-def _settle(session: Session, message: Message) -> None:
-    """Set the message's final state once every part has one; refund per the account's policy.
-    A receipt that comes after the message was given up as NOREPORT still settles it."""
-    if message.status not in (lifecycle.SUBMITTED, lifecycle.NOREPORT):
-        return
-    final = lifecycle.message_status([p.status for p in message.part_rows])
-    if final is None or final == message.status:
-        return
-    message.status, message.final_at = final, utcnow()
-    message.error_code = next((p.error_code for p in message.part_rows if p.status == final), None)
-    account = session.get(Account, message.account_id)
-    refundable = final in (lifecycle.REJECTD, lifecycle.FAILED) or (
-        final in lifecycle.BILLED_FAILURES and not account.charge_failed_deliveries)
-    if refundable and message.cost:
-        ledger.post(session, account, message.cost, kind="refund", reason=f"Not delivered ({final})",
-                    reference=f"msg:{message.id}", actor=None)
-        session.add(MessageEvent(message_id=message.id, kind="refund", detail={"amount": str(message.cost), "status": final}))
 
 
 def expire_overdue(session: Session, grace: timedelta = timedelta(minutes=5)) -> int:

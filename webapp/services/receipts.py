@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from webapp.connectors import Receipt
@@ -23,6 +23,7 @@ from webapp.domain.receipt_matching import NO_PART_YET, NUMBER_MISMATCH, UNREADA
 from webapp.domain.smpp_pdu import ERR_MAX, ID_MAX, STAT_MAX, id_candidates, safe_text
 from webapp.models import Message, MessageEvent, MessagePart, PendingReceipt, Route
 from webapp.models.types import utcnow
+from webapp.services.settlement import conclude
 
 DEFAULT_MATCH_DAYS = 7
 # Kept receipts are tried again while they may still find their part (an early receipt's part
@@ -30,6 +31,7 @@ DEFAULT_MATCH_DAYS = 7
 RETRY_FOR = timedelta(days=1)
 KEEP_NO_PART = timedelta(days=3)          # ids no part of ours ever had (another system's traffic)
 KEEP_FOR_SUPPORT = timedelta(days=30)     # number mismatches and unreadable receipts
+EARLY_ALLOWANCE = timedelta(minutes=1)    # clocks of the processes that claim and that keep
 
 
 def match_window(days: int | None = None) -> timedelta:
@@ -45,8 +47,23 @@ def match_window(days: int | None = None) -> timedelta:
 
 
 @dataclass
+class PartSeen:
+    """A part as receipt matching sees it (read as a row, not loaded as an object); the receipt
+    fields are updated in place as receipts are taken, then written back in bulk."""
+    id: int
+    message_id: int
+    seq: int
+    upstream_id: str | None
+    status: str | None
+    submitted_at: datetime | None
+    error_code: str | None = None
+    receipt_at: datetime | None = None
+    changed: bool = False
+
+
+@dataclass
 class _Found:
-    part: MessagePart
+    part: PartSeen
     to: str
     spelling: int
 
@@ -58,22 +75,28 @@ def _parts_by_receipt_id(session: Session, route_id: int, receipt_ids, since: da
     found: dict[str, list[_Found]] = defaultdict(list)
     wanted = {rid: id_candidates(rid) for rid in set(receipt_ids) if rid}
     items = list(wanted.items())
+    seen: dict[int, PartSeen] = {}   # one object per part, whichever receipts name it
     for start in range(0, len(items), 1000):
         chunk = items[start:start + 1000]
         ids = {c for _, candidates in chunk for c in candidates}
-        by_id: dict[str, list[tuple[MessagePart, str]]] = defaultdict(list)
-        for part, to in session.execute(
-                select(MessagePart, Message.to).join(Message, Message.id == MessagePart.message_id)
+        by_id: dict[str, list[tuple[PartSeen, str]]] = defaultdict(list)
+        for row in session.execute(
+                select(MessagePart.id, MessagePart.message_id, MessagePart.seq, MessagePart.upstream_id,
+                       MessagePart.status, MessagePart.submitted_at, MessagePart.error_code, MessagePart.receipt_at,
+                       Message.to)
+                .join(Message, Message.id == MessagePart.message_id)
                 .where(MessagePart.route_id == route_id, MessagePart.upstream_id.in_(ids),
                        MessagePart.submitted_at >= since)):
-            by_id[part.upstream_id].append((part, to))
+            part = seen.setdefault(row.id, PartSeen(row.id, row.message_id, row.seq, row.upstream_id, row.status,
+                                                    row.submitted_at, row.error_code, row.receipt_at))
+            by_id[part.upstream_id].append((part, row.to))
         for rid, candidates in chunk:
             for spelling, candidate in enumerate(candidates):
                 found[rid] += [_Found(part, to, spelling) for part, to in by_id.get(candidate, ())]
     return found
 
 
-def _choose(found: list[_Found], source_addr: str | None, since: datetime) -> tuple[Choice, dict[int, MessagePart]]:
+def _choose(found: list[_Found], source_addr: str | None, since: datetime) -> tuple[Choice, dict[int, PartSeen]]:
     found = [f for f in found if f.part.submitted_at is not None and f.part.submitted_at >= since]
     parts = {f.part.id: f.part for f in found}
     return choose([Candidate(f.part.id, f.to, f.part.status is not None, f.part.submitted_at, f.spelling)
@@ -88,27 +111,30 @@ def apply_receipts(session: Session, route_id: int, receipts: list[Receipt],
         return counts
     since = utcnow() - match_window(match_days)
     found = _parts_by_receipt_id(session, route_id, [r.upstream_id for r in receipts], since)
-    touched: set[int] = set()
+    events, kept, now = [], [], utcnow()
+    touched: dict[int, PartSeen] = {}
     for receipt in receipts:
         if receipt.upstream_id and receipt.stat:
             choice, parts = _choose(found.get(receipt.upstream_id, []), receipt.source_addr, since)
         else:
             choice, parts = Choice(None, UNREADABLE), {}
         if choice.part_id is None:
-            session.add(PendingReceipt(
-                route_id=route_id, upstream_id=receipt.upstream_id[:ID_MAX], stat=receipt.stat[:STAT_MAX],
-                error_code=(receipt.error_code or None) and receipt.error_code[:ERR_MAX], raw=safe_text(receipt.raw),
-                source_addr=_address(receipt.source_addr), reason=choice.reason, near_part_id=choice.near_part_id))
+            kept.append({
+                "route_id": route_id, "upstream_id": receipt.upstream_id[:ID_MAX], "stat": receipt.stat[:STAT_MAX],
+                "error_code": (receipt.error_code or None) and receipt.error_code[:ERR_MAX],
+                "raw": safe_text(receipt.raw), "source_addr": _address(receipt.source_addr), "reason": choice.reason,
+                "near_part_id": choice.near_part_id, "received_at": now})
             counts["kept"] += 1
             continue
         part = parts[choice.part_id]
-        _record(session, part, receipt.stat, receipt.error_code, receipt.raw, receipt.source_addr)
-        touched.add(part.message_id)
+        events.append(take_receipt(part, receipt, now))
+        touched[part.id] = part
         counts["matched"] += 1
-    session.flush()
-    from webapp.services.delivery import _settle_all
-
-    _settle_all(session, touched)
+    if kept:
+        session.execute(insert(PendingReceipt), kept)
+    write_receipts(session, touched.values(), events)
+    conclude(session, {p.message_id for p in touched.values()})
+    session.expire_all()   # written in bulk: what the caller loaded is stale
     return counts
 
 
@@ -116,64 +142,104 @@ def _address(source_addr: str | None) -> str | None:
     return safe_text(source_addr)[:32] or None if source_addr else None
 
 
-def _record(session: Session, part: MessagePart, stat: str, error_code: str | None, raw: str,
-            source_addr: str | None = None) -> None:
-    final = lifecycle.final_status_of(stat)
-    session.add(MessageEvent(message_id=part.message_id, kind="receipt",
-                             detail={"seq": part.seq, "upstream_id": part.upstream_id, "stat": stat,
-                                     "error_code": error_code, "raw": safe_text(raw or ""),
-                                     **({"source_addr": source_addr} if source_addr else {})}))
-    if final is None or (part.status is not None and part.status != lifecycle.NOREPORT):
-        return  # not final yet, or a repeated receipt (a late one still settles a NOREPORT part)
-    part.status, part.error_code, part.receipt_at = final, (error_code or None) and error_code[:ERR_MAX], utcnow()
+def take_receipt(part: PartSeen, receipt: Receipt, now: datetime) -> dict:
+    """The receipt's timeline row; a final state settles the part (once: a repeated receipt
+    only adds to the timeline, but a late one still settles a NOREPORT part)."""
+    event = {"message_id": part.message_id, "kind": "receipt", "at": now,
+             "detail": {"seq": part.seq, "upstream_id": part.upstream_id, "stat": receipt.stat,
+                        "error_code": receipt.error_code, "raw": safe_text(receipt.raw or ""),
+                        **({"source_addr": receipt.source_addr} if receipt.source_addr else {})}}
+    final = lifecycle.final_status_of(receipt.stat)
+    if final is not None and (part.status is None or part.status == lifecycle.NOREPORT):
+        part.status, part.receipt_at = final, now
+        part.error_code = (receipt.error_code or None) and receipt.error_code[:ERR_MAX]
+        part.changed = True
+    return event
+
+
+_PARTS = MessagePart.__table__
+_SET_RECEIPT = (update(_PARTS).where(_PARTS.c.id == bindparam("p_id")).values(
+    status=bindparam("p_status", type_=_PARTS.c.status.type),
+    error_code=bindparam("p_error_code", type_=_PARTS.c.error_code.type),
+    receipt_at=bindparam("p_receipt_at", type_=_PARTS.c.receipt_at.type)))
+
+
+def write_receipts(session: Session, parts, events: list[dict]) -> None:
+    """The parts' new receipt states (one executemany) and the receipts' timeline rows (one INSERT)."""
+    rows = [{"p_id": p.id, "p_status": p.status, "p_error_code": p.error_code, "p_receipt_at": p.receipt_at}
+            for p in parts if p.changed]
+    if rows:
+        session.execute(_SET_RECEIPT, rows)
+    if events:
+        session.execute(insert(MessageEvent), events)
+
+
+def _recent_kept(session: Session, route_id: int, since: datetime) -> bool:
+    return session.scalar(select(PendingReceipt.id).where(
+        PendingReceipt.route_id == route_id, PendingReceipt.reason != UNREADABLE,
+        PendingReceipt.received_at >= since).limit(1)) is not None
 
 
 def _match_early_receipts(session: Session, route_id: int, upstream_ids: list[str],
-                          match_days: int | None = None) -> list[int]:
+                          match_days: int | None = None, since: datetime | None = None) -> list[int]:
     """Receipts that came before these parts' ids were committed, in any spelling of the ids
     (also those kept for another number: the id may now be this number's part's). A kept
     receipt may turn out to be another message's, one already submitted: that one is settled
-    here (the batch's own messages are still queued; they are settled after submission)."""
+    here (the batch's own messages are still queued; they are settled after submission).
+    ``since``: when the parts were claimed; no receipt about them can be older (a minute's
+    allowance for clocks), so when no receipt was kept on the route since, nothing is read."""
+    if since is not None and not _recent_kept(session, route_id, since - EARLY_ALLOWANCE):
+        return []
     spellings = sorted({c for uid in upstream_ids for c in id_candidates(uid)})
     early = [r for start in range(0, len(spellings), 5000) for r in session.scalars(select(PendingReceipt).where(
         PendingReceipt.route_id == route_id, PendingReceipt.reason != UNREADABLE,
         PendingReceipt.upstream_id.in_(spellings[start:start + 5000])))]
     touched = _match_kept(session, route_id, early, match_days) if early else []
     if touched:
-        from webapp.services.delivery import _settle_all
-
-        _settle_all(session, set(touched))    # only SUBMITTED messages change
+        conclude(session, set(touched))    # only SUBMITTED messages change
     return touched
 
 
 def _match_kept(session: Session, route_id: int, kept: list[PendingReceipt],
                 match_days: int | None = None) -> list[int]:
     """Record the kept receipts whose part is now known, and drop them; the others keep (or
-    change) their reason. Returns the messages of the matched ones."""
+    change) their reason. Returns the messages of the matched ones. A kept receipt is taken
+    by deleting its row first: when two matchers find it together, the second deletes nothing
+    and records nothing (the timeline shows it once)."""
     if not kept:
         return []
     window = match_window(match_days)
     found = _parts_by_receipt_id(session, route_id, [r.upstream_id for r in kept],
                                  min(r.received_at for r in kept) - window)
-    touched = []
+    matched: dict[int, tuple[PendingReceipt, PartSeen]] = {}
     for receipt in kept:
         choice, parts = _choose(found.get(receipt.upstream_id, []), receipt.source_addr, receipt.received_at - window)
         if choice.part_id is None:
             receipt.reason, receipt.near_part_id = choice.reason, choice.near_part_id
             continue
-        part = parts[choice.part_id]
-        _record(session, part, receipt.stat, receipt.error_code, receipt.raw, receipt.source_addr)
-        session.delete(receipt)
-        touched.append(part.message_id)
+        matched[receipt.id] = (receipt, parts[choice.part_id])
     session.flush()
-    return touched
+    if not matched:
+        return []
+    taken = set(session.scalars(delete(PendingReceipt).where(PendingReceipt.id.in_(list(matched)))
+                                .returning(PendingReceipt.id).execution_options(synchronize_session=False)))
+    events, parts, now = [], {}, utcnow()
+    for receipt_id in sorted(taken):
+        receipt, part = matched[receipt_id]
+        session.expunge(receipt)
+        events.append(take_receipt(part, Receipt(receipt.upstream_id, receipt.stat, receipt.error_code, receipt.raw,
+                                                 source_addr=receipt.source_addr), now))
+        parts[part.id] = part
+    write_receipts(session, parts.values(), events)
+    return [p.message_id for p in parts.values()]
 
 
-def match_pending_receipts(session: Session, limit: int = 5000, match_days: int | None = None) -> int:
-    """Receipts kept in the last day because no part of theirs was known (a poller or SMPP
-    session racing the submitting worker), or only another number's: match them now."""
+def match_pending_receipts(session: Session, limit: int = 5000, match_days: int | None = None,
+                           within: timedelta = RETRY_FOR) -> int:
+    """Receipts kept within ``within`` (a day) because no part of theirs was known (a poller or
+    SMPP session racing the submitting worker), or only another number's: match them now."""
     kept = session.scalars(select(PendingReceipt).where(
-        PendingReceipt.reason.in_([NO_PART_YET, NUMBER_MISMATCH]), PendingReceipt.received_at >= utcnow() - RETRY_FOR)
+        PendingReceipt.reason.in_([NO_PART_YET, NUMBER_MISMATCH]), PendingReceipt.received_at >= utcnow() - within)
         .order_by(PendingReceipt.id).limit(limit)).all()
     by_route: dict[int, list[PendingReceipt]] = defaultdict(list)
     for receipt in kept:
@@ -181,10 +247,8 @@ def match_pending_receipts(session: Session, limit: int = 5000, match_days: int 
     touched: list[int] = []
     for route_id, receipts in by_route.items():
         touched += _match_kept(session, route_id, receipts, match_days)
-    from webapp.services.delivery import _settle_all
-
-    _settle_all(session, set(touched))
-    session.flush()
+    conclude(session, set(touched))
+    session.expire_all()   # written in bulk: what the caller loaded is stale
     return len(touched)
 
 

@@ -1,0 +1,85 @@
+"""Concluding messages whose parts changed: charged, rejected, settled, refunded, in bulk.
+
+Whoever changes parts' outcomes (the submitting worker, a receipt sink, the stale-claim
+settlement) flushes them, then calls :func:`conclude` for their messages in the same
+transaction. It locks the messages' rows in id order (two workers, or a worker and a
+receipt sink, finishing parts of one message at once are serialised and never deadlock),
+reads every part again under the lock, lets webapp/domain/settlement.py decide, and writes
+the result with a few statements whatever the number of messages: one UPDATE per message
+row (executemany), the timeline rows in one INSERT, one ledger UPDATE per account.
+Flushes, never commits.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from webapp.domain import lifecycle, settlement
+from webapp.models import Account, Message, MessageEvent, MessagePart
+from webapp.models.types import utcnow
+from webapp.services import ledger
+
+CHUNK = 1000
+_MESSAGES = Message.__table__
+_SET_OUTCOME = (
+    update(_MESSAGES).where(_MESSAGES.c.id == bindparam("m_id"))
+    .values({column: bindparam(f"m_{column}", type_=_MESSAGES.c[column].type) for column in settlement.COLUMNS})
+)
+LIVE = (lifecycle.QUEUED, lifecycle.SUBMITTED, lifecycle.NOREPORT)
+
+
+def conclude(session: Session, message_ids) -> int:
+    """Move each of these messages as far as its parts allow (see domain/settlement.py), under
+    the messages' row locks. Returns how many changed."""
+    session.flush()
+    ids = sorted(set(message_ids))
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        changed += _conclude_chunk(session, ids[start:start + CHUNK])
+    return changed
+
+
+def _conclude_chunk(session: Session, ids: list[int]) -> int:
+    now = utcnow()
+    rows = session.execute(
+        select(Message.id, Message.status, Message.cost, Message.to, Message.parts, Message.reason_code,
+               Message.error_code, Message.submitted_at, Message.final_at, Message.account_id)
+        .where(Message.id.in_(ids)).order_by(Message.id).with_for_update(of=Message)).all()
+    live = [row for row in rows if row.status in LIVE]
+    if not live:
+        return 0
+    parts: dict[int, list[settlement.PartRow]] = defaultdict(list)
+    for row in session.execute(
+            select(MessagePart.message_id, MessagePart.seq, MessagePart.state, MessagePart.status,
+                   MessagePart.upstream_id, MessagePart.error_code)
+            .where(MessagePart.message_id.in_([m.id for m in live])).order_by(MessagePart.message_id, MessagePart.seq)):
+        parts[row.message_id].append(settlement.PartRow(row.seq, row.state, row.status, row.upstream_id, row.error_code))
+    policy = dict(session.execute(select(Account.id, Account.charge_failed_deliveries)
+                                  .where(Account.id.in_({m.account_id for m in live}))).all())
+    updates, events, entries = [], [], defaultdict(list)
+    for row in live:
+        message = settlement.MessageRow(row.id, row.status, row.cost, row.to, row.parts, row.reason_code,
+                                        row.error_code, row.submitted_at, row.final_at)
+        outcome = settlement.conclude(message, parts[row.id], policy[row.account_id], now)
+        if not outcome:
+            continue
+        values = {column: outcome.changes.get(column, getattr(message, column)) for column in settlement.COLUMNS}
+        updates.append({"m_id": row.id, **{f"m_{column}": value for column, value in values.items()}})
+        events += [{"message_id": row.id, "kind": kind, "at": now, "detail": detail} for kind, detail in outcome.events]
+        entries[row.account_id] += outcome.entries
+    if updates:
+        session.execute(_SET_OUTCOME, updates)
+    if events:
+        session.execute(insert(MessageEvent), events)
+    post_entries(session, entries)
+    return len(updates)
+
+
+def post_entries(session: Session, entries: dict[int, list]) -> None:
+    """Ledger rows by account: one conditional UPDATE of each balance (net of the rows) and one
+    INSERT of the rows, in the order given."""
+    for account_id, rows in entries.items():
+        if rows:
+            ledger.post_many(session, session.get(Account, account_id), rows, actor=None)
