@@ -68,3 +68,45 @@ def test_ids_a_worker_never_came_back_for_stop_being_in_flight():
     acknowledge, store = flight.finish(["99:1"], recorded=True)     # another batch's commit
     assert acknowledge == [] and [h.sequence for h in store] == [5]
     assert not flight.hold("link", 6, receipt())
+
+
+def test_once_receipts_are_coming_the_worker_waits_a_moment_for_the_rest():
+    import threading
+    import time
+
+    flight = InFlight()
+    flight.submitted(part("10:1"), "1A")
+    flight.submitted(part("11:1", "+40722000002"), "1B")
+    flight.hold("link", 5, receipt("1A"))
+    threading.Timer(0.05, lambda: flight.hold("link", 6, receipt("1B", "40722000002"))).start()
+    started = time.monotonic()
+    taken = flight.take(["10:1", "11:1"], wait=2.0)
+    assert set(taken) == {"10:1", "11:1"} and time.monotonic() - started < 1.5
+
+
+def test_no_wait_when_no_receipt_came_yet():
+    import time
+
+    flight = InFlight()
+    flight.submitted(part("10:1"), "1A")
+    started = time.monotonic()
+    assert flight.take(["10:1"], wait=2.0) == {}
+    assert time.monotonic() - started < 0.5
+
+
+def test_after_a_batch_of_instant_receipts_the_next_waits_for_its_own():
+    import threading
+
+    flight = InFlight()
+    flight.submitted(part("10:1"), "1A")
+    flight.hold("link", 5, receipt("1A"))
+    flight.take(["10:1"])
+    flight.finish(["10:1"], recorded=True)
+    assert flight.instant
+    flight.submitted(part("11:1", "+40722000002"), "1B")
+    threading.Timer(0.05, lambda: flight.hold("link", 6, receipt("1B", "40722000002"))).start()
+    assert set(flight.take(["11:1"], wait=2.0)) == {"11:1"}      # none had come when it asked
+    flight.finish(["11:1"], recorded=True)
+    flight.submitted(part("12:1", "+40722000003"), "1C")
+    flight.finish(["12:1"], recorded=True)                         # no receipt in time
+    assert not flight.instant

@@ -40,12 +40,16 @@ class InFlight:
 
     def __init__(self, max_age: float = 60.0):
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self.max_age = max_age
         self._by_id: dict[str, OutgoingPart] = {}
         self._id_of: dict[str, str] = {}                 # submission key → upstream id
         self._since: dict[str, float] = {}               # submission key → when its id came (oldest first)
         self._held: dict[str, list[Held]] = defaultdict(list)
         self._taken: dict[str, list[Held]] = {}
+        # Whether the SMSC answers with instant receipts: most of the last batch's came before
+        # its outcome was committed. Then the next batch waits a moment for its own.
+        self.instant = False
 
     def submitted(self, part: OutgoingPart, upstream_id: str) -> None:
         if not upstream_id:
@@ -68,12 +72,24 @@ class InFlight:
             if part is None or same_number(receipt.source_addr, part.to) is False:
                 return False
             self._held[part.submission_key].append(Held(link, sequence, receipt))
+            self._arrived.notify_all()
             return True
 
-    def take(self, keys: list[str]) -> dict[str, list[Receipt]]:
-        """The receipts held so far for these parts, for the worker to record with their outcome."""
+    def take(self, keys: list[str], wait: float = 0.0) -> dict[str, list[Receipt]]:
+        """The receipts held for these parts, for the worker to record with their outcome. When
+        some have come already, or the SMSC answers with instant receipts (most of the last
+        batch's came in time), up to ``wait`` seconds more for the others: recorded now, they
+        cost nothing more; a moment later, they are stored on their own."""
         taken: dict[str, list[Receipt]] = {}
         with self._lock:
+            in_flight = [key for key in keys if key in self._id_of]
+            if wait > 0 and in_flight and (self.instant or any(key in self._held for key in in_flight)):
+                deadline = time.monotonic() + wait
+                while not all(key in self._held for key in in_flight):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._arrived.wait(left)
             for key in keys:
                 held = self._held.pop(key, None)
                 if held:
@@ -86,6 +102,10 @@ class InFlight:
         receipts to acknowledge (recorded with the outcome) and those to store the usual way."""
         acknowledge, store = [], []
         with self._lock:
+            in_flight = [key for key in keys if key in self._id_of]
+            if in_flight:
+                came = sum(1 for key in in_flight if key in self._taken or key in self._held)
+                self.instant = came * 2 >= len(in_flight)
             for key in keys:
                 self._forget(key)
                 taken = self._taken.pop(key, [])

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.connectors import OutgoingPart, RouteDown, connector_for
@@ -23,6 +23,7 @@ from webapp.domain.sms_text import split
 from webapp.models import Message, MessageEvent, MessagePart, Route
 from webapp.models.types import utcnow
 from webapp.services import route_state, settlement
+from webapp.services.bulk_rows import insert_rows, update_rows
 from webapp.services.receipts import (PartSeen, _match_early_receipts, apply_receipts,  # noqa: F401
                                       match_pending_receipts, prune_pending_receipts, take_receipt)
 from webapp.services.throttle import RouteThrottle
@@ -178,12 +179,6 @@ def _send_claimed(session: Session, live: dict[int, Message], claimed: list, red
             raise down
 
 
-_PARTS = MessagePart.__table__
-_SET_SUBMITTED = (update(_PARTS).where(_PARTS.c.id == bindparam("p_id")).values(
-    {column: bindparam(f"p_{column}", type_=_PARTS.c[column].type)
-     for column in ("state", "upstream_id", "submitted_at", "status", "error_code", "receipt_at")}))
-
-
 def _record_outcome(session: Session, route_id: int, route_parts: list, results, down: RouteDown | None,
                     connector, counts: dict[str, int], now) -> None:
     """Each part's outcome, and the receipts that already came for it, written in bulk; then the
@@ -207,20 +202,18 @@ def _record_outcome(session: Session, route_id: int, route_parts: list, results,
         if result.upstream_id:
             seen = PartSeen(part.id, part.message_id, part.seq, result.upstream_id, None, at)
             events += [take_receipt(seen, receipt, at) for receipt in held.get(part.submission_key, ())]
-            rows.append({"p_id": part.id, "p_state": "submitted", "p_upstream_id": result.upstream_id,
-                         "p_submitted_at": at, "p_status": seen.status, "p_error_code": seen.error_code,
-                         "p_receipt_at": seen.receipt_at})
+            rows.append({"id": part.id, "state": "submitted", "upstream_id": result.upstream_id,
+                         "submitted_at": at, "status": seen.status, "error_code": seen.error_code,
+                         "receipt_at": seen.receipt_at})
             counts["submitted"] += 1
         else:
-            rows.append({"p_id": part.id, "p_state": "failed", "p_upstream_id": None, "p_submitted_at": None,
-                         "p_status": lifecycle.REJECTD, "p_error_code": result.error_code, "p_receipt_at": None})
+            rows.append({"id": part.id, "state": "failed", "upstream_id": None, "submitted_at": None,
+                         "status": lifecycle.REJECTD, "error_code": result.error_code, "receipt_at": None})
             counts["failed"] += 1
-    if rows:
-        session.execute(_SET_SUBMITTED, rows)
-    if events:
-        session.execute(insert(MessageEvent), events)
+    update_rows(session, MessagePart.__table__, rows)
+    insert_rows(session, MessageEvent.__table__, events)
     if down is None:
-        _match_early_receipts(session, route_id, [r["p_upstream_id"] for r in rows if r["p_upstream_id"]],
+        _match_early_receipts(session, route_id, [r["upstream_id"] for r in rows if r["upstream_id"]],
                               since=now)
     settlement.conclude(session, {p.message_id for p in route_parts if p.id not in unsent})
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import Account, LedgerEntry, User
 from webapp.models.types import utcnow
+from webapp.services.bulk_rows import insert_rows
 from webapp.services.errors import ServiceError
 
 KINDS = frozenset(
@@ -90,7 +91,7 @@ def post_many(
         rows.append({"account_id": account.id, "amount": amount, "balance_after": running, "kind": kind,
                      "reason": reason, "reference": reference, "actor_user_id": actor.id if actor else None,
                      "created_at": now})
-    session.execute(insert(LedgerEntry), rows)
+    insert_rows(session, LedgerEntry.__table__, rows)
     session.expire(account, ["balance"])
     return True
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.connectors import Receipt
@@ -23,6 +23,7 @@ from webapp.domain.receipt_matching import NO_PART_YET, NUMBER_MISMATCH, UNREADA
 from webapp.domain.smpp_pdu import ERR_MAX, ID_MAX, STAT_MAX, id_candidates, safe_text
 from webapp.models import Message, MessageEvent, MessagePart, PendingReceipt, Route
 from webapp.models.types import utcnow
+from webapp.services.bulk_rows import insert_rows, update_rows
 from webapp.services.settlement import conclude
 
 DEFAULT_MATCH_DAYS = 7
@@ -157,21 +158,12 @@ def take_receipt(part: PartSeen, receipt: Receipt, now: datetime) -> dict:
     return event
 
 
-_PARTS = MessagePart.__table__
-_SET_RECEIPT = (update(_PARTS).where(_PARTS.c.id == bindparam("p_id")).values(
-    status=bindparam("p_status", type_=_PARTS.c.status.type),
-    error_code=bindparam("p_error_code", type_=_PARTS.c.error_code.type),
-    receipt_at=bindparam("p_receipt_at", type_=_PARTS.c.receipt_at.type)))
-
-
 def write_receipts(session: Session, parts, events: list[dict]) -> None:
     """The parts' new receipt states (one executemany) and the receipts' timeline rows (one INSERT)."""
-    rows = [{"p_id": p.id, "p_status": p.status, "p_error_code": p.error_code, "p_receipt_at": p.receipt_at}
-            for p in parts if p.changed]
-    if rows:
-        session.execute(_SET_RECEIPT, rows)
-    if events:
-        session.execute(insert(MessageEvent), events)
+    update_rows(session, MessagePart.__table__, [
+        {"id": p.id, "status": p.status, "error_code": p.error_code, "receipt_at": p.receipt_at}
+        for p in parts if p.changed])
+    insert_rows(session, MessageEvent.__table__, events)
 
 
 def _recent_kept(session: Session, route_id: int, since: datetime) -> bool:

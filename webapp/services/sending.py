@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, lifecycle, phone, pricing
@@ -18,6 +18,7 @@ from webapp.models import Account, Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
 from webapp.services import blocklist, ledger, subusers
 from webapp.services import sender_ids
+from webapp.services.bulk_rows import insert_rows, insert_rows_returning_ids
 from webapp.services.errors import ServiceError
 from webapp.services.pricing import price_list_for
 from webapp.services.routes import RouteTable
@@ -91,15 +92,15 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
         rows.append(row)
         details.append(detail)
     _refuse_blocklisted(session, account.id, rows, details)
-    ids = session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows).scalars().all()
+    ids = insert_rows_returning_ids(session, Message.__table__, rows)
     for row, message_id in zip(rows, ids):
         row["id"] = message_id
     _reserve(session, actor, rows, details)
     part_rows = [
-        {"message_id": row["id"], "seq": seq, "submission_key": f"{row['id']}:{seq}", "route_id": row["route_id"]}
+        {"message_id": row["id"], "seq": seq, "submission_key": f"{row['id']}:{seq}", "route_id": row["route_id"],
+         "state": "pending"}
         for row in rows if row["status"] == lifecycle.QUEUED for seq in range(1, row["parts"] + 1)]
-    if part_rows:  # an empty executemany would insert one row of defaults
-        session.execute(insert(MessagePart), part_rows)
+    insert_rows(session, MessagePart.__table__, part_rows)
     events = []
     for row, detail in zip(rows, details):
         events.append({"message_id": row["id"], "kind": "accepted", "at": now,
@@ -110,7 +111,7 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
         else:
             events.append({"message_id": row["id"], "kind": "refused", "at": now,
                            "detail": {"reason": row["reason_code"], "detail": detail}})
-    session.execute(insert(MessageEvent), events)
+    insert_rows(session, MessageEvent.__table__, events)
     session.flush()
     by_id = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
     return [by_id[i] for i in ids]

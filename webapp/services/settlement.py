@@ -13,20 +13,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain import lifecycle, settlement
 from webapp.models import Account, Message, MessageEvent, MessagePart
 from webapp.models.types import utcnow
 from webapp.services import ledger
+from webapp.services.bulk_rows import insert_rows, update_rows
 
 CHUNK = 1000
-_MESSAGES = Message.__table__
-_SET_OUTCOME = (
-    update(_MESSAGES).where(_MESSAGES.c.id == bindparam("m_id"))
-    .values({column: bindparam(f"m_{column}", type_=_MESSAGES.c[column].type) for column in settlement.COLUMNS})
-)
 LIVE = (lifecycle.QUEUED, lifecycle.SUBMITTED, lifecycle.NOREPORT)
 
 
@@ -66,13 +62,11 @@ def _conclude_chunk(session: Session, ids: list[int]) -> int:
         if not outcome:
             continue
         values = {column: outcome.changes.get(column, getattr(message, column)) for column in settlement.COLUMNS}
-        updates.append({"m_id": row.id, **{f"m_{column}": value for column, value in values.items()}})
+        updates.append({"id": row.id, **values})
         events += [{"message_id": row.id, "kind": kind, "at": now, "detail": detail} for kind, detail in outcome.events]
         entries[row.account_id] += outcome.entries
-    if updates:
-        session.execute(_SET_OUTCOME, updates)
-    if events:
-        session.execute(insert(MessageEvent), events)
+    update_rows(session, Message.__table__, updates)
+    insert_rows(session, MessageEvent.__table__, events)
     post_entries(session, entries)
     return len(updates)
 
