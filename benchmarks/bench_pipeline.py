@@ -187,7 +187,8 @@ def main() -> None:
     parser.add_argument("--route-url", default="simulator://?delivered=1&dlr_delay=0s&tps=5000",
                         help="routes default to 100 parts/s; the benchmark lifts that")
     parser.add_argument("--smsc", action="store_true", help="send over SMPP to the test SMSC")
-    parser.add_argument("--window", type=int, default=100, help="outstanding submit_sm per SMPP bind")
+    parser.add_argument("--window", type=int, default=1000,
+                        help="outstanding submit_sm per SMPP bind (Kannel's max-pending-submits in bench_vs_kannel.sh)")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
 

@@ -15,7 +15,8 @@
 #    with dlr-mask=1 and a dlr-url to a counting sink; the clock runs from the first request to
 #    the last receipt at the sink. CPU: utime+stime of bearerbox and smsbox (/proc/PID/stat)
 #    before and after.
-# 2. Ours: benchmarks/bench_pipeline.py --messages N --workers W --smsc on a fresh PostgreSQL
+# 2. Ours: benchmarks/bench_pipeline.py --messages N --workers W --smsc --window 1000 (the same
+#    1000 outstanding submit_sm per bind as Kannel's max-pending-submits) on a fresh PostgreSQL
 #    database (created here, dropped afterwards).
 # 3. Both receipts/s figures and the ratio ours/Kannel's, and the CPU per message of each.
 #
@@ -286,12 +287,12 @@ echo "  cpu per message : $KANNEL_CPU_MS ms  ($KANNEL_SUMMARY)"
 # -- ours: bench_pipeline.py on a fresh database -------------------------------------------
 DB_NAME="bench_vs_kannel_$$_$(date +%s)"
 psql "$PG_URL/postgres" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$DB_NAME\"" >/dev/null
-log "ours: bench_pipeline.py --messages $MESSAGES --workers $WORKERS --smsc on database $DB_NAME ..."
+log "ours: bench_pipeline.py --messages $MESSAGES --workers $WORKERS --smsc --window 1000 (Kannel's max-pending-submits) on database $DB_NAME ..."
 OURS_OUT="$TMP/ours.out"
 # its own session: a Ctrl-C in the terminal does not reach it (nor its workers) directly; the
 # clean-up sends it one SIGINT, on which it stops its workers, SMSC and Redis itself
 start ours "$OURS_OUT" setsid env DATABASE_URL="$PG_URL/$DB_NAME" "$ROOT/.venv/bin/python" "$ROOT/benchmarks/bench_pipeline.py" \
-    --messages "$MESSAGES" --workers "$WORKERS" --smsc --timeout "$TIMEOUT"
+    --messages "$MESSAGES" --workers "$WORKERS" --smsc --window 1000 --timeout "$TIMEOUT"
 OURS_PID=$LAST_PID
 OURS_RC=0
 wait "$OURS_PID" || OURS_RC=$?

@@ -22,8 +22,6 @@ never sent again. Lost binds are re-established with exponential backoff.
 from __future__ import annotations
 
 import atexit
-import os
-DEBUG_PATH = os.environ.get('HDEBUG')
 import logging
 import select
 import threading
@@ -43,7 +41,7 @@ from webapp.domain.smpp_pdu import ESM_DELIVERY_RECEIPT, relative_validity, shor
 log = logging.getLogger(__name__)
 
 THROTTLED = {0x58: "ESME_RTHROTTLED", 0x14: "ESME_RMSGQFUL"}
-RECEIPT_WAIT = float(__import__("os").environ.get("RW", "0.05"))    # seconds a batch waits for the rest of its instant receipts (smpp_handoff.py)
+RECEIPT_WAIT = 0.05    # seconds a batch waits for the rest of its instant receipts (smpp_handoff.py)
 class _Sequence(SimpleSequenceGenerator):
     def __init__(self):
         super().__init__()
@@ -360,7 +358,6 @@ class SmppSession:
         """The caller's transaction for these parts ended (committed when ``recorded``): held
         receipts it recorded are answered; the others are stored the usual way, then answered."""
         acknowledge, store = self.in_flight.finish(keys, recorded)
-        if keys and DEBUG_PATH: open(DEBUG_PATH + str(os.getpid()), 'a').write(f'{len(keys)} {len(acknowledge)} {len(store)}\n')
         by_link: dict[object, list] = {}
         for held in acknowledge:
             by_link.setdefault(held.link, []).append((held.sequence, consts.SMPP_ESME_ROK))

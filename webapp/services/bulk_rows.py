@@ -18,7 +18,7 @@ _PG = postgresql.dialect()
 
 
 def _on_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql" and not __import__("os").environ.get("NOUNNEST")
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _quote(name: str) -> str:

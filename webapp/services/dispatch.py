@@ -29,7 +29,7 @@ from workers.queues import ALL_QUEUES, queue
 
 log = logging.getLogger(__name__)
 
-CHUNK = 200
+CHUNK = 500
 SEND_CHUNK = "workers.sending.send_chunk"
 RETRY_INTERVALS = [2, 5, 15, 30, 60, 120, 300, 600]
 
