@@ -13,6 +13,7 @@ through the services and runs the real jobs in real RQ worker processes:
 
     .venv/bin/python benchmarks/bench_campaign.py                 # 100,000 rows
     .venv/bin/python benchmarks/bench_campaign.py --rows 5000     # a quick run
+    .venv/bin/python benchmarks/bench_campaign.py --smsc          # over SMPP to the test SMSC
 
 With --speed N the campaign is sent at N messages/s (N*70 rows unless --rows) and the messages
 submitted in the --seconds (60) from the first submission are counted by their submitted_at:
@@ -285,6 +286,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="workers for sending")
     parser.add_argument("--route-url", default="simulator://?delivered=1&dlr_delay=1s&tps=10000",
                         help="routes default to 100 parts/s; the benchmark lifts that")
+    parser.add_argument("--smsc", action="store_true",
+                        help="send over SMPP to the test SMSC (tests/smsc/server.js, instant receipts), "
+                             "window 1000, as benchmarks/bench_pipeline.py --smsc does")
     parser.add_argument("--database-url", help="an existing empty database instead of a fresh one")
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--redis-url", help="instead of an embedded Redis")
@@ -305,12 +309,20 @@ def main() -> None:
     app = create_app(Settings.from_env({}, database_url=database_url, redis_url=env["REDIS_URL"],
                                        secret_key="bench", upload_dir=env["UPLOAD_DIR"]))
     bench = Bench(app, env)
+    smsc = None
     try:
+        if args.smsc:
+            from tests.smsc_server import start_smsc
+
+            smsc = start_smsc(tmp, "--dlr-delay", "0")
+            args.route_url = smsc.url(tps=100000, window=1000)
         user_id, campaign_id = prepare(bench, xlsx, args.speed, args.route_url)
         summary = expand(bench, campaign_id, args.timeout)
         (send_paced if args.speed else send_unlimited)(bench, user_id, campaign_id, summary, args)
     finally:
         bench.stop(bench.procs)
+        if smsc:
+            smsc.stop()
         with app.app_context():
             db.engine.dispose()
         if drop:

@@ -25,6 +25,12 @@ class _Wire(smpp_connector._Client):
     def send_pdu(self, p):
         self.sent.append(p)
 
+    def send_raw(self, data: bytes):   # encoded PDUs, one after the other: read back as smpplib's
+        while data:
+            length = int.from_bytes(data[:4], "big")
+            self.sent.append(smpp.parse_pdu(data[:length], client=self))
+            data = data[length:]
+
 
 @pytest.fixture
 def link():

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from smpplib import consts, exceptions, smpp
 from smpplib.client import Client, SimpleSequenceGenerator
 
+from webapp.connectors import smpp_codec
 from webapp.connectors.base import OutgoingPart, Receipt, RouteDown, SubmitResult
 from webapp.connectors.smpp_handoff import InFlight
 from webapp.domain.routing import RouteSpec, parse_duration
@@ -59,10 +60,29 @@ class _Client(Client):
         super().__init__(host, port, timeout=timeout, sequence_generator=_Sequence(),
                          allow_unknown_opt_params=True)
         self._send_lock = threading.Lock()
+        self.reader = smpp_codec.BufferedReader()
 
     def send_pdu(self, p):
         with self._send_lock:
             return super().send_pdu(p)
+
+    def send_raw(self, data: bytes) -> None:
+        """Send an encoded PDU (smpp_codec.py)."""
+        with self._send_lock:
+            if self._socket is None:
+                raise exceptions.ConnectionError()
+            try:
+                self._socket.sendall(data)
+            except OSError as exc:
+                raise exceptions.ConnectionError() from exc
+
+    def read_pdu(self):
+        """The next PDU, read in large pieces and decoded by smpp_codec (smpplib for the rare kinds)."""
+        return smpp_codec.parse(self.reader.read(self._socket), self)
+
+    def readable(self, wait: float) -> bool:
+        """A whole PDU is buffered, or the socket has bytes within ``wait`` seconds."""
+        return self.reader.has_pdu() or bool(select.select([self._socket], [], [], wait)[0])
 
 
 @dataclass
@@ -116,15 +136,16 @@ class _Link:
     def send_submit(self, part: OutgoingPart, registered_delivery: int, hold: bool = False) -> _Waiting:
         data, data_coding, esm_class = short_message(part.text, part.encoding, part.message_id, part.total, part.seq)
         ton, npi, source = _address(part.sender)
-        pdu = smpp.make_pdu(
-            "submit_sm", client=self.client, source_addr_ton=ton, source_addr_npi=npi, source_addr=source,
+        sequence = self.client.sequence_generator.next_sequence()
+        pdu = smpp_codec.submit_sm(
+            sequence, source_addr_ton=ton, source_addr_npi=npi, source_addr=source,
             dest_addr_ton=1, dest_addr_npi=1, destination_addr=part.to.lstrip("+"), esm_class=esm_class,
             data_coding=data_coding, short_message=data, registered_delivery=registered_delivery,
             validity_period=relative_validity(part.validity_seconds))
         waiting = _Waiting(part, hold=hold)
-        self.pending[pdu.sequence] = waiting
+        self.pending[sequence] = waiting
         try:
-            self.client.send_pdu(pdu)
+            self.client.send_raw(pdu)
         except (exceptions.ConnectionError, OSError):
             self._lost("send failed")
         return waiting
@@ -134,8 +155,7 @@ class _Link:
         client = self.client
         try:
             while self.alive and client._socket is not None:
-                ready, _, _ = select.select([client._socket], [], [], 0.5)
-                if not ready:
+                if not client.readable(0.5):
                     self._keep_alive()
                     continue
                 pdu = client.read_pdu()
@@ -154,7 +174,7 @@ class _Link:
     def _more_deliveries(self, limit: int = 200) -> list:
         """Receipts already waiting on the socket are stored together (one transaction)."""
         more = []
-        while len(more) < limit and select.select([self.client._socket], [], [], 0)[0]:
+        while len(more) < limit and self.client.readable(0):
             pdu = self.client.read_pdu()
             if pdu.command == "deliver_sm":
                 more.append(pdu)
@@ -206,19 +226,14 @@ class _Link:
         if receipts:
             for sequence in self._store([r for _, r in receipts], [seq for seq, _ in receipts]):
                 statuses[sequence] = ESME_RX_T_APPN
-        for sequence, status in statuses.items():
-            resp = smpp.make_pdu("deliver_sm_resp", client=self.client, status=status)
-            resp.sequence = sequence
-            self.client.send_pdu(resp)
+        self.client.send_raw(b"".join(smpp_codec.deliver_sm_resp(seq, status) for seq, status in statuses.items()))
 
     def answer(self, sequences_and_statuses) -> None:
         """deliver_sm_resp for held receipts, from the submitting worker's thread; on a lost bind
         nothing is sent (the SMSC sends those receipts again)."""
         try:
-            for sequence, status in sequences_and_statuses:
-                resp = smpp.make_pdu("deliver_sm_resp", client=self.client, status=status)
-                resp.sequence = sequence
-                self.client.send_pdu(resp)
+            self.client.send_raw(b"".join(smpp_codec.deliver_sm_resp(seq, status)
+                                          for seq, status in sequences_and_statuses))
         except (exceptions.ConnectionError, exceptions.PDUError, OSError, AttributeError) as exc:
             log.info("SMPP route %s: held receipts not answered (%s); the SMSC sends them again",
                      self.session.route_id, exc)
