@@ -51,19 +51,30 @@ def _pg_update(table: Table, columns: tuple[str, ...], key: str):
         .bindparams(*binds)
 
 
-@lru_cache(maxsize=64)
-def _pg_insert(table: Table, columns: tuple[str, ...]):
+@lru_cache(maxsize=256)
+def _pg_insert(table: Table, columns: tuple[str, ...], constants: tuple[str, ...] = ()):
+    """INSERT … SELECT FROM unnest(): ``columns`` as arrays, ``constants`` (a value every row
+    shares, like a campaign's text) as one parameter each, sent once instead of once per row."""
     source, binds = _unnest(table, columns)
-    names = ", ".join(_quote(c) for c in columns)
-    return text(f"INSERT INTO {_quote(table.name)} ({names}) SELECT {names} FROM {source}").bindparams(*binds)
+    for column in constants:
+        binds.append(bindparam(column, type_=_scalar(table, column)))
+    selected = [f"v.{_quote(c)}" for c in columns] + [f"CAST(:{c} AS {_array(table, c)[0][:-2]})" for c in constants]
+    names = ", ".join(_quote(c) for c in columns + constants)
+    return text(f"INSERT INTO {_quote(table.name)} ({names}) SELECT {', '.join(selected)} FROM {source}") \
+        .bindparams(*binds)
+
+
+def _scalar(table: Table, column: str):
+    type_ = table.c[column].type
+    return postgresql.TEXT() if isinstance(type_, JSON) else type_
+
+
+def _json(table: Table, column: str, value):
+    return json.dumps(value) if value is not None and isinstance(table.c[column].type, JSON) else value
 
 
 def _columns(table: Table, rows: list[dict]) -> dict[str, list]:
-    values = {column: [row[column] for row in rows] for column in rows[0]}
-    for column, items in values.items():
-        if isinstance(table.c[column].type, JSON):
-            values[column] = [None if item is None else json.dumps(item) for item in items]
-    return values
+    return {column: [_json(table, column, row[column]) for row in rows] for column in rows[0]}
 
 
 def update_rows(session: Session, table: Table, rows: list[dict], key: str = "id") -> None:
@@ -85,7 +96,15 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
     if not rows:
         return
     if _on_postgresql(session):
-        session.execute(_pg_insert(table, tuple(rows[0])), _columns(table, rows))
+        first = rows[0]
+        same = tuple(c for c in first if len(rows) > 1 and all(row[c] == first[c] for row in rows))
+        varying = tuple(c for c in first if c not in same)
+        if not varying:     # unnest() needs one array to count the rows by
+            same, varying = same[1:], same[:1]
+        values = _columns(table, rows) if not same else {
+            **{c: [_json(table, c, row[c]) for row in rows] for c in varying},
+            **{c: _json(table, c, first[c]) for c in same}}
+        session.execute(_pg_insert(table, varying, same), values)
         return
     session.execute(insert(table), rows)
 

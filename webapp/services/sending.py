@@ -128,8 +128,7 @@ def _plan(raw: str, region: str, parts: int, prices: pricing.PriceList, route_ta
     row = {"to": raw[:32], "country": None, "route_id": None, "price_per_part": ZERO, "cost": ZERO,
            "status": lifecycle.REFUSED, "reason_code": None}
     try:
-        row["to"] = phone.normalize(raw, region)
-        row["country"] = phone.region_of(row["to"])
+        row["to"], row["country"] = phone.normalize_with_region(raw, region)
     except phone.InvalidNumber as exc:
         return {**row, "reason_code": "invalid_number"}, str(exc)
     route = route_table.route_for(row["country"])
