@@ -65,15 +65,17 @@ def _submit_messages(session: Session, message_ids: list[int], redis, batch_part
     session.commit()
     counts = {"claimed": 0, "submitted": 0, "failed": 0, "expired": expired, "stopped": 0}
     batch: list[Message] = []
+    parts = 0
     queued = [m for m in messages if m.status == lifecycle.QUEUED and m.id not in late]
     for index, message in enumerate(queued):
         batch.append(message)
-        if sum(m.parts for m in batch) >= batch_parts or index == len(queued) - 1:
+        parts += message.parts
+        if parts >= batch_parts or index == len(queued) - 1:
             if should_continue is not None and not should_continue():
                 counts["stopped"] = len(queued) - index + len(batch) - 1
                 break
             _submit_batch(session, batch, redis, counts)
-            batch = []
+            batch, parts = [], 0
     return counts
 
 
