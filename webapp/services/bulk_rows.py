@@ -73,8 +73,15 @@ def _json(table: Table, column: str, value):
     return json.dumps(value) if value is not None and isinstance(table.c[column].type, JSON) else value
 
 
+def _values(table: Table, column: str, rows: list[dict]) -> list:
+    """The column's values of these rows, JSON written out as text."""
+    if isinstance(table.c[column].type, JSON):
+        return [None if row[column] is None else json.dumps(row[column]) for row in rows]
+    return [row[column] for row in rows]
+
+
 def _columns(table: Table, rows: list[dict]) -> dict[str, list]:
-    return {column: [_json(table, column, row[column]) for row in rows] for column in rows[0]}
+    return {column: _values(table, column, rows) for column in rows[0]}
 
 
 def update_rows(session: Session, table: Table, rows: list[dict], key: str = "id") -> None:
@@ -102,7 +109,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
         if not varying:     # unnest() needs one array to count the rows by
             same, varying = same[1:], same[:1]
         values = _columns(table, rows) if not same else {
-            **{c: [_json(table, c, row[c]) for row in rows] for c in varying},
+            **{c: _values(table, c, rows) for c in varying},
             **{c: _json(table, c, first[c]) for c in same}}
         session.execute(_pg_insert(table, varying, same), values)
         return
