@@ -1,9 +1,14 @@
 """Many rows written with one statement, whatever their number.
 
 On PostgreSQL the rows travel as one array per column and ``unnest()`` turns them back into
-rows: one statement of a fixed shape (compiled once, prepared by the server), one round trip,
-no per-row work in the driver. Elsewhere (SQLite) an executemany does the same job. Used where
-the sending pipeline writes a batch's parts, messages, timeline and ledger rows.
+rows: one statement of a fixed shape (prepared by the server), one round trip, no per-row
+work in the driver. The arrays are sent in PostgreSQL's binary format (``%(name)b``): in text
+format psycopg quotes and escapes every element that holds a space, a quote or a comma (times,
+texts, JSON), which cost a fifth of a sending worker's CPU. A value every row shares (a
+campaign's text, sender, account) is sent once. Values are converted as SQLAlchemy binds them
+(money in ten-thousandths, times in UTC, JSON as text). Elsewhere (SQLite) an executemany does
+the same job. Used where accepting and the sending pipeline write a batch's messages, parts,
+timeline and ledger rows.
 """
 from __future__ import annotations
 
@@ -25,63 +30,56 @@ def _quote(name: str) -> str:
     return _PG.identifier_preparer.quote(name)
 
 
-def _array(table: Table, column: str) -> tuple[str, object]:
-    """The SQL array cast of a column's values and the bind type that processes each value."""
+def _sql_type(table: Table, column: str) -> str:
     type_ = table.c[column].type
-    if isinstance(type_, JSON):   # sent as JSON text, cast by the server
-        return "JSON[]", postgresql.ARRAY(postgresql.TEXT)
-    return f"{type_.compile(dialect=_PG)}[]", postgresql.ARRAY(type_)
-
-
-def _unnest(table: Table, columns: tuple[str, ...]) -> tuple[str, list]:
-    arrays, binds = [], []
-    for column in columns:
-        sql_type, bind_type = _array(table, column)
-        arrays.append(f"CAST(:{column} AS {sql_type})")
-        binds.append(bindparam(column, type_=bind_type))
-    return f"unnest({', '.join(arrays)}) AS v({', '.join(_quote(c) for c in columns)})", binds
-
-
-@lru_cache(maxsize=64)
-def _pg_update(table: Table, columns: tuple[str, ...], key: str):
-    source, binds = _unnest(table, columns)
-    assignments = ", ".join(f"{_quote(c)} = v.{_quote(c)}" for c in columns if c != key)
-    name = _quote(table.name)
-    return text(f"UPDATE {name} SET {assignments} FROM {source} WHERE {name}.{_quote(key)} = v.{_quote(key)}") \
-        .bindparams(*binds)
+    return "JSON" if isinstance(type_, JSON) else type_.compile(dialect=_PG)
 
 
 @lru_cache(maxsize=256)
-def _pg_insert(table: Table, columns: tuple[str, ...], constants: tuple[str, ...] = ()):
-    """INSERT … SELECT FROM unnest(): ``columns`` as arrays, ``constants`` (a value every row
-    shares, like a campaign's text) as one parameter each, sent once instead of once per row."""
-    source, binds = _unnest(table, columns)
-    for column in constants:
-        binds.append(bindparam(column, type_=_scalar(table, column)))
-    selected = [f"v.{_quote(c)}" for c in columns] + [f"CAST(:{c} AS {_array(table, c)[0][:-2]})" for c in constants]
-    names = ", ".join(_quote(c) for c in columns + constants)
-    return text(f"INSERT INTO {_quote(table.name)} ({names}) SELECT {', '.join(selected)} FROM {source}") \
-        .bindparams(*binds)
-
-
-def _scalar(table: Table, column: str):
+def _converter(table: Table, column: str):
+    """What makes a Python value of the column the value the driver is given (None: as is)."""
     type_ = table.c[column].type
-    return postgresql.TEXT() if isinstance(type_, JSON) else type_
-
-
-def _json(table: Table, column: str, value):
-    return json.dumps(value) if value is not None and isinstance(table.c[column].type, JSON) else value
+    if isinstance(type_, JSON):
+        return json.dumps
+    return type_.bind_processor(_PG)
 
 
 def _values(table: Table, column: str, rows: list[dict]) -> list:
-    """The column's values of these rows, JSON written out as text."""
-    if isinstance(table.c[column].type, JSON):
-        return [None if row[column] is None else json.dumps(row[column]) for row in rows]
-    return [row[column] for row in rows]
+    convert = _converter(table, column)
+    if convert is None:
+        return [row[column] for row in rows]
+    return [None if row[column] is None else convert(row[column]) for row in rows]
 
 
-def _columns(table: Table, rows: list[dict]) -> dict[str, list]:
-    return {column: _values(table, column, rows) for column in rows[0]}
+def _one(table: Table, column: str, value):
+    convert = _converter(table, column)
+    return value if convert is None or value is None else convert(value)
+
+
+def _unnest(table: Table, columns: tuple[str, ...]) -> str:
+    arrays = ", ".join(f"CAST(%({c})b AS {_sql_type(table, c)}[])" for c in columns)
+    return f"unnest({arrays}) AS v({', '.join(_quote(c) for c in columns)})"
+
+
+@lru_cache(maxsize=64)
+def _pg_update(table: Table, columns: tuple[str, ...], key: str) -> str:
+    assignments = ", ".join(f"{_quote(c)} = v.{_quote(c)}" for c in columns if c != key)
+    name = _quote(table.name)
+    return f"UPDATE {name} SET {assignments} FROM {_unnest(table, columns)} WHERE {name}.{_quote(key)} = v.{_quote(key)}"
+
+
+@lru_cache(maxsize=256)
+def _pg_insert(table: Table, columns: tuple[str, ...], constants: tuple[str, ...] = ()) -> str:
+    """INSERT … SELECT FROM unnest(): ``columns`` as arrays, ``constants`` (a value every row
+    shares, like a campaign's text) as one parameter each, sent once instead of once per row."""
+    selected = [f"v.{_quote(c)}" for c in columns] + [f"CAST(%({c})b AS {_sql_type(table, c)})" for c in constants]
+    names = ", ".join(_quote(c) for c in columns + constants)
+    return f"INSERT INTO {_quote(table.name)} ({names}) SELECT {', '.join(selected)} FROM {_unnest(table, columns)}"
+
+
+def _execute(session: Session, statement: str, parameters: dict) -> None:
+    """Straight to psycopg (its %(name)b placeholders), in the session's transaction."""
+    session.connection().exec_driver_sql(statement, parameters)
 
 
 def update_rows(session: Session, table: Table, rows: list[dict], key: str = "id") -> None:
@@ -91,7 +89,7 @@ def update_rows(session: Session, table: Table, rows: list[dict], key: str = "id
         return
     columns = tuple(rows[0])
     if _on_postgresql(session):
-        session.execute(_pg_update(table, columns, key), _columns(table, rows))
+        _execute(session, _pg_update(table, columns, key), {c: _values(table, c, rows) for c in columns})
         return
     statement = update(table).where(table.c[key] == bindparam(f"b_{key}")).values(
         {c: bindparam(f"b_{c}", type_=table.c[c].type) for c in columns if c != key})
@@ -108,10 +106,8 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
         varying = tuple(c for c in first if c not in same)
         if not varying:     # unnest() needs one array to count the rows by
             same, varying = same[1:], same[:1]
-        values = _columns(table, rows) if not same else {
-            **{c: _values(table, c, rows) for c in varying},
-            **{c: _json(table, c, first[c]) for c in same}}
-        session.execute(_pg_insert(table, varying, same), values)
+        values = {**{c: _values(table, c, rows) for c in varying}, **{c: _one(table, c, first[c]) for c in same}}
+        _execute(session, _pg_insert(table, varying, same), values)
         return
     session.execute(insert(table), rows)
 
