@@ -44,6 +44,10 @@ def _loaded_objects_kept(session: Session):
         real.expire_on_commit = before
 
 
+_SENDING = (Message.id, Message.status, Message.sender, Message.to, Message.text, Message.encoding, Message.parts,
+            Message.validity_until)
+
+
 def submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int = 100,
                     should_continue=None) -> dict[str, int]:
     """Send the queued parts of these messages, a batch at a time. Commits: each batch's claims
@@ -59,12 +63,13 @@ def submit_messages(session: Session, message_ids: list[int], redis, batch_parts
 def _submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int,
                      should_continue=None) -> dict[str, int]:
     now = utcnow()
-    messages = session.scalars(select(Message).where(Message.id.in_(message_ids)).order_by(Message.id)).all()
+    # Rows, not objects: what sending reads of a message, nothing to track or expire.
+    messages = session.execute(select(*_SENDING).where(Message.id.in_(message_ids)).order_by(Message.id)).all()
     late = {m.id for m in messages if m.status == lifecycle.QUEUED and m.validity_until <= now}
     expired = expire_unsent(session, late)
     session.commit()
     counts = {"claimed": 0, "submitted": 0, "failed": 0, "expired": expired, "stopped": 0}
-    batch: list[Message] = []
+    batch: list = []
     parts = 0
     queued = [m for m in messages if m.status == lifecycle.QUEUED and m.id not in late]
     for index, message in enumerate(queued):
@@ -79,7 +84,7 @@ def _submit_messages(session: Session, message_ids: list[int], redis, batch_part
     return counts
 
 
-def _submit_batch(session: Session, batch: list[Message], redis, counts: dict[str, int]) -> None:
+def _submit_batch(session: Session, batch: list, redis, counts: dict[str, int]) -> None:
     live = {m.id: m for m in batch}
     now = utcnow()
     # The claim: only parts still pending become ours; a second run gets none of them.
@@ -119,7 +124,7 @@ def _hand_back(session: Session, claimed_ids: list[int], handed: set[str]) -> No
         session.rollback()
 
 
-def _send_claimed(session: Session, live: dict[int, Message], claimed: list, redis,
+def _send_claimed(session: Session, live: dict, claimed: list, redis,
                   counts: dict[str, int], handed: set[str], now) -> None:
     by_route: dict[int, list] = defaultdict(list)
     for part in claimed:
