@@ -85,7 +85,7 @@ def receipt_fields(text: str) -> dict[str, str]:
     header = _TEXT_KEY.split(text or "", maxsplit=1)[0]
     fields: dict[str, str] = {}
     for name, value in _FIELD.findall(header):
-        fields.setdefault(re.sub(r"[ _]", "", name.lower()), value)
+        fields.setdefault(name.lower().replace(" ", "").replace("_", ""), value)
     return fields
 
 
