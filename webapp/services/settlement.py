@@ -41,7 +41,9 @@ def _conclude_chunk(session: Session, ids: list[int]) -> int:
     now = utcnow()
     rows = session.execute(
         select(Message.id, Message.status, Message.cost, Message.to, Message.parts, Message.reason_code,
-               Message.error_code, Message.submitted_at, Message.final_at, Message.account_id)
+               Message.error_code, Message.submitted_at, Message.final_at, Message.account_id,
+               Account.charge_failed_deliveries)
+        .join(Account, Account.id == Message.account_id)
         .where(Message.id.in_(ids)).order_by(Message.id).with_for_update(of=Message)).all()
     live = [row for row in rows if row.status in LIVE]
     if not live:
@@ -52,13 +54,11 @@ def _conclude_chunk(session: Session, ids: list[int]) -> int:
                    MessagePart.upstream_id, MessagePart.error_code)
             .where(MessagePart.message_id.in_([m.id for m in live])).order_by(MessagePart.message_id, MessagePart.seq)):
         parts[row.message_id].append(settlement.PartRow(row.seq, row.state, row.status, row.upstream_id, row.error_code))
-    policy = dict(session.execute(select(Account.id, Account.charge_failed_deliveries)
-                                  .where(Account.id.in_({m.account_id for m in live}))).all())
     updates, events, entries = [], [], defaultdict(list)
     for row in live:
         message = settlement.MessageRow(row.id, row.status, row.cost, row.to, row.parts, row.reason_code,
                                         row.error_code, row.submitted_at, row.final_at)
-        outcome = settlement.conclude(message, parts[row.id], policy[row.account_id], now)
+        outcome = settlement.conclude(message, parts[row.id], row.charge_failed_deliveries, now)
         if not outcome:
             continue
         values = {column: outcome.changes.get(column, getattr(message, column)) for column in settlement.COLUMNS}
