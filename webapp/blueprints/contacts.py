@@ -15,11 +15,12 @@ from sqlalchemy import delete
 from webapp.blueprints.forms import BlockNumbersForm, ContactForm, UploadForm
 from webapp.domain import N_
 from webapp.domain.roles import Role
+from webapp.domain.spreadsheet_cells import csv_row
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.models import Contact
 from webapp.services import blocklist as blocked_numbers
-from webapp.services import contacts, imports
+from webapp.services import contacts, imports, spreadsheets
 from webapp.services.errors import ServiceError
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -185,7 +186,7 @@ def export(group_id: int, kind: str):
             writer = csv.writer(buffer)
             buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM right
             for row in rows:
-                writer.writerow(row)
+                writer.writerow(csv_row(row))   # formula-like text behind an apostrophe
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
@@ -194,7 +195,7 @@ def export(group_id: int, kind: str):
         book = Workbook(write_only=True)
         sheet = book.create_sheet(group.name[:31] or "Contacts")
         for row in rows:
-            sheet.append(row)
+            spreadsheets.append(sheet, row)   # text stays text, never a formula
         out = io.BytesIO()
         book.save(out)
         response = Response(out.getvalue(),

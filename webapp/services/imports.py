@@ -20,6 +20,7 @@ from webapp.domain import N_, phone
 from webapp.domain.sheets import open_spreadsheet
 from webapp.models import BlockedNumber, Contact, ContactGroup, ContactImport, User
 from webapp.models.types import utcnow
+from webapp.services import spreadsheets
 from webapp.services.bulk import bulk_insert
 from webapp.services.errors import ServiceError
 from webapp.services.uploads import keep_spreadsheet
@@ -224,11 +225,11 @@ def analyse(session: Session, imp: ContactImport, region: str, progress: Progres
     """The review: counts, the first invalid rows, and all of them in an XLSX to download."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Invalid numbers")
-    sheet.append(["Row", "Value", "Reason"])
+    spreadsheets.append(sheet, ["Row", "Value", "Reason"])
     sample: list[list] = []
 
     def on_invalid(number, raw, reason):
-        sheet.append([number, raw, reason])
+        spreadsheets.append(sheet, [number, raw, reason])   # raw is the customer's file's text
         if len(sample) < INVALID_SAMPLE:
             sample.append([number, raw, reason])
 

@@ -75,8 +75,9 @@ def xlsx(statement: Statement, settings) -> bytes:
     """Sheets Summary, By country, By day: amounts are numbers with a 2-decimal format (the
     printed cents), counts integers, days dates; the totals rows add up like the PDF's."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+
+    from webapp.services.spreadsheets import text_cell
 
     doc = document(statement, settings)
     view, currency = doc["view"], doc["figures"].get("currency", "EUR")
@@ -86,7 +87,7 @@ def xlsx(statement: Statement, settings) -> bytes:
     def cells(sheet, values, *, strong=False):
         row = []
         for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = text_cell(sheet, value)   # a company name "=HYPERLINK(…)" stays text
             if isinstance(value, Decimal):
                 cell.number_format = "#,##0.00"
             elif isinstance(value, int) and not isinstance(value, bool):
