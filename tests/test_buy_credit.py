@@ -407,3 +407,45 @@ def test_a_romanian_reader_gets_the_invoice_in_romanian_with_the_reverse_charge_
     assert "Factură" in text and "Theater Straße GmbH" in text
     assert "Taxare inversă: TVA se datorează de beneficiar" in text
     assert re.search(r"Total de plată\s+100,00 EUR", text)
+
+
+def audit_rows(app, payment_id):
+    from webapp.models.staff import AuditEvent
+
+    with app.app_context():
+        return [(e.action, e.staff_user_id, e.reason, e.detail.get("amount")) for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.target == f"payment:{payment_id}").order_by(AuditEvent.id))]
+
+
+def test_support_moving_money_leaves_audit_rows_with_the_move(app, teatru, client, login):
+    """Confirming a transfer, approving or rejecting a held card payment and refunding a top-up
+    each write one audit row in the same transaction; a repeated decision writes none."""
+    staff_id = _staff(app)
+    with app.app_context():
+        user, staff = db.session.get(User, teatru), db.session.get(User, staff_id)
+        transfer = payments.start(db.session, user, "transfer", "100", D("0.21"))
+        db.session.commit()
+        transfer_id = transfer.id
+    held = pay_by_card(client).rsplit("/", 1)[1]          # the first card payment: held for review
+    second = pay_by_card(client, amount="50", card="4242424242424242").rsplit("/", 1)[1]
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    login("suport", "Sup0rt-pass-2026!")
+    token = csrf_token_from(client.get("/staff/payments").text)
+    with app.app_context():
+        held_id = payments.by_reference(db.session, held).id
+        second_id = payments.by_reference(db.session, second).id
+    client.post(f"/staff/payments/{transfer_id}/confirm", data={"csrf_token": token})
+    client.post(f"/staff/payments/{transfer_id}/confirm", data={"csrf_token": token})     # a double click
+    client.post(f"/staff/payments/{held_id}/reject", data={"csrf_token": token, "reason": "Card looks stolen"})
+    client.post(f"/staff/payments/{transfer_id}/refund", data={"csrf_token": token})
+    assert audit_rows(app, transfer_id) == [("payment.confirm", staff_id, "", "100.0000"),
+                                            ("payment.refund", staff_id, "", "100.0000")]
+    assert audit_rows(app, held_id) == [("payment.reject", staff_id, "Card looks stolen", "100.0000")]
+    assert audit_rows(app, second_id) == []             # nobody at support touched it
+    # A refund the processor refuses is rolled back with its audit row.
+    with app.app_context():
+        staff = db.session.get(User, staff_id)
+        with pytest.raises(Exception):
+            payments.refund(db.session, staff, transfer_id, "SMSC")
+        db.session.rollback()
+    assert len(audit_rows(app, transfer_id)) == 2

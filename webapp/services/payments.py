@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from webapp.domain import N_, billing
 from webapp.models import Account, BillingProfile, Payment, SavedCard, User
 from webapp.models.types import utcnow
-from webapp.services import invoices, ledger
+from webapp.services import audit, invoices, ledger
 from webapp.services.errors import ServiceError
 from webapp.services.processors import PAID, CardInfo, PaymentEvent, Processor, ProcessorError
 
@@ -283,6 +283,7 @@ def confirm(session: Session, staff: User, payment_id: int, series: str) -> bool
         session.execute(update(Payment).where(Payment.id == payment.id).values(decided_by_id=staff.id)
                         .execution_options(synchronize_session=False))
         session.refresh(payment)
+        _audit(session, staff, payment, "payment.confirm")
     return done
 
 
@@ -303,6 +304,7 @@ def reject(session: Session, staff: User, payment_id: int, reason: str,
                                                 SavedCard.fingerprint == payment.card_fingerprint,
                                                 SavedCard.removed_at.is_(None))
                         .values(removed_at=utcnow()).execution_options(synchronize_session=False))
+    _audit(session, staff, payment, "payment.reject", reason=reason or REJECTED_BY_SUPPORT)
     return True
 
 
@@ -326,7 +328,17 @@ def refund(session: Session, staff: User, payment_id: int, series: str,
                 actor=staff)
     if payment.method == billing.CARD:
         _give_back(session, payment, processors)   # last: a refusal undoes the rest (the caller rolls back)
+    _audit(session, staff, payment, "payment.refund", credit_note=note.printed_number,
+           refund_ref=payment.refund_ref or "")
     return note
+
+
+def _audit(session: Session, staff: User, payment: Payment, action: str, reason: str = "", **detail) -> None:
+    """Support moved money: one audit row, in the same transaction as the move."""
+    audit.record(session, staff_user=staff, user=staff, account_id=payment.account_id, action=action,
+                 target=f"payment:{payment.id}", reason=reason,
+                 detail={"amount": str(payment.amount), "total": str(payment.total), "currency": payment.currency,
+                         "method": payment.method, **detail})
 
 
 def _give_back(session: Session, payment: Payment, processors: Callable[[str], Processor] | None) -> None:
