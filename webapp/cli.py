@@ -101,6 +101,27 @@ def register_cli(app: Flask) -> None:
         if key:
             click.echo(f"API key (shown once, keep it safe): {key.token}")
 
+    @accounts_cli.command("api-limit")
+    @click.argument("username")
+    @click.argument("per_minute")
+    def api_limit(username, per_minute):
+        """Give USERNAME's account its own API rate limit: PER_MINUTE requests per minute per
+        API key, or 'default' for the platform's (API_REQUESTS_PER_MINUTE)."""
+        from webapp.services import accounts
+
+        value = None if per_minute == "default" else per_minute
+        if value is not None and not (value.isascii() and value.isdigit()):   # "١٢" is not 12
+            raise click.BadParameter("a whole number of requests per minute, or 'default'")
+        try:
+            account = accounts.set_api_limit(db.session, username, int(value) if value else None)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from None
+        default = app.config["SETTINGS"].api_requests_per_minute
+        shown = account.api_requests_per_minute or f"the platform's ({default})"
+        click.echo(f"Account #{account.id} '{account.name}': {shown} API requests per minute per key")
+
     @ledger_cli.command("verify")
     def verify():
         """Prove that every cached balance equals the sum of its ledger rows."""

@@ -4,14 +4,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from functools import wraps
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, make_response, request
 from sqlalchemy import select
 
 from webapp.domain import lifecycle
 from webapp.extensions import csrf, db
 from webapp.models import Message
-from webapp.redis_client import get_redis
+from webapp.redis_client import get_quick_redis, get_redis
 from webapp.services import accounts, api_requests, composer, dispatch, reports, sender_ids, sending
+from webapp.services.api_limits import ApiRateLimit
 from webapp.services.errors import ServiceError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -28,12 +29,24 @@ def api_key_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        user = accounts.user_for_api_token(db.session, token) if scheme.lower() == "bearer" else None
-        if user is None:
+        key = accounts.api_key_for_token(db.session, token) if scheme.lower() == "bearer" else None
+        if key is None:
             return error(401, "unauthorized", "A valid API key is required: Authorization: Bearer <key>.")
+        user = key.user
+        limit = user.account.api_requests_per_minute or current_app.config["SETTINGS"].api_requests_per_minute
         db.session.commit()  # last_used_at
-        g.api_user = user
-        return view(*args, **kwargs)
+        decision = ApiRateLimit(get_quick_redis()).hit(key.id, limit)
+        if not decision.allowed:
+            response = error(429, "rate_limited", f"At most {limit} requests per minute per API key; "
+                             f"try again in {decision.retry_after} s.", retry_after=decision.retry_after)
+        else:
+            g.api_user = user
+            response = make_response(view(*args, **kwargs))
+        response.headers["X-RateLimit-Limit"] = str(decision.limit)
+        response.headers["X-RateLimit-Remaining"] = str(decision.remaining)
+        if decision.retry_after:
+            response.headers["Retry-After"] = str(decision.retry_after)
+        return response
 
     return wrapper
 

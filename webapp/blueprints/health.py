@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 from redis import Redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from webapp.extensions import db
+from webapp.redis_client import get_quick_redis
 from webapp.services.health import check
 
 bp = Blueprint("health", __name__)
@@ -27,10 +26,4 @@ def healthz():
 def _health_redis() -> Redis:
     """A client of its own with short timeouts and no retries: while Redis is down, /healthz
     answers 503 at once (a load balancer's probe has a deadline too)."""
-    app = current_app._get_current_object()
-    conn = app.extensions.get("redis_health")
-    if conn is None:
-        conn = app.extensions["redis_health"] = Redis.from_url(
-            app.config["SETTINGS"].redis_url, socket_connect_timeout=0.5, socket_timeout=1,
-            retry=Retry(NoBackoff(), 0))
-    return conn
+    return get_quick_redis()

@@ -9,7 +9,10 @@ def _error():
 def document() -> dict:
     json_body = lambda schema: {"required": True, "content": {"application/json": {"schema": schema}}}  # noqa: E731
     answer = lambda desc, schema: {"description": desc, "content": {"application/json": {"schema": schema}}}  # noqa: E731
-    errors = {"401": answer("Missing or wrong API key", _error()), "422": answer("Invalid request", _error())}
+    errors = {"401": answer("Missing or wrong API key", _error()), "422": answer("Invalid request", _error()),
+              "429": {**answer("Over the key's requests per minute (error code rate_limited); wait Retry-After "
+                               "seconds", _error()),
+                      "headers": {"Retry-After": {"schema": {"type": "integer"}}}}}
     numbers = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 1000}],
                "description": "E.164 or national numbers (the account's default country applies)"}
     return {

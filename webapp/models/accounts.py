@@ -39,6 +39,8 @@ class Account(db.Model):
     # Optional spend caps (a subuser's), in the account's currency; None = no cap.
     daily_cap: Mapped[Decimal | None] = mapped_column(Money)
     monthly_cap: Mapped[Decimal | None] = mapped_column(Money)
+    # HTTP API requests per minute per key (0016); None: the platform's API_REQUESTS_PER_MINUTE.
+    api_requests_per_minute: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped["Account | None"] = relationship(remote_side=[id])

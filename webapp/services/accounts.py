@@ -148,8 +148,8 @@ def update_preferences(session: Session, user: User, *, language: str, timezone:
     session.flush()
 
 
-def user_for_api_token(session: Session, token: str) -> User | None:
-    """The user behind an API key "sk_xxxxxxxx.secret" if it is valid, not revoked and active."""
+def api_key_for_token(session: Session, token: str) -> ApiKey | None:
+    """The API key "sk_xxxxxxxx.secret" if it is valid, not revoked and its user active."""
     prefix, _, secret = (token or "").strip().partition(".")
     if not prefix or not secret:
         return None
@@ -161,7 +161,31 @@ def user_for_api_token(session: Session, token: str) -> User | None:
     if not key.user.is_active:
         return None
     key.last_used_at = utcnow()
-    return key.user
+    return key
+
+
+def user_for_api_token(session: Session, token: str) -> User | None:
+    """The user behind an API key (see api_key_for_token)."""
+    key = api_key_for_token(session, token)
+    return key.user if key is not None else None
+
+
+def set_api_limit(session: Session, username: str, per_minute: int | None) -> Account:
+    """An operator gives the user's account its own API rate limit (None: the platform's)."""
+    from webapp.services import audit
+
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise ServiceError(f"No user '{username}'.")
+    if per_minute is not None and not 1 <= per_minute <= 1_000_000:
+        raise ServiceError("The limit is between 1 and 1,000,000 requests per minute.")
+    account = user.account
+    before = account.api_requests_per_minute
+    account.api_requests_per_minute = per_minute
+    audit.record(session, staff_user=None, user=None, account_id=account.id, action="account.api_limit",
+                 target=f"account:{account.id}", detail={"before": before, "after": per_minute}, ip="")
+    session.flush()
+    return account
 
 
 def list_api_keys(session: Session, actor: User) -> list[ApiKey]:
