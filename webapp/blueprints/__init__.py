@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from webapp.domain import access
 from webapp.extensions import db, login_manager
+from webapp import security_headers
 from webapp.htmx import redirect_to
 
 # Endpoints reachable without signing in. Everything else requires a login.
@@ -49,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     app.before_request(_guard)
     app.after_request(_audit_impersonated)
+    security_headers.register(app)
 
 
 def _load_user(user_id: str):
