@@ -33,3 +33,27 @@ htmx.config.responseHandling = [
   { code: "[45]..", swap: false, error: true },
   { code: "...", swap: false }
 ];
+
+// A form, or the button that submits it, with data-confirm asks first; no inline handlers, so
+// the Content-Security-Policy can forbid inline scripts. Runs before htmx sees the submit.
+document.addEventListener("submit", function (event) {
+  var button = event.submitter, form = event.target;
+  var question = (button && button.dataset && button.dataset.confirm) || form.dataset.confirm;
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+
+// data-clear="#id" empties that element when clicked; data-clear-after-request="#id" when the
+// element's htmx request has finished (the template picker closes itself).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-clear]");
+  var target = button && document.querySelector(button.dataset.clear);
+  if (target) { target.innerHTML = ""; }
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  var selector = event.detail.elt && event.detail.elt.dataset && event.detail.elt.dataset.clearAfterRequest;
+  var target = selector && document.querySelector(selector);
+  if (target) { target.innerHTML = ""; }
+});
