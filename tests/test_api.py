@@ -136,7 +136,10 @@ def test_scheduled_send_waits_for_its_time(app, api):
     from webapp.redis_client import get_redis
     from workers.queues import queue
 
-    r = api("POST", "/messages", json={"to": "0722123456", "text": "Mâine", "send_at": "2099-01-01T09:00:00+02:00"})
+    from datetime import datetime, timedelta, timezone
+
+    later = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    r = api("POST", "/messages", json={"to": "0722123456", "text": "Mâine", "send_at": later})
     assert r.status_code == 201
     with app.app_context():
         registry = ScheduledJobRegistry(queue=queue(get_redis()))
@@ -182,3 +185,40 @@ def test_recipient_lists_that_are_refused_whole(app, api, to):
     assert r.status_code == 422 and r.json["error"]["field"] == "to"
     with app.app_context():
         assert db.session.query(Message).count() == 0
+
+
+@pytest.mark.parametrize("body, status, says", [
+    ({"to": "0722123456", "text": "x", "validity": 1e308}, 422, "validity must be"),
+    ({"to": "0722123456", "text": "x", "validity": -5}, 422, "validity must be between"),
+    ({"to": "0722123456", "text": "x", "validity": True}, 422, "whole seconds"),
+    ({"to": "0722123456", "text": "x", "validity": "١٢٠٠"}, 422, "whole seconds"),       # not ASCII digits
+    ({"to": "0722123456", "text": "x", "send_at": "9999-12-31T23:59:59+14:00"}, 422, "at most a year ahead"),
+    ({"to": "0722123456", "text": "x", "send_at": 1700000000}, 422, "ISO 8601"),
+    ({"to": "0722123456", "text": ["x"]}, 422, "'text' must be a string"),
+    ({"to": "0722123456", "text": {"a": 1}}, 422, "'text' must be a string"),
+])
+def test_out_of_range_or_out_of_shape_is_a_clear_422(api, body, status, says):
+    r = api("POST", "/messages", json=body)
+    assert r.status_code == status and says in r.json["error"]["message"]
+
+
+def test_validity_in_whole_seconds_also_as_a_digit_string(api):
+    r = api("POST", "/messages", json={"to": "0722123456", "text": "x", "validity": "3600"})
+    assert r.status_code == 201
+
+
+def test_json_nested_too_deep_is_a_400_not_a_500(api):
+    deep = "[" * 100_000 + "]" * 100_000
+    for url in ("/messages", "/prices/preview"):
+        r = api("POST", url, data=deep, content_type="application/json")
+        assert r.status_code == 400 and r.json["error"]["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/messages/99999999999999999999", 404),
+    ("/messages/9223372036854775807", 404),
+    ("/messages?before_id=99999999999999999999", 422),
+    ("/messages?before_id=-3", 422),
+])
+def test_ids_beyond_bigint_are_4xx_not_500(api, url, status):
+    assert api("GET", url).status_code == status

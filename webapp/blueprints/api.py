@@ -1,12 +1,13 @@
 """HTTP API v1: JSON, Bearer API keys, idempotent sending. Thin: parse, call a service, answer."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, make_response, request
 from sqlalchemy import select
 
+from webapp.blueprints import api_input
 from webapp.domain import lifecycle
 from webapp.extensions import csrf, db
 from webapp.models import Message
@@ -73,21 +74,18 @@ def _recipients(body: dict) -> list[str]:
 @bp.post("/messages")
 @api_key_required
 def send_messages():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return error(400, "invalid_json", "The body must be a JSON object.")
+    try:
+        body = api_input.json_object()
+        text = api_input.text(body)
+        validity = api_input.validity(body, sending.DEFAULT_VALIDITY)
+        send_at = api_input.send_at(body)
+    except api_input.ApiInputError as exc:
+        return error(exc.status, exc.code, exc.message, **({"field": exc.field} if exc.field else {}))
     to = _recipients(body)
     if not to:
         return error(422, "invalid_request", "'to' must be a number or a list of numbers.", field="to")
     if len(to) > 1000:
         return error(422, "invalid_request", "At most 1,000 numbers per request; use campaigns for more.", field="to")
-    try:
-        validity = timedelta(seconds=int(body.get("validity", sending.DEFAULT_VALIDITY.total_seconds())))
-        send_at = datetime.fromisoformat(body["send_at"]) if body.get("send_at") else None
-        if send_at is not None and send_at.tzinfo is None:
-            raise ValueError("send_at needs a time zone offset")
-    except (TypeError, ValueError) as exc:
-        return error(422, "invalid_request", f"validity or send_at: {exc}")
     key = request.headers.get("Idempotency-Key", "").strip()[:120]
     digest = api_requests.request_hash(body)
     row = None
@@ -106,7 +104,7 @@ def send_messages():
     sender = str(body.get("sender") or "").strip() or current_app.config["SETTINGS"].shared_sender_id
     try:
         messages = sending.accept(db.session, g.api_user, sending.Submission(
-            to=to, text=str(body.get("text") or ""), sender=sender, validity=validity, send_at=send_at,
+            to=to, text=text, sender=sender, validity=validity, send_at=send_at,
             max_parts=current_app.config["SETTINGS"].max_parts_per_message))
     except sending.TextTooLong as exc:
         db.session.rollback()
@@ -130,7 +128,7 @@ def send_messages():
 @bp.get("/messages/<int:message_id>")
 @api_key_required
 def get_message(message_id: int):
-    message = reports.get_message(db.session, g.api_user, message_id)
+    message = reports.get_message(db.session, g.api_user, message_id) if message_id <= api_input.MAX_ID else None
     if message is None:
         return error(404, "not_found", f"No message {message_id} in this account.")
     return jsonify(message_json(message))
@@ -151,8 +149,10 @@ def list_messages():
                 moment = datetime.fromisoformat(request.args[name])
                 query = query.where(op(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)))
         limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
-        before = int(request.args["before_id"]) if request.args.get("before_id") else None
-    except ValueError as exc:
+        before = api_input.record_id(request.args["before_id"], "before_id") if request.args.get("before_id") else None
+    except api_input.ApiInputError as exc:
+        return error(exc.status, exc.code, exc.message, field=exc.field)
+    except (ValueError, OverflowError) as exc:
         return error(422, "invalid_request", str(exc))
     if before:
         query = query.where(Message.id < before)
@@ -172,8 +172,12 @@ def balance():
 @api_key_required
 def price_preview():
     """What sending would cost, per number, without sending anything."""
-    body = request.get_json(silent=True) or {}
-    to, text = _recipients(body), str(body.get("text") or "")
+    try:
+        body = api_input.json_object()
+        text = api_input.text(body)
+    except api_input.ApiInputError as exc:
+        return error(exc.status, exc.code, exc.message)
+    to = _recipients(body)
     if not to:
         return error(422, "invalid_request", "'to' must be a number or a list of numbers.", field="to")
     results = []

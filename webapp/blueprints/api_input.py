@@ -1,0 +1,93 @@
+"""Reading the HTTP API's JSON bodies and parameters: anything out of shape or out of range is a
+clear 4xx (ApiInputError), never a 500 deeper down (an overflowing timedelta, a 20-digit id
+given to a BIGINT column, JSON nested 100,000 deep)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import request
+
+MAX_ID = 2 ** 63 - 1                      # PostgreSQL BIGINT
+MIN_VALIDITY, MAX_VALIDITY = 1, 10 ** 7    # seconds; the service then keeps it within 5 min .. 7 days
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
+
+
+class ApiInputError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def json_object() -> dict:
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:      # [[[[… nested deeper than the parser goes
+        body = None
+    if not isinstance(body, dict):
+        raise ApiInputError(400, "invalid_json", "The body must be a JSON object.")
+    return body
+
+
+def text(body: dict) -> str:
+    value = body.get("text", "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ApiInputError(422, "invalid_request", "'text' must be a string.", field="text")
+    return value
+
+
+def validity(body: dict, default: timedelta) -> timedelta:
+    """Whole seconds, as a JSON integer or a string of ASCII digits."""
+    value = body.get("validity")
+    if value is None:
+        return default
+    if isinstance(value, str) and value.isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_VALIDITY:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiInputError(422, "invalid_request", "validity or send_at: validity must be whole seconds.",
+                            field="validity")
+    if not MIN_VALIDITY <= value <= MAX_VALIDITY:
+        raise ApiInputError(422, "invalid_request", f"validity or send_at: validity must be between "
+                            f"{MIN_VALIDITY} and {MAX_VALIDITY} seconds (it is kept within 5 minutes and 7 days).",
+                            field="validity")
+    return timedelta(seconds=value)
+
+
+def send_at(body: dict, now: datetime | None = None) -> datetime | None:
+    """An ISO 8601 time with its offset, at most a year ahead."""
+    value = body.get("send_at")
+    if not value:
+        return None
+    if not isinstance(value, str):
+        raise ApiInputError(422, "invalid_request", "validity or send_at: send_at must be an ISO 8601 string.",
+                            field="send_at")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ApiInputError(422, "invalid_request", f"validity or send_at: {exc}", field="send_at") from None
+    if moment.tzinfo is None:
+        raise ApiInputError(422, "invalid_request", "validity or send_at: send_at needs a time zone offset",
+                            field="send_at")
+    now = now or datetime.now(timezone.utc)
+    try:
+        too_far = moment - now > MAX_SCHEDULE_AHEAD
+    except OverflowError:
+        too_far = True
+    if too_far:
+        raise ApiInputError(422, "invalid_request", "validity or send_at: send_at may be at most a year ahead.",
+                            field="send_at")
+    return moment
+
+
+def record_id(value: int | str, name: str) -> int:
+    """An id from the path or the query: a positive BIGINT, else 422 (a path's is 404 upstream)."""
+    try:
+        number = int(value) if not isinstance(value, str) or (value.isascii() and value.strip().isdigit()) else None
+    except ValueError:
+        number = None
+    if number is None or not 0 < number <= MAX_ID:
+        raise ApiInputError(422, "invalid_request", f"{name} must be a positive whole number.", field=name)
+    return number
