@@ -252,7 +252,7 @@ def test_back_to_the_default_prices(app, admin, client, make_user):
     client.post(account_url(ana), data={"csrf_token": token(client, account_url(ana)), "country": "RO", "price": "0.02"})
     assert quoted(app, "ana") == Decimal("0.0200")
     page = client.get(account_url(ana)).text
-    assert "confirm(" in page
+    assert "data-confirm=\"Remove the own prices of Ana SRL?" in page   # asked by static/app.js first
     r = client.post(account_url(ana, "/default"), data={"csrf_token": csrf_token_from(page)})
     assert r.status_code == 302 and r.location.endswith("/admin/prices")
     assert own_prices(app, ana) is None and quoted(app, "ana") == Decimal("0.0350")

@@ -24,7 +24,8 @@ def test_parse_amount(raw, expected):
 
 @pytest.mark.parametrize(
     "raw, message",
-    [("abc", "not an amount"), ("1.23456", "more than 4 decimals"), ("-5", "negative"), ("NaN", "not an amount"), ("", "not an amount")],
+    [("abc", "not an amount"), ("1.23456", "more than 4 decimals"), ("-5", "negative"), ("NaN", "not an amount"), ("", "not an amount"),
+     ("1e308", "not an amount"), ("-1e308", "not an amount"), ("١٢", "not an amount"), ("1000000000", "not an amount")],
 )
 def test_parse_amount_rejects(raw, message):
     with pytest.raises(InvalidAmount, match=message):

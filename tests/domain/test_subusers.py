@@ -21,6 +21,7 @@ def test_transfer_amounts(raw, expected):
     ("", rules.NOT_AN_AMOUNT), ("abc", rules.NOT_AN_AMOUNT), ("NaN", rules.NOT_AN_AMOUNT), ("Infinity", rules.NOT_AN_AMOUNT),
     ("0", rules.NOT_POSITIVE), ("-5", rules.NOT_POSITIVE), ("0.00", rules.NOT_POSITIVE),
     ("1.005", rules.TOO_PRECISE), ("0.001", rules.TOO_PRECISE), ("1e9", rules.NOT_AN_AMOUNT),
+    ("1e308", rules.NOT_AN_AMOUNT), ("١٢", rules.NOT_AN_AMOUNT), ("１２", rules.NOT_AN_AMOUNT),   # Arabic-Indic, full-width
 ])
 def test_bad_transfer_amounts(raw, problem):
     with pytest.raises(rules.BadAmount) as exc:

@@ -32,6 +32,8 @@ def parse_transfer_amount(raw: str | Decimal) -> Decimal:
     if isinstance(raw, float):
         raise TypeError("money is never a float")
     text = str(raw).strip().replace(" ", "").replace(",", ".").lstrip("€")
+    if not text.isascii():      # Decimal() reads "١٢" as 12: only the digits people mean here
+        raise BadAmount(NOT_AN_AMOUNT)
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -40,10 +42,10 @@ def parse_transfer_amount(raw: str | Decimal) -> Decimal:
         raise BadAmount(NOT_AN_AMOUNT)
     if value <= 0:
         raise BadAmount(NOT_POSITIVE)
+    if value >= Decimal("100000000"):    # before quantize(): 1e308 cannot be quantized
+        raise BadAmount(NOT_AN_AMOUNT)
     if value != value.quantize(CENT):
         raise BadAmount(TOO_PRECISE)
-    if value >= Decimal("100000000"):
-        raise BadAmount(NOT_AN_AMOUNT)
     return value.quantize(CENT)
 
 
