@@ -128,6 +128,7 @@ def test_start_time_none_means_now():
         (date(2026, 3, 20), time(12, 0), datetime(2026, 3, 20, 11, 0, tzinfo=UTC)),
         # 03:30 on the fall-back day is the first 03:30 (00:30 UTC), gone by 01:00 UTC
         (date(2026, 10, 25), time(3, 30), datetime(2026, 10, 25, 1, 0, tzinfo=UTC)),
+        (date(1, 1, 1), time(0, 0), NOW),  # before year 1 in UTC: no OverflowError, the same answer
     ],
 )
 def test_start_time_in_the_past_is_refused(day, at, now):
@@ -142,6 +143,7 @@ def test_start_time_in_the_past_is_refused(day, at, now):
         (date(2026, 6, 19), time(0, 0)),
         (date(2026, 12, 31), time(12, 0)),
         (date(2027, 3, 20), None),
+        (date(9999, 12, 31), time(23, 59)),
     ],
 )
 def test_start_time_more_than_90_days_ahead_is_refused(day, at):

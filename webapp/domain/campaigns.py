@@ -54,7 +54,11 @@ def start_time(day: date | None, at: time | None, tz_name: str, now: datetime) -
     tz = ZoneInfo(tz_name)
     local_now = now.astimezone(tz)
     local = datetime.combine(day or local_now.date(), at or time(0, 0), tzinfo=tz)
-    start = local.astimezone(timezone.utc)
+    try:
+        start = local.astimezone(timezone.utc)
+    except OverflowError:      # 0001-01-01 or 9999-12-31 cannot be put in UTC
+        raise ValueError(N_("The start time has already passed.") if local.year < now.year
+                         else N_("A campaign can be scheduled at most 90 days ahead.")) from None
     if start < now - timedelta(minutes=1):
         raise ValueError(N_("The start time has already passed."))
     if start - now > timedelta(days=90):
