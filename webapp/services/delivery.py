@@ -33,9 +33,9 @@ log = logging.getLogger(__name__)
 
 @contextmanager
 def _loaded_objects_kept(session: Session):
-    """Commits that do not expire what was loaded. Every decision that matters here is made by
-    the database (the claim's conditional UPDATE, the ledger's), so reloading each message,
-    part and account after every commit would only cost a query per row."""
+    """Commits that do not expire what was loaded (the batch's routes): every decision that
+    matters here is made by the database (the claim's conditional UPDATE, the ledger's), so
+    reloading after every commit would only cost queries."""
     real = session.registry() if hasattr(session, "registry") else session
     before, real.expire_on_commit = real.expire_on_commit, False
     try:

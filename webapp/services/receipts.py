@@ -226,12 +226,11 @@ def _match_kept(session: Session, route_id: int, kept: list[PendingReceipt],
     return [p.message_id for p in parts.values()]
 
 
-def match_pending_receipts(session: Session, limit: int = 5000, match_days: int | None = None,
-                           within: timedelta = RETRY_FOR) -> int:
-    """Receipts kept within ``within`` (a day) because no part of theirs was known (a poller or
-    SMPP session racing the submitting worker), or only another number's: match them now."""
+def match_pending_receipts(session: Session, limit: int = 5000, match_days: int | None = None) -> int:
+    """Receipts kept in the last day because no part of theirs was known (a poller or SMPP
+    session racing the submitting worker), or only another number's: match them now."""
     kept = session.scalars(select(PendingReceipt).where(
-        PendingReceipt.reason.in_([NO_PART_YET, NUMBER_MISMATCH]), PendingReceipt.received_at >= utcnow() - within)
+        PendingReceipt.reason.in_([NO_PART_YET, NUMBER_MISMATCH]), PendingReceipt.received_at >= utcnow() - RETRY_FOR)
         .order_by(PendingReceipt.id).limit(limit)).all()
     by_route: dict[int, list[PendingReceipt]] = defaultdict(list)
     for receipt in kept:
