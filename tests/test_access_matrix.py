@@ -51,6 +51,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     # any signed-in user
     "auth.logout": SIGNED_IN, "auth.password_expired": SIGNED_IN, "account.index": SIGNED_IN,
     "account.preferences": SIGNED_IN, "account.change_password": SIGNED_IN,
+    "account.sign_out_everywhere": SIGNED_IN,
     "main.dashboard": SIGNED_IN,   # an accountant is sent on to the invoices
     # own-account pages (an accountant sees only billing)
     "account.api_keys": CUSTOMERS, "account.create_api_key": CUSTOMERS,

@@ -26,7 +26,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        REMEMBER_COOKIE_DURATION=timedelta(days=settings.remember_me_days),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # The cookie is written only when the session changes: a request that only reads it (the
+        # live part counter, a polling fragment) cannot overwrite a flash message set meanwhile.
+        # The sign-in's own lifetime is kept on the server (webapp/services/login_sessions.py).
+        SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         BABEL_DEFAULT_LOCALE=settings.default_language,
         BABEL_DEFAULT_TIMEZONE="UTC",

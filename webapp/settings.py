@@ -34,6 +34,9 @@ class Settings:
     login_failure_window_seconds: int = 900
     password_reset_max_age_seconds: int = 3600
     session_cookie_secure: bool = False
+    # How long a sign-in lasts, counted from signing in: a browser session, or with "Remember me".
+    session_hours: int = 12
+    remember_me_days: int = 30
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_user: str = ""

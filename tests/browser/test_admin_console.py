@@ -85,7 +85,7 @@ def test_admin_adds_and_tests_a_route_changes_a_price_and_creates_an_account(app
         assert owner.password_changed_at is None and owner.account.balance == 25
 
     # the new owner must choose a password at the first sign-in
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     sign_in(page, "odeon", "Prima-parola-2026")
     expect(page).to_have_url(re.compile(r"/password/expired"))
     shot(page, "84-new-owner-first-sign-in")

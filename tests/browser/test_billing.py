@@ -175,7 +175,7 @@ def test_an_accountant_downloads_the_invoice_and_makes_a_statement(app, page, cu
     page.get_by_role("button", name="Add accountant").click()
     expect(page.get_by_text("contabil can now sign in")).to_be_visible()
     shot(page, "47-account-users")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     sign_in(page, "contabil", "Contab1l-prima-2026")
     page.get_by_label("Current password").fill("Contab1l-prima-2026")
     page.get_by_label("New password", exact=True).fill("Contab1l-al-meu-2026!")

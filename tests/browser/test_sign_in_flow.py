@@ -53,7 +53,7 @@ def test_expired_password_flow(page, make_user, shot):
     expect(page.get_by_role("heading", name="Account", exact=True)).to_be_visible()
     shot(page, "06-account")
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
     page.goto("/account/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -81,3 +81,35 @@ def test_narrow_screen_keeps_the_navigation_usable(browser, live_server, make_us
     expect(page.get_by_role("banner").get_by_role("link", name="Address book")).to_be_visible()
     shot(page, "09-dashboard-phone")
     context.close()
+
+
+def test_sign_out_everywhere_from_the_account_page(page, browser, live_server, make_user, shot):
+    """Signed in on a laptop and on a phone (kept signed in): the Account page lists both, and
+    "Sign out everywhere" on the laptop signs the phone out too."""
+    make_user("teatru", credit="10")
+    phone_context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844}, locale="en-GB",
+                                        user_agent="Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 "
+                                                   "(KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36")
+    phone = phone_context.new_page()
+    phone.goto("/login")
+    phone.get_by_label("Username").fill("teatru")
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_label("Keep me signed in").check()
+    phone.get_by_role("button", name="Sign in").click()
+    expect(phone.get_by_role("heading", name="Hello, teatru")).to_be_visible()
+
+    sign_in(page, "teatru", PASSWORD)
+    page.get_by_role("banner").get_by_role("link", name="Account").click()
+    sign_ins = page.get_by_test_id("sign-ins")
+    expect(sign_ins.locator("tbody tr")).to_have_count(2)
+    expect(sign_ins.locator('tr[aria-current="true"]')).to_contain_text("(this browser)")
+    expect(sign_ins).to_contain_text("Chrome on Android")
+    expect(sign_ins).to_contain_text("remembered")
+    shot(page, "account-sign-ins")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Sign out everywhere").click()
+    expect(page.get_by_role("status")).to_have_text("You are signed out of 2 browsers, this one included.")
+    phone.goto("/account/")
+    expect(phone.get_by_role("heading", name="Sign in")).to_be_visible()
+    phone_context.close()

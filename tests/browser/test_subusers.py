@@ -66,7 +66,7 @@ def test_subusers_end_to_end(app, page, customer, shot):
     expect(rows.nth(2)).to_contain_text("On my credit")
     expect(rows.nth(2)).to_contain_text("€20.00")
     shot(page, "subusers-04-list")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     # The subuser chooses its own password, then sends.
     sign_in(page, "casa", FIRST_PASSWORD)
@@ -87,7 +87,7 @@ def test_subusers_end_to_end(app, page, customer, shot):
     expect(page.get_by_test_id("cost")).to_contain_text("€0.0350")
     message_url = page.url
     shot(page, "subusers-05-subuser-sent")
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     # The parent sees it, filtered by that subuser, and can open it.
     sign_in(page, "teatru", PASSWORD)

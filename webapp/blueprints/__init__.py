@@ -26,7 +26,7 @@ IMPERSONATION_FORBIDDEN_ENDPOINTS = frozenset(
     {"account.change_password", "auth.password_expired",
      "account.api_keys", "account.create_api_key", "account.revoke_api_key",
      "notifications.forget_card",
-     "account.users", "account.user_active", "subusers.password"}
+     "account.users", "account.user_active", "subusers.password", "account.sign_out_everywhere"}
 )
 
 IMPERSONATION_KEY = "impersonation_id"   # in the Flask session, next to the staff member's own login
@@ -53,10 +53,11 @@ def register_blueprints(app: Flask) -> None:
     security_headers.register(app)
 
 
-def _load_user(user_id: str):
-    from webapp.models import User
+def _load_user(login_id: str):
+    """The user of a session or remember-me cookie, while its sign-in lasts (ended, expired: nobody)."""
+    from webapp.services import login_sessions
 
-    return db.session.get(User, int(user_id))
+    return login_sessions.user_for(db.session, login_id)
 
 
 def _guard():

@@ -3,18 +3,20 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import refresh
-from flask_login import current_user
+from flask_babel import ngettext, refresh
+from flask_login import current_user, logout_user
 
 from webapp.blueprints.auth import change_password_page
 from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints import impersonating
 from webapp.blueprints.forms import AccountantForm, PreferencesForm
+from webapp.domain.user_agents import describe
 from webapp.domain.passwords import password_expires_at
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.i18n import LANGUAGE_NAMES, region_choices, timezone_choices
 from webapp.domain.roles import Role
-from webapp.services import accounts
+from webapp.services import accounts, login_sessions
 from webapp.services.errors import ServiceError
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -32,7 +34,11 @@ def _preferences_form() -> PreferencesForm:
 def _page(**context):
     expires = password_expires_at(current_user.password_changed_at, current_app.config["SETTINGS"].password_max_age_days) if current_user.password_changed_at else None
     context.setdefault("prefs", _preferences_form())
-    return render("account/index.html", account=current_user.account, password_expires=expires, **context)
+    sign_ins = [] if impersonating() else [
+        {"row": row, "device": describe(row.user_agent), "current": login_sessions.is_current(row, current_user)}
+        for row in login_sessions.active(db.session, current_user)]
+    return render("account/index.html", account=current_user.account, password_expires=expires, sign_ins=sign_ins,
+                  **context)
 
 
 @bp.get("/")
@@ -56,6 +62,17 @@ def preferences():
 @bp.route("/password", methods=["GET", "POST"])
 def change_password():
     return change_password_page("account/password.html", "account.index")
+
+
+@bp.post("/sign-out-everywhere")
+def sign_out_everywhere():
+    """End every sign-in of this user, this browser's included (a lost phone, a shared computer)."""
+    ended = login_sessions.end_all(db.session, current_user.id, login_sessions.EVERYWHERE)
+    db.session.commit()
+    logout_user()
+    flash(ngettext("You are signed out of %(num)d browser, this one included.",
+                   "You are signed out of %(num)d browsers, this one included.", ended), "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.get("/api-keys")

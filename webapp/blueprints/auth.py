@@ -1,6 +1,7 @@
 """Sign in, sign out, the expired-password page and password reset by e-mail."""
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
@@ -11,7 +12,7 @@ from webapp.blueprints.forms import ChangePasswordForm, ForgotPasswordForm, Logi
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.redis_client import get_redis
-from webapp.services import accounts, password_reset
+from webapp.services import accounts, login_sessions, password_reset
 from webapp.services.errors import ServiceError
 from webapp.services.login_throttle import LoginThrottle
 from webapp.services.mail import send_mail
@@ -65,15 +66,23 @@ def login():
             status = 401
         else:
             throttle.record_success(form.username.data, ip)
+            s = _settings()
+            remember = bool(form.remember.data)
+            login_sessions.open_for(
+                db.session, user, remember=remember, ip=ip, user_agent=request.user_agent.string,
+                lifetime=timedelta(days=s.remember_me_days) if remember else timedelta(hours=s.session_hours))
             db.session.commit()
             session.permanent = True
-            login_user(user, remember=form.remember.data)
+            login_user(user, remember=remember)
             return redirect(_safe_next(request.args.get("next")))
     return render("auth/login.html", form=form, status=status)
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:   # a copy of this browser's cookies opens nothing any more
+        login_sessions.end_current(db.session, current_user)
+        db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

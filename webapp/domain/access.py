@@ -29,7 +29,7 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
 }
 ACCOUNTANT_BLUEPRINTS = frozenset({"billing", "payment_pages", "statements", "notifications"})
 ACCOUNTANT_ENDPOINTS = frozenset({"auth.logout", "auth.password_expired", "account.index", "account.preferences",
-                                  "account.change_password"})
+                                  "account.change_password", "account.sign_out_everywhere"})
 ACCOUNTANT_READ_ONLY = frozenset({"billing.details", "notifications.low_balance", "notifications.auto_top_up",
                                   "notifications.forget_card"})
 PARENT_CREDIT_FORBIDDEN = frozenset({"payment_pages.buy", "payment_pages.buy_quote", "payment_pages.buy_now",

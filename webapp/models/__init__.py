@@ -1,5 +1,5 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers them all."""
-from webapp.models.accounts import Account, ApiKey, User
+from webapp.models.accounts import Account, ApiKey, LoginSession, User
 from webapp.models.api import ApiIdempotency
 from webapp.models.billing import (AutoTopUp, BillingProfile, Invoice, InvoiceSeries, LowBalanceAlert, Payment, SavedCard,
                                    Statement)
@@ -15,6 +15,6 @@ from webapp.models.staff import AuditEvent, Impersonation, SenderId
 from webapp.models.templates import MessageTemplate
 
 __all__ = [
-    "Account", "ApiIdempotency", "ApiKey", "AuditEvent", "AutoTopUp", "BillingProfile", "BlockedNumber", "Campaign", "Contact", "ContactGroup", "ContactImport", "Invoice", "Impersonation", "InvoiceSeries", "LedgerEntry", "LowBalanceAlert", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
+    "Account", "ApiIdempotency", "ApiKey", "AuditEvent", "AutoTopUp", "BillingProfile", "BlockedNumber", "Campaign", "Contact", "ContactGroup", "ContactImport", "Invoice", "Impersonation", "InvoiceSeries", "LedgerEntry", "LoginSession", "LowBalanceAlert", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
     "Payment", "PendingReceipt", "PriceList", "PriceListEntry", "Route", "SavedCard", "SenderId", "Statement", "User",
 ]

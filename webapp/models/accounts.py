@@ -69,6 +69,13 @@ class User(UserMixin, db.Model):
 
     account: Mapped[Account] = relationship(back_populates="users")
 
+    # The sign-in this request came with (set by webapp.services.login_sessions): Flask-Login keeps
+    # get_id() in the session and the remember-me cookie, so both carry the sign-in and die with it.
+    login_token = None   # str | None; not a column
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.login_token}" if self.login_token else str(self.id)
+
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled users cannot log in
         return bool(self.active) and self.account.status == "active"
@@ -94,5 +101,28 @@ class ApiKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginSession(db.Model):
+    """One sign-in in a browser: what the session cookie (and the remember-me cookie) stand for.
+
+    Signing out, "Sign out everywhere", a new password and a disabled user end rows here; a cookie
+    whose row is ended or expired opens nothing, even if it was copied before. Only a hash of the
+    token is kept."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(30))
 
     user: Mapped[User] = relationship()

@@ -16,7 +16,7 @@ from webapp.domain.passwords import SAME_AS_CURRENT, is_password_expired, passwo
 from webapp.domain.roles import Role
 from webapp.models import Account, ApiKey, User
 from webapp.models.types import utcnow
-from webapp.services import ledger
+from webapp.services import ledger, login_sessions
 from webapp.services.errors import ServiceError
 from webapp.services.passwords import hash_password, needs_rehash, verify_password
 
@@ -129,6 +129,9 @@ def set_password(session: Session, user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     session.flush()
+    # Whoever else knew the old password is signed out: every sign-in but this browser's own
+    # (a reset by e-mail comes with no sign-in, so it ends them all).
+    login_sessions.end_others(session, user, login_sessions.NEW_PASSWORD)
 
 
 def change_password(session: Session, user: User, current: str, new_password: str) -> None:
@@ -240,4 +243,6 @@ def set_user_active(session: Session, owner: User, user_id: int, active: bool) -
         raise LookupError(user_id)
     user.active = active
     session.flush()
+    if not active:
+        login_sessions.end_all(session, user.id, login_sessions.DISABLED)
     return user

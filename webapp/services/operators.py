@@ -22,7 +22,7 @@ from webapp.domain.pricing import PriceEntry, PriceRowError, parse_price_csv
 from webapp.domain.roles import STAFF_ROLES, Role
 from webapp.domain.routing import InvalidRouteUrl, parse_duration, redacted
 from webapp.models import Account, PriceList, PriceListEntry, Route, User
-from webapp.services import accounts, audit, pricing, routes
+from webapp.services import accounts, audit, login_sessions, pricing, routes
 from webapp.services.errors import ServiceError
 
 TEST_DEADLINE_SECONDS = 9.0     # the "Test route" button never waits longer than this
@@ -320,6 +320,9 @@ def set_account_status(session: Session, actor: User, account_id: int, active: b
         raise LookupError(account_id)
     account.status = "active" if active else "disabled"
     session.flush()
+    if not active:
+        for user in account.users:
+            login_sessions.end_all(session, user.id, login_sessions.DISABLED)
     _audit(session, actor, "account.enable" if active else "account.disable", account.name, account_id=account.id)
     return account
 
@@ -353,5 +356,7 @@ def set_staff_active(session: Session, actor: User, user_id: int, active: bool) 
         raise ServiceError(N_("You cannot disable yourself."))
     user.active = active
     session.flush()
+    if not active:
+        login_sessions.end_all(session, user.id, login_sessions.DISABLED)
     _audit(session, actor, "staff.enable" if active else "staff.disable", user.username)
     return user

@@ -21,7 +21,7 @@ from webapp.domain.phone import InvalidNumber, normalize
 from webapp.domain.roles import Role
 from webapp.models import Account, LedgerEntry, User
 from webapp.models.types import utcnow
-from webapp.services import ledger
+from webapp.services import ledger, login_sessions
 from webapp.services.accounts import find_user
 from webapp.services.errors import ServiceError
 from webapp.services.passwords import hash_password
@@ -176,6 +176,8 @@ def set_active(session: Session, owner: User, account_id: int, active: bool) -> 
     found.user.active = active
     found.account.status = "active" if active else "disabled"
     session.flush()
+    if not active:
+        login_sessions.end_all(session, found.user.id, login_sessions.DISABLED)
     return found
 
 
@@ -188,6 +190,7 @@ def reset_password(session: Session, owner: User, account_id: int, password: str
     found.user.password_hash = hash_password(password)
     found.user.password_changed_at = None
     session.flush()
+    login_sessions.end_all(session, found.user.id, login_sessions.NEW_PASSWORD)
     return found
 
 
