@@ -16,7 +16,7 @@ from webapp.domain.user_agents import describe
 from webapp.extensions import db
 from webapp.models import LoginSession, User
 from webapp.models.types import utcnow
-from webapp.services import accounts, operators, subusers
+from webapp.services import accounts, operators
 
 SIGNED_IN = 200
 

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.domain import N_
+from webapp.domain.sheets import UnreadableFile
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.redis_client import get_redis
@@ -28,7 +29,7 @@ def _import(import_id: int):
 
 
 def _inline(imp) -> bool:
-    return imp.size <= current_app.config["SETTINGS"].import_inline_bytes
+    return imports.analysed_inline(imp, current_app.config["SETTINGS"].import_inline_bytes)
 
 
 def wizard(imp, error: str | None = None, status: int = 200, sheet: int | None = None):
@@ -98,11 +99,13 @@ def _run(imp, operation: str):
         (imports.analyse if operation == "analyse" else imports.save)(db.session, imp, region)
     except Exception as exc:  # a failed save writes nothing; the wizard says what went wrong
         db.session.rollback()
-        current_app.logger.exception("import %s: %s failed", imp.id, operation)
+        unreadable = isinstance(exc, UnreadableFile)   # the customer's file, said plainly; not our fault
+        if not unreadable:
+            current_app.logger.exception("import %s: %s failed", imp.id, operation)
         imp = _import(imp.id)
         imp.status, imp.error = "failed", str(exc)[:2000]
         db.session.commit()
-        return wizard(imp, status=500)
+        return wizard(imp, status=422 if unreadable else 500)
     db.session.commit()
     return wizard(imp)
 

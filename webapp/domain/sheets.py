@@ -25,6 +25,7 @@ import codecs
 import csv
 import re
 import warnings
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -33,6 +34,10 @@ from pathlib import Path
 from typing import Iterator
 
 import openpyxl
+from defusedxml import DefusedXmlException
+
+from webapp.domain.sheet_limits import LIMITS, TooLarge, check_workbook, too_many_columns
+from webapp.domain.sheet_xml import sheet_rows
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -106,13 +111,14 @@ class Spreadsheet:
     def sheets(self) -> list[SheetInfo]:
         raise NotImplementedError
 
-    def rows(self, sheet: int = 0, start: int = 1) -> Iterator[tuple[int, list[str]]]:
-        """(1-based row number, cell texts) from row `start` on; empty rows skipped."""
+    def rows(self, sheet: int = 0, start: int = 1, until: int | None = None) -> Iterator[tuple[int, list[str]]]:
+        """(1-based row number, cell texts) from row `start` to row `until`; empty rows skipped."""
         raise NotImplementedError
 
     def preview(self, sheet: int = 0, limit: int = 20) -> list[tuple[int, list[str]]]:
-        """The first `limit` non-empty rows, padded to the same width."""
-        gen = self.rows(sheet)
+        """The first `limit` non-empty rows among the first few thousand, padded to the same width:
+        what the web process reads of a file (a million empty rows first cost it nothing)."""
+        gen = self.rows(sheet, until=LIMITS.preview_scan_rows)
         try:
             found = list(islice(gen, max(limit, 0)))
         finally:
@@ -148,25 +154,30 @@ class _XlsxSpreadsheet(Spreadsheet):
             with warnings.catch_warnings():  # "no default style" and the like
                 warnings.simplefilter("ignore")
                 self._wb = openpyxl.load_workbook(self._file, read_only=True, data_only=True)
-        except Exception as exc:  # bad zip, missing parts, broken XML ...
+        except Exception as exc:  # bad zip, missing parts, broken XML, entities (openpyxl uses defusedxml)
             self._file.close()
-            raise UnreadableFile(_damaged(filename)) from exc
+            raise UnreadableFile(_not_excel_xml(filename) if _caused_by(exc, DefusedXmlException)
+                                 else _damaged(filename)) from exc
         self._worksheets = list(self._wb.worksheets)  # chart sheets left out
 
     def sheets(self) -> list[SheetInfo]:
         return [SheetInfo(ws.title, i) for i, ws in enumerate(self._worksheets)]
 
-    def rows(self, sheet: int = 0, start: int = 1) -> Iterator[tuple[int, list[str]]]:
+    def rows(self, sheet: int = 0, start: int = 1, until: int | None = None) -> Iterator[tuple[int, list[str]]]:
         self._check_open(sheet)
         ws = self._worksheets[sheet]
         start = max(start, 1)
         try:
-            for number, values in _sheet_rows(ws, start):
+            for number, values in sheet_rows(ws, start, until, self.filename):
                 cells = _clean_row(values)
                 if cells:
                     yield number, cells
         except UnreadableFile:
             raise
+        except TooLarge as exc:
+            raise UnreadableFile(str(exc)) from None
+        except DefusedXmlException as exc:
+            raise UnreadableFile(_not_excel_xml(self.filename)) from exc
         except Exception as exc:
             raise UnreadableFile(_damaged(self.filename)) from exc
 
@@ -175,87 +186,6 @@ class _XlsxSpreadsheet(Spreadsheet):
             self._wb.close()
             self._file.close()
         super().close()
-
-
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN = (f"{_MAIN}{tag}" for tag in ("row", "c", "v", "is", "t", "r"))
-_COLUMNS: dict[str, int] = {}
-
-
-def _column_of(ref: str) -> int:
-    letters = ref.rstrip("0123456789")
-    number = _COLUMNS.get(letters)
-    if number is None:
-        number = 0
-        for ch in letters:
-            number = number * 26 + ord(ch) - 64
-        _COLUMNS[letters] = number
-    return number
-
-
-def _inline_text(inline) -> str:
-    """An inline string: its <t>, or its rich-text runs' <t>; phonetic runs (<rPh>) left out."""
-    return "".join((child.text or "") if child.tag == _TEXT else (child.findtext(_TEXT) or "")
-                   for child in inline if child.tag in (_TEXT, _RUN))
-
-
-def _sheet_rows(ws, start: int) -> Iterator[tuple[int, list]]:
-    """(row number, cell values) of a read-only openpyxl worksheet, parsed straight from its
-    XML: the same values openpyxl gives (shared and inline strings, numbers, booleans, dates
-    by their number format), about twice as fast as ``iter_rows`` on a 100,000-row sheet,
-    and whatever <dimension> the file claims (it may be wrong) is not used."""
-    from xml.etree.ElementTree import iterparse
-
-    from openpyxl.utils.datetime import from_excel, from_ISO8601
-
-    book = ws.parent
-    strings, date_styles = ws._shared_strings, book._date_formats
-    timedelta_styles, epoch = getattr(book, "_timedelta_formats", set()), book.epoch
-    row_number = 0
-    with ws._get_source() as source:
-        for _event, element in iterparse(source):
-            if element.tag != _ROW:
-                continue
-            declared = element.get("r")
-            row_number = int(declared) if declared else row_number + 1
-            if row_number < start:
-                element.clear()
-                continue
-            values: list = []
-            for cell in element:
-                if cell.tag != _CELL:
-                    continue
-                ref = cell.get("r")
-                column = _column_of(ref) if ref else len(values) + 1
-                if column > len(values) + 1:
-                    values.extend([None] * (column - 1 - len(values)))
-                kind = cell.get("t", "n")
-                if kind == "inlineStr":
-                    inline = cell.find(_INLINE)
-                    value = None if inline is None else _inline_text(inline)
-                else:
-                    raw = cell.findtext(_VALUE)
-                    if raw is None or raw == "":
-                        value = None
-                    elif kind == "n":
-                        value = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
-                        style = int(cell.get("s", 0))
-                        if style in date_styles:
-                            try:
-                                value = from_excel(value, epoch, timedelta=style in timedelta_styles)
-                            except (OverflowError, ValueError):
-                                value = "#VALUE!"
-                    elif kind == "s":
-                        value = strings[int(raw)]
-                    elif kind == "b":
-                        value = bool(int(raw))
-                    elif kind == "d":
-                        value = from_ISO8601(raw)
-                    else:  # "str" (a formula's text), "e" (an error such as #N/A)
-                        value = raw
-                values.append(value)
-            element.clear()
-            yield row_number, values
 
 
 class _CsvSpreadsheet(Spreadsheet):
@@ -282,20 +212,29 @@ class _CsvSpreadsheet(Spreadsheet):
     def sheets(self) -> list[SheetInfo]:
         return [SheetInfo(Path(self.filename).stem or "Sheet1", 0)]
 
-    def rows(self, sheet: int = 0, start: int = 1) -> Iterator[tuple[int, list[str]]]:
+    def rows(self, sheet: int = 0, start: int = 1, until: int | None = None) -> Iterator[tuple[int, list[str]]]:
         self._check_open(sheet)
-        number = 0
+        number, max_columns = 0, LIMITS.columns
         with self._open() as f:
             reader = csv.reader(f, delimiter=self.delimiter)
             try:
                 if self._sep_line:
                     next(reader, None)
                 for number, record in enumerate(reader, 1):
+                    if until is not None and number > until:
+                        return
                     if number >= start:
                         cells = _clean_row(record)
+                        if len(cells) > max_columns:
+                            raise UnreadableFile(str(too_many_columns(self.filename, number, len(cells))))
                         if cells:
                             yield number, cells
             except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise UnreadableFile(
+                        f"“{self.filename}” cannot be read after row {number}: a quote (\") is probably "
+                        f"opened and never closed, or a cell is longer than {csv.field_size_limit():,} characters."
+                    ) from exc
                 raise UnreadableFile(
                     f"“{self.filename}” cannot be read after row {number}: a quote (\") "
                     "is probably opened and never closed."
@@ -308,6 +247,20 @@ def _display_name(filename: str) -> str:
 
 def _damaged(name: str) -> str:
     return f"“{name}” is damaged or not an Excel workbook."
+
+
+def _caused_by(exc: BaseException | None, kind: type) -> bool:
+    """Whether `kind` is in the exception's chain (openpyxl wraps what its parser raised)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, kind):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _not_excel_xml(name: str) -> str:
+    return f"“{name}” cannot be read: it declares XML entities, which Excel never writes."
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -398,6 +351,12 @@ def open_spreadsheet(path: str | Path, filename: str) -> Spreadsheet:
             raise UnreadableFile(
                 f"“{name}” is an OpenDocument (LibreOffice) file: save it as .xlsx or CSV."
             )
+        try:
+            check_workbook(path, name)
+        except TooLarge as exc:
+            raise UnreadableFile(str(exc)) from None
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise UnreadableFile(_damaged(name)) from exc
         return _XlsxSpreadsheet(path, name)  # also a workbook with a .csv name
     if head.startswith(OLE_MAGIC):
         if "EncryptionInfo".encode("utf-16-le") in head:

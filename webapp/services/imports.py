@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, phone
+from webapp.domain.sheet_limits import unpacked_size
 from webapp.domain.sheets import open_spreadsheet
 from webapp.models import BlockedNumber, Contact, ContactGroup, ContactImport, User
 from webapp.models.types import utcnow
@@ -69,6 +70,12 @@ def start(session: Session, actor: User, upload_dir: str, filename: str, stream,
     session.add(imp)
     session.flush()
     return imp
+
+
+def analysed_inline(imp: ContactImport, inline_bytes: int) -> bool:
+    """Small files are analysed in the request; larger ones by an RQ job. An .xlsx is judged by
+    what it unpacks to as well: 250 KB uploaded can be 250 MB of XML to go through."""
+    return imp.size <= inline_bytes and unpacked_size(Path(imp.stored_path)) <= 16 * inline_bytes
 
 
 @dataclass(frozen=True)

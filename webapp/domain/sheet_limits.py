@@ -1,0 +1,82 @@
+"""What an uploaded spreadsheet may expand to, checked before it is read.
+
+An .xlsx is a zip of XML: 3 MB uploaded can be 1 GB of sheet XML (a "zip bomb"), and XML can
+declare entities that expand a billion times. The zip's directory says how large each part is once
+unpacked, and Python's zipfile never unpacks more than that, so checking it first is enough for
+size; the sheet XML is parsed with defusedxml (no DTD, no entities); rows and columns are counted
+while reading. Every limit is far above what Excel itself writes for the files customers send:
+Excel's own maximum is 1,048,576 rows, and a contact list or campaign file has a few dozen columns."""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SheetLimits:
+    sheet_bytes: int = 256 * MB          # each worksheet's XML, unpacked
+    shared_strings_bytes: int = 100 * MB  # the workbook's shared strings, held in memory while reading
+    other_part_bytes: int = 16 * MB      # styles, workbook, relationships, anything else
+    total_bytes: int = 512 * MB          # the whole workbook, unpacked
+    parts: int = 2000                    # zip members
+    rows: int = 1_048_576                # Excel's own maximum
+    columns: int = 256                   # filled columns in a row
+    preview_scan_rows: int = 5000        # the web process looks this far for the first rows, no further
+
+
+LIMITS = SheetLimits()
+
+
+class TooLarge(ValueError):
+    """The file is over a limit; str(exc) is a plain message for the customer."""
+
+
+def check_workbook(path: Path, name: str, limits: SheetLimits = LIMITS) -> None:
+    """Refuse an .xlsx whose parts would unpack beyond the limits (raises TooLarge), or whose zip
+    directory cannot be read (zipfile.BadZipFile, for the caller to call damaged)."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    if len(members) > limits.parts:
+        raise TooLarge(f"“{name}” has {len(members):,} parts inside; an Excel workbook has a few dozen. "
+                       "Save it again from Excel, or as CSV.")
+    total = 0
+    for member in members:
+        total += member.file_size
+        limit = _limit_for(member.filename, limits)
+        if member.file_size > limit:
+            raise TooLarge(f"“{name}” unpacks to more than {limit // MB:,} MB ({member.filename}: "
+                           f"{member.file_size / MB:,.0f} MB). Split it into smaller files, or save it as CSV.")
+    if total > limits.total_bytes:
+        raise TooLarge(f"“{name}” unpacks to {total / MB:,.0f} MB, more than {limits.total_bytes // MB:,} MB. "
+                       "Split it into smaller files, or save it as CSV.")
+
+
+def _limit_for(part: str, limits: SheetLimits) -> int:
+    lowered = part.lower()
+    if lowered.startswith("xl/worksheets/") and lowered.endswith(".xml"):
+        return limits.sheet_bytes
+    if lowered.endswith("sharedstrings.xml"):
+        return limits.shared_strings_bytes
+    return limits.other_part_bytes
+
+
+def too_many_rows(name: str, limits: SheetLimits = LIMITS) -> TooLarge:
+    return TooLarge(f"“{name}” has more than {limits.rows:,} rows, more than Excel itself allows. "
+                    "Split it into smaller files.")
+
+
+def too_many_columns(name: str, row: int, column: int, limits: SheetLimits = LIMITS) -> TooLarge:
+    return TooLarge(f"Row {row} of “{name}” has a value in column {column:,}; at most {limits.columns:,} "
+                    "columns can be read. Remove the columns you do not need.")
+
+
+def unpacked_size(path: Path) -> int:
+    """The bytes a reader goes through: an .xlsx's parts unpacked, a text file's own size."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return Path(path).stat().st_size

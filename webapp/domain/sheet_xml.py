@@ -1,0 +1,113 @@
+"""The rows of an .xlsx worksheet, parsed straight from its XML (defusedxml, streamed).
+
+Split out of webapp/domain/sheets.py, which opens files and decides what they are."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from webapp.domain.sheet_limits import LIMITS, too_many_columns, too_many_rows
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN, _SHEET_DATA = (
+    f"{_MAIN}{tag}" for tag in ("row", "c", "v", "is", "t", "r", "sheetData"))
+_COLUMNS: dict[str, int] = {}
+
+
+def _column_of(ref: str) -> int:
+    letters = ref.rstrip("0123456789")
+    number = _COLUMNS.get(letters)
+    if number is None:
+        number = 0
+        for ch in letters:
+            number = number * 26 + ord(ch) - 64
+        _COLUMNS[letters] = number
+    return number
+
+
+def _inline_text(inline) -> str:
+    """An inline string: its <t>, or its rich-text runs' <t>; phonetic runs (<rPh>) left out."""
+    return "".join((child.text or "") if child.tag == _TEXT else (child.findtext(_TEXT) or "")
+                   for child in inline if child.tag in (_TEXT, _RUN))
+
+
+def sheet_rows(ws, start: int, until: int | None = None, name: str = "") -> Iterator[tuple[int, list]]:
+    """(row number, cell values) of a read-only openpyxl worksheet, parsed straight from its
+    XML: the same values openpyxl gives (shared and inline strings, numbers, booleans, dates
+    by their number format), about twice as fast as ``iter_rows`` on a 100,000-row sheet,
+    and whatever <dimension> the file claims (it may be wrong) is not used.
+
+    The XML is parsed with defusedxml (no DTD, no entities); each row is dropped from the tree
+    once read, so memory stays flat however long the sheet; rows beyond Excel's maximum and
+    values beyond the column limit stop the reading (TooLarge)."""
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
+
+    book = ws.parent
+    strings, date_styles = ws._shared_strings, book._date_formats
+    timedelta_styles, epoch = getattr(book, "_timedelta_formats", set()), book.epoch
+    max_rows, max_columns = LIMITS.rows, LIMITS.columns
+    row_number, rows_seen, parent = 0, 0, None
+    with ws._get_source() as source:
+        for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
+            if event == "start":
+                if element.tag == _SHEET_DATA:
+                    parent = element
+                continue
+            if element.tag != _ROW:
+                continue
+            declared = element.get("r")
+            row_number = int(declared) if declared and declared.isdigit() else row_number + 1
+            rows_seen += 1
+            if until is not None and row_number > until:
+                return
+            if row_number > max_rows or rows_seen > max_rows:
+                raise too_many_rows(name)
+            if row_number < start:
+                _drop(parent, element)
+                continue
+            values: list = []
+            for cell in element:
+                if cell.tag != _CELL:
+                    continue
+                ref = cell.get("r")
+                column = _column_of(ref) if ref else len(values) + 1
+                if len(values) + 1 < column <= max_columns:
+                    values.extend([None] * (column - 1 - len(values)))
+                kind = cell.get("t", "n")
+                if kind == "inlineStr":
+                    inline = cell.find(_INLINE)
+                    value = None if inline is None else _inline_text(inline)
+                else:
+                    raw = cell.findtext(_VALUE)
+                    if raw is None or raw == "":
+                        value = None
+                    elif kind == "n":
+                        value = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
+                        style = int(cell.get("s", 0))
+                        if style in date_styles:
+                            try:
+                                value = from_excel(value, epoch, timedelta=style in timedelta_styles)
+                            except (OverflowError, ValueError):
+                                value = "#VALUE!"
+                    elif kind == "s":
+                        value = strings[int(raw)]
+                    elif kind == "b":
+                        value = bool(int(raw))
+                    elif kind == "d":
+                        value = from_ISO8601(raw)
+                    else:  # "str" (a formula's text), "e" (an error such as #N/A)
+                        value = raw
+                if column > max_columns and value not in (None, ""):
+                    raise too_many_columns(name, row_number, column)
+                if column <= max_columns:
+                    values.append(value)
+            _drop(parent, element)
+            yield row_number, values
+
+
+def _drop(parent, row) -> None:
+    """Forget a row that has been read: cleared, and removed from <sheetData>, which would
+    otherwise keep a million empty elements."""
+    row.clear()
+    if parent is not None:
+        parent.clear()
