@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, make_response, request
 from sqlalchemy import select
 
-from webapp.blueprints import api_input
+from webapp.blueprints import api_input, api_schemas
 from webapp.domain import lifecycle
 from webapp.extensions import csrf, db
 from webapp.models import Message
@@ -62,13 +62,13 @@ def message_json(m: Message) -> dict:
     }
 
 
-def _recipients(body: dict) -> list[str]:
-    to = body.get("to")
-    if isinstance(to, (str, int)):
-        return [str(to)]
-    if isinstance(to, list) and all(isinstance(t, (str, int)) for t in to):
-        return [str(t) for t in to]
-    return []
+def _read(model):
+    """The request's JSON body as an api_schemas model."""
+    return api_schemas.read(model, api_input.json_object())
+
+
+def _input_error(exc: api_input.ApiInputError):
+    return error(exc.status, exc.code, exc.message, **({"field": exc.field} if exc.field else {}))
 
 
 @bp.post("/messages")
@@ -76,16 +76,10 @@ def _recipients(body: dict) -> list[str]:
 def send_messages():
     try:
         body = api_input.json_object()
-        text = api_input.text(body)
-        validity = api_input.validity(body, sending.DEFAULT_VALIDITY)
-        send_at = api_input.send_at(body)
+        wanted = api_schemas.read(api_schemas.SendRequest, body)
     except api_input.ApiInputError as exc:
-        return error(exc.status, exc.code, exc.message, **({"field": exc.field} if exc.field else {}))
-    to = _recipients(body)
-    if not to:
-        return error(422, "invalid_request", "'to' must be a number or a list of numbers.", field="to")
-    if len(to) > 1000:
-        return error(422, "invalid_request", "At most 1,000 numbers per request; use campaigns for more.", field="to")
+        return _input_error(exc)
+    to, text, send_at = wanted.to, wanted.text, wanted.send_at
     key = request.headers.get("Idempotency-Key", "").strip()[:120]
     digest = api_requests.request_hash(body)
     row = None
@@ -101,10 +95,10 @@ def send_messages():
             response = jsonify(previous.response)
             response.status_code, response.headers["Idempotent-Replayed"] = previous.status_code or 409, "true"
             return response
-    sender = str(body.get("sender") or "").strip() or current_app.config["SETTINGS"].shared_sender_id
+    sender = wanted.sender or current_app.config["SETTINGS"].shared_sender_id
     try:
         messages = sending.accept(db.session, g.api_user, sending.Submission(
-            to=to, text=text, sender=sender, validity=validity, send_at=send_at,
+            to=to, text=text, sender=sender, validity=wanted.validity, send_at=send_at,
             max_parts=current_app.config["SETTINGS"].max_parts_per_message))
     except sending.TextTooLong as exc:
         db.session.rollback()
@@ -173,15 +167,11 @@ def balance():
 def price_preview():
     """What sending would cost, per number, without sending anything."""
     try:
-        body = api_input.json_object()
-        text = api_input.text(body)
+        wanted = _read(api_schemas.PricePreviewRequest)
     except api_input.ApiInputError as exc:
-        return error(exc.status, exc.code, exc.message)
-    to = _recipients(body)
-    if not to:
-        return error(422, "invalid_request", "'to' must be a number or a list of numbers.", field="to")
-    results = []
-    for number in to[:1000]:
+        return _input_error(exc)
+    text, results = wanted.text, []
+    for number in wanted.to:
         p = composer.preview(db.session, g.api_user, text, number)
         results.append({
             "to": p.number or number, "valid": p.number is not None, "error": p.number_error,

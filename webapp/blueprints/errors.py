@@ -21,9 +21,16 @@ MESSAGES = {
 }
 
 
+API_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+             415: "unsupported_media_type", 429: "rate_limited", 500: "server_error"}
+
+
 def _render(code: int, detail: str | None = None):
     title, text = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
-    if request.path.startswith("/api/") or request.path == "/healthz":
+    if request.path.startswith("/api/"):   # the API's own error shape (api_schemas.Error)
+        return {"error": {"code": API_CODES.get(code, "bad_request" if code < 500 else "server_error"),
+                          "message": detail or str(title)}}, code
+    if request.path == "/healthz":
         return {"error": str(title), "detail": detail or str(text)}, code
     return render_template("errors/error.html", code=code, title=title, text=text, detail=detail), code
 

@@ -1,79 +1,102 @@
-"""The OpenAPI 3.1 document of the HTTP API v1 (served at /api/v1/openapi.json)."""
+"""The OpenAPI 3.1 document of the HTTP API v1 (served at /api/v1/openapi.json): the paths are
+written here, every body's schema is generated from the pydantic models in api_schemas."""
 from __future__ import annotations
 
+from functools import lru_cache
 
-def _error():
-    return {"$ref": "#/components/schemas/Error"}
+from pydantic.json_schema import models_json_schema
+
+from webapp.blueprints import api_schemas as s
+
+REF = "#/components/schemas/{model}"
 
 
+def _ref(model) -> dict:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _answer(description: str, model, **extra) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}, **extra}
+
+
+def _errors(*codes: str) -> dict:
+    described = {
+        "400": "The body is not a JSON object (error code invalid_json)",
+        "401": "Missing or wrong API key (unauthorized)",
+        "404": "No such message in this account (not_found)",
+        "422": "Invalid request: the error says which field and why (invalid_request, text_too_long, "
+               "sender_not_allowed, idempotency_key_reused)",
+    }
+    answers = {code: _answer(described[code], s.Error) for code in codes}
+    answers["429"] = _answer("Over the key's requests per minute (rate_limited): wait Retry-After seconds", s.Error,
+                             headers={"Retry-After": {"schema": {"type": "integer"}}})
+    return answers
+
+
+def _body(model) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+@lru_cache(maxsize=1)
 def document() -> dict:
-    json_body = lambda schema: {"required": True, "content": {"application/json": {"schema": schema}}}  # noqa: E731
-    answer = lambda desc, schema: {"description": desc, "content": {"application/json": {"schema": schema}}}  # noqa: E731
-    errors = {"401": answer("Missing or wrong API key", _error()), "422": answer("Invalid request", _error()),
-              "429": {**answer("Over the key's requests per minute (error code rate_limited); wait Retry-After "
-                               "seconds", _error()),
-                      "headers": {"Retry-After": {"schema": {"type": "integer"}}}}}
-    numbers = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 1000}],
-               "description": "E.164 or national numbers (the account's default country applies)"}
+    _, definitions = models_json_schema([(m, "validation" if m.__name__.endswith("Request") else "serialization")
+                                         for m in s.COMPONENTS], ref_template=REF)
     return {
         "openapi": "3.1.0",
         "info": {"title": "SMS Portal API", "version": "1.0.0",
-                 "description": "Send SMS, read their status and costs. Amounts are EUR with 4 decimals, as strings."},
+                 "description": "Send SMS, read their status and costs. Amounts are EUR with 4 decimals, as strings. "
+                                "Each key may make a number of requests per minute (429 with Retry-After beyond)."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
             "/messages": {
                 "post": {
                     "summary": "Send to one or many numbers",
-                    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 120},
-                                    "description": "A retried request with the same key and body sends nothing again and returns the first answer."}],
-                    "requestBody": json_body({"type": "object", "required": ["to", "text"], "properties": {
-                        "to": numbers, "text": {"type": "string"}, "sender": {"type": "string", "maxLength": 11, "description": (
-                            "The shared sender (the default when left out) or one of the account's approved sender "
-                            "IDs (Account → Sender IDs; a subuser may use its parent's too). Any other sender is "
-                            "refused with 422 and error code sender_not_allowed, listing the allowed ones.")},
-                        "send_at": {"type": "string", "format": "date-time"},
-                        "validity": {"type": "integer", "description": "seconds, 300 to 604800; default 172800"}}}),
-                    "responses": {"201": answer("Accepted; refused numbers carry a reason", {
-                        "type": "object", "properties": {"messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-                                                         "total_cost": {"type": "string"}}}), **errors},
+                    "operationId": "sendMessages",
+                    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                    "schema": {"type": "string", "maxLength": 120},
+                                    "description": "A retried request with the same key and body sends nothing again "
+                                                   "and returns the first answer."}],
+                    "requestBody": _body(s.SendRequest),
+                    "responses": {"201": _answer("Accepted; refused numbers carry a reason", s.SendAnswer),
+                                  "200": _answer("A retry with the same Idempotency-Key: the first answer again "
+                                                 "(header Idempotent-Replayed)", s.SendAnswer),
+                                  **_errors("400", "401", "422")},
                 },
                 "get": {
                     "summary": "List messages, newest first",
-                    "parameters": [{"name": n, "in": "query", "schema": {"type": t}} for n, t in
-                                   (("status", "string"), ("to", "string"), ("since", "string"), ("until", "string"),
-                                    ("limit", "integer"), ("before_id", "integer"))],
-                    "responses": {"200": answer("Messages", {"type": "object", "properties": {
-                        "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-                        "next_before_id": {"type": ["integer", "null"]}}}), **errors},
+                    "operationId": "listMessages",
+                    "parameters": [
+                        {"name": "status", "in": "query", "schema": {"type": "string"}},
+                        {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "E.164"},
+                        {"name": "since", "in": "query", "schema": {"type": "string"}, "description": (
+                            "Created at or after: ISO 8601, a date or a date and time; without an offset, UTC. "
+                            "Empty: no bound.")},
+                        {"name": "until", "in": "query", "schema": {"type": "string"},
+                         "description": "Created before; as since"},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer"},
+                         "description": "How many, newest first: 1 to 1000 (default 100); outside, the nearest"},
+                        {"name": "before_id", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 2 ** 63 - 1}},
+                    ],
+                    "responses": {"200": _answer("Messages", s.MessageList), **_errors("401", "422")},
                 },
             },
             "/messages/{id}": {"get": {
                 "summary": "One message and its status",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "responses": {"200": answer("The message", {"$ref": "#/components/schemas/Message"}),
-                              "404": answer("No such message in this account", _error()), **errors}}},
-            "/balance": {"get": {"summary": "The account's balance", "responses": {"200": answer("Balance", {
-                "type": "object", "properties": {"balance": {"type": "string"}, "currency": {"type": "string"}}}), **errors}}},
+                "operationId": "getMessage",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
+                "responses": {"200": _answer("The message", s.Message), **_errors("401", "404")}}},
+            "/balance": {"get": {"summary": "The account's balance", "operationId": "getBalance",
+                                 "responses": {"200": _answer("Balance", s.Balance), **_errors("401")}}},
             "/prices/preview": {"post": {
                 "summary": "What sending would cost; sends nothing",
-                "requestBody": json_body({"type": "object", "required": ["to", "text"], "properties": {"to": numbers, "text": {"type": "string"}}}),
-                "responses": {"200": answer("One result per number", {"type": "object"}), **errors}}},
+                "operationId": "previewPrices",
+                "requestBody": _body(s.PricePreviewRequest),
+                "responses": {"200": _answer("One result per number", s.PricePreview), **_errors("400", "401", "422")}}},
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API key from Account → API keys"}},
-            "schemas": {
-                "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
-                    "code": {"type": "string"}, "message": {"type": "string"}}}}},
-                "Message": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "to": {"type": "string"}, "country": {"type": ["string", "null"]},
-                    "sender": {"type": "string"}, "text": {"type": "string"}, "encoding": {"type": "string"},
-                    "parts": {"type": "integer"}, "price_per_part": {"type": "string"}, "cost": {"type": "string"},
-                    "currency": {"type": "string"},
-                    "status": {"type": "string", "enum": ["accepted", "queued", "ENROUTE", "DELIVRD", "UNDELIV", "EXPIRED",
-                                                          "REJECTD", "FAILED", "NOREPORT", "refused"]},
-                    "reason": {"type": ["string", "null"]}, "error_code": {"type": ["string", "null"]},
-                    "created_at": {"type": "string"}, "final_at": {"type": ["string", "null"]}}},
-            },
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "An API key from Account → API keys"}},
+            "schemas": definitions["$defs"],
         },
     }

@@ -1,0 +1,180 @@
+"""The HTTP API's bodies as pydantic models: what requests are read with and what the OpenAPI
+document (webapp/blueprints/openapi.py) is generated from, so the two cannot drift apart.
+
+Request fields are read by the rules in api_input (the same messages and error codes as before:
+their ApiInputError passes through pydantic untouched); pydantic adds the shape around them."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+
+from webapp.blueprints import api_input
+
+MAX_RECIPIENTS = 1000
+NUMBERS_SCHEMA = {
+    "description": "One number, or a list of at most 1,000: E.164 or national (the account's default country "
+                   "applies). A number that cannot be read is answered with status 'refused' and a reason.",
+    "anyOf": [{"type": "string", "maxLength": 64},
+              {"type": "array", "items": {"type": "string", "maxLength": 64}, "minItems": 1,
+               "maxItems": MAX_RECIPIENTS}]}
+VALIDITY_SCHEMA = {
+    "description": "How long the network may try, in whole seconds (an integer, or a string of ASCII digits), "
+                   f"{api_input.MIN_VALIDITY} to {api_input.MAX_VALIDITY}; kept within 5 minutes and 7 days. "
+                   "Default 172800 (48 hours).",
+    "anyOf": [{"type": "integer", "minimum": api_input.MIN_VALIDITY, "maximum": api_input.MAX_VALIDITY},
+              {"type": "string", "pattern": "^[0-9]{1,8}$"}, {"type": "null"}]}
+SEND_AT_SCHEMA = {
+    "description": "When to send: ISO 8601 with its offset (2026-12-24T09:00:00+02:00), at most a year ahead. "
+                   "Left out: now.",
+    "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}
+
+
+def _recipients(value: Any) -> list[str]:
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        to = [str(value)]
+    elif isinstance(value, list) and all(isinstance(t, (str, int)) and not isinstance(t, bool) for t in value):
+        to = [str(t) for t in value]
+    else:
+        to = []
+    if not to:
+        raise api_input.ApiInputError(422, "invalid_request", "'to' must be a number or a list of numbers.", field="to")
+    if len(to) > MAX_RECIPIENTS:
+        raise api_input.ApiInputError(422, "invalid_request",
+                                      "At most 1,000 numbers per request; use campaigns for more.", field="to")
+    return to
+
+
+class _Request(BaseModel):
+    # Fields the API does not know are left alone, as before. `to` and `text` are required; when
+    # left out, the rules below say so in their own words (the validators run on the defaults).
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"required": ["to", "text"]})
+
+    to: Annotated[list[str], WithJsonSchema(NUMBERS_SCHEMA)] = Field(default=None, validate_default=True)
+    text: Annotated[str, WithJsonSchema({"type": "string", "description": "The message; 1 to 10 parts"})] = Field(
+        default="", validate_default=True)
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _to(cls, value):
+        return _recipients(value)
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, value):
+        return api_input.text({"text": value})
+
+
+class SendRequest(_Request):
+    sender: Annotated[str | None, WithJsonSchema({"anyOf": [{"type": "string", "maxLength": 11}, {"type": "null"}], "description": (
+        "The shared sender (the default when left out) or one of the account's approved sender IDs (Account → "
+        "Sender IDs; a subuser may use its parent's too). Any other sender is refused with 422 and error code "
+        "sender_not_allowed, listing the allowed ones.")})] = None
+    send_at: Annotated[datetime | None, WithJsonSchema(SEND_AT_SCHEMA)] = None
+    validity: Annotated[timedelta, WithJsonSchema(VALIDITY_SCHEMA)] = Field(default=None, validate_default=True)
+
+    @field_validator("sender", mode="before")
+    @classmethod
+    def _sender(cls, value):
+        return str(value).strip() or None if value is not None else None
+
+    @field_validator("send_at", mode="before")
+    @classmethod
+    def _send_at(cls, value):
+        return api_input.send_at({"send_at": value})
+
+    @field_validator("validity", mode="before")
+    @classmethod
+    def _validity(cls, value):
+        from webapp.services.sending import DEFAULT_VALIDITY
+
+        return api_input.validity({"validity": value}, DEFAULT_VALIDITY)
+
+
+class PricePreviewRequest(_Request):
+    pass
+
+
+def read(model: type[BaseModel], body: dict) -> BaseModel:
+    """The body as `model`; anything wrong raises ApiInputError (422, with the field)."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:   # shapes the rules above do not already name
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or None
+        raise api_input.ApiInputError(422, "invalid_request", f"{field}: {first.get('msg')}", field=field) from None
+
+
+# ------------------------------------------------------------------------------------------ answers
+
+Status = Literal["accepted", "queued", "ENROUTE", "DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "FAILED", "NOREPORT",
+                 "refused", "scheduled", "unknown"]
+Amount = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{4}$", description="EUR with 4 decimals")]
+
+
+class Message(BaseModel):
+    id: int
+    to: str
+    country: str | None
+    sender: str
+    text: str
+    encoding: str
+    parts: int
+    price_per_part: Amount
+    cost: Amount
+    currency: str
+    status: str = Field(description="accepted, queued, ENROUTE, DELIVRD, UNDELIV, EXPIRED, REJECTD, FAILED, "
+                                    "NOREPORT or refused (then 'reason' says why)")
+    reason: str | None
+    error_code: str | None
+    created_at: datetime
+    final_at: datetime | None
+
+
+class SendAnswer(BaseModel):
+    messages: list[Message]
+    total_cost: Amount
+
+
+class MessageList(BaseModel):
+    messages: list[Message]
+    next_before_id: int | None = Field(description="Pass as before_id for the next page; null on the last")
+
+
+class Balance(BaseModel):
+    balance: Amount
+    currency: str
+
+
+class PricePreviewResult(BaseModel):
+    to: str
+    valid: bool
+    error: str | None
+    country: str | None
+    parts: int
+    encoding: str
+    price_per_part: Amount | None
+    cost: Amount | None
+    unroutable: str | None
+
+
+class PricePreview(BaseModel):
+    results: list[PricePreviewResult]
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")   # field, fields, allowed, parts, retry_after …
+    code: str
+    message: str
+    field: str | None = None
+
+
+class Error(BaseModel):
+    error: ErrorDetail
+
+
+COMPONENTS = (SendRequest, PricePreviewRequest, Message, SendAnswer, MessageList, Balance, PricePreviewResult,
+              PricePreview, ErrorDetail, Error)
