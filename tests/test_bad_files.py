@@ -127,3 +127,35 @@ def test_a_row_beyond_excels_maximum_stops_the_import_with_a_message_and_saves_n
         imp = db.session.get(ContactImport, imp.id)
         assert imp.status == "failed" and imp.group_id is None
         assert db.session.scalar(select(func.count(ContactGroup.id))) == 0
+
+
+@pytest.fixture
+def admin_client(app, make_user, client, login):
+    from webapp.domain.pricing import PriceEntry
+    from webapp.domain.roles import Role
+    from webapp.services import pricing
+
+    make_user("root", role=Role.ADMIN)
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", __import__("decimal").Decimal("0.0350"))])
+        db.session.commit()
+    login("root")
+    return client
+
+
+@pytest.mark.parametrize("item", CORPUS, ids=lambda i: i.filename)
+def test_the_price_list_upload_refuses_each_bad_file_whole_and_briefly(app, admin_client, corpus, item):
+    """The price list is a CSV read as text: every file of the corpus is refused with a row and a
+    reason, at most 51 lines of them (a million empty lines do not make a million-row page)."""
+    from webapp.models import PriceListEntry
+
+    page = admin_client.get("/admin/prices")
+    response = admin_client.post("/admin/prices/upload", data={
+        "csrf_token": csrf_token_from(page.text), "file": (io.BytesIO(corpus[item.filename].read_bytes()), item.filename)},
+        content_type="multipart/form-data")
+    assert response.status_code == 422 and "nothing was changed" in response.text
+    assert response.text.count("<tr><td>") <= 51
+    if item.filename.endswith(".xlsx") and item.filename not in ("list.xlsx", "locked.xlsx"):
+        assert "this is an Excel workbook: save it as CSV" in response.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(PriceListEntry.id))) == 1

@@ -102,13 +102,22 @@ class PriceFileRefused(ServiceError):
         self.errors = errors
 
 
+SHOWN_ERRORS = 50
+
+
 def import_prices(session: Session, actor: User, text: str, account: Account | None = None) -> int:
     """Replace the default price list (or the account's own) with a CSV (the CLI's format);
     any bad row refuses the whole file."""
+    if text.startswith(("PK\x03\x04", "\ufffd\ufffd\x11\ufffd")):   # .xlsx (a zip) or .xls, read as text
+        raise PriceFileRefused([PriceRowError(1, "country", "this is an Excel workbook: save it as CSV "
+                                                            "(country, prefix, price) and upload that")])
     try:
         entries, errors = parse_price_csv(text)
     except Exception:  # csv.Sniffer on something that is not a CSV at all
         entries, errors = [], [PriceRowError(1, "country", "this is not a CSV file of country,prefix,price")]
+    if len(errors) > SHOWN_ERRORS:   # a page of a million refusals helps nobody; the first ones say what is wrong
+        more = len(errors) - SHOWN_ERRORS
+        errors = errors[:SHOWN_ERRORS] + [PriceRowError(errors[SHOWN_ERRORS].row, "…", f"and {more:,} more rows refused")]
     if not errors and not entries:
         errors = [PriceRowError(2, "country", "the file has no price rows")]
     if errors:
