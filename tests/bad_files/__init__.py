@@ -132,6 +132,17 @@ def truncated_zip(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+def newer_zip_version(path: Path) -> None:
+    """A zip whose directory asks for a newer zip version than Python reads (found by atheris:
+    zipfile raises NotImplementedError, which was a 500)."""
+    data = bytearray(_workbook_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        data[at + 6:at + 8] = (236).to_bytes(2, "little")
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
 def utf16_csv(path: Path) -> None:
     """Not bad at all: Excel's "Unicode text". Read, not refused (the control case)."""
     path.write_bytes(codecs.BOM_UTF16_LE + "Telefon\tNume\n0722123456\tȘtefan\n".encode("utf-16-le"))
@@ -152,6 +163,7 @@ CORPUS = [
     BadFile("old.xls", "Excel 97–2003 (.xls) files cannot be read", old_xls),
     BadFile("locked.xlsx", "protected with a password", encrypted_xlsx),
     BadFile("cut.xlsx", "is damaged or not an Excel workbook", truncated_zip),
+    BadFile("zip-version.xlsx", "is damaged or not an Excel workbook", newer_zip_version),
 ]
 READABLE = [BadFile("unicode.csv", "", utf16_csv)]
 

@@ -355,7 +355,7 @@ def open_spreadsheet(path: str | Path, filename: str) -> Spreadsheet:
             check_workbook(path, name)
         except TooLarge as exc:
             raise UnreadableFile(str(exc)) from None
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except Exception as exc:   # BadZipFile, and NotImplementedError for a zip version Python lacks (atheris)
             raise UnreadableFile(_damaged(name)) from exc
         return _XlsxSpreadsheet(path, name)  # also a workbook with a .csv name
     if head.startswith(OLE_MAGIC):
