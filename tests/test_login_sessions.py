@@ -198,3 +198,25 @@ def test_the_sign_ins_are_listed_with_their_browser(app, make_user):
 ])
 def test_browser_names_for_the_account_page(user_agent, expected):
     assert describe(user_agent) == expected
+
+
+def test_old_sign_ins_are_forgotten_by_the_cron_job(app, make_user, monkeypatch):
+    from tests.test_statements import run_jobs
+    """Rows ended or expired over 30 days ago go; recent and live ones stay (run as the cron's job)."""
+    from workers.housekeeping import forget_old_sign_ins
+
+    make_user("ana")
+    live, ended_lately, ended_long_ago, expired_long_ago = (sign_in(app) for _ in range(4))
+    sign_out(ended_lately)
+    with app.app_context():
+        rows = db.session.scalars(select(LoginSession).order_by(LoginSession.id)).all()
+        long_ago = utcnow() - timedelta(days=31)
+        rows[2].ended_at, rows[2].end_reason = long_ago, "signed out"
+        rows[3].expires_at = long_ago
+        db.session.commit()
+        kept = {rows[0].id, rows[1].id}
+    with app.app_context():
+        assert run_jobs(app, monkeypatch, forget_old_sign_ins) == 2
+    with app.app_context():
+        assert set(db.session.scalars(select(LoginSession.id))) == kept
+    assert opens_account(live)

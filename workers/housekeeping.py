@@ -6,6 +6,17 @@ from datetime import datetime, timezone
 from rq import get_current_job
 
 from webapp.services.health import CRON_TICK_KEY
+from workers.app import job_context
+
+
+def forget_old_sign_ins() -> int:
+    """Cron: sign-ins that ended or expired over 30 days ago are deleted."""
+    from webapp.services.login_sessions import forget_old
+
+    with job_context() as session:
+        count = forget_old(session)
+        session.commit()
+        return count
 
 
 def cron_tick() -> str:

@@ -79,6 +79,16 @@ def active(session: Session, user: User, now: datetime | None = None) -> list[Lo
                                    LoginSession.expires_at > now).order_by(LoginSession.id.desc())))
 
 
+def forget_old(session: Session, kept: timedelta = timedelta(days=30), now: datetime | None = None) -> int:
+    """Delete sign-ins that ended or expired more than `kept` ago (the table would only grow)."""
+    from sqlalchemy import delete, or_
+
+    cutoff = (now or utcnow()) - kept
+    result = session.execute(delete(LoginSession).where(
+        or_(LoginSession.ended_at < cutoff, LoginSession.expires_at < cutoff)).execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
 def is_current(row: LoginSession, user: User) -> bool:
     return bool(user.login_token) and row.token_hash == _hash(user.login_token)
 
