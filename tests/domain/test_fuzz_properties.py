@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
