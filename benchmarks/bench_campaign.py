@@ -182,7 +182,7 @@ def expand(bench: Bench, campaign_id: int, timeout: float) -> dict:
     """One worker runs the expansion job; its progress key is polled as the page does."""
     from rq.job import Job
 
-    from workers.campaigns import enqueue_expansion, progress_key
+    from webapp.services.background_jobs import campaign_progress_key as progress_key, enqueue_expansion
 
     from webapp.models import Campaign
 
@@ -219,7 +219,7 @@ def confirm(bench: Bench, user_id: int, campaign_id: int) -> float:
     """ "Yes, this is correct": the reservation, the drafts queued; then the first tick."""
     from webapp.models import Campaign, User
     from webapp.services import campaigns
-    from workers.campaigns import schedule_tick
+    from webapp.services.background_jobs import schedule_tick
 
     started = time.perf_counter()
     with bench.app.app_context():

@@ -12,7 +12,7 @@ from tests.conftest import wait_for
 from webapp.redis_client import get_redis
 from webapp.runner import worker_command
 from workers.abandoned import reap_abandoned_jobs
-from workers.queues import queue
+from webapp.queues import queue
 
 pytestmark = pytest.mark.pipeline
 

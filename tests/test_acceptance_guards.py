@@ -25,7 +25,7 @@ from webapp.models import Message, MessagePart, User
 from webapp.redis_client import get_redis
 from webapp.services import accounts, campaigns, dispatch, ledger, pricing, routes, sending
 from webapp.services.campaign_expansion import expand
-from workers.queues import queue
+from webapp.queues import queue
 
 PRICE = Decimal("0.0350")
 GSM_PART, UCS2_PART = 153, 67

@@ -134,7 +134,7 @@ def test_scheduled_send_waits_for_its_time(app, api):
     from rq.registry import ScheduledJobRegistry
 
     from webapp.redis_client import get_redis
-    from workers.queues import queue
+    from webapp.queues import queue
 
     from datetime import datetime, timedelta, timezone
 

@@ -178,7 +178,7 @@ def test_scheduled_campaign_starts_on_time_also_after_a_worker_restart(app, clie
     from webapp.redis_client import get_redis
     from webapp.services import campaigns
     from webapp.services.campaign_expansion import expand
-    from workers.campaigns import schedule_tick
+    from webapp.services.background_jobs import schedule_tick
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "teatru"))

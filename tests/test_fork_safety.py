@@ -127,7 +127,7 @@ def test_killed_worker_leaves_no_lock_behind(app, make_user, database_url, redis
     from webapp.models import User
     from webapp.redis_client import get_redis
     from webapp.runner import worker_command
-    from workers.queues import queue
+    from webapp.queues import queue
 
     user_id = make_user("ana", credit="10")
     with app.app_context():

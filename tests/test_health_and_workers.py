@@ -36,7 +36,7 @@ def test_stale_worker_heartbeat_is_reported(app, client):
     from rq import Worker
 
     from webapp.redis_client import get_redis
-    from workers.queues import queue
+    from webapp.queues import queue
 
     with app.app_context():
         conn = get_redis()
@@ -51,7 +51,7 @@ def test_a_worker_registers_again_when_redis_lost_it(app, client):
     """Redis restarted without its data: the worker's next heartbeat writes its registration
     again, so /healthz sees the worker that is working."""
     from webapp.redis_client import get_redis
-    from workers.queues import queue
+    from webapp.queues import queue
     from workers.worker import Worker
 
     with app.app_context():
@@ -79,8 +79,8 @@ def test_a_dead_worker_is_forgotten_by_the_runner(app, client):
     from rq import Worker as RQWorker
 
     from webapp.redis_client import get_redis
-    from workers.queues import queue
-    from workers.worker import forget_dead_worker
+    from webapp.queues import queue
+    from webapp.queues import forget_dead_worker
 
     with app.app_context():
         conn = get_redis()

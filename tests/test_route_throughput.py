@@ -15,7 +15,7 @@ from webapp.redis_client import get_redis
 from webapp.runner import worker_command
 from webapp.services import delivery, pricing, routes, sending
 from webapp.services.throttle import RouteThrottle
-from workers.sending import enqueue_sending
+from webapp.services.dispatch import enqueue_sending
 
 
 def test_throttle_waits_for_room(app):

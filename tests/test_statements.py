@@ -292,7 +292,7 @@ def run_jobs(app, monkeypatch, func, *args):
     from rq.serializers import JSONSerializer
 
     import workers.app
-    from workers.queues import queue
+    from webapp.queues import queue
 
     monkeypatch.setattr(workers.app, "_app", lambda: app)
     q = queue(get_redis())

@@ -16,7 +16,7 @@ from webapp.models import LedgerEntry, Message, MessagePart, User
 from webapp.redis_client import get_redis
 from webapp.runner import worker_command
 from webapp.services import delivery, ledger, pricing, routes, sending
-from workers.sending import enqueue_sending
+from webapp.services.dispatch import enqueue_sending
 
 pytestmark = pytest.mark.pipeline
 COUNT = 40

@@ -24,7 +24,7 @@ from werkzeug.serving import run_simple
 
 from webapp.embedded_redis import EmbeddedRedis
 from webapp.settings import PROJECT_ROOT
-from workers.queues import ALL_QUEUES, SERIALIZER
+from webapp.queues import ALL_QUEUES, SERIALIZER
 
 log = logging.getLogger(__name__)
 
@@ -217,10 +217,10 @@ def _forget(redis_url: str, what: str) -> Callable[[subprocess.Popen], None]:
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
-        from workers import worker
+        from webapp import queues
 
         conn = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2, retry=Retry(NoBackoff(), 0))
-        getattr(worker, f"forget_dead_{what}")(conn, proc.pid)
+        getattr(queues, f"forget_dead_{what}")(conn, proc.pid)
 
     return forget
 

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from rq.registry import StartedJobRegistry
 from rq.utils import parse_composite_key
 
-from workers.queues import ALL_QUEUES, queue
+from webapp.queues import ALL_QUEUES, queue
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from rq import Retry, get_current_job
 from rq.exceptions import DuplicateJobError
 
 from workers.app import job_context
-from workers.queues import queue
+from webapp.queues import queue
 
 # Safe: a retry asks the processor again with the payment's idempotency key (the same charge back).
 CHARGE_RETRY = Retry(max=3, interval=[5, 30, 120])
@@ -35,7 +35,7 @@ def watch_balances() -> dict:
     from flask import current_app
 
     from webapp.services import balance_watch, balance_watch_charge
-    from workers.sending import enqueue_sending
+    from webapp.services.dispatch import enqueue_sending
 
     redis = get_current_job().connection
     with job_context() as session:

@@ -3,23 +3,21 @@ senders at the campaign's speed, once a second, until nothing is left."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from rq import Retry, get_current_job
 from sqlalchemy import select, update
 
+from webapp.services.background_jobs import campaign_progress_key as progress_key
+from webapp.services.background_jobs import schedule_tick
 from workers.app import job_context
-from workers.queues import CAMPAIGNS, queue
+from webapp.queues import CAMPAIGNS, queue
 
 RETRY = Retry(max=5, interval=[2, 5, 15, 30, 60])
 UNLIMITED_WINDOW = 5000       # messages handed out per tick at "as fast as possible"
 BACKLOG = 40                  # campaign chunks waiting in the queue before a tick holds back
 CHUNK = 200
 REDISPATCH_AFTER = 20.0       # seconds: queued messages behind the cursor are handed out again
-
-
-def progress_key(campaign_id: int) -> str:
-    return f"smsportal:campaign:{campaign_id}:progress"
 
 
 def _exhausted_key(campaign_id: int) -> str:
@@ -67,14 +65,6 @@ def _refresh_statistics(session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("ANALYZE messages, message_parts"))
         session.commit()
-
-
-def enqueue_expansion(redis, campaign_id: int, token: str) -> str:
-    redis.delete(progress_key(campaign_id))
-    job_id = f"campaign-{campaign_id}-expand-{token}"
-    queue(redis).enqueue(expand_campaign, campaign_id, token, job_id=job_id, retry=Retry(max=2, interval=[5, 30]),
-                         result_ttl=3600, failure_ttl=7 * 86400, job_timeout=3600)
-    return job_id
 
 
 def send_campaign_chunk(campaign_id: int, message_ids: list[int]) -> dict:
@@ -166,23 +156,6 @@ def _tick(redis, campaign_id: int) -> dict:
                 redis.delete(_exhausted_key(campaign_id))
         session.commit()
         return {"dispatched": len(ids), "again": True}
-
-
-def schedule_tick(redis, campaign_id: int, delay: float = 0, at: datetime | None = None) -> str:
-    """Next tick: now, in ``delay`` seconds, or at ``at`` (a scheduled start; RQ's scheduler
-    keeps it in Redis, so a worker restart does not lose it)."""
-    q = queue(redis)
-    if at is not None and at > datetime.now(timezone.utc):
-        job_id = f"campaign-{campaign_id}-start-{int(at.timestamp())}"
-        q.enqueue_at(at, campaign_tick, campaign_id, job_id=job_id, result_ttl=600)
-        return job_id
-    when = time.time() + delay
-    job_id = f"campaign-{campaign_id}-tick-{int(when * 2)}"
-    if delay > 0:
-        q.enqueue_in(timedelta(seconds=delay), campaign_tick, campaign_id, job_id=job_id, result_ttl=60)
-    else:
-        q.enqueue(campaign_tick, campaign_id, job_id=job_id, result_ttl=60)
-    return job_id
 
 
 def watch_campaigns() -> list[int]:

@@ -13,7 +13,7 @@ from workers.abandoned import reap_abandoned
 from workers.balance_watch import watch_balances
 from workers.campaigns import watch_campaigns
 from workers.housekeeping import cron_tick, forget_old_sign_ins
-from workers.queues import DEFAULT
+from webapp.queues import DEFAULT
 from workers.sending import expire_overdue, poll_all_routes, requeue_stranded, settle_stale_claims
 from workers.statements import monthly_statements
 

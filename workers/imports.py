@@ -1,19 +1,10 @@
 """Import wizard jobs for large files: the review (analysis) and the save, with progress."""
 from __future__ import annotations
 
-import hashlib
-import json
+from rq import get_current_job
 
-from rq import Retry, get_current_job
-
+from webapp.services.background_jobs import import_progress_key as progress_key
 from workers.app import job_context
-from workers.queues import queue
-
-RETRY = Retry(max=2, interval=[5, 30])
-
-
-def progress_key(import_id: int) -> str:
-    return f"smsportal:import:{import_id}:progress"
 
 
 def _run(import_id: int, operation: str) -> dict:
@@ -47,14 +38,3 @@ def analyse_import(import_id: int) -> dict:
 
 def save_import(import_id: int) -> dict:
     return _run(import_id, "save")
-
-
-def enqueue(redis, import_id: int, operation: str, mapping: dict) -> str:
-    """Deterministic ids: the same step with the same choices is one job, however often asked."""
-    redis.delete(progress_key(import_id))
-    digest = hashlib.sha1(json.dumps(mapping, sort_keys=True).encode()).hexdigest()[:10]
-    job_id = f"import-{import_id}-{operation}-{digest}"
-    function = analyse_import if operation == "analyse" else save_import
-    queue(redis).enqueue(function, import_id, job_id=job_id, retry=RETRY, result_ttl=3600,
-                         failure_ttl=7 * 86400, job_timeout=1800)
-    return job_id

@@ -6,9 +6,8 @@ import time
 from rq import get_current_job
 from sqlalchemy import select
 
-from webapp.services.dispatch import CHUNK, enqueue_sending  # noqa: F401  (where tests and tools look)
 from workers.app import job_context
-from workers.queues import queue
+from webapp.queues import queue
 
 
 def send_chunk(message_ids: list[int]) -> dict:

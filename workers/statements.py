@@ -9,7 +9,7 @@ from datetime import date
 from rq import Retry, get_current_job
 
 from workers.app import job_context
-from workers.queues import queue
+from webapp.queues import queue
 
 RETRY = Retry(max=3, interval=[60, 300, 900])
 

@@ -20,10 +20,9 @@ from webapp.htmx import redirect_to, render
 from webapp.i18n import money
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
-from webapp.services import campaign_composer, campaign_reports, campaigns, sender_ids, sending, templates
+from webapp.services import background_jobs, campaign_composer, campaign_reports, campaigns, sender_ids, sending, templates
 from webapp.services.errors import ServiceError
 from webapp.services.subusers import subuser_choices
-from workers import campaigns as campaign_jobs
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -117,7 +116,7 @@ def wizard(campaign, form: CampaignForm | None = None, error: str | None = None,
         context.update(form=form, tags=tags, templates=templates.usable_templates(db.session, current_user),
                        preview=campaign_composer.preview(db.session, campaign, form.text.data or ""))
     elif step == "preparing":
-        done = get_redis().get(campaign_jobs.progress_key(campaign.id))
+        done = get_redis().get(background_jobs.campaign_progress_key(campaign.id))
         context["done"] = int(done or 0)
     elif step == "summary":
         context.update(balance=current_user.account.balance, credit_limit=current_user.account.credit_limit)
@@ -203,7 +202,7 @@ def options(campaign_id: int):
             form.send_date.errors = [_(str(exc))]
         return wizard(_campaign(campaign_id), form=form, status=422)
     db.session.commit()
-    campaign_jobs.enqueue_expansion(get_redis(), campaign.id, campaign.expansion_token)
+    background_jobs.enqueue_expansion(get_redis(), campaign.id, campaign.expansion_token)
     return wizard(campaign)
 
 
@@ -264,7 +263,7 @@ def _tick_soon(campaign) -> None:
     watch_campaigns starts the campaign (the database says it is sending or due)."""
     try:
         at = campaign.send_at if campaign.status == rules.SCHEDULED else None
-        campaign_jobs.schedule_tick(get_redis(), campaign.id, at=at)
+        background_jobs.schedule_tick(get_redis(), campaign.id, at=at)
     except RedisError as exc:
         current_app.logger.warning("campaign %s: first tick not queued (%s); the cron will start it", campaign.id, exc)
 

@@ -11,9 +11,8 @@ from webapp.domain.sheets import UnreadableFile
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.redis_client import get_redis
-from webapp.services import imports
+from webapp.services import background_jobs, imports
 from webapp.services.errors import ServiceError
-from workers import imports as import_jobs
 
 bp = Blueprint("imports", __name__, url_prefix="/contacts/imports")
 
@@ -42,7 +41,7 @@ def wizard(imp, error: str | None = None, status: int = 200, sheet: int | None =
         context.update(titles=found.titles, samples=found.samples[:3],
                        roles=imp.mapping.get("roles") or imports.guess_mapping(found, region))
     elif step == "working":
-        done = get_redis().get(import_jobs.progress_key(imp.id))
+        done = get_redis().get(background_jobs.import_progress_key(imp.id))
         context.update(done=int(done or 0), total=imports.estimated_rows(imp))
     return render("contacts/import.html", "contacts/_wizard.html", status=status, **context)
 
@@ -93,7 +92,7 @@ def _run(imp, operation: str):
     if not _inline(imp):
         imp.status = "analysing" if operation == "analyse" else "saving"
         db.session.commit()
-        import_jobs.enqueue(get_redis(), imp.id, operation, imp.mapping)
+        background_jobs.enqueue_import(get_redis(), imp.id, operation, imp.mapping)
         return wizard(imp)
     try:
         (imports.analyse if operation == "analyse" else imports.save)(db.session, imp, region)

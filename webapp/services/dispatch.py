@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import lifecycle
 from webapp.models import Message, MessagePart
 from webapp.models.types import utcnow
-from workers.queues import ALL_QUEUES, queue
+from webapp.queues import ALL_QUEUES, queue
 
 log = logging.getLogger(__name__)
 
