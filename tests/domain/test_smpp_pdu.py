@@ -97,3 +97,25 @@ def test_text_that_is_no_receipt(text):
 def test_id_candidates_cover_hex_decimal_and_case(receipt_id, submitted_id):
     candidates = id_candidates(receipt_id)
     assert candidates[0] == receipt_id and submitted_id in candidates
+
+
+def test_the_counter_and_the_encoder_agree_on_every_character():
+    """One GSM alphabet (webapp/domain/gsm_charset.py): a character is counted as GSM-7 exactly
+    when the SMPP encoder can write it, in one septet or two (the extension table)."""
+    from webapp.domain.smpp_pdu import NotGsm, gsm_bytes
+    from webapp.domain.sms_text import analyze
+
+    disagree = []
+    for code in list(range(0x0, 0x3000)) + [0x20AC, 0x1F600]:
+        ch = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        try:
+            septets = len(gsm_bytes(ch))
+        except NotGsm:
+            septets = 0
+        analysis = analyze(ch)
+        counted = analysis.units if analysis.encoding == "GSM-7" else 0
+        if septets != counted:
+            disagree.append((hex(code), septets, counted))
+    assert disagree == []

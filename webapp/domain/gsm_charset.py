@@ -14,11 +14,17 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-GSM_BASIC = (
-    "\n\r !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
-    "abcdefghijklmnopqrstuvwxyz¡£¤¥§¿ÄÅÆÇÉÑÖØÜßàäåæèéìñòöøùüΓΔΘΛΞΠΣΦΨΩ"
+# The one GSM 03.38 alphabet: the default table in code order (0x00–0x7F; 0x1B is the escape to
+# the extension table) and the extension table's codes. smpp_pdu encodes with these; the
+# part counter reads the same characters as sets.
+GSM_TABLE = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-GSM_EXTENSION = "\f^{}\\[~]|€"
+GSM_EXTENSION_TABLE = {"\f": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F, "[": 0x3C,
+                       "~": 0x3D, "]": 0x3E, "|": 0x40, "€": 0x65}
+GSM_BASIC = "".join(sorted(set(GSM_TABLE) - {"\x1b"}))   # one septet each, in code point order
+GSM_EXTENSION = "".join(GSM_EXTENSION_TABLE)              # escape + septet: two each
 GSM_CHARS = frozenset(GSM_BASIC + GSM_EXTENSION)
 
 # Grapheme_Cluster_Break values (CR = U+000D and LF = U+000A are handled in code).

@@ -7,13 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# GSM 03.38 default alphabet in table order (0x00–0x7F); 0x1B is the escape to the extension table.
-GSM_TABLE = (
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM_EXTENSION_TABLE = {"\f": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F, "[": 0x3C,
-                       "~": 0x3D, "]": 0x3E, "|": 0x40, "€": 0x65}
+from webapp.domain.gsm_charset import GSM_EXTENSION_TABLE, GSM_TABLE
+
 _GSM_CODE = {ch: i for i, ch in enumerate(GSM_TABLE) if ch != "\x1b"}
 _GSM_ENCODE = {ord(ch): bytes([code]) for ch, code in _GSM_CODE.items()}
 _GSM_ENCODE.update({ord(ch): bytes([0x1B, code]) for ch, code in GSM_EXTENSION_TABLE.items()})
