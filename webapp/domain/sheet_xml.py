@@ -3,7 +3,10 @@
 Split out of webapp/domain/sheets.py, which opens files and decides what they are."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Callable, Container, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator
 
 from webapp.domain.sheet_limits import LIMITS, too_many_columns, too_many_rows
 
@@ -30,6 +33,24 @@ def _inline_text(inline) -> str:
                    for child in inline if child.tag in (_TEXT, _RUN))
 
 
+@dataclass(frozen=True)
+class WorkbookInternals:
+    """What the reader takes from openpyxl's read-only worksheet that openpyxl does not publish:
+    the one place that knows those names (tests/domain/test_sheets.py fails on an upgrade that
+    moves them)."""
+    open_xml: Callable[[], Any]       # the sheet's XML stream (a context manager)
+    shared_strings: Sequence[str]     # the workbook's shared strings, by index
+    date_styles: Container[int]      # style ids whose number format is a date
+    timedelta_styles: Container[int]  # ... a duration ([h]:mm)
+    epoch: datetime                   # 1900 or 1904 date system
+
+
+def openpyxl_internals(ws) -> WorkbookInternals:
+    book = ws.parent
+    return WorkbookInternals(ws._get_source, ws._shared_strings, book._date_formats,
+                             getattr(book, "_timedelta_formats", set()), book.epoch)
+
+
 def sheet_rows(ws, start: int, until: int | None = None, name: str = "") -> Iterator[tuple[int, list]]:
     """(row number, cell values) of a read-only openpyxl worksheet, parsed straight from its
     XML: the same values openpyxl gives (shared and inline strings, numbers, booleans, dates
@@ -42,12 +63,12 @@ def sheet_rows(ws, start: int, until: int | None = None, name: str = "") -> Iter
     from defusedxml.ElementTree import iterparse
     from openpyxl.utils.datetime import from_excel, from_ISO8601
 
-    book = ws.parent
-    strings, date_styles = ws._shared_strings, book._date_formats
-    timedelta_styles, epoch = getattr(book, "_timedelta_formats", set()), book.epoch
+    inside = openpyxl_internals(ws)
+    strings, date_styles, timedelta_styles, epoch = (inside.shared_strings, inside.date_styles,
+                                                     inside.timedelta_styles, inside.epoch)
     max_rows, max_columns = LIMITS.rows, LIMITS.columns
     row_number, rows_seen, parent = 0, 0, None
-    with ws._get_source() as source:
+    with inside.open_xml() as source:
         for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
             if event == "start":
                 if element.tag == _SHEET_DATA:
