@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app app
 CATALOGS := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test test-fast browser translations extract-messages clean
+.PHONY: run test test-fast lint browser translations extract-messages clean
 
 SMSC := tests/smsc/node_modules/.package-lock.json
 
@@ -16,6 +16,11 @@ run: $(STAMP) $(COMPILED)
 
 test: $(STAMP) $(COMPILED) $(SMSC) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Lint (ruff) and types (mypy, strict on webapp/domain); CI runs it before the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check webapp workers tests benchmarks app.py
+	$(BIN)/mypy
 
 test-fast: $(STAMP) $(COMPILED) $(SMSC)
 	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)

@@ -34,7 +34,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, time as clock, timedelta
+from datetime import date, timedelta
+from datetime import time as clock
 from decimal import Decimal
 from pathlib import Path
 
@@ -182,9 +183,9 @@ def expand(bench: Bench, campaign_id: int, timeout: float) -> dict:
     """One worker runs the expansion job; its progress key is polled as the page does."""
     from rq.job import Job
 
-    from webapp.services.background_jobs import campaign_progress_key as progress_key, enqueue_expansion
-
     from webapp.models import Campaign
+    from webapp.services.background_jobs import campaign_progress_key as progress_key
+    from webapp.services.background_jobs import enqueue_expansion
 
     with bench.app.app_context():
         token = db.session.get(Campaign, campaign_id).expansion_token  # names the preparation

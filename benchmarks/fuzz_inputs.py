@@ -100,7 +100,7 @@ def receipt(data: bytes) -> None:
 
 
 TARGETS = {"xlsx": xlsx, "csv": csv_, "number": number, "placeholders": placeholders, "receipt": receipt}
-SEEDS = {"xlsx": [_seed_workbook], "csv": [lambda: "Telefon;Nume\n0722 123 456;Ștefan\n".encode("utf-8")],
+SEEDS = {"xlsx": [_seed_workbook], "csv": [lambda: "Telefon;Nume\n0722 123 456;Ștefan\n".encode()],
          "receipt": [lambda: b"id:0A1B sub:001 dlvrd:001 submit date:2612051200 done date:2612051201 "
                              b"stat:DELIVRD err:000 text:\x00B\x00u\x00n"]}
 

@@ -61,7 +61,7 @@ class Smsc:
         query = "&".join(f"{k}={v}" for k, v in params.items())
         return f"smpp://{self.system_id}:{self.password}@127.0.0.1:{self.port}" + (f"?{query}" if query else "")
 
-    def start(self) -> "Smsc":
+    def start(self) -> Smsc:
         if not (SERVER.parent / "node_modules" / "smpp").exists():
             raise RuntimeError("the test SMSC's packages are missing: run `make test` (npm ci --prefix tests/smsc)")
         self.proc = subprocess.Popen(["node", str(SERVER), "--port", str(self.port), "--log", str(self.log),
@@ -87,7 +87,7 @@ class Smsc:
                 self.proc.kill()
                 self.proc.wait()
 
-    def restart(self) -> "Smsc":
+    def restart(self) -> Smsc:
         """Stop, then start again on the same port (same logs, ids from the start again)."""
         self.stop()
         return self.start()

@@ -100,7 +100,7 @@ class StripeServer:
         self._server: ThreadingHTTPServer | None = None
 
     # -- running -----------------------------------------------------------------------------
-    def start(self) -> "StripeServer":
+    def start(self) -> StripeServer:
         handler = type("Handler", (_Handler,), {"stripe": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()

@@ -9,10 +9,10 @@ from rq import Retry
 from rq.registry import StartedJobRegistry
 
 from tests.conftest import wait_for
+from webapp.queues import queue
 from webapp.redis_client import get_redis
 from webapp.runner import worker_command
 from workers.abandoned import reap_abandoned_jobs
-from webapp.queues import queue
 
 pytestmark = pytest.mark.pipeline
 

@@ -22,10 +22,10 @@ from webapp.domain.pricing import PriceEntry
 from webapp.domain.sms_text import analyze
 from webapp.extensions import db
 from webapp.models import Message, MessagePart, User
+from webapp.queues import queue
 from webapp.redis_client import get_redis
 from webapp.services import accounts, campaigns, dispatch, ledger, pricing, routes, sending
 from webapp.services.campaign_expansion import expand
-from webapp.queues import queue
 
 PRICE = Decimal("0.0350")
 GSM_PART, UCS2_PART = 153, 67

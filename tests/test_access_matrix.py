@@ -24,8 +24,20 @@ from webapp.extensions import db
 from webapp.models import ApiKey, BlockedNumber, User
 from webapp.models.staff import SenderId
 from webapp.models.types import utcnow
-from webapp.services import (accounts, blocklist, campaigns, contacts, imports, payments, pricing, routes, sending,
-                             statements, subusers, templates)
+from webapp.services import (
+    accounts,
+    blocklist,
+    campaigns,
+    contacts,
+    imports,
+    payments,
+    pricing,
+    routes,
+    sending,
+    statements,
+    subusers,
+    templates,
+)
 from webapp.services.processors import CardInfo
 from webapp.services.processors.sandbox import SandboxProcessor
 

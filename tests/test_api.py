@@ -1,4 +1,5 @@
 """HTTP API v1 through the real app: keys, sending, idempotency, tenancy, previews, errors."""
+from datetime import UTC
 from decimal import Decimal
 
 import pytest
@@ -131,14 +132,14 @@ def test_openapi_document_lists_the_endpoints(client):
 
 
 def test_scheduled_send_waits_for_its_time(app, api):
+    from datetime import datetime, timedelta
+
     from rq.registry import ScheduledJobRegistry
 
-    from webapp.redis_client import get_redis
     from webapp.queues import queue
+    from webapp.redis_client import get_redis
 
-    from datetime import datetime, timedelta, timezone
-
-    later = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     r = api("POST", "/messages", json={"to": "0722123456", "text": "Mâine", "send_at": later})
     assert r.status_code == 201
     with app.app_context():

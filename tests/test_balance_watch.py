@@ -19,8 +19,7 @@ from webapp.domain import billing, lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.sms_text import GSM7, analyze
 from webapp.extensions import db
-from webapp.models import (Account, AutoTopUp, Invoice, LedgerEntry, LowBalanceAlert, Message, Payment, SavedCard,
-                           User)
+from webapp.models import Account, AutoTopUp, Invoice, LedgerEntry, LowBalanceAlert, Message, Payment, SavedCard, User
 from webapp.models.types import utcnow
 from webapp.services import balance_watch, balance_watch_charge, balance_watch_notify, ledger, payments, pricing, routes
 from webapp.services.errors import ServiceError
@@ -506,8 +505,8 @@ def test_without_a_saved_card_the_page_says_where_to_get_one(ana, client, login)
 
 
 def test_an_accountant_reads_but_does_not_change(ana, client, login):
-    from webapp.services.passwords import hash_password
     from tests.conftest import PASSWORD
+    from webapp.services.passwords import hash_password
 
     db.session.add(User(account_id=ana.account_id, username="contabil", email="c@example.com", role="accountant",
                         password_hash=hash_password(PASSWORD), password_changed_at=utcnow()))

@@ -18,8 +18,8 @@ from webapp.models import Account, AutoTopUp, Invoice, LowBalanceAlert, Message,
 from webapp.redis_client import get_redis
 from webapp.runner import cron_command, worker_command
 from webapp.services import balance_watch, ledger, payments, pricing, routes, sending
-from webapp.services.processors.sandbox import FAILS_LATER_CARD
 from webapp.services.dispatch import enqueue_sending
+from webapp.services.processors.sandbox import FAILS_LATER_CARD
 
 pytestmark = pytest.mark.pipeline
 PRICE = D("1.0000")   # a euro a message: a few messages cross the thresholds

@@ -1,7 +1,7 @@
 """Many rows with one statement (webapp/services/bulk_rows.py), on the database the tests run on:
 what goes in comes back, whatever the mix of shared and varying values, NULLs, JSON, money,
 times and text with diacritics, emoji and quotes."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from webapp.extensions import db
 from webapp.models import LedgerEntry, Message, MessageEvent, User
 from webapp.services import bulk_rows
 
-NOW = datetime(2026, 12, 5, 20, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 5, 20, 30, tzinfo=UTC)
 TEXTS = ["Bună ziua, Ștefan! 🎭", 'Citat "dublu", \'simplu\', {acolade}, \\ și ,virgule,', "", "NULL"]
 
 

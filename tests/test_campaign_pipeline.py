@@ -177,8 +177,8 @@ def test_scheduled_campaign_starts_on_time_also_after_a_worker_restart(app, clie
     from webapp.models.types import utcnow
     from webapp.redis_client import get_redis
     from webapp.services import campaigns
-    from webapp.services.campaign_expansion import expand
     from webapp.services.background_jobs import schedule_tick
+    from webapp.services.campaign_expansion import expand
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "teatru"))

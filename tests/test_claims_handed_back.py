@@ -8,12 +8,12 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 
+from webapp.connectors.base import RouteDown
 from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
 from webapp.models import LedgerEntry, MessagePart, User
 from webapp.redis_client import get_redis
 from webapp.services import delivery, ledger, pricing, routes, sending
-from webapp.connectors.base import RouteDown
 from webapp.services.throttle import RouteThrottle
 
 

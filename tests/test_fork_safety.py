@@ -125,9 +125,9 @@ def test_killed_worker_leaves_no_lock_behind(app, make_user, database_url, redis
         pytest.skip(PG_ONLY)
     from tests.fork_jobs import STATE_KEY
     from webapp.models import User
+    from webapp.queues import queue
     from webapp.redis_client import get_redis
     from webapp.runner import worker_command
-    from webapp.queues import queue
 
     user_id = make_user("ana", credit="10")
     with app.app_context():

@@ -35,8 +35,8 @@ def test_worker_and_cron_are_seen_by_healthz(client, redis_url, processes):
 def test_stale_worker_heartbeat_is_reported(app, client):
     from rq import Worker
 
-    from webapp.redis_client import get_redis
     from webapp.queues import queue
+    from webapp.redis_client import get_redis
 
     with app.app_context():
         conn = get_redis()
@@ -50,8 +50,8 @@ def test_stale_worker_heartbeat_is_reported(app, client):
 def test_a_worker_registers_again_when_redis_lost_it(app, client):
     """Redis restarted without its data: the worker's next heartbeat writes its registration
     again, so /healthz sees the worker that is working."""
-    from webapp.redis_client import get_redis
     from webapp.queues import queue
+    from webapp.redis_client import get_redis
     from workers.worker import Worker
 
     with app.app_context():
@@ -78,9 +78,8 @@ def test_a_dead_worker_is_forgotten_by_the_runner(app, client):
 
     from rq import Worker as RQWorker
 
+    from webapp.queues import forget_dead_worker, queue
     from webapp.redis_client import get_redis
-    from webapp.queues import queue
-    from webapp.queues import forget_dead_worker
 
     with app.app_context():
         conn = get_redis()

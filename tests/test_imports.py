@@ -10,11 +10,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token_from, wait_for
+from tests.samples import SAMPLES
 from webapp.extensions import db
 from webapp.models import Contact, ContactGroup, ContactImport, Message, User
 from webapp.models.types import utcnow
-
-from tests.samples import SAMPLES
 
 
 @pytest.fixture
@@ -180,9 +179,10 @@ def test_blocklist_refuses_at_send_time_and_counts_in_imports(app, client, ana):
 
         user = db.session.scalar(select(User).where(User.username == "ana"))
         blocklist.add_numbers(db.session, user, ["0744 555 666"], account_id=None, reason="global")  # support's list
-        from webapp.services import pricing, routes
-        from webapp.domain.pricing import PriceEntry
         from decimal import Decimal
+
+        from webapp.domain.pricing import PriceEntry
+        from webapp.services import pricing, routes
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
         routes.add_route(db.session, "sim", "simulator://?delivered=1")
         messages = sending.accept(db.session, user, sending.Submission(

@@ -33,8 +33,8 @@ def test_the_impersonated_user_is_the_one_flask_login_gives_the_request(app, mak
     act as themselves while the banner says otherwise. The swap must show as the customer."""
     import flask_login.utils
 
-    from webapp.domain.roles import Role
     from tests.conftest import csrf_token_from
+    from webapp.domain.roles import Role
 
     assert "_login_user" in flask_login.utils._get_user.__code__.co_names or \
         "_login_user" in flask_login.utils._get_user.__code__.co_consts

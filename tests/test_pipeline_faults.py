@@ -25,7 +25,6 @@ import os
 import signal
 import subprocess
 import time
-from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
@@ -33,8 +32,17 @@ import pytest
 from sqlalchemy import func, select, text
 
 from tests.conftest import wait_for
-from tests.pipeline_support import PRICE, SMSC_RULES, account_update_seconds, counts, examine, \
-    idle_in_transaction, is_postgres, send_all, unknown_parts_with_reason
+from tests.pipeline_support import (
+    PRICE,
+    SMSC_RULES,
+    account_update_seconds,
+    counts,
+    examine,
+    idle_in_transaction,
+    is_postgres,
+    send_all,
+    unknown_parts_with_reason,
+)
 from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db

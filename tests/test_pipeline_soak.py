@@ -12,8 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.pipeline_support import PRICE, SMSC_RULES, TEXTS, examine, idle_in_transaction, send_all, \
-    wait_until_final
+from tests.pipeline_support import PRICE, SMSC_RULES, TEXTS, examine, idle_in_transaction, send_all, wait_until_final
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.sms_text import analyze
 from webapp.extensions import db

@@ -14,8 +14,8 @@ from webapp.models import MessagePart, Route, User
 from webapp.redis_client import get_redis
 from webapp.runner import worker_command
 from webapp.services import delivery, pricing, routes, sending
-from webapp.services.throttle import RouteThrottle
 from webapp.services.dispatch import enqueue_sending
+from webapp.services.throttle import RouteThrottle
 
 
 def test_throttle_waits_for_room(app):

@@ -5,8 +5,7 @@ import time
 
 import pytest
 
-from webapp.services.processors import FAILED, PAID, InvalidWebhook
-from webapp.services.processors import signing
+from webapp.services.processors import FAILED, PAID, InvalidWebhook, signing
 from webapp.services.processors.sandbox import SIGNATURE_HEADER, SandboxProcessor, brand, luhn_ok
 from webapp.settings import Settings
 

@@ -1,5 +1,6 @@
 """Accepting, submitting once, receipts, refunds and the ledger — on the real database and Redis."""
 import hashlib
+from datetime import UTC
 from decimal import Decimal
 
 import pytest
@@ -231,7 +232,7 @@ def test_simulator_outcomes_follow_the_shares(app):
 
 
 def test_dashboard_totals_use_the_account_day(ctx, sql):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from webapp.services.reports import period_totals
 
@@ -241,7 +242,7 @@ def test_dashboard_totals_use_the_account_day(ctx, sql):
     # Bucharest is UTC+2 in November: 21:30 UTC is still Nov 21 there, 22:30 UTC is Nov 22.
     sql("UPDATE messages SET created_at = '2026-11-21 21:30:00' WHERE id = (SELECT MIN(id) FROM messages)")
     sql("UPDATE messages SET created_at = '2026-11-21 22:30:00' WHERE id <> (SELECT MIN(id) FROM messages)")
-    totals = period_totals(db.session, ctx, now=datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc))
+    totals = period_totals(db.session, ctx, now=datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
     assert (totals["month"].messages, totals["month"].parts, totals["month"].cost) == (2, 3, D("0.1050"))
     assert (totals["today"].messages, totals["today"].parts, totals["today"].cost) == (1, 1, D("0.0350"))
 

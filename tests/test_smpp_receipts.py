@@ -7,10 +7,10 @@ import pytest
 from smpplib import consts, smpp
 
 from tests.conftest import wait_for
+from tests.test_smpp_connector import parts_of
 from webapp.connectors import connector_for
 from webapp.connectors import smpp as smpp_connector
 from webapp.domain.routing import parse_route_url
-from tests.test_smpp_connector import parts_of
 
 HEAD = "id:{} sub:001 dlvrd:001 submit date:2612011200 done date:2612011201 stat:{} err:{} text:"
 

@@ -4,7 +4,7 @@ periods, time zones and their edges can be tested. The statement must reconcile 
 with the ledger, its PDF and XLSX must print the same numbers, the cron makes one per month."""
 import io
 import subprocess
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
@@ -17,8 +17,20 @@ from webapp.connectors.base import Receipt
 from webapp.domain import statements as rules
 from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
-from webapp.models import (Account, BillingProfile, Campaign, Contact, ContactGroup, LedgerEntry, Message, MessageEvent,
-                           MessagePart, Route, Statement, User)
+from webapp.models import (
+    Account,
+    BillingProfile,
+    Campaign,
+    Contact,
+    ContactGroup,
+    LedgerEntry,
+    Message,
+    MessageEvent,
+    MessagePart,
+    Route,
+    Statement,
+    User,
+)
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
 from webapp.services import campaigns, delivery, ledger, pricing, routes, sending, statements
@@ -52,7 +64,7 @@ class Scene:
         self.last = None
 
     def at(self, local: str, steps: list[tuple]) -> None:
-        when = datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(TZ)).astimezone(timezone.utc)
+        when = datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(TZ)).astimezone(UTC)
         assert self.last is None or when > self.last, "steps go forward in time"
         self.last, began = when, utcnow()
         for step in steps:
@@ -348,11 +360,11 @@ def test_the_cron_makes_a_months_statement_once_it_is_over_in_the_accounts_time_
         user = db.session.get(User, user_id)
         for moment in ("2026-02-15T12:00:00", "2026-03-15T12:00:00"):   # activity in February and March
             entry = ledger.post(db.session, user.account, D("1"), kind="topup", reason="", actor=None)
-            entry.created_at = datetime.fromisoformat(moment).replace(tzinfo=timezone.utc)
+            entry.created_at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
         db.session.add(Statement(account_id=user.account_id, period_start=date(2026, 2, 1), period_end=date(2026, 3, 1),
-                                 monthly=True, figures={}, created_at=datetime(2026, 3, 2, tzinfo=timezone.utc)))
+                                 monthly=True, figures={}, created_at=datetime(2026, 3, 2, tzinfo=UTC)))
         db.session.commit()
-        due = statements.due_monthly(db.session, datetime.fromisoformat(now).replace(tzinfo=timezone.utc))
+        due = statements.due_monthly(db.session, datetime.fromisoformat(now).replace(tzinfo=UTC))
         assert due == ([] if expected is None else [(user.account_id, *expected)])
 
 

@@ -20,8 +20,7 @@ from webapp.extensions import db
 from webapp.models import Account, Invoice, LedgerEntry, Payment, SavedCard, User
 from webapp.services import ledger, payments
 from webapp.services.processors import FAILED, PAID, InvalidWebhook, ProcessorError, processor_for, signing
-from webapp.services.processors.stripe_checkout import (EXPIRED_MESSAGE, StripeProcessor, card_label,
-                                                        minor_units)
+from webapp.services.processors.stripe_checkout import EXPIRED_MESSAGE, StripeProcessor, card_label, minor_units
 
 RATE = D("0.21")
 SUCCESS = "https://portal.example/billing/paid?session={CHECKOUT_SESSION_ID}"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -210,9 +210,9 @@ def test_route(name):
 
 def seed_demo() -> str:
     """Idempotent: the demo account is created once; later calls only print the login."""
+    from webapp.domain.pricing import parse_price_csv
     from webapp.models import LedgerEntry
     from webapp.models.types import utcnow
-    from webapp.domain.pricing import parse_price_csv
     from webapp.services import accounts, contacts, ledger, pricing, routes
 
     lines = []

@@ -47,7 +47,7 @@ class EmbeddedRedis:
     socket_path: Path | None = None  # default: data_dir/redis.sock
 
     @classmethod
-    def at_socket(cls, socket_path: str | Path) -> "EmbeddedRedis":
+    def at_socket(cls, socket_path: str | Path) -> EmbeddedRedis:
         """The server for a configured socket (settings.embedded_redis_socket): data beside it."""
         path = Path(socket_path)
         return cls(path.parent, socket_path=path)
@@ -73,7 +73,7 @@ class EmbeddedRedis:
         except (RedisConnectionError, FileNotFoundError, OSError):
             return False
 
-    def start(self, *, persist: bool = True, timeout: float = 10.0) -> "EmbeddedRedis":
+    def start(self, *, persist: bool = True, timeout: float = 10.0) -> EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.socket.exists() and self._ping():
             self.reused = True
@@ -105,7 +105,7 @@ class EmbeddedRedis:
                 return self
             time.sleep(0.05)
         self.process.kill()
-        raise RuntimeError("embedded redis-server did not answer within %.0fs" % timeout)
+        raise RuntimeError(f"embedded redis-server did not answer within {timeout:.0f}s")
 
     def _switch_aof_on(self, deadline: float) -> None:
         conn = self._client(10)

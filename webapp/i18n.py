@@ -6,7 +6,6 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import available_timezones
 
-
 from babel import Locale
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import format_decimal as babel_format_decimal

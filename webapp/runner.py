@@ -23,8 +23,8 @@ from flask import Flask
 from werkzeug.serving import run_simple
 
 from webapp.embedded_redis import EmbeddedRedis
-from webapp.settings import PROJECT_ROOT
 from webapp.queues import ALL_QUEUES, SERIALIZER
+from webapp.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class Supervisor:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "Supervisor":
+    def start(self) -> Supervisor:
         for child in self.children:
             self._launch(child)
         self._thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)

@@ -96,7 +96,7 @@ class Settings:
     stripe_api_base: str = ""     # empty: Stripe's own; tests point it at a local server
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
         """Each field ``foo_bar`` is read from ``FOO_BAR`` (``DATABASE_URL``, ``REDIS_URL`` …)."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}

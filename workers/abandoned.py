@@ -16,7 +16,7 @@ twice).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rq.registry import StartedJobRegistry
 from rq.utils import parse_composite_key
@@ -30,13 +30,13 @@ def _alive_workers(redis, stale_after: float) -> set[str]:
     """Names of the workers whose last heartbeat is recent (on any machine)."""
     from rq import Worker
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     alive = set()
     for worker in Worker.all(connection=redis):
         beat = worker.last_heartbeat
         if beat is None:
             continue
-        beat = beat if beat.tzinfo else beat.replace(tzinfo=timezone.utc)
+        beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
         if (now - beat).total_seconds() <= stale_after:
             alive.add(worker.name)
     return alive

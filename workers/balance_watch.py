@@ -10,8 +10,8 @@ from decimal import Decimal
 from rq import Retry, get_current_job
 from rq.exceptions import DuplicateJobError
 
-from workers.app import job_context
 from webapp.queues import queue
+from workers.app import job_context
 
 # Safe: a retry asks the processor again with the payment's idempotency key (the same charge back).
 CHARGE_RETRY = Retry(max=3, interval=[5, 30, 120])

@@ -3,15 +3,15 @@ senders at the campaign's speed, once a second, until nothing is left."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rq import Retry, get_current_job
 from sqlalchemy import select, update
 
+from webapp.queues import CAMPAIGNS, queue
 from webapp.services.background_jobs import campaign_progress_key as progress_key
 from webapp.services.background_jobs import schedule_tick
 from workers.app import job_context
-from webapp.queues import CAMPAIGNS, queue
 
 RETRY = Retry(max=5, interval=[2, 5, 15, 30, 60])
 UNLIMITED_WINDOW = 5000       # messages handed out per tick at "as fast as possible"
@@ -115,7 +115,7 @@ def _tick(redis, campaign_id: int) -> dict:
             return {}
         redis.set(f"smsportal:campaign:{campaign_id}:ticked", time.time(), ex=3600)
         if campaign.status == rules.SCHEDULED:
-            early = (campaign.send_at - datetime.now(timezone.utc)).total_seconds()
+            early = (campaign.send_at - datetime.now(UTC)).total_seconds()
             if early > 0:  # RQ's scheduler works in whole seconds: come back right on time
                 return {"status": campaign.status, "again": early < 120, "delay": max(early, 0.1)}
             campaigns.start_scheduled(session, campaign)
@@ -164,11 +164,10 @@ def watch_campaigns() -> list[int]:
     messages of cancelled campaigns that came back to the queue are released."""
     from webapp.domain import campaigns as rules
     from webapp.models import Campaign
-
     from webapp.services import campaigns
 
     redis = get_current_job().connection
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with job_context() as session:
         rows = session.execute(select(Campaign.id, Campaign.status, Campaign.send_at).where(
             Campaign.status.in_([rules.SENDING, rules.SCHEDULED]))).all()

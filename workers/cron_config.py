@@ -4,16 +4,15 @@ RQ 2.12's CronJob.enqueue builds a plain ``Queue`` (pickle), ignoring ``rq cron 
 while our workers read JSON only. Until RQ passes the serializer through, the cron process
 (the only importer of this file) enqueues through a JSON queue.
 """
-from rq import cron
+from rq import Queue, cron
 from rq import cron as _cron_module
-from rq import Queue
 from rq.serializers import JSONSerializer
 
+from webapp.queues import DEFAULT
 from workers.abandoned import reap_abandoned
 from workers.balance_watch import watch_balances
 from workers.campaigns import watch_campaigns
 from workers.housekeeping import cron_tick, forget_old_sign_ins
-from webapp.queues import DEFAULT
 from workers.sending import expire_overdue, poll_all_routes, requeue_stranded, settle_stale_claims
 from workers.statements import monthly_statements
 

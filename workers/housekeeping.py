@@ -1,7 +1,7 @@
 """Periodic jobs that keep the platform observable."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rq import get_current_job
 
@@ -21,6 +21,6 @@ def forget_old_sign_ins() -> int:
 
 def cron_tick() -> str:
     """Record that the cron process and a worker are alive (read by /healthz)."""
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     get_current_job().connection.set(CRON_TICK_KEY, now, ex=24 * 3600)
     return now

@@ -6,8 +6,8 @@ import time
 from rq import get_current_job
 from sqlalchemy import select
 
-from workers.app import job_context
 from webapp.queues import queue
+from workers.app import job_context
 
 
 def send_chunk(message_ids: list[int]) -> dict:
@@ -37,12 +37,10 @@ def requeue_stranded() -> int:
 
 def poll_receipts(route_id: int) -> dict:
     """Collect the receipts a polled route has ready and apply them."""
-    from webapp.connectors import connector_for
+    from webapp.connectors import RouteDown, connector_for
     from webapp.models import Route
-    from webapp.services.delivery import apply_receipts, match_pending_receipts
-
-    from webapp.connectors import RouteDown
     from webapp.services import route_state
+    from webapp.services.delivery import apply_receipts, match_pending_receipts
 
     redis = get_current_job().connection
     with job_context() as session:

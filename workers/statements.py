@@ -8,8 +8,8 @@ from datetime import date
 
 from rq import Retry, get_current_job
 
-from workers.app import job_context
 from webapp.queues import queue
+from workers.app import job_context
 
 RETRY = Retry(max=3, interval=[60, 300, 900])
 

@@ -6,10 +6,9 @@ from sqlalchemy import func, select
 
 from tests.browser.test_sign_in_flow import sign_in
 from tests.conftest import PASSWORD
+from tests.samples import SAMPLES
 from webapp.extensions import db
 from webapp.models import Contact, ContactGroup, ContactImport
-
-from tests.samples import SAMPLES
 
 
 def review_count(page, label):

@@ -1,6 +1,6 @@
 import json
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,7 @@ from webapp.domain.campaigns import (
 )
 
 D = Decimal
-UTC = timezone.utc
+UTC = UTC
 BUCHAREST = "Europe/Bucharest"
 
 

@@ -15,8 +15,8 @@ from openpyxl import Workbook
 from webapp.domain import phone
 from webapp.domain.placeholders import compile_text
 from webapp.domain.sheets import UnreadableFile, open_spreadsheet
-from webapp.domain.sms_text import analyze, split
 from webapp.domain.smpp_pdu import ERR_MAX, ID_MAX, STAT_MAX, parse_receipt, read_receipt
+from webapp.domain.sms_text import analyze, split
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Cells as a spreadsheet holds them: any text but the characters no CSV or XML can carry.

@@ -22,7 +22,6 @@ from webapp.domain.phone import (
 REPO_ROOT = Path(__file__).resolve().parents[2]
 from tests.samples import SAMPLES  # noqa: E402  (copies of ../shared/samples)
 
-
 # ---------------------------------------------------------------------------
 # Valid input
 # ---------------------------------------------------------------------------

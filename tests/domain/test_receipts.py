@@ -4,12 +4,11 @@ Real SMSCs copy the first 20 characters of the message into `text:`; for a UCS-2
 those are UTF-16-BE bytes, full of NULs, which PostgreSQL refuses in a text column. The
 fields before `text:` are ASCII and are read from the bytes; the text is read by the
 data_coding; what is stored never holds a NUL or a lone surrogate."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from webapp.domain.receipt_matching import (NO_PART_YET, NUMBER_MISMATCH, Candidate, Choice, choose,
-                                            same_number)
+from webapp.domain.receipt_matching import NO_PART_YET, NUMBER_MISMATCH, Candidate, Choice, choose, same_number
 from webapp.domain.smpp_pdu import alphabet, decode_text, read_receipt, safe_text
 
 HEAD = b"id:1000A1 sub:001 dlvrd:001 submit date:2611220930 done date:2611220931 stat:DELIVRD err:000 text:"
@@ -173,7 +172,7 @@ def test_same_number(address, to, same):
     assert same_number(address, to) is same
 
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def cand(part_id, to="+40722000001", final=False, hours_ago=1, spelling=0):

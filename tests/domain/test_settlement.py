@@ -1,5 +1,5 @@
 """What a message's parts make of it (webapp/domain/settlement.py): table-driven."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -7,7 +7,7 @@ import pytest
 from webapp.domain import lifecycle
 from webapp.domain.settlement import MessageRow, PartRow, conclude
 
-NOW = datetime(2026, 12, 5, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 COST = Decimal("0.0700")
 
 

@@ -1,8 +1,15 @@
 """SMPP PDU contents: GSM 03.38 bytes, UDH, validity, delivery receipts in their many spellings."""
 import pytest
 
-from webapp.domain.smpp_pdu import (NotGsm, concat_udh, gsm_bytes, id_candidates, parse_receipt,
-                                    relative_validity, short_message)
+from webapp.domain.smpp_pdu import (
+    NotGsm,
+    concat_udh,
+    gsm_bytes,
+    id_candidates,
+    parse_receipt,
+    relative_validity,
+    short_message,
+)
 from webapp.domain.sms_text import analyze, split
 
 

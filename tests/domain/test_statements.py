@@ -1,5 +1,5 @@
 """Statement rules: periods in the account's time zone, and printing cents that add up."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 
@@ -82,7 +82,7 @@ def test_previous_month(today, expected):
     (date(2026, 9, 6), "America/Santiago", datetime(2026, 9, 6, 4, 0)),
 ])
 def test_a_day_starts_at_local_midnight(day, tz, utc):
-    assert rules.local_midnight(day, tz) == utc.replace(tzinfo=timezone.utc)
+    assert rules.local_midnight(day, tz) == utc.replace(tzinfo=UTC)
 
 
 def test_days_of_a_month_with_a_clock_change_are_23_to_25_hours():

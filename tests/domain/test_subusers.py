@@ -1,5 +1,5 @@
 """Subusers' rules: transfer amounts, what can be given, spend caps and their periods."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -72,9 +72,9 @@ def test_cap_message_names_the_amounts():
 
 @pytest.mark.parametrize("now, tz, day, month", [
     # 22:30 UTC on 31 March is 1 April 01:30 in Bucharest (UTC+3 in summer time).
-    (datetime(2026, 3, 31, 22, 30, tzinfo=timezone.utc), "Europe/Bucharest", "2026-04-01T00:00:00+03:00", "2026-04-01T00:00:00+03:00"),
-    (datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc), "Europe/Bucharest", "2026-01-15T00:00:00+02:00", "2026-01-01T00:00:00+02:00"),
-    (datetime(2026, 3, 1, 3, 0, tzinfo=timezone.utc), "America/New_York", "2026-02-28T00:00:00-05:00", "2026-02-01T00:00:00-05:00"),
+    (datetime(2026, 3, 31, 22, 30, tzinfo=UTC), "Europe/Bucharest", "2026-04-01T00:00:00+03:00", "2026-04-01T00:00:00+03:00"),
+    (datetime(2026, 1, 15, 12, 0, tzinfo=UTC), "Europe/Bucharest", "2026-01-15T00:00:00+02:00", "2026-01-01T00:00:00+02:00"),
+    (datetime(2026, 3, 1, 3, 0, tzinfo=UTC), "America/New_York", "2026-02-28T00:00:00-05:00", "2026-02-01T00:00:00-05:00"),
 ])
 def test_periods_are_in_the_accounts_time_zone(now, tz, day, month):
     got_day, got_month = rules.period_starts(now, tz)

@@ -8,9 +8,9 @@ from flask import Flask, abort, current_app, flash, g, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp import security_headers
 from webapp.domain import access
 from webapp.extensions import db, login_manager
-from webapp import security_headers
 from webapp.htmx import redirect_to
 
 # Endpoints reachable without signing in. Everything else requires a login.
@@ -34,9 +34,31 @@ log = logging.getLogger("smsportal.audit")
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.blueprints import (account, admin, api, auth, billing, campaigns, contacts, errors, health, imports,
-                                   main, notifications, payment_pages, reports, send, sender_ids, staff, staff_receipts,
-                                   staff_tasks, statements, subusers, support, templates)
+    from webapp.blueprints import (
+        account,
+        admin,
+        api,
+        auth,
+        billing,
+        campaigns,
+        contacts,
+        errors,
+        health,
+        imports,
+        main,
+        notifications,
+        payment_pages,
+        reports,
+        send,
+        sender_ids,
+        staff,
+        staff_receipts,
+        staff_tasks,
+        statements,
+        subusers,
+        support,
+        templates,
+    )
 
     for module in (auth, main, account, billing, payment_pages, notifications, statements, subusers, sender_ids,
                    campaigns, contacts, imports, send, templates, reports, health, api, staff, support, staff_tasks,

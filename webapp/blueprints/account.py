@@ -6,16 +6,15 @@ from flask_babel import gettext as _
 from flask_babel import ngettext, refresh
 from flask_login import current_user, logout_user
 
-from webapp.blueprints.auth import change_password_page
-from webapp.blueprints.auth import apply_service_errors
 from webapp.blueprints import impersonating
+from webapp.blueprints.auth import apply_service_errors, change_password_page
 from webapp.blueprints.forms import AccountantForm, PreferencesForm
-from webapp.domain.user_agents import describe
 from webapp.domain.passwords import password_expires_at
+from webapp.domain.roles import Role
+from webapp.domain.user_agents import describe
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.i18n import LANGUAGE_NAMES, region_choices, timezone_choices
-from webapp.domain.roles import Role
 from webapp.services import accounts, login_sessions
 from webapp.services.errors import ServiceError
 

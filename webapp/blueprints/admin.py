@@ -15,8 +15,7 @@ from webapp.blueprints.auth import apply_service_errors
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.redis_client import get_redis
-from webapp.services import operators
-from webapp.services import route_state
+from webapp.services import operators, route_state
 from webapp.services.errors import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

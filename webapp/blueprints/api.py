@@ -1,7 +1,7 @@
 """HTTP API v1: JSON, Bearer API keys, idempotent sending. Thin: parse, call a service, answer."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, make_response, request
@@ -141,7 +141,7 @@ def list_messages():
         for name, op in (("since", Message.created_at.__ge__), ("until", Message.created_at.__lt__)):
             if request.args.get(name):
                 moment = datetime.fromisoformat(request.args[name])
-                query = query.where(op(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)))
+                query = query.where(op(moment if moment.tzinfo else moment.replace(tzinfo=UTC)))
         limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
         before = api_input.record_id(request.args["before_id"], "before_id") if request.args.get("before_id") else None
     except api_input.ApiInputError as exc:

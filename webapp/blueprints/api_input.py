@@ -3,7 +3,7 @@ clear 4xx (ApiInputError), never a 500 deeper down (an overflowing timedelta, a 
 given to a BIGINT column, JSON nested 100,000 deep)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import request
 
@@ -71,7 +71,7 @@ def send_at(body: dict, now: datetime | None = None) -> datetime | None:
     if moment.tzinfo is None:
         raise ApiInputError(422, "invalid_request", "validity or send_at: send_at needs a time zone offset",
                             field="send_at")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         too_far = moment - now > MAX_SCHEDULE_AHEAD
     except OverflowError:

@@ -2,7 +2,7 @@
 monitor page with its live progress, pause, resume, cancel and the report."""
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,15 @@ from webapp.htmx import redirect_to, render
 from webapp.i18n import money
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
-from webapp.services import background_jobs, campaign_composer, campaign_reports, campaigns, sender_ids, sending, templates
+from webapp.services import (
+    background_jobs,
+    campaign_composer,
+    campaign_reports,
+    campaigns,
+    sender_ids,
+    sending,
+    templates,
+)
 from webapp.services.errors import ServiceError
 from webapp.services.subusers import subuser_choices
 
@@ -212,7 +220,7 @@ def _options_from(form: CampaignForm) -> campaigns.Options:
         if form.send_date.data is None and form.send_time.data is None:
             raise ValueError("Give the date and time to start at.")
         send_at = rules.start_time(form.send_date.data, form.send_time.data, current_user.account.timezone,
-                                   utcnow().astimezone(timezone.utc))
+                                   utcnow().astimezone(UTC))
     return campaigns.Options(
         name=form.name.data or "", sender=form.sender.data, text=form.text.data or "", send_at=send_at,
         speed=form.speed.data or 0, filter_duplicates=form.filter_duplicates.data,

@@ -11,14 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from webapp.blueprints.auth import apply_service_errors
 from webapp.blueprints.forms import ComposeForm
 from webapp.domain import lifecycle
-from webapp.htmx import redirect_to
-from webapp.redis_client import get_redis
-from webapp.services import sending
-from webapp.services.errors import ServiceError
 from webapp.domain.sms_text import gsm_safe
 from webapp.extensions import db
-from webapp.htmx import render
-from webapp.services import campaigns, composer, contacts, dispatch, sender_ids, templates
+from webapp.htmx import redirect_to, render
+from webapp.redis_client import get_redis
+from webapp.services import campaigns, composer, contacts, dispatch, sender_ids, sending, templates
+from webapp.services.errors import ServiceError
 
 bp = Blueprint("send", __name__, url_prefix="/send")
 

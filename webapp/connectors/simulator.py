@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from redis import Redis
 
@@ -79,7 +79,7 @@ class SimulatorConnector:
         return results
 
     def poll(self, limit: int = 5000) -> list[Receipt]:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         raw = self.redis.eval(_POP_DUE, 1, self.key, time.time(), limit)
         receipts = []
         for item in raw:

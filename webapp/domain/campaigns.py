@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -55,7 +55,7 @@ def start_time(day: date | None, at: time | None, tz_name: str, now: datetime) -
     local_now = now.astimezone(tz)
     local = datetime.combine(day or local_now.date(), at or time(0, 0), tzinfo=tz)
     try:
-        start = local.astimezone(timezone.utc)
+        start = local.astimezone(UTC)
     except OverflowError:      # 0001-01-01 or 9999-12-31 cannot be put in UTC
         raise ValueError(N_("The start time has already passed.") if local.year < now.year
                          else N_("A campaign can be scheduled at most 90 days ahead.")) from None

@@ -147,7 +147,7 @@ _TYPE_LABELS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _country_name(region: str | None) -> str:
     """English country name for a region code (falls back to the code)."""
     if not region:

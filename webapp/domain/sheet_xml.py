@@ -3,10 +3,10 @@
 Split out of webapp/domain/sheets.py, which opens files and decides what they are."""
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 from webapp.domain.sheet_limits import LIMITS, too_many_columns, too_many_rows
 

@@ -25,13 +25,12 @@ import codecs
 import csv
 import re
 import warnings
-import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Iterator
 
 import openpyxl
 from defusedxml import DefusedXmlException

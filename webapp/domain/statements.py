@@ -10,7 +10,7 @@ total: every printed line is within a cent of its exact value, and they add up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -85,7 +85,7 @@ def local_midnight(day: date, tz: str) -> datetime:
     in a DST change starts at the first instant that does)."""
     # fold=0: a midnight skipped by the clocks maps with the offset before the jump, which is
     # the instant of the jump itself.
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def day_starts(start: date, end: date, tz: str) -> list[datetime]:

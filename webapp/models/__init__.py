@@ -1,8 +1,16 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers them all."""
 from webapp.models.accounts import Account, ApiKey, LoginSession, User
 from webapp.models.api import ApiIdempotency
-from webapp.models.billing import (AutoTopUp, BillingProfile, Invoice, InvoiceSeries, LowBalanceAlert, Payment, SavedCard,
-                                   Statement)
+from webapp.models.billing import (
+                                   AutoTopUp,
+                                   BillingProfile,
+                                   Invoice,
+                                   InvoiceSeries,
+                                   LowBalanceAlert,
+                                   Payment,
+                                   SavedCard,
+                                   Statement,
+)
 from webapp.models.blocklist import BlockedNumber
 from webapp.models.campaigns import Campaign
 from webapp.models.contacts import Contact, ContactGroup

@@ -43,8 +43,8 @@ class Account(db.Model):
     api_requests_per_minute: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    parent: Mapped["Account | None"] = relationship(remote_side=[id])
-    users: Mapped[list["User"]] = relationship(back_populates="account")
+    parent: Mapped[Account | None] = relationship(remote_side=[id])
+    users: Mapped[list[User]] = relationship(back_populates="account")
 
     def __repr__(self) -> str:
         return f"<Account {self.id} {self.name!r}>"

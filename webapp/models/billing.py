@@ -66,7 +66,7 @@ class Payment(db.Model):
     # The billing details the VAT was worked out for, printed on its proforma and invoice.
     buyer: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
-    account: Mapped["Account"] = relationship()
+    account: Mapped[Account] = relationship()
 
 
 class InvoiceSeries(db.Model):
@@ -99,7 +99,7 @@ class Invoice(db.Model):
     # A credit note names the invoice it cancels (a refunded top-up).
     credit_for_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
 
-    payment: Mapped["Payment | None"] = relationship()
+    payment: Mapped[Payment | None] = relationship()
 
     @property
     def printed_number(self) -> str:

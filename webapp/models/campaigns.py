@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-
 from decimal import Decimal
 
 from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, Text

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,7 +22,7 @@ class ContactGroup(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    contacts: Mapped[list["Contact"]] = relationship(back_populates="group", cascade="all, delete-orphan")
+    contacts: Mapped[list[Contact]] = relationship(back_populates="group", cascade="all, delete-orphan")
 
 
 class Contact(db.Model):

@@ -4,8 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import false
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -48,8 +47,8 @@ class Message(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    part_rows: Mapped[list["MessagePart"]] = relationship(back_populates="message", order_by="MessagePart.seq")
-    events: Mapped[list["MessageEvent"]] = relationship(back_populates="message", order_by="MessageEvent.id")
+    part_rows: Mapped[list[MessagePart]] = relationship(back_populates="message", order_by="MessagePart.seq")
+    events: Mapped[list[MessageEvent]] = relationship(back_populates="message", order_by="MessageEvent.id")
 
 
 class MessagePart(db.Model):

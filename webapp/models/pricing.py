@@ -22,7 +22,7 @@ class PriceList(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    entries: Mapped[list["PriceListEntry"]] = relationship(back_populates="price_list", cascade="all, delete-orphan")
+    entries: Mapped[list[PriceListEntry]] = relationship(back_populates="price_list", cascade="all, delete-orphan")
 
 
 class PriceListEntry(db.Model):

@@ -20,7 +20,6 @@ from webapp.services import ledger, login_sessions
 from webapp.services.errors import ServiceError
 from webapp.services.passwords import hash_password, needs_rehash, verify_password
 
-
 WRONG_CURRENT = N_("The current password is not right.")
 
 

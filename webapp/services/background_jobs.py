@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from rq import Retry
 
@@ -43,7 +43,7 @@ def schedule_tick(redis, campaign_id: int, delay: float = 0, at: datetime | None
     """A campaign's next tick: now, in ``delay`` seconds, or at ``at`` (a scheduled start; RQ's
     scheduler keeps it in Redis, so a worker restart does not lose it)."""
     q = queue(redis)
-    if at is not None and at > datetime.now(timezone.utc):
+    if at is not None and at > datetime.now(UTC):
         job_id = f"campaign-{campaign_id}-start-{int(at.timestamp())}"
         q.enqueue_at(at, CAMPAIGN_TICK, campaign_id, job_id=job_id, result_ttl=600)
         return job_id

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq import Retry
@@ -49,7 +49,7 @@ def enqueue_sending(redis, message_ids: list[int], at: datetime | None = None) -
         job_id = chunk_job_id(chunk)
         options = dict(job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
                        result_ttl=3600, failure_ttl=7 * 86400)
-        if at is not None and at > datetime.now(timezone.utc):
+        if at is not None and at > datetime.now(UTC):
             q.enqueue_at(at, SEND_CHUNK, chunk, **options)
         else:
             q.enqueue(SEND_CHUNK, chunk, **options)

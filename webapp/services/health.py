@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -46,7 +46,7 @@ def check(session: Session, redis_factory, stale_after: int) -> HealthReport:
     outage this answers at once that Redis is down."""
     from rq import Worker
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         session.execute(text("SELECT 1"))
         database = "ok"
@@ -58,7 +58,7 @@ def check(session: Session, redis_factory, stale_after: int) -> HealthReport:
         redis = redis_factory()
         redis.ping()
         redis_state = "ok"
-        beats = [b if b.tzinfo else b.replace(tzinfo=timezone.utc)
+        beats = [b if b.tzinfo else b.replace(tzinfo=UTC)
                  for b in (w.last_heartbeat for w in Worker.all(connection=redis)) if b]
         count = sum(1 for b in beats if _age(b, now) <= stale_after)  # a killed worker's entry lingers
         if beats:
@@ -72,7 +72,7 @@ def check(session: Session, redis_factory, stale_after: int) -> HealthReport:
         if raw is not None:
             last_tick = datetime.fromisoformat(raw.decode()).isoformat()
         if newest_cron:
-            seen = datetime.fromtimestamp(newest_cron[0][1], tz=timezone.utc)
+            seen = datetime.fromtimestamp(newest_cron[0][1], tz=UTC)
             last_cron = seen.isoformat()
             cron = "ok" if _age(seen, now) <= stale_after else "stale"
         else:

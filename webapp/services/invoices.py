@@ -8,8 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from webapp.models import BillingProfile, Invoice, InvoiceSeries, Payment, User
 
@@ -81,7 +80,7 @@ def credit_note(session: Session, payment: Payment, series: str) -> Invoice:
     return note
 
 
-def document(session: Session, invoice: "Invoice | Proforma", settings) -> dict:
+def document(session: Session, invoice: Invoice | Proforma, settings) -> dict:
     """What the PDF prints: seller, buyer, the line, totals, the invoice a credit note cancels."""
     payment = session.get(Payment, invoice.payment_id) if invoice.payment_id else None
     cancels = session.get(Invoice, invoice.credit_for_id) if invoice.credit_for_id else None

@@ -4,8 +4,8 @@ they repeat themselves."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from decimal import Decimal
 
 from sqlalchemy import select, update

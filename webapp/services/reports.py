@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -53,7 +53,7 @@ def _totals(session: Session, account_id: int, since: datetime) -> Totals:
 def period_totals(session: Session, actor: User, now: datetime | None = None) -> dict[str, Totals]:
     """Messages, parts and cost of today and of this month, in the account's time zone."""
     tz = ZoneInfo(actor.account.timezone)
-    local = (now or datetime.now(timezone.utc)).astimezone(tz)
+    local = (now or datetime.now(UTC)).astimezone(tz)
     day = local.replace(hour=0, minute=0, second=0, microsecond=0)
     month = day.replace(day=1)
     return {"today": _totals(session, actor.account_id, day), "month": _totals(session, actor.account_id, month)}

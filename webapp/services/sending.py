@@ -16,8 +16,7 @@ from webapp.domain import N_, lifecycle, phone, pricing
 from webapp.domain.sms_text import analyze
 from webapp.models import Account, Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
-from webapp.services import blocklist, ledger, subusers
-from webapp.services import sender_ids
+from webapp.services import blocklist, ledger, sender_ids, subusers
 from webapp.services.bulk_rows import insert_rows, insert_rows_returning_ids
 from webapp.services.errors import ServiceError
 from webapp.services.pricing import price_list_for

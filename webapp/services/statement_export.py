@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime

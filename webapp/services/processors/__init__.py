@@ -7,8 +7,9 @@ What an event *does* (credit once, hold for review, decline, keep the card) is
 `services.payments.apply_event`, the same for every processor."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from webapp.models import Payment, SavedCard
@@ -53,21 +54,21 @@ class Checkout:
 class Processor(Protocol):
     name: str
 
-    def start_checkout(self, payment: "Payment", *, success_url: str, cancel_url: str,
+    def start_checkout(self, payment: Payment, *, success_url: str, cancel_url: str,
                        save_card: bool) -> Checkout: ...
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> PaymentEvent | None:
         """The verified event, None for an event kind we do not act on; InvalidWebhook otherwise."""
 
-    def charge_saved_card(self, payment: "Payment", card: "SavedCard") -> PaymentEvent:
+    def charge_saved_card(self, payment: Payment, card: SavedCard) -> PaymentEvent:
         """Charge off-session; returns a PAID or FAILED event (ProcessorError if unreachable)."""
 
-    def refund(self, payment: "Payment") -> str:
+    def refund(self, payment: Payment) -> str:
         """Give the payment's money back to the card, once (idempotent); the refund's id.
         ProcessorError when it cannot be done."""
 
 
-def processor_for(settings: "Settings", name: str | None = None) -> Processor:
+def processor_for(settings: Settings, name: str | None = None) -> Processor:
     name = name or settings.payment_processor
     if name == "sandbox":
         from webapp.services.processors.sandbox import SandboxProcessor

@@ -12,14 +12,21 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from webapp.services.processors import (FAILED, PAID, CardInfo, Checkout, InvalidWebhook, PaymentEvent,
-                                        ProcessorError)
-from webapp.services.processors import signing
+from webapp.services.processors import (
+    FAILED,
+    PAID,
+    CardInfo,
+    Checkout,
+    InvalidWebhook,
+    PaymentEvent,
+    ProcessorError,
+    signing,
+)
 
 DECLINED_CARD = "4000000000000002"
 FAILS_LATER_CARD = "4000000000000341"

@@ -15,13 +15,13 @@ method expanded."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 import stripe
 
-from webapp.services.processors import (FAILED, PAID, CardInfo, Checkout, InvalidWebhook, PaymentEvent,
-                                        ProcessorError)
+from webapp.services.processors import FAILED, PAID, CardInfo, Checkout, InvalidWebhook, PaymentEvent, ProcessorError
 
 log = logging.getLogger(__name__)
 
