@@ -263,7 +263,8 @@ def test_api_refuses_a_sender_that_is_not_approved(app, people):
     with app.app_context():
         assert db.session.scalars(select(Message.sender).order_by(Message.id)).all() == ["TEATRU", "1899"]
     doc = client.get("/api/v1/openapi.json").json
-    sender_doc = doc["paths"]["/messages"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    ref = doc["paths"]["/messages"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    sender_doc = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert "sender_not_allowed" in sender_doc["properties"]["sender"]["description"]
 
 

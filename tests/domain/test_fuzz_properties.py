@@ -64,9 +64,11 @@ def test_a_csv_written_by_the_csv_module_reads_back_cell_for_cell(tmp_path, rows
 
 
 @SETTINGS
-@given(rows=st.lists(st.lists(st.one_of(cell, st.integers(-10**12, 10**12)), min_size=1, max_size=5),
-                     min_size=1, max_size=10))
+@given(rows=st.lists(st.lists(st.one_of(cell.filter(lambda c: not c.startswith("=")), st.integers(-10**12, 10**12)),
+                              min_size=1, max_size=5), min_size=1, max_size=10))
+@example(rows=[["Telefon", "Nume"], ["0722123456", "Ștefan"], [722123457, ""]])
 def test_an_xlsx_written_by_openpyxl_reads_back_cell_for_cell(tmp_path, rows):
+    """(Text starting with "=" is left out: openpyxl writes it as a formula, with no value stored.)"""
     book = Workbook()
     for row in rows:
         book.active.append([c if c != "" else None for c in row])

@@ -8,7 +8,7 @@ from flask import Flask, abort, current_app, flash, g, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp import security_headers
+from webapp import security_headers, transactions
 from webapp.domain import access
 from webapp.extensions import db, login_manager
 from webapp.htmx import redirect_to
@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     app.before_request(_guard)
     app.after_request(_audit_impersonated)
     security_headers.register(app)
+    transactions.register(app)   # last registered, first run: the audit hook sees the work committed
 
 
 def _load_user(login_id: str):

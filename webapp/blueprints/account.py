@@ -7,7 +7,8 @@ from flask_babel import ngettext, refresh
 from flask_login import current_user, logout_user
 
 from webapp.blueprints import impersonating
-from webapp.blueprints.auth import apply_service_errors, change_password_page
+from webapp.blueprints.auth import change_password_page
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.blueprints.forms import AccountantForm, PreferencesForm
 from webapp.domain.passwords import password_expires_at
 from webapp.domain.roles import Role
@@ -52,7 +53,6 @@ def preferences():
         return _page(prefs=form)
     accounts.update_preferences(db.session, current_user, language=form.language.data,
                                 timezone=form.timezone.data, default_region=form.default_region.data)
-    db.session.commit()
     refresh()  # the confirmation is said in the language just chosen
     flash(_("Your preferences are saved."), "success")
     return redirect(url_for("account.index"))
@@ -67,7 +67,6 @@ def change_password():
 def sign_out_everywhere():
     """End every sign-in of this user, this browser's included (a lost phone, a shared computer)."""
     ended = login_sessions.end_all(db.session, current_user.id, login_sessions.EVERYWHERE)
-    db.session.commit()
     logout_user()
     flash(ngettext("You are signed out of %(num)d browser, this one included.",
                    "You are signed out of %(num)d browsers, this one included.", ended), "success")
@@ -83,7 +82,6 @@ def api_keys():
 def create_api_key():
     label = (request.form.get("label") or "").strip()[:100]
     new = accounts.create_api_key(db.session, current_user, label=label)
-    db.session.commit()
     # Shown once, on this response only; only a hash is kept.
     return render("account/api_keys.html", keys=accounts.list_api_keys(db.session, current_user), new_token=new.token)
 
@@ -92,7 +90,6 @@ def create_api_key():
 def revoke_api_key(key_id: int):
     if not accounts.revoke_api_key(db.session, current_user, key_id):
         abort(404)
-    db.session.commit()
     flash(_("The API key is revoked. Requests with it are refused from now on."), "success")
     return redirect(url_for("account.api_keys"))
 
@@ -112,7 +109,6 @@ def users():
             db.session.rollback()
             apply_service_errors(form, exc)
         else:
-            db.session.commit()
             flash(_("%(username)s can now sign in and see the billing pages.", username=form.username.data), "success")
             return redirect(url_for("account.users"))
     status = 422 if form.errors else 200
@@ -127,7 +123,6 @@ def user_active(user_id: int):
         user = accounts.set_user_active(db.session, current_user, user_id, request.form.get("active") == "1")
     except LookupError:
         abort(404)
-    db.session.commit()
     flash(_("%(username)s is enabled.", username=user.username) if user.active
           else _("%(username)s is disabled.", username=user.username), "success")
     return redirect(url_for("account.users"))

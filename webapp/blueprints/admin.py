@@ -11,7 +11,7 @@ from flask_wtf.file import FileField
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.redis_client import get_redis
@@ -99,7 +99,6 @@ def _upload(account):
     except operators.PriceFileRefused as exc:
         db.session.rollback()
         return _prices_page(account, upload=upload, status=422, refused=exc.errors)
-    db.session.commit()
     flash(_("The price list is replaced: %(count)d prices.", count=count), "success")
     return _back_to(account)
 
@@ -114,7 +113,6 @@ def _set_price(account):
             db.session.rollback()
             apply_service_errors(form, exc)
         else:
-            db.session.commit()
             flash(_("%(country)s now costs %(price)s per part.", country=entry.country + (" " + entry.prefix if entry.prefix else ""),
                     price=f"{entry.price:.4f} EUR"), "success")
             return _back_to(account)
@@ -143,7 +141,6 @@ def own_prices():
         return _prices_page()
     account = _price_account(request.form.get("account_id", type=int) or 0)
     operators.give_own_prices(db.session, current_user, account.id)
-    db.session.commit()
     flash(_("%(name)s has its own prices now, a copy of the default: change them here.", name=account.name), "success")
     return redirect(url_for(".account_prices", account_id=account.id))
 
@@ -171,7 +168,6 @@ def set_account_price(account_id: int):
 def account_prices_default(account_id: int):
     """"Back to the default prices": the account's own list is removed."""
     account = operators.back_to_default(db.session, current_user, _price_account(account_id).id)
-    db.session.commit()
     flash(_("%(name)s is priced by the default list again.", name=account.name), "success")
     return redirect(url_for(".prices"))
 
@@ -195,7 +191,6 @@ def routes():
             db.session.rollback()
             apply_service_errors(form, exc)
         else:
-            db.session.commit()
             flash(_("Route %(name)s is added. Test it to see that it answers.", name=route.name), "success")
             return redirect(url_for(".routes"))
     return _routes_page(form, status=422)
@@ -207,7 +202,6 @@ def route_active(route_id: int):
         route = operators.set_route_active(db.session, current_user, route_id, _active_flag())
     except LookupError:
         abort(404)
-    db.session.commit()
     flash(_("Route %(name)s is enabled.", name=route.name) if route.active
           else _("Route %(name)s is disabled: no message is sent through it.", name=route.name), "success")
     return redirect_to(url_for(".routes"))
@@ -251,7 +245,6 @@ def accounts():
             db.session.rollback()
             apply_service_errors(form, exc)
         else:
-            db.session.commit()
             flash(_("Account %(name)s is created: %(username)s signs in with the first password and chooses their own.",
                     name=user.account.name, username=user.username), "success")
             return redirect(url_for(".accounts", q=user.username))
@@ -264,7 +257,6 @@ def account_status(account_id: int):
         account = operators.set_account_status(db.session, current_user, account_id, _active_flag())
     except LookupError:
         abort(404)
-    db.session.commit()
     flash(_("%(name)s is enabled.", name=account.name) if account.status == "active"
           else _("%(name)s is disabled: its users cannot sign in.", name=account.name), "success")
     return redirect_to(url_for(".accounts", q=request.form.get("q", "")))
@@ -284,7 +276,6 @@ def staff():
             db.session.rollback()
             apply_service_errors(form, exc)
         else:
-            db.session.commit()
             flash(_("%(username)s can now sign in and choose their own password.", username=user.username), "success")
             return redirect(url_for(".staff"))
     status = 422 if form.errors else 200
@@ -301,7 +292,6 @@ def staff_active(user_id: int):
         db.session.rollback()
         flash(_(exc.message), "error")
         return redirect_to(url_for(".staff"))
-    db.session.commit()
     flash(_("%(username)s is enabled.", username=user.username) if user.active
           else _("%(username)s is disabled.", username=user.username), "success")
     return redirect_to(url_for(".staff"))

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, request, session, url
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.blueprints.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from webapp.extensions import db
 from webapp.htmx import render
@@ -37,13 +38,6 @@ def _safe_next(target: str | None) -> str:
     if target and not parts.scheme and not parts.netloc and target.startswith("/"):
         return target
     return url_for("main.dashboard")
-
-
-def apply_service_errors(form, error: ServiceError) -> None:
-    """A message is a msgid, or (msgid, parameters) so that it is translated before it is filled in."""
-    for field, messages in error.field_errors.items():
-        getattr(form, field).errors = list(getattr(form, field).errors) + [
-            _(m[0], **m[1]) if isinstance(m, tuple) else _(m) for m in messages]
 
 
 @bp.route("/login", methods=["GET", "POST"])

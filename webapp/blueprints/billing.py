@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.blueprints.forms import BillingForm
 from webapp.domain.roles import Role
 from webapp.extensions import db
@@ -42,7 +42,6 @@ def details():
             db.session.rollback()
             apply_service_errors(form, exc)
             return render("account/billing.html", form=form, status=422)
-        db.session.commit()
         flash(_("Your billing details are saved."), "success")
         return redirect(url_for("billing.details"))
     return render("account/billing.html", form=form)

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
 
-from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.blueprints.forms import CampaignForm, UploadForm
 from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle

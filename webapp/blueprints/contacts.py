@@ -48,7 +48,6 @@ def _upload(form: UploadForm, purpose: str = "contacts", group=None):
         for name, messages in exc.field_errors.items():
             getattr(form, name).errors = [_(m) for m in messages]
         return None
-    db.session.commit()
     return redirect_to(url_for("imports.show", import_id=imp.id))
 
 
@@ -85,7 +84,6 @@ def share(group_id: int):
         group = contacts.set_shared(db.session, current_user, group_id, request.form.get("shared") == "1")
     except LookupError:
         abort(404)
-    db.session.commit()
     flash(_("The group is shared with your subusers.") if group.shared
           else _("The group is no longer shared with your subusers."), "success")
     return redirect_to(url_for(".group", group_id=group.id))
@@ -98,7 +96,6 @@ def add_contact(group_id: int):
         try:
             contacts.add_contact(db.session, current_user, group, form.phone.data, form.first_name.data,
                                  form.last_name.data)
-            db.session.commit()
             flash(_("The contact is added."), "success")
             return redirect_to(url_for(".group", group_id=group.id))
         except ServiceError as exc:
@@ -122,7 +119,6 @@ def edit_contact(group_id: int, contact_id: int):
         try:
             contacts.update_contact(db.session, current_user, contact, form.phone.data, form.first_name.data,
                                     form.last_name.data)
-            db.session.commit()
             return render("contacts/_contact_row.html", group=group, c=contact, fields=fields)
         except ServiceError as exc:
             db.session.rollback()
@@ -138,7 +134,6 @@ def delete_contact(group_id: int, contact_id: int):
         db.session.delete(contacts.contact_of(db.session, group, contact_id))
     except LookupError:
         abort(404)
-    db.session.commit()
     if request.htmx:
         return ""   # the row disappears
     flash(_("The contact is deleted."), "success")
@@ -151,7 +146,6 @@ def delete_group(group_id: int):
     name = group.name
     db.session.execute(delete(Contact).where(Contact.group_id == group.id))
     db.session.delete(group)
-    db.session.commit()
     flash(_("The group “%(name)s” is deleted.", name=name), "success")
     return redirect_to(url_for(".index"))
 
@@ -169,7 +163,6 @@ def import_into(group_id: int):
 def clean(group_id: int):
     group = _group(group_id)
     removed = contacts.remove_failed_numbers(db.session, group)
-    db.session.commit()
     flash(ngettext("%(num)d number that came back REJECTD or UNDELIV was removed.",
                    "%(num)d numbers that came back REJECTD or UNDELIV were removed.", removed), "success")
     return redirect_to(url_for(".group", group_id=group.id))
@@ -217,7 +210,6 @@ def blocklist_view(account_id: int | None, **extra):
         texts = [t for line in form.numbers.data.splitlines() for t in line.replace(";", ",").split(",")]
         result = blocked_numbers.add_numbers(db.session, current_user, texts, account_id=account_id,
                                        reason=form.reason.data or "")
-        db.session.commit()
         flash(_("Added %(added)d, already listed %(already)d, not valid %(invalid)d.", added=result.added,
                 already=result.already, invalid=len(result.invalid)), "success" if not result.invalid else "warning")
         if result.invalid:
@@ -234,7 +226,6 @@ def blocklist_view(account_id: int | None, **extra):
 def unblock(entry_id: int):
     if not blocked_numbers.remove(db.session, current_user.account_id, entry_id):
         abort(404)   # not on this account's list (or gone already)
-    db.session.commit()
     return redirect_to(url_for(".blocklist"))
 
 

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
-from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.domain import billing
 from webapp.domain.roles import Role
 from webapp.extensions import db
@@ -66,7 +66,6 @@ def low_balance():
                 db.session.rollback()
                 apply_service_errors(form, exc)
             else:
-                db.session.commit()
                 flash(_("The low-balance notification is on.") if form.enabled.data
                       else _("The low-balance notification is off."), "success")
                 return redirect(url_for("notifications.low_balance"))
@@ -92,7 +91,6 @@ def auto_top_up():
                 db.session.rollback()
                 apply_service_errors(form, exc)
             else:
-                db.session.commit()
                 flash(_("Automatic top-up is on.") if form.enabled.data else _("Automatic top-up is off."), "success")
                 return redirect(url_for("notifications.auto_top_up"))
     return render("account/auto_topup.html", "account/_auto_topup_form.html", form=form, row=row,
@@ -109,6 +107,5 @@ def forget_card(card_id: int):
         abort(403)
     if not payments.forget_card(db.session, current_user, card_id):
         abort(404)
-    db.session.commit()
     flash(_("The card is forgotten; automatic top-ups wait for another card."), "success")
     return redirect(url_for("notifications.auto_top_up"))

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.blueprints import impersonating
-from webapp.blueprints.auth import apply_service_errors
 from webapp.blueprints.billing import pdf_response
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.blueprints.forms import BuyCreditForm, ProofForm
 from webapp.domain import billing
 from webapp.domain.roles import Role

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.blueprints.forms import ComposeForm
 from webapp.domain import lifecycle
 from webapp.domain.sms_text import gsm_safe

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.domain.sender_ids import MAX_LENGTH
 from webapp.extensions import db
 from webapp.htmx import render

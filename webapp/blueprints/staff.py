@@ -33,7 +33,6 @@ def blocklist():
 def unblock(entry_id: int):
     if not blocked_numbers.remove(db.session, None, entry_id):
         abort(404)
-    db.session.commit()
     return redirect_to(url_for(".blocklist"))
 
 
@@ -55,7 +54,6 @@ def confirm_payment(payment_id: int):
         flash(_("Payment confirmed: the credit and the invoice are issued."), "success")
     else:
         flash(_("This payment was already decided."), "warning")
-    db.session.commit()
     return redirect_to(url_for(".payments_to_check"))
 
 
@@ -70,7 +68,6 @@ def reject_payment(payment_id: int):
         return redirect_to(url_for(".payments_to_check"))
     flash(_("Payment rejected.") if rejected else _("This payment was already decided."),
           "success" if rejected else "warning")
-    db.session.commit()
     return redirect_to(url_for(".payments_to_check"))
 
 

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
-from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import money
@@ -48,7 +48,6 @@ def decide_sender_id(request_id: int, decision: str):
     except ServiceError as exc:
         db.session.rollback()
         return _requests_page({request_id: _(exc.message)}, status=422)
-    db.session.commit()
     if decided:
         flash(_("Approved: the customer can send with it now.") if decision == "approve"
               else _("Rejected: the customer sees your note."), "success")
@@ -72,7 +71,6 @@ def adjust_credit(account_id: int):
             db.session.rollback()
             apply_service_errors(form, exc)
         else:
-            db.session.commit()
             if entry is None:
                 flash(_("This adjustment was already recorded."), "warning")
             else:

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import DataRequired
 
-from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.domain import statements as rules
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
@@ -59,7 +59,6 @@ def make():
         db.session.rollback()
         apply_service_errors(form, exc)
         return _page(form, 422, error="" if exc.field_errors else _(exc.message))
-    db.session.commit()
     flash(_("The statement %(number)s is ready.", number=statement_export.number(statement)), "success")
     return redirect_to(url_for(".index"))
 

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.i18n import region_choices, timezone_choices
@@ -86,7 +86,6 @@ def new():
             db.session.rollback()
             apply_service_errors(form, exc)
         else:
-            db.session.commit()
             flash(_("The subuser %(username)s can now sign in.", username=made.user.username), "success")
             return redirect(url_for("subusers.edit", account_id=made.account.id))
     return render("subusers/new.html", form=form, status=422 if form.errors else 200)
@@ -120,7 +119,6 @@ def edit(account_id: int):
             db.session.rollback()
             apply_service_errors(form, exc)
         else:
-            db.session.commit()
             flash(_("%(username)s is saved.", username=found.user.username), "success")
             return redirect(url_for("subusers.edit", account_id=account_id))
     return _edit_page(_found(account_id), status=422, form=form)
@@ -138,7 +136,6 @@ def transfer(account_id: int):
             db.session.rollback()
             apply_service_errors(form, exc)
         else:
-            db.session.commit()
             flash(_("%(amount)s moved from %(username)s to your balance.", amount=f"€{amount:.2f}", username=found.user.username)
                   if back else _("%(amount)s moved to %(username)s.", amount=f"€{amount:.2f}", username=found.user.username),
                   "success")
@@ -150,7 +147,6 @@ def transfer(account_id: int):
 def active(account_id: int):
     _found(account_id)
     found = subusers.set_active(db.session, current_user, account_id, active=request.form.get("active") == "1")
-    db.session.commit()
     flash(_("%(username)s is enabled.", username=found.user.username) if found.user.active
           else _("%(username)s is disabled.", username=found.user.username), "success")
     return redirect(url_for("subusers.edit", account_id=account_id))
@@ -167,7 +163,6 @@ def password(account_id: int):
             db.session.rollback()
             apply_service_errors(form, exc)
         else:
-            db.session.commit()
             flash(_("%(username)s chooses a new password at the next sign-in.", username=found.user.username), "success")
             return redirect(url_for("subusers.edit", account_id=account_id))
     return _edit_page(_found(account_id), status=422, password_form=form)

@@ -13,7 +13,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.blueprints import IMPERSONATION_KEY, impersonating, real_user
-from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.models import User
@@ -69,7 +69,6 @@ def impersonate(user_id: int):
             db.session.rollback()
             apply_service_errors(form, exc)
         else:
-            db.session.commit()
             session[IMPERSONATION_KEY] = row.id
             return redirect_to(url_for("main.dashboard"))
     status = 403 if problem else (422 if form.errors else 200)
@@ -89,7 +88,6 @@ def return_():
         return redirect_to(url_for(".index"))
     account_id = row.target_user.account_id
     impersonation.end(db.session, row, how="returned")
-    db.session.commit()
     flash(_("You are back as yourself."), "success")
     return redirect_to(url_for(".account", account_id=account_id))
 

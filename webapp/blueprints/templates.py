@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.blueprints.auth import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors
 from webapp.blueprints.forms import TemplateForm
 from webapp.domain.roles import Role
 from webapp.extensions import db
@@ -45,7 +45,6 @@ def create():
         except ServiceError as error:
             db.session.rollback()
             return render("templates/_saved.html", error=_(error.message), status=422)
-        db.session.commit()
         return render("templates/_saved.html", template=template)
     form = TemplateForm()
     if form.validate_on_submit():
@@ -55,7 +54,6 @@ def create():
             db.session.rollback()
             apply_service_errors(form, error)
         else:
-            db.session.commit()
             flash(_("The template is saved."), "success")
             return redirect(url_for("templates.index"))
     return _page(form, status=422)
@@ -65,7 +63,6 @@ def create():
 def delete(template_id: int):
     if not templates.delete_template(db.session, current_user, template_id):
         abort(404)
-    db.session.commit()
     if request.htmx:
         return picker()
     flash(_("The template is deleted."), "success")
@@ -78,7 +75,6 @@ def share(template_id: int):
     template = templates.set_shared(db.session, current_user, template_id, request.form.get("shared") == "1")
     if template is None:
         abort(404)
-    db.session.commit()
     flash(_("The template is shared with your subusers.") if template.shared
           else _("The template is no longer shared with your subusers."), "success")
     return redirect(url_for("templates.index"))

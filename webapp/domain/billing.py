@@ -24,7 +24,7 @@ class BillingError(ValueError):
     """A value the customer must correct: ``message`` is the msgid, ``params`` fill it in after
     it is translated; ``str()`` is the English sentence."""
 
-    def __init__(self, message: str, **params) -> None:
+    def __init__(self, message: str, **params: object) -> None:
         super().__init__(message % params if params else message)
         self.message, self.params = message, params
 

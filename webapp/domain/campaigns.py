@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from webapp.domain import N_
@@ -73,24 +74,41 @@ def paced_allowance(speed: int, started: float, now: float, dispatched: int, bur
     return max(0, min(due - dispatched, int(speed * (1 + burst_seconds))))
 
 
+class SummaryExample(TypedDict):
+    """A rendered message as the summary shows it (Tally.longest, .typical, .samples)."""
+    to: str
+    text: str
+    parts: int
+    characters: int
+    cost: str  # the Decimal as text
+
+
+class SummaryProblem(TypedDict):
+    """A refused row as the summary lists it (Tally.problems)."""
+    row: int | str
+    value: str
+    reason: str
+    detail: str
+
+
 @dataclass
 class Tally:
     """What the summary shows, counted row by row during the expansion (never all rows held)."""
     rows: int = 0
     recipients: int = 0          # messages that will be sent (not counting monitoring copies)
-    refused: Counter = field(default_factory=Counter)  # reason code → count
+    refused: Counter[str] = field(default_factory=Counter)  # reason code → count
     parts: int = 0
     cost: Decimal = Decimal("0")
     monitoring: int = 0
     monitoring_cost: Decimal = Decimal("0")
     empty_cells: int = 0         # placeholders rendered empty
     rows_with_empty_cells: int = 0
-    parts_histogram: Counter = field(default_factory=Counter)  # parts → messages
-    longest: dict | None = None  # {"text", "parts", "characters", "cost"}
-    typical: dict | None = None  # an example with the most common part count
-    samples: list = field(default_factory=list)   # first rendered messages
-    problems: list = field(default_factory=list)  # first refused rows: {"row", "value", "reason"}
-    countries: Counter = field(default_factory=Counter)
+    parts_histogram: Counter[int] = field(default_factory=Counter)  # parts → messages
+    longest: SummaryExample | None = None  # {"text", "parts", "characters", "cost"}
+    typical: SummaryExample | None = None  # an example with the most common part count
+    samples: list[SummaryExample] = field(default_factory=list)   # first rendered messages
+    problems: list[SummaryProblem] = field(default_factory=list)  # first refused rows: {"row", "value", "reason"}
+    countries: Counter[str] = field(default_factory=Counter)
 
     SAMPLES = 5
     PROBLEMS = 50
@@ -112,7 +130,7 @@ class Tally:
             self.empty_cells += empty
             self.rows_with_empty_cells += 1
         self.parts_histogram[parts] += 1
-        example = {"to": to, "text": text, "parts": parts, "characters": characters, "cost": str(cost)}
+        example: SummaryExample = {"to": to, "text": text, "parts": parts, "characters": characters, "cost": str(cost)}
         if self.longest is None or (parts, characters) > (self.longest["parts"], self.longest["characters"]):
             self.longest = example
         if len(self.samples) < self.SAMPLES:
@@ -127,7 +145,7 @@ class Tally:
         self.monitoring_cost += cost
         self.cost += cost
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "rows": self.rows, "recipients": self.recipients, "refused": dict(self.refused),
             "parts": self.parts, "cost": str(self.cost), "monitoring": self.monitoring,

@@ -18,7 +18,7 @@ def highlight(text: str, non_gsm: list[str]) -> list[tuple[str, bool]]:
     marked = set(non_gsm)
     longest = max(len(c) for c in marked)
     runs: list[tuple[str, bool]] = []
-    plain = []
+    plain: list[str] = []
     i = 0
     while i < len(text):
         for size in range(min(longest, len(text) - i), 0, -1):

@@ -197,6 +197,7 @@ def graphemes(text: str) -> list[str]:
     (CR LF is one cluster here). Straight port, for any text; slow-ish."""
     props = [_prop(ord(c)) for c in text]
     out, i, n = [], 0, len(text)
+    mid: list[int]  # the properties between the cluster's start and the next code point
     while i < n:
         start, mid, j = props[i], [], i + 1
         while j < n and not _breaks(start, mid, props[j]):

@@ -163,6 +163,7 @@ def _what(num: phonenumbers.PhoneNumber, hint: str | None) -> str:
     """'number in Romania', or '+1 number' when the country is unclear."""
     region = phonenumbers.region_code_for_number(num)
     if region is None or region == phonenumbers.UNKNOWN_REGION:
+        assert num.country_code is not None  # phonenumbers.parse always sets it
         regions = phonenumbers.region_codes_for_country_code(num.country_code)
         if hint in regions:
             region = hint
@@ -312,6 +313,7 @@ def _best_reading(raw: object, default_region: str | None) -> phonenumbers.Phone
             first_problem = first_problem or attempt
             continue
         problem = _problem(attempt, region)
+        assert attempt.country_code is not None  # phonenumbers.parse always sets it
         if first_problem is None:
             first_problem = problem
         elif (
@@ -359,6 +361,7 @@ def describe(e164: str) -> NumberInfo:
     unparseable string raises InvalidNumber.
     """
     num = _parse_e164(e164)
+    assert num.country_code is not None  # phonenumbers.parse always sets it
     region = phonenumbers.region_code_for_number(num)
     if region == phonenumbers.UNKNOWN_REGION:
         region = None

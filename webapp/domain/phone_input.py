@@ -194,16 +194,16 @@ def clean_text(text: str, raw: object) -> tuple[bool, str]:
     s = _TRUNK_MARK_RE.sub(r"\1\2 ", s, count=1)
 
     has_plus = False
-    digits: list[str] = []
+    digit_chars: list[str] = []
     bad: list[str] = []
     for ch in s:
         if ch.isdigit():
             try:
-                digits.append(str(unicodedata.decimal(ch)))
+                digit_chars.append(str(unicodedata.decimal(ch)))
             except ValueError:  # superscripts and the like
                 bad.append(ch)
         elif ch == "+":
-            if digits or has_plus:
+            if digit_chars or has_plus:
                 bad.append(ch)
             has_plus = True
         elif ch in _SEPARATORS:
@@ -213,4 +213,4 @@ def clean_text(text: str, raw: object) -> tuple[bool, str]:
     if bad:
         chars = " ".join(f"'{c}'" for c in dict.fromkeys(bad))
         raise InvalidNumber(f"contains invalid characters {chars}: '{shown}'", raw)
-    return has_plus, "".join(digits)
+    return has_plus, "".join(digit_chars)

@@ -68,7 +68,7 @@ def choose(candidates: list[Candidate], source_addr: str | None) -> Choice:
     if not candidates:
         return Choice(None, NO_PART_YET)
 
-    def preference(c: Candidate):
+    def preference(c: Candidate) -> tuple[bool, float, int, int]:
         return (c.final, -(c.submitted_at.timestamp() if c.submitted_at else 0.0), c.spelling, -c.part_id)
 
     agreeing = [c for c in candidates if same_number(source_addr, c.to) is not False]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import overload
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 KINDS = ("simulator", "smpp", "http", "https")
@@ -19,6 +20,13 @@ class RouteSpec:
     username: str = ""
     password: str = ""
     params: tuple[tuple[str, str], ...] = ()
+
+    @overload
+    def param(self, name: str) -> str | None: ...
+    @overload
+    def param(self, name: str, default: str) -> str: ...
+    @overload
+    def param(self, name: str, default: str | None) -> str | None: ...
 
     def param(self, name: str, default: str | None = None) -> str | None:
         return dict(self.params).get(name, default)

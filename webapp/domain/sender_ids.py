@@ -30,7 +30,7 @@ _ALLOWED = re.compile(r"[A-Za-z0-9 \-_.&]+")
 class InvalidSender(ValueError):
     """``message`` is the msgid; ``params`` fill it in after it is translated."""
 
-    def __init__(self, message: str, **params) -> None:
+    def __init__(self, message: str, **params: object) -> None:
         super().__init__(message % params if params else message)
         self.message, self.params = message, params
 

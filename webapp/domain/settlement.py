@@ -41,9 +41,9 @@ class PartRow:
 
 @dataclass
 class Conclusion:
-    changes: dict = field(default_factory=dict)     # message columns that change
+    changes: dict[str, object] = field(default_factory=dict)     # message columns that change
     entries: list[tuple[Decimal, str, str, str]] = field(default_factory=list)  # ledger rows
-    events: list[tuple[str, dict]] = field(default_factory=list)                # timeline
+    events: list[tuple[str, dict[str, object]]] = field(default_factory=list)  # timeline
 
     def __bool__(self) -> bool:
         return bool(self.changes or self.entries or self.events)

@@ -3,10 +3,10 @@
 Split out of webapp/domain/sheets.py, which opens files and decides what they are."""
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterator, Sequence
+from collections.abc import Callable, Container, Generator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeAlias
 
 from webapp.domain.sheet_limits import LIMITS, too_many_columns, too_many_rows
 
@@ -14,6 +14,8 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN, _SHEET_DATA = (
     f"{_MAIN}{tag}" for tag in ("row", "c", "v", "is", "t", "r", "sheetData"))
 _COLUMNS: dict[str, int] = {}
+# What a cell holds once read: openpyxl's values (text, numbers, booleans, dates and times).
+CellValue: TypeAlias = str | int | float | bool | datetime | date | time | timedelta | None
 
 
 def _column_of(ref: str) -> int:
@@ -27,7 +29,7 @@ def _column_of(ref: str) -> int:
     return number
 
 
-def _inline_text(inline) -> str:
+def _inline_text(inline: Any) -> str:  # an XML element
     """An inline string: its <t>, or its rich-text runs' <t>; phonetic runs (<rPh>) left out."""
     return "".join((child.text or "") if child.tag == _TEXT else (child.findtext(_TEXT) or "")
                    for child in inline if child.tag in (_TEXT, _RUN))
@@ -45,13 +47,14 @@ class WorkbookInternals:
     epoch: datetime                   # 1900 or 1904 date system
 
 
-def openpyxl_internals(ws) -> WorkbookInternals:
+def openpyxl_internals(ws: Any) -> WorkbookInternals:  # a read-only worksheet
     book = ws.parent
     return WorkbookInternals(ws._get_source, ws._shared_strings, book._date_formats,
                              getattr(book, "_timedelta_formats", set()), book.epoch)
 
 
-def sheet_rows(ws, start: int, until: int | None = None, name: str = "") -> Iterator[tuple[int, list]]:
+def sheet_rows(ws: Any, start: int, until: int | None = None,
+               name: str = "") -> Generator[tuple[int, list[CellValue]], None, None]:
     """(row number, cell values) of a read-only openpyxl worksheet, parsed straight from its
     XML: the same values openpyxl gives (shared and inline strings, numbers, booleans, dates
     by their number format), about twice as fast as ``iter_rows`` on a 100,000-row sheet,
@@ -86,7 +89,7 @@ def sheet_rows(ws, start: int, until: int | None = None, name: str = "") -> Iter
             if row_number < start:
                 _drop(parent, element)
                 continue
-            values: list = []
+            values: list[CellValue] = []
             for cell in element:
                 if cell.tag != _CELL:
                     continue
@@ -95,6 +98,7 @@ def sheet_rows(ws, start: int, until: int | None = None, name: str = "") -> Iter
                 if len(values) + 1 < column <= max_columns:
                     values.extend([None] * (column - 1 - len(values)))
                 kind = cell.get("t", "n")
+                value: CellValue
                 if kind == "inlineStr":
                     inline = cell.find(_INLINE)
                     value = None if inline is None else _inline_text(inline)
@@ -126,7 +130,7 @@ def sheet_rows(ws, start: int, until: int | None = None, name: str = "") -> Iter
             yield row_number, values
 
 
-def _drop(parent, row) -> None:
+def _drop(parent: Any, row: Any) -> None:  # XML elements
     """Forget a row that has been read: cleared, and removed from <sheetData>, which would
     otherwise keep a million empty elements."""
     row.clear()

@@ -26,11 +26,12 @@ import csv
 import re
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from pathlib import Path
+from typing import TextIO
 
 import openpyxl
 from defusedxml import DefusedXmlException
@@ -88,7 +89,7 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _clean_row(values) -> list[str]:
+def _clean_row(values: Iterable[object]) -> list[str]:
     cells = [cell_text(v) for v in values]
     while cells and not cells[-1]:
         cells.pop()
@@ -110,7 +111,8 @@ class Spreadsheet:
     def sheets(self) -> list[SheetInfo]:
         raise NotImplementedError
 
-    def rows(self, sheet: int = 0, start: int = 1, until: int | None = None) -> Iterator[tuple[int, list[str]]]:
+    def rows(self, sheet: int = 0, start: int = 1,
+             until: int | None = None) -> Generator[tuple[int, list[str]], None, None]:
         """(1-based row number, cell texts) from row `start` to row `until`; empty rows skipped."""
         raise NotImplementedError
 
@@ -131,7 +133,7 @@ class Spreadsheet:
     def __enter__(self) -> Spreadsheet:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def _check_open(self, sheet: int) -> None:
@@ -162,7 +164,8 @@ class _XlsxSpreadsheet(Spreadsheet):
     def sheets(self) -> list[SheetInfo]:
         return [SheetInfo(ws.title, i) for i, ws in enumerate(self._worksheets)]
 
-    def rows(self, sheet: int = 0, start: int = 1, until: int | None = None) -> Iterator[tuple[int, list[str]]]:
+    def rows(self, sheet: int = 0, start: int = 1,
+             until: int | None = None) -> Generator[tuple[int, list[str]], None, None]:
         self._check_open(sheet)
         ws = self._worksheets[sheet]
         start = max(start, 1)
@@ -189,6 +192,7 @@ class _XlsxSpreadsheet(Spreadsheet):
 
 class _CsvSpreadsheet(Spreadsheet):
     kind = "csv"
+    delimiter: str  # always found in __init__
 
     def __init__(self, path: Path, filename: str, head: bytes) -> None:
         super().__init__(path, filename)
@@ -205,13 +209,14 @@ class _CsvSpreadsheet(Spreadsheet):
         else:
             self.delimiter = _detect_delimiter(sample, truncated=len(sample) == _SNIFF_CHARS)
 
-    def _open(self):
+    def _open(self) -> TextIO:
         return open(self.path, encoding=self.encoding, errors="replace", newline="")
 
     def sheets(self) -> list[SheetInfo]:
         return [SheetInfo(Path(self.filename).stem or "Sheet1", 0)]
 
-    def rows(self, sheet: int = 0, start: int = 1, until: int | None = None) -> Iterator[tuple[int, list[str]]]:
+    def rows(self, sheet: int = 0, start: int = 1,
+             until: int | None = None) -> Generator[tuple[int, list[str]], None, None]:
         self._check_open(sheet)
         number, max_columns = 0, LIMITS.columns
         with self._open() as f:

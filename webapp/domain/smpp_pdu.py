@@ -101,7 +101,7 @@ def parse_receipt(text: str, receipted_message_id: str | bytes | None = None,
                          fields["err"][:ERR_MAX], fields.get("submitdate") or None, fields.get("donedate") or None)
 
 
-def _clean_id(value) -> str:
+def _clean_id(value: str | bytes | None) -> str:
     """receipted_message_id is a C-octet string: trailing NULs, spaces; only printable ASCII counts."""
     if value is None:
         return ""
@@ -111,7 +111,7 @@ def _clean_id(value) -> str:
     return match.group(0) if match else ""
 
 
-def _state_number(value) -> int:
+def _state_number(value: int | str | bytes | None) -> int:
     if isinstance(value, bytes):
         return int.from_bytes(value[:1], "big") if value else 0
     try:

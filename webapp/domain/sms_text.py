@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import TypeAlias, TypeVar
 
 from webapp.domain.gsm_charset import GSM_BASIC, GSM_CHARS, GSM_EXTENSION, LINKING_RANGES, graphemes
 
@@ -97,10 +99,14 @@ _CLUSTERS = re.compile(f"[^{_GSM_CLASS}](?:(?<={_SPECIAL_CLASS})(?:[\\s\\S]?{_SP
                        f"|(?!{_SPECIAL_CLASS})())")
 
 
-_CHUNKS: dict[str, tuple] = {}
+# A cluster of more than one unit: (start or offset, code points, units).
+_Heavy: TypeAlias = tuple[int, int, int]
+# What _chunk finds in a run: heavy clusters, non-GSM clusters, code points joined, extra units.
+_ChunkInfo: TypeAlias = tuple[tuple[_Heavy, ...], tuple[str, ...], int, int]
+_CHUNKS: dict[str, _ChunkInfo] = {}
 
 
-def _chunk(chunk: str) -> tuple[tuple, tuple, int, int]:
+def _chunk(chunk: str) -> _ChunkInfo:
     """For a run of SPECIAL characters with its context: its clusters of more
     than one unit as (offset, code points, units), its non-GSM clusters, the
     code points saved by joining, and its units beyond one per code point."""
@@ -124,13 +130,15 @@ def _chunk(chunk: str) -> tuple[tuple, tuple, int, int]:
 
 # --- packing -----------------------------------------------------------------
 
-def _pack(n: int, heavy: list, c1: int, c2: int) -> tuple[list, list]:
+def _pack(n: int, heavy: list[_Heavy], c1: int, c2: int) -> tuple[list[tuple[int, int]], list[int]]:
     """Reference packing of n code points into parts. ``heavy`` lists the
     clusters of more than one unit as (start, code points, units); every other
     code point is one unit. Only called when the text exceeds one part."""
     heavy = [*heavy, (n, 0, 0)]
 
-    def fill(s, room, h):  # take whole clusters from s while they fit in room
+    # fill: take whole clusters from s while they fit in room. Typed by a type comment: a nested
+    # def's annotations would be built again at each call of _pack.
+    def fill(s, room, h):  # type: (int, int, int) -> tuple[int, int, int]
         while room > 0:
             hs, hl, hu = heavy[h]
             if hs - s >= room:
@@ -163,11 +171,15 @@ def _pack(n: int, heavy: list, c1: int, c2: int) -> tuple[list, list]:
 
 
 _SET = {f.name: Analysis.__dict__[f.name].__set__ for f in fields(Analysis)}  # slot setters
+_V = TypeVar("_V")
+_Setter: TypeAlias = Callable[[Analysis, _V], None]  # a slot's __set__
 
 
-def _analysis(encoding, units, part_units, non_gsm, text, joined=0, _new=object.__new__,
-              _enc=_SET["encoding"], _parts=_SET["parts"], _units=_SET["units"],
-              _part_units=_SET["part_units"], _non_gsm=_SET["non_gsm"], _chars=_SET["characters"]):
+def _analysis(encoding: str, units: int, part_units: list[int], non_gsm: list[str], text: str, joined: int = 0,
+              _new: Callable[[type[Analysis]], Analysis] = object.__new__,
+              _enc: _Setter[str] = _SET["encoding"], _parts: _Setter[int] = _SET["parts"],
+              _units: _Setter[int] = _SET["units"], _part_units: _Setter[list[int]] = _SET["part_units"],
+              _non_gsm: _Setter[list[str]] = _SET["non_gsm"], _chars: _Setter[int] = _SET["characters"]) -> Analysis:
     """Analysis(...) without the frozen dataclass __init__, which costs more
     than the rest of analysing a plain GSM text."""
     a = _new(Analysis)
@@ -188,7 +200,8 @@ def _uniform(units: int, single: int, multi: int) -> list[int]:
     return [multi] * k + [r] if r else [multi] * k
 
 
-def _gsm_with_extension(text: str, data: bytes, ext_count: int, bounds: bool):
+def _gsm_with_extension(text: str, data: bytes, ext_count: int,
+                        bounds: bool) -> tuple[Analysis, list[tuple[int, int]] | None]:
     """GSM-7 text with extension characters: ``data`` is the text as bytes
     (see _segment)."""
     units = len(text) + ext_count
@@ -208,10 +221,11 @@ def _gsm_with_extension(text: str, data: bytes, ext_count: int, bounds: bool):
         part_units.append(end - pos)
         cuts.append(end)
         pos = end
+    part_bounds: list[tuple[int, int]] | None = None
     if bounds:  # septet offset -> code point index
         cuts = [end - data.count(b"\x1b", 0, end) for end in cuts]
-        bounds = list(zip([0, *cuts], cuts))
-    return _analysis(GSM7, units, part_units, [], text), bounds or None
+        part_bounds = list(zip([0, *cuts], cuts))
+    return _analysis(GSM7, units, part_units, [], text), part_bounds or None
 
 
 def _segment(text: str, bounds: bool = False) -> tuple[Analysis, list[tuple[int, int]] | None]:
@@ -239,6 +253,7 @@ def _segment(text: str, bounds: bool = False) -> tuple[Analysis, list[tuple[int,
         if not rest.translate(None, _BYTES_EXT):
             return _gsm_with_extension(text, data, len(rest), bounds)
     n = len(text)
+    non_gsm: list[str] | set[str]  # sorted list on the early return, a set while collecting
     if _ASTRAL.search(text) is None:
         chars = set(text)
         if chars.isdisjoint(_SPECIAL_BMP):  # one code point = one cluster = one unit
@@ -264,8 +279,8 @@ def _segment(text: str, bounds: bool = False) -> tuple[Analysis, list[tuple[int,
         units += chunk_extra
     if units <= 70:
         return _analysis(UCS2, units, [units], sorted(non_gsm), text, joined), [(0, n)]
-    bounds, part_units = _pack(n, heavy, 70, 67)
-    return _analysis(UCS2, units, part_units, sorted(non_gsm), text, joined), bounds
+    part_bounds, part_units = _pack(n, heavy, 70, 67)
+    return _analysis(UCS2, units, part_units, sorted(non_gsm), text, joined), part_bounds
 
 
 def analyze(text: str) -> Analysis:
@@ -321,7 +336,7 @@ def _fold(token: str) -> str:
     return token
 
 
-def _fold_match(m: re.Match) -> str:
+def _fold_match(m: re.Match[str]) -> str:
     token = m.group()
     out = _FOLDED.get(token)
     if out is None:

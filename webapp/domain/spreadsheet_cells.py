@@ -10,18 +10,23 @@ evaluates.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TypeGuard, TypeVar
+
+_T = TypeVar("_T")
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def is_formula_like(value) -> bool:
+def is_formula_like(value: object) -> TypeGuard[str]:
     """Whether a spreadsheet would read this value as a formula."""
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
 
-def csv_value(value):
+def csv_value(value: _T) -> _T | str:
     """The value as a CSV cell: formula-like text behind an apostrophe, the rest as it is."""
     return "'" + value if is_formula_like(value) else value
 
 
-def csv_row(values) -> list:
+def csv_row(values: Iterable[_T]) -> list[_T | str]:
     return [csv_value(v) for v in values]

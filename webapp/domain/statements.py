@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from webapp.domain import N_
@@ -173,11 +174,11 @@ class Printed:
         return next(line for line in self.lines if line.key == key)
 
 
-def _d(value) -> Decimal:
+def _d(value: object) -> Decimal:
     return Decimal(str(value))
 
 
-def printed(figures: dict) -> Printed:
+def printed(figures: dict[str, Any]) -> Printed:
     """Round stored figures for print. Opening and closing are the balances rounded half-up
     (so one statement's closing is the next one's opening); the movements are allocated to
     their difference; the tables' columns are allocated to the summary's SMS lines."""
@@ -190,7 +191,7 @@ def printed(figures: dict) -> Printed:
     sent = -next((line.amount for line in lines if line.key == "sms_sent"), ZERO)
     refunded = next((line.amount for line in lines if line.key == "sms_refunds"), ZERO)
 
-    def rows(items: list[dict], key: str) -> list[Row]:
+    def rows(items: list[dict[str, Any]], key: str) -> list[Row]:
         sent_cols = allocate([_d(r["sent"]) for r in items], sent)
         refund_cols = allocate([_d(r["refunded"]) for r in items], refunded)
         return [Row(r[key], int(r["messages"]), int(r["parts"]), s, f)

@@ -1,0 +1,35 @@
+"""The web's transaction boundary, in one place (as Indico's request handler): services flush and
+never commit; a request that changes something (any method but GET, HEAD, OPTIONS) and answers
+below 400 is committed once, after its view, and rolled back when it answers 400 or more; a
+reading request keeps nothing (the session ends with the request, rolled back).
+
+A view commits by itself only where something outside the database must wait for the commit
+(the workers are handed messages, a payment processor or an e-mail is called, a failure is
+recorded before an error answer); each such commit says so where it is."""
+from __future__ import annotations
+
+from flask import Flask, Response, request, session
+
+from webapp.extensions import db
+
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def register(app: Flask) -> None:
+    """Register last among the after_request hooks: Flask runs them in reverse, so this one runs
+    first and the others (the impersonation audit) see the request's work committed."""
+
+    @app.after_request
+    def end_of_request(response: Response) -> Response:
+        if request.method in READING:   # nothing to keep; the teardown ends the session (after a
+            return response            # streamed download has read what it needs)
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            session.pop("_flashes", None)   # no "saved" message for what was not saved
+            raise
+        return response
