@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.models import LedgerEntry, Message, MessagePart, Route, User
 from webapp.redis_client import get_redis
 from webapp.services import delivery, ledger, pricing, routes, sending
+from webapp.services import receipts as receipt_service
 
 PRICE = Decimal("0.0350")
 
@@ -70,8 +71,8 @@ def test_receipts_for_two_parts_applied_at_once_settle_the_message_once(app, two
     first = Receipt(ids[0], "REJECTD", "00B", source_addr="40722123456")
     second = Receipt(ids[1], "REJECTD", "00B", source_addr="40722123456")
     with app.app_context():
-        delivery.apply_receipts(db.session, route_id, [first])   # flushed, not committed yet
-        thread, errors = in_thread(app, lambda session: delivery.apply_receipts(session, route_id, [second]))
+        receipt_service.apply_receipts(db.session, route_id, [first])   # flushed, not committed yet
+        thread, errors = in_thread(app, lambda session: receipt_service.apply_receipts(session, route_id, [second]))
         time.sleep(1.0)        # the other side runs now: it must wait for this one, not decide without it
         db.session.commit()
         db.session.remove()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from webapp.connectors.base import Receipt
-from webapp.connectors.smpp import receipt_from_pdu
+from webapp.connectors.smpp_receipts import receipt_from_pdu
 from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.roles import Role
@@ -21,6 +21,7 @@ from webapp.models import MessageEvent, PendingReceipt, Route, User
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
 from webapp.services import accounts, delivery, pricing, receipts, routes, sending
+from webapp.services import receipts as receipt_service
 
 D = Decimal
 A, B = "+40722123456", "+40722123457"
@@ -79,7 +80,7 @@ def test_a_receipt_with_ucs2_text_settles_its_message(ctx):
     part = message.part_rows[0]
     receipt = ucs2_receipt(part.upstream_id, message.text)
     assert "\x00" not in receipt.raw and receipt.raw.endswith("text:Bună ziua! Ședința î")
-    assert delivery.apply_receipts(db.session, route_id(), [receipt]) == {"matched": 1, "kept": 0}
+    assert receipt_service.apply_receipts(db.session, route_id(), [receipt]) == {"matched": 1, "kept": 0}
     db.session.commit()
     db.session.refresh(message)
     assert message.status == lifecycle.DELIVRD
@@ -91,7 +92,7 @@ def test_receipts_that_match_nothing_are_kept_whatever_their_bytes(ctx):
     odd = receipt_from_pdu(deliver_sm(b"id:404 stat:DELIVRD err:000 text:" + "Ș😀".encode("utf-16-be")[:5], 8))
     unreadable = receipt_from_pdu(deliver_sm(b"\x00\x01\xff garbage \x00", 0))
     raw_nul = Receipt("405", "UNDELIV", "001", "id:405 text:\x00B\x00\ud800", source_addr="40722123456\x00")
-    assert delivery.apply_receipts(db.session, route_id(), [odd, unreadable, raw_nul]) == {"matched": 0, "kept": 3}
+    assert receipt_service.apply_receipts(db.session, route_id(), [odd, unreadable, raw_nul]) == {"matched": 0, "kept": 3}
     db.session.commit()
     kept = db.session.scalars(select(PendingReceipt).order_by(PendingReceipt.id)).all()
     assert [(k.upstream_id, k.reason) for k in kept] == [("404", "no_part_yet"), ("", "unreadable"),
@@ -106,7 +107,7 @@ def test_one_receipt_refused_by_the_database_does_not_hold_back_its_batch(ctx):
     message = sent(ctx, A)
     long = Receipt("9" * 120, "UNDELIV" * 4, "E" * 40, "x", source_addr="4" * 60)
     good = Receipt(message.part_rows[0].upstream_id, "DELIVRD", "000", "ok", source_addr="40722123456")
-    assert delivery.apply_receipts(db.session, route_id(), [long, good]) == {"matched": 1, "kept": 1}
+    assert receipt_service.apply_receipts(db.session, route_id(), [long, good]) == {"matched": 1, "kept": 1}
     db.session.commit()
     kept = db.session.scalar(select(PendingReceipt))
     assert (len(kept.upstream_id), len(kept.stat), len(kept.error_code), len(kept.source_addr)) == (80, 16, 16, 32)
@@ -117,7 +118,7 @@ def test_after_an_smsc_restart_each_receipt_lands_on_its_own_part(ctx):
     older, newer = sent(ctx, A), sent(ctx, B)
     reuse(older, "1", hours_ago=30)
     reuse(newer, "1", hours_ago=1)
-    got = delivery.apply_receipts(db.session, route_id(), [
+    got = receipt_service.apply_receipts(db.session, route_id(), [
         Receipt("1", "UNDELIV", "001", "id:1 stat:UNDELIV err:001", source_addr="40722123456"),
         Receipt("1", "DELIVRD", "000", "id:1 stat:DELIVRD err:000", source_addr="40722123457")])
     db.session.commit()
@@ -131,7 +132,7 @@ def test_same_number_twice_the_newest_part_without_a_report_gets_it(ctx):
     older, newer = sent(ctx, A), sent(ctx, A)
     reuse(older, "7", hours_ago=30)
     reuse(newer, "7", hours_ago=1)
-    delivery.apply_receipts(db.session, route_id(), [Receipt("7", "DELIVRD", "000", "", source_addr="0722123456")])
+    receipt_service.apply_receipts(db.session, route_id(), [Receipt("7", "DELIVRD", "000", "", source_addr="0722123456")])
     db.session.commit()
     db.session.refresh(older)
     db.session.refresh(newer)
@@ -141,7 +142,7 @@ def test_same_number_twice_the_newest_part_without_a_report_gets_it(ctx):
 def test_a_receipt_for_another_number_stays_unmatched_and_support_sees_it(ctx, app, client, login):
     message = sent(ctx, A)
     part = reuse(message, "1", hours_ago=1)
-    got = delivery.apply_receipts(db.session, route_id(), [
+    got = receipt_service.apply_receipts(db.session, route_id(), [
         Receipt("1", "DELIVRD", "000", "id:1 stat:DELIVRD err:000", source_addr="40799000111")])
     db.session.commit()
     assert got == {"matched": 0, "kept": 1}
@@ -150,7 +151,7 @@ def test_a_receipt_for_another_number_stays_unmatched_and_support_sees_it(ctx, a
     kept = db.session.scalar(select(PendingReceipt))
     assert (kept.reason, kept.near_part_id, kept.source_addr) == ("number_mismatch", part.id, "40799000111")
     # still there after the cron's matching and expiry rounds (not dropped after 3 days either)
-    assert delivery.match_pending_receipts(db.session) == 0
+    assert receipt_service.match_pending_receipts(db.session) == 0
     kept.received_at = utcnow() - timedelta(days=4)
     db.session.commit()
     delivery.expire_overdue(db.session)
@@ -173,14 +174,14 @@ def test_a_receipt_for_another_number_stays_unmatched_and_support_sees_it(ctx, a
 def test_a_part_older_than_the_window_is_not_matched(ctx):
     message = sent(ctx, A)
     reuse(message, "3", hours_ago=8 * 24)
-    assert delivery.apply_receipts(db.session, route_id(), [Receipt("3", "DELIVRD", "000", "", source_addr=A)],
+    assert receipt_service.apply_receipts(db.session, route_id(), [Receipt("3", "DELIVRD", "000", "", source_addr=A)],
                                    match_days=7) == {"matched": 0, "kept": 1}
     db.session.commit()
     db.session.refresh(message)
     assert message.status == lifecycle.SUBMITTED
     assert db.session.scalar(select(PendingReceipt.reason)) == "no_part_yet"
     # within a wider window it would have been
-    assert delivery.apply_receipts(db.session, route_id(), [Receipt("3", "DELIVRD", "000", "", source_addr=A)],
+    assert receipt_service.apply_receipts(db.session, route_id(), [Receipt("3", "DELIVRD", "000", "", source_addr=A)],
                                    match_days=10) == {"matched": 1, "kept": 0}
 
 
@@ -191,10 +192,10 @@ def test_the_window_comes_from_the_settings(ctx, app):
     before = settings.receipt_match_days
     object.__setattr__(settings, "receipt_match_days", 2)
     try:
-        assert delivery.apply_receipts(db.session, route_id(), [Receipt("4", "DELIVRD", "000", "")])["kept"] == 1
+        assert receipt_service.apply_receipts(db.session, route_id(), [Receipt("4", "DELIVRD", "000", "")])["kept"] == 1
     finally:
         object.__setattr__(settings, "receipt_match_days", before)
-    assert delivery.apply_receipts(db.session, route_id(), [Receipt("4", "DELIVRD", "000", "")])["matched"] == 1
+    assert receipt_service.apply_receipts(db.session, route_id(), [Receipt("4", "DELIVRD", "000", "")])["matched"] == 1
 
 
 def simulator_id(message):
@@ -206,7 +207,7 @@ def test_an_early_receipt_is_matched_once_its_part_is_submitted_with_the_number_
     db.session.commit()
     early = [Receipt(simulator_id(right), "DELIVRD", "000", "", source_addr="40722123456"),
              Receipt(simulator_id(wrong), "DELIVRD", "000", "", source_addr="40799000111")]   # not B's number
-    assert delivery.apply_receipts(db.session, route_id(), early) == {"matched": 0, "kept": 2}
+    assert receipt_service.apply_receipts(db.session, route_id(), early) == {"matched": 0, "kept": 2}
     db.session.commit()
     delivery.submit_messages(db.session, [right.id, wrong.id], get_redis())
     db.session.refresh(right)
@@ -226,7 +227,7 @@ def test_an_early_receipt_after_a_restart_waits_for_its_own_part(ctx):
     db.session.commit()
     reuse(old, simulator_id(new), hours_ago=20)
     receipt = Receipt(simulator_id(new), "DELIVRD", "000", "", source_addr="40722123456")
-    assert delivery.apply_receipts(db.session, route_id(), [receipt]) == {"matched": 0, "kept": 1}
+    assert receipt_service.apply_receipts(db.session, route_id(), [receipt]) == {"matched": 0, "kept": 1}
     db.session.commit()
     assert db.session.scalar(select(PendingReceipt.reason)) == "number_mismatch"
     delivery.submit_messages(db.session, [new.id], get_redis())
@@ -244,7 +245,7 @@ def test_kept_receipts_are_matched_by_the_cron_with_the_number_checked(ctx):
         PendingReceipt(route_id=route_id(), upstream_id=other.part_rows[0].upstream_id, stat="DELIVRD", raw="",
                        source_addr="0722999999")])
     db.session.commit()
-    assert delivery.match_pending_receipts(db.session) == 1
+    assert receipt_service.match_pending_receipts(db.session) == 1
     db.session.commit()
     db.session.refresh(right)
     db.session.refresh(other)
@@ -256,7 +257,7 @@ def test_kept_receipts_are_matched_by_the_cron_with_the_number_checked(ctx):
 
 def test_receipts_without_a_number_are_matched_as_before(ctx):
     message = sent(ctx, A)
-    assert delivery.apply_receipts(db.session, route_id(), [
+    assert receipt_service.apply_receipts(db.session, route_id(), [
         Receipt(message.part_rows[0].upstream_id, "DELIVRD", "000", "")]) == {"matched": 1, "kept": 0}
 
 

@@ -13,6 +13,7 @@ from webapp.extensions import db
 from webapp.models import LedgerEntry, MessagePart, PendingReceipt, Route, User
 from webapp.redis_client import get_redis
 from webapp.services import delivery, ledger, pricing, routes, sending
+from webapp.services import receipts as receipt_service
 
 D = Decimal
 
@@ -44,7 +45,7 @@ def poll(route_name="sim"):
     from webapp.connectors import connector_for
 
     receipts = connector_for(route.id, route.url, get_redis()).poll()
-    counts = delivery.apply_receipts(db.session, route.id, receipts)
+    counts = receipt_service.apply_receipts(db.session, route.id, receipts)
     db.session.commit()
     return counts
 
@@ -126,7 +127,7 @@ def test_a_receipt_before_its_submit_response_is_kept_and_matched(ctx):
     [message] = accept(ctx, ["0722123456"])
     route = db.session.scalar(select(Route))
     early_id = hashlib.sha1(f"{message.id}:1".encode()).hexdigest()[:20]  # the simulator's id for this part
-    assert delivery.apply_receipts(db.session, route.id, [Receipt(early_id, "DELIVRD", "000", "id:x stat:DELIVRD")]) == {"matched": 0, "kept": 1}
+    assert receipt_service.apply_receipts(db.session, route.id, [Receipt(early_id, "DELIVRD", "000", "id:x stat:DELIVRD")]) == {"matched": 0, "kept": 1}
     db.session.commit()
     delivery.submit_messages(db.session, [message.id], get_redis())
     db.session.refresh(message)
@@ -210,7 +211,7 @@ def test_a_receipt_after_noreport_still_settles_the_message(ctx, sql, stat, fina
     ids = db.session.scalars(select(MessagePart.upstream_id).where(MessagePart.message_id == message.id)
                              .order_by(MessagePart.seq)).all()
     for upstream_id in ids + ids[:1]:                    # the first one twice
-        delivery.apply_receipts(db.session, route.id, [Receipt(upstream_id, stat, "000", source_addr="40722123456")])
+        receipt_service.apply_receipts(db.session, route.id, [Receipt(upstream_id, stat, "000", source_addr="40722123456")])
         db.session.commit()
     db.session.refresh(message)
     assert message.status == final
@@ -257,7 +258,7 @@ def test_a_receipt_racing_the_submitting_worker_is_matched_later(ctx):
     get_redis().delete(f"smsportal:sim:{route.id}:due")
     db.session.add(PendingReceipt(route_id=route.id, upstream_id=part.upstream_id, stat="DELIVRD", raw="id:x stat:DELIVRD"))
     db.session.commit()
-    assert delivery.match_pending_receipts(db.session) == 1
+    assert receipt_service.match_pending_receipts(db.session) == 1
     db.session.commit()
     db.session.refresh(message)
     assert message.status == lifecycle.DELIVRD and db.session.scalar(select(PendingReceipt)) is None
@@ -280,7 +281,7 @@ def test_receipts_cost_the_same_queries_for_3_or_20_messages(ctx, count):
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        assert delivery.apply_receipts(db.session, route.id, receipts)["matched"] == count
+        assert receipt_service.apply_receipts(db.session, route.id, receipts)["matched"] == count
         db.session.flush()
     finally:
         event.remove(engine, "before_cursor_execute", listener)

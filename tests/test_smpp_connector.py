@@ -6,7 +6,7 @@ import time
 import pytest
 
 from tests.conftest import wait_for
-from webapp.connectors import OutgoingPart, RouteDown, connector_for
+from webapp.connectors import OutgoingPart, RouteDown, connector_for, smpp_receipts
 from webapp.connectors import smpp as smpp_connector
 from webapp.domain.sms_text import analyze, split
 
@@ -20,9 +20,9 @@ def receipts():
         with lock:
             got.extend((route_id, r) for r in batch)
 
-    smpp_connector.set_receipt_sink(sink)
+    smpp_receipts.set_receipt_sink(sink)
     yield got
-    smpp_connector.set_receipt_sink(None)
+    smpp_receipts.set_receipt_sink(None)
     smpp_connector.close_all()
 
 
@@ -154,7 +154,7 @@ def test_receipts_that_cannot_be_stored_are_sent_again(smsc, receipts):
             raise RuntimeError("database unavailable")
         receipts.extend((route_id, r) for r in batch)
 
-    smpp_connector.set_receipt_sink(failing_once)
+    smpp_receipts.set_receipt_sink(failing_once)
     [result] = connector_for(15, server.url(), redis=None).submit(parts_of(600, "Salut"))
     wait_for(lambda: receipts, timeout=10)
     assert failures and receipts[0][1].upstream_id == result.upstream_id

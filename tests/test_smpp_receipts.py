@@ -8,14 +8,14 @@ from smpplib import consts, smpp
 
 from tests.conftest import wait_for
 from tests.test_smpp_connector import parts_of
-from webapp.connectors import connector_for
+from webapp.connectors import connector_for, smpp_link, smpp_receipts
 from webapp.connectors import smpp as smpp_connector
 from webapp.domain.routing import parse_route_url
 
 HEAD = "id:{} sub:001 dlvrd:001 submit date:2612011200 done date:2612011201 stat:{} err:{} text:"
 
 
-class _Wire(smpp_connector._Client):
+class _Wire(smpp_link._Client):
     """A client that records what the bind answers instead of sending it."""
 
     def __init__(self):
@@ -35,10 +35,10 @@ class _Wire(smpp_connector._Client):
 @pytest.fixture
 def link():
     session = smpp_connector.SmppSession(21, parse_route_url("smpp://test:secret@127.0.0.1:1"))
-    link = smpp_connector._Link(session, "transceiver")
+    link = smpp_link._Link(session, "transceiver")
     link.client = _Wire()
     yield link
-    smpp_connector.set_receipt_sink(None)
+    smpp_receipts.set_receipt_sink(None)
 
 
 def deliver_sm(client, sequence, short_message, data_coding=0, esm_class=0x04, source_addr="40722123456", **tlvs):
@@ -60,7 +60,7 @@ def sink_into(got):
 
 def test_a_ucs2_receipt_is_read_by_its_data_coding(link):
     got = []
-    smpp_connector.set_receipt_sink(sink_into(got))
+    smpp_receipts.set_receipt_sink(sink_into(got))
     c = link.client
     link._deliveries([
         deliver_sm(c, 1, HEAD.format("1000A1", "DELIVRD", "000").encode()
@@ -91,14 +91,14 @@ def test_one_receipt_the_store_refuses_does_not_hold_back_its_batch(link):
             raise RuntimeError("value too long for type character varying(16)")
         got.extend(batch)
 
-    smpp_connector.set_receipt_sink(sink)
+    smpp_receipts.set_receipt_sink(sink)
     c = link.client
     pdus = [deliver_sm(c, i, HEAD.format("BAD" if i == 77 else f"A{i}", "DELIVRD", "000").encode())
             for i in range(1, 201)]
     link._deliveries(pdus)
     assert len(got) == 199 and "BAD" not in {r.upstream_id for r in got}
     status = answers(link)
-    assert status[77] == smpp_connector.ESME_RX_T_APPN
+    assert status[77] == smpp_receipts.ESME_RX_T_APPN
     assert all(s == consts.SMPP_ESME_ROK for seq, s in status.items() if seq != 77) and len(status) == 200
 
 
@@ -110,7 +110,7 @@ def test_a_receipt_whose_text_the_store_refuses_is_stored_in_ascii(link):
             raise RuntimeError("invalid byte sequence for encoding")
         got.extend(batch)
 
-    smpp_connector.set_receipt_sink(sink)
+    smpp_receipts.set_receipt_sink(sink)
     c = link.client
     link._deliveries([deliver_sm(c, 1, HEAD.format("X1", "DELIVRD", "000").encode() + "Ș".encode("utf-16-be"), 8),
                       deliver_sm(c, 2, HEAD.format("X2", "DELIVRD", "000").encode() + b"ok", 0)])
@@ -125,10 +125,10 @@ def test_when_the_store_is_down_every_receipt_is_sent_again_without_hammering_it
         calls.append(len(batch))
         raise RuntimeError("connection refused")
 
-    smpp_connector.set_receipt_sink(down)
+    smpp_receipts.set_receipt_sink(down)
     c = link.client
     link._deliveries([deliver_sm(c, i, HEAD.format(f"A{i}", "DELIVRD", "000").encode()) for i in range(1, 51)])
-    assert set(answers(link).values()) == {smpp_connector.ESME_RX_T_APPN} and len(answers(link)) == 50
+    assert set(answers(link).values()) == {smpp_receipts.ESME_RX_T_APPN} and len(answers(link)) == 50
     assert calls == [50] + [1] * 6        # the batch, then three receipts (each also in ASCII), then it stops
 
 
@@ -140,7 +140,7 @@ def test_the_smscs_copy_of_a_ucs2_text_comes_back_readable(smsc):
         with lock:
             got.extend(batch)
 
-    smpp_connector.set_receipt_sink(sink)
+    smpp_receipts.set_receipt_sink(sink)
     try:
         server = smsc()
         text = "Bună ziua! Ședința de mâine începe la ora 10 😀"
@@ -151,5 +151,5 @@ def test_the_smscs_copy_of_a_ucs2_text_comes_back_readable(smsc):
         assert receipt.source_addr == "40722123456"
         assert "\x00" not in receipt.raw and receipt.raw.endswith("text:" + text[:20])
     finally:
-        smpp_connector.set_receipt_sink(None)
+        smpp_receipts.set_receipt_sink(None)
         smpp_connector.close_all()

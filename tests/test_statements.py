@@ -34,6 +34,7 @@ from webapp.models import (
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
 from webapp.services import campaigns, delivery, ledger, pricing, routes, sending, statements
+from webapp.services import receipts as receipt_service
 from webapp.services.campaign_expansion import expand
 
 TZ = "Europe/Bucharest"
@@ -105,7 +106,7 @@ class Scene:
     def receipt(self, name, stat):
         route_id = db.session.scalar(select(Route.id))
         parts = db.session.scalars(select(MessagePart).where(MessagePart.message_id == self.messages[name])).all()
-        delivery.apply_receipts(db.session, route_id, [Receipt(p.upstream_id, stat, "000", "") for p in parts])
+        receipt_service.apply_receipts(db.session, route_id, [Receipt(p.upstream_id, stat, "000", "") for p in parts])
 
     def _lists_campaign(self, numbers):
         group = ContactGroup(account_id=self.user.account_id, name=f"Listă {len(self.campaigns)}")

@@ -8,7 +8,7 @@ from functools import lru_cache
 @lru_cache(maxsize=1)
 def _app():
     from webapp import create_app
-    from webapp.connectors.smpp import set_receipt_sink
+    from webapp.connectors.smpp_receipts import set_receipt_sink
 
     app = create_app()
     set_receipt_sink(store_receipts)
@@ -18,7 +18,7 @@ def _app():
 def store_receipts(route_id: int, receipts) -> None:
     """Where SMPP binds of this process put the receipts they receive (from their reader
     thread): stored, matched and settled in one transaction before they are acknowledged."""
-    from webapp.services.delivery import apply_receipts
+    from webapp.services.receipts import apply_receipts
 
     with job_context() as session:
         apply_receipts(session, route_id, receipts)

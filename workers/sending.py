@@ -40,7 +40,7 @@ def poll_receipts(route_id: int) -> dict:
     from webapp.connectors import RouteDown, connector_for
     from webapp.models import Route
     from webapp.services import route_state
-    from webapp.services.delivery import apply_receipts, match_pending_receipts
+    from webapp.services.receipts import apply_receipts, match_pending_receipts
 
     redis = get_current_job().connection
     with job_context() as session:

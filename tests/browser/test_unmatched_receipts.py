@@ -13,6 +13,7 @@ from webapp.extensions import db
 from webapp.models import MessagePart, Route, User
 from webapp.redis_client import get_redis
 from webapp.services import accounts, delivery, pricing, routes, sending
+from webapp.services import receipts as receipt_service
 
 STAFF_PASSWORD = "Sup0rt-pass-2026!"
 
@@ -30,7 +31,7 @@ def test_support_sees_unmatched_receipts_and_why(app, page, make_user, shot):
         delivery.submit_messages(db.session, [message.id], get_redis())
         route_id = db.session.scalar(select(Route.id))
         upstream = db.session.scalar(select(MessagePart.upstream_id))
-        delivery.apply_receipts(db.session, route_id, [
+        receipt_service.apply_receipts(db.session, route_id, [
             Receipt(upstream, "DELIVRD", "000", f"id:{upstream} stat:DELIVRD err:000 text:Salut", source_addr="40744999888"),
             Receipt("9F00AA", "UNDELIV", "001", "id:9F00AA stat:UNDELIV err:001 text:", source_addr="40722000111"),
             Receipt("", "", None, "\\x00\\x01 garbage", source_addr="40722000222"),

@@ -30,13 +30,8 @@ from smpplib import consts, smpp
 
 from webapp.connectors.base import OutgoingPart, Receipt, RouteDown, SubmitResult
 from webapp.connectors.smpp_handoff import InFlight
-from webapp.connectors.smpp_link import _Client, _Link  # noqa: F401  (_Client: where the tests look)
-from webapp.connectors.smpp_receipts import (  # noqa: F401  (set_receipt_sink, receipt_from_pdu: where others look)
-    ESME_RX_T_APPN,
-    receipt_from_pdu,
-    set_receipt_sink,
-    store_receipts,
-)
+from webapp.connectors.smpp_link import _Link
+from webapp.connectors.smpp_receipts import ESME_RX_T_APPN, store_receipts
 from webapp.domain.routing import RouteSpec, parse_duration
 
 log = logging.getLogger(__name__)

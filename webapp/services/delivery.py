@@ -24,14 +24,7 @@ from webapp.models import Message, MessageEvent, MessagePart, Route
 from webapp.models.types import utcnow
 from webapp.services import route_state, settlement
 from webapp.services.bulk_rows import insert_rows, update_rows
-from webapp.services.receipts import (  # noqa: F401
-    PartSeen,
-    _match_early_receipts,
-    apply_receipts,
-    match_pending_receipts,
-    prune_pending_receipts,
-    take_receipt,
-)
+from webapp.services.receipts import PartSeen, _match_early_receipts, prune_pending_receipts, take_receipt
 from webapp.services.throttle import RouteThrottle
 
 log = logging.getLogger(__name__)
