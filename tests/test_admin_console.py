@@ -22,17 +22,9 @@ FIRST_PASSWORD = "Prima-parola-2026"
 OWN_PASSWORD = "Parola-mea-proprie-2026!"
 
 
-def _staff(app, username, role, password=ADMIN_PASSWORD):
-    with app.app_context():
-        user = accounts.create_account(db.session, None, username=username, password=password,
-                                       email=f"{username}@example.com", role=role)
-        db.session.commit()
-        return user.id
-
-
 @pytest.fixture
-def admin(app, login):
-    user_id = _staff(app, "operator", Role.ADMIN)
+def admin(app, login, make_user):
+    user_id = make_user("operator", password=ADMIN_PASSWORD, credit="0", role=Role.ADMIN)
     with app.app_context():
         entries, _ = parse_price_csv(DEFAULT_PRICES.read_text(encoding="utf-8"))
         pricing.replace_entries(db.session, None, entries)
@@ -62,7 +54,7 @@ ADMIN_URLS = ["/admin/", "/admin/prices", "/admin/routes", "/admin/accounts", "/
 @pytest.mark.parametrize("role", ["support", "owner", "subuser", "accountant"])
 def test_only_admins_open_the_console(app, client, login, make_user, role):
     if role in ("support",):
-        _staff(app, "someone", Role.SUPPORT, PASSWORD)
+        make_user("someone", credit="0", role=Role.SUPPORT)
     else:
         user_id = make_user("someone")
         if role != "owner":
@@ -272,7 +264,7 @@ def test_own_prices_only_for_customer_accounts(app, admin, client):
 def test_account_price_lists_are_refused_to_non_admins(app, client, login, make_user, role):
     ana = customer(app, make_user, "ana", "Ana SRL")
     if role == "support":
-        _staff(app, "someone", Role.SUPPORT, PASSWORD)
+        make_user("someone", credit="0", role=Role.SUPPORT)
     else:
         make_user("someone")
     login("someone")
@@ -512,8 +504,8 @@ def test_a_bad_staff_user_is_refused(admin, client, overrides, field):
     assert r.status_code == 422 and field in errors_in(r.text)
 
 
-def test_disable_a_staff_user_but_never_oneself(app, admin, client):
-    support_id = _staff(app, "suport", Role.SUPPORT)
+def test_disable_a_staff_user_but_never_oneself(app, admin, client, make_user):
+    support_id = make_user("suport", password=ADMIN_PASSWORD, credit="0", role=Role.SUPPORT)
     t = token(client, "/admin/staff")
     assert client.post(f"/admin/staff/{support_id}/active", data={"csrf_token": t, "active": "0"}).status_code == 302
     with app.app_context():
@@ -523,7 +515,7 @@ def test_disable_a_staff_user_but_never_oneself(app, admin, client):
     assert "You cannot disable yourself." in r.text
     with app.app_context():
         assert db.session.get(User, admin).active is True
-    customer = _staff(app, "client", Role.OWNER)
+    customer = make_user("client", password=ADMIN_PASSWORD, credit="0", role=Role.OWNER)
     assert client.post(f"/admin/staff/{customer}/active", data={"csrf_token": t, "active": "0"}).status_code == 404
 
 

@@ -75,14 +75,14 @@ def pay_by_card(client, amount="100", card="4242424242424242", save=False):
     return back.location
 
 
-def test_a_card_payment_is_held_first_then_credited_once_and_invoiced(app, teatru, client, caplog):
+def test_a_card_payment_is_held_first_then_credited_once_and_invoiced(app, teatru, client, caplog, suport):
     landing = pay_by_card(client, save=True)
     reference = landing.rsplit("/", 1)[1]
     page = client.get(landing).text
     assert "being checked by our team" in page                       # the first card payment of the account
     assert balance(app, teatru) == D("0")
     with app.app_context():
-        staff = db.session.get(User, _staff(app))
+        staff = db.session.get(User, suport)
         payment = payments.by_reference(db.session, reference)
         assert payments.confirm(db.session, staff, payment.id, "SMS") is True
         assert payments.confirm(db.session, staff, payment.id, "SMS") is False
@@ -99,17 +99,10 @@ def test_a_card_payment_is_held_first_then_credited_once_and_invoiced(app, teatr
         assert ledger.verify(db.session) == []
 
 
-def _staff(app, username="suport"):
-    from webapp.services import accounts
-
-    with app.app_context():
-        existing = db.session.scalar(select(User).where(User.username == username))
-        if existing:
-            return existing.id
-        user = accounts.create_account(db.session, None, username=username, password="Sup0rt-pass-2026!",
-                                       credit=D("0"), email="suport@example.com", role=Role.SUPPORT)
-        db.session.commit()
-        return user.id
+@pytest.fixture
+def suport(make_user):
+    """A support user (id), who confirms transfers and card payments."""
+    return make_user("suport", password="Sup0rt-pass-2026!", credit="0", email="suport@example.com", role=Role.SUPPORT)
 
 
 def test_the_webhook_delivered_twice_credits_once_and_a_bad_signature_changes_nothing(app, teatru, client):
@@ -153,7 +146,7 @@ def test_an_invalid_card_number_is_said_on_the_hosted_page(teatru, client):
     assert again.status_code == 422 and "This card number is not valid." in again.text
 
 
-def test_a_bank_transfer_with_proforma_proof_and_support_confirmation(app, teatru, client, login):
+def test_a_bank_transfer_with_proforma_proof_and_support_confirmation(app, teatru, client, login, suport):
     r = post(client, "/account/buy", {"method": "transfer", "amount": "250"})
     assert r.status_code == 302
     page_url = r.location
@@ -173,7 +166,7 @@ def test_a_bank_transfer_with_proforma_proof_and_support_confirmation(app, teatr
                      content_type="multipart/form-data", follow_redirects=True)
     assert "your proof of payment is with our team" in ok.text and "extras.pdf" in ok.text
     # support sees it, opens the proof and confirms it
-    staff_id = _staff(app)
+    staff_id = suport
     client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
     login("suport", "Sup0rt-pass-2026!")
     staff_page = client.get("/staff/payments").text
@@ -197,8 +190,8 @@ def test_a_bank_transfer_with_proforma_proof_and_support_confirmation(app, teatr
     assert "București" in text and "Șușă" in text
 
 
-def test_a_refund_takes_the_credit_back_and_issues_a_credit_note(app, teatru, client):
-    staff_id = _staff(app)
+def test_a_refund_takes_the_credit_back_and_issues_a_credit_note(app, teatru, client, suport):
+    staff_id = suport
     with app.app_context():
         user, staff = db.session.get(User, teatru), db.session.get(User, staff_id)
         payment = payments.start(db.session, user, "transfer", "100", D("0.21"))
@@ -215,11 +208,11 @@ def test_a_refund_takes_the_credit_back_and_issues_a_credit_note(app, teatru, cl
     assert "Credit note" in text and "SMS-000001" in text and re.search(r"Total\s+-121\.00 EUR", text)
 
 
-def test_another_account_sees_none_of_it(app, teatru, client, make_user, login):
+def test_another_account_sees_none_of_it(app, teatru, client, make_user, login, suport):
     r = post(client, "/account/buy", {"method": "transfer", "amount": "30"})
     page_url = r.location
     with app.app_context():
-        staff = db.session.get(User, _staff(app))
+        staff = db.session.get(User, suport)
         payments.confirm(db.session, staff, payments.by_reference(db.session, page_url.rsplit("/", 1)[1]).id, "SMS")
         db.session.commit()
         invoice_id = db.session.scalar(select(Invoice.id))
@@ -258,11 +251,11 @@ def test_a_forged_event_credits_nothing_it_does_not_speak_for(app, teatru, clien
     assert client.post("/billing/webhooks/stripe", data=body, content_type="application/json").status_code == 404
 
 
-def test_support_cannot_credit_a_card_payment_the_processor_never_confirmed(app, teatru, client):
+def test_support_cannot_credit_a_card_payment_the_processor_never_confirmed(app, teatru, client, suport):
     r = post(client, "/account/buy", {"method": "card", "amount": "500"})
     assert r.location.startswith("/sandbox-processor/")
     with app.app_context():
-        staff = db.session.get(User, _staff(app))
+        staff = db.session.get(User, suport)
         payment = db.session.scalar(select(Payment))
         assert payments.confirm(db.session, staff, payment.id, "SMS") is False
         assert payments.confirm(db.session, staff, payment.id, "SMS") is False   # a double click neither
@@ -271,12 +264,12 @@ def test_support_cannot_credit_a_card_payment_the_processor_never_confirmed(app,
     assert balance(app, teatru) == D("0")
 
 
-def test_a_rejected_card_is_not_kept_again_when_the_same_checkout_is_paid_later(app, teatru, client):
+def test_a_rejected_card_is_not_kept_again_when_the_same_checkout_is_paid_later(app, teatru, client, suport):
     r = post(client, "/account/buy", {"method": "card", "amount": "20", "save_card": "y"})
     checkout = r.location
     client.post(checkout, data={"card_number": "4242424242424242", "action": "pay"})
     with app.app_context():
-        staff = db.session.get(User, _staff(app))
+        staff = db.session.get(User, suport)
         payment = db.session.scalar(select(Payment))
         assert payment.status == payments.REVIEW and payments.saved_card_of(db.session, payment.account_id)
         assert payments.reject(db.session, staff, payment.id, "", lambda name: SandboxProcessor(app.config["SETTINGS"]))
@@ -289,7 +282,7 @@ def test_a_rejected_card_is_not_kept_again_when_the_same_checkout_is_paid_later(
     assert balance(app, teatru) == D("0")
 
 
-def test_a_proof_is_kept_under_a_safe_name_and_served_only_as_a_download(app, teatru, client, login):
+def test_a_proof_is_kept_under_a_safe_name_and_served_only_as_a_download(app, teatru, client, login, suport):
     r = post(client, "/account/buy", {"method": "transfer", "amount": "30"})
     page_url = r.location
     token = csrf_token_from(client.get(page_url).text)
@@ -301,7 +294,6 @@ def test_a_proof_is_kept_under_a_safe_name_and_served_only_as_a_download(app, te
         assert payment.proof_filename.endswith(".pdf") and "<" not in payment.proof_filename
         payment_id = payment.id
     client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
-    _staff(app)
     login("suport", "Sup0rt-pass-2026!")
     served = client.get(f"/staff/payments/{payment_id}/proof")
     assert served.headers["Content-Type"] == "application/pdf"
@@ -356,9 +348,9 @@ def test_an_accountant_reads_the_billing_details_but_does_not_change_them(app, t
         assert payments.saved_card_of(db.session, db.session.get(User, teatru).account_id) is None
 
 
-def test_the_invoice_goes_to_the_buyer_its_vat_was_worked_out_for(app, teatru):
+def test_the_invoice_goes_to_the_buyer_its_vat_was_worked_out_for(app, teatru, suport):
     """Details changed between Buy now and the credit: the invoice keeps the buyer of its VAT."""
-    staff_id = _staff(app)
+    staff_id = suport
     with app.app_context():
         user = db.session.get(User, teatru)
         payments.save_profile(db.session, user, **{**DETAILS, "country": "DE", "fiscal_code": "DE123456789",
@@ -372,10 +364,10 @@ def test_the_invoice_goes_to_the_buyer_its_vat_was_worked_out_for(app, teatru):
         assert "Reverse charge" in invoice.vat_note
 
 
-def test_a_card_top_up_refunded_by_support_goes_back_to_the_card(app, teatru, client, login):
+def test_a_card_top_up_refunded_by_support_goes_back_to_the_card(app, teatru, client, login, suport):
     landing = pay_by_card(client, amount="40")
     reference = landing.rsplit("/", 1)[1]
-    staff_id = _staff(app)
+    staff_id = suport
     with app.app_context():
         payment = payments.by_reference(db.session, reference)
         payments.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
@@ -391,9 +383,9 @@ def test_a_card_top_up_refunded_by_support_goes_back_to_the_card(app, teatru, cl
     assert balance(app, teatru) == D("0")
 
 
-def test_a_romanian_reader_gets_the_invoice_in_romanian_with_the_reverse_charge_wording(app, make_user, login, client):
+def test_a_romanian_reader_gets_the_invoice_in_romanian_with_the_reverse_charge_wording(app, make_user, login, client, suport):
     user_id = make_user("firma", language="ro", credit="0")
-    staff_id = _staff(app)
+    staff_id = suport
     with app.app_context():
         user = db.session.get(User, user_id)
         payments.save_profile(db.session, user, **{**DETAILS, "country": "DE", "fiscal_code": "DE123456789",
@@ -417,10 +409,10 @@ def audit_rows(app, payment_id):
             select(AuditEvent).where(AuditEvent.target == f"payment:{payment_id}").order_by(AuditEvent.id))]
 
 
-def test_support_moving_money_leaves_audit_rows_with_the_move(app, teatru, client, login):
+def test_support_moving_money_leaves_audit_rows_with_the_move(app, teatru, client, login, suport):
     """Confirming a transfer, approving or rejecting a held card payment and refunding a top-up
     each write one audit row in the same transaction; a repeated decision writes none."""
-    staff_id = _staff(app)
+    staff_id = suport
     with app.app_context():
         user, staff = db.session.get(User, teatru), db.session.get(User, staff_id)
         transfer = payments.start(db.session, user, "transfer", "100", D("0.21"))

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.conftest import csrf_token_from
 from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.models import Account, User
@@ -17,19 +17,10 @@ from webapp.services.errors import ServiceError
 REASON = "Customer asked why the campaign stopped"
 
 
-def _staff(app, username="suport", role=Role.SUPPORT):
-    from webapp.services import accounts
-
-    with app.app_context():
-        user = accounts.create_account(db.session, None, username=username, password=PASSWORD, credit=Decimal("0"),
-                                       email=f"{username}@example.com", role=role)
-        db.session.commit()
-        return user.id
-
-
 @pytest.fixture
 def people(app, make_user):
-    ids = {"ana": make_user("ana"), "bob": make_user("bob"), "suport": _staff(app), "admin": _staff(app, "admin", Role.ADMIN)}
+    ids = {"ana": make_user("ana"), "bob": make_user("bob"), "suport": make_user("suport", credit="0", role=Role.SUPPORT),
+           "admin": make_user("admin", credit="0", role=Role.ADMIN)}
     with app.app_context():
         ana = db.session.get(User, ids["ana"])
         child = Account(name="Ana filiala", parent_id=ana.account_id, balance=Decimal("0"), billing_mode="parent")
