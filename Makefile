@@ -25,10 +25,12 @@ lint: $(STAMP)
 test-fast: $(STAMP) $(COMPILED) $(SMSC)
 	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
-$(STAMP): pyproject.toml
+# constraints.txt: the exact versions of everything installed (the direct pins are in
+# pyproject.toml); regenerate with `.venv/bin/pip freeze --exclude-editable > constraints.txt`.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,test]'
 	touch $@
 
 # Compiled catalogs are build output (git-ignored).
