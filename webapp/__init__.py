@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import Flask
 
+from webapp import log_format
 from webapp.settings import INSTANCE_DIR, PROJECT_ROOT, Settings
 
 
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     if settings.is_sqlite:
         INSTANCE_DIR.mkdir(exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_format.configure(settings.log_format)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from webapp import models  # noqa: F401  (registers the tables for Alembic)

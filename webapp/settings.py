@@ -34,6 +34,8 @@ class Settings:
     login_failure_window_seconds: int = 900
     password_reset_max_age_seconds: int = 3600
     session_cookie_secure: bool = False
+    # "json": one JSON object per log line (production, for a log shipper); "text": readable lines.
+    log_format: str = "text"
     # How long a sign-in lasts, counted from signing in: a browser session, or with "Remember me".
     session_hours: int = 12
     remember_me_days: int = 30
