@@ -1,11 +1,9 @@
 """HTTP API v1: JSON, Bearer API keys, idempotent sending. Thin: parse, call a service, answer."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, make_response, request
-from sqlalchemy import select
 
 from webapp.blueprints import api_input, api_schemas
 from webapp.domain import lifecycle
@@ -131,28 +129,20 @@ def get_message(message_id: int):
 @bp.get("/messages")
 @api_key_required
 def list_messages():
-    query = select(Message).where(Message.account_id == g.api_user.account_id, Message.status != "draft")
-    status = request.args.get("status")
-    if status:
-        query = query.where(Message.status == ("submitted" if status.upper() == "ENROUTE" else status))
-    if request.args.get("to"):
-        query = query.where(Message.to == request.args["to"])
+    args = request.args
     try:
-        for name, op in (("since", Message.created_at.__ge__), ("until", Message.created_at.__lt__)):
-            if request.args.get(name):
-                moment = datetime.fromisoformat(request.args[name])
-                query = query.where(op(moment if moment.tzinfo else moment.replace(tzinfo=UTC)))
-        limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
-        before = api_input.record_id(request.args["before_id"], "before_id") if request.args.get("before_id") else None
+        wanted = reports.ApiMessageQuery(
+            status=args.get("status") or None, to=args.get("to") or None,
+            since=api_input.moment(args.get("since")), until=api_input.moment(args.get("until")),
+            limit=min(max(int(args.get("limit", 100)), 1), 1000),
+            before_id=api_input.record_id(args["before_id"], "before_id") if args.get("before_id") else None)
     except api_input.ApiInputError as exc:
         return error(exc.status, exc.code, exc.message, field=exc.field)
     except (ValueError, OverflowError) as exc:
         return error(422, "invalid_request", str(exc))
-    if before:
-        query = query.where(Message.id < before)
-    rows = db.session.scalars(query.order_by(Message.id.desc()).limit(limit)).all()
+    rows = reports.api_messages(db.session, g.api_user, wanted)
     return jsonify({"messages": [message_json(m) for m in rows],
-                    "next_before_id": rows[-1].id if len(rows) == limit else None})
+                    "next_before_id": rows[-1].id if len(rows) == wanted.limit else None})
 
 
 @bp.get("/balance")

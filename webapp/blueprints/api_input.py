@@ -82,6 +82,14 @@ def send_at(body: dict, now: datetime | None = None) -> datetime | None:
     return moment
 
 
+def moment(value: str | None) -> datetime | None:
+    """A query's date or date and time (ISO 8601); without an offset, UTC. Empty: none."""
+    if not value:
+        return None
+    found = datetime.fromisoformat(value)   # ValueError: the caller answers 422
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
 def record_id(value: int | str, name: str) -> int:
     """An id from the path or the query: a positive BIGINT, else 422 (a path's is 404 upstream)."""
     try:

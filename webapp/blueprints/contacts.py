@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from openpyxl import Workbook
-from sqlalchemy import delete
 
 from webapp.blueprints.forms import BlockNumbersForm, ContactForm, UploadForm
 from webapp.domain import N_
@@ -18,7 +17,6 @@ from webapp.domain.roles import Role
 from webapp.domain.spreadsheet_cells import csv_row
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
-from webapp.models import Contact
 from webapp.services import blocklist as blocked_numbers
 from webapp.services import contacts, imports, spreadsheets
 from webapp.services.errors import ServiceError
@@ -131,7 +129,7 @@ def edit_contact(group_id: int, contact_id: int):
 def delete_contact(group_id: int, contact_id: int):
     group = _group(group_id)
     try:
-        db.session.delete(contacts.contact_of(db.session, group, contact_id))
+        contacts.delete_contact(db.session, group, contact_id)
     except LookupError:
         abort(404)
     if request.htmx:
@@ -143,9 +141,7 @@ def delete_contact(group_id: int, contact_id: int):
 @bp.post("/<int:group_id>/delete")
 def delete_group(group_id: int):
     group = _group(group_id)
-    name = group.name
-    db.session.execute(delete(Contact).where(Contact.group_id == group.id))
-    db.session.delete(group)
+    name = contacts.delete_group(db.session, group)
     flash(_("The group “%(name)s” is deleted.", name=name), "success")
     return redirect_to(url_for(".index"))
 

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask_login import current_user
-from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.models import LedgerEntry
 from webapp.services import balance_watch, contacts, reports
 
 bp = Blueprint("main", __name__)
@@ -17,12 +15,7 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def dashboard():
     account = current_user.account
-    recent = db.session.scalars(
-        select(LedgerEntry)
-        .where(LedgerEntry.account_id == account.id)
-        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
-        .limit(10)
-    ).all()
+    recent = reports.recent_ledger(db.session, current_user, limit=10)
     groups = contacts.usable_groups(db.session, current_user)
     return render("main/dashboard.html", account=account, recent=recent, groups=groups,
                   totals=reports.period_totals(db.session, current_user),

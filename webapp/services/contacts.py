@@ -137,6 +137,21 @@ def add_contact(session: Session, actor: User, group: ContactGroup, phone: str, 
     return contact
 
 
+def delete_contact(session: Session, group: ContactGroup, contact_id: int) -> None:
+    """LookupError when the group holds no such contact."""
+    session.delete(contact_of(session, group, contact_id))
+    session.flush()
+
+
+def delete_group(session: Session, group: ContactGroup) -> str:
+    """The group and its contacts; returns the name it had."""
+    name = group.name
+    session.execute(delete(Contact).where(Contact.group_id == group.id))
+    session.delete(group)
+    session.flush()
+    return name
+
+
 def contact_of(session: Session, group: ContactGroup, contact_id: int) -> Contact:
     contact = session.get(Contact, contact_id)
     if contact is None or contact.group_id != group.id:

@@ -23,6 +23,40 @@ def get_message(session: Session, actor: User, message_id: int) -> Message | Non
     return message if visible else None
 
 
+@dataclass(frozen=True)
+class ApiMessageQuery:
+    """GET /api/v1/messages, read: status (ENROUTE means submitted), number, created in
+    [since, until), at most `limit`, below `before_id`."""
+    status: str | None = None
+    to: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+    before_id: int | None = None
+
+
+def api_messages(session: Session, actor: User, q: ApiMessageQuery) -> list[Message]:
+    """The account's own messages, newest first (the API sees its key's account only)."""
+    query = select(Message).where(Message.account_id == actor.account_id, Message.status != lifecycle.DRAFT)
+    if q.status:
+        query = query.where(Message.status == (lifecycle.SUBMITTED if q.status.upper() == "ENROUTE" else q.status))
+    if q.to:
+        query = query.where(Message.to == q.to)
+    if q.since:
+        query = query.where(Message.created_at >= q.since)
+    if q.until:
+        query = query.where(Message.created_at < q.until)
+    if q.before_id:
+        query = query.where(Message.id < q.before_id)
+    return list(session.scalars(query.order_by(Message.id.desc()).limit(q.limit)))
+
+
+def recent_ledger(session: Session, actor: User, limit: int = 10) -> list[LedgerEntry]:
+    """The account's latest credit movements (the dashboard)."""
+    return list(session.scalars(select(LedgerEntry).where(LedgerEntry.account_id == actor.account_id)
+                                .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(limit)))
+
+
 def recent_messages(session: Session, actor: User, limit: int = 50) -> list[Message]:
     return list(session.scalars(select(Message).where(Message.account_id == actor.account_id,
                                                       Message.status != lifecycle.DRAFT)
