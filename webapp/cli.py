@@ -40,9 +40,16 @@ def _amount(ctx, param, value):
 
 
 def register_cli(app: Flask) -> None:
-    accounts_cli = AppGroup("accounts", help="Create and inspect customer accounts.")
-    ledger_cli = AppGroup("ledger", help="Check the credit ledger.")
+    """The `flask` commands of the app: accounts, ledger, prices, demo and up."""
+    app.cli.add_command(_accounts_commands(app))
+    app.cli.add_command(_ledger_commands())
+    app.cli.add_command(_prices_commands())
+    _app_commands(app)
+
+
+def _prices_commands() -> AppGroup:
     prices_cli = AppGroup("prices", help="Price lists per destination country.")
+
     @prices_cli.command("load")
     @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
     @click.option("--account", "username", default=None, help="Load as this customer's overrides instead of the default list")
@@ -73,6 +80,12 @@ def register_cli(app: Flask) -> None:
         account = _account_of(username)
         for entry in pricing.price_list_for(db.session, account).entries():
             click.echo(f"{entry.country},{entry.prefix},{entry.price}")
+
+    return prices_cli
+
+
+def _accounts_commands(app: Flask) -> AppGroup:
+    accounts_cli = AppGroup("accounts", help="Create and inspect customer accounts.")
 
     @accounts_cli.command("create")
     @click.option("--username", required=True)
@@ -122,6 +135,12 @@ def register_cli(app: Flask) -> None:
         shown = account.api_requests_per_minute or f"the platform's ({default})"
         click.echo(f"Account #{account.id} '{account.name}': {shown} API requests per minute per key")
 
+    return accounts_cli
+
+
+def _ledger_commands() -> AppGroup:
+    ledger_cli = AppGroup("ledger", help="Check the credit ledger.")
+
     @ledger_cli.command("verify")
     def verify():
         """Prove that every cached balance equals the sum of its ledger rows."""
@@ -134,6 +153,10 @@ def register_cli(app: Flask) -> None:
             sys.exit(1)
         click.echo("ledger ok: every balance equals the sum of its ledger rows")
 
+    return ledger_cli
+
+
+def _app_commands(app: Flask) -> None:
     @app.cli.command("demo")
     def demo():
         """Seed (once) a demo customer with credit and some history; print its login."""
@@ -148,10 +171,6 @@ def register_cli(app: Flask) -> None:
         from webapp.runner import run_all
 
         run_all(app, host=host, port=port)
-
-    app.cli.add_command(accounts_cli)
-    app.cli.add_command(ledger_cli)
-    app.cli.add_command(prices_cli)
 
 
 # Registered as a `flask.commands` entry point (pyproject.toml) so it replaces Flask's

@@ -48,55 +48,59 @@ def document() -> dict:
                                 "Each key may make a number of requests per minute (429 with Retry-After beyond)."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {
-            "/messages": {
-                "post": {
-                    "summary": "Send to one or many numbers",
-                    "operationId": "sendMessages",
-                    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                                    "schema": {"type": "string", "maxLength": 120},
-                                    "description": "A retried request with the same key and body sends nothing again "
-                                                   "and returns the first answer."}],
-                    "requestBody": _body(s.SendRequest),
-                    "responses": {"201": _answer("Accepted; refused numbers carry a reason", s.SendAnswer),
-                                  "200": _answer("A retry with the same Idempotency-Key: the first answer again "
-                                                 "(header Idempotent-Replayed)", s.SendAnswer),
-                                  **_errors("400", "401", "422")},
-                },
-                "get": {
-                    "summary": "List messages, newest first",
-                    "operationId": "listMessages",
-                    "parameters": [
-                        {"name": "status", "in": "query", "schema": {"type": "string"}},
-                        {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "E.164"},
-                        {"name": "since", "in": "query", "schema": {"type": "string"}, "description": (
-                            "Created at or after: ISO 8601, a date or a date and time; without an offset, UTC. "
-                            "Empty: no bound.")},
-                        {"name": "until", "in": "query", "schema": {"type": "string"},
-                         "description": "Created before; as since"},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer"},
-                         "description": "How many, newest first: 1 to 1000 (default 100); outside, the nearest"},
-                        {"name": "before_id", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 2 ** 63 - 1}},
-                    ],
-                    "responses": {"200": _answer("Messages", s.MessageList), **_errors("401", "422")},
-                },
-            },
-            "/messages/{id}": {"get": {
-                "summary": "One message and its status",
-                "operationId": "getMessage",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
-                "responses": {"200": _answer("The message", s.Message), **_errors("401", "404")}}},
-            "/balance": {"get": {"summary": "The account's balance", "operationId": "getBalance",
-                                 "responses": {"200": _answer("Balance", s.Balance), **_errors("401")}}},
-            "/prices/preview": {"post": {
-                "summary": "What sending would cost; sends nothing",
-                "operationId": "previewPrices",
-                "requestBody": _body(s.PricePreviewRequest),
-                "responses": {"200": _answer("One result per number", s.PricePreview), **_errors("400", "401", "422")}}},
-        },
+        "paths": _paths(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "An API key from Account → API keys"}},
             "schemas": definitions["$defs"],
         },
     }
+
+
+def _paths() -> dict:
+    return {
+                "/messages": {
+                    "post": {
+                        "summary": "Send to one or many numbers",
+                        "operationId": "sendMessages",
+                        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                        "schema": {"type": "string", "maxLength": 120},
+                                        "description": "A retried request with the same key and body sends nothing again "
+                                                       "and returns the first answer."}],
+                        "requestBody": _body(s.SendRequest),
+                        "responses": {"201": _answer("Accepted; refused numbers carry a reason", s.SendAnswer),
+                                      "200": _answer("A retry with the same Idempotency-Key: the first answer again "
+                                                     "(header Idempotent-Replayed)", s.SendAnswer),
+                                      **_errors("400", "401", "422")},
+                    },
+                    "get": {
+                        "summary": "List messages, newest first",
+                        "operationId": "listMessages",
+                        "parameters": [
+                            {"name": "status", "in": "query", "schema": {"type": "string"}},
+                            {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "E.164"},
+                            {"name": "since", "in": "query", "schema": {"type": "string"}, "description": (
+                                "Created at or after: ISO 8601, a date or a date and time; without an offset, UTC. "
+                                "Empty: no bound.")},
+                            {"name": "until", "in": "query", "schema": {"type": "string"},
+                             "description": "Created before; as since"},
+                            {"name": "limit", "in": "query", "schema": {"type": "integer"},
+                             "description": "How many, newest first: 1 to 1000 (default 100); outside, the nearest"},
+                            {"name": "before_id", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 2 ** 63 - 1}},
+                        ],
+                        "responses": {"200": _answer("Messages", s.MessageList), **_errors("401", "422")},
+                    },
+                },
+                "/messages/{id}": {"get": {
+                    "summary": "One message and its status",
+                    "operationId": "getMessage",
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
+                    "responses": {"200": _answer("The message", s.Message), **_errors("401", "404")}}},
+                "/balance": {"get": {"summary": "The account's balance", "operationId": "getBalance",
+                                     "responses": {"200": _answer("Balance", s.Balance), **_errors("401")}}},
+                "/prices/preview": {"post": {
+                    "summary": "What sending would cost; sends nothing",
+                    "operationId": "previewPrices",
+                    "requestBody": _body(s.PricePreviewRequest),
+                    "responses": {"200": _answer("One result per number", s.PricePreview), **_errors("400", "401", "422")}}},
+            }

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeAlias
 
+from openpyxl.utils.datetime import from_excel, from_ISO8601
+
 from webapp.domain.sheet_limits import LIMITS, too_many_columns, too_many_rows
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -64,12 +66,9 @@ def sheet_rows(ws: Any, start: int, until: int | None = None,
     once read, so memory stays flat however long the sheet; rows beyond Excel's maximum and
     values beyond the column limit stop the reading (TooLarge)."""
     from defusedxml.ElementTree import iterparse
-    from openpyxl.utils.datetime import from_excel, from_ISO8601
 
     inside = openpyxl_internals(ws)
-    strings, date_styles, timedelta_styles, epoch = (inside.shared_strings, inside.date_styles,
-                                                     inside.timedelta_styles, inside.epoch)
-    max_rows, max_columns = LIMITS.rows, LIMITS.columns
+    max_rows = LIMITS.rows
     row_number, rows_seen, parent = 0, 0, None
     with inside.open_xml() as source:
         for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
@@ -89,45 +88,55 @@ def sheet_rows(ws: Any, start: int, until: int | None = None,
             if row_number < start:
                 _drop(parent, element)
                 continue
-            values: list[CellValue] = []
-            for cell in element:
-                if cell.tag != _CELL:
-                    continue
-                ref = cell.get("r")
-                column = _column_of(ref) if ref else len(values) + 1
-                if len(values) + 1 < column <= max_columns:
-                    values.extend([None] * (column - 1 - len(values)))
-                kind = cell.get("t", "n")
-                value: CellValue
-                if kind == "inlineStr":
-                    inline = cell.find(_INLINE)
-                    value = None if inline is None else _inline_text(inline)
-                else:
-                    raw = cell.findtext(_VALUE)
-                    if raw is None or raw == "":
-                        value = None
-                    elif kind == "n":
-                        value = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
-                        style = int(cell.get("s", 0))
-                        if style in date_styles:
-                            try:
-                                value = from_excel(value, epoch, timedelta=style in timedelta_styles)
-                            except (OverflowError, ValueError):
-                                value = "#VALUE!"
-                    elif kind == "s":
-                        value = strings[int(raw)]
-                    elif kind == "b":
-                        value = bool(int(raw))
-                    elif kind == "d":
-                        value = from_ISO8601(raw)
-                    else:  # "str" (a formula's text), "e" (an error such as #N/A)
-                        value = raw
-                if column > max_columns and value not in (None, ""):
-                    raise too_many_columns(name, row_number, column)
-                if column <= max_columns:
-                    values.append(value)
+            values = _row_values(element, inside, row_number, name)
             _drop(parent, element)
             yield row_number, values
+
+
+def _row_values(row: Any, inside: WorkbookInternals, row_number: int, name: str) -> list[CellValue]:
+    """The values of one <row>, by column (gaps as None); a value beyond the column limit
+    raises TooLarge."""
+    strings, date_styles, timedelta_styles, epoch = (inside.shared_strings, inside.date_styles,
+                                                     inside.timedelta_styles, inside.epoch)
+    max_columns = LIMITS.columns
+    values: list[CellValue] = []
+    for cell in row:
+        if cell.tag != _CELL:
+            continue
+        ref = cell.get("r")
+        column = _column_of(ref) if ref else len(values) + 1
+        if len(values) + 1 < column <= max_columns:
+            values.extend([None] * (column - 1 - len(values)))
+        kind = cell.get("t", "n")
+        value: CellValue
+        if kind == "inlineStr":
+            inline = cell.find(_INLINE)
+            value = None if inline is None else _inline_text(inline)
+        else:
+            raw = cell.findtext(_VALUE)
+            if raw is None or raw == "":
+                value = None
+            elif kind == "n":
+                value = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
+                style = int(cell.get("s", 0))
+                if style in date_styles:
+                    try:
+                        value = from_excel(value, epoch, timedelta=style in timedelta_styles)
+                    except (OverflowError, ValueError):
+                        value = "#VALUE!"
+            elif kind == "s":
+                value = strings[int(raw)]
+            elif kind == "b":
+                value = bool(int(raw))
+            elif kind == "d":
+                value = from_ISO8601(raw)
+            else:  # "str" (a formula's text), "e" (an error such as #N/A)
+                value = raw
+        if column > max_columns and value not in (None, ""):
+            raise too_many_columns(name, row_number, column)
+        if column <= max_columns:
+            values.append(value)
+    return values
 
 
 def _drop(parent: Any, row: Any) -> None:  # XML elements
