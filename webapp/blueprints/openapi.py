@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 document of the HTTP API v1 (served at /api/v1/openapi.json): the paths are
 written here, every body's schema is generated from the pydantic models in api_schemas."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -25,11 +26,14 @@ def _errors(*codes: str) -> dict:
         "401": "Missing or wrong API key (unauthorized)",
         "404": "No such message in this account (not_found)",
         "422": "Invalid request: the error says which field and why (invalid_request, text_too_long, "
-               "sender_not_allowed, idempotency_key_reused)",
+        "sender_not_allowed, idempotency_key_reused)",
     }
     answers = {code: _answer(described[code], s.Error) for code in codes}
-    answers["429"] = _answer("Over the key's requests per minute (rate_limited): wait Retry-After seconds", s.Error,
-                             headers={"Retry-After": {"schema": {"type": "integer"}}})
+    answers["429"] = _answer(
+        "Over the key's requests per minute (rate_limited): wait Retry-After seconds",
+        s.Error,
+        headers={"Retry-After": {"schema": {"type": "integer"}}},
+    )
     return answers
 
 
@@ -39,19 +43,25 @@ def _body(model) -> dict:
 
 @lru_cache(maxsize=1)
 def document() -> dict:
-    _, definitions = models_json_schema([(m, "validation" if m.__name__.endswith("Request") else "serialization")
-                                         for m in s.COMPONENTS], ref_template=REF)
+    _, definitions = models_json_schema(
+        [(m, "validation" if m.__name__.endswith("Request") else "serialization") for m in s.COMPONENTS],
+        ref_template=REF,
+    )
     return {
         "openapi": "3.1.0",
-        "info": {"title": "SMS Portal API", "version": "1.0.0",
-                 "description": "Send SMS, read their status and costs. Amounts are EUR with 4 decimals, as strings. "
-                                "Each key may make a number of requests per minute (429 with Retry-After beyond)."},
+        "info": {
+            "title": "SMS Portal API",
+            "version": "1.0.0",
+            "description": "Send SMS, read their status and costs. Amounts are EUR with 4 decimals, as strings. "
+            "Each key may make a number of requests per minute (429 with Retry-After beyond).",
+        },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": _paths(),
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "An API key from Account → API keys"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An API key from Account → API keys"}
+            },
             "schemas": definitions["$defs"],
         },
     }
@@ -59,48 +69,89 @@ def document() -> dict:
 
 def _paths() -> dict:
     return {
-                "/messages": {
-                    "post": {
-                        "summary": "Send to one or many numbers",
-                        "operationId": "sendMessages",
-                        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                                        "schema": {"type": "string", "maxLength": 120},
-                                        "description": "A retried request with the same key and body sends nothing again "
-                                                       "and returns the first answer."}],
-                        "requestBody": _body(s.SendRequest),
-                        "responses": {"201": _answer("Accepted; refused numbers carry a reason", s.SendAnswer),
-                                      "200": _answer("A retry with the same Idempotency-Key: the first answer again "
-                                                     "(header Idempotent-Replayed)", s.SendAnswer),
-                                      **_errors("400", "401", "422")},
-                    },
-                    "get": {
-                        "summary": "List messages, newest first",
-                        "operationId": "listMessages",
-                        "parameters": [
-                            {"name": "status", "in": "query", "schema": {"type": "string"}},
-                            {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "E.164"},
-                            {"name": "since", "in": "query", "schema": {"type": "string"}, "description": (
-                                "Created at or after: ISO 8601, a date or a date and time; without an offset, UTC. "
-                                "Empty: no bound.")},
-                            {"name": "until", "in": "query", "schema": {"type": "string"},
-                             "description": "Created before; as since"},
-                            {"name": "limit", "in": "query", "schema": {"type": "integer"},
-                             "description": "How many, newest first: 1 to 1000 (default 100); outside, the nearest"},
-                            {"name": "before_id", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 2 ** 63 - 1}},
-                        ],
-                        "responses": {"200": _answer("Messages", s.MessageList), **_errors("401", "422")},
-                    },
+        "/messages": {
+            "post": {
+                "summary": "Send to one or many numbers",
+                "operationId": "sendMessages",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 120},
+                        "description": "A retried request with the same key and body sends nothing again "
+                        "and returns the first answer.",
+                    }
+                ],
+                "requestBody": _body(s.SendRequest),
+                "responses": {
+                    "201": _answer("Accepted; refused numbers carry a reason", s.SendAnswer),
+                    "200": _answer(
+                        "A retry with the same Idempotency-Key: the first answer again (header Idempotent-Replayed)",
+                        s.SendAnswer,
+                    ),
+                    **_errors("400", "401", "422"),
                 },
-                "/messages/{id}": {"get": {
-                    "summary": "One message and its status",
-                    "operationId": "getMessage",
-                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
-                    "responses": {"200": _answer("The message", s.Message), **_errors("401", "404")}}},
-                "/balance": {"get": {"summary": "The account's balance", "operationId": "getBalance",
-                                     "responses": {"200": _answer("Balance", s.Balance), **_errors("401")}}},
-                "/prices/preview": {"post": {
-                    "summary": "What sending would cost; sends nothing",
-                    "operationId": "previewPrices",
-                    "requestBody": _body(s.PricePreviewRequest),
-                    "responses": {"200": _answer("One result per number", s.PricePreview), **_errors("400", "401", "422")}}},
+            },
+            "get": {
+                "summary": "List messages, newest first",
+                "operationId": "listMessages",
+                "parameters": [
+                    {"name": "status", "in": "query", "schema": {"type": "string"}},
+                    {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "E.164"},
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": (
+                            "Created at or after: ISO 8601, a date or a date and time; without an offset, UTC. "
+                            "Empty: no bound."
+                        ),
+                    },
+                    {
+                        "name": "until",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "Created before; as since",
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer"},
+                        "description": "How many, newest first: 1 to 1000 (default 100); outside, the nearest",
+                    },
+                    {
+                        "name": "before_id",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                    },
+                ],
+                "responses": {"200": _answer("Messages", s.MessageList), **_errors("401", "422")},
+            },
+        },
+        "/messages/{id}": {
+            "get": {
+                "summary": "One message and its status",
+                "operationId": "getMessage",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+                ],
+                "responses": {"200": _answer("The message", s.Message), **_errors("401", "404")},
             }
+        },
+        "/balance": {
+            "get": {
+                "summary": "The account's balance",
+                "operationId": "getBalance",
+                "responses": {"200": _answer("Balance", s.Balance), **_errors("401")},
+            }
+        },
+        "/prices/preview": {
+            "post": {
+                "summary": "What sending would cost; sends nothing",
+                "operationId": "previewPrices",
+                "requestBody": _body(s.PricePreviewRequest),
+                "responses": {"200": _answer("One result per number", s.PricePreview), **_errors("400", "401", "422")},
+            }
+        },
+    }
