@@ -149,14 +149,14 @@ def _impersonate():
         session.pop(IMPERSONATION_KEY, None)
         if ended is None:
             return None
-        db.session.commit()
+        db.session.commit()   # the guard's own write: the end is kept whatever the request does next
         flash(_("Your time signed in as a customer is over; you are back as yourself.") if ended == "expired"
               else _("You can no longer act as that customer; you are back as yourself."), "warning")
         # Never run a request meant for the customer as the staff member.
         return redirect_to(url_for("support.index"))
     if request.endpoint == "auth.logout":
         impersonation.end(db.session, row, how="signed out")
-        db.session.commit()
+        db.session.commit()   # the guard's own write, before the view signs out
         session.pop(IMPERSONATION_KEY, None)
         return None
     g.real_user, g.impersonation = staff, row

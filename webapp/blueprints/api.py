@@ -33,7 +33,7 @@ def api_key_required(view):
             return error(401, "unauthorized", "A valid API key is required: Authorization: Bearer <key>.")
         user = key.user
         limit = user.account.api_requests_per_minute or current_app.config["SETTINGS"].api_requests_per_minute
-        db.session.commit()  # last_used_at
+        db.session.commit()  # last_used_at, kept whatever the answer (GETs and 429s are not committed after)
         decision = ApiRateLimit(get_quick_redis()).hit(key.id, limit)
         if not decision.allowed:
             response = error(429, "rate_limited", f"At most {limit} requests per minute per API key; "
@@ -112,7 +112,7 @@ def send_messages():
     if row is not None:
         row.response, row.status_code = payload, 201
     queued = [m.id for m in messages if m.status == lifecycle.QUEUED]  # read before the commit expires them
-    db.session.commit()
+    db.session.commit()   # before the workers are handed the messages
     dispatch.hand_to_workers(get_redis(), queued, at=send_at)  # accepted either way: the sweeper queues what Redis missed
     return jsonify(payload), 201
 

@@ -65,7 +65,6 @@ def login():
             login_sessions.open_for(
                 db.session, user, remember=remember, ip=ip, user_agent=request.user_agent.string,
                 lifetime=timedelta(days=s.remember_me_days) if remember else timedelta(hours=s.session_hours))
-            db.session.commit()
             session.permanent = True
             login_user(user, remember=remember)
             return redirect(_safe_next(request.args.get("next")))
@@ -76,7 +75,6 @@ def login():
 def logout():
     if current_user.is_authenticated:   # a copy of this browser's cookies opens nothing any more
         login_sessions.end_current(db.session, current_user)
-        db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -92,7 +90,6 @@ def change_password_page(template: str, done_endpoint: str):
             db.session.rollback()
             apply_service_errors(form, error)
         else:
-            db.session.commit()
             flash(_("Your password is changed."), "success")
             return redirect(url_for(done_endpoint))
     return render(template, form=form, status=422 if form.errors else 200)
@@ -136,7 +133,6 @@ def reset_password(token: str):
             db.session.rollback()
             apply_service_errors(form, error)
         else:
-            db.session.commit()
             flash(_("Your password is changed. Sign in with the new one."), "success")
             return redirect(url_for("auth.login"))
     return render("auth/reset_password.html", form=form, token=token)

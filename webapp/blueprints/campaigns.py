@@ -90,7 +90,6 @@ def new(kind: str):
             db.session.rollback()
             apply_service_errors(form, exc)
             return render("campaigns/new.html", kind=kind, form=form, status=422)
-        db.session.commit()
         return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
     return render("campaigns/new.html", kind=kind, form=form)
 
@@ -167,7 +166,6 @@ def first_row(campaign_id: int):
     except ServiceError as exc:
         db.session.rollback()
         return wizard(_campaign(campaign_id), error=_(exc.message), status=422)
-    db.session.commit()
     return wizard(campaign)
 
 
@@ -180,7 +178,6 @@ def columns(campaign_id: int):
     except ServiceError as exc:
         db.session.rollback()
         return wizard(_campaign(campaign_id), error=_(exc.message), status=422)
-    db.session.commit()
     return wizard(campaign)
 
 
@@ -209,7 +206,7 @@ def options(campaign_id: int):
         else:
             form.send_date.errors = [_(str(exc))]
         return wizard(_campaign(campaign_id), form=form, status=422)
-    db.session.commit()
+    db.session.commit()   # before the worker looks for the campaign
     background_jobs.enqueue_expansion(get_redis(), campaign.id, campaign.expansion_token)
     return wizard(campaign)
 
@@ -240,7 +237,6 @@ def back(campaign_id: int):
         campaign.phone_column = campaign.message_column = None
     elif step == "columns":
         campaign.first_row = None
-    db.session.commit()
     return wizard(campaign)
 
 
@@ -259,7 +255,7 @@ def confirm(campaign_id: int):
     if not confirmed:
         db.session.rollback()
         return wizard(_campaign(campaign_id), error=_("Your balance does not cover this campaign."), status=402)
-    db.session.commit()
+    db.session.commit()   # before the first tick reads the campaign
     _tick_soon(campaign)
     flash(_("The campaign is scheduled.") if campaign.status == rules.SCHEDULED else _("The campaign has started."),
           "success")
@@ -290,7 +286,7 @@ def control(campaign_id: int, action: str):
         db.session.rollback()
         flash(_(exc.message), "error")
         return redirect_to(url_for("campaigns.show", campaign_id=campaign_id))
-    db.session.commit()
+    db.session.commit()   # before a tick reads the new state
     if action == "resume" and campaign.status == rules.SENDING:
         _tick_soon(campaign)
     if action in ("cancel", "discard"):

@@ -59,7 +59,6 @@ def first_row(import_id: int):
                                  request.form.get("first_row", 0, type=int))
     except ServiceError as exc:
         return wizard(imp, error=_(exc.message), status=422, sheet=request.form.get("sheet", type=int))
-    db.session.commit()
     return wizard(imp)
 
 
@@ -91,7 +90,7 @@ def _run(imp, operation: str):
     region = current_user.account.default_region
     if not _inline(imp):
         imp.status = "analysing" if operation == "analyse" else "saving"
-        db.session.commit()
+        db.session.commit()   # before the worker reads the import
         background_jobs.enqueue_import(get_redis(), imp.id, operation, imp.mapping)
         return wizard(imp)
     try:
@@ -103,9 +102,8 @@ def _run(imp, operation: str):
             current_app.logger.exception("import %s: %s failed", imp.id, operation)
         imp = _import(imp.id)
         imp.status, imp.error = "failed", str(exc)[:2000]
-        db.session.commit()
+        db.session.commit()   # the failure is kept, though the answer is an error
         return wizard(imp, status=422 if unreadable else 500)
-    db.session.commit()
     return wizard(imp)
 
 
@@ -113,7 +111,6 @@ def _run(imp, operation: str):
 def back(import_id: int):
     imp = _import(import_id)
     imports.step_back(db.session, imp)
-    db.session.commit()
     return wizard(imp)
 
 
@@ -123,7 +120,6 @@ def cancel(import_id: int):
     target = (url_for("contacts.blocklist") if imp.purpose == "blocklist"
               else url_for("contacts.group", group_id=imp.group_id) if imp.group_id else url_for("contacts.index"))
     imports.discard(db.session, imp)
-    db.session.commit()
     return redirect_to(target)
 
 

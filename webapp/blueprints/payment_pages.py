@@ -77,7 +77,6 @@ def buy_now():
         apply_service_errors(form, exc)
         return _buy_page(form, status=422)
     if payment.method == billing.TRANSFER:
-        db.session.commit()
         return redirect_to(url_for(".payment", reference=payment.reference))
     back = _public_url(url_for(".payment", reference=payment.reference))
     # Only the owner keeps a card (automatic top-ups charge the account's latest kept card), and
@@ -91,7 +90,7 @@ def buy_now():
         flash(_("The card processor cannot be reached just now; nothing was charged. Please try again in a few minutes."),
               "error")
         return _buy_page(form, status=503)
-    db.session.commit()
+    db.session.commit()   # the checkout exists at the processor: its payment row must too
     return redirect_to(checkout.url)
 
 
@@ -109,7 +108,7 @@ def payment(reference: str):
     if request.args.get("cancelled") and found.status == payments.PENDING and found.method == billing.CARD \
             and not found.automatic:
         payments.decline(db.session, found.id, payments.CANCELLED_AT_PAGE)
-        db.session.commit()
+        db.session.commit()   # a reading page that records the cancel (GET is never committed by itself)
         db.session.refresh(found)
     return render("billing/payment.html", "billing/_payment_status.html", payment=found, proof_form=ProofForm(),
                   invoice=invoice_book.of_payment(db.session, found), seller=invoice_book.seller(_settings()))
@@ -136,7 +135,7 @@ def upload_proof(reference: str):
             apply_service_errors(form, exc)
             return render("billing/payment.html", payment=found, proof_form=form, invoice=None,
                           seller=invoice_book.seller(_settings()), status=422)
-        db.session.commit()
+        db.session.commit()   # before the replaced proof's file is deleted
         if replaced:
             Path(replaced).unlink(missing_ok=True)
         flash(_("Thank you: your proof of payment is with our team. The credit follows once they confirm it."),
@@ -183,7 +182,6 @@ def webhook(processor: str):
     except LookupError:
         db.session.rollback()
         return {"error": "unknown payment"}, 404
-    db.session.commit()
     return {"payment": payment.reference, "status": payment.status}
 
 

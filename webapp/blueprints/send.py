@@ -63,7 +63,7 @@ def _send(form: ComposeForm):
         return _sent_once(existing)
     try:
         [message] = sending.accept(db.session, current_user, submission)
-        db.session.commit()
+        db.session.commit()   # here, to catch a second click's IntegrityError; then the workers get it
     except ServiceError as error:
         db.session.rollback()
         apply_service_errors(form, error)
@@ -92,7 +92,6 @@ def _to_lists(form: ComposeForm, groups: list[int]):
         db.session.rollback()
         form.to.errors = [_(error.message)]
         return _render(form, status=422)
-    db.session.commit()
     return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
 
 

@@ -32,7 +32,7 @@ def index():
     if form.validate_on_submit():
         try:
             row = sender_ids.ask(db.session, current_user, form.sender.data or "", form.reason.data or "")
-            db.session.commit()
+            db.session.commit()   # here, to catch the same request sent twice at once (IntegrityError)
         except ServiceError as exc:
             db.session.rollback()
             apply_service_errors(form, exc)

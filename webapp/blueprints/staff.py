@@ -80,7 +80,7 @@ def refund_payment(payment_id: int):
         db.session.rollback()
         flash(_(exc.message), "error")
     else:
-        db.session.commit()
+        db.session.commit()   # the card refund happened at the processor: record it now
         payment = db.session.get(Payment, payment_id)
         if payment.refund_ref:
             flash(_("Refunded to the card (%(ref)s): credit note %(number)s is issued.", ref=payment.refund_ref,
