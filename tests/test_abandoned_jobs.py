@@ -25,7 +25,9 @@ def test_a_killed_workers_job_is_retried_at_once_and_a_live_ones_is_not(app, pro
                         job_timeout=600)
         registry = StartedJobRegistry(queue=q)
         worker = processes(worker_command(redis_url))
-        wait_for(lambda: registry.get_job_ids(cleanup=False) == ["nap-1"], timeout=30, interval=0.05)
+        # Started, and inside the job (RQ registers it as started a moment before it calls it).
+        wait_for(lambda: registry.get_job_ids(cleanup=False) == ["nap-1"] and redis.get("test:naps") == b"1",
+                 timeout=30, interval=0.05)
         assert reap_abandoned_jobs(redis, stale_after=45) == []      # its worker is alive: left alone
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
