@@ -162,3 +162,24 @@ def test_the_price_list_upload_refuses_each_bad_file_whole_and_briefly(app, admi
         assert "this is an Excel workbook: save it as CSV" in response.text
     with app.app_context():
         assert db.session.scalar(select(func.count(PriceListEntry.id))) == 1
+
+
+def test_a_bad_row_on_another_sheet_is_a_message_in_the_wizard_not_a_500(app, client, ana, tmp_path):
+    """The upload checks the first sheet's first rows; the wizard may show another sheet, whose
+    row 2 has a value in column 300: the page says so (422) and the customer can go on."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Telefon"])
+    book.active.append(["0722123456"])
+    other = book.create_sheet("Altă foaie")
+    other.append(["Telefon"])
+    other.cell(row=2, column=300, value="x")
+    path = tmp_path / "two-sheets.xlsx"
+    book.save(path)
+    assert _upload(app, client, ana, "new group", path, "two-sheets.xlsx").status_code == 200
+    with app.app_context():
+        imp = db.session.scalar(select(ContactImport))
+    response = client.get(f"/contacts/imports/{imp.id}?sheet=1")
+    assert response.status_code == 422 and "at most 256 columns can be read" in response.text
+    assert client.get(f"/contacts/imports/{imp.id}?sheet=0").status_code == 200

@@ -220,3 +220,22 @@ def test_old_sign_ins_are_forgotten_by_the_cron_job(app, make_user, monkeypatch)
     with app.app_context():
         assert set(db.session.scalars(select(LoginSession.id))) == kept
     assert opens_account(live)
+
+
+def test_signing_in_again_never_resumes_an_impersonation_left_in_the_browser(app, make_user):
+    from webapp.domain.roles import Role
+
+    customer_id = make_user("teatru")
+    make_user("suport", credit="0", role=Role.SUPPORT)
+    laptop = sign_in(app, "suport")
+    page = laptop.get(f"/staff/users/{customer_id}/impersonate")
+    laptop.post(f"/staff/users/{customer_id}/impersonate",
+                data={"csrf_token": csrf_token_from(page.text), "reason": "Checking a failed campaign"})
+    assert "teatru" in laptop.get("/account/").text.split("<main", 1)[1]
+    phone = sign_in(app, "suport")
+    phone.post("/account/sign-out-everywhere", data={"csrf_token": csrf_token_from(phone.get("/account/").text)})
+    assert not opens_account(laptop)
+    page = laptop.get("/login")   # the same browser, its Flask session still naming the impersonation
+    laptop.post("/login", data={"username": "suport", "password": PASSWORD, "csrf_token": csrf_token_from(page.text)})
+    main = laptop.get("/account/").text.split("<main", 1)[1]
+    assert "suport" in main and "teatru" not in main

@@ -16,8 +16,9 @@ READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def register(app: Flask) -> None:
-    """Register last among the after_request hooks: Flask runs them in reverse, so this one runs
-    first and the others (the impersonation audit) see the request's work committed."""
+    """Register after the impersonation audit's after_request hook: Flask runs them in reverse,
+    so this one runs before it and the audit sees the request's work committed. (Flask-Login's
+    remember-cookie hook, registered later, runs before both; it touches no database.)"""
 
     @app.after_request
     def end_of_request(response: Response) -> Response:

@@ -143,6 +143,50 @@ def newer_zip_version(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def junk_before_rows(path: Path) -> None:
+    """200,000 elements before <sheetData> (a reader that keeps them fills memory)."""
+    junk = "<sheetViews>" + "<sheetView/>" * 200_000 + "</sheetViews>"
+    body = SHEET_HEAD.replace("<sheetData>", junk + "<sheetData>") + \
+        '<row r="1"><c r="A1"><v>722123456</v></c></row>' + SHEET_TAIL
+    _replace_parts(path, {"xl/worksheets/sheet1.xml": body.encode()})
+
+
+def wide_empty_row(path: Path) -> None:
+    """One row of 200,000 empty cells: nothing beyond column 256 has a value, but the row alone
+    would be held whole."""
+    _replace_parts(path, {"xl/worksheets/sheet1.xml": _sheet('<row r="1">' + "<c/>" * 200_000 + "</row>")})
+
+
+def rows_all_numbered_one(path: Path) -> None:
+    """1,100,000 empty rows that all say r="1": counted as rows all the same."""
+    def chunks():
+        yield SHEET_HEAD.encode()
+        block = b'<row r="1"/>' * 100_000
+        for _ in range(11):
+            yield block
+        yield SHEET_TAIL.encode()
+    _replace_parts(path, {"xl/worksheets/sheet1.xml": chunks()})
+
+
+def many_shared_strings(path: Path) -> None:
+    """1,100,000 shared strings in 6 MB (openpyxl keeps each one while the workbook is open)."""
+    def chunks():
+        yield b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="' + MAIN_NS.encode() + b'">'
+        for _ in range(11):
+            yield b"<si/>" * 100_000
+        yield b"</sst>"
+    with zipfile.ZipFile(io.BytesIO(_workbook_bytes())) as source:
+        names = source.namelist()
+    if "xl/sharedStrings.xml" in names:
+        _replace_parts(path, {"xl/sharedStrings.xml": chunks()})
+    else:   # openpyxl wrote inline strings: add the part (the check reads the zip, not the rels)
+        _replace_parts(path, {})
+        with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as target, \
+                target.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:
+            for chunk in chunks():
+                member.write(chunk)
+
+
 def utf16_csv(path: Path) -> None:
     """Not bad at all: Excel's "Unicode text". Read, not refused (the control case)."""
     path.write_bytes(codecs.BOM_UTF16_LE + "Telefon\tNume\n0722123456\tȘtefan\n".encode("utf-16-le"))
@@ -153,7 +197,7 @@ CORPUS = [
     BadFile("laughs.xlsx", "declares XML entities", billion_laughs_sheet),
     BadFile("laughs-workbook.xlsx", "declares XML entities", billion_laughs_workbook),
     BadFile("xxe.xlsx", "declares XML entities", xxe),
-    BadFile("wide.xlsx", "at most 256 columns", wide_xlsx),
+    BadFile("wide.xlsx", "holds more cells than Excel allows", wide_xlsx),   # 50,000 > 16,384
     BadFile("wide.csv", "at most 256 columns", wide_csv),
     BadFile("rows.xlsx", "more than 1,048,576 rows", beyond_excel_rows),
     BadFile("empty-lines.csv", "has no rows", million_empty_lines),
@@ -164,6 +208,12 @@ CORPUS = [
     BadFile("locked.xlsx", "protected with a password", encrypted_xlsx),
     BadFile("cut.xlsx", "is damaged or not an Excel workbook", truncated_zip),
     BadFile("zip-version.xlsx", "is damaged or not an Excel workbook", newer_zip_version),
+    BadFile("junk.xlsx", "elements besides its rows", junk_before_rows),
+    BadFile("wide-empty.xlsx", "holds more cells than Excel allows", wide_empty_row),
+    # Uploading it reads 5,000 rows and finds none ("has no rows"); reading it all counts past
+    # Excel's last row ("more than 1,048,576 rows"): either way a message with "rows".
+    BadFile("rows-one.xlsx", "rows", rows_all_numbered_one),
+    BadFile("strings.xlsx", "different texts", many_shared_strings),
 ]
 READABLE = [BadFile("unicode.csv", "", utf16_csv)]
 

@@ -421,3 +421,16 @@ def test_the_openpyxl_insides_the_reader_uses_are_where_it_expects():
     with inside.open_xml() as source:
         assert b"<sheetData" in source.read(4096)
     book.close()
+
+
+def test_the_preview_stops_after_5000_rows_even_when_every_row_says_it_is_row_1(tmp_path):
+    """Rows that all claim r="1" never pass the preview's row number: the preview counts the rows
+    it has seen too, so it returns (empty) where reading the whole sheet counts past Excel's last row."""
+    from tests.bad_files import rows_all_numbered_one
+
+    path = tmp_path / "rows-one.xlsx"
+    rows_all_numbered_one(path)
+    with open_spreadsheet(path, "rows-one.xlsx") as book:
+        assert book.preview(0, limit=1) == []
+        with pytest.raises(UnreadableFile, match="more than 1,048,576 rows"):
+            list(book.rows(0))

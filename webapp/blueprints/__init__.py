@@ -73,7 +73,7 @@ def register_blueprints(app: Flask) -> None:
     app.before_request(_guard)
     app.after_request(_audit_impersonated)
     security_headers.register(app)
-    transactions.register(app)   # last registered, first run: the audit hook sees the work committed
+    transactions.register(app)   # after the audit hook, so run before it: the audit sees the work committed
 
 
 def _load_user(login_id: str):

@@ -67,6 +67,7 @@ def change_password():
 def sign_out_everywhere():
     """End every sign-in of this user, this browser's included (a lost phone, a shared computer)."""
     ended = login_sessions.end_all(db.session, current_user.id, login_sessions.EVERYWHERE)
+    db.session.commit()   # before the cookies go: a failed commit must not sign out this browser only
     logout_user()
     flash(ngettext("You are signed out of %(num)d browser, this one included.",
                    "You are signed out of %(num)d browsers, this one included.", ended), "success")

@@ -24,7 +24,7 @@ VALIDITY_SCHEMA = {
                    f"{api_input.MIN_VALIDITY} to {api_input.MAX_VALIDITY}; kept within 5 minutes and 7 days. "
                    "Default 172800 (48 hours).",
     "anyOf": [{"type": "integer", "minimum": api_input.MIN_VALIDITY, "maximum": api_input.MAX_VALIDITY},
-              {"type": "string", "pattern": "^[0-9]{1,8}$"}, {"type": "null"}]}
+              {"type": "string", "pattern": "^(?:[0-9]{1,7}|10000000)$"}, {"type": "null"}]}
 SEND_AT_SCHEMA = {
     "description": "When to send: ISO 8601 with its offset (2026-12-24T09:00:00+02:00), at most a year ahead. "
                    "Left out: now.",

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, request, session, url
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from webapp.blueprints import IMPERSONATION_KEY
 from webapp.blueprints.form_errors import apply_service_errors
 from webapp.blueprints.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from webapp.extensions import db
@@ -66,6 +67,7 @@ def login():
                 db.session, user, remember=remember, ip=ip, user_agent=request.user_agent.string,
                 lifetime=timedelta(days=s.remember_me_days) if remember else timedelta(hours=s.session_hours))
             session.permanent = True
+            session.pop(IMPERSONATION_KEY, None)   # a new sign-in never resumes an earlier one's impersonation
             login_user(user, remember=remember)
             return redirect(_safe_next(request.args.get("next")))
     return render("auth/login.html", form=form, status=status)
@@ -75,6 +77,7 @@ def login():
 def logout():
     if current_user.is_authenticated:   # a copy of this browser's cookies opens nothing any more
         login_sessions.end_current(db.session, current_user)
+        db.session.commit()   # before the cookies go: a failed commit must not sign out this browser only
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

@@ -15,6 +15,7 @@ from webapp.blueprints.form_errors import apply_service_errors
 from webapp.blueprints.forms import CampaignForm, UploadForm
 from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle
+from webapp.domain.sheets import UnreadableFile
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import money
@@ -29,6 +30,7 @@ from webapp.services import (
     sending,
     templates,
 )
+from webapp.services import imports as sheet_imports
 from webapp.services.errors import ServiceError
 from webapp.services.subusers import subuser_choices
 
@@ -113,10 +115,15 @@ def wizard(campaign, form: CampaignForm | None = None, error: str | None = None,
     step = step_of(campaign)
     context = {"campaign": campaign, "step": step, "error": error or (_("Preparing failed: %(error)s", error=campaign.error)
                                                                        if campaign.error else None)}
-    if step == "first_row":
-        context["preview"] = campaigns.preview(campaign, sheet)
-    elif step == "columns":
-        context["found"] = campaigns.columns(campaign)
+    if step in ("first_row", "columns"):
+        try:
+            if step == "first_row":
+                context["preview"] = campaigns.preview(campaign, sheet)
+            else:
+                context["found"] = campaigns.columns(campaign)
+        except UnreadableFile as exc:   # a bad row among the first ones shown: say so, offer to start again
+            context.update(error=str(exc), preview=sheet_imports.Preview([], 0, [], 0), found=sheet_imports.Columns([], []))
+            status = 422
     elif step == "compose":
         form = form or _form_for(campaign)
         tags = campaigns.placeholders(db.session, campaign)

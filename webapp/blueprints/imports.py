@@ -34,13 +34,17 @@ def _inline(imp) -> bool:
 def wizard(imp, error: str | None = None, status: int = 200, sheet: int | None = None):
     step, region = imports.step_of(imp), current_user.account.default_region
     context = {"imp": imp, "step": step, "error": error, "role_labels": {k: _(v) for k, v in ROLE_LABELS.items()}}
-    if step == "first_row":
-        context["preview"] = imports.preview(imp, sheet)
-    elif step == "mapping":
-        found = imports.columns(imp)
-        context.update(titles=found.titles, samples=found.samples[:3],
-                       roles=imp.mapping.get("roles") or imports.guess_mapping(found, region))
-    elif step == "working":
+    try:
+        if step == "first_row":
+            context["preview"] = imports.preview(imp, sheet)
+        elif step == "mapping":
+            found = imports.columns(imp)
+            context.update(titles=found.titles, samples=found.samples[:3],
+                           roles=imp.mapping.get("roles") or imports.guess_mapping(found, region))
+    except UnreadableFile as exc:   # a bad row among the first ones shown: say so, offer to start again
+        context.update(error=str(exc), preview=imports.Preview([], 0, [], 0), titles=[], samples=[], roles=[])
+        status = 422
+    if step == "working":
         done = get_redis().get(background_jobs.import_progress_key(imp.id))
         context.update(done=int(done or 0), total=imports.estimated_rows(imp))
     return render("contacts/import.html", "contacts/_wizard.html", status=status, **context)
@@ -119,7 +123,9 @@ def cancel(import_id: int):
     imp = _import(import_id)
     target = (url_for("contacts.blocklist") if imp.purpose == "blocklist"
               else url_for("contacts.group", group_id=imp.group_id) if imp.group_id else url_for("contacts.index"))
-    imports.discard(db.session, imp)
+    files = imports.discard(db.session, imp)
+    db.session.commit()   # before the files go: a failed commit keeps the import whole
+    imports.remove_files(files)
     return redirect_to(target)
 
 

@@ -8,6 +8,7 @@ while reading. Every limit is far above what Excel itself writes for the files c
 Excel's own maximum is 1,048,576 rows, and a contact list or campaign file has a few dozen columns."""
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,8 @@ MB = 1024 * 1024
 @dataclass(frozen=True)
 class SheetLimits:
     sheet_bytes: int = 256 * MB          # each worksheet's XML, unpacked
-    shared_strings_bytes: int = 100 * MB  # the workbook's shared strings, held in memory while reading
+    shared_strings_bytes: int = 64 * MB   # the workbook's shared strings, held in memory while reading
+    shared_strings: int = 1_000_000       # ... counted before openpyxl loads them (it keeps each one)
     other_part_bytes: int = 16 * MB      # styles, workbook, relationships, anything else
     total_bytes: int = 512 * MB          # the whole workbook, unpacked
     parts: int = 2000                    # zip members
@@ -52,6 +54,26 @@ def check_workbook(path: Path, name: str, limits: SheetLimits = LIMITS) -> None:
     if total > limits.total_bytes:
         raise TooLarge(f"“{name}” unpacks to {total / MB:,.0f} MB, more than {limits.total_bytes // MB:,} MB. "
                        "Split it into smaller files, or save it as CSV.")
+    strings = [m for m in members if m.filename.lower().endswith("sharedstrings.xml")]
+    if strings and _count_strings(path, strings[0].filename) > limits.shared_strings:
+        raise TooLarge(f"“{name}” holds more than {limits.shared_strings:,} different texts. "
+                       "Split it into smaller files, or save it as CSV.")
+
+
+_STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
+
+
+def _count_strings(path: Path, member: str) -> int:
+    """<si> elements in the shared strings, counted from the unpacked bytes in 1 MB pieces
+    (openpyxl keeps every one in memory while the workbook is open)."""
+    count, tail = 0, b""
+    with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+        while piece := stream.read(MB):
+            data = tail + piece
+            count += len(_STRING_TAG.findall(data))
+            tail = data[-32:]
+            count -= len(_STRING_TAG.findall(tail))   # a tag in the overlap is counted with the next piece
+    return count + len(_STRING_TAG.findall(tail))
 
 
 def _limit_for(part: str, limits: SheetLimits) -> int:
@@ -66,6 +88,11 @@ def _limit_for(part: str, limits: SheetLimits) -> int:
 def too_many_rows(name: str, limits: SheetLimits = LIMITS) -> TooLarge:
     return TooLarge(f"“{name}” has more than {limits.rows:,} rows, more than Excel itself allows. "
                     "Split it into smaller files.")
+
+
+def too_many_cells(name: str, row: int) -> TooLarge:
+    return TooLarge(f"Row {row} of “{name}” holds more cells than Excel allows (16,384): it was not written "
+                    "by Excel. Save it again from Excel, or as CSV.")
 
 
 def too_many_columns(name: str, row: int, column: int, limits: SheetLimits = LIMITS) -> TooLarge:

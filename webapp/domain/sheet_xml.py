@@ -10,7 +10,7 @@ from typing import Any, TypeAlias
 
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
-from webapp.domain.sheet_limits import LIMITS, too_many_columns, too_many_rows
+from webapp.domain.sheet_limits import LIMITS, TooLarge, too_many_cells, too_many_columns, too_many_rows
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN, _SHEET_DATA = (
@@ -20,14 +20,25 @@ _COLUMNS: dict[str, int] = {}
 CellValue: TypeAlias = str | int | float | bool | datetime | date | time | timedelta | None
 
 
+# Excel's last column is XFD (16,384); a reference of more letters is beyond any limit.
+EXCEL_COLUMNS = 16_384
+# Elements a row may hold (its cells and their values, runs …), and elements outside the rows
+# before them (sheet properties, views, column widths): far above what Excel writes, far below
+# what would fill memory. What comes after the rows (merged cells, …) is not read at all.
+ROW_ELEMENTS = 8 * EXCEL_COLUMNS
+OTHER_ELEMENTS = 100_000
+
+
 def _column_of(ref: str) -> int:
     letters = ref.rstrip("0123456789")
+    if len(letters) > 3:
+        return EXCEL_COLUMNS + 1
     number = _COLUMNS.get(letters)
     if number is None:
         number = 0
         for ch in letters:
             number = number * 26 + ord(ch) - 64
-        _COLUMNS[letters] = number
+        _COLUMNS[letters] = number   # at most 18,278 keys: one to three letters
     return number
 
 
@@ -70,18 +81,34 @@ def sheet_rows(ws: Any, start: int, until: int | None = None,
     inside = openpyxl_internals(ws)
     max_rows = LIMITS.rows
     row_number, rows_seen, parent = 0, 0, None
+    in_row, row_elements, other_elements = False, 0, 0
     with inside.open_xml() as source:
         for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
+            tag = element.tag
             if event == "start":
-                if element.tag == _SHEET_DATA:
+                if in_row:
+                    row_elements += 1
+                    if row_elements > ROW_ELEMENTS:   # checked as it grows: a row is held whole until it ends
+                        raise too_many_cells(name, row_number + 1)
+                elif tag == _ROW:
+                    in_row, row_elements = True, 0
+                elif tag == _SHEET_DATA:
                     parent = element
                 continue
-            if element.tag != _ROW:
+            if tag == _SHEET_DATA:
+                return   # what follows the rows is never read
+            if tag != _ROW:
+                if not in_row:
+                    other_elements += 1
+                    if other_elements > OTHER_ELEMENTS:
+                        raise TooLarge(f"“{name}” holds more than {OTHER_ELEMENTS:,} elements besides its rows: "
+                                       "it was not written by Excel. Save it again from Excel, or as CSV.")
                 continue
+            in_row = False
             declared = element.get("r")
             row_number = int(declared) if declared and declared.isdigit() else row_number + 1
             rows_seen += 1
-            if until is not None and row_number > until:
+            if until is not None and (row_number > until or rows_seen > until):
                 return
             if row_number > max_rows or rows_seen > max_rows:
                 raise too_many_rows(name)

@@ -310,12 +310,18 @@ def prepared_path(imp: ContactImport) -> str:
     return f"{imp.stored_path}.rows.jsonl"
 
 
-def discard(session: Session, imp: ContactImport) -> None:
-    for path in (imp.stored_path, invalid_path(imp), prepared_path(imp)):
-        if os.path.exists(path):
-            os.unlink(path)
+def discard(session: Session, imp: ContactImport) -> list[str]:
+    """Forget the import; returns its files, for the caller to remove once this is committed."""
+    paths = [imp.stored_path, invalid_path(imp), prepared_path(imp)]
     session.delete(imp)
     session.flush()
+    return paths
+
+
+def remove_files(paths: list[str]) -> None:
+    for path in paths:
+        if os.path.exists(path):
+            os.unlink(path)
 
 
 def step_back(session: Session, imp: ContactImport) -> None:

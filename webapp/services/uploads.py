@@ -19,7 +19,7 @@ def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream, pr
     stream.save(str(path)) if hasattr(stream, "save") else path.write_bytes(stream.read())
     try:
         with open_spreadsheet(path, filename) as sheet:
-            if not sheet.preview(0, limit=1):
+            if not sheet.preview(0, limit=50):   # the rows the wizard shows first: read once here
                 raise UnreadableFile(f"“{filename}” has no rows.")
     except UnreadableFile as exc:
         path.unlink(missing_ok=True)
