@@ -434,3 +434,27 @@ def test_the_preview_stops_after_5000_rows_even_when_every_row_says_it_is_row_1(
         assert book.preview(0, limit=1) == []
         with pytest.raises(UnreadableFile, match="more than 1,048,576 rows"):
             list(book.rows(0))
+
+
+@pytest.mark.parametrize("xml, refused", [
+    (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "b">]><worksheet/>', True),
+    (b'<?xml version="1.0"?>\n<!-- made by hand -->\n' + b" " * 5000 + b"<!DOCTYPE r SYSTEM 'file:///etc/passwd'><r/>", True),
+    (b'<?xml version="1.0"?><worksheet xmlns="x"><sheetData/></worksheet>', False),
+    (b'<?xml version="1.0"?><worksheet><c>&lt;!DOCTYPE is text here</c></worksheet>', False),
+])
+def test_a_doctype_before_the_root_is_refused_however_the_bytes_arrive(xml, refused):
+    """sheet_xml.NoDoctype: what defusedxml's forbid_dtd does, in front of the C parser; the
+    DOCTYPE may arrive split over reads."""
+    import io
+
+    from defusedxml import DefusedXmlException
+
+    from webapp.domain.sheet_xml import NoDoctype
+
+    stream = NoDoctype(io.BytesIO(xml))
+    read = lambda: b"".join(iter(lambda: stream.read(7), b""))  # noqa: E731
+    if refused:
+        with pytest.raises(DefusedXmlException):
+            read()
+    else:
+        assert read() == xml
