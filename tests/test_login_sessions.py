@@ -239,3 +239,21 @@ def test_signing_in_again_never_resumes_an_impersonation_left_in_the_browser(app
     laptop.post("/login", data={"username": "suport", "password": PASSWORD, "csrf_token": csrf_token_from(page.text)})
     main = laptop.get("/account/").text.split("<main", 1)[1]
     assert "suport" in main and "teatru" not in main
+
+
+def test_a_cookie_copied_while_impersonating_stops_acting_as_the_customer_after_return(app, make_user):
+    """Support's "return" ends the impersonation, not the staff member's sign-in: a copy of the
+    cookie taken meanwhile is the staff member again, never the customer."""
+    from webapp.domain.roles import Role
+
+    customer_id = make_user("teatru")
+    make_user("suport", credit="0", role=Role.SUPPORT)
+    browser = sign_in(app, "suport")
+    page = browser.get(f"/staff/users/{customer_id}/impersonate")
+    browser.post(f"/staff/users/{customer_id}/impersonate",
+                 data={"csrf_token": csrf_token_from(page.text), "reason": "Checking a failed campaign"})
+    copied = copy_of(app, browser, names=("session",))
+    assert "teatru" in copied.get("/account/").text.split("<main", 1)[1]
+    browser.post("/staff/return", data={"csrf_token": csrf_token_from(browser.get("/").text)})
+    main = copied.get("/account/", follow_redirects=True).text.split("<main", 1)[1]
+    assert "teatru" not in main.split("</dl>", 1)[0]
