@@ -8,7 +8,7 @@ from flask import Flask, abort, current_app, flash, g, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp import security_headers, transactions
+from webapp import input_guard, security_headers, transactions
 from webapp.domain import access
 from webapp.extensions import db, login_manager
 from webapp.htmx import redirect_to
@@ -70,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
     login_manager.user_loader(_load_user)
+    input_guard.register(app)   # before the guard and every view: no NUL reaches the database
     app.before_request(_guard)
     app.after_request(_audit_impersonated)
     security_headers.register(app)

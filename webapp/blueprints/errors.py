@@ -46,6 +46,10 @@ def register(app: Flask) -> None:
             limit = app.config["SETTINGS"].upload_max_mb
             return _render(413, str(_l("Files up to %(mb)d MB can be uploaded. Split the file, or save it as CSV, "
                                        "which is smaller.", mb=limit)))
+        from webapp.input_guard import MESSAGE as NUL_MESSAGE
+
+        if error.code == 400 and error.description == NUL_MESSAGE:
+            return _render(400, NUL_MESSAGE)
         return _render(error.code or 500)
 
     @app.errorhandler(Exception)
