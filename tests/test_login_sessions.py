@@ -42,6 +42,15 @@ def copy_of(app, client, names=("session", "remember_token")):
     return thief
 
 
+def impersonating(app, customer_id: int):
+    """A browser where support ("suport") is signed in as the customer."""
+    browser = sign_in(app, "suport")
+    page = browser.get(f"/staff/users/{customer_id}/impersonate")
+    browser.post(f"/staff/users/{customer_id}/impersonate",
+                 data={"csrf_token": csrf_token_from(page.text), "reason": "Checking a failed campaign"})
+    return browser
+
+
 def opens_account(client) -> bool:
     response = client.get("/account/")
     assert response.status_code in (200, 302)
@@ -227,10 +236,7 @@ def test_signing_in_again_never_resumes_an_impersonation_left_in_the_browser(app
 
     customer_id = make_user("teatru")
     make_user("suport", credit="0", role=Role.SUPPORT)
-    laptop = sign_in(app, "suport")
-    page = laptop.get(f"/staff/users/{customer_id}/impersonate")
-    laptop.post(f"/staff/users/{customer_id}/impersonate",
-                data={"csrf_token": csrf_token_from(page.text), "reason": "Checking a failed campaign"})
+    laptop = impersonating(app, customer_id)
     assert "teatru" in laptop.get("/account/").text.split("<main", 1)[1]
     phone = sign_in(app, "suport")
     phone.post("/account/sign-out-everywhere", data={"csrf_token": csrf_token_from(phone.get("/account/").text)})
@@ -248,10 +254,7 @@ def test_a_cookie_copied_while_impersonating_stops_acting_as_the_customer_after_
 
     customer_id = make_user("teatru")
     make_user("suport", credit="0", role=Role.SUPPORT)
-    browser = sign_in(app, "suport")
-    page = browser.get(f"/staff/users/{customer_id}/impersonate")
-    browser.post(f"/staff/users/{customer_id}/impersonate",
-                 data={"csrf_token": csrf_token_from(page.text), "reason": "Checking a failed campaign"})
+    browser = impersonating(app, customer_id)
     copied = copy_of(app, browser, names=("session",))
     assert "teatru" in copied.get("/account/").text.split("<main", 1)[1]
     browser.post("/staff/return", data={"csrf_token": csrf_token_from(browser.get("/").text)})

@@ -183,13 +183,15 @@ class NoDoctype:
     def read(self, size: int = -1) -> bytes:
         data: bytes = self.raw.read(size)
         if not self.checked:
-            self.head += data
-            root = self._ROOT.search(self.head)
-            prolog = self.head if root is None else self.head[:root.start()]
+            seen = self.head + data
+            root = self._ROOT.search(seen)
+            prolog = seen if root is None else seen[:root.start()]
             if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
                 raise DefusedXmlException("a DOCTYPE in a sheet")
             if root is not None or not data:
                 self.checked, self.head = True, b""
+            else:
+                self.head = seen[-16:]   # enough to find a keyword cut between two reads
         return data
 
 

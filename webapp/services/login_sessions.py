@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from webapp.models import LoginSession, User
 from webapp.models.types import utcnow
@@ -43,7 +43,8 @@ def user_for(session: Session, login_id: str, now: datetime | None = None) -> Us
     user_id, _, token = (login_id or "").partition(":")
     if not user_id.isdigit() or not token:
         return None   # a cookie from before sign-ins were kept, or forged
-    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _hash(token)))
+    row = session.scalar(select(LoginSession).options(joinedload(LoginSession.user))
+                         .where(LoginSession.token_hash == _hash(token)))   # one query per request
     now = now or utcnow()
     if row is None or row.user_id != int(user_id) or row.ended_at is not None or row.expires_at <= now:
         return None
