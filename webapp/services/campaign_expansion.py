@@ -138,107 +138,26 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
     token = campaign.expansion_token if token is None else token
     account = session.get(Account, campaign.account_id)
     discard_drafts(session, campaign)
-    prices, route_table = price_list_for(session, account), RouteTable(session)
-    columns = campaign.titles if campaign.kind != rules.LISTS else contact_columns(session, campaign)
-    # A batch row carries its own message; the campaign's text (if any) is for rows without one.
-    template = compile_text(campaign.text, columns)
-    writer = _Writer(session, campaign, timedelta(minutes=campaign.validity_minutes))
-    tally = rules.Tally()
-    seen: set[str] = set()
-    analysed: dict[str, tuple] = {}
-    pending: list[tuple[SourceRow, dict]] = []  # valid rows waiting for the blocklist check
-
-    def price(text: str, number: str, country: str | None):
-        found = analysed.get(text)
-        if found is None:
-            analysis = analyze(text)
-            found = (analysis.encoding, analysis.parts, analysis.characters)
-            if len(analysed) < 20000:
-                analysed[text] = found
-        encoding, parts, characters = found
-        route = route_table.route_for(country)
-        if route is None:
-            return None, "no active route", encoding, parts, characters
-        try:
-            quote = pricing.quote(parts, number, country, prices)
-        except pricing.Unroutable as exc:
-            return None, str(exc), encoding, parts, characters
-        return (route, quote), "", encoding, parts, characters
-
-    def settle_pending() -> None:
-        numbers = [row["to"] for _, row in pending]
-        blocked = blocklist.blocked_among(session, account.id, numbers, account_list=campaign.check_blocklists)
-        for source, row in pending:
-            characters, empty = row.pop("_characters"), row.pop("_empty")  # the tally's, not columns
-            if row["to"] in blocked:
-                tally.refuse(source.row, source.raw_phone, "blocklisted")
-                writer.add(**{**row, "reason_code": "blocklisted", "route_id": None, "price_per_part": ZERO, "cost": ZERO})
-                continue
-            tally.add(row["to"], row["text"], row["parts"], characters, row["cost"], row["country"], empty)
-            writer.add(**row)
-            if rules.is_monitoring_point(tally.recipients, campaign.monitor_every):
-                _monitoring_copy(row["text"])
-        pending.clear()
-        writer.flush()
-
-    def _monitoring_copy(text: str) -> None:
-        number = campaign.monitor_number
-        country = phone.region_of(number)
-        priced, _detail, encoding, parts, _chars = price(text, number, country)
-        if priced is None:
-            return  # checked when the options were saved; a route gone since is no reason to stop
-        route, quote = priced
-        tally.add_monitoring(parts, quote.cost)
-        writer.add(to=number, country=country, text=text, encoding=encoding, parts=parts, route_id=route.id,
-                   price_per_part=quote.price_per_part, cost=quote.cost, monitor=True)
-
+    run = _Expansion(session, campaign, account, max_parts)
     for count, source in enumerate(source_rows(session, campaign), start=1):
-        if source.text is not None and source.text.strip():
-            text, empty = source.text.strip(), 0
-        else:
-            text, empty = template.render(source.values)
-        base = {"to": str(source.raw_phone)[:32], "text": text}
-        try:
-            number, country = phone.normalize_with_region(source.raw_phone, account.default_region)
-        except phone.InvalidNumber as exc:
-            tally.refuse(source.row, source.raw_phone, "invalid_number", str(exc) if source.raw_phone.strip() else "")
-            writer.add(**base, reason_code="invalid_number")
-            continue
-        base["to"] = number
-        if not text.strip():
-            tally.refuse(source.row, source.raw_phone, "empty_text")
-            writer.add(**base, reason_code="empty_text")
-            continue
-        if campaign.filter_duplicates:
-            if number in seen:
-                tally.refuse(source.row, source.raw_phone, "duplicate")
-                writer.add(**base, reason_code="duplicate")
-                continue
-            seen.add(number)
-        priced, detail, encoding, parts, characters = price(text, number, country)
-        if parts > max_parts:
-            tally.refuse(source.row, source.raw_phone, "too_long", f"{parts} > {max_parts}")
-            writer.add(**base, country=country, encoding=encoding, parts=parts, reason_code="too_long")
-            continue
-        if priced is None:
-            tally.refuse(source.row, source.raw_phone, "unroutable", detail)
-            writer.add(**base, country=country, encoding=encoding, parts=parts, reason_code="unroutable")
-            continue
-        route, quote = priced
-        pending.append((source, {**base, "country": country, "encoding": encoding, "parts": parts,
-                                 "route_id": route.id, "price_per_part": quote.price_per_part, "cost": quote.cost,
-                                 "_characters": characters, "_empty": empty}))
-        if len(pending) >= BATCH:
-            settle_pending()
+        if not run.take(source):
+            continue  # refused: stored with its reason, flushed with the next batch
+        if len(run.pending) >= BATCH:
+            run.settle_pending()
             if progress:
                 progress(count)
-        elif len(writer.rows) >= BATCH:
-            writer.flush()
-    settle_pending()
-    writer.flush()
-    summary = tally.as_dict()
-    # Ready only if still this preparation: a customer who went back meanwhile keeps the draft,
-    # and one who went back and prepared again gets the newer preparation.
+        elif len(run.writer.rows) >= BATCH:
+            run.writer.flush()
+    run.settle_pending()
+    run.writer.flush()
+    summary = run.tally.as_dict()
+    _mark_ready(session, campaign, token, summary)
+    return summary
+
+
+def _mark_ready(session: Session, campaign: Campaign, token: str | None, summary: dict) -> None:
+    """Ready only if still this preparation: a customer who went back meanwhile keeps the draft,
+    and one who went back and prepared again gets the newer preparation."""
     ready = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status == rules.PREPARING,
                                                    Campaign.expansion_token == token)
                             .values(status=rules.READY, summary=summary, error="")
@@ -246,7 +165,122 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
     if not ready:
         raise Abandoned(campaign.id)
     session.refresh(campaign)
-    return summary
+
+
+class _Expansion:
+    """One expansion under way: the account's prices and routes, the numbers already seen, the
+    texts already analysed, and the valid recipients waiting for the blocklist check."""
+
+    def __init__(self, session: Session, campaign: Campaign, account: Account, max_parts: int):
+        self.session, self.campaign, self.account, self.max_parts = session, campaign, account, max_parts
+        self.prices, self.route_table = price_list_for(session, account), RouteTable(session)
+        columns = campaign.titles if campaign.kind != rules.LISTS else contact_columns(session, campaign)
+        # A batch row carries its own message; the campaign's text (if any) is for rows without one.
+        self.template = compile_text(campaign.text, columns)
+        self.writer = _Writer(session, campaign, timedelta(minutes=campaign.validity_minutes))
+        self.tally = rules.Tally()
+        self.seen: set[str] = set()
+        self.analysed: dict[str, tuple] = {}
+        self.pending: list[tuple[SourceRow, dict]] = []  # valid rows waiting for the blocklist check
+
+    def message_text(self, source: SourceRow) -> tuple[str, int]:
+        """The recipient's text and its count of empty placeholders: the row's own message, or the campaign's."""
+        if source.text is not None and source.text.strip():
+            return source.text.strip(), 0
+        text, empty = self.template.render(source.values)
+        return text, empty
+
+    def segments(self, text: str) -> tuple:
+        """The text's encoding, parts and characters; the first 20,000 distinct texts are analysed once."""
+        found = self.analysed.get(text)
+        if found is None:
+            analysis = analyze(text)
+            found = (analysis.encoding, analysis.parts, analysis.characters)
+            if len(self.analysed) < 20000:
+                self.analysed[text] = found
+        return found
+
+    def price(self, text: str, number: str, country: str | None) -> tuple:
+        """The route and quote (or None and why not), with the text's encoding, parts and characters."""
+        encoding, parts, characters = self.segments(text)
+        route = self.route_table.route_for(country)
+        if route is None:
+            return None, "no active route", encoding, parts, characters
+        try:
+            quote = pricing.quote(parts, number, country, self.prices)
+        except pricing.Unroutable as exc:
+            return None, str(exc), encoding, parts, characters
+        return (route, quote), "", encoding, parts, characters
+
+    def refuse(self, source: SourceRow, base: dict, reason: str, detail: str = "", **columns) -> None:
+        """A recipient not sent: counted in the summary's refusals and stored with its reason code."""
+        self.tally.refuse(source.row, source.raw_phone, reason, detail)
+        self.writer.add(**base, **columns, reason_code=reason)
+
+    def take(self, source: SourceRow) -> bool:
+        """Check one recipient: False if refused (number, text, duplicate, length, route), True if
+        priced and waiting for the blocklist check."""
+        text, empty = self.message_text(source)
+        base = {"to": str(source.raw_phone)[:32], "text": text}
+        try:
+            number, country = phone.normalize_with_region(source.raw_phone, self.account.default_region)
+        except phone.InvalidNumber as exc:
+            self.refuse(source, base, "invalid_number", str(exc) if source.raw_phone.strip() else "")
+            return False
+        base["to"] = number
+        if not text.strip():
+            self.refuse(source, base, "empty_text")
+            return False
+        if self.campaign.filter_duplicates:
+            if number in self.seen:
+                self.refuse(source, base, "duplicate")
+                return False
+            self.seen.add(number)
+        priced, detail, encoding, parts, characters = self.price(text, number, country)
+        if parts > self.max_parts:
+            self.refuse(source, base, "too_long", f"{parts} > {self.max_parts}",
+                        country=country, encoding=encoding, parts=parts)
+            return False
+        if priced is None:
+            self.refuse(source, base, "unroutable", detail, country=country, encoding=encoding, parts=parts)
+            return False
+        route, quote = priced
+        self.pending.append((source, {**base, "country": country, "encoding": encoding, "parts": parts,
+                                      "route_id": route.id, "price_per_part": quote.price_per_part,
+                                      "cost": quote.cost, "_characters": characters, "_empty": empty}))
+        return True
+
+    def settle_pending(self) -> None:
+        """The blocklist check of the waiting recipients: each is refused or counted and stored (with a
+        monitoring copy at every monitoring point); then the batch is written."""
+        numbers = [row["to"] for _, row in self.pending]
+        blocked = blocklist.blocked_among(self.session, self.account.id, numbers,
+                                          account_list=self.campaign.check_blocklists)
+        for source, row in self.pending:
+            characters, empty = row.pop("_characters"), row.pop("_empty")  # the tally's, not columns
+            if row["to"] in blocked:
+                self.tally.refuse(source.row, source.raw_phone, "blocklisted")
+                self.writer.add(**{**row, "reason_code": "blocklisted", "route_id": None,
+                                   "price_per_part": ZERO, "cost": ZERO})
+                continue
+            self.tally.add(row["to"], row["text"], row["parts"], characters, row["cost"], row["country"], empty)
+            self.writer.add(**row)
+            if rules.is_monitoring_point(self.tally.recipients, self.campaign.monitor_every):
+                self.monitoring_copy(row["text"])
+        self.pending.clear()
+        self.writer.flush()
+
+    def monitoring_copy(self, text: str) -> None:
+        """A copy of the text to the campaign's monitoring number, priced and counted apart."""
+        number = self.campaign.monitor_number
+        country = phone.region_of(number)
+        priced, _detail, encoding, parts, _chars = self.price(text, number, country)
+        if priced is None:
+            return  # checked when the options were saved; a route gone since is no reason to stop
+        route, quote = priced
+        self.tally.add_monitoring(parts, quote.cost)
+        self.writer.add(to=number, country=country, text=text, encoding=encoding, parts=parts, route_id=route.id,
+                        price_per_part=quote.price_per_part, cost=quote.cost, monitor=True)
 
 
 class Abandoned(Exception):
