@@ -9,7 +9,9 @@ import hashlib
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from redis import Redis
 from rq import Retry
 
 from webapp.queues import queue
@@ -31,7 +33,7 @@ def import_progress_key(import_id: int) -> str:
     return f"smsportal:import:{import_id}:progress"
 
 
-def enqueue_expansion(redis, campaign_id: int, token: str) -> str:
+def enqueue_expansion(redis: Redis, campaign_id: int, token: str) -> str:
     redis.delete(campaign_progress_key(campaign_id))
     job_id = f"campaign-{campaign_id}-expand-{token}"
     queue(redis).enqueue(EXPAND_CAMPAIGN, campaign_id, token, job_id=job_id, retry=Retry(max=2, interval=[5, 30]),
@@ -39,7 +41,7 @@ def enqueue_expansion(redis, campaign_id: int, token: str) -> str:
     return job_id
 
 
-def schedule_tick(redis, campaign_id: int, delay: float = 0, at: datetime | None = None) -> str:
+def schedule_tick(redis: Redis, campaign_id: int, delay: float = 0, at: datetime | None = None) -> str:
     """A campaign's next tick: now, in ``delay`` seconds, or at ``at`` (a scheduled start; RQ's
     scheduler keeps it in Redis, so a worker restart does not lose it)."""
     q = queue(redis)
@@ -56,7 +58,7 @@ def schedule_tick(redis, campaign_id: int, delay: float = 0, at: datetime | None
     return job_id
 
 
-def enqueue_import(redis, import_id: int, operation: str, mapping: dict) -> str:
+def enqueue_import(redis: Redis, import_id: int, operation: str, mapping: dict[str, Any]) -> str:
     """The same step with the same choices is one job, however often asked."""
     redis.delete(import_progress_key(import_id))
     digest = hashlib.sha1(json.dumps(mapping, sort_keys=True).encode()).hexdigest()[:10]

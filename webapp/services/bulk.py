@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import JSON, insert, text
 from sqlalchemy.orm import Session
 
+# ``model`` is a mapped class (a db.Model subclass). Flask-SQLAlchemy makes db.Model at run time,
+# so mypy sees no __table__ on it: the class is typed as type[Any]. A row maps column names to
+# values of whatever type each column takes.
+RowValues = dict[str, Any]
 
-def bulk_insert(session: Session, model, rows: list[dict]) -> None:
+
+def bulk_insert(session: Session, model: type[Any], rows: list[RowValues]) -> None:
     """Many rows at once: PostgreSQL's COPY (several times faster than INSERTs), else executemany.
     Values go through each column's own bind processing, so types (JSON, UTC times) match."""
     connection = session.connection()
@@ -21,7 +27,9 @@ def bulk_insert(session: Session, model, rows: list[dict]) -> None:
         column_type = table.c[name].type
         bind = getattr(column_type, "process_bind_param", None)
         processors.append((bind, json.dumps if isinstance(column_type, JSON) else None))
-    with connection.connection.driver_connection.cursor() as cursor:
+    driver_connection = connection.connection.driver_connection   # psycopg's; None only once closed
+    assert driver_connection is not None
+    with driver_connection.cursor() as cursor:
         quote = dialect.identifier_preparer.quote  # `to` and other reserved words as column names
         with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN") as copy:
             for row in rows:
@@ -36,7 +44,7 @@ def bulk_insert(session: Session, model, rows: list[dict]) -> None:
                 copy.write_row(values)
 
 
-def insert_returning_ids(session: Session, model, rows: list[dict]) -> list[int]:
+def insert_returning_ids(session: Session, model: type[Any], rows: list[RowValues]) -> list[int]:
     """Insert rows and give their new ids in order. On PostgreSQL the ids are taken from the
     table's sequence first and the rows go in by COPY; elsewhere an INSERT … RETURNING."""
     if not rows:

@@ -1,9 +1,12 @@
 """Health of the parts the web app depends on."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
+from redis import Redis
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -23,7 +26,7 @@ class HealthReport:
     cron: str  # ok | stale | never | unknown (Redis down)
     last_cron_heartbeat: str | None  # the cron process itself
     last_cron_tick: str | None  # the cron's tick job, run by a worker
-    routes_down: dict  # route name → reason, as the sending workers last found them
+    routes_down: dict[str, str]  # route name → reason, as the sending workers last found them
 
     @property
     def ok(self) -> bool:
@@ -33,7 +36,7 @@ class HealthReport:
     def ok_strict(self) -> bool:
         return self.ok and self.workers == "ok" and self.cron == "ok" and not self.routes_down
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"status": "ok" if self.ok else "fail", **asdict(self)}
 
 
@@ -41,7 +44,7 @@ def _age(ts: datetime, now: datetime) -> float:
     return (now - ts).total_seconds()
 
 
-def check(session: Session, redis_factory, stale_after: int) -> HealthReport:
+def check(session: Session, redis_factory: Callable[[], Redis], stale_after: int) -> HealthReport:
     """``redis_factory`` should give a client with short timeouts and no retries: during an
     outage this answers at once that Redis is down."""
     from rq import Worker
@@ -67,8 +70,10 @@ def check(session: Session, redis_factory, stale_after: int) -> HealthReport:
             workers = "ok" if count else "stale"
         else:
             workers = "none"
-        newest_cron = redis.zrange(CRON_SCHEDULERS_KEY, -1, -1, withscores=True)
-        raw = redis.get(CRON_TICK_KEY)
+        # redis-py types replies as "a value or an awaitable" (one class for sync and async);
+        # this client is the synchronous one, with bytes replies.
+        newest_cron = cast("list[tuple[bytes, float]]", redis.zrange(CRON_SCHEDULERS_KEY, -1, -1, withscores=True))
+        raw = cast("bytes | None", redis.get(CRON_TICK_KEY))
         if raw is not None:
             last_tick = datetime.fromisoformat(raw.decode()).isoformat()
         if newest_cron:

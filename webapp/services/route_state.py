@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import TypedDict, cast
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -11,6 +12,12 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 KEY = "smsportal:routes:down"
+
+
+class RouteDown(TypedDict):
+    name: str
+    reason: str
+    since: float  # unix time
 
 
 def mark_down(redis: Redis, route_id: int, name: str, reason: str) -> None:
@@ -28,11 +35,14 @@ def mark_up(redis: Redis, route_id: int) -> None:
         log.warning("route %s up; not recorded: %s", route_id, exc)
 
 
-def down_routes(redis: Redis) -> dict[int, dict]:
+def down_routes(redis: Redis) -> dict[int, RouteDown]:
     """For pages that show it beside other things: Redis away means nothing known to be down
     (a message's page must still open while Redis restarts)."""
     try:
-        return {int(k): json.loads(v) for k, v in redis.hgetall(KEY).items()}
+        # redis-py types its replies as "a value or an awaitable" (one class for both clients);
+        # this client is the synchronous one, with bytes replies.
+        down = cast("dict[bytes, bytes]", redis.hgetall(KEY))
+        return {int(k): json.loads(v) for k, v in down.items()}
     except RedisError as exc:
         log.warning("route states unknown: %s", exc)
         return {}

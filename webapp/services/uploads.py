@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import IO
+
+from werkzeug.datastructures import FileStorage
 
 from webapp.domain import N_
 from webapp.domain.sheets import UnreadableFile, open_spreadsheet
 from webapp.services.errors import ServiceError
 
 
-def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream, prefix: str = "") -> Path:
-    if not filename:
+def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream: FileStorage | IO[bytes] | None,
+                     prefix: str = "") -> Path:
+    """``stream`` is None only when no file was sent (and then ``filename`` is empty too)."""
+    if not filename or stream is None:
         raise ServiceError(N_("Choose a file to upload."), {"file": [N_("Choose a file to upload.")]})
     folder = Path(upload_dir) / str(account_id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -41,10 +46,11 @@ def proof_name(filename: str) -> str:
     return f"{stem}{suffix}"
 
 
-def keep_proof(upload_dir: str, account_id: int, filename: str, stream) -> Path:
-    """A proof of bank transfer: a PDF, JPG or PNG of at most 10 MB, checked by its first bytes."""
+def keep_proof(upload_dir: str, account_id: int, filename: str, stream: IO[bytes] | None) -> Path:
+    """A proof of bank transfer: a PDF, JPG or PNG of at most 10 MB, checked by its first bytes.
+    ``stream`` is None only when no file was sent (and then ``filename`` is empty too)."""
     suffix = Path(filename or "").suffix.lower()
-    if not filename:
+    if not filename or stream is None:
         raise ServiceError(N_("Choose a file to upload."), {"proof": [N_("Choose a file to upload.")]})
     data = stream.read(PROOF_MAX_BYTES + 1)
     if suffix not in PROOF_SIGNATURES or not data.startswith(PROOF_SIGNATURES[suffix]):
