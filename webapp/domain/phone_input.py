@@ -124,46 +124,76 @@ _NOT_DIGIT_RE = re.compile(r"[^0-9]")
 
 def clean_text(text: str, raw: object) -> tuple[bool, str]:
     """Return (has_plus, digits) for a piece of text, or raise InvalidNumber."""
+    plain = _plain_reading(text)
+    if plain is not None:
+        return plain
+    s = _ascii_form(text).strip()
+    if not s:
+        raise InvalidNumber("empty", raw)
+    shown = _shown(s)
+    if len(s) > _MAX_TEXT:  # a pasted paragraph, not a phone number
+        if any(ch.isalpha() for ch in s):
+            raise InvalidNumber(f"contains letters: '{shown}'", raw)
+        raise InvalidNumber("too long", raw)
+    s = _without_label(_unquoted(s))
+    s = _without_spreadsheet_notation(s, shown, raw)
+    _check_one_number(s, shown, raw)
+    # "+44 (0) 7911 ..." -> "+44 7911 ..."
+    s = _TRUNK_MARK_RE.sub(r"\1\2 ", s, count=1)
+    return _digits_of(s, shown, raw)
+
+
+def _plain_reading(text: str) -> tuple[bool, str] | None:
+    """(has_plus, digits) for text in the usual shape, or None: it needs the repairs below."""
     plain = _PLAIN_RE.fullmatch(text) if len(text) <= _MAX_TEXT else None
     if plain and "(0)" not in text and not _FLOAT_TEXT_RE.match(text.strip()):
         digits = _NOT_DIGIT_RE.sub("", plain.group(2))
         if digits:
             return bool(plain.group(1)), digits
-    if text.isascii():  # the usual case, and NFKC, invisibles and Unicode dashes cannot occur
-        s = text.translate(_ASCII_SPACES)
-    else:
-        s = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-        # Every kind of Unicode space and dash becomes its ASCII counterpart.
-        s = "".join(
-            " " if (ch.isspace() or unicodedata.category(ch) == "Zs")
-            else "-" if unicodedata.category(ch) == "Pd" or ch == "\u2212"
-            else ch
-            for ch in s
-        )
-    s = s.strip()
-    if not s:
-        raise InvalidNumber("empty", raw)
+    return None
 
-    shown = " ".join(s.split())  # the value as we quote it back
+
+def _ascii_form(text: str) -> str:
+    """The text with invisible characters removed and every kind of space and dash made ASCII."""
+    if text.isascii():  # the usual case, and NFKC, invisibles and Unicode dashes cannot occur
+        return text.translate(_ASCII_SPACES)
+    s = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    # Every kind of Unicode space and dash becomes its ASCII counterpart.
+    return "".join(
+        " " if (ch.isspace() or unicodedata.category(ch) == "Zs")
+        else "-" if unicodedata.category(ch) == "Pd" or ch == "\u2212"
+        else ch
+        for ch in s
+    )
+
+
+def _shown(s: str) -> str:
+    """The value as we quote it back in a message: spaces collapsed, cut at _MAX_SHOWN."""
+    shown = " ".join(s.split())
     if len(shown) > _MAX_SHOWN:
         shown = shown[: _MAX_SHOWN - 1] + "\u2026"
-    if len(s) > _MAX_TEXT:  # a pasted paragraph, not a phone number
-        if any(ch.isalpha() for ch in s):
-            raise InvalidNumber(f"contains letters: '{shown}'", raw)
-        raise InvalidNumber("too long", raw)
+    return shown
 
-    # CSV tricks: ="0722123456", '0722123456, "0722123456".
+
+def _unquoted(s: str) -> str:
+    """Without CSV tricks (="0722123456", '0722123456, "0722123456") and stray list separators."""
     if s.startswith('="') and s.endswith('"'):
         s = s[2:-1].strip()
     s = s.lstrip("'`").strip()
     s = s.strip(",;").strip()  # stray list separators at the edges
     if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'":
         s = s[1:-1].strip()
+    return s
 
-    # URI schemes and labels.
-    s = _LABEL_RE.sub("", s, count=1)
 
-    # Spreadsheet numeric artefacts written as text.
+def _without_label(s: str) -> str:
+    """Without a leading URI scheme or label ("tel:", "Mobil", "GSM" ...)."""
+    return _LABEL_RE.sub("", s, count=1)
+
+
+def _without_spreadsheet_notation(s: str, shown: str, raw: object) -> str:
+    """Spreadsheet numeric artefacts written as text ("40722123456.0", "4.0722123456E+10") undone;
+    scientific notation that lost digits (or has a fraction) is refused."""
     m = _FLOAT_TEXT_RE.match(s)
     if m:
         s = m.group(1)
@@ -179,20 +209,22 @@ def clean_text(text: str, raw: object) -> tuple[bool, str]:
                 raw,
             )
         s = first + frac
+    return s
 
-    # Several numbers in one cell.
+
+def _check_one_number(s: str, shown: str, raw: object) -> None:
+    """Refuse several numbers in one cell, letters, or no digit at all."""
     parts = [p for p in _MULTI_SPLIT_RE.split(s) if p and p.strip()]
     if len(parts) > 1 and sum(1 for p in parts if sum(c.isdigit() for c in p) >= 7) > 1:
         raise InvalidNumber(f"more than one number: '{shown}'", raw)
-
     if any(ch.isalpha() for ch in s):
         raise InvalidNumber(f"contains letters: '{shown}'", raw)
     if not any(ch.isdigit() for ch in s):
         raise InvalidNumber(f"no phone number in '{shown}'", raw)
 
-    # "+44 (0) 7911 ..." -> "+44 7911 ..."
-    s = _TRUNK_MARK_RE.sub(r"\1\2 ", s, count=1)
 
+def _digits_of(s: str, shown: str, raw: object) -> tuple[bool, str]:
+    """(has_plus, digits): separators dropped, a '+' only at the start, any other character refused."""
     has_plus = False
     digit_chars: list[str] = []
     bad: list[str] = []
