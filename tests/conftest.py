@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import os
 import subprocess
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+from flask import has_app_context
 from sqlalchemy import text
 
+from tests import factories
 from webapp import create_app
 from webapp.embedded_redis import EmbeddedRedis
 from webapp.extensions import db
 from webapp.settings import PROJECT_ROOT, Settings
 
 PASSWORD = "Corect-Cal-42"
+
+
+class SubuserIds(NamedTuple):
+    account_id: int
+    user_id: int
 
 
 @pytest.fixture(scope="session")
@@ -114,6 +123,76 @@ def make_user(app):
                 user.password_changed_at = utcnow() - timedelta(days=password_age_days)
             db.session.commit()
             return user.id
+
+    return factory
+
+
+@contextmanager
+def _session_of(app):
+    """The test's session: the one of the app context already pushed, or of a new one; committed."""
+    if has_app_context():
+        yield db.session
+        db.session.commit()
+        return
+    with app.app_context():
+        yield db.session
+        db.session.commit()
+
+
+@pytest.fixture
+def make_parent(app, make_user):
+    """Factory: the world subusers live in: an owner with credit (make_user), the RO price and a
+    simulator route (the only route); returns the owner's user id. ``route=None`` adds neither."""
+    from webapp.domain.pricing import PriceEntry
+    from webapp.services import pricing, routes
+
+    def factory(username="ana", *, credit="100", price="0.0350", route="simulator://?delivered=1", **kw):
+        user_id = make_user(username, credit=credit, **kw)
+        if route is not None:
+            with _session_of(app) as session:
+                pricing.replace_entries(session, None, [PriceEntry("RO", Decimal(price))])
+                routes.add_route(session, "sim", route)
+        return user_id
+
+    return factory
+
+
+@pytest.fixture
+def make_subuser(app):
+    """Factory: a subuser of the owner with user id ``parent_id`` (tests/factories.py: subuser);
+    returns (account id, user id). Inside an app context it uses (and commits) its session."""
+    from webapp.models import User
+
+    def factory(parent_id, username="casa", **kw) -> SubuserIds:
+        with _session_of(app) as session:
+            made = factories.subuser(session, session.get(User, parent_id), username, **kw)
+            return SubuserIds(made.account.id, made.user.id)
+
+    return factory
+
+
+@pytest.fixture
+def make_campaign(app):
+    """Factory: a campaign of the user ``user_id`` to a contact list (tests/factories.py: campaign);
+    returns its id. Inside an app context it uses (and commits) its session."""
+    from webapp.models import User
+
+    def factory(user_id, recipients=("0722123456",), **kw) -> int:
+        with _session_of(app) as session:
+            return factories.campaign(session, session.get(User, user_id), recipients, **kw).id
+
+    return factory
+
+
+@pytest.fixture
+def make_message(app):
+    """Factory: one message of the user ``user_id`` (tests/factories.py: message); returns its id.
+    Inside an app context it uses (and commits) its session."""
+    from webapp.models import User
+
+    def factory(user_id, to="0722123456", **kw) -> int:
+        with _session_of(app) as session:
+            return factories.message(session, session.get(User, user_id), to, **kw).id
 
     return factory
 

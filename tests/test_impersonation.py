@@ -1,6 +1,5 @@
 """Support's "log in as": who may be impersonated, the time limit, what stays closed, and the audit trail."""
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -8,7 +7,7 @@ from sqlalchemy import select
 from tests.conftest import csrf_token_from
 from webapp.domain.roles import Role
 from webapp.extensions import db
-from webapp.models import Account, User
+from webapp.models import User
 from webapp.models.staff import AuditEvent, Impersonation
 from webapp.models.types import utcnow
 from webapp.services import impersonation
@@ -18,21 +17,18 @@ REASON = "Customer asked why the campaign stopped"
 
 
 @pytest.fixture
-def people(app, make_user):
+def people(app, make_user, make_subuser):
     ids = {"ana": make_user("ana"), "bob": make_user("bob"), "suport": make_user("suport", credit="0", role=Role.SUPPORT),
            "admin": make_user("admin", credit="0", role=Role.ADMIN)}
     with app.app_context():
         ana = db.session.get(User, ids["ana"])
-        child = Account(name="Ana filiala", parent_id=ana.account_id, balance=Decimal("0"), billing_mode="parent")
-        db.session.add(child)
-        db.session.flush()
-        sub = User(account=child, username="filiala", email="f@example.com", role=Role.SUBUSER.value,
-                   password_hash=ana.password_hash, phone="+40722123456", password_changed_at=utcnow())
+        sub = make_subuser(ids["ana"], "filiala", name="Ana filiala", billing_mode="parent", email="f@example.com",
+                           phone="+40722123456")
         off = User(account_id=ana.account_id, username="plecat", role=Role.OWNER.value, password_hash=ana.password_hash,
                    active=False, password_changed_at=utcnow())
-        db.session.add_all([sub, off])
+        db.session.add(off)
         db.session.commit()
-        ids.update(filiala=sub.id, plecat=off.id)
+        ids.update(filiala=sub.user_id, plecat=off.id)
     return ids
 
 

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
+from tests import factories
 from tests.conftest import csrf_token_from
 from webapp.connectors.base import Receipt
 from webapp.domain import statements as rules
@@ -21,8 +22,6 @@ from webapp.models import (
     Account,
     BillingProfile,
     Campaign,
-    Contact,
-    ContactGroup,
     LedgerEntry,
     Message,
     MessageEvent,
@@ -33,9 +32,8 @@ from webapp.models import (
 )
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
-from webapp.services import campaigns, delivery, ledger, pricing, routes, sending, statements
+from webapp.services import campaigns, delivery, ledger, pricing, routes, statements
 from webapp.services import receipts as receipt_service
-from webapp.services.campaign_expansion import expand
 
 TZ = "Europe/Bucharest"
 MARCH = (date(2026, 3, 1), date(2026, 4, 1))
@@ -44,15 +42,14 @@ APRIL = (date(2026, 4, 1), date(2026, 5, 1))
 
 
 @pytest.fixture
-def scene(app, make_user):
+def scene(app, make_user, make_subuser):
     """A customer (Europe/Bucharest, no credit yet) with a subuser, prices and a route whose
     receipts come only when the test gives them."""
     user_id = make_user("ana", credit="0", timezone=TZ)
-    sub_id = make_user("filiala", credit="0")
+    sub_id = make_subuser(user_id, "filiala").user_id
     with app.app_context():
         pricing.replace_entries(db.session, None, [PriceEntry("RO", D("0.0350")), PriceEntry("MD", D("0.0650"))])
         routes.add_route(db.session, "sim", "simulator://?delivered=1&dlr_delay=1h")
-        db.session.get(User, sub_id).account.parent_id = db.session.get(User, user_id).account_id
         db.session.commit()
         yield Scene(db.session.get(User, user_id), db.session.get(User, sub_id))
 
@@ -95,8 +92,7 @@ class Scene:
                     reference=f"account:{self.user.account_id}", actor=self.user)
 
     def send(self, name, number, parts=1):
-        [message] = sending.accept(db.session, self.user, sending.Submission(
-            to=[number], text="Salut" if parts == 1 else "x" * 200, sender="1899"))
+        message = factories.message(db.session, self.user, number, text="Salut" if parts == 1 else "x" * 200)
         assert message.status == "queued"
         self.messages[name] = message.id
 
@@ -109,17 +105,8 @@ class Scene:
         receipt_service.apply_receipts(db.session, route_id, [Receipt(p.upstream_id, stat, "000", "") for p in parts])
 
     def _lists_campaign(self, numbers):
-        group = ContactGroup(account_id=self.user.account_id, name=f"Listă {len(self.campaigns)}")
-        db.session.add(group)
-        db.session.flush()
-        db.session.add_all([Contact(group_id=group.id, phone=n, first_name="Ana") for n in numbers])
-        campaign = campaigns.new_for_lists(db.session, self.user, [group.id], "Salut", "1899")
-        campaigns.set_options(db.session, self.user, campaign, campaigns.Options(
-            name="Primăvara", sender="1899", text="Salut", send_at=None, speed=0, filter_duplicates=True,
-            check_blocklists=True, validity_minutes=2880, monitor_every=0, monitor_number=""))
-        campaigns.start_preparing(db.session, campaign)
-        expand(db.session, campaign)
-        return campaign
+        return factories.campaign(db.session, self.user, [{"phone": n, "first_name": "Ana"} for n in numbers],
+                                  group=f"Listă {len(self.campaigns)}", name="Primăvara", prepare=True)
 
     def campaign(self, name, numbers):
         campaign = self._lists_campaign(numbers)
@@ -324,9 +311,8 @@ def test_the_monthly_cron_run_twice_makes_one_statement(app, scene, make_user, m
     make_user("linistit", credit="0")                                # nothing last month: no statement
     drafts_only = db.session.get(User, make_user("ciorne", credit="0"))
     in_month = rules.local_midnight(start, TZ) + timedelta(days=3)
-    db.session.add(Message(account_id=drafts_only.account_id, sender="1899", to="+40722000099", country="RO",
-                           text="Salut", encoding="gsm7", parts=1, status="draft", validity_until=in_month,
-                           created_at=in_month))                       # a draft is not a message sent
+    factories.message(db.session, drafts_only, "+40722000099", status="draft", country="RO", user_id=None,
+                      validity_until=in_month, created_at=in_month)  # a draft is not a message sent
     db.session.commit()
     local = datetime.combine(start + timedelta(days=2), datetime.min.time()).isoformat(sep=" ")
     scene.at(local, [("topup", "10"), ("send", "m", "0722000001"), ("submit", "m")])

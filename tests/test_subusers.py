@@ -5,12 +5,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from tests import factories
 from tests.conftest import csrf_token_from
-from webapp.domain.pricing import PriceEntry
 from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.models import Account, LedgerEntry, Message, User
-from webapp.services import accounts, ledger, pricing, routes, sending, subusers
+from webapp.services import accounts, ledger, sending, subusers
 from webapp.services.errors import ServiceError
 
 D = Decimal
@@ -18,27 +18,19 @@ SUB_PASSWORD = "Alt-Parola-77"
 
 
 @pytest.fixture
-def owner(app, make_user):
-    user_id = make_user("ana", credit="100")
-    with app.app_context():
-        pricing.replace_entries(db.session, None, [PriceEntry("RO", D("0.0350"))])
-        routes.add_route(db.session, "sim", "simulator://?delivered=1")
-        db.session.commit()
-    return user_id
+def owner(make_parent):
+    return make_parent("ana", credit="100")
 
 
-def _make(owner_id, username="casa", billing_mode="parent", **settings):
-    owner = db.session.get(User, owner_id)
-    made = subusers.create_subuser(db.session, owner, username=username, password=SUB_PASSWORD,
-                                   settings=subusers.Settings(billing_mode=billing_mode, **settings))
-    db.session.commit()
-    return made.account.id
+@pytest.fixture
+def make(owner, make_subuser):
+    """ana's subuser casa (billed on her credit, its first password not changed yet); its account id."""
+    return lambda **settings: make_subuser(owner, **{"password": SUB_PASSWORD, "billing_mode": "parent",
+                                                     "own_password": False, **settings}).account_id
 
 
 def _send(user_id, n=1):
-    user = db.session.get(User, user_id)
-    messages = sending.accept(db.session, user, sending.Submission(
-        to=[f"07221234{i:02d}" for i in range(n)], text="Salut", sender="1899"))
+    messages = factories.messages(db.session, db.session.get(User, user_id), [f"07221234{i:02d}" for i in range(n)])
     db.session.commit()
     return messages
 
@@ -47,17 +39,10 @@ def _sub_user(account_id):
     return db.session.scalar(select(User).where(User.account_id == account_id))
 
 
-def _chosen_own_password(account_id):
-    from webapp.models.types import utcnow
-
-    _sub_user(account_id).password_changed_at = utcnow()
-    db.session.commit()
-
-
 @pytest.mark.parametrize("mode", ["own", "parent"])
-def test_a_subuser_is_a_child_account_with_one_user(app, owner, mode):
+def test_a_subuser_is_a_child_account_with_one_user(app, owner, make, mode):
     with app.app_context():
-        account_id = _make(owner, billing_mode=mode, email="casa@example.com", phone="0722 123 456",
+        account_id = make(billing_mode=mode, email="casa@example.com", phone="0722 123 456",
                            default_region="RO", timezone="Europe/London", receives_replies=False,
                            daily_cap="5", monthly_cap="50.5")
         account, user = db.session.get(Account, account_id), _sub_user(account_id)
@@ -89,9 +74,9 @@ def test_new_subuser_refusals(app, owner, username, password, given, field):
         assert field in exc.value.field_errors
 
 
-def test_only_an_owner_makes_subusers(app, owner):
+def test_only_an_owner_makes_subusers(app, owner, make):
     with app.app_context():
-        sub_id = _sub_user(_make(owner)).id
+        sub_id = _sub_user(make()).id
         with pytest.raises(PermissionError):
             subusers.create_subuser(db.session, db.session.get(User, sub_id), username="nepot",
                                     password=SUB_PASSWORD, settings=subusers.Settings())
@@ -111,9 +96,9 @@ TRANSFERS = [
 
 
 @pytest.mark.parametrize("steps", TRANSFERS)
-def test_transfers_never_give_more_than_the_giver_has(app, owner, steps):
+def test_transfers_never_give_more_than_the_giver_has(app, owner, make, steps):
     with app.app_context():
-        child_id = _make(owner)
+        child_id = make()
         for direction, amount, parent_after, child_after, refusal in steps:
             actor = db.session.get(User, owner)
             try:
@@ -133,9 +118,9 @@ def test_transfers_never_give_more_than_the_giver_has(app, owner, steps):
         assert all(count == 2 and total == 0 for _, count, total in pairs)
 
 
-def test_a_credit_limit_is_not_something_to_give_away(app, owner):
+def test_a_credit_limit_is_not_something_to_give_away(app, owner, make):
     with app.app_context():
-        child_id = _make(owner)
+        child_id = make()
         db.session.get(User, owner).account.credit_limit = D("50")
         db.session.commit()
         with pytest.raises(ServiceError, match="at most €100.00"):
@@ -144,9 +129,9 @@ def test_a_credit_limit_is_not_something_to_give_away(app, owner):
         assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "transfer")) == 0
 
 
-def test_transfer_reasons(app, owner):
+def test_transfer_reasons(app, owner, make):
     with app.app_context():
-        child_id = _make(owner)
+        child_id = make()
         subusers.transfer(db.session, db.session.get(User, owner), child_id, "10")
         subusers.transfer(db.session, db.session.get(User, owner), child_id, "4", back=True)
         db.session.commit()
@@ -158,10 +143,10 @@ def test_transfer_reasons(app, owner):
             (parent_id, D("4"), "Transfer from subuser casa"), (child_id, D("-4"), "Transfer to parent")]
 
 
-def test_another_owners_subuser_is_not_found(app, owner, make_user):
+def test_another_owners_subuser_is_not_found(app, owner, make, make_user):
     other = make_user("bogdan")
     with app.app_context():
-        child_id = _make(owner)
+        child_id = make()
         for call in (lambda u: subusers.transfer(db.session, u, child_id, "1"),
                      lambda u: subusers.set_active(db.session, u, child_id, False),
                      lambda u: subusers.reset_password(db.session, u, child_id, SUB_PASSWORD + "x")):
@@ -177,9 +162,9 @@ def test_another_owners_subuser_is_not_found(app, owner, make_user):
     (None, "0.05", [(1, True), (1, False)]),
     ("0.10", "0.10", [(2, True), (1, False)]),
 ])
-def test_spend_caps_refuse_at_acceptance(app, owner, daily, monthly, sends):
+def test_spend_caps_refuse_at_acceptance(app, owner, make, daily, monthly, sends):
     with app.app_context():
-        child_id = _make(owner, daily_cap=daily or "", monthly_cap=monthly or "")
+        child_id = make(daily_cap=daily or "", monthly_cap=monthly or "")
         subusers.transfer(db.session, db.session.get(User, owner), child_id, "10")
         db.session.commit()
         user_id = _sub_user(child_id).id
@@ -200,10 +185,10 @@ def test_spend_caps_refuse_at_acceptance(app, owner, daily, monthly, sends):
         assert ledger.verify(db.session) == []
 
 
-def test_spend_is_net_of_releases_and_refunds(app, owner):
+def test_spend_is_net_of_releases_and_refunds(app, owner, make):
     """A refund or release given back in the period makes room again; top-ups and transfers are not spending."""
     with app.app_context():
-        child_id = _make(owner, daily_cap="0.05")
+        child_id = make(daily_cap="0.05")
         subusers.transfer(db.session, db.session.get(User, owner), child_id, "10")
         [message] = _send(_sub_user(child_id).id)
         account = db.session.get(Account, child_id)
@@ -214,9 +199,9 @@ def test_spend_is_net_of_releases_and_refunds(app, owner):
         _send(_sub_user(child_id).id)     # fits again
 
 
-def test_disable_enable_and_reset_password(app, owner):
+def test_disable_enable_and_reset_password(app, owner, make):
     with app.app_context():
-        child_id = _make(owner)
+        child_id = make()
         subusers.set_active(db.session, db.session.get(User, owner), child_id, False)
         db.session.commit()
         assert accounts.authenticate(db.session, "casa", SUB_PASSWORD) is None
@@ -233,14 +218,11 @@ def test_disable_enable_and_reset_password(app, owner):
 # ------------------------------------------------------------------ pages and tenancy
 
 @pytest.fixture
-def family(app, owner, make_user):
+def family(app, owner, make, make_user):
     """ana (owner) with subuser casa who sent one message; bogdan, another customer, sent one too."""
     other = make_user("bogdan", credit="5")
     with app.app_context():
-        child_id = _make(owner)
-        _chosen_own_password(child_id)
-        subusers.transfer(db.session, db.session.get(User, owner), child_id, "10")
-        db.session.commit()
+        child_id = make(own_password=True, transfer="10")
         [own] = _send(owner)
         [sub] = _send(_sub_user(child_id).id)
         [foreign] = _send(other)
@@ -314,18 +296,16 @@ def test_pages_create_transfer_and_refuse_too_much(app, client, login, owner):
         assert ledger.verify(db.session) == []
 
 
-def test_a_campaign_over_the_cap_is_not_confirmed(app, owner):
+def test_a_campaign_over_the_cap_is_not_confirmed(app, owner, make):
     from webapp.domain import campaigns as rules
-    from webapp.models import Campaign
     from webapp.services import campaigns
 
     with app.app_context():
-        child_id = _make(owner, monthly_cap="4")
+        child_id = make(monthly_cap="4")
         subusers.transfer(db.session, db.session.get(User, owner), child_id, "10")
         user = _sub_user(child_id)
-        made = [Campaign(account_id=child_id, user_id=user.id, kind=rules.LISTS, text="Salut", sender="1899", name=n,
-                         status=rules.READY, summary={"cost": cost}) for n, cost in (("big", "4.01"), ("fits", "4"))]
-        db.session.add_all(made)
+        made = [factories.campaign(db.session, user, group=n, name=n, status=rules.READY, summary={"cost": cost})
+                for n, cost in (("big", "4.01"), ("fits", "4"))]
         db.session.commit()
         with pytest.raises(ServiceError, match="monthly spend cap") as exc:
             campaigns.confirm(db.session, user, made[0])

@@ -5,38 +5,32 @@ from decimal import Decimal
 
 import pytest
 
+from tests import factories
 from tests.conftest import PASSWORD
 from webapp.domain.roles import Role
 from webapp.extensions import db
-from webapp.models import Account, Message, MessagePart, User
+from webapp.models import User
 from webapp.models.routes import Route
 from webapp.models.types import utcnow
 from webapp.services import accounts, audit, support_search
 
 
 @pytest.fixture
-def data(app, make_user):
+def data(app, make_user, make_subuser):
     ana_id = make_user("ana", email="Ana@Teatru.ro")
     with app.app_context():
         accounts.create_account(db.session, None, username="suport", password=PASSWORD, credit=Decimal("0"),
                                 email="suport@example.com", role=Role.SUPPORT)
         ana = db.session.get(User, ana_id)
-        child = Account(name="Filiala Cluj", parent_id=ana.account_id, balance=Decimal("0"))
-        db.session.add(child)
-        db.session.flush()
-        sub = User(account_id=child.id, username="cluj", role=Role.SUBUSER.value, password_hash=ana.password_hash,
-                   phone="+40722123456", password_changed_at=utcnow())
+        sub = make_subuser(ana_id, "cluj", name="Filiala Cluj", phone="+40722123456")
         route = Route(name="sim", url="simulator://")
-        db.session.add_all([sub, route])
+        db.session.add(route)
         db.session.flush()
-        msg = Message(account_id=ana.account_id, user_id=ana.id, sender="Teatru", to="+40733999888", text="Salut",
-                      encoding="GSM7", parts=1, status="DELIVRD", validity_until=utcnow() + timedelta(days=1))
-        db.session.add(msg)
-        db.session.flush()
-        db.session.add(MessagePart(message_id=msg.id, seq=1, submission_key=f"k{msg.id}", route_id=route.id,
-                                   upstream_id="UPS-778899"))
+        msg = factories.message(db.session, ana, "+40733999888", sender="Teatru", status="DELIVRD",
+                                part={"route_id": route.id, "upstream_id": "UPS-778899"})
         db.session.commit()
-        return {"ana": ana.id, "account": ana.account_id, "child": child.id, "sub": sub.id, "message": msg.id}
+        return {"ana": ana.id, "account": ana.account_id, "child": sub.account_id, "sub": sub.user_id,
+                "message": msg.id}
 
 
 @pytest.mark.parametrize("query, users, accounts_, messages", [

@@ -1,29 +1,22 @@
 """A customer makes a billed-separately and a credit subuser, gives the credit one €20, the subuser
 signs in (choosing its own password), sends an SMS, and the parent sees it in Reports filtered by it."""
 import re
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_sign_in_flow import sign_in
 from tests.conftest import PASSWORD
-from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
-from webapp.services import ledger, pricing, routes
+from webapp.services import ledger
 
 FIRST_PASSWORD = "Prima-Parola-31"
 OWN_PASSWORD = "Parola-Mea-2027"
 
 
 @pytest.fixture
-def customer(app, make_user):
-    user_id = make_user("teatru", credit="100")
-    with app.app_context():
-        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
-        routes.add_route(db.session, "sim", "simulator://?delivered=1&dlr_delay=1s&tps=1000")
-        db.session.commit()
-    return user_id
+def customer(make_parent):
+    return make_parent("teatru", credit="100", route="simulator://?delivered=1&dlr_delay=1s&tps=1000")
 
 
 def new_subuser(page, username, billing):

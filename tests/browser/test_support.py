@@ -7,26 +7,20 @@ from playwright.sync_api import expect
 from tests.browser.test_sign_in_flow import sign_in
 from webapp.domain.roles import Role
 from webapp.extensions import db
-from webapp.models import Account, User
-from webapp.models.types import utcnow
 from webapp.services import accounts
 
 STAFF_PASSWORD = "Sup0rt-pass-2026!"
 REASON = "The customer says the campaign did not start"
 
 
-def test_support_impersonates_a_subuser_found_by_phone(app, page, make_user, shot):
+def test_support_impersonates_a_subuser_found_by_phone(app, page, make_user, make_subuser, shot):
     parent_id = make_user("teatru", credit="50")
     with app.app_context():
         accounts.create_account(db.session, None, username="suport", password=STAFF_PASSWORD, credit=Decimal("0"),
                                 email="suport@example.com", role=Role.SUPPORT)
-        parent = db.session.get(User, parent_id)
-        child = Account(name="Teatru Cluj", parent_id=parent.account_id, balance=Decimal("0"), billing_mode="parent")
-        db.session.add(child)
-        db.session.flush()
-        db.session.add(User(account_id=child.id, username="cluj", email="cluj@example.com", role=Role.SUBUSER.value,
-                            phone="+40722123456", password_hash=parent.password_hash, password_changed_at=utcnow()))
         db.session.commit()
+    make_subuser(parent_id, "cluj", name="Teatru Cluj", billing_mode="parent", email="cluj@example.com",
+                 phone="+40722123456")
 
     sign_in(page, "suport", STAFF_PASSWORD)
     page.get_by_role("link", name="Staff").click()
