@@ -57,17 +57,17 @@ Rules and decisions
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, ValidationResult
+from phonenumbers import PhoneNumberType
 from phonenumbers import carrier as _carrier
 from phonenumbers import timezone as _timezone
 
 from webapp.domain.phone_input import InvalidNumber
 from webapp.domain.phone_input import clean_text as _clean_text
 from webapp.domain.phone_input import text_of as _text_of
+from webapp.domain.phone_problems import problem as _problem
 
 # phonenumbers' own switch: keep its compiled metadata patterns instead of compiling them
 # again through re's bounded cache on every call (about a quarter of the time per number).
@@ -131,85 +131,8 @@ class NumberInfo:
 
 
 # --------------------------------------------------------------------------
-# Messages
-# --------------------------------------------------------------------------
-
-_TYPE_LABELS = {
-    PhoneNumberType.FIXED_LINE: "landline",
-    PhoneNumberType.TOLL_FREE: "toll-free",
-    PhoneNumberType.PREMIUM_RATE: "premium-rate",
-    PhoneNumberType.SHARED_COST: "shared-cost",
-    PhoneNumberType.VOIP: "VoIP",
-    PhoneNumberType.PERSONAL_NUMBER: "personal number",
-    PhoneNumberType.PAGER: "pager",
-    PhoneNumberType.UAN: "company number",
-    PhoneNumberType.VOICEMAIL: "voicemail",
-}
-
-
-@functools.cache
-def _country_name(region: str | None) -> str:
-    """English country name for a region code (falls back to the code)."""
-    if not region:
-        return "an unknown country"
-    # Babel's territory names: phonenumbers' geocoder would load ~100 MB of place names into
-    # every process for this one lookup.
-    from babel import Locale
-
-    return Locale("en").territories.get(region) or region
-
-
-def _what(num: phonenumbers.PhoneNumber, hint: str | None) -> str:
-    """'number in Romania', or '+1 number' when the country is unclear."""
-    region = phonenumbers.region_code_for_number(num)
-    if region is None or region == phonenumbers.UNKNOWN_REGION:
-        assert num.country_code is not None  # phonenumbers.parse always sets it
-        regions = phonenumbers.region_codes_for_country_code(num.country_code)
-        if hint in regions:
-            region = hint
-        elif len(regions) == 1 or (regions and num.country_code != 1):
-            # the main country of a shared code: +44 -> GB, +7 -> RU
-            region = phonenumbers.region_code_for_country_code(num.country_code)
-        else:  # +1 spans two dozen countries: name none of them
-            region = None
-    if region is None or region == phonenumbers.UNKNOWN_REGION:
-        return f"+{num.country_code} number"
-    return f"number in {_country_name(region)}"
-
-
-def _type_name(number_type: int) -> str:
-    return PhoneNumberType.to_string(number_type) or "UNKNOWN"
-
-
-# --------------------------------------------------------------------------
 # Parsing
 # --------------------------------------------------------------------------
-
-
-def _problem(num: phonenumbers.PhoneNumber, hint: str | None) -> str:
-    """Message for a parsed number that is not a valid SMS recipient."""
-    what = _what(num, hint)
-    if phonenumbers.is_valid_number(num):
-        kind = _TYPE_LABELS.get(phonenumbers.number_type(num), "cannot receive SMS")
-        return f"not a mobile number ({kind})"
-    reason = phonenumbers.is_possible_number_with_reason(num)
-    if reason not in (ValidationResult.TOO_SHORT, ValidationResult.TOO_LONG):
-        # Lengths that are possible for *some* number (short codes, local
-        # landline numbers) are still too short/long for a mobile.
-        mobile = phonenumbers.is_possible_number_for_type_with_reason(
-            num, PhoneNumberType.MOBILE
-        )
-        if mobile in (ValidationResult.TOO_SHORT, ValidationResult.TOO_LONG):
-            reason = mobile
-    if reason == ValidationResult.TOO_SHORT:
-        return f"too short for a {what}"
-    if reason == ValidationResult.TOO_LONG:
-        return f"too long for a {what}"
-    if reason == ValidationResult.INVALID_LENGTH:
-        return f"wrong length for a {what}"
-    if reason == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
-        return f"incomplete (area code missing?) for a {what}"
-    return f"not a valid {what}"
 
 
 def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | str:
@@ -263,33 +186,52 @@ def normalize_with_region(raw: object, default_region: str | None = "RO") -> tup
 
 
 def _best_reading(raw: object, default_region: str | None) -> phonenumbers.PhoneNumber:
+    """The number meant: the first SMS-capable valid reading of the digits, or InvalidNumber
+    with the reading that explains the problem best."""
     region = _check_region(default_region)
     has_plus, digits = _clean_text(_text_of(raw), raw)
 
     if len(digits) > _MAX_DIGITS:
         raise InvalidNumber("too long", raw)
 
-    candidates: list[tuple[phonenumbers.PhoneNumber, int]] = []
-    first_problem: str | None = None
-
     # "00" is the international prefix people write everywhere in Europe;
     # a country code never starts with 0, so "000..." is not one.
     idd = not has_plus and digits.startswith("00") and not digits.startswith("000")
-    if has_plus or idd:
-        attempts = ["+" + (digits[2:] if not has_plus else digits)]
-        region_for_parse: str | None = None
-    elif region is None:
-        attempts = ["+" + digits]
-        region_for_parse = None
-    else:
-        # National first (with or without the trunk 0), then the same digits
-        # as an international number whose '+' was left out.
-        attempts = [digits]
-        if not digits.startswith("0"):
-            attempts.append("+" + digits)
-        region_for_parse = region
+    attempts, region_for_parse = _attempts(digits, has_plus, idd, region)
+    candidates, failed = _readings(attempts, region_for_parse)
 
-    failed: list[phonenumbers.PhoneNumber | str] = []  # explained only if nothing is valid
+    for num, kind in candidates:
+        if not REJECT_NON_MOBILE or kind in SMS_CAPABLE_TYPES:
+            return num
+    if candidates:
+        raise InvalidNumber(_problem(candidates[0][0], region), raw)
+    first_problem = _first_problem(failed, region)
+    if region is None and not has_plus and not idd:
+        raise InvalidNumber("missing the country code (e.g. +40)", raw)
+    raise InvalidNumber(first_problem or "not a phone number", raw)
+
+
+def _attempts(digits: str, has_plus: bool, idd: bool, region: str | None) -> tuple[list[str], str | None]:
+    """The texts to parse, in order of preference, and the region to parse them in."""
+    if has_plus or idd:
+        return ["+" + (digits[2:] if not has_plus else digits)], None
+    if region is None:
+        return ["+" + digits], None
+    # National first (with or without the trunk 0), then the same digits
+    # as an international number whose '+' was left out.
+    attempts = [digits]
+    if not digits.startswith("0"):
+        attempts.append("+" + digits)
+    return attempts, region
+
+
+def _readings(
+    attempts: list[str], region_for_parse: str | None
+) -> tuple[list[tuple[phonenumbers.PhoneNumber, int]], list[phonenumbers.PhoneNumber | str]]:
+    """The valid readings with their number types, and the failed ones (a parse message or an
+    invalid number), explained only if nothing is valid."""
+    candidates: list[tuple[phonenumbers.PhoneNumber, int]] = []
+    failed: list[phonenumbers.PhoneNumber | str] = []
     for text in attempts:
         parsed = _parse(text, region_for_parse)
         if isinstance(parsed, str):
@@ -302,12 +244,13 @@ def _best_reading(raw: object, default_region: str | None) -> phonenumbers.Phone
             candidates.append((parsed, kind))
         else:
             failed.append(parsed)
+    return candidates, failed
 
-    for num, kind in candidates:
-        if not REJECT_NON_MOBILE or kind in SMS_CAPABLE_TYPES:
-            return num
-    if candidates:
-        raise InvalidNumber(_problem(candidates[0][0], region), raw)
+
+def _first_problem(failed: list[phonenumbers.PhoneNumber | str], region: str | None) -> str | None:
+    """The message for the failed readings: the first one's, unless a later international
+    reading explains a "too long" better."""
+    first_problem: str | None = None
     for attempt in failed:
         if isinstance(attempt, str):
             first_problem = first_problem or attempt
@@ -325,14 +268,16 @@ def _best_reading(raw: object, default_region: str | None) -> phonenumbers.Phone
             # Ukrainian number -- the international reading explains it better.
             # (Not for +1/+7: too many digit strings start with 1 or 7.)
             first_problem = problem
-    if region is None and not has_plus and not idd:
-        raise InvalidNumber("missing the country code (e.g. +40)", raw)
-    raise InvalidNumber(first_problem or "not a phone number", raw)
+    return first_problem
 
 
 # --------------------------------------------------------------------------
 # Describing a normalised number
 # --------------------------------------------------------------------------
+
+
+def _type_name(number_type: int) -> str:
+    return PhoneNumberType.to_string(number_type) or "UNKNOWN"
 
 
 def _parse_e164(e164: str) -> phonenumbers.PhoneNumber:
