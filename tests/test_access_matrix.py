@@ -17,25 +17,23 @@ from io import BytesIO
 
 from sqlalchemy import select
 
+from tests import factories
 from tests.conftest import PASSWORD, csrf_token_from
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.roles import Role
 from webapp.extensions import db
-from webapp.models import ApiKey, BlockedNumber, User
+from webapp.models import ApiKey, BlockedNumber, ContactGroup, User
 from webapp.models.staff import SenderId
 from webapp.models.types import utcnow
 from webapp.services import (
     accounts,
     blocklist,
-    campaigns,
     contacts,
     imports,
     payments,
     pricing,
     routes,
-    sending,
     statements,
-    subusers,
     templates,
 )
 from webapp.services.processors import CardInfo
@@ -128,15 +126,15 @@ def build_world(app, make_user) -> dict:
         route = routes.add_route(s, "sim", "simulator://?delivered=1")
         accountant = accounts.add_accountant(s, ana, username="contabil", email="c@example.com", full_name="",
                                              password=PASSWORD)
-        sub = subusers.create_subuser(s, ana, username="casa", password=PASSWORD, settings=subusers.Settings())
+        sub = factories.subuser(s, ana, "casa")
         support = accounts.create_account(s, None, username="suport", password=PASSWORD, role=Role.SUPPORT)
         admin = accounts.create_account(s, None, username="admin", password=PASSWORD, role=Role.ADMIN)
-        for user in (accountant, sub.user):
-            user.password_changed_at = utcnow()
-        [message] = sending.accept(s, ana, sending.Submission(to=["0722123456"], text="Salut", sender="1899"))
-        group = contacts.create_group(s, ana, "Clienți", [{"phone": "+40722000001", "first_name": "Ion"}])
-        contact = contacts.contacts_page(s, group)[0][0]
-        campaign = campaigns.new_for_lists(s, ana, [group.id], "Salut #FirstName", "1899")
+        accountant.password_changed_at = utcnow()
+        message = factories.message(s, ana, "0722123456")
+        campaign = factories.campaign(s, ana, [{"phone": "+40722000001", "first_name": "Ion"}], group="Clienți",
+                                      text="Salut #FirstName")
+        group_id = campaign.group_ids[0]
+        contact = contacts.contacts_page(s, s.get(ContactGroup, group_id))[0][0]
         imp = imports.start(s, ana, app.config["SETTINGS"].upload_dir, "list.csv",
                             BytesIO(b"phone,name\n0722000002,Ana\n"), group_name="Noi")
         with open(imports.invalid_path(imp), "wb") as invalid:   # as if the review had found invalid rows
@@ -166,7 +164,7 @@ def build_world(app, make_user) -> dict:
             "owner_id": ana.id, "account_id": ana.account_id, "accountant_id": accountant.id,
             "sub_account_id": sub.account.id, "support_id": support.id, "admin_id": admin.id,
             "route_id": route.id,
-            "message_id": message.id, "group_id": group.id, "contact_id": contact.id, "campaign_id": campaign.id,
+            "message_id": message.id, "group_id": group_id, "contact_id": contact.id, "campaign_id": campaign.id,
             "import_id": imp.id, "template_id": template.id,
             "key_id": s.scalar(select(ApiKey.id).where(ApiKey.user_id == ana.id)),
             "entry_id": s.scalar(select(BlockedNumber.id).where(BlockedNumber.account_id == ana.account_id)),

@@ -9,10 +9,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from tests import factories
 from tests.conftest import csrf_token_from, wait_for
 from tests.samples import SAMPLES
 from webapp.extensions import db
-from webapp.models import Contact, ContactGroup, ContactImport, Message, User
+from webapp.models import Contact, ContactGroup, ContactImport, User
 from webapp.models.types import utcnow
 
 
@@ -201,9 +202,7 @@ def test_clean_removes_numbers_that_came_back_rejected_or_undelivered(app, clien
         user = db.session.scalar(select(User).where(User.username == "ana"))
         group = contacts.create_group(db.session, user, "Test", [{"phone": f"07220000{i:02d}"} for i in range(5)])
         for i, status in enumerate(["DELIVRD", "UNDELIV", "REJECTD"]):
-            db.session.add(Message(account_id=user.account_id, user_id=user.id, to=f"+407220000{i:02d}",
-                                   sender="1899", text="x", encoding="GSM-7", parts=1, status=status,
-                                   validity_until=utcnow()))
+            factories.message(db.session, user, f"+407220000{i:02d}", text="x", status=status, validity_until=utcnow())
         db.session.commit()
         group_id = group.id
     page = client.get(f"/contacts/{group_id}").text

@@ -9,13 +9,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, csrf_token_from
+from tests import factories
+from tests.conftest import csrf_token_from
 from webapp.domain import lifecycle
-from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
 from webapp.models import Campaign, ContactGroup, Message, MessageTemplate, User
-from webapp.models.types import utcnow
-from webapp.services import campaigns, contacts, ledger, pricing, routes, subusers, templates
+from webapp.services import campaigns, contacts, ledger, templates
 from webapp.services.campaign_expansion import expand
 from webapp.services.errors import ServiceError
 
@@ -23,19 +22,14 @@ PRICE = Decimal("0.0350")
 
 
 @pytest.fixture
-def world(app, make_user):
+def world(app, make_parent, make_user):
     """Ana (a parent account, "Ana SRL") with a subuser "casa" (own billing, 5 EUR), and Bob."""
-    ana_id, bob_id = make_user("ana", credit="100"), make_user("bob", credit="100")
+    ana_id, bob_id = make_parent("ana", credit="100", price=str(PRICE)), make_user("bob", credit="100")
     with app.app_context():
         s = db.session
         ana, bob = s.get(User, ana_id), s.get(User, bob_id)
         ana.account.name = "Ana SRL"
-        pricing.replace_entries(s, None, [PriceEntry("RO", PRICE)])
-        routes.add_route(s, "sim", "simulator://?delivered=1")
-        sub = subusers.create_subuser(s, ana, username="casa", password=PASSWORD, settings=subusers.Settings())
-        sub.user.password_changed_at = utcnow()
-        s.flush()
-        subusers.transfer(s, ana, sub.account.id, "5")
+        sub = factories.subuser(s, ana, "casa", transfer="5")
         shared = contacts.create_group(s, ana, "Clienți", [{"phone": "+40722000001", "first_name": "Ion"},
                                                            {"phone": "+40722000002", "first_name": "Maria"}])
         private = contacts.create_group(s, ana, "Intern", [{"phone": "+40722000009"}])
