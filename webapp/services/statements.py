@@ -23,6 +23,7 @@ What a period [start, end) of local dates shows, and where each figure comes fro
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -94,7 +95,33 @@ def compute(session: Session, account: Account, start: date, end: date) -> dict:
     opening = _balance_before(session, account.id, since)
     ledger_closing = _balance_before(session, account.id, until)
 
-    # 1. The ledger by kind and sign: one pass over the period's rows.
+    lines = _ledger_lines(session, in_period)
+    ledger_charges = lines["charge_timing"][0]
+    by_country: dict = defaultdict(_usage)
+    by_day: dict = defaultdict(_usage)
+    sent_total, sent_count = _add_sms_sent(session, account, (start, end), (since, until), by_country, by_day)
+    lines["sms_sent"] = [-sent_total, sent_count]
+    lines["charge_timing"] = [ledger_charges + sent_total, 0]
+    lines["held"][1] = 0  # rows of reservations and releases: not a count anyone reads
+    _add_sms_refunds(session, account, start, end, in_period, by_country, by_day)
+    entries = _listed_entries(session, in_period)
+    closing = _closing_balance(opening, lines, ledger_closing)
+
+    return {
+        "version": 1, "currency": account.currency, "timezone": account.timezone,
+        "start": start.isoformat(), "end": end.isoformat(), "since": since.isoformat(), "until": until.isoformat(),
+        "made_at": utcnow().isoformat(), "account": {"id": account.id, "name": account.name},
+        "buyer": buyer_of(session, account),
+        "opening": str(opening), "closing": str(closing), "ledger_charges": str(ledger_charges),
+        "lines": [{"key": key, "amount": str(lines[key][0]), "count": lines[key][1]} for key in rules.LINES],
+        "by_country": _table(by_country, "country", lambda item: (-item[1]["sent"], -item[1]["refunded"], item[0])),
+        "by_day": _table({d.isoformat(): r for d, r in by_day.items()}, "day", lambda item: item[0]),
+        "entries": entries,
+    }
+
+
+def _ledger_lines(session: Session, in_period: tuple) -> dict[str, list]:
+    """The period's ledger rows by kind and sign, in one pass: each line's [amount, count]."""
     negative = case((LedgerEntry.amount < 0, literal_column("1")), else_=literal_column("0")).label("negative")
     lines: dict[str, list] = {key: [ZERO, 0] for key in rules.LINES}
     for kind, neg, count, amount in session.execute(
@@ -103,12 +130,20 @@ def compute(session: Session, account: Account, start: date, end: date) -> dict:
         line = lines[_line_of(kind, bool(int(neg)))]
         line[0] += amount
         line[1] += count
-    ledger_charges = lines["charge_timing"][0]
+    return lines
 
-    # 2. The messages sent in the period, by country and local day: one grouped query.
+
+def _usage() -> dict:
+    """A row of the tables by country and by day."""
+    return {"messages": 0, "parts": 0, "sent": ZERO, "refunded": ZERO, "refunds": 0}
+
+
+def _add_sms_sent(session: Session, account: Account, days: tuple[date, date], instants: tuple[datetime, datetime],
+                  by_country: dict, by_day: dict) -> tuple[Decimal, int]:
+    """The messages sent in the period (its local days and their UTC bounds), by country and local
+    day in one grouped query, added to the tables; returns their total cost and count."""
+    (start, end), (since, until) = days, instants
     day, read_day = _local_day(session, Message.submitted_at, account, start, end)
-    by_country: dict = defaultdict(lambda: {"messages": 0, "parts": 0, "sent": ZERO, "refunded": ZERO, "refunds": 0})
-    by_day: dict = defaultdict(lambda: {"messages": 0, "parts": 0, "sent": ZERO, "refunded": ZERO, "refunds": 0})
     sent_total, sent_count = ZERO, 0
     for country, local, count, parts, cost in session.execute(
             select(Message.country, day.label("day"), func.count(), func.sum(Message.parts), func.sum(Message.cost))
@@ -121,11 +156,13 @@ def compute(session: Session, account: Account, start: date, end: date) -> dict:
             row["sent"] += cost or ZERO
         sent_total += cost or ZERO
         sent_count += count
-    lines["sms_sent"] = [-sent_total, sent_count]
-    lines["charge_timing"] = [ledger_charges + sent_total, 0]
-    lines["held"][1] = 0  # rows of reservations and releases: not a count anyone reads
+    return sent_total, sent_count
 
-    # 3. Refunds by the country of the message each names, and by the day of the refund.
+
+def _add_sms_refunds(session: Session, account: Account, start: date, end: date, in_period: tuple,
+                     by_country: dict, by_day: dict) -> None:
+    """The period's refunds added to the tables: by the country of the message each names, and
+    by the day of the refund."""
     message_id = case((LedgerEntry.reference.like("msg:%"), cast(func.substr(LedgerEntry.reference, 5), BigInteger)),
                       else_=None)
     refund_day, read_refund_day = _local_day(session, LedgerEntry.created_at, account, start, end)
@@ -139,37 +176,33 @@ def compute(session: Session, account: Account, start: date, end: date) -> dict:
             row["refunded"] += amount
             row["refunds"] += count
 
-    # 4. Top-ups, transfers and adjustments one by one (few rows).
-    entries = [{"at": at.isoformat(), "kind": kind, "line": _line_of(kind, amount < 0), "amount": str(amount),
-                "reason": reason, "reference": reference}
-               for at, kind, amount, reason, reference in session.execute(
-                   select(LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.reason,
-                          LedgerEntry.reference).where(*in_period, or_(LedgerEntry.kind.in_(LISTED_KINDS),
-                                                                       LedgerEntry.kind.not_in(sorted(KINDS))))
-                   .order_by(LedgerEntry.created_at, LedgerEntry.id))]
 
+def _listed_entries(session: Session, in_period: tuple) -> list[dict]:
+    """Top-ups, transfers and adjustments (and any kind unknown here) one by one (few rows)."""
+    return [{"at": at.isoformat(), "kind": kind, "line": _line_of(kind, amount < 0), "amount": str(amount),
+             "reason": reason, "reference": reference}
+            for at, kind, amount, reason, reference in session.execute(
+                select(LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.reason,
+                       LedgerEntry.reference).where(*in_period, or_(LedgerEntry.kind.in_(LISTED_KINDS),
+                                                                    LedgerEntry.kind.not_in(sorted(KINDS))))
+                .order_by(LedgerEntry.created_at, LedgerEntry.id))]
+
+
+def _closing_balance(opening: Decimal, lines: dict[str, list], ledger_closing: Decimal) -> Decimal:
+    """Opening plus every line's movement; LedgerMismatch unless it is the ledger's own closing balance."""
     movements = sum((amount for amount, _ in lines.values()), ZERO)
     closing = opening + movements
     if closing != ledger_closing:
         raise LedgerMismatch(N_("The ledger does not add up for this period; support has to check it "
                                 "(flask ledger verify)."))
+    return closing
 
-    def table(rows: dict, key: str, order) -> list[dict]:
-        return [{key: label, "messages": r["messages"], "parts": r["parts"], "sent": str(r["sent"]),
-                 "refunded": str(r["refunded"]), "refunds": r["refunds"]}
-                for label, r in sorted(rows.items(), key=order)]
 
-    return {
-        "version": 1, "currency": account.currency, "timezone": account.timezone,
-        "start": start.isoformat(), "end": end.isoformat(), "since": since.isoformat(), "until": until.isoformat(),
-        "made_at": utcnow().isoformat(), "account": {"id": account.id, "name": account.name},
-        "buyer": buyer_of(session, account),
-        "opening": str(opening), "closing": str(closing), "ledger_charges": str(ledger_charges),
-        "lines": [{"key": key, "amount": str(lines[key][0]), "count": lines[key][1]} for key in rules.LINES],
-        "by_country": table(by_country, "country", lambda item: (-item[1]["sent"], -item[1]["refunded"], item[0])),
-        "by_day": table({d.isoformat(): r for d, r in by_day.items()}, "day", lambda item: item[0]),
-        "entries": entries,
-    }
+def _table(rows: dict, key: str, order: Callable) -> list[dict]:
+    """A table of the statement (by country or by day), its amounts as strings, in ``order``."""
+    return [{key: label, "messages": r["messages"], "parts": r["parts"], "sent": str(r["sent"]),
+             "refunded": str(r["refunded"]), "refunds": r["refunds"]}
+            for label, r in sorted(rows.items(), key=order)]
 
 
 def buyer_of(session: Session, account: Account) -> dict:
