@@ -5,23 +5,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from rq import Retry, get_current_job
+from rq import get_current_job
 from sqlalchemy import select, update
 
-from webapp.queues import CAMPAIGNS, queue
 from webapp.services.background_jobs import campaign_progress_key as progress_key
 from webapp.services.background_jobs import schedule_tick
 from workers.app import job_context
-
-RETRY = Retry(max=5, interval=[2, 5, 15, 30, 60])
-UNLIMITED_WINDOW = 5000       # messages handed out per tick at "as fast as possible"
-BACKLOG = 40                  # campaign chunks waiting in the queue before a tick holds back
-CHUNK = 200
-REDISPATCH_AFTER = 20.0       # seconds: queued messages behind the cursor are handed out again
-
-
-def _exhausted_key(campaign_id: int) -> str:
-    return f"smsportal:campaign:{campaign_id}:exhausted"
 
 
 def expand_campaign(campaign_id: int, token: str = "") -> dict:
@@ -104,58 +93,10 @@ def campaign_tick(campaign_id: int) -> dict:
 
 
 def _tick(redis, campaign_id: int) -> dict:
-    from webapp.domain import campaigns as rules
-    from webapp.domain import lifecycle
-    from webapp.models import Campaign, Message
-    from webapp.services import campaigns
+    from webapp.services.campaign_pacing import tick
 
     with job_context() as session:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
-            return {}
-        redis.set(f"smsportal:campaign:{campaign_id}:ticked", time.time(), ex=3600)
-        if campaign.status == rules.SCHEDULED:
-            early = (campaign.send_at - datetime.now(UTC)).total_seconds()
-            if early > 0:  # RQ's scheduler works in whole seconds: come back right on time
-                return {"status": campaign.status, "again": early < 120, "delay": max(early, 0.1)}
-            campaigns.start_scheduled(session, campaign)
-            session.commit()
-        if campaign.status != rules.SENDING:
-            return {"status": campaign.status}
-        now = time.time()
-        campaign_queue = queue(redis, CAMPAIGNS)
-        if campaign_queue.count >= BACKLOG:
-            allowance = 0  # the senders are behind: handing out more would only make a burst later
-        elif campaign.speed > 0:
-            allowance = rules.paced_allowance(campaign.speed, campaign.paced_from or now, now, campaign.dispatched)
-        else:
-            allowance = UNLIMITED_WINDOW
-        ids = list(session.scalars(select(Message.id).where(
-            Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED, Message.id > campaign.cursor_id)
-            .order_by(Message.id).limit(allowance))) if allowance else []
-        if ids:
-            size = CHUNK if campaign.speed <= 0 else max(1, min(CHUNK, campaign.speed))
-            for start in range(0, len(ids), size):
-                chunk = ids[start:start + size]
-                campaign_queue.enqueue(send_campaign_chunk, campaign.id, chunk,
-                                       job_id=f"campaign-{campaign.id}-{campaign.generation}-{chunk[0]}-{chunk[-1]}",
-                                       retry=RETRY, result_ttl=600, failure_ttl=7 * 86400)
-            campaign.cursor_id, campaign.dispatched = ids[-1], campaign.dispatched + len(ids)
-            redis.delete(_exhausted_key(campaign_id))
-        elif allowance:
-            # Nothing new behind the cursor: done, or the last chunks are still on their way.
-            if campaigns.finish_if_done(session, campaign):
-                session.commit()
-                campaigns.delete_file(campaign)
-                return {"completed": True}
-            since = redis.get(_exhausted_key(campaign_id))
-            if since is None:
-                redis.set(_exhausted_key(campaign_id), now, ex=3600)
-            elif now - float(since) > REDISPATCH_AFTER and campaign_queue.count == 0:
-                campaign.cursor_id = 0  # a chunk was lost (worker killed): hand its messages out again
-                redis.delete(_exhausted_key(campaign_id))
-        session.commit()
-        return {"dispatched": len(ids), "again": True}
+        return dict(tick(session, redis, campaign_id))
 
 
 def watch_campaigns() -> list[int]:
@@ -165,6 +106,7 @@ def watch_campaigns() -> list[int]:
     from webapp.domain import campaigns as rules
     from webapp.models import Campaign
     from webapp.services import campaigns
+    from webapp.services.campaign_pacing import ticked_key
 
     redis = get_current_job().connection
     now = datetime.now(UTC)
@@ -175,7 +117,7 @@ def watch_campaigns() -> list[int]:
         session.commit()
     woken = []
     for campaign_id, status, send_at in rows:
-        ticked = redis.get(f"smsportal:campaign:{campaign_id}:ticked")
+        ticked = redis.get(ticked_key(campaign_id))
         stale = ticked is None or time.time() - float(ticked) > 15
         if (status == rules.SENDING and stale) or (status == rules.SCHEDULED and send_at <= now and stale):
             schedule_tick(redis, campaign_id)

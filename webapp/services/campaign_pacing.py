@@ -1,0 +1,102 @@
+"""A campaign's tick (workers/campaigns.py runs it once a second, one at a time per campaign):
+start a scheduled campaign whose time came, hand the next queued messages to the senders in
+chunk jobs at the campaign's speed, complete it once nothing waits, and hand out again what a
+lost chunk held. The decisions are webapp/domain/campaign_pacing.py.
+
+A tick is a unit of work of its own: it commits where it must (the start before sending, the
+completion before the file is deleted), not its caller."""
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TypedDict, cast
+
+from redis import Redis
+from rq import Queue, Retry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.domain import campaign_pacing as pacing
+from webapp.domain import campaigns as rules
+from webapp.domain import lifecycle
+from webapp.models import Campaign, Message
+from webapp.queues import CAMPAIGNS, queue
+from webapp.services import campaigns
+
+SEND_CAMPAIGN_CHUNK = "workers.campaigns.send_campaign_chunk"  # by name: the web app never imports the workers
+CHUNK_RETRY = Retry(max=5, interval=[2, 5, 15, 30, 60])
+
+
+class TickResult(TypedDict, total=False):
+    """What a tick did (the job's result); ``again``: tick again in ``delay`` (default 1) seconds."""
+    status: str
+    again: bool
+    delay: float
+    dispatched: int
+    completed: bool
+
+
+def ticked_key(campaign_id: int) -> str:
+    """When the campaign last ticked (the cron wakes a campaign whose ticks stopped)."""
+    return f"smsportal:campaign:{campaign_id}:ticked"
+
+
+def exhausted_key(campaign_id: int) -> str:
+    """Since when nothing new was left behind the cursor."""
+    return f"smsportal:campaign:{campaign_id}:exhausted"
+
+
+def tick(session: Session, redis: Redis, campaign_id: int) -> TickResult:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        return {}
+    redis.set(ticked_key(campaign_id), time.time(), ex=3600)
+    if campaign.status == rules.SCHEDULED:
+        early = pacing.early(campaign.send_at, datetime.now(UTC))
+        if early is not None:
+            return {"status": campaign.status, "again": early.again, "delay": early.delay}
+        campaigns.start_scheduled(session, campaign)
+        session.commit()
+    if campaign.status != rules.SENDING:
+        return {"status": campaign.status}
+    return _release(session, redis, campaign)
+
+
+def _release(session: Session, redis: Redis, campaign: Campaign) -> TickResult:
+    """Hand out what this tick allows; none left behind the cursor: done, or waiting for the
+    last chunks (or for a lost one to be noticed)."""
+    now = time.time()
+    campaign_queue = queue(redis, CAMPAIGNS)
+    allowance = pacing.allowance(campaign.speed, campaign.paced_from, now, campaign.dispatched, campaign_queue.count)
+    ids = list(session.scalars(select(Message.id).where(
+        Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED, Message.id > campaign.cursor_id)
+        .order_by(Message.id).limit(allowance))) if allowance else []
+    if ids:
+        _hand_out(redis, campaign_queue, campaign, ids)
+    elif allowance:
+        if campaigns.finish_if_done(session, campaign):
+            session.commit()
+            campaigns.delete_file(campaign)
+            return {"completed": True}
+        _exhausted(redis, campaign_queue, campaign, now)
+    session.commit()
+    return {"dispatched": len(ids), "again": True}
+
+
+def _hand_out(redis: Redis, campaign_queue: Queue, campaign: Campaign, ids: list[int]) -> None:
+    for chunk in pacing.chunks(ids, campaign.speed):
+        campaign_queue.enqueue(SEND_CAMPAIGN_CHUNK, campaign.id, chunk,
+                               job_id=pacing.chunk_job_id(campaign.id, campaign.generation, chunk),
+                               retry=CHUNK_RETRY, result_ttl=600, failure_ttl=7 * 86400)
+    campaign.cursor_id, campaign.dispatched = ids[-1], campaign.dispatched + len(ids)
+    redis.delete(exhausted_key(campaign.id))
+
+
+def _exhausted(redis: Redis, campaign_queue: Queue, campaign: Campaign, now: float) -> None:
+    since = cast("bytes | None", redis.get(exhausted_key(campaign.id)))
+    decision = pacing.when_exhausted(None if since is None else float(since), now, campaign_queue.count)
+    if decision == pacing.MARK:
+        redis.set(exhausted_key(campaign.id), now, ex=3600)
+    elif decision == pacing.REDISPATCH:
+        campaign.cursor_id = 0  # a chunk was lost (worker killed): hand its messages out again
+        redis.delete(exhausted_key(campaign.id))
