@@ -76,71 +76,81 @@ def xlsx(statement: Statement, settings) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from webapp.services.spreadsheets import text_cell
-
     doc = document(statement, settings)
-    view, currency = doc["view"], doc["figures"].get("currency", "EUR")
+    view = doc["view"]
     book = Workbook(write_only=True)
     bold = Font(bold=True)
+    _summary_sheet(book, doc, bold)
+    _usage_sheet(book, bold, _("By country"), [_("Country code"), _("Country")], view.by_country,
+                 lambda r: [r.label or None, country_label(r.label)], view.total)
+    _usage_sheet(book, bold, _("By day"), [_("Date")], view.by_day, lambda r: [date.fromisoformat(r.label)],
+                 view.total)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
-    def cells(sheet, values, *, strong=False):
-        row = []
-        for value in values:
-            cell = text_cell(sheet, value)   # a company name "=HYPERLINK(…)" stays text
-            if isinstance(value, Decimal):
-                cell.number_format = "#,##0.00"
-            elif isinstance(value, int) and not isinstance(value, bool):
-                cell.number_format = "#,##0"
-            elif isinstance(value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            if strong:
-                cell.font = bold
-            row.append(cell)
-        sheet.append(row)
 
+def _cells(sheet, values, font=None) -> None:
+    """One row: amounts with 2 decimals, counts as integers, dates and times as such; in ``font``
+    (bold) if given."""
+    from webapp.services.spreadsheets import text_cell
+
+    row = []
+    for value in values:
+        cell = text_cell(sheet, value)   # a company name "=HYPERLINK(…)" stays text
+        if isinstance(value, Decimal):
+            cell.number_format = "#,##0.00"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            cell.number_format = "#,##0"
+        elif isinstance(value, datetime):
+            cell.number_format = "yyyy-mm-dd hh:mm"
+        elif isinstance(value, date):
+            cell.number_format = "yyyy-mm-dd"
+        if font is not None:
+            cell.font = font
+        row.append(cell)
+    sheet.append(row)
+
+
+def _summary_sheet(book, doc: dict, bold) -> None:
+    """The Summary sheet: who and which period, the balance lines from opening to closing, the
+    SMS net of refunds, and the top-ups, transfers and adjustments one by one."""
+    view, currency = doc["view"], doc["figures"].get("currency", "EUR")
     summary = book.create_sheet(_("Summary"))
     summary.column_dimensions["A"].width = 58
     summary.column_dimensions["B"].width = 14
     summary.column_dimensions["C"].width = 18
-    cells(summary, [_("Account statement") + " " + doc["number"]], strong=True)
-    cells(summary, [_("Supplier"), doc["seller"]["name"]])
-    cells(summary, [_("Customer"), doc["buyer"].get("company_name", "")])
-    cells(summary, [_("Period from"), doc["first_day"]])
-    cells(summary, [_("Period to (included)"), doc["last_day"]])
-    cells(summary, [_("Time zone"), doc["figures"]["timezone"]])
-    cells(summary, [_("Currency"), currency])
-    cells(summary, [])
-    cells(summary, [_("Item"), _("Count"), _("Amount")], strong=True)
-    cells(summary, [_("Opening balance"), None, view.opening])
+    _cells(summary, [_("Account statement") + " " + doc["number"]], bold)
+    _cells(summary, [_("Supplier"), doc["seller"]["name"]])
+    _cells(summary, [_("Customer"), doc["buyer"].get("company_name", "")])
+    _cells(summary, [_("Period from"), doc["first_day"]])
+    _cells(summary, [_("Period to (included)"), doc["last_day"]])
+    _cells(summary, [_("Time zone"), doc["figures"]["timezone"]])
+    _cells(summary, [_("Currency"), currency])
+    _cells(summary, [])
+    _cells(summary, [_("Item"), _("Count"), _("Amount")], bold)
+    _cells(summary, [_("Opening balance"), None, view.opening])
     for line in view.lines:
-        cells(summary, [label(line.key), line.count or None, line.amount])
-    cells(summary, [_("Closing balance"), None, view.closing], strong=True)
-    cells(summary, [])
-    cells(summary, [_("SMS messages, net of refunds (sent − refunded)"), view.total.messages, view.total.net])
+        _cells(summary, [label(line.key), line.count or None, line.amount])
+    _cells(summary, [_("Closing balance"), None, view.closing], bold)
+    _cells(summary, [])
+    _cells(summary, [_("SMS messages, net of refunds (sent − refunded)"), view.total.messages, view.total.net])
     if view.entries:
-        cells(summary, [])
-        cells(summary, [_("Top-ups, transfers and adjustments")], strong=True)
-        cells(summary, [_("Date"), _("Type"), _("Amount"), _("Description"), _("Reference")], strong=True)
+        _cells(summary, [])
+        _cells(summary, [_("Top-ups, transfers and adjustments")], bold)
+        _cells(summary, [_("Date"), _("Type"), _("Amount"), _("Description"), _("Reference")], bold)
         for at, _shown, entry in doc["entries"]:
-            cells(summary, [at.replace(tzinfo=None), doc["kind_label"](entry.kind), entry.amount,
-                            entry.reason, entry.reference])
+            _cells(summary, [at.replace(tzinfo=None), doc["kind_label"](entry.kind), entry.amount,
+                             entry.reason, entry.reference])
 
-    def table(title: str, first: list[str], rows, keys):
-        sheet = book.create_sheet(title)
-        for column, width in zip("ABCDEF", (14, 24, 12, 12, 16, 16)):
-            sheet.column_dimensions[column].width = width
-        cells(sheet, first + [_("Messages"), _("Parts"), _("Sent"), _("Refunded")], strong=True)
-        for row in rows:
-            cells(sheet, keys(row) + [row.messages, row.parts, row.sent, row.refunded])
-        total = view.total
-        cells(sheet, [_("Total")] + [None] * (len(first) - 1) + [total.messages, total.parts, total.sent, total.refunded],
-              strong=True)
 
-    table(_("By country"), [_("Country code"), _("Country")], view.by_country,
-          lambda r: [r.label or None, country_label(r.label)])
-    table(_("By day"), [_("Date")], view.by_day, lambda r: [date.fromisoformat(r.label)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+def _usage_sheet(book, bold, title: str, first: list[str], rows, keys, total) -> None:
+    """A sheet of messages, parts, sent and refunded amounts by country or by day, then the total."""
+    sheet = book.create_sheet(title)
+    for column, width in zip("ABCDEF", (14, 24, 12, 12, 16, 16)):
+        sheet.column_dimensions[column].width = width
+    _cells(sheet, first + [_("Messages"), _("Parts"), _("Sent"), _("Refunded")], bold)
+    for row in rows:
+        _cells(sheet, keys(row) + [row.messages, row.parts, row.sent, row.refunded])
+    _cells(sheet, [_("Total")] + [None] * (len(first) - 1) + [total.messages, total.parts, total.sent, total.refunded],
+           bold)
