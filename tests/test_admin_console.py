@@ -547,6 +547,7 @@ def test_every_change_is_in_the_audit_log(app, admin, client):
         assert all(e.account_id == odeon for e in events[4:])
         assert events[5].detail == {"old": "0.0300", "new": "0.0200", "list": "price list of Teatrul Odeon"}
         assert all(e.staff_user_id == admin == e.user_id for e in events)
+        assert {e.ip for e in events} == {"127.0.0.1"}   # the request's address, through the session
         assert events[0].detail["url"] == "smpp://smsuser:***@10.0.0.1:2775"
         assert events[1].detail == {"old": "0.0350", "new": "0.0300"}
         assert events[2].account_id is not None

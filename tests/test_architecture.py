@@ -43,3 +43,10 @@ def test_the_check_sees_a_lazy_import(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from workers import sending\n    import redis.client\n")
     assert imports_of(module) == {"workers", "redis.client"}
+
+
+def test_services_take_the_request_and_settings_as_arguments():
+    """A service reads no request and no app config: the caller passes what it needs (the shared
+    sender, the receipt window) and the request's address rides on the session it is given. The
+    one Flask import left renders the PDF templates."""
+    assert offenders("webapp/services", ("flask", "flask_login")) == {"webapp/services/pdf.py": ["flask"]}

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from smpplib import smpp
 from smpplib.client import Client
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from webapp.connectors.base import Receipt
@@ -17,7 +17,7 @@ from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.roles import Role
 from webapp.extensions import db
-from webapp.models import MessageEvent, PendingReceipt, Route, User
+from webapp.models import Message, MessageEvent, PendingReceipt, Route, User
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
 from webapp.services import accounts, delivery, pricing, receipts, routes, sending
@@ -185,17 +185,24 @@ def test_a_part_older_than_the_window_is_not_matched(ctx):
                                    match_days=10) == {"matched": 1, "kept": 0}
 
 
-def test_the_window_comes_from_the_settings(ctx, app):
+def test_the_window_comes_from_the_settings(ctx, app, monkeypatch):
+    """The workers pass the RECEIPT_MATCH_DAYS setting (the service reads no Flask config)."""
+    import workers.app
+
+    monkeypatch.setattr(workers.app, "_app", lambda: app)
     message = sent(ctx, A)
     reuse(message, "4", hours_ago=3 * 24)
     settings = app.config["SETTINGS"]
     before = settings.receipt_match_days
     object.__setattr__(settings, "receipt_match_days", 2)
     try:
-        assert receipt_service.apply_receipts(db.session, route_id(), [Receipt("4", "DELIVRD", "000", "")])["kept"] == 1
+        workers.app.store_receipts(route_id(), [Receipt("4", "DELIVRD", "000", "")])
     finally:
         object.__setattr__(settings, "receipt_match_days", before)
-    assert receipt_service.apply_receipts(db.session, route_id(), [Receipt("4", "DELIVRD", "000", "")])["matched"] == 1
+    assert db.session.scalar(select(func.count()).select_from(PendingReceipt)) == 1   # kept: outside 2 days
+    workers.app.store_receipts(route_id(), [Receipt("4", "DELIVRD", "000", "")])
+    db.session.expire_all()
+    assert db.session.get(Message, message.id).status == lifecycle.DELIVRD   # 7 days: matched
 
 
 def simulator_id(message):

@@ -159,7 +159,7 @@ def test_support_pages_approve_and_reject_with_a_note(app, people):
     bob_page = client_for(app, "bob").get("/account/sender-ids/").text
     assert re.search(r'data-sender="BANCA".*?Rejected.*?Only a bank may use BANCA\.', bob_page, re.S)
     with app.app_context():
-        assert sender_ids.usable_senders(db.session, user("bob")) == ["1899"]
+        assert sender_ids.usable_senders(db.session, user("bob"), "1899") == ["1899"]
         rejected = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sender_id.rejected"))
         assert rejected.reason == "Only a bank may use BANCA."
 
@@ -209,16 +209,16 @@ def test_only_approved_senders_are_accepted_by_the_service(app, people):
         with pytest.raises(ServiceError):
             sending.accept(db.session, user("bob"), submission)
         db.session.rollback()
-        assert sender_ids.usable_senders(db.session, user("bob")) == ["1899"]
+        assert sender_ids.usable_senders(db.session, user("bob"), "1899") == ["1899"]
         assert sender_ids.of_account(db.session, user("bob")) == []
-        assert sender_ids.usable_senders(db.session, user("sub")) == ["1899", "TEATRU"]
+        assert sender_ids.usable_senders(db.session, user("sub"), "1899") == ["1899", "TEATRU"]
         [sub_message] = sending.accept(db.session, user("sub"), submission)
         assert sub_message.status == "queued"
         # ... but a subuser's own approved sender is not its parent's.
         sub_row = sender_ids.ask(db.session, user("sub"), "SUBBRAND", "the branch")
         sender_ids.decide(db.session, user("suport"), sub_row.id, True)
-        assert sender_ids.usable_senders(db.session, user("sub")) == ["1899", "SUBBRAND", "TEATRU"]
-        assert sender_ids.usable_senders(db.session, user("ana")) == ["1899", "TEATRU"]
+        assert sender_ids.usable_senders(db.session, user("sub"), "1899") == ["1899", "SUBBRAND", "TEATRU"]
+        assert sender_ids.usable_senders(db.session, user("ana"), "1899") == ["1899", "TEATRU"]
 
 
 def test_send_page_offers_approved_senders_and_refuses_others(app, people):

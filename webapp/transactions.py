@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask, Response, request, session
 
 from webapp.extensions import db
+from webapp.services.audit import CLIENT_IP
 
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -19,6 +20,12 @@ def register(app: Flask) -> None:
     """Register after the impersonation audit's after_request hook: Flask runs them in reverse,
     so this one runs before it and the audit sees the request's work committed. (Flask-Login's
     remember-cookie hook, registered later, runs before both; it touches no database.)"""
+
+    @app.before_request
+    def client_address() -> None:
+        """The services read the caller's address (the audit log's) from the session they are
+        given, not from Flask; the session ends with the request."""
+        db.session.info[CLIENT_IP] = request.remote_addr or ""
 
     @app.after_request
     def end_of_request(response: Response) -> Response:

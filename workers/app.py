@@ -21,8 +21,13 @@ def store_receipts(route_id: int, receipts) -> None:
     from webapp.services.receipts import apply_receipts
 
     with job_context() as session:
-        apply_receipts(session, route_id, receipts)
+        apply_receipts(session, route_id, receipts, settings().receipt_match_days)
         session.commit()
+
+
+def settings():
+    """The worker's typed settings (read from the environment when its app was built)."""
+    return _app().config["SETTINGS"]
 
 
 @contextmanager

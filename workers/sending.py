@@ -7,7 +7,7 @@ from rq import get_current_job
 from sqlalchemy import select
 
 from webapp.queues import queue
-from workers.app import job_context
+from workers.app import job_context, settings
 
 
 def send_chunk(message_ids: list[int]) -> dict:
@@ -44,6 +44,7 @@ def poll_receipts(route_id: int) -> dict:
 
     redis = get_current_job().connection
     with job_context() as session:
+        match_days = settings().receipt_match_days
         route = session.get(Route, route_id)
         connector = connector_for(route.id, route.url, redis)
         counts = {"matched": 0, "kept": 0}
@@ -58,10 +59,10 @@ def poll_receipts(route_id: int) -> dict:
                 route_state.mark_up(redis, route.id)  # bound: the route is back
             if not receipts:
                 break
-            result = apply_receipts(session, route.id, receipts)
+            result = apply_receipts(session, route.id, receipts, match_days)
             session.commit()
             counts = {k: counts[k] + result[k] for k in counts}
-        counts["late_matched"] = match_pending_receipts(session)
+        counts["late_matched"] = match_pending_receipts(session, match_days=match_days)
         session.commit()
         return counts
 

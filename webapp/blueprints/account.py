@@ -8,7 +8,7 @@ from flask_login import current_user, logout_user
 
 from webapp.blueprints import impersonating
 from webapp.blueprints.auth import change_password_page
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.blueprints.forms import AccountantForm, PreferencesForm
 from webapp.domain.passwords import password_expires_at
 from webapp.domain.roles import Role
@@ -17,7 +17,6 @@ from webapp.extensions import db
 from webapp.htmx import render
 from webapp.i18n import LANGUAGE_NAMES, region_choices, timezone_choices
 from webapp.services import accounts, login_sessions
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -102,14 +101,11 @@ def users():
         abort(403)
     form = AccountantForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form) as call:
             accounts.add_accountant(db.session, current_user, username=form.username.data or "",
                                     email=form.email.data or "", full_name=form.full_name.data or "",
                                     password=form.password.data or "")
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
+        if call.ok:
             flash(_("%(username)s can now sign in and see the billing pages.", username=form.username.data), "success")
             return redirect(url_for("account.users"))
     status = 422 if form.errors else 200

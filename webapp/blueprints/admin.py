@@ -11,12 +11,11 @@ from flask_wtf.file import FileField
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.redis_client import get_redis
 from webapp.services import operators, route_state
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -106,13 +105,10 @@ def _upload(account):
 def _set_price(account):
     form = PriceForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form) as call:
             entry = operators.set_price(db.session, current_user, form.country.data, form.price.data,
                                         form.prefix.data or "", account)
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
+        if call.ok:
             flash(_("%(country)s now costs %(price)s per part.", country=entry.country + (" " + entry.prefix if entry.prefix else ""),
                     price=f"{entry.price:.4f} EUR"), "success")
             return _back_to(account)
@@ -185,12 +181,9 @@ def routes():
     if not form.is_submitted():
         return _routes_page(form)
     if form.validate():
-        try:
+        with refusals(form) as call:
             route = operators.add_route(db.session, current_user, form.name.data, form.url.data, form.countries.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
+        if call.ok:
             flash(_("Route %(name)s is added. Test it to see that it answers.", name=route.name), "success")
             return redirect(url_for(".routes"))
     return _routes_page(form, status=422)
@@ -237,14 +230,11 @@ def accounts():
     if not form.is_submitted():
         return _accounts_page(form)
     if form.validate():
-        try:
+        with refusals(form) as call:
             user = operators.create_customer(db.session, current_user, name=form.name.data, username=form.username.data,
                                              email=form.email.data, password=form.password.data,
                                              credit=form.credit.data or "")
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
+        if call.ok:
             flash(_("Account %(name)s is created: %(username)s signs in with the first password and chooses their own.",
                     name=user.account.name, username=user.username), "success")
             return redirect(url_for(".accounts", q=user.username))
@@ -268,14 +258,11 @@ def account_status(account_id: int):
 def staff():
     form = StaffForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form) as call:
             user = operators.create_staff(db.session, current_user, username=form.username.data,
                                           full_name=form.full_name.data or "", email=form.email.data,
                                           role=form.role.data, password=form.password.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
+        if call.ok:
             flash(_("%(username)s can now sign in and choose their own password.", username=user.username), "success")
             return redirect(url_for(".staff"))
     status = 422 if form.errors else 200
@@ -285,12 +272,11 @@ def staff():
 @bp.post("/staff/<int:user_id>/active")
 def staff_active(user_id: int):
     try:
-        user = operators.set_staff_active(db.session, current_user, user_id, _active_flag())
+        with refusals() as call:
+            user = operators.set_staff_active(db.session, current_user, user_id, _active_flag())
     except LookupError:
         abort(404)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(_(exc.message), "error")
+    if not call.ok:
         return redirect_to(url_for(".staff"))
     flash(_("%(username)s is enabled.", username=user.username) if user.active
           else _("%(username)s is disabled.", username=user.username), "success")

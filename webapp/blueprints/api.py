@@ -97,7 +97,7 @@ def send_messages():
     try:
         messages = sending.accept(db.session, g.api_user, sending.Submission(
             to=to, text=text, sender=sender, validity=wanted.validity, send_at=send_at,
-            max_parts=current_app.config["SETTINGS"].max_parts_per_message))
+            max_parts=current_app.config["SETTINGS"].max_parts_per_message, shared_sender=current_app.config["SETTINGS"].shared_sender_id))
     except sending.TextTooLong as exc:
         db.session.rollback()
         return error(422, "text_too_long", exc.message, field="text", parts=exc.parts, max_parts=exc.max_parts)
@@ -106,7 +106,7 @@ def send_messages():
         if "sender" in exc.field_errors:
             return error(422, "sender_not_allowed", (f"The sender {sender[:20]!r} is not approved for this account: use one "
                                                         "of 'allowed', or ask for it under Account → Sender IDs."),
-                         field="sender", allowed=sender_ids.usable_senders(db.session, g.api_user))
+                         field="sender", allowed=sender_ids.usable_senders(db.session, g.api_user, current_app.config["SETTINGS"].shared_sender_id))
         return error(422, "invalid_request", exc.message, fields=exc.field_errors)
     payload = {"messages": [message_json(m) for m in messages], "total_cost": str(sum(m.cost for m in messages))}
     if row is not None:

@@ -9,13 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from webapp.blueprints import IMPERSONATION_KEY
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.blueprints.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.redis_client import get_redis
 from webapp.services import accounts, login_sessions, password_reset
-from webapp.services.errors import ServiceError
 from webapp.services.login_throttle import LoginThrottle
 from webapp.services.mail import send_mail
 
@@ -87,12 +86,9 @@ def change_password_page(template: str, done_endpoint: str):
     """The change-password form: shared by the expired-password page and Account."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form) as call:
             accounts.change_password(db.session, current_user, form.current_password.data, form.new_password.data)
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_errors(form, error)
-        else:
+        if call.ok:
             flash(_("Your password is changed."), "success")
             return redirect(url_for(done_endpoint))
     return render(template, form=form, status=422 if form.errors else 200)
@@ -130,12 +126,9 @@ def reset_password(token: str):
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form) as call:
             accounts.set_password(db.session, user, form.new_password.data)
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_errors(form, error)
-        else:
+        if call.ok:
             flash(_("Your password is changed. Sign in with the new one."), "success")
             return redirect(url_for("auth.login"))
     return render("auth/reset_password.html", form=form, token=token)

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.blueprints.forms import BillingForm
 from webapp.domain.roles import Role
 from webapp.extensions import db
@@ -13,7 +13,6 @@ from webapp.htmx import render
 from webapp.i18n import region_choices
 from webapp.services import invoices as invoice_book
 from webapp.services import payments
-from webapp.services.errors import ServiceError
 from webapp.services.pdf import render_pdf
 
 bp = Blueprint("billing", __name__, url_prefix="/account")
@@ -32,15 +31,13 @@ def details():
     if request.method == "POST" and current_user.role != Role.OWNER.value:
         abort(403)   # an accountant reads the details; the owner changes them
     if form.validate_on_submit():
-        try:
+        with refusals(form) as call:
             payments.save_profile(db.session, current_user, company_name=form.company_name.data or "",
                                   is_business=form.is_business.data, fiscal_code=form.fiscal_code.data or "",
                                   trade_register=form.trade_register.data or "", address=form.address.data or "",
                                   city=form.city.data or "", country=form.country.data or "",
                                   invoice_email=form.invoice_email.data or "")
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
+        if not call.ok:
             return render("account/billing.html", form=form, status=422)
         flash(_("Your billing details are saved."), "success")
         return redirect(url_for("billing.details"))

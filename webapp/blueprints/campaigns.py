@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
 
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import apply_service_errors, refusals
 from webapp.blueprints.forms import CampaignForm, UploadForm
 from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle
@@ -69,7 +69,7 @@ def _campaign(campaign_id: int):
 
 def _sender_choices():
     """The shared sender first (a new campaign starts with it), then the approved ones."""
-    return [(s, s) for s in sender_ids.usable_senders(db.session, current_user)]
+    return [(s, s) for s in sender_ids.usable_senders(db.session, current_user, current_app.config["SETTINGS"].shared_sender_id)]
 
 
 @bp.get("/", strict_slashes=False)
@@ -85,12 +85,10 @@ def new(kind: str):
     form = UploadForm()
     if request.method == "POST":
         upload = request.files.get("file")
-        try:
+        with refusals(form) as call:
             campaign = campaigns.new_from_file(db.session, current_user, kind, current_app.config["SETTINGS"].upload_dir,
                                                upload.filename if upload else "", upload, _sender_choices()[0][0])
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
+        if not call.ok:
             return render("campaigns/new.html", kind=kind, form=form, status=422)
         return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
     return render("campaigns/new.html", kind=kind, form=form)
@@ -167,24 +165,22 @@ def show(campaign_id: int):
 @bp.post("/<int:campaign_id>/first-row")
 def first_row(campaign_id: int):
     campaign = _campaign(campaign_id)
-    try:
+    with refusals(flash_message=False) as call:
         campaigns.choose_first_row(db.session, campaign, request.form.get("sheet", 0, type=int),
                                    request.form.get("first_row", 0, type=int))
-    except ServiceError as exc:
-        db.session.rollback()
-        return wizard(_campaign(campaign_id), error=_(exc.message), status=422)
+    if call.error:
+        return wizard(_campaign(campaign_id), error=_(call.error.message), status=422)
     return wizard(campaign)
 
 
 @bp.post("/<int:campaign_id>/columns")
 def columns(campaign_id: int):
     campaign = _campaign(campaign_id)
-    try:
+    with refusals(flash_message=False) as call:
         campaigns.set_columns(db.session, campaign, request.form.get("phone_column", type=int),
                               request.form.get("message_column", type=int))
-    except ServiceError as exc:
-        db.session.rollback()
-        return wizard(_campaign(campaign_id), error=_(exc.message), status=422)
+    if call.error:
+        return wizard(_campaign(campaign_id), error=_(call.error.message), status=422)
     return wizard(campaign)
 
 
@@ -203,7 +199,7 @@ def options(campaign_id: int):
     if not form.validate():
         return wizard(campaign, form=form, status=422)
     try:
-        sending.check_sender(db.session, current_user, form.sender.data)
+        sending.check_sender(db.session, current_user, form.sender.data, current_app.config["SETTINGS"].shared_sender_id)
         campaigns.set_options(db.session, current_user, campaign, _options_from(form))
         campaigns.start_preparing(db.session, campaign)
     except (ServiceError, ValueError) as exc:
@@ -252,13 +248,12 @@ def confirm(campaign_id: int):
     campaign = _campaign(campaign_id)
     if campaign.status != rules.READY:  # a second click: the campaign has started already
         return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
-    try:
+    with refusals(flash_message=False) as call:
         confirmed = campaigns.confirm(db.session, current_user, campaign)
-    except ServiceError as exc:  # a subuser's spend cap
-        db.session.rollback()
-        return wizard(_campaign(campaign_id), error=" ".join(_(m[0], **m[1]) if isinstance(m, tuple) else _(m)
-                                                            for m in exc.field_errors.get("cap", [exc.message])),
-                      status=422)
+    if call.error:  # a subuser's spend cap
+        return wizard(_campaign(campaign_id), error=" ".join(
+            _(m[0], **m[1]) if isinstance(m, tuple) else _(m)
+            for m in call.error.field_errors.get("cap", [call.error.message])), status=422)
     if not confirmed:
         db.session.rollback()
         return wizard(_campaign(campaign_id), error=_("Your balance does not cover this campaign."), status=402)
@@ -282,16 +277,14 @@ def _tick_soon(campaign) -> None:
 @bp.post("/<int:campaign_id>/<any(pause, resume, cancel, discard):action>")
 def control(campaign_id: int, action: str):
     campaign = _campaign(campaign_id)
-    try:
+    with refusals() as call:
         if action == "pause":
             campaigns.pause(db.session, campaign)
         elif action == "resume":
             campaigns.resume(db.session, campaign)
         else:
             refund = campaigns.cancel(db.session, current_user, campaign)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(_(exc.message), "error")
+    if not call.ok:
         return redirect_to(url_for("campaigns.show", campaign_id=campaign_id))
     db.session.commit()   # before a tick reads the new state
     if action == "resume" and campaign.status == rules.SENDING:

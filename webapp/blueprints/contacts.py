@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from openpyxl import Workbook
 
+from webapp.blueprints.form_errors import refusals
 from webapp.blueprints.forms import BlockNumbersForm, ContactForm, UploadForm
 from webapp.domain import N_
 from webapp.domain.roles import Role
@@ -19,7 +20,6 @@ from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.services import blocklist as blocked_numbers
 from webapp.services import contacts, imports, spreadsheets
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
@@ -37,14 +37,11 @@ def index():
 def _upload(form: UploadForm, purpose: str = "contacts", group=None):
     """Keep the file and open the wizard; a bad file re-renders the form with its message."""
     file = form.file.data
-    try:
+    with refusals(form) as call:
         imp = imports.start(db.session, current_user, current_app.config["SETTINGS"].upload_dir,
                             file.filename if file else "", file, purpose=purpose, group=group,
                             group_name=form.name.data or "")
-    except ServiceError as exc:
-        db.session.rollback()
-        for name, messages in exc.field_errors.items():
-            getattr(form, name).errors = [_(m) for m in messages]
+    if not call.ok:
         return None
     return redirect_to(url_for("imports.show", import_id=imp.id))
 
@@ -91,14 +88,14 @@ def share(group_id: int):
 def add_contact(group_id: int):
     group, form = _group(group_id), ContactForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form, flash_message=False) as call:
             contacts.add_contact(db.session, current_user, group, form.phone.data, form.first_name.data,
                                  form.last_name.data)
+        if call.ok:
             flash(_("The contact is added."), "success")
             return redirect_to(url_for(".group", group_id=group.id))
-        except ServiceError as exc:
-            db.session.rollback()
-            form.phone.errors = [_(m) for m in exc.field_errors.get("phone", [exc.message])]
+        if not call.error.field_errors:  # a refusal naming no field is about the number
+            form.phone.errors = [_(call.error.message)]
     return render("contacts/_add_contact.html", group=group, form=form, status=422)
 
 
@@ -114,13 +111,13 @@ def edit_contact(group_id: int, contact_id: int):
         return render("contacts/_contact_row.html", group=group, c=contact, fields=fields)
     form = ContactForm(obj=contact)
     if form.validate_on_submit():
-        try:
+        with refusals(form, flash_message=False) as call:
             contacts.update_contact(db.session, current_user, contact, form.phone.data, form.first_name.data,
                                     form.last_name.data)
+        if call.ok:
             return render("contacts/_contact_row.html", group=group, c=contact, fields=fields)
-        except ServiceError as exc:
-            db.session.rollback()
-            form.phone.errors = [_(m) for m in exc.field_errors.get("phone", [exc.message])]
+        if not call.error.field_errors:  # a refusal naming no field is about the number
+            form.phone.errors = [_(call.error.message)]
     return render("contacts/_contact_edit.html", group=group, c=contact, form=form,
                   status=422 if form.errors else 200)
 

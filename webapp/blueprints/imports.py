@@ -6,13 +6,13 @@ from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp.blueprints.form_errors import refusals
 from webapp.domain import N_
 from webapp.domain.sheets import UnreadableFile
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.redis_client import get_redis
 from webapp.services import background_jobs, imports
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("imports", __name__, url_prefix="/contacts/imports")
 
@@ -58,11 +58,11 @@ def show(import_id: int):
 @bp.post("/<int:import_id>/first-row")
 def first_row(import_id: int):
     imp = _import(import_id)
-    try:
+    with refusals(flash_message=False) as call:
         imports.choose_first_row(db.session, imp, request.form.get("sheet", 0, type=int),
                                  request.form.get("first_row", 0, type=int))
-    except ServiceError as exc:
-        return wizard(imp, error=_(exc.message), status=422, sheet=request.form.get("sheet", type=int))
+    if call.error:
+        return wizard(imp, error=_(call.error.message), status=422, sheet=request.form.get("sheet", type=int))
     return wizard(imp)
 
 
@@ -71,11 +71,10 @@ def mapping(import_id: int):
     imp = _import(import_id)
     chosen = {int(key[5:]): value for key, value in request.form.items()
               if key.startswith("role-") and key[5:].isdigit()}
-    try:
+    with refusals(flash_message=False) as call:
         imports.set_mapping(db.session, imp, chosen)
-    except ServiceError as exc:
-        db.session.rollback()
-        return wizard(imp, error=_(exc.message), status=422)
+    if call.error:
+        return wizard(imp, error=_(call.error.message), status=422)
     return _run(imp, "analyse")
 
 

@@ -11,13 +11,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.domain import billing
 from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.services import balance_watch, payments
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("notifications", __name__, url_prefix="/account")
 
@@ -59,13 +58,10 @@ def low_balance():
         if not _may_edit():
             abort(403)
         if form.validate_on_submit():
-            try:
+            with refusals(form) as call:
                 balance_watch.save_alert(db.session, current_user, enabled=form.enabled.data,
                                          threshold=form.threshold.data or "", phone_number=form.phone.data or "")
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_service_errors(form, exc)
-            else:
+            if call.ok:
                 flash(_("The low-balance notification is on.") if form.enabled.data
                       else _("The low-balance notification is off."), "success")
                 return redirect(url_for("notifications.low_balance"))
@@ -84,13 +80,10 @@ def auto_top_up():
         if not _may_edit():
             abort(403)
         if form.validate_on_submit():
-            try:
+            with refusals(form) as call:
                 balance_watch.save_auto_top_up(db.session, current_user, enabled=form.enabled.data,
                                                amount=form.amount.data or "", threshold=form.threshold.data or "")
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_service_errors(form, exc)
-            else:
+            if call.ok:
                 flash(_("Automatic top-up is on.") if form.enabled.data else _("Automatic top-up is off."), "success")
                 return redirect(url_for("notifications.auto_top_up"))
     return render("account/auto_topup.html", "account/_auto_topup_form.html", form=form, row=row,

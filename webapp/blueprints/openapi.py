@@ -68,90 +68,102 @@ def document() -> dict:
 
 
 def _paths() -> dict:
+    """The API's operations by path, each written in its own function below."""
     return {
-        "/messages": {
-            "post": {
-                "summary": "Send to one or many numbers",
-                "operationId": "sendMessages",
-                "parameters": [
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string", "maxLength": 120},
-                        "description": "A retried request with the same key and body sends nothing again "
-                        "and returns the first answer.",
-                    }
-                ],
-                "requestBody": _body(s.SendRequest),
-                "responses": {
-                    "201": _answer("Accepted; refused numbers carry a reason", s.SendAnswer),
-                    "200": _answer(
-                        "A retry with the same Idempotency-Key: the first answer again (header Idempotent-Replayed)",
-                        s.SendAnswer,
-                    ),
-                    **_errors("400", "401", "422"),
-                },
+        "/messages": {"post": _send_messages(), "get": _list_messages()},
+        "/messages/{id}": {"get": _get_message()},
+        "/balance": {"get": _get_balance()},
+        "/prices/preview": {"post": _preview_prices()},
+    }
+
+
+def _send_messages() -> dict:
+    return {
+        "summary": "Send to one or many numbers",
+        "operationId": "sendMessages",
+        "parameters": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 120},
+                "description": "A retried request with the same key and body sends nothing again "
+                "and returns the first answer.",
+            }
+        ],
+        "requestBody": _body(s.SendRequest),
+        "responses": {
+            "201": _answer("Accepted; refused numbers carry a reason", s.SendAnswer),
+            "200": _answer(
+                "A retry with the same Idempotency-Key: the first answer again (header Idempotent-Replayed)",
+                s.SendAnswer,
+            ),
+            **_errors("400", "401", "422"),
+        },
+    }
+
+
+def _list_messages() -> dict:
+    return {
+        "summary": "List messages, newest first",
+        "operationId": "listMessages",
+        "parameters": [
+            {"name": "status", "in": "query", "schema": {"type": "string"}},
+            {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "E.164"},
+            {
+                "name": "since",
+                "in": "query",
+                "schema": {"type": "string"},
+                "description": (
+                    "Created at or after: ISO 8601, a date or a date and time; without an offset, UTC. "
+                    "Empty: no bound."
+                ),
             },
-            "get": {
-                "summary": "List messages, newest first",
-                "operationId": "listMessages",
-                "parameters": [
-                    {"name": "status", "in": "query", "schema": {"type": "string"}},
-                    {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "E.164"},
-                    {
-                        "name": "since",
-                        "in": "query",
-                        "schema": {"type": "string"},
-                        "description": (
-                            "Created at or after: ISO 8601, a date or a date and time; without an offset, UTC. "
-                            "Empty: no bound."
-                        ),
-                    },
-                    {
-                        "name": "until",
-                        "in": "query",
-                        "schema": {"type": "string"},
-                        "description": "Created before; as since",
-                    },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer"},
-                        "description": "How many, newest first: 1 to 1000 (default 100); outside, the nearest",
-                    },
-                    {
-                        "name": "before_id",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
-                    },
-                ],
-                "responses": {"200": _answer("Messages", s.MessageList), **_errors("401", "422")},
+            {
+                "name": "until",
+                "in": "query",
+                "schema": {"type": "string"},
+                "description": "Created before; as since",
             },
-        },
-        "/messages/{id}": {
-            "get": {
-                "summary": "One message and its status",
-                "operationId": "getMessage",
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-                ],
-                "responses": {"200": _answer("The message", s.Message), **_errors("401", "404")},
-            }
-        },
-        "/balance": {
-            "get": {
-                "summary": "The account's balance",
-                "operationId": "getBalance",
-                "responses": {"200": _answer("Balance", s.Balance), **_errors("401")},
-            }
-        },
-        "/prices/preview": {
-            "post": {
-                "summary": "What sending would cost; sends nothing",
-                "operationId": "previewPrices",
-                "requestBody": _body(s.PricePreviewRequest),
-                "responses": {"200": _answer("One result per number", s.PricePreview), **_errors("400", "401", "422")},
-            }
-        },
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer"},
+                "description": "How many, newest first: 1 to 1000 (default 100); outside, the nearest",
+            },
+            {
+                "name": "before_id",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+            },
+        ],
+        "responses": {"200": _answer("Messages", s.MessageList), **_errors("401", "422")},
+    }
+
+
+def _get_message() -> dict:
+    return {
+        "summary": "One message and its status",
+        "operationId": "getMessage",
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+        ],
+        "responses": {"200": _answer("The message", s.Message), **_errors("401", "404")},
+    }
+
+
+def _get_balance() -> dict:
+    return {
+        "summary": "The account's balance",
+        "operationId": "getBalance",
+        "responses": {"200": _answer("Balance", s.Balance), **_errors("401")},
+    }
+
+
+def _preview_prices() -> dict:
+    return {
+        "summary": "What sending would cost; sends nothing",
+        "operationId": "previewPrices",
+        "requestBody": _body(s.PricePreviewRequest),
+        "responses": {"200": _answer("One result per number", s.PricePreview), **_errors("400", "401", "422")},
     }

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from webapp.blueprints import impersonating
 from webapp.blueprints.billing import pdf_response
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.blueprints.forms import BuyCreditForm, ProofForm
 from webapp.domain import billing
 from webapp.domain.roles import Role
@@ -19,7 +19,6 @@ from webapp.extensions import csrf, db
 from webapp.htmx import redirect_to, render
 from webapp.services import invoices as invoice_book
 from webapp.services import payments, uploads
-from webapp.services.errors import ServiceError
 from webapp.services.pdf import render_pdf
 from webapp.services.processors import InvalidWebhook, ProcessorError, processor_for
 from webapp.services.processors.sandbox import SIGNATURE_HEADER, SandboxProcessor, luhn_ok
@@ -53,10 +52,9 @@ def buy_quote():
     form = BuyCreditForm()
     if not form.validate_on_submit():
         return _buy_page(form, status=422)
-    try:
+    with refusals(form) as call:
         offer = _quote(form)
-    except ServiceError as exc:
-        apply_service_errors(form, exc)
+    if not call.ok:
         return _buy_page(form, status=422)
     return _buy_page(form, offer)
 
@@ -69,12 +67,10 @@ def buy_now():
     settings = _settings()
     if not form.validate_on_submit():
         return _buy_page(form, status=422)
-    try:
+    with refusals(form) as call:
         payment = payments.start(db.session, current_user, form.method.data or "", form.amount.data or "",
                                  Decimal(settings.vat_rate), processor=settings.payment_processor)
-    except ServiceError as exc:
-        db.session.rollback()
-        apply_service_errors(form, exc)
+    if not call.ok:
         return _buy_page(form, status=422)
     if payment.method == billing.TRANSFER:
         return redirect_to(url_for(".payment", reference=payment.reference))
@@ -120,19 +116,16 @@ def upload_proof(reference: str):
     form = ProofForm()
     if form.validate_on_submit():
         upload = request.files.get("proof")
-        try:
+        with refusals() as call:
             payments.check_proof_wanted(found)
-        except ServiceError as exc:
-            flash(_(exc.message), "error")
+        if not call.ok:
             return redirect(url_for(".payment", reference=reference))
-        try:
+        with refusals(form) as call:
             path = uploads.keep_proof(_settings().upload_dir, current_user.account_id,
                                       upload.filename if upload else "", upload.stream if upload else None)
             replaced = payments.attach_proof(db.session, current_user, found, uploads.proof_name(upload.filename),
                                              str(path))
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
+        if not call.ok:
             return render("billing/payment.html", payment=found, proof_form=form, invoice=None,
                           seller=invoice_book.seller(_settings()), status=422)
         db.session.commit()   # before the replaced proof's file is deleted

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.blueprints.forms import ComposeForm
 from webapp.domain import lifecycle
 from webapp.domain.sms_text import gsm_safe
@@ -16,14 +16,13 @@ from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.redis_client import get_redis
 from webapp.services import campaigns, composer, contacts, dispatch, sender_ids, sending, templates
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("send", __name__, url_prefix="/send")
 
 
 def _form() -> ComposeForm:
     form = ComposeForm()
-    form.sender.choices = [(s, s) for s in sender_ids.usable_senders(db.session, current_user)]
+    form.sender.choices = [(s, s) for s in sender_ids.usable_senders(db.session, current_user, current_app.config["SETTINGS"].shared_sender_id)]
     return form
 
 
@@ -57,20 +56,20 @@ def _send(form: ComposeForm):
     submission = sending.Submission(to=[form.to.data or ""] if (form.to.data or "").strip() else [],
                                     text=form.text.data or "", sender=form.sender.data,
                                     idempotency_key=form.idempotency_key.data or None,
-                                    max_parts=current_app.config["SETTINGS"].max_parts_per_message)
+                                    max_parts=current_app.config["SETTINGS"].max_parts_per_message,
+                                    shared_sender=current_app.config["SETTINGS"].shared_sender_id)
     existing = sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key)
     if existing is not None:  # the same form sent twice: show what the first click did
         return _sent_once(existing)
     try:
-        [message] = sending.accept(db.session, current_user, submission)
-        db.session.commit()   # here, to catch a second click's IntegrityError; then the workers get it
-    except ServiceError as error:
-        db.session.rollback()
-        apply_service_errors(form, error)
-        return _render(form, status=422)
+        with refusals(form) as call:
+            [message] = sending.accept(db.session, current_user, submission)
+            db.session.commit()   # here, to catch a second click's IntegrityError; then the workers get it
     except IntegrityError:  # a second click raced the first: the key is taken, show that message
         db.session.rollback()
         return _sent_once(sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key))
+    if not call.ok:
+        return _render(form, status=422)
     if message.status == lifecycle.QUEUED:
         dispatch.hand_to_workers(get_redis(), [message.id])  # or the sweeper, if Redis is away
         flash(_("Your message is on its way."), "success")
@@ -81,16 +80,14 @@ def _send(form: ComposeForm):
 
 def _to_lists(form: ComposeForm, groups: list[int]):
     """To contact lists: a campaign, whose options and summary come next."""
-    try:
-        sending.check_sender(db.session, current_user, form.sender.data)
-    except ServiceError as error:
-        apply_service_errors(form, error)
+    with refusals(form) as call:
+        sending.check_sender(db.session, current_user, form.sender.data, current_app.config["SETTINGS"].shared_sender_id)
+    if not call.ok:
         return _render(form, status=422)
-    try:
+    with refusals(flash_message=False) as call:
         campaign = campaigns.new_for_lists(db.session, current_user, groups, form.text.data or "", form.sender.data)
-    except ServiceError as error:
-        db.session.rollback()
-        form.to.errors = [_(error.message)]
+    if call.error:  # about the lists chosen
+        form.to.errors = [_(call.error.message)]
         return _render(form, status=422)
     return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
 

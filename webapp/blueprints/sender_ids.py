@@ -10,12 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.domain.sender_ids import MAX_LENGTH
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.services import sender_ids
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("sender_ids", __name__, url_prefix="/account/sender-ids")
 
@@ -31,18 +30,17 @@ def index():
     form = SenderIdForm()
     if form.validate_on_submit():
         try:
-            row = sender_ids.ask(db.session, current_user, form.sender.data or "", form.reason.data or "")
-            db.session.commit()   # here, to catch the same request sent twice at once (IntegrityError)
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
+            with refusals(form) as call:
+                row = sender_ids.ask(db.session, current_user, form.sender.data or "", form.reason.data or "")
+                db.session.commit()   # here, to catch the same request sent twice at once (IntegrityError)
         except IntegrityError:  # the same request sent twice at once: the first one counts
             db.session.rollback()
             form.sender.errors = [_("You have already asked for %(sender)s; support has not decided yet.",
                                     sender=(form.sender.data or "").strip())]
         else:
-            flash(_("Thank you: support will look at %(sender)s shortly.", sender=row.sender), "success")
-            return redirect(url_for("sender_ids.index"))
+            if call.ok:
+                flash(_("Thank you: support will look at %(sender)s shortly.", sender=row.sender), "success")
+                return redirect(url_for("sender_ids.index"))
     return render("sender_ids/index.html", form=form, requests=sender_ids.of_account(db.session, current_user),
                   inherited=sender_ids.inherited(db.session, current_user), max_length=MAX_LENGTH,
                   shared=current_app.config["SETTINGS"].shared_sender_id, status=422 if form.errors else 200)

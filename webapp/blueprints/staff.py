@@ -10,13 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.blueprints.contacts import blocklist_view
+from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import money
 from webapp.models import Payment
 from webapp.services import blocklist as blocked_numbers
 from webapp.services import payments
-from webapp.services.errors import ServiceError
 from webapp.services.processors import processor_for
 from webapp.services.uploads import PROOF_TYPES
 
@@ -60,11 +60,9 @@ def confirm_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/reject")
 def reject_payment(payment_id: int):
     reason = (request.form.get("reason") or "").strip()[:300]
-    try:
+    with refusals() as call:
         rejected = payments.reject(db.session, current_user, payment_id, reason, _processors())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(_(exc.message), "error")
+    if not call.ok:
         return redirect_to(url_for(".payments_to_check"))
     flash(_("Payment rejected.") if rejected else _("This payment was already decided."),
           "success" if rejected else "warning")
@@ -73,13 +71,10 @@ def reject_payment(payment_id: int):
 
 @bp.post("/payments/<int:payment_id>/refund")
 def refund_payment(payment_id: int):
-    try:
+    with refusals() as call:
         note = payments.refund(db.session, current_user, payment_id,
                                current_app.config["SETTINGS"].credit_note_series, _processors())
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(_(exc.message), "error")
-    else:
+    if call.ok:
         db.session.commit()   # the card refund happened at the processor: record it now
         payment = db.session.get(Payment, payment_id)
         if payment.refund_ref:

@@ -11,12 +11,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import money
 from webapp.services import adjustments, sender_ids
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("staff_tasks", __name__, url_prefix="/staff")
 
@@ -41,13 +40,13 @@ def sender_id_requests():
 @bp.post("/sender-ids/<int:request_id>/<any(approve, reject):decision>")
 def decide_sender_id(request_id: int, decision: str):
     try:
-        decided = sender_ids.decide(db.session, current_user, request_id, decision == "approve",
-                                    request.form.get("note", ""))
+        with refusals(flash_message=False) as call:
+            decided = sender_ids.decide(db.session, current_user, request_id, decision == "approve",
+                                        request.form.get("note", ""))
     except LookupError:
         abort(404)
-    except ServiceError as exc:
-        db.session.rollback()
-        return _requests_page({request_id: _(exc.message)}, status=422)
+    if call.error:
+        return _requests_page({request_id: _(call.error.message)}, status=422)
     if decided:
         flash(_("Approved: the customer can send with it now.") if decision == "approve"
               else _("Rejected: the customer sees your note."), "success")
@@ -64,13 +63,10 @@ def adjust_credit(account_id: int):
         abort(404)
     form = AdjustForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form) as call:
             entry = adjustments.adjust(db.session, current_user, account_id, form.amount.data or "",
                                        form.reason.data or "", form.token.data or "")
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
+        if call.ok:
             if entry is None:
                 flash(_("This adjustment was already recorded."), "warning")
             else:

@@ -13,14 +13,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import DataRequired
 
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.domain import statements as rules
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.models.types import utcnow
 from webapp.services import statement_export
 from webapp.services import statements as statement_book
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("statements", __name__, url_prefix="/account/statements")
 
@@ -53,12 +52,10 @@ def make():
     form = StatementForm()
     if not form.validate_on_submit():
         return _page(form, 422)
-    try:
+    with refusals(form, flash_message=False) as call:
         statement = statement_book.make_on_demand(db.session, current_user, form.start.data, form.end.data)
-    except ServiceError as exc:
-        db.session.rollback()
-        apply_service_errors(form, exc)
-        return _page(form, 422, error="" if exc.field_errors else _(exc.message))
+    if call.error:
+        return _page(form, 422, error="" if call.error.field_errors else _(call.error.message))
     flash(_("The statement %(number)s is ready.", number=statement_export.number(statement)), "success")
     return redirect_to(url_for(".index"))
 

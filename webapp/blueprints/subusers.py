@@ -10,12 +10,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.i18n import region_choices, timezone_choices
 from webapp.services import subusers
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("subusers", __name__, url_prefix="/account/subusers")
 
@@ -79,13 +78,10 @@ def new():
     account = current_user.account
     form = _choices(NewSubuserForm(default_region=account.default_region, timezone=account.timezone))
     if form.validate_on_submit():
-        try:
+        with refusals(form) as call:
             made = subusers.create_subuser(db.session, current_user, username=form.username.data or "",
                                            password=form.password.data or "", settings=_settings(form))
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
+        if call.ok:
             flash(_("The subuser %(username)s can now sign in.", username=made.user.username), "success")
             return redirect(url_for("subusers.edit", account_id=made.account.id))
     return render("subusers/new.html", form=form, status=422 if form.errors else 200)
@@ -113,12 +109,9 @@ def edit(account_id: int):
     if not form.is_submitted():
         return _edit_page(found)
     if form.validate():
-        try:
+        with refusals(form) as call:
             subusers.update_subuser(db.session, current_user, account_id, _settings(form))
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
+        if call.ok:
             flash(_("%(username)s is saved.", username=found.user.username), "success")
             return redirect(url_for("subusers.edit", account_id=account_id))
     return _edit_page(_found(account_id), status=422, form=form)
@@ -130,12 +123,9 @@ def transfer(account_id: int):
     form = TransferForm()
     back = form.direction.data == "back"
     if form.validate():
-        try:
+        with refusals(form) as call:
             amount = subusers.transfer(db.session, current_user, account_id, form.amount.data or "", back=back)
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
+        if call.ok:
             flash(_("%(amount)s moved from %(username)s to your balance.", amount=f"€{amount:.2f}", username=found.user.username)
                   if back else _("%(amount)s moved to %(username)s.", amount=f"€{amount:.2f}", username=found.user.username),
                   "success")
@@ -157,12 +147,9 @@ def password(account_id: int):
     found = _found(account_id)
     form = PasswordForm()
     if form.validate():
-        try:
+        with refusals(form) as call:
             subusers.reset_password(db.session, current_user, account_id, form.password.data or "")
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
+        if call.ok:
             flash(_("%(username)s chooses a new password at the next sign-in.", username=found.user.username), "success")
             return redirect(url_for("subusers.edit", account_id=account_id))
     return _edit_page(_found(account_id), status=422, password_form=form)

@@ -13,12 +13,11 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.blueprints import IMPERSONATION_KEY, impersonating, real_user
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.models import User
 from webapp.services import audit, impersonation, support_search
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("support", __name__, url_prefix="/staff")
 
@@ -62,13 +61,10 @@ def impersonate(user_id: int):
     form = ImpersonateForm()
     problem = impersonation.refusal(real_user(), target)
     if problem is None and form.validate_on_submit():
-        try:
+        with refusals(form) as call:
             row = impersonation.start(db.session, real_user(), target.id, form.reason.data or "",
                                       ip=request.remote_addr or "", limit=_time_limit())
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_service_errors(form, exc)
-        else:
+        if call.ok:
             session[IMPERSONATION_KEY] = row.id
             return redirect_to(url_for("main.dashboard"))
     status = 403 if problem else (422 if form.errors else 200)

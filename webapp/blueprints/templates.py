@@ -5,13 +5,12 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.blueprints.form_errors import apply_service_errors
+from webapp.blueprints.form_errors import refusals
 from webapp.blueprints.forms import TemplateForm
 from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.services import templates
-from webapp.services.errors import ServiceError
 
 bp = Blueprint("templates", __name__, url_prefix="/templates")
 
@@ -40,20 +39,16 @@ def picker():
 @bp.post("/")
 def create():
     if request.htmx:  # "Save message as a new template" under the composer: the name comes from a prompt
-        try:
+        with refusals(flash_message=False) as call:
             template = templates.create_template(db.session, current_user, request.htmx.prompt or "", request.form.get("text", ""))
-        except ServiceError as error:
-            db.session.rollback()
-            return render("templates/_saved.html", error=_(error.message), status=422)
+        if call.error:
+            return render("templates/_saved.html", error=_(call.error.message), status=422)
         return render("templates/_saved.html", template=template)
     form = TemplateForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form) as call:
             templates.create_template(db.session, current_user, form.name.data, form.text.data)
-        except ServiceError as error:
-            db.session.rollback()
-            apply_service_errors(form, error)
-        else:
+        if call.ok:
             flash(_("The template is saved."), "success")
             return redirect(url_for("templates.index"))
     return _page(form, status=422)

@@ -18,13 +18,13 @@ TARGET_MAX = 200
 PAGE_SIZE = 50
 
 
-def _request_ip() -> str:
-    """The caller's address when called inside a web request (so callers need not pass it)."""
-    try:
-        from flask import has_request_context, request
-    except ImportError:  # pragma: no cover
-        return ""
-    return (request.remote_addr or "") if has_request_context() else ""
+CLIENT_IP = "client_ip"   # session.info key: the web's request sets it (webapp/transactions.py)
+
+
+def _client_ip(session: Session) -> str:
+    """The address of the request this session serves, so callers need not pass it; a worker's
+    session has none."""
+    return str(session.info.get(CLIENT_IP, ""))
 
 
 def record(session: Session, *, staff_user: User | None, user: User | None, account_id: int | None, action: str,
@@ -38,7 +38,7 @@ def record(session: Session, *, staff_user: User | None, user: User | None, acco
         user_id=user.id if user is not None else None,
         account_id=account_id, impersonation_id=impersonation_id,
         action=action[:ACTION_MAX], target=(target or "")[:TARGET_MAX], reason=reason or "",
-        ip=(_request_ip() if ip is None else ip)[:45], detail=detail or {},
+        ip=(_client_ip(session) if ip is None else ip)[:45], detail=detail or {},
     )
     session.add(event)
     session.flush()

@@ -226,7 +226,8 @@ def take_alerts(session: Session, settings, crossings: Crossings) -> None:
     for account_id, threshold, number in taken:
         text = alert_text(settings, balances[account_id], threshold, language_of(session, account_id))
         [message] = sending.accept(session, sender, sending.Submission(
-            to=[number], text=text, sender=settings.shared_sender_id,
+            to=[number], text=text, sender=settings.shared_sender_id, shared_sender=settings.shared_sender_id,
+            max_parts=settings.max_parts_per_message,
             idempotency_key=f"low-balance:{account_id}:{now.isoformat()}"))
         crossings.alerts.append(Alert(account_id, message.id, message.status == lifecycle.QUEUED, balances[account_id],
                                       threshold))

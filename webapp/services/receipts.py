@@ -35,15 +35,8 @@ KEEP_FOR_SUPPORT = timedelta(days=30)     # number mismatches and unreadable rec
 EARLY_ALLOWANCE = timedelta(minutes=1)    # clocks of the processes that claim and that keep
 
 
-def match_window(days: int | None = None) -> timedelta:
-    """The matching window: ``days``, else the app's ``receipt_match_days``, else 7 days."""
-    if days is None:
-        try:
-            from flask import current_app
-
-            days = current_app.config["SETTINGS"].receipt_match_days
-        except (RuntimeError, KeyError, AttributeError):
-            days = DEFAULT_MATCH_DAYS
+def match_window(days: int) -> timedelta:
+    """The matching window: the RECEIPT_MATCH_DAYS setting, which the caller (the worker) gives."""
     return timedelta(days=days)
 
 
@@ -105,7 +98,7 @@ def _choose(found: list[_Found], source_addr: str | None, since: datetime) -> tu
 
 
 def apply_receipts(session: Session, route_id: int, receipts: list[Receipt],
-                   match_days: int | None = None) -> dict[str, int]:
+                   match_days: int = DEFAULT_MATCH_DAYS) -> dict[str, int]:
     """Record receipts on their parts; keep the others (see the module's docstring)."""
     counts = {"matched": 0, "kept": 0}
     if not receipts:
@@ -173,7 +166,7 @@ def _recent_kept(session: Session, route_id: int, since: datetime) -> bool:
 
 
 def _match_early_receipts(session: Session, route_id: int, upstream_ids: list[str],
-                          match_days: int | None = None, since: datetime | None = None) -> list[int]:
+                          match_days: int = DEFAULT_MATCH_DAYS, since: datetime | None = None) -> list[int]:
     """Receipts that came before these parts' ids were committed, in any spelling of the ids
     (also those kept for another number: the id may now be this number's part's). A kept
     receipt may turn out to be another message's, one already submitted: that one is settled
@@ -193,7 +186,7 @@ def _match_early_receipts(session: Session, route_id: int, upstream_ids: list[st
 
 
 def _match_kept(session: Session, route_id: int, kept: list[PendingReceipt],
-                match_days: int | None = None) -> list[int]:
+                match_days: int = DEFAULT_MATCH_DAYS) -> list[int]:
     """Record the kept receipts whose part is now known, and drop them; the others keep (or
     change) their reason. Returns the messages of the matched ones. A kept receipt is taken
     by deleting its row first: when two matchers find it together, the second deletes nothing
@@ -226,7 +219,7 @@ def _match_kept(session: Session, route_id: int, kept: list[PendingReceipt],
     return [p.message_id for p in parts.values()]
 
 
-def match_pending_receipts(session: Session, limit: int = 5000, match_days: int | None = None) -> int:
+def match_pending_receipts(session: Session, limit: int = 5000, match_days: int = DEFAULT_MATCH_DAYS) -> int:
     """Receipts kept in the last day because no part of theirs was known (a poller or SMPP
     session racing the submitting worker), or only another number's: match them now."""
     kept = session.scalars(select(PendingReceipt).where(

@@ -28,16 +28,10 @@ ALREADY = {
 }
 
 
-def _shared_sender() -> str:
-    from flask import current_app
-
-    return current_app.config["SETTINGS"].shared_sender_id
-
-
-def usable_senders(session: Session, actor: User, shared: str | None = None) -> list[str]:
-    """The shared sender first, then the approved senders of the actor's account (and of its
-    parent), in alphabetical order, without repeats."""
-    shared = shared if shared is not None else _shared_sender()
+def usable_senders(session: Session, actor: User, shared: str) -> list[str]:
+    """The shared sender (the SHARED_SENDER_ID setting, given by the caller) first, then the
+    approved senders of the actor's account (and of its parent), in alphabetical order, without
+    repeats."""
     account_ids = [actor.account_id]
     parent_id = actor.account.parent_id if actor.account is not None else None
     if parent_id is not None:
@@ -47,7 +41,7 @@ def usable_senders(session: Session, actor: User, shared: str | None = None) -> 
     return list(dict.fromkeys([shared, *approved]))
 
 
-def check_usable(session: Session, actor: User, sender: str, shared: str | None = None) -> str:
+def check_usable(session: Session, actor: User, sender: str, shared: str) -> str:
     """The one check every way of sending passes (Send SMS, the API, campaigns)."""
     if sender not in usable_senders(session, actor, shared):
         raise ServiceError(NOT_ALLOWED, {"sender": [NOT_ALLOWED]})

@@ -27,6 +27,7 @@ NO_TEXT = N_("The message has no text.")
 NO_NUMBER = N_("Give at least one number.")
 TOO_LONG = N_("The text is %(parts)s parts long; at most %(max_parts)s parts are accepted. Shorten it.")
 DEFAULT_MAX_PARTS = 10
+DEFAULT_SHARED_SENDER = "1899"   # the SHARED_SENDER_ID setting's default
 DEFAULT_VALIDITY = timedelta(hours=48)
 MAX_VALIDITY = timedelta(days=7)
 
@@ -40,6 +41,7 @@ class Submission:
     idempotency_key: str | None = None
     send_at: datetime | None = None  # scheduled: the validity counts from then
     max_parts: int = DEFAULT_MAX_PARTS   # the MAX_PARTS_PER_MESSAGE setting
+    shared_sender: str = DEFAULT_SHARED_SENDER   # the SHARED_SENDER_ID setting: everyone may use it
 
 
 class TextTooLong(ServiceError):
@@ -72,7 +74,7 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
         raise ServiceError(NO_NUMBER, {"to": [NO_NUMBER]})
     analysis = analyze(submission.text)
     check_length(analysis.parts, submission.max_parts)
-    check_sender(session, actor, submission.sender)
+    check_sender(session, actor, submission.sender, submission.shared_sender)
     account = actor.account
     prices = price_list_for(session, account)
     route_table = RouteTable(session)
@@ -116,10 +118,10 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
     return [by_id[i] for i in ids]
 
 
-def check_sender(session: Session, actor: User, sender: str) -> None:
+def check_sender(session: Session, actor: User, sender: str, shared: str) -> None:
     """Only the shared sender and the account's approved ones (see services/sender_ids.py): the
     one check Send SMS, the API and campaigns all pass."""
-    sender_ids.check_usable(session, actor, sender)
+    sender_ids.check_usable(session, actor, sender, shared)
 
 
 def _plan(raw: str, region: str, parts: int, prices: pricing.PriceList, route_table: RouteTable) -> tuple[dict, str]:
