@@ -30,23 +30,23 @@ def history(app, make_user, login, sql):
 
 
 @pytest.mark.parametrize(
-    "query, count, parts, cost",
-    [
-        ("", 62, 63, "€2.2300"),
-        ("?status=refused", 1, 1, "€0.0000"),
-        ("?sender=TEATRU", 1, 2, "€0.1300"),
-        ("?number=373", 1, 2, "€0.1300"),
-        ("?number=0722+123+405", 1, 1, "€0.0350"),
-        ("?from=2026-10-01&to=2026-10-31", 10, 10, "€0.3500"),
-        ("?from=2026-11-01", 52, 53, "€1.8800"),
-        ("?status=queued&sender=1899", 60, 60, "€2.1000"),
+    "query, count, parts, spent",
+    [   # all queued: nothing spent yet, the cost reserved (2 decimals, rounded half up)
+        ("", 62, 63, "€0.00 spent · €2.23 reserved"),
+        ("?status=refused", 1, 1, "€0.00 spent"),                    # never sent: costs nothing
+        ("?sender=TEATRU", 1, 2, "€0.00 spent · €0.13 reserved"),
+        ("?number=373", 1, 2, "€0.00 spent · €0.13 reserved"),
+        ("?number=0722+123+405", 1, 1, "€0.00 spent · €0.04 reserved"),   # 0.035 half up
+        ("?from=2026-10-01&to=2026-10-31", 10, 10, "€0.00 spent · €0.35 reserved"),
+        ("?from=2026-11-01", 52, 53, "€0.00 spent · €1.88 reserved"),
+        ("?status=queued&sender=1899", 60, 60, "€0.00 spent · €2.10 reserved"),
     ],
 )
-def test_filters_and_totals(client, history, query, count, parts, cost):
+def test_filters_and_totals(client, history, query, count, parts, spent):
     page = client.get(f"/reports/{query}").text
     totals = " ".join(re.search(r'data-testid="totals">(.*?)</p>', page, re.S).group(1).split())
     plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
-    assert totals == f"{plural(count, 'message')} · {plural(parts, 'part')} · {cost}"
+    assert totals == f"{plural(count, 'message')} · {plural(parts, 'part')} · {spent}"
 
 
 def test_pages_keep_the_filter(client, history):

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from webapp.domain import lifecycle
+from webapp.domain.message_cost import message_cost
 from webapp.domain.settlement import MessageRow, PartRow, conclude
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -68,6 +69,11 @@ def test_conclusion(name, message, parts, charge_failed, after, kinds, events):
     # Money: a charge takes exactly the reservation it releases; a refund gives back the cost.
     assert sum(amount for amount, *_ in out.entries) == (
         message.cost if kinds and kinds[-1] in ("refund",) or kinds == ["release"] else 0)
+    # What the message costs the customer moves exactly as the ledger does (domain/message_cost.py).
+    refunded = out.changes.get("refunded", message.refunded)
+    before = message_cost(message.status, message.cost, message.refunded).total
+    after = message_cost(out.changes.get("status", message.status), message.cost, refunded).total
+    assert before - after == sum(amount for amount, *_ in out.entries)
 
 
 def test_final_state_carries_the_failing_parts_error_code():
@@ -78,7 +84,8 @@ def test_final_state_carries_the_failing_parts_error_code():
 
 def test_rejected_at_submission_says_why():
     out = conclude(msg("queued"), [part(1, "failed", "REJECTD", "0x0B")], True, NOW)
-    assert out.changes == {"status": lifecycle.REJECTD, "reason_code": "rejected_at_submission", "final_at": NOW}
+    assert out.changes == {"status": lifecycle.REJECTD, "reason_code": "rejected_at_submission", "final_at": NOW,
+                           "refunded": COST}
     assert out.entries == [(COST, "release", "rejected_at_submission", "msg:7")]
 
 

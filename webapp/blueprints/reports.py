@@ -10,10 +10,11 @@ from webapp.domain import lifecycle
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.redis_client import get_redis
-from webapp.services import reports, route_state
+from webapp.services import message_costs, reports, route_state
 from webapp.services.subusers import subuser_choices
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+bp.add_app_template_global(message_costs.of, "message_cost")   # one message's cost, as the ledger has it
 
 
 def _day(value: str | None):

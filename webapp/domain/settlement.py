@@ -14,7 +14,7 @@ from webapp.domain import lifecycle
 
 IN_FLIGHT = ("pending", "claimed")
 # The message columns a conclusion may set; the service writes them all back.
-COLUMNS = ("status", "reason_code", "error_code", "submitted_at", "final_at")
+COLUMNS = ("status", "reason_code", "error_code", "submitted_at", "final_at", "refunded")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class MessageRow:
     error_code: str | None = None
     submitted_at: datetime | None = None
     final_at: datetime | None = None
+    refunded: Decimal = Decimal("0")   # given back so far (see domain/message_cost.py)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ def conclude(message: MessageRow, parts: list[PartRow], charge_failed_deliveries
         if all(s == "failed" for s in states):
             if message.cost and message.cost > 0:
                 out.entries.append((message.cost, "release", "rejected_at_submission", reference))
-            out.changes = {"status": lifecycle.REJECTD, "reason_code": "rejected_at_submission", "final_at": now}
+            out.changes = {"status": lifecycle.REJECTD, "reason_code": "rejected_at_submission", "final_at": now,
+                           "refunded": message.cost or Decimal("0")}
             return out
         plural = "s" if message.parts != 1 else ""
         out.entries += [
@@ -86,5 +88,6 @@ def conclude(message: MessageRow, parts: list[PartRow], charge_failed_deliveries
         final in lifecycle.BILLED_FAILURES and not charge_failed_deliveries)
     if refundable and message.cost:
         out.entries.append((message.cost, "refund", f"Not delivered ({final})", reference))
+        out.changes["refunded"] = message.cost
         out.events.append(("refund", {"amount": str(message.cost), "status": final}))
     return out

@@ -35,7 +35,10 @@ class Message(db.Model):
     encoding: Mapped[str] = mapped_column(String(8))
     parts: Mapped[int] = mapped_column(Integer)
     price_per_part: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
-    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))   # the price when accepted
+    # Given back after the reservation: released (refused at submission) or refunded (a failure
+    # the account does not pay for). What it costs the customer: domain/message_cost.py.
+    refunded: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"), server_default="0")  # 0019
     route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id"))
     status: Mapped[str] = mapped_column(String(12))
     reason_code: Mapped[str | None] = mapped_column(String(40))  # why refused / failed

@@ -7,14 +7,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle
-from webapp.models import Account, Campaign, Message
+from webapp.models import Campaign, Message
 from webapp.models.types import utcnow
+from webapp.services import message_costs
 
 FAILED = (lifecycle.UNDELIV, lifecycle.EXPIRED, lifecycle.REJECTD, lifecycle.FAILED, lifecycle.NOREPORT)
 SENT = (lifecycle.SUBMITTED, lifecycle.DELIVRD, *FAILED)
@@ -23,8 +25,8 @@ SENT = (lifecycle.SUBMITTED, lifecycle.DELIVRD, *FAILED)
 @dataclass
 class Progress:
     total: int = 0                 # recipients (monitoring copies not counted)
-    by_status: Counter = field(default_factory=Counter)
-    refused: Counter = field(default_factory=Counter)   # reason → count
+    by_status: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)   # reason → count
     monitoring_sent: int = 0
     monitoring_total: int = 0
     cost: Decimal = Decimal("0")   # charged so far (refunds deducted)
@@ -66,11 +68,6 @@ class Progress:
         return 100.0 if to_send <= 0 else (to_send - self.queued) / to_send * 100
 
 
-def _billed(account: Account) -> tuple[str, ...]:
-    billed = (lifecycle.SUBMITTED, lifecycle.DELIVRD, lifecycle.NOREPORT)
-    return billed + tuple(lifecycle.BILLED_FAILURES) if account.charge_failed_deliveries else billed
-
-
 def progress(session: Session, campaign: Campaign) -> Progress:
     return summaries(session, [campaign], all_states=True)[campaign.id]
 
@@ -80,16 +77,14 @@ def summaries(session: Session, campaigns: list[Campaign], all_states: bool = Fa
     shown = [c for c in campaigns if all_states or c.status not in (rules.DRAFT, rules.PREPARING, rules.READY)]
     if not shown:
         return {}
-    billed = _billed(session.get(Account, shown[0].account_id))
     results = {c.id: Progress() for c in shown}
     rows = session.execute(select(Message.campaign_id, Message.monitor, Message.status, Message.reason_code,
-                                  func.count(Message.id), func.sum(Message.cost))
+                                  func.count(Message.id), message_costs.total_charged())
                            .where(Message.campaign_id.in_(list(results)))
                            .group_by(Message.campaign_id, Message.monitor, Message.status, Message.reason_code)).all()
     for campaign_id, monitor, status, reason, count, cost in rows:
         result = results[campaign_id]
-        if status in billed and cost is not None:
-            result.cost += cost
+        result.cost += cost
         if monitor:
             result.monitoring_total += count
             result.monitoring_sent += count if status in SENT else 0
@@ -128,11 +123,9 @@ class CountryLine:
 
 
 def by_country(session: Session, campaign: Campaign) -> list[CountryLine]:
-    account = session.get(Account, campaign.account_id)
-    billed = _billed(account)
-    lines: dict[str, dict] = {}
+    lines: dict[str, dict[str, Any]] = {}   # country → CountryLine's counts and cost
     for country, status, count, cost in session.execute(
-            select(Message.country, Message.status, func.count(Message.id), func.sum(Message.cost))
+            select(Message.country, Message.status, func.count(Message.id), message_costs.total_charged())
             .where(Message.campaign_id == campaign.id, Message.monitor.is_(False),
                    Message.status != lifecycle.REFUSED)
             .group_by(Message.country, Message.status)):
@@ -142,8 +135,7 @@ def by_country(session: Session, campaign: Campaign) -> list[CountryLine]:
         line["delivered"] += count if status == lifecycle.DELIVRD else 0
         line["failed"] += count if status in FAILED else 0
         line["pending"] += count if status in (lifecycle.QUEUED, lifecycle.SUBMITTED) else 0
-        if status in billed and cost is not None:
-            line["cost"] += cost
+        line["cost"] += cost
     return sorted((CountryLine(c, **v) for c, v in lines.items()), key=lambda l: -l.messages)
 
 
@@ -152,6 +144,6 @@ def failures(session: Session, campaign: Campaign, limit: int = 25) -> tuple[lis
     the customer cancelled are counted in the chart, not listed."""
     condition = (Message.campaign_id == campaign.id) & Message.status.in_([lifecycle.REFUSED, *FAILED]) \
         & ((Message.reason_code.is_(None)) | (Message.reason_code != "cancelled"))
-    total = session.scalar(select(func.count(Message.id)).where(condition))
+    total = session.execute(select(func.count(Message.id)).where(condition)).scalar_one()
     rows = session.scalars(select(Message).where(condition).order_by(Message.id).limit(limit)).all()
     return list(rows), total

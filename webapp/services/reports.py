@@ -4,14 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import lifecycle
 from webapp.models import LedgerEntry, Message, User
+from webapp.services import message_costs
 from webapp.services.subusers import visible_account_ids
+
+FAILED_STATES = frozenset({lifecycle.UNDELIV, lifecycle.EXPIRED, lifecycle.REJECTD, lifecycle.FAILED,
+                           lifecycle.NOREPORT})
 
 
 def get_message(session: Session, actor: User, message_id: int) -> Message | None:
@@ -58,8 +63,9 @@ def recent_ledger(session: Session, actor: User, limit: int = 10) -> list[Ledger
 
 
 def recent_messages(session: Session, actor: User, limit: int = 50) -> list[Message]:
+    """The latest messages that actually went out (not the refused, cancelled or still queued)."""
     return list(session.scalars(select(Message).where(Message.account_id == actor.account_id,
-                                                      Message.status != lifecycle.DRAFT)
+                                                      Message.submitted_at.is_not(None))
                                 .order_by(Message.id.desc()).limit(limit)))
 
 
@@ -70,18 +76,34 @@ def money_movements(session: Session, message: Message) -> list[LedgerEntry]:
 
 @dataclass(frozen=True)
 class Totals:
+    """Messages that went out (or wait to), their parts, and their cost as the ledger has it:
+    charged (refunds deducted) and reserved (still waiting to go)."""
     messages: int
     parts: int
-    cost: Decimal
+    cost: Decimal        # charged
+    reserved: Decimal = Decimal("0")
+    delivered: int = 0
+    failed: int = 0
+
+    @property
+    def delivery_rate(self) -> float | None:
+        """Delivered out of those with a final outcome (None before any)."""
+        done = self.delivered + self.failed
+        return self.delivered / done * 100 if done else None
+
+
+def _count_of(statuses) -> Any:
+    return func.coalesce(func.sum(case((Message.status.in_(sorted(statuses)), 1), else_=0)), 0)
 
 
 def _totals(session: Session, account_id: int, since: datetime) -> Totals:
-    count, parts, cost = session.execute(
-        select(func.count(Message.id), func.coalesce(func.sum(Message.parts), 0), func.sum(Message.cost))
+    count, parts, charged, reserved, delivered, failed = session.execute(
+        select(func.count(Message.id), func.coalesce(func.sum(Message.parts), 0), message_costs.total_charged(),
+               message_costs.total_reserved(), _count_of({lifecycle.DELIVRD}), _count_of(FAILED_STATES))
         .where(Message.account_id == account_id, Message.created_at >= since,
                Message.status.not_in([lifecycle.REFUSED, lifecycle.DRAFT]))
     ).one()
-    return Totals(count, int(parts), cost if cost is not None else Decimal("0.0000"))
+    return Totals(count, int(parts), charged, reserved, int(delivered), int(failed))
 
 
 def period_totals(session: Session, actor: User, now: datetime | None = None) -> dict[str, Totals]:
@@ -111,7 +133,8 @@ class MessagePage:
     pages: int
     count: int
     parts: int
-    cost: Decimal
+    cost: Decimal        # charged (refunds deducted): domain/message_cost.py
+    reserved: Decimal    # held for messages still waiting to go
 
 
 STATUS_FILTERS = (lifecycle.QUEUED, lifecycle.SUBMITTED, lifecycle.DELIVRD, lifecycle.UNDELIV, lifecycle.EXPIRED,
@@ -140,11 +163,12 @@ def search_messages(session: Session, actor: User, f: MessageFilter, page: int =
         conditions.append(Message.status.in_(queued if f.status == lifecycle.QUEUED else [f.status]))
     if f.sender:
         conditions.append(Message.sender == f.sender)
-    count, parts, cost = session.execute(
-        select(func.count(Message.id), func.coalesce(func.sum(Message.parts), 0), func.sum(Message.cost)).where(*conditions)
+    count, parts, cost, reserved = session.execute(
+        select(func.count(Message.id), func.coalesce(func.sum(Message.parts), 0), message_costs.total_charged(),
+               message_costs.total_reserved()).where(*conditions)
     ).one()
     pages = max(1, -(-count // per_page))
     page = min(max(page, 1), pages)
     rows = session.scalars(select(Message).where(*conditions).order_by(Message.id.desc())
                            .offset((page - 1) * per_page).limit(per_page)).all()
-    return MessagePage(list(rows), page, pages, count, int(parts), cost if cost is not None else Decimal("0.0000"))
+    return MessagePage(list(rows), page, pages, count, int(parts), cost, reserved)

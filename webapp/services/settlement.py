@@ -12,6 +12,8 @@ Flushes, never commits.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +28,7 @@ CHUNK = 1000
 LIVE = (lifecycle.QUEUED, lifecycle.SUBMITTED, lifecycle.NOREPORT)
 
 
-def conclude(session: Session, message_ids) -> int:
+def conclude(session: Session, message_ids: Iterable[int]) -> int:
     """Move each of these messages as far as its parts allow (see domain/settlement.py), under
     the messages' row locks. Returns how many changed."""
     session.flush()
@@ -41,7 +43,7 @@ def _conclude_chunk(session: Session, ids: list[int]) -> int:
     now = utcnow()
     rows = session.execute(
         select(Message.id, Message.status, Message.cost, Message.to, Message.parts, Message.reason_code,
-               Message.error_code, Message.submitted_at, Message.final_at, Message.account_id,
+               Message.error_code, Message.submitted_at, Message.final_at, Message.refunded, Message.account_id,
                Account.charge_failed_deliveries)
         .join(Account, Account.id == Message.account_id)
         .where(Message.id.in_(ids)).order_by(Message.id).with_for_update(of=Message)).all()
@@ -54,10 +56,12 @@ def _conclude_chunk(session: Session, ids: list[int]) -> int:
                    MessagePart.upstream_id, MessagePart.error_code)
             .where(MessagePart.message_id.in_([m.id for m in live])).order_by(MessagePart.message_id, MessagePart.seq)):
         parts[row.message_id].append(settlement.PartRow(row.seq, row.state, row.status, row.upstream_id, row.error_code))
-    updates, events, entries = [], [], defaultdict(list)
+    updates: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    entries: defaultdict[int, list[ledger.LedgerRow]] = defaultdict(list)
     for row in live:
         message = settlement.MessageRow(row.id, row.status, row.cost, row.to, row.parts, row.reason_code,
-                                        row.error_code, row.submitted_at, row.final_at)
+                                        row.error_code, row.submitted_at, row.final_at, row.refunded)
         outcome = settlement.conclude(message, parts[row.id], row.charge_failed_deliveries, now)
         if not outcome:
             continue
@@ -71,9 +75,9 @@ def _conclude_chunk(session: Session, ids: list[int]) -> int:
     return len(updates)
 
 
-def post_entries(session: Session, entries: dict[int, list]) -> None:
+def post_entries(session: Session, entries: dict[int, list[ledger.LedgerRow]]) -> None:
     """Ledger rows by account: one conditional UPDATE of each balance (net of the rows) and one
     INSERT of the rows, in the order given."""
     for account_id, rows in entries.items():
         if rows:
-            ledger.post_many(session, session.get(Account, account_id), rows, actor=None)
+            ledger.post_many(session, session.get_one(Account, account_id), rows, actor=None)
