@@ -42,4 +42,4 @@ def test_send_and_watch_the_delivery_report(app, page, make_user, processes, red
     expect(page.get_by_role("row")).to_have_count(2)  # the header and one message
     shot(page, "15-reports")
     page.get_by_role("banner").get_by_role("link", name="Dashboard").click()
-    expect(page.get_by_test_id("balance")).to_have_text("€4.965")
+    expect(page.get_by_test_id("balance")).to_have_text("€4.97")

@@ -46,7 +46,7 @@ def test_expired_password_flow(page, make_user, shot):
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("status")).to_have_text("Your password is changed.")
     expect(page.get_by_role("heading", name="Hello, teatru")).to_be_visible()
-    expect(page.get_by_test_id("balance")).to_have_text("€146.255")
+    expect(page.get_by_test_id("balance")).to_have_text("€146.26")
     shot(page, "05-dashboard")
 
     page.get_by_role("banner").get_by_role("link", name="Account").click()
