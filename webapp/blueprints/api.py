@@ -1,6 +1,7 @@
 """HTTP API v1: JSON, Bearer API keys, idempotent sending. Thin: parse, call a service, answer."""
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, make_response, request
@@ -10,7 +11,7 @@ from webapp.domain import lifecycle
 from webapp.extensions import csrf, db
 from webapp.models import Message
 from webapp.redis_client import get_quick_redis, get_redis
-from webapp.services import accounts, api_requests, composer, dispatch, reports, sender_ids, sending
+from webapp.services import accounts, api_requests, composer, dispatch, message_costs, reports, sender_ids, sending
 from webapp.services.api_limits import ApiRateLimit
 from webapp.services.errors import ServiceError
 
@@ -50,10 +51,16 @@ def api_key_required(view):
     return wrapper
 
 
+def _amount(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.0001")))
+
+
 def message_json(m: Message) -> dict:
+    cost = message_costs.of(m)
     return {
         "id": m.id, "to": m.to, "country": m.country, "sender": m.sender, "text": m.text,
-        "encoding": m.encoding, "parts": m.parts, "price_per_part": str(m.price_per_part), "cost": str(m.cost),
+        "encoding": m.encoding, "parts": m.parts, "price_per_part": _amount(m.price_per_part),
+        "cost": _amount(cost.total), "reserved": _amount(cost.reserved), "refunded": _amount(m.refunded or Decimal(0)),
         "currency": "EUR", "status": "ENROUTE" if m.status == lifecycle.SUBMITTED else m.status,
         "reason": m.reason_code, "error_code": m.error_code,
         "created_at": m.created_at.isoformat(), "final_at": m.final_at.isoformat() if m.final_at else None,
@@ -108,7 +115,7 @@ def send_messages():
                                                         "of 'allowed', or ask for it under Account → Sender IDs."),
                          field="sender", allowed=sender_ids.usable_senders(db.session, g.api_user, current_app.config["SETTINGS"].shared_sender_id))
         return error(422, "invalid_request", exc.message, fields=exc.field_errors)
-    payload = {"messages": [message_json(m) for m in messages], "total_cost": str(sum(m.cost for m in messages))}
+    payload = {"messages": [message_json(m) for m in messages], "total_cost": _amount(sum((message_costs.of(m).total for m in messages), Decimal(0)))}
     if row is not None:
         row.response, row.status_code = payload, 201
     queued = [m.id for m in messages if m.status == lifecycle.QUEUED]  # read before the commit expires them

@@ -124,7 +124,10 @@ class Message(BaseModel):
     encoding: str
     parts: int
     price_per_part: Amount
-    cost: Amount
+    cost: Amount = Field(description="What the ledger holds for the message now: reserved while it waits to go, "
+                                     "charged (less any refund) once it went out, 0 when it never went out")
+    reserved: Amount = Field(description="The part of 'cost' that is reserved, not charged yet")
+    refunded: Amount = Field(description="Given back after it went out (a failure not billed, or refused at submission)")
     currency: str
     status: str = Field(description="accepted, queued, ENROUTE, DELIVRD, UNDELIV, EXPIRED, REJECTD, FAILED, "
                                     "NOREPORT or refused (then 'reason' says why)")
