@@ -14,7 +14,6 @@ from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import money
-from webapp.models import Payment
 from webapp.services import blocklist as blocked_numbers
 from webapp.services import payments
 from webapp.services.processors import processor_for
@@ -76,7 +75,7 @@ def refund_payment(payment_id: int):
                                current_app.config["SETTINGS"].credit_note_series, _processors())
     if call.ok:
         db.session.commit()   # the card refund happened at the processor: record it now
-        payment = db.session.get(Payment, payment_id)
+        payment = note.payment
         if payment.refund_ref:
             flash(_("Refunded to the card (%(ref)s): credit note %(number)s is issued.", ref=payment.refund_ref,
                     number=note.printed_number), "success")
@@ -90,8 +89,8 @@ def refund_payment(payment_id: int):
 def payment_proof(payment_id: int):
     """The customer's file, served with the type of its checked suffix (never as a page) and
     as a download, so nothing in it runs with staff rights."""
-    payment = db.session.get(Payment, payment_id)
-    if payment is None or not payment.proof_path:
+    payment = payments.with_proof(db.session, payment_id)
+    if payment is None:
         abort(404)
     suffix = Path(payment.proof_path).suffix.lower()
     response = send_file(payment.proof_path, mimetype=PROOF_TYPES.get(suffix, "application/octet-stream"),

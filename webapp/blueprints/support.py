@@ -16,7 +16,6 @@ from webapp.blueprints import IMPERSONATION_KEY, impersonating, real_user
 from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
-from webapp.models import User
 from webapp.services import audit, impersonation, support_search
 
 bp = Blueprint("support", __name__, url_prefix="/staff")
@@ -57,7 +56,7 @@ def account(account_id: int):
 
 @bp.route("/users/<int:user_id>/impersonate", methods=["GET", "POST"])
 def impersonate(user_id: int):
-    target = db.session.get(User, user_id) or abort(404)
+    target = impersonation.target(db.session, user_id) or abort(404)
     form = ImpersonateForm()
     problem = impersonation.refusal(real_user(), target)
     if problem is None and form.validate_on_submit():

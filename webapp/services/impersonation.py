@@ -43,6 +43,7 @@ def start(session: Session, actor: User, target_user_id: int, reason: str, *, ip
     problem = refusal(actor, target)
     if problem:
         raise ServiceError(problem)
+    assert target is not None   # refusal() refuses a missing user
     reason = (reason or "").strip()
     if len(reason) < REASON_MIN:
         raise ServiceError("Say why, in a few words.", {"reason": [f"At least {REASON_MIN} characters."]})
@@ -89,3 +90,8 @@ def end(session: Session, row: Impersonation, *, how: str = "returned", now: dat
                  action="impersonation.end", target=f"user:{target.id}", reason=row.reason,
                  impersonation_id=row.id, detail={"how": how})
     return True
+
+
+def target(session: Session, user_id: int) -> User | None:
+    """The user support asks to act as (refusal() says whether it may)."""
+    return session.get(User, user_id)

@@ -12,10 +12,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.domain import N_, billing
-from webapp.models import Account, BillingProfile, Payment, SavedCard, User
+from webapp.models import Account, BillingProfile, Invoice, Payment, SavedCard, User
 from webapp.models.types import utcnow
 from webapp.services import audit, invoices, ledger
-from webapp.services.errors import ServiceError
+from webapp.services.dml import rowcount
+from webapp.services.errors import FieldMessage, ServiceError
 from webapp.services.processors import PAID, CardInfo, PaymentEvent, Processor, ProcessorError
 
 PENDING, REVIEW, CREDITED, DECLINED, REFUNDED = "pending", "review", "credited", "declined", "refunded"
@@ -36,7 +37,7 @@ def profile_of(session: Session, account_id: int) -> BillingProfile | None:
 def save_profile(session: Session, actor: User, *, company_name: str, is_business: bool, fiscal_code: str,
                  trade_register: str, address: str, city: str, country: str, invoice_email: str) -> BillingProfile:
     """Keep the invoicing details; every problem is reported against its field."""
-    errors: dict[str, list] = {}
+    errors: dict[str, list[FieldMessage]] = {}
     country = (country or "").upper()[:2]
     if not company_name.strip():
         errors["company_name"] = [N_("Give the name that goes on the invoices.")]
@@ -136,15 +137,15 @@ def credit(session: Session, payment_id: int, processor_ref: str | None = None, 
         session.refresh(payment)
         return False  # held (or already held by an earlier delivery of the same event)
     movable = (Payment.status == REVIEW) if reviewed else still_open
-    moved = session.execute(update(Payment).where(Payment.id == payment.id, movable)
-                            .values(status=CREDITED, credited_at=utcnow(), failure="",
-                                    processor_ref=processor_ref or payment.processor_ref,
-                                    card_fingerprint=card_fingerprint or payment.card_fingerprint)
-                            .execution_options(synchronize_session=False)).rowcount
+    moved = rowcount(session.execute(update(Payment).where(Payment.id == payment.id, movable)
+                                     .values(status=CREDITED, credited_at=utcnow(), failure="",
+                                             processor_ref=processor_ref or payment.processor_ref,
+                                             card_fingerprint=card_fingerprint or payment.card_fingerprint)
+                                     .execution_options(synchronize_session=False)))
     session.refresh(payment)
     if not moved:
         return False
-    ledger.post(session, session.get(Account, payment.account_id), payment.amount, kind="topup",
+    ledger.post(session, session.get_one(Account, payment.account_id), payment.amount, kind="topup",
                 reason=f"Top-up by {payment.method}", reference=f"payment:{payment.id}", actor=None)
     invoices.issue(session, payment, series)
     return True
@@ -160,11 +161,11 @@ def _known_card(session: Session, payment: Payment, fingerprint: str | None) -> 
 
 def decline(session: Session, payment_id: int, failure: str = "", decided_by: User | None = None) -> bool:
     """Declined by the processor or by support; once (a repeated event changes nothing)."""
-    values = {"status": DECLINED, "failure": failure[:500]}
+    values: dict[str, str | int] = {"status": DECLINED, "failure": failure[:500]}
     if decided_by is not None:
         values["decided_by_id"] = decided_by.id
-    return bool(session.execute(update(Payment).where(Payment.id == payment_id, Payment.status.in_([PENDING, REVIEW]))
-                                .values(**values).execution_options(synchronize_session=False)).rowcount)
+    return bool(rowcount(session.execute(update(Payment).where(Payment.id == payment_id, Payment.status.in_([PENDING, REVIEW]))
+                                         .values(**values).execution_options(synchronize_session=False))))
 
 
 class ForeignEvent(LookupError):
@@ -209,9 +210,10 @@ def save_card(session: Session, account_id: int, processor: str, card: CardInfo)
 
 def forget_card(session: Session, actor: User, card_id: int) -> bool:
     """A card of the actor's account is no longer charged (the processor keeps its own copy)."""
-    return bool(session.execute(update(SavedCard).where(SavedCard.id == card_id, SavedCard.account_id == actor.account_id,
-                                                        SavedCard.removed_at.is_(None))
-                                .values(removed_at=utcnow()).execution_options(synchronize_session=False)).rowcount)
+    return bool(rowcount(session.execute(
+        update(SavedCard).where(SavedCard.id == card_id, SavedCard.account_id == actor.account_id,
+                                SavedCard.removed_at.is_(None))
+        .values(removed_at=utcnow()).execution_options(synchronize_session=False))))
 
 
 def saved_card_of(session: Session, account_id: int) -> SavedCard | None:
@@ -309,21 +311,21 @@ def reject(session: Session, staff: User, payment_id: int, reason: str,
 
 
 def refund(session: Session, staff: User, payment_id: int, series: str,
-           processors: Callable[[str], Processor] | None = None):
+           processors: Callable[[str], Processor] | None = None) -> Invoice:
     """A credited top-up given back: its credit leaves the balance (refused when already spent),
     a credit note cancels its invoice and a card payment is refunded through its processor
     (a bank transfer is paid back by hand: the page says so). Once."""
     payment = session.get(Payment, payment_id)
     if payment is None:
         raise LookupError(payment_id)
-    moved = session.execute(update(Payment).where(Payment.id == payment.id, Payment.status == CREDITED)
-                            .values(status=REFUNDED, refunded_at=utcnow(), decided_by_id=staff.id)
-                            .execution_options(synchronize_session=False)).rowcount
+    moved = rowcount(session.execute(update(Payment).where(Payment.id == payment.id, Payment.status == CREDITED)
+                                     .values(status=REFUNDED, refunded_at=utcnow(), decided_by_id=staff.id)
+                                     .execution_options(synchronize_session=False)))
     if not moved:
         raise ServiceError(N_("Only a credited payment can be refunded, and only once."))
     session.refresh(payment)
     note = invoices.credit_note(session, payment, series)
-    ledger.post(session, session.get(Account, payment.account_id), -payment.amount, kind="topup",
+    ledger.post(session, session.get_one(Account, payment.account_id), -payment.amount, kind="topup",
                 reason=f"Top-up refunded (credit note {note.printed_number})", reference=f"payment:{payment.id}",
                 actor=staff)
     if payment.method == billing.CARD:
@@ -333,7 +335,7 @@ def refund(session: Session, staff: User, payment_id: int, series: str,
     return note
 
 
-def _audit(session: Session, staff: User, payment: Payment, action: str, reason: str = "", **detail) -> None:
+def _audit(session: Session, staff: User, payment: Payment, action: str, reason: str = "", **detail: str) -> None:
     """Support moved money: one audit row, in the same transaction as the move."""
     audit.record(session, staff_user=staff, user=staff, account_id=payment.account_id, action=action,
                  target=f"payment:{payment.id}", reason=reason,
@@ -349,3 +351,9 @@ def _give_back(session: Session, payment: Payment, processors: Callable[[str], P
     except ProcessorError as exc:
         raise ServiceError(N_("The card processor did not refund the payment; nothing was changed. Try again later.")) from exc
     session.flush()
+
+
+def with_proof(session: Session, payment_id: int) -> Payment | None:
+    """A payment whose customer attached a proof (support downloads it); None otherwise."""
+    payment = session.get(Payment, payment_id)
+    return payment if payment is not None and payment.proof_path else None
