@@ -233,13 +233,7 @@ def back(campaign_id: int):
     campaign = _campaign(campaign_id)
     if campaign.status not in (rules.DRAFT, rules.PREPARING, rules.READY):
         return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))  # it has started: no wizard
-    step = step_of(campaign)
-    if step == "summary" or step == "preparing":
-        campaigns.back(db.session, campaign)
-    elif step == "compose" and campaign.kind != rules.LISTS:
-        campaign.phone_column = campaign.message_column = None
-    elif step == "columns":
-        campaign.first_row = None
+    campaigns.back_a_step(db.session, campaign, step_of(campaign))
     return wizard(campaign)
 
 

@@ -85,14 +85,14 @@ def save(import_id: int):
         return wizard(imp)
     if imp.status != "reviewed":
         return wizard(imp, error=_("Review the import before saving it."), status=409)
-    imp.status = "saving"
+    imports.mark_running(imp, "save")
     return _run(imp, "save")
 
 
 def _run(imp, operation: str):
     region = current_user.account.default_region
     if not _inline(imp):
-        imp.status = "analysing" if operation == "analyse" else "saving"
+        imports.mark_running(imp, operation)
         db.session.commit()   # before the worker reads the import
         background_jobs.enqueue_import(get_redis(), imp.id, operation, imp.mapping)
         return wizard(imp)
@@ -104,7 +104,7 @@ def _run(imp, operation: str):
         if not unreadable:
             current_app.logger.exception("import %s: %s failed", imp.id, operation)
         imp = _import(imp.id)
-        imp.status, imp.error = "failed", str(exc)[:2000]
+        imports.record_failure(imp, str(exc))
         db.session.commit()   # the failure is kept, though the answer is an error
         return wizard(imp, status=422 if unreadable else 500)
     return wizard(imp)

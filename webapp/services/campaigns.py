@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, lifecycle, phone
@@ -20,8 +22,13 @@ from webapp.models import Account, Campaign, Message, MessagePart, User
 from webapp.models.types import utcnow
 from webapp.services import ledger, subusers
 from webapp.services.campaign_expansion import DRAFT, contact_columns, discard_drafts
-from webapp.services.errors import ServiceError
+from webapp.services.dml import rowcount
+from webapp.services.errors import FieldMessage, ServiceError
 from webapp.services.uploads import keep_spreadsheet
+
+if TYPE_CHECKING:
+    from webapp.services.imports import Columns, Preview
+    from webapp.services.uploads import Upload
 
 
 def get(session: Session, actor: User, campaign_id: int) -> Campaign:
@@ -32,7 +39,7 @@ def get(session: Session, actor: User, campaign_id: int) -> Campaign:
     return campaign
 
 
-def _seen_by(session: Session, actor: User):
+def _seen_by(session: Session, actor: User) -> ColumnElement[bool]:
     """The actor's own campaigns, and (for a parent) its subusers' once confirmed: a subuser's
     drafts are its own business."""
     others = subusers.visible_account_ids(session, actor)[1:]
@@ -78,8 +85,8 @@ def new_for_lists(session: Session, actor: User, group_ids: list[int], text: str
     return campaign
 
 
-def new_from_file(session: Session, actor: User, kind: str, upload_dir: str, filename: str, stream,
-                  sender: str) -> Campaign:
+def new_from_file(session: Session, actor: User, kind: str, upload_dir: str, filename: str,
+                  stream: Upload | None, sender: str) -> Campaign:
     """Keep the uploaded file (batch upload or personalised) once it is known to be readable."""
     if kind not in (rules.BATCH, rules.PERSONALISED):
         raise LookupError(kind)
@@ -93,13 +100,13 @@ def new_from_file(session: Session, actor: User, kind: str, upload_dir: str, fil
 
 
 # The file steps reuse the import wizard's reading of sheets and columns.
-def preview(campaign: Campaign, sheet: int | None = None, limit: int = 15):
+def preview(campaign: Campaign, sheet: int | None = None, limit: int = 15) -> Preview:
     from webapp.services.imports import preview as sheet_preview
 
     return sheet_preview(campaign, sheet, limit)
 
 
-def columns(campaign: Campaign, samples: int = 10):
+def columns(campaign: Campaign, samples: int = 10) -> Columns:
     from webapp.services.imports import columns as sheet_columns
 
     return sheet_columns(campaign, samples)
@@ -135,18 +142,18 @@ def set_columns(session: Session, campaign: Campaign, phone_column: int | None, 
     _back_to_draft(session, campaign)
 
 
-def _move(session: Session, campaign: Campaign, allowed, **values) -> bool:
+def _move(session: Session, campaign: Campaign, allowed: Iterable[str], **values: Any) -> bool:
     """A change of state as one conditional UPDATE: False when another request (a second tab,
     a double click, a job) moved the campaign first. Pending attribute changes are flushed
     before, so they go with it or are rolled back with it."""
     session.flush()
-    moved = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status.in_(list(allowed)))
-                            .values(**values).execution_options(synchronize_session=False)).rowcount
+    moved = rowcount(session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status.in_(list(allowed)))
+                                     .values(**values).execution_options(synchronize_session=False)))
     session.refresh(campaign)
     return bool(moved)
 
 
-def _back_to_draft(session: Session, campaign: Campaign, allowed=rules.EDITABLE) -> None:
+def _back_to_draft(session: Session, campaign: Campaign, allowed: Iterable[str] = rules.EDITABLE) -> None:
     if not _move(session, campaign, allowed, status=rules.DRAFT, summary={}):
         raise ServiceError(N_("This campaign can no longer be changed."))
     discard_drafts(session, campaign)
@@ -184,7 +191,7 @@ class Options:
 def set_options(session: Session, actor: User, campaign: Campaign, options: Options) -> None:
     """Check and keep the options; every problem is reported against its field."""
     _editable(campaign)
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[FieldMessage]] = {}
     if campaign.kind != rules.BATCH and not options.text.strip():
         errors["text"] = [N_("The message has no text.")]
     elif options.text.strip():
@@ -254,12 +261,12 @@ def confirm(session: Session, actor: User, campaign: Campaign) -> bool:
     if campaign.status != rules.READY:
         return False
     # Conditional, so that two clicks racing each other reserve once: the second finds it taken.
-    taken = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status == rules.READY)
-                            .values(status=rules.SENDING).execution_options(synchronize_session=False)).rowcount
+    taken = rowcount(session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status == rules.READY)
+                                     .values(status=rules.SENDING).execution_options(synchronize_session=False)))
     if not taken:
         return False
     cost = summary_cost(campaign)
-    account = session.get(Account, campaign.account_id)
+    account = session.get_one(Account, campaign.account_id)
     subusers.check_caps(session, account, cost, field="cap")  # a subuser's spend cap: ServiceError, caller rolls back
     if cost > 0 and not ledger.post_many(session, account, [(-cost, "reservation", f"Campaign “{campaign.name}”",
                                                               f"campaign:{campaign.id}")], actor=actor):
@@ -285,7 +292,7 @@ def confirm(session: Session, actor: User, campaign: Campaign) -> bool:
     return True
 
 
-def _pacing_values(campaign: Campaign) -> dict:
+def _pacing_values(campaign: Campaign) -> dict[str, Any]:
     """Sending (again) from now: the pace counts from here, the cursor from the start."""
     return {"status": rules.SENDING, "started_at": campaign.started_at or utcnow(), "paced_from": time.time(),
             "dispatched": 0, "cursor_id": 0, "generation": campaign.generation + 1, "paused_at": None}
@@ -350,7 +357,7 @@ def _take_unsent(session: Session, campaign: Campaign, actor: User | None) -> De
             session.execute(update(MessagePart).where(MessagePart.message_id.in_(split), MessagePart.state == "cancelled")
                             .values(state="failed", status=lifecycle.REJECTD).execution_options(synchronize_session=False))
     if refund > 0:
-        ledger.post(session, session.get(Account, campaign.account_id), refund, kind="release",
+        ledger.post(session, session.get_one(Account, campaign.account_id), refund, kind="release",
                     reason=f"Campaign “{campaign.name}” cancelled: unsent messages", reference=f"campaign:{campaign.id}",
                     actor=actor)
     session.flush()
@@ -381,3 +388,15 @@ def delete_file(campaign: Campaign) -> None:
     completed (its messages keep what was sent). Call after the commit."""
     if campaign.stored_path and os.path.exists(campaign.stored_path):
         os.unlink(campaign.stored_path)
+
+
+def back_a_step(session: Session, campaign: Campaign, step: str) -> None:
+    """The wizard's Back from ``step``: from the summary (or while preparing) to the options; from
+    composing a file's message to its columns; from the columns to the first row."""
+    if step in ("summary", "preparing"):
+        back(session, campaign)
+    elif step == "compose" and campaign.kind != rules.LISTS:
+        campaign.phone_column = campaign.message_column = None
+    elif step == "columns":
+        campaign.first_row = None
+    session.flush()

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -25,6 +26,9 @@ from webapp.services import spreadsheets
 from webapp.services.bulk import bulk_insert
 from webapp.services.errors import ServiceError
 from webapp.services.uploads import keep_spreadsheet
+
+if TYPE_CHECKING:
+    from webapp.services.uploads import Upload
 
 Progress = Callable[[int], None]   # rows done so far
 INVALID_SAMPLE = 100
@@ -57,7 +61,7 @@ def recent(session: Session, actor: User, limit: int = 5) -> list[ContactImport]
     ).order_by(ContactImport.id.desc()).limit(limit)))
 
 
-def start(session: Session, actor: User, upload_dir: str, filename: str, stream, *, purpose: str = "contacts",
+def start(session: Session, actor: User, upload_dir: str, filename: str, stream: Upload | None, *, purpose: str = "contacts",
           group: ContactGroup | None = None, group_name: str = "") -> ContactImport:
     """Keep the uploaded file and check that it can be read; a file that cannot is refused
     with a plain message and nothing is kept."""
@@ -86,7 +90,19 @@ class Preview:
     width: int
 
 
-def preview(imp: ContactImport, sheet: int | None = None, limit: int = 15) -> Preview:
+class UploadedSheet(Protocol):
+    """What reading an uploaded spreadsheet needs: a ContactImport, or a Campaign from a file."""
+    @property
+    def stored_path(self) -> str: ...
+    @property
+    def filename(self) -> str: ...
+    @property
+    def sheet(self) -> int: ...
+    @property
+    def first_row(self) -> int | None: ...
+
+
+def preview(imp: UploadedSheet, sheet: int | None = None, limit: int = 15) -> Preview:
     with open_spreadsheet(imp.stored_path, imp.filename) as book:
         names = [s.name for s in book.sheets()]
         index = imp.sheet if sheet is None else sheet
@@ -110,7 +126,7 @@ class Columns:
     samples: list[list[str]]   # the first data rows
 
 
-def columns(imp: ContactImport, samples: int = 10) -> Columns:
+def columns(imp: UploadedSheet, samples: int = 10) -> Columns:
     """The columns of the chosen sheet from one read of its first rows."""
     shown = preview(imp, imp.sheet, limit=50)
     first = imp.first_row or 1
@@ -136,7 +152,7 @@ def guess_mapping(found: Columns, region: str) -> list[str]:
     titles, samples = found.titles, found.samples
     roles = [ROLE_KEEP] * len(titles)
 
-    def numbers_in(col):
+    def numbers_in(col: int) -> int:
         count = 0
         for row in samples:
             try:
@@ -191,7 +207,8 @@ def _blocked_numbers(session: Session, imp: ContactImport) -> set[str]:
         (BlockedNumber.account_id == imp.account_id) | BlockedNumber.account_id.is_(None))))
 
 
-def _walk(session: Session, imp: ContactImport, region: str, on_valid, on_invalid, progress: Progress | None):
+def _walk(session: Session, imp: ContactImport, region: str, on_valid: Callable[[str, list[str]], None],
+          on_invalid: Callable[[int, str, str], None], progress: Progress | None) -> dict[str, int]:
     """Read every data row once: valid new numbers go to on_valid(number, row cells), the rest
     are counted. Returns the counts."""
     roles = imp.mapping["roles"]
@@ -228,14 +245,14 @@ def _walk(session: Session, imp: ContactImport, region: str, on_valid, on_invali
     return counts
 
 
-def analyse(session: Session, imp: ContactImport, region: str, progress: Progress | None = None) -> dict:
+def analyse(session: Session, imp: ContactImport, region: str, progress: Progress | None = None) -> dict[str, Any]:
     """The review: counts, the first invalid rows, and all of them in an XLSX to download."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Invalid numbers")
     spreadsheets.append(sheet, ["Row", "Value", "Reason"])
-    sample: list[list] = []
+    sample: list[list[int | str]] = []
 
-    def on_invalid(number, raw, reason):
+    def on_invalid(number: int, raw: str, reason: str) -> None:
         spreadsheets.append(sheet, [number, raw, reason])   # raw is the customer's file's text
         if len(sample) < INVALID_SAMPLE:
             sample.append([number, raw, reason])
@@ -245,12 +262,12 @@ def analyse(session: Session, imp: ContactImport, region: str, progress: Progres
     first = roles.index(ROLE_FIRST) if ROLE_FIRST in roles else None
     last = roles.index(ROLE_LAST) if ROLE_LAST in roles else None
 
-    def cell(cells, i):
+    def cell(cells: list[str], i: int | None) -> str:
         return cells[i] if i is not None and i < len(cells) else ""
 
     # The rows to save, as the review found them: Save inserts them without reading the file again.
     with open(prepared_path(imp), "w", encoding="utf-8") as prepared:
-        def on_valid(e164, cells):
+        def on_valid(e164: str, cells: list[str]) -> None:
             prepared.write(json.dumps([e164, cell(cells, first)[:100], cell(cells, last)[:100],
                                        {title: cell(cells, i) for i, title in keep}], ensure_ascii=False))
             prepared.write("\n")
@@ -267,7 +284,7 @@ def invalid_path(imp: ContactImport) -> str:
     return f"{imp.stored_path}.invalid.xlsx"
 
 
-def save(session: Session, imp: ContactImport, region: str, progress: Progress | None = None) -> dict:
+def save(session: Session, imp: ContactImport, region: str, progress: Progress | None = None) -> dict[str, Any]:
     """Write the rows the review accepted (to the group, made now if new, or to the blocklist).
     Numbers that reached the group or a blocklist since the review are skipped."""
     if imp.status not in ("reviewed", "saving", "failed") or not imp.analysis:
@@ -362,6 +379,16 @@ def estimated_rows(imp: ContactImport) -> int:
             rows = imp.size // 30
         return max(1, rows - (imp.first_row or 1) + 1)
     with open(imp.stored_path, "rb") as f:
-        head = f.read(65536)
-    lines = max(1, head.count(b"\n"))
-    return max(1, int(imp.size / (len(head) / lines)))
+        first_bytes = f.read(65536)
+    lines = max(1, first_bytes.count(b"\n"))
+    return max(1, int(imp.size / (len(first_bytes) / lines)))
+
+
+def mark_running(imp: ContactImport, operation: str) -> None:
+    """The wizard shows the import analysing or saving (before a worker, or this request, does it)."""
+    imp.status = "analysing" if operation == "analyse" else "saving"
+
+
+def record_failure(imp: ContactImport, error: str) -> None:
+    """Kept with the import, though the request answers with an error."""
+    imp.status, imp.error = "failed", error[:2000]
