@@ -77,6 +77,14 @@ class Settings:
     upload_dir: str = str(INSTANCE_DIR / "uploads")
     upload_max_mb: int = 20
     import_inline_bytes: int = 256 * 1024
+    # Exports of reports (CSV, XLSX, PDF): above export_background_rows rows an export is made by
+    # an RQ job (progress bar, then a download link); a PDF (laid out in memory) already above
+    # export_pdf_inline_rows, and never above export_pdf_max_rows. The files are kept under
+    # upload_dir/exports for export_keep_days days (the cron deletes older ones).
+    export_background_rows: int = 100_000
+    export_pdf_inline_rows: int = 1_000
+    export_pdf_max_rows: int = 10_000
+    export_keep_days: int = 7
     languages: tuple[str, ...] = field(default=("en", "ro"))
     # Billing: the Romanian standard VAT rate and the invoice series (gap-free numbers each).
     vat_rate: str = "0.21"

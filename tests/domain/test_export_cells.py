@@ -102,6 +102,14 @@ def test_totals_add_counts_and_amounts_but_not_prices():
     assert csv_row(COLUMNS, rows[1], ",") == ["2026-03-05 00:00:00", "'" + HYPERLINK, "2", "0.0350", "0.07"]
 
 
+def test_an_id_column_is_not_summed():
+    columns = [Column("To"), Column("Parts", Kind.INT), Column("ID", Kind.INT, summed=False)]
+    totals = Totals(columns)
+    totals.add(["x", 2, 41])
+    totals.add(["y", 1, 42])
+    assert totals.row("Total") == [(Kind.TEXT, "Total"), (Kind.INT, 3), (Kind.INT, None)]
+
+
 def test_totals_of_no_rows_are_zero():
     assert Totals(COLUMNS).row("Σ") == [(Kind.TEXT, "Σ"), (Kind.TEXT, None), (Kind.INT, 0), (Kind.PRICE, None),
                                          (Kind.MONEY, Decimal("0"))]

@@ -60,6 +60,12 @@ class Column:
     header: str
     kind: Kind = Kind.TEXT
     width: int = 14          # XLSX column width (characters), PDF ignores it
+    summed: bool = True      # counts and amounts are summed in the totals row; an id is not
+    in_pdf: bool = True      # a PDF page is narrower than a sheet: details for machines stay out
+
+    @property
+    def in_totals(self) -> bool:
+        return self.summed and self.kind in SUMMED
 
 
 def neutralise(text: str) -> str:
@@ -148,7 +154,7 @@ class Totals:
         self.rows += 1
         for i, column in enumerate(self.columns):
             value = values[i]
-            if column.kind in SUMMED and isinstance(value, int | Decimal):
+            if column.in_totals and isinstance(value, int | Decimal):
                 self.sums[i] = self.sums.get(i, 0) + value
 
     def sum(self, index: int) -> int | Decimal:
@@ -161,7 +167,7 @@ class Totals:
         cells: list[tuple[Kind, Value]] = []
         labelled = False
         for i, column in enumerate(self.columns):
-            if column.kind in SUMMED:
+            if column.in_totals:
                 cells.append((column.kind, self.sum(i)))
             elif not labelled:
                 cells.append((Kind.TEXT, label))

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import lifecycle
@@ -141,9 +141,10 @@ STATUS_FILTERS = (lifecycle.QUEUED, lifecycle.SUBMITTED, lifecycle.DELIVRD, life
                   lifecycle.REJECTD, lifecycle.FAILED, lifecycle.NOREPORT, lifecycle.REFUSED)
 
 
-def search_messages(session: Session, actor: User, f: MessageFilter, page: int = 1, per_page: int = 50) -> MessagePage:
-    """The messages of the accounts the actor sees (a parent: with its subusers', unless the filter
-    names one account) matching the filter, newest first, with totals for the whole filter."""
+def filter_conditions(session: Session, actor: User, f: MessageFilter) -> list[ColumnElement[bool]]:
+    """The WHERE of a message search: the accounts the actor sees (a parent: with its subusers',
+    unless the filter names one account) and the filter. The page and its exports
+    (services/exports_messages.py) share it."""
     tz = ZoneInfo(actor.account.timezone)
     accounts = visible_account_ids(session, actor)
     if f.account_id is not None:
@@ -163,6 +164,13 @@ def search_messages(session: Session, actor: User, f: MessageFilter, page: int =
         conditions.append(Message.status.in_(queued if f.status == lifecycle.QUEUED else [f.status]))
     if f.sender:
         conditions.append(Message.sender == f.sender)
+    return conditions
+
+
+def search_messages(session: Session, actor: User, f: MessageFilter, page: int = 1, per_page: int = 50) -> MessagePage:
+    """The messages of the accounts the actor sees (a parent: with its subusers', unless the filter
+    names one account) matching the filter, newest first, with totals for the whole filter."""
+    conditions = filter_conditions(session, actor, f)
     count, parts, cost, reserved = session.execute(
         select(func.count(Message.id), func.coalesce(func.sum(Message.parts), 0), message_costs.total_charged(),
                message_costs.total_reserved()).where(*conditions)
