@@ -175,7 +175,7 @@ def _app_commands(app: Flask) -> None:
 
 # Registered as a `flask.commands` entry point (pyproject.toml) so it replaces Flask's
 # built-in `flask routes` (the URL map), which would otherwise shadow it.
-routes_cli = AppGroup("routes", help="Upstream routes (SMSC connections): add, list, test.")
+routes_cli = AppGroup("routes", help="Upstream routes (SMSC connections): add, list, test, error-text.")
 
 @routes_cli.command("add")
 @click.argument("name")
@@ -225,6 +225,51 @@ def test_route(name):
         raise click.ClickException(f"{route.name} is down: {exc}") from None
     finally:
         connector.close()
+
+
+@routes_cli.command("error-text")
+@click.argument("name")
+@click.argument("code", required=False)
+@click.argument("text", required=False)
+@click.option("--lang", default="*", show_default=True,
+              help="The language of TEXT (en, ro); * shows it in every language without a text of its own")
+@click.option("--remove", is_flag=True, help="Remove the route's text for CODE (in --lang)")
+def route_error_text(name, code, text, lang, remove):
+    """Set the customer's sentence for an error code of this route's operator (a receipt's err:
+    code such as 034, or an SMPP command_status such as 0x00000400), overriding or adding to the
+    built-in tables. Without CODE: list the route's texts."""
+    from sqlalchemy import select
+
+    from webapp.domain.delivery_reasons import normalise_code
+    from webapp.models import Route
+
+    route = db.session.scalar(select(Route).where(Route.name == name))
+    if route is None:
+        raise click.ClickException(f"no route named '{name}'")
+    texts = {c: dict(by_lang) for c, by_lang in (route.error_texts or {}).items()}
+    if code is None:
+        for c in sorted(texts):
+            for language, sentence in sorted(texts[c].items()):
+                click.echo(f"{c}\t{language}\t{sentence}")
+        return
+    code, lang = normalise_code(code), lang.strip().lower()
+    if remove:
+        if lang not in texts.get(code, {}):
+            raise click.ClickException(f"{route.name} has no text for {code} ({lang})")
+        del texts[code][lang]
+        texts = {c: by_lang for c, by_lang in texts.items() if by_lang}
+        message = f"{route.name}: removed the text for {code} ({lang})"
+    else:
+        text = (text or "").strip()
+        if not text:
+            raise click.ClickException("give the TEXT to show, or --remove")
+        if len(text) > 300:
+            raise click.ClickException("the text is longer than 300 characters: one sentence is enough")
+        texts.setdefault(code, {})[lang] = text
+        message = f"{route.name}: {code} ({lang}) reads “{text}”"
+    route.error_texts = texts or None    # a new dict: the JSON column does not track changes inside
+    db.session.commit()
+    click.echo(message)
 
 
 def seed_demo() -> str:

@@ -9,10 +9,11 @@ from zoneinfo import available_timezones
 from babel import Locale
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import format_decimal as babel_format_decimal
-from flask import Flask, current_app, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask import Flask, current_app, g, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
+from webapp.domain import delivery_reasons, lifecycle
 from webapp.extensions import babel
 
 LANGUAGE_NAMES = {"en": "English", "ro": "Română"}
@@ -84,6 +85,54 @@ def timezone_choices() -> list[str]:
     return sorted(tz for tz in available_timezones() if "/" in tz and not tz.startswith(("Etc/", "SystemV/")))
 
 
+class DeliveryReason:
+    """A message's status and error code as the customer reads them (translated), and the raw
+    codes for support: see webapp/domain/delivery_reasons.py."""
+
+    def __init__(self, got: delivery_reasons.Explanation):
+        self.label = gettext(got.label)
+        self.sentence = got.sentence if got.literal else gettext(got.sentence, **got.values)
+        self.raw, self.status_code, self.code, self.kind = got.raw, got.status_code, got.code, got.kind
+
+
+def _route_error_texts() -> dict[int, dict[str, dict[str, str]]]:
+    """Every route's own texts for its operator's codes, read once per request."""
+    if "route_error_texts" not in g:
+        from sqlalchemy import select
+
+        from webapp.extensions import db
+        from webapp.models import Route
+
+        g.route_error_texts = {route_id: texts for route_id, texts
+                               in db.session.execute(select(Route.id, Route.error_texts)) if texts}
+    return g.route_error_texts
+
+
+def delivery_reason(message: object = None, *, status: str | None = None, reason_code: str | None = None,
+                    error_code: str | None = None, route_id: int | None = None, parts: bool = False,
+                    stat: str | None = None) -> DeliveryReason:
+    """``delivery_reason(m)`` in a template: the label, the sentence and the raw code of message
+    ``m`` (or of the keywords given; ``stat``: a receipt's stat: word). ``parts=True`` (one
+    message's page) takes the SMPP code of a submit the operator refused from its parts, where
+    settlement leaves it."""
+    if stat is not None and status is None:
+        status = lifecycle.final_status_of(stat) or lifecycle.SUBMITTED
+    status = status if status is not None else getattr(message, "status", "")
+    reason_code = reason_code if reason_code is not None else getattr(message, "reason_code", None)
+    error_code = error_code if error_code is not None else getattr(message, "error_code", None)
+    route_id = route_id if route_id is not None else getattr(message, "route_id", None)
+    if parts and not error_code and status in (lifecycle.REJECTD, lifecycle.FAILED):
+        error_code = next((p.error_code for p in getattr(message, "part_rows", ()) if p.error_code), None)
+    overrides = _route_error_texts().get(route_id) if route_id else None
+    return DeliveryReason(delivery_reasons.explain(status or "", reason_code, error_code, overrides,
+                                                   str(get_locale() or "en")))
+
+
+def status_label(status: str) -> str:
+    """A status's short label in the user's language (filters, charts)."""
+    return DeliveryReason(delivery_reasons.explain(status)).label
+
+
 def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["money"] = money
@@ -96,3 +145,5 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["locale_display"] = lambda code: Locale.parse(code).display_name
+    app.jinja_env.globals["delivery_reason"] = delivery_reason
+    app.jinja_env.globals["status_label"] = status_label

@@ -12,33 +12,33 @@ ORANGE = {"001": {"*": "Absent subscriber (Orange)", "ro": "Abonat absent (Orang
 
 
 KNOWN = [
-    ("DELIVRD", None, None, "Delivered", "Delivered to the phone.", "DELIVRD"),
-    ("DELIVRD", None, "000", "Delivered", "Delivered to the phone.", "DELIVRD · err:000"),
-    ("submitted", None, None, "Sent", "Handed to the operator; waiting for the delivery report.", "ENROUTE"),
-    ("queued", None, None, "Queued", "Waiting in the queue to be sent to the operator.", "queued"),
-    ("EXPIRED", None, None, "Expired",
+    ("DELIVRD", None, None, "delivered", "Delivered to the phone.", "DELIVRD"),
+    ("DELIVRD", None, "000", "delivered", "Delivered to the phone.", "DELIVRD · err:000"),
+    ("submitted", None, None, "sent", "Handed to the operator; waiting for the delivery report.", "ENROUTE"),
+    ("queued", None, None, "queued", "Waiting in the queue to be sent to the operator.", "queued"),
+    ("EXPIRED", None, None, "expired",
      "The phone was off or out of coverage for the whole validity period.", "EXPIRED"),
-    ("UNDELIV", None, "001", "Not delivered",
+    ("UNDELIV", None, "001", "not delivered",
      "The number does not exist on the operator's network or is no longer in use.", "UNDELIV · err:001"),
-    ("UNDELIV", None, "27", "Not delivered", "The phone was off or out of coverage.", "UNDELIV · err:27"),
-    ("UNDELIV", None, "013", "Not delivered", "The operator blocks messages to this number.", "UNDELIV · err:013"),
-    ("EXPIRED", None, "000", "Expired",
+    ("UNDELIV", None, "27", "not delivered", "The phone was off or out of coverage.", "UNDELIV · err:27"),
+    ("UNDELIV", None, "013", "not delivered", "The operator blocks messages to this number.", "UNDELIV · err:013"),
+    ("EXPIRED", None, "000", "expired",
      "The phone was off or out of coverage for the whole validity period.", "EXPIRED · err:000"),
-    ("REJECTD", None, "009", "Rejected", "The operator refused the number.", "REJECTD · err:009"),
-    ("REJECTD", "rejected_at_submission", "0x0000000B", "Rejected",
+    ("REJECTD", None, "009", "rejected", "The operator refused the number.", "REJECTD · err:009"),
+    ("REJECTD", "rejected_at_submission", "0x0000000B", "rejected",
      "The operator refused the number: it is not a valid destination.", "REJECTD · 0x0000000B"),
-    ("REJECTD", "rejected_at_submission", "0xb", "Rejected",
+    ("REJECTD", "rejected_at_submission", "0xb", "rejected",
      "The operator refused the number: it is not a valid destination.", "REJECTD · 0xb"),
-    ("REJECTD", "rejected_at_submission", None, "Rejected",
+    ("REJECTD", "rejected_at_submission", None, "rejected",
      "The operator refused the message when we handed it over.", "REJECTD"),
-    ("REJECTD", None, "0x00000058", "Rejected",
+    ("REJECTD", None, "0x00000058", "rejected",
      "The operator refused the message because too many were sent at once.", "REJECTD · 0x00000058"),
-    ("FAILED", None, None, "Failed", "Delivery failed; the operator gave no reason.", "FAILED"),
-    ("NOREPORT", None, None, "No report", reasons.STATUS_TEXTS["NOREPORT"][1], "NOREPORT"),
-    ("refused", "blocklisted", None, "Not sent", "Not sent: the number is on the blocklist.", "refused · blocklisted"),
-    ("refused", "cancelled", None, "Not sent",
+    ("FAILED", None, None, "failed", "Delivery failed; the operator gave no reason.", "FAILED"),
+    ("NOREPORT", None, None, "no report", reasons.STATUS_TEXTS["NOREPORT"][1], "NOREPORT"),
+    ("refused", "blocklisted", None, "not sent", "Not sent: the number is on the blocklist.", "refused · blocklisted"),
+    ("refused", "cancelled", None, "not sent",
      "Not sent: the campaign was cancelled before this message went out.", "refused · cancelled"),
-    ("refused", None, None, "Not sent", "We did not send this message.", "refused"),
+    ("refused", None, None, "not sent", "We did not send this message.", "refused"),
 ]
 
 
@@ -109,7 +109,7 @@ def test_every_status_has_a_label_and_a_sentence():
     labels = [label for label, _ in reasons.STATUS_TEXTS.values()]
     sentences = [s for _, s in reasons.STATUS_TEXTS.values()] + list(reasons.REASON_TEXTS.values()) \
         + [t for t in {**reasons.RECEIPT_ERROR_TEXTS, **reasons.SMPP_STATUS_TEXTS}.values() if t]
-    assert all(t[0].isupper() for t in labels + sentences)
+    assert all(t[0].isupper() for t in sentences) and all(label == label.lower() for label in labels)
     assert all(s.endswith(".") for s in sentences) and not any(label.endswith(".") for label in labels)
 
 

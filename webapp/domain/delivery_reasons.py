@@ -25,20 +25,21 @@ from webapp.domain import lifecycle
 RouteTexts = Mapping[str, Mapping[str, str]]
 ANY_LANGUAGE = "*"
 
-# status → (short label, one sentence)
+# status → (short label, one sentence). Labels are lower case, as badges were: a label is about one
+# message (Romanian "livrat", where the capitalised "Delivered" of the reports' headings is "Livrate").
 STATUS_TEXTS: dict[str, tuple[str, str]] = {
-    lifecycle.DRAFT: (N_("Draft"), N_("Not sent yet: the campaign has not been confirmed.")),
-    lifecycle.ACCEPTED: (N_("Accepted"), N_("Accepted; it is being queued for sending.")),
-    lifecycle.QUEUED: (N_("Queued"), N_("Waiting in the queue to be sent to the operator.")),
-    lifecycle.SUBMITTED: (N_("Sent"), N_("Handed to the operator; waiting for the delivery report.")),
-    lifecycle.DELIVRD: (N_("Delivered"), N_("Delivered to the phone.")),
-    lifecycle.UNDELIV: (N_("Not delivered"), N_("The operator could not deliver the message to the phone.")),
-    lifecycle.EXPIRED: (N_("Expired"), N_("The phone was off or out of coverage for the whole validity period.")),
-    lifecycle.REJECTD: (N_("Rejected"), N_("The operator refused the message.")),
-    lifecycle.FAILED: (N_("Failed"), N_("Delivery failed; the operator gave no reason.")),
-    lifecycle.NOREPORT: (N_("No report"), N_("The operator sent no delivery report within the validity period: "
+    lifecycle.DRAFT: (N_("draft"), N_("Not sent yet: the campaign has not been confirmed.")),
+    lifecycle.ACCEPTED: (N_("accepted"), N_("Accepted; it is being queued for sending.")),
+    lifecycle.QUEUED: (N_("queued"), N_("Waiting in the queue to be sent to the operator.")),
+    lifecycle.SUBMITTED: (N_("sent"), N_("Handed to the operator; waiting for the delivery report.")),
+    lifecycle.DELIVRD: (N_("delivered"), N_("Delivered to the phone.")),
+    lifecycle.UNDELIV: (N_("not delivered"), N_("The operator could not deliver the message to the phone.")),
+    lifecycle.EXPIRED: (N_("expired"), N_("The phone was off or out of coverage for the whole validity period.")),
+    lifecycle.REJECTD: (N_("rejected"), N_("The operator refused the message.")),
+    lifecycle.FAILED: (N_("failed"), N_("Delivery failed; the operator gave no reason.")),
+    lifecycle.NOREPORT: (N_("no report"), N_("The operator sent no delivery report within the validity period: "
                                              "we cannot tell whether the phone received it.")),
-    lifecycle.REFUSED: (N_("Not sent"), N_("We did not send this message.")),
+    lifecycle.REFUSED: (N_("not sent"), N_("We did not send this message.")),
 }
 
 # reason_code → sentence (why we did not send it, or why it ended before it went out).
