@@ -25,10 +25,12 @@ from webapp.extensions import db
 from webapp.models import ApiKey, BlockedNumber, ContactGroup, User
 from webapp.models.staff import SenderId
 from webapp.models.types import utcnow
+from webapp.redis_client import get_redis
 from webapp.services import (
     accounts,
     blocklist,
     contacts,
+    exports_jobs,
     imports,
     payments,
     pricing,
@@ -70,7 +72,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "contacts.index": CUSTOMERS, "contacts.new_group": CUSTOMERS, "contacts.blocklist": CUSTOMERS,
     "contacts.blocklist_import": CUSTOMERS,
     "templates.index": CUSTOMERS, "templates.create": CUSTOMERS, "templates.picker": CUSTOMERS,
-    "reports.messages": CUSTOMERS,
+    "reports.messages": CUSTOMERS, "reports.export": CUSTOMERS,
     "sender_ids.index": frozenset({"owner", "subuser", "other"}),
     # billing pages of one's own account (accountants too)
     "billing.details": SIGNED_IN, "billing.invoices": SIGNED_IN, "payment_pages.buy": SIGNED_IN,
@@ -94,6 +96,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "imports.show": OWNER, "imports.back": OWNER, "imports.cancel": OWNER, "imports.first_row": OWNER,
     "imports.invalid_rows": OWNER, "imports.mapping": OWNER, "imports.save": OWNER,
     "reports.message": OWNER, "send.use_template": OWNER, "templates.delete": OWNER,
+    "reports.export_status": OWNER, "reports.export_download": OWNER,   # the export A's owner asked for
     # the owner's own management pages
     "account.users": OWNER | {"other"}, "account.user_active": OWNER,
     "subusers.index": OWNER | {"other"}, "subusers.new": OWNER | {"other"},
@@ -160,7 +163,11 @@ def build_world(app, make_user) -> dict:
         checkout = SandboxProcessor(app.config["SETTINGS"]).start_checkout(
             payment, success_url="http://x/ok", cancel_url="http://x/no", save_card=False)
         s.commit()
+        made = exports_jobs.ask(get_redis(), app.config["SETTINGS"].upload_dir, ana, "messages", {}, "csv", ";", "en",
+                                message.id, 1, "messages.csv")
+        exports_jobs.make(s, app.config["SETTINGS"].upload_dir, ana.account_id, made.id, lambda rows: None, {})
         return {
+            "export_id": made.id,
             "owner_id": ana.id, "account_id": ana.account_id, "accountant_id": accountant.id,
             "sub_account_id": sub.account.id, "support_id": support.id, "admin_id": admin.id,
             "route_id": route.id,
@@ -181,7 +188,7 @@ def url_values(endpoint: str, arguments: set[str], world: dict) -> dict:
         "reference": world["reference"], "statement_id": world["statement_id"], "campaign_id": world["campaign_id"],
         "action": "pause", "group_id": world["group_id"], "contact_id": world["contact_id"], "kind": "xlsx",
         "entry_id": world["global_entry_id"] if endpoint.startswith("staff.") else world["entry_id"],
-        "import_id": world["import_id"], "message_id": world["message_id"], "template_id": world["template_id"],
+        "import_id": world["import_id"], "message_id": world["message_id"], "export_id": world["export_id"], "template_id": world["template_id"],
         "token": world["checkout_token"] if endpoint == "payment_pages.sandbox_checkout" else "not-a-token",
         "processor": "sandbox", "payment_id": world["payment_id"], "request_id": world["request_id"],
         "decision": "approve", "route_id": world["route_id"], "filename": "app.css",
