@@ -203,7 +203,7 @@ def _audit_impersonated(response):
                      account_id=account_id, action=f"{request.method} {request.path}",
                      target=f"{request.endpoint}({args})", impersonation_id=impersonation_id,
                      detail={"status": response.status_code, **({"download": True} if download else {})})
-        db.session.commit()
+        db.session.commit()   # its own transaction, after the request's: kept even for a refused request
     except Exception:   # the response stands; a lost audit row is logged loudly
         db.session.rollback()
         log.exception("Could not audit %s %s while impersonating (impersonation %s)", request.method,
