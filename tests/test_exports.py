@@ -31,8 +31,15 @@ CAMPAIGN = "Promoție țară"
 
 @pytest.fixture
 def story(app, make_parent, make_subuser, make_campaign, login):
+    """make_story(), Ana signed in."""
+    made = make_story(app, make_parent, make_subuser, make_campaign)
+    login("ana")
+    return made
+
+
+def make_story(app, make_parent, make_subuser, make_campaign) -> dict:
     """Ana's messages in every state that costs differently, texts with diacritics, emoji and a
-    formula, one campaign, and a subuser's message; Ana signed in."""
+    formula, one campaign, and a subuser's message."""
     owner_id = make_parent("ana", credit="100")
     sub = make_subuser(owner_id, "casa")
     campaign_id = make_campaign(owner_id, ["0722000009"], name=CAMPAIGN)
@@ -59,7 +66,6 @@ def story(app, make_parent, make_subuser, make_campaign, login):
             add(casa, "+40722000007", "De la subutilizator", lifecycle.DELIVRD, submitted_at=utcnow()),
         ]
         s.commit()
-    login("ana")
     return {"owner_id": owner_id, "sub": sub, "ids": ids, "campaign_id": campaign_id}
 
 
