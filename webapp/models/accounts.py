@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
@@ -71,7 +72,9 @@ class User(UserMixin, db.Model):
 
     # The sign-in this request came with (set by webapp.services.login_sessions): Flask-Login keeps
     # get_id() in the session and the remember-me cookie, so both carry the sign-in and die with it.
-    login_token = None   # str | None; not a column
+    if TYPE_CHECKING:   # for mypy only: at run time SQLAlchemy would read an annotation as a column
+        login_token: str | None
+    login_token = None   # not a column
 
     def get_id(self) -> str:
         return f"{self.id}:{self.login_token}" if self.login_token else str(self.id)

@@ -103,8 +103,8 @@ def create_api_key(session: Session, actor: User, *, label: str = "") -> NewApiK
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user if the credentials are right and the user may log in; None otherwise."""
     user = find_user(session, username)
-    if not verify_password(user.password_hash if user else None, password):
-        return None
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        return None   # (verify_password refuses a missing user too, after as long a check)
     if not user.is_active:
         return None
     if needs_rehash(user.password_hash):

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -30,7 +31,11 @@ from webapp.models import Account, AutoTopUp, LowBalanceAlert, Payment, SavedCar
 from webapp.models.types import utcnow
 from webapp.services import payments, sending
 from webapp.services.balance_watch_notify import alert_text, language_of
-from webapp.services.errors import ServiceError
+from webapp.services.dml import rowcount
+from webapp.services.errors import FieldMessage, ServiceError
+
+if TYPE_CHECKING:
+    from webapp.settings import Settings
 
 PLATFORM_USERNAME = "platform-notifications"
 PLATFORM_ACCOUNT_NAME = "Platform notifications"
@@ -53,7 +58,8 @@ def auto_top_up_of(session: Session, account_id: int) -> AutoTopUp | None:
     return session.get(AutoTopUp, account_id)
 
 
-def _amount(text: str | None, name: str, errors: dict, *, positive: bool) -> Decimal | None:
+def _amount(text: str | None, name: str, errors: dict[str, list[FieldMessage]], *,
+            positive: bool) -> Decimal | None:
     """An amount in euro to the cent, or None when empty; problems go to errors[name]."""
     cleaned = (text or "").strip().replace(" ", "").replace(",", ".")
     if not cleaned:
@@ -75,7 +81,7 @@ def save_alert(session: Session, actor: User, *, enabled: bool, threshold: str, 
     """Account → Notifications. The number is checked and kept in E.164 (read with the account's
     default country); switching the notification on arms it, so a balance already below the
     amount is told at once."""
-    errors: dict[str, list] = {}
+    errors: dict[str, list[FieldMessage]] = {}
     amount = _amount(threshold, "threshold", errors, positive=True)
     number = None
     if (phone_number or "").strip():
@@ -99,7 +105,10 @@ def save_alert(session: Session, actor: User, *, enabled: bool, threshold: str, 
     return alert
 
 
-def _switched(session: Session, row, enabled: bool):
+_Watch = TypeVar("_Watch", AutoTopUp, LowBalanceAlert)
+
+
+def _switched(session: Session, row: _Watch, enabled: bool) -> _Watch:
     """Keep the watch row switched on or off; switching it on arms it (a balance already below
     fires at once), saving again while on does not."""
     if row not in session:   # new: off and armed until switched on
@@ -118,7 +127,7 @@ NEEDS_CARD = N_("Automatic top-ups charge a saved card. Pay once by card on Buy 
 def save_auto_top_up(session: Session, actor: User, *, enabled: bool, amount: str, threshold: str) -> AutoTopUp:
     """Account → Automatic top-up: the amount (the card minimum applies) and the threshold (>= 0).
     Switching it on needs a saved card, and arms it."""
-    errors: dict[str, list] = {}
+    errors: dict[str, list[FieldMessage]] = {}
     value = None
     if (amount or "").strip():
         try:
@@ -164,7 +173,7 @@ class Crossings:
     rearmed: int = 0
 
 
-def watch(session: Session, settings) -> Crossings:
+def watch(session: Session, settings: Settings) -> Crossings:
     """One pass over every enabled row: re-arm where the balance is back, then take the crossings."""
     crossings = Crossings(rearmed=rearm(session))
     take_top_ups(session, settings, crossings)
@@ -176,14 +185,14 @@ def rearm(session: Session) -> int:
     """Give the flag back where the balance is at or above the threshold again (one UPDATE each)."""
     count = 0
     for model in (AutoTopUp, LowBalanceAlert):
-        count += session.execute(
+        count += rowcount(session.execute(
             update(model).where(model.enabled.is_(True), model.armed.is_(False), model.account_id == Account.id,
                                 Account.balance >= model.threshold)
-            .values(armed=True).execution_options(synchronize_session=False)).rowcount
+            .values(armed=True).execution_options(synchronize_session=False)))
     return count
 
 
-def take_top_ups(session: Session, settings, crossings: Crossings) -> None:
+def take_top_ups(session: Session, settings: Settings, crossings: Crossings) -> None:
     """Take every armed automatic top-up whose balance is below its threshold, in one UPDATE;
     none for an account that has an automatic payment still in flight. Each taken one gets its
     pending Payment (charged by a job) in this same transaction."""
@@ -207,7 +216,7 @@ def take_top_ups(session: Session, settings, crossings: Crossings) -> None:
         crossings.top_ups.append(payment.id)
 
 
-def take_alerts(session: Session, settings, crossings: Crossings) -> None:
+def take_alerts(session: Session, settings: Settings, crossings: Crossings) -> None:
     """Take every armed low-balance alert whose balance is below its amount, in one UPDATE; each
     taken one becomes one SMS of the platform's notifications account in this same transaction."""
     now = utcnow()
@@ -222,7 +231,7 @@ def take_alerts(session: Session, settings, crossings: Crossings) -> None:
         return
     sender = platform_sender(session)
     ids = [account_id for account_id, _, _ in taken]
-    balances = dict(session.execute(select(Account.id, Account.balance).where(Account.id.in_(ids))).all())
+    balances = dict(session.execute(select(Account.id, Account.balance).where(Account.id.in_(ids))).tuples().all())
     for account_id, threshold, number in taken:
         text = alert_text(settings, balances[account_id], threshold, language_of(session, account_id))
         [message] = sending.accept(session, sender, sending.Submission(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -24,7 +25,11 @@ from webapp.models import AutoTopUp, Payment, SavedCard
 from webapp.models.types import utcnow
 from webapp.services import payments
 from webapp.services.balance_watch import NO_SAVED_CARD, record_failure
+from webapp.services.dml import rowcount
 from webapp.services.processors import PAID, ProcessorError, processor_for
+
+if TYPE_CHECKING:
+    from webapp.settings import Settings
 
 # A pending automatic payment no job has claimed after this long: its job was lost, enqueue again.
 LOST_AFTER = timedelta(seconds=60)
@@ -48,10 +53,10 @@ def claim(session: Session, payment_id: int) -> bool:
     payment = session.get(Payment, payment_id)
     if payment is None or not payment.automatic or payment.status != payments.PENDING:
         return False
-    claimed = session.execute(
+    claimed = rowcount(session.execute(
         update(AutoTopUp).where(AutoTopUp.account_id == payment.account_id, AutoTopUp.enabled.is_(True),
                                 or_(AutoTopUp.last_payment_id.is_(None), AutoTopUp.last_payment_id != payment.id))
-        .values(last_payment_id=payment.id).execution_options(synchronize_session=False)).rowcount
+        .values(last_payment_id=payment.id).execution_options(synchronize_session=False)))
     if claimed:
         return True
     if session.scalar(select(AutoTopUp.last_payment_id).where(AutoTopUp.account_id == payment.account_id)) == payment.id:
@@ -64,9 +69,9 @@ def claim(session: Session, payment_id: int) -> bool:
     return False
 
 
-def charge(session: Session, settings, payment_id: int) -> Charged:
+def charge(session: Session, settings: Settings, payment_id: int) -> Charged:
     """Charge a claimed payment to the account's saved card and apply the answer."""
-    payment = session.get(Payment, payment_id)
+    payment = session.get_one(Payment, payment_id)
     card = session.scalar(select(SavedCard).where(
         SavedCard.account_id == payment.account_id, SavedCard.processor == payment.processor,
         SavedCard.removed_at.is_(None)).order_by(SavedCard.id.desc()).limit(1))

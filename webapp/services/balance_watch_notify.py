@@ -6,6 +6,7 @@ app context (the workers' job context, or a request)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
@@ -17,12 +18,15 @@ from webapp.i18n import plain_amount
 from webapp.models import Account, User
 from webapp.services.mail import send_mail
 
+if TYPE_CHECKING:
+    from webapp.settings import Settings
+
 BUY_PATH = "/account/buy"
 AUTO_TOP_UP_PATH = "/account/auto-top-up"
 NOTIFICATIONS_PATH = "/account/notifications"
 
 
-def public_url(settings, path: str) -> str:
+def public_url(settings: Settings, path: str) -> str:
     """The page's address as a customer reaches it, when the deployment says where it lives
     (``PUBLIC_URL``); empty otherwise (a worker has no request to ask)."""
     base = (settings.public_url or "").rstrip("/")
@@ -43,13 +47,13 @@ def language_of(session: Session, account_id: int) -> str:
     return language or "en"
 
 
-def alert_text(settings, balance: Decimal, threshold: Decimal, language: str = "en") -> str:
+def alert_text(settings: Settings, balance: Decimal, threshold: Decimal, language: str = "en") -> str:
     """The low-balance SMS: GSM-7 (accents folded) and one part; the link is left out when there is
     none or it would not fit."""
     url = public_url(settings, BUY_PATH)
     with force_locale(language):
         values = {"balance": plain_amount(balance), "threshold": plain_amount(threshold)}
-        texts = [gettext("SMS Portal: your balance is %(balance)s EUR, below your alert level of %(threshold)s EUR. "
+        texts: list[str] = [gettext("SMS Portal: your balance is %(balance)s EUR, below your alert level of %(threshold)s EUR. "
                          "Top up at %(url)s", url=url, **values)] if url else []
         texts.append(gettext("SMS Portal: your balance is %(balance)s EUR, below your alert level of "
                              "%(threshold)s EUR. Top up in your account.", **values))
@@ -61,7 +65,7 @@ def _account_name(session: Session, account_id: int) -> str:
     return session.scalar(select(Account.name).where(Account.id == account_id)) or ""
 
 
-def mail_low_balance(session: Session, settings, account_id: int, balance: Decimal, threshold: Decimal,
+def mail_low_balance(session: Session, settings: Settings, account_id: int, balance: Decimal, threshold: Decimal,
                      phone: str) -> int:
     """One e-mail to each owner; the number of e-mails sent."""
     name, sent = _account_name(session, account_id), 0
@@ -77,12 +81,13 @@ def mail_low_balance(session: Session, settings, account_id: int, balance: Decim
                 lines += [gettext("Buy credit: %(url)s", url=url), ""]
             lines.append(gettext("You are told once each time the balance falls below this amount. "
                                  "Change it under Account → Notifications."))
+        assert owner.email is not None   # owners() has only those with an address
         send_mail(settings, owner.email, subject, "\n".join(lines))
         sent += 1
     return sent
 
 
-def mail_top_up_failed(session: Session, settings, account_id: int, reason: str, amount: Decimal | None,
+def mail_top_up_failed(session: Session, settings: Settings, account_id: int, reason: str, amount: Decimal | None,
                        threshold: Decimal | None) -> int:
     """One e-mail to each owner; the number of e-mails sent."""
     name, sent = _account_name(session, account_id), 0
@@ -105,6 +110,7 @@ def mail_top_up_failed(session: Session, settings, account_id: int, reason: str,
             if threshold is not None:
                 lines += ["", gettext("We try again only after the balance has been above %(threshold)s EUR and "
                                       "falls below it again.", threshold=plain_amount(threshold))]
+        assert owner.email is not None   # owners() has only those with an address
         send_mail(settings, owner.email, subject, "\n".join(lines))
         sent += 1
     return sent

@@ -5,14 +5,15 @@ reason for both lists but never the global list itself.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import phone
 from webapp.models import BlockedNumber, User
+from webapp.services.dml import rowcount
 
 PAGE_SIZE = 50
 
@@ -24,7 +25,7 @@ class AddResult:
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (as written, why)
 
 
-def _scope(account_id: int | None):
+def _scope(account_id: int | None) -> ColumnElement[bool]:
     return BlockedNumber.account_id.is_(None) if account_id is None else BlockedNumber.account_id == account_id
 
 
@@ -32,7 +33,7 @@ def add_numbers(session: Session, actor: User, texts: Iterable[str], *, account_
                 reason: str = "", region: str | None = None) -> AddResult:
     """Add numbers (as customers write them) to the account's list, or the global one with
     ``account_id=None``. Flushes, never commits."""
-    result, wanted = AddResult(), {}
+    result, wanted = AddResult(), dict[str, str]()
     region = region or actor.account.default_region
     for text in texts:
         if not text.strip():
@@ -41,7 +42,7 @@ def add_numbers(session: Session, actor: User, texts: Iterable[str], *, account_
             wanted.setdefault(phone.normalize(text, region), text)
         except phone.InvalidNumber as exc:
             result.invalid.append((text.strip(), str(exc)))
-    present = set()
+    present: set[str] = set()
     numbers = list(wanted)
     for start in range(0, len(numbers), 1000):
         present |= set(session.scalars(select(BlockedNumber.phone).where(
@@ -56,16 +57,17 @@ def add_numbers(session: Session, actor: User, texts: Iterable[str], *, account_
 
 def remove(session: Session, account_id: int | None, entry_id: int) -> bool:
     deleted = session.execute(delete(BlockedNumber).where(_scope(account_id), BlockedNumber.id == entry_id))
-    return deleted.rowcount > 0
+    return rowcount(deleted) > 0
 
 
-def page_of(session: Session, account_id: int | None, search: str = "", page: int = 1):
+def page_of(session: Session, account_id: int | None, search: str = "",
+            page: int = 1) -> tuple[Sequence[BlockedNumber], int]:
     """(entries, total) of one list, newest first, filtered by digits of the number."""
     query = select(BlockedNumber).where(_scope(account_id))
     digits = "".join(ch for ch in search if ch.isdigit())
     if digits:
         query = query.where(BlockedNumber.phone.contains(digits))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     entries = session.scalars(query.order_by(BlockedNumber.id.desc())
                               .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     return entries, total

@@ -13,13 +13,19 @@ timeline and ledger rows.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import JSON, Table, bindparam, insert, text, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-_PG = postgresql.dialect()
+_PG: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect __init__ is unannotated
+
+# A row maps column names to values of whatever type each column takes.
+RowValues = dict[str, Any]
 
 
 def _on_postgresql(session: Session) -> bool:
@@ -36,7 +42,7 @@ def _sql_type(table: Table, column: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _converter(table: Table, column: str):
+def _converter(table: Table, column: str) -> Callable[[Any], Any] | None:
     """What makes a Python value of the column the value the driver is given (None: as is)."""
     type_ = table.c[column].type
     if isinstance(type_, JSON):
@@ -44,14 +50,14 @@ def _converter(table: Table, column: str):
     return type_.bind_processor(_PG)
 
 
-def _values(table: Table, column: str, rows: list[dict]) -> list:
+def _values(table: Table, column: str, rows: list[RowValues]) -> list[Any]:
     convert = _converter(table, column)
     if convert is None:
         return [row[column] for row in rows]
     return [None if row[column] is None else convert(row[column]) for row in rows]
 
 
-def _one(table: Table, column: str, value):
+def _one(table: Table, column: str, value: Any) -> Any:
     convert = _converter(table, column)
     return value if convert is None or value is None else convert(value)
 
@@ -77,12 +83,12 @@ def _pg_insert(table: Table, columns: tuple[str, ...], constants: tuple[str, ...
     return f"INSERT INTO {_quote(table.name)} ({names}) SELECT {', '.join(selected)} FROM {_unnest(table, columns)}"
 
 
-def _execute(session: Session, statement: str, parameters: dict) -> None:
+def _execute(session: Session, statement: str, parameters: dict[str, Any]) -> None:
     """Straight to psycopg (its %(name)b placeholders), in the session's transaction."""
     session.connection().exec_driver_sql(statement, parameters)
 
 
-def update_rows(session: Session, table: Table, rows: list[dict], key: str = "id") -> None:
+def update_rows(session: Session, table: Table, rows: list[RowValues], key: str = "id") -> None:
     """Set, in each row of ``table`` whose ``key`` is given, the other columns given. Every row
     names the same columns."""
     if not rows:
@@ -96,7 +102,7 @@ def update_rows(session: Session, table: Table, rows: list[dict], key: str = "id
     session.execute(statement, [{f"b_{c}": row[c] for c in columns} for row in rows])
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+def insert_rows(session: Session, table: Table, rows: list[RowValues]) -> None:
     """Insert these rows (every row names the same columns; the others take their defaults)."""
     if not rows:
         return
@@ -112,7 +118,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
     session.execute(insert(table), rows)
 
 
-def insert_rows_returning_ids(session: Session, table: Table, rows: list[dict]) -> list[int]:
+def insert_rows_returning_ids(session: Session, table: Table, rows: list[RowValues]) -> list[int]:
     """Insert these rows and return their ids in the order given. On PostgreSQL the ids are
     drawn from the table's sequence first, so the rows go in with one unnest() INSERT."""
     if not rows:

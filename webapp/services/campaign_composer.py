@@ -3,9 +3,11 @@ and cost of the longest and of the typical message, and unknown placeholders nam
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
+from typing import cast
 
 from sqlalchemy.orm import Session
 
@@ -13,10 +15,12 @@ from webapp.domain import phone, pricing
 from webapp.domain.placeholders import compile_text
 from webapp.domain.sms_text import Analysis, analyze
 from webapp.models import Account, Campaign
-from webapp.services.campaign_expansion import source_rows
+from webapp.services.campaign_expansion import SourceRow, source_rows
 from webapp.services.pricing import price_list_for
 
 SAMPLE_ROWS = 500
+
+_Found = tuple[str, Analysis, str]   # the rendered text, its analysis, the row's phone as written
 
 
 @dataclass(frozen=True)
@@ -36,22 +40,24 @@ class CampaignPreview:
     typical: Example | None = None
     empty_cells: int = 0
     rows_with_empty_cells: int = 0
-    parts: Counter = field(default_factory=Counter)
+    parts: Counter[int] = field(default_factory=Counter)   # parts → rows
 
 
 def preview(session: Session, campaign: Campaign, text: str) -> CampaignPreview:
     from webapp.services.campaigns import columns_of
 
-    account = session.get(Account, campaign.account_id)
+    account = session.get_one(Account, campaign.account_id)
     result = CampaignPreview()
     template = compile_text(text, columns_of(session, campaign))
     result.unknown = template.unknown
     if not text.strip():
         return result
     prices = price_list_for(session, account)
-    examples: dict[int, tuple] = {}   # parts → first example with that many parts
-    longest_key, longest = None, None
-    rows = source_rows(session, campaign)
+    examples: dict[int, _Found] = {}   # parts → first example with that many parts
+    longest_key: tuple[int, int] | None = None
+    longest: _Found | None = None
+    # A generator (closed below once the sample is read); campaign_expansion calls it an Iterator.
+    rows = cast("Generator[SourceRow, None, None]", source_rows(session, campaign))
     for source in islice(rows, SAMPLE_ROWS):
         if source.text is not None and source.text.strip():
             continue  # a batch row with its own message does not use this text
@@ -76,7 +82,7 @@ def preview(session: Session, campaign: Campaign, text: str) -> CampaignPreview:
     return result
 
 
-def _example(found: tuple, account: Account, prices: pricing.PriceList) -> Example:
+def _example(found: _Found, account: Account, prices: pricing.PriceList) -> Example:
     rendered, analysis, raw_phone = found
     try:
         number = phone.normalize(raw_phone, account.default_region)

@@ -1,9 +1,11 @@
 """Contact groups of an account and their contacts: list, search, edit, export, clean up."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_
@@ -22,7 +24,7 @@ class GroupSummary:
     shared_by: str | None = None    # (a parent's group) the parent account's name: use only
 
 
-def usable_condition(account: Account):
+def usable_condition(account: Account) -> ColumnElement[bool]:
     """THE rule of which groups an account may read and send to: its own, and its parent
     account's shared ones. Used by the listing, the send page, campaigns and their expansion."""
     own = ContactGroup.account_id == account.id
@@ -41,8 +43,9 @@ def usable_groups(session: Session, actor: User) -> list[GroupSummary]:
         .group_by(ContactGroup.id, ContactGroup.name, ContactGroup.shared, ContactGroup.account_id)
         .order_by(ContactGroup.account_id != account.id, ContactGroup.name)
     ).all()
-    parent = account.parent.name if account.parent_id is not None else None
-    return [GroupSummary(id_, name, count, shared, None if owner == account.id else parent)
+    parent = account.parent if account.parent_id is not None else None
+    parent_name = parent.name if parent is not None else None
+    return [GroupSummary(id_, name, count, shared, None if owner == account.id else parent_name)
             for id_, name, count, shared, owner in rows]
 
 
@@ -68,7 +71,7 @@ def set_shared(session: Session, actor: User, group_id: int, shared: bool) -> Co
     return group
 
 
-def create_group(session: Session, actor: User, name: str, rows: list[dict]) -> ContactGroup:
+def create_group(session: Session, actor: User, name: str, rows: list[dict[str, Any]]) -> ContactGroup:
     """A group from already-checked rows: {'phone', 'first_name', 'last_name', **extra fields}."""
     group = ContactGroup(account_id=actor.account_id, owner_user_id=actor.id, name=name.strip())
     session.add(group)
@@ -98,19 +101,20 @@ def group_of(session: Session, actor: User, group_id: int) -> ContactGroup:
     return group
 
 
-def contacts_page(session: Session, group: ContactGroup, search: str = "", page: int = 1):
+def contacts_page(session: Session, group: ContactGroup, search: str = "",
+                  page: int = 1) -> tuple[Sequence[Contact], int]:
     """(contacts, total) of a group, by name or number, a page at a time."""
     query = select(Contact).where(Contact.group_id == group.id)
     words = search.strip()
     if words:
         digits = "".join(ch for ch in words if ch.isdigit())
         like = f"%{words.lower()}%"
-        conditions = [func.lower(Contact.first_name).like(like), func.lower(Contact.last_name).like(like),
+        conditions: list[ColumnElement[bool]] = [func.lower(Contact.first_name).like(like), func.lower(Contact.last_name).like(like),
                       func.lower(Contact.first_name + " " + Contact.last_name).like(like)]
         if digits:
             conditions.append(Contact.phone.contains(digits))
         query = query.where(or_(*conditions))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.scalars(query.order_by(Contact.last_name, Contact.first_name, Contact.id)
                            .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     return rows, total
@@ -178,7 +182,7 @@ def field_names(session: Session, group: ContactGroup, sample: int = 200) -> lis
     return list(names)
 
 
-def export_rows(session: Session, group: ContactGroup):
+def export_rows(session: Session, group: ContactGroup) -> Iterator[list[str]]:
     """Header, then every contact: phone, first name, last name, extra fields (streamed)."""
     extra = field_names(session, group)
     yield ["Phone", "First name", "Last name", *extra]

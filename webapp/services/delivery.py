@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.orm import Session, scoped_session, selectinload
 
-from webapp.connectors import OutgoingPart, RouteDown, connector_for
+from webapp.connectors import Connector, OutgoingPart, RouteDown, SubmitResult, connector_for
 from webapp.domain import lifecycle
 from webapp.domain.routing import parse_route_url
 from webapp.domain.sms_text import split
@@ -24,14 +27,19 @@ from webapp.models import Message, MessageEvent, MessagePart, Route
 from webapp.models.types import utcnow
 from webapp.services import route_state, settlement
 from webapp.services.bulk_rows import insert_rows, update_rows
+from webapp.services.ledger import LedgerRow
 from webapp.services.receipts import PartSeen, _match_early_receipts, prune_pending_receipts, take_receipt
 from webapp.services.throttle import RouteThrottle
 
 log = logging.getLogger(__name__)
 
+# Rows, not objects (SQLAlchemy types a row of a select(*columns) as Row[Any]):
+MessageRow = Row[Any]   # the columns of _SENDING
+ClaimedPart = Row[Any]  # id, message_id, seq, submission_key, route_id (the claim's RETURNING)
+
 
 @contextmanager
-def _loaded_objects_kept(session: Session):
+def _loaded_objects_kept(session: Session | scoped_session[Session]) -> Iterator[None]:
     """Commits that do not expire what was loaded (the batch's routes): every decision that
     matters here is made by the database (the claim's conditional UPDATE, the ledger's), so
     reloading after every commit would only cost queries."""
@@ -47,8 +55,8 @@ _SENDING = (Message.id, Message.status, Message.sender, Message.to, Message.text
             Message.validity_until)
 
 
-def submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int = 100,
-                    should_continue=None) -> dict[str, int]:
+def submit_messages(session: Session, message_ids: list[int], redis: Redis, batch_parts: int = 100,
+                    should_continue: Callable[[], bool] | None = None) -> dict[str, int]:
     """Send the queued parts of these messages, a batch at a time. Commits: each batch's claims
     are durable before it goes upstream, and its outcome is committed before the next batch.
     ``should_continue()`` is asked before each batch (a paused campaign stops there)."""
@@ -59,8 +67,8 @@ def submit_messages(session: Session, message_ids: list[int], redis, batch_parts
         session.expire_all()   # the outcomes were written in bulk: what was loaded is stale
 
 
-def _submit_messages(session: Session, message_ids: list[int], redis, batch_parts: int,
-                     should_continue=None) -> dict[str, int]:
+def _submit_messages(session: Session, message_ids: list[int], redis: Redis, batch_parts: int,
+                     should_continue: Callable[[], bool] | None = None) -> dict[str, int]:
     now = utcnow()
     # Rows, not objects: what sending reads of a message, nothing to track or expire.
     messages = session.execute(select(*_SENDING).where(Message.id.in_(message_ids)).order_by(Message.id)).all()
@@ -68,7 +76,7 @@ def _submit_messages(session: Session, message_ids: list[int], redis, batch_part
     expired = expire_unsent(session, late)
     session.commit()
     counts = {"claimed": 0, "submitted": 0, "failed": 0, "expired": expired, "stopped": 0}
-    batch: list = []
+    batch: list[MessageRow] = []
     parts = 0
     queued = [m for m in messages if m.status == lifecycle.QUEUED and m.id not in late]
     for index, message in enumerate(queued):
@@ -83,7 +91,7 @@ def _submit_messages(session: Session, message_ids: list[int], redis, batch_part
     return counts
 
 
-def _submit_batch(session: Session, batch: list, redis, counts: dict[str, int]) -> None:
+def _submit_batch(session: Session, batch: list[MessageRow], redis: Redis, counts: dict[str, int]) -> None:
     live = {m.id: m for m in batch}
     now = utcnow()
     # The claim: only parts still pending become ours; a second run gets none of them.
@@ -123,13 +131,13 @@ def _hand_back(session: Session, claimed_ids: list[int], handed: set[str]) -> No
         session.rollback()
 
 
-def _send_claimed(session: Session, live: dict, claimed: list, redis,
-                  counts: dict[str, int], handed: set[str], now) -> None:
-    by_route: dict[int, list] = defaultdict(list)
+def _send_claimed(session: Session, live: dict[int, MessageRow], claimed: list[ClaimedPart], redis: Redis,
+                  counts: dict[str, int], handed: set[str], now: datetime) -> None:
+    by_route: dict[int, list[ClaimedPart]] = defaultdict(list)
     for part in claimed:
         by_route[part.route_id].append(part)
     for route_id, route_parts in by_route.items():
-        route = session.get(Route, route_id)
+        route = session.get_one(Route, route_id)
         # A campaign's messages often share one text: cut each distinct text once.
         cut: dict[str, list[str]] = {}
         texts = {m.id: cut.get(m.text) or cut.setdefault(m.text, split(m.text))
@@ -148,7 +156,8 @@ def _send_claimed(session: Session, live: dict, claimed: list, redis,
         session.commit()
         connector = connector_for(route.id, route.url, redis)
         throttle = RouteThrottle(redis, route.id, parse_route_url(route.url).tps)
-        results, down = [], None
+        results: list[SubmitResult] = []
+        down: RouteDown | None = None
         # An SMPP bind holds the receipts that come before this batch's outcome is committed
         # (see connectors/smpp_handoff.py); they are recorded with it.
         submit = getattr(connector, "submit_holding_receipts", connector.submit)
@@ -185,8 +194,8 @@ def _send_claimed(session: Session, live: dict, claimed: list, redis,
             raise down
 
 
-def _record_outcome(session: Session, route_id: int, route_parts: list, results, down: RouteDown | None,
-                    connector, counts: dict[str, int], now) -> None:
+def _record_outcome(session: Session, route_id: int, route_parts: list[ClaimedPart], results: list[SubmitResult],
+                    down: RouteDown | None, connector: Connector, counts: dict[str, int], now: datetime) -> None:
     """Each part's outcome, and the receipts that already came for it, written in bulk; then the
     messages concluded (charged, and settled when their receipts came). Flushes."""
     by_key = {r.submission_key: r for r in results}
@@ -224,7 +233,7 @@ def _record_outcome(session: Session, route_id: int, route_parts: list, results,
     settlement.conclude(session, {p.message_id for p in route_parts if p.id not in unsent})
 
 
-def expire_unsent(session: Session, message_ids) -> int:
+def expire_unsent(session: Session, message_ids: Iterable[int]) -> int:
     """Queued messages whose validity ran out before they went upstream. Their pending parts
     are taken with the same conditional UPDATE a sender's claim is, so a part is either sent or
     expired, never both; a message whose parts are all taken is refused as expired and its
@@ -245,7 +254,7 @@ def expire_unsent(session: Session, message_ids) -> int:
             .values(status=lifecycle.REFUSED, reason_code="expired", final_at=now)
             .returning(Message.id, Message.account_id, Message.cost)
             .execution_options(synchronize_session=False)).all()
-        releases: dict[int, list] = defaultdict(list)
+        releases: dict[int, list[LedgerRow]] = defaultdict(list)
         for message_id, account_id, cost in done:
             if cost:
                 releases[account_id].append((cost, "release", "expired", f"msg:{message_id}"))
@@ -257,7 +266,7 @@ def expire_unsent(session: Session, message_ids) -> int:
     return expired
 
 
-def _lock_fresh(session: Session, message_ids) -> list[Message]:
+def _lock_fresh(session: Session, message_ids: Iterable[int]) -> list[Message]:
     """Lock these messages' rows (in id order, so two workers never deadlock) and read them and
     their parts again. Whoever decides a message's state from its parts' (charged, refunded,
     final) does it under this lock, after flushing its own part changes: two workers or a worker
@@ -286,7 +295,7 @@ def settle_stale_claims(session: Session, older_than: timedelta = timedelta(minu
     stale = session.execute(update(MessagePart).where(MessagePart.id.in_(candidates), MessagePart.state == "claimed")
                             .values(state="unknown").returning(MessagePart.message_id, MessagePart.seq)
                             .execution_options(synchronize_session=False)).all() if candidates else []
-    unknown = defaultdict(list)
+    unknown: defaultdict[int, list[int]] = defaultdict(list)
     for message_id, seq in stale:
         unknown[message_id].append(seq)
     if unknown:

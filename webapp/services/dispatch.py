@@ -16,6 +16,7 @@ import logging
 from bisect import bisect_right
 from datetime import UTC, datetime, timedelta
 
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import Retry
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
@@ -38,7 +39,7 @@ def chunk_job_id(chunk: list[int]) -> str:
     return f"send-{chunk[0]}-{chunk[-1]}-{len(chunk)}"
 
 
-def enqueue_sending(redis, message_ids: list[int], at: datetime | None = None) -> list[str]:
+def enqueue_sending(redis: Redis, message_ids: list[int], at: datetime | None = None) -> list[str]:
     """Queue chunks with deterministic ids, now or at ``at`` (RQ's scheduler starts them).
     Raises RedisError when Redis cannot take them (see ``hand_to_workers``)."""
     ids = sorted(message_ids)
@@ -57,7 +58,7 @@ def enqueue_sending(redis, message_ids: list[int], at: datetime | None = None) -
     return job_ids
 
 
-def hand_to_workers(redis, message_ids: list[int], at: datetime | None = None) -> bool:
+def hand_to_workers(redis: Redis, message_ids: list[int], at: datetime | None = None) -> bool:
     """After the commit: enqueue, or leave the messages to the sweeper when Redis cannot take
     them now. The messages are accepted either way (their credit is reserved and they will go
     out); answering an error here would make a client without an Idempotency-Key pay twice."""
@@ -72,7 +73,7 @@ def hand_to_workers(redis, message_ids: list[int], at: datetime | None = None) -
         return False
 
 
-def _live_ranges(redis) -> list[tuple[int, int]]:
+def _live_ranges(redis: Redis) -> list[tuple[int, int]]:
     """The message id ranges of send jobs that are waiting, running, or scheduled (a retry
     with backoff, a send_at): their messages have a job and are not stranded."""
     job_ids: list[str] = []
@@ -80,8 +81,8 @@ def _live_ranges(redis) -> list[tuple[int, int]]:
         q = queue(redis, name)
         job_ids += q.get_job_ids()
         job_ids += StartedJobRegistry(queue=q).get_job_ids()
-        job_ids += ScheduledJobRegistry(queue=q).get_job_ids()
-    ranges = []
+        job_ids += ScheduledJobRegistry(queue=q).get_job_ids()  # type: ignore[no-untyped-call]  # rq leaves its __init__ unannotated
+    ranges: list[tuple[int, int]] = []
     for job_id in job_ids:
         job_id = job_id.decode() if isinstance(job_id, bytes) else job_id
         if not job_id.startswith("send-"):
@@ -92,11 +93,11 @@ def _live_ranges(redis) -> list[tuple[int, int]]:
         except ValueError:
             continue
     merged: list[tuple[int, int]] = []
-    for first, last in sorted(ranges):
-        if merged and first <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(high, merged[-1][1]))
         else:
-            merged.append((first, last))
+            merged.append((low, high))
     return merged
 
 
@@ -106,7 +107,7 @@ def _covered(message_id: int, ranges: list[tuple[int, int]]) -> bool:
     return at >= 0 and ranges[at][0] <= message_id <= ranges[at][1]
 
 
-def stranded(session: Session, redis, older_than: timedelta, limit: int = 20000) -> list[int]:
+def stranded(session: Session, redis: Redis, older_than: timedelta, limit: int = 20000) -> list[int]:
     """Queued single messages (not a campaign's: its pacer hands those out again) that were due
     ``older_than`` ago, still have a part waiting to be claimed, and no live job covers."""
     now = utcnow()
@@ -123,7 +124,7 @@ def stranded(session: Session, redis, older_than: timedelta, limit: int = 20000)
     return [i for i in ids if not _covered(i, ranges)]
 
 
-def requeue_stranded(session: Session, redis, older_than: timedelta) -> int:
+def requeue_stranded(session: Session, redis: Redis, older_than: timedelta) -> int:
     """Queue again every message that waits with no live job (after Redis lost its data, or an
     enqueue that failed after the commit). Idempotent: deterministic job ids, claims."""
     ids = stranded(session, redis, older_than)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.models import BillingProfile, Invoice, InvoiceSeries, Payment, User
+
+if TYPE_CHECKING:
+    from webapp.settings import Settings
 
 
 def next_number(session: Session, series: str) -> int:
@@ -40,7 +44,7 @@ def issue(session: Session, payment: Payment, series: str) -> Invoice:
     return invoice
 
 
-def buyer_of(session: Session, account_id: int) -> dict:
+def buyer_of(session: Session, account_id: int) -> dict[str, str]:
     profile = session.get(BillingProfile, account_id)
     return {} if profile is None else {
         "company_name": profile.company_name, "fiscal_code": profile.fiscal_code, "trade_register": profile.trade_register,
@@ -80,7 +84,7 @@ def credit_note(session: Session, payment: Payment, series: str) -> Invoice:
     return note
 
 
-def document(session: Session, invoice: Invoice | Proforma, settings) -> dict:
+def document(session: Session, invoice: Invoice | Proforma, settings: Settings) -> dict[str, Any]:
     """What the PDF prints: seller, buyer, the line, totals, the invoice a credit note cancels."""
     payment = session.get(Payment, invoice.payment_id) if invoice.payment_id else None
     cancels = session.get(Invoice, invoice.credit_for_id) if invoice.credit_for_id else None
@@ -88,7 +92,7 @@ def document(session: Session, invoice: Invoice | Proforma, settings) -> dict:
             "buyer": invoice.buyer or {}, "rate_percent": percent(invoice.vat_rate)}
 
 
-def seller(settings) -> dict:
+def seller(settings: Settings) -> dict[str, str]:
     return {"name": settings.seller_name, "fiscal_code": settings.seller_fiscal_code,
             "trade_register": settings.seller_trade_register, "address": settings.seller_address,
             "bank": settings.seller_bank, "iban": settings.seller_iban, "email": settings.seller_email}
@@ -114,7 +118,7 @@ class Proforma:
     total: Decimal
     vat_rate: str
     vat_note: str
-    buyer: dict
+    buyer: dict[str, Any]   # as Invoice.buyer: the billing details as they were
     kind: str = "proforma"
     credit_for_id: None = None
     payment_id: int | None = None

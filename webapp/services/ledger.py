@@ -12,6 +12,8 @@ from webapp.models.types import utcnow
 from webapp.services.bulk_rows import insert_rows
 from webapp.services.errors import ServiceError
 
+LedgerRow = tuple[Decimal, str, str, str]   # amount, kind, reason, reference (see post_many)
+
 KINDS = frozenset(
     {"topup", "reservation", "charge", "release", "refund", "adjustment", "transfer"}
 )
@@ -65,7 +67,7 @@ def post(
 
 
 def post_many(
-    session: Session, account: Account, entries: list[tuple[Decimal, str, str, str]], *, actor: User | None
+    session: Session, account: Account, entries: list[LedgerRow], *, actor: User | None
 ) -> bool:
     """Post many rows (amount, kind, reason, reference) with one conditional UPDATE of the balance.
 
@@ -99,7 +101,7 @@ def post_many(
 def available(session: Session, account: Account) -> Decimal:
     """What the account can still spend (balance plus credit limit), read fresh."""
     balance, limit = session.execute(
-        select(Account.balance, Account.credit_limit).where(Account.id == account.id)).one()
+        select(Account.balance, Account.credit_limit).where(Account.id == account.id)).tuples().one()
     return balance + limit
 
 

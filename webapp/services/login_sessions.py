@@ -10,11 +10,12 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.models import LoginSession, User
 from webapp.models.types import utcnow
+from webapp.services.dml import rowcount
 
 SIGNED_OUT = "signed out"
 EVERYWHERE = "signed out everywhere"
@@ -87,16 +88,16 @@ def forget_old(session: Session, kept: timedelta = timedelta(days=30), now: date
     cutoff = (now or utcnow()) - kept
     result = session.execute(delete(LoginSession).where(
         or_(LoginSession.ended_at < cutoff, LoginSession.expires_at < cutoff)).execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 def is_current(row: LoginSession, user: User) -> bool:
-    return bool(user.login_token) and row.token_hash == _hash(user.login_token)
+    return bool(user.login_token and row.token_hash == _hash(user.login_token))
 
 
-def _end(session: Session, where: list, reason: str, now: datetime | None) -> int:
+def _end(session: Session, where: list[ColumnElement[bool]], reason: str, now: datetime | None) -> int:
     result = session.execute(
         update(LoginSession).where(*where, LoginSession.ended_at.is_(None))
         .values(ended_at=now or utcnow(), end_reason=reason).execution_options(synchronize_session=False))
     session.flush()
-    return result.rowcount or 0
+    return rowcount(result) or 0

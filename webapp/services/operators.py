@@ -9,9 +9,11 @@ import threading
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from phonenumbers import SUPPORTED_REGIONS
+from redis import Redis
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -31,7 +33,7 @@ PAGE_SIZE = 25
 
 
 def _audit(session: Session, actor: User, action: str, target: str, *, account_id: int | None = None,
-           reason: str = "", detail: dict | None = None) -> None:
+           reason: str = "", detail: dict[str, Any] | None = None) -> None:
     """Every change made in the console is in the audit log, in the same transaction."""
     audit.record(session, staff_user=actor, user=actor, account_id=account_id, action=f"admin.{action}",
                  target=target, reason=reason, detail=detail or {})
@@ -222,7 +224,7 @@ def _capped(url: str) -> str:
     return parts._replace(query=urlencode(params)).geturl()
 
 
-def check_route(session: Session, route_id: int, redis, *, deadline: float = TEST_DEADLINE_SECONDS) -> RouteTest:
+def check_route(session: Session, route_id: int, redis: Redis | None, *, deadline: float = TEST_DEADLINE_SECONDS) -> RouteTest:
     """What `routes test NAME` runs (bind, enquire_link, unbind for SMPP), within ``deadline`` seconds."""
     from webapp.connectors import RouteDown, connector_for
 
@@ -302,7 +304,7 @@ def create_customer(session: Session, actor: User, *, name: str, username: str, 
     return user
 
 
-def _new_user(session: Session, actor: User, errors: dict, *, username: str, password: str, name: str | None,
+def _new_user(session: Session, actor: User, errors: dict[str, list[str]], *, username: str, password: str, name: str | None,
               email: str, credit: Decimal, role: Role) -> User:
     username = (username or "").strip()
     if not username:

@@ -11,8 +11,10 @@ that reuses its ids; visible to support with the part it nearly went to), ``unre
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
@@ -62,7 +64,8 @@ class _Found:
     spelling: int
 
 
-def _parts_by_receipt_id(session: Session, route_id: int, receipt_ids, since: datetime) -> dict[str, list[_Found]]:
+def _parts_by_receipt_id(session: Session, route_id: int, receipt_ids: Iterable[str | None],
+                         since: datetime) -> dict[str, list[_Found]]:
     """For each receipt id, the route's parts submitted since ``since`` that carry it: as
     written, else as another case or hex ↔ decimal (SMSCs often answer submit_sm in hex and
     write the receipt in decimal), with their recipients."""
@@ -73,7 +76,7 @@ def _parts_by_receipt_id(session: Session, route_id: int, receipt_ids, since: da
     for start in range(0, len(items), 1000):
         chunk = items[start:start + 1000]
         ids = {c for _, candidates in chunk for c in candidates}
-        by_id: dict[str, list[tuple[PartSeen, str]]] = defaultdict(list)
+        by_id: dict[str | None, list[tuple[PartSeen, str]]] = defaultdict(list)
         for row in session.execute(
                 select(MessagePart.id, MessagePart.message_id, MessagePart.seq, MessagePart.upstream_id,
                        MessagePart.status, MessagePart.submitted_at, MessagePart.error_code, MessagePart.receipt_at,
@@ -136,7 +139,7 @@ def _address(source_addr: str | None) -> str | None:
     return safe_text(source_addr)[:32] or None if source_addr else None
 
 
-def take_receipt(part: PartSeen, receipt: Receipt, now: datetime) -> dict:
+def take_receipt(part: PartSeen, receipt: Receipt, now: datetime) -> dict[str, Any]:
     """The receipt's timeline row; a final state settles the part (once: a repeated receipt
     only adds to the timeline, but a late one still settles a NOREPORT part)."""
     event = {"message_id": part.message_id, "kind": "receipt", "at": now,
@@ -151,7 +154,7 @@ def take_receipt(part: PartSeen, receipt: Receipt, now: datetime) -> dict:
     return event
 
 
-def write_receipts(session: Session, parts, events: list[dict]) -> None:
+def write_receipts(session: Session, parts: Iterable[PartSeen], events: list[dict[str, Any]]) -> None:
     """The parts' new receipt states (one executemany) and the receipts' timeline rows (one INSERT)."""
     update_rows(session, MessagePart.__table__, [
         {"id": p.id, "status": p.status, "error_code": p.error_code, "receipt_at": p.receipt_at}
@@ -200,6 +203,7 @@ def _match_kept(session: Session, route_id: int, kept: list[PendingReceipt],
     for receipt in kept:
         choice, parts = _choose(found.get(receipt.upstream_id, []), receipt.source_addr, receipt.received_at - window)
         if choice.part_id is None:
+            assert choice.reason is not None   # choose() gives a reason whenever it gives no part
             receipt.reason, receipt.near_part_id = choice.reason, choice.near_part_id
             continue
         matched[receipt.id] = (receipt, parts[choice.part_id])
@@ -269,4 +273,5 @@ def unmatched_counts(session: Session) -> dict[str, int]:
     """How many kept receipts there are, by reason."""
     from sqlalchemy import func
 
-    return dict(session.execute(select(PendingReceipt.reason, func.count()).group_by(PendingReceipt.reason)).all())
+    return dict(session.execute(select(PendingReceipt.reason, func.count()).group_by(PendingReceipt.reason))
+                .tuples().all())

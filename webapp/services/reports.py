@@ -1,6 +1,7 @@
 """What customers read about their messages: lists, one message's timeline, totals."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -92,7 +93,7 @@ class Totals:
         return self.delivered / done * 100 if done else None
 
 
-def _count_of(statuses) -> Any:
+def _count_of(statuses: Iterable[str]) -> Any:
     return func.coalesce(func.sum(case((Message.status.in_(sorted(statuses)), 1), else_=0)), 0)
 
 

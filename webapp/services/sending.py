@@ -13,11 +13,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, lifecycle, phone, pricing
+from webapp.domain.networks import network_of
 from webapp.domain.sms_text import analyze
 from webapp.models import Account, Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
 from webapp.services import blocklist, ledger, sender_ids, subusers
-from webapp.services.bulk_rows import insert_rows, insert_rows_returning_ids
+from webapp.services.bulk_rows import RowValues, insert_rows, insert_rows_returning_ids
 from webapp.services.errors import ServiceError
 from webapp.services.pricing import price_list_for
 from webapp.services.routes import RouteTable
@@ -124,14 +125,16 @@ def check_sender(session: Session, actor: User, sender: str, shared: str) -> Non
     sender_ids.check_usable(session, actor, sender, shared)
 
 
-def _plan(raw: str, region: str, parts: int, prices: pricing.PriceList, route_table: RouteTable) -> tuple[dict, str]:
+def _plan(raw: str, region: str, parts: int, prices: pricing.PriceList,
+          route_table: RouteTable) -> tuple[RowValues, str]:
     """The message row for one recipient (queued or refused) and a detail for its timeline."""
-    row = {"to": raw[:32], "country": None, "route_id": None, "price_per_part": ZERO, "cost": ZERO,
-           "status": lifecycle.REFUSED, "reason_code": None}
+    row: RowValues = {"to": raw[:32], "country": None, "route_id": None, "price_per_part": ZERO, "cost": ZERO,
+           "status": lifecycle.REFUSED, "reason_code": None, "network": None}
     try:
         row["to"], row["country"] = phone.normalize_with_region(raw, region)
     except phone.InvalidNumber as exc:
         return {**row, "reason_code": "invalid_number"}, str(exc)
+    row["network"] = network_of(row["to"])   # the number range's operator, for the reports
     route = route_table.route_for(row["country"])
     if route is None:
         return {**row, "reason_code": "unroutable"}, "no active route"
@@ -143,7 +146,7 @@ def _plan(raw: str, region: str, parts: int, prices: pricing.PriceList, route_ta
     return row, route.name
 
 
-def _refuse_blocklisted(session: Session, account_id: int, rows: list[dict], details: list[str]) -> None:
+def _refuse_blocklisted(session: Session, account_id: int, rows: list[RowValues], details: list[str]) -> None:
     """Numbers on the account's blocklist or the global one are refused, whichever list it is."""
     blocked = blocklist.blocked_among(session, account_id, [r["to"] for r in rows if r["status"] == lifecycle.QUEUED])
     for i, row in enumerate(rows):
@@ -153,7 +156,7 @@ def _refuse_blocklisted(session: Session, account_id: int, rows: list[dict], det
             details[i] = "blocklisted"
 
 
-def _reserve(session: Session, actor: User, rows: list[dict], details: list[str]) -> None:
+def _reserve(session: Session, actor: User, rows: list[RowValues], details: list[str]) -> None:
     """Reserve the queued messages' cost in one conditional UPDATE. When the balance cannot
     cover them all, the longest run that fits is kept (in the order given) and the rest are
     refused for insufficient credit: never below zero, also under concurrent senders."""
@@ -188,13 +191,13 @@ def find_by_idempotency_key(session: Session, actor: User, key: str | None) -> M
     return session.scalar(select(Message).where(Message.account_id == actor.account_id, Message.idempotency_key == key))
 
 
-def _event(session: Session, message: Message, kind: str, **detail) -> None:
+def _event(session: Session, message: Message, kind: str, **detail: str) -> None:
     session.add(MessageEvent(message_id=message.id, kind=kind, detail=detail))
 
 
 def release(session: Session, message: Message, reason: str) -> None:
     """Give back a queued message's reservation in full (refused at submission, expired, cancelled)."""
     if message.cost and message.cost > Decimal(0):
-        ledger.post(session, session.get(Account, message.account_id), message.cost, kind="release",
+        ledger.post(session, session.get_one(Account, message.account_id), message.cost, kind="release",
                     reason=reason, reference=f"msg:{message.id}", actor=None)
         _event(session, message, "released", amount=str(message.cost), reason=reason)

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -100,9 +101,10 @@ class Settings:
     monthly_cap: str = ""
 
 
-def _checked(settings: Settings, errors: dict[str, list]) -> dict:
-    """The account and user values of the settings; problems go to ``errors`` by field."""
-    values: dict = {"email": settings.email.strip() or None, "phone": None}
+def _checked(settings: Settings, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """The account and user values of the settings; problems go to ``errors`` by field: e-mail and
+    phone (str or None), daily_cap and monthly_cap (Decimal or None)."""
+    values: dict[str, Any] = {"email": settings.email.strip() or None, "phone": None}
     if values["email"] and "@" not in values["email"]:
         errors["email"] = [N_("Give an e-mail address such as name@example.com.")]
     if settings.phone.strip():
@@ -129,7 +131,7 @@ def create_subuser(session: Session, owner: User, *, username: str, password: st
     The password the owner gives has expired already, as an accountant's first one does."""
     _owner_only(owner)
     username = (username or "").strip()
-    errors: dict[str, list] = {}
+    errors: dict[str, list[str]] = {}
     if not username:
         errors["username"] = [N_("A username is required.")]
     elif find_user(session, username) is not None:
@@ -157,7 +159,7 @@ def create_subuser(session: Session, owner: User, *, username: str, password: st
 
 def update_subuser(session: Session, owner: User, account_id: int, settings: Settings) -> Subuser:
     found = get_subuser(session, owner, account_id)
-    errors: dict[str, list] = {}
+    errors: dict[str, list[str]] = {}
     values = _checked(settings, errors)
     if errors:
         raise ServiceError(CORRECT_FIELDS, errors)
@@ -226,7 +228,7 @@ def transfer(session: Session, owner: User, account_id: int, raw_amount: str, *,
             if (child_row if back else parent_row).balance_after < 0:
                 raise ledger.InsufficientCredit("Insufficient credit.")
     except ledger.InsufficientCredit:
-        most = rules.transferable(session.scalar(select(Account.balance).where(Account.id == giver.id)))
+        most = rules.transferable(session.execute(select(Account.balance).where(Account.id == giver.id)).scalar_one())
         raise ServiceError(AT_MOST % {"amount": f"{most:.2f}"},
                            {"amount": [(AT_MOST, {"amount": f"{most:.2f}"})]}) from None
     return amount

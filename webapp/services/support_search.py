@@ -7,16 +7,26 @@ per-account (account_id, created_at) indexes for the overview. Not indexed yet, 
 users.email (lower()), accounts.name (prefix), messages.to."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from webapp.domain.phone import InvalidNumber, normalize
 from webapp.models import Account, Campaign, Invoice, LedgerEntry, Message, MessagePart, User
 from webapp.models.routes import Route
 
 LIMIT = 20
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+_Row = TypeVar("_Row", bound=_HasId)
 
 
 @dataclass
@@ -42,8 +52,9 @@ def as_phone(query: str, default_region: str = "RO") -> str | None:
         return None
 
 
-def _unique(rows):
-    seen, out = set(), []
+def _unique(rows: Iterable[_Row]) -> list[_Row]:
+    seen: set[int] = set()
+    out: list[_Row] = []
     for row in rows:
         if row.id not in seen:
             seen.add(row.id)
@@ -108,7 +119,9 @@ def overview(session: Session, account_id: int, *, rows: int = 20) -> Overview |
     if account is None:
         return None
 
-    def recent(model, order):
+    # model: a mapped class with an account_id (type[Any]: Flask-SQLAlchemy's db.Model is made at
+    # run time, so mypy knows no columns on it); what it returns is a list of that class.
+    def recent(model: type[Any], order: InstrumentedAttribute[Any]) -> list[Any]:
         return list(session.scalars(select(model).where(model.account_id == account.id)
                                     .order_by(order.desc(), model.id.desc()).limit(rows)))
 

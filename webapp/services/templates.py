@@ -2,7 +2,7 @@
 its subusers (who use them, read only). Never visible to any other account."""
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_
@@ -14,7 +14,7 @@ NAME_REQUIRED = N_("Give the template a name.")
 TEXT_REQUIRED = N_("The template has no text.")
 
 
-def usable_condition(account: Account):
+def usable_condition(account: Account) -> ColumnElement[bool]:
     """THE rule of which templates an account may read and use: its own, and its parent
     account's shared ones (the Templates page, the pickers, the use endpoint)."""
     own = MessageTemplate.account_id == account.id
@@ -42,7 +42,8 @@ def shared_by(actor: User, template: MessageTemplate) -> str | None:
     """The parent account's name for a template shared with the actor; None for its own."""
     if template.account_id == actor.account_id:
         return None
-    return actor.account.parent.name if actor.account.parent_id is not None else None
+    parent = actor.account.parent if actor.account.parent_id is not None else None
+    return parent.name if parent is not None else None
 
 
 def get_template(session: Session, actor: User, template_id: int) -> MessageTemplate | None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import IO
-
-from werkzeug.datastructures import FileStorage
+from typing import IO, TYPE_CHECKING
 
 from webapp.domain import N_
 from webapp.domain.sheets import UnreadableFile, open_spreadsheet
 from webapp.services.errors import ServiceError
 
+if TYPE_CHECKING:
+    from werkzeug.datastructures import FileStorage
 
-def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream: FileStorage | IO[bytes] | None,
+    Upload = FileStorage | IO[bytes]   # a form's file, or any binary stream (tests, the CLI)
+
+
+def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream: Upload | None,
                      prefix: str = "") -> Path:
     """``stream`` is None only when no file was sent (and then ``filename`` is empty too)."""
     if not filename or stream is None:

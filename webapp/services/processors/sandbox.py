@@ -13,6 +13,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -28,11 +29,23 @@ from webapp.services.processors import (
     signing,
 )
 
+if TYPE_CHECKING:
+    from webapp.models import Payment, SavedCard
+    from webapp.settings import Settings
+
 DECLINED_CARD = "4000000000000002"
 FAILS_LATER_CARD = "4000000000000341"
 CHECKOUT_SALT = "sandbox-checkout"
 SIGNATURE_HEADER = "Sandbox-Signature"
 DECLINE_MESSAGE = "Your card was declined."
+
+
+class SandboxCheckout(TypedDict):
+    """What the hosted page's token carries."""
+    ref: str        # the Payment's reference
+    ok: str         # success_url
+    cancel: str     # cancel_url
+    save: bool      # keep the card for automatic top-ups
 
 
 def luhn_ok(number: str) -> bool:
@@ -58,21 +71,23 @@ def brand(number: str) -> str:
 class SandboxProcessor:
     name = "sandbox"
 
-    def __init__(self, settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     # -- checkout: the customer goes to our own hosted page -------------------------------
     def _serializer(self) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(self.settings.secret_key, salt=CHECKOUT_SALT)
 
-    def start_checkout(self, payment, *, success_url: str, cancel_url: str, save_card: bool) -> Checkout:
-        token = self._serializer().dumps({"ref": payment.reference, "ok": success_url, "cancel": cancel_url,
-                                          "save": bool(save_card)})
+    def start_checkout(self, payment: Payment, *, success_url: str, cancel_url: str, save_card: bool) -> Checkout:
+        checkout: SandboxCheckout = {"ref": payment.reference, "ok": success_url, "cancel": cancel_url,
+                                     "save": bool(save_card)}
+        token = self._serializer().dumps(checkout)
         return Checkout(url=f"/sandbox-processor/pay/{quote(token)}")
 
-    def open_checkout(self, token: str, max_age: int = 3600) -> dict:
+    def open_checkout(self, token: str, max_age: int = 3600) -> SandboxCheckout:
         try:
-            return self._serializer().loads(token, max_age=max_age)
+            checkout: SandboxCheckout = self._serializer().loads(token, max_age=max_age)   # as start_checkout made it
+            return checkout
         except BadSignature:
             raise LookupError("unknown or expired checkout") from None
 
@@ -81,7 +96,7 @@ class SandboxProcessor:
         return CardInfo(token=f"pm_sbx_{number[-4:]}_{fingerprint}", fingerprint=fingerprint,
                         label=f"{brand(number)} •••• {number[-4:]}")
 
-    def pay(self, checkout: dict, number: str) -> bytes:
+    def pay(self, checkout: SandboxCheckout, number: str) -> bytes:
         """The hosted page's Pay button: the event body the processor then delivers."""
         declined = number == DECLINED_CARD
         return self.event_body(checkout["ref"], outcome=FAILED if declined else PAID, card=self.card(number),
@@ -118,14 +133,14 @@ class SandboxProcessor:
             raise InvalidWebhook("malformed event") from None
 
     # -- automatic top-ups ------------------------------------------------------------------
-    def charge_saved_card(self, payment, card) -> PaymentEvent:
+    def charge_saved_card(self, payment: Payment, card: SavedCard) -> PaymentEvent:
         info = CardInfo(card.token, card.fingerprint, card.label, card.customer_ref)
         fails = card.token.startswith(f"pm_sbx_{FAILS_LATER_CARD[-4:]}_")
         return PaymentEvent(outcome=FAILED if fails else PAID, payment_reference=payment.reference,
                             processor_ref=f"ch_sbx_{secrets.token_hex(10)}", card=info,
                             failure=DECLINE_MESSAGE if fails else "")
 
-    def refund(self, payment) -> str:
+    def refund(self, payment: Payment) -> str:
         if not payment.processor_ref:
             raise ProcessorError("Nothing was charged for this payment.")
         return "re_sbx_" + hashlib.sha256(payment.processor_ref.encode()).hexdigest()[:16]

@@ -17,11 +17,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 
 from webapp.services.processors import FAILED, PAID, CardInfo, Checkout, InvalidWebhook, PaymentEvent, ProcessorError
+
+if TYPE_CHECKING:
+    from stripe.params import PaymentIntentCreateParams
+    from stripe.params.checkout import SessionCreateParams, SessionCreateParamsPaymentIntentData
+
+    from webapp.models import Payment, SavedCard
+    from webapp.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +84,7 @@ def _processor_error(exc: stripe.StripeError) -> ProcessorError:
 class StripeProcessor:
     name = "stripe"
 
-    def __init__(self, settings, *, http_client: stripe.HTTPClient | None = None) -> None:
+    def __init__(self, settings: Settings, *, http_client: stripe.HTTPClient | None = None) -> None:
         self.settings = settings
         self.client = stripe.StripeClient(
             settings.stripe_secret_key or "sk_missing",
@@ -87,11 +94,13 @@ class StripeProcessor:
         )
 
     # -- checkout: the customer goes to Stripe's hosted page ------------------------------
-    def start_checkout(self, payment, *, success_url: str, cancel_url: str, save_card: bool) -> Checkout:
+    def start_checkout(self, payment: Payment, *, success_url: str, cancel_url: str, save_card: bool) -> Checkout:
         currency = (payment.currency or "EUR").lower()
         metadata = {"reference": payment.reference, "save_card": "true" if save_card else "false"}
-        intent_data: dict[str, Any] = {"metadata": {"reference": payment.reference}}
-        params: dict[str, Any] = {
+        intent_data: SessionCreateParamsPaymentIntentData = {"metadata": {"reference": payment.reference}}
+        # "payment_method_types" is sent as before, but stripe 16's typed params do not list it any more
+        # (they name allowed_payment_method_types instead): the ignore is for that key only.
+        params: SessionCreateParams = {  # type: ignore[typeddict-unknown-key]
             "mode": "payment",
             "payment_method_types": ["card"],
             "line_items": [{"quantity": 1, "price_data": {
@@ -110,6 +119,8 @@ class StripeProcessor:
             session = self.client.v1.checkout.sessions.create(params=params)
         except stripe.StripeError as exc:
             raise _processor_error(exc) from exc
+        if session.url is None:   # Stripe gives a payment page to every session in payment mode
+            raise ProcessorError("The card processor (Stripe) gave no payment page.")
         return Checkout(url=session.url, processor_ref=None)
 
     # -- webhooks ---------------------------------------------------------------------------
@@ -129,7 +140,8 @@ class StripeProcessor:
             return self._automatic_event(kind, obj)
         return None
 
-    def _session_event(self, kind: str, session: dict) -> PaymentEvent | None:
+    # The events' objects, as dicts (Stripe's to_dict()): JSON, hence dict[str, Any].
+    def _session_event(self, kind: str, session: dict[str, Any]) -> PaymentEvent | None:
         metadata = session.get("metadata") or {}
         reference = metadata.get("reference") or session.get("client_reference_id")
         if not reference:
@@ -147,7 +159,7 @@ class StripeProcessor:
                                 save_card=save_card, failure=failure)
         return None         # completed but unpaid (an asynchronous method): its own event follows
 
-    def _automatic_event(self, kind: str, intent: dict) -> PaymentEvent | None:
+    def _automatic_event(self, kind: str, intent: dict[str, Any]) -> PaymentEvent | None:
         metadata = intent.get("metadata") or {}
         if metadata.get("automatic") != "true" or not metadata.get("reference"):
             return None     # Checkout's own intents are settled by the checkout.session events
@@ -168,9 +180,11 @@ class StripeProcessor:
                             card=self._card(intent, customer), save_card=save_card)
 
     @staticmethod
-    def _card(intent: dict, customer: str = "") -> CardInfo | None:
+    def _card(intent: dict[str, Any], customer: str = "") -> CardInfo | None:
         method = intent.get("payment_method")
-        card = method.get("card") if isinstance(method, dict) else None
+        if not isinstance(method, dict):
+            return None
+        card = method.get("card")
         if not card or not card.get("fingerprint"):
             return None
         return CardInfo(token=method["id"], fingerprint=card["fingerprint"],
@@ -178,10 +192,11 @@ class StripeProcessor:
                         customer_ref=_id(intent.get("customer")) or customer)
 
     # -- automatic top-ups ------------------------------------------------------------------
-    def charge_saved_card(self, payment, card) -> PaymentEvent:
+    def charge_saved_card(self, payment: Payment, card: SavedCard) -> PaymentEvent:
         currency = (payment.currency or "EUR").lower()
         info = CardInfo(card.token, card.fingerprint, card.label, card.customer_ref)
-        params: dict[str, Any] = {
+        # "payment_method_types": see start_checkout.
+        params: PaymentIntentCreateParams = {  # type: ignore[typeddict-unknown-key]
             "amount": minor_units(payment.total, currency), "currency": currency,
             "payment_method": card.token, "off_session": True, "confirm": True, "payment_method_types": ["card"],
             "description": f"{PRODUCT_NAME} {payment.reference}",
@@ -193,7 +208,8 @@ class StripeProcessor:
             intent = self.client.v1.payment_intents.create(
                 params=params, options={"idempotency_key": self.idempotency_key(payment)}).to_dict()
         except stripe.CardError as exc:
-            error = (exc.json_body or {}).get("error") or {}
+            body = exc.json_body if isinstance(exc.json_body, dict) else {}   # Stripe's JSON answer
+            error = body.get("error") or {}
             return PaymentEvent(outcome=FAILED, payment_reference=payment.reference,
                                 processor_ref=_id(error.get("payment_intent")), card=info,
                                 failure=error.get("message") or exc.user_message or DECLINE_MESSAGE)
@@ -210,7 +226,7 @@ class StripeProcessor:
         # "processing": the answer comes later as payment_intent.succeeded / payment_failed.
         raise ProcessorError(f"The card payment is still being processed by Stripe ({intent['id']}, {status}).")
 
-    def refund(self, payment) -> str:
+    def refund(self, payment: Payment) -> str:
         """The whole payment back to the card (a retried refund is the same refund)."""
         if not payment.processor_ref:
             raise ProcessorError("Nothing was charged for this payment at Stripe.")
@@ -223,5 +239,5 @@ class StripeProcessor:
         return refund.id
 
     @staticmethod
-    def idempotency_key(payment) -> str:
+    def idempotency_key(payment: Payment) -> str:
         return f"smsportal-charge-{payment.reference}"
