@@ -129,8 +129,8 @@ def test_an_unmatched_receipt_says_what_its_code_means(app, client, login, make_
                                       raw="id:X1 stat:UNDELIV err:013", reason="number_mismatch"))
         db.session.commit()
     login("suport")
-    page = text_of(client.get("/staff/receipts/").text)
-    assert "013 The operator blocks messages to this number." in page
+    page = client.get("/staff/receipts/").text
+    assert 'title="The operator blocks messages to this number.">013</code>' in page
 
 
 def _token(client):
