@@ -37,10 +37,14 @@ def select_timezone() -> str:
     return current_app.config["SETTINGS"].default_timezone
 
 
-def money(amount: Decimal | None, currency: str = "EUR", decimals: tuple[int, int] = (2, 4)) -> str:
-    """The locale's currency pattern with 2 to 4 decimals: a balance reads €25.00, or €146.255."""
+def money(amount: Decimal | None, currency: str = "EUR", decimals: tuple[int, int] = (2, 2)) -> str:
+    """Amounts a customer reads (balances, totals, invoices, statements): the locale's currency
+    pattern with 2 decimals, rounded half up from the exact ledger (€146.255 reads €146.26, as
+    the statement prints it). Prices per part and one message's cost use price(): 4 decimals."""
     if amount is None:
         return ""
+    places = Decimal(1).scaleb(-decimals[1])
+    amount = Decimal(amount).quantize(places, ROUND_HALF_UP)
     locale = get_locale()
     pattern = copy(locale.currency_formats["standard"])
     pattern.frac_prec = decimals
