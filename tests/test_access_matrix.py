@@ -73,6 +73,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "contacts.blocklist_import": CUSTOMERS,
     "templates.index": CUSTOMERS, "templates.create": CUSTOMERS, "templates.picker": CUSTOMERS,
     "reports.messages": CUSTOMERS, "reports.export": CUSTOMERS,
+    "all_reports.index": CUSTOMERS, "all_reports.export": CUSTOMERS,
     "sender_ids.index": frozenset({"owner", "subuser", "other"}),
     # billing pages of one's own account (accountants too)
     "billing.details": SIGNED_IN, "billing.invoices": SIGNED_IN, "payment_pages.buy": SIGNED_IN,

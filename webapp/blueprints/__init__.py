@@ -37,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints import (
         account,
         admin,
+        all_reports,
         api,
         auth,
         billing,
@@ -61,7 +62,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, main, account, billing, payment_pages, notifications, statements, subusers, sender_ids,
-                   campaigns, contacts, imports, send, templates, reports, health, api, staff, support, staff_tasks,
+                   campaigns, contacts, imports, send, templates, reports, all_reports, health, api, staff, support, staff_tasks,
                    staff_receipts, admin):
         app.register_blueprint(module.bp)
     errors.register(app)

@@ -31,6 +31,9 @@ class Message(db.Model):
     sender: Mapped[str] = mapped_column(String(20))
     to: Mapped[str] = mapped_column(String(32))  # E.164, or what was typed when it is invalid
     country: Mapped[str | None] = mapped_column(String(2))
+    # The operator holding the number's range (domain/networks.py) when accepted; "" none known,
+    # NULL for messages accepted before 0020 (the reports name those by their number's prefix).
+    network: Mapped[str | None] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     encoding: Mapped[str] = mapped_column(String(8))
     parts: Mapped[int] = mapped_column(Integer)

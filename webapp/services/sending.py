@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, lifecycle, phone, pricing
+from webapp.domain.networks import network_of
 from webapp.domain.sms_text import analyze
 from webapp.models import Account, Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
@@ -128,11 +129,12 @@ def _plan(raw: str, region: str, parts: int, prices: pricing.PriceList,
           route_table: RouteTable) -> tuple[RowValues, str]:
     """The message row for one recipient (queued or refused) and a detail for its timeline."""
     row: RowValues = {"to": raw[:32], "country": None, "route_id": None, "price_per_part": ZERO, "cost": ZERO,
-           "status": lifecycle.REFUSED, "reason_code": None}
+           "status": lifecycle.REFUSED, "reason_code": None, "network": None}
     try:
         row["to"], row["country"] = phone.normalize_with_region(raw, region)
     except phone.InvalidNumber as exc:
         return {**row, "reason_code": "invalid_number"}, str(exc)
+    row["network"] = network_of(row["to"])   # the number range's operator, for the reports
     route = route_table.route_for(row["country"])
     if route is None:
         return {**row, "reason_code": "unroutable"}, "no active route"

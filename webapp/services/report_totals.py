@@ -1,0 +1,221 @@
+"""Reports → All reports (sendSMS "Toate rapoartele"): a period's messages, parts, delivery and
+cost, in total and by country, network, day, status and sender ID.
+
+One grouped aggregate query over the period's messages (by local day, status, country,
+network, sender: a few thousand groups for a month of a million messages), rolled up here into
+the totals and the tables. Cost is the ledger's (services/message_costs.py): ``charged`` for
+messages that went out (refunds deducted), ``reserved`` for those still waiting to go, 0 for
+those never sent; so every table's cost adds up to what the ledger took for the period.
+
+"Messages" counts every message of the period but the drafts of unconfirmed campaigns, the
+never-sent ones too (as "not sent", at no cost); "parts" are those of the messages that went
+out or are waiting to (never-sent parts are not sent, nor billed).
+
+Network: messages accepted since migration 0020 carry the operator of their number's range
+(``messages.network``, webapp/domain/networks.py). Older rows have NULL there: the query groups
+those by their number's first 8 characters ("+4072212") and names each group here with
+``network_of`` of its smallest number, so a month of old messages costs a few hundred
+look-ups, not one per message.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Integer, case, cast, func, literal, select
+from sqlalchemy.orm import Session
+
+from webapp.domain import lifecycle
+from webapp.domain.charts import StatusCounts
+from webapp.domain.message_cost import NEVER_SENT
+from webapp.domain.networks import network_of
+from webapp.domain.report_periods import Period, bounds
+from webapp.models import Campaign, Message, User
+from webapp.services import message_costs
+from webapp.services.reports import FAILED_STATES
+from webapp.services.subusers import visible_account_ids
+
+PREFIX = 8                     # characters of a number naming an old message's network
+QUARTER = 900                  # SQLite: seconds of the UTC buckets turned into local days here
+DELIVERED = frozenset({lifecycle.DELIVRD})
+PENDING = frozenset({lifecycle.ACCEPTED, lifecycle.QUEUED, lifecycle.SUBMITTED})
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """What All reports shows: a period (in the account's time zone) and optionally one account
+    (a parent: itself or a subuser; None = all it sees), one sender ID, one campaign."""
+    period: Period
+    account_id: int | None = None
+    sender: str = ""
+    campaign_id: int | None = None
+
+
+def outcome(status: str) -> str:
+    """The chart's four kinds: delivered, failed, pending, not_sent."""
+    if status in DELIVERED:
+        return "delivered"
+    if status in FAILED_STATES:
+        return "failed"
+    if status in NEVER_SENT:
+        return "not_sent"
+    return "pending"
+
+
+@dataclass
+class Line:
+    """One row of a table (or the totals): ``key`` is a country code, a network name, an ISO
+    day, a status or a sender ID."""
+    key: str
+    messages: int = 0
+    parts: int = 0
+    delivered: int = 0
+    failed: int = 0
+    pending: int = 0
+    not_sent: int = 0
+    charged: Decimal = ZERO
+    reserved: Decimal = ZERO
+
+    @property
+    def delivery_rate(self) -> float | None:
+        """Delivered out of those with a final outcome (None before any)."""
+        done = self.delivered + self.failed
+        return self.delivered / done * 100 if done else None
+
+    @property
+    def cost(self) -> Decimal:
+        """What the ledger holds for these messages: charged and reserved."""
+        return self.charged + self.reserved
+
+    def add(self, status: str, messages: int, parts: int, charged: Decimal, reserved: Decimal) -> None:
+        kind = outcome(status)
+        setattr(self, kind, getattr(self, kind) + messages)
+        self.messages += messages
+        self.parts += parts
+        self.charged += charged
+        self.reserved += reserved
+
+
+@dataclass
+class AllReports:
+    filter: ReportFilter
+    totals: Line = field(default_factory=lambda: Line(""))
+    by_country: list[Line] = field(default_factory=list)
+    by_network: list[Line] = field(default_factory=list)
+    by_day: list[Line] = field(default_factory=list)
+    by_status: list[Line] = field(default_factory=list)
+    by_sender: list[Line] = field(default_factory=list)
+
+    def chart_days(self) -> dict[date, StatusCounts]:
+        return {date.fromisoformat(line.key): StatusCounts(line.delivered, line.failed, line.pending, line.not_sent)
+                for line in self.by_day}
+
+
+def accounts_of(session: Session, actor: User, account_id: int | None) -> list[int]:
+    """The accounts the report reads: those the actor sees, or the one it picked among them."""
+    visible = visible_account_ids(session, actor)
+    return visible if account_id is None else [a for a in visible if a == account_id]
+
+
+def _conditions(session: Session, actor: User, f: ReportFilter) -> list[ColumnElement[bool]]:
+    start, end = bounds(f.period, actor.account.timezone)
+    conditions = [Message.account_id.in_(accounts_of(session, actor, f.account_id)),
+                  Message.created_at >= start, Message.created_at < end, Message.status != lifecycle.DRAFT]
+    if f.sender:
+        conditions.append(Message.sender == f.sender)
+    if f.campaign_id:
+        conditions.append(Message.campaign_id == f.campaign_id)
+    return conditions
+
+
+def _day_column(session: Session, tz: str) -> ColumnElement[Any]:
+    """PostgreSQL: the local day itself. SQLite (no time zones): the UTC quarter hour, made a
+    local day in Python (every time zone's offset is a whole number of quarter hours)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(tz, func.timezone("UTC", Message.created_at)))
+    return cast(func.strftime("%s", Message.created_at), Integer) // QUARTER
+
+
+def _local_day(value: object, zone: ZoneInfo) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return datetime.fromtimestamp(int(str(value)) * QUARTER, UTC).astimezone(zone).date()
+
+
+def _sorted(lines: Iterable[Line], by_key: bool = False) -> list[Line]:
+    if by_key:
+        return sorted(lines, key=lambda line: line.key)
+    return sorted(lines, key=lambda line: (-line.messages, -line.cost, line.key))
+
+
+def all_reports(session: Session, actor: User, f: ReportFilter) -> AllReports:
+    """The period's totals and tables (see the module's docstring)."""
+    zone = ZoneInfo(actor.account.timezone)
+    billed = case((Message.status.in_(sorted(NEVER_SENT)), literal(0)), else_=Message.parts)
+    old_prefix = case((Message.network.is_(None), func.substr(Message.to, 1, PREFIX)), else_=literal(None))
+    day = _day_column(session, actor.account.timezone)
+    keys = (day, Message.status, Message.country, Message.network, old_prefix, Message.sender)
+    rows = session.execute(
+        select(*keys, func.count(Message.id), func.coalesce(func.sum(billed), 0), func.min(Message.to),
+               message_costs.total_charged(), message_costs.total_reserved())
+        .where(*_conditions(session, actor, f)).group_by(*keys)).all()
+    tables: dict[str, dict[str, Line]] = {name: {} for name in ("country", "network", "day", "status", "sender")}
+    result = AllReports(f)
+    names: dict[str, str] = {}
+    for day_value, status, country, network, prefix, sender, count, parts, sample, charged, reserved in rows:
+        if network is None:   # accepted before 0020: named by its number's prefix
+            network = names.get(prefix)
+            if network is None:
+                network = names[prefix] = network_of(sample or "")
+        keys_of = {"country": country or "", "network": network, "day": _local_day(day_value, zone).isoformat(),
+                   "status": status, "sender": sender}
+        values = (status, int(count), int(parts), charged or ZERO, reserved or ZERO)
+        result.totals.add(*values)
+        for name, key in keys_of.items():
+            table = tables[name]
+            if key not in table:
+                table[key] = Line(key)
+            table[key].add(*values)
+    result.by_country = _sorted(tables["country"].values())
+    result.by_network = _sorted(tables["network"].values())
+    result.by_day = _sorted(tables["day"].values(), by_key=True)
+    result.by_status = _sorted(tables["status"].values())
+    result.by_sender = _sorted(tables["sender"].values())
+    return result
+
+
+def campaign_choices(session: Session, actor: User, limit: int = 200) -> list[tuple[int, str]]:
+    """(id, name) of the campaigns the actor sees, newest first, for the "Campaign" filter."""
+    accounts = visible_account_ids(session, actor)
+    return [(cid, name or f"#{cid}") for cid, name in session.execute(
+        select(Campaign.id, Campaign.name).where(Campaign.account_id.in_(accounts))
+        .order_by(Campaign.id.desc()).limit(limit))]
+
+
+def today_in(tz: str, now: datetime | None = None) -> date:
+    """The account's local date now."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
+
+
+def last_days(session: Session, actor: User, days: int = 30, now: datetime | None = None) -> tuple[date, date, dict[date, int]]:
+    """The dashboard's strip: messages that went out or wait to (not the never-sent) of the
+    actor's own account on each of the last ``days`` local days, today included."""
+    last = today_in(actor.account.timezone, now)
+    first = last - timedelta(days=days - 1)
+    f = ReportFilter(Period("custom", first, last), account_id=actor.account_id)
+    day = _day_column(session, actor.account.timezone)
+    zone = ZoneInfo(actor.account.timezone)
+    counts: dict[date, int] = {}
+    for value, count in session.execute(
+            select(day, func.count(Message.id)).where(*_conditions(session, actor, f),
+                                                     Message.status.not_in(sorted(NEVER_SENT))).group_by(day)):
+        local = _local_day(value, zone)
+        counts[local] = counts.get(local, 0) + int(count)
+    return first, last, counts
