@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -28,7 +29,7 @@ def _client_ip(session: Session) -> str:
 
 
 def record(session: Session, *, staff_user: User | None, user: User | None, account_id: int | None, action: str,
-           target: str = "", reason: str = "", detail: dict | None = None, impersonation_id: int | None = None,
+           target: str = "", reason: str = "", detail: dict[str, Any] | None = None, impersonation_id: int | None = None,
            ip: str | None = None) -> AuditEvent:
     """Add one audit event and flush. `staff_user` is the person at the keyboard, `user` the identity
     the action was taken as (the same staff user for plain staff actions, the customer while

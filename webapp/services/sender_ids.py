@@ -16,7 +16,8 @@ from webapp.models import User
 from webapp.models.staff import SenderId
 from webapp.models.types import utcnow
 from webapp.services import audit
-from webapp.services.errors import ServiceError
+from webapp.services.dml import rowcount
+from webapp.services.errors import FieldMessage, ServiceError
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 STATUSES = (PENDING, APPROVED, REJECTED)
@@ -65,7 +66,7 @@ def inherited(session: Session, actor: User) -> list[str]:
 def ask(session: Session, actor: User, sender: str, reason: str) -> SenderId:
     """A new request (pending). Asking again for a rejected sender re-opens it with the new reason;
     asking again for a pending or approved one is refused with a clear message."""
-    errors: dict[str, list] = {}
+    errors: dict[str, list[FieldMessage]] = {}
     try:
         sender = check_alphanumeric(sender)
     except InvalidSender as exc:
@@ -87,7 +88,7 @@ def ask(session: Session, actor: User, sender: str, reason: str) -> SenderId:
                                    .values(status=PENDING, sender=sender, reason=reason, requested_by_id=actor.id,
                                            decided_by_id=None, decided_at=None, note="", created_at=utcnow())
                                    .execution_options(synchronize_session=False))
-        if reopened.rowcount != 1:  # someone re-opened it a moment ago
+        if rowcount(reopened) != 1:  # someone re-opened it a moment ago
             message = (ALREADY[PENDING], {"sender": existing.sender})
             raise ServiceError(ALREADY[PENDING] % {"sender": existing.sender}, {"sender": [message]})
         session.refresh(existing)
@@ -125,7 +126,7 @@ def decide(session: Session, staff: User, request_id: int, approve: bool, note: 
     result = session.execute(update(SenderId).where(SenderId.id == request_id, SenderId.status == PENDING)
                              .values(status=status, decided_by_id=staff.id, decided_at=utcnow(), note=note[:1000])
                              .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return False
     session.refresh(row)
     _audit(session, staff, row, note)
