@@ -394,7 +394,9 @@ def test_the_pdf_prints_the_totals_that_add_up_and_the_diacritics(app, documente
     assert "Țară Șușă SRL" in text and "Str. Ștefan cel Mare 1" in text and "SMS Portal SRL" in text
     assert "Mar 1, 2026 – Mar 31, 2026" in text
     assert amounts_of(next(l for l in text.splitlines() if "Opening balance" in l)) == [D("10.00")]
-    assert amounts_of(next(l for l in text.splitlines() if "Closing balance" in l)) == [D("9.90")]   # 9.8950
+    closing = next(l for l in text.splitlines() if "Closing balance" in l)
+    assert amounts_of(closing) == [D("9.90")] and "(exact: 9.8950)" in closing   # half up, the ledger's beside it
+    assert "exact" not in next(l for l in text.splitlines() if "Opening balance" in l)   # 10.0000: nothing to add
     summary = {label: amounts_of(next(l for l in text.splitlines() if label in l))[-1]
                for label in ("SMS sent", "Refunds for messages", "Credit held", "Top-ups ", "Transfers to",
                              "Transfers from", "Adjustments")}
