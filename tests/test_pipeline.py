@@ -70,7 +70,7 @@ def test_bad_input_on_the_send_page(client, customer):
     assert r.status_code == 422 and "The message has no text." in r.text
     data = send_form(client, "0722 12x 456", "Salut")
     r = client.post("/send/", data=data, follow_redirects=True)
-    assert "The message was not sent: invalid number." in r.text and ">refused<" in r.text
+    assert "Not sent: the number is not a valid phone number." in r.text and ">refused<" in r.text
 
 
 def test_another_accounts_message_is_not_found(app, client, customer, make_user, login):

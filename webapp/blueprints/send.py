@@ -14,6 +14,7 @@ from webapp.domain import lifecycle
 from webapp.domain.sms_text import gsm_safe
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
+from webapp.i18n import delivery_reason
 from webapp.redis_client import get_redis
 from webapp.services import campaigns, composer, contacts, dispatch, sender_ids, sending, templates
 
@@ -74,7 +75,7 @@ def _send(form: ComposeForm):
         dispatch.hand_to_workers(get_redis(), [message.id])  # or the sweeper, if Redis is away
         flash(_("Your message is on its way."), "success")
     else:
-        flash(_("The message was not sent: %(reason)s.", reason=_(lifecycle.REFUSAL_REASONS.get(message.reason_code, message.reason_code))), "error")
+        flash(delivery_reason(message).sentence, "error")   # e.g. "Not sent: the number is on the blocklist."
     return redirect_to(url_for("reports.message", message_id=message.id))
 
 
