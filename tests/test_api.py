@@ -44,6 +44,10 @@ def test_send_to_many_with_refusals_named(api):
     assert [(m["status"], m["reason"]) for m in r.json["messages"]] == [
         ("queued", None), ("queued", None), ("refused", "invalid_number"), ("refused", "unroutable")]
     assert r.json["total_cost"] == "0.1000"
+    # What each costs as the ledger has it (held while queued, nothing for a refusal), and why.
+    assert [(m["cost"], m["reserved"]) for m in r.json["messages"]] == [
+        ("0.0350", "0.0350"), ("0.0650", "0.0650"), ("0.0000", "0.0000"), ("0.0000", "0.0000")]
+    assert r.json["messages"][2]["description"] == "Not sent: the number is not a valid phone number."
 
 
 def test_idempotency_key_sends_once(app, api):

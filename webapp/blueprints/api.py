@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, make_response, request
 
 from webapp.blueprints import api_input, api_schemas
-from webapp.domain import lifecycle
+from webapp.domain import delivery_reasons, lifecycle
 from webapp.extensions import csrf, db
 from webapp.models import Message
 from webapp.redis_client import get_quick_redis, get_redis
@@ -55,6 +55,12 @@ def _amount(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.0001")))
 
 
+def _described(m: Message) -> str:
+    """The status in one English sentence (the pages say it in the customer's language)."""
+    got = delivery_reasons.explain(m.status, m.reason_code, m.error_code)
+    return got.sentence if got.literal else got.sentence % dict(got.values)
+
+
 def message_json(m: Message) -> dict:
     cost = message_costs.of(m)
     return {
@@ -62,7 +68,7 @@ def message_json(m: Message) -> dict:
         "encoding": m.encoding, "parts": m.parts, "price_per_part": _amount(m.price_per_part),
         "cost": _amount(cost.total), "reserved": _amount(cost.reserved), "refunded": _amount(m.refunded or Decimal(0)),
         "currency": "EUR", "status": "ENROUTE" if m.status == lifecycle.SUBMITTED else m.status,
-        "reason": m.reason_code, "error_code": m.error_code,
+        "reason": m.reason_code, "error_code": m.error_code, "description": _described(m),
         "created_at": m.created_at.isoformat(), "final_at": m.final_at.isoformat() if m.final_at else None,
     }
 

@@ -133,6 +133,8 @@ class Message(BaseModel):
                                     "NOREPORT or refused (then 'reason' says why)")
     reason: str | None
     error_code: str | None
+    description: str = Field(description="The status, reason and error code in one sentence, e.g. 'Not sent: the "
+                                         "number is on the blocklist.' or what the operator's error code means")
     created_at: datetime
     final_at: datetime | None
 
