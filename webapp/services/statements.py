@@ -23,14 +23,16 @@ What a period [start, end) of local dates shows, and where each figure comes fro
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Date, and_, case, cast, exists, func, literal_column, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Date, and_, case, cast, exists, func, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from webapp.domain import N_, lifecycle
 from webapp.domain import statements as rules
@@ -39,6 +41,9 @@ from webapp.models.types import utcnow
 from webapp.services import invoices
 from webapp.services.errors import ServiceError
 from webapp.services.ledger import KINDS
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
 
 ZERO = Decimal("0.0000")
 # A period counts as closed (the cron's statement final) this long after its end: a transaction
@@ -49,6 +54,84 @@ LISTED_KINDS = ("topup", "transfer", "adjustment")   # listed one by one (and an
 
 class LedgerMismatch(ServiceError):
     """The period's rows do not lead from the opening balance to the ledger's closing one."""
+
+
+# The figures as kept in Statement.figures (JSON; version 1), what compute() makes and
+# webapp.domain.statements.printed() reads. Amounts are strings of the exact Decimal (4 places).
+class AccountFigures(TypedDict):
+    id: int
+    name: str
+
+
+class LineFigures(TypedDict):
+    key: str             # one of rules.LINES
+    amount: str
+    count: int
+
+
+class UsageFigures(TypedDict):
+    """A row of the tables by country and by day."""
+    messages: int
+    parts: int
+    sent: str            # what the messages cost (positive)
+    refunded: str        # the refund rows' sum (positive)
+    refunds: int
+
+
+class CountryFigures(UsageFigures):
+    country: str         # "" when unknown
+
+
+class DayFigures(UsageFigures):
+    day: str             # ISO date, local
+
+
+class EntryFigures(TypedDict):
+    at: str              # ISO time, UTC
+    kind: str
+    line: str
+    amount: str
+    reason: str
+    reference: str
+
+
+class Figures(TypedDict):
+    version: int
+    currency: str
+    timezone: str
+    start: str           # ISO dates: [start, end)
+    end: str
+    since: str           # ISO times, UTC: the period's instants
+    until: str
+    made_at: str
+    account: AccountFigures
+    buyer: dict[str, str]
+    opening: str
+    closing: str
+    ledger_charges: str
+    lines: list[LineFigures]
+    by_country: list[CountryFigures]
+    by_day: list[DayFigures]
+    entries: list[EntryFigures]
+
+
+@dataclass
+class _Line:
+    """A summary line while it is summed: its amount and how many rows made it."""
+    amount: Decimal
+    count: int
+
+
+class _Usage(TypedDict):
+    """A row of the tables by country and by day while it is summed."""
+    messages: int
+    parts: int
+    sent: Decimal
+    refunded: Decimal
+    refunds: int
+
+
+_Key = TypeVar("_Key", bound="SupportsRichComparison")
 
 
 def period_instants(account: Account, start: date, end: date) -> tuple[datetime, datetime]:
@@ -71,15 +154,16 @@ def _line_of(kind: str, negative: bool) -> str:
             "adjustment": "adjustments"}.get(kind, "other")
 
 
-def _local_day(session: Session, column, account: Account, start: date, end: date):
+def _local_day(session: Session, column: InstrumentedAttribute[datetime | None], account: Account, start: date,
+               end: date) -> tuple[ColumnElement[Any], Callable[[Any], date]]:
     """An SQL expression for the local day of ``column`` (a UTC time) and how to read it back:
     PostgreSQL converts time zones itself; elsewhere a CASE over the days' UTC starts."""
     if session.get_bind().dialect.name == "postgresql":
-        zone = literal_column("'" + account.timezone.replace("'", "") + "'")
+        zone: ColumnElement[Any] = literal_column("'" + account.timezone.replace("'", "") + "'")
         return cast(func.timezone(zone, func.timezone(literal_column("'UTC'"), column)), Date), lambda v: v
     starts = rules.day_starts(start, end, account.timezone)
 
-    def day_index(lo: int, hi: int):   # a binary search: ~5 comparisons a row for a month, not ~15
+    def day_index(lo: int, hi: int) -> ColumnElement[Any]:   # a binary search: ~5 comparisons a row for a month, not ~15
         if hi - lo == 1:
             return literal_column(str(lo))
         mid = (lo + hi) // 2
@@ -88,7 +172,7 @@ def _local_day(session: Session, column, account: Account, start: date, end: dat
     return day_index(0, len(starts) - 1), lambda i: start + timedelta(days=int(i))
 
 
-def compute(session: Session, account: Account, start: date, end: date) -> dict:
+def compute(session: Session, account: Account, start: date, end: date) -> Figures:
     """The figures of [start, end) in the account's time zone (see the module's docstring)."""
     since, until = period_instants(account, start, end)
     in_period = (LedgerEntry.account_id == account.id, LedgerEntry.created_at >= since, LedgerEntry.created_at < until)
@@ -96,13 +180,13 @@ def compute(session: Session, account: Account, start: date, end: date) -> dict:
     ledger_closing = _balance_before(session, account.id, until)
 
     lines = _ledger_lines(session, in_period)
-    ledger_charges = lines["charge_timing"][0]
-    by_country: dict = defaultdict(_usage)
-    by_day: dict = defaultdict(_usage)
+    ledger_charges = lines["charge_timing"].amount
+    by_country: defaultdict[str, _Usage] = defaultdict(_usage)
+    by_day: defaultdict[date, _Usage] = defaultdict(_usage)
     sent_total, sent_count = _add_sms_sent(session, account, (start, end), (since, until), by_country, by_day)
-    lines["sms_sent"] = [-sent_total, sent_count]
-    lines["charge_timing"] = [ledger_charges + sent_total, 0]
-    lines["held"][1] = 0  # rows of reservations and releases: not a count anyone reads
+    lines["sms_sent"] = _Line(-sent_total, sent_count)
+    lines["charge_timing"] = _Line(ledger_charges + sent_total, 0)
+    lines["held"].count = 0  # rows of reservations and releases: not a count anyone reads
     _add_sms_refunds(session, account, start, end, in_period, by_country, by_day)
     entries = _listed_entries(session, in_period)
     closing = _closing_balance(opening, lines, ledger_closing)
@@ -113,33 +197,35 @@ def compute(session: Session, account: Account, start: date, end: date) -> dict:
         "made_at": utcnow().isoformat(), "account": {"id": account.id, "name": account.name},
         "buyer": buyer_of(session, account),
         "opening": str(opening), "closing": str(closing), "ledger_charges": str(ledger_charges),
-        "lines": [{"key": key, "amount": str(lines[key][0]), "count": lines[key][1]} for key in rules.LINES],
-        "by_country": _table(by_country, "country", lambda item: (-item[1]["sent"], -item[1]["refunded"], item[0])),
-        "by_day": _table({d.isoformat(): r for d, r in by_day.items()}, "day", lambda item: item[0]),
+        "lines": [{"key": key, "amount": str(lines[key].amount), "count": lines[key].count} for key in rules.LINES],
+        "by_country": [{"country": label, **row} for label, row in _table(
+            by_country, lambda item: (-item[1]["sent"], -item[1]["refunded"], item[0]))],
+        "by_day": [{"day": label, **row} for label, row in _table(
+            {d.isoformat(): r for d, r in by_day.items()}, lambda item: item[0])],
         "entries": entries,
     }
 
 
-def _ledger_lines(session: Session, in_period: tuple) -> dict[str, list]:
-    """The period's ledger rows by kind and sign, in one pass: each line's [amount, count]."""
+def _ledger_lines(session: Session, in_period: tuple[ColumnElement[bool], ...]) -> dict[str, _Line]:
+    """The period's ledger rows by kind and sign, in one pass: each line's amount and count."""
     negative = case((LedgerEntry.amount < 0, literal_column("1")), else_=literal_column("0")).label("negative")
-    lines: dict[str, list] = {key: [ZERO, 0] for key in rules.LINES}
+    lines = {key: _Line(ZERO, 0) for key in rules.LINES}
     for kind, neg, count, amount in session.execute(
             select(LedgerEntry.kind, negative, func.count(), func.sum(LedgerEntry.amount)).where(*in_period)
             .group_by(LedgerEntry.kind, literal_column("negative"))):
         line = lines[_line_of(kind, bool(int(neg)))]
-        line[0] += amount
-        line[1] += count
+        line.amount += amount
+        line.count += count
     return lines
 
 
-def _usage() -> dict:
+def _usage() -> _Usage:
     """A row of the tables by country and by day."""
     return {"messages": 0, "parts": 0, "sent": ZERO, "refunded": ZERO, "refunds": 0}
 
 
 def _add_sms_sent(session: Session, account: Account, days: tuple[date, date], instants: tuple[datetime, datetime],
-                  by_country: dict, by_day: dict) -> tuple[Decimal, int]:
+                  by_country: defaultdict[str, _Usage], by_day: defaultdict[date, _Usage]) -> tuple[Decimal, int]:
     """The messages sent in the period (its local days and their UTC bounds), by country and local
     day in one grouped query, added to the tables; returns their total cost and count."""
     (start, end), (since, until) = days, instants
@@ -159,8 +245,9 @@ def _add_sms_sent(session: Session, account: Account, days: tuple[date, date], i
     return sent_total, sent_count
 
 
-def _add_sms_refunds(session: Session, account: Account, start: date, end: date, in_period: tuple,
-                     by_country: dict, by_day: dict) -> None:
+def _add_sms_refunds(session: Session, account: Account, start: date, end: date,
+                     in_period: tuple[ColumnElement[bool], ...],
+                     by_country: defaultdict[str, _Usage], by_day: defaultdict[date, _Usage]) -> None:
     """The period's refunds added to the tables: by the country of the message each names, and
     by the day of the refund."""
     message_id = case((LedgerEntry.reference.like("msg:%"), cast(func.substr(LedgerEntry.reference, 5), BigInteger)),
@@ -177,7 +264,7 @@ def _add_sms_refunds(session: Session, account: Account, start: date, end: date,
             row["refunds"] += count
 
 
-def _listed_entries(session: Session, in_period: tuple) -> list[dict]:
+def _listed_entries(session: Session, in_period: tuple[ColumnElement[bool], ...]) -> list[EntryFigures]:
     """Top-ups, transfers and adjustments (and any kind unknown here) one by one (few rows)."""
     return [{"at": at.isoformat(), "kind": kind, "line": _line_of(kind, amount < 0), "amount": str(amount),
              "reason": reason, "reference": reference}
@@ -188,9 +275,9 @@ def _listed_entries(session: Session, in_period: tuple) -> list[dict]:
                 .order_by(LedgerEntry.created_at, LedgerEntry.id))]
 
 
-def _closing_balance(opening: Decimal, lines: dict[str, list], ledger_closing: Decimal) -> Decimal:
+def _closing_balance(opening: Decimal, lines: dict[str, _Line], ledger_closing: Decimal) -> Decimal:
     """Opening plus every line's movement; LedgerMismatch unless it is the ledger's own closing balance."""
-    movements = sum((amount for amount, _ in lines.values()), ZERO)
+    movements = sum((line.amount for line in lines.values()), ZERO)
     closing = opening + movements
     if closing != ledger_closing:
         raise LedgerMismatch(N_("The ledger does not add up for this period; support has to check it "
@@ -198,14 +285,16 @@ def _closing_balance(opening: Decimal, lines: dict[str, list], ledger_closing: D
     return closing
 
 
-def _table(rows: dict, key: str, order: Callable) -> list[dict]:
-    """A table of the statement (by country or by day), its amounts as strings, in ``order``."""
-    return [{key: label, "messages": r["messages"], "parts": r["parts"], "sent": str(r["sent"]),
-             "refunded": str(r["refunded"]), "refunds": r["refunds"]}
+def _table(rows: Mapping[str, _Usage],
+           order: Callable[[tuple[str, _Usage]], _Key]) -> list[tuple[str, UsageFigures]]:
+    """A table of the statement (by country or by day), its amounts as strings, in ``order``:
+    each row's label and figures."""
+    return [(label, {"messages": r["messages"], "parts": r["parts"], "sent": str(r["sent"]),
+                     "refunded": str(r["refunded"]), "refunds": r["refunds"]})
             for label, r in sorted(rows.items(), key=order)]
 
 
-def buyer_of(session: Session, account: Account) -> dict:
+def buyer_of(session: Session, account: Account) -> dict[str, str]:
     """The billing details as they are when the statement is made, else the account's name."""
     return invoices.buyer_of(session, account.id) or {"company_name": account.name}
 
@@ -213,8 +302,8 @@ def buyer_of(session: Session, account: Account) -> dict:
 def make(session: Session, account_id: int, start: date, end: date, *, monthly: bool = False) -> Statement:
     """Make (or make again: the figures are replaced) the statement of [start, end). One row
     per account and period, also when two makers race: the loser updates the winner's row."""
-    account = session.get(Account, account_id)
-    figures = compute(session, account, start, end)
+    account = session.get_one(Account, account_id)
+    figures: dict[str, Any] = dict(compute(session, account, start, end))   # the column's type: a JSON dict
     statement = _find(session, account_id, start, end)
     if statement is None:
         try:
@@ -225,6 +314,7 @@ def make(session: Session, account_id: int, start: date, end: date, *, monthly: 
             return statement
         except IntegrityError:
             statement = _find(session, account_id, start, end)
+            assert statement is not None   # the other maker's row, which made this insert fail
     statement.figures, statement.monthly, statement.created_at = figures, statement.monthly or monthly, utcnow()
     session.flush()
     return statement
@@ -244,7 +334,7 @@ def is_final(statement: Statement, account: Account) -> bool:
 def make_monthly(session: Session, account_id: int, start: date, end: date) -> Statement | None:
     """The cron's statement of a closed month: made once; a statement of the same period made
     before the month was over (on demand) is made again. Safe to run twice."""
-    account = session.get(Account, account_id)
+    account = session.get_one(Account, account_id)
     existing = _find(session, account_id, start, end)
     if existing is not None and is_final(existing, account):
         if not existing.monthly:
