@@ -52,7 +52,7 @@ def money(amount: Decimal | None, currency: str = "EUR", decimals: tuple[int, in
 
 
 def price(amount: Decimal | None, currency: str = "EUR") -> str:
-    """Prices and message costs always with 4 decimals: €0.0350."""
+    """Prices, message costs and the ledger's own rows (exact, so they add up) with 4 decimals: €0.0350."""
     return money(amount, currency, (4, 4))
 
 
