@@ -4,8 +4,10 @@ Needs an app (and, for the labels' language, a request) context."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -18,7 +20,31 @@ from webapp.i18n import country_name
 from webapp.models import Statement
 from webapp.services import invoices
 
+if TYPE_CHECKING:
+    from webapp.settings import Settings
+
+# openpyxl has no type information: its workbooks, sheets and fonts are Any here.
+
 ENTRY_KINDS = {"topup": N_("Top-up"), "transfer": N_("Transfer"), "adjustment": N_("Adjustment")}
+
+
+class Document(TypedDict):
+    """What the PDF template prints (and the workbook reads)."""
+    statement: Statement
+    figures: dict[str, Any]      # as stored (see webapp.services.statements.Figures)
+    view: rules.Printed
+    number: str
+    seller: dict[str, str]
+    buyer: dict[str, str]
+    account: dict[str, Any]
+    first_day: date
+    last_day: date
+    made_at: str
+    label: Callable[[str], str]
+    country_label: Callable[[str], str]
+    kind_label: Callable[[str], str]
+    days: list[tuple[date, rules.Row]]
+    entries: list[tuple[datetime, str, rules.Entry]]   # local time, as shown, the entry
 
 
 def number(statement: Statement) -> str:
@@ -30,20 +56,20 @@ def number(statement: Statement) -> str:
 
 
 def label(key: str) -> str:
-    return _(rules.LINES.get(key, key))
+    return str(_(rules.LINES.get(key, key)))
 
 
 def country_label(code: str) -> str:
     return country_name(code) if code else _("unknown")
 
 
-def listing(statements: list[Statement]) -> list[tuple]:
+def listing(statements: list[Statement]) -> list[tuple[Statement, date, Decimal, Decimal]]:
     """(statement, last day included, opening and closing balance as printed) for the list."""
     return [(s, s.period_end - timedelta(days=1), rules.cents(Decimal(s.figures["opening"])),
              rules.cents(Decimal(s.figures["closing"]))) for s in statements]
 
 
-def document(statement: Statement, settings) -> dict:
+def document(statement: Statement, settings: Settings) -> Document:
     """What the PDF template prints."""
     figures = statement.figures
     view = rules.printed(figures)
@@ -64,13 +90,13 @@ def document(statement: Statement, settings) -> dict:
             "entries": [(local(e.at), shown(local(e.at)), e) for e in view.entries]}
 
 
-def pdf(statement: Statement, settings) -> bytes:
+def pdf(statement: Statement, settings: Settings) -> bytes:
     from webapp.services.pdf import render_pdf
 
     return render_pdf("pdf/statement.html", **document(statement, settings))
 
 
-def xlsx(statement: Statement, settings) -> bytes:
+def xlsx(statement: Statement, settings: Settings) -> bytes:
     """Sheets Summary, By country, By day: amounts are numbers with a 2-decimal format (the
     printed cents), counts integers, days dates; the totals rows add up like the PDF's."""
     from openpyxl import Workbook
@@ -90,7 +116,7 @@ def xlsx(statement: Statement, settings) -> bytes:
     return out.getvalue()
 
 
-def _cells(sheet, values, font=None) -> None:
+def _cells(sheet: Any, values: Iterable[object], font: Any = None) -> None:
     """One row: amounts with 2 decimals, counts as integers, dates and times as such; in ``font``
     (bold) if given."""
     from webapp.services.spreadsheets import text_cell
@@ -112,7 +138,7 @@ def _cells(sheet, values, font=None) -> None:
     sheet.append(row)
 
 
-def _summary_sheet(book, doc: dict, bold) -> None:
+def _summary_sheet(book: Any, doc: Document, bold: Any) -> None:
     """The Summary sheet: who and which period, the balance lines from opening to closing, the
     SMS net of refunds, and the top-ups, transfers and adjustments one by one."""
     view, currency = doc["view"], doc["figures"].get("currency", "EUR")
@@ -144,7 +170,8 @@ def _summary_sheet(book, doc: dict, bold) -> None:
                              entry.reason, entry.reference])
 
 
-def _usage_sheet(book, bold, title: str, first: list[str], rows, keys, total) -> None:
+def _usage_sheet(book: Any, bold: Any, title: str, first: list[str], rows: list[rules.Row],
+                 keys: Callable[[rules.Row], list[object]], total: rules.Row) -> None:
     """A sheet of messages, parts, sent and refunded amounts by country or by day, then the total."""
     sheet = book.create_sheet(title)
     for column, width in zip("ABCDEF", (14, 24, 12, 12, 16, 16)):
