@@ -3,11 +3,9 @@ and cost of the longest and of the typical message, and unknown placeholders nam
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Generator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
-from typing import cast
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +13,7 @@ from webapp.domain import phone, pricing
 from webapp.domain.placeholders import compile_text
 from webapp.domain.sms_text import Analysis, analyze
 from webapp.models import Account, Campaign
-from webapp.services.campaign_expansion import SourceRow, source_rows
+from webapp.services.campaign_expansion import source_rows
 from webapp.services.pricing import price_list_for
 
 SAMPLE_ROWS = 500
@@ -56,8 +54,7 @@ def preview(session: Session, campaign: Campaign, text: str) -> CampaignPreview:
     examples: dict[int, _Found] = {}   # parts → first example with that many parts
     longest_key: tuple[int, int] | None = None
     longest: _Found | None = None
-    # A generator (closed below once the sample is read); campaign_expansion calls it an Iterator.
-    rows = cast("Generator[SourceRow, None, None]", source_rows(session, campaign))
+    rows = source_rows(session, campaign)   # a generator, closed below once the sample is read
     for source in islice(rows, SAMPLE_ROWS):
         if source.text is not None and source.text.strip():
             continue  # a batch row with its own message does not use this text

@@ -8,10 +8,11 @@ duplicate filter. Flushes, never commits.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -22,11 +23,12 @@ from webapp.domain.networks import network_of
 from webapp.domain.placeholders import compile_text
 from webapp.domain.sheets import open_spreadsheet
 from webapp.domain.sms_text import analyze
-from webapp.models import Account, Campaign, Contact, ContactGroup, Message, MessagePart
+from webapp.models import Account, Campaign, Contact, ContactGroup, Message, MessagePart, Route
 from webapp.models.types import utcnow
 from webapp.services import blocklist
 from webapp.services.bulk import bulk_insert, insert_returning_ids
 from webapp.services.contacts import usable_condition
+from webapp.services.dml import rowcount
 from webapp.services.pricing import price_list_for
 from webapp.services.routes import RouteTable
 from webapp.services.sending import DEFAULT_MAX_PARTS
@@ -43,7 +45,7 @@ CONTACT_COLUMNS = ("FirstName", "LastName", "Phone")
 class SourceRow:
     row: int | str            # the row in the file, or the list and the contact's place in it
     raw_phone: str
-    values: list[str] | dict  # what the placeholders take
+    values: list[str] | dict[str, str]  # what the placeholders take
     text: str | None = None   # the row's own message (batch upload)
 
 
@@ -59,13 +61,14 @@ def contact_columns(session: Session, campaign: Campaign) -> list[str]:
 
 def _groups(session: Session, campaign: Campaign) -> list[ContactGroup]:
     ids = [int(i) for i in campaign.group_ids or []]
-    account = session.get(Account, campaign.account_id)   # its own groups and its parent's shared ones
+    account = session.get_one(Account, campaign.account_id)   # its own groups and its parent's shared ones
     groups = session.scalars(select(ContactGroup).where(ContactGroup.id.in_(ids), usable_condition(account))).all()
     return sorted(groups, key=lambda g: ids.index(g.id))
 
 
-def source_rows(session: Session, campaign: Campaign) -> Iterator[SourceRow]:
-    """The recipients in order: the groups' contacts (group by group), or the file's data rows."""
+def source_rows(session: Session, campaign: Campaign) -> Generator[SourceRow, None, None]:
+    """The recipients in order: the groups' contacts (group by group), or the file's data rows.
+    A generator: a reader that stops early closes it (the file is closed then)."""
     if campaign.kind == rules.LISTS:
         for group in _groups(session, campaign):
             last_id, position = 0, 0
@@ -86,7 +89,9 @@ def source_rows(session: Session, campaign: Campaign) -> Iterator[SourceRow]:
         for number, cells in book.rows(campaign.sheet, start=campaign.first_row or 1):
             if not any(c.strip() for c in cells):
                 continue  # an empty line in the file is no recipient
-            raw = cells[campaign.phone_column] if campaign.phone_column < len(cells) else ""
+            phone_column = campaign.phone_column
+            assert phone_column is not None   # chosen before the text is composed (step_of, ready_to_prepare)
+            raw = cells[phone_column] if phone_column < len(cells) else ""
             text = None
             if campaign.kind == rules.BATCH:
                 col = campaign.message_column
@@ -109,9 +114,9 @@ class _Writer:
         self.session, self.campaign = session, campaign
         self.now = utcnow()
         self.validity_until = self.now + validity
-        self.rows: list[dict] = []
+        self.rows: list[dict[str, Any]] = []   # column → value, as bulk inserts take them
 
-    def add(self, **row) -> None:
+    def add(self, **row: Any) -> None:
         self.rows.append({
             "account_id": self.campaign.account_id, "user_id": self.campaign.user_id, "campaign_id": self.campaign.id,
             "sender": self.campaign.sender, "status": DRAFT, "validity_until": self.validity_until,
@@ -133,12 +138,12 @@ class _Writer:
 
 
 def expand(session: Session, campaign: Campaign, progress: Progress | None = None, token: str | None = None,
-           max_parts: int = DEFAULT_MAX_PARTS) -> dict:
+           max_parts: int = DEFAULT_MAX_PARTS) -> dict[str, object]:
     """Render, check, price and store every recipient as a draft; returns the summary. ``token``
     names the preparation this job is for (the campaign's current one by default); a rendered
     text over ``max_parts`` parts is refused as too long for that recipient."""
     token = campaign.expansion_token if token is None else token
-    account = session.get(Account, campaign.account_id)
+    account = session.get_one(Account, campaign.account_id)
     discard_drafts(session, campaign)
     run = _Expansion(session, campaign, account, max_parts)
     for count, source in enumerate(source_rows(session, campaign), start=1):
@@ -157,13 +162,14 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
     return summary
 
 
-def _mark_ready(session: Session, campaign: Campaign, token: str | None, summary: dict) -> None:
+def _mark_ready(session: Session, campaign: Campaign, token: str | None, summary: dict[str, object]) -> None:
     """Ready only if still this preparation: a customer who went back meanwhile keeps the draft,
     and one who went back and prepared again gets the newer preparation."""
-    ready = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status == rules.PREPARING,
-                                                   Campaign.expansion_token == token)
-                            .values(status=rules.READY, summary=summary, error="")
-                            .execution_options(synchronize_session=False)).rowcount
+    ready = rowcount(session.execute(update(Campaign).where(Campaign.id == campaign.id,
+                                                            Campaign.status == rules.PREPARING,
+                                                            Campaign.expansion_token == token)
+                                     .values(status=rules.READY, summary=summary, error="")
+                                     .execution_options(synchronize_session=False)))
     if not ready:
         raise Abandoned(campaign.id)
     session.refresh(campaign)
@@ -182,8 +188,8 @@ class _Expansion:
         self.writer = _Writer(session, campaign, timedelta(minutes=campaign.validity_minutes))
         self.tally = rules.Tally()
         self.seen: set[str] = set()
-        self.analysed: dict[str, tuple] = {}
-        self.pending: list[tuple[SourceRow, dict]] = []  # valid rows waiting for the blocklist check
+        self.analysed: dict[str, tuple[str, int, int]] = {}
+        self.pending: list[tuple[SourceRow, dict[str, Any]]] = []  # valid rows waiting for the blocklist check
 
     def message_text(self, source: SourceRow) -> tuple[str, int]:
         """The recipient's text and its count of empty placeholders: the row's own message, or the campaign's."""
@@ -192,7 +198,7 @@ class _Expansion:
         text, empty = self.template.render(source.values)
         return text, empty
 
-    def segments(self, text: str) -> tuple:
+    def segments(self, text: str) -> tuple[str, int, int]:
         """The text's encoding, parts and characters; the first 20,000 distinct texts are analysed once."""
         found = self.analysed.get(text)
         if found is None:
@@ -202,7 +208,8 @@ class _Expansion:
                 self.analysed[text] = found
         return found
 
-    def price(self, text: str, number: str, country: str | None) -> tuple:
+    def price(self, text: str, number: str,
+              country: str | None) -> tuple[tuple[Route, pricing.Quote] | None, str, str, int, int]:
         """The route and quote (or None and why not), with the text's encoding, parts and characters."""
         encoding, parts, characters = self.segments(text)
         route = self.route_table.route_for(country)
@@ -214,7 +221,7 @@ class _Expansion:
             return None, str(exc), encoding, parts, characters
         return (route, quote), "", encoding, parts, characters
 
-    def refuse(self, source: SourceRow, base: dict, reason: str, detail: str = "", **columns) -> None:
+    def refuse(self, source: SourceRow, base: dict[str, Any], reason: str, detail: str = "", **columns: Any) -> None:
         """A recipient not sent: counted in the summary's refusals and stored with its reason code."""
         self.tally.refuse(source.row, source.raw_phone, reason, detail)
         self.writer.add(**base, **columns, reason_code=reason)
