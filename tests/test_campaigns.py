@@ -452,3 +452,22 @@ def test_a_file_that_is_not_a_spreadsheet_or_no_file_is_refused_and_nothing_is_k
         assert db.session.scalar(select(func.count(Campaign.id))) == 0
         folder = os.path.join(app.config["SETTINGS"].upload_dir, "1")
         assert not any(n.startswith("campaign-") for n in (os.listdir(folder) if os.path.isdir(folder) else []))
+
+
+def test_the_counter_of_a_stale_page_answers_409_before_the_columns_are_chosen(ana, client, login):
+    """A counter request from a page left open after going back to the columns (or before they were
+    chosen) was a 500: the preview read rows with no phone column."""
+    from tests.conftest import csrf_token_from
+
+    campaign = campaigns.new_from_file(db.session, ana, rules.PERSONALISED, UPLOADS, "batch.xlsx",
+                                       io.BytesIO((SAMPLES / "batch.xlsx").read_bytes()), "1899")
+    campaigns.choose_first_row(db.session, campaign, 0, 2)
+    db.session.commit()
+    login("ana")
+    token = csrf_token_from(client.get(f"/campaigns/{campaign.id}").text)
+    url = f"/campaigns/{campaign.id}/counter"
+    assert client.post(url, data={"csrf_token": token, "text": "Salut #nume"}).status_code == 409
+    campaigns.set_columns(db.session, db.session.get(Campaign, campaign.id), 0, None)
+    db.session.commit()
+    r = client.post(url, data={"csrf_token": token, "text": "Salut"}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "part" in r.text

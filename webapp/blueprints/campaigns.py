@@ -187,6 +187,8 @@ def columns(campaign_id: int):
 @bp.post("/<int:campaign_id>/counter")
 def counter(campaign_id: int):
     campaign = _campaign(campaign_id)
+    if step_of(campaign) != "compose":   # a stale page: the file's columns are not chosen (any more)
+        return "", 409                   # htmx leaves the counter as it was
     text = request.form.get("text", "")
     preview = campaign_composer.preview(db.session, campaign, text)
     return render("campaigns/_counter.html", campaign=campaign, preview=preview)
