@@ -8,21 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from webapp.domain.charts import (
-    STATUSES,
-    ChartText,
-    StatusCounts,
-    Svg,
+from webapp.domain.chart_scales import (
     compact_number,
-    day_chart,
     day_label_step,
-    day_strip,
     escape,
     labelled_days,
     nice_ticks,
-    ranked_bars,
     top_with_other,
 )
+from webapp.domain.charts import STATUSES, ChartText, StatusCounts, Svg, day_chart, day_strip, ranked_bars
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 MARCH = (date(2025, 3, 1), date(2025, 3, 31))

@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from webapp.domain import N_
-from webapp.domain import lifecycle
+from webapp.domain import N_, lifecycle
 
 # Overrides as stored on a route: code → {language: text}; "*" is the text for any language.
 RouteTexts = Mapping[str, Mapping[str, str]]
