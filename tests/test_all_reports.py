@@ -146,13 +146,13 @@ def test_the_page_in_the_url_and_its_fragment(signed_in, client):
 
 @pytest.mark.parametrize("which", ["country", "network", "day", "status", "sender"])
 def test_exports_total_what_the_page_shows(signed_in, client, which):
-    story = signed_in
+    told = signed_in
     page = client.get("/reports/all/?period=custom&from=2026-03-01&to=2026-03-31")
     from tests.conftest import csrf_token_from
 
     form = {"csrf_token": csrf_token_from(page.text), "period": "custom", "from": "2026-03-01", "to": "2026-03-31",
             "table": which}
-    ledger = ledger_spend(story.user.account_id) + ledger_spend(story.sub.account_id)
+    ledger = ledger_spend(told.user.account_id) + ledger_spend(told.sub.account_id)
     made = client.post("/reports/all/export", data={**form, "format": "xlsx"})
     assert made.status_code == 200
     sheet = load_workbook(io.BytesIO(made.data)).worksheets[0]

@@ -59,9 +59,10 @@ def line_name(which: str, key: str) -> str:
 
 def _charts(result: report_totals.AllReports) -> dict[str, str]:
     text, period = chart_text(), result.filter.period
-    return {"day_svg": day_chart(result.chart_days(), period.first, period.last, title="", text=text),
+    return {"day_svg": day_chart(result.chart_days(), period.first, period.last, title=_("Messages by day"), text=text,
+                                  width=1000),
             "country_svg": ranked_bars([(line_name("country", line.key), line.messages)
-                                        for line in result.by_country], title="", text=text)}
+                                        for line in result.by_country], title=_("Messages by country"), text=text, width=640)}
 
 
 @bp.get("/")

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp.chart_text import chart_text
+from webapp.domain.charts import day_strip
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.services import balance_watch, contacts, reports
+from webapp.services import balance_watch, contacts, report_totals, reports
 
 bp = Blueprint("main", __name__)
 
@@ -20,4 +23,11 @@ def dashboard():
     return render("main/dashboard.html", account=account, recent=recent, groups=groups,
                   totals=reports.period_totals(db.session, current_user),
                   last_messages=reports.recent_messages(db.session, current_user, limit=10),
-                  auto_topup_failure=balance_watch.failure_notice(db.session, account.id))
+                  auto_topup_failure=balance_watch.failure_notice(db.session, account.id), **_last_30_days())
+
+
+def _last_30_days() -> dict[str, object]:
+    """The small chart of the messages of the last 30 days, a link to All reports of those days."""
+    first, last, counts = report_totals.last_days(db.session, current_user, 30)
+    return {"strip": day_strip(counts, first, last, title=_("Messages of the last 30 days"), text=chart_text()),
+            "strip_first": first.isoformat(), "strip_last": last.isoformat()}

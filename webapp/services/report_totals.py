@@ -1,9 +1,10 @@
 """Reports → All reports (sendSMS "Toate rapoartele"): a period's messages, parts, delivery and
 cost, in total and by country, network, day, status and sender ID.
 
-One grouped aggregate query over the period's messages (by local day, status, country,
-network, sender: a few thousand groups for a month of a million messages), rolled up here into
-the totals and the tables. Cost is the ledger's (services/message_costs.py): ``charged`` for
+One scan of the period's messages on PostgreSQL (GROUPING SETS: by local day, country, network
+and sender ID, each by status; a few hundred groups for a month of a million messages), one
+grouped query per table on SQLite; the status table and the totals are the days' groups added
+up here. Cost is the ledger's (services/message_costs.py): ``charged`` for
 messages that went out (refunds deducted), ``reserved`` for those still waiting to go, 0 for
 those never sent; so every table's cost adds up to what the ledger took for the period.
 
@@ -19,14 +20,14 @@ look-ups, not one per message.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Integer, case, cast, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from webapp.domain import lifecycle
@@ -155,34 +156,66 @@ def _sorted(lines: Iterable[Line], by_key: bool = False) -> list[Line]:
     return sorted(lines, key=lambda line: (-line.messages, -line.cost, line.key))
 
 
-def all_reports(session: Session, actor: User, f: ReportFilter) -> AllReports:
-    """The period's totals and tables (see the module's docstring)."""
-    zone = ZoneInfo(actor.account.timezone)
+def _grouped(session: Session, actor: User, f: ReportFilter) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """(table, row) per group: the groups of each table (by day, country, network, sender; each
+    by status too), with the count, parts, smallest number, charged and reserved. PostgreSQL: one
+    scan (GROUPING SETS, GROUPING() says which set a row is of); SQLite: one query per table."""
     billed = case((Message.status.in_(sorted(NEVER_SENT)), literal(0)), else_=Message.parts)
     old_prefix = case((Message.network.is_(None), func.substr(Message.to, 1, PREFIX)), else_=literal(None))
     day = _day_column(session, actor.account.timezone)
-    keys = (day, Message.status, Message.country, Message.network, old_prefix, Message.sender)
-    rows = session.execute(
-        select(*keys, func.count(Message.id), func.coalesce(func.sum(billed), 0), func.min(Message.to),
+    sets = {"day": (day,), "country": (Message.country,), "network": (Message.network, old_prefix),
+            "sender": (Message.sender,)}
+    figures = (func.count(Message.id), func.coalesce(func.sum(billed), 0), func.min(Message.to),
                message_costs.total_charged(), message_costs.total_reserved())
-        .where(*_conditions(session, actor, f)).group_by(*keys)).all()
+    conditions = _conditions(session, actor, f)
+    if session.get_bind().dialect.name != "postgresql":
+        for name, keys in sets.items():
+            for row in session.execute(select(*keys, Message.status, *figures).where(*conditions)
+                                       .group_by(*keys, Message.status)):
+                yield name, tuple(row)
+        return
+    columns = [day, Message.country, Message.network, old_prefix, Message.sender]
+    which = func.grouping(*columns)
+    bits = {name: sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if not any(c is k for k in keys))
+            for name, keys in sets.items()}
+    names = {mask: name for name, mask in bits.items()}
+    query = (select(which, *columns, Message.status, *figures).where(*conditions)
+             .group_by(func.grouping_sets(*(tuple_(*keys, Message.status) for keys in sets.values()))))
+    for mask, day_value, country, network, prefix, sender, *rest in session.execute(query):
+        name = names[mask]
+        keys = {"day": (day_value,), "country": (country,), "network": (network, prefix), "sender": (sender,)}[name]
+        yield name, (*keys, *rest)
+
+
+def all_reports(session: Session, actor: User, f: ReportFilter) -> AllReports:
+    """The period's totals and tables (see the module's docstring)."""
+    zone = ZoneInfo(actor.account.timezone)
     tables: dict[str, dict[str, Line]] = {name: {} for name in ("country", "network", "day", "status", "sender")}
     result = AllReports(f)
     names: dict[str, str] = {}
-    for day_value, status, country, network, prefix, sender, count, parts, sample, charged, reserved in rows:
-        if network is None:   # accepted before 0020: named by its number's prefix
-            network = names.get(prefix)
-            if network is None:
-                network = names[prefix] = network_of(sample or "")
-        keys_of = {"country": country or "", "network": network, "day": _local_day(day_value, zone).isoformat(),
-                   "status": status, "sender": sender}
+
+    def add(name: str, key: str, values: tuple[str, int, int, Decimal, Decimal]) -> None:
+        table = tables[name]
+        if key not in table:
+            table[key] = Line(key)
+        table[key].add(*values)
+
+    for name, row in _grouped(session, actor, f):
+        status, count, parts, sample, charged, reserved = row[-6:]
         values = (status, int(count), int(parts), charged or ZERO, reserved or ZERO)
-        result.totals.add(*values)
-        for name, key in keys_of.items():
-            table = tables[name]
-            if key not in table:
-                table[key] = Line(key)
-            table[key].add(*values)
+        if name == "day":
+            add("day", _local_day(row[0], zone).isoformat(), values)
+            add("status", status, values)
+            result.totals.add(*values)
+        elif name == "network":
+            network, prefix = row[0], row[1]
+            if network is None:   # accepted before 0020: named by its number's prefix
+                network = names.get(prefix)
+                if network is None:
+                    network = names[prefix] = network_of(sample or "")
+            add("network", network, values)
+        else:
+            add(name, row[0] or "", values)
     result.by_country = _sorted(tables["country"].values())
     result.by_network = _sorted(tables["network"].values())
     result.by_day = _sorted(tables["day"].values(), by_key=True)

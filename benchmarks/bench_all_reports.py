@@ -1,0 +1,197 @@
+"""Reports → All reports of a month with 1,000,000 messages in one account (issue 18: < 2 s).
+
+Reuses the billing benchmark's account and data (benchmarks/bench_billing.py build(): March 2026,
+~20 countries, 1-3 parts, 93% delivered ..., Europe/Bucharest); an account built by either
+benchmark with the same --messages is reused. Its messages predate migration 0020, so their
+network is NULL and the report names them by number prefix (the slower path); --networks
+fills messages.network first (as acceptance does now) to time the usual path.
+
+Times the service call (report_totals.all_reports) and the HTTP page (signed in, full page and
+the htmx fragment), several runs each, and prints p50 / p95 and the month's totals.
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1/bench_billing .venv/bin/python benchmarks/bench_all_reports.py
+    .venv/bin/python benchmarks/bench_all_reports.py --messages 100000      # SQLite, smaller
+    ... --explain          # also prints PostgreSQL's plan of the report's query
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_billing import TZ, build, prepare_database  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+
+from webapp import create_app  # noqa: E402
+from webapp.extensions import db  # noqa: E402
+from webapp.settings import Settings  # noqa: E402
+
+PASSWORD = "Bench-Billing-2026"
+MARCH = (date(2026, 3, 1), date(2026, 3, 31))
+
+
+def percentiles(took: list[float]) -> str:
+    ordered = sorted(took)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, min {ordered[0] * 1000:.0f} ms"
+
+
+def timed(label: str, fn, runs: int):
+    took, result = [], None
+    for _ in range(runs):
+        began = time.perf_counter()
+        result = fn()
+        took.append(time.perf_counter() - began)
+    print(f"{label}: {percentiles(took)}  ({runs} runs)")
+    return result, took
+
+
+def fill_networks(account_id: int) -> None:
+    """messages.network as acceptance sets it now: network_of() of each distinct prefix's numbers
+    (the bench numbers are prefix + 6 random digits, so one look-up per prefix is exact here)."""
+    from webapp.domain.networks import network_of
+
+    prefixes = db.session.execute(text("SELECT DISTINCT substr(\"to\", 1, length(\"to\") - 6) FROM messages "
+                                       "WHERE account_id = :a"), {"a": account_id}).scalars().all()
+    for prefix in prefixes:
+        db.session.execute(text("UPDATE messages SET network = :n WHERE account_id = :a AND \"to\" LIKE :p"),
+                           {"n": network_of(prefix + "123456"), "a": account_id, "p": prefix + "%"})
+    db.session.commit()
+    if db.session.get_bind().dialect.name == "postgresql":
+        vacuum()
+
+
+def vacuum() -> None:
+    """VACUUM ANALYZE messages (the visibility map lets PostgreSQL read an index alone)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE messages"))
+
+
+def refunds_from_the_ledger(account_id: int) -> None:
+    """messages.refunded as migration 0019 takes it from the ledger (the billing data predates it)."""
+    db.session.execute(text("""
+        UPDATE messages SET refunded = r.amount FROM (
+            SELECT reference, SUM(amount) AS amount FROM ledger_entries
+            WHERE account_id = :a AND kind IN ('release', 'charge', 'refund') GROUP BY reference) r
+        WHERE messages.account_id = :a AND r.reference = 'msg:' || messages.id
+          AND messages.status IN ('submitted', 'DELIVRD', 'UNDELIV', 'EXPIRED', 'REJECTD', 'FAILED', 'NOREPORT')
+    """), {"a": account_id})
+    db.session.commit()
+    if db.session.get_bind().dialect.name == "postgresql":
+        vacuum()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--networks", action="store_true", help="fill messages.network first (the usual path)")
+    parser.add_argument("--explain", action="store_true", help="print PostgreSQL's plan of the report's query")
+    args = parser.parse_args()
+    scratch = None if os.environ.get("DATABASE_URL") else tempfile.mkdtemp(prefix="bench-reports-")
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{scratch}/bench.db"
+    redis = None
+    if not os.environ.get("REDIS_URL"):   # signing in asks the login throttle (Redis)
+        from webapp.embedded_redis import EmbeddedRedis
+
+        redis = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-"))).start(persist=False)
+        os.environ["REDIS_URL"] = redis.url
+    try:
+        run(url, args)
+    finally:
+        if redis is not None:
+            redis.stop(save=False)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run(url: str, args) -> None:
+    prepare_database(url, rebuild=False)
+    print(f"database: {url.split('@')[-1]}")
+    app = create_app(Settings.from_env({}, database_url=url, secret_key="bench", redis_url=os.environ["REDIS_URL"]))
+    with app.app_context():
+        upgrade()
+    from webapp.domain.report_periods import Period
+    from webapp.models import Message, User
+    from webapp.services import report_totals
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == f"bench{args.messages}"))
+        if user is None:
+            began = time.perf_counter()
+            account_id = build(app, args.messages)
+            refunds_from_the_ledger(account_id)
+            print(f"built {args.messages:,} messages and their ledger rows in {time.perf_counter() - began:.1f} s")
+            user = db.session.scalar(select(User).where(User.username == f"bench{args.messages}"))
+        else:
+            print("reusing the account built by an earlier run")
+        account_id = user.account_id
+        count = db.session.scalar(select(func.count()).select_from(Message).where(Message.account_id == account_id))
+        unnamed = db.session.scalar(select(func.count()).select_from(Message).where(
+            Message.account_id == account_id, Message.network.is_(None)))
+        print(f"account {account_id} ({TZ}): {count:,} messages, {unnamed:,} without a network")
+        if args.networks and unnamed:
+            began = time.perf_counter()
+            fill_networks(account_id)
+            print(f"filled messages.network in {time.perf_counter() - began:.1f} s")
+        f = report_totals.ReportFilter(Period("custom", *MARCH))
+        result, _ = timed("service all_reports(March)", lambda: report_totals.all_reports(db.session, user, f), args.runs)
+        t = result.totals
+        print(f"  {t.messages:,} messages, {t.parts:,} parts, {t.delivered:,} delivered, {t.failed:,} failed, "
+              f"{t.pending:,} pending, {t.not_sent:,} not sent; charged {t.charged}, reserved {t.reserved}")
+        print(f"  {len(result.by_country)} countries, {len(result.by_network)} networks, {len(result.by_day)} days, "
+              f"{len(result.by_status)} statuses, {len(result.by_sender)} senders")
+        print("  networks: " + ", ".join(f"{line.key or '?'} {line.messages:,}" for line in result.by_network[:6]))
+        if args.explain and db.session.get_bind().dialect.name == "postgresql":
+            explain(user, f)
+        db.session.commit()
+    client = app.test_client()
+    login = client.get("/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login.text)
+    client.post("/login", data={"username": f"bench{args.messages}", "password": PASSWORD,
+                                "csrf_token": token.group(1) if token else ""})
+    path = "/reports/all/?period=custom&from=2026-03-01&to=2026-03-31"
+    page = client.get(path)
+    assert page.status_code == 200 and 'data-testid="all-totals"' in page.text, page.status_code
+    timed("HTTP page (full)", lambda: client.get(path), args.runs)
+    timed("HTTP page (htmx fragment)", lambda: client.get(path, headers={"HX-Request": "true"}), args.runs)
+    print(f"  page {len(page.data) / 1024:.0f} KB")
+
+
+def explain(user, f) -> None:
+    """The report's query as PostgreSQL runs it (EXPLAIN ANALYZE)."""
+    from sqlalchemy.dialects import postgresql
+
+    from webapp.services import report_totals
+
+    captured = []
+    original = db.session.execute
+
+    def capture(statement, *a, **kw):
+        captured.append(statement)
+        return original(statement, *a, **kw)
+
+    db.session.execute = capture
+    try:
+        report_totals.all_reports(db.session, user, f)
+    finally:
+        db.session.execute = original
+    sql = captured[-1].compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    for (line,) in db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")):
+        print("  " + line)
+
+
+if __name__ == "__main__":
+    main()
