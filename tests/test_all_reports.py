@@ -17,6 +17,7 @@ from tests.test_cost_equals_ledger import costs_of, ledger_spend, story  # noqa:
 from tests.test_statements import Scene, scene  # noqa: F401  (the fixture)
 from webapp.domain import lifecycle
 from webapp.domain.report_periods import Period
+from webapp.domain.statements import cents
 from webapp.extensions import db
 from webapp.models import Message, User
 from webapp.services import report_totals
@@ -49,6 +50,10 @@ def test_the_totals_and_every_table_equal_the_ledger(story):  # noqa: F811
         assert sum(line.charged for line in lines) == t.charged, name
         assert sum(line.messages for line in lines) == t.messages, name
         assert sum(line.parts for line in lines) == t.parts, name
+        # As printed, to the cent: the rows add up to the total as the page prints it.
+        assert sum(line.charged_shown for line in lines) == t.charged_shown == cents(t.charged), name
+        assert sum(line.reserved_shown for line in lines) == t.reserved_shown == cents(t.reserved), name
+        assert all(abs(line.charged_shown - line.charged) < D("0.01") for line in lines), name
     assert [line.key for line in result.by_day] == ["2026-03-02", "2026-03-03", "2026-03-05"]   # local days
     assert {line.key for line in result.by_country} == {"RO", "MD", ""}     # "" the invalid number
     assert sum(result.chart_days()[date(2026, 3, 2)].total for _ in [0]) == 6

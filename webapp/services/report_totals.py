@@ -35,6 +35,7 @@ from webapp.domain.charts import StatusCounts
 from webapp.domain.message_cost import NEVER_SENT
 from webapp.domain.networks import network_of
 from webapp.domain.report_periods import Period, bounds
+from webapp.domain.statements import allocate, cents
 from webapp.models import Campaign, Message, User
 from webapp.services import message_costs
 from webapp.services.reports import FAILED_STATES
@@ -81,6 +82,10 @@ class Line:
     not_sent: int = 0
     charged: Decimal = ZERO
     reserved: Decimal = ZERO
+    # As printed, to the cent: allocated so that a table's rows add up to its rounded total
+    # (domain/statements.allocate, as the statements do); the exact figures stay above.
+    charged_shown: Decimal = ZERO
+    reserved_shown: Decimal = ZERO
 
     @property
     def delivery_rate(self) -> float | None:
@@ -221,7 +226,19 @@ def all_reports(session: Session, actor: User, f: ReportFilter) -> AllReports:
     result.by_day = _sorted(tables["day"].values(), by_key=True)
     result.by_status = _sorted(tables["status"].values())
     result.by_sender = _sorted(tables["sender"].values())
+    for lines in ([result.totals], result.by_country, result.by_network, result.by_day, result.by_status,
+                  result.by_sender):
+        _to_the_cent(lines)
     return result
+
+
+def _to_the_cent(lines: list[Line]) -> None:
+    """Each row's charged and reserved to the cent, adding up to the table's total rounded half up
+    (every table splits the same messages, so its total is the page's)."""
+    for name in ("charged", "reserved"):
+        exact = [getattr(line, name) for line in lines]
+        for line, shown in zip(lines, allocate(exact, cents(sum(exact, ZERO)))):
+            setattr(line, f"{name}_shown", shown)
 
 
 def campaign_choices(session: Session, actor: User, limit: int = 200) -> list[tuple[int, str]]:
