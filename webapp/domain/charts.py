@@ -284,7 +284,9 @@ def ranked_bars(items: Iterable[tuple[str, Number]], *, title: str, top: int = 8
     total = sum(float(v) for _, v in rows)
     biggest = max(float(v) for _, v in rows)
     row_h, bar_h = 26.0, 16.0
-    label_w = min(max(_width(label) for label, _ in rows), width * 0.36) + 10
+    # The width estimate is an average: capitals run wider ("Unknown" lost its U), so keep 15% and
+    # a few units in hand before the left edge.
+    label_w = min(max(_width(label) for label, _ in rows) * 1.15 + 4, width * 0.36) + 10
     value_w = max(_width(show(v)) for _, v in rows) + 8
     bar_max = width - label_w - value_w
     height = len(rows) * row_h + 6
