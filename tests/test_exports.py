@@ -29,6 +29,12 @@ DIACRITICS = "Bună ziua, Ștefan! Ședința de mâine începe la 10 😀 — ț
 CAMPAIGN = "Promoție țară"
 
 
+@pytest.fixture(autouse=True)
+def no_old_exports(upload_dir):
+    """Exports of earlier tests (same ids: the tables start again) are not found by this one."""
+    shutil.rmtree(f"{upload_dir}/exports", ignore_errors=True)
+
+
 @pytest.fixture
 def story(app, make_parent, make_subuser, make_campaign, login):
     """make_story(), Ana signed in."""
@@ -318,3 +324,18 @@ def test_a_large_export_is_made_by_a_real_worker(app, client, story, processes, 
     assert len(rows) == 8 and rows[0][0] == "Time"
     col = rows[0].index("Cost")
     assert sum(number(r[col]) for r in rows[1:]) == page_totals(app, story["owner_id"]).cost
+
+
+def test_a_romanian_customer_gets_romanian_headers_also_from_the_job(app, client, story):
+    with app.app_context():
+        db.session.get(User, story["owner_id"]).language = "ro"
+        account_id = db.session.get(User, story["owner_id"]).account_id
+        db.session.commit()
+    inline = read_csv(export(client))
+    assert inline[0][:3] == ["Ora", "Subutilizator", "Către"] and "Starea, pe înțeles" in inline[0]
+    with changed_settings(app, export_background_rows=3):
+        status_url = export(client).headers["Location"]
+    assert "Se exportă… 0 din 7 mesaje" in client.get(status_url).text
+    run_job(app, account_id, status_url.rsplit("/", 1)[1])           # the job has no request: the asker's language
+    assert "Exportul este gata: 7 mesaje." in client.get(status_url).text
+    assert read_csv(client.get(f"{status_url}/file"))[0] == inline[0]

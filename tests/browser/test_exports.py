@@ -12,7 +12,14 @@ from sqlalchemy import select
 
 from tests.browser.test_sign_in_flow import sign_in
 from tests.conftest import PASSWORD
-from tests.test_exports import HYPERLINK, changed_settings, make_story, page_totals, run_job
+from tests.test_exports import (  # noqa: F401
+    HYPERLINK,
+    changed_settings,
+    make_story,
+    no_old_exports,
+    page_totals,
+    run_job,
+)
 from webapp.extensions import db
 from webapp.models import Message, User
 

@@ -83,9 +83,12 @@ class Export:
         return self.state in ("done", "failed")
 
 
-def export_id(account_id: int, user_id: int, report: str, params: dict[str, Any], fmt: str, separator: str,
-              language: str, up_to_id: int) -> str:
-    asked = json.dumps([account_id, user_id, report, params, fmt, separator, language, up_to_id], sort_keys=True)
+def export_id(actor: User, report: str, params: dict[str, Any], fmt: str, separator: str, language: str,
+              up_to_id: int) -> str:
+    """A digest of what was asked; the account's creation time keeps a database made anew (ids
+    counted from 1 again) from finding the exports of the old one in the same folder."""
+    asked = json.dumps([actor.account_id, actor.id, actor.account.created_at.isoformat(), report, params, fmt,
+                        separator, language, up_to_id], sort_keys=True)
     return hashlib.sha256(asked.encode()).hexdigest()[:24]
 
 
@@ -127,7 +130,7 @@ def ask(redis: Redis, upload_dir: str, actor: User, report: str, params: dict[st
         language: str, up_to_id: int, rows_expected: int, filename: str) -> Export:
     """The export of this request, queued for a worker unless it is made, or on its way, already
     (asked again after it failed, it is made again)."""
-    eid = export_id(actor.account_id, actor.id, report, params, fmt, separator, language, up_to_id)
+    eid = export_id(actor, report, params, fmt, separator, language, up_to_id)
     known = find(upload_dir, actor.account_id, eid)
     if known is not None and known.state != "failed" and (not known.done or file_path(upload_dir, known).exists()):
         _requeue_if_lost(redis, known)
