@@ -3,7 +3,7 @@ exact counts and cost, the run to completion against the simulator, the monitor 
 copies, pause and cancel (refunded to the cent)."""
 import re
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import phonenumbers
 import pytest
@@ -60,11 +60,8 @@ def expected(sample, phone_col, text_of=None):
 
 
 def money(amount: Decimal) -> str:
-    """As the pages write money: two to four decimals."""
-    text = f"{amount:,.4f}"
-    while text.endswith("0") and len(text.split(".")[1]) > 2:
-        text = text[:-1]
-    return f"€{text}"
+    """As the pages write amounts: two decimals, rounded half up from the exact figure."""
+    return f"€{amount.quantize(Decimal('0.01'), ROUND_HALF_UP):,}"
 
 
 def cell(value, fmt):
