@@ -339,3 +339,15 @@ def test_a_romanian_customer_gets_romanian_headers_also_from_the_job(app, client
     run_job(app, account_id, status_url.rsplit("/", 1)[1])           # the job has no request: the asker's language
     assert "Exportul este gata: 7 mesaje." in client.get(status_url).text
     assert read_csv(client.get(f"{status_url}/file"))[0] == inline[0]
+
+
+def test_an_export_never_names_another_accounts_campaign(app, client, story, make_user, make_campaign):
+    """The filter's campaign is named in the export's 'About' sheet: only one the asker may see."""
+    other = make_user("bogdan", credit="10")
+    secret = make_campaign(other, ["0722000099"], name="Lansare secretă")
+    wb = load_workbook(io.BytesIO(export(client, "xlsx", campaign=str(secret)).data))
+    about = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    assert "Lansare secretă" not in about and f"#{secret}" in about
+    wb = load_workbook(io.BytesIO(export(client, "xlsx", campaign=str(story["campaign_id"])).data))
+    about = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    assert CAMPAIGN in about

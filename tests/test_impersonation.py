@@ -173,6 +173,7 @@ def test_expired_impersonation_ends_and_returns_to_staff(app, client, login, peo
         assert db.session.scalar(select(Impersonation)).ended_at is not None
         ends = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "impersonation.end")).all()
         assert [e.detail["how"] for e in ends] == ["expired"]
+        assert [e.ip for e in ends] == ["127.0.0.1"]   # ended in the guard, before any view: still known
         assert db.session.get(User, people["filiala"]).language == "en"
 
 

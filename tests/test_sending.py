@@ -10,7 +10,7 @@ from webapp.connectors.base import Receipt
 from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
-from webapp.models import LedgerEntry, MessagePart, PendingReceipt, Route, User
+from webapp.models import LedgerEntry, Message, MessagePart, PendingReceipt, Route, User
 from webapp.redis_client import get_redis
 from webapp.services import delivery, ledger, pricing, routes, sending
 from webapp.services import receipts as receipt_service
@@ -289,3 +289,11 @@ def test_receipts_cost_the_same_queries_for_3_or_20_messages(ctx, count):
         event.remove(engine, "before_cursor_execute", listener)
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) <= 6, selects
+
+
+def test_a_long_operator_name_fits_the_network_column(ctx):
+    """phonenumbers names some ranges' operators in up to 54 characters; PostgreSQL would refuse
+    the row (VARCHAR(40)) and with it the whole submission."""
+    [message] = accept(ctx, ["+353897012345"])   # "Carphone Warehouse Ireland Mobile Limited", 41
+    db.session.expire_all()
+    assert db.session.get(Message, message.id).network == "Carphone Warehouse Ireland Mobile Limite"

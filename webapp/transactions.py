@@ -21,11 +21,14 @@ def register(app: Flask) -> None:
     so this one runs before it and the audit sees the request's work committed. (Flask-Login's
     remember-cookie hook, registered later, runs before both; it touches no database.)"""
 
-    @app.before_request
     def client_address() -> None:
         """The services read the caller's address (the audit log's) from the session they are
         given, not from Flask; the session ends with the request."""
         db.session.info[CLIENT_IP] = request.remote_addr or ""
+
+    # First of all before-request hooks: the blueprints' guard already writes audit rows (an
+    # impersonation ended because it expired or was revoked) and may answer before later hooks.
+    app.before_request_funcs.setdefault(None, []).insert(0, client_address)
 
     @app.after_request
     def end_of_request(response: Response) -> Response:

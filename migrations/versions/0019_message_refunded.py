@@ -26,6 +26,9 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('messages') as batch:
         batch.add_column(sa.Column('refunded', sa.BigInteger(), nullable=False, server_default='0'))
+    # Each message looks up its own rows by reference: without this (temporary) index that is a
+    # scan of its account's ledger per message.
+    op.create_index('ix_tmp_ledger_entries_reference', 'ledger_entries', ['reference', 'account_id'])
     op.execute("""
         UPDATE messages SET refunded = COALESCE((
             SELECT SUM(l.amount) FROM ledger_entries l
@@ -33,6 +36,7 @@ def upgrade():
               AND l.kind IN ('release', 'charge', 'refund')), 0)
         WHERE status IN ('submitted', 'DELIVRD', 'UNDELIV', 'EXPIRED', 'REJECTD', 'FAILED', 'NOREPORT')
     """)
+    op.drop_index('ix_tmp_ledger_entries_reference', table_name='ledger_entries')
 
 
 def downgrade():

@@ -29,9 +29,12 @@ import phonenumbers
 from phonenumbers import carrier
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
-__all__ = ["CACHE_SIZE", "network_of"]
+__all__ = ["CACHE_SIZE", "NETWORK_LENGTH", "network_of"]
 
 CACHE_SIZE = 65_536
+# What messages.network holds: phonenumbers has operator names of up to 54 characters (Chile),
+# cut to fit when stored.
+NETWORK_LENGTH = 40
 """Distinct (number, language) pairs kept; about 6 MB when full (benchmarks/bench_networks.py)."""
 
 _MAX_DIGITS = 15  # E.164: at most 15 digits after the "+"

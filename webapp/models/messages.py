@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.domain.networks import NETWORK_LENGTH
 from webapp.extensions import db
 from webapp.models.types import Money, UTCDateTime, utcnow
 
@@ -33,7 +34,7 @@ class Message(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     # The operator holding the number's range (domain/networks.py) when accepted; "" none known,
     # NULL for messages accepted before 0020 (the reports name those by their number's prefix).
-    network: Mapped[str | None] = mapped_column(String(40))
+    network: Mapped[str | None] = mapped_column(String(NETWORK_LENGTH))
     text: Mapped[str] = mapped_column(Text)
     encoding: Mapped[str] = mapped_column(String(8))
     parts: Mapped[int] = mapped_column(Integer)

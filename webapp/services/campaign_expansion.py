@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle, phone, pricing
-from webapp.domain.networks import network_of
+from webapp.domain.networks import NETWORK_LENGTH, network_of
 from webapp.domain.placeholders import compile_text
 from webapp.domain.sheets import open_spreadsheet
 from webapp.domain.sms_text import analyze
@@ -122,7 +122,7 @@ class _Writer:
             "sender": self.campaign.sender, "status": DRAFT, "validity_until": self.validity_until,
             "created_at": self.now, "monitor": False, "country": None, "route_id": None, "reason_code": None,
             "price_per_part": ZERO, "cost": ZERO, "encoding": "GSM-7", "parts": 1, **row})
-        self.rows[-1]["network"] = network_of(self.rows[-1]["to"])   # the number range's operator ("" none)
+        self.rows[-1]["network"] = network_of(self.rows[-1]["to"])[:NETWORK_LENGTH]   # the range's operator ("" none)
 
     def flush(self) -> None:
         if not self.rows:

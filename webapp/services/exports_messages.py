@@ -24,7 +24,7 @@ from webapp.models import Campaign, Message, Route, User
 from webapp.services import message_costs
 from webapp.services.exports import Table
 from webapp.services.reports import MessageFilter, filter_conditions
-from webapp.services.subusers import subuser_choices
+from webapp.services.subusers import subuser_choices, visible_account_ids
 
 BATCH = 2000          # rows fetched at a time
 
@@ -141,7 +141,8 @@ def describe(session: Session, actor: User, f: MessageFilter, subusers: Mapping[
     if f.sender:
         about.append((gettext("Sender"), f.sender))
     if f.campaign_id:
-        name = session.scalar(select(Campaign.name).where(Campaign.id == f.campaign_id))
+        name = session.scalar(select(Campaign.name).where(   # only a campaign the asker may see is named
+            Campaign.id == f.campaign_id, Campaign.account_id.in_(visible_account_ids(session, actor))))
         about.append((gettext("Campaign"), name or f"#{f.campaign_id}"))
     if f.account_id is not None:
         about.append((gettext("Subuser"), subusers.get(f.account_id) or gettext("Mine only")))

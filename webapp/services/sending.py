@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, lifecycle, phone, pricing
-from webapp.domain.networks import network_of
+from webapp.domain.networks import NETWORK_LENGTH, network_of
 from webapp.domain.sms_text import analyze
 from webapp.models import Account, Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
@@ -134,7 +134,7 @@ def _plan(raw: str, region: str, parts: int, prices: pricing.PriceList,
         row["to"], row["country"] = phone.normalize_with_region(raw, region)
     except phone.InvalidNumber as exc:
         return {**row, "reason_code": "invalid_number"}, str(exc)
-    row["network"] = network_of(row["to"])   # the number range's operator, for the reports
+    row["network"] = network_of(row["to"])[:NETWORK_LENGTH]   # the number range's operator, for the reports
     route = route_table.route_for(row["country"])
     if route is None:
         return {**row, "reason_code": "unroutable"}, "no active route"
