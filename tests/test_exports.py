@@ -351,3 +351,28 @@ def test_an_export_never_names_another_accounts_campaign(app, client, story, mak
     wb = load_workbook(io.BytesIO(export(client, "xlsx", campaign=str(story["campaign_id"])).data))
     about = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
     assert CAMPAIGN in about
+
+
+def test_a_finished_export_is_reused_for_a_double_click_then_made_again(app, client, story):
+    """Its messages may have been charged or refunded since: after a few minutes the same ask
+    makes a new file instead of serving the old one."""
+    import json
+    from datetime import timedelta
+
+    with changed_settings(app, export_background_rows=3):
+        status_url = export(client, "csv").headers["Location"]
+    export_id = status_url.rsplit("/", 1)[1]
+    with app.app_context():
+        account_id = db.session.get(User, story["owner_id"]).account_id
+    run_job(app, account_id, export_id)
+    upload_dir = app.config["SETTINGS"].upload_dir
+    with changed_settings(app, export_background_rows=3):
+        assert export(client, "csv").headers["Location"] == status_url
+    assert exports_jobs.find(upload_dir, account_id, export_id).state == "done"     # a double click
+    description = exports_jobs.folder(upload_dir, account_id) / f"{export_id}.json"
+    values = json.loads(description.read_text())
+    values["created_at"] = (datetime.fromisoformat(values["created_at"]) - timedelta(minutes=11)).isoformat()
+    description.write_text(json.dumps(values))
+    with changed_settings(app, export_background_rows=3):
+        assert export(client, "csv").headers["Location"] == status_url
+    assert exports_jobs.find(upload_dir, account_id, export_id).state == "queued"   # made again

@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,9 @@ def progress_key(export_id: str) -> str:
 
 def job_id(export_id: str) -> str:
     return f"export-{export_id}"
+
+
+REUSE_FOR = timedelta(minutes=10)   # a finished export asked again within this is the same file
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,11 @@ def ask(redis: Redis, upload_dir: str, actor: User, report: str, params: dict[st
     (asked again after it failed, it is made again)."""
     eid = export_id(actor, report, params, fmt, separator, language, up_to_id)
     known = find(upload_dir, actor.account_id, eid)
-    if known is not None and known.state != "failed" and (not known.done or file_path(upload_dir, known).exists()):
+    # A file made a while ago may show messages as queued or sent that have been charged or
+    # refunded since: it is reused only for a repeated ask (a double click), then made again.
+    fresh = known is not None and datetime.now(UTC) - datetime.fromisoformat(known.created_at) < REUSE_FOR
+    if known is not None and known.state != "failed" and (
+            not known.done or (fresh and file_path(upload_dir, known).exists())):
         _requeue_if_lost(redis, known)
         return known
     export = Export(eid, actor.account_id, actor.id, report, params, fmt, separator, language, up_to_id,
