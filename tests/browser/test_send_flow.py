@@ -38,7 +38,7 @@ def test_send_and_watch_the_delivery_report(app, page, make_user, processes, red
     expect(page.get_by_test_id("cost")).to_contain_text("€0.0350")
     shot(page, "14-message-delivered")
 
-    page.get_by_role("banner").get_by_role("link", name="Reports").click()
+    page.get_by_role("banner").get_by_role("link", name="Reports", exact=True).click()
     expect(page.get_by_role("row")).to_have_count(2)  # the header and one message
     shot(page, "15-reports")
     page.get_by_role("banner").get_by_role("link", name="Dashboard").click()

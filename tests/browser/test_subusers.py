@@ -84,7 +84,7 @@ def test_subusers_end_to_end(app, page, customer, shot):
 
     # The parent sees it, filtered by that subuser, and can open it.
     sign_in(page, "teatru", PASSWORD)
-    page.get_by_role("banner").get_by_role("link", name="Reports").click()
+    page.get_by_role("banner").get_by_role("link", name="Reports", exact=True).click()
     page.get_by_label("Subuser").select_option(label="casa")
     expect(page).to_have_url(re.compile(r"subuser=\d+"))
     expect(page.get_by_test_id("totals")).to_contain_text("1 message")
