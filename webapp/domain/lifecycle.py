@@ -22,6 +22,16 @@ REFUSED = "refused"
 
 FINAL = frozenset({DELIVRD, UNDELIV, EXPIRED, REJECTD, FAILED, NOREPORT, REFUSED})
 PENDING = frozenset({ACCEPTED, QUEUED, SUBMITTED})
+# The final states that are not a delivery: what reports count as failed.
+NOT_DELIVERED = frozenset({UNDELIV, EXPIRED, REJECTD, FAILED, NOREPORT})
+
+
+def delivery_rate(delivered: int, failed: int) -> float | None:
+    """Delivered out of the messages with a final outcome, in percent (None before any)."""
+    finished = delivered + failed
+    return delivered / finished * 100 if finished else None
+
+
 # Receipt states operators bill (the per-account policy may waive UNDELIV/EXPIRED).
 BILLED_FAILURES = frozenset({UNDELIV, EXPIRED})
 

@@ -18,7 +18,7 @@ from webapp.models import Campaign, Message
 from webapp.models.types import utcnow
 from webapp.services import message_costs
 
-FAILED = (lifecycle.UNDELIV, lifecycle.EXPIRED, lifecycle.REJECTD, lifecycle.FAILED, lifecycle.NOREPORT)
+FAILED = tuple(sorted(lifecycle.NOT_DELIVERED))
 SENT = (lifecycle.SUBMITTED, lifecycle.DELIVRD, *FAILED)
 
 
@@ -59,8 +59,7 @@ class Progress:
 
     @property
     def success_rate(self) -> float | None:
-        finished = self.delivered + self.failed
-        return self.delivered / finished * 100 if finished else None
+        return lifecycle.delivery_rate(self.delivered, self.failed)
 
     @property
     def done_fraction(self) -> float:

@@ -38,7 +38,6 @@ from webapp.domain.report_periods import Period, bounds
 from webapp.domain.statements import allocate, cents
 from webapp.models import Campaign, Message, User
 from webapp.services import message_costs
-from webapp.services.reports import FAILED_STATES
 from webapp.services.subusers import visible_account_ids
 
 PREFIX = 8                     # characters of a number naming an old message's network
@@ -62,7 +61,7 @@ def outcome(status: str) -> str:
     """The chart's four kinds: delivered, failed, pending, not_sent."""
     if status in DELIVERED:
         return "delivered"
-    if status in FAILED_STATES:
+    if status in lifecycle.NOT_DELIVERED:
         return "failed"
     if status in NEVER_SENT:
         return "not_sent"
@@ -89,9 +88,7 @@ class Line:
 
     @property
     def delivery_rate(self) -> float | None:
-        """Delivered out of those with a final outcome (None before any)."""
-        done = self.delivered + self.failed
-        return self.delivered / done * 100 if done else None
+        return lifecycle.delivery_rate(self.delivered, self.failed)
 
     @property
     def cost(self) -> Decimal:

@@ -16,9 +16,6 @@ from webapp.models import LedgerEntry, Message, User
 from webapp.services import message_costs
 from webapp.services.subusers import visible_account_ids
 
-FAILED_STATES = frozenset({lifecycle.UNDELIV, lifecycle.EXPIRED, lifecycle.REJECTD, lifecycle.FAILED,
-                           lifecycle.NOREPORT})
-
 
 def get_message(session: Session, actor: User, message_id: int) -> Message | None:
     """The message if the actor may see its account's messages (its own, a parent its
@@ -88,9 +85,7 @@ class Totals:
 
     @property
     def delivery_rate(self) -> float | None:
-        """Delivered out of those with a final outcome (None before any)."""
-        done = self.delivered + self.failed
-        return self.delivered / done * 100 if done else None
+        return lifecycle.delivery_rate(self.delivered, self.failed)
 
 
 def _count_of(statuses: Iterable[str]) -> Any:
@@ -100,7 +95,7 @@ def _count_of(statuses: Iterable[str]) -> Any:
 def _totals(session: Session, account_id: int, since: datetime) -> Totals:
     count, parts, charged, reserved, delivered, failed = session.execute(
         select(func.count(Message.id), func.coalesce(func.sum(Message.parts), 0), message_costs.total_charged(),
-               message_costs.total_reserved(), _count_of({lifecycle.DELIVRD}), _count_of(FAILED_STATES))
+               message_costs.total_reserved(), _count_of({lifecycle.DELIVRD}), _count_of(lifecycle.NOT_DELIVERED))
         .where(Message.account_id == account_id, Message.created_at >= since,
                Message.status.not_in([lifecycle.REFUSED, lifecycle.DRAFT]))
     ).one()
