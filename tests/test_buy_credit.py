@@ -65,6 +65,19 @@ def test_without_billing_details_nothing_is_bought(make_user, login, client):
     assert r.status_code == 422 and "Fill in your billing details first" in r.text
 
 
+
+def test_a_refusal_in_an_htmx_answer_is_shown_at_once_out_of_band(make_user, login, client):
+    """A refusal naming no field is flashed; an htmx answer (a fragment) carries the flash area out
+    of band, so it is read now, not on the next full page."""
+    make_user("fara")
+    login("fara")
+    r = post(client, "/account/buy/quote", {"method": "card", "amount": "50"}, headers={"HX-Request": "true"})
+    assert r.status_code == 422 and "<html" not in r.text
+    flash = r.text[r.text.index('<div id="flash"'):]
+    assert 'hx-swap-oob="true"' in flash.split(">", 1)[0] and "Fill in your billing details first" in flash
+    assert 'class="flash flash-error"' not in client.get("/account/buy").text   # said once, not again later
+
+
 def pay_by_card(client, amount="100", card="4242424242424242", save=False):
     r = post(client, "/account/buy", {"method": "card", "amount": amount, **({"save_card": "y"} if save else {})})
     assert r.status_code == 302 and r.location.startswith("/sandbox-processor/pay/")

@@ -114,3 +114,15 @@ def test_a_nul_in_a_form_field_is_a_400_page(page, make_user, shot):
     assert answer.value.status == 400
     expect(page.get_by_text("NUL characters")).to_be_visible()
     shot(page, "gallery-nul-400")
+
+
+def test_a_refusal_in_an_htmx_answer_shows_at_once(page, make_user, shot):
+    """Buy credit → Next without billing details: the refusal names no field, so it is flashed, and
+    the htmx answer brings the flash area with it (out of band)."""
+    make_user("fara-date", credit="0")
+    sign_in(page, "fara-date", PASSWORD)
+    page.goto("/account/buy")
+    page.get_by_label("Amount", exact=False).first.fill("50")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#flash .flash-error")).to_contain_text("Fill in your billing details first")
+    shot(page, "gallery-buy-refused-htmx")
