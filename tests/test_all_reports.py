@@ -172,3 +172,18 @@ def test_exports_total_what_the_page_shows(signed_in, client, which):
     assert lines[0][0] and len(lines) == len(body) + 1
     made = client.post("/reports/all/export", data={**form, "format": "pdf"})
     assert made.data.startswith(b"%PDF")
+
+
+def test_bad_or_foreign_values_in_the_url_show_nothing_of_anyone_else(signed_in, client, make_user):
+    """A malformed day falls back to the period's own; another account's id as the subuser or the
+    campaign shows none of its messages (the service keeps to the accounts the actor sees)."""
+    bad = client.get("/reports/all/?period=custom&from=yesterday&to=2026-13-45&subuser=x&campaign=abc")
+    assert bad.status_code == 200 and 'data-testid="all-totals"' in bad.text
+    other = make_user("bogdan", credit="10")
+    with client.application.app_context():
+        from webapp.models import User
+
+        foreign = db.session.get(User, other).account_id
+    page = client.get(f"/reports/all/?period=custom&from=2026-03-01&to=2026-03-31&subuser={foreign}").text
+    totals = page[page.index('data-testid="all-totals"'):]
+    assert "Vodafone" not in page and ">0<" in totals
