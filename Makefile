@@ -20,6 +20,7 @@ test: $(STAMP) $(COMPILED) $(SMSC) browser
 # Lint (ruff) and types (mypy, strict on webapp/domain); CI runs it before the tests.
 lint: $(STAMP)
 	$(BIN)/ruff check webapp workers tests benchmarks app.py
+	$(BIN)/ruff format --check webapp workers tests benchmarks app.py
 	$(BIN)/mypy
 
 test-fast: $(STAMP) $(COMPILED) $(SMSC)

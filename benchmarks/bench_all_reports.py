@@ -13,6 +13,7 @@ the htmx fragment), several runs each, and prints p50 / p95 and the month's tota
     .venv/bin/python benchmarks/bench_all_reports.py --messages 100000      # SQLite, smaller
     ... --explain          # also prints PostgreSQL's plan of the report's query
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,11 +64,19 @@ def fill_networks(account_id: int) -> None:
     (the bench numbers are prefix + 6 random digits, so one look-up per prefix is exact here)."""
     from webapp.domain.networks import network_of
 
-    prefixes = db.session.execute(text("SELECT DISTINCT substr(\"to\", 1, length(\"to\") - 6) FROM messages "
-                                       "WHERE account_id = :a"), {"a": account_id}).scalars().all()
+    prefixes = (
+        db.session.execute(
+            text('SELECT DISTINCT substr("to", 1, length("to") - 6) FROM messages WHERE account_id = :a'),
+            {"a": account_id},
+        )
+        .scalars()
+        .all()
+    )
     for prefix in prefixes:
-        db.session.execute(text("UPDATE messages SET network = :n WHERE account_id = :a AND \"to\" LIKE :p"),
-                           {"n": network_of(prefix + "123456"), "a": account_id, "p": prefix + "%"})
+        db.session.execute(
+            text('UPDATE messages SET network = :n WHERE account_id = :a AND "to" LIKE :p'),
+            {"n": network_of(prefix + "123456"), "a": account_id, "p": prefix + "%"},
+        )
     db.session.commit()
     if db.session.get_bind().dialect.name == "postgresql":
         vacuum()
@@ -81,13 +90,16 @@ def vacuum() -> None:
 
 def refunds_from_the_ledger(account_id: int) -> None:
     """messages.refunded as migration 0019 takes it from the ledger (the billing data predates it)."""
-    db.session.execute(text("""
+    db.session.execute(
+        text("""
         UPDATE messages SET refunded = r.amount FROM (
             SELECT reference, SUM(amount) AS amount FROM ledger_entries
             WHERE account_id = :a AND kind IN ('release', 'charge', 'refund') GROUP BY reference) r
         WHERE messages.account_id = :a AND r.reference = 'msg:' || messages.id
           AND messages.status IN ('submitted', 'DELIVRD', 'UNDELIV', 'EXPIRED', 'REJECTD', 'FAILED', 'NOREPORT')
-    """), {"a": account_id})
+    """),
+        {"a": account_id},
+    )
     db.session.commit()
     if db.session.get_bind().dialect.name == "postgresql":
         vacuum()
@@ -103,7 +115,7 @@ def main() -> None:
     scratch = None if os.environ.get("DATABASE_URL") else tempfile.mkdtemp(prefix="bench-reports-")
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{scratch}/bench.db"
     redis = None
-    if not os.environ.get("REDIS_URL"):   # signing in asks the login throttle (Redis)
+    if not os.environ.get("REDIS_URL"):  # signing in asks the login throttle (Redis)
         from webapp.embedded_redis import EmbeddedRedis
 
         redis = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-"))).start(persist=False)
@@ -139,20 +151,27 @@ def run(url: str, args) -> None:
             print("reusing the account built by an earlier run")
         account_id = user.account_id
         count = db.session.scalar(select(func.count()).select_from(Message).where(Message.account_id == account_id))
-        unnamed = db.session.scalar(select(func.count()).select_from(Message).where(
-            Message.account_id == account_id, Message.network.is_(None)))
+        unnamed = db.session.scalar(
+            select(func.count()).select_from(Message).where(Message.account_id == account_id, Message.network.is_(None))
+        )
         print(f"account {account_id} ({TZ}): {count:,} messages, {unnamed:,} without a network")
         if args.networks and unnamed:
             began = time.perf_counter()
             fill_networks(account_id)
             print(f"filled messages.network in {time.perf_counter() - began:.1f} s")
         f = report_totals.ReportFilter(Period("custom", *MARCH))
-        result, _ = timed("service all_reports(March)", lambda: report_totals.all_reports(db.session, user, f), args.runs)
+        result, _ = timed(
+            "service all_reports(March)", lambda: report_totals.all_reports(db.session, user, f), args.runs
+        )
         t = result.totals
-        print(f"  {t.messages:,} messages, {t.parts:,} parts, {t.delivered:,} delivered, {t.failed:,} failed, "
-              f"{t.pending:,} pending, {t.not_sent:,} not sent; charged {t.charged}, reserved {t.reserved}")
-        print(f"  {len(result.by_country)} countries, {len(result.by_network)} networks, {len(result.by_day)} days, "
-              f"{len(result.by_status)} statuses, {len(result.by_sender)} senders")
+        print(
+            f"  {t.messages:,} messages, {t.parts:,} parts, {t.delivered:,} delivered, {t.failed:,} failed, "
+            f"{t.pending:,} pending, {t.not_sent:,} not sent; charged {t.charged}, reserved {t.reserved}"
+        )
+        print(
+            f"  {len(result.by_country)} countries, {len(result.by_network)} networks, {len(result.by_day)} days, "
+            f"{len(result.by_status)} statuses, {len(result.by_sender)} senders"
+        )
         print("  networks: " + ", ".join(f"{line.key or '?'} {line.messages:,}" for line in result.by_network[:6]))
         if args.explain and db.session.get_bind().dialect.name == "postgresql":
             explain(user, f)
@@ -160,8 +179,10 @@ def run(url: str, args) -> None:
     client = app.test_client()
     login = client.get("/login")
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login.text)
-    client.post("/login", data={"username": f"bench{args.messages}", "password": PASSWORD,
-                                "csrf_token": token.group(1) if token else ""})
+    client.post(
+        "/login",
+        data={"username": f"bench{args.messages}", "password": PASSWORD, "csrf_token": token.group(1) if token else ""},
+    )
     path = "/reports/all/?period=custom&from=2026-03-01&to=2026-03-31"
     page = client.get(path)
     assert page.status_code == 200 and 'data-testid="all-totals"' in page.text, page.status_code

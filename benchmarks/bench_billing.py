@@ -18,6 +18,7 @@ The PostgreSQL database is created when missing; an account built by an earlier 
 same --messages is reused (--rebuild drops and recreates a database whose name starts with
 "bench").  Target: the statement of 1,000,000 messages in under 5 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,13 +47,28 @@ NAME = "Țară Șușă SRL"
 TZ = "Europe/Bucharest"
 START, END = date(2026, 3, 1), date(2026, 4, 1)
 # (country, prefix, price per part, weight)
-COUNTRIES = [("RO", "+40722", "0.0350", 60), ("MD", "+37369", "0.0650", 8), ("UA", "+38067", "0.0720", 5),
-             ("BG", "+35988", "0.0580", 3), ("HU", "+3630", "0.0610", 3), ("DE", "+49151", "0.0790", 3),
-             ("IT", "+39320", "0.0745", 2), ("ES", "+34612", "0.0695", 2), ("FR", "+33612", "0.0815", 2),
-             ("GB", "+44770", "0.0405", 2), ("AT", "+43664", "0.0905", 1), ("PL", "+48501", "0.0385", 1),
-             ("CZ", "+420601", "0.0555", 1), ("GR", "+30694", "0.0615", 1), ("RS", "+38163", "0.0675", 1),
-             ("TR", "+90532", "0.0275", 1), ("NL", "+31612", "0.0885", 1), ("BE", "+32470", "0.0765", 1),
-             ("PT", "+351912", "0.0345", 1), ("IE", "+35385", "0.0635", 1)]
+COUNTRIES = [
+    ("RO", "+40722", "0.0350", 60),
+    ("MD", "+37369", "0.0650", 8),
+    ("UA", "+38067", "0.0720", 5),
+    ("BG", "+35988", "0.0580", 3),
+    ("HU", "+3630", "0.0610", 3),
+    ("DE", "+49151", "0.0790", 3),
+    ("IT", "+39320", "0.0745", 2),
+    ("ES", "+34612", "0.0695", 2),
+    ("FR", "+33612", "0.0815", 2),
+    ("GB", "+44770", "0.0405", 2),
+    ("AT", "+43664", "0.0905", 1),
+    ("PL", "+48501", "0.0385", 1),
+    ("CZ", "+420601", "0.0555", 1),
+    ("GR", "+30694", "0.0615", 1),
+    ("RS", "+38163", "0.0675", 1),
+    ("TR", "+90532", "0.0275", 1),
+    ("NL", "+31612", "0.0885", 1),
+    ("BE", "+32470", "0.0765", 1),
+    ("PT", "+351912", "0.0345", 1),
+    ("IE", "+35385", "0.0635", 1),
+]
 UNIT = 10_000  # Money is stored as integers of 1/10000 EUR
 
 
@@ -79,9 +95,10 @@ class Writer:
                     copy.write_row(row)
         else:
             cursor = raw.cursor()
-            cursor.executemany(f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(columns))})',
-                               [tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in r)
-                                for r in rows])
+            cursor.executemany(
+                f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(columns))})',
+                [tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in r) for r in rows],
+            )
 
 
 def naive(moment: datetime) -> datetime:
@@ -95,16 +112,39 @@ def build(app, count: int) -> int:
 
     rnd = random.Random(7)
     session = db.session
-    user = accounts.create_account(session, None, username=f"bench{count}", password="Bench-Billing-2026",
-                                   credit=Decimal("0"), email="contabil@example.ro", name=NAME)
+    user = accounts.create_account(
+        session,
+        None,
+        username=f"bench{count}",
+        password="Bench-Billing-2026",
+        credit=Decimal("0"),
+        email="contabil@example.ro",
+        name=NAME,
+    )
     account = user.account
     account.timezone = TZ
-    sub = accounts.create_account(session, None, username=f"bench{count}-sub", password="Bench-Billing-2026",
-                                  credit=Decimal("0"), email="sub@example.ro", name="Filiala Iași")
+    sub = accounts.create_account(
+        session,
+        None,
+        username=f"bench{count}-sub",
+        password="Bench-Billing-2026",
+        credit=Decimal("0"),
+        email="sub@example.ro",
+        name="Filiala Iași",
+    )
     sub.account.parent_id = account.id
-    session.add(BillingProfile(account_id=account.id, company_name=NAME, fiscal_code="RO14399840",
-                               trade_register="J22/1234/2020", address="Str. Ștefan cel Mare 1", city="Iași",
-                               country="RO", invoice_email="contabil@example.ro"))
+    session.add(
+        BillingProfile(
+            account_id=account.id,
+            company_name=NAME,
+            fiscal_code="RO14399840",
+            trade_register="J22/1234/2020",
+            address="Str. Ștefan cel Mare 1",
+            city="Iași",
+            country="RO",
+            invoice_email="contabil@example.ro",
+        )
+    )
     session.commit()
     writer = Writer(session)
     next_id = (session.scalar(select(func.max(text("id"))).select_from(text("messages"))) or 0) + 1
@@ -115,8 +155,25 @@ def build(app, count: int) -> int:
     # Events (time, kind, amount in units, reference, reason), ledger rows written in time order.
     events: list[tuple] = []
     messages: list[tuple] = []
-    cols = ["id", "account_id", "user_id", "sender", "to", "country", "text", "encoding", "parts", "price_per_part",
-            "cost", "status", "validity_until", "created_at", "submitted_at", "final_at", "monitor"]
+    cols = [
+        "id",
+        "account_id",
+        "user_id",
+        "sender",
+        "to",
+        "country",
+        "text",
+        "encoding",
+        "parts",
+        "price_per_part",
+        "cost",
+        "status",
+        "validity_until",
+        "created_at",
+        "submitted_at",
+        "final_at",
+        "monitor",
+    ]
     day_seconds = month_seconds / 31
     for i in range(count):
         country, prefix, price, _ = rnd.choices(COUNTRIES, weights)[0]
@@ -124,19 +181,48 @@ def build(app, count: int) -> int:
         cost = units(price) * parts
         # 30 days of traffic, busier in the day; a few accepted in the last minutes of the month.
         late = i % 50_000 == 49_999
-        offset = month_seconds - rnd.uniform(1, 600) if late else (
-            rnd.randrange(30) * day_seconds + rnd.triangular(6, 23, 13) * 3600)
+        offset = (
+            month_seconds - rnd.uniform(1, 600)
+            if late
+            else (rnd.randrange(30) * day_seconds + rnd.triangular(6, 23, 13) * 3600)
+        )
         created = since + timedelta(seconds=offset)
         sent = created + timedelta(seconds=rnd.uniform(0.2, 20) + (900 if late else 0))
         draw = rnd.random()
-        status = ("DELIVRD" if draw < 0.93 else "UNDELIV" if draw < 0.96 else "REJECTD" if draw < 0.98
-                  else "FAILED" if draw < 0.99 else "submitted")
+        status = (
+            "DELIVRD"
+            if draw < 0.93
+            else "UNDELIV"
+            if draw < 0.96
+            else "REJECTD"
+            if draw < 0.98
+            else "FAILED"
+            if draw < 0.99
+            else "submitted"
+        )
         final = sent + timedelta(seconds=rnd.uniform(2, 7200)) if status != "submitted" else None
         mid = next_id + i
-        messages.append((mid, account.id, user.id, "1899", f"{prefix}{rnd.randrange(10**6):06d}", country,
-                         "Bună ziua! Codul dumneavoastră este 4821.", "ucs2", parts, units(price), cost, status,
-                         naive(created + timedelta(days=2)), naive(created), naive(sent),
-                         naive(final) if final else None, False))
+        messages.append(
+            (
+                mid,
+                account.id,
+                user.id,
+                "1899",
+                f"{prefix}{rnd.randrange(10**6):06d}",
+                country,
+                "Bună ziua! Codul dumneavoastră este 4821.",
+                "ucs2",
+                parts,
+                units(price),
+                cost,
+                status,
+                naive(created + timedelta(days=2)),
+                naive(created),
+                naive(sent),
+                naive(final) if final else None,
+                False,
+            )
+        )
         ref = f"msg:{mid}"
         events.append((created, "reservation", -cost, ref, f"SMS to {prefix}…"))
         events.append((sent, "release", cost, ref, "Reservation turned into charge"))
@@ -147,17 +233,40 @@ def build(app, count: int) -> int:
     # Money in: an opening top-up in February and top-ups through the month.
     events.append((since - timedelta(days=3), "topup", units("2000"), "payment:1", "Top-up by bank transfer"))
     for day in range(0, 30, 3):
-        events.append((since + timedelta(days=day, hours=8), "topup", total_cost // 10 + units("500"),
-                       f"payment:{day + 2}", "Top-up by card"))
-    events.append((since + timedelta(days=12, hours=10), "adjustment", units("-3.7450"), "adjust-1",
-                   "Correction: test messages"))
-    events.append((since + timedelta(days=14, hours=9), "transfer", units("-250"), f"account:{sub.account.id}",
-                   "Credit for Filiala Iași"))
+        events.append(
+            (
+                since + timedelta(days=day, hours=8),
+                "topup",
+                total_cost // 10 + units("500"),
+                f"payment:{day + 2}",
+                "Top-up by card",
+            )
+        )
+    events.append(
+        (since + timedelta(days=12, hours=10), "adjustment", units("-3.7450"), "adjust-1", "Correction: test messages")
+    )
+    events.append(
+        (
+            since + timedelta(days=14, hours=9),
+            "transfer",
+            units("-250"),
+            f"account:{sub.account.id}",
+            "Credit for Filiala Iași",
+        )
+    )
     # A campaign: reserved in one row, its unsent part released in one row when cancelled.
-    events.append((since + timedelta(days=20, hours=11), "reservation", units("-1234.5670"), "campaign:1",
-                   "Campaign “Primăvara”"))
-    events.append((since + timedelta(days=20, hours=15), "release", units("1234.5670"), "campaign:1",
-                   "Campaign “Primăvara” cancelled: unsent messages"))
+    events.append(
+        (since + timedelta(days=20, hours=11), "reservation", units("-1234.5670"), "campaign:1", "Campaign “Primăvara”")
+    )
+    events.append(
+        (
+            since + timedelta(days=20, hours=15),
+            "release",
+            units("1234.5670"),
+            "campaign:1",
+            "Campaign “Primăvara” cancelled: unsent messages",
+        )
+    )
     events.sort(key=lambda e: e[0])
     balance, ledger_rows = 0, []
     for at, kind, amount, ref, reason in events:
@@ -165,14 +274,26 @@ def build(app, count: int) -> int:
         ledger_rows.append((account.id, amount, balance, kind, reason, ref, naive(at)))
     ledger_cols = ["account_id", "amount", "balance_after", "kind", "reason", "reference", "created_at"]
     for start in range(0, len(messages), 100_000):
-        writer.write("messages", cols, messages[start:start + 100_000])
+        writer.write("messages", cols, messages[start : start + 100_000])
     for start in range(0, len(ledger_rows), 200_000):
-        writer.write("ledger_entries", ledger_cols, ledger_rows[start:start + 200_000])
+        writer.write("ledger_entries", ledger_cols, ledger_rows[start : start + 200_000])
     session.execute(text("UPDATE accounts SET balance = :b WHERE id = :id"), {"b": balance, "id": account.id})
     sub_balance = units("250")
-    writer.write("ledger_entries", ledger_cols, [(sub.account.id, sub_balance, sub_balance, "transfer",
-                                                   f"Credit from {NAME}", f"account:{account.id}",
-                                                   naive(since + timedelta(days=14, hours=9)))])
+    writer.write(
+        "ledger_entries",
+        ledger_cols,
+        [
+            (
+                sub.account.id,
+                sub_balance,
+                sub_balance,
+                "transfer",
+                f"Credit from {NAME}",
+                f"account:{account.id}",
+                naive(since + timedelta(days=14, hours=9)),
+            )
+        ],
+    )
     session.execute(text("UPDATE accounts SET balance = :b WHERE id = :id"), {"b": sub_balance, "id": sub.account.id})
     if writer.pg:
         session.execute(text("SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT max(id) FROM messages))"))
@@ -227,10 +348,18 @@ def bench_invoice_pdf(app) -> None:
             user = User(account_id=account.id, username="bench-invoice", password_hash="-")
             db.session.add(user)
             db.session.flush()
-            payments.save_profile(db.session, user, company_name="Teatrul Mic Șușă SRL", is_business=True,
-                                  fiscal_code="RO14399840", trade_register="J40/1234/2020",
-                                  address="Str. Constantin Mille 16", city="București", country="RO",
-                                  invoice_email="contabil@teatrulmic.ro")
+            payments.save_profile(
+                db.session,
+                user,
+                company_name="Teatrul Mic Șușă SRL",
+                is_business=True,
+                fiscal_code="RO14399840",
+                trade_register="J40/1234/2020",
+                address="Str. Constantin Mille 16",
+                city="București",
+                country="RO",
+                invoice_email="contabil@teatrulmic.ro",
+            )
         payment = payments.start(db.session, user, "transfer", "250", Decimal("0.21"))
         payments.credit(db.session, payment.id, f"bench-{payment.reference}")
         db.session.commit()
@@ -276,7 +405,9 @@ def run(url: str, args) -> None:
         else:
             account_id = user.account_id
             print("reusing the account built by an earlier run")
-        rows = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.account_id == account_id))
+        rows = db.session.scalar(
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.account_id == account_id)
+        )
         sent = db.session.scalar(select(func.count()).select_from(Message).where(Message.account_id == account_id))
         print(f"account {account_id}: {sent:,} messages, {rows:,} ledger rows")
 
@@ -299,19 +430,32 @@ def run(url: str, args) -> None:
             count = f"{line.count:,}" if line.count else ""
             print(f"  {rules.LINES[line.key]:<60}{count:>9}{line.amount:>16,.2f}")
         print(f"  {'Closing balance':<69}{view.closing:>16,.2f}")
-        ledger_balance = db.session.scalar(select(LedgerEntry.balance_after).where(
-            LedgerEntry.account_id == account_id, LedgerEntry.created_at < rules.local_midnight(END, TZ))
-            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(1))
-        print(f"  (ledger balance at the period's end: {ledger_balance}; exact closing {statement.figures['closing']}; "
-              f"account balance now {account.balance})")
+        ledger_balance = db.session.scalar(
+            select(LedgerEntry.balance_after)
+            .where(LedgerEntry.account_id == account_id, LedgerEntry.created_at < rules.local_midnight(END, TZ))
+            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+            .limit(1)
+        )
+        print(
+            f"  (ledger balance at the period's end: {ledger_balance}; exact closing {statement.figures['closing']}; "
+            f"account balance now {account.balance})"
+        )
         print(f"  {'Country':<10}{'Messages':>12}{'Parts':>12}{'Sent':>14}{'Refunded':>12}{'Net':>14}")
         for row in view.by_country:
-            print(f"  {row.label:<10}{row.messages:>12,}{row.parts:>12,}{row.sent:>14,.2f}{row.refunded:>12,.2f}{row.net:>14,.2f}")
+            print(
+                f"  {row.label:<10}{row.messages:>12,}{row.parts:>12,}{row.sent:>14,.2f}{row.refunded:>12,.2f}{row.net:>14,.2f}"
+            )
         t = view.total
         print(f"  {'Total':<10}{t.messages:>12,}{t.parts:>12,}{t.sent:>14,.2f}{t.refunded:>12,.2f}{t.net:>14,.2f}")
-        print(f"  by day: {len(view.by_day)} days, first {view.by_day[0].label}: {view.by_day[0].messages:,} messages"
-              if view.by_day else "  by day: none")
-        assert db.session.scalar(select(func.count()).select_from(Statement).where(Statement.account_id == account_id)) == 1
+        print(
+            f"  by day: {len(view.by_day)} days, first {view.by_day[0].label}: {view.by_day[0].messages:,} messages"
+            if view.by_day
+            else "  by day: none"
+        )
+        assert (
+            db.session.scalar(select(func.count()).select_from(Statement).where(Statement.account_id == account_id))
+            == 1
+        )
         print(f"\nstatement with {t.messages:,} messages: {took:.2f} s (target < 5 s)")
     bench_invoice_pdf(app)
 

@@ -6,6 +6,7 @@ Flask test client and prints the latency percentiles.
 
     .venv/bin/python benchmarks/bench_counter.py [--requests 1000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-counter-"))
     redis = EmbeddedRedis(tmp / "redis").start(persist=False)
     try:
-        settings = Settings.from_env({}, database_url=f"sqlite:///{tmp / 'bench.db'}", redis_url=redis.url, secret_key="bench")
+        settings = Settings.from_env(
+            {}, database_url=f"sqlite:///{tmp / 'bench.db'}", redis_url=redis.url, secret_key="bench"
+        )
         app = create_app(settings)
         app.config["WTF_CSRF_ENABLED"] = False
         with app.app_context():
@@ -51,9 +54,14 @@ def main() -> None:
             from webapp.extensions import db
             from webapp.services import accounts, pricing
 
-            accounts.create_account(db.session, None, username="bench", password="Cifre-Rapide-2026", credit=Decimal("10"))
-            pricing.replace_entries(db.session, None, [PriceEntry(c, Decimal(p)) for c, p in
-                                                        [("RO", "0.0350"), ("MD", "0.0650"), ("UA", "0.0520")]])
+            accounts.create_account(
+                db.session, None, username="bench", password="Cifre-Rapide-2026", credit=Decimal("10")
+            )
+            pricing.replace_entries(
+                db.session,
+                None,
+                [PriceEntry(c, Decimal(p)) for c, p in [("RO", "0.0350"), ("MD", "0.0650"), ("UA", "0.0520")]],
+            )
             db.session.commit()
         client = app.test_client()
         client.post("/login", data={"username": "bench", "password": "Cifre-Rapide-2026"})
@@ -70,8 +78,10 @@ def main() -> None:
         timings.sort()
         p = lambda q: timings[min(len(timings) - 1, int(q * len(timings)))]  # noqa: E731
         print(f"counter fragment: {len(timings)} requests via the test client (SQLite, one process)")
-        print(f"  mean {statistics.mean(timings):.2f} ms   p50 {p(0.50):.2f} ms   p95 {p(0.95):.2f} ms   "
-              f"p99 {p(0.99):.2f} ms   max {timings[-1]:.2f} ms")
+        print(
+            f"  mean {statistics.mean(timings):.2f} ms   p50 {p(0.50):.2f} ms   p95 {p(0.95):.2f} ms   "
+            f"p99 {p(0.99):.2f} ms   max {timings[-1]:.2f} ms"
+        )
         print(f"  target p95 < 15 ms: {'met' if p(0.95) < 15 else 'NOT met'}")
     finally:
         redis.stop(save=False)

@@ -7,6 +7,7 @@ Prints rows/s and seconds for the review (reading, checking every number) and th
 (reading again, inserting), and the importing process's peak memory (max RSS). The target:
 100,000 rows in under 20 s, under 300 MB. Without DATABASE_URL a temporary SQLite file is used.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,8 +65,9 @@ def run_import(path: str, first_row: int, database_url: str) -> None:
     app = create_app(Settings.from_env({}, database_url=database_url, secret_key="bench", upload_dir=str(folder)))
     with app.app_context():
         upgrade()
-        user = accounts.create_account(db.session, None, username=f"imp{time.time_ns()}", password="Cifre-Rapide-2026",
-                                       credit=Decimal("0"))
+        user = accounts.create_account(
+            db.session, None, username=f"imp{time.time_ns()}", password="Cifre-Rapide-2026", credit=Decimal("0")
+        )
         with open(path, "rb") as f:
             imp = imports.start(db.session, user, str(folder), Path(path).name, f, group_name="Bench")
         imports.choose_first_row(db.session, imp, 0, first_row)
@@ -79,8 +81,10 @@ def run_import(path: str, first_row: int, database_url: str) -> None:
         db.session.commit()
         saved = time.perf_counter()
     rows = analysis["rows"]
-    print(f"  review: {reviewed - started:6.1f} s  {rows / (reviewed - started):8.0f} rows/s "
-          f"(valid {analysis['valid']}, invalid {analysis['invalid']}, duplicates {analysis['duplicates_in_file']})")
+    print(
+        f"  review: {reviewed - started:6.1f} s  {rows / (reviewed - started):8.0f} rows/s "
+        f"(valid {analysis['valid']}, invalid {analysis['invalid']}, duplicates {analysis['duplicates_in_file']})"
+    )
     print(f"  save  : {saved - reviewed:6.1f} s  {rows / (saved - reviewed):8.0f} rows/s ({result['to_add']} contacts)")
     print(f"  total : {saved - started:6.1f} s for {rows} rows")
 
@@ -100,8 +104,11 @@ def main() -> None:
     for path, first_row in ((xlsx, 4), (csv, 2)):
         print(f"import: {path.name} ({path.stat().st_size / 1e6:.1f} MB), {kind}")
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        subprocess.run([sys.executable, __file__, "--run", str(path), str(first_row)], check=True,
-                       env={**os.environ, "DATABASE_URL": database_url})
+        subprocess.run(
+            [sys.executable, __file__, "--run", str(path), str(first_row)],
+            check=True,
+            env={**os.environ, "DATABASE_URL": database_url},
+        )
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         print(f"  peak memory of the importing process: {max(peak, before) / 1024:.0f} MB")
 

@@ -7,6 +7,7 @@ pays), a set that fits the cache asked again (every answer cached), and for comp
 phonenumbers.parse + carrier.name_for_number without a cache.  The cache's memory is measured
 in a separate pass (tracemalloc slows everything down several times).
 """
+
 from __future__ import annotations
 
 import argparse

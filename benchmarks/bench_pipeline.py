@@ -19,6 +19,7 @@ package's server, started here), receipts coming back over the bind:
 
 Use a fresh database: the benchmark's route must be the one chosen for RO numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -116,10 +117,15 @@ class CpuMeter:
         self.app, self.redis, self.workers, self.cron = app, redis, workers, cron
         url = make_url(database_url)
         self.remote_postgres = url.get_backend_name() == "postgresql" and url.host not in (
-            None, "", "localhost", "127.0.0.1", "::1")
+            None,
+            "",
+            "localhost",
+            "127.0.0.1",
+            "::1",
+        )
         self.postgres = url.get_backend_name() == "postgresql" and not self.remote_postgres
         self.conn = Redis.from_url(redis.url)
-        self.started: dict[int, float] = {}   # pid → CPU seconds when it registered
+        self.started: dict[int, float] = {}  # pid → CPU seconds when it registered
         self.start_up = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch_registrations, daemon=True)
@@ -129,8 +135,9 @@ class CpuMeter:
         pids = {p.pid for p in self.workers}
         while not self._stop.is_set() and len(self.started) < len(self.workers) + 1:
             try:
-                registered = {int(pid) for key in self.conn.smembers("rq:workers")
-                              if (pid := self.conn.hget(key, "pid"))} & pids
+                registered = {
+                    int(pid) for key in self.conn.smembers("rq:workers") if (pid := self.conn.hget(key, "pid"))
+                } & pids
                 if self.conn.zcard("rq:cron_schedulers"):
                     registered.add(self.cron.pid)
             except Exception:  # Redis busy or away: the next look
@@ -146,8 +153,11 @@ class CpuMeter:
         from webapp.extensions import db
 
         with self.app.app_context():
-            return set(db.session.scalars(text(
-                "SELECT pid FROM pg_stat_activity WHERE datname IS NOT NULL AND datname <> current_database()")))
+            return set(
+                db.session.scalars(
+                    text("SELECT pid FROM pg_stat_activity WHERE datname IS NOT NULL AND datname <> current_database()")
+                )
+            )
 
     def begin(self) -> None:
         self.t0 = {"self": time.process_time(), "redis": self._redis_cpu(), "postgres": 0.0}
@@ -168,8 +178,11 @@ class CpuMeter:
             # alive at the start and has exited sits in the postmaster's children's times with
             # all its CPU: what it had used before the start is taken off again
             gone = [pid for pid in self.exclude if not Path(f"/proc/{pid}").exists()]
-            pg = (postgres_cpu(set(self.exclude) | self._other_backends()) - self.t0["postgres"]
-                  - sum(self.exclude[pid] for pid in gone))
+            pg = (
+                postgres_cpu(set(self.exclude) | self._other_backends())
+                - self.t0["postgres"]
+                - sum(self.exclude[pid] for pid in gone)
+            )
         return {
             "workers": sum(tree_cpu(p.pid) - self.started.get(p.pid, 0.0) for p in self.workers),
             "cron": tree_cpu(self.cron.pid) - self.started.get(self.cron.pid, 0.0),
@@ -184,11 +197,18 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=500, help="numbers per API request")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--route-url", default="simulator://?delivered=1&dlr_delay=0s&tps=5000",
-                        help="routes default to 100 parts/s; the benchmark lifts that")
+    parser.add_argument(
+        "--route-url",
+        default="simulator://?delivered=1&dlr_delay=0s&tps=5000",
+        help="routes default to 100 parts/s; the benchmark lifts that",
+    )
     parser.add_argument("--smsc", action="store_true", help="send over SMPP to the test SMSC")
-    parser.add_argument("--window", type=int, default=1000,
-                        help="outstanding submit_sm per SMPP bind (Kannel's max-pending-submits in bench_vs_kannel.sh)")
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=1000,
+        help="outstanding submit_sm per SMPP bind (Kannel's max-pending-submits in bench_vs_kannel.sh)",
+    )
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
 
@@ -213,8 +233,13 @@ def main() -> None:
 
         with app.app_context():
             upgrade()
-            user = accounts.create_account(db.session, None, username=f"bench{int(time.time())}",
-                                           password="Cifre-Rapide-2026", credit=Decimal("100000"))
+            user = accounts.create_account(
+                db.session,
+                None,
+                username=f"bench{int(time.time())}",
+                password="Cifre-Rapide-2026",
+                credit=Decimal("100000"),
+            )
             pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
             if args.smsc:
                 routes.add_route(db.session, f"bench-smsc-{int(time.time())}", args.route_url, "RO")
@@ -225,28 +250,49 @@ def main() -> None:
             account_id = user.account_id
             first_id = db.session.scalar(select(func.coalesce(func.max(Message.id), 0)))
             db.session.commit()
-        env = {**os.environ, "REDIS_URL": redis.url, "DATABASE_URL": database_url, "SECRET_KEY": "bench",
-               "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "REDIS_URL": redis.url,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench",
+            "PYTHONPATH": str(ROOT),
+        }
         for _ in range(args.workers):
-            procs.append(subprocess.Popen(worker_command(redis.url) + ["--quiet"], env=env, cwd=ROOT,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        procs.append(subprocess.Popen(cron_command(redis.url), env=env, cwd=ROOT,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    worker_command(redis.url) + ["--quiet"],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        procs.append(
+            subprocess.Popen(
+                cron_command(redis.url), env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        )
         cpu = CpuMeter(app, database_url, redis, procs[: args.workers], procs[-1])
         client = app.test_client()
         numbers = [f"+40722{i:06d}" for i in range(args.messages)]
         cpu.begin()
         start = time.perf_counter()
         for i in range(0, len(numbers), args.batch):
-            response = client.post("/api/v1/messages", json={"to": numbers[i:i + args.batch], "text": "Bench test"},
-                                   headers={"Authorization": f"Bearer {token}"})
+            response = client.post(
+                "/api/v1/messages",
+                json={"to": numbers[i : i + args.batch], "text": "Bench test"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             assert response.status_code == 201, response.get_data(as_text=True)[:300]
         accepted_s = time.perf_counter() - start
 
         def count(*statuses):
             with app.app_context():
-                return db.session.scalar(select(func.count(Message.id)).where(
-                    Message.account_id == account_id, Message.id > first_id, Message.status.in_(statuses)))
+                return db.session.scalar(
+                    select(func.count(Message.id)).where(
+                        Message.account_id == account_id, Message.id > first_id, Message.status.in_(statuses)
+                    )
+                )
 
         submitted_s = receipts_s = None
         while time.perf_counter() - start < args.timeout:
@@ -260,21 +306,33 @@ def main() -> None:
             time.sleep(0.25)
         n = args.messages
         kind = "PostgreSQL" if database_url.startswith("postg") else "SQLite"
-        print(f"pipeline: {n} messages via the HTTP API ({args.batch} per request), {args.workers} RQ workers, {kind}, route {args.route_url}")
-        print(f"  accepted : {n / accepted_s:8.0f} msg/s  ({accepted_s:.1f} s: validated, priced, reserved, stored, queued)")
+        print(
+            f"pipeline: {n} messages via the HTTP API ({args.batch} per request), {args.workers} RQ workers, {kind}, route {args.route_url}"
+        )
+        print(
+            f"  accepted : {n / accepted_s:8.0f} msg/s  ({accepted_s:.1f} s: validated, priced, reserved, stored, queued)"
+        )
         if submitted_s:
-            print(f"  submitted: {n / submitted_s:8.0f} msg/s  ({submitted_s:.1f} s from the first request to the last submission)")
+            print(
+                f"  submitted: {n / submitted_s:8.0f} msg/s  ({submitted_s:.1f} s from the first request to the last submission)"
+            )
         if receipts_s:
-            print(f"  receipts : {n / receipts_s:8.0f} msg/s  ({receipts_s:.1f} s from the first request to the last final status)")
+            print(
+                f"  receipts : {n / receipts_s:8.0f} msg/s  ({receipts_s:.1f} s from the first request to the last final status)"
+            )
         else:
-            print(f"  receipts : not all final within {args.timeout:.0f} s "
-                  f"({count('submitted')} still waiting, {count('queued', 'accepted')} not yet submitted)")
+            print(
+                f"  receipts : not all final within {args.timeout:.0f} s "
+                f"({count('submitted')} still waiting, {count('queued', 'accepted')} not yet submitted)"
+            )
         if receipts_s:
             pg_note = "; PostgreSQL on another machine, not counted" if cpu.remote_postgres else ""
-            print(f"  cpu per message : {sum(cpu_s.values()) * 1000 / n:.3f} ms  ("
-                  + ", ".join(f"{k} {v:.1f} s" for k, v in cpu_s.items() if k != "PostgreSQL" or cpu.postgres)
-                  + f"; the workers' and cron's start-up before registering in Redis, {cpu.start_up:.1f} s,"
-                  f" not counted, the workers' app set-up on their first job counted{pg_note})")
+            print(
+                f"  cpu per message : {sum(cpu_s.values()) * 1000 / n:.3f} ms  ("
+                + ", ".join(f"{k} {v:.1f} s" for k, v in cpu_s.items() if k != "PostgreSQL" or cpu.postgres)
+                + f"; the workers' and cron's start-up before registering in Redis, {cpu.start_up:.1f} s,"
+                f" not counted, the workers' app set-up on their first job counted{pg_note})"
+            )
         print("  worker peak RSS: " + ", ".join(f"{peak_rss_mb(p.pid):.0f} MB" for p in procs[: args.workers]))
         if smsc:
             submits = smsc.submits()

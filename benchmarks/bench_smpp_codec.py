@@ -8,6 +8,7 @@ smpp34 (webapp/connectors/smpp_codec.py); smpplib binds and handles the rare PDU
 
     .venv/bin/python benchmarks/bench_smpp_codec.py [--pdus 50000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,9 @@ from smpplib.client import Client, SimpleSequenceGenerator  # noqa: E402
 from webapp.domain.smpp_pdu import short_message  # noqa: E402
 
 TEXT = "Bună ziua! Ședința de mâine începe la ora 10:00, în sala mare."
-RECEIPT = (b"id:1A2B3C4D sub:001 dlvrd:001 submit date:2612051200 done date:2612051200 "
-           b"stat:DELIVRD err:000 text:Buna ziua")
+RECEIPT = (
+    b"id:1A2B3C4D sub:001 dlvrd:001 submit date:2612051200 done date:2612051200 stat:DELIVRD err:000 text:Buna ziua"
+)
 
 
 def smpplib_encode(n: int) -> float:
@@ -33,17 +35,34 @@ def smpplib_encode(n: int) -> float:
     data, coding, esm = short_message(TEXT, "UCS-2", 7, 2, 1)
     started = time.perf_counter()
     for _ in range(n):
-        smpp.make_pdu("submit_sm", client=client, source_addr_ton=5, source_addr_npi=0, source_addr="Teatru",
-                      dest_addr_ton=1, dest_addr_npi=1, destination_addr="40722000001", esm_class=esm,
-                      data_coding=coding, short_message=data, registered_delivery=1,
-                      validity_period="000002000000000R").generate()
+        smpp.make_pdu(
+            "submit_sm",
+            client=client,
+            source_addr_ton=5,
+            source_addr_npi=0,
+            source_addr="Teatru",
+            dest_addr_ton=1,
+            dest_addr_npi=1,
+            destination_addr="40722000001",
+            esm_class=esm,
+            data_coding=coding,
+            short_message=data,
+            registered_delivery=1,
+            validity_period="000002000000000R",
+        ).generate()
     return time.perf_counter() - started
 
 
 def smpplib_decode(n: int) -> float:
     client = Client("127.0.0.1", 1, sequence_generator=SimpleSequenceGenerator())
-    raw = smpp.make_pdu("deliver_sm", client=client, source_addr="40722000001", destination_addr="Teatru",
-                        esm_class=4, short_message=RECEIPT).generate()
+    raw = smpp.make_pdu(
+        "deliver_sm",
+        client=client,
+        source_addr="40722000001",
+        destination_addr="Teatru",
+        esm_class=4,
+        short_message=RECEIPT,
+    ).generate()
     started = time.perf_counter()
     for _ in range(n):
         pdu = smpp.parse_pdu(raw, client=client)
@@ -57,9 +76,20 @@ def smpp34_encode(n: int) -> float:
     data, coding, esm = short_message(TEXT, "UCS-2", 7, 2, 1)
     started = time.perf_counter()
     for sequence in range(1, n + 1):
-        smpp34.SubmitSm("Teatru", "40722000001", data, source_addr_ton=5, source_addr_npi=0, dest_addr_ton=1,
-                        dest_addr_npi=1, esm_class=esm, data_coding=coding, registered_delivery=1,
-                        validity_period="000002000000000R", sequence_number=sequence).encode()
+        smpp34.SubmitSm(
+            "Teatru",
+            "40722000001",
+            data,
+            source_addr_ton=5,
+            source_addr_npi=0,
+            dest_addr_ton=1,
+            dest_addr_npi=1,
+            esm_class=esm,
+            data_coding=coding,
+            registered_delivery=1,
+            validity_period="000002000000000R",
+            sequence_number=sequence,
+        ).encode()
     return time.perf_counter() - started
 
 
@@ -79,10 +109,14 @@ def main() -> None:
     parser.add_argument("--pdus", type=int, default=50000)
     n = parser.parse_args().pdus
     import smpp34
-    print(f"SMPP codec, {n} PDUs each (µs per PDU; smpplib {__import__('smpplib').__name__}, "
-          f"smpp34 {smpp34.__version__})")
-    for what, ours, theirs in (("submit_sm build+encode", smpplib_encode, smpp34_encode),
-                               ("deliver_sm decode+read", smpplib_decode, smpp34_decode)):
+
+    print(
+        f"SMPP codec, {n} PDUs each (µs per PDU; smpplib {__import__('smpplib').__name__}, smpp34 {smpp34.__version__})"
+    )
+    for what, ours, theirs in (
+        ("submit_sm build+encode", smpplib_encode, smpp34_encode),
+        ("deliver_sm decode+read", smpplib_decode, smpp34_decode),
+    ):
         a, b = ours(n) / n * 1e6, theirs(n) / n * 1e6
         print(f"  {what:24}: smpplib {a:6.2f} µs   smpp34 {b:6.2f} µs   smpplib/smpp34 {a / b:5.1f}×")
 

@@ -9,6 +9,7 @@ Times are CPU seconds of this process (one core), best of 3 for the
 breakdown by encoding and kind. With --max-seconds the exit code is 1 when
 the first pass over all messages takes longer.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,17 +26,35 @@ if importlib.util.find_spec("webapp") is None:
 
 from webapp.domain import sms_text  # noqa: E402
 
-WORDS = ("your order is ready for pickup at the store code appointment tomorrow "
-         "confirm reply STOP to opt out delivery between and today thank you "
-         "payment received balance account invoice discount offer valid until").split()
+WORDS = (
+    "your order is ready for pickup at the store code appointment tomorrow "
+    "confirm reply STOP to opt out delivery between and today thank you "
+    "payment received balance account invoice discount offer valid until"
+).split()
 EXT_WORDS = ["{promo}", "[info]", "50€", "a|b", "~10%", "x^2", "C:\\tmp", "{ok}", "€5"]
-RO_WORDS = ("comanda dumneavoastră este gata de ridicat în magazin programare mâine "
-            "confirmați răspundeți mulțumim plată primită țară școală învățământ "
-            "ȘTIRI ÎNCHIS până astăzi ofertă reducere").split()
-CY_WORDS = ("ваш заказ готов к выдаче в магазине запись завтра подтвердите ответьте "
-            "спасибо оплата получена баланс счёт скидка предложение действует до").split()
-EMOJI = ["😀", "🎉", "👍", "👍🏽", "❤️", "🇷🇴", "🇺🇦", "👨\u200d👩\u200d👧\u200d👦",
-         "🏳️\u200d🌈", "👩🏾\u200d🚀", "🤷\u200d♀️", "✅"]
+RO_WORDS = (
+    "comanda dumneavoastră este gata de ridicat în magazin programare mâine "
+    "confirmați răspundeți mulțumim plată primită țară școală învățământ "
+    "ȘTIRI ÎNCHIS până astăzi ofertă reducere"
+).split()
+CY_WORDS = (
+    "ваш заказ готов к выдаче в магазине запись завтра подтвердите ответьте "
+    "спасибо оплата получена баланс счёт скидка предложение действует до"
+).split()
+EMOJI = [
+    "😀",
+    "🎉",
+    "👍",
+    "👍🏽",
+    "❤️",
+    "🇷🇴",
+    "🇺🇦",
+    "👨\u200d👩\u200d👧\u200d👦",
+    "🏳️\u200d🌈",
+    "👩🏾\u200d🚀",
+    "🤷\u200d♀️",
+    "✅",
+]
 CATEGORIES = ("gsm", "gsm+ext", "romanian", "cyrillic", "emoji")
 WEIGHTS = (35, 20, 15, 15, 15)
 
@@ -79,8 +98,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=20240601)
-    ap.add_argument("--max-seconds", type=float, default=None,
-                    help="exit 1 if the first pass takes more CPU seconds than this")
+    ap.add_argument(
+        "--max-seconds", type=float, default=None, help="exit 1 if the first pass takes more CPU seconds than this"
+    )
     args = ap.parse_args()
 
     data = generate(args.messages, args.seed)
@@ -90,10 +110,13 @@ def main() -> int:
 
     cpu, wall = run(texts)
     n = len(texts)
-    print(f"python {sys.version.split()[0]}: {n} distinct messages, "
-          f"{min(map(len, texts))}-{max(map(len, texts))} characters")
-    print(f"first pass : {cpu:.3f} s CPU ({wall:.3f} s wall), {n / cpu:,.0f} messages/s, "
-          f"{1e6 * cpu / n:.1f} us/message")
+    print(
+        f"python {sys.version.split()[0]}: {n} distinct messages, "
+        f"{min(map(len, texts))}-{max(map(len, texts))} characters"
+    )
+    print(
+        f"first pass : {cpu:.3f} s CPU ({wall:.3f} s wall), {n / cpu:,.0f} messages/s, {1e6 * cpu / n:.1f} us/message"
+    )
     again = min(run(texts)[0] for _ in range(3))
     print(f"best of 3  : {again:.3f} s CPU, {n / again:,.0f} messages/s")
 
@@ -108,8 +131,10 @@ def main() -> int:
     for name in ["GSM-7", "UCS-2", *("  " + c for c in CATEGORIES)]:
         ts = groups[name]
         secs = min(run(ts)[0] for _ in range(3))
-        print(f"{name:<11}: {len(ts):6d} messages, {secs:.3f} s CPU, {len(ts) / secs:,.0f} messages/s, "
-              f"{1e6 * secs / len(ts):.1f} us/message")
+        print(
+            f"{name:<11}: {len(ts):6d} messages, {secs:.3f} s CPU, {len(ts) / secs:,.0f} messages/s, "
+            f"{1e6 * secs / len(ts):.1f} us/message"
+        )
     if args.max_seconds is not None and cpu > args.max_seconds:
         print(f"FAIL: {cpu:.3f} s > {args.max_seconds} s")
         return 1

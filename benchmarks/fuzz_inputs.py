@@ -10,6 +10,7 @@ Targets: xlsx, csv (the spreadsheet readers, from bytes), number (phone.normaliz
 code raises anything but its own clear error (UnreadableFile, InvalidNumber) or breaks a promise
 (a receipt's stored text with a NUL, a number that is not E.164). libFuzzer prints the executions
 ("#N DONE") and writes a crash-* file with the input when one fails."""
+
 from __future__ import annotations
 
 import os
@@ -100,16 +101,21 @@ def receipt(data: bytes) -> None:
 
 
 TARGETS = {"xlsx": xlsx, "csv": csv_, "number": number, "placeholders": placeholders, "receipt": receipt}
-SEEDS = {"xlsx": [_seed_workbook], "csv": [lambda: "Telefon;Nume\n0722 123 456;Ștefan\n".encode()],
-         "receipt": [lambda: b"id:0A1B sub:001 dlvrd:001 submit date:2612051200 done date:2612051201 "
-                             b"stat:DELIVRD err:000 text:\x00B\x00u\x00n"]}
+SEEDS = {
+    "xlsx": [_seed_workbook],
+    "csv": [lambda: "Telefon;Nume\n0722 123 456;Ștefan\n".encode()],
+    "receipt": [
+        lambda: b"id:0A1B sub:001 dlvrd:001 submit date:2612051200 done date:2612051201 "
+        b"stat:DELIVRD err:000 text:\x00B\x00u\x00n"
+    ],
+}
 
 
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in (*TARGETS, "all"):
         sys.exit(f"usage: {sys.argv[0]} {{{','.join(TARGETS)},all}} [libFuzzer options]")
     name, options = sys.argv[1], sys.argv[2:]
-    if name == "all":   # each target in its own process: libFuzzer runs one per process
+    if name == "all":  # each target in its own process: libFuzzer runs one per process
         for target in TARGETS:
             print(f"== {target}", flush=True)
             subprocess.run([sys.executable, __file__, target, *options], check=False)
@@ -118,7 +124,7 @@ def main() -> None:
     corpus.mkdir()
     for i, make in enumerate(SEEDS.get(name, [])):
         (corpus / f"seed{i}").write_bytes(make())
-    os.chdir(SCRATCH)   # crash-* files land here, not in the checkout
+    os.chdir(SCRATCH)  # crash-* files land here, not in the checkout
     atheris.Setup([sys.argv[0], *options, str(corpus)], TARGETS[name])
     atheris.Fuzz()
 

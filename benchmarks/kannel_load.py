@@ -11,6 +11,7 @@ The sink (threaded, HTTP/1.1 keep-alive) counts every request to /dlr, the disti
 connections (one thread and one connection each), then polls the sink until every message
 has its receipt (or the timeout) and prints one `RESULT key=value ...` line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,7 +47,7 @@ def wait_for(url: str, text: str, timeout: float) -> None:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 last = response.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:       # an answer all the same (smsbox: 404 on /)
+        except urllib.error.HTTPError as exc:  # an answer all the same (smsbox: 404 on /)
             last = exc.read().decode("utf-8", "replace")
         except OSError as exc:
             last = str(exc)
@@ -65,7 +66,7 @@ class Counter:
         self.lock = threading.Lock()
         self.requests = 0
         self.delivered: set[str] = set()
-        self.other = 0          # receipts of another type than 1 (delivered)
+        self.other = 0  # receipts of another type than 1 (delivered)
         self.first = self.last = None
         self.done_at = None
 
@@ -87,15 +88,21 @@ class Counter:
 
     def snapshot(self) -> dict:
         with self.lock:
-            return {"requests": self.requests, "delivered": len(self.delivered), "other": self.other,
-                    "first": self.first, "last": self.last, "done_at": self.done_at}
+            return {
+                "requests": self.requests,
+                "delivered": len(self.delivered),
+                "other": self.other,
+                "first": self.first,
+                "last": self.last,
+                "done_at": self.done_at,
+            }
 
 
 def serve_sink(port: int, expect: int) -> None:
     counter = Counter(expect)
 
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"       # keep-alive: smsbox reuses its connections
+        protocol_version = "HTTP/1.1"  # keep-alive: smsbox reuses its connections
 
         def do_GET(self):  # noqa: N802
             url = urllib.parse.urlsplit(self.path)
@@ -138,11 +145,17 @@ def send(args) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=60)
         barrier.wait()
         for i in range(first, args.messages, args.connections):
-            query = urllib.parse.urlencode({
-                "username": args.user, "password": args.password, "from": "Bench",
-                "to": f"+40722{i:06d}", "text": "Bench test",
-                "dlr-mask": str(args.dlr_mask), "dlr-url": dlr_url % i,
-            })
+            query = urllib.parse.urlencode(
+                {
+                    "username": args.user,
+                    "password": args.password,
+                    "from": "Bench",
+                    "to": f"+40722{i:06d}",
+                    "text": "Bench test",
+                    "dlr-mask": str(args.dlr_mask),
+                    "dlr-url": dlr_url % i,
+                }
+            )
             for attempt in range(5):
                 try:
                     conn.request("GET", "/cgi-bin/sendsms?" + query)
@@ -177,9 +190,12 @@ def send(args) -> None:
     for t in threads:
         t.join()
     sent_at = time.time()
-    print(f"sender: {sent[0]} of {args.messages} accepted by sendsms in {sent_at - start:.1f} s "
-          f"({sent[0] / max(sent_at - start, 1e-9):.0f} req/s, {args.connections} keep-alive connections, "
-          f"{reconnects[0]} reconnects, {len(errors)} errors{': ' + errors[0] if errors else ''})", flush=True)
+    print(
+        f"sender: {sent[0]} of {args.messages} accepted by sendsms in {sent_at - start:.1f} s "
+        f"({sent[0] / max(sent_at - start, 1e-9):.0f} req/s, {args.connections} keep-alive connections, "
+        f"{reconnects[0]} reconnects, {len(errors)} errors{': ' + errors[0] if errors else ''})",
+        flush=True,
+    )
 
     deadline = start + args.timeout
     count = {}
@@ -191,10 +207,16 @@ def send(args) -> None:
         time.sleep(0.1)
     done_at = count.get("done_at")
     elapsed = (done_at - start) if done_at else None
-    fields = {"sent": sent[0], "errors": len(errors), "reconnects": reconnects[0],
-              "delivered": count.get("delivered", 0), "requests": count.get("requests", 0),
-              "other": count.get("other", 0), "elapsed": f"{elapsed:.3f}" if elapsed else "none",
-              "rate": f"{args.messages / elapsed:.0f}" if elapsed else "none"}
+    fields = {
+        "sent": sent[0],
+        "errors": len(errors),
+        "reconnects": reconnects[0],
+        "delivered": count.get("delivered", 0),
+        "requests": count.get("requests", 0),
+        "other": count.get("other", 0),
+        "elapsed": f"{elapsed:.3f}" if elapsed else "none",
+        "rate": f"{args.messages / elapsed:.0f}" if elapsed else "none",
+    }
     print("RESULT " + " ".join(f"{k}={v}" for k, v in fields.items()), flush=True)
     if not done_at:
         sys.exit(f"sender: only {count.get('delivered', 0)} of {args.messages} receipts within {args.timeout:.0f} s")

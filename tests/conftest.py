@@ -4,6 +4,7 @@
 - Database: a temporary SQLite file, or TEST_DATABASE_URL (PostgreSQL), built by running
   the Alembic migrations; rows are deleted between tests.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,7 +57,11 @@ def upload_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def settings(redis_url, database_url, upload_dir) -> Settings:
     return Settings.from_env(
-        {}, secret_key="test-secret", database_url=database_url, redis_url=redis_url, upload_dir=upload_dir,
+        {},
+        secret_key="test-secret",
+        database_url=database_url,
+        redis_url=redis_url,
+        upload_dir=upload_dir,
     )
 
 
@@ -116,8 +121,13 @@ def make_user(app):
     def factory(username="ana", password=PASSWORD, *, credit="10", password_age_days=0, email=None, **kw):
         with app.app_context():
             user = accounts.create_account(
-                db.session, None, username=username, password=password,
-                credit=Decimal(credit), email=email or f"{username}@example.com", **kw,
+                db.session,
+                None,
+                username=username,
+                password=password,
+                credit=Decimal(credit),
+                email=email or f"{username}@example.com",
+                **kw,
             )
             if password_age_days:
                 user.password_changed_at = utcnow() - timedelta(days=password_age_days)
@@ -249,8 +259,14 @@ def processes(redis_url, database_url, upload_dir, tmp_path):
     started, logs = [], []
 
     def start(command):
-        env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url, "UPLOAD_DIR": upload_dir,
-               "SECRET_KEY": "test-secret", "PYTHONPATH": str(PROJECT_ROOT)}
+        env = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": database_url,
+            "UPLOAD_DIR": upload_dir,
+            "SECRET_KEY": "test-secret",
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
         log = tmp_path / f"process-{len(started)}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT)

@@ -6,6 +6,7 @@ never commit: call them inside an app context and commit when the test would.
 The fixtures ``make_subuser``, ``make_parent`` (the world subusers live in) sit in tests/conftest.py
 beside ``make_user``; they wrap these in an app context and commit.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -20,9 +21,19 @@ from webapp.models.types import utcnow
 
 # ---------------------------------------------------------------- subusers
 
-def subuser(session: Session, parent: User, username: str = "casa", *, password: str | None = None,
-            own_password: bool = True, name: str | None = None, credit: str | None = None,
-            transfer: str | None = None, **settings):
+
+def subuser(
+    session: Session,
+    parent: User,
+    username: str = "casa",
+    *,
+    password: str | None = None,
+    own_password: bool = True,
+    name: str | None = None,
+    credit: str | None = None,
+    transfer: str | None = None,
+    **settings,
+):
     """A subuser of ``parent`` (an owner) through ``subusers.create_subuser``: its child account
     and its one user, returned as the service's ``Subuser(account, user)``.
 
@@ -37,16 +48,24 @@ def subuser(session: Session, parent: User, username: str = "casa", *, password:
     from tests.conftest import PASSWORD
     from webapp.services import ledger, subusers
 
-    made = subusers.create_subuser(session, parent, username=username, password=password or PASSWORD,
-                                   settings=subusers.Settings(**settings))
+    made = subusers.create_subuser(
+        session, parent, username=username, password=password or PASSWORD, settings=subusers.Settings(**settings)
+    )
     if own_password:
         made.user.password_changed_at = utcnow()
     if name is not None:
         made.account.name = name
     session.flush()
     if credit:
-        ledger.post(session, made.account, Decimal(credit), kind="topup", reason="Opening credit",
-                    reference=f"account:{made.account.id}:opening", actor=None)
+        ledger.post(
+            session,
+            made.account,
+            Decimal(credit),
+            kind="topup",
+            reason="Opening credit",
+            reference=f"account:{made.account.id}:opening",
+            actor=None,
+        )
     if transfer:
         subusers.transfer(session, parent, made.account.id, transfer)
     return made
@@ -54,9 +73,19 @@ def subuser(session: Session, parent: User, username: str = "casa", *, password:
 
 # ---------------------------------------------------------------- campaigns
 
-def campaign(session: Session, user: User, recipients: Iterable[str | dict] = ("0722123456",), *,
-             text: str = "Salut", sender: str = "1899", group: str = "Abonați", name: str | None = None,
-             prepare: bool = False, **columns) -> Campaign:
+
+def campaign(
+    session: Session,
+    user: User,
+    recipients: Iterable[str | dict] = ("0722123456",),
+    *,
+    text: str = "Salut",
+    sender: str = "1899",
+    group: str = "Abonați",
+    name: str | None = None,
+    prepare: bool = False,
+    **columns,
+) -> Campaign:
     """A campaign to a contact list, through the real services: ``contacts.create_group`` (phones, or
     rows such as ``{"phone": ..., "first_name": ...}``) and ``campaigns.new_for_lists``.
 
@@ -72,9 +101,23 @@ def campaign(session: Session, user: User, recipients: Iterable[str | dict] = ("
     rows = [row if isinstance(row, dict) else {"phone": row} for row in recipients]
     made = campaigns.new_for_lists(session, user, [contacts.create_group(session, user, group, rows).id], text, sender)
     if prepare:
-        campaigns.set_options(session, user, made, campaigns.Options(
-            name=name or made.name, sender=sender, text=text, send_at=None, speed=0, filter_duplicates=True,
-            check_blocklists=True, validity_minutes=2880, monitor_every=0, monitor_number=""))
+        campaigns.set_options(
+            session,
+            user,
+            made,
+            campaigns.Options(
+                name=name or made.name,
+                sender=sender,
+                text=text,
+                send_at=None,
+                speed=0,
+                filter_duplicates=True,
+                check_blocklists=True,
+                validity_minutes=2880,
+                monitor_every=0,
+                monitor_number="",
+            ),
+        )
         campaigns.start_preparing(session, made)
         expand(session, made)
     elif name is not None:
@@ -87,8 +130,10 @@ def campaign(session: Session, user: User, recipients: Iterable[str | dict] = ("
 
 # ---------------------------------------------------------------- messages
 
-def messages(session: Session, user: User, to: Iterable[str], *, text: str = "Salut", sender: str = "1899",
-             **submission) -> list[Message]:
+
+def messages(
+    session: Session, user: User, to: Iterable[str], *, text: str = "Salut", sender: str = "1899", **submission
+) -> list[Message]:
     """Messages accepted by the real service (``sending.accept``): priced, reserved and queued,
     or refused; the account needs a price and a route for them."""
     from webapp.services import sending
@@ -96,8 +141,17 @@ def messages(session: Session, user: User, to: Iterable[str], *, text: str = "Sa
     return sending.accept(session, user, sending.Submission(to=list(to), text=text, sender=sender, **submission))
 
 
-def message(session: Session, user: User, to: str = "0722123456", *, text: str = "Salut", sender: str = "1899",
-            status: str | None = None, part: dict | None = None, **columns) -> Message:
+def message(
+    session: Session,
+    user: User,
+    to: str = "0722123456",
+    *,
+    text: str = "Salut",
+    sender: str = "1899",
+    status: str | None = None,
+    part: dict | None = None,
+    **columns,
+) -> Message:
     """One message of ``user``.
 
     Without ``status``: accepted by the real service, as :func:`messages` does.
@@ -110,8 +164,17 @@ def message(session: Session, user: User, to: str = "0722123456", *, text: str =
         assert not columns and part is None, "columns and part go with a status"
         [made] = messages(session, user, [to], text=text, sender=sender)
         return made
-    values = dict(account_id=user.account_id, user_id=user.id, sender=sender, to=to, text=text, encoding=GSM7,
-                  parts=1, status=status, validity_until=utcnow() + timedelta(days=1))
+    values = dict(
+        account_id=user.account_id,
+        user_id=user.id,
+        sender=sender,
+        to=to,
+        text=text,
+        encoding=GSM7,
+        parts=1,
+        status=status,
+        validity_until=utcnow() + timedelta(days=1),
+    )
     values.update(columns)
     made = Message(**values)
     session.add(made)

@@ -1,4 +1,5 @@
 """Job functions for tests/test_fork_safety.py, run by a real RQ worker (importable by its path)."""
+
 from __future__ import annotations
 
 import multiprocessing

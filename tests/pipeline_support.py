@@ -2,6 +2,7 @@
 numbers whose outcome the test SMSC fixes, texts of every kind, and the checks that matter
 after a run: every message final with the status its number decided, each part submitted
 once at the SMSC, nothing charged twice, the balance what the customer owes, no lock left."""
+
 from __future__ import annotations
 
 import time
@@ -19,11 +20,19 @@ PRICE = Decimal("0.0350")
 
 # The number's last two digits decide what the SMSC does with it.
 OUTCOMES = {"91": "UNDELIV", "92": "EXPIRED", "93": "REJECTD", "99": "rejected-at-submit"}
-SMSC_RULES = ("--rule", "91=UNDELIV:001", "--rule", "92=EXPIRED:002", "--rule", "93=REJECTD:00B",
-              "--reject", "99=0x0B")   # ESME_RINVDSTADR
+SMSC_RULES = (
+    "--rule",
+    "91=UNDELIV:001",
+    "--rule",
+    "92=EXPIRED:002",
+    "--rule",
+    "93=REJECTD:00B",
+    "--reject",
+    "99=0x0B",
+)  # ESME_RINVDSTADR
 # Of every ten numbers: six delivered, one of each failure.
 CODES = ["00", "01", "02", "03", "04", "05", "91", "92", "93", "99"]
-CHARGED = {"DELIVRD", "UNDELIV", "EXPIRED"}   # accounts charge_failed_deliveries by default
+CHARGED = {"DELIVRD", "UNDELIV", "EXPIRED"}  # accounts charge_failed_deliveries by default
 
 # Texts: GSM-7 with '@' (0x00 in GSM 03.38: NUL bytes in a GSM receipt too), GSM with escape
 # characters exactly at the 153-septet boundary, GSM in 3 parts, UCS-2 (Romanian diacritics,
@@ -34,8 +43,9 @@ TEXTS = {
     "gsm-escape-boundary": _PROMO + "€[]{} " + "Oferta valabila pana la epuizarea stocului. " * 2,
     "gsm-3": ("Stimate client, comanda dvs. a fost expediata si ajunge maine intre 9 si 12. " * 5)[:400],
     "ucs2-1": "Bună ziua! Ședința e mâine la 10 😀 ș ț ă î â",
-    "ucs2-2-emoji-boundary": ("Ședința de mâine începe la ora 10, în sala mare. " * 2)[:66] + "😀"
-                             + " Vă așteptăm, țineți minte: î â ă ș ț.",
+    "ucs2-2-emoji-boundary": ("Ședința de mâine începe la ora 10, în sala mare. " * 2)[:66]
+    + "😀"
+    + " Vă așteptăm, țineți minte: î â ă ș ț.",
     "ucs2-3": ("Vă mulțumim că ați ales magazinul nostru! Coletul ajunge mâine 😀. " * 3)[:190],
 }
 
@@ -97,12 +107,13 @@ def wait_until_final(app, timeout: float, on_tick=None, interval: float = 0.5) -
 @dataclass
 class Report:
     """What happened to the messages of one run, as the issue's note gives it."""
+
     name: str
     statuses: Counter
     states: Counter
-    wrong_status: list = field(default_factory=list)   # (id, to, status, expected)
+    wrong_status: list = field(default_factory=list)  # (id, to, status, expected)
     sent_twice: int = 0
-    not_sent: list = field(default_factory=list)       # accepted at the SMSC zero times, but charged as sent
+    not_sent: list = field(default_factory=list)  # accepted at the SMSC zero times, but charged as sent
     charged_twice: int = 0
     balance: Decimal = Decimal(0)
     owed_balance: Decimal = Decimal(0)
@@ -113,11 +124,13 @@ class Report:
 
     def line(self) -> str:
         extra = " ".join(f"{k}={v}" for k, v in self.extra.items())
-        return (f"[{self.name}] messages={sum(self.statuses.values())} status={dict(sorted(self.statuses.items()))} "
-                f"parts={dict(sorted(self.states.items()))} wrong_status={len(self.wrong_status)} "
-                f"sent_twice={self.sent_twice} charged_twice={self.charged_twice} "
-                f"balance={self.balance} owed={self.owed_balance} ledger_verify={len(self.ledger_mismatches)} "
-                f"pending_receipts={self.pending_receipts} drain={self.drain_seconds:.1f}s {extra}").rstrip()
+        return (
+            f"[{self.name}] messages={sum(self.statuses.values())} status={dict(sorted(self.statuses.items()))} "
+            f"parts={dict(sorted(self.states.items()))} wrong_status={len(self.wrong_status)} "
+            f"sent_twice={self.sent_twice} charged_twice={self.charged_twice} "
+            f"balance={self.balance} owed={self.owed_balance} ledger_verify={len(self.ledger_mismatches)} "
+            f"pending_receipts={self.pending_receipts} drain={self.drain_seconds:.1f}s {extra}"
+        ).rstrip()
 
 
 def examine(app, smsc, name: str, credit: Decimal, drain_seconds: float = 0.0, ids=None) -> Report:
@@ -139,7 +152,7 @@ def examine(app, smsc, name: str, credit: Decimal, drain_seconds: float = 0.0, i
             if m.status in CHARGED:
                 owed += m.cost
             elif m.status in (lifecycle.QUEUED, lifecycle.SUBMITTED, lifecycle.NOREPORT):
-                owed += m.cost          # reserved, or charged once submitted (refunded on REJECTD/FAILED)
+                owed += m.cost  # reserved, or charged once submitted (refunded on REJECTD/FAILED)
             dest = m.to.lstrip("+")
             for p in parts[m.id]:
                 seen = at_smsc.get((dest, p.seq), 0)
@@ -150,12 +163,18 @@ def examine(app, smsc, name: str, credit: Decimal, drain_seconds: float = 0.0, i
         # Upstream twice without the database knowing: more submits at the SMSC than parts.
         known = {(m.to.lstrip("+"), p.seq) for m in messages for p in parts[m.id]}
         report.sent_twice += sum(1 for key in at_smsc if key not in known)
-        rows = db.session.execute(select(LedgerEntry.reference, LedgerEntry.kind)
-                                  .where(LedgerEntry.reference.like("msg:%"))).all()
+        rows = db.session.execute(
+            select(LedgerEntry.reference, LedgerEntry.kind).where(LedgerEntry.reference.like("msg:%"))
+        ).all()
         per_ref = Counter(rows)
-        report.charged_twice = len({ref for (ref, kind), n in per_ref.items()
-                                    if n > 1 and kind in ("charge", "refund", "reservation", "release")})
-        [account] = db.session.scalars(select(Account)).all()   # one customer account per test
+        report.charged_twice = len(
+            {
+                ref
+                for (ref, kind), n in per_ref.items()
+                if n > 1 and kind in ("charge", "refund", "reservation", "release")
+            }
+        )
+        [account] = db.session.scalars(select(Account)).all()  # one customer account per test
         report.balance = account.balance
         report.owed_balance = credit - owed
         report.ledger_mismatches = ledger.verify(db.session)
@@ -178,6 +197,7 @@ def unknown_parts_with_reason(app) -> int:
 
 # -- PostgreSQL: no lock left behind ---------------------------------------------------------
 
+
 def is_postgres(app) -> bool:
     return not app.config["SETTINGS"].is_sqlite
 
@@ -188,10 +208,17 @@ def idle_in_transaction(app, older_than: float = 5.0) -> list[tuple]:
         return []
     with app.app_context():
         with db.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(
-                "SELECT pid, application_name, now() - state_change, left(query, 120) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND state = 'idle in transaction' "
-                "AND now() - state_change > make_interval(secs => :secs)"), {"secs": older_than})]
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    text(
+                        "SELECT pid, application_name, now() - state_change, left(query, 120) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND state = 'idle in transaction' "
+                        "AND now() - state_change > make_interval(secs => :secs)"
+                    ),
+                    {"secs": older_than},
+                )
+            ]
 
 
 def account_update_seconds(app) -> float:

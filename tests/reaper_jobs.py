@@ -1,4 +1,5 @@
 """Job functions for tests/test_abandoned_jobs.py, run by a real RQ worker (importable by path)."""
+
 from __future__ import annotations
 
 import time

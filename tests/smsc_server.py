@@ -4,6 +4,7 @@ Per port, one log of accepted submits (``submits()``), one of refused ones (``re
 submit rejections and throttling answers) and a spool of receipts not yet acknowledged when
 it stopped: an SMSC restarted on the same port appends to the same logs, sends the spooled
 receipts, and starts its ids again (``--start-id``), so ids are reused as real SMSCs do."""
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,9 @@ def part_of(submit: dict) -> tuple[int, int]:
     """(seq, total) of a logged submit, from its concatenation UDH (1, 1 without one)."""
     for udh in submit.get("udh") or []:
         raw = bytes.fromhex(udh)
-        if len(raw) >= 5 and raw[0] == 0x00:          # IEI 0, 8-bit reference: ref, total, seq
+        if len(raw) >= 5 and raw[0] == 0x00:  # IEI 0, 8-bit reference: ref, total, seq
             return raw[4], raw[3]
-        if len(raw) >= 6 and raw[0] == 0x08:          # IEI 8, 16-bit reference
+        if len(raw) >= 6 and raw[0] == 0x08:  # IEI 8, 16-bit reference
             return raw[5], raw[4]
     return 1, 1
 
@@ -64,9 +65,24 @@ class Smsc:
     def start(self) -> Smsc:
         if not (SERVER.parent / "node_modules" / "smpp").exists():
             raise RuntimeError("the test SMSC's packages are missing: run `make test` (npm ci --prefix tests/smsc)")
-        self.proc = subprocess.Popen(["node", str(SERVER), "--port", str(self.port), "--log", str(self.log),
-                                      "--rejects-log", str(self.rejects_log), "--spool", str(self.spool),
-                                      *self.args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(
+            [
+                "node",
+                str(SERVER),
+                "--port",
+                str(self.port),
+                "--log",
+                str(self.log),
+                "--rejects-log",
+                str(self.rejects_log),
+                "--spool",
+                str(self.spool),
+                *self.args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         line = self.proc.stdout.readline()
         if not line.startswith("listening"):
             self.stop()

@@ -16,6 +16,7 @@ Test cards, as Stripe's: 4242 4242 4242 4242 (Visa) and 5555 5555 5555 4444 (Mas
 4000 0000 0000 0341 pays at checkout and declines when charged again off-session;
 4000 0000 0000 0002 declines off-session too. Payment method tokens pm_card_visa,
 pm_card_mastercard, pm_card_chargeCustomerFail and pm_card_visa_chargeDeclined stand for them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -31,16 +32,20 @@ from urllib.parse import parse_qsl, urlsplit
 from webapp.services.processors import signing
 
 DECLINES_LATER = {"4000000000000341", "4000000000000002"}
-TOKENS = {"pm_card_visa": "4242424242424242", "pm_card_mastercard": "5555555555554444",
-          "pm_card_chargeCustomerFail": "4000000000000341", "pm_card_visa_chargeDeclined": "4000000000000002"}
+TOKENS = {
+    "pm_card_visa": "4242424242424242",
+    "pm_card_mastercard": "5555555555554444",
+    "pm_card_chargeCustomerFail": "4000000000000341",
+    "pm_card_visa_chargeDeclined": "4000000000000002",
+}
 
 
 @dataclass
 class Recorded:
     method: str
-    path: str                       # without the query string
-    params: dict                    # the form body or the query, decoded into nested dicts and lists
-    headers: dict                   # lower-case names
+    path: str  # without the query string
+    params: dict  # the form body or the query, decoded into nested dicts and lists
+    headers: dict  # lower-case names
     status: int = 0
 
 
@@ -94,7 +99,7 @@ class StripeServer:
         self.refunds: list[dict] = []
         self.methods: dict[str, dict] = {}
         self.customers: dict[str, dict] = {}
-        self._replies: dict[str, tuple[str, dict, int, dict]] = {}   # idempotency key → request, answer
+        self._replies: dict[str, tuple[str, dict, int, dict]] = {}  # idempotency key → request, answer
         self._failures: list[int] = []
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -119,8 +124,15 @@ class StripeServer:
     def reset(self) -> None:
         """Forget every object, request and pending failure (between tests)."""
         with self._lock:
-            for store in (self.requests, self.sessions, self.intents, self.methods, self.customers, self._replies,
-                          self._failures):
+            for store in (
+                self.requests,
+                self.sessions,
+                self.intents,
+                self.methods,
+                self.customers,
+                self._replies,
+                self._failures,
+            ):
                 store.clear()
 
     def fail_next(self, status: int = 500, times: int = 1) -> None:
@@ -141,8 +153,16 @@ class StripeServer:
 
     def _answer(self, method, path, params, headers):
         if headers.get("authorization") != f"Bearer {self.api_key}":
-            return 401, {"error": {"type": "invalid_request_error",
-                                   "message": "Invalid API Key provided: " + headers.get("authorization", "")[7:]}}, {}
+            return (
+                401,
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": "Invalid API Key provided: " + headers.get("authorization", "")[7:],
+                    }
+                },
+                {},
+            )
         if self._failures:
             return self._failures.pop(0), {"error": {"type": "api_error", "message": "Something went wrong."}}, {}
         key = headers.get("idempotency-key") if method == "POST" else None
@@ -150,8 +170,17 @@ class StripeServer:
         if key and key in self._replies:
             seen, body, status, _ = self._replies[key]
             if seen != fingerprint:
-                return 400, {"error": {"type": "idempotency_error", "message": "Keys for idempotent requests "
-                                       "can only be used with the same parameters they were first used with."}}, {}
+                return (
+                    400,
+                    {
+                        "error": {
+                            "type": "idempotency_error",
+                            "message": "Keys for idempotent requests "
+                            "can only be used with the same parameters they were first used with.",
+                        }
+                    },
+                    {},
+                )
             return status, body, {"Idempotent-Replayed": "true"}
         try:
             status, body = 200, self._route(method, path, params)
@@ -171,11 +200,18 @@ class StripeServer:
         if (method, path) == ("POST", "/v1/refunds"):
             intent = self.intents.get(params.get("payment_intent") or "")
             if intent is None or intent.get("status") != "succeeded":
-                raise StripeError(400, "invalid_request_error", "This PaymentIntent cannot be refunded.",
-                                  param="payment_intent")
-            refund = {"id": "re_" + secrets.token_hex(12), "object": "refund", "payment_intent": intent["id"],
-                      "amount": intent["amount"], "currency": intent["currency"], "status": "succeeded",
-                      "metadata": params.get("metadata") or {}}
+                raise StripeError(
+                    400, "invalid_request_error", "This PaymentIntent cannot be refunded.", param="payment_intent"
+                )
+            refund = {
+                "id": "re_" + secrets.token_hex(12),
+                "object": "refund",
+                "payment_intent": intent["id"],
+                "amount": intent["amount"],
+                "currency": intent["currency"],
+                "status": "succeeded",
+                "metadata": params.get("metadata") or {},
+            }
             self.refunds.append(refund)
             return refund
         found = re.fullmatch(r"/v1/(checkout/sessions|payment_intents)/([\w-]+)", path)
@@ -183,8 +219,9 @@ class StripeServer:
             store = self.sessions if found[1] == "checkout/sessions" else self.intents
             obj = store.get(found[2])
             if obj is None:
-                raise StripeError(404, "invalid_request_error", f"No such object: '{found[2]}'",
-                                  code="resource_missing", param="id")
+                raise StripeError(
+                    404, "invalid_request_error", f"No such object: '{found[2]}'", code="resource_missing", param="id"
+                )
             return self._expanded(obj, params.get("expand") or [])
         raise StripeError(404, "invalid_request_error", f"Unrecognized request URL ({method}: {path}).")
 
@@ -198,23 +235,35 @@ class StripeServer:
     def _create_session(self, params: dict) -> dict:
         for required in ("mode", "line_items", "success_url"):
             if not params.get(required):
-                raise StripeError(400, "invalid_request_error", f"Missing required param: {required}.",
-                                  param=required)
+                raise StripeError(400, "invalid_request_error", f"Missing required param: {required}.", param=required)
         item = params["line_items"][0]
         price = item.get("price_data") or {}
         if not str(price.get("unit_amount", "")).isdigit():
-            raise StripeError(400, "invalid_request_error", "Invalid integer: " + str(price.get("unit_amount")),
-                              param="line_items[0][price_data][unit_amount]")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                "Invalid integer: " + str(price.get("unit_amount")),
+                param="line_items[0][price_data][unit_amount]",
+            )
         session_id = "cs_test_" + secrets.token_hex(12)
         session = {
-            "id": session_id, "object": "checkout.session", "mode": params["mode"], "status": "open",
-            "payment_status": "unpaid", "url": f"{self.url}/c/pay/{session_id}",
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": params["mode"],
+            "status": "open",
+            "payment_status": "unpaid",
+            "url": f"{self.url}/c/pay/{session_id}",
             "amount_total": int(price["unit_amount"]) * int(item.get("quantity", 1)),
-            "currency": price.get("currency"), "client_reference_id": params.get("client_reference_id"),
-            "metadata": params.get("metadata") or {}, "customer": None, "customer_creation":
-            params.get("customer_creation", "if_required"), "payment_intent": None,
-            "success_url": params["success_url"], "cancel_url": params.get("cancel_url"),
-            "created": int(time.time()), "livemode": False,
+            "currency": price.get("currency"),
+            "client_reference_id": params.get("client_reference_id"),
+            "metadata": params.get("metadata") or {},
+            "customer": None,
+            "customer_creation": params.get("customer_creation", "if_required"),
+            "payment_intent": None,
+            "success_url": params["success_url"],
+            "cancel_url": params.get("cancel_url"),
+            "created": int(time.time()),
+            "livemode": False,
             "_payment_intent_data": params.get("payment_intent_data") or {},
         }
         self.sessions[session_id] = session
@@ -230,20 +279,52 @@ class StripeServer:
         return customer
 
     def _method(self, number: str, customer: str | None) -> dict:
-        method = {"id": "pm_" + secrets.token_hex(12), "object": "payment_method", "type": "card",
-                  "customer": customer, "_number": number,
-                  "card": {"brand": brand_of(number), "last4": number[-4:], "exp_month": 12, "exp_year": 2034,
-                           "fingerprint": hashlib.sha256(f"fp:{number}".encode()).hexdigest()[:16],
-                           "funding": "credit", "country": "US"}}
+        method = {
+            "id": "pm_" + secrets.token_hex(12),
+            "object": "payment_method",
+            "type": "card",
+            "customer": customer,
+            "_number": number,
+            "card": {
+                "brand": brand_of(number),
+                "last4": number[-4:],
+                "exp_month": 12,
+                "exp_year": 2034,
+                "fingerprint": hashlib.sha256(f"fp:{number}".encode()).hexdigest()[:16],
+                "funding": "credit",
+                "country": "US",
+            },
+        }
         self.methods[method["id"]] = method
         return method
 
-    def _intent(self, amount: int, currency: str, *, customer, method_id, metadata, status,
-                error: dict | None = None, setup_future_usage=None) -> dict:
-        intent = {"id": "pi_" + secrets.token_hex(12), "object": "payment_intent", "amount": amount,
-                  "currency": currency, "status": status, "customer": customer, "payment_method": method_id,
-                  "metadata": metadata or {}, "last_payment_error": error, "setup_future_usage": setup_future_usage,
-                  "latest_charge": "ch_" + secrets.token_hex(12), "livemode": False, "created": int(time.time())}
+    def _intent(
+        self,
+        amount: int,
+        currency: str,
+        *,
+        customer,
+        method_id,
+        metadata,
+        status,
+        error: dict | None = None,
+        setup_future_usage=None,
+    ) -> dict:
+        intent = {
+            "id": "pi_" + secrets.token_hex(12),
+            "object": "payment_intent",
+            "amount": amount,
+            "currency": currency,
+            "status": status,
+            "customer": customer,
+            "payment_method": method_id,
+            "metadata": metadata or {},
+            "last_payment_error": error,
+            "setup_future_usage": setup_future_usage,
+            "latest_charge": "ch_" + secrets.token_hex(12),
+            "livemode": False,
+            "created": int(time.time()),
+        }
         self.intents[intent["id"]] = intent
         return intent
 
@@ -257,23 +338,52 @@ class StripeServer:
         elif token in self.methods:
             method = self.methods[token]
         else:
-            raise StripeError(400, "invalid_request_error", f"No such PaymentMethod: '{token}'",
-                              code="resource_missing", param="payment_method")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"No such PaymentMethod: '{token}'",
+                code="resource_missing",
+                param="payment_method",
+            )
         if method["customer"] and method["customer"] != params.get("customer"):
-            raise StripeError(400, "invalid_request_error", "The provided PaymentMethod belongs to another "
-                              "customer.", param="payment_method")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                "The provided PaymentMethod belongs to another customer.",
+                param="payment_method",
+            )
         if params.get("confirm") != "true":
             raise StripeError(400, "invalid_request_error", "This test server confirms at once only.")
         declined = method["_number"] in DECLINES_LATER and params.get("off_session") == "true"
-        error = {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
-                 "message": "Your card was declined."} if declined else None
-        intent = self._intent(int(amount), params.get("currency", ""), customer=params.get("customer"),
-                              method_id=method["id"], metadata=params.get("metadata"),
-                              status="requires_payment_method" if declined else "succeeded", error=error)
+        error = (
+            {
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": "generic_decline",
+                "message": "Your card was declined.",
+            }
+            if declined
+            else None
+        )
+        intent = self._intent(
+            int(amount),
+            params.get("currency", ""),
+            customer=params.get("customer"),
+            method_id=method["id"],
+            metadata=params.get("metadata"),
+            status="requires_payment_method" if declined else "succeeded",
+            error=error,
+        )
         if declined:
-            raise StripeError(402, "card_error", error["message"], code="card_declined",
-                              decline_code="generic_decline", payment_intent=intent,
-                              payment_method=self._public(method))
+            raise StripeError(
+                402,
+                "card_error",
+                error["message"],
+                code="card_declined",
+                decline_code="generic_decline",
+                payment_intent=intent,
+                payment_method=self._public(method),
+            )
         return intent
 
     # -- the customer on Stripe's page, and the webhook events that follow ---------------------
@@ -286,12 +396,21 @@ class StripeServer:
             keep = data.get("setup_future_usage") == "off_session"
             customer = self._customer()["id"] if session["customer_creation"] == "always" or keep else None
             method = self._method(card, customer if keep else None)
-            intent = self._intent(session["amount_total"], session["currency"], customer=customer,
-                                  method_id=method["id"], metadata=data.get("metadata"),
-                                  status="processing" if asynchronous else "succeeded",
-                                  setup_future_usage=data.get("setup_future_usage"))
-            session.update(status="complete", payment_status="unpaid" if asynchronous else "paid",
-                           customer=customer, payment_intent=intent["id"])
+            intent = self._intent(
+                session["amount_total"],
+                session["currency"],
+                customer=customer,
+                method_id=method["id"],
+                metadata=data.get("metadata"),
+                status="processing" if asynchronous else "succeeded",
+                setup_future_usage=data.get("setup_future_usage"),
+            )
+            session.update(
+                status="complete",
+                payment_status="unpaid" if asynchronous else "paid",
+                customer=customer,
+                payment_intent=intent["id"],
+            )
             return self._public(session)
 
     def settle(self, session_id: str, succeeded: bool = True) -> dict:
@@ -308,14 +427,24 @@ class StripeServer:
             session.update(status="expired", url=None)
             return self._public(session)
 
-    def event(self, kind: str, obj: dict, *, secret: str | None = None, timestamp: int | None = None
-              ) -> tuple[bytes, dict]:
+    def event(
+        self, kind: str, obj: dict, *, secret: str | None = None, timestamp: int | None = None
+    ) -> tuple[bytes, dict]:
         """A webhook delivery: the event's JSON body and its Stripe-Signature header."""
-        body = json.dumps({
-            "id": "evt_" + secrets.token_hex(12), "object": "event", "api_version": "2026-10-28.endive",
-            "created": int(time.time()), "type": kind, "data": {"object": obj}, "livemode": False,
-            "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None},
-        }, indent=2).encode()
+        body = json.dumps(
+            {
+                "id": "evt_" + secrets.token_hex(12),
+                "object": "event",
+                "api_version": "2026-10-28.endive",
+                "created": int(time.time()),
+                "type": kind,
+                "data": {"object": obj},
+                "livemode": False,
+                "pending_webhooks": 1,
+                "request": {"id": None, "idempotency_key": None},
+            },
+            indent=2,
+        ).encode()
         header = signing.sign(body, self.webhook_secret if secret is None else secret, timestamp)
         return body, {"Stripe-Signature": header}
 

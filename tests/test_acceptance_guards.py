@@ -5,6 +5,7 @@
   job, and leave the message to the sweeper, which queues it again from the database alone;
 - the sweeper queues only messages that wait with no live job, once, however often it runs.
 """
+
 import dataclasses
 import io
 from datetime import timedelta
@@ -41,8 +42,9 @@ def api(app, make_user, client):
         db.session.commit()
 
     def call(method, url, **kw):
-        return client.open(f"/api/v1{url}", method=method, headers={"Authorization": f"Bearer {token}",
-                                                                    **kw.pop("headers", {})}, **kw)
+        return client.open(
+            f"/api/v1{url}", method=method, headers={"Authorization": f"Bearer {token}", **kw.pop("headers", {})}, **kw
+        )
 
     call.user_id = user_id
     return call
@@ -53,17 +55,21 @@ def balance(app, user_id) -> Decimal:
         return db.session.get(User, user_id).account.balance
 
 
-@pytest.mark.parametrize("text, parts, accepted", [
-    ("a" * (GSM_PART * 10), 10, True),                  # GSM-7: 10 parts of 153
-    ("a" * (GSM_PART * 10 + 1), 11, False),
-    ("€" * 760, 10, True),                                # two septets each, never split: 76 a part
-    ("€" * 761, 11, False),
-    ("ș" * (UCS2_PART * 10), 10, True),                   # UCS-2: 10 parts of 67
-    ("ș" * (UCS2_PART * 10 + 1), 11, False),
-    ("😀" * 330, 10, True),                               # a surrogate pair is never split: 33 a part
-    ("😀" * 331, 11, False),
-    ("x" * 1_000_000, 6536, False),                       # the probe's million characters
-], ids=["gsm-10", "gsm-11", "ext-10", "ext-11", "ucs2-10", "ucs2-11", "emoji-10", "emoji-11", "million"])
+@pytest.mark.parametrize(
+    "text, parts, accepted",
+    [
+        ("a" * (GSM_PART * 10), 10, True),  # GSM-7: 10 parts of 153
+        ("a" * (GSM_PART * 10 + 1), 11, False),
+        ("€" * 760, 10, True),  # two septets each, never split: 76 a part
+        ("€" * 761, 11, False),
+        ("ș" * (UCS2_PART * 10), 10, True),  # UCS-2: 10 parts of 67
+        ("ș" * (UCS2_PART * 10 + 1), 11, False),
+        ("😀" * 330, 10, True),  # a surrogate pair is never split: 33 a part
+        ("😀" * 331, 11, False),
+        ("x" * 1_000_000, 6536, False),  # the probe's million characters
+    ],
+    ids=["gsm-10", "gsm-11", "ext-10", "ext-11", "ucs2-10", "ucs2-11", "emoji-10", "emoji-11", "million"],
+)
 def test_api_refuses_texts_over_the_maximum_before_reserving(app, api, text, parts, accepted):
     assert analyze(text).parts == parts
     before = balance(app, api.user_id)
@@ -97,14 +103,24 @@ def test_send_sms_page_refuses_a_too_long_text_and_keeps_it(app, api, client, lo
     login("dev")  # the API fixture's owner
     page = client.get("/send/")
     text = "ă" * (UCS2_PART * 10 + 5)
-    r = client.post("/send/", data={"csrf_token": csrf_token_from(page.text), "to": "0722000001", "text": text,
-                                    "sender": "1899", "action": "send", "idempotency_key": "k-1"})
+    r = client.post(
+        "/send/",
+        data={
+            "csrf_token": csrf_token_from(page.text),
+            "to": "0722000001",
+            "text": text,
+            "sender": "1899",
+            "action": "send",
+            "idempotency_key": "k-1",
+        },
+    )
     assert r.status_code == 422
     assert "at most 10 parts are accepted" in r.text and text in r.text
     with app.app_context():
         assert db.session.scalar(select(Message.id)) is None
-    counter = client.post("/send/counter", data={"csrf_token": csrf_token_from(page.text), "text": text},
-                          headers={"HX-Request": "true"})
+    counter = client.post(
+        "/send/counter", data={"csrf_token": csrf_token_from(page.text), "text": text}, headers={"HX-Request": "true"}
+    )
     assert 'data-testid="too-long"' in counter.text
 
 
@@ -112,26 +128,45 @@ def test_a_campaign_recipient_whose_text_is_too_long_is_refused_with_its_reason(
     with app.app_context():
         user = db.session.get(User, api.user_id)
         data = io.BytesIO((SAMPLES / "theatre_reservations.xlsx").read_bytes())
-        campaign = campaigns.new_from_file(db.session, user, rules.PERSONALISED, str(tmp_path),
-                                           "theatre_reservations.xlsx", data, "1899")
+        campaign = campaigns.new_from_file(
+            db.session, user, rules.PERSONALISED, str(tmp_path), "theatre_reservations.xlsx", data, "1899"
+        )
         campaigns.choose_first_row(db.session, campaign, 0, 2)
         campaigns.set_columns(db.session, campaign, 1, None)
-        campaigns.set_options(db.session, user, campaign, campaigns.Options(
-            name="", sender="1899", text="Bună ziua #Nume, vă așteptăm la #Spectacol pe #Data.", send_at=None,
-            speed=0, filter_duplicates=True, check_blocklists=True, validity_minutes=2880, monitor_every=0,
-            monitor_number=""))
+        campaigns.set_options(
+            db.session,
+            user,
+            campaign,
+            campaigns.Options(
+                name="",
+                sender="1899",
+                text="Bună ziua #Nume, vă așteptăm la #Spectacol pe #Data.",
+                send_at=None,
+                speed=0,
+                filter_duplicates=True,
+                check_blocklists=True,
+                validity_minutes=2880,
+                monitor_every=0,
+                monitor_number="",
+            ),
+        )
         campaigns.start_preparing(db.session, campaign)
         summary = expand(db.session, campaign, max_parts=1)
         db.session.commit()
-        too_long = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id,
-                                                            Message.reason_code == "too_long")).all()
+        too_long = db.session.scalars(
+            select(Message).where(Message.campaign_id == campaign.id, Message.reason_code == "too_long")
+        ).all()
         assert too_long and all(analyze(m.text).parts > 1 for m in too_long)
         assert summary["refused"]["too_long"] == len(too_long)
         assert all(p["reason"] == "too_long" for p in summary["problems"] if p["reason"] == "too_long")
-        kept = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id,
-                                                        Message.reason_code.is_(None))).all()
+        kept = db.session.scalars(
+            select(Message).where(Message.campaign_id == campaign.id, Message.reason_code.is_(None))
+        ).all()
         assert all(analyze(m.text).parts == 1 for m in kept) and summary["recipients"] == len(kept)
-        assert db.session.scalar(select(MessagePart.id).where(MessagePart.message_id.in_([m.id for m in too_long]))) is None
+        assert (
+            db.session.scalar(select(MessagePart.id).where(MessagePart.message_id.in_([m.id for m in too_long])))
+            is None
+        )
 
 
 @pytest.fixture
@@ -155,7 +190,7 @@ def test_api_answers_201_for_what_it_accepted_while_redis_is_down_and_the_sweepe
     assert r.status_code == 201
     ids = [m["id"] for m in r.json["messages"]]
     assert [m["status"] for m in r.json["messages"]] == ["queued", "queued"]
-    assert balance(app, api.user_id) == Decimal("20") - 2 * PRICE     # reserved once
+    assert balance(app, api.user_id) == Decimal("20") - 2 * PRICE  # reserved once
     app.extensions.pop("redis")  # Redis is back: the next get_redis() reaches it
     assert queued_job_ids(app) == []
     with app.app_context():
@@ -170,9 +205,18 @@ def test_send_page_sends_while_redis_is_down(app, api, client, login, request):
     login("dev")  # signing in asks Redis (the login throttle); then Redis goes away
     request.getfixturevalue("redis_away")
     page = client.get("/send/")
-    r = client.post("/send/", data={"csrf_token": csrf_token_from(page.text), "to": "0722000001", "text": "Salut",
-                                    "sender": "1899", "action": "send", "idempotency_key": "k-2"},
-                    follow_redirects=True)
+    r = client.post(
+        "/send/",
+        data={
+            "csrf_token": csrf_token_from(page.text),
+            "to": "0722000001",
+            "text": "Salut",
+            "sender": "1899",
+            "action": "send",
+            "idempotency_key": "k-2",
+        },
+        follow_redirects=True,
+    )
     assert r.status_code == 200
     with app.app_context():
         [message] = db.session.scalars(select(Message)).all()
@@ -182,11 +226,17 @@ def test_send_page_sends_while_redis_is_down(app, api, client, login, request):
 def test_sweeper_leaves_messages_with_a_live_job_and_scheduled_ones_alone(app, api):
     with app.app_context():
         user = db.session.get(User, api.user_id)
-        now_ones = sending.accept(db.session, user, sending.Submission(to=["0722000001", "0722000002"], text="a", sender="1899"))
+        now_ones = sending.accept(
+            db.session, user, sending.Submission(to=["0722000001", "0722000002"], text="a", sender="1899")
+        )
         lost = sending.accept(db.session, user, sending.Submission(to=["0722000003"], text="b", sender="1899"))
         from webapp.models.types import utcnow
-        later = sending.accept(db.session, user, sending.Submission(to=["0722000004"], text="c", sender="1899",
-                                                                     send_at=utcnow() + timedelta(hours=2)))
+
+        later = sending.accept(
+            db.session,
+            user,
+            sending.Submission(to=["0722000004"], text="c", sender="1899", send_at=utcnow() + timedelta(hours=2)),
+        )
         db.session.commit()
         redis = get_redis()
         dispatch.enqueue_sending(redis, [m.id for m in now_ones])

@@ -1,5 +1,6 @@
 """The accountant role: a user of the account, added by its owner, who sees only the billing
 pages (and can download everything there) and nothing else of the account."""
+
 import pytest
 from sqlalchemy import select
 
@@ -13,8 +14,14 @@ OWN_PASSWORD = "Contab1l-al-meu-2026!"
 
 def add_accountant(client, **overrides):
     page = client.get("/account/users").text
-    data = {"csrf_token": csrf_token_from(page), "username": "contabil", "full_name": "Ioana Ștefănescu",
-            "email": "contabil@teatrulmic.ro", "password": ACCOUNTANT_PASSWORD, **overrides}
+    data = {
+        "csrf_token": csrf_token_from(page),
+        "username": "contabil",
+        "full_name": "Ioana Ștefănescu",
+        "email": "contabil@teatrulmic.ro",
+        "password": ACCOUNTANT_PASSWORD,
+        **overrides,
+    }
     return client.post("/account/users", data=data)
 
 
@@ -36,8 +43,15 @@ def accountant(app, make_user, login, client):
     r = client.get(r.location)
     assert r.status_code == 302 and r.location.endswith("/password/expired")
     page = client.get("/password/expired").text
-    done = client.post("/password/expired", data={"csrf_token": csrf_token_from(page), "current_password": ACCOUNTANT_PASSWORD,
-                                                    "new_password": OWN_PASSWORD, "confirm_password": OWN_PASSWORD})
+    done = client.post(
+        "/password/expired",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "current_password": ACCOUNTANT_PASSWORD,
+            "new_password": OWN_PASSWORD,
+            "confirm_password": OWN_PASSWORD,
+        },
+    )
     assert done.status_code == 302
     with app.app_context():
         return db.session.scalar(select(User).where(User.username == "contabil")).id
@@ -49,22 +63,25 @@ def _fields_in_error(html: str) -> list[str]:
     return re.findall(r'id="(\w+)-errors"', html)
 
 
-@pytest.mark.parametrize("url, status", [
-    ("/", 302),                       # the dashboard sends an accountant to the invoices
-    ("/account/invoices", 200),
-    ("/account/billing", 200),
-    ("/account/buy", 200),
-    ("/account/", 200),
-    ("/account/password", 200),
-    ("/send/", 403),
-    ("/campaigns/", 403),
-    ("/contacts/", 403),
-    ("/templates/", 403),
-    ("/reports/", 403),
-    ("/account/api-keys", 403),
-    ("/account/users", 403),
-    ("/staff/payments", 403),
-])
+@pytest.mark.parametrize(
+    "url, status",
+    [
+        ("/", 302),  # the dashboard sends an accountant to the invoices
+        ("/account/invoices", 200),
+        ("/account/billing", 200),
+        ("/account/buy", 200),
+        ("/account/", 200),
+        ("/account/password", 200),
+        ("/send/", 403),
+        ("/campaigns/", 403),
+        ("/contacts/", 403),
+        ("/templates/", 403),
+        ("/reports/", 403),
+        ("/account/api-keys", 403),
+        ("/account/users", 403),
+        ("/staff/payments", 403),
+    ],
+)
 def test_an_accountant_sees_only_the_billing_pages(accountant, client, url, status):
     assert client.get(url).status_code == status
 

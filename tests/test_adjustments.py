@@ -1,5 +1,6 @@
 """Staff credit adjustments: the amount rule, one ledger row with the reason and the staff member,
 a debit never below zero, a double submit posts once, the ledger stays consistent."""
+
 from decimal import Decimal
 
 import pytest
@@ -16,29 +17,35 @@ from webapp.services.errors import ServiceError
 STAFF_PASSWORD = "Sup0rt-pass-2026!"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("+50.00", Decimal("50")),
-    ("50", Decimal("50")),
-    ("-12.5", Decimal("-12.5")),
-    (" - 0.1050 ", Decimal("-0.105")),     # three parts at 0.0350: sub-cent on purpose
-    ("12,5", Decimal("12.5")),             # a comma is a decimal point
-    ("100000", Decimal("100000")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("+50.00", Decimal("50")),
+        ("50", Decimal("50")),
+        ("-12.5", Decimal("-12.5")),
+        (" - 0.1050 ", Decimal("-0.105")),  # three parts at 0.0350: sub-cent on purpose
+        ("12,5", Decimal("12.5")),  # a comma is a decimal point
+        ("100000", Decimal("100000")),
+    ],
+)
 def test_amounts(text, expected):
     assert adjustments.parse_amount(text) == expected
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "Give a signed amount"),
-    ("0", "cannot be zero"),
-    ("-0.0000", "cannot be zero"),
-    ("1.23456", "Give a signed amount"),   # more than the ledger's 4 decimals
-    ("1,000.00", "Give a signed amount"),  # no thousands separators: ambiguous
-    ("ten", "Give a signed amount"),
-    ("++5", "Give a signed amount"),
-    ("1e3", "Give a signed amount"),
-    ("100000.01", "At most 100,000"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "Give a signed amount"),
+        ("0", "cannot be zero"),
+        ("-0.0000", "cannot be zero"),
+        ("1.23456", "Give a signed amount"),  # more than the ledger's 4 decimals
+        ("1,000.00", "Give a signed amount"),  # no thousands separators: ambiguous
+        ("ten", "Give a signed amount"),
+        ("++5", "Give a signed amount"),
+        ("1e3", "Give a signed amount"),
+        ("100000.01", "At most 100,000"),
+    ],
+)
 def test_amounts_refused(text, message):
     with pytest.raises(ServiceError, match=message):
         adjustments.parse_amount(text)
@@ -48,11 +55,16 @@ def test_amounts_refused(text, message):
 def ana(app, make_user):
     user_id = make_user("ana", credit="10")
     with app.app_context():
-        staff = accounts.create_account(db.session, None, username="suport", password=STAFF_PASSWORD,
-                                        email="suport@example.com", role=Role.SUPPORT)
+        staff = accounts.create_account(
+            db.session, None, username="suport", password=STAFF_PASSWORD, email="suport@example.com", role=Role.SUPPORT
+        )
         db.session.commit()
-        return {"ana": user_id, "suport": staff.id, "account": db.session.get(User, user_id).account_id,
-                "staff_account": staff.account_id}
+        return {
+            "ana": user_id,
+            "suport": staff.id,
+            "account": db.session.get(User, user_id).account_id,
+            "staff_account": staff.account_id,
+        }
 
 
 def test_credit_and_debit_are_ledger_rows(app, ana):
@@ -62,15 +74,23 @@ def test_credit_and_debit_are_ledger_rows(app, ana):
         debit = adjustments.adjust(db.session, staff, ana["account"], "-12.5", "Test credit taken back")
         db.session.commit()
         assert (credit.amount, credit.balance_after, credit.kind, credit.actor_user_id) == (
-            Decimal("50"), Decimal("60"), "adjustment", ana["suport"])
-        assert (debit.amount, debit.balance_after, debit.reason) == (Decimal("-12.5"), Decimal("47.5"),
-                                                                      "Test credit taken back")
+            Decimal("50"),
+            Decimal("60"),
+            "adjustment",
+            ana["suport"],
+        )
+        assert (debit.amount, debit.balance_after, debit.reason) == (
+            Decimal("-12.5"),
+            Decimal("47.5"),
+            "Test credit taken back",
+        )
         assert db.session.get(User, ana["ana"]).account.balance == Decimal("47.5")
         assert ledger.verify(db.session) == []
         events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
         assert [(e.action, e.staff_user_id, e.account_id, e.reason, e.detail["amount"]) for e in events] == [
             ("credit.adjust", ana["suport"], ana["account"], "Goodwill: route outage on 3 May", "50.0000"),
-            ("credit.adjust", ana["suport"], ana["account"], "Test credit taken back", "-12.5000")]
+            ("credit.adjust", ana["suport"], ana["account"], "Test credit taken back", "-12.5000"),
+        ]
 
 
 def test_a_debit_below_zero_is_refused(app, ana):
@@ -101,8 +121,9 @@ def test_reason_and_account_are_required(app, ana):
 def staff_client(app):
     client = app.test_client()
     page = client.get("/login")
-    client.post("/login", data={"username": "suport", "password": STAFF_PASSWORD,
-                                "csrf_token": csrf_token_from(page.text)})
+    client.post(
+        "/login", data={"username": "suport", "password": STAFF_PASSWORD, "csrf_token": csrf_token_from(page.text)}
+    )
     return client
 
 
@@ -122,7 +143,8 @@ def test_the_adjust_page(app, ana):
     with app.app_context():
         rows = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "adjustment")).all()
         assert [(r.amount, r.reason, r.actor_user_id) for r in rows] == [
-            (Decimal("5.25"), "Refund for failed DLRs", ana["suport"])]
+            (Decimal("5.25"), "Refund for failed DLRs", ana["suport"])
+        ]
     assert "Refund for failed DLRs" in page and "suport" in page
 
     refused = client.post(url, data={**data, "token": "other", "amount": "-100", "reason": "Oops"})

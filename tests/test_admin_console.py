@@ -1,5 +1,6 @@
 """The operator console (admin role): price lists, routes with a live test, customer accounts and
 staff users; every page refused to the other roles."""
+
 import re
 import socket
 import time
@@ -80,10 +81,13 @@ def test_the_overview_links_every_section(admin, client):
 
 # ----------------------------------------------------------------------------- price lists
 
+
 def upload(client, content: bytes, name="prices.csv"):
-    return client.post("/admin/prices/upload", data={"csrf_token": token(client, "/admin/prices"),
-                                                     "file": (BytesIO(content), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/prices/upload",
+        data={"csrf_token": token(client, "/admin/prices"), "file": (BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_the_price_list_shows_four_decimals(admin, client):
@@ -98,14 +102,17 @@ def test_uploading_a_csv_replaces_the_list(app, admin, client):
     assert prices(app) == {"RO": Decimal("0.0300"), "RO+40722": Decimal("0.0280")}
 
 
-@pytest.mark.parametrize("content, row, column", [
-    (b"country,prefix,price\nRO,,0.03\nXX,,0.05\n", 3, "country"),
-    (b"country,prefix,price\nRO,,0.03\nMD,,abc\n", 3, "price"),
-    (b"country,prefix,price\nRO,40722,0.03\n", 2, "prefix"),
-    (b"country,prefix,price\nRO,,0.03\nRO,,0.04\n", 3, "country"),
-    (b"tara,pret\nRO,0.03\n", 1, "country, price"),
-    (b"country,prefix,price\n", 2, "country"),
-])
+@pytest.mark.parametrize(
+    "content, row, column",
+    [
+        (b"country,prefix,price\nRO,,0.03\nXX,,0.05\n", 3, "country"),
+        (b"country,prefix,price\nRO,,0.03\nMD,,abc\n", 3, "price"),
+        (b"country,prefix,price\nRO,40722,0.03\n", 2, "prefix"),
+        (b"country,prefix,price\nRO,,0.03\nRO,,0.04\n", 3, "country"),
+        (b"tara,pret\nRO,0.03\n", 1, "country, price"),
+        (b"country,prefix,price\n", 2, "country"),
+    ],
+)
 def test_a_bad_csv_is_refused_whole_with_row_and_column(app, admin, client, content, row, column):
     before = prices(app)
     r = upload(client, content)
@@ -129,13 +136,16 @@ def test_edit_one_price_and_add_a_country(app, admin, client):
     assert len(got) == 13
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"country": "ZZ", "price": "0.03"}, "country"),
-    ({"country": "RO", "price": "0.03333"}, "price"),
-    ({"country": "RO", "price": "-1"}, "price"),
-    ({"country": "RO", "price": "0"}, "price"),
-    ({"country": "RO", "prefix": "0722", "price": "0.03"}, "prefix"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"country": "ZZ", "price": "0.03"}, "country"),
+        ({"country": "RO", "price": "0.03333"}, "price"),
+        ({"country": "RO", "price": "-1"}, "price"),
+        ({"country": "RO", "price": "0"}, "price"),
+        ({"country": "RO", "prefix": "0722", "price": "0.03"}, "prefix"),
+    ],
+)
 def test_a_bad_price_is_refused(app, admin, client, data, field):
     before = prices(app)
     r = client.post("/admin/prices", data={"csrf_token": token(client, "/admin/prices"), **data})
@@ -144,6 +154,7 @@ def test_a_bad_price_is_refused(app, admin, client, data, field):
 
 
 # ----------------------------------------------------------------------------- per-account price lists
+
 
 def customer(app, make_user, username, name):
     user_id = make_user(username, name=name)
@@ -167,8 +178,9 @@ def own_prices(app, account_id) -> dict[str, Decimal] | None:
 
 
 def give_own(client, account_id):
-    return client.post("/admin/prices/accounts", data={"csrf_token": token(client, "/admin/prices"),
-                                                       "account_id": account_id})
+    return client.post(
+        "/admin/prices/accounts", data={"csrf_token": token(client, "/admin/prices"), "account_id": account_id}
+    )
 
 
 def account_url(account_id, tail=""):
@@ -181,16 +193,20 @@ def test_an_account_with_its_own_prices_is_quoted_by_them_and_the_others_by_the_
     assert 'data-account="Ana SRL"' in found and "Bob SRL" not in found
     r = give_own(client, ana)
     assert r.status_code == 302 and r.location.endswith(account_url(ana))
-    assert own_prices(app, ana) == prices(app)   # a copy of the default to start from
+    assert own_prices(app, ana) == prices(app)  # a copy of the default to start from
     t = token(client, account_url(ana))
     assert client.post(account_url(ana), data={"csrf_token": t, "country": "RO", "price": "0.0200"}).status_code == 302
-    assert client.post(account_url(ana), data={"csrf_token": t, "country": "RO", "prefix": "+40722",
-                                               "price": "0.0150"}).status_code == 302
+    assert (
+        client.post(
+            account_url(ana), data={"csrf_token": t, "country": "RO", "prefix": "+40722", "price": "0.0150"}
+        ).status_code
+        == 302
+    )
     assert quoted(app, "ana") == Decimal("0.0150") and quoted(app, "ana", "+40744123456") == Decimal("0.0200")
     assert quoted(app, "bob") == Decimal("0.0350") and prices(app)["RO"] == Decimal("0.0350")
     page = client.get(account_url(ana)).text
     assert "Prices of Ana SRL" in page and "0.0200 EUR" in page and "Back to the default prices" in page
-    assert f'href="{account_url(ana)}"' in client.get("/admin/prices").text   # in the list selector
+    assert f'href="{account_url(ana)}"' in client.get("/admin/prices").text  # in the list selector
     listed = client.get("/admin/accounts").text
     assert re.search(r'data-account="Ana SRL">.*?data-testid="own-prices"', listed, re.S)
     assert "own-prices" not in re.search(r'<tr data-account="Bob SRL">(.*?)</tr>', listed, re.S).group(1)
@@ -200,40 +216,54 @@ def test_an_account_with_its_own_prices_is_quoted_by_them_and_the_others_by_the_
 def own_prices_ids(app) -> set[int]:
     with app.app_context():
         from webapp.services import operators
+
         return {a.id for a in operators.accounts_with_own_prices(db.session)}
 
 
 def test_an_account_list_is_replaced_by_csv(app, admin, client, make_user):
     ana = customer(app, make_user, "ana", "Ana SRL")
     give_own(client, ana)
-    r = client.post(account_url(ana, "/upload"), data={"csrf_token": token(client, account_url(ana)),
-                                                        "file": (BytesIO(b"country,prefix,price\nRO,,0.0250\n"), "a.csv")},
-                    content_type="multipart/form-data")
+    r = client.post(
+        account_url(ana, "/upload"),
+        data={
+            "csrf_token": token(client, account_url(ana)),
+            "file": (BytesIO(b"country,prefix,price\nRO,,0.0250\n"), "a.csv"),
+        },
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 302
     assert own_prices(app, ana) == {"RO": Decimal("0.0250")}
     assert quoted(app, "ana") == Decimal("0.0250")
-    assert quoted(app, "ana", "+37369123456") == Decimal("0.0650")   # not in its list: the default's price
+    assert quoted(app, "ana", "+37369123456") == Decimal("0.0650")  # not in its list: the default's price
     assert prices(app)["RO"] == Decimal("0.0350")
 
 
-@pytest.mark.parametrize("content, row, column", [
-    (b"country,prefix,price\nRO,,0.03\nXX,,0.05\n", 3, "country"),
-    (b"country,prefix,price\nRO,,0.03\nMD,,abc\n", 3, "price"),
-    (b"country,prefix,price\n", 2, "country"),
-])
+@pytest.mark.parametrize(
+    "content, row, column",
+    [
+        (b"country,prefix,price\nRO,,0.03\nXX,,0.05\n", 3, "country"),
+        (b"country,prefix,price\nRO,,0.03\nMD,,abc\n", 3, "price"),
+        (b"country,prefix,price\n", 2, "country"),
+    ],
+)
 def test_a_bad_csv_for_an_account_list_changes_nothing(app, admin, client, make_user, content, row, column):
     ana = customer(app, make_user, "ana", "Ana SRL")
     give_own(client, ana)
-    client.post(account_url(ana), data={"csrf_token": token(client, account_url(ana)), "country": "RO", "price": "0.02"})
+    client.post(
+        account_url(ana), data={"csrf_token": token(client, account_url(ana)), "country": "RO", "price": "0.02"}
+    )
     before, default_before = own_prices(app, ana), prices(app)
-    r = client.post(account_url(ana, "/upload"), data={"csrf_token": token(client, account_url(ana)),
-                                                        "file": (BytesIO(content), "a.csv")},
-                    content_type="multipart/form-data")
+    r = client.post(
+        account_url(ana, "/upload"),
+        data={"csrf_token": token(client, account_url(ana)), "file": (BytesIO(content), "a.csv")},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 422 and "nothing was changed" in r.text and "Prices of Ana SRL" in r.text
     assert f"<td>{row}</td><td>{column}</td>" in r.text
     assert own_prices(app, ana) == before and prices(app) == default_before
-    bad = client.post(account_url(ana), data={"csrf_token": token(client, account_url(ana)), "country": "RO",
-                                              "price": "0.03333"})
+    bad = client.post(
+        account_url(ana), data={"csrf_token": token(client, account_url(ana)), "country": "RO", "price": "0.03333"}
+    )
     assert bad.status_code == 422 and "price" in errors_in(bad.text)
     assert own_prices(app, ana) == before
 
@@ -241,14 +271,16 @@ def test_a_bad_csv_for_an_account_list_changes_nothing(app, admin, client, make_
 def test_back_to_the_default_prices(app, admin, client, make_user):
     ana = customer(app, make_user, "ana", "Ana SRL")
     give_own(client, ana)
-    client.post(account_url(ana), data={"csrf_token": token(client, account_url(ana)), "country": "RO", "price": "0.02"})
+    client.post(
+        account_url(ana), data={"csrf_token": token(client, account_url(ana)), "country": "RO", "price": "0.02"}
+    )
     assert quoted(app, "ana") == Decimal("0.0200")
     page = client.get(account_url(ana)).text
-    assert "data-confirm=\"Remove the own prices of Ana SRL?" in page   # asked by static/app.js first
+    assert 'data-confirm="Remove the own prices of Ana SRL?' in page  # asked by static/app.js first
     r = client.post(account_url(ana, "/default"), data={"csrf_token": csrf_token_from(page)})
     assert r.status_code == 302 and r.location.endswith("/admin/prices")
     assert own_prices(app, ana) is None and quoted(app, "ana") == Decimal("0.0350")
-    assert client.get(account_url(ana)).status_code == 302        # no own list to show: to the default
+    assert client.get(account_url(ana)).status_code == 302  # no own list to show: to the default
     assert "own-prices" not in client.get("/admin/accounts").text
 
 
@@ -271,18 +303,26 @@ def test_account_price_lists_are_refused_to_non_admins(app, client, login, make_
     t = token(client, "/account/")
     assert client.get("/admin/prices/accounts?q=ana").status_code == 403
     assert client.get(account_url(ana)).status_code == 403
-    for url, data in [("/admin/prices/accounts", {"account_id": ana}), (account_url(ana), {"country": "RO", "price": "0.01"}),
-                      (account_url(ana, "/default"), {}),
-                      (account_url(ana, "/upload"), {"file": (BytesIO(b"country,prefix,price\nRO,,0.01\n"), "a.csv")})]:
-        assert client.post(url, data={"csrf_token": t, **data}, content_type="multipart/form-data").status_code == 403, url
+    for url, data in [
+        ("/admin/prices/accounts", {"account_id": ana}),
+        (account_url(ana), {"country": "RO", "price": "0.01"}),
+        (account_url(ana, "/default"), {}),
+        (account_url(ana, "/upload"), {"file": (BytesIO(b"country,prefix,price\nRO,,0.01\n"), "a.csv")}),
+    ]:
+        assert (
+            client.post(url, data={"csrf_token": t, **data}, content_type="multipart/form-data").status_code == 403
+        ), url
     assert own_prices(app, ana) is None
 
 
 # ----------------------------------------------------------------------------- routes
 
+
 def add_route(client, name, url, countries=""):
-    return client.post("/admin/routes", data={"csrf_token": token(client, "/admin/routes"), "name": name,
-                                              "url": url, "countries": countries})
+    return client.post(
+        "/admin/routes",
+        data={"csrf_token": token(client, "/admin/routes"), "name": name, "url": url, "countries": countries},
+    )
 
 
 def route_id(app, name):
@@ -299,14 +339,17 @@ def test_routes_are_listed_with_the_password_masked(app, admin, client):
     assert "RO,MD" in page and "simulator://?delivered=1" in page
 
 
-@pytest.mark.parametrize("name, url, countries, field", [
-    ("", "simulator://", "", "name"),
-    ("x", "ftp://host", "", "url"),
-    ("x", "smpp://host:2775", "", "url"),
-    ("x", "smpp://a:b@host:2775?tps=zero", "", "url"),
-    ("x", "simulator://", "Romania", "countries"),
-    ("taken", "simulator://", "", "name"),
-])
+@pytest.mark.parametrize(
+    "name, url, countries, field",
+    [
+        ("", "simulator://", "", "name"),
+        ("x", "ftp://host", "", "url"),
+        ("x", "smpp://host:2775", "", "url"),
+        ("x", "smpp://a:b@host:2775?tps=zero", "", "url"),
+        ("x", "simulator://", "Romania", "countries"),
+        ("taken", "simulator://", "", "name"),
+    ],
+)
 def test_a_bad_route_is_refused(app, admin, client, name, url, countries, field):
     add_route(client, "taken", "simulator://")
     r = add_route(client, name, url, countries)
@@ -327,10 +370,11 @@ def test_disable_and_enable_a_route(app, admin, client):
 
 
 def press_test(client, rid):
-    return client.post(f"/admin/routes/{rid}/test", data={"csrf_token": token(client, "/admin/routes")},
-                       headers={"HX-Request": "true", "HX-Target": f"route-test-{rid}"})
-
-
+    return client.post(
+        f"/admin/routes/{rid}/test",
+        data={"csrf_token": token(client, "/admin/routes")},
+        headers={"HX-Request": "true", "HX-Target": f"route-test-{rid}"},
+    )
 
 
 def test_testing_the_simulator_answers_at_once(app, admin, client):
@@ -388,9 +432,17 @@ def test_testing_a_real_smpp_route_binds_and_unbinds(app, admin, client, smsc):
 
 # ----------------------------------------------------------------------------- customer accounts
 
+
 def create_customer(client, **overrides):
-    data = {"csrf_token": token(client, "/admin/accounts"), "name": "Teatrul Odeon", "username": "odeon",
-            "email": "office@odeon.ro", "password": FIRST_PASSWORD, "credit": "25.50", **overrides}
+    data = {
+        "csrf_token": token(client, "/admin/accounts"),
+        "name": "Teatrul Odeon",
+        "username": "odeon",
+        "email": "office@odeon.ro",
+        "password": FIRST_PASSWORD,
+        "credit": "25.50",
+        **overrides,
+    }
     return client.post("/admin/accounts", data=data)
 
 
@@ -412,8 +464,15 @@ def test_create_a_customer_whose_owner_chooses_a_password_at_first_sign_in(app, 
     r = client.get(r.location)
     assert r.status_code == 302 and r.location.endswith("/password/expired")
     page = client.get("/password/expired").text
-    done = client.post("/password/expired", data={"csrf_token": csrf_token_from(page), "current_password": FIRST_PASSWORD,
-                                                    "new_password": OWN_PASSWORD, "confirm_password": OWN_PASSWORD})
+    done = client.post(
+        "/password/expired",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "current_password": FIRST_PASSWORD,
+            "new_password": OWN_PASSWORD,
+            "confirm_password": OWN_PASSWORD,
+        },
+    )
     assert done.status_code == 302
     assert client.get("/").status_code == 200
 
@@ -426,14 +485,17 @@ def test_create_a_customer_without_opening_credit(app, admin, client):
         assert db.session.scalar(select(LedgerEntry).where(LedgerEntry.account_id == account.id)) is None
 
 
-@pytest.mark.parametrize("overrides, fields", [
-    ({"username": "operator"}, {"username"}),
-    ({"password": "short"}, {"password"}),
-    ({"email": "nope"}, {"email"}),
-    ({"credit": "-5"}, {"credit"}),
-    ({"credit": "1.23456"}, {"credit"}),
-    ({"name": ""}, {"name"}),
-])
+@pytest.mark.parametrize(
+    "overrides, fields",
+    [
+        ({"username": "operator"}, {"username"}),
+        ({"password": "short"}, {"password"}),
+        ({"email": "nope"}, {"email"}),
+        ({"credit": "-5"}, {"credit"}),
+        ({"credit": "1.23456"}, {"credit"}),
+        ({"name": ""}, {"name"}),
+    ],
+)
 def test_a_bad_customer_is_refused(app, admin, client, overrides, fields):
     r = create_customer(client, **overrides)
     assert r.status_code == 422 and fields <= set(errors_in(r.text))
@@ -448,7 +510,7 @@ def test_accounts_are_searched_and_paged(app, admin, client, make_user):
     assert "30 accounts" in page and "Page 1 of 2" in page
     assert "Firma 29 SRL" in page and "Firma 00 SRL" not in page
     assert "Firma 00 SRL" in client.get("/admin/accounts?page=2").text
-    assert "0 accounts" in client.get("/admin/accounts?q=client_0%").text   # wildcards are plain characters
+    assert "0 accounts" in client.get("/admin/accounts?q=client_0%").text  # wildcards are plain characters
     found = client.get("/admin/accounts?q=client07").text
     assert "1 account" in found and "Firma 07 SRL" in found and "Firma 08 SRL" not in found
     by_name = client.get("/admin/accounts?q=firma 1", headers={"HX-Request": "true"})
@@ -479,9 +541,17 @@ def test_staff_accounts_are_not_disabled_from_the_customer_list(app, admin, clie
 
 # ----------------------------------------------------------------------------- staff users
 
+
 def create_staff(client, **overrides):
-    data = {"csrf_token": token(client, "/admin/staff"), "username": "maria", "full_name": "Maria Pop",
-            "email": "maria@example.com", "role": "support", "password": FIRST_PASSWORD, **overrides}
+    data = {
+        "csrf_token": token(client, "/admin/staff"),
+        "username": "maria",
+        "full_name": "Maria Pop",
+        "email": "maria@example.com",
+        "role": "support",
+        "password": FIRST_PASSWORD,
+        **overrides,
+    }
     return client.post("/admin/staff", data=data)
 
 
@@ -495,10 +565,15 @@ def test_create_a_staff_user_with_an_expired_first_password(app, admin, client, 
     assert "Maria Pop" in page and "operator" in page
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"role": "owner"}, "role"), ({"username": "operator"}, "username"), ({"password": "x"}, "password"),
-    ({"email": ""}, "email"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"role": "owner"}, "role"),
+        ({"username": "operator"}, "username"),
+        ({"password": "x"}, "password"),
+        ({"email": ""}, "email"),
+    ],
+)
 def test_a_bad_staff_user_is_refused(admin, client, overrides, field):
     r = create_staff(client, **overrides)
     assert r.status_code == 422 and field in errors_in(r.text)
@@ -521,33 +596,47 @@ def test_disable_a_staff_user_but_never_oneself(app, admin, client, make_user):
 
 # ----------------------------------------------------------------------------- audit
 
+
 def test_every_change_is_in_the_audit_log(app, admin, client):
     from webapp.models.staff import AuditEvent
 
     add_route(client, "gone", "smpp://smsuser:S3cret-pw@10.0.0.1:2775")
-    client.post("/admin/prices", data={"csrf_token": token(client, "/admin/prices"), "country": "RO", "price": "0.0300"})
+    client.post(
+        "/admin/prices", data={"csrf_token": token(client, "/admin/prices"), "country": "RO", "price": "0.0300"}
+    )
     create_customer(client)
     create_staff(client)
     with app.app_context():
         odeon = db.session.scalar(select(Account).where(Account.name == "Teatrul Odeon")).id
     give_own(client, odeon)
-    client.post(account_url(odeon), data={"csrf_token": token(client, account_url(odeon)), "country": "RO", "price": "0.02"})
-    client.post(account_url(odeon, "/upload"), data={"csrf_token": token(client, account_url(odeon)),
-                                                      "file": (BytesIO(b"country,prefix,price\nRO,,0.0250\n"), "a.csv")},
-                content_type="multipart/form-data")
+    client.post(
+        account_url(odeon), data={"csrf_token": token(client, account_url(odeon)), "country": "RO", "price": "0.02"}
+    )
+    client.post(
+        account_url(odeon, "/upload"),
+        data={
+            "csrf_token": token(client, account_url(odeon)),
+            "file": (BytesIO(b"country,prefix,price\nRO,,0.0250\n"), "a.csv"),
+        },
+        content_type="multipart/form-data",
+    )
     client.post(account_url(odeon, "/default"), data={"csrf_token": token(client, "/admin/prices")})
     with app.app_context():
         events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
         assert [(e.action, e.target) for e in events] == [
-            ("admin.route.add", "gone"), ("admin.prices.set", "RO"),
-            ("admin.account.create", "Teatrul Odeon (odeon)"), ("admin.staff.create", "maria"),
-            ("admin.prices.own", "price list of Teatrul Odeon"), ("admin.prices.set", "RO"),
+            ("admin.route.add", "gone"),
+            ("admin.prices.set", "RO"),
+            ("admin.account.create", "Teatrul Odeon (odeon)"),
+            ("admin.staff.create", "maria"),
+            ("admin.prices.own", "price list of Teatrul Odeon"),
+            ("admin.prices.set", "RO"),
             ("admin.prices.import", "price list of Teatrul Odeon"),
-            ("admin.prices.back_to_default", "price list of Teatrul Odeon")]
+            ("admin.prices.back_to_default", "price list of Teatrul Odeon"),
+        ]
         assert all(e.account_id == odeon for e in events[4:])
         assert events[5].detail == {"old": "0.0300", "new": "0.0200", "list": "price list of Teatrul Odeon"}
         assert all(e.staff_user_id == admin == e.user_id for e in events)
-        assert {e.ip for e in events} == {"127.0.0.1"}   # the request's address, through the session
+        assert {e.ip for e in events} == {"127.0.0.1"}  # the request's address, through the session
         assert events[0].detail["url"] == "smpp://smsuser:***@10.0.0.1:2775"
         assert events[1].detail == {"old": "0.0350", "new": "0.0300"}
         assert events[2].account_id is not None
@@ -566,11 +655,13 @@ def test_a_subuser_is_priced_by_its_parents_own_list(app, make_user):
         owner = db.session.get(User, owner_id)
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0400"))])
         pricing.replace_entries(db.session, owner.account, [PriceEntry("RO", Decimal("0.0300"))])
-        sub = subusers.create_subuser(db.session, owner, username="copil", password="Verde-Munte-2026!x",
-                                      settings=subusers.Settings())
+        sub = subusers.create_subuser(
+            db.session, owner, username="copil", password="Verde-Munte-2026!x", settings=subusers.Settings()
+        )
         db.session.commit()
         number = "+40722123456"
         assert pricing.price_list_for(db.session, sub.account).price_for(number, "RO") == Decimal("0.0300")
-        assert pricing.price_list_for(db.session, db.session.get(Account, owner.account_id)).price_for(number, "RO") \
-            == Decimal("0.0300")
+        assert pricing.price_list_for(db.session, db.session.get(Account, owner.account_id)).price_for(
+            number, "RO"
+        ) == Decimal("0.0300")
         assert pricing.price_list_for(db.session, None).price_for(number, "RO") == Decimal("0.0400")

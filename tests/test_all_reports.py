@@ -1,6 +1,7 @@
 """Reports → All reports (issue 18): every total and every table's cost equals the ledger (the
 story of tests/test_cost_equals_ledger.py: sends, refunds, a billed failure, a refusal, a campaign
 cancelled part way, a draft, a subuser), tenancy, local days, networks, the page and its exports."""
+
 from __future__ import annotations
 
 import csv
@@ -38,7 +39,7 @@ def test_the_totals_and_every_table_equal_the_ledger(story):  # noqa: F811
     messages = [m for a in accounts for m, _ in _not_draft(a)]
     t = result.totals
     assert t.cost == ledger > 0
-    assert t.reserved == D("0.0700")                            # "waiting", and the subuser's queued one
+    assert t.reserved == D("0.0700")  # "waiting", and the subuser's queued one
     assert t.messages == len(messages)
     assert t.not_sent == sum(1 for m in messages if m.status == lifecycle.REFUSED)
     assert t.parts == sum(m.parts for m in messages if m.status != lifecycle.REFUSED)
@@ -54,8 +55,8 @@ def test_the_totals_and_every_table_equal_the_ledger(story):  # noqa: F811
         assert sum(line.charged_shown for line in lines) == t.charged_shown == cents(t.charged), name
         assert sum(line.reserved_shown for line in lines) == t.reserved_shown == cents(t.reserved), name
         assert all(abs(line.charged_shown - line.charged) < D("0.01") for line in lines), name
-    assert [line.key for line in result.by_day] == ["2026-03-02", "2026-03-03", "2026-03-05"]   # local days
-    assert {line.key for line in result.by_country} == {"RO", "MD", ""}     # "" the invalid number
+    assert [line.key for line in result.by_day] == ["2026-03-02", "2026-03-03", "2026-03-05"]  # local days
+    assert {line.key for line in result.by_country} == {"RO", "MD", ""}  # "" the invalid number
     assert sum(result.chart_days()[date(2026, 3, 2)].total for _ in [0]) == 6
 
 
@@ -63,8 +64,8 @@ def test_a_filter_by_day_sender_and_campaign_still_equals_the_ledger(story):  # 
     user = story.user
     day = all_reports(db.session, user, ReportFilter(Period("custom", date(2026, 3, 3), date(2026, 3, 3))))
     campaign = all_reports(db.session, user, ReportFilter(MARCH, campaign_id=story.campaigns["c1"]))
-    assert day.totals.cost == campaign.totals.cost == D("0.0700")       # the two that went out
-    assert campaign.totals.not_sent == 2                                 # cancelled: no cost
+    assert day.totals.cost == campaign.totals.cost == D("0.0700")  # the two that went out
+    assert campaign.totals.not_sent == 2  # cancelled: no cost
     assert all_reports(db.session, user, ReportFilter(MARCH, sender="NOBODY")).totals.messages == 0
     sender = db.session.scalar(select(Message.sender).where(Message.account_id == user.account_id).limit(1))
     assert all_reports(db.session, user, ReportFilter(MARCH, sender=sender)).totals.cost > 0
@@ -83,7 +84,9 @@ def test_tenancy(story, make_user):  # noqa: F811
     assert sub_own.totals.messages == len(_not_draft(story.sub.account_id)) == 1
     assert sub_own.totals.cost == ledger_spend(story.sub.account_id)
     # the subuser cannot look at its parent's
-    assert all_reports(db.session, story.sub, ReportFilter(MARCH, account_id=story.user.account_id)).totals.messages == 0
+    assert (
+        all_reports(db.session, story.sub, ReportFilter(MARCH, account_id=story.user.account_id)).totals.messages == 0
+    )
     picked = all_reports(db.session, story.user, ReportFilter(MARCH, account_id=story.sub.account_id))
     assert (picked.totals.messages, picked.totals.cost) == (sub_own.totals.messages, sub_own.totals.cost)
     mine = all_reports(db.session, story.user, ReportFilter(MARCH, account_id=story.user.account_id))
@@ -102,16 +105,18 @@ def _local_days_and_networks(user):
 
     pricing.replace_entries(db.session, None, [PriceEntry("RO", D("0.0350"))])
     routes.add_route(db.session, "sim", "simulator://?delivered=1")
-    late = factories.message(db.session, user, "0722123456")      # Vodafone's range
-    early = factories.message(db.session, user, "0745123456")     # Orange's
+    late = factories.message(db.session, user, "0722123456")  # Vodafone's range
+    early = factories.message(db.session, user, "0745123456")  # Orange's
     old = factories.message(db.session, user, "0722000001")
     assert (late.network, early.network) == ("Vodafone", "Orange")
-    moments = {late.id: datetime(2026, 3, 1, 21, 59, tzinfo=UTC),   # 23:59 on 1 March in Bucharest
-               early.id: datetime(2026, 3, 1, 22, 0, tzinfo=UTC),   # 00:00 on 2 March
-               old.id: datetime(2026, 3, 2, 9, 0, tzinfo=UTC)}
+    moments = {
+        late.id: datetime(2026, 3, 1, 21, 59, tzinfo=UTC),  # 23:59 on 1 March in Bucharest
+        early.id: datetime(2026, 3, 1, 22, 0, tzinfo=UTC),  # 00:00 on 2 March
+        old.id: datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+    }
     for message_id, moment in moments.items():
         db.session.execute(update(Message).where(Message.id == message_id).values(created_at=moment))
-    db.session.execute(update(Message).where(Message.id == old.id).values(network=None))   # before 0020
+    db.session.execute(update(Message).where(Message.id == old.id).values(network=None))  # before 0020
     db.session.commit()
     result = all_reports(db.session, user, ReportFilter(MARCH))
     assert [(line.key, line.messages) for line in result.by_day] == [("2026-03-01", 1), ("2026-03-02", 2)]
@@ -122,6 +127,7 @@ def _local_days_and_networks(user):
 
 
 # --- the page and its exports ----------------------------------------------------------------
+
 
 @pytest.fixture
 def signed_in(story, client):  # noqa: F811
@@ -140,7 +146,7 @@ def test_the_page_in_the_url_and_its_fragment(signed_in, client):
     html = page.text
     assert "<html" in html and 'id="results"' in html and 'data-testid="by-network"' in html
     assert "Network (by number range)" in html and "Vodafone" in html
-    assert '<svg' in html and 'data-testid="chart-days"' in html
+    assert "<svg" in html and 'data-testid="chart-days"' in html
     fragment = client.get("/reports/all/?period=custom&from=2026-03-03&to=2026-03-03", headers={"HX-Request": "true"})
     assert "<html" not in fragment.text and 'data-testid="all-totals"' in fragment.text
     assert 'hx-swap-oob="true"' in fragment.text and 'value="2026-03-03"' in fragment.text
@@ -155,8 +161,13 @@ def test_exports_total_what_the_page_shows(signed_in, client, which):
     page = client.get("/reports/all/?period=custom&from=2026-03-01&to=2026-03-31")
     from tests.conftest import csrf_token_from
 
-    form = {"csrf_token": csrf_token_from(page.text), "period": "custom", "from": "2026-03-01", "to": "2026-03-31",
-            "table": which}
+    form = {
+        "csrf_token": csrf_token_from(page.text),
+        "period": "custom",
+        "from": "2026-03-01",
+        "to": "2026-03-31",
+        "table": which,
+    }
     ledger = ledger_spend(told.user.account_id) + ledger_spend(told.sub.account_id)
     made = client.post("/reports/all/export", data={**form, "format": "xlsx"})
     assert made.status_code == 200
@@ -185,5 +196,5 @@ def test_bad_or_foreign_values_in_the_url_show_nothing_of_anyone_else(signed_in,
 
         foreign = db.session.get(User, other).account_id
     page = client.get(f"/reports/all/?period=custom&from=2026-03-01&to=2026-03-31&subuser={foreign}").text
-    totals = page[page.index('data-testid="all-totals"'):]
+    totals = page[page.index('data-testid="all-totals"') :]
     assert "Vodafone" not in page and ">0<" in totals

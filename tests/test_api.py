@@ -1,4 +1,5 @@
 """HTTP API v1 through the real app: keys, sending, idempotency, tenancy, previews, errors."""
+
 from datetime import UTC
 from decimal import Decimal
 
@@ -14,7 +15,9 @@ from webapp.services import accounts, pricing, routes
 def api(app, make_user, client):
     user_id = make_user("dev", credit="1")
     with app.app_context():
-        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350")), PriceEntry("MD", Decimal("0.0650"))])
+        pricing.replace_entries(
+            db.session, None, [PriceEntry("RO", Decimal("0.0350")), PriceEntry("MD", Decimal("0.0650"))]
+        )
         routes.add_route(db.session, "sim", "simulator://?delivered=1&dlr_delay=0s")
         token = accounts.create_api_key(db.session, db.session.get(User, user_id), label="test").token
         db.session.commit()
@@ -39,14 +42,24 @@ def test_send_one_and_read_it_back(api):
 
 
 def test_send_to_many_with_refusals_named(api):
-    r = api("POST", "/messages", json={"to": ["0722123456", "+37369123456", "0722 12a", "+33612345678"], "text": "Salut"})
+    r = api(
+        "POST", "/messages", json={"to": ["0722123456", "+37369123456", "0722 12a", "+33612345678"], "text": "Salut"}
+    )
     assert r.status_code == 201
     assert [(m["status"], m["reason"]) for m in r.json["messages"]] == [
-        ("queued", None), ("queued", None), ("refused", "invalid_number"), ("refused", "unroutable")]
+        ("queued", None),
+        ("queued", None),
+        ("refused", "invalid_number"),
+        ("refused", "unroutable"),
+    ]
     assert r.json["total_cost"] == "0.1000"
     # What each costs as the ledger has it (held while queued, nothing for a refusal), and why.
     assert [(m["cost"], m["reserved"]) for m in r.json["messages"]] == [
-        ("0.0350", "0.0350"), ("0.0650", "0.0650"), ("0.0000", "0.0000"), ("0.0000", "0.0000")]
+        ("0.0350", "0.0350"),
+        ("0.0650", "0.0650"),
+        ("0.0000", "0.0000"),
+        ("0.0000", "0.0000"),
+    ]
     assert r.json["messages"][2]["description"] == "Not sent: the number is not a valid phone number."
 
 
@@ -167,7 +180,9 @@ def test_keys_are_made_shown_once_and_revoked_in_account(app, make_user, login, 
     assert client.get("/api/v1/balance", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     with app.app_context():
         key_id = db.session.query(ApiKey).one().id
-    r = client.post(f"/account/api-keys/{key_id}/revoke", data={"csrf_token": csrf_token_from(page.text)}, follow_redirects=True)
+    r = client.post(
+        f"/account/api-keys/{key_id}/revoke", data={"csrf_token": csrf_token_from(page.text)}, follow_redirects=True
+    )
     assert "The API key is revoked." in r.text
     assert client.get("/api/v1/balance", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
@@ -192,16 +207,19 @@ def test_recipient_lists_that_are_refused_whole(app, api, to):
         assert db.session.query(Message).count() == 0
 
 
-@pytest.mark.parametrize("body, status, says", [
-    ({"to": "0722123456", "text": "x", "validity": 1e308}, 422, "validity must be"),
-    ({"to": "0722123456", "text": "x", "validity": -5}, 422, "validity must be between"),
-    ({"to": "0722123456", "text": "x", "validity": True}, 422, "whole seconds"),
-    ({"to": "0722123456", "text": "x", "validity": "١٢٠٠"}, 422, "whole seconds"),       # not ASCII digits
-    ({"to": "0722123456", "text": "x", "send_at": "9999-12-31T23:59:59+14:00"}, 422, "at most a year ahead"),
-    ({"to": "0722123456", "text": "x", "send_at": 1700000000}, 422, "ISO 8601"),
-    ({"to": "0722123456", "text": ["x"]}, 422, "'text' must be a string"),
-    ({"to": "0722123456", "text": {"a": 1}}, 422, "'text' must be a string"),
-])
+@pytest.mark.parametrize(
+    "body, status, says",
+    [
+        ({"to": "0722123456", "text": "x", "validity": 1e308}, 422, "validity must be"),
+        ({"to": "0722123456", "text": "x", "validity": -5}, 422, "validity must be between"),
+        ({"to": "0722123456", "text": "x", "validity": True}, 422, "whole seconds"),
+        ({"to": "0722123456", "text": "x", "validity": "١٢٠٠"}, 422, "whole seconds"),  # not ASCII digits
+        ({"to": "0722123456", "text": "x", "send_at": "9999-12-31T23:59:59+14:00"}, 422, "at most a year ahead"),
+        ({"to": "0722123456", "text": "x", "send_at": 1700000000}, 422, "ISO 8601"),
+        ({"to": "0722123456", "text": ["x"]}, 422, "'text' must be a string"),
+        ({"to": "0722123456", "text": {"a": 1}}, 422, "'text' must be a string"),
+    ],
+)
 def test_out_of_range_or_out_of_shape_is_a_clear_422(api, body, status, says):
     r = api("POST", "/messages", json=body)
     assert r.status_code == status and says in r.json["error"]["message"]
@@ -219,11 +237,14 @@ def test_json_nested_too_deep_is_a_400_not_a_500(api):
         assert r.status_code == 400 and r.json["error"]["code"] == "invalid_json"
 
 
-@pytest.mark.parametrize("url, status", [
-    ("/messages/99999999999999999999", 404),
-    ("/messages/9223372036854775807", 404),
-    ("/messages?before_id=99999999999999999999", 422),
-    ("/messages?before_id=-3", 422),
-])
+@pytest.mark.parametrize(
+    "url, status",
+    [
+        ("/messages/99999999999999999999", 404),
+        ("/messages/9223372036854775807", 404),
+        ("/messages?before_id=99999999999999999999", 422),
+        ("/messages?before_id=-3", 422),
+    ],
+)
 def test_ids_beyond_bigint_are_4xx_not_500(api, url, status):
     assert api("GET", url).status_code == status

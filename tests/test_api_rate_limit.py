@@ -1,6 +1,7 @@
 """The HTTP API's rate limit per API key (webapp/services/api_limits.py), on the real Redis the
 tests start: 429 with Retry-After past the limit, each key counted on its own, an account's own
 limit set by an operator, the platform's otherwise, and the API still answering without Redis."""
+
 from webapp.extensions import db
 from webapp.models import Account, User
 from webapp.services import accounts
@@ -61,14 +62,14 @@ def test_without_redis_the_api_still_answers_at_once(app, make_user, client, mon
     from webapp.services import api_limits
 
     token = key_for(app, make_user, "dev", per_minute=1)
-    settings = dataclasses.replace(app.config["SETTINGS"], redis_url="redis://127.0.0.1:1/0")   # nothing there
+    settings = dataclasses.replace(app.config["SETTINGS"], redis_url="redis://127.0.0.1:1/0")  # nothing there
     monkeypatch.setitem(app.config, "SETTINGS", settings)
     monkeypatch.delitem(app.extensions, "redis_quick", raising=False)
     monkeypatch.setattr(api_limits, "_not_before", 0.0)
     started = time.monotonic()
     assert [balance(client, token).status_code for _ in range(3)] == [200, 200, 200]
-    assert time.monotonic() - started < 3       # no retries: the outage costs no request seconds
-    assert api_limits._not_before > time.monotonic()   # and Redis is not asked again for a while
+    assert time.monotonic() - started < 3  # no retries: the outage costs no request seconds
+    assert api_limits._not_before > time.monotonic()  # and Redis is not asked again for a while
 
 
 def test_an_operator_sets_and_resets_an_accounts_limit_audited(app, make_user):
@@ -78,7 +79,7 @@ def test_an_operator_sets_and_resets_an_accounts_limit_audited(app, make_user):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["accounts", "api-limit", "dev", "120"])
     assert result.exit_code == 0 and "120 API requests per minute" in result.output
-    assert runner.invoke(args=["accounts", "api-limit", "dev", "١٢"]).exit_code != 0     # not ASCII digits
+    assert runner.invoke(args=["accounts", "api-limit", "dev", "١٢"]).exit_code != 0  # not ASCII digits
     assert runner.invoke(args=["accounts", "api-limit", "dev", "0"]).exit_code != 0
     assert runner.invoke(args=["accounts", "api-limit", "nobody", "5"]).exit_code != 0
     result = runner.invoke(args=["accounts", "api-limit", "dev", "default"])
@@ -86,6 +87,10 @@ def test_an_operator_sets_and_resets_an_accounts_limit_audited(app, make_user):
     with app.app_context():
         account = db.session.scalar(db.select(Account).join(User).where(User.username == "dev"))
         assert account.api_requests_per_minute is None
-        trail = [e.detail for e in db.session.scalars(db.select(AuditEvent).where(
-            AuditEvent.action == "account.api_limit").order_by(AuditEvent.id))]
+        trail = [
+            e.detail
+            for e in db.session.scalars(
+                db.select(AuditEvent).where(AuditEvent.action == "account.api_limit").order_by(AuditEvent.id)
+            )
+        ]
         assert trail == [{"before": None, "after": 120}, {"before": 120, "after": None}]

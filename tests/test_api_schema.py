@@ -2,6 +2,7 @@
 operation gets generated requests, valid and invalid; no answer is a 500, and every answer matches
 the document (status code, content type, body schema, headers). The document is generated from
 the same pydantic models the API reads its bodies with."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -18,7 +19,7 @@ from webapp.extensions import db
 from webapp.models import User
 from webapp.services import accounts, pricing, routes
 
-EXAMPLES = 50   # per operation and mode: 5 operations × 2 modes × 50 = 500 requests at most
+EXAMPLES = 50  # per operation and mode: 5 operations × 2 modes × 50 = 500 requests at most
 GENERATED = {"requests": 0}
 # positive_data_acceptance expects every schema-valid body to be accepted, but a sender ID must be
 # approved for the account and a text must fit in 10 parts (422 with the reason). In negative mode
@@ -50,13 +51,20 @@ def test_every_answer_matches_the_document_and_none_is_a_500(app, api_key, mode)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 5
     for operation in operations:
+
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         def answers_as_documented(case):
             GENERATED["requests"] += 1
-            case.call_and_validate(headers={**(case.headers or {}), "Authorization": f"Bearer {api_key}"},
-                                   excluded_checks=EXCLUDED)
+            case.call_and_validate(
+                headers={**(case.headers or {}), "Authorization": f"Bearer {api_key}"}, excluded_checks=EXCLUDED
+            )
 
         answers_as_documented()
 
@@ -64,10 +72,17 @@ def test_every_answer_matches_the_document_and_none_is_a_500(app, api_key, mode)
 def test_the_document_names_every_api_route(app):
     document = app.test_client().get("/api/v1/openapi.json").json
     assert document["openapi"] == "3.1.0" and set(document["components"]["schemas"]) >= {"SendRequest", "Message"}
-    documented = {(method.upper(), "/api/v1" + path.replace("{id}", "<int:message_id>"))
-                  for path, operations in document["paths"].items() for method in operations}
-    routed = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
-              and rule.endpoint != "api.openapi" for method in rule.methods - {"HEAD", "OPTIONS"}}
+    documented = {
+        (method.upper(), "/api/v1" + path.replace("{id}", "<int:message_id>"))
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+    routed = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.") and rule.endpoint != "api.openapi"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert routed == documented
 
 
@@ -76,10 +91,13 @@ def test_generated_request_count(request):
     print(f"\nschemathesis: {GENERATED['requests']} generated requests")
 
 
-@pytest.mark.parametrize("body", [
-    {"to": "0722123456", "text": "Bună ziua"},
-    {"to": ["0722123456", "+37369123456"], "text": "x", "validity": "3600", "send_at": "2026-12-24T09:00:00+02:00"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"to": "0722123456", "text": "Bună ziua"},
+        {"to": ["0722123456", "+37369123456"], "text": "x", "validity": "3600", "send_at": "2026-12-24T09:00:00+02:00"},
+    ],
+)
 def test_request_models_read_what_the_api_accepts(body):
     wanted = api_schemas.read(api_schemas.SendRequest, body)
     assert wanted.to == (body["to"] if isinstance(body["to"], list) else [body["to"]])

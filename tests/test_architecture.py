@@ -1,6 +1,7 @@
 """The import graph keeps each concern in its place (issue 17): the web app never imports the
 workers (they import it), and the domain imports no Flask, SQLAlchemy or Redis. Read from the
 source with ast, so a lazy import inside a function counts too."""
+
 from __future__ import annotations
 
 import ast

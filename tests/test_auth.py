@@ -1,4 +1,5 @@
 """Sign-in, CSRF, throttling, password expiry, change and reset — through the real views."""
+
 import logging
 import re
 
@@ -28,7 +29,9 @@ def test_pages_require_login(client):
     assert response.headers["Location"].startswith("/login?next=")
 
 
-@pytest.mark.parametrize("username, password", [("ana", "Wrong-Pass-99"), ("nobody", PASSWORD), ("ANA ", "corect-cal-42")])
+@pytest.mark.parametrize(
+    "username, password", [("ana", "Wrong-Pass-99"), ("nobody", PASSWORD), ("ANA ", "corect-cal-42")]
+)
 def test_wrong_credentials_are_refused_plainly(make_user, login, username, password):
     make_user("ana")
     response = login(username, password, follow=False)
@@ -57,7 +60,9 @@ def test_forms_need_the_csrf_token(make_user, client):
 def test_session_cookie_is_httponly_and_samesite(make_user, login, client):
     make_user("ana")
     page = client.get("/login")
-    response = client.post("/login", data={"username": "ana", "password": PASSWORD, "csrf_token": csrf_token_from(page.text)})
+    response = client.post(
+        "/login", data={"username": "ana", "password": PASSWORD, "csrf_token": csrf_token_from(page.text)}
+    )
     [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -65,11 +70,17 @@ def test_session_cookie_is_httponly_and_samesite(make_user, login, client):
 def test_next_parameter_cannot_leave_the_site(make_user, client):
     make_user("ana")
     page = client.get("/login?next=https://evil.example/")
-    response = client.post("/login?next=https://evil.example/", data={"username": "ana", "password": PASSWORD, "csrf_token": csrf_token_from(page.text)})
+    response = client.post(
+        "/login?next=https://evil.example/",
+        data={"username": "ana", "password": PASSWORD, "csrf_token": csrf_token_from(page.text)},
+    )
     assert response.headers["Location"] == "/"
     client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
     page = client.get("/login?next=/account/")
-    response = client.post("/login?next=/account/", data={"username": "ana", "password": PASSWORD, "csrf_token": csrf_token_from(page.text)})
+    response = client.post(
+        "/login?next=/account/",
+        data={"username": "ana", "password": PASSWORD, "csrf_token": csrf_token_from(page.text)},
+    )
     assert response.headers["Location"] == "/account/"
 
 
@@ -122,17 +133,37 @@ def test_expired_password_blocks_everything_until_changed(make_user, login, clie
     r = client.get("/", headers={"HX-Request": "true"})
     assert r.headers["HX-Redirect"] == "/password/expired"
 
-    same = post_form(client, "/password/expired", {"current_password": PASSWORD, "new_password": PASSWORD, "confirm_password": PASSWORD})
+    same = post_form(
+        client,
+        "/password/expired",
+        {"current_password": PASSWORD, "new_password": PASSWORD, "confirm_password": PASSWORD},
+    )
     assert same.status_code == 422
     assert "The new password must differ from the current one." in same.text
-    weak = post_form(client, "/password/expired", {"current_password": PASSWORD, "new_password": "password", "confirm_password": "password"})
+    weak = post_form(
+        client,
+        "/password/expired",
+        {"current_password": PASSWORD, "new_password": "password", "confirm_password": "password"},
+    )
     assert "Use at least 10 characters." in weak.text
-    wrong = post_form(client, "/password/expired", {"current_password": "nope-Nope-1", "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    wrong = post_form(
+        client,
+        "/password/expired",
+        {"current_password": "nope-Nope-1", "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
     assert "The current password is not right." in wrong.text
-    differ = post_form(client, "/password/expired", {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD + "x"})
+    differ = post_form(
+        client,
+        "/password/expired",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD + "x"},
+    )
     assert "The two passwords differ." in differ.text
 
-    ok = post_form(client, "/password/expired", {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    ok = post_form(
+        client,
+        "/password/expired",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
     assert ok.status_code == 302 and ok.headers["Location"] == "/"
     assert client.get("/").status_code == 200
 
@@ -145,7 +176,11 @@ def test_password_within_30_days_is_not_expired(make_user, login):
 def test_change_password_from_account(make_user, login, client):
     make_user("ana")
     login("ana")
-    r = post_form(client, "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    r = post_form(
+        client,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
     assert r.status_code == 302
     client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
     assert login("ana", PASSWORD, follow=False).status_code == 401

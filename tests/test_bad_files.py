@@ -1,6 +1,7 @@
 """The bad-file corpus (tests/bad_files) through every upload path (issue 16, finding 1): each
 file gets a clear message naming what is wrong, nothing of it is kept, and reading the whole
 corpus keeps the process under 300 MB (measured in a fresh process: its peak RSS)."""
+
 from __future__ import annotations
 
 import io
@@ -18,7 +19,7 @@ from webapp.extensions import db
 from webapp.models import Campaign, ContactGroup, ContactImport, User
 from webapp.settings import PROJECT_ROOT
 
-REFUSED_LATER = {"rows.xlsx"}   # its first rows are fine; the row beyond Excel's maximum stops the reading
+REFUSED_LATER = {"rows.xlsx"}  # its first rows are fine; the row beyond Excel's maximum stops the reading
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +48,14 @@ print(json.dumps({"messages": found, "peak_mb": int(status["VmHWM"].split()[0]) 
 
 def test_every_bad_file_is_refused_plainly_and_reading_them_all_stays_under_300_mb(corpus):
     files = [[str(corpus[item.filename]), item.filename] for item in CORPUS + READABLE]
-    done = subprocess.run([sys.executable, "-c", MEASURE, json.dumps(files)], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, json.dumps(files)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     result = json.loads(done.stdout)
     for item in CORPUS:
         assert item.expect in result["messages"][item.filename], (item.filename, result["messages"][item.filename])
@@ -104,7 +111,7 @@ def _kept_files(settings, user_id, app) -> list[Path]:
 @pytest.mark.parametrize("where", UPLOAD_PATHS)
 @pytest.mark.parametrize("item", [i for i in CORPUS if i.filename not in REFUSED_LATER], ids=lambda i: i.filename)
 def test_each_upload_path_refuses_each_bad_file_and_keeps_nothing(app, client, ana, settings, corpus, where, item):
-    before = set(_kept_files(settings, ana, app))   # the upload folder is shared by the session's tests
+    before = set(_kept_files(settings, ana, app))  # the upload folder is shared by the session's tests
     response = _upload(app, client, ana, where, corpus[item.filename], item.filename)
     assert response.status_code in (200, 422)
     assert item.expect in response.text.replace("&#34;", '"').replace("&#39;", "'"), response.text[-3000:]
@@ -122,8 +129,12 @@ def test_a_row_beyond_excels_maximum_stops_the_import_with_a_message_and_saves_n
         imp = db.session.scalar(select(ContactImport))
     url = f"/contacts/imports/{imp.id}"
     token = csrf_token_from(client.get(url).text)
-    client.post(f"{url}/first-row", data={"csrf_token": token, "sheet": 0, "first_row": 1}, headers={"HX-Request": "true"})
-    response = client.post(f"{url}/mapping", data={"csrf_token": token, "role-0": "phone"}, headers={"HX-Request": "true"})
+    client.post(
+        f"{url}/first-row", data={"csrf_token": token, "sheet": 0, "first_row": 1}, headers={"HX-Request": "true"}
+    )
+    response = client.post(
+        f"{url}/mapping", data={"csrf_token": token, "role-0": "phone"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 422
     assert "more than 1,048,576 rows" in response.text
     with app.app_context():
@@ -153,9 +164,14 @@ def test_the_price_list_upload_refuses_each_bad_file_whole_and_briefly(app, admi
     from webapp.models import PriceListEntry
 
     page = admin_client.get("/admin/prices")
-    response = admin_client.post("/admin/prices/upload", data={
-        "csrf_token": csrf_token_from(page.text), "file": (io.BytesIO(corpus[item.filename].read_bytes()), item.filename)},
-        content_type="multipart/form-data")
+    response = admin_client.post(
+        "/admin/prices/upload",
+        data={
+            "csrf_token": csrf_token_from(page.text),
+            "file": (io.BytesIO(corpus[item.filename].read_bytes()), item.filename),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422 and "nothing was changed" in response.text
     assert response.text.count("<tr><td>") <= 51
     if item.filename.endswith(".xlsx") and item.filename not in ("list.xlsx", "locked.xlsx"):

@@ -1,6 +1,7 @@
 """Account → Buy credit through the pages (real database, the sandbox processor's hosted page and
 signed webhooks): Next shows VAT and total; a card payment is credited once however often the
 webhook comes; a transfer gets a proforma and a proof, support confirms it; invoices download."""
+
 import re
 import subprocess
 from decimal import Decimal as D
@@ -17,9 +18,16 @@ from webapp.services import ledger, payments
 from webapp.services.processors import signing
 from webapp.services.processors.sandbox import SIGNATURE_HEADER, SandboxProcessor
 
-DETAILS = {"company_name": "Teatrul Mic Șușă SRL", "is_business": True, "fiscal_code": "RO14399840",
-           "trade_register": "J40/1234/2020", "address": "Str. Constantin Mille 16", "city": "București",
-           "country": "RO", "invoice_email": "contabil@teatrulmic.ro"}
+DETAILS = {
+    "company_name": "Teatrul Mic Șușă SRL",
+    "is_business": True,
+    "fiscal_code": "RO14399840",
+    "trade_register": "J40/1234/2020",
+    "address": "Str. Constantin Mille 16",
+    "city": "București",
+    "country": "RO",
+    "invoice_email": "contabil@teatrulmic.ro",
+}
 
 
 @pytest.fixture
@@ -42,16 +50,21 @@ def balance(app, user_id):
 
 
 def pdf_text(data: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
 
 
-@pytest.mark.parametrize("method, amount, status, says", [
-    ("card", "9.99", 422, "The least you can buy this way is 10 EUR."),
-    ("transfer", "20", 422, "The least you can buy this way is 25 EUR."),
-    ("card", "ten", 422, "Give the amount in euro"),
-    ("card", "100", 200, "Buy now for €121.00"),
-    ("transfer", "49,90", 200, "Buy now for €60.38"),
-])
+@pytest.mark.parametrize(
+    "method, amount, status, says",
+    [
+        ("card", "9.99", 422, "The least you can buy this way is 10 EUR."),
+        ("transfer", "20", 422, "The least you can buy this way is 25 EUR."),
+        ("card", "ten", 422, "Give the amount in euro"),
+        ("card", "100", 200, "Buy now for €121.00"),
+        ("transfer", "49,90", 200, "Buy now for €60.38"),
+    ],
+)
 def test_next_shows_the_amount_vat_and_total(teatru, client, method, amount, status, says):
     r = post(client, "/account/buy/quote", {"method": method, "amount": amount})
     assert r.status_code == status and says in r.text
@@ -65,7 +78,6 @@ def test_without_billing_details_nothing_is_bought(make_user, login, client):
     assert r.status_code == 422 and "Fill in your billing details first" in r.text
 
 
-
 def test_a_refusal_in_an_htmx_answer_is_shown_at_once_out_of_band(make_user, login, client):
     """A refusal naming no field is flashed; an htmx answer (a fragment) carries the flash area out
     of band, so it is read now, not on the next full page."""
@@ -73,9 +85,9 @@ def test_a_refusal_in_an_htmx_answer_is_shown_at_once_out_of_band(make_user, log
     login("fara")
     r = post(client, "/account/buy/quote", {"method": "card", "amount": "50"}, headers={"HX-Request": "true"})
     assert r.status_code == 422 and "<html" not in r.text
-    flash = r.text[r.text.index('<div id="flash"'):]
+    flash = r.text[r.text.index('<div id="flash"') :]
     assert 'hx-swap-oob="true"' in flash.split(">", 1)[0] and "Fill in your billing details first" in flash
-    assert 'class="flash flash-error"' not in client.get("/account/buy").text   # said once, not again later
+    assert 'class="flash flash-error"' not in client.get("/account/buy").text  # said once, not again later
 
 
 def pay_by_card(client, amount="100", card="4242424242424242", save=False):
@@ -92,7 +104,7 @@ def test_a_card_payment_is_held_first_then_credited_once_and_invoiced(app, teatr
     landing = pay_by_card(client, save=True)
     reference = landing.rsplit("/", 1)[1]
     page = client.get(landing).text
-    assert "being checked by our team" in page                       # the first card payment of the account
+    assert "being checked by our team" in page  # the first card payment of the account
     assert balance(app, teatru) == D("0")
     with app.app_context():
         staff = db.session.get(User, suport)
@@ -107,8 +119,10 @@ def test_a_card_payment_is_held_first_then_credited_once_and_invoiced(app, teatr
     assert balance(app, teatru) == D("150")
     with app.app_context():
         assert db.session.scalar(select(func.count(SavedCard.id))) == 1
-        assert [i.printed_number for i in db.session.scalars(select(Invoice).order_by(Invoice.number))] == \
-            ["SMS-000001", "SMS-000002"]
+        assert [i.printed_number for i in db.session.scalars(select(Invoice).order_by(Invoice.number))] == [
+            "SMS-000001",
+            "SMS-000002",
+        ]
         assert ledger.verify(db.session) == []
 
 
@@ -123,28 +137,42 @@ def test_the_webhook_delivered_twice_credits_once_and_a_bad_signature_changes_no
         user = db.session.get(User, teatru)
         payment = payments.start(db.session, user, "card", "40", D("0.21"))
         known = payments.start(db.session, user, "card", "10", D("0.21"))
-        payments.credit(db.session, known.id, "ch_old", "fp-known")                    # held: a new card
-        payments.credit(db.session, known.id, "ch_old", "fp-known", reviewed=True)     # support approved it
+        payments.credit(db.session, known.id, "ch_old", "fp-known")  # held: a new card
+        payments.credit(db.session, known.id, "ch_old", "fp-known", reviewed=True)  # support approved it
         db.session.commit()
         sandbox = SandboxProcessor(app.config["SETTINGS"])
         from webapp.services.processors import CardInfo
-        body = sandbox.event_body(payment.reference, outcome="paid", card=CardInfo("pm_sbx_x", "fp-known", "Visa •••• 4242"))
-    forged = client.post("/billing/webhooks/sandbox", data=body, content_type="application/json",
-                         headers={SIGNATURE_HEADER: signing.sign(body, "not-the-secret")})
+
+        body = sandbox.event_body(
+            payment.reference, outcome="paid", card=CardInfo("pm_sbx_x", "fp-known", "Visa •••• 4242")
+        )
+    forged = client.post(
+        "/billing/webhooks/sandbox",
+        data=body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: signing.sign(body, "not-the-secret")},
+    )
     assert forged.status_code == 400 and balance(app, teatru) == D("10")
     for _ in range(2):
-        r = client.post("/billing/webhooks/sandbox", data=body, content_type="application/json",
-                        headers={SIGNATURE_HEADER: sandbox.signature(body)})
+        r = client.post(
+            "/billing/webhooks/sandbox",
+            data=body,
+            content_type="application/json",
+            headers={SIGNATURE_HEADER: sandbox.signature(body)},
+        )
         assert r.status_code == 200 and r.json["status"] == "credited"
     assert balance(app, teatru) == D("50")
     with app.app_context():
         assert db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.kind == "topup")) == 2
 
 
-@pytest.mark.parametrize("card, action, says", [
-    ("4000000000000002", "pay", "Your card was declined."),
-    ("4242424242424242", "cancel", "Cancelled at the payment page."),
-])
+@pytest.mark.parametrize(
+    "card, action, says",
+    [
+        ("4000000000000002", "pay", "Your card was declined."),
+        ("4242424242424242", "cancel", "Cancelled at the payment page."),
+    ],
+)
 def test_declined_or_cancelled_card_payments_credit_nothing(app, teatru, client, card, action, says):
     r = post(client, "/account/buy", {"method": "card", "amount": "20"})
     back = client.post(r.location, data={"card_number": card, "action": action})
@@ -172,11 +200,18 @@ def test_a_bank_transfer_with_proforma_proof_and_support_confirmation(app, teatr
     assert "Proforma invoice" in text and reference in text and "Teatrul Mic Șușă SRL" in text
     assert re.search(r"Total to pay\s+302\.50 EUR", text) and "RO49AAAA1B31007593840000" in text
     token = csrf_token_from(page)
-    bad = client.post(f"{page_url}/proof", data={"csrf_token": token, "proof": (BytesIO(b"hello"), "proof.pdf")},
-                      content_type="multipart/form-data")
+    bad = client.post(
+        f"{page_url}/proof",
+        data={"csrf_token": token, "proof": (BytesIO(b"hello"), "proof.pdf")},
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 422 and "Upload the proof as a PDF, JPG or PNG file." in bad.text
-    ok = client.post(f"{page_url}/proof", data={"csrf_token": token, "proof": (BytesIO(b"%PDF-1.4 ok"), "extras.pdf")},
-                     content_type="multipart/form-data", follow_redirects=True)
+    ok = client.post(
+        f"{page_url}/proof",
+        data={"csrf_token": token, "proof": (BytesIO(b"%PDF-1.4 ok"), "extras.pdf")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "your proof of payment is with our team" in ok.text and "extras.pdf" in ok.text
     # support sees it, opens the proof and confirms it
     staff_id = suport
@@ -189,7 +224,7 @@ def test_a_bank_transfer_with_proforma_proof_and_support_confirmation(app, teatr
     assert client.get(f"/staff/payments/{payment_id}/proof").data == b"%PDF-1.4 ok"
     token = csrf_token_from(staff_page)
     client.post(f"/staff/payments/{payment_id}/confirm", data={"csrf_token": token})
-    client.post(f"/staff/payments/{payment_id}/confirm", data={"csrf_token": token})   # a double click
+    client.post(f"/staff/payments/{payment_id}/confirm", data={"csrf_token": token})  # a double click
     assert balance(app, teatru) == D("250")
     with app.app_context():
         [invoice] = db.session.scalars(select(Invoice)).all()
@@ -246,7 +281,7 @@ def test_a_payment_cancelled_at_the_page_and_then_paid_there_is_credited(app, te
     assert "Cancelled at the payment page." in client.get(back.location).text
     with app.app_context():
         payment = payments.by_reference(db.session, back.location.split("/")[-1].split("?")[0])
-        payments.credit(db.session, payment.id, "ch_first", "fp-a")            # a first card: held for review
+        payments.credit(db.session, payment.id, "ch_first", "fp-a")  # a first card: held for review
         db.session.commit()
         assert db.session.get(Payment, payment.id).status == payments.REVIEW
 
@@ -258,8 +293,12 @@ def test_a_forged_event_credits_nothing_it_does_not_speak_for(app, teatru, clien
     reference = r.location.rsplit("/", 1)[1]
     sandbox = SandboxProcessor(app.config["SETTINGS"])
     body = sandbox.event_body(reference, outcome="paid", card=sandbox.card("4242424242424242"))
-    answer = client.post("/billing/webhooks/sandbox", data=body, content_type="application/json",
-                         headers={SIGNATURE_HEADER: sandbox.signature(body)})
+    answer = client.post(
+        "/billing/webhooks/sandbox",
+        data=body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: sandbox.signature(body)},
+    )
     assert answer.status_code == 409 and balance(app, teatru) == D("0")
     assert client.post("/billing/webhooks/stripe", data=body, content_type="application/json").status_code == 404
 
@@ -271,7 +310,7 @@ def test_support_cannot_credit_a_card_payment_the_processor_never_confirmed(app,
         staff = db.session.get(User, suport)
         payment = db.session.scalar(select(Payment))
         assert payments.confirm(db.session, staff, payment.id, "SMS") is False
-        assert payments.confirm(db.session, staff, payment.id, "SMS") is False   # a double click neither
+        assert payments.confirm(db.session, staff, payment.id, "SMS") is False  # a double click neither
         db.session.commit()
         assert db.session.get(Payment, payment.id).status == payments.PENDING
     assert balance(app, teatru) == D("0")
@@ -287,8 +326,8 @@ def test_a_rejected_card_is_not_kept_again_when_the_same_checkout_is_paid_later(
         assert payment.status == payments.REVIEW and payments.saved_card_of(db.session, payment.account_id)
         assert payments.reject(db.session, staff, payment.id, "", lambda name: SandboxProcessor(app.config["SETTINGS"]))
         db.session.commit()
-        assert db.session.get(Payment, payment.id).refund_ref.startswith("re_sbx_")   # the money went back
-    client.post(checkout, data={"card_number": "4242424242424242", "action": "pay"})   # the page again
+        assert db.session.get(Payment, payment.id).refund_ref.startswith("re_sbx_")  # the money went back
+    client.post(checkout, data={"card_number": "4242424242424242", "action": "pay"})  # the page again
     with app.app_context():
         assert payments.saved_card_of(db.session, db.session.get(User, teatru).account_id) is None
         assert db.session.scalar(select(Payment)).failure == payments.REJECTED_BY_SUPPORT
@@ -300,8 +339,11 @@ def test_a_proof_is_kept_under_a_safe_name_and_served_only_as_a_download(app, te
     page_url = r.location
     token = csrf_token_from(client.get(page_url).text)
     name = "a" * 195 + ".html.pdf"
-    client.post(f"{page_url}/proof", data={"csrf_token": token, "proof": (BytesIO(b"%PDF-1.4<script>alert(1)</script>"), name)},
-                content_type="multipart/form-data")
+    client.post(
+        f"{page_url}/proof",
+        data={"csrf_token": token, "proof": (BytesIO(b"%PDF-1.4<script>alert(1)</script>"), name)},
+        content_type="multipart/form-data",
+    )
     with app.app_context():
         payment = db.session.scalar(select(Payment))
         assert payment.proof_filename.endswith(".pdf") and "<" not in payment.proof_filename
@@ -321,8 +363,12 @@ def test_a_proof_for_a_card_payment_is_refused_and_not_kept(app, teatru, client)
     page_url = f"/account/payments/{reference}"
     token = csrf_token_from(client.get(page_url).text)
     kept_before = list((__import__("pathlib").Path(app.config["SETTINGS"].upload_dir)).rglob("*.pdf"))
-    r = client.post(f"{page_url}/proof", data={"csrf_token": token, "proof": (BytesIO(b"%PDF-1.4"), "p.pdf")},
-                    content_type="multipart/form-data", follow_redirects=True)
+    r = client.post(
+        f"{page_url}/proof",
+        data={"csrf_token": token, "proof": (BytesIO(b"%PDF-1.4"), "p.pdf")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "does not wait for a proof" in r.text
     assert list(__import__("pathlib").Path(app.config["SETTINGS"].upload_dir).rglob("*.pdf")) == kept_before
 
@@ -332,6 +378,7 @@ def test_an_unreachable_processor_at_buy_now_charges_nothing_and_says_so(app, te
 
     def down(self, payment, **kw):
         raise ProcessorError("unreachable")
+
     monkeypatch.setattr(SandboxProcessor, "start_checkout", down)
     r = post(client, "/account/buy", {"method": "card", "amount": "20"})
     assert r.status_code == 503 and "cannot be reached just now" in r.text
@@ -343,17 +390,31 @@ def test_an_accountant_reads_the_billing_details_but_does_not_change_them(app, t
     from webapp.services import accounts
 
     with app.app_context():
-        accounts.add_accountant(db.session, db.session.get(User, teatru), username="contabil", email="c@example.com",
-                                full_name="", password="Contab1l-prima-2026")
-        db.session.get(User, db.session.scalar(select(User.id).where(User.username == "contabil"))).password_changed_at = \
-            __import__("webapp.models.types", fromlist=["utcnow"]).utcnow()
+        accounts.add_accountant(
+            db.session,
+            db.session.get(User, teatru),
+            username="contabil",
+            email="c@example.com",
+            full_name="",
+            password="Contab1l-prima-2026",
+        )
+        db.session.get(
+            User, db.session.scalar(select(User.id).where(User.username == "contabil"))
+        ).password_changed_at = __import__("webapp.models.types", fromlist=["utcnow"]).utcnow()
         db.session.commit()
     client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
     login("contabil", "Contab1l-prima-2026")
     page = client.get("/account/billing")
     assert page.status_code == 200 and "Teatrul Mic Șușă SRL" in page.text and "Only the account's owner" in page.text
-    r = client.post("/account/billing", data={"csrf_token": csrf_token_from(page.text), **DETAILS, "is_business": "y",
-                                               "company_name": "Altă firmă SRL"})
+    r = client.post(
+        "/account/billing",
+        data={
+            "csrf_token": csrf_token_from(page.text),
+            **DETAILS,
+            "is_business": "y",
+            "company_name": "Altă firmă SRL",
+        },
+    )
     assert r.status_code == 403
     r = post(client, "/account/buy", {"method": "card", "amount": "20", "save_card": "y"})
     client.post(r.location, data={"card_number": "4242424242424242", "action": "pay"})
@@ -366,8 +427,11 @@ def test_the_invoice_goes_to_the_buyer_its_vat_was_worked_out_for(app, teatru, s
     staff_id = suport
     with app.app_context():
         user = db.session.get(User, teatru)
-        payments.save_profile(db.session, user, **{**DETAILS, "country": "DE", "fiscal_code": "DE123456789",
-                                                   "company_name": "Theater GmbH"})
+        payments.save_profile(
+            db.session,
+            user,
+            **{**DETAILS, "country": "DE", "fiscal_code": "DE123456789", "company_name": "Theater GmbH"},
+        )
         payment = payments.start(db.session, user, "transfer", "100", D("0.21"))
         payments.save_profile(db.session, user, **{**DETAILS, "is_business": False, "fiscal_code": ""})
         payments.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
@@ -396,13 +460,18 @@ def test_a_card_top_up_refunded_by_support_goes_back_to_the_card(app, teatru, cl
     assert balance(app, teatru) == D("0")
 
 
-def test_a_romanian_reader_gets_the_invoice_in_romanian_with_the_reverse_charge_wording(app, make_user, login, client, suport):
+def test_a_romanian_reader_gets_the_invoice_in_romanian_with_the_reverse_charge_wording(
+    app, make_user, login, client, suport
+):
     user_id = make_user("firma", language="ro", credit="0")
     staff_id = suport
     with app.app_context():
         user = db.session.get(User, user_id)
-        payments.save_profile(db.session, user, **{**DETAILS, "country": "DE", "fiscal_code": "DE123456789",
-                                                   "company_name": "Theater Straße GmbH"})
+        payments.save_profile(
+            db.session,
+            user,
+            **{**DETAILS, "country": "DE", "fiscal_code": "DE123456789", "company_name": "Theater Straße GmbH"},
+        )
         payment = payments.start(db.session, user, "transfer", "100", D("0.21"))
         payments.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
         db.session.commit()
@@ -418,8 +487,12 @@ def audit_rows(app, payment_id):
     from webapp.models.staff import AuditEvent
 
     with app.app_context():
-        return [(e.action, e.staff_user_id, e.reason, e.detail.get("amount")) for e in db.session.scalars(
-            select(AuditEvent).where(AuditEvent.target == f"payment:{payment_id}").order_by(AuditEvent.id))]
+        return [
+            (e.action, e.staff_user_id, e.reason, e.detail.get("amount"))
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.target == f"payment:{payment_id}").order_by(AuditEvent.id)
+            )
+        ]
 
 
 def test_support_moving_money_leaves_audit_rows_with_the_move(app, teatru, client, login, suport):
@@ -431,7 +504,7 @@ def test_support_moving_money_leaves_audit_rows_with_the_move(app, teatru, clien
         transfer = payments.start(db.session, user, "transfer", "100", D("0.21"))
         db.session.commit()
         transfer_id = transfer.id
-    held = pay_by_card(client).rsplit("/", 1)[1]          # the first card payment: held for review
+    held = pay_by_card(client).rsplit("/", 1)[1]  # the first card payment: held for review
     second = pay_by_card(client, amount="50", card="4242424242424242").rsplit("/", 1)[1]
     client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
     login("suport", "Sup0rt-pass-2026!")
@@ -440,13 +513,15 @@ def test_support_moving_money_leaves_audit_rows_with_the_move(app, teatru, clien
         held_id = payments.by_reference(db.session, held).id
         second_id = payments.by_reference(db.session, second).id
     client.post(f"/staff/payments/{transfer_id}/confirm", data={"csrf_token": token})
-    client.post(f"/staff/payments/{transfer_id}/confirm", data={"csrf_token": token})     # a double click
+    client.post(f"/staff/payments/{transfer_id}/confirm", data={"csrf_token": token})  # a double click
     client.post(f"/staff/payments/{held_id}/reject", data={"csrf_token": token, "reason": "Card looks stolen"})
     client.post(f"/staff/payments/{transfer_id}/refund", data={"csrf_token": token})
-    assert audit_rows(app, transfer_id) == [("payment.confirm", staff_id, "", "100.0000"),
-                                            ("payment.refund", staff_id, "", "100.0000")]
+    assert audit_rows(app, transfer_id) == [
+        ("payment.confirm", staff_id, "", "100.0000"),
+        ("payment.refund", staff_id, "", "100.0000"),
+    ]
     assert audit_rows(app, held_id) == [("payment.reject", staff_id, "Card looks stolen", "100.0000")]
-    assert audit_rows(app, second_id) == []             # nobody at support touched it
+    assert audit_rows(app, second_id) == []  # nobody at support touched it
     # A refund the processor refuses is rolled back with its audit row.
     with app.app_context():
         staff = db.session.get(User, staff_id)

@@ -1,6 +1,7 @@
 """A campaign's tick on the real database and Redis (webapp/services/campaign_pacing.py), without
 workers: the chunk jobs it enqueues, the cursor, the backlog, the scheduled start, the completion
 and the redispatch of a lost chunk. The decisions themselves: tests/domain/test_campaign_pacing.py."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -36,11 +37,27 @@ def confirmed(user, recipients, speed=0, send_at=None):
     group = ContactGroup(account_id=user.account_id, name="Clienți")
     db.session.add(group)
     db.session.flush()
-    db.session.add_all([Contact(group_id=group.id, phone=f"+4072200{n:04d}", first_name="X") for n in range(recipients)])
+    db.session.add_all(
+        [Contact(group_id=group.id, phone=f"+4072200{n:04d}", first_name="X") for n in range(recipients)]
+    )
     campaign = campaigns.new_for_lists(db.session, user, [group.id], "Salut", "1899")
-    campaigns.set_options(db.session, user, campaign, campaigns.Options(
-        name="", sender="1899", text="Salut", send_at=send_at, speed=speed, filter_duplicates=True,
-        check_blocklists=True, validity_minutes=2880, monitor_every=0, monitor_number=""))
+    campaigns.set_options(
+        db.session,
+        user,
+        campaign,
+        campaigns.Options(
+            name="",
+            sender="1899",
+            text="Salut",
+            send_at=send_at,
+            speed=speed,
+            filter_duplicates=True,
+            check_blocklists=True,
+            validity_minutes=2880,
+            monitor_every=0,
+            monitor_number="",
+        ),
+    )
     campaigns.start_preparing(db.session, campaign)
     expand(db.session, campaign)
     assert campaigns.confirm(db.session, user, campaign)
@@ -49,8 +66,13 @@ def confirmed(user, recipients, speed=0, send_at=None):
 
 
 def queued_ids(campaign_id):
-    return list(db.session.scalars(select(Message.id).where(
-        Message.campaign_id == campaign_id, Message.status == lifecycle.QUEUED).order_by(Message.id)))
+    return list(
+        db.session.scalars(
+            select(Message.id)
+            .where(Message.campaign_id == campaign_id, Message.status == lifecycle.QUEUED)
+            .order_by(Message.id)
+        )
+    )
 
 
 def chunk_jobs():
@@ -69,8 +91,13 @@ def test_unlimited_hands_out_all_in_chunks_then_completes(ana):
     generation = db.session.get(Campaign, campaign_id).generation
     assert tick(campaign_id) == {"dispatched": 450, "again": True}
     assert chunk_jobs() == [
-        ("workers.campaigns.send_campaign_chunk", f"campaign-{campaign_id}-{generation}-{part[0]}-{part[-1]}",
-         [campaign_id, part]) for part in (ids[:200], ids[200:400], ids[400:])]
+        (
+            "workers.campaigns.send_campaign_chunk",
+            f"campaign-{campaign_id}-{generation}-{part[0]}-{part[-1]}",
+            [campaign_id, part],
+        )
+        for part in (ids[:200], ids[200:400], ids[400:])
+    ]
     campaign = db.session.get(Campaign, campaign_id)
     assert (campaign.cursor_id, campaign.dispatched) == (ids[-1], 450)
     assert get_redis().get(campaign_pacing.ticked_key(campaign_id)) is not None
@@ -119,7 +146,9 @@ def test_a_scheduled_campaign_waits_then_starts(ana):
     result = tick(campaign_id)
     assert result["status"] == rules.SCHEDULED and result["again"] is True and 55 < result["delay"] <= 60
     assert chunk_jobs() == []
-    db.session.execute(update(Campaign).where(Campaign.id == campaign_id).values(send_at=utcnow() - timedelta(seconds=1)))
+    db.session.execute(
+        update(Campaign).where(Campaign.id == campaign_id).values(send_at=utcnow() - timedelta(seconds=1))
+    )
     db.session.commit()
     assert tick(campaign_id) == {"dispatched": 3, "again": True}
     assert db.session.get(Campaign, campaign_id).status == rules.SENDING

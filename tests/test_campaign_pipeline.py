@@ -1,6 +1,7 @@
 """Campaigns the whole way, in real processes: the pages make the campaign, an RQ worker
 prepares it (expansion job), confirmation starts it, ticks pace it, workers send it to the
 simulator and the cron process collects the receipts. Pause stops it, cancel refunds it."""
+
 import io
 import time
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,7 +29,9 @@ def customer(app, make_user, login):
     make_user("teatru", credit="200")
     with app.app_context():
         pricing.replace_entries(db.session, None, [PriceEntry("RO", PRICE)])
-        routes.add_route(db.session, "sim", "simulator://?delivered=1&undeliv=0&expired=0&rejectd=0&dlr_delay=1s&tps=500")
+        routes.add_route(
+            db.session, "sim", "simulator://?delivered=1&undeliv=0&expired=0&rejectd=0&dlr_delay=1s&tps=500"
+        )
         db.session.commit()
     login("teatru")
 
@@ -40,8 +43,11 @@ def post(client, url, page_url, **form):
 
 def start_file_campaign(client, kind, sample):
     token = csrf_token_from(client.get(f"/campaigns/new/{kind}").text)
-    r = client.post(f"/campaigns/new/{kind}", data={"csrf_token": token, "file": (io.BytesIO(Path(SAMPLES / sample).read_bytes()), sample)},
-                    content_type="multipart/form-data")
+    r = client.post(
+        f"/campaigns/new/{kind}",
+        data={"csrf_token": token, "file": (io.BytesIO(Path(SAMPLES / sample).read_bytes()), sample)},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 302, r.text
     url = r.headers["Location"]
     assert "Select the first row" in client.get(url).text
@@ -51,8 +57,18 @@ def start_file_campaign(client, kind, sample):
 
 
 def campaign_options(**overrides):
-    return {"name": "Confirmări", "sender": "1899", "start": "now", "speed": "0", "filter_duplicates": "y",
-            "check_blocklists": "y", "validity_minutes": "2880", "monitor_every": "0", "monitor_number": "", **overrides}
+    return {
+        "name": "Confirmări",
+        "sender": "1899",
+        "start": "now",
+        "speed": "0",
+        "filter_duplicates": "y",
+        "check_blocklists": "y",
+        "validity_minutes": "2880",
+        "monitor_every": "0",
+        "monitor_number": "",
+        **overrides,
+    }
 
 
 def test_personalised_campaign_runs_to_completion_with_monitoring_copies(app, client, customer, processes, redis_url):
@@ -66,7 +82,9 @@ def test_personalised_campaign_runs_to_completion_with_monitoring_copies(app, cl
     r = post(client, f"{url}/options", url, **campaign_options(text="Salut #Nume, #Sala te așteaptă"))
     assert r.status_code == 422 and "#Sala" in r.text  # nothing prepared with an unknown placeholder
     text = "Bună #Nume! #Spectacol, #Data ora #Ora, locul #Loc. Vă așteptăm!"
-    r = post(client, f"{url}/options", url, **campaign_options(text=text, monitor_every="100", monitor_number="0799 000 111"))
+    r = post(
+        client, f"{url}/options", url, **campaign_options(text=text, monitor_every="100", monitor_number="0799 000 111")
+    )
     assert r.status_code == 200 and "Preparing the messages" in r.text
 
     processes(worker_command(redis_url))
@@ -79,11 +97,12 @@ def test_personalised_campaign_runs_to_completion_with_monitoring_copies(app, cl
         recipients, copies = s["recipients"], s["monitoring"]
         assert copies == recipients // 100 and copies >= 2
         cost = Decimal(s["cost"])
-        parts = db.session.scalar(select(func.sum(Message.parts)).where(Message.campaign_id == campaign.id,
-                                                                        Message.reason_code.is_(None)))
+        parts = db.session.scalar(
+            select(func.sum(Message.parts)).where(Message.campaign_id == campaign.id, Message.reason_code.is_(None))
+        )
         assert cost == PRICE * parts
     assert f'data-testid="recipients"><strong>{recipients}</strong>' in summary.replace(",", "")
-    shown = cost.quantize(Decimal("0.01"), ROUND_HALF_UP)   # amounts read with 2 decimals, half up
+    shown = cost.quantize(Decimal("0.01"), ROUND_HALF_UP)  # amounts read with 2 decimals, half up
     assert f'data-testid="cost"><strong>€{shown:,f}</strong>' in summary
 
     first = post(client, f"{url}/confirm", url)
@@ -96,8 +115,11 @@ def test_personalised_campaign_runs_to_completion_with_monitoring_copies(app, cl
     def completed():
         with app.app_context():
             campaign = db.session.scalar(select(Campaign))
-            delivered = db.session.scalar(select(func.count(Message.id)).where(
-                Message.campaign_id == campaign.id, Message.status == lifecycle.DELIVRD))
+            delivered = db.session.scalar(
+                select(func.count(Message.id)).where(
+                    Message.campaign_id == campaign.id, Message.status == lifecycle.DELIVRD
+                )
+            )
             return campaign.status == rules.COMPLETED and delivered == recipients + copies
 
     wait_for(completed, timeout=120, interval=0.5)
@@ -106,8 +128,11 @@ def test_personalised_campaign_runs_to_completion_with_monitoring_copies(app, cl
     assert "100.0%" in page and "Monitor status" in page
     with app.app_context():
         campaign = db.session.scalar(select(Campaign))
-        messages = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id,
-                                                            Message.status == lifecycle.DELIVRD).order_by(Message.id)).all()
+        messages = db.session.scalars(
+            select(Message)
+            .where(Message.campaign_id == campaign.id, Message.status == lifecycle.DELIVRD)
+            .order_by(Message.id)
+        ).all()
         # A copy goes to the customer's phone after every 100th recipient: handed to the senders
         # in that order, and sent while the campaign was going out (chunks run side by side).
         by_id = [m for m in messages]
@@ -138,8 +163,11 @@ def test_batch_campaign_paused_stops_then_cancel_refunds_to_the_cent(app, client
 
     def submitted():
         with app.app_context():
-            return db.session.scalar(select(func.count(Message.id)).where(
-                Message.campaign_id == campaign_id, Message.submitted_at.is_not(None)))
+            return db.session.scalar(
+                select(func.count(Message.id)).where(
+                    Message.campaign_id == campaign_id, Message.submitted_at.is_not(None)
+                )
+            )
 
     wait_for(lambda: submitted() >= 40, timeout=60)
     r = post(client, f"{url}/pause", url)
@@ -156,15 +184,20 @@ def test_batch_campaign_paused_stops_then_cancel_refunds_to_the_cent(app, client
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
         assert campaign.status == rules.CANCELLED
-        sent_cost = db.session.scalar(select(func.sum(Message.cost)).where(
-            Message.campaign_id == campaign_id, Message.submitted_at.is_not(None)))
-        cancelled = db.session.scalar(select(func.count(Message.id)).where(
-            Message.campaign_id == campaign_id, Message.reason_code == "cancelled"))
+        sent_cost = db.session.scalar(
+            select(func.sum(Message.cost)).where(Message.campaign_id == campaign_id, Message.submitted_at.is_not(None))
+        )
+        cancelled = db.session.scalar(
+            select(func.count(Message.id)).where(Message.campaign_id == campaign_id, Message.reason_code == "cancelled")
+        )
         assert cancelled == campaign.summary["recipients"] - after_pause
         account = db.session.get(Account, campaign.account_id)
         assert account.balance == Decimal("200") - sent_cost  # the unsent part of the reservation is back
-        released = db.session.scalar(select(LedgerEntry.amount).where(LedgerEntry.reference == f"campaign:{campaign_id}",
-                                                                      LedgerEntry.kind == "release"))
+        released = db.session.scalar(
+            select(LedgerEntry.amount).where(
+                LedgerEntry.reference == f"campaign:{campaign_id}", LedgerEntry.kind == "release"
+            )
+        )
         assert released == cost - sent_cost
         assert ledger.verify(db.session) == []
     time.sleep(2)
@@ -183,14 +216,35 @@ def test_scheduled_campaign_starts_on_time_also_after_a_worker_restart(app, clie
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "teatru"))
-        campaign = campaigns.new_from_file(db.session, user, rules.BATCH, app.config["SETTINGS"].upload_dir, "batch.xlsx",
-                                           io.BytesIO((SAMPLES / "batch.xlsx").read_bytes()), "1899")
+        campaign = campaigns.new_from_file(
+            db.session,
+            user,
+            rules.BATCH,
+            app.config["SETTINGS"].upload_dir,
+            "batch.xlsx",
+            io.BytesIO((SAMPLES / "batch.xlsx").read_bytes()),
+            "1899",
+        )
         campaigns.choose_first_row(db.session, campaign, 0, 2)
         campaigns.set_columns(db.session, campaign, 0, 1)
         send_at = utcnow() + timedelta(seconds=12)
-        campaigns.set_options(db.session, user, campaign, campaigns.Options(
-            name="Later", sender="1899", text="", send_at=send_at, speed=0, filter_duplicates=True,
-            check_blocklists=True, validity_minutes=60, monitor_every=0, monitor_number=""))
+        campaigns.set_options(
+            db.session,
+            user,
+            campaign,
+            campaigns.Options(
+                name="Later",
+                sender="1899",
+                text="",
+                send_at=send_at,
+                speed=0,
+                filter_duplicates=True,
+                check_blocklists=True,
+                validity_minutes=60,
+                monitor_every=0,
+                monitor_number="",
+            ),
+        )
         campaigns.start_preparing(db.session, campaign)
         expand(db.session, campaign)
         assert campaigns.confirm(db.session, user, campaign)
@@ -199,11 +253,11 @@ def test_scheduled_campaign_starts_on_time_also_after_a_worker_restart(app, clie
         campaign_id = campaign.id
         schedule_tick(get_redis(), campaign_id, at=send_at)
 
-    worker = processes(worker_command(redis_url))   # takes the scheduler's lock, then goes away
+    worker = processes(worker_command(redis_url))  # takes the scheduler's lock, then goes away
     time.sleep(4)
     worker.terminate()
     worker.wait(timeout=20)
-    processes(worker_command(redis_url))             # a new worker picks the scheduled start up from Redis
+    processes(worker_command(redis_url))  # a new worker picks the scheduled start up from Redis
     processes(cron_command(redis_url))
 
     def started():
@@ -215,5 +269,7 @@ def test_scheduled_campaign_starts_on_time_also_after_a_worker_restart(app, clie
     with app.app_context():
         first_out = db.session.scalar(select(func.min(Message.submitted_at)).where(Message.campaign_id == campaign_id))
         assert first_out is None or first_out >= send_at
-    wait_for(lambda: client.get(f"/campaigns/{campaign_id}").text.count('data-testid="campaign-status">completed') == 1,
-             timeout=60)
+    wait_for(
+        lambda: client.get(f"/campaigns/{campaign_id}").text.count('data-testid="campaign-status">completed') == 1,
+        timeout=60,
+    )

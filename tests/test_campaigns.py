@@ -1,5 +1,6 @@
 """Campaign services on the real database: expansion of the sample files and of contact lists,
 the summary's counts and cost, confirmation (all or nothing), cancel refunds to the cent."""
+
 import io
 import tempfile
 from decimal import Decimal
@@ -47,13 +48,26 @@ def e164_or_none(value):
         number = phonenumbers.parse(str(value).strip(), "RO")
     except phonenumbers.NumberParseException:
         return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) \
-        if phonenumbers.is_valid_number(number) else None
+    return (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(number)
+        else None
+    )
 
 
 def options(**overrides):
-    base = dict(name="", sender="1899", text="", send_at=None, speed=0, filter_duplicates=True,
-                check_blocklists=True, validity_minutes=2880, monitor_every=0, monitor_number="")
+    base = dict(
+        name="",
+        sender="1899",
+        text="",
+        send_at=None,
+        speed=0,
+        filter_duplicates=True,
+        check_blocklists=True,
+        validity_minutes=2880,
+        monitor_every=0,
+        monitor_number="",
+    )
     return campaigns.Options(**{**base, **overrides})
 
 
@@ -87,8 +101,9 @@ def test_personalised_theatre_file_summary_is_exact(ana):
     s = campaign.summary
     assert s["recipients"] == valid and s["refused"].get("invalid_number", 0) == invalid
     assert s["refused"].get("duplicate", 0) == duplicates
-    stored = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id,
-                                                      Message.reason_code.is_(None)).order_by(Message.id)).all()
+    stored = db.session.scalars(
+        select(Message).where(Message.campaign_id == campaign.id, Message.reason_code.is_(None)).order_by(Message.id)
+    ).all()
     assert len(stored) == valid and all(m.status == lifecycle.DRAFT for m in stored)
     expected_parts = sum(analyze(m.text).parts for m in stored)
     assert s["parts"] == expected_parts and Decimal(s["cost"]) == PRICE * expected_parts
@@ -103,7 +118,9 @@ def test_personalised_theatre_file_summary_is_exact(ana):
 
 def test_unknown_placeholder_is_refused_before_anything_is_prepared(ana):
     data = io.BytesIO((SAMPLES / "theatre_reservations.xlsx").read_bytes())
-    campaign = campaigns.new_from_file(db.session, ana, rules.PERSONALISED, UPLOADS, "theatre_reservations.xlsx", data, "1899")
+    campaign = campaigns.new_from_file(
+        db.session, ana, rules.PERSONALISED, UPLOADS, "theatre_reservations.xlsx", data, "1899"
+    )
     campaigns.choose_first_row(db.session, campaign, 0, 2)
     campaigns.set_columns(db.session, campaign, 1, None)
     with pytest.raises(ServiceError) as caught:
@@ -115,8 +132,12 @@ def test_unknown_placeholder_is_refused_before_anything_is_prepared(ana):
 def test_batch_file_every_row_its_own_text(ana):
     campaign = file_campaign(ana, rules.BATCH, "batch.xlsx", 0, 1)
     _, rows = sheet_rows("batch.xlsx")
-    stored = {m.to: m.text for m in db.session.scalars(select(Message).where(
-        Message.campaign_id == campaign.id, Message.reason_code.is_(None)))}
+    stored = {
+        m.to: m.text
+        for m in db.session.scalars(
+            select(Message).where(Message.campaign_id == campaign.id, Message.reason_code.is_(None))
+        )
+    }
     for row in rows[:50]:
         number = e164_or_none(row[0])
         if number and number in stored and str(row[1]).strip():
@@ -129,13 +150,15 @@ def test_lists_with_placeholders_duplicates_and_blocklist(ana):
     two = ContactGroup(account_id=ana.account_id, name="Abonați")
     db.session.add_all([one, two])
     db.session.flush()
-    db.session.add_all([
-        Contact(group_id=one.id, phone="+40722000001", first_name="Ana", fields={"Oraș": "Iași"}),
-        Contact(group_id=one.id, phone="+40722000002", first_name="Ion", fields={"Oraș": ""}),
-        Contact(group_id=two.id, phone="+40722000001", first_name="Ana"),   # in both lists
-        Contact(group_id=two.id, phone="+40722000003", first_name="Blocat"),
-        Contact(group_id=two.id, phone="+37369000001", first_name="Vasile", fields={"Oraș": "Chișinău"}),
-    ])
+    db.session.add_all(
+        [
+            Contact(group_id=one.id, phone="+40722000001", first_name="Ana", fields={"Oraș": "Iași"}),
+            Contact(group_id=one.id, phone="+40722000002", first_name="Ion", fields={"Oraș": ""}),
+            Contact(group_id=two.id, phone="+40722000001", first_name="Ana"),  # in both lists
+            Contact(group_id=two.id, phone="+40722000003", first_name="Blocat"),
+            Contact(group_id=two.id, phone="+37369000001", first_name="Vasile", fields={"Oraș": "Chișinău"}),
+        ]
+    )
     blocklist.add_numbers(db.session, ana, ["+40722000003"], account_id=ana.account_id, reason="STOP")
     campaign = campaigns.new_for_lists(db.session, ana, [one.id, two.id], "Salut #FirstName din #Oraș", "1899")
     assert "Oraș" in campaigns.placeholders(db.session, campaign)
@@ -144,8 +167,12 @@ def test_lists_with_placeholders_duplicates_and_blocklist(ana):
     s = expand(db.session, campaign)
     assert s["recipients"] == 3 and s["refused"] == {"duplicate": 1, "blocklisted": 1}
     assert s["empty_cells"] == 1  # Ion has no town
-    texts = sorted(m.text for m in db.session.scalars(select(Message).where(
-        Message.campaign_id == campaign.id, Message.reason_code.is_(None))))
+    texts = sorted(
+        m.text
+        for m in db.session.scalars(
+            select(Message).where(Message.campaign_id == campaign.id, Message.reason_code.is_(None))
+        )
+    )
     assert texts == ["Salut Ana din Iași", "Salut Ion din ", "Salut Vasile din Chișinău"]
     assert Decimal(s["cost"]) == PRICE * 2 + Decimal("0.0600")
 
@@ -158,12 +185,17 @@ def test_confirm_reserves_once_and_cancel_refunds_to_the_cent(ana):
     db.session.commit()
     assert campaign.status == rules.SENDING
     assert ana.account.balance == Decimal("100") - cost
-    queued = db.session.scalar(select(func.count(Message.id)).where(Message.campaign_id == campaign.id,
-                                                                  Message.status == lifecycle.QUEUED))
+    queued = db.session.scalar(
+        select(func.count(Message.id)).where(Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED)
+    )
     assert queued == campaign.summary["recipients"]
     # Some parts already went out: they stay charged; the rest is released on cancel.
-    some = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id,
-                                                    Message.status == lifecycle.QUEUED).order_by(Message.id).limit(7)).all()
+    some = db.session.scalars(
+        select(Message)
+        .where(Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED)
+        .order_by(Message.id)
+        .limit(7)
+    ).all()
     sent_cost = sum(m.cost for m in some)
     for m in some:
         for p in m.part_rows:
@@ -174,35 +206,58 @@ def test_confirm_reserves_once_and_cancel_refunds_to_the_cent(ana):
     assert refund == cost - sent_cost
     assert ana.account.balance == Decimal("100") - sent_cost
     assert ledger.verify(db.session) == []
-    cancelled = db.session.scalar(select(func.count(Message.id)).where(Message.campaign_id == campaign.id,
-                                                                     Message.reason_code == "cancelled"))
+    cancelled = db.session.scalar(
+        select(func.count(Message.id)).where(Message.campaign_id == campaign.id, Message.reason_code == "cancelled")
+    )
     assert cancelled == queued - 7
 
 
 def test_not_enough_credit_starts_nothing(ana, app):
     account = ana.account
     campaign = file_campaign(ana, rules.PERSONALISED, "theatre_reservations.xlsx", 1, text=THEATRE_TEXT)
-    ledger.post(db.session, account, -(account.balance - Decimal("1.00")), kind="adjustment", reason="test",
-                reference="t", actor=None)
+    ledger.post(
+        db.session,
+        account,
+        -(account.balance - Decimal("1.00")),
+        kind="adjustment",
+        reason="test",
+        reference="t",
+        actor=None,
+    )
     db.session.commit()
     assert campaigns.confirm(db.session, ana, campaign) is False
     db.session.commit()
     assert campaign.status == rules.READY and account.balance == Decimal("1.00")
-    assert db.session.scalar(select(func.count(Message.id)).where(Message.campaign_id == campaign.id,
-                                                                Message.status == lifecycle.QUEUED)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(Message.id)).where(Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED)
+        )
+        == 0
+    )
 
 
 def test_monitoring_copies_every_n(ana):
-    campaign = file_campaign(ana, rules.PERSONALISED, "theatre_reservations.xlsx", 1, text="Salut #Nume",
-                             monitor_every=100, monitor_number="0799 000 111")
+    campaign = file_campaign(
+        ana,
+        rules.PERSONALISED,
+        "theatre_reservations.xlsx",
+        1,
+        text="Salut #Nume",
+        monitor_every=100,
+        monitor_number="0799 000 111",
+    )
     s = campaign.summary
     assert s["monitoring"] == s["recipients"] // 100
-    copies = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id, Message.monitor.is_(True))
-                                .order_by(Message.id)).all()
+    copies = db.session.scalars(
+        select(Message).where(Message.campaign_id == campaign.id, Message.monitor.is_(True)).order_by(Message.id)
+    ).all()
     assert [c.to for c in copies] == ["+40799000111"] * s["monitoring"]
     # Each copy follows its hundredth message and carries the same text.
-    recipients = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id, Message.monitor.is_(False),
-                                                          Message.reason_code.is_(None)).order_by(Message.id)).all()
+    recipients = db.session.scalars(
+        select(Message)
+        .where(Message.campaign_id == campaign.id, Message.monitor.is_(False), Message.reason_code.is_(None))
+        .order_by(Message.id)
+    ).all()
     assert copies[0].text == recipients[99].text and recipients[99].id < copies[0].id < recipients[100].id
 
 
@@ -217,7 +272,18 @@ def test_another_accounts_campaign_is_out_of_reach(app, ana, make_user, client, 
     from tests.conftest import csrf_token_from
 
     token = csrf_token_from(client.get("/campaigns/").text)
-    for action in ("confirm", "pause", "resume", "cancel", "discard", "back", "options", "columns", "first-row", "counter"):
+    for action in (
+        "confirm",
+        "pause",
+        "resume",
+        "cancel",
+        "discard",
+        "back",
+        "options",
+        "columns",
+        "first-row",
+        "counter",
+    ):
         assert client.post(f"/campaigns/{campaign_id}/{action}", data={"csrf_token": token}).status_code == 404, action
     assert ana.account.name not in client.get("/campaigns/").text
     assert db.session.get(Campaign, campaign_id).status == rules.READY
@@ -228,8 +294,15 @@ def test_summary_says_when_the_credit_does_not_cover_it_and_nothing_starts(app, 
 
     campaign = file_campaign(ana, rules.BATCH, "batch.xlsx", 0, 1)
     account = db.session.get(Account, ana.account_id)
-    ledger.post(db.session, account, -(account.balance - Decimal("0.50")), kind="adjustment", reason="test",
-                reference="t", actor=None)
+    ledger.post(
+        db.session,
+        account,
+        -(account.balance - Decimal("0.50")),
+        kind="adjustment",
+        reason="test",
+        reference="t",
+        actor=None,
+    )
     db.session.commit()
     login("ana")
     page = client.get(f"/campaigns/{campaign.id}").text
@@ -261,7 +334,10 @@ def test_batch_rows_without_a_message_take_the_campaign_text(ana):
     campaigns.set_options(db.session, ana, campaign, options(text="Codul dvs. este #Cod"))
     campaigns.start_preparing(db.session, campaign)
     s = expand(db.session, campaign)
-    texts = [m.text for m in db.session.scalars(select(Message).where(Message.campaign_id == campaign.id).order_by(Message.id))]
+    texts = [
+        m.text
+        for m in db.session.scalars(select(Message).where(Message.campaign_id == campaign.id).order_by(Message.id))
+    ]
     assert texts == ["Mesajul meu", "Codul dvs. este B2", "Codul dvs. este "]
     assert s["empty_cells"] == 1 and s["recipients"] == 3
 
@@ -278,7 +354,7 @@ def test_going_back_while_it_is_prepared_keeps_the_draft(ana):
     with pytest.raises(ServiceError):  # a second click on Continue prepares nothing twice
         campaigns.start_preparing(db.session, campaign)
     db.session.commit()
-    campaigns.back(db.session, campaign)     # (as another request would, before the job ends)
+    campaigns.back(db.session, campaign)  # (as another request would, before the job ends)
     db.session.commit()
     with pytest.raises(Abandoned):
         expand(db.session, campaign)
@@ -287,10 +363,13 @@ def test_going_back_while_it_is_prepared_keeps_the_draft(ana):
     assert db.session.scalar(select(func.count(Message.id))) == 0
 
 
-@pytest.mark.parametrize("when, error", [
-    ("past", "The start time has already passed."),
-    ("future", None),
-])
+@pytest.mark.parametrize(
+    "when, error",
+    [
+        ("past", "The start time has already passed."),
+        ("future", None),
+    ],
+)
 def test_start_at_a_date_and_time_in_the_account_time_zone(ana, client, login, when, error):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
@@ -303,9 +382,19 @@ def test_start_at_a_date_and_time_in_the_account_time_zone(ana, client, login, w
     login("ana")
     local = datetime.now(ZoneInfo("Europe/Bucharest")) + (timedelta(days=-1) if when == "past" else timedelta(days=2))
     url = f"/campaigns/{campaign.id}"
-    form = {"csrf_token": csrf_token_from(client.get(url).text), "name": "Later", "sender": "1899", "start": "later",
-            "send_date": local.strftime("%Y-%m-%d"), "send_time": "09:30", "speed": "5", "filter_duplicates": "y",
-            "validity_minutes": "1440", "monitor_every": "0", "monitor_number": ""}
+    form = {
+        "csrf_token": csrf_token_from(client.get(url).text),
+        "name": "Later",
+        "sender": "1899",
+        "start": "later",
+        "send_date": local.strftime("%Y-%m-%d"),
+        "send_time": "09:30",
+        "speed": "5",
+        "filter_duplicates": "y",
+        "validity_minutes": "1440",
+        "monitor_every": "0",
+        "monitor_number": "",
+    }
     r = client.post(f"{url}/options", data=form)
     db.session.expire_all()
     saved = db.session.get(Campaign, campaign.id)
@@ -332,8 +421,17 @@ def test_send_page_lists_make_a_campaign_and_a_typed_number_overrides_them(ana, 
     def send(**form):
         page = client.get("/send/").text
         key = regex.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', page).group(1)
-        return client.post("/send/", data={"csrf_token": csrf_token_from(page), "idempotency_key": key,
-                                           "sender": "1899", "action": "send", "groups": [str(group.id)], **form})
+        return client.post(
+            "/send/",
+            data={
+                "csrf_token": csrf_token_from(page),
+                "idempotency_key": key,
+                "sender": "1899",
+                "action": "send",
+                "groups": [str(group.id)],
+                **form,
+            },
+        )
 
     assert "Abonați" in client.get("/send/").text
     r = send(to="0722 999 888", text="Doar unul")
@@ -353,15 +451,23 @@ def test_an_unknown_placeholder_is_named_in_romanian_too(app, make_user, client,
     with app.app_context():  # (the pages' requests must not share this context: Babel caches the locale in it)
         user = db.session.get(User, user_id)
         data = io.BytesIO((SAMPLES / "theatre_reservations.xlsx").read_bytes())
-        campaign = campaigns.new_from_file(db.session, user, rules.PERSONALISED, UPLOADS, "theatre_reservations.xlsx",
-                                           data, "1899")
+        campaign = campaigns.new_from_file(
+            db.session, user, rules.PERSONALISED, UPLOADS, "theatre_reservations.xlsx", data, "1899"
+        )
         campaigns.choose_first_row(db.session, campaign, 0, 2)
         campaigns.set_columns(db.session, campaign, 1, None)
         db.session.commit()
         url = f"/campaigns/{campaign.id}"
     login("ion")
-    form = {"csrf_token": csrf_token_from(client.get(url).text), "text": "Salut #Nume, #Sala", "sender": "1899",
-            "start": "now", "speed": "0", "validity_minutes": "2880", "monitor_every": "0"}
+    form = {
+        "csrf_token": csrf_token_from(client.get(url).text),
+        "text": "Salut #Nume, #Sala",
+        "sender": "1899",
+        "start": "now",
+        "speed": "0",
+        "validity_minutes": "2880",
+        "monitor_every": "0",
+    }
     r = client.post(f"{url}/options", data=form)
     assert r.status_code == 422 and 'lang="ro"' in r.text
     assert "#Sala" in r.text and "Unknown placeholder" not in r.text
@@ -383,7 +489,7 @@ def test_an_earlier_preparation_cannot_finish_in_place_of_the_newer_one(ana):
     db.session.commit()
     assert campaign.expansion_token != first
     with pytest.raises(Abandoned):
-        expand(db.session, campaign, token=first)   # the old job ends after the new one started
+        expand(db.session, campaign, token=first)  # the old job ends after the new one started
     db.session.rollback()
     expand(db.session, campaign, token=campaign.expansion_token)
     db.session.commit()
@@ -395,16 +501,26 @@ def test_a_stale_page_cannot_move_a_campaign_that_another_request_started(ana):
 
     campaign = file_campaign(ana, rules.BATCH, "batch.xlsx", 0, 1)
     # Another tab confirmed it meanwhile; this request still holds it as ready.
-    db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(status=rules.SENDING)
-                       .execution_options(synchronize_session=False))
-    for change in (lambda: campaigns.back(db.session, campaign),
-                   lambda: campaigns.set_options(db.session, ana, campaign, options()),
-                   lambda: campaigns.set_columns(db.session, campaign, 0, 1)):
+    db.session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id)
+        .values(status=rules.SENDING)
+        .execution_options(synchronize_session=False)
+    )
+    for change in (
+        lambda: campaigns.back(db.session, campaign),
+        lambda: campaigns.set_options(db.session, ana, campaign, options()),
+        lambda: campaigns.set_columns(db.session, campaign, 0, 1),
+    ):
         with pytest.raises(ServiceError):
             change()
         db.session.rollback()
-        db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(status=rules.SENDING)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign.id)
+            .values(status=rules.SENDING)
+            .execution_options(synchronize_session=False)
+        )
         campaign.status = rules.READY  # (stale again)
     assert db.session.scalar(select(Campaign.status)) == rules.SENDING
 
@@ -415,16 +531,23 @@ def test_messages_that_come_back_to_the_queue_after_a_cancel_are_released(ana):
     campaign = file_campaign(ana, rules.BATCH, "batch.xlsx", 0, 1)
     assert campaigns.confirm(db.session, ana, campaign)
     db.session.commit()
-    first = db.session.scalar(select(Message).where(Message.campaign_id == campaign.id,
-                                                    Message.status == lifecycle.QUEUED).order_by(Message.id))
+    first = db.session.scalar(
+        select(Message)
+        .where(Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED)
+        .order_by(Message.id)
+    )
     for part in first.part_rows:
-        part.state = "claimed"        # a sender holds it …
+        part.state = "claimed"  # a sender holds it …
     db.session.commit()
     campaigns.cancel(db.session, ana, campaign)
     db.session.commit()
     # … its route goes down: the unsent parts go back to pending, the message stays queued.
-    db.session.execute(update(MessagePart).where(MessagePart.message_id == first.id).values(state="pending")
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(MessagePart)
+        .where(MessagePart.message_id == first.id)
+        .values(state="pending")
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     assert campaigns.sweep_cancelled(db.session) == first.cost
     db.session.commit()
@@ -443,8 +566,11 @@ def test_a_file_that_is_not_a_spreadsheet_or_no_file_is_refused_and_nothing_is_k
     make_user("ion")
     login("ion")
     token = csrf_token_from(client.get("/campaigns/new/personalised").text)
-    r = client.post("/campaigns/new/personalised", content_type="multipart/form-data",
-                    data={"csrf_token": token, "file": (io.BytesIO((SAMPLES / "not_really.xlsx").read_bytes()), "not_really.xlsx")})
+    r = client.post(
+        "/campaigns/new/personalised",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "file": (io.BytesIO((SAMPLES / "not_really.xlsx").read_bytes()), "not_really.xlsx")},
+    )
     assert r.status_code == 422 and "not_really.xlsx" in r.text
     r = client.post("/campaigns/new/batch", data={"csrf_token": token})
     assert r.status_code == 422 and "Choose a file to upload." in r.text
@@ -459,8 +585,15 @@ def test_the_counter_of_a_stale_page_answers_409_before_the_columns_are_chosen(a
     chosen) was a 500: the preview read rows with no phone column."""
     from tests.conftest import csrf_token_from
 
-    campaign = campaigns.new_from_file(db.session, ana, rules.PERSONALISED, UPLOADS, "batch.xlsx",
-                                       io.BytesIO((SAMPLES / "batch.xlsx").read_bytes()), "1899")
+    campaign = campaigns.new_from_file(
+        db.session,
+        ana,
+        rules.PERSONALISED,
+        UPLOADS,
+        "batch.xlsx",
+        io.BytesIO((SAMPLES / "batch.xlsx").read_bytes()),
+        "1899",
+    )
     campaigns.choose_first_row(db.session, campaign, 0, 2)
     db.session.commit()
     login("ana")

@@ -1,6 +1,7 @@
 """A batch that fails before its parts reach a connector (Redis or the database went away
 between the claim and the hand-off) gives the claims back: the retry sends them, once, and
 they are not settled as 'unknown' (charged and never sent)."""
+
 from collections import Counter
 from decimal import Decimal
 
@@ -23,8 +24,11 @@ def queued(app, make_user):
     with app.app_context():
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
         routes.add_route(db.session, "sim", "simulator://?delivered=1&dlr_delay=0s")
-        messages = sending.accept(db.session, db.session.get(User, user_id), sending.Submission(
-            to=["0722000001", "0722000002"], text="x" * 200, sender="1899"))
+        messages = sending.accept(
+            db.session,
+            db.session.get(User, user_id),
+            sending.Submission(to=["0722000001", "0722000002"], text="x" * 200, sender="1899"),
+        )
         db.session.commit()
         yield [m.id for m in messages]
 
@@ -39,11 +43,11 @@ def test_redis_gone_at_the_hand_off_gives_the_claims_back(app, queued, monkeypat
 
     with monkeypatch.context() as patch:
         patch.setattr(RouteThrottle, "acquire", redis_gone)
-        with pytest.raises(RouteDown):      # retried by RQ, with backoff
+        with pytest.raises(RouteDown):  # retried by RQ, with backoff
             delivery.submit_messages(db.session, queued, get_redis())
     db.session.expire_all()
-    assert states() == Counter({"pending": 4})          # not 'claimed': nothing went upstream
-    counts = delivery.submit_messages(db.session, queued, get_redis())   # the job's retry
+    assert states() == Counter({"pending": 4})  # not 'claimed': nothing went upstream
+    counts = delivery.submit_messages(db.session, queued, get_redis())  # the job's retry
     assert counts["submitted"] == 4
     db.session.expire_all()
     assert states() == Counter({"submitted": 4})
@@ -66,10 +70,10 @@ def test_redis_gone_between_pieces_keeps_what_went_out_and_hands_back_the_rest(a
 
     with monkeypatch.context() as patch:
         patch.setattr(RouteThrottle, "acquire", redis_gone_on_the_second_piece)
-        with pytest.raises(RouteDown):      # the job's retry sends the rest
+        with pytest.raises(RouteDown):  # the job's retry sends the rest
             delivery.submit_messages(db.session, queued, get_redis())
     db.session.expire_all()
-    assert states() == Counter({"submitted": 2, "pending": 2})   # the first piece is recorded, not 'unknown'
+    assert states() == Counter({"submitted": 2, "pending": 2})  # the first piece is recorded, not 'unknown'
     assert delivery.submit_messages(db.session, queued, get_redis())["submitted"] == 2
     db.session.expire_all()
     assert states() == Counter({"submitted": 4})

@@ -1,4 +1,5 @@
 """The operator CLI: accounts create, demo, ledger verify."""
+
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -10,7 +11,17 @@ from webapp.models import ApiKey, LedgerEntry, User
 
 def test_accounts_create_prints_what_it_created(app):
     result = app.test_cli_runner().invoke(
-        args=["accounts", "create", "--username", "teatru", "--password", "Bilete-Sala-7", "--credit", "25", "--api-key"]
+        args=[
+            "accounts",
+            "create",
+            "--username",
+            "teatru",
+            "--password",
+            "Bilete-Sala-7",
+            "--credit",
+            "25",
+            "--api-key",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "with user 'teatru' (role owner), balance 25.0000 EUR" in result.output
@@ -28,7 +39,9 @@ def test_accounts_create_refuses_bad_input_clearly(app):
     runner = app.test_cli_runner()
     weak = runner.invoke(args=["accounts", "create", "--username", "x1", "--password", "short"])
     assert weak.exit_code != 0 and "Use at least 10 characters." in weak.output
-    money = runner.invoke(args=["accounts", "create", "--username", "x2", "--password", "Bilete-Sala-7", "--credit", "1.23456"])
+    money = runner.invoke(
+        args=["accounts", "create", "--username", "x2", "--password", "Bilete-Sala-7", "--credit", "1.23456"]
+    )
     assert money.exit_code != 0 and "more than 4 decimals" in money.output
     ok = runner.invoke(args=["accounts", "create", "--username", "x3", "--password", "Bilete-Sala-7"])
     again = runner.invoke(args=["accounts", "create", "--username", "X3", "--password", "Bilete-Sala-7"])
@@ -83,7 +96,10 @@ def test_prices_load_keeps_good_rows_names_bad_ones_and_checks_the_account(app, 
     csv.write_text("country;prefix;price\nRO;;0,0300\nRO;+40722;0.0280\nXX;;1\n", encoding="utf-8")
     loaded = runner.invoke(args=["prices", "load", str(csv)])
     assert loaded.exit_code == 1  # some rows were refused: scripts notice
-    assert "refused: row 4, column 'country'" in loaded.output and "Loaded 2 prices into 'Default'; 1 rows refused" in loaded.output
+    assert (
+        "refused: row 4, column 'country'" in loaded.output
+        and "Loaded 2 prices into 'Default'; 1 rows refused" in loaded.output
+    )
     shown = runner.invoke(args=["prices", "show"])
     assert shown.output.splitlines() == ["RO,,0.0300", "RO,+40722,0.0280"]
     missing = runner.invoke(args=["prices", "load", str(csv), "--account", "nobody"])
@@ -92,7 +108,10 @@ def test_prices_load_keeps_good_rows_names_bad_ones_and_checks_the_account(app, 
     override = tmp_path / "ana.csv"
     override.write_text("country,price\nRO,0.0250\n", encoding="utf-8")
     assert runner.invoke(args=["prices", "load", str(override), "--account", "ana"]).exit_code == 0
-    assert runner.invoke(args=["prices", "show", "--account", "ana"]).output.splitlines() == ["RO,,0.0250", "RO,+40722,0.0280"]
+    assert runner.invoke(args=["prices", "show", "--account", "ana"]).output.splitlines() == [
+        "RO,,0.0250",
+        "RO,+40722,0.0280",
+    ]
 
 
 def test_routes_add_list_and_test(app, smsc):

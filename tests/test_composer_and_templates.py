@@ -1,4 +1,5 @@
 """The Send SMS composer's counter (htmx and no-JavaScript) and account templates."""
+
 import re
 from decimal import Decimal
 
@@ -18,7 +19,9 @@ ROMANIAN = "Bună ziua! Vă reamintim că spectacolul „Hamlet” începe mâin
 def customer(app, make_user, login, client):
     user_id = make_user("ana")
     with app.app_context():
-        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350")), PriceEntry("MD", Decimal("0.0650"))])
+        pricing.replace_entries(
+            db.session, None, [PriceEntry("RO", Decimal("0.0350")), PriceEntry("MD", Decimal("0.0650"))]
+        )
         db.session.commit()
     login("ana")
     token = csrf_token_from(client.get("/send/").text)
@@ -86,7 +89,7 @@ def test_gsm_suggestion_saves_a_part_and_costs_less(customer):
     r = customer("/send/counter", {"text": ROMANIAN})
     assert "to send 1 part instead of 2 parts: €0.0350 instead of €0.0700." in r.text
     swapped = customer("/send/gsm-safe", {"text": ROMANIAN})
-    assert '<textarea' in swapped.text and "Buna ziua! Va reamintim ca spectacolul &#34;Hamlet&#34;" in swapped.text
+    assert "<textarea" in swapped.text and "Buna ziua! Va reamintim ca spectacolul &#34;Hamlet&#34;" in swapped.text
     assert fragment_value(swapped.text, "parts") == "1 part"
     assert fragment_value(swapped.text, "encoding") == "GSM-7"
 
@@ -114,7 +117,9 @@ def test_templates_save_pick_use_delete(app, customer, client):
 
 
 def test_templates_page_without_javascript(customer, client):
-    r = customer("/templates/", {"name": "Plata", "text": "Factura dvs. este scadenta."}, headers={}, follow_redirects=True)
+    r = customer(
+        "/templates/", {"name": "Plata", "text": "Factura dvs. este scadenta."}, headers={}, follow_redirects=True
+    )
     assert "The template is saved." in r.text and "Factura dvs. este scadenta." in r.text
     r = customer("/templates/", {"name": "", "text": ""}, headers={})
     assert r.status_code == 422 and "This field is required." in r.text

@@ -2,6 +2,7 @@
 another's poll job; two senders of one message's parts after a requeue): the message is
 settled, charged and refunded exactly once, never left unsettled because each saw the
 other's part unfinished. Each side runs in its own session and thread, on the real database."""
+
 import threading
 import time
 from decimal import Decimal
@@ -28,8 +29,11 @@ def two_parts(app, make_user):
     with app.app_context():
         pricing.replace_entries(db.session, None, [PriceEntry("RO", PRICE)])
         routes.add_route(db.session, "sim", "simulator://?delivered=1&dlr_delay=3600s")
-        [message] = sending.accept(db.session, db.session.get(User, user_id), sending.Submission(
-            to=["0722123456"], text="x" * 200, sender="1899"))
+        [message] = sending.accept(
+            db.session,
+            db.session.get(User, user_id),
+            sending.Submission(to=["0722123456"], text="x" * 200, sender="1899"),
+        )
         db.session.commit()
         return message.id, user_id
 
@@ -55,8 +59,11 @@ def in_thread(app, work):
 
 
 def charges_and_refunds(message_id):
-    rows = db.session.execute(select(LedgerEntry.kind, func.count()).where(
-        LedgerEntry.reference == f"msg:{message_id}").group_by(LedgerEntry.kind)).all()
+    rows = db.session.execute(
+        select(LedgerEntry.kind, func.count())
+        .where(LedgerEntry.reference == f"msg:{message_id}")
+        .group_by(LedgerEntry.kind)
+    ).all()
     return dict(rows)
 
 
@@ -65,15 +72,16 @@ def test_receipts_for_two_parts_applied_at_once_settle_the_message_once(app, two
     with app.app_context():
         delivery.submit_messages(db.session, [message_id], get_redis())
         route_id = db.session.scalar(select(Route.id))
-        ids = db.session.scalars(select(MessagePart.upstream_id).where(MessagePart.message_id == message_id)
-                                 .order_by(MessagePart.seq)).all()
+        ids = db.session.scalars(
+            select(MessagePart.upstream_id).where(MessagePart.message_id == message_id).order_by(MessagePart.seq)
+        ).all()
         db.session.remove()
     first = Receipt(ids[0], "REJECTD", "00B", source_addr="40722123456")
     second = Receipt(ids[1], "REJECTD", "00B", source_addr="40722123456")
     with app.app_context():
-        receipt_service.apply_receipts(db.session, route_id, [first])   # flushed, not committed yet
+        receipt_service.apply_receipts(db.session, route_id, [first])  # flushed, not committed yet
         thread, errors = in_thread(app, lambda session: receipt_service.apply_receipts(session, route_id, [second]))
-        time.sleep(1.0)        # the other side runs now: it must wait for this one, not decide without it
+        time.sleep(1.0)  # the other side runs now: it must wait for this one, not decide without it
         db.session.commit()
         db.session.remove()
     thread.join(30)
@@ -92,8 +100,11 @@ def test_two_senders_finishing_parts_of_one_message_charge_it_once(app, two_part
     message_id, user_id = two_parts
     with app.app_context():
         # Part 1 was claimed by a worker that died; part 2 is still pending.
-        db.session.execute(update(MessagePart).where(MessagePart.message_id == message_id, MessagePart.seq == 1)
-                           .values(state="claimed", claimed_at=func.now()))
+        db.session.execute(
+            update(MessagePart)
+            .where(MessagePart.message_id == message_id, MessagePart.seq == 1)
+            .values(state="claimed", claimed_at=func.now())
+        )
         db.session.commit()
         from datetime import timedelta
 

@@ -1,5 +1,6 @@
 """Every page that shows a message's status says why in the customer's language, with the raw
 code beside it for support (issue 18); a route's own texts for its operator's codes win."""
+
 from __future__ import annotations
 
 import html
@@ -23,33 +24,58 @@ def world(app, make_parent, make_user, make_message):
     with app.app_context():
         route_id = db.session.scalar(select(Route.id).where(Route.name == "sim"))
     failed_part = {"state": "failed", "status": "REJECTD", "error_code": "0x0000000B", "route_id": route_id}
-    return {username: {
-        "undeliv": make_message(user_id, "+40722000001", status="UNDELIV", error_code="001", route_id=route_id),
-        "rejected": make_message(user_id, "+40722000002", status="REJECTD", reason_code="rejected_at_submission",
-                                 route_id=route_id, part=failed_part),
-        "odd": make_message(user_id, "+40722000003", status="UNDELIV", error_code="254", route_id=route_id),
-        "blocked": make_message(user_id, "+40722000004", status="refused", reason_code="blocklisted"),
-        "delivered": make_message(user_id, "+40722000005", status="DELIVRD", error_code="000", route_id=route_id),
-    } for username, user_id in users.items()}
+    return {
+        username: {
+            "undeliv": make_message(user_id, "+40722000001", status="UNDELIV", error_code="001", route_id=route_id),
+            "rejected": make_message(
+                user_id,
+                "+40722000002",
+                status="REJECTD",
+                reason_code="rejected_at_submission",
+                route_id=route_id,
+                part=failed_part,
+            ),
+            "odd": make_message(user_id, "+40722000003", status="UNDELIV", error_code="254", route_id=route_id),
+            "blocked": make_message(user_id, "+40722000004", status="refused", reason_code="blocklisted"),
+            "delivered": make_message(user_id, "+40722000005", status="DELIVRD", error_code="000", route_id=route_id),
+        }
+        for username, user_id in users.items()
+    }
 
 
 def text_of(page: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
-@pytest.mark.parametrize("username, which, sentence, code", [
-    ("ana", "undeliv", "The number does not exist on the operator's network or is no longer in use.",
-     "UNDELIV · err:001"),
-    ("ana", "rejected", "The operator refused the number: it is not a valid destination.", "REJECTD · 0x0000000B"),
-    ("ana", "odd", "The operator could not deliver the message and gave error code 254, which has no description here.",
-     "UNDELIV · err:254"),
-    ("ana", "blocked", "Not sent: the number is on the blocklist.", "refused · blocklisted"),
-    ("ioana", "undeliv", "Numărul nu există în rețeaua operatorului sau nu mai este folosit.", "UNDELIV · err:001"),
-    ("ioana", "rejected", "Operatorul a refuzat numărul: nu este o destinație validă.", "REJECTD · 0x0000000B"),
-    ("ioana", "odd", "Operatorul nu a putut livra mesajul și a dat codul de eroare 254, pentru care nu avem o descriere.",
-     "UNDELIV · err:254"),
-    ("ioana", "blocked", "Netrimis: numărul este în lista neagră.", "refused · blocklisted"),
-], ids=lambda v: v if v in ("ana", "ioana", "undeliv", "rejected", "odd", "blocked") else "")
+@pytest.mark.parametrize(
+    "username, which, sentence, code",
+    [
+        (
+            "ana",
+            "undeliv",
+            "The number does not exist on the operator's network or is no longer in use.",
+            "UNDELIV · err:001",
+        ),
+        ("ana", "rejected", "The operator refused the number: it is not a valid destination.", "REJECTD · 0x0000000B"),
+        (
+            "ana",
+            "odd",
+            "The operator could not deliver the message and gave error code 254, which has no description here.",
+            "UNDELIV · err:254",
+        ),
+        ("ana", "blocked", "Not sent: the number is on the blocklist.", "refused · blocklisted"),
+        ("ioana", "undeliv", "Numărul nu există în rețeaua operatorului sau nu mai este folosit.", "UNDELIV · err:001"),
+        ("ioana", "rejected", "Operatorul a refuzat numărul: nu este o destinație validă.", "REJECTD · 0x0000000B"),
+        (
+            "ioana",
+            "odd",
+            "Operatorul nu a putut livra mesajul și a dat codul de eroare 254, pentru care nu avem o descriere.",
+            "UNDELIV · err:254",
+        ),
+        ("ioana", "blocked", "Netrimis: numărul este în lista neagră.", "refused · blocklisted"),
+    ],
+    ids=lambda v: v if v in ("ana", "ioana", "undeliv", "rejected", "odd", "blocked") else "",
+)
 def test_a_failed_message_says_why_and_keeps_the_code(client, login, world, username, which, sentence, code):
     login(username)
     page = client.get(f"/reports/messages/{world[username][which]}").text
@@ -58,10 +84,14 @@ def test_a_failed_message_says_why_and_keeps_the_code(client, login, world, user
     assert f'data-testid="status-code">{html.escape(code, quote=False)}<' in page
 
 
-@pytest.mark.parametrize("username, labels", [
-    ("ana", ["not delivered", "rejected", "not sent", "delivered"]),
-    ("ioana", ["nelivrat", "respins", "netrimis", "livrat"]),
-], ids=["english", "romanian"])
+@pytest.mark.parametrize(
+    "username, labels",
+    [
+        ("ana", ["not delivered", "rejected", "not sent", "delivered"]),
+        ("ioana", ["nelivrat", "respins", "netrimis", "livrat"]),
+    ],
+    ids=["english", "romanian"],
+)
 def test_the_reports_list_shows_labels_and_raw_statuses(client, login, world, username, labels):
     login(username)
     page = client.get("/reports/").text
@@ -80,12 +110,16 @@ def test_a_route_text_set_by_the_admin_wins(app, client, login, world):
     said = runner.invoke(routes_cli, ["error-text", "sim", "001", "Abonat absent în simulator", "--lang", "ro"])
     assert said.exit_code == 0 and "001 (ro)" in said.output
     assert runner.invoke(routes_cli, ["error-text", "sim"]).output.splitlines() == [
-        "001\t*\tAbsent subscriber on the simulator", "001\tro\tAbonat absent în simulator"]
+        "001\t*\tAbsent subscriber on the simulator",
+        "001\tro\tAbonat absent în simulator",
+    ]
     assert runner.invoke(routes_cli, ["error-text", "nowhere", "1", "x"]).exit_code != 0
-    assert runner.invoke(routes_cli, ["error-text", "sim", "1"]).exit_code != 0      # no text, no --remove
+    assert runner.invoke(routes_cli, ["error-text", "sim", "1"]).exit_code != 0  # no text, no --remove
 
     login("ana")
-    assert "Absent subscriber on the simulator" in text_of(client.get(f"/reports/messages/{world['ana']['undeliv']}").text)
+    assert "Absent subscriber on the simulator" in text_of(
+        client.get(f"/reports/messages/{world['ana']['undeliv']}").text
+    )
     client.post("/logout", data={"csrf_token": _token(client)})
     login("ioana")
     page = text_of(client.get(f"/reports/messages/{world['ioana']['undeliv']}").text)
@@ -93,7 +127,8 @@ def test_a_route_text_set_by_the_admin_wins(app, client, login, world):
 
     assert runner.invoke(routes_cli, ["error-text", "sim", "001", "--remove", "--lang", "ro"]).exit_code == 0
     assert "Absent subscriber on the simulator" in text_of(
-        client.get(f"/reports/messages/{world['ioana']['undeliv']}").text)
+        client.get(f"/reports/messages/{world['ioana']['undeliv']}").text
+    )
 
 
 def test_the_campaign_report_explains_what_was_not_delivered(app, client, login, make_parent, make_campaign):
@@ -104,7 +139,9 @@ def test_the_campaign_report_explains_what_was_not_delivered(app, client, login,
     user_id = make_parent("ana")
     campaign_id = make_campaign(user_id, ["0722000011", "0722000012"], prepare=True)
     with app.app_context():
-        ids = db.session.scalars(select(Message.id).where(Message.campaign_id == campaign_id).order_by(Message.id)).all()
+        ids = db.session.scalars(
+            select(Message.id).where(Message.campaign_id == campaign_id).order_by(Message.id)
+        ).all()
         db.session.execute(update(Message).where(Message.id == ids[0]).values(status="EXPIRED", error_code="027"))
         db.session.execute(update(Message).where(Message.id == ids[1]).values(status="UNDELIV", error_code="031"))
         db.session.execute(update(Campaign).where(Campaign.id == campaign_id).values(status="completed"))
@@ -125,8 +162,16 @@ def test_an_unmatched_receipt_says_what_its_code_means(app, client, login, make_
     make_user("suport", role=Role.SUPPORT)
     with app.app_context():
         route_id = db.session.scalar(select(Route.id).where(Route.name == "sim"))
-        db.session.add(PendingReceipt(route_id=route_id, upstream_id="X1", stat="UNDELIV", error_code="013",
-                                      raw="id:X1 stat:UNDELIV err:013", reason="number_mismatch"))
+        db.session.add(
+            PendingReceipt(
+                route_id=route_id,
+                upstream_id="X1",
+                stat="UNDELIV",
+                error_code="013",
+                raw="id:X1 stat:UNDELIV err:013",
+                reason="number_mismatch",
+            )
+        )
         db.session.commit()
     login("suport")
     page = client.get("/staff/receipts/").text

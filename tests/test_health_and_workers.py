@@ -1,4 +1,5 @@
 """/healthz, with a real RQ worker and the real cron process (pipeline tests)."""
+
 import time
 
 import pytest
@@ -100,8 +101,9 @@ def test_healthz_answers_at_once_when_redis_is_down(app, client, monkeypatch, tm
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)  # accepted by the kernel, never answered
     try:
-        settings = dataclasses.replace(app.config["SETTINGS"],
-                                       redis_url=f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+        settings = dataclasses.replace(
+            app.config["SETTINGS"], redis_url=f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+        )
         monkeypatch.setitem(app.config, "SETTINGS", settings)
         monkeypatch.delitem(app.extensions, "redis_quick", raising=False)
         started = time.monotonic()

@@ -1,4 +1,5 @@
 """Support's "log in as": who may be impersonated, the time limit, what stays closed, and the audit trail."""
+
 from datetime import timedelta
 
 import pytest
@@ -18,30 +19,49 @@ REASON = "Customer asked why the campaign stopped"
 
 @pytest.fixture
 def people(app, make_user, make_subuser):
-    ids = {"ana": make_user("ana"), "bob": make_user("bob"), "suport": make_user("suport", credit="0", role=Role.SUPPORT),
-           "admin": make_user("admin", credit="0", role=Role.ADMIN)}
+    ids = {
+        "ana": make_user("ana"),
+        "bob": make_user("bob"),
+        "suport": make_user("suport", credit="0", role=Role.SUPPORT),
+        "admin": make_user("admin", credit="0", role=Role.ADMIN),
+    }
     with app.app_context():
         ana = db.session.get(User, ids["ana"])
-        sub = make_subuser(ids["ana"], "filiala", name="Ana filiala", billing_mode="parent", email="f@example.com",
-                           phone="+40722123456")
-        off = User(account_id=ana.account_id, username="plecat", role=Role.OWNER.value, password_hash=ana.password_hash,
-                   active=False, password_changed_at=utcnow())
+        sub = make_subuser(
+            ids["ana"],
+            "filiala",
+            name="Ana filiala",
+            billing_mode="parent",
+            email="f@example.com",
+            phone="+40722123456",
+        )
+        off = User(
+            account_id=ana.account_id,
+            username="plecat",
+            role=Role.OWNER.value,
+            password_hash=ana.password_hash,
+            active=False,
+            password_changed_at=utcnow(),
+        )
         db.session.add(off)
         db.session.commit()
         ids.update(filiala=sub.user_id, plecat=off.id)
     return ids
 
 
-@pytest.mark.parametrize("actor, target, allowed", [
-    ("suport", "ana", True),
-    ("suport", "filiala", True),
-    ("admin", "filiala", True),
-    ("suport", "admin", False),       # staff and operators are never targets
-    ("admin", "suport", False),
-    ("suport", "plecat", False),      # disabled user
-    ("ana", "bob", False),            # a customer is no staff
-    ("ana", "filiala", False),
-])
+@pytest.mark.parametrize(
+    "actor, target, allowed",
+    [
+        ("suport", "ana", True),
+        ("suport", "filiala", True),
+        ("admin", "filiala", True),
+        ("suport", "admin", False),  # staff and operators are never targets
+        ("admin", "suport", False),
+        ("suport", "plecat", False),  # disabled user
+        ("ana", "bob", False),  # a customer is no staff
+        ("ana", "filiala", False),
+    ],
+)
 def test_who_may_impersonate_whom(app, people, actor, target, allowed):
     with app.app_context():
         staff = db.session.get(User, people[actor])
@@ -67,8 +87,9 @@ def sign_in_as_support(client, login, people, target="filiala", reason=REASON):
     login("suport")
     page = client.get(f"/staff/users/{people[target]}/impersonate")
     assert page.status_code == 200
-    return client.post(f"/staff/users/{people[target]}/impersonate",
-                       data={"reason": reason, "csrf_token": csrf_token_from(page.text)})
+    return client.post(
+        f"/staff/users/{people[target]}/impersonate", data={"reason": reason, "csrf_token": csrf_token_from(page.text)}
+    )
 
 
 def test_the_banner_names_both_and_return_ends_it(app, client, login, people):
@@ -94,19 +115,22 @@ def test_a_short_reason_is_asked_again(client, login, people):
     assert "impersonation-banner" not in client.get("/").text
 
 
-@pytest.mark.parametrize("method, url", [
-    ("get", "/account/password"),
-    ("post", "/account/password"),
-    ("get", "/password/expired"),
-    ("get", "/account/api-keys"),
-    ("post", "/account/api-keys"),
-    ("post", "/account/api-keys/1/revoke"),
-    ("post", "/account/cards/1/forget"),
-    ("get", "/account/users"),
-    ("post", "/account/users/1/active"),
-    ("get", "/staff/"),                 # the staff pages wait for "return"
-    ("get", "/staff/audit"),
-])
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("get", "/account/password"),
+        ("post", "/account/password"),
+        ("get", "/password/expired"),
+        ("get", "/account/api-keys"),
+        ("post", "/account/api-keys"),
+        ("post", "/account/api-keys/1/revoke"),
+        ("post", "/account/cards/1/forget"),
+        ("get", "/account/users"),
+        ("post", "/account/users/1/active"),
+        ("get", "/staff/"),  # the staff pages wait for "return"
+        ("get", "/staff/audit"),
+    ],
+)
 def test_closed_while_impersonating(app, client, login, people, method, url):
     sign_in_as_support(client, login, people, target="ana")
     token = csrf_token_from(client.get("/").text)
@@ -121,9 +145,18 @@ def test_support_may_buy_credit_as_the_customer_but_never_keeps_a_card(app, clie
     from webapp.services import payments
 
     with app.app_context():
-        payments.save_profile(db.session, db.session.get(User, people["ana"]), company_name="Ana SRL", is_business=False,
-                              fiscal_code="", trade_register="", address="Str. Lungă 1", city="Cluj", country="RO",
-                              invoice_email="ana@example.com")
+        payments.save_profile(
+            db.session,
+            db.session.get(User, people["ana"]),
+            company_name="Ana SRL",
+            is_business=False,
+            fiscal_code="",
+            trade_register="",
+            address="Str. Lungă 1",
+            city="Cluj",
+            country="RO",
+            invoice_email="ana@example.com",
+        )
         db.session.commit()
     sign_in_as_support(client, login, people, target="ana")
     token = csrf_token_from(client.get("/account/buy").text)
@@ -138,17 +171,21 @@ def test_open_again_after_return(client, login, people):
     sign_in_as_support(client, login, people, target="ana")
     client.post("/staff/return", data={"csrf_token": csrf_token_from(client.get("/").text)})
     assert client.get("/staff/").status_code == 200
-    assert client.get("/account/api-keys").status_code == 200    # the staff member's own keys
+    assert client.get("/account/api-keys").status_code == 200  # the staff member's own keys
 
 
 def test_every_change_is_audited_with_both_identities(app, client, login, people):
     sign_in_as_support(client, login, people, target="ana")
     token = csrf_token_from(client.get("/").text)
-    client.post("/account/preferences", data={"csrf_token": token, "language": "en", "timezone": "Europe/Bucharest",
-                                              "default_region": "RO"})
-    client.post("/account/api-keys", data={"csrf_token": token})           # refused, and still recorded
+    client.post(
+        "/account/preferences",
+        data={"csrf_token": token, "language": "en", "timezone": "Europe/Bucharest", "default_region": "RO"},
+    )
+    client.post("/account/api-keys", data={"csrf_token": token})  # refused, and still recorded
     with app.app_context():
-        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("POST %")).order_by(AuditEvent.id)).all()
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action.like("POST %")).order_by(AuditEvent.id)
+        ).all()
         ana = db.session.get(User, people["ana"])
         assert [(r.action, r.staff_user_id, r.user_id, r.account_id, r.detail["status"]) for r in rows] == [
             ("POST /account/preferences", people["suport"], ana.id, ana.account_id, 302),
@@ -173,7 +210,7 @@ def test_expired_impersonation_ends_and_returns_to_staff(app, client, login, peo
         assert db.session.scalar(select(Impersonation)).ended_at is not None
         ends = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "impersonation.end")).all()
         assert [e.detail["how"] for e in ends] == ["expired"]
-        assert [e.ip for e in ends] == ["127.0.0.1"]   # ended in the guard, before any view: still known
+        assert [e.ip for e in ends] == ["127.0.0.1"]  # ended in the guard, before any view: still known
         assert db.session.get(User, people["filiala"]).language == "en"
 
 
@@ -191,6 +228,10 @@ def test_customers_cannot_reach_staff_pages(client, login, people):
     token = csrf_token_from(client.get("/").text)
     for url in ("/staff/", "/staff/audit", f"/staff/accounts/{1}", f"/staff/users/{people['bob']}/impersonate"):
         assert client.get(url).status_code == 403, url
-    assert client.post(f"/staff/users/{people['bob']}/impersonate",
-                       data={"csrf_token": token, "reason": REASON}).status_code == 403
+    assert (
+        client.post(
+            f"/staff/users/{people['bob']}/impersonate", data={"csrf_token": token, "reason": REASON}
+        ).status_code
+        == 403
+    )
     assert client.post("/staff/return", data={"csrf_token": token}).status_code == 403

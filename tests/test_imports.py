@@ -1,5 +1,6 @@
 """The import wizard through the real app, with the customer files in tests/samples (copies of ../shared/samples):
 upload, first data row, columns, review counts, save; bad files; blocklists; clean-up."""
+
 import io
 import re
 from pathlib import Path
@@ -28,14 +29,18 @@ def token(client, url="/contacts/new"):
 
 
 def upload(client, path, name="Clienți", filename=None, url="/contacts/new"):
-    data = {"csrf_token": token(client), "name": name,
-            "file": (io.BytesIO(Path(path).read_bytes()), filename or Path(path).name)}
+    data = {
+        "csrf_token": token(client),
+        "name": name,
+        "file": (io.BytesIO(Path(path).read_bytes()), filename or Path(path).name),
+    }
     return client.post(url, data=data, content_type="multipart/form-data")
 
 
 def step(client, import_url, action, **form):
-    return client.post(f"{import_url}/{action}", data={"csrf_token": token(client, import_url), **form},
-                       headers={"HX-Request": "true"})
+    return client.post(
+        f"{import_url}/{action}", data={"csrf_token": token(client, import_url), **form}, headers={"HX-Request": "true"}
+    )
 
 
 def expected_counts(values, region="RO"):
@@ -75,22 +80,37 @@ def test_address_book_xlsx_end_to_end(app, client, ana):
     selected = {i: re.search(r'<option value="(\w+)" selected', body).group(1) for i, body in selects}
     assert selected == {"0": "last_name", "1": "first_name", "2": "phone", "3": "keep"}
 
-    r = step(client, import_url, "mapping", **{"role-0": "last_name", "role-1": "first_name", "role-2": "phone",
-                                                "role-3": "keep"})
+    r = step(
+        client,
+        import_url,
+        "mapping",
+        **{"role-0": "last_name", "role-1": "first_name", "role-2": "phone", "role-3": "keep"},
+    )
     counts = review_numbers(r.text)
     with app.app_context():
         sheet = load_workbook(SAMPLES / "address_book.xlsx", read_only=True).active
         valid, invalid, duplicates = expected_counts(row[2] for row in sheet.iter_rows(min_row=4, values_only=True))
         assert db.session.scalar(select(func.count(Contact.id))) == 0  # nothing before Save
     assert (valid, invalid, duplicates) == (942, 7, 51)  # as the samples' README says
-    assert counts == {"Rows read": 1000, "Valid numbers": 993, "Invalid": 7, "Duplicates in the file": 51,
-                      "Already in the group": 0, "Blocklisted": 0, "Will be added": 942}
+    assert counts == {
+        "Rows read": 1000,
+        "Valid numbers": 993,
+        "Invalid": 7,
+        "Duplicates in the file": 51,
+        "Already in the group": 0,
+        "Blocklisted": 0,
+        "Will be added": 942,
+    }
     assert len(re.findall(r"<tr><td>\d+</td>", r.text)) == 7  # each invalid row: number, value, reason
 
     back = step(client, import_url, "back")
     assert "Which column holds the phone numbers?" in back.text
-    r = step(client, import_url, "mapping", **{"role-0": "last_name", "role-1": "first_name", "role-2": "phone",
-                                                "role-3": "keep"})
+    r = step(
+        client,
+        import_url,
+        "mapping",
+        **{"role-0": "last_name", "role-1": "first_name", "role-2": "phone", "role-3": "keep"},
+    )
     r = step(client, import_url, "save")
     again = step(client, import_url, "save")  # a double click
     assert "Saved: 942 numbers added." in r.text and "Saved: 942 numbers added." in again.text
@@ -100,7 +120,9 @@ def test_address_book_xlsx_end_to_end(app, client, ana):
         contacts = db.session.scalars(select(Contact).where(Contact.group_id == group.id)).all()
         assert len(contacts) == 942 == len({c.phone for c in contacts})
         assert all(c.phone.startswith("+") for c in contacts)
-        assert all(set(c.fields) == {"Oraș"} for c in contacts) and any(c.fields["Oraș"] == "București" for c in contacts)
+        assert all(set(c.fields) == {"Oraș"} for c in contacts) and any(
+            c.fields["Oraș"] == "București" for c in contacts
+        )
         group_id = group.id
 
     invalid = client.get(f"{import_url}/invalid.xlsx")
@@ -120,25 +142,36 @@ def test_csv_sample_imports_the_same_way(app, client, ana):
     r = upload(client, SAMPLES / "contacts_excel_export.csv", name="Export CSV")
     import_url = r.headers["Location"]
     step(client, import_url, "first-row", sheet="0", first_row="2")
-    r = step(client, import_url, "mapping", **{"role-0": "last_name", "role-1": "first_name", "role-2": "phone",
-                                                "role-3": "keep"})
+    r = step(
+        client,
+        import_url,
+        "mapping",
+        **{"role-0": "last_name", "role-1": "first_name", "role-2": "phone", "role-3": "keep"},
+    )
     lines = (SAMPLES / "contacts_excel_export.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     valid, invalid, duplicates = expected_counts(line.split(";")[2] for line in lines if line.strip())
     counts = review_numbers(r.text)
-    assert (counts["Will be added"], counts["Invalid"], counts["Duplicates in the file"]) == (valid, invalid, duplicates)
+    assert (counts["Will be added"], counts["Invalid"], counts["Duplicates in the file"]) == (
+        valid,
+        invalid,
+        duplicates,
+    )
     step(client, import_url, "save")
     with app.app_context():
         assert db.session.scalar(select(func.count(Contact.id))) == valid
         assert db.session.scalar(select(Contact).limit(1)).fields.keys() == {"Oraș"}  # no BOM in the title
 
 
-@pytest.mark.parametrize("content, filename, message", [
-    ((SAMPLES / "not_really.xlsx").read_bytes(), "not_really.xlsx", "is not an Excel workbook"),
-    (b"", "empty.csv", "is empty"),
-    (b"%PDF-1.4 nothing", "scan.pdf", ".xlsx"),
-    (b"\xd0\xcf\x11\xe0" + b"\0" * 600, "old.xls", "97"),
-    (bytes(range(256)) * 8, "random.xlsx", "not an Excel workbook"),
-])
+@pytest.mark.parametrize(
+    "content, filename, message",
+    [
+        ((SAMPLES / "not_really.xlsx").read_bytes(), "not_really.xlsx", "is not an Excel workbook"),
+        (b"", "empty.csv", "is empty"),
+        (b"%PDF-1.4 nothing", "scan.pdf", ".xlsx"),
+        (b"\xd0\xcf\x11\xe0" + b"\0" * 600, "old.xls", "97"),
+        (bytes(range(256)) * 8, "random.xlsx", "not an Excel workbook"),
+    ],
+)
 def test_bad_files_get_a_clear_message_and_write_nothing(app, client, ana, content, filename, message):
     data = {"csrf_token": token(client), "name": "G", "file": (io.BytesIO(content), filename)}
     r = client.post("/contacts/new", data=data, content_type="multipart/form-data")
@@ -170,8 +203,10 @@ def test_another_accounts_import_is_not_found(client, ana, make_user, login):
 
 def test_blocklist_refuses_at_send_time_and_counts_in_imports(app, client, ana):
     page = client.get("/contacts/blocklist").text
-    r = client.post("/contacts/blocklist", data={"csrf_token": csrf_token_from(page),
-                                                 "numbers": "0722 123 456\n+40 723 000 111, 07xx", "reason": "STOP"})
+    r = client.post(
+        "/contacts/blocklist",
+        data={"csrf_token": csrf_token_from(page), "numbers": "0722 123 456\n+40 723 000 111, 07xx", "reason": "STOP"},
+    )
     assert r.status_code == 302
     page = client.get("/contacts/blocklist").text
     assert "+40722123456" in page and "+40723000111" in page and "STOP" in page
@@ -184,12 +219,19 @@ def test_blocklist_refuses_at_send_time_and_counts_in_imports(app, client, ana):
 
         from webapp.domain.pricing import PriceEntry
         from webapp.services import pricing, routes
+
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
         routes.add_route(db.session, "sim", "simulator://?delivered=1")
-        messages = sending.accept(db.session, user, sending.Submission(
-            to=["0722123456", "0744555666", "0755000000"], text="Salut", sender="1899"))
+        messages = sending.accept(
+            db.session,
+            user,
+            sending.Submission(to=["0722123456", "0744555666", "0755000000"], text="Salut", sender="1899"),
+        )
         assert [(m.status, m.reason_code) for m in messages] == [
-            ("refused", "blocklisted"), ("refused", "blocklisted"), ("queued", None)]
+            ("refused", "blocklisted"),
+            ("refused", "blocklisted"),
+            ("queued", None),
+        ]
         assert sum(m.cost for m in messages) == Decimal("0.0350")
         db.session.commit()
     assert "+40744555666" not in client.get("/contacts/blocklist").text  # the global list stays hidden
@@ -217,8 +259,19 @@ def test_clean_removes_numbers_that_came_back_rejected_or_undelivered(app, clien
 def test_group_page_search_edit_delete_export(app, client, ana):
     import_url = upload(client, SAMPLES / "theatre_reservations.xlsx", name="Teatru").headers["Location"]
     step(client, import_url, "first-row", sheet="0", first_row="2")
-    step(client, import_url, "mapping", **{"role-0": "first_name", "role-1": "phone", "role-2": "keep",
-                                            "role-3": "keep", "role-4": "keep", "role-5": "keep"})
+    step(
+        client,
+        import_url,
+        "mapping",
+        **{
+            "role-0": "first_name",
+            "role-1": "phone",
+            "role-2": "keep",
+            "role-3": "keep",
+            "role-4": "keep",
+            "role-5": "keep",
+        },
+    )
     step(client, import_url, "save")
     with app.app_context():
         group = db.session.scalar(select(ContactGroup))
@@ -230,14 +283,28 @@ def test_group_page_search_edit_delete_export(app, client, ana):
     assert "No contact matches" in client.get(f"{url}?q=zzzz", headers={"HX-Request": "true"}).text
     page = client.get(url).text
     edit_url = f"{url}/contacts/{contact.id}"
-    bad = client.post(edit_url, data={"csrf_token": csrf_token_from(page), "phone": "12", "first_name": "M"},
-                      headers={"HX-Request": "true"})
+    bad = client.post(
+        edit_url,
+        data={"csrf_token": csrf_token_from(page), "phone": "12", "first_name": "M"},
+        headers={"HX-Request": "true"},
+    )
     assert bad.status_code == 422 and "aria-invalid" in bad.text
-    ok = client.post(edit_url, data={"csrf_token": csrf_token_from(page), "phone": "0751 461 072",
-                                     "first_name": "Maria", "last_name": "Ionescu"}, headers={"HX-Request": "true"})
+    ok = client.post(
+        edit_url,
+        data={
+            "csrf_token": csrf_token_from(page),
+            "phone": "0751 461 072",
+            "first_name": "Maria",
+            "last_name": "Ionescu",
+        },
+        headers={"HX-Request": "true"},
+    )
     assert ok.status_code == 200 and "Ionescu" in ok.text
-    added = client.post(f"{url}/contacts", data={"csrf_token": csrf_token_from(page), "phone": "0751 461 072"},
-                        headers={"HX-Request": "true"})
+    added = client.post(
+        f"{url}/contacts",
+        data={"csrf_token": csrf_token_from(page), "phone": "0751 461 072"},
+        headers={"HX-Request": "true"},
+    )
     assert added.status_code == 422 and "already in the group" in added.text
     csv_text = client.get(f"{url}/export.csv").data.decode("utf-8-sig")
     assert csv_text.splitlines()[0] == "Phone,First name,Last name,Spectacol,Data,Ora,Loc"
@@ -289,16 +356,20 @@ def test_global_blocklist_is_for_staff_only(app, client, make_user, login):
         db.session.commit()
     login("suport")
     page = client.get("/staff/blocklist").text
-    r = client.post("/staff/blocklist", data={"csrf_token": csrf_token_from(page), "numbers": "0744 555 666",
-                                              "reason": "complaint"}, follow_redirects=True)
+    r = client.post(
+        "/staff/blocklist",
+        data={"csrf_token": csrf_token_from(page), "numbers": "0744 555 666", "reason": "complaint"},
+        follow_redirects=True,
+    )
     assert "+40744555666" in r.text and "Added 1" in r.text
     with app.app_context():
         from webapp.models import BlockedNumber
 
         entry = db.session.scalar(select(BlockedNumber))
         assert entry.account_id is None and entry.reason == "complaint"
-    r = client.post(f"/staff/blocklist/{entry.id}/remove", data={"csrf_token": csrf_token_from(page)},
-                    follow_redirects=True)
+    r = client.post(
+        f"/staff/blocklist/{entry.id}/remove", data={"csrf_token": csrf_token_from(page)}, follow_redirects=True
+    )
     assert "The black list is empty." in r.text
 
 
@@ -311,7 +382,11 @@ def test_batch_sample_and_leaving_the_wizard(app, client, ana):
     sheet = load_workbook(SAMPLES / "batch.xlsx", read_only=True).active
     valid, invalid, duplicates = expected_counts(row[0] for row in sheet.iter_rows(min_row=2, values_only=True))
     counts = review_numbers(r.text)
-    assert (counts["Will be added"], counts["Invalid"], counts["Duplicates in the file"]) == (valid, invalid, duplicates)
+    assert (counts["Will be added"], counts["Invalid"], counts["Duplicates in the file"]) == (
+        valid,
+        invalid,
+        duplicates,
+    )
     assert "ready to save" in client.get("/contacts/").text
 
 
@@ -345,7 +420,7 @@ def test_a_save_that_fails_half_way_writes_nothing(app, client, ana, monkeypatch
         assert db.session.scalar(select(func.count(ContactGroup.id))) == 0
         assert db.session.scalar(select(ContactImport.status)) == "failed"
     monkeypatch.setattr(import_service, "bulk_insert", real)
-    back = step(client, import_url, "back")           # from the failure back to the columns, and on
+    back = step(client, import_url, "back")  # from the failure back to the columns, and on
     assert "Which column holds the phone numbers?" in back.text
     step(client, import_url, "mapping", **{"role-0": "skip", "role-1": "skip", "role-2": "phone", "role-3": "skip"})
     assert "Saved: 942 numbers added." in step(client, import_url, "save").text
@@ -353,9 +428,13 @@ def test_a_save_that_fails_half_way_writes_nothing(app, client, ana, monkeypatch
 
 def test_blocklist_from_a_file_through_the_same_wizard(app, client, ana):
     page = client.get("/contacts/blocklist").text
-    data = {"csrf_token": csrf_token_from(page),
-            "file": (io.BytesIO((SAMPLES / "batch.xlsx").read_bytes()), "batch.xlsx")}
-    import_url = client.post("/contacts/blocklist/import", data=data, content_type="multipart/form-data").headers["Location"]
+    data = {
+        "csrf_token": csrf_token_from(page),
+        "file": (io.BytesIO((SAMPLES / "batch.xlsx").read_bytes()), "batch.xlsx"),
+    }
+    import_url = client.post("/contacts/blocklist/import", data=data, content_type="multipart/form-data").headers[
+        "Location"
+    ]
     step(client, import_url, "first-row", sheet="0", first_row="2")
     r = step(client, import_url, "mapping", **{"role-0": "phone", "role-1": "skip", "role-2": "skip"})
     added = review_numbers(r.text)["Will be added"]
@@ -365,8 +444,10 @@ def test_blocklist_from_a_file_through_the_same_wizard(app, client, ana):
         from webapp.models import BlockedNumber
 
         user = db.session.scalar(select(User).where(User.username == "ana"))
-        assert db.session.scalar(select(func.count(BlockedNumber.id)).where(
-            BlockedNumber.account_id == user.account_id)) == added
+        assert (
+            db.session.scalar(select(func.count(BlockedNumber.id)).where(BlockedNumber.account_id == user.account_id))
+            == added
+        )
 
 
 def test_another_accounts_group_contacts_and_blocklist_entries_are_out_of_reach(app, client, ana, make_user, login):
@@ -387,7 +468,9 @@ def test_another_accounts_group_contacts_and_blocklist_entries_are_out_of_reach(
     tok = token(client, "/contacts/")
     assert client.get(f"/contacts/{group_id}").status_code == 404
     assert client.get(f"/contacts/{group_id}/export.csv").status_code == 404
-    assert client.post(f"/contacts/{group_id}/contacts/{contact_id}/delete", data={"csrf_token": tok}).status_code == 404
+    assert (
+        client.post(f"/contacts/{group_id}/contacts/{contact_id}/delete", data={"csrf_token": tok}).status_code == 404
+    )
     assert client.post(f"/contacts/{group_id}/delete", data={"csrf_token": tok}).status_code == 404
     client.post(f"/contacts/blocklist/{entry_id}/remove", data={"csrf_token": tok})
     with app.app_context():

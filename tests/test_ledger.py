@@ -12,7 +12,9 @@ def test_balance_moves_with_each_row_and_never_below_zero(app, make_user):
     with app.app_context():
         user = db.session.get(User, user_id)
         account = user.account
-        entry = ledger.post(db.session, account, Decimal("-0.0350"), kind="charge", reason="1 part", actor=user, reference="m1")
+        entry = ledger.post(
+            db.session, account, Decimal("-0.0350"), kind="charge", reason="1 part", actor=user, reference="m1"
+        )
         assert entry.balance_after == Decimal("0.9650")
         assert account.balance == Decimal("0.9650")
         with pytest.raises(ledger.InsufficientCredit):

@@ -1,5 +1,6 @@
 """Log lines as JSON in production (LOG_FORMAT=json): one object per line, with the ids a caller
 gave, the RQ job and the request they were written in."""
+
 from __future__ import annotations
 
 import json
@@ -43,9 +44,11 @@ def test_an_exception_stays_inside_its_line():
 
 
 def test_the_app_logs_json_when_told():
-    code = ("import logging; from webapp import create_app; from webapp.settings import Settings; "
-            "create_app(Settings.from_env({'LOG_FORMAT': 'json', 'REDIS_URL': 'redis://127.0.0.1:1/0'})); "
-            "logging.getLogger('smsportal.test').info('hello', extra={'campaign_id': 9})")
+    code = (
+        "import logging; from webapp import create_app; from webapp.settings import Settings; "
+        "create_app(Settings.from_env({'LOG_FORMAT': 'json', 'REDIS_URL': 'redis://127.0.0.1:1/0'})); "
+        "logging.getLogger('smsportal.test').info('hello', extra={'campaign_id': 9})"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     assert {"message": "hello", "campaign_id": 9}.items() <= lines[-1].items()

@@ -1,6 +1,7 @@
 """Sign-ins end when they should (issue 16, finding 3): a cookie copied before signing out, a
 remember-me cookie, the other browsers after a new password or a reset, a disabled user, and
 "Sign out everywhere". Each test copies cookies into a second client, as a thief would."""
+
 from __future__ import annotations
 
 import logging
@@ -46,8 +47,10 @@ def impersonating(app, customer_id: int):
     """A browser where support ("suport") is signed in as the customer."""
     browser = sign_in(app, "suport")
     page = browser.get(f"/staff/users/{customer_id}/impersonate")
-    browser.post(f"/staff/users/{customer_id}/impersonate",
-                 data={"csrf_token": csrf_token_from(page.text), "reason": "Checking a failed campaign"})
+    browser.post(
+        f"/staff/users/{customer_id}/impersonate",
+        data={"csrf_token": csrf_token_from(page.text), "reason": "Checking a failed campaign"},
+    )
     return browser
 
 
@@ -87,8 +90,11 @@ def test_the_remember_me_cookie_dies_with_its_sign_in(app, make_user):
 def test_a_new_password_signs_out_the_other_browsers_not_this_one(app, make_user):
     make_user("ana")
     laptop, phone = sign_in(app), sign_in(app)
-    response = post_form(laptop, "/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
-                                                        "confirm_password": NEW_PASSWORD})
+    response = post_form(
+        laptop,
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
     assert response.status_code == 302
     assert opens_account(laptop)
     assert not opens_account(phone)
@@ -102,7 +108,9 @@ def test_a_reset_by_email_signs_out_every_browser(app, make_user, caplog):
         post_form(anonymous, "/password/forgot", {"login": "ana@teatru.ro"})
     mail = "\n".join(rec.getMessage() for rec in caplog.records if rec.name == "smsportal.mail")
     link = re.search(r"http://localhost(/password/reset/\S+)", mail).group(1)
-    assert post_form(anonymous, link, {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}).status_code == 302
+    assert (
+        post_form(anonymous, link, {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}).status_code == 302
+    )
     assert not opens_account(signed_in)
 
 
@@ -112,8 +120,9 @@ def test_sign_out_everywhere_ends_every_sign_in_and_says_how_many(app, make_user
     page = laptop.get("/account/")
     assert page.text.count("(this browser)") == 1
     assert len(re.findall(r"<tr[^>]*>\s*<td>", page.text.split('data-testid="sign-ins"')[1].split("</table>")[0])) == 3
-    response = laptop.post("/account/sign-out-everywhere", data={"csrf_token": csrf_token_from(page.text)},
-                           follow_redirects=True)
+    response = laptop.post(
+        "/account/sign-out-everywhere", data={"csrf_token": csrf_token_from(page.text)}, follow_redirects=True
+    )
     assert "You are signed out of 3 browsers, this one included." in response.text
     for client in (laptop, phone, tablet, copy_of(app, tablet, names=("remember_token",))):
         assert not opens_account(client)
@@ -123,8 +132,9 @@ def test_a_disabled_user_is_signed_out_and_stays_out_when_enabled_again(app, mak
     owner_id = make_user("ana")
     with app.app_context():
         owner = db.session.get(User, owner_id)
-        accountant = accounts.add_accountant(db.session, owner, username="contabil", email="c@teatru.ro",
-                                             full_name="Contabil", password=PASSWORD)
+        accountant = accounts.add_accountant(
+            db.session, owner, username="contabil", email="c@teatru.ro", full_name="Contabil", password=PASSWORD
+        )
         accountant.password_changed_at = utcnow()
         db.session.commit()
         accountant_id = accountant.id
@@ -163,7 +173,7 @@ def test_an_expired_sign_in_opens_nothing(app, make_user):
 def test_a_cookie_from_before_sign_ins_were_kept_is_signed_out(app, make_user, client):
     user_id = make_user("ana")
     with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = str(user_id)   # what Flask-Login stored before: the bare id
+        flask_session["_user_id"] = str(user_id)  # what Flask-Login stored before: the bare id
         flask_session["_fresh"] = True
     assert not opens_account(client)
 
@@ -175,8 +185,11 @@ def test_a_request_that_only_reads_the_session_does_not_write_its_cookie(app, ma
     browser = sign_in(app)
     page = browser.get("/send/")
     assert "session=" not in page.headers.get("Set-Cookie", "")
-    counter = browser.post("/send/counter", data={"text": "Bună ziua", "csrf_token": csrf_token_from(page.text)},
-                           headers={"HX-Request": "true"})
+    counter = browser.post(
+        "/send/counter",
+        data={"text": "Bună ziua", "csrf_token": csrf_token_from(page.text)},
+        headers={"HX-Request": "true"},
+    )
     assert counter.status_code == 200
     assert "session=" not in counter.headers.get("Set-Cookie", "")
 
@@ -187,30 +200,45 @@ def test_the_sign_ins_are_listed_with_their_browser(app, make_user):
     with app.app_context():
         row = db.session.scalar(select(LoginSession))
         assert row.ip == "127.0.0.1" and row.ended_at is None and row.remember is False
-        assert row.token_hash not in browser.get_cookie("session").value   # only a hash is kept
+        assert row.token_hash not in browser.get_cookie("session").value  # only a hash is kept
 
 
-@pytest.mark.parametrize("user_agent, expected", [
-    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-     "Chrome on Linux"),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 "
-     "Edg/131.0.0.0", "Edge on Windows"),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox on macOS"),
-    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 "
-     "Mobile/15E148 Safari/604.1", "Safari on iPhone"),
-    ("Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile "
-     "Safari/537.36", "Chrome on Android"),
-    ("curl/8.5.0", "curl"),
-    ("Werkzeug/3.1", ""),
-    ("", ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    "user_agent, expected",
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            "Chrome on Linux",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 "
+            "Edg/131.0.0.0",
+            "Edge on Windows",
+        ),
+        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox on macOS"),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 "
+            "Mobile/15E148 Safari/604.1",
+            "Safari on iPhone",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile "
+            "Safari/537.36",
+            "Chrome on Android",
+        ),
+        ("curl/8.5.0", "curl"),
+        ("Werkzeug/3.1", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_browser_names_for_the_account_page(user_agent, expected):
     assert describe(user_agent) == expected
 
 
 def test_old_sign_ins_are_forgotten_by_the_cron_job(app, make_user, monkeypatch):
     from tests.test_statements import run_jobs
+
     """Rows ended or expired over 30 days ago go; recent and live ones stay (run as the cron's job)."""
     from workers.housekeeping import forget_old_sign_ins
 
@@ -241,7 +269,7 @@ def test_signing_in_again_never_resumes_an_impersonation_left_in_the_browser(app
     phone = sign_in(app, "suport")
     phone.post("/account/sign-out-everywhere", data={"csrf_token": csrf_token_from(phone.get("/account/").text)})
     assert not opens_account(laptop)
-    page = laptop.get("/login")   # the same browser, its Flask session still naming the impersonation
+    page = laptop.get("/login")  # the same browser, its Flask session still naming the impersonation
     laptop.post("/login", data={"username": "suport", "password": PASSWORD, "csrf_token": csrf_token_from(page.text)})
     main = laptop.get("/account/").text.split("<main", 1)[1]
     assert "suport" in main and "teatru" not in main

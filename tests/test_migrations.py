@@ -1,4 +1,5 @@
 """The schema the tests run on is built by the migrations and matches the models."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 

@@ -1,4 +1,5 @@
 """The UI shell: navigation, languages, money and time formatting, error pages, htmx helper."""
+
 import pytest
 
 from tests.conftest import csrf_token_from
@@ -22,9 +23,16 @@ def test_romanian_for_a_user_who_picks_it(make_user, login, client):
     make_user("ana", credit="1234.5")
     login("ana")
     page = client.get("/account/")
-    r = client.post("/account/preferences", data={
-        "language": "ro", "timezone": "America/New_York", "default_region": "MD",
-        "csrf_token": csrf_token_from(page.text)}, follow_redirects=True)
+    r = client.post(
+        "/account/preferences",
+        data={
+            "language": "ro",
+            "timezone": "America/New_York",
+            "default_region": "MD",
+            "csrf_token": csrf_token_from(page.text),
+        },
+        follow_redirects=True,
+    )
     assert "Preferințele au fost salvate." in r.text
     dashboard = client.get("/").text
     assert "Panou" in dashboard and "Trimite SMS" in dashboard and "Agendă" in dashboard
@@ -57,6 +65,7 @@ def test_every_message_is_translated_to_romanian():
 
     po = Path(__file__).resolve().parents[1] / "webapp/translations/ro/LC_MESSAGES/messages.po"
     catalog = read_po(po.open("rb"))
+
     def missing(m):
         forms = m.string if isinstance(m.string, tuple) else (m.string,)
         return not all(forms) or m.fuzzy
@@ -92,7 +101,10 @@ def test_healthz_errors_are_json(client):
     assert r.status_code == 405 and r.json["error"] == "Not allowed"
 
 
-@pytest.mark.parametrize("headers, expect_fragment", [({}, False), ({"HX-Request": "true"}, True), ({"HX-Request": "true", "HX-Boosted": "true"}, False)])
+@pytest.mark.parametrize(
+    "headers, expect_fragment",
+    [({}, False), ({"HX-Request": "true"}, True), ({"HX-Request": "true", "HX-Boosted": "true"}, False)],
+)
 def test_render_picks_fragment_or_page(app, headers, expect_fragment):
     with app.test_request_context("/", headers=headers):
         response = render("errors/error.html", "_flash.html", code=404, title="T", text="x")

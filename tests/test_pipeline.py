@@ -1,5 +1,6 @@
 """The whole way, in real processes: the web page accepts, an RQ worker submits, the cron
 process polls the simulator's receipts, and the message ends DELIVRD with its cost."""
+
 import re
 from decimal import Decimal
 
@@ -29,8 +30,14 @@ def customer(app, make_user, login, client):
 def send_form(client, to, text):
     page = client.get("/send/").text
     key = re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', page).group(1)
-    data = {"csrf_token": csrf_token_from(page), "idempotency_key": key, "to": to, "text": text,
-            "sender": "1899", "action": "send"}
+    data = {
+        "csrf_token": csrf_token_from(page),
+        "idempotency_key": key,
+        "to": to,
+        "text": text,
+        "sender": "1899",
+        "action": "send",
+    }
     return data
 
 

@@ -17,6 +17,7 @@ What the tests shorten, each said where it is done:
 A killed worker's job is handed back by the cron's reap_abandoned (its worker unseen for 45 s),
 with the default job timeout: nothing about RQ's own abandoned-job window is shortened.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -65,9 +66,16 @@ def procs(database_url, upload_dir, tmp_path):
     started: list[tuple[subprocess.Popen, object]] = []
 
     def start(command, redis_url, **env):
-        environ = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url, "UPLOAD_DIR": upload_dir,
-                   "SECRET_KEY": "test-secret", "PYTHONPATH": str(PROJECT_ROOT), "REQUEUE_AFTER_SECONDS": "5",
-                   **{k: str(v) for k, v in env.items()}}
+        environ = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": database_url,
+            "UPLOAD_DIR": upload_dir,
+            "SECRET_KEY": "test-secret",
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "REQUEUE_AFTER_SECONDS": "5",
+            **{k: str(v) for k, v in env.items()},
+        }
         log = tmp_path / f"proc-{len(started)}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(command, env=environ, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT)
@@ -129,14 +137,25 @@ def settled_or_waiting(app) -> bool:
     claimed by a dead worker (for settle_stale_claims)."""
     with app.app_context():
         try:
-            pending = db.session.scalar(select(func.count()).select_from(MessagePart).join(Message).where(
-                MessagePart.state == "pending", Message.status == lifecycle.QUEUED))
-            unreported = db.session.scalar(select(func.count()).select_from(MessagePart).join(Message).where(
-                MessagePart.state == "submitted", MessagePart.status.is_(None)))
+            pending = db.session.scalar(
+                select(func.count())
+                .select_from(MessagePart)
+                .join(Message)
+                .where(MessagePart.state == "pending", Message.status == lifecycle.QUEUED)
+            )
+            unreported = db.session.scalar(
+                select(func.count())
+                .select_from(MessagePart)
+                .join(Message)
+                .where(MessagePart.state == "submitted", MessagePart.status.is_(None))
+            )
             # Claims younger than CLAIM_IN_FLIGHT may be a live worker's batch still on its way
             # (settling those as the cron does after 10 minutes would race the worker).
-            in_flight = db.session.scalar(select(func.count()).select_from(MessagePart).where(
-                MessagePart.state == "claimed", MessagePart.claimed_at > utcnow() - CLAIM_IN_FLIGHT))
+            in_flight = db.session.scalar(
+                select(func.count())
+                .select_from(MessagePart)
+                .where(MessagePart.state == "claimed", MessagePart.claimed_at > utcnow() - CLAIM_IN_FLIGHT)
+            )
             return pending == 0 and unreported == 0 and in_flight == 0
         finally:
             db.session.remove()
@@ -159,12 +178,23 @@ def not_final_without_reason(app) -> list[tuple]:
     with app.app_context():
         try:
             found = []
-            for m in db.session.scalars(select(Message).where(
-                    Message.status.not_in(lifecycle.FINAL), ~Message.part_rows.any(MessagePart.state == "unknown"))):
-                events = db.session.scalars(select(MessageEvent).where(MessageEvent.message_id == m.id)
-                                            .order_by(MessageEvent.id)).all()
-                found.append((m.id, m.to, m.status, [(p.seq, p.state, p.status, p.upstream_id) for p in m.part_rows],
-                              [(e.kind, e.detail) for e in events]))
+            for m in db.session.scalars(
+                select(Message).where(
+                    Message.status.not_in(lifecycle.FINAL), ~Message.part_rows.any(MessagePart.state == "unknown")
+                )
+            ):
+                events = db.session.scalars(
+                    select(MessageEvent).where(MessageEvent.message_id == m.id).order_by(MessageEvent.id)
+                ).all()
+                found.append(
+                    (
+                        m.id,
+                        m.to,
+                        m.status,
+                        [(p.seq, p.state, p.status, p.upstream_id) for p in m.part_rows],
+                        [(e.kind, e.detail) for e in events],
+                    )
+                )
             return found
         finally:
             db.session.remove()
@@ -190,14 +220,19 @@ def finish(app, server, name, drain_seconds, **extra):
     report = examine(app, server, name, CREDIT, drain_seconds=drain_seconds)
     unknown_keys = set()
     with app.app_context():
-        for to, seq in db.session.execute(select(Message.to, MessagePart.seq).join(MessagePart.message)
-                                          .where(MessagePart.state == "unknown")):
+        for to, seq in db.session.execute(
+            select(Message.to, MessagePart.seq).join(MessagePart.message).where(MessagePart.state == "unknown")
+        ):
             unknown_keys.add((to.lstrip("+"), seq))
         db.session.remove()
     at_smsc = server.submit_counts()
-    report.extra.update(claimed_left=claimed, settled_unknown=settled,
-                        unknown_reached_smsc=sum(1 for k in unknown_keys if at_smsc.get(k)),
-                        unknown_never_sent=sum(1 for k in unknown_keys if not at_smsc.get(k)), **extra)
+    report.extra.update(
+        claimed_left=claimed,
+        settled_unknown=settled,
+        unknown_reached_smsc=sum(1 for k in unknown_keys if at_smsc.get(k)),
+        unknown_never_sent=sum(1 for k in unknown_keys if not at_smsc.get(k)),
+        **extra,
+    )
     print("\n" + report.line())
     assert report.sent_twice == 0
     assert report.charged_twice == 0
@@ -211,7 +246,7 @@ def finish(app, server, name, drain_seconds, **extra):
         with open(path, "w") as out:
             json.dump(unexplained, out, default=str, indent=1)
     assert unexplained == [], f"{len(unexplained)} messages neither final nor explained (details in {path})"
-    assert unknown_parts_with_reason(app) >= 0          # every 'unknown' part is on its message's timeline
+    assert unknown_parts_with_reason(app) >= 0  # every 'unknown' part is on its message's timeline
     assert idle_in_transaction(app) == []
     assert account_update_seconds(app) < 3
     return report
@@ -219,12 +254,13 @@ def finish(app, server, name, drain_seconds, **extra):
 
 # -- 1. kill -9 of a worker mid-batch, 20 times ------------------------------------------------
 
+
 def test_worker_killed_mid_batch_twenty_times(app, rig, smsc, procs, redis_url, settings):
     from webapp import create_app
 
     server = smsc(*SMSC_RULES, "--dlr-delay", "20")
     rig.add_route(server.url(tps=40))
-    ids = send_all(rig.api, batch=2, count=300, per_request=10)   # 30 chunk jobs
+    ids = send_all(rig.api, batch=2, count=300, per_request=10)  # 30 chunk jobs
     health_app = create_app(dataclasses.replace(settings, worker_stale_seconds=HEALTH_STALE_SECONDS))
     health_client = health_app.test_client()
 
@@ -233,8 +269,9 @@ def test_worker_killed_mid_batch_twenty_times(app, rig, smsc, procs, redis_url, 
         before = parts_in(app, "submitted") + parts_in(app, "failed")
         worker = procs(worker_command(redis_url), redis_url, SUBMIT_BATCH_PARTS=5)
         try:
-            wait_for(lambda: parts_in(app, "submitted") + parts_in(app, "failed") >= before + 3, timeout=30,
-                     interval=0.05)
+            wait_for(
+                lambda: parts_in(app, "submitted") + parts_in(app, "failed") >= before + 3, timeout=30, interval=0.05
+            )
         except AssertionError:
             pass  # nothing left to do for a new worker: kill it anyway
         os.kill(worker.pid, signal.SIGKILL)
@@ -248,20 +285,31 @@ def test_worker_killed_mid_batch_twenty_times(app, rig, smsc, procs, redis_url, 
     loop_seconds = time.monotonic() - started
     mid = counts(app)
     # No worker alive: /healthz?strict=1 must stop saying ok once the dead ones' beats are stale.
-    strict_dead = wait_for(lambda: health_client.get("/healthz?strict=1").status_code == 503,
-                           timeout=HEALTH_STALE_SECONDS + 20, interval=1)
+    strict_dead = wait_for(
+        lambda: health_client.get("/healthz?strict=1").status_code == 503, timeout=HEALTH_STALE_SECONDS + 20, interval=1
+    )
 
     for _ in range(2):
         procs(worker_command(redis_url), redis_url)
     procs(cron_command(redis_url), redis_url)
     wait_for(lambda: health_client.get("/healthz?strict=1").json["workers"] == "ok", timeout=30)
     drained = drain(app, rig, timeout=200)
-    finish(app, server, "kill-9 worker x20", drained, kills=kills, loop=f"{loop_seconds:.0f}s",
-           mid_run=dict(mid[0]), progress_per_kill=sum(progress) / len(progress), strict_503_when_dead=strict_dead)
+    finish(
+        app,
+        server,
+        "kill-9 worker x20",
+        drained,
+        kills=kills,
+        loop=f"{loop_seconds:.0f}s",
+        mid_run=dict(mid[0]),
+        progress_per_kill=sum(progress) / len(progress),
+        strict_503_when_dead=strict_dead,
+    )
     assert len(ids) == 300
 
 
 # -- 2. Redis killed and restarted from its file ---------------------------------------------
+
 
 def test_redis_killed_and_restarted_from_its_file(app, rig, smsc, procs, settings, tmp_path):
     from webapp import create_app
@@ -280,7 +328,7 @@ def test_redis_killed_and_restarted_from_its_file(app, rig, smsc, procs, setting
         cron = procs(cron_command(redis.url), redis.url)
         wait_for(lambda: parts_in(app, "submitted") >= 60, timeout=60, interval=0.05)
 
-        redis.process.kill()                     # kill -9: no SAVE, only what the file has
+        redis.process.kill()  # kill -9: no SAVE, only what the file has
         redis.process.wait()
         killed_at = time.monotonic()
         in_flight = counts(app)
@@ -288,13 +336,16 @@ def test_redis_killed_and_restarted_from_its_file(app, rig, smsc, procs, setting
         code, body = rig.health()
         assert code == 503 and body["database"] == "ok" and body["redis"] != "ok", body
         # Accepting holds while Redis is away (finding 4): the sweeper queues these later.
-        during = rig.api("POST", "/messages", json={"to": [f"+4072400{i:02d}00" for i in range(20)],
-                                                    "text": "Trimis cand Redis lipsea"})
+        during = rig.api(
+            "POST",
+            "/messages",
+            json={"to": [f"+4072400{i:02d}00" for i in range(20)], "text": "Trimis cand Redis lipsea"},
+        )
         assert during.status_code == 201, during.json
         ids += [m["id"] for m in during.json["messages"]]
         time.sleep(2.0)
 
-        redis = EmbeddedRedis(redis_dir).start(persist=True)   # the same dir: its append-only file
+        redis = EmbeddedRedis(redis_dir).start(persist=True)  # the same dir: its append-only file
         restarted = []
         for i, worker in enumerate(workers):
             if worker.poll() is not None:
@@ -306,15 +357,23 @@ def test_redis_killed_and_restarted_from_its_file(app, rig, smsc, procs, setting
         wait_for(lambda: rig.health()[0] == 200, timeout=20)
         drained = drain(app, rig, timeout=150)
         code, body = rig.health(strict=True)
-        finish(app, server, "redis kill -9 + restart", drained, in_flight_at_kill=dict(in_flight[0]),
-               restarted="+".join(restarted) or "none", recovered_in=f"{time.monotonic() - killed_at:.0f}s",
-               strict_after=code)
+        finish(
+            app,
+            server,
+            "redis kill -9 + restart",
+            drained,
+            in_flight_at_kill=dict(in_flight[0]),
+            restarted="+".join(restarted) or "none",
+            recovered_in=f"{time.monotonic() - killed_at:.0f}s",
+            strict_after=code,
+        )
         assert code == 200 or body.get("routes_down"), body
     finally:
         redis.stop(save=False)
 
 
 # -- 3. PostgreSQL connections terminated ----------------------------------------------------
+
 
 def test_postgresql_connections_terminated(app, rig, smsc, procs, redis_url, sql):
     if not is_postgres(app):
@@ -332,12 +391,18 @@ def test_postgresql_connections_terminated(app, rig, smsc, procs, redis_url, sql
             break
         with app.app_context():
             with db.engine.begin() as conn:
-                terminated.append(conn.execute(text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar())
-            db.engine.dispose()                 # this process's own pooled connections were ended too
-    died = [f"{'worker' if p in workers else 'cron'}(exit {p.returncode})" for p in workers + [cron]
-            if p.poll() is not None]
+                terminated.append(
+                    conn.execute(
+                        text(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                    ).scalar()
+                )
+            db.engine.dispose()  # this process's own pooled connections were ended too
+    died = [
+        f"{'worker' if p in workers else 'cron'}(exit {p.returncode})" for p in workers + [cron] if p.poll() is not None
+    ]
     # A supervisor (flask up, systemd) restarts what died; the test does the same.
     for i, worker in enumerate(workers):
         if worker.poll() is not None:
@@ -350,26 +415,45 @@ def test_postgresql_connections_terminated(app, rig, smsc, procs, redis_url, sql
 
 # -- 4. The SMSC stopped and restarted, its ids starting again -------------------------------
 
+
 def test_smsc_restarted_with_ids_starting_again(app, rig, smsc, procs, redis_url):
-    server = smsc(*SMSC_RULES, "--dlr-delay", "400", "--late-every", "5", "--late-ms", "2500",
-                  "--early-every", "11", "--start-id", "0x500000")
+    server = smsc(
+        *SMSC_RULES,
+        "--dlr-delay",
+        "400",
+        "--late-every",
+        "5",
+        "--late-ms",
+        "2500",
+        "--early-every",
+        "11",
+        "--start-id",
+        "0x500000",
+    )
     rig.add_route(server.url(tps=60))
     send_all(rig.api, batch=5, count=300, per_request=50)
     workers = [procs(worker_command(redis_url), redis_url, SUBMIT_BATCH_PARTS=10) for _ in range(2)]
     procs(cron_command(redis_url), redis_url)
     wait_for(lambda: parts_in(app, "submitted") >= 150, timeout=60, interval=0.05)
-    server.stop()                                # SIGTERM: the receipts it owes are spooled
+    server.stop()  # SIGTERM: the receipts it owes are spooled
     first = server.submits()
     first_ids = {s["message_id"] for s in first}
     spooled = len(json.loads(server.spool.read_text())) if server.spool.exists() else 0
     # Honest: while the SMSC is away the route is down (strict 503), the app itself is up.
     down = wait_for(lambda: (h := rig.health(strict=True))[0] == 503 and h[1].get("routes_down") and h, timeout=15)
     assert "smsc" in str(down[1]["routes_down"]) and rig.health()[0] == 200
-    server.start()                               # same port, same logs, ids from 0x500001 again
+    server.start()  # same port, same logs, ids from 0x500001 again
     drained = drain(app, rig, timeout=150)
-    reused = len(first_ids & {s["message_id"] for s in server.submits()[len(first):]})
-    report = finish(app, server, "smsc restart, ids reused", drained, spooled_receipts=spooled, ids_reused=reused,
-                    workers_died=sum(1 for w in workers if w.poll() is not None))
+    reused = len(first_ids & {s["message_id"] for s in server.submits()[len(first) :]})
+    report = finish(
+        app,
+        server,
+        "smsc restart, ids reused",
+        drained,
+        spooled_receipts=spooled,
+        ids_reused=reused,
+        workers_died=sum(1 for w in workers if w.poll() is not None),
+    )
     assert reused > 0, "the restarted SMSC should have given some of the same ids again"
     wait_for(lambda: rig.health(strict=True)[0] == 200, timeout=30)
     del report

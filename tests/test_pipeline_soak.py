@@ -7,6 +7,7 @@ Romanian diacritics, 1–3 parts.
 
 Every message ends with the status the SMSC decided; each part was submitted once (counted
 at the SMSC); the balance is what the customer owes; the ledger verifies."""
+
 import time
 from decimal import Decimal
 
@@ -24,8 +25,22 @@ pytestmark = [pytest.mark.pipeline, pytest.mark.slow]
 
 COUNT = 1000
 CREDIT = Decimal("200")
-SMSC_BEHAVIOUR = ("--early-every", "7", "--throttle-every", "40", "--duplicate-every", "11",
-                  "--late-every", "13", "--late-ms", "3000", "--dlr-delay", "20", "--receipt-text", "copy")
+SMSC_BEHAVIOUR = (
+    "--early-every",
+    "7",
+    "--throttle-every",
+    "40",
+    "--duplicate-every",
+    "11",
+    "--late-every",
+    "13",
+    "--late-ms",
+    "3000",
+    "--dlr-delay",
+    "20",
+    "--receipt-text",
+    "copy",
+)
 
 
 @pytest.fixture
@@ -35,7 +50,7 @@ def api(app, make_user, client):
         pricing.replace_entries(db.session, None, [PriceEntry("RO", PRICE)])
         user = db.session.get(User, user_id)
         token = accounts.create_api_key(db.session, user, label="soak").token
-        assert user.account.charge_failed_deliveries     # UNDELIV/EXPIRED are charged (the default)
+        assert user.account.charge_failed_deliveries  # UNDELIV/EXPIRED are charged (the default)
         db.session.commit()
 
     def call(method, url, **kw):
@@ -71,9 +86,12 @@ def test_soak_a_thousand_messages_end_as_the_smsc_decided(app, api, smsc, proces
     # Receipts sent twice or late may still be on their way: let them land, then measure.
     time.sleep(3.5)
     report = examine(app, server, "soak", CREDIT, drain_seconds=drain)
-    report.extra.update(accepted_in=f"{accepted_in:.1f}s", smsc_accepted=len(server.submits()),
-                        smsc_refused=len(server.refused()),
-                        throttled=sum(1 for r in server.refused() if r["reason"] == "throttled"))
+    report.extra.update(
+        accepted_in=f"{accepted_in:.1f}s",
+        smsc_accepted=len(server.submits()),
+        smsc_refused=len(server.refused()),
+        throttled=sum(1 for r in server.refused() if r["reason"] == "throttled"),
+    )
     print("\n" + report.line())
 
     assert all(h == (200, "ok", "ok") for h in health_seen), set(health_seen)

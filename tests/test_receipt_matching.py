@@ -1,6 +1,7 @@
 """Receipts on the real database: stored whatever their bytes (PostgreSQL refuses NUL in text),
 and matched only when route, id, time and number agree (an SMSC that restarted reuses its ids).
 Run on SQLite by default and on PostgreSQL with TEST_DATABASE_URL."""
+
 import hashlib
 from datetime import timedelta
 from decimal import Decimal
@@ -63,9 +64,18 @@ def reuse(message, upstream_id, hours_ago):
 def deliver_sm(short_message, data_coding=0, source_addr="40722123456", **tlvs):
     """A deliver_sm as it comes off the wire (encoded, then parsed by smpplib)."""
     client = Client("localhost", 1, allow_unknown_opt_params=True)
-    pdu = smpp.make_pdu("deliver_sm", client=client, source_addr=source_addr, source_addr_ton=1, source_addr_npi=1,
-                        destination_addr="1899", esm_class=0x04, data_coding=data_coding,
-                        short_message=short_message, **tlvs)
+    pdu = smpp.make_pdu(
+        "deliver_sm",
+        client=client,
+        source_addr=source_addr,
+        source_addr_ton=1,
+        source_addr_npi=1,
+        destination_addr="1899",
+        esm_class=0x04,
+        data_coding=data_coding,
+        short_message=short_message,
+        **tlvs,
+    )
     return smpp.parse_pdu(pdu.generate(), client=client)
 
 
@@ -92,11 +102,17 @@ def test_receipts_that_match_nothing_are_kept_whatever_their_bytes(ctx):
     odd = receipt_from_pdu(deliver_sm(b"id:404 stat:DELIVRD err:000 text:" + "Ș😀".encode("utf-16-be")[:5], 8))
     unreadable = receipt_from_pdu(deliver_sm(b"\x00\x01\xff garbage \x00", 0))
     raw_nul = Receipt("405", "UNDELIV", "001", "id:405 text:\x00B\x00\ud800", source_addr="40722123456\x00")
-    assert receipt_service.apply_receipts(db.session, route_id(), [odd, unreadable, raw_nul]) == {"matched": 0, "kept": 3}
+    assert receipt_service.apply_receipts(db.session, route_id(), [odd, unreadable, raw_nul]) == {
+        "matched": 0,
+        "kept": 3,
+    }
     db.session.commit()
     kept = db.session.scalars(select(PendingReceipt).order_by(PendingReceipt.id)).all()
-    assert [(k.upstream_id, k.reason) for k in kept] == [("404", "no_part_yet"), ("", "unreadable"),
-                                                         ("405", "no_part_yet")]
+    assert [(k.upstream_id, k.reason) for k in kept] == [
+        ("404", "no_part_yet"),
+        ("", "unreadable"),
+        ("405", "no_part_yet"),
+    ]
     assert all("\x00" not in k.raw for k in kept)
     assert kept[0].raw == "id:404 stat:DELIVRD err:000 text:Ș\ufffd\\xde"
     assert kept[2].raw == "id:405 text:\\x00B\\x00\ufffd" and kept[2].source_addr == "40722123456\\x00"
@@ -118,9 +134,14 @@ def test_after_an_smsc_restart_each_receipt_lands_on_its_own_part(ctx):
     older, newer = sent(ctx, A), sent(ctx, B)
     reuse(older, "1", hours_ago=30)
     reuse(newer, "1", hours_ago=1)
-    got = receipt_service.apply_receipts(db.session, route_id(), [
-        Receipt("1", "UNDELIV", "001", "id:1 stat:UNDELIV err:001", source_addr="40722123456"),
-        Receipt("1", "DELIVRD", "000", "id:1 stat:DELIVRD err:000", source_addr="40722123457")])
+    got = receipt_service.apply_receipts(
+        db.session,
+        route_id(),
+        [
+            Receipt("1", "UNDELIV", "001", "id:1 stat:UNDELIV err:001", source_addr="40722123456"),
+            Receipt("1", "DELIVRD", "000", "id:1 stat:DELIVRD err:000", source_addr="40722123457"),
+        ],
+    )
     db.session.commit()
     assert got == {"matched": 2, "kept": 0}
     db.session.refresh(older)
@@ -132,7 +153,9 @@ def test_same_number_twice_the_newest_part_without_a_report_gets_it(ctx):
     older, newer = sent(ctx, A), sent(ctx, A)
     reuse(older, "7", hours_ago=30)
     reuse(newer, "7", hours_ago=1)
-    receipt_service.apply_receipts(db.session, route_id(), [Receipt("7", "DELIVRD", "000", "", source_addr="0722123456")])
+    receipt_service.apply_receipts(
+        db.session, route_id(), [Receipt("7", "DELIVRD", "000", "", source_addr="0722123456")]
+    )
     db.session.commit()
     db.session.refresh(older)
     db.session.refresh(newer)
@@ -142,8 +165,9 @@ def test_same_number_twice_the_newest_part_without_a_report_gets_it(ctx):
 def test_a_receipt_for_another_number_stays_unmatched_and_support_sees_it(ctx, app, client, login):
     message = sent(ctx, A)
     part = reuse(message, "1", hours_ago=1)
-    got = receipt_service.apply_receipts(db.session, route_id(), [
-        Receipt("1", "DELIVRD", "000", "id:1 stat:DELIVRD err:000", source_addr="40799000111")])
+    got = receipt_service.apply_receipts(
+        db.session, route_id(), [Receipt("1", "DELIVRD", "000", "id:1 stat:DELIVRD err:000", source_addr="40799000111")]
+    )
     db.session.commit()
     assert got == {"matched": 0, "kept": 1}
     db.session.refresh(message)
@@ -160,8 +184,15 @@ def test_a_receipt_for_another_number_stays_unmatched_and_support_sees_it(ctx, a
     [row] = receipts.unmatched_receipts(db.session, "number_mismatch")
     assert row.near_message.id == message.id and row.route_name == "sim"
 
-    accounts.create_account(db.session, None, username="suport", password=PASSWORD, credit=D("0"),
-                            email="suport@example.com", role=Role.SUPPORT)
+    accounts.create_account(
+        db.session,
+        None,
+        username="suport",
+        password=PASSWORD,
+        credit=D("0"),
+        email="suport@example.com",
+        role=Role.SUPPORT,
+    )
     db.session.commit()
     login("suport")
     page = client.get("/staff/receipts/?reason=number_mismatch")
@@ -174,15 +205,17 @@ def test_a_receipt_for_another_number_stays_unmatched_and_support_sees_it(ctx, a
 def test_a_part_older_than_the_window_is_not_matched(ctx):
     message = sent(ctx, A)
     reuse(message, "3", hours_ago=8 * 24)
-    assert receipt_service.apply_receipts(db.session, route_id(), [Receipt("3", "DELIVRD", "000", "", source_addr=A)],
-                                   match_days=7) == {"matched": 0, "kept": 1}
+    assert receipt_service.apply_receipts(
+        db.session, route_id(), [Receipt("3", "DELIVRD", "000", "", source_addr=A)], match_days=7
+    ) == {"matched": 0, "kept": 1}
     db.session.commit()
     db.session.refresh(message)
     assert message.status == lifecycle.SUBMITTED
     assert db.session.scalar(select(PendingReceipt.reason)) == "no_part_yet"
     # within a wider window it would have been
-    assert receipt_service.apply_receipts(db.session, route_id(), [Receipt("3", "DELIVRD", "000", "", source_addr=A)],
-                                   match_days=10) == {"matched": 1, "kept": 0}
+    assert receipt_service.apply_receipts(
+        db.session, route_id(), [Receipt("3", "DELIVRD", "000", "", source_addr=A)], match_days=10
+    ) == {"matched": 1, "kept": 0}
 
 
 def test_the_window_comes_from_the_settings(ctx, app, monkeypatch):
@@ -199,21 +232,23 @@ def test_the_window_comes_from_the_settings(ctx, app, monkeypatch):
         workers.app.store_receipts(route_id(), [Receipt("4", "DELIVRD", "000", "")])
     finally:
         object.__setattr__(settings, "receipt_match_days", before)
-    assert db.session.scalar(select(func.count()).select_from(PendingReceipt)) == 1   # kept: outside 2 days
+    assert db.session.scalar(select(func.count()).select_from(PendingReceipt)) == 1  # kept: outside 2 days
     workers.app.store_receipts(route_id(), [Receipt("4", "DELIVRD", "000", "")])
     db.session.expire_all()
-    assert db.session.get(Message, message.id).status == lifecycle.DELIVRD   # 7 days: matched
+    assert db.session.get(Message, message.id).status == lifecycle.DELIVRD  # 7 days: matched
 
 
 def simulator_id(message):
-    return hashlib.sha1(f"{message.id}:1".encode()).hexdigest()[:20]   # what the simulator will answer
+    return hashlib.sha1(f"{message.id}:1".encode()).hexdigest()[:20]  # what the simulator will answer
 
 
 def test_an_early_receipt_is_matched_once_its_part_is_submitted_with_the_number_checked(ctx):
     [right, wrong] = sending.accept(db.session, ctx, sending.Submission(to=[A, B], text="Salut", sender="1899"))
     db.session.commit()
-    early = [Receipt(simulator_id(right), "DELIVRD", "000", "", source_addr="40722123456"),
-             Receipt(simulator_id(wrong), "DELIVRD", "000", "", source_addr="40799000111")]   # not B's number
+    early = [
+        Receipt(simulator_id(right), "DELIVRD", "000", "", source_addr="40722123456"),
+        Receipt(simulator_id(wrong), "DELIVRD", "000", "", source_addr="40799000111"),
+    ]  # not B's number
     assert receipt_service.apply_receipts(db.session, route_id(), early) == {"matched": 0, "kept": 2}
     db.session.commit()
     delivery.submit_messages(db.session, [right.id, wrong.id], get_redis())
@@ -222,8 +257,11 @@ def test_an_early_receipt_is_matched_once_its_part_is_submitted_with_the_number_
     assert right.status == lifecycle.DELIVRD
     assert wrong.status == lifecycle.SUBMITTED
     kept = db.session.scalar(select(PendingReceipt))
-    assert (kept.upstream_id, kept.reason, kept.near_part_id) == (simulator_id(wrong), "number_mismatch",
-                                                                  wrong.part_rows[0].id)
+    assert (kept.upstream_id, kept.reason, kept.near_part_id) == (
+        simulator_id(wrong),
+        "number_mismatch",
+        wrong.part_rows[0].id,
+    )
 
 
 def test_an_early_receipt_after_a_restart_waits_for_its_own_part(ctx):
@@ -246,11 +284,24 @@ def test_an_early_receipt_after_a_restart_waits_for_its_own_part(ctx):
 
 def test_kept_receipts_are_matched_by_the_cron_with_the_number_checked(ctx):
     right, other = sent(ctx, A), sent(ctx, B)
-    db.session.add_all([
-        PendingReceipt(route_id=route_id(), upstream_id=right.part_rows[0].upstream_id, stat="DELIVRD", raw="",
-                       source_addr="0722123456"),
-        PendingReceipt(route_id=route_id(), upstream_id=other.part_rows[0].upstream_id, stat="DELIVRD", raw="",
-                       source_addr="0722999999")])
+    db.session.add_all(
+        [
+            PendingReceipt(
+                route_id=route_id(),
+                upstream_id=right.part_rows[0].upstream_id,
+                stat="DELIVRD",
+                raw="",
+                source_addr="0722123456",
+            ),
+            PendingReceipt(
+                route_id=route_id(),
+                upstream_id=other.part_rows[0].upstream_id,
+                stat="DELIVRD",
+                raw="",
+                source_addr="0722999999",
+            ),
+        ]
+    )
     db.session.commit()
     assert receipt_service.match_pending_receipts(db.session) == 1
     db.session.commit()
@@ -258,22 +309,41 @@ def test_kept_receipts_are_matched_by_the_cron_with_the_number_checked(ctx):
     db.session.refresh(other)
     assert (right.status, other.status) == (lifecycle.DELIVRD, lifecycle.SUBMITTED)
     assert db.session.scalar(select(PendingReceipt.reason)) == "number_mismatch"
-    assert db.session.scalar(select(MessageEvent.detail).where(MessageEvent.message_id == right.id,
-                                                               MessageEvent.kind == "receipt"))["stat"] == "DELIVRD"
+    assert (
+        db.session.scalar(
+            select(MessageEvent.detail).where(MessageEvent.message_id == right.id, MessageEvent.kind == "receipt")
+        )["stat"]
+        == "DELIVRD"
+    )
 
 
 def test_receipts_without_a_number_are_matched_as_before(ctx):
     message = sent(ctx, A)
-    assert receipt_service.apply_receipts(db.session, route_id(), [
-        Receipt(message.part_rows[0].upstream_id, "DELIVRD", "000", "")]) == {"matched": 1, "kept": 0}
+    assert receipt_service.apply_receipts(
+        db.session, route_id(), [Receipt(message.part_rows[0].upstream_id, "DELIVRD", "000", "")]
+    ) == {"matched": 1, "kept": 0}
 
 
 def test_kept_receipts_are_pruned_by_reason(ctx):
     now = utcnow()
-    for reason, days in (("no_part_yet", 4), ("no_part_yet", 1), ("number_mismatch", 29), ("number_mismatch", 31),
-                         ("unreadable", 29), ("unreadable", 31)):
-        db.session.add(PendingReceipt(route_id=route_id(), upstream_id="x", stat="DELIVRD", raw="", reason=reason,
-                                      received_at=now - timedelta(days=days)))
+    for reason, days in (
+        ("no_part_yet", 4),
+        ("no_part_yet", 1),
+        ("number_mismatch", 29),
+        ("number_mismatch", 31),
+        ("unreadable", 29),
+        ("unreadable", 31),
+    ):
+        db.session.add(
+            PendingReceipt(
+                route_id=route_id(),
+                upstream_id="x",
+                stat="DELIVRD",
+                raw="",
+                reason=reason,
+                received_at=now - timedelta(days=days),
+            )
+        )
     db.session.commit()
     receipts.prune_pending_receipts(db.session)
     db.session.commit()
@@ -304,9 +374,12 @@ def test_a_kept_receipt_another_batch_matches_to_a_submitted_message_settles_it(
     earlier = sent(ctx, B)
     [later] = sending.accept(db.session, ctx, sending.Submission(to=[A], text="Salut", sender="1899"))
     db.session.commit()
-    reuse(earlier, simulator_id(later), hours_ago=1)          # the id the SMSC gives again
-    db.session.add(PendingReceipt(route_id=route_id(), upstream_id=simulator_id(later), stat="DELIVRD", raw="",
-                                  source_addr="40722123457"))   # earlier's number: kept while its id was unknown
+    reuse(earlier, simulator_id(later), hours_ago=1)  # the id the SMSC gives again
+    db.session.add(
+        PendingReceipt(
+            route_id=route_id(), upstream_id=simulator_id(later), stat="DELIVRD", raw="", source_addr="40722123457"
+        )
+    )  # earlier's number: kept while its id was unknown
     db.session.commit()
     delivery.submit_messages(db.session, [later.id], get_redis())
     db.session.refresh(earlier)

@@ -1,4 +1,5 @@
 """Reports → Messages: filters in the URL, totals for the filter, pages, tenancy."""
+
 import re
 from decimal import Decimal
 
@@ -15,28 +16,36 @@ from webapp.services import pricing, routes, sending
 def history(app, make_user, login, sql):
     user_id = make_user("ana", credit="100")
     with app.app_context():
-        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350")), PriceEntry("MD", Decimal("0.0650"))])
+        pricing.replace_entries(
+            db.session, None, [PriceEntry("RO", Decimal("0.0350")), PriceEntry("MD", Decimal("0.0650"))]
+        )
         routes.add_route(db.session, "sim", "simulator://?delivered=1")
         user = db.session.get(User, user_id)
         # Only approved sender IDs can be used (the shared 1899 always can).
         db.session.add(SenderId(account_id=user.account_id, sender="TEATRU", reason="Our theatre", status="approved"))
-        sending.accept(db.session, user, sending.Submission(to=[f"07221234{i:02d}" for i in range(60)], text="Salut", sender="1899"))
+        sending.accept(
+            db.session,
+            user,
+            sending.Submission(to=[f"07221234{i:02d}" for i in range(60)], text="Salut", sender="1899"),
+        )
         sending.accept(db.session, user, sending.Submission(to=["+37369123456"], text="x" * 200, sender="TEATRU"))
         sending.accept(db.session, user, sending.Submission(to=["0722 12a"], text="Salut", sender="1899"))
         db.session.commit()
     # The first ten were sent in October (Bucharest time).
-    sql("UPDATE messages SET created_at = '2026-10-15 10:00:00' WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT 10)")
+    sql(
+        "UPDATE messages SET created_at = '2026-10-15 10:00:00' WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT 10)"
+    )
     login("ana")
 
 
 @pytest.mark.parametrize(
     "query, count, parts, spent",
-    [   # all queued: nothing spent yet, the cost reserved (2 decimals, rounded half up)
+    [  # all queued: nothing spent yet, the cost reserved (2 decimals, rounded half up)
         ("", 62, 63, "€0.00 spent · €2.23 reserved"),
-        ("?status=refused", 1, 1, "€0.00 spent"),                    # never sent: costs nothing
+        ("?status=refused", 1, 1, "€0.00 spent"),  # never sent: costs nothing
         ("?sender=TEATRU", 1, 2, "€0.00 spent · €0.13 reserved"),
         ("?number=373", 1, 2, "€0.00 spent · €0.13 reserved"),
-        ("?number=0722+123+405", 1, 1, "€0.00 spent · €0.04 reserved"),   # 0.035 half up
+        ("?number=0722+123+405", 1, 1, "€0.00 spent · €0.04 reserved"),  # 0.035 half up
         ("?from=2026-10-01&to=2026-10-31", 10, 10, "€0.00 spent · €0.35 reserved"),
         ("?from=2026-11-01", 52, 53, "€0.00 spent · €1.88 reserved"),
         ("?status=queued&sender=1899", 60, 60, "€0.00 spent · €2.10 reserved"),

@@ -1,5 +1,6 @@
 """A route's TPS limit holds across worker processes (Redis-backed), and a route that goes
 down mid-chunk keeps what was sent and hands the rest back for the retry."""
+
 import time
 from decimal import Decimal
 
@@ -34,8 +35,11 @@ def test_two_workers_share_one_route_limit(app, make_user, processes, redis_url,
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
         routes.add_route(db.session, "slow", "simulator://?delivered=1&dlr_delay=1h&tps=10")
         user = db.session.get(User, user_id)
-        messages = sending.accept(db.session, user, sending.Submission(
-            to=[f"07221234{i:02d}" for i in range(40)], text="Salut", sender="1899"))
+        messages = sending.accept(
+            db.session,
+            user,
+            sending.Submission(to=[f"07221234{i:02d}" for i in range(40)], text="Salut", sender="1899"),
+        )
         db.session.commit()
         ids = [m.id for m in messages]
     monkeypatch.setattr("webapp.services.dispatch.CHUNK", 20)  # two chunk jobs, one per worker
@@ -47,7 +51,9 @@ def test_two_workers_share_one_route_limit(app, make_user, processes, redis_url,
 
     def submitted():
         with app.app_context():
-            return db.session.scalar(select(func.count()).select_from(MessagePart).where(MessagePart.state == "submitted"))
+            return db.session.scalar(
+                select(func.count()).select_from(MessagePart).where(MessagePart.state == "submitted")
+            )
 
     wait_for(lambda: submitted() == 40, timeout=60)
     assert time.monotonic() - start >= 2.5  # 40 parts at 10/s, whatever the number of workers
@@ -59,8 +65,9 @@ def test_route_down_mid_chunk_keeps_the_sent_part(app, make_user, monkeypatch):
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
         routes.add_route(db.session, "flaky", "simulator://?delivered=1&tps=1000")
         user = db.session.get(User, user_id)
-        messages = sending.accept(db.session, user, sending.Submission(
-            to=["0722123401", "0722123402"], text="Salut", sender="1899"))
+        messages = sending.accept(
+            db.session, user, sending.Submission(to=["0722123401", "0722123402"], text="Salut", sender="1899")
+        )
         db.session.commit()
         calls = []
         from webapp.connectors.simulator import SimulatorConnector
@@ -79,7 +86,10 @@ def test_route_down_mid_chunk_keeps_the_sent_part(app, make_user, monkeypatch):
             delivery.submit_messages(db.session, [m.id for m in messages], get_redis())
         states = [p.state for p in db.session.scalars(select(MessagePart).order_by(MessagePart.id))]
         assert states == ["submitted", "pending"]
-        assert [m.status for m in (db.session.get(type(messages[0]), m.id) for m in messages)] == ["submitted", "queued"]
+        assert [m.status for m in (db.session.get(type(messages[0]), m.id) for m in messages)] == [
+            "submitted",
+            "queued",
+        ]
         assert db.session.scalar(select(Route.name)) == "flaky"
 
 

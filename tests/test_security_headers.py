@@ -1,24 +1,29 @@
 """Every response carries the security headers (webapp/security_headers.py): pages, fragments,
 the API, errors, static files and PDFs; HSTS only when the cookies are secure."""
+
 import pytest
 
 from webapp import create_app
 from webapp.security_headers import HSTS
 
-EXPECTED = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "strict-origin-when-cross-origin"}
+EXPECTED = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
 
 
-@pytest.mark.parametrize("url", ["/login", "/", "/healthz", "/api/v1/balance", "/api/v1/openapi.json",
-                                 "/no-such-page", "/static/app.js"])
+@pytest.mark.parametrize(
+    "url", ["/login", "/", "/healthz", "/api/v1/balance", "/api/v1/openapi.json", "/no-such-page", "/static/app.js"]
+)
 def test_every_response_cannot_be_framed_or_sniffed(client, url):
     response = client.get(url)
     for name, value in EXPECTED.items():
         assert response.headers.get(name) == value, (url, name)
     csp = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
     assert csp["frame-ancestors"] == "'none'" and csp["object-src"] == "'none'"
-    assert csp["script-src"] == "'self'"        # no inline script, no eval
-    assert "Strict-Transport-Security" not in response.headers      # plain HTTP in development
+    assert csp["script-src"] == "'self'"  # no inline script, no eval
+    assert "Strict-Transport-Security" not in response.headers  # plain HTTP in development
 
 
 def test_hsts_when_the_cookies_are_secure(settings):

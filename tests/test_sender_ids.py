@@ -1,6 +1,7 @@
 """Sender ID requests on the real app: asking (rules, duplicates, re-asking after a rejection),
 support's decisions (once, a rejection with a note), and that only approved senders (plus the
 shared one) can be used by Send SMS, the API and campaigns, per account."""
+
 import re
 from decimal import Decimal
 
@@ -26,10 +27,18 @@ def people(app, make_user):
     with app.app_context():
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
         routes.add_route(db.session, "sim", "simulator://?delivered=1")
-        staff = accounts.create_account(db.session, None, username="suport", password=STAFF_PASSWORD,
-                                        email="suport@example.com", role=Role.SUPPORT)
-        sub = accounts.create_account(db.session, None, username="sub", password=PASSWORD, email="sub@example.com",
-                                      role=Role.SUBUSER, credit=Decimal("5"))
+        staff = accounts.create_account(
+            db.session, None, username="suport", password=STAFF_PASSWORD, email="suport@example.com", role=Role.SUPPORT
+        )
+        sub = accounts.create_account(
+            db.session,
+            None,
+            username="sub",
+            password=PASSWORD,
+            email="sub@example.com",
+            role=Role.SUBUSER,
+            credit=Decimal("5"),
+        )
         sub.account.parent_id = db.session.get(User, ids["ana"]).account_id
         db.session.commit()
         ids.update(suport=staff.id, sub=sub.id)
@@ -64,6 +73,7 @@ def approved(app, account_user: str, sender: str) -> int:
 
 # --- asking ---------------------------------------------------------------------------------
 
+
 def test_ask_on_the_page_and_see_it_pending(app, people):
     ana = client_for(app, "ana")
     r = post_form(ana, "/account/sender-ids/", {"sender": " TEATRU ", "reason": "Teatrul Mic, ticket reminders"})
@@ -76,12 +86,15 @@ def test_ask_on_the_page_and_see_it_pending(app, people):
         assert (row.sender, row.status, row.requested_by_id) == ("TEATRU", "pending", people["ana"])
 
 
-@pytest.mark.parametrize("sender, reason, field_message", [
-    ("TEATRUL MARE X", "why", "at most 11 characters (this one has 14)"),
-    ("shop@home", "why", "not: @"),
-    ("1899", "why", "at least one letter"),
-    ("TEATRU", "  ", "Tell us what the sender ID is for"),
-])
+@pytest.mark.parametrize(
+    "sender, reason, field_message",
+    [
+        ("TEATRUL MARE X", "why", "at most 11 characters (this one has 14)"),
+        ("shop@home", "why", "not: @"),
+        ("1899", "why", "at least one letter"),
+        ("TEATRU", "  ", "Tell us what the sender ID is for"),
+    ],
+)
 def test_ask_refused_with_a_clear_message(app, people, sender, reason, field_message):
     ana = client_for(app, "ana")
     r = post_form(ana, "/account/sender-ids/", {"sender": sender, "reason": reason})
@@ -115,13 +128,14 @@ def test_the_same_sender_for_two_accounts_is_two_requests(app, people):
 
 # --- deciding -------------------------------------------------------------------------------
 
+
 def test_approve_decides_once(app, people):
     with app.app_context():
         row = sender_ids.ask(db.session, user("ana"), "TEATRU", "ours")
         db.session.commit()
         staff = user("suport")
         assert sender_ids.decide(db.session, staff, row.id, True) is True
-        assert sender_ids.decide(db.session, staff, row.id, True) is False      # the double click
+        assert sender_ids.decide(db.session, staff, row.id, True) is False  # the double click
         assert sender_ids.decide(db.session, staff, row.id, False, "no") is False  # and a late reject
         db.session.commit()
         row = db.session.get(SenderId, row.id)
@@ -131,7 +145,11 @@ def test_approve_decides_once(app, people):
             sender_ids.decide(db.session, staff, row.id + 100, True)
         [event] = db.session.scalars(select(AuditEvent)).all()  # one decision, one event
         assert (event.action, event.staff_user_id, event.account_id, event.target) == (
-            "sender_id.approved", people["suport"], row.account_id, f"sender_id:{row.id} TEATRU")
+            "sender_id.approved",
+            people["suport"],
+            row.account_id,
+            f"sender_id:{row.id} TEATRU",
+        )
 
 
 def test_support_pages_approve_and_reject_with_a_note(app, people):
@@ -151,8 +169,9 @@ def test_support_pages_approve_and_reject_with_a_note(app, people):
 
     r = post_form(staff, f"/staff/sender-ids/{second}/reject", {"note": " "}, "/staff/sender-ids")
     assert r.status_code == 422 and "Write a note for the customer" in r.text
-    r = post_form(staff, f"/staff/sender-ids/{second}/reject", {"note": "Only a bank may use BANCA."},
-                  "/staff/sender-ids")
+    r = post_form(
+        staff, f"/staff/sender-ids/{second}/reject", {"note": "Only a bank may use BANCA."}, "/staff/sender-ids"
+    )
     assert r.status_code == 302
     assert post_form(staff, "/staff/sender-ids/9999/approve", {}, "/staff/sender-ids").status_code == 404
 
@@ -182,8 +201,12 @@ def test_staff_urls_are_for_staff_only(app, people):
     assert ana.get("/staff/sender-ids").status_code == 403
     assert ana.get(f"/staff/accounts/{account_id}/adjust").status_code == 403
     assert ana.post(f"/staff/sender-ids/{row_id}/approve", data={"csrf_token": token}).status_code == 403
-    assert ana.post(f"/staff/accounts/{account_id}/adjust",
-                    data={"csrf_token": token, "amount": "+1000", "reason": "me"}).status_code == 403
+    assert (
+        ana.post(
+            f"/staff/accounts/{account_id}/adjust", data={"csrf_token": token, "amount": "+1000", "reason": "me"}
+        ).status_code
+        == 403
+    )
     with app.app_context():
         assert db.session.get(SenderId, row_id).status == "pending"
         assert user("ana").account.balance == Decimal("10")
@@ -191,6 +214,7 @@ def test_staff_urls_are_for_staff_only(app, people):
 
 
 # --- using ----------------------------------------------------------------------------------
+
 
 def test_only_approved_senders_are_accepted_by_the_service(app, people):
     with app.app_context():
@@ -225,10 +249,15 @@ def test_send_page_offers_approved_senders_and_refuses_others(app, people):
     approved(app, "ana", "TEATRU")
     ana = client_for(app, "ana")
     page = ana.get("/send/").text
-    assert '<option value="1899">' in page.replace(' selected', '') and '<option value="TEATRU">' in page
+    assert '<option value="1899">' in page.replace(" selected", "") and '<option value="TEATRU">' in page
     key = re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', page).group(1)
-    data = {"csrf_token": csrf_token_from(page), "idempotency_key": key, "to": "0722123456", "text": "Salut",
-            "action": "send"}
+    data = {
+        "csrf_token": csrf_token_from(page),
+        "idempotency_key": key,
+        "to": "0722123456",
+        "text": "Salut",
+        "action": "send",
+    }
     r = ana.post("/send/", data={**data, "sender": "BANCA"})
     assert r.status_code == 422 and "This sender ID is not approved for your account." in r.text
     r = ana.post("/send/", data={**data, "sender": "TEATRU"})
@@ -248,8 +277,11 @@ def test_api_refuses_a_sender_that_is_not_approved(app, people):
     client = app.test_client()
 
     def send(token, **body):
-        return client.post("/api/v1/messages", headers={"Authorization": f"Bearer {token}"},
-                           json={"to": "0722123456", "text": "Salut", **body})
+        return client.post(
+            "/api/v1/messages",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"to": "0722123456", "text": "Salut", **body},
+        )
 
     assert send(ana_token, sender="TEATRU").status_code == 201
     assert send(ana_token).json["messages"][0]["sender"] == "1899"  # the shared one by default
@@ -282,8 +314,16 @@ def test_campaign_options_offer_and_check_the_sender(app, people):
     url = f"/campaigns/{campaign_id}"
     page = ana.get(url).text
     assert '<option value="TEATRU">' in page
-    form = {"name": "Premieră", "start": "now", "speed": "0", "validity_minutes": "2880", "monitor_every": "0",
-            "text": "Salut", "filter_duplicates": "y", "check_blocklists": "y"}
+    form = {
+        "name": "Premieră",
+        "start": "now",
+        "speed": "0",
+        "validity_minutes": "2880",
+        "monitor_every": "0",
+        "text": "Salut",
+        "filter_duplicates": "y",
+        "check_blocklists": "y",
+    }
     r = post_form(ana, f"{url}/options", {**form, "sender": "BANCA"}, url)
     assert r.status_code == 422 and "This sender ID is not approved for your account." in r.text
     r = post_form(ana, f"{url}/options", {**form, "sender": "TEATRU"}, url)

@@ -1,4 +1,5 @@
 """Accepting, submitting once, receipts, refunds and the ledger — on the real database and Redis."""
+
 import hashlib
 from datetime import UTC
 from decimal import Decimal
@@ -36,8 +37,12 @@ def accept(user, to, text="Salut", **kw):
 
 
 def ledger_kinds(account_id):
-    return [(e.kind, e.amount) for e in db.session.scalars(
-        select(LedgerEntry).where(LedgerEntry.account_id == account_id).order_by(LedgerEntry.id))]
+    return [
+        (e.kind, e.amount)
+        for e in db.session.scalars(
+            select(LedgerEntry).where(LedgerEntry.account_id == account_id).order_by(LedgerEntry.id)
+        )
+    ]
 
 
 def poll(route_name="sim"):
@@ -52,7 +57,13 @@ def poll(route_name="sim"):
 
 def test_a_message_is_reserved_charged_and_delivered_once(ctx):
     [message] = accept(ctx, ["0722 123 456"], "x" * 200)  # 2 parts
-    assert (message.status, message.to, message.country, message.parts, message.cost) == ("queued", "+40722123456", "RO", 2, D("0.0700"))
+    assert (message.status, message.to, message.country, message.parts, message.cost) == (
+        "queued",
+        "+40722123456",
+        "RO",
+        2,
+        D("0.0700"),
+    )
     assert ctx.account.balance == D("0.9300")
     first = delivery.submit_messages(db.session, [message.id], get_redis())
     again = delivery.submit_messages(db.session, [message.id], get_redis())  # the job runs twice
@@ -64,7 +75,11 @@ def test_a_message_is_reserved_charged_and_delivered_once(ctx):
     db.session.refresh(message)
     assert message.status == lifecycle.DELIVRD
     assert ledger_kinds(ctx.account_id) == [
-        ("topup", D("1.0000")), ("reservation", D("-0.0700")), ("release", D("0.0700")), ("charge", D("-0.0700"))]
+        ("topup", D("1.0000")),
+        ("reservation", D("-0.0700")),
+        ("release", D("0.0700")),
+        ("charge", D("-0.0700")),
+    ]
     db.session.refresh(ctx.account)
     assert ctx.account.balance == D("0.9300")
     assert ledger.verify(db.session) == []
@@ -127,7 +142,9 @@ def test_a_receipt_before_its_submit_response_is_kept_and_matched(ctx):
     [message] = accept(ctx, ["0722123456"])
     route = db.session.scalar(select(Route))
     early_id = hashlib.sha1(f"{message.id}:1".encode()).hexdigest()[:20]  # the simulator's id for this part
-    assert receipt_service.apply_receipts(db.session, route.id, [Receipt(early_id, "DELIVRD", "000", "id:x stat:DELIVRD")]) == {"matched": 0, "kept": 1}
+    assert receipt_service.apply_receipts(
+        db.session, route.id, [Receipt(early_id, "DELIVRD", "000", "id:x stat:DELIVRD")]
+    ) == {"matched": 0, "kept": 1}
     db.session.commit()
     delivery.submit_messages(db.session, [message.id], get_redis())
     db.session.refresh(message)
@@ -166,9 +183,9 @@ def test_expiring_twice_releases_once_and_a_queued_message_left_behind_is_expire
     [first, second] = accept(ctx, ["0722123456", "0722123457"])
     sql("UPDATE messages SET validity_until = '2020-01-01 00:00:00'")
     assert delivery.expire_unsent(db.session, [first.id]) == 1
-    assert delivery.expire_unsent(db.session, [first.id]) == 0   # a second job, or the cron, finds it done
+    assert delivery.expire_unsent(db.session, [first.id]) == 0  # a second job, or the cron, finds it done
     db.session.commit()
-    assert delivery.expire_overdue(db.session) == 0              # (counts NOREPORTs) …
+    assert delivery.expire_overdue(db.session) == 0  # (counts NOREPORTs) …
     db.session.commit()
     db.session.refresh(second)
     assert (second.status, second.reason_code) == ("refused", "expired")  # … and expires the queued one too
@@ -194,24 +211,30 @@ def test_no_receipt_within_validity_becomes_noreport(ctx, sql):
     assert ctx.account.balance == D("0.9650")  # charged: it may have been delivered
 
 
-@pytest.mark.parametrize("stat, final, balance", [
-    ("DELIVRD", lifecycle.DELIVRD, D("0.9300")),      # charged, as NOREPORT was
-    ("REJECTD", lifecycle.REJECTD, D("1.0000")),      # refunded, once
-])
+@pytest.mark.parametrize(
+    "stat, final, balance",
+    [
+        ("DELIVRD", lifecycle.DELIVRD, D("0.9300")),  # charged, as NOREPORT was
+        ("REJECTD", lifecycle.REJECTD, D("1.0000")),  # refunded, once
+    ],
+)
 def test_a_receipt_after_noreport_still_settles_the_message(ctx, sql, stat, final, balance):
     """Late receipts: an SMSC that reports after the validity (and our grace) is still heard."""
     route = db.session.scalar(select(Route))
     route.url = "simulator://?delivered=1&dlr_delay=1h"
     db.session.commit()
-    [message] = accept(ctx, ["0722123456"], "x" * 200)   # 2 parts
+    [message] = accept(ctx, ["0722123456"], "x" * 200)  # 2 parts
     delivery.submit_messages(db.session, [message.id], get_redis())
     sql("UPDATE messages SET validity_until = '2020-01-01 00:00:00'")
     delivery.expire_overdue(db.session)
     db.session.commit()
-    ids = db.session.scalars(select(MessagePart.upstream_id).where(MessagePart.message_id == message.id)
-                             .order_by(MessagePart.seq)).all()
-    for upstream_id in ids + ids[:1]:                    # the first one twice
-        receipt_service.apply_receipts(db.session, route.id, [Receipt(upstream_id, stat, "000", source_addr="40722123456")])
+    ids = db.session.scalars(
+        select(MessagePart.upstream_id).where(MessagePart.message_id == message.id).order_by(MessagePart.seq)
+    ).all()
+    for upstream_id in ids + ids[:1]:  # the first one twice
+        receipt_service.apply_receipts(
+            db.session, route.id, [Receipt(upstream_id, stat, "000", source_addr="40722123456")]
+        )
         db.session.commit()
     db.session.refresh(message)
     assert message.status == final
@@ -225,7 +248,9 @@ def test_simulator_outcomes_follow_the_shares(app):
     from webapp.domain.routing import parse_route_url
 
     with app.app_context():
-        sim = SimulatorConnector(1, parse_route_url("simulator://?delivered=0.93&undeliv=0.04&expired=0.02&rejectd=0.01"), get_redis())
+        sim = SimulatorConnector(
+            1, parse_route_url("simulator://?delivered=0.93&undeliv=0.04&expired=0.02&rejectd=0.01"), get_redis()
+        )
     outcomes = [sim.outcome(i)[0] for i in range(20000)]
     assert abs(outcomes.count("DELIVRD") / 20000 - 0.93) < 0.01
     assert abs(outcomes.count("UNDELIV") / 20000 - 0.04) < 0.005
@@ -258,7 +283,9 @@ def test_a_receipt_racing_the_submitting_worker_is_matched_later(ctx):
     part = message.part_rows[0]
     # As if the receipt had been kept before the upstream id was committed:
     get_redis().delete(f"smsportal:sim:{route.id}:due")
-    db.session.add(PendingReceipt(route_id=route.id, upstream_id=part.upstream_id, stat="DELIVRD", raw="id:x stat:DELIVRD"))
+    db.session.add(
+        PendingReceipt(route_id=route.id, upstream_id=part.upstream_id, stat="DELIVRD", raw="id:x stat:DELIVRD")
+    )
     db.session.commit()
     assert receipt_service.match_pending_receipts(db.session) == 1
     db.session.commit()
@@ -294,6 +321,6 @@ def test_receipts_cost_the_same_queries_for_3_or_20_messages(ctx, count):
 def test_a_long_operator_name_fits_the_network_column(ctx):
     """phonenumbers names some ranges' operators in up to 54 characters; PostgreSQL would refuse
     the row (VARCHAR(40)) and with it the whole submission."""
-    [message] = accept(ctx, ["+353897012345"])   # "Carphone Warehouse Ireland Mobile Limited", 41
+    [message] = accept(ctx, ["+353897012345"])  # "Carphone Warehouse Ireland Mobile Limited", 41
     db.session.expire_all()
     assert db.session.get(Message, message.id).network == "Carphone Warehouse Ireland Mobile Limite"

@@ -17,7 +17,9 @@ def test_database_urls_use_psycopg3(url, expected):
 
 
 def test_settings_are_typed_and_read_from_env():
-    s = Settings.from_env({"PASSWORD_MAX_AGE_DAYS": "45", "SESSION_COOKIE_SECURE": "yes", "REDIS_URL": "redis://r:6379/2"})
+    s = Settings.from_env(
+        {"PASSWORD_MAX_AGE_DAYS": "45", "SESSION_COOKIE_SECURE": "yes", "REDIS_URL": "redis://r:6379/2"}
+    )
     assert s.password_max_age_days == 45
     assert s.session_cookie_secure is True
     assert s.redis_url == "redis://r:6379/2"

@@ -1,5 +1,6 @@
 """smpp34 encodes and decodes the hot PDUs (webapp/connectors/smpp_codec.py): what it reads is what
 smpplib reads, byte for byte, for every kind of receipt the SMPP tests know."""
+
 import socket
 
 import pytest
@@ -18,8 +19,16 @@ def client():
 
 
 def deliver(client, short_message, data_coding=0, esm_class=4, source_addr="40722123456", **tlvs):
-    pdu = smpp.make_pdu("deliver_sm", client=client, source_addr=source_addr, destination_addr="1899",
-                        esm_class=esm_class, data_coding=data_coding, short_message=short_message, **tlvs)
+    pdu = smpp.make_pdu(
+        "deliver_sm",
+        client=client,
+        source_addr=source_addr,
+        destination_addr="1899",
+        esm_class=esm_class,
+        data_coding=data_coding,
+        short_message=short_message,
+        **tlvs,
+    )
     pdu.sequence = 77
     return pdu.generate()
 
@@ -49,13 +58,26 @@ def test_a_deliver_sm_reads_the_same_as_with_smpplib(client, fields):
 
 def test_a_submit_sm_encodes_as_smpplib_reads_it(client):
     data = smpp_codec.submit_sm(
-        41, source_addr_ton=5, source_addr_npi=0, source_addr="Teatru", dest_addr_ton=1, dest_addr_npi=1,
-        destination_addr="40722123456", esm_class=0x40, data_coding=8,
-        short_message=b"\x05\x00\x03\x07\x02\x01" + "Bună".encode("utf-16-be"), registered_delivery=1,
-        validity_period="000002000000000R")
+        41,
+        source_addr_ton=5,
+        source_addr_npi=0,
+        source_addr="Teatru",
+        dest_addr_ton=1,
+        dest_addr_npi=1,
+        destination_addr="40722123456",
+        esm_class=0x40,
+        data_coding=8,
+        short_message=b"\x05\x00\x03\x07\x02\x01" + "Bună".encode("utf-16-be"),
+        registered_delivery=1,
+        validity_period="000002000000000R",
+    )
     pdu = smpp.parse_pdu(data, client=client)
     assert (pdu.command, pdu.sequence, pdu.source_addr, pdu.destination_addr) == (
-        "submit_sm", 41, b"Teatru", b"40722123456")
+        "submit_sm",
+        41,
+        b"Teatru",
+        b"40722123456",
+    )
     assert (pdu.esm_class, pdu.data_coding, pdu.registered_delivery, pdu.source_addr_ton) == (0x40, 8, 1, 5)
     assert pdu.short_message == b"\x05\x00\x03\x07\x02\x01" + "Bună".encode("utf-16-be")
     assert pdu.validity_period == b"000002000000000R"
@@ -83,9 +105,9 @@ def test_the_reader_cuts_whole_pdus_out_of_any_pieces(client):
     reader = smpp_codec.BufferedReader()
     stream = b"".join(pdus)
     theirs.sendall(stream[:7])
-    theirs.sendall(stream[7:])       # split inside a header, then everything else at once
+    theirs.sendall(stream[7:])  # split inside a header, then everything else at once
     assert [reader.read(ours) for _ in pdus] == pdus
     assert not reader.has_pdu()
     theirs.close()
     with pytest.raises(Exception):
-        reader.read(ours)            # the SMSC closed the connection
+        reader.read(ours)  # the SMSC closed the connection

@@ -1,5 +1,6 @@
 """The SMPP connector against a real SMPP server (the npm `smpp` package's, started per test):
 binds, parts with UDH, windowed submits, receipts in their many forms, throttling, lost binds."""
+
 import threading
 import time
 
@@ -28,10 +29,20 @@ def receipts():
 
 def parts_of(message_id, text, to="40722123456", sender="1899"):
     cut, analysis = split(text), analyze(text)
-    return [OutgoingPart(submission_key=f"{message_id}-{seq}", message_id=message_id, sender=sender, to=to,
-                         text=piece, encoding=analysis.encoding, seq=seq, total=len(cut),
-                         validity_seconds=48 * 3600)
-            for seq, piece in enumerate(cut, 1)]
+    return [
+        OutgoingPart(
+            submission_key=f"{message_id}-{seq}",
+            message_id=message_id,
+            sender=sender,
+            to=to,
+            text=piece,
+            encoding=analysis.encoding,
+            seq=seq,
+            total=len(cut),
+            validity_seconds=48 * 3600,
+        )
+        for seq, piece in enumerate(cut, 1)
+    ]
 
 
 def test_parts_go_up_with_udh_and_receipts_come_back(smsc, receipts):
@@ -53,8 +64,9 @@ def test_parts_go_up_with_udh_and_receipts_come_back(smsc, receipts):
         mine = [s for s, p in zip(submits, outgoing) if p.message_id == message_id]
         assert len(mine) == analyze(text).parts > 1
         assert {s["data_coding"] for s in mine} == {coding} and all(s["esm_class"] & 0x40 for s in mine)
-        assert [s["udh"] for s in mine] == [[f"0003{message_id:02x}{len(mine):02x}{i:02x}"] for i in
-                                            range(1, len(mine) + 1)]
+        assert [s["udh"] for s in mine] == [
+            [f"0003{message_id:02x}{len(mine):02x}{i:02x}"] for i in range(1, len(mine) + 1)
+        ]
         assert "".join(s["text"] for s in mine) == text
     assert submits[-1]["source_addr"] == "Teatru"
 
@@ -64,11 +76,14 @@ def test_parts_go_up_with_udh_and_receipts_come_back(smsc, receipts):
     assert all(r.raw.startswith("id:") for _, r in receipts)
 
 
-@pytest.mark.parametrize("args, stat, err", [
-    (("--rule", "456=UNDELIV:001", "--tlv", "0"), "UNDELIV", "001"),            # the text alone
-    (("--rule", "456=EXPIRED:002", "--lowercase", "--tlv", "0"), "EXPIRED", "002"),  # Id:… Stat:expired
-    (("--rule", "456=REJECTD:00B", "--receipt-id", "decimal", "--tlv", "0"), "REJECTD", "00B"),
-])
+@pytest.mark.parametrize(
+    "args, stat, err",
+    [
+        (("--rule", "456=UNDELIV:001", "--tlv", "0"), "UNDELIV", "001"),  # the text alone
+        (("--rule", "456=EXPIRED:002", "--lowercase", "--tlv", "0"), "EXPIRED", "002"),  # Id:… Stat:expired
+        (("--rule", "456=REJECTD:00B", "--receipt-id", "decimal", "--tlv", "0"), "REJECTD", "00B"),
+    ],
+)
 def test_receipt_spellings(smsc, receipts, args, stat, err):
     server = smsc(*args)
     [result] = connector_for(8, server.url(), redis=None).submit(parts_of(5, "Salut"))
@@ -98,8 +113,8 @@ def test_throttling_answers_slow_down_and_resend(smsc, receipts):
     started = time.monotonic()
     results = connector.submit(outgoing)
     assert all(r.upstream_id for r in results) and len(results) == 10
-    assert len(server.submits()) == 10               # each part accepted exactly once
-    assert time.monotonic() - started >= 0.5         # it paused after the throttling answers
+    assert len(server.submits()) == 10  # each part accepted exactly once
+    assert time.monotonic() - started >= 0.5  # it paused after the throttling answers
 
 
 def test_a_route_that_stays_throttled_is_down_with_what_went_through(smsc, receipts):
@@ -115,7 +130,7 @@ def test_wrong_password_and_no_server_are_down_with_backoff(smsc, receipts):
     bad = server.url().replace(":secret@", ":wrong@")
     with pytest.raises(RouteDown, match="bind to 127.0.0.1:.* failed"):
         connector_for(12, bad, redis=None).submit(parts_of(400, "Salut"))
-    with pytest.raises(RouteDown, match="reconnecting in"):   # no hammering: it waits before rebinding
+    with pytest.raises(RouteDown, match="reconnecting in"):  # no hammering: it waits before rebinding
         connector_for(12, bad, redis=None).submit(parts_of(400, "Salut"))
     server.stop()
     with pytest.raises(RouteDown, match="failed"):

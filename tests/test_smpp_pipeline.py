@@ -1,6 +1,7 @@
 """The whole way over SMPP, in real processes: the API accepts, a real RQ worker binds to a real
 SMPP server (the npm `smpp` package's) and submits, receipts come back on the bind and settle
 each message: delivered and charged, undeliverable and charged, rejected and refunded."""
+
 from decimal import Decimal
 
 import pytest
@@ -39,10 +40,14 @@ def add_route(app, url):
 LONG = "Stimate client, comanda dvs. a fost expediată și ajunge mâine între 9 și 12. " * 2
 
 
-@pytest.mark.parametrize("smsc_args", [
-    (),                                                             # ids in TLVs, receipts after the resp
-    ("--early", "--receipt-id", "decimal", "--tlv", "0", "--lowercase"),  # early, decimal ids, "Stat:delivrd"
-], ids=["plain", "early-decimal-lowercase"])
+@pytest.mark.parametrize(
+    "smsc_args",
+    [
+        (),  # ids in TLVs, receipts after the resp
+        ("--early", "--receipt-id", "decimal", "--tlv", "0", "--lowercase"),  # early, decimal ids, "Stat:delivrd"
+    ],
+    ids=["plain", "early-decimal-lowercase"],
+)
 def test_api_to_smsc_and_back(app, api, smsc, processes, redis_url, smsc_args):
     server = smsc("--rule", "0001=UNDELIV:001", "--rule", "0002=REJECTD:00B", *smsc_args)
     add_route(app, server.url(tps=200))
@@ -62,12 +67,12 @@ def test_api_to_smsc_and_back(app, api, smsc, processes, redis_url, smsc_args):
 
     assert wait_for(all_final, timeout=60) == ["DELIVRD", "UNDELIV", "REJECTD", "DELIVRD", "DELIVRD"]
     submits = server.submits()
-    assert len(submits) == 7 and len({s["message_id"] for s in submits}) == 7   # each part once
+    assert len(submits) == 7 and len({s["message_id"] for s in submits}) == 7  # each part once
     assert "".join(s["text"] for s in submits if s["destination_addr"] == "40722000004") == LONG
     with app.app_context():
         parts = db.session.scalars(select(MessagePart).order_by(MessagePart.id)).all()
         assert {p.upstream_id for p in parts} == {s["message_id"] for s in submits}
-        assert db.session.query(PendingReceipt).count() == 0      # early receipts were matched
+        assert db.session.query(PendingReceipt).count() == 0  # early receipts were matched
         account = db.session.scalar(select(Account).join(Account.users))
         # Delivered (1 + 1 + 3 parts) and UNDELIV are charged; REJECTD is refunded.
         assert account.balance == Decimal("5") - Decimal("0.0350") * 6

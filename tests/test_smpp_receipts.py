@@ -1,6 +1,7 @@
 """Receipts through the SMPP connector's own code path: deliver_sm PDUs as they come off the wire
 (encoded, then parsed by smpplib) handed to the bind's reader, and a real SMSC that copies the
 message's first 20 characters into `text:` in the message's own bytes (UCS-2: NULs)."""
+
 import threading
 
 import pytest
@@ -25,7 +26,7 @@ class _Wire(smpp_link._Client):
     def send_pdu(self, p):
         self.sent.append(p)
 
-    def send_raw(self, data: bytes):   # encoded PDUs, one after the other: read back as smpplib's
+    def send_raw(self, data: bytes):  # encoded PDUs, one after the other: read back as smpplib's
         while data:
             length = int.from_bytes(data[:4], "big")
             self.sent.append(smpp.parse_pdu(data[:length], client=self))
@@ -42,8 +43,16 @@ def link():
 
 
 def deliver_sm(client, sequence, short_message, data_coding=0, esm_class=0x04, source_addr="40722123456", **tlvs):
-    pdu = smpp.make_pdu("deliver_sm", client=client, source_addr=source_addr, destination_addr="1899",
-                        esm_class=esm_class, data_coding=data_coding, short_message=short_message, **tlvs)
+    pdu = smpp.make_pdu(
+        "deliver_sm",
+        client=client,
+        source_addr=source_addr,
+        destination_addr="1899",
+        esm_class=esm_class,
+        data_coding=data_coding,
+        short_message=short_message,
+        **tlvs,
+    )
     pdu.sequence = sequence
     return smpp.parse_pdu(pdu.generate(), client=client)
 
@@ -55,6 +64,7 @@ def answers(link):
 def sink_into(got):
     def sink(route_id, batch):
         got.extend((route_id, r) for r in batch)
+
     return sink
 
 
@@ -62,19 +72,29 @@ def test_a_ucs2_receipt_is_read_by_its_data_coding(link):
     got = []
     smpp_receipts.set_receipt_sink(sink_into(got))
     c = link.client
-    link._deliveries([
-        deliver_sm(c, 1, HEAD.format("1000A1", "DELIVRD", "000").encode()
-                   + "Bună ziua! Ședința 😀".encode("utf-16-be")[:40], 8),
-        deliver_sm(c, 2, HEAD.format("1000A2", "UNDELIV", "001").encode() + "Ședința".encode("utf-16-be")[:9], 0),
-        deliver_sm(c, 3, b"", 0, receipted_message_id="1000A3", message_state=3),
-        deliver_sm(c, 4, b"\x00\x00 nothing to read \xff", 0),            # unreadable: kept, acknowledged
-        deliver_sm(c, 5, b"Salut", 0, esm_class=0),                         # a reply (MO): acknowledged
-    ])
+    link._deliveries(
+        [
+            deliver_sm(
+                c,
+                1,
+                HEAD.format("1000A1", "DELIVRD", "000").encode() + "Bună ziua! Ședința 😀".encode("utf-16-be")[:40],
+                8,
+            ),
+            deliver_sm(c, 2, HEAD.format("1000A2", "UNDELIV", "001").encode() + "Ședința".encode("utf-16-be")[:9], 0),
+            deliver_sm(c, 3, b"", 0, receipted_message_id="1000A3", message_state=3),
+            deliver_sm(c, 4, b"\x00\x00 nothing to read \xff", 0),  # unreadable: kept, acknowledged
+            deliver_sm(c, 5, b"Salut", 0, esm_class=0),  # a reply (MO): acknowledged
+        ]
+    )
     receipts = [r for _, r in got]
     assert [(r.upstream_id, r.stat, r.error_code) for r in receipts] == [
-        ("1000A1", "DELIVRD", "000"), ("1000A2", "UNDELIV", "001"), ("1000A3", "EXPIRED", None), ("", "", None)]
-    assert receipts[0].raw.endswith("text:Bună ziua! Ședința \ufffd")    # the emoji cut in half
-    assert receipts[1].raw.endswith("text:Ședi")       # UCS-2 with data_coding 0 (its odd last NUL: padding)
+        ("1000A1", "DELIVRD", "000"),
+        ("1000A2", "UNDELIV", "001"),
+        ("1000A3", "EXPIRED", None),
+        ("", "", None),
+    ]
+    assert receipts[0].raw.endswith("text:Bună ziua! Ședința \ufffd")  # the emoji cut in half
+    assert receipts[1].raw.endswith("text:Ședi")  # UCS-2 with data_coding 0 (its odd last NUL: padding)
     assert all("\x00" not in r.raw and r.raw.encode("utf-8") is not None for r in receipts)
     assert {r.source_addr for r in receipts} == {"40722123456"}
     assert answers(link) == {1: 0, 2: 0, 3: 0, 4: 0, 5: 0}
@@ -93,8 +113,9 @@ def test_one_receipt_the_store_refuses_does_not_hold_back_its_batch(link):
 
     smpp_receipts.set_receipt_sink(sink)
     c = link.client
-    pdus = [deliver_sm(c, i, HEAD.format("BAD" if i == 77 else f"A{i}", "DELIVRD", "000").encode())
-            for i in range(1, 201)]
+    pdus = [
+        deliver_sm(c, i, HEAD.format("BAD" if i == 77 else f"A{i}", "DELIVRD", "000").encode()) for i in range(1, 201)
+    ]
     link._deliveries(pdus)
     assert len(got) == 199 and "BAD" not in {r.upstream_id for r in got}
     status = answers(link)
@@ -112,8 +133,12 @@ def test_a_receipt_whose_text_the_store_refuses_is_stored_in_ascii(link):
 
     smpp_receipts.set_receipt_sink(sink)
     c = link.client
-    link._deliveries([deliver_sm(c, 1, HEAD.format("X1", "DELIVRD", "000").encode() + "Ș".encode("utf-16-be"), 8),
-                      deliver_sm(c, 2, HEAD.format("X2", "DELIVRD", "000").encode() + b"ok", 0)])
+    link._deliveries(
+        [
+            deliver_sm(c, 1, HEAD.format("X1", "DELIVRD", "000").encode() + "Ș".encode("utf-16-be"), 8),
+            deliver_sm(c, 2, HEAD.format("X2", "DELIVRD", "000").encode() + b"ok", 0),
+        ]
+    )
     assert [(r.upstream_id, r.raw[-11:]) for r in got] == [("X1", "text:\\u0218"), ("X2", "000 text:ok")]
     assert answers(link) == {1: 0, 2: 0}
 
@@ -129,7 +154,7 @@ def test_when_the_store_is_down_every_receipt_is_sent_again_without_hammering_it
     c = link.client
     link._deliveries([deliver_sm(c, i, HEAD.format(f"A{i}", "DELIVRD", "000").encode()) for i in range(1, 51)])
     assert set(answers(link).values()) == {smpp_receipts.ESME_RX_T_APPN} and len(answers(link)) == 50
-    assert calls == [50] + [1] * 6        # the batch, then three receipts (each also in ASCII), then it stops
+    assert calls == [50] + [1] * 6  # the batch, then three receipts (each also in ASCII), then it stops
 
 
 def test_the_smscs_copy_of_a_ucs2_text_comes_back_readable(smsc):

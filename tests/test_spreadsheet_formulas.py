@@ -1,6 +1,7 @@
 """Every CSV and XLSX the app writes keeps formula-like text as text (issue: spreadsheet formula
 injection): the contacts export (CSV and XLSX), the import's invalid-numbers XLSX and the
 statement XLSX."""
+
 import csv
 import io
 
@@ -18,11 +19,20 @@ from webapp.services import contacts
 HOSTILE = ['=HYPERLINK("http://x.example","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
 
 
-@pytest.mark.parametrize("value,formula_like", [
-    *[(v, True) for v in HOSTILE],
-    ("+40722123456", True),          # a phone number in E.164: behind an apostrophe in CSV, read back by the importer
-    ("Ana", False), ("", False), ("a=b", False), (" =1", False), (None, False), (12, False), (-3, False),
-])
+@pytest.mark.parametrize(
+    "value,formula_like",
+    [
+        *[(v, True) for v in HOSTILE],
+        ("+40722123456", True),  # a phone number in E.164: behind an apostrophe in CSV, read back by the importer
+        ("Ana", False),
+        ("", False),
+        ("a=b", False),
+        (" =1", False),
+        (None, False),
+        (12, False),
+        (-3, False),
+    ],
+)
 def test_formula_like_values_are_neutralised_in_csv(value, formula_like):
     assert is_formula_like(value) is formula_like
     assert csv_value(value) == ("'" + value if formula_like else value)
@@ -34,9 +44,15 @@ def hostile_group(app, make_user, login):
     login("ana")
     with app.app_context():
         actor = db.session.get(User, user_id)
-        group = contacts.create_group(db.session, actor, "Clienți", [
-            {"phone": f"07221234{i:02d}", "first_name": name, "last_name": "Ionescu", "Oraș": name}
-            for i, name in enumerate(HOSTILE)])
+        group = contacts.create_group(
+            db.session,
+            actor,
+            "Clienți",
+            [
+                {"phone": f"07221234{i:02d}", "first_name": name, "last_name": "Ionescu", "Oraș": name}
+                for i, name in enumerate(HOSTILE)
+            ],
+        )
         db.session.commit()
         return group.id
 
@@ -47,7 +63,7 @@ def test_the_contacts_csv_writes_formulas_as_text(client, hostile_group):
     assert rows[0] == ["Phone", "First name", "Last name", "Oraș"]
     firsts = [row[1] for row in rows[1:]]
     assert sorted(firsts) == sorted("'" + v for v in HOSTILE)
-    assert all(row[0].startswith("'+40722") for row in rows[1:])     # E.164 numbers start with '+'
+    assert all(row[0].startswith("'+40722") for row in rows[1:])  # E.164 numbers start with '+'
 
 
 def test_the_contacts_xlsx_writes_formulas_as_text(client, hostile_group):
@@ -69,7 +85,7 @@ def test_the_invalid_numbers_xlsx_of_an_import_writes_formulas_as_text(client, a
     step(client, import_url, "mapping", **{"role-0": "phone", "role-1": "first_name"})
     book = load_workbook(io.BytesIO(client.get(f"{import_url}/invalid.xlsx").data))
     values = [cell for row in book.active.iter_rows(min_row=2) for cell in row if cell.column == 2]
-    assert sorted(c.value for c in values) == sorted(HOSTILE[:4])      # each kept, as text
+    assert sorted(c.value for c in values) == sorted(HOSTILE[:4])  # each kept, as text
     assert all(c.data_type == "s" for c in values)
 
 
@@ -79,7 +95,10 @@ def test_the_statement_xlsx_writes_a_hostile_company_name_as_text(app, client, l
         profile = db.session.scalar(select(BillingProfile).where(BillingProfile.account_id == statement.account_id))
         profile.company_name = HOSTILE[0]
         if isinstance(statement.figures, dict) and "buyer" in statement.figures:
-            statement.figures = {**statement.figures, "buyer": {**statement.figures["buyer"], "company_name": HOSTILE[0]}}
+            statement.figures = {
+                **statement.figures,
+                "buyer": {**statement.figures["buyer"], "company_name": HOSTILE[0]},
+            }
         db.session.commit()
     login("ana")
     book = load_workbook(io.BytesIO(client.get(f"/account/statements/{documented}.xlsx").data))

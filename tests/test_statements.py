@@ -2,6 +2,7 @@
 ledger) make the rows, then the times they wrote are moved to chosen local times, so that
 periods, time zones and their edges can be tested. The statement must reconcile to the cent
 with the ledger, its PDF and XLSX must print the same numbers, the cron makes one per month."""
+
 import io
 import subprocess
 from datetime import UTC, date, datetime, timedelta
@@ -68,28 +69,63 @@ class Scene:
         for step in steps:
             getattr(self, step[0])(*step[1:])
             db.session.commit()
-        moved = ((LedgerEntry, ("created_at",)), (Message, ("created_at", "queued_at", "submitted_at", "final_at")),
-                 (MessageEvent, ("at",)))
+        moved = (
+            (LedgerEntry, ("created_at",)),
+            (Message, ("created_at", "queued_at", "submitted_at", "final_at")),
+            (MessageEvent, ("at",)),
+        )
         for model, columns in moved:
             for column in columns:
-                db.session.execute(update(model).where(getattr(model, column) >= began).values({column: when})
-                                   .execution_options(synchronize_session=False))
+                db.session.execute(
+                    update(model)
+                    .where(getattr(model, column) >= began)
+                    .values({column: when})
+                    .execution_options(synchronize_session=False)
+                )
         db.session.commit()
 
     # The steps.
     def topup(self, amount):
-        ledger.post(db.session, self.user.account, D(amount), kind="topup", reason="Top-up by card",
-                    reference=f"payment:{amount}", actor=None)
+        ledger.post(
+            db.session,
+            self.user.account,
+            D(amount),
+            kind="topup",
+            reason="Top-up by card",
+            reference=f"payment:{amount}",
+            actor=None,
+        )
 
     def adjust(self, amount):
-        ledger.post(db.session, self.user.account, D(amount), kind="adjustment", reason="Correction",
-                    reference="support", actor=None)
+        ledger.post(
+            db.session,
+            self.user.account,
+            D(amount),
+            kind="adjustment",
+            reason="Correction",
+            reference="support",
+            actor=None,
+        )
 
     def transfer(self, amount):
-        ledger.post(db.session, self.user.account, -D(amount), kind="transfer", reason="Credit for the branch",
-                    reference=f"account:{self.sub.account_id}", actor=self.user)
-        ledger.post(db.session, self.sub.account, D(amount), kind="transfer", reason="Credit from the parent",
-                    reference=f"account:{self.user.account_id}", actor=self.user)
+        ledger.post(
+            db.session,
+            self.user.account,
+            -D(amount),
+            kind="transfer",
+            reason="Credit for the branch",
+            reference=f"account:{self.sub.account_id}",
+            actor=self.user,
+        )
+        ledger.post(
+            db.session,
+            self.sub.account,
+            D(amount),
+            kind="transfer",
+            reason="Credit from the parent",
+            reference=f"account:{self.user.account_id}",
+            actor=self.user,
+        )
 
     def send(self, name, number, parts=1):
         message = factories.message(db.session, self.user, number, text="Salut" if parts == 1 else "x" * 200)
@@ -105,8 +141,14 @@ class Scene:
         receipt_service.apply_receipts(db.session, route_id, [Receipt(p.upstream_id, stat, "000", "") for p in parts])
 
     def _lists_campaign(self, numbers):
-        return factories.campaign(db.session, self.user, [{"phone": n, "first_name": "Ana"} for n in numbers],
-                                  group=f"Listă {len(self.campaigns)}", name="Primăvara", prepare=True)
+        return factories.campaign(
+            db.session,
+            self.user,
+            [{"phone": n, "first_name": "Ana"} for n in numbers],
+            group=f"Listă {len(self.campaigns)}",
+            name="Primăvara",
+            prepare=True,
+        )
 
     def campaign(self, name, numbers):
         campaign = self._lists_campaign(numbers)
@@ -114,11 +156,12 @@ class Scene:
         self.campaigns[name] = campaign.id
 
     def draft_campaign(self, numbers):
-        assert self._lists_campaign(numbers).status == "ready"   # prepared, never confirmed
+        assert self._lists_campaign(numbers).status == "ready"  # prepared, never confirmed
 
     def campaign_submit(self, name, numbers):
-        ids = db.session.scalars(select(Message.id).where(Message.campaign_id == self.campaigns[name],
-                                                          Message.to.in_(numbers))).all()
+        ids = db.session.scalars(
+            select(Message.id).where(Message.campaign_id == self.campaigns[name], Message.to.in_(numbers))
+        ).all()
         delivery.submit_messages(db.session, list(ids), get_redis())
 
     def campaign_cancel(self, name):
@@ -130,7 +173,9 @@ def lines(figures) -> dict:
 
 
 def table(figures, key) -> dict:
-    return {row[key]: (row["messages"], row["parts"], D(row["sent"]), D(row["refunded"])) for row in figures[key_of(key)]}
+    return {
+        row[key]: (row["messages"], row["parts"], D(row["sent"]), D(row["refunded"])) for row in figures[key_of(key)]
+    }
 
 
 def key_of(key):
@@ -141,44 +186,59 @@ SCENARIOS = {
     "messages across the time-zone edge": dict(
         steps=[
             ("2026-02-20 10:00", [("topup", "10")]),
-            ("2026-02-28 23:30", [("send", "m1", "0722000001")]),       # 21:30 UTC: February, reserved
-            ("2026-03-01 00:10", [("submit", "m1")]),                   # 22:10 UTC on Feb 28: March here
+            ("2026-02-28 23:30", [("send", "m1", "0722000001")]),  # 21:30 UTC: February, reserved
+            ("2026-03-01 00:10", [("submit", "m1")]),  # 22:10 UTC on Feb 28: March here
             ("2026-03-01 00:20", [("receipt", "m1", "DELIVRD")]),
-            ("2026-03-05 12:00", [("send", "m2", "0722000002"), ("send", "md", "+37369000001"),
-                                  ("submit", "m2"), ("submit", "md")]),
-            ("2026-03-05 12:05", [("receipt", "m2", "DELIVRD"), ("receipt", "md", "REJECTD")]),   # refunded
-            ("2026-03-31 23:50", [("send", "m3", "0722000003", 2)]),    # held at the end of March
-            ("2026-04-01 00:05", [("submit", "m3")]),                   # goes out in April
-            ("2026-04-01 00:30", [("topup", "5")]),                     # 21:30 UTC on Mar 31: April here
-            ("2026-04-02 09:00", [("receipt", "m3", "FAILED")]),        # refunded in April
+            (
+                "2026-03-05 12:00",
+                [("send", "m2", "0722000002"), ("send", "md", "+37369000001"), ("submit", "m2"), ("submit", "md")],
+            ),
+            ("2026-03-05 12:05", [("receipt", "m2", "DELIVRD"), ("receipt", "md", "REJECTD")]),  # refunded
+            ("2026-03-31 23:50", [("send", "m3", "0722000003", 2)]),  # held at the end of March
+            ("2026-04-01 00:05", [("submit", "m3")]),  # goes out in April
+            ("2026-04-01 00:30", [("topup", "5")]),  # 21:30 UTC on Mar 31: April here
+            ("2026-04-02 09:00", [("receipt", "m3", "FAILED")]),  # refunded in April
         ],
         february=dict(opening="0", closing="9.9650", lines={"topups": "10", "held": "-0.0350"}),
-        march=dict(opening="9.9650", closing="9.8600",
-                   lines={"sms_sent": "-0.1350", "sms_refunds": "0.0650", "held": "-0.0350"},
-                   by_country={"RO": (2, 2, "0.0700", "0"), "MD": (1, 1, "0.0650", "0.0650")},
-                   by_day={"2026-03-01": (1, 1, "0.0350", "0"), "2026-03-05": (2, 2, "0.1000", "0.0650")}),
-        april=dict(opening="9.8600", closing="14.9300",
-                   lines={"topups": "5", "sms_sent": "-0.0700", "sms_refunds": "0.0700", "held": "0.0700"},
-                   by_country={"RO": (1, 2, "0.0700", "0.0700")},
-                   by_day={"2026-04-01": (1, 2, "0.0700", "0"), "2026-04-02": (0, 0, "0", "0.0700")}),
+        march=dict(
+            opening="9.9650",
+            closing="9.8600",
+            lines={"sms_sent": "-0.1350", "sms_refunds": "0.0650", "held": "-0.0350"},
+            by_country={"RO": (2, 2, "0.0700", "0"), "MD": (1, 1, "0.0650", "0.0650")},
+            by_day={"2026-03-01": (1, 1, "0.0350", "0"), "2026-03-05": (2, 2, "0.1000", "0.0650")},
+        ),
+        april=dict(
+            opening="9.8600",
+            closing="14.9300",
+            lines={"topups": "5", "sms_sent": "-0.0700", "sms_refunds": "0.0700", "held": "0.0700"},
+            by_country={"RO": (1, 2, "0.0700", "0.0700")},
+            by_day={"2026-04-01": (1, 2, "0.0700", "0"), "2026-04-02": (0, 0, "0", "0.0700")},
+        ),
     ),
     "a campaign, transfers and adjustments across the edge": dict(
         steps=[
             ("2026-02-25 09:00", [("topup", "20")]),
             ("2026-02-28 23:55", [("adjust", "-1.2345")]),
             ("2026-03-01 00:05", [("adjust", "0.5")]),
-            ("2026-03-10 09:00", [("campaign", "c1", ["+40722000011", "+40722000012", "+40722000013", "+37369000011"])]),
+            (
+                "2026-03-10 09:00",
+                [("campaign", "c1", ["+40722000011", "+40722000012", "+40722000013", "+37369000011"])],
+            ),
             ("2026-03-10 09:01", [("campaign_submit", "c1", ["+40722000011", "+40722000012"])]),
-            ("2026-03-11 10:00", [("campaign_cancel", "c1")]),          # the rest released in one row
+            ("2026-03-11 10:00", [("campaign_cancel", "c1")]),  # the rest released in one row
             ("2026-03-15 12:00", [("transfer", "2")]),
-            ("2026-03-20 12:00", [("draft_campaign", ["+40722000021", "+40722000022"])]),   # never counted
+            ("2026-03-20 12:00", [("draft_campaign", ["+40722000021", "+40722000022"])]),  # never counted
             ("2026-03-31 23:59", [("adjust", "-0.0001")]),
             ("2026-04-01 00:01", [("transfer", "1")]),
         ],
         february=dict(opening="0", closing="18.7655", lines={"topups": "20", "adjustments": "-1.2345"}),
-        march=dict(opening="18.7655", closing="17.1954",
-                   lines={"adjustments": "0.4999", "sms_sent": "-0.0700", "transfers_out": "-2"},
-                   by_country={"RO": (2, 2, "0.0700", "0")}, by_day={"2026-03-10": (2, 2, "0.0700", "0")}),
+        march=dict(
+            opening="18.7655",
+            closing="17.1954",
+            lines={"adjustments": "0.4999", "sms_sent": "-0.0700", "transfers_out": "-2"},
+            by_country={"RO": (2, 2, "0.0700", "0")},
+            by_day={"2026-03-10": (2, 2, "0.0700", "0")},
+        ),
         april=dict(opening="17.1954", closing="16.1954", lines={"transfers_out": "-1"}, by_country={}, by_day={}),
     ),
 }
@@ -198,16 +258,24 @@ def test_statements_reconcile_with_the_ledger_to_the_cent(scene, name):
         assert lines(figures) == {k: D(v) for k, v in expected["lines"].items()}, month
         for key in ("country", "day"):
             if f"by_{key}" in expected:
-                assert table(figures, key) == {k: (m, p, D(s), D(r)) for k, (m, p, s, r) in expected[f"by_{key}"].items()}
+                assert table(figures, key) == {
+                    k: (m, p, D(s), D(r)) for k, (m, p, s, r) in expected[f"by_{key}"].items()
+                }
         # Opening + every listed movement = closing, and closing = the ledger's balance then.
         assert D(figures["opening"]) + sum(lines(figures).values(), D(0)) == D(figures["closing"])
         until = rules.local_midnight(period[1], TZ)
-        assert D(figures["closing"]) == sum(db.session.scalars(select(LedgerEntry.amount).where(
-            LedgerEntry.account_id == account_id, LedgerEntry.created_at < until)), D(0))
+        assert D(figures["closing"]) == sum(
+            db.session.scalars(
+                select(LedgerEntry.amount).where(LedgerEntry.account_id == account_id, LedgerEntry.created_at < until)
+            ),
+            D(0),
+        )
         view = rules.printed(figures)
         assert view.opening + sum(line.amount for line in view.lines) == view.closing
         made[month] = figures
-    assert made["february"]["closing"] == made["march"]["opening"] and made["march"]["closing"] == made["april"]["opening"]
+    assert (
+        made["february"]["closing"] == made["march"]["opening"] and made["march"]["closing"] == made["april"]["opening"]
+    )
     assert D(made["april"]["closing"]) == db.session.get(Account, account_id).balance
     # Three months at once: the same movements as the three statements together.
     quarter = statements.make(db.session, account_id, FEBRUARY[0], APRIL[1]).figures
@@ -224,15 +292,19 @@ def test_the_subusers_statement_shows_what_it_received(scene):
     figures = statements.make(db.session, scene.sub.account_id, *MARCH).figures
     assert lines(figures) == {"transfers_in": D("2")}
     assert [(e["kind"], D(e["amount"]), e["reference"]) for e in figures["entries"]] == [
-        ("transfer", D("2"), f"account:{scene.user.account_id}")]
+        ("transfer", D("2"), f"account:{scene.user.account_id}")
+    ]
 
 
 def test_a_charge_stamped_on_the_other_side_of_the_edge_has_its_own_line(scene):
     scene.at("2026-03-31 23:00", [("topup", "1"), ("send", "m", "0722000001"), ("submit", "m")])
     until = rules.local_midnight(MARCH[1], TZ)
     # The charge row a microsecond before midnight, the message's submission a microsecond after.
-    db.session.execute(update(LedgerEntry).where(LedgerEntry.kind.in_(("release", "charge")))
-                       .values(created_at=until - timedelta(microseconds=1)))
+    db.session.execute(
+        update(LedgerEntry)
+        .where(LedgerEntry.kind.in_(("release", "charge")))
+        .values(created_at=until - timedelta(microseconds=1))
+    )
     db.session.execute(update(Message).values(submitted_at=until + timedelta(microseconds=1)))
     db.session.commit()
     march = statements.make(db.session, scene.user.account_id, *MARCH).figures
@@ -255,13 +327,13 @@ def test_making_the_same_period_again_replaces_the_figures(scene):
 
 def test_two_makers_of_the_same_period_leave_one_statement(scene, monkeypatch):
     scene.at("2026-03-02 10:00", [("topup", "10")])
-    other = statements.make(db.session, scene.user.account_id, *MARCH)   # the other maker's, committed
+    other = statements.make(db.session, scene.user.account_id, *MARCH)  # the other maker's, committed
     db.session.commit()
     other.figures = {}
     db.session.commit()
     find, calls = statements._find, []
 
-    def late(*args):   # this maker looked before the other one had committed
+    def late(*args):  # this maker looked before the other one had committed
         calls.append(args)
         return None if len(calls) == 1 else find(*args)
 
@@ -286,6 +358,7 @@ def test_a_ledger_that_does_not_chain_is_refused(scene, client, login):
 
 # --- The monthly cron --------------------------------------------------------------------
 
+
 def run_jobs(app, monkeypatch, func, *args):
     """Queue ``func`` and run it (and the jobs it queues) in this process on the test Redis."""
     from rq import SimpleWorker
@@ -308,11 +381,19 @@ def test_the_monthly_cron_run_twice_makes_one_statement(app, scene, make_user, m
 
     today = utcnow().astimezone(ZoneInfo(TZ)).date()
     start, end = rules.previous_month(today)
-    make_user("linistit", credit="0")                                # nothing last month: no statement
+    make_user("linistit", credit="0")  # nothing last month: no statement
     drafts_only = db.session.get(User, make_user("ciorne", credit="0"))
     in_month = rules.local_midnight(start, TZ) + timedelta(days=3)
-    factories.message(db.session, drafts_only, "+40722000099", status="draft", country="RO", user_id=None,
-                      validity_until=in_month, created_at=in_month)  # a draft is not a message sent
+    factories.message(
+        db.session,
+        drafts_only,
+        "+40722000099",
+        status="draft",
+        country="RO",
+        user_id=None,
+        validity_until=in_month,
+        created_at=in_month,
+    )  # a draft is not a message sent
     db.session.commit()
     local = datetime.combine(start + timedelta(days=2), datetime.min.time()).isoformat(sep=" ")
     scene.at(local, [("topup", "10"), ("send", "m", "0722000001"), ("submit", "m")])
@@ -322,34 +403,52 @@ def test_the_monthly_cron_run_twice_makes_one_statement(app, scene, make_user, m
     db.session.commit()
 
     assert run_jobs(app, monkeypatch, monthly_statements) == 1
-    assert run_jobs(app, monkeypatch, monthly_statements) == 0          # made already: nothing queued
+    assert run_jobs(app, monkeypatch, monthly_statements) == 0  # made already: nothing queued
     from workers.statements import make_monthly_statement
-    assert run_jobs(app, monkeypatch, make_monthly_statement, scene.user.account_id,
-                    start.isoformat(), end.isoformat()) is None       # the job itself, run again
+
+    assert (
+        run_jobs(app, monkeypatch, make_monthly_statement, scene.user.account_id, start.isoformat(), end.isoformat())
+        is None
+    )  # the job itself, run again
     db.session.expire_all()
     [statement] = db.session.scalars(select(Statement)).all()
     assert (statement.account_id, statement.period_start, statement.period_end, statement.monthly) == (
-        scene.user.account_id, start, end, True)
+        scene.user.account_id,
+        start,
+        end,
+        True,
+    )
     assert statement.created_at > utcnow() - timedelta(minutes=1)
     assert lines(statement.figures) == {"topups": D("10"), "sms_sent": D("-0.0350")}
 
 
-@pytest.mark.parametrize("now, tz, expected", [
-    ("2026-04-01T00:05:00", "Europe/Bucharest", (date(2026, 3, 1), date(2026, 4, 1))),   # 03:05 there
-    ("2026-03-31T21:05:00", "Europe/Bucharest", None),        # 00:05 there: the month settles first
-    ("2026-04-01T00:05:00", "America/New_York", None),        # still March 31 there (February is done)
-    ("2026-04-01T04:05:00", "America/New_York", None),        # 00:05 there: settling
-    ("2026-04-01T04:15:00", "America/New_York", (date(2026, 3, 1), date(2026, 4, 1))),
-])
+@pytest.mark.parametrize(
+    "now, tz, expected",
+    [
+        ("2026-04-01T00:05:00", "Europe/Bucharest", (date(2026, 3, 1), date(2026, 4, 1))),  # 03:05 there
+        ("2026-03-31T21:05:00", "Europe/Bucharest", None),  # 00:05 there: the month settles first
+        ("2026-04-01T00:05:00", "America/New_York", None),  # still March 31 there (February is done)
+        ("2026-04-01T04:05:00", "America/New_York", None),  # 00:05 there: settling
+        ("2026-04-01T04:15:00", "America/New_York", (date(2026, 3, 1), date(2026, 4, 1))),
+    ],
+)
 def test_the_cron_makes_a_months_statement_once_it_is_over_in_the_accounts_time_zone(app, make_user, now, tz, expected):
     user_id = make_user("tz", credit="0", timezone=tz)
     with app.app_context():
         user = db.session.get(User, user_id)
-        for moment in ("2026-02-15T12:00:00", "2026-03-15T12:00:00"):   # activity in February and March
+        for moment in ("2026-02-15T12:00:00", "2026-03-15T12:00:00"):  # activity in February and March
             entry = ledger.post(db.session, user.account, D("1"), kind="topup", reason="", actor=None)
             entry.created_at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
-        db.session.add(Statement(account_id=user.account_id, period_start=date(2026, 2, 1), period_end=date(2026, 3, 1),
-                                 monthly=True, figures={}, created_at=datetime(2026, 3, 2, tzinfo=UTC)))
+        db.session.add(
+            Statement(
+                account_id=user.account_id,
+                period_start=date(2026, 2, 1),
+                period_end=date(2026, 3, 1),
+                monthly=True,
+                figures={},
+                created_at=datetime(2026, 3, 2, tzinfo=UTC),
+            )
+        )
         db.session.commit()
         due = statements.due_monthly(db.session, datetime.fromisoformat(now).replace(tzinfo=UTC))
         assert due == ([] if expected is None else [(user.account_id, *expected)])
@@ -357,19 +456,28 @@ def test_the_cron_makes_a_months_statement_once_it_is_over_in_the_accounts_time_
 
 # --- Documents and pages -----------------------------------------------------------------
 
+
 @pytest.fixture
 def documented(app, scene):
     """March with sub-cent costs whose half-up roundings would not add up: 0.0350 (RO) and 0.0650
     (MD) sent print 0.04 + 0.07 on their own, for a total of 0.10."""
-    db.session.add(BillingProfile(account_id=scene.user.account_id, company_name="Țară Șușă SRL",
-                                  fiscal_code="RO14399840", trade_register="J22/1234/2020",
-                                  address="Str. Ștefan cel Mare 1", city="Iași", country="RO"))
+    db.session.add(
+        BillingProfile(
+            account_id=scene.user.account_id,
+            company_name="Țară Șușă SRL",
+            fiscal_code="RO14399840",
+            trade_register="J22/1234/2020",
+            address="Str. Ștefan cel Mare 1",
+            city="Iași",
+            country="RO",
+        )
+    )
     db.session.commit()
     scene.at("2026-02-20 10:00", [("topup", "10")])
     scene.at("2026-03-01 12:00", [("send", "ro", "0722000001"), ("submit", "ro")])
     scene.at("2026-03-05 12:00", [("send", "md", "+37369000001"), ("submit", "md")])
     scene.at("2026-03-05 12:05", [("receipt", "md", "REJECTD")])
-    scene.at("2026-03-31 23:50", [("send", "late", "0722000003", 2)])     # held at the end
+    scene.at("2026-03-31 23:50", [("send", "late", "0722000003", 2)])  # held at the end
     statement = statements.make(db.session, scene.user.account_id, *MARCH)
     db.session.commit()
     return statement.id
@@ -382,8 +490,11 @@ def pdf_text(data: bytes, tmp_path) -> str:
 
 
 def amounts_of(line: str) -> list[D]:
-    return [D(word.replace(",", "")) for word in line.split() if word.replace(",", "").replace(".", "").lstrip("+-").isdigit()
-            and "." in word]
+    return [
+        D(word.replace(",", ""))
+        for word in line.split()
+        if word.replace(",", "").replace(".", "").lstrip("+-").isdigit() and "." in word
+    ]
 
 
 def test_the_pdf_prints_the_totals_that_add_up_and_the_diacritics(app, documented, client, login, tmp_path):
@@ -395,19 +506,34 @@ def test_the_pdf_prints_the_totals_that_add_up_and_the_diacritics(app, documente
     assert "Mar 1, 2026 – Mar 31, 2026" in text
     assert amounts_of(next(l for l in text.splitlines() if "Opening balance" in l)) == [D("10.00")]
     closing = next(l for l in text.splitlines() if "Closing balance" in l)
-    assert amounts_of(closing) == [D("9.90")] and "(exact: 9.8950)" in closing   # half up, the ledger's beside it
-    assert "exact" not in next(l for l in text.splitlines() if "Opening balance" in l)   # 10.0000: nothing to add
-    summary = {label: amounts_of(next(l for l in text.splitlines() if label in l))[-1]
-               for label in ("SMS sent", "Refunds for messages", "Credit held", "Top-ups ", "Transfers to",
-                             "Transfers from", "Adjustments")}
-    assert summary == {"SMS sent": D("-0.10"), "Refunds for messages": D("0.07"), "Credit held": D("-0.07"),
-                       "Top-ups ": D("0.00"), "Transfers to": D("0.00"), "Transfers from": D("0.00"),
-                       "Adjustments": D("0.00")}
+    assert amounts_of(closing) == [D("9.90")] and "(exact: 9.8950)" in closing  # half up, the ledger's beside it
+    assert "exact" not in next(l for l in text.splitlines() if "Opening balance" in l)  # 10.0000: nothing to add
+    summary = {
+        label: amounts_of(next(l for l in text.splitlines() if label in l))[-1]
+        for label in (
+            "SMS sent",
+            "Refunds for messages",
+            "Credit held",
+            "Top-ups ",
+            "Transfers to",
+            "Transfers from",
+            "Adjustments",
+        )
+    }
+    assert summary == {
+        "SMS sent": D("-0.10"),
+        "Refunds for messages": D("0.07"),
+        "Credit held": D("-0.07"),
+        "Top-ups ": D("0.00"),
+        "Transfers to": D("0.00"),
+        "Transfers from": D("0.00"),
+        "Adjustments": D("0.00"),
+    }
     assert D("10.00") + sum(summary.values()) == D("9.90")
     country = [amounts_of(l) for l in text.splitlines() if l.strip().startswith(("Romania", "Moldova"))]
     days = [amounts_of(l) for l in text.splitlines() if l.strip().startswith("Mar ") and "–" not in l]
     totals = [amounts_of(l) for l in text.splitlines() if l.strip().startswith("Total")]
-    assert totals == [[D("0.10"), D("0.07")]] * 2                    # by country and by day
+    assert totals == [[D("0.10"), D("0.07")]] * 2  # by country and by day
     assert sorted(country) == [[D("0.03"), D("0.00")], [D("0.07"), D("0.07")]]
     assert days == [[D("0.04"), D("0.00")], [D("0.06"), D("0.07")]]
     for rows in (country, days):
@@ -436,10 +562,14 @@ def test_the_xlsx_reads_back_as_the_same_numbers(app, documented, client, login)
     for column in range(2, 6):
         assert round(sum(row[column] for row in by_country[:-1]), 2) == by_country[-1][column]
     assert [(r.label, r.messages, float(r.sent), float(r.refunded)) for r in view.by_country] == [
-        (row[0], row[2], row[4], row[5]) for row in by_country[:-1]]
+        (row[0], row[2], row[4], row[5]) for row in by_country[:-1]
+    ]
     by_day = [[c.value for c in row] for row in book["By day"].iter_rows(min_row=2)]
-    assert by_day == [[datetime(2026, 3, 1), 1, 1, 0.04, 0], [datetime(2026, 3, 5), 1, 1, 0.06, 0.07],
-                      ["Total", 2, 2, 0.1, 0.07]]
+    assert by_day == [
+        [datetime(2026, 3, 1), 1, 1, 0.04, 0],
+        [datetime(2026, 3, 5), 1, 1, 0.06, 0.07],
+        ["Total", 2, 2, 0.1, 0.07],
+    ]
     assert book["By day"]["D2"].number_format == "#,##0.00" and book["By day"]["A2"].number_format == "yyyy-mm-dd"
 
 
@@ -452,19 +582,24 @@ def test_another_accounts_statement_is_not_found(app, documented, make_user, cli
     assert "Mar 1, 2026" not in client.get("/account/statements").text
 
 
-@pytest.mark.parametrize("start, end, error", [
-    ("2026-03-02", "2026-03-01", "The first day must not be after the last day."),
-    ("{today}", "{tomorrow}", "The last day cannot be in the future."),
-    ("2024-01-01", "2026-03-31", "A statement covers at most 13 months."),
-    ("", "2026-03-31", "Choose the first day."),
-])
+@pytest.mark.parametrize(
+    "start, end, error",
+    [
+        ("2026-03-02", "2026-03-01", "The first day must not be after the last day."),
+        ("{today}", "{tomorrow}", "The last day cannot be in the future."),
+        ("2024-01-01", "2026-03-31", "A statement covers at most 13 months."),
+        ("", "2026-03-31", "Choose the first day."),
+    ],
+)
 def test_a_period_that_cannot_be_made_is_refused_with_a_reason(app, scene, client, login, start, end, error):
     login("ana")
     today = utcnow().astimezone(ZoneInfo(TZ)).date()
     page = client.get("/account/statements").text
     fill = {"today": today.isoformat(), "tomorrow": (today + timedelta(days=1)).isoformat()}
-    r = client.post("/account/statements", data={"csrf_token": csrf_token_from(page), "start": start.format(**fill),
-                                                  "end": end.format(**fill)})
+    r = client.post(
+        "/account/statements",
+        data={"csrf_token": csrf_token_from(page), "start": start.format(**fill), "end": end.format(**fill)},
+    )
     assert r.status_code == 422 and error in r.text
     assert db.session.scalar(select(func.count(Statement.id))) == 0
 
@@ -490,10 +625,12 @@ def test_the_form_is_swapped_in_place_with_htmx(app, scene, client, login):
     login("ana")
     token = csrf_token_from(client.get("/account/statements").text)
     headers = {"HX-Request": "true", "HX-Target": "statement-form"}
-    r = client.post("/account/statements", data={"csrf_token": token, "start": "2026-03-02", "end": "2026-03-01"},
-                    headers=headers)
+    r = client.post(
+        "/account/statements", data={"csrf_token": token, "start": "2026-03-02", "end": "2026-03-01"}, headers=headers
+    )
     assert r.status_code == 422 and "<html" not in r.text
     assert 'id="statement-form"' in r.text and "The first day must not be after the last day." in r.text
-    r = client.post("/account/statements", data={"csrf_token": token, "start": "2026-03-01", "end": "2026-03-31"},
-                    headers=headers)
+    r = client.post(
+        "/account/statements", data={"csrf_token": token, "start": "2026-03-01", "end": "2026-03-31"}, headers=headers
+    )
     assert r.status_code == 204 and r.headers["HX-Redirect"] == "/account/statements"

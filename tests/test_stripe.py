@@ -2,6 +2,7 @@
 official library, on the real database: what Checkout is asked for, webhooks signed the way
 Stripe signs them and applied once however often they arrive, the first card held for review,
 off-session charges of a saved card (idempotent), and Stripe being unreachable."""
+
 from __future__ import annotations
 
 import socket
@@ -26,9 +27,16 @@ RATE = D("0.21")
 SUCCESS = "https://portal.example/billing/paid?session={CHECKOUT_SESSION_ID}"
 CANCEL = "https://portal.example/billing/buy"
 VISA, MASTERCARD, FAILS_LATER = "4242424242424242", "5555555555554444", "4000000000000341"
-DETAILS = {"company_name": "Teatrul Mic SRL", "is_business": True, "fiscal_code": "RO14399840",
-           "trade_register": "J40/1234/2020", "address": "Str. Constantin Mille 16", "city": "București",
-           "country": "RO", "invoice_email": "contabil@teatrulmic.ro"}
+DETAILS = {
+    "company_name": "Teatrul Mic SRL",
+    "is_business": True,
+    "fiscal_code": "RO14399840",
+    "trade_register": "J40/1234/2020",
+    "address": "Str. Constantin Mille 16",
+    "city": "București",
+    "country": "RO",
+    "invoice_email": "contabil@teatrulmic.ro",
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +49,15 @@ def stripe_server():
 @pytest.fixture(scope="module")
 def stripe_app(app, settings, stripe_server):
     """The application configured for Stripe, its API base pointing at the local Stripe."""
-    configured = create_app(replace(settings, payment_processor="stripe", stripe_secret_key="sk_test_x",
-                                    stripe_webhook_secret="whsec_x", stripe_api_base=stripe_server.url))
+    configured = create_app(
+        replace(
+            settings,
+            payment_processor="stripe",
+            stripe_secret_key="sk_test_x",
+            stripe_webhook_secret="whsec_x",
+            stripe_api_base=stripe_server.url,
+        )
+    )
     configured.config.update(TESTING=True)
     return configured
 
@@ -76,13 +91,18 @@ def shop(stripe_app, stripe_api, processor, ana):
 
     def buy(amount="50", save_card=False):
         with stripe_app.app_context():
-            payment = payments.start(db.session, db.session.get(User, ana), billing.CARD, amount, RATE,
-                                     processor="stripe")
-            checkout = processor.start_checkout(payment, success_url=SUCCESS, cancel_url=CANCEL,
-                                                save_card=save_card)
+            payment = payments.start(
+                db.session, db.session.get(User, ana), billing.CARD, amount, RATE, processor="stripe"
+            )
+            checkout = processor.start_checkout(payment, success_url=SUCCESS, cancel_url=CANCEL, save_card=save_card)
             db.session.commit()
-            return SimpleNamespace(reference=payment.reference, id=payment.id, url=checkout.url,
-                                   checkout=checkout, session=checkout.url.rsplit("/", 1)[1])
+            return SimpleNamespace(
+                reference=payment.reference,
+                id=payment.id,
+                url=checkout.url,
+                checkout=checkout,
+                session=checkout.url.rsplit("/", 1)[1],
+            )
 
     def deliver(body, headers):
         return client.post("/billing/webhooks/stripe", data=body, headers=headers, content_type="application/json")
@@ -99,14 +119,21 @@ def shop(stripe_app, stripe_api, processor, ana):
         with stripe_app.app_context():
             payment = payments.by_reference(db.session, reference) if reference else None
             return SimpleNamespace(
-                payment=payment and SimpleNamespace(status=payment.status, processor_ref=payment.processor_ref,
-                                                    card_fingerprint=payment.card_fingerprint,
-                                                    failure=payment.failure),
+                payment=payment
+                and SimpleNamespace(
+                    status=payment.status,
+                    processor_ref=payment.processor_ref,
+                    card_fingerprint=payment.card_fingerprint,
+                    failure=payment.failure,
+                ),
                 balance=db.session.get(Account, db.session.get(User, ana).account_id).balance,
                 topups=db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.kind == "topup")),
                 invoices=db.session.scalar(select(func.count(Invoice.id))),
-                cards=[(c.token, c.customer_ref, c.fingerprint, c.label) for c in db.session.scalars(select(SavedCard))],
-                ledger_ok=ledger.verify(db.session) == [])
+                cards=[
+                    (c.token, c.customer_ref, c.fingerprint, c.label) for c in db.session.scalars(select(SavedCard))
+                ],
+                ledger_ok=ledger.verify(db.session) == [],
+            )
 
     def approve(reference):
         with stripe_app.app_context():
@@ -121,10 +148,16 @@ def fingerprint(server: StripeServer, intent_id: str) -> str:
 
 
 # -- money and labels -------------------------------------------------------------------------
-@pytest.mark.parametrize("amount, currency, units", [
-    (D("60.50"), "eur", 6050), (D("12.11"), "EUR", 1211), (D("10.0000"), "ron", 1000), (D("0.5"), "usd", 50),
-    (D("1500"), "JPY", 1500),
-])
+@pytest.mark.parametrize(
+    "amount, currency, units",
+    [
+        (D("60.50"), "eur", 6050),
+        (D("12.11"), "EUR", 1211),
+        (D("10.0000"), "ron", 1000),
+        (D("0.5"), "usd", 50),
+        (D("1500"), "JPY", 1500),
+    ],
+)
 def test_amounts_go_to_stripe_in_exact_minor_units(amount, currency, units):
     assert minor_units(amount, currency) == units and isinstance(minor_units(amount, currency), int)
 
@@ -135,21 +168,29 @@ def test_an_amount_that_is_not_whole_cents_is_refused_not_rounded(amount, curren
         minor_units(amount, currency)
 
 
-@pytest.mark.parametrize("brand, last4, label", [
-    ("visa", "4242", "Visa •••• 4242"), ("mastercard", "4444", "Mastercard •••• 4444"),
-    ("amex", "0005", "American Express •••• 0005"), ("cartes_bancaires", "1234", "Cartes Bancaires •••• 1234"),
-    ("new_brand", "9999", "New Brand •••• 9999"),
-])
+@pytest.mark.parametrize(
+    "brand, last4, label",
+    [
+        ("visa", "4242", "Visa •••• 4242"),
+        ("mastercard", "4444", "Mastercard •••• 4444"),
+        ("amex", "0005", "American Express •••• 0005"),
+        ("cartes_bancaires", "1234", "Cartes Bancaires •••• 1234"),
+        ("new_brand", "9999", "New Brand •••• 9999"),
+    ],
+)
 def test_card_labels(brand, last4, label):
     assert card_label(brand, last4) == label
 
 
 # -- checkout ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("amount, save_card, unit_amount", [
-    ("50", False, "6050"),      # 50.00 + 21% VAT
-    ("10.01", True, "1211"),    # 10.01 + 2.10
-    ("33.33", False, "4033"),   # 33.33 + 7.00
-])
+@pytest.mark.parametrize(
+    "amount, save_card, unit_amount",
+    [
+        ("50", False, "6050"),  # 50.00 + 21% VAT
+        ("10.01", True, "1211"),  # 10.01 + 2.10
+        ("33.33", False, "4033"),  # 33.33 + 7.00
+    ],
+)
 def test_the_checkout_session_asked_of_stripe(shop, stripe_api, amount, save_card, unit_amount):
     bought = shop.buy(amount, save_card=save_card)
     [call] = stripe_api.calls("POST", "/v1/checkout/sessions")
@@ -159,8 +200,12 @@ def test_the_checkout_session_asked_of_stripe(shop, stripe_api, amount, save_car
     assert call.headers["authorization"] == "Bearer sk_test_x"
     assert call.headers["content-type"] == "application/x-www-form-urlencoded"
     assert sent["mode"] == "payment" and sent["payment_method_types"] == ["card"]
-    assert sent["line_items"] == [{"quantity": "1", "price_data": {
-        "currency": "eur", "unit_amount": unit_amount, "product_data": {"name": "SMS credit"}}}]
+    assert sent["line_items"] == [
+        {
+            "quantity": "1",
+            "price_data": {"currency": "eur", "unit_amount": unit_amount, "product_data": {"name": "SMS credit"}},
+        }
+    ]
     assert sent["client_reference_id"] == bought.reference
     assert sent["metadata"] == {"reference": bought.reference, "save_card": "true" if save_card else "false"}
     assert (sent["success_url"], sent["cancel_url"]) == (SUCCESS, CANCEL)
@@ -188,13 +233,13 @@ def test_first_card_payment_waits_for_review_even_when_delivered_twice(shop, str
 
 def test_a_paid_session_is_credited_once_however_often_stripe_delivers_it(shop, stripe_api):
     first = shop.pay("50", VISA)
-    shop.approve(first.reference)                       # support reviewed the first card payment
-    second = shop.pay("30", VISA, times=3)              # the same card: credited at once
+    shop.approve(first.reference)  # support reviewed the first card payment
+    second = shop.pay("30", VISA, times=3)  # the same card: credited at once
     assert [a.json["status"] for a in second.answers] == ["credited"] * 3
     state = shop.state(second.reference)
     assert state.payment.processor_ref == second.intent
     assert (state.balance, state.topups, state.invoices, state.ledger_ok) == (D("80"), 2, 2, True)
-    other = shop.pay("20", MASTERCARD)                  # another card waits for review again
+    other = shop.pay("20", MASTERCARD)  # another card waits for review again
     assert other.answers[0].json["status"] == "review"
     assert shop.state().balance == D("80")
 
@@ -203,24 +248,38 @@ def test_a_card_the_customer_keeps_is_saved_once_with_its_stripe_ids(shop, strip
     bought = shop.pay("50", VISA, save_card=True, times=2)
     intent = stripe_api.intents[bought.intent]
     assert intent["setup_future_usage"] == "off_session" and intent["customer"].startswith("cus_")
-    assert shop.state().cards == [(intent["payment_method"], intent["customer"], fingerprint(stripe_api, bought.intent),
-                                   "Visa •••• 4242")]
+    assert shop.state().cards == [
+        (intent["payment_method"], intent["customer"], fingerprint(stripe_api, bought.intent), "Visa •••• 4242")
+    ]
 
 
 def _tampered(server, body, headers):
     return body.replace(b'"amount_total"', b'"amount_totaL"'), headers
 
 
-@pytest.mark.parametrize("case, forge", [
-    ("wrong secret", lambda server, obj: server.event("checkout.session.completed", obj, secret="whsec_other")),
-    ("tampered body", lambda server, obj: _tampered(server, *server.event("checkout.session.completed", obj))),
-    ("no signature", lambda server, obj: (server.event("checkout.session.completed", obj)[0], {})),
-    ("too old", lambda server, obj: server.event("checkout.session.completed", obj, timestamp=int(time.time()) - 600)),
-    ("garbage header", lambda server, obj: (server.event("checkout.session.completed", obj)[0],
-                                            {"Stripe-Signature": "nonsense"})),
-    ("sandbox header", lambda server, obj: (server.event("checkout.session.completed", obj)[0],
-                                            {"Sandbox-Signature": server.event("x", obj)[1]["Stripe-Signature"]})),
-])
+@pytest.mark.parametrize(
+    "case, forge",
+    [
+        ("wrong secret", lambda server, obj: server.event("checkout.session.completed", obj, secret="whsec_other")),
+        ("tampered body", lambda server, obj: _tampered(server, *server.event("checkout.session.completed", obj))),
+        ("no signature", lambda server, obj: (server.event("checkout.session.completed", obj)[0], {})),
+        (
+            "too old",
+            lambda server, obj: server.event("checkout.session.completed", obj, timestamp=int(time.time()) - 600),
+        ),
+        (
+            "garbage header",
+            lambda server, obj: (server.event("checkout.session.completed", obj)[0], {"Stripe-Signature": "nonsense"}),
+        ),
+        (
+            "sandbox header",
+            lambda server, obj: (
+                server.event("checkout.session.completed", obj)[0],
+                {"Sandbox-Signature": server.event("x", obj)[1]["Stripe-Signature"]},
+            ),
+        ),
+    ],
+)
 def test_a_webhook_not_signed_by_stripe_is_refused_and_changes_nothing(shop, stripe_api, case, forge):
     bought = shop.buy("50")
     session = stripe_api.pay(bought.session, VISA)
@@ -228,7 +287,11 @@ def test_a_webhook_not_signed_by_stripe_is_refused_and_changes_nothing(shop, str
     assert answer.status_code == 400, case
     state = shop.state(bought.reference)
     assert (state.payment.status, state.payment.processor_ref, state.topups, state.invoices) == (
-        payments.PENDING, None, 0, 0)
+        payments.PENDING,
+        None,
+        0,
+        0,
+    )
     assert stripe_api.calls("GET", f"/v1/payment_intents/{session['payment_intent']}") == []
 
 
@@ -238,12 +301,15 @@ def test_a_webhook_with_a_valid_signature_but_not_json_is_refused(processor):
         processor.parse_webhook(body, {"Stripe-Signature": signing.sign(body, "whsec_x")})
 
 
-@pytest.mark.parametrize("steps, status", [
-    (["expire"], payments.DECLINED),
-    (["pay_async", "completed", "async_failed"], payments.DECLINED),
-    (["pay_async", "completed"], payments.PENDING),                   # completed but not yet paid
-    (["pay_async", "completed", "async_succeeded"], payments.REVIEW),  # a first card payment
-])
+@pytest.mark.parametrize(
+    "steps, status",
+    [
+        (["expire"], payments.DECLINED),
+        (["pay_async", "completed", "async_failed"], payments.DECLINED),
+        (["pay_async", "completed"], payments.PENDING),  # completed but not yet paid
+        (["pay_async", "completed", "async_succeeded"], payments.REVIEW),  # a first card payment
+    ],
+)
 def test_session_outcomes(shop, stripe_api, steps, status):
     bought = shop.buy("50")
     for step in steps:
@@ -256,8 +322,10 @@ def test_session_outcomes(shop, stripe_api, steps, status):
             body, headers = stripe_api.event("checkout.session.completed", stripe_api.sessions[bought.session])
         else:
             succeeded = step == "async_succeeded"
-            body, headers = stripe_api.event(f"checkout.session.async_payment_{'succeeded' if succeeded else 'failed'}",
-                                             stripe_api.settle(bought.session, succeeded))
+            body, headers = stripe_api.event(
+                f"checkout.session.async_payment_{'succeeded' if succeeded else 'failed'}",
+                stripe_api.settle(bought.session, succeeded),
+            )
         for _ in range(2):  # every event delivered twice
             assert shop.deliver(body, headers).status_code == 200
     state = shop.state(bought.reference)
@@ -271,9 +339,11 @@ def test_events_we_do_not_act_on_are_answered_and_ignored(shop, stripe_api):
     bought = shop.buy("50")
     session = stripe_api.pay(bought.session, VISA)
     foreign = {**session, "metadata": {}, "client_reference_id": None}
-    for kind, obj in [("customer.created", {"id": "cus_1", "object": "customer"}),
-                      ("payment_intent.succeeded", stripe_api.intents[session["payment_intent"]]),  # Checkout's own
-                      ("checkout.session.completed", foreign)]:                                      # not ours
+    for kind, obj in [
+        ("customer.created", {"id": "cus_1", "object": "customer"}),
+        ("payment_intent.succeeded", stripe_api.intents[session["payment_intent"]]),  # Checkout's own
+        ("checkout.session.completed", foreign),
+    ]:  # not ours
         answer = shop.deliver(*stripe_api.event(kind, obj))
         assert (answer.status_code, answer.json) == (200, {"ignored": True}), kind
     assert shop.state(bought.reference).payment.status == payments.PENDING
@@ -289,8 +359,9 @@ def test_a_session_for_a_payment_we_do_not_know_is_answered_404(shop, stripe_api
 def _automatic(stripe_app, user_id, amount="10"):
     with stripe_app.app_context():
         account_id = db.session.get(User, user_id).account_id
-        payment = payments.new_payment(db.session, account_id, None, billing.CARD, D(amount), RATE, "stripe",
-                                       automatic=True)
+        payment = payments.new_payment(
+            db.session, account_id, None, billing.CARD, D(amount), RATE, "stripe", automatic=True
+        )
         db.session.commit()
         return payment.id
 
@@ -314,10 +385,17 @@ def test_an_automatic_top_up_charges_the_saved_card_off_session(shop, stripe_app
     saved = stripe_api.intents[first.intent]
     with stripe_app.app_context():
         reference = db.session.get(Payment, payment_id).reference
-    assert call.params == {"amount": "1210", "currency": "eur", "customer": saved["customer"],
-                           "payment_method": saved["payment_method"], "off_session": "true", "confirm": "true",
-                           "payment_method_types": ["card"], "description": f"SMS credit {reference}",
-                           "metadata": {"reference": reference, "automatic": "true"}}
+    assert call.params == {
+        "amount": "1210",
+        "currency": "eur",
+        "customer": saved["customer"],
+        "payment_method": saved["payment_method"],
+        "off_session": "true",
+        "confirm": "true",
+        "payment_method_types": ["card"],
+        "description": f"SMS credit {reference}",
+        "metadata": {"reference": reference, "automatic": "true"},
+    }
     assert call.headers["idempotency-key"] == f"smsportal-charge-{reference}"
     assert event.outcome == PAID and event.processor_ref in stripe_api.intents and event.payment_reference == reference
     assert event.card.fingerprint == fingerprint(stripe_api, first.intent)
@@ -326,7 +404,7 @@ def test_an_automatic_top_up_charges_the_saved_card_off_session(shop, stripe_app
 
 
 def test_a_declined_off_session_charge_is_a_failed_event(shop, stripe_app, stripe_api, processor):
-    first = shop.pay("50", FAILS_LATER, save_card=True)   # pays at checkout, declines when charged again
+    first = shop.pay("50", FAILS_LATER, save_card=True)  # pays at checkout, declines when charged again
     shop.approve(first.reference)
     payment_id = _automatic(stripe_app, shop.user_id, "10")
     event = _charge(stripe_app, processor, payment_id)
@@ -341,7 +419,7 @@ def test_a_declined_off_session_charge_is_a_failed_event(shop, stripe_app, strip
 def test_a_retried_charge_never_charges_twice(shop, stripe_app, stripe_api, processor):
     shop.approve(shop.pay("50", VISA, save_card=True).reference)
     payment_id = _automatic(stripe_app, shop.user_id, "10")
-    stripe_api.fail_next(500)                          # Stripe fails once: the library retries, same key
+    stripe_api.fail_next(500)  # Stripe fails once: the library retries, same key
     first = _charge(stripe_app, processor, payment_id, apply=False)
     again = _charge(stripe_app, processor, payment_id)  # the job runs again
     calls = stripe_api.calls("POST", "/v1/payment_intents")
@@ -379,7 +457,7 @@ def test_stripe_unreachable_is_a_processor_error(shop, stripe_app, stripe_api):
         with pytest.raises(ProcessorError):
             down.charge_saved_card(payment, payments.saved_card_of(db.session, payment.account_id))
     body, headers = stripe_api.event("checkout.session.completed", bought.paid)
-    with pytest.raises(ProcessorError):   # the webhook cannot be applied yet: Stripe delivers it again later
+    with pytest.raises(ProcessorError):  # the webhook cannot be applied yet: Stripe delivers it again later
         down.parse_webhook(body, headers)
 
 
@@ -390,10 +468,11 @@ def test_stripe_refusing_is_a_processor_error(shop, stripe_app, stripe_api, case
         chosen = StripeProcessor(replace(settings, stripe_secret_key="sk_test_wrong"))
     else:
         chosen = StripeProcessor(settings)
-        stripe_api.fail_next(503, times=3)    # more than the retries
+        stripe_api.fail_next(503, times=3)  # more than the retries
     with stripe_app.app_context():
-        payment = payments.start(db.session, db.session.get(User, shop.user_id), billing.CARD, "50", RATE,
-                                 processor="stripe")
+        payment = payments.start(
+            db.session, db.session.get(User, shop.user_id), billing.CARD, "50", RATE, processor="stripe"
+        )
         with pytest.raises(ProcessorError, match="refused the request"):
             chosen.start_checkout(payment, success_url=SUCCESS, cancel_url=CANCEL, save_card=False)
         db.session.rollback()
@@ -406,8 +485,9 @@ def test_a_refund_goes_back_through_stripe_once(shop, stripe_app, stripe_api, pr
         from webapp.domain.roles import Role
         from webapp.services import accounts
 
-        staff = accounts.create_account(db.session, None, username="suport", password="Sup0rt-pass-2026!",
-                                        credit=D("0"), role=Role.SUPPORT)
+        staff = accounts.create_account(
+            db.session, None, username="suport", password="Sup0rt-pass-2026!", credit=D("0"), role=Role.SUPPORT
+        )
         payment = payments.by_reference(db.session, paid.reference)
         note = payments.refund(db.session, staff, payment.id, "SMSC", lambda name: processor)
         db.session.commit()

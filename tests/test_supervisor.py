@@ -1,6 +1,7 @@
 """`flask up` (`make run`) supervises its children (issue #14, finding 7): a worker, cron process
 or embedded Redis that dies is reaped and started again with backoff; /healthz tells the truth
 during and after; Ctrl-C/SIGTERM still stops everything, Redis last and saved."""
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,7 @@ def _stat(pid: int) -> tuple[str, int, int] | None:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except (FileNotFoundError, ProcessLookupError):
         return None
-    fields = raw[raw.rindex(")") + 2:].split()
+    fields = raw[raw.rindex(")") + 2 :].split()
     return fields[0], int(fields[1]), int(fields[2])
 
 
@@ -46,11 +47,15 @@ def _children(pid: int) -> dict[int, str]:
 
 
 def _group(pgid: int) -> list[int]:
-    return [int(e.name) for e in Path("/proc").iterdir()
-            if e.name.isdigit() and (st := _stat(int(e.name))) and st[2] == pgid and st[0] != "Z"]
+    return [
+        int(e.name)
+        for e in Path("/proc").iterdir()
+        if e.name.isdigit() and (st := _stat(int(e.name))) and st[2] == pgid and st[0] != "Z"
+    ]
 
 
 # -- the supervisor on its own (fast) -----------------------------------------------------
+
 
 def _sleeper():
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
@@ -133,6 +138,7 @@ def test_a_clean_up_that_fails_is_tried_again():
 
 # -- `flask up` as a real process (slow) --------------------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -167,14 +173,26 @@ def test_flask_up_restarts_what_dies_and_healthz_tells_the_truth(tmp_path):
     port = _free_port()
     sock = tmp_path / "redis" / "redis.sock"
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'up.db'}", EMBEDDED_REDIS_SOCKET=str(sock),
-               UPLOAD_DIR=str(tmp_path / "uploads"), SECRET_KEY="test-secret", PYTHONPATH=str(PROJECT_ROOT))
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'up.db'}",
+        EMBEDDED_REDIS_SOCKET=str(sock),
+        UPLOAD_DIR=str(tmp_path / "uploads"),
+        SECRET_KEY="test-secret",
+        PYTHONPATH=str(PROJECT_ROOT),
+    )
     log = tmp_path / "up.log"
     with log.open("wb") as out:
-        up = subprocess.Popen([str(Path(sys.executable).with_name("flask")), "--app", "app", "up", "--port", str(port)],
-                              cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        up = subprocess.Popen(
+            [str(Path(sys.executable).with_name("flask")), "--app", "app", "up", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     timings = {}
     try:
+
         def strict_ok():
             code, body = _healthz(port, strict=True)
             return body if code == 200 and body["worker_count"] == 1 else None

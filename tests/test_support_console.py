@@ -1,5 +1,6 @@
 """The staff console: one search box (username, e-mail, phone, message id, upstream id, recipient),
 an account's overview with its users and subusers, and the audit log with its filters."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -19,30 +20,51 @@ from webapp.services import accounts, audit, support_search
 def data(app, make_user, make_subuser):
     ana_id = make_user("ana", email="Ana@Teatru.ro")
     with app.app_context():
-        accounts.create_account(db.session, None, username="suport", password=PASSWORD, credit=Decimal("0"),
-                                email="suport@example.com", role=Role.SUPPORT)
+        accounts.create_account(
+            db.session,
+            None,
+            username="suport",
+            password=PASSWORD,
+            credit=Decimal("0"),
+            email="suport@example.com",
+            role=Role.SUPPORT,
+        )
         ana = db.session.get(User, ana_id)
         sub = make_subuser(ana_id, "cluj", name="Filiala Cluj", phone="+40722123456")
         route = Route(name="sim", url="simulator://")
         db.session.add(route)
         db.session.flush()
-        msg = factories.message(db.session, ana, "+40733999888", sender="Teatru", status="DELIVRD",
-                                part={"route_id": route.id, "upstream_id": "UPS-778899"})
+        msg = factories.message(
+            db.session,
+            ana,
+            "+40733999888",
+            sender="Teatru",
+            status="DELIVRD",
+            part={"route_id": route.id, "upstream_id": "UPS-778899"},
+        )
         db.session.commit()
-        return {"ana": ana.id, "account": ana.account_id, "child": sub.account_id, "sub": sub.user_id,
-                "message": msg.id}
+        return {
+            "ana": ana.id,
+            "account": ana.account_id,
+            "child": sub.account_id,
+            "sub": sub.user_id,
+            "message": msg.id,
+        }
 
 
-@pytest.mark.parametrize("query, users, accounts_, messages", [
-    ("ana", ["ana"], ["ana"], 0),
-    ("ana@teatru.ro", ["ana"], ["ana"], 0),          # e-mail, whatever the case
-    ("0722 123 456", ["cluj"], ["Filiala Cluj"], 0),  # the user's phone, as typed
-    ("+40 722 123 456", ["cluj"], ["Filiala Cluj"], 0),
-    ("UPS-778899", [], [], 1),                       # upstream id
-    ("0733.999.888", [], [], 1),                     # a recipient
-    ("nobody", [], [], 0),
-    ("", [], [], 0),
-])
+@pytest.mark.parametrize(
+    "query, users, accounts_, messages",
+    [
+        ("ana", ["ana"], ["ana"], 0),
+        ("ana@teatru.ro", ["ana"], ["ana"], 0),  # e-mail, whatever the case
+        ("0722 123 456", ["cluj"], ["Filiala Cluj"], 0),  # the user's phone, as typed
+        ("+40 722 123 456", ["cluj"], ["Filiala Cluj"], 0),
+        ("UPS-778899", [], [], 1),  # upstream id
+        ("0733.999.888", [], [], 1),  # a recipient
+        ("nobody", [], [], 0),
+        ("", [], [], 0),
+    ],
+)
 def test_search(app, data, query, users, accounts_, messages):
     with app.app_context():
         found = support_search.search(db.session, query)
@@ -75,15 +97,30 @@ def test_audit_log_filters_and_pages(app, client, login, data):
         staff = db.session.query(User).filter_by(username="suport").one()
         ana = db.session.get(User, data["ana"])
         for n in range(55):
-            audit.record(db.session, staff_user=staff, user=staff, account_id=data["account"], action="credit.adjust",
-                         target=f"account:{n}", reason=f"reason {n}", detail={})
-        audit.record(db.session, staff_user=staff, user=ana, account_id=data["child"], action="impersonation.start",
-                     reason="Checking the campaign", detail={})
+            audit.record(
+                db.session,
+                staff_user=staff,
+                user=staff,
+                account_id=data["account"],
+                action="credit.adjust",
+                target=f"account:{n}",
+                reason=f"reason {n}",
+                detail={},
+            )
+        audit.record(
+            db.session,
+            staff_user=staff,
+            user=ana,
+            account_id=data["child"],
+            action="impersonation.start",
+            reason="Checking the campaign",
+            detail={},
+        )
         db.session.commit()
     login("suport")
     page = client.get("/staff/audit")
     assert page.status_code == 200
-    assert page.text.index("Checking the campaign") < page.text.index("reason 54")   # newest first
+    assert page.text.index("Checking the campaign") < page.text.index("reason 54")  # newest first
     assert "reason 4<" not in page.text and "Older" in page.text
     older = client.get("/staff/audit?before=" + page.text.split("before=")[1].split('"')[0].split("&")[0])
     assert "reason 4<" in older.text
@@ -95,8 +132,9 @@ def test_audit_log_filters_and_pages(app, client, login, data):
 
 def test_admin_uses_the_console_too(app, client, login, data):
     with app.app_context():
-        accounts.create_account(db.session, None, username="operator", password=PASSWORD, credit=Decimal("0"),
-                                role=Role.ADMIN)
+        accounts.create_account(
+            db.session, None, username="operator", password=PASSWORD, credit=Decimal("0"), role=Role.ADMIN
+        )
         db.session.commit()
     login("operator")
     assert client.get("/staff/?q=ana").status_code == 200

@@ -1,5 +1,6 @@
 """Uploads with a name but no stream (mypy found that the views may pass None for the stream):
 refused with the "choose a file" message, like a missing file, instead of failing on None."""
+
 from __future__ import annotations
 
 import io

@@ -1,5 +1,6 @@
 """Exactly-once effect: a real RQ worker is killed (SIGKILL) in the middle of a chunk; the
 chunk runs again in a new worker; nothing is sent twice, nothing is charged twice, nothing is lost."""
+
 import os
 import signal
 from collections import Counter
@@ -34,8 +35,11 @@ def test_killed_worker_mid_chunk_sends_and_charges_once(app, make_user, processe
         route = routes.add_route(db.session, "sim", "simulator://?delivered=1&dlr_delay=0s&submit_delay=0.4s&log=1")
         db.session.commit()
         user = db.session.get(User, user_id)
-        messages = sending.accept(db.session, user, sending.Submission(
-            to=[f"07221234{i:02d}" for i in range(COUNT)], text="Salut", sender="1899"))
+        messages = sending.accept(
+            db.session,
+            user,
+            sending.Submission(to=[f"07221234{i:02d}" for i in range(COUNT)], text="Salut", sender="1899"),
+        )
         db.session.commit()
         ids, route_id = [m.id for m in messages], route.id
         [job_id] = enqueue_sending(get_redis(), ids)
@@ -70,4 +74,5 @@ def test_killed_worker_mid_chunk_sends_and_charges_once(app, make_user, processe
         assert ledger.verify(db.session) == []
         unknown = db.session.scalar(select(func.count()).select_from(MessagePart).where(MessagePart.state == "unknown"))
         assert unknown == after_kill["claimed"] and set(sent) >= {
-            p.submission_key for p in db.session.scalars(select(MessagePart).where(MessagePart.state == "submitted"))}
+            p.submission_key for p in db.session.scalars(select(MessagePart).where(MessagePart.state == "submitted"))
+        }

@@ -1,4 +1,5 @@
 """The bulk-SMS platform's web application (application factory)."""
+
 from __future__ import annotations
 
 import logging
@@ -76,8 +77,10 @@ def _engine_options(settings: Settings) -> dict:
     # Second guard against a lock left behind (the first: forked children drop the connections
     # they inherit): PostgreSQL ends a transaction left idle, and a statement waits for a row
     # lock only so long (0 = no limit), instead of hanging every later send of the account.
-    options = (f"-c idle_in_transaction_session_timeout={settings.db_idle_in_transaction_seconds * 1000}"
-               f" -c lock_timeout={settings.db_lock_timeout_seconds * 1000}")
+    options = (
+        f"-c idle_in_transaction_session_timeout={settings.db_idle_in_transaction_seconds * 1000}"
+        f" -c lock_timeout={settings.db_lock_timeout_seconds * 1000}"
+    )
     return {"pool_pre_ping": True, "connect_args": {"options": options}}
 
 

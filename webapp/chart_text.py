@@ -1,5 +1,6 @@
 """The charts' words and number formats (webapp/domain/charts.py ChartText) in the reader's
 language, from Flask-Babel: the views that draw a chart pass ``chart_text()``."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,8 +24,20 @@ def chart_text() -> ChartText:
         return str(format_date(value, "medium"))
 
     return ChartText(
-        statuses={"delivered": _("Delivered"), "failed": _("Failed"), "pending": _("Pending"),
-                  "not_sent": _("Not sent")},
-        months=tuple(months[m] for m in range(1, 13)), total=_("Total"), messages=_("messages"), other=_("Other"),
-        unknown=_("Unknown"), empty=_("No messages in this period"), busiest=_("busiest day"), number=number,
-        format_date=day, percent=lambda share: str(format_decimal(round(share, 1))) + "%")
+        statuses={
+            "delivered": _("Delivered"),
+            "failed": _("Failed"),
+            "pending": _("Pending"),
+            "not_sent": _("Not sent"),
+        },
+        months=tuple(months[m] for m in range(1, 13)),
+        total=_("Total"),
+        messages=_("messages"),
+        other=_("Other"),
+        unknown=_("Unknown"),
+        empty=_("No messages in this period"),
+        busiest=_("busiest day"),
+        number=number,
+        format_date=day,
+        percent=lambda share: str(format_decimal(round(share, 1))) + "%",
+    )

@@ -1,4 +1,5 @@
 """Operator commands: `flask --app app accounts create`, `demo`, `ledger verify`, `up`."""
+
 from __future__ import annotations
 
 import sys
@@ -52,7 +53,9 @@ def _prices_commands() -> AppGroup:
 
     @prices_cli.command("load")
     @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
-    @click.option("--account", "username", default=None, help="Load as this customer's overrides instead of the default list")
+    @click.option(
+        "--account", "username", default=None, help="Load as this customer's overrides instead of the default list"
+    )
     def load_prices(csv_file, username):
         """Replace a price list with a CSV of country,prefix,price (EUR per part, 4 decimals)."""
         from webapp.domain.pricing import parse_price_csv
@@ -66,8 +69,10 @@ def _prices_commands() -> AppGroup:
             raise click.ClickException("no valid rows: the price list was left as it was")
         price_list = pricing.replace_entries(db.session, account, entries)
         db.session.commit()
-        click.echo(f"Loaded {len(entries)} prices into '{price_list.name}'"
-                   + (f"; {len(errors)} rows refused" if errors else ""))
+        click.echo(
+            f"Loaded {len(entries)} prices into '{price_list.name}'"
+            + (f"; {len(errors)} rows refused" if errors else "")
+        )
         if errors:
             sys.exit(1)
 
@@ -101,16 +106,24 @@ def _accounts_commands(app: Flask) -> AppGroup:
 
         try:
             user = accounts.create_account(
-                db.session, None, username=username, password=password, name=name,
-                email=email, credit=credit, role=Role(role),
+                db.session,
+                None,
+                username=username,
+                password=password,
+                name=name,
+                email=email,
+                credit=credit,
+                role=Role(role),
             )
             key = accounts.create_api_key(db.session, user, label="CLI") if api_key else None
             db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
             raise click.ClickException(exc.message) from None
-        click.echo(f"Created account #{user.account.id} '{user.account.name}' "
-                   f"with user '{user.username}' (role {user.role}), balance {user.account.balance} EUR")
+        click.echo(
+            f"Created account #{user.account.id} '{user.account.name}' "
+            f"with user '{user.username}' (role {user.role}), balance {user.account.balance} EUR"
+        )
         if key:
             click.echo(f"API key (shown once, keep it safe): {key.token}")
 
@@ -123,7 +136,7 @@ def _accounts_commands(app: Flask) -> AppGroup:
         from webapp.services import accounts
 
         value = None if per_minute == "default" else per_minute
-        if value is not None and not (value.isascii() and value.isdigit()):   # "١٢" is not 12
+        if value is not None and not (value.isascii() and value.isdigit()):  # "١٢" is not 12
             raise click.BadParameter("a whole number of requests per minute, or 'default'")
         try:
             account = accounts.set_api_limit(db.session, username, int(value) if value else None)
@@ -177,6 +190,7 @@ def _app_commands(app: Flask) -> None:
 # built-in `flask routes` (the URL map), which would otherwise shadow it.
 routes_cli = AppGroup("routes", help="Upstream routes (SMSC connections): add, list, test, error-text.")
 
+
 @routes_cli.command("add")
 @click.argument("name")
 @click.argument("url")
@@ -193,6 +207,7 @@ def add_route(name, url, countries):
     db.session.commit()
     click.echo(f"Added route '{route.name}' ({route.countries or 'default'}): {redacted(route.url)}")
 
+
 @routes_cli.command("list")
 def list_routes():
     """Print the routes, the countries they serve and whether they are active."""
@@ -204,6 +219,7 @@ def list_routes():
     for route in db.session.scalars(select(Route).order_by(Route.id)):
         state = "active" if route.active else "inactive"
         click.echo(f"{route.name}\t{route.countries or 'default'}\t{state}\t{redacted(route.url)}")
+
 
 @routes_cli.command("test")
 @click.argument("name")
@@ -231,8 +247,12 @@ def test_route(name):
 @click.argument("name")
 @click.argument("code", required=False)
 @click.argument("text", required=False)
-@click.option("--lang", default="*", show_default=True,
-              help="The language of TEXT (en, ro); * shows it in every language without a text of its own")
+@click.option(
+    "--lang",
+    default="*",
+    show_default=True,
+    help="The language of TEXT (en, ro); * shows it in every language without a text of its own",
+)
 @click.option("--remove", is_flag=True, help="Remove the route's text for CODE (in --lang)")
 def route_error_text(name, code, text, lang, remove):
     """Set the customer's sentence for an error code of this route's operator (a receipt's err:
@@ -267,7 +287,7 @@ def route_error_text(name, code, text, lang, remove):
             raise click.ClickException("the text is longer than 300 characters: one sentence is enough")
         texts.setdefault(code, {})[lang] = text
         message = f"{route.name}: {code} ({lang}) reads “{text}”"
-    route.error_texts = texts or None    # a new dict: the JSON column does not track changes inside
+    route.error_texts = texts or None  # a new dict: the JSON column does not track changes inside
     db.session.commit()
     click.echo(message)
 
@@ -291,13 +311,32 @@ def seed_demo() -> str:
     user = accounts.find_user(db.session, DEMO_USERNAME)
     if user is None:
         user = accounts.create_account(
-            db.session, None, username=DEMO_USERNAME, password=DEMO_PASSWORD,
-            name="Teatrul Demo SRL", email="demo@example.com", credit=Decimal("50"),
+            db.session,
+            None,
+            username=DEMO_USERNAME,
+            password=DEMO_PASSWORD,
+            name="Teatrul Demo SRL",
+            email="demo@example.com",
+            credit=Decimal("50"),
         )
-        ledger.post(db.session, user.account, Decimal("100"), kind="topup",
-                    reason="Top-up by bank transfer", reference="demo-topup-2", actor=None)
-        ledger.post(db.session, user.account, Decimal("-3.7450"), kind="adjustment",
-                    reason="Correction: test messages", reference="demo-adjust-1", actor=None)
+        ledger.post(
+            db.session,
+            user.account,
+            Decimal("100"),
+            kind="topup",
+            reason="Top-up by bank transfer",
+            reference="demo-topup-2",
+            actor=None,
+        )
+        ledger.post(
+            db.session,
+            user.account,
+            Decimal("-3.7450"),
+            kind="adjustment",
+            reason="Correction: test messages",
+            reference="demo-adjust-1",
+            actor=None,
+        )
         # Backdate the history so the dashboard reads like an account in use.
         entries = db.session.query(LedgerEntry).filter_by(account_id=user.account.id).order_by(LedgerEntry.id).all()
         for age, entry in zip((20, 9, 2), entries):
@@ -307,8 +346,9 @@ def seed_demo() -> str:
         db.session.commit()
         lines.append(f"Created the demo customer '{user.account.name}'.")
         lines.append(f"Demo API key (shown once): {key.token}")
-    lines.append(f"Demo login: username '{DEMO_USERNAME}', password '{DEMO_PASSWORD}' "
-                 f"(balance {user.account.balance} EUR)")
+    lines.append(
+        f"Demo login: username '{DEMO_USERNAME}', password '{DEMO_PASSWORD}' (balance {user.account.balance} EUR)"
+    )
     return "\n".join(lines)
 
 
@@ -319,14 +359,21 @@ DEMO_CITIES = ["București", "Cluj-Napoca", "Iași", "Timișoara", "Brașov"]
 
 def demo_contacts(count: int = 24) -> list[dict]:
     """Deterministic subscribers with Romanian mobile numbers written the ways people write them."""
-    styles = ["07{a:02d} {b:03d} {c:03d}", "+40 7{a:02d} {b:03d} {c:03d}", "00407{a:02d}{b:03d}{c:03d}", "07{a:02d}.{b:03d}.{c:03d}"]
+    styles = [
+        "07{a:02d} {b:03d} {c:03d}",
+        "+40 7{a:02d} {b:03d} {c:03d}",
+        "00407{a:02d}{b:03d}{c:03d}",
+        "07{a:02d}.{b:03d}.{c:03d}",
+    ]
     rows = []
     for i in range(count):
         a, b, c = (22, 23, 24, 45, 46, 47, 51, 55)[i % 8], 100 + 37 * i % 900, 200 + 53 * i % 800
-        rows.append({
-            "phone": styles[i % len(styles)].format(a=a, b=b, c=c),
-            "first_name": DEMO_FIRST[i % len(DEMO_FIRST)],
-            "last_name": DEMO_LAST[i % len(DEMO_LAST)],
-            "Oraș": DEMO_CITIES[i % len(DEMO_CITIES)],
-        })
+        rows.append(
+            {
+                "phone": styles[i % len(styles)].format(a=a, b=b, c=c),
+                "first_name": DEMO_FIRST[i % len(DEMO_FIRST)],
+                "last_name": DEMO_LAST[i % len(DEMO_LAST)],
+                "Oraș": DEMO_CITIES[i % len(DEMO_CITIES)],
+            }
+        )
     return rows

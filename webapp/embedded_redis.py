@@ -6,6 +6,7 @@ and is shut down with SAVE. With persistence on, every write goes to an append-o
 (fsync'd every second) besides the RDB snapshots, so a killed server restarts with its
 queued jobs.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -80,17 +81,37 @@ class EmbeddedRedis:
             return self
         self.socket.unlink(missing_ok=True)
         args = [
-            redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket),
-            "--unixsocketperm", "700", "--dir", str(self.data_dir), "--daemonize", "no",
-            "--logfile", str(self.data_dir / "redis.log"),
+            redis_server_binary(),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.data_dir),
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(self.data_dir / "redis.log"),
         ]
         # An existing RDB without an AOF (data from before the AOF was on): start from the RDB,
         # then switch the AOF on live (Redis writes it from the loaded data); starting with
         # appendonly yes would load the missing AOF, i.e. nothing.
         switch_aof_on = persist and not (self.data_dir / AOF_FILE).exists() and (self.data_dir / RDB_FILE).exists()
         if persist:
-            args += ["--dbfilename", RDB_FILE, "--save", "60 1", "--appendfilename", AOF_FILE,
-                     "--appendonly", "no" if switch_aof_on else "yes", "--appendfsync", "everysec"]
+            args += [
+                "--dbfilename",
+                RDB_FILE,
+                "--save",
+                "60 1",
+                "--appendfilename",
+                AOF_FILE,
+                "--appendonly",
+                "no" if switch_aof_on else "yes",
+                "--appendfsync",
+                "everysec",
+            ]
         else:
             args += ["--save", "", "--appendonly", "no"]
         # Own session: a Ctrl-C in the terminal reaches the runner, which stops Redis last.
@@ -98,7 +119,9 @@ class EmbeddedRedis:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"embedded redis-server exited with {self.process.returncode}; see {self.data_dir / 'redis.log'}")
+                raise RuntimeError(
+                    f"embedded redis-server exited with {self.process.returncode}; see {self.data_dir / 'redis.log'}"
+                )
             if self._ping():
                 if switch_aof_on:
                     self._switch_aof_on(deadline + timeout)
@@ -112,8 +135,11 @@ class EmbeddedRedis:
         conn.config_set("appendonly", "yes")
         while time.monotonic() < deadline:
             info = conn.info("persistence")
-            if info.get("aof_enabled") and not info.get("aof_rewrite_in_progress") \
-                    and not info.get("aof_rewrite_scheduled"):
+            if (
+                info.get("aof_enabled")
+                and not info.get("aof_rewrite_in_progress")
+                and not info.get("aof_rewrite_scheduled")
+            ):
                 return
             time.sleep(0.05)
 

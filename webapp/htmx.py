@@ -1,4 +1,5 @@
 """The one place that decides between an htmx fragment and the whole page."""
+
 from __future__ import annotations
 
 from flask import make_response, render_template, request, session
@@ -12,8 +13,8 @@ def render(page: str, fragment: str | None = None, *, status: int = 200, **conte
     """
     is_fragment = fragment is not None and bool(request.htmx) and not request.htmx.boosted
     body = render_template(fragment if is_fragment else page, **context)
-    if is_fragment and session.get("_flashes"):   # said by this request (a refusal naming no field):
-        body += render_template("_flash.html", oob=True)   # shown now, out of band, not on a later page
+    if is_fragment and session.get("_flashes"):  # said by this request (a refusal naming no field):
+        body += render_template("_flash.html", oob=True)  # shown now, out of band, not on a later page
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response

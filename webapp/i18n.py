@@ -1,4 +1,5 @@
 """Language and time zone per user/account; locale-aware formatting filters for templates."""
+
 from __future__ import annotations
 
 from copy import copy
@@ -107,14 +108,22 @@ def _route_error_texts() -> dict[int, dict[str, dict[str, str]]]:
         from webapp.extensions import db
         from webapp.models import Route
 
-        g.route_error_texts = {route_id: texts for route_id, texts
-                               in db.session.execute(select(Route.id, Route.error_texts)) if texts}
+        g.route_error_texts = {
+            route_id: texts for route_id, texts in db.session.execute(select(Route.id, Route.error_texts)) if texts
+        }
     return g.route_error_texts
 
 
-def delivery_reason(message: object = None, *, status: str | None = None, reason_code: str | None = None,
-                    error_code: str | None = None, route_id: int | None = None, parts: bool = False,
-                    stat: str | None = None) -> DeliveryReason:
+def delivery_reason(
+    message: object = None,
+    *,
+    status: str | None = None,
+    reason_code: str | None = None,
+    error_code: str | None = None,
+    route_id: int | None = None,
+    parts: bool = False,
+    stat: str | None = None,
+) -> DeliveryReason:
     """``delivery_reason(m)`` in a template: the label, the sentence and the raw code of message
     ``m`` (or of the keywords given; ``stat``: a receipt's stat: word). ``parts=True`` (one
     message's page) takes the SMPP code of a submit the operator refused from its parts, where
@@ -128,8 +137,9 @@ def delivery_reason(message: object = None, *, status: str | None = None, reason
     if parts and not error_code and status in (lifecycle.REJECTD, lifecycle.FAILED):
         error_code = next((p.error_code for p in getattr(message, "part_rows", ()) if p.error_code), None)
     overrides = _route_error_texts().get(route_id) if route_id else None
-    return DeliveryReason(delivery_reasons.explain(status or "", reason_code, error_code, overrides,
-                                                   str(get_locale() or "en")))
+    return DeliveryReason(
+        delivery_reasons.explain(status or "", reason_code, error_code, overrides, str(get_locale() or "en"))
+    )
 
 
 def status_label(status: str) -> str:

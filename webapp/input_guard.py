@@ -2,6 +2,7 @@
 sequence for encoding UTF8: 0x00"), which was a 500 (found by schemathesis: a text of "\\u0000B").
 Every request's query, form fields and JSON body are checked before any view runs; a NUL is a
 clear 400 on the pages and a 422 in the API, with nothing written."""
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
@@ -33,13 +34,13 @@ def _request_has_nul() -> bool:
         return False
     if request.is_json:
         try:
-            return _has_nul(request.get_json(silent=True))   # the raw body stays cached for the view
-        except RecursionError:   # nested too deep: the API answers invalid_json itself
+            return _has_nul(request.get_json(silent=True))  # the raw body stays cached for the view
+        except RecursionError:  # nested too deep: the API answers invalid_json itself
             return False
     if request.mimetype == "application/x-www-form-urlencoded":
-        request.get_data(cache=True)   # cached first, so a view can still read the raw body (signatures)
+        request.get_data(cache=True)  # cached first, so a view can still read the raw body (signatures)
     elif request.mimetype != "multipart/form-data":
-        return False                   # a body the app reads as bytes, never stores as text
+        return False  # a body the app reads as bytes, never stores as text
     return any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True))
 
 

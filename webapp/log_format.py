@@ -2,6 +2,7 @@
 (LOG_FORMAT=json), for a log shipper to index. A JSON line carries the time, level, logger and
 message, the RQ job it ran in, the request's method and path, and whatever ids the caller gave
 with ``extra=`` (message_id, account_id, route_id …)."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,9 @@ class JsonLines(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
         }
         line.update(_context())
         line.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
@@ -35,7 +38,7 @@ def _context() -> dict[str, object]:
         job = get_current_job()
         if job is not None:
             found["job_id"] = job.id
-    except Exception:   # outside a worker, or RQ not importable here
+    except Exception:  # outside a worker, or RQ not importable here
         pass
     try:
         from flask import has_request_context, request

@@ -1,4 +1,5 @@
 """Queue names and how every process talks to RQ (JSON serializer everywhere)."""
+
 from __future__ import annotations
 
 import socket
@@ -21,6 +22,7 @@ def queue(connection: Redis, name: str = DEFAULT) -> Queue:
 
 # The registrations of a process known to be dead (the runner reaped it): /healthz stops counting
 # it at once, instead of after its registration expires.
+
 
 def forget_dead_worker(connection, pid: int, hostname: str | None = None) -> int:
     """Unregister the workers of a process that is known to be dead (the runner reaped it):

@@ -1,4 +1,5 @@
 """One Redis connection pool per app; RQ and the login throttle share it."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -33,6 +34,6 @@ def get_quick_redis() -> Redis:
     conn = app.extensions.get("redis_quick")
     if conn is None:
         conn = app.extensions["redis_quick"] = Redis.from_url(
-            app.config["SETTINGS"].redis_url, socket_connect_timeout=0.5, socket_timeout=1,
-            retry=Retry(NoBackoff(), 0))
+            app.config["SETTINGS"].redis_url, socket_connect_timeout=0.5, socket_timeout=1, retry=Retry(NoBackoff(), 0)
+        )
     return conn

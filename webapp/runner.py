@@ -5,6 +5,7 @@ The runner supervises what it started: a worker, cron process or embedded Redis 
 is reaped, logged with its exit code and started again after a backoff (1 s, doubling to
 60 s, back to 1 s after a minute of good running). Ctrl-C or SIGTERM stops the worker and
 the cron process, then Redis last, saved."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,14 +41,34 @@ def _rq_command(*args: str) -> list[str]:
 def worker_command(redis_url: str) -> list[str]:
     # Maintenance every 30 s, not RQ's 10 minutes: a scheduler whose worker died is taken over
     # by another worker as soon as its lock expires, so retries and send_at jobs keep moving.
-    return _rq_command("worker", "--with-scheduler", "--worker-class", WORKER_CLASS, "--maintenance-interval", "30",
-                       "--url", redis_url, "--serializer", SERIALIZER,
-                       "--path", str(PROJECT_ROOT), *ALL_QUEUES)
+    return _rq_command(
+        "worker",
+        "--with-scheduler",
+        "--worker-class",
+        WORKER_CLASS,
+        "--maintenance-interval",
+        "30",
+        "--url",
+        redis_url,
+        "--serializer",
+        SERIALIZER,
+        "--path",
+        str(PROJECT_ROOT),
+        *ALL_QUEUES,
+    )
 
 
 def cron_command(redis_url: str) -> list[str]:
-    return _rq_command("cron", "--url", redis_url, "--serializer", SERIALIZER, "--path", str(PROJECT_ROOT),
-                       str(PROJECT_ROOT / "workers" / "cron_config.py"))
+    return _rq_command(
+        "cron",
+        "--url",
+        redis_url,
+        "--serializer",
+        SERIALIZER,
+        "--path",
+        str(PROJECT_ROOT),
+        str(PROJECT_ROOT / "workers" / "cron_config.py"),
+    )
 
 
 def stop_processes(children: list[subprocess.Popen], timeout: float = 20) -> None:
@@ -105,8 +126,16 @@ class Supervisor:
     with backoff (``min_backoff`` doubling to ``max_backoff``; back to the minimum after
     ``healthy_after`` seconds of good running)."""
 
-    def __init__(self, children: list[Supervised], *, min_backoff: float = 1.0, max_backoff: float = 60.0,
-                 healthy_after: float = 60.0, poll_interval: float = 0.2, cleanup_for: float = 300.0):
+    def __init__(
+        self,
+        children: list[Supervised],
+        *,
+        min_backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        healthy_after: float = 60.0,
+        poll_interval: float = 0.2,
+        cleanup_for: float = 300.0,
+    ):
         self.children = children
         self.cleanup_for = cleanup_for
         self.min_backoff, self.max_backoff, self.healthy_after = min_backoff, max_backoff, healthy_after
@@ -160,8 +189,9 @@ class Supervisor:
                     child.restarts += 1
                     self._launch(child)
                     if child.process is not None:
-                        log.warning("%s started again (pid %s, restart %d)", child.name, child.process.pid,
-                                    child.restarts)
+                        log.warning(
+                            "%s started again (pid %s, restart %d)", child.name, child.process.pid, child.restarts
+                        )
 
     def _clean_up(self) -> None:
         """Run the children's clean-ups after exit (forget a dead worker's registration); one
@@ -212,6 +242,7 @@ def _kill_leftovers(proc: subprocess.Popen) -> None:
 def _forget(redis_url: str, what: str) -> Callable[[subprocess.Popen], None]:
     """After a worker or cron process died: its registration goes at once, so /healthz does
     not count a dead process as alive until the registration expires."""
+
     def forget(proc: subprocess.Popen) -> None:
         from redis import Redis
         from redis.backoff import NoBackoff
@@ -252,10 +283,12 @@ def run_all(app: Flask, *, host: str, port: int) -> None:
         if redis is not None and not redis.reused:
             children.append(Supervised("embedded Redis", _restart_redis(redis)))
         children += [
-            Supervised("RQ worker", spawn(worker_command(settings.redis_url)),
-                       on_exit=_forget(settings.redis_url, "worker")),
-            Supervised("cron process", spawn(cron_command(settings.redis_url)),
-                       on_exit=_forget(settings.redis_url, "cron")),
+            Supervised(
+                "RQ worker", spawn(worker_command(settings.redis_url)), on_exit=_forget(settings.redis_url, "worker")
+            ),
+            Supervised(
+                "cron process", spawn(cron_command(settings.redis_url)), on_exit=_forget(settings.redis_url, "cron")
+            ),
         ]
         supervisor = Supervisor(children).start()
         click.echo(f"Web app on http://{host}:{port}/ — press Ctrl-C to stop everything.")

@@ -4,12 +4,15 @@ data-confirm attributes handled by static/app.js), types are not sniffed, the Re
 our origin, HTTPS is remembered when the cookies are secure. Inline style attributes stay allowed
 (a few templates and htmx's indicator style use them).
 """
+
 from __future__ import annotations
 
 from flask import Flask, Response
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",

@@ -1,4 +1,5 @@
 """Typed settings, read from environment variables once, when the app is built."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,7 @@ def sqlalchemy_url(url: str) -> str:
     """Use the psycopg 3 driver for plain ``postgres://``/``postgresql://`` URLs."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -103,7 +104,7 @@ class Settings:
     sandbox_webhook_secret: str = "whsec_sandbox_dev_only"
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
-    stripe_api_base: str = ""     # empty: Stripe's own; tests point it at a local server
+    stripe_api_base: str = ""  # empty: Stripe's own; tests point it at a local server
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

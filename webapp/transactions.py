@@ -6,6 +6,7 @@ reading request keeps nothing (the session ends with the request, rolled back).
 A view commits by itself only where something outside the database must wait for the commit
 (the workers are handed messages, a payment processor or an e-mail is called, a failure is
 recorded before an error answer); each such commit says so where it is."""
+
 from __future__ import annotations
 
 from flask import Flask, Response, request, session
@@ -32,8 +33,8 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def end_of_request(response: Response) -> Response:
-        if request.method in READING:   # nothing to keep; the teardown ends the session (after a
-            return response            # streamed download has read what it needs)
+        if request.method in READING:  # nothing to keep; the teardown ends the session (after a
+            return response  # streamed download has read what it needs)
         if response.status_code >= 400:
             db.session.rollback()
             return response
@@ -41,6 +42,6 @@ def register(app: Flask) -> None:
             db.session.commit()
         except Exception:
             db.session.rollback()
-            session.pop("_flashes", None)   # no "saved" message for what was not saved
+            session.pop("_flashes", None)  # no "saved" message for what was not saved
             raise
         return response

@@ -13,6 +13,7 @@ retried with its backoff while it has retries left, failed otherwise. Safe to ru
 beside RQ's own clean-up: the job is claimed in the database anyway (a part is never sent
 twice).
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,9 @@ def reap_abandoned_jobs(redis, stale_after: float = 45.0) -> list[str]:
         for entry in redis.zrange(registry.key, 0, -1):
             composite = entry.decode() if isinstance(entry, bytes) else entry
             job_id, execution_id = parse_composite_key(composite)
-            worker_name = (redis.hget(f"rq:execution:{job_id}:{execution_id}", "worker_name")
-                           or redis.hget(f"rq:job:{job_id}", "worker_name"))
+            worker_name = redis.hget(f"rq:execution:{job_id}:{execution_id}", "worker_name") or redis.hget(
+                f"rq:job:{job_id}", "worker_name"
+            )
             worker_name = worker_name.decode() if isinstance(worker_name, bytes) else worker_name
             if not worker_name or worker_name in alive:
                 continue  # alive, or nothing says whose it is: RQ's own clean-up decides
@@ -63,7 +65,7 @@ def reap_abandoned_jobs(redis, stale_after: float = 45.0) -> list[str]:
             # Expired now: RQ's clean-up retries it (with its backoff) or fails it, as for any abandoned job.
             redis.zadd(registry.key, {composite: 0 for composite in dead})
             registry.cleanup()
-            log.warning("%s: %d jobs of dead workers handed back: %s", name, len(dead), ", ".join(reaped[-len(dead):]))
+            log.warning("%s: %d jobs of dead workers handed back: %s", name, len(dead), ", ".join(reaped[-len(dead) :]))
     return reaped
 
 

@@ -1,4 +1,5 @@
 """The Flask app a worker process runs its jobs in: built once per process, on first use."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

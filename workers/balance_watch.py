@@ -2,6 +2,7 @@
 automatic top-up's charge, and the e-mails to the owners. Thin: ids in, a session opened, a service
 called, errors re-raised. Every job id is deterministic and enqueued as unique, so a crossing is
 handled by one job however often it is handed out."""
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,9 @@ MAIL_RETRY = Retry(max=5, interval=[10, 60, 300, 900, 3600])
 
 def _enqueue(redis, func, *args, job_id: str, retry: Retry) -> str | None:
     try:
-        queue(redis).enqueue(func, *args, job_id=job_id, unique=True, retry=retry, result_ttl=3600,
-                             failure_ttl=7 * 86400)
+        queue(redis).enqueue(
+            func, *args, job_id=job_id, unique=True, retry=retry, result_ttl=3600, failure_ttl=7 * 86400
+        )
     except DuplicateJobError:
         return None  # already queued, running or done: one job per crossing
     return job_id
@@ -50,15 +52,28 @@ def watch_balances() -> dict:
     for payment_id in crossings.top_ups + lost:
         enqueue_charge(redis, payment_id)
     for alert in crossings.alerts:
-        _enqueue(redis, mail_low_balance, alert.account_id, alert.message_id, str(alert.balance), str(alert.threshold),
-                 job_id=f"low-balance-mail-{alert.account_id}-{alert.message_id}", retry=MAIL_RETRY)
+        _enqueue(
+            redis,
+            mail_low_balance,
+            alert.account_id,
+            alert.message_id,
+            str(alert.balance),
+            str(alert.threshold),
+            job_id=f"low-balance-mail-{alert.account_id}-{alert.message_id}",
+            retry=MAIL_RETRY,
+        )
     for account_id in crossings.no_card:
         enqueue_failure_mail(redis, account_id, 0, balance_watch.NO_SAVED_CARD)
     for charged in interrupted:
         enqueue_failure_mail(redis, charged.account_id, charged.payment_id, charged.failure)
-    return {"rearmed": crossings.rearmed, "top_ups": crossings.top_ups, "lost": lost,
-            "alerts": [a.message_id for a in crossings.alerts], "no_card": crossings.no_card,
-            "interrupted": [c.payment_id for c in interrupted]}
+    return {
+        "rearmed": crossings.rearmed,
+        "top_ups": crossings.top_ups,
+        "lost": lost,
+        "alerts": [a.message_id for a in crossings.alerts],
+        "no_card": crossings.no_card,
+        "interrupted": [c.payment_id for c in interrupted],
+    }
 
 
 def enqueue_charge(redis, payment_id: int) -> str | None:
@@ -67,8 +82,15 @@ def enqueue_charge(redis, payment_id: int) -> str | None:
 
 def enqueue_failure_mail(redis, account_id: int, payment_id: int, reason: str) -> str | None:
     crossing = payment_id or int(time.time())  # no payment (no card): the failure's second
-    return _enqueue(redis, mail_top_up_failed, account_id, payment_id, reason,
-                    job_id=f"auto-topup-failed-mail-{account_id}-{crossing}", retry=MAIL_RETRY)
+    return _enqueue(
+        redis,
+        mail_top_up_failed,
+        account_id,
+        payment_id,
+        reason,
+        job_id=f"auto-topup-failed-mail-{account_id}-{crossing}",
+        retry=MAIL_RETRY,
+    )
 
 
 def charge_auto_top_up(payment_id: int) -> dict:
@@ -98,9 +120,14 @@ def mail_low_balance(account_id: int, message_id: int, balance: str, threshold: 
 
     with job_context() as session:
         message = session.get(Message, message_id)
-        return balance_watch_notify.mail_low_balance(session, current_app.config["SETTINGS"], account_id,
-                                                     Decimal(balance), Decimal(threshold),
-                                                     message.to if message else "")
+        return balance_watch_notify.mail_low_balance(
+            session,
+            current_app.config["SETTINGS"],
+            account_id,
+            Decimal(balance),
+            Decimal(threshold),
+            message.to if message else "",
+        )
 
 
 def mail_top_up_failed(account_id: int, payment_id: int, reason: str) -> int:
@@ -113,5 +140,11 @@ def mail_top_up_failed(account_id: int, payment_id: int, reason: str) -> int:
         payment = session.get(Payment, payment_id) if payment_id else None
         row = session.get(AutoTopUp, account_id)
         amount = payment.amount if payment is not None else (row.amount if row is not None else None)
-        return balance_watch_notify.mail_top_up_failed(session, current_app.config["SETTINGS"], account_id, reason,
-                                                       amount, row.threshold if row is not None else None)
+        return balance_watch_notify.mail_top_up_failed(
+            session,
+            current_app.config["SETTINGS"],
+            account_id,
+            reason,
+            amount,
+            row.threshold if row is not None else None,
+        )

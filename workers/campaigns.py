@@ -1,5 +1,6 @@
 """Campaign jobs: the expansion (with progress), and the tick that hands messages to the
 senders at the campaign's speed, once a second, until nothing is left."""
+
 from __future__ import annotations
 
 import time
@@ -27,9 +28,13 @@ def expand_campaign(campaign_id: int, token: str = "") -> dict:
         if campaign is None or campaign.status != rules.PREPARING or campaign.expansion_token != token:
             return {"skipped": True}  # ran before, or the customer went back (and maybe prepared again)
         try:
-            summary = expand(session, campaign, token=token,
-                             progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400),
-                             max_parts=current_app.config["SETTINGS"].max_parts_per_message)
+            summary = expand(
+                session,
+                campaign,
+                token=token,
+                progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400),
+                max_parts=current_app.config["SETTINGS"].max_parts_per_message,
+            )
             session.commit()
             _refresh_statistics(session)
             return {"rows": summary["rows"]}
@@ -38,9 +43,13 @@ def expand_campaign(campaign_id: int, token: str = "") -> dict:
             return {"abandoned": True}
         except Exception as exc:
             session.rollback()  # no half-prepared campaign: the drafts go with the transaction
-            session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == rules.PREPARING,
-                                                   Campaign.expansion_token == token)
-                            .values(status=rules.DRAFT, error=f"{type(exc).__name__}: {exc}"[:2000]))
+            session.execute(
+                update(Campaign)
+                .where(
+                    Campaign.id == campaign_id, Campaign.status == rules.PREPARING, Campaign.expansion_token == token
+                )
+                .values(status=rules.DRAFT, error=f"{type(exc).__name__}: {exc}"[:2000])
+            )
             session.commit()
             raise
 
@@ -66,14 +75,16 @@ def send_campaign_chunk(campaign_id: int, message_ids: list[int]) -> dict:
     from webapp.services.delivery import submit_messages
 
     with job_context() as session:
+
         def sending() -> bool:
             return session.scalar(select(Campaign.status).where(Campaign.id == campaign_id)) == rules.SENDING
 
         if not sending():
             return {"stopped": len(message_ids)}
         batch = current_app.config["SETTINGS"].submit_batch_parts  # a pause waits for one batch at most
-        return submit_messages(session, message_ids, get_current_job().connection, batch_parts=batch,
-                               should_continue=sending)
+        return submit_messages(
+            session, message_ids, get_current_job().connection, batch_parts=batch, should_continue=sending
+        )
 
 
 def campaign_tick(campaign_id: int) -> dict:
@@ -111,8 +122,11 @@ def watch_campaigns() -> list[int]:
     redis = get_current_job().connection
     now = datetime.now(UTC)
     with job_context() as session:
-        rows = session.execute(select(Campaign.id, Campaign.status, Campaign.send_at).where(
-            Campaign.status.in_([rules.SENDING, rules.SCHEDULED]))).all()
+        rows = session.execute(
+            select(Campaign.id, Campaign.status, Campaign.send_at).where(
+                Campaign.status.in_([rules.SENDING, rules.SCHEDULED])
+            )
+        ).all()
         campaigns.sweep_cancelled(session)
         session.commit()
     woken = []

@@ -4,6 +4,7 @@ RQ 2.12's CronJob.enqueue builds a plain ``Queue`` (pickle), ignoring ``rq cron 
 while our workers read JSON only. Until RQ passes the serializer through, the cron process
 (the only importer of this file) enqueues through a JSON queue.
 """
+
 from rq import Queue, cron
 from rq import cron as _cron_module
 from rq.serializers import JSONSerializer

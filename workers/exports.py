@@ -1,5 +1,6 @@
 """Export jobs: a large export of a report, written to a file the account downloads later
 (webapp/services/exports_jobs.py), and the cron's clean-up of old exports."""
+
 from __future__ import annotations
 
 from rq import get_current_job
@@ -19,9 +20,16 @@ def make_export(account_id: int, export_id: str) -> dict | None:
         redis.set(progress_key(export_id), rows, ex=86400)
 
     with job_context() as session:
-        export = exports_jobs.make(session, settings().upload_dir, account_id, export_id, progress,
-                                   {"seller": invoices.seller(settings())}, last_try=not job.retries_left)
-        session.rollback()   # it only read
+        export = exports_jobs.make(
+            session,
+            settings().upload_dir,
+            account_id,
+            export_id,
+            progress,
+            {"seller": invoices.seller(settings())},
+            last_try=not job.retries_left,
+        )
+        session.rollback()  # it only read
         return None if export is None else {"state": export.state, "rows": export.rows}
 
 

@@ -1,4 +1,5 @@
 """Periodic jobs that keep the platform observable."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

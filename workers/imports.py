@@ -1,4 +1,5 @@
 """Import wizard jobs for large files: the review (analysis) and the save, with progress."""
+
 from __future__ import annotations
 
 from rq import get_current_job
@@ -21,7 +22,9 @@ def _run(import_id: int, operation: str) -> dict:
         region = session.get(Account, imp.account_id).default_region
         try:
             work = imports.analyse if operation == "analyse" else imports.save
-            result = work(session, imp, region, progress=lambda rows: redis.set(progress_key(import_id), rows, ex=86400))
+            result = work(
+                session, imp, region, progress=lambda rows: redis.set(progress_key(import_id), rows, ex=86400)
+            )
             session.commit()
             return result
         except Exception as exc:

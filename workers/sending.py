@@ -1,4 +1,5 @@
 """Sending and receipt jobs. Thin: ids in, a session opened, a service called, errors re-raised."""
+
 from __future__ import annotations
 
 import time

@@ -2,6 +2,7 @@
 closed and has no final statement yet, and queues one job per account; each job makes that
 statement. Both are safe to run twice: a statement is unique per account and period, and one
 made after its period closed is not made again."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,9 +24,17 @@ def monthly_statements() -> int:
         due = due_monthly(session)
     q = queue(get_current_job().connection)
     for account_id, start, end in due:
-        q.enqueue(make_monthly_statement, account_id, start.isoformat(), end.isoformat(),
-                  job_id=f"statement-{account_id}-{start.isoformat()}-{end.isoformat()}", retry=RETRY,
-                  result_ttl=86400, failure_ttl=30 * 86400, job_timeout=600)
+        q.enqueue(
+            make_monthly_statement,
+            account_id,
+            start.isoformat(),
+            end.isoformat(),
+            job_id=f"statement-{account_id}-{start.isoformat()}-{end.isoformat()}",
+            retry=RETRY,
+            result_ttl=86400,
+            failure_ttl=30 * 86400,
+            job_timeout=600,
+        )
     return len(due)
 
 

@@ -9,6 +9,7 @@
   instead of living on as an orphan; like every forked child it drops the database
   connections and SMPP binds it inherited (webapp.extensions.forget_inherited_connections).
 """
+
 from __future__ import annotations
 
 import logging
@@ -137,9 +138,11 @@ class Worker(SimpleWorker):
         if log_format is not None:
             kwargs["log_format"] = log_format
         self.scheduler = Scheduler(
-            self.queues, connection=self.connection,
+            self.queues,
+            connection=self.connection,
             logging_level=logging_level if logging_level is not None else self.log.level,
-            serializer=self.serializer, **kwargs,
+            serializer=self.serializer,
+            **kwargs,
         )
         self.scheduler.acquire_locks()
         if self.scheduler.acquired_locks:

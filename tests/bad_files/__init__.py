@@ -3,6 +3,7 @@ the customer's message must contain. Used by tests/test_bad_files.py on every up
 
 Zip bombs and entity bombs are made the way an attacker would: a valid workbook whose parts are
 replaced, so that only the limits in webapp/domain/sheet_limits.py stand in the way."""
+
 from __future__ import annotations
 
 import codecs
@@ -16,16 +17,18 @@ from openpyxl import Workbook
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 SHEET_HEAD = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN_NS}"><sheetData>'
 SHEET_TAIL = "</sheetData></worksheet>"
-LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
-          + "]>")
+LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    + "]>"
+)
 
 
 @dataclass(frozen=True)
 class BadFile:
     filename: str
-    expect: str          # words the message must contain
-    make: object         # callable(path)
+    expect: str  # words the message must contain
+    make: object  # callable(path)
 
 
 def _workbook_bytes() -> bytes:
@@ -39,8 +42,10 @@ def _workbook_bytes() -> bytes:
 
 def _replace_parts(path: Path, parts: dict[str, object], extra: int = 0) -> None:
     """A valid workbook with some parts replaced (bytes, or an iterable of byte chunks)."""
-    with zipfile.ZipFile(io.BytesIO(_workbook_bytes())) as source, \
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(_workbook_bytes())) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target,
+    ):
         for item in source.infolist():
             content = parts.get(item.filename, source.read(item.filename))
             if isinstance(content, bytes):
@@ -60,18 +65,26 @@ def _sheet(rows_xml: str, doctype: str = "") -> bytes:
 
 def zip_bomb(path: Path) -> None:
     """2.9 MB in the probe; here about 0.3 MB that unpacks to 300 MB of empty rows."""
+
     def chunks():
         yield SHEET_HEAD.encode() + b'<row r="1"><c r="A1" t="inlineStr"><is><t>0722123456</t></is></c></row>'
         block = b"<row/>" * (1 << 17)
         for _ in range(300 * (1 << 20) // len(block)):
             yield block
         yield SHEET_TAIL.encode()
+
     _replace_parts(path, {"xl/worksheets/sheet1.xml": chunks()})
 
 
 def billion_laughs_sheet(path: Path) -> None:
-    _replace_parts(path, {"xl/worksheets/sheet1.xml": _sheet(
-        '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>', LAUGHS)})
+    _replace_parts(
+        path,
+        {
+            "xl/worksheets/sheet1.xml": _sheet(
+                '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>', LAUGHS
+            )
+        },
+    )
 
 
 def billion_laughs_workbook(path: Path) -> None:
@@ -82,9 +95,15 @@ def billion_laughs_workbook(path: Path) -> None:
 
 
 def xxe(path: Path) -> None:
-    _replace_parts(path, {"xl/worksheets/sheet1.xml": _sheet(
-        '<row r="1"><c r="A1" t="inlineStr"><is><t>&xxe;</t></is></c></row>',
-        '<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>')})
+    _replace_parts(
+        path,
+        {
+            "xl/worksheets/sheet1.xml": _sheet(
+                '<row r="1"><c r="A1" t="inlineStr"><is><t>&xxe;</t></is></c></row>',
+                '<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
+            )
+        },
+    )
 
 
 def wide_xlsx(path: Path) -> None:
@@ -97,8 +116,14 @@ def wide_csv(path: Path) -> None:
 
 
 def beyond_excel_rows(path: Path) -> None:
-    _replace_parts(path, {"xl/worksheets/sheet1.xml": _sheet(
-        '<row r="1"><c r="A1"><v>722123456</v></c></row><row r="1048577"><c r="A1048577"><v>1</v></c></row>')})
+    _replace_parts(
+        path,
+        {
+            "xl/worksheets/sheet1.xml": _sheet(
+                '<row r="1"><c r="A1"><v>722123456</v></c></row><row r="1048577"><c r="A1048577"><v>1</v></c></row>'
+            )
+        },
+    )
 
 
 def million_empty_lines(path: Path) -> None:
@@ -123,8 +148,9 @@ def old_xls(path: Path) -> None:
 
 def encrypted_xlsx(path: Path) -> None:
     """What Excel writes for a workbook with a password: an OLE file holding EncryptionInfo."""
-    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1000 + "EncryptionInfo".encode("utf-16-le")
-                     + b"\0" * 3000)
+    path.write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1000 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 3000
+    )
 
 
 def truncated_zip(path: Path) -> None:
@@ -138,7 +164,7 @@ def newer_zip_version(path: Path) -> None:
     data = bytearray(_workbook_bytes())
     at = data.find(b"PK\x01\x02")
     while at != -1:
-        data[at + 6:at + 8] = (236).to_bytes(2, "little")
+        data[at + 6 : at + 8] = (236).to_bytes(2, "little")
         at = data.find(b"PK\x01\x02", at + 4)
     path.write_bytes(bytes(data))
 
@@ -146,8 +172,11 @@ def newer_zip_version(path: Path) -> None:
 def junk_before_rows(path: Path) -> None:
     """200,000 elements before <sheetData> (a reader that keeps them fills memory)."""
     junk = "<sheetViews>" + "<sheetView/>" * 200_000 + "</sheetViews>"
-    body = SHEET_HEAD.replace("<sheetData>", junk + "<sheetData>") + \
-        '<row r="1"><c r="A1"><v>722123456</v></c></row>' + SHEET_TAIL
+    body = (
+        SHEET_HEAD.replace("<sheetData>", junk + "<sheetData>")
+        + '<row r="1"><c r="A1"><v>722123456</v></c></row>'
+        + SHEET_TAIL
+    )
     _replace_parts(path, {"xl/worksheets/sheet1.xml": body.encode()})
 
 
@@ -159,30 +188,36 @@ def wide_empty_row(path: Path) -> None:
 
 def rows_all_numbered_one(path: Path) -> None:
     """1,100,000 empty rows that all say r="1": counted as rows all the same."""
+
     def chunks():
         yield SHEET_HEAD.encode()
         block = b'<row r="1"/>' * 100_000
         for _ in range(11):
             yield block
         yield SHEET_TAIL.encode()
+
     _replace_parts(path, {"xl/worksheets/sheet1.xml": chunks()})
 
 
 def many_shared_strings(path: Path) -> None:
     """1,100,000 shared strings in 6 MB (openpyxl keeps each one while the workbook is open)."""
+
     def chunks():
         yield b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="' + MAIN_NS.encode() + b'">'
         for _ in range(11):
             yield b"<si/>" * 100_000
         yield b"</sst>"
+
     with zipfile.ZipFile(io.BytesIO(_workbook_bytes())) as source:
         names = source.namelist()
     if "xl/sharedStrings.xml" in names:
         _replace_parts(path, {"xl/sharedStrings.xml": chunks()})
-    else:   # openpyxl wrote inline strings: add the part (the check reads the zip, not the rels)
+    else:  # openpyxl wrote inline strings: add the part (the check reads the zip, not the rels)
         _replace_parts(path, {})
-        with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as target, \
-                target.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:
+        with (
+            zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as target,
+            target.open("xl/sharedStrings.xml", "w", force_zip64=True) as member,
+        ):
             for chunk in chunks():
                 member.write(chunk)
 
@@ -197,7 +232,7 @@ CORPUS = [
     BadFile("laughs.xlsx", "declares XML entities", billion_laughs_sheet),
     BadFile("laughs-workbook.xlsx", "declares XML entities", billion_laughs_workbook),
     BadFile("xxe.xlsx", "declares XML entities", xxe),
-    BadFile("wide.xlsx", "holds more cells than Excel allows", wide_xlsx),   # 50,000 > 16,384
+    BadFile("wide.xlsx", "holds more cells than Excel allows", wide_xlsx),  # 50,000 > 16,384
     BadFile("wide.csv", "at most 256 columns", wide_csv),
     BadFile("rows.xlsx", "more than 1,048,576 rows", beyond_excel_rows),
     BadFile("empty-lines.csv", "has no rows", million_empty_lines),

@@ -1,4 +1,5 @@
 """The address book in Chromium: the import wizard with the samples, the group page, the black list."""
+
 import re
 
 from playwright.sync_api import expect
@@ -26,7 +27,7 @@ def test_import_address_book_xlsx(app, page, make_user, shot):
 
     expect(page.get_by_text("Select the first row that holds names and numbers")).to_be_visible()
     shot(page, "20-import-first-row")
-    page.get_by_role("row", name="4 Constantin").get_by_role("radio").check()   # not the titles in row 3
+    page.get_by_role("row", name="4 Constantin").get_by_role("radio").check()  # not the titles in row 3
     page.get_by_role("button", name="Next").click()
 
     expect(page.get_by_text("Which column holds the phone numbers?")).to_be_visible()
@@ -45,7 +46,7 @@ def test_import_address_book_xlsx(app, page, make_user, shot):
     with app.app_context():
         assert db.session.scalar(select(func.count(Contact.id))) == 0
 
-    page.get_by_role("button", name="Back").click()       # Back works, and forward again
+    page.get_by_role("button", name="Back").click()  # Back works, and forward again
     expect(page.get_by_text("Which column holds the phone numbers?")).to_be_visible()
     page.get_by_role("button", name="Next").click()
     page.get_by_role("button", name="Save 942 numbers").click()
@@ -60,7 +61,7 @@ def test_import_address_book_xlsx(app, page, make_user, shot):
     assert "q=0775807302" in page.url  # the search is in the address, as a link to share
     shot(page, "23-group-page")
     page.get_by_role("banner").get_by_role("link", name="Address book").click()
-    expect(page.get_by_role("row", name="address_book.xlsx")).to_contain_text("saved")   # found again later
+    expect(page.get_by_role("row", name="address_book.xlsx")).to_contain_text("saved")  # found again later
     expect(page).to_have_title(re.compile(r"^Address book"))
     shot(page, "26-address-book-imports")
     with app.app_context():

@@ -1,5 +1,6 @@
 """The operator console in Chromium: an admin adds a simulator route and tests it live, changes a
 price, and creates a customer account whose owner then signs in."""
+
 import re
 
 from playwright.sync_api import expect
@@ -18,8 +19,14 @@ ADMIN_PASSWORD = "Adm1n-consola-2026"
 
 def test_admin_adds_and_tests_a_route_changes_a_price_and_creates_an_account(app, page, shot):
     with app.app_context():
-        accounts.create_account(db.session, None, username="operator", password=ADMIN_PASSWORD,
-                                email="operator@example.com", role=Role.ADMIN)
+        accounts.create_account(
+            db.session,
+            None,
+            username="operator",
+            password=ADMIN_PASSWORD,
+            email="operator@example.com",
+            role=Role.ADMIN,
+        )
         entries, _ = parse_price_csv(DEFAULT_PRICES.read_text(encoding="utf-8"))
         pricing.replace_entries(db.session, None, entries)
         db.session.commit()
@@ -35,7 +42,8 @@ def test_admin_adds_and_tests_a_route_changes_a_price_and_creates_an_account(app
     page.get_by_role("button", name="Add route").click()
     expect(page.locator("#url-errors")).to_contain_text("an SMPP route needs")
     page.get_by_label("URL (simulator://?… or smpp://user:password@host:port?…)").fill(
-        "simulator://?delivered=0.95&undeliv=0.05&dlr_delay=2s")
+        "simulator://?delivered=0.95&undeliv=0.05&dlr_delay=2s"
+    )
     page.get_by_role("button", name="Add route").click()
     expect(page.get_by_text("Route sim-test is added.")).to_be_visible()
     row = page.locator('tr[data-route="sim-test"]')
@@ -43,14 +51,19 @@ def test_admin_adds_and_tests_a_route_changes_a_price_and_creates_an_account(app
     result = row.locator(".route-test")
     expect(result).to_contain_text("OK")
     expect(result).to_contain_text("simulator ready: DELIVRD 95%")
-    assert page.url.endswith("/admin/routes")   # swapped in place, no navigation
+    assert page.url.endswith("/admin/routes")  # swapped in place, no navigation
     shot(page, "81-admin-route-tested")
 
     # prices: a bad file is refused whole, with row and column; then one price is changed
     page.goto("/admin/prices")
     expect(page.locator('tr[data-country="RO"]')).to_contain_text("0.0350 EUR")
     page.get_by_label("Price list (CSV: country,prefix,price)").set_input_files(
-        {"name": "prices.csv", "mimeType": "text/csv", "buffer": b"country,prefix,price\nRO,,0.0300\nXX,,0.05\nMD,,abc\n"})
+        {
+            "name": "prices.csv",
+            "mimeType": "text/csv",
+            "buffer": b"country,prefix,price\nRO,,0.0300\nXX,,0.05\nMD,,abc\n",
+        }
+    )
     page.get_by_role("button", name="Upload and replace").click()
     errors = page.get_by_test_id("price-errors")
     expect(errors).to_contain_text("nothing was changed")

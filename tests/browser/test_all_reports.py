@@ -1,6 +1,7 @@
 """Reports → All reports in Chromium (issue 18): open it from the navigation, change the period
 (a preset, then a day), the totals and tables refresh without a page load and the URL follows;
 screenshots of the page and of the dashboard's 30-day chart, in English and Romanian."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,11 @@ def recent_traffic(user) -> None:
     now = utcnow()
     for i in range(24):
         message = factories.message(db.session, user, NUMBERS[i % len(NUMBERS)])
-        db.session.execute(update(Message).where(Message.id == message.id)
-                           .values(created_at=now - timedelta(days=(i * i) % 23, hours=i % 3)))
+        db.session.execute(
+            update(Message)
+            .where(Message.id == message.id)
+            .values(created_at=now - timedelta(days=(i * i) % 23, hours=i % 3))
+        )
     db.session.commit()
 
 
@@ -36,7 +40,7 @@ def test_all_reports_refresh_with_the_period(story, page, shot):  # noqa: F811
     sign_in(page, "ana", PASSWORD)
     page.get_by_role("banner").get_by_role("link", name="All reports").click()
     expect(page.get_by_role("heading", name="All reports")).to_be_visible()
-    expect(page.get_by_label("Period")).to_have_value("month")              # this month by default
+    expect(page.get_by_label("Period")).to_have_value("month")  # this month by default
     page.goto("/reports/all/?period=custom&from=2026-03-01&to=2026-03-31")
     expect(page.get_by_test_id("total-messages")).to_have_text("11")
     expect(page.get_by_test_id("total-charged")).to_have_text("€0.14")
@@ -47,14 +51,14 @@ def test_all_reports_refresh_with_the_period(story, page, shot):  # noqa: F811
     expect(page).to_have_url(re.compile(r"period=last_month"))
     expect(page.get_by_test_id("by-day")).not_to_contain_text("Mar 2026")
     expect(page.get_by_test_id("total-messages")).not_to_have_text("11")
-    expect(page.get_by_label("From")).to_have_value("2026-11-01")            # the dates follow the preset
+    expect(page.get_by_label("From")).to_have_value("2026-11-01")  # the dates follow the preset
     page.get_by_label("From").fill("2026-03-03")
     page.get_by_label("To date").fill("2026-03-03")
     page.get_by_label("To date").dispatch_event("change")
     expect(page).to_have_url(re.compile(r"period=custom.*to=2026-03-03|to=2026-03-03.*period=custom"))
-    expect(page.get_by_test_id("total-charged")).to_have_text("€0.07")     # the campaign's two that went out
+    expect(page.get_by_test_id("total-charged")).to_have_text("€0.07")  # the campaign's two that went out
     expect(page.get_by_label("Period")).to_have_value("custom")
-    assert marker and page.evaluate("() => window.notReloaded === true")    # refreshed by htmx, not reloaded
+    assert marker and page.evaluate("() => window.notReloaded === true")  # refreshed by htmx, not reloaded
     shot(page, "all-reports-one-day")
     page.get_by_role("banner").get_by_role("link", name="Dashboard").click()
     strip = page.get_by_test_id("last-30-days")

@@ -1,5 +1,6 @@
 """A developer creates an API key in Account, sees it once, and revokes it (after a question
 asked by static/app.js: the CSP allows no inline handler)."""
+
 from playwright.sync_api import expect
 
 from tests.browser.test_sign_in_flow import sign_in
@@ -17,7 +18,7 @@ def test_create_and_revoke_an_api_key(page, make_user, shot):
     shot(page, "16-api-key-created")
     asked = []
     page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
-    page.get_by_role("button", name="Revoke").click()          # asked, and "Cancel" keeps the key
+    page.get_by_role("button", name="Revoke").click()  # asked, and "Cancel" keeps the key
     expect(page.get_by_text("revoked", exact=True)).to_have_count(0)
     assert asked == ["Revoke this key? Software using it stops working."]
     page.once("dialog", lambda d: d.accept())

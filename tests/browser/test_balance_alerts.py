@@ -1,6 +1,7 @@
 """Account → Notifications and Account → Automatic top-up in Chromium: a wrong phone number and a
 too small amount are refused on their fields, the right values are saved; a declined automatic
 top-up shows on the dashboard and on the page."""
+
 from decimal import Decimal as D
 
 from playwright.sync_api import expect
@@ -18,9 +19,11 @@ from webapp.services.processors.sandbox import FAILS_LATER_CARD
 def test_low_balance_and_automatic_top_up_settings(app, page, make_user, settings, shot):
     user_id = make_user("teatru", credit="40")
     sign_in(page, "teatru", PASSWORD)
-    page.goto("/account/auto-top-up")                              # no card kept yet: where to get one
+    page.goto("/account/auto-top-up")  # no card kept yet: where to get one
     expect(page.get_by_test_id("saved-card")).to_contain_text("No saved card yet.")
-    expect(page.get_by_test_id("saved-card").get_by_role("link", name="Buy credit")).to_have_attribute("href", "/account/buy")
+    expect(page.get_by_test_id("saved-card").get_by_role("link", name="Buy credit")).to_have_attribute(
+        "href", "/account/buy"
+    )
     shot(page, "balance-00-auto-topup-no-card")
     with app.app_context():
         user = db.session.get(User, user_id)
@@ -38,8 +41,9 @@ def test_low_balance_and_automatic_top_up_settings(app, page, make_user, setting
     phone = form.get_by_label("Phone number for the SMS")
     expect(phone).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#phone-errors")).to_have_text(
-        "We cannot send an SMS to this number: too short for a number in Romania.")
-    expect(phone).to_have_value("0722 12")                         # what was typed stays to be corrected
+        "We cannot send an SMS to this number: too short for a number in Romania."
+    )
+    expect(phone).to_have_value("0722 12")  # what was typed stays to be corrected
     shot(page, "balance-01-notifications-error")
 
     phone.fill("0722 123 456")

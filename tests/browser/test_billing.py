@@ -1,6 +1,7 @@
 """Buying credit in Chromium: the sandbox card (credited once even when the webhook comes twice),
 a bank transfer with its proforma, proof and support's confirmation, and the invoice downloaded;
 the PDF's text has the right numbers, VAT and diacritics, and its page is rendered to PNG."""
+
 import re
 import subprocess
 from decimal import Decimal
@@ -25,8 +26,15 @@ STAFF_PASSWORD = "Sup0rt-pass-2026!"
 def customer(app, make_user):
     user_id = make_user("teatru", credit="0")
     with app.app_context():
-        accounts.create_account(db.session, None, username="suport", password=STAFF_PASSWORD, credit=Decimal("0"),
-                                email="suport@example.com", role=Role.SUPPORT)
+        accounts.create_account(
+            db.session,
+            None,
+            username="suport",
+            password=STAFF_PASSWORD,
+            credit=Decimal("0"),
+            email="suport@example.com",
+            role=Role.SUPPORT,
+        )
         db.session.commit()
     return user_id
 
@@ -69,7 +77,7 @@ def test_buy_credit_by_card_credited_once_even_when_the_webhook_comes_twice(app,
     shot(page, "41-sandbox-checkout")
     page.get_by_role("button", name="Pay 121.00 EUR").click()
     status = page.get_by_test_id("payment-status")
-    expect(status).to_contain_text("being checked by our team")      # a first card payment
+    expect(status).to_contain_text("being checked by our team")  # a first card payment
     reference = page.url.rsplit("/", 1)[1]
     # support approves it
     support = page.context.browser.new_context(base_url=page.url.split("/account")[0]).new_page()
@@ -92,9 +100,12 @@ def test_buy_credit_by_card_credited_once_even_when_the_webhook_comes_twice(app,
     second = page.url.rsplit("/", 1)[1]
     sandbox = SandboxProcessor(app.config["SETTINGS"])
     body = sandbox.event_body(second, outcome="paid", card=sandbox.card("4242424242424242"))
-    for _ in range(2):   # the processor delivers the event again (twice more)
-        answer = page.request.post("/billing/webhooks/sandbox", data=body,
-                                   headers={SIGNATURE_HEADER: sandbox.signature(body), "Content-Type": "application/json"})
+    for _ in range(2):  # the processor delivers the event again (twice more)
+        answer = page.request.post(
+            "/billing/webhooks/sandbox",
+            data=body,
+            headers={SIGNATURE_HEADER: sandbox.signature(body), "Content-Type": "application/json"},
+        )
         assert answer.ok and answer.json()["status"] == "credited"
     page.reload()
     assert header_balance(page) == "€150.00"
@@ -149,7 +160,9 @@ def test_bank_transfer_with_proof_confirmed_by_support_and_the_invoice_pdf(app, 
     assert re.search(r"Total without VAT\s+250\.00 EUR", text) and re.search(r"VAT \(21%\)\s+52\.50 EUR", text)
     assert re.search(r"Total to pay\s+302\.50 EUR", text)
     assert "Teatrul Mic Șușă SRL" in text and "București" in text and "RO14399840" in text
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-singlefile", str(pdf), str(SCREENSHOTS / "46-invoice-pdf")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-singlefile", str(pdf), str(SCREENSHOTS / "46-invoice-pdf")], check=True
+    )
     with app.app_context():
         payment = payments.by_reference(db.session, reference)
         assert payment.status == "credited" and payment.decided_by_id is not None
@@ -160,9 +173,18 @@ def test_an_accountant_downloads_the_invoice_and_makes_a_statement(app, page, cu
     invoice and makes this month's statement, whose PDF closes on the ledger's balance."""
     with app.app_context():
         owner = db.session.get(User, customer)
-        payments.save_profile(db.session, owner, company_name="Teatrul Mic Șușă SRL", is_business=True,
-                              fiscal_code="RO14399840", trade_register="J40/1234/2020", address="Str. Constantin Mille 16",
-                              city="București", country="RO", invoice_email="contabil@teatrulmic.ro")
+        payments.save_profile(
+            db.session,
+            owner,
+            company_name="Teatrul Mic Șușă SRL",
+            is_business=True,
+            fiscal_code="RO14399840",
+            trade_register="J40/1234/2020",
+            address="Str. Constantin Mille 16",
+            city="București",
+            country="RO",
+            invoice_email="contabil@teatrulmic.ro",
+        )
         payment = payments.start(db.session, owner, "transfer", "80", Decimal("0.21"))
         payments.credit(db.session, payment.id, "bank-1")
         db.session.commit()
@@ -181,7 +203,7 @@ def test_an_accountant_downloads_the_invoice_and_makes_a_statement(app, page, cu
     page.get_by_label("New password", exact=True).fill("Contab1l-al-meu-2026!")
     page.get_by_label("Repeat the new password").fill("Contab1l-al-meu-2026!")
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_role("heading", name="Invoices")).to_be_visible()   # an accountant lands on the invoices
+    expect(page.get_by_role("heading", name="Invoices")).to_be_visible()  # an accountant lands on the invoices
     nav = page.locator(".mainnav")
     expect(nav).not_to_contain_text("Send SMS")
     expect(nav).to_contain_text("Statements")
@@ -196,5 +218,7 @@ def test_an_accountant_downloads_the_invoice_and_makes_a_statement(app, page, cu
     pdf.write_bytes(page.request.get(link.get_attribute("href")).body())
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
     assert "Teatrul Mic Șușă SRL" in text and re.search(r"Closing balance[^\n]*\s80\.00\n", text)
-    subprocess.run(["pdftoppm", "-png", "-r", "70", "-singlefile", str(pdf), str(SCREENSHOTS / "49-statement-pdf")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "70", "-singlefile", str(pdf), str(SCREENSHOTS / "49-statement-pdf")], check=True
+    )
     assert page.request.get("/send/").status == 403

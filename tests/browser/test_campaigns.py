@@ -1,6 +1,7 @@
 """Campaigns in Chromium, the three ways, with the sample files and real workers: the summary's
 exact counts and cost, the run to completion against the simulator, the monitor page, monitoring
 copies, pause and cancel (refunded to the cent)."""
+
 import re
 import time
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,7 +31,9 @@ def customer(app, make_user, processes, redis_url):
     user_id = make_user("teatru", credit="100")
     with app.app_context():
         pricing.replace_entries(db.session, None, [PriceEntry("RO", PRICE)])
-        routes.add_route(db.session, "sim", "simulator://?delivered=1&undeliv=0&expired=0&rejectd=0&dlr_delay=1s&tps=1000")
+        routes.add_route(
+            db.session, "sim", "simulator://?delivered=1&undeliv=0&expired=0&rejectd=0&dlr_delay=1s&tps=1000"
+        )
         db.session.commit()
     processes(worker_command(redis_url))
     processes(worker_command(redis_url))
@@ -85,7 +88,13 @@ def test_personalised_theatre_campaign(app, page, customer, shot):
     # The column titles are the tags; a click puts them in the text, and the counter follows.
     box = page.get_by_label("Text", exact=True)
     box.fill("Bună ")
-    for tag, after in (("#Nume", "! Vă așteptăm la „"), ("#Spectacol", "” pe "), ("#Data", ", ora "), ("#Ora", ", locul "), ("#Loc", ".")):
+    for tag, after in (
+        ("#Nume", "! Vă așteptăm la „"),
+        ("#Spectacol", "” pe "),
+        ("#Data", ", ora "),
+        ("#Ora", ", locul "),
+        ("#Loc", "."),
+    ):
         page.get_by_role("button", name=tag, exact=True).click()
         box.press("End")
         box.press_sequentially(after)
@@ -95,14 +104,16 @@ def test_personalised_theatre_campaign(app, page, customer, shot):
     expect(page.get_by_test_id("typical")).to_contain_text("parts")
     box.press_sequentially(" #Sala")
     expect(page.get_by_test_id("unknown-placeholders")).to_contain_text("#Sala")
-    page.get_by_role("button", name="Continue to the summary").click()   # refused, and said where
+    page.get_by_role("button", name="Continue to the summary").click()  # refused, and said where
     expect(page.locator("#text-errors")).to_contain_text("Unknown placeholder: #Sala")
     expect(box).to_have_value(text + " #Sala")
     box.fill(text)
     expect(page.get_by_test_id("unknown-placeholders")).to_have_count(0)
     expect(page.get_by_label("Filter duplicates")).to_be_checked()
     expect(page.get_by_label("Check my black list")).to_be_checked()
-    expect(page.get_by_test_id("typical")).to_contain_text("Maria! Vă așteptăm la „D-ale carnavalului” pe 09.12.2026, ora 19:30, locul R17 L12.")
+    expect(page.get_by_test_id("typical")).to_contain_text(
+        "Maria! Vă așteptăm la „D-ale carnavalului” pe 09.12.2026, ora 19:30, locul R17 L12."
+    )
     page.get_by_label("Campaign name").fill("Confirmări decembrie")
     page.get_by_label("Monitoring copy to my phone").select_option("100")
     page.get_by_label("My phone number for the copies").fill("0799 000 111")
@@ -115,13 +126,20 @@ def test_personalised_theatre_campaign(app, page, customer, shot):
     assert counts(page, "recipients") == recipients
     assert counts(page, "refused-invalid_number") == invalid and counts(page, "refused-duplicate") == duplicates
     assert counts(page, "monitoring") == copies
-    rendered = [text.replace("#Nume", str(r[0])).replace("#Spectacol", str(r[2])).replace("#Data", cell(r[3], "%d.%m.%Y"))
-                .replace("#Ora", cell(r[4], "%H:%M")).replace("#Loc", str(r[5])) for r in rows]
+    rendered = [
+        text.replace("#Nume", str(r[0]))
+        .replace("#Spectacol", str(r[2]))
+        .replace("#Data", cell(r[3], "%d.%m.%Y"))
+        .replace("#Ora", cell(r[4], "%H:%M"))
+        .replace("#Loc", str(r[5]))
+        for r in rows
+    ]
     parts = sum(analyze(t).parts for t in rendered)
     with app.app_context():
         campaign = db.session.scalar(select(Campaign))
-        copy_parts = db.session.scalar(select(func.sum(Message.parts)).where(Message.campaign_id == campaign.id,
-                                                                             Message.monitor.is_(True)))
+        copy_parts = db.session.scalar(
+            select(func.sum(Message.parts)).where(Message.campaign_id == campaign.id, Message.monitor.is_(True))
+        )
     cost = PRICE * (parts + copy_parts)
     assert counts(page, "parts") == parts + copy_parts
     expect(page.get_by_test_id("cost")).to_have_text(money(cost))
@@ -161,7 +179,9 @@ def test_batch_upload_paused_and_cancelled_is_refunded_to_the_cent(app, page, cu
     cost = PRICE * sum(analyze(str(r[1]).strip()).parts for r in rows)
     expect(page.get_by_test_id("cost")).to_have_text(money(cost))
     seconds = -(-recipients // 10)
-    expect(page.get_by_test_id("duration")).to_have_text(f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s")
+    expect(page.get_by_test_id("duration")).to_have_text(
+        f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+    )
     page.get_by_role("button", name="Yes, this is correct").click()
     expect(page.get_by_test_id("campaign-status")).to_have_text("sending")
 
@@ -190,8 +210,14 @@ def test_batch_upload_paused_and_cancelled_is_refunded_to_the_cent(app, page, cu
 def test_send_to_lists_from_an_imported_address_book(app, page, customer, upload_dir, shot):
     with app.app_context():
         user = db.session.get(User, customer)
-        imp = imports.start(db.session, user, upload_dir, "address_book.xlsx", open(SAMPLES / "address_book.xlsx", "rb"),
-                            group_name="Clienți")
+        imp = imports.start(
+            db.session,
+            user,
+            upload_dir,
+            "address_book.xlsx",
+            open(SAMPLES / "address_book.xlsx", "rb"),
+            group_name="Clienți",
+        )
         imports.choose_first_row(db.session, imp, 0, 4)
         imports.set_mapping(db.session, imp, {0: "last_name", 1: "first_name", 2: "phone", 3: "keep"})
         imports.analyse(db.session, imp, "RO")
@@ -202,6 +228,7 @@ def test_send_to_lists_from_an_imported_address_book(app, page, customer, upload
     with app.app_context():
         user = db.session.get(User, customer)
         from webapp.services import contacts
+
         contacts.create_group(db.session, user, "VIP", [{"phone": n, "first_name": "VIP"} for n in some])
         db.session.commit()
     sign_in(page, "teatru", PASSWORD)
@@ -215,8 +242,8 @@ def test_send_to_lists_from_an_imported_address_book(app, page, customer, upload
     expect(page.get_by_role("button", name="#FirstName")).to_be_visible()
     page.get_by_role("button", name="Continue to the summary").click()
     expect(page.get_by_role("button", name="Yes, this is correct")).to_be_enabled(timeout=60_000)
-    assert counts(page, "recipients") == 942          # the group holds the file's 942 distinct valid numbers
-    assert counts(page, "refused-duplicate") == 3     # the VIP list repeats three of them
+    assert counts(page, "recipients") == 942  # the group holds the file's 942 distinct valid numbers
+    assert counts(page, "refused-duplicate") == 3  # the VIP list repeats three of them
     assert counts(page, "refused-invalid_number") == 0
     shot(page, "36-lists-summary")
     page.get_by_role("button", name="Yes, this is correct").click()

@@ -5,6 +5,7 @@ macros (jinja/_charts.html) with the site's CSS.
     CHART_GALLERY=/tmp/charts .venv/bin/pytest -q -p no:cacheprovider tests/browser/test_chart_gallery.py
 
 writes the PNGs there (otherwise to pytest's tmp dir)."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,13 @@ STATIC = ROOT / "webapp" / "static"
 ROMANIAN = ChartText(
     statuses={"delivered": "Livrate", "failed": "Eșuate", "pending": "În așteptare", "not_sent": "Netrimise"},
     months=("ian.", "feb.", "mar.", "apr.", "mai", "iun.", "iul.", "aug.", "sept.", "oct.", "nov.", "dec."),
-    total="Total", messages="mesaje", other="Altele", unknown="Necunoscut", empty="Niciun mesaj în această perioadă",
-    number=lambda n: f"{n:,}".replace(",", "."), percent=lambda p: f"{p:.1f}%".replace(".", ","),
+    total="Total",
+    messages="mesaje",
+    other="Altele",
+    unknown="Necunoscut",
+    empty="Niciun mesaj în această perioadă",
+    number=lambda n: f"{n:,}".replace(",", "."),
+    percent=lambda p: f"{p:.1f}%".replace(".", ","),
 )
 
 
@@ -51,26 +57,80 @@ def gallery() -> list[tuple[str, object, str | None]]:
     march = month_of_traffic(date(2025, 3, 1), 31)
     quarter = month_of_traffic(date(2025, 1, 1), 90, seed=3)
     week = month_of_traffic(date(2025, 3, 10), 7)
-    countries = [("Romania", 12345), ("Moldova", 1234), ("Bulgaria", 987), ("Hungary", 456), ("Ukraine", 321),
-                 ("Congo, The Democratic Republic of the", 230), ("Italy", 120), ("Spain", 80), ("France", 40),
-                 ("Germany", 30), ("<script>alert('x')</script> & \"Co\"", 12), ("", 7)]
+    countries = [
+        ("Romania", 12345),
+        ("Moldova", 1234),
+        ("Bulgaria", 987),
+        ("Hungary", 456),
+        ("Ukraine", 321),
+        ("Congo, The Democratic Republic of the", 230),
+        ("Italy", 120),
+        ("Spain", 80),
+        ("France", 40),
+        ("Germany", 30),
+        ("<script>alert('x')</script> & \"Co\"", 12),
+        ("", 7),
+    ]
     money = [(name, Decimal(v) * Decimal("0.0350")) for name, v in countries]
     strip = {date(2025, 3, 1) + timedelta(days=i): (m.total if i % 9 else 0) for i, (d, m) in enumerate(march.items())}
     return [
-        ("Messages by day, March 2025 (31 days)", day_chart(march, date(2025, 3, 1), date(2025, 3, 31), title="Messages by day, March 2025"), None),
-        ("Messages by day, a week", day_chart(week, date(2025, 3, 10), date(2025, 3, 16), title="Messages by day, a week"), None),
+        (
+            "Messages by day, March 2025 (31 days)",
+            day_chart(march, date(2025, 3, 1), date(2025, 3, 31), title="Messages by day, March 2025"),
+            None,
+        ),
+        (
+            "Messages by day, a week",
+            day_chart(week, date(2025, 3, 10), date(2025, 3, 16), title="Messages by day, a week"),
+            None,
+        ),
         ("Messages by day, one day", day_chart(week, date(2025, 3, 12), date(2025, 3, 12), title="Today"), None),
-        ("Messages by day, a quarter (90 days)", day_chart(quarter, date(2025, 1, 1), date(2025, 3, 31), title="Q1 2025"), None),
-        ("Mesaje pe zi (ro), 30 mar – 28 apr", day_chart(month_of_traffic(date(2025, 3, 30), 30), date(2025, 3, 30), date(2025, 4, 28), title="Mesaje pe zi", text=ROMANIAN), None),
-        ("A few messages (max 3)", day_chart({date(2025, 3, 3): StatusCounts(delivered=2, failed=1), date(2025, 3, 5): StatusCounts(pending=1)}, date(2025, 3, 1), date(2025, 3, 14), title="A few"), None),
+        (
+            "Messages by day, a quarter (90 days)",
+            day_chart(quarter, date(2025, 1, 1), date(2025, 3, 31), title="Q1 2025"),
+            None,
+        ),
+        (
+            "Mesaje pe zi (ro), 30 mar – 28 apr",
+            day_chart(
+                month_of_traffic(date(2025, 3, 30), 30),
+                date(2025, 3, 30),
+                date(2025, 4, 28),
+                title="Mesaje pe zi",
+                text=ROMANIAN,
+            ),
+            None,
+        ),
+        (
+            "A few messages (max 3)",
+            day_chart(
+                {date(2025, 3, 3): StatusCounts(delivered=2, failed=1), date(2025, 3, 5): StatusCounts(pending=1)},
+                date(2025, 3, 1),
+                date(2025, 3, 14),
+                title="A few",
+            ),
+            None,
+        ),
         ("Empty period", day_chart({}, date(2025, 2, 1), date(2025, 2, 28), title="February 2025"), None),
         ("By country (messages)", ranked_bars(countries, title="Messages by country"), None),
-        ("By country (cost)", ranked_bars(money, title="Cost by country", value_format=lambda v: f"€{v:,.2f}"), "Cost, EUR"),
+        (
+            "By country (cost)",
+            ranked_bars(money, title="Cost by country", value_format=lambda v: f"€{v:,.2f}"),
+            "Cost, EUR",
+        ),
         ("By country, two only", ranked_bars(countries[:2], title="Two"), None),
-        ("By sender, a label with markup in it", ranked_bars([("BRAND", 900), ("<b>Shop</b> & \"Co\"", 450), ("", 30)], title="By sender"), None),
+        (
+            "By sender, a label with markup in it",
+            ranked_bars([("BRAND", 900), ('<b>Shop</b> & "Co"', 450), ("", 30)], title="By sender"),
+            None,
+        ),
         ("By country, nothing", ranked_bars([], title="Nothing"), None),
         ("Last 30 days (strip)", day_strip(strip, date(2025, 3, 2), date(2025, 3, 31), title="Last 30 days"), "strip"),
-        ("Last 30 days, nothing (strip)", day_strip({}, date(2025, 3, 2), date(2025, 3, 31), title="Last 30 days"), "strip"),
+        (
+            "Last 30 days, nothing (strip)",
+            day_strip({}, date(2025, 3, 2), date(2025, 3, 31), title="Last 30 days"),
+            "strip",
+        ),
     ]
 
 
@@ -87,9 +147,9 @@ def page_html(dark: bool = False) -> str:
     parts.append(f"<p>{macros.network_label()}</p>")
     theme = "dark" if dark else "light"
     return f"""<!doctype html><html lang="en" data-theme="{theme}"><head><meta charset="utf-8">
-<link rel="stylesheet" href="{(STATIC / 'vendor' / 'pico-2.1.1.min.css').as_uri()}">
-<link rel="stylesheet" href="{(STATIC / 'app.css').as_uri()}"></head>
-<body><main class="container">{''.join(parts)}</main></body></html>"""
+<link rel="stylesheet" href="{(STATIC / "vendor" / "pico-2.1.1.min.css").as_uri()}">
+<link rel="stylesheet" href="{(STATIC / "app.css").as_uri()}"></head>
+<body><main class="container">{"".join(parts)}</main></body></html>"""
 
 
 def pdf_html() -> str:

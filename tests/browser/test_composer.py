@@ -1,5 +1,6 @@
 """A customer writes a Romanian text, watches the live counter, takes the GSM-7 suggestion,
 checks a number, and saves and reuses a template."""
+
 from decimal import Decimal
 
 from playwright.sync_api import expect
@@ -40,7 +41,8 @@ def test_live_counter_and_gsm_suggestion(app, page, make_user, shot):
     expect(page.get_by_test_id("parts")).to_have_text("1 part")
     expect(page.get_by_test_id("price")).to_contain_text("€0.0350")
     expect(page.get_by_label("Text")).to_have_value(
-        'Buna ziua! Va reamintim ca spectacolul "Hamlet" incepe maine la ora 19:00. Va asteptam cu drag!')
+        'Buna ziua! Va reamintim ca spectacolul "Hamlet" incepe maine la ora 19:00. Va asteptam cu drag!'
+    )
     shot(page, "11-composer-gsm7")
 
     # Typing goes on updating the counter after the swap.
@@ -80,7 +82,7 @@ def test_a_text_over_the_maximum_of_parts_is_named_while_typing_and_refused(app,
         db.session.commit()
     sign_in(page, "teatru", PASSWORD)
     page.get_by_role("banner").get_by_role("link", name="Send SMS").click()
-    long_text = "Spectacolul începe mâine. " * 26        # UCS-2, 676 characters: 11 parts
+    long_text = "Spectacolul începe mâine. " * 26  # UCS-2, 676 characters: 11 parts
     page.get_by_label("Text").fill(long_text)
     expect(page.get_by_test_id("parts")).to_have_text("11 parts")
     expect(page.get_by_test_id("too-long")).to_contain_text("at most 10 parts are accepted")

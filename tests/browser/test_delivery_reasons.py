@@ -1,5 +1,6 @@
 """A failed message's page and the reports list say why in the customer's language, with the raw
 code beside it (issue 18); screenshots in English and Romanian to look at."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,7 +12,7 @@ from tests.conftest import PASSWORD
 from webapp.extensions import db
 from webapp.models import Route, User
 
-MIXED = [   # to, status, reason_code, error_code, part
+MIXED = [  # to, status, reason_code, error_code, part
     ("+40722000001", "DELIVRD", None, "000", None),
     ("+40722000002", "UNDELIV", None, "001", None),
     ("+40722000003", "EXPIRED", None, "027", None),
@@ -25,10 +26,13 @@ MIXED = [   # to, status, reason_code, error_code, part
 ]
 
 
-@pytest.mark.parametrize("language, sentence, code", [
-    ("en", "The number does not exist on the operator's network or is no longer in use.", "UNDELIV · err:001"),
-    ("ro", "Numărul nu există în rețeaua operatorului sau nu mai este folosit.", "UNDELIV · err:001"),
-])
+@pytest.mark.parametrize(
+    "language, sentence, code",
+    [
+        ("en", "The number does not exist on the operator's network or is no longer in use.", "UNDELIV · err:001"),
+        ("ro", "Numărul nu există în rețeaua operatorului sau nu mai este folosit.", "UNDELIV · err:001"),
+    ],
+)
 def test_failed_message_and_mixed_list(app, page, make_parent, make_message, shot, language, sentence, code):
     user_id = make_parent("teatru", language=language)
     with app.app_context():
@@ -36,10 +40,19 @@ def test_failed_message_and_mixed_list(app, page, make_parent, make_message, sho
         db.session.get(User, user_id)
     ids = {}
     for to, status, reason, error, part_code in MIXED:
-        part = {"state": "failed", "status": status, "error_code": part_code, "route_id": route_id} if part_code else None
-        ids[to] = make_message(user_id, to, status=status, reason_code=reason, error_code=error,
-                               route_id=None if status == "refused" else route_id, part=part,
-                               text="Vă așteptăm diseară la spectacolul „Hamlet”, ora 19:00.")
+        part = (
+            {"state": "failed", "status": status, "error_code": part_code, "route_id": route_id} if part_code else None
+        )
+        ids[to] = make_message(
+            user_id,
+            to,
+            status=status,
+            reason_code=reason,
+            error_code=error,
+            route_id=None if status == "refused" else route_id,
+            part=part,
+            text="Vă așteptăm diseară la spectacolul „Hamlet”, ora 19:00.",
+        )
     sign_in(page, "teatru", PASSWORD)
     page.goto(f"/reports/messages/{ids['+40722000002']}")
     expect(page.get_by_test_id("status-reason")).to_have_text(sentence)
@@ -52,5 +65,5 @@ def test_failed_message_and_mixed_list(app, page, make_parent, make_message, sho
 
     page.goto("/reports/")
     expect(page.get_by_test_id("status")).to_have_count(len(MIXED))
-    expect(page.get_by_test_id("status").first).to_have_text("refused")   # newest first
+    expect(page.get_by_test_id("status").first).to_have_text("refused")  # newest first
     shot(page, f"delivery-reason-list-{language}")

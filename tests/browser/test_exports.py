@@ -1,5 +1,6 @@
 """Reports → Messages → Export in Chromium (issue 18): the filter chosen on the page is what the
 XLSX holds; a large export shows its progress bar, then a link to the file."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,9 @@ from webapp.extensions import db
 from webapp.models import Message, User
 
 
-def test_export_the_filtered_messages_and_a_large_export(app, page, make_parent, make_subuser, make_campaign, shot,
-                                                        tmp_path):
+def test_export_the_filtered_messages_and_a_large_export(
+    app, page, make_parent, make_subuser, make_campaign, shot, tmp_path
+):
     story = make_story(app, make_parent, make_subuser, make_campaign)
     sign_in(page, "ana", PASSWORD)
     page.goto("/reports/")
@@ -40,7 +42,7 @@ def test_export_the_filtered_messages_and_a_large_export(app, page, make_parent,
     sheet = load_workbook(path).worksheets[0]
     rows = [[c for c in row] for row in sheet.iter_rows()]
     header = [c.value for c in rows[0]]
-    assert len(rows) == 3                                          # header, the one UNDELIV message, totals
+    assert len(rows) == 3  # header, the one UNDELIV message, totals
     text = rows[1][header.index("Text")]
     assert text.value == HYPERLINK and text.data_type == "s"
     assert not [c for row in rows for c in row if c.data_type == "f"]
@@ -56,7 +58,7 @@ def test_export_the_filtered_messages_and_a_large_export(app, page, make_parent,
         export_id = page.url.rstrip("/").rsplit("/", 1)[1]
         with app.app_context():
             account_id = db.session.get(User, story["owner_id"]).account_id
-        run_job(app, account_id, export_id)                        # what the worker does (tests/test_exports.py)
+        run_job(app, account_id, export_id)  # what the worker does (tests/test_exports.py)
         expect(page.get_by_test_id("export-ready")).to_have_text("The export is ready: 7 messages.")
     shot(page, "exports-03-large-export-ready")
     with page.expect_download() as download:

@@ -2,6 +2,7 @@
 (what the customer or staff member is told to do next), the import and campaign wizards answering
 an unreadable file (422), and the 400 page for a NUL in a form field. Each page is checked for its
 heading and its message; the screenshots (test-artifacts/screenshots/gallery-*.png) are to look at."""
+
 from decimal import Decimal
 
 import pytest
@@ -55,13 +56,23 @@ def test_customer_list_pages_when_empty(page, make_user, shot):
 
 def test_staff_list_pages_when_empty(app, page, shot):
     with app.app_context():
-        accounts.create_account(db.session, None, username="suport", password=STAFF_PASSWORD, credit=Decimal("0"),
-                                email="suport@example.com", role=Role.SUPPORT)
+        accounts.create_account(
+            db.session,
+            None,
+            username="suport",
+            password=STAFF_PASSWORD,
+            credit=Decimal("0"),
+            email="suport@example.com",
+            role=Role.SUPPORT,
+        )
         db.session.commit()
     sign_in(page, "suport", STAFF_PASSWORD)
-    for url, name in [("/staff/payments", "staff-payments-empty"), ("/staff/sender-ids", "staff-sender-ids-empty"),
-                      ("/staff/audit?action=nothing-like-this", "staff-audit-empty"),
-                      ("/staff/receipts/", "staff-receipts-empty")]:
+    for url, name in [
+        ("/staff/payments", "staff-payments-empty"),
+        ("/staff/sender-ids", "staff-sender-ids-empty"),
+        ("/staff/audit?action=nothing-like-this", "staff-audit-empty"),
+        ("/staff/receipts/", "staff-receipts-empty"),
+    ]:
         response = page.goto(url)
         assert response.status == 200, url
         expect(page.locator(".empty-state, .empty-note").first).to_be_visible()
@@ -70,12 +81,21 @@ def test_staff_list_pages_when_empty(app, page, shot):
 
 def test_admin_list_pages_when_empty(app, page, shot):
     with app.app_context():
-        accounts.create_account(db.session, None, username="operator", password=ADMIN_PASSWORD,
-                                email="operator@example.com", role=Role.ADMIN)
+        accounts.create_account(
+            db.session,
+            None,
+            username="operator",
+            password=ADMIN_PASSWORD,
+            email="operator@example.com",
+            role=Role.ADMIN,
+        )
         db.session.commit()
     sign_in(page, "operator", ADMIN_PASSWORD)
-    for url, name in [("/admin/accounts?q=nobody-by-this-name", "admin-accounts-empty"),
-                      ("/admin/routes", "admin-routes-empty"), ("/admin/staff", "admin-staff")]:
+    for url, name in [
+        ("/admin/accounts?q=nobody-by-this-name", "admin-accounts-empty"),
+        ("/admin/routes", "admin-routes-empty"),
+        ("/admin/staff", "admin-staff"),
+    ]:
         response = page.goto(url)
         assert response.status == 200, url
         shot(page, f"gallery-{name}")

@@ -1,4 +1,5 @@
 """Pages the flows above do not reach: address book, forgot password, campaigns placeholder."""
+
 from playwright.sync_api import expect
 
 from tests.browser.test_sign_in_flow import sign_in
@@ -22,8 +23,12 @@ def test_address_book_and_campaigns(app, page, make_user, shot):
     user_id = make_user("agentie")
     with app.app_context():
         user = db.session.get(User, user_id)
-        contacts.create_group(db.session, user, "Clienți fideli", [{"phone": "0722 123 456", "first_name": "Ana"},
-                                                                    {"phone": "+40722123456", "first_name": "Ana"}])
+        contacts.create_group(
+            db.session,
+            user,
+            "Clienți fideli",
+            [{"phone": "0722 123 456", "first_name": "Ana"}, {"phone": "+40722123456", "first_name": "Ana"}],
+        )
         db.session.commit()
     sign_in(page, "agentie", PASSWORD)
     page.get_by_role("banner").get_by_role("link", name="Address book").click()

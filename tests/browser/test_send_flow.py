@@ -1,4 +1,5 @@
 """A customer sends one SMS from the browser and watches it reach DELIVRD (real worker and cron)."""
+
 import re
 from decimal import Decimal
 

@@ -1,5 +1,6 @@
 """Sender IDs in Chromium: a customer asks for TEATRU, support approves it, the customer sends
 with it; and support adjusts the customer's credit with a reason."""
+
 import re
 from decimal import Decimal
 
@@ -24,8 +25,15 @@ def customer(app, make_user):
     with app.app_context():
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
         routes.add_route(db.session, "sim", "simulator://?delivered=1&undeliv=0&expired=0&rejectd=0&dlr_delay=1s")
-        accounts.create_account(db.session, None, username="suport", password=STAFF_PASSWORD, credit=Decimal("0"),
-                                email="suport@example.com", role=Role.SUPPORT)
+        accounts.create_account(
+            db.session,
+            None,
+            username="suport",
+            password=STAFF_PASSWORD,
+            credit=Decimal("0"),
+            email="suport@example.com",
+            role=Role.SUPPORT,
+        )
         db.session.commit()
         return db.session.get(User, user_id).account_id
 

@@ -1,4 +1,5 @@
 """A person signs in, meets the expired-password page, changes the password, signs out."""
+
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
@@ -87,9 +88,13 @@ def test_sign_out_everywhere_from_the_account_page(page, browser, live_server, m
     """Signed in on a laptop and on a phone (kept signed in): the Account page lists both, and
     "Sign out everywhere" on the laptop signs the phone out too."""
     make_user("teatru", credit="10")
-    phone_context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844}, locale="en-GB",
-                                        user_agent="Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 "
-                                                   "(KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36")
+    phone_context = browser.new_context(
+        base_url=live_server,
+        viewport={"width": 390, "height": 844},
+        locale="en-GB",
+        user_agent="Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+    )
     phone = phone_context.new_page()
     phone.goto("/login")
     phone.get_by_label("Username").fill("teatru")

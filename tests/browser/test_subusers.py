@@ -1,5 +1,6 @@
 """A customer makes a billed-separately and a credit subuser, gives the credit one €20, the subuser
 signs in (choosing its own password), sends an SMS, and the parent sees it in Reports filtered by it."""
+
 import re
 
 import pytest
@@ -70,7 +71,7 @@ def test_subusers_end_to_end(app, page, customer, shot):
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("status")).to_have_text("Your password is changed.")
     page.goto("/account/subusers/")
-    expect(page.locator("h1")).not_to_have_text("Subusers")   # 403 for a subuser
+    expect(page.locator("h1")).not_to_have_text("Subusers")  # 403 for a subuser
     page.goto("/")
     page.get_by_role("banner").get_by_role("link", name="Send SMS").click()
     page.get_by_label("To number").fill("0722 123 456")

@@ -1,5 +1,6 @@
 """Support in Chromium (#8 "Done when"): find a subuser by its phone number, log in as it with a reason,
 see the banner, be refused the API keys page, return, and read it all in the audit log."""
+
 from decimal import Decimal
 
 from playwright.sync_api import expect
@@ -16,11 +17,19 @@ REASON = "The customer says the campaign did not start"
 def test_support_impersonates_a_subuser_found_by_phone(app, page, make_user, make_subuser, shot):
     parent_id = make_user("teatru", credit="50")
     with app.app_context():
-        accounts.create_account(db.session, None, username="suport", password=STAFF_PASSWORD, credit=Decimal("0"),
-                                email="suport@example.com", role=Role.SUPPORT)
+        accounts.create_account(
+            db.session,
+            None,
+            username="suport",
+            password=STAFF_PASSWORD,
+            credit=Decimal("0"),
+            email="suport@example.com",
+            role=Role.SUPPORT,
+        )
         db.session.commit()
-    make_subuser(parent_id, "cluj", name="Teatru Cluj", billing_mode="parent", email="cluj@example.com",
-                 phone="+40722123456")
+    make_subuser(
+        parent_id, "cluj", name="Teatru Cluj", billing_mode="parent", email="cluj@example.com", phone="+40722123456"
+    )
 
     sign_in(page, "suport", STAFF_PASSWORD)
     page.get_by_role("link", name="Staff").click()
@@ -34,7 +43,9 @@ def test_support_impersonates_a_subuser_found_by_phone(app, page, make_user, mak
     expect(page.get_by_role("heading", name="Teatru Cluj")).to_be_visible()
     expect(page.get_by_test_id("account-balance")).to_contain_text("€0.00")
     shot(page, "81-staff-account-page")
-    page.get_by_test_id("account-users").locator('tr[data-username="cluj"]').get_by_role("button", name="Log in as").click()
+    page.get_by_test_id("account-users").locator('tr[data-username="cluj"]').get_by_role(
+        "button", name="Log in as"
+    ).click()
 
     page.get_by_label("Why do you need to sign in as this user?").fill("because")
     page.get_by_role("button", name="Log in as cluj").click()

@@ -21,11 +21,22 @@ BUCHAREST = "Europe/Bucharest"
 
 # --- monitoring copies -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "recipients, every, copies",
     [
-        (0, 100, 0), (99, 100, 0), (100, 100, 1), (199, 100, 1), (200, 100, 2), (1000, 100, 10),
-        (12345, 1000, 12), (4999, 5000, 0), (5000, 5000, 1), (10_000, 0, 0), (0, 0, 0), (500, -1, 0),
+        (0, 100, 0),
+        (99, 100, 0),
+        (100, 100, 1),
+        (199, 100, 1),
+        (200, 100, 2),
+        (1000, 100, 10),
+        (12345, 1000, 12),
+        (4999, 5000, 0),
+        (5000, 5000, 1),
+        (10_000, 0, 0),
+        (0, 0, 0),
+        (500, -1, 0),
     ],
 )
 def test_monitoring_copies(recipients, every, copies):
@@ -35,8 +46,17 @@ def test_monitoring_copies(recipients, every, copies):
 @pytest.mark.parametrize(
     "position, every, point",
     [
-        (100, 100, True), (200, 100, True), (99, 100, False), (101, 100, False), (1, 100, False),
-        (0, 100, False), (-100, 100, False), (100, 0, False), (0, 0, False), (5000, 5000, True), (1, 1, True),
+        (100, 100, True),
+        (200, 100, True),
+        (99, 100, False),
+        (101, 100, False),
+        (1, 100, False),
+        (0, 100, False),
+        (-100, 100, False),
+        (100, 0, False),
+        (0, 0, False),
+        (5000, 5000, True),
+        (1, 1, True),
     ],
 )
 def test_is_monitoring_point(position, every, point):
@@ -51,11 +71,20 @@ def test_monitoring_points_agree_with_the_count(recipients, every):
 
 # --- expected duration -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "messages, speed, seconds",
     [
-        (0, 10, 0), (1, 10, 1), (10, 10, 1), (11, 10, 2), (100, 1, 100), (3600, 1, 3600),
-        (1001, 1000, 2), (10_000, 50, 200), (7, 7, 1), (8, 7, 2),
+        (0, 10, 0),
+        (1, 10, 1),
+        (10, 10, 1),
+        (11, 10, 2),
+        (100, 1, 100),
+        (3600, 1, 3600),
+        (1001, 1000, 2),
+        (10_000, 50, 200),
+        (7, 7, 1),
+        (8, 7, 2),
     ],
 )
 def test_expected_duration_rounds_up_to_a_second(messages, speed, seconds):
@@ -80,29 +109,65 @@ NOW = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)  # 12:00 in Bucharest (EET, UTC+2
         (date(2026, 3, 21), None, BUCHAREST, NOW, datetime(2026, 3, 20, 22, 0, tzinfo=UTC)),  # midnight
         (None, time(18, 0), BUCHAREST, NOW, datetime(2026, 3, 20, 16, 0, tzinfo=UTC)),  # today
         # after 21:00 UTC it is already tomorrow in Bucharest: "today" is the local date
-        (None, time(23, 0), BUCHAREST, datetime(2026, 10, 20, 21, 30, tzinfo=UTC),
-         datetime(2026, 10, 21, 20, 0, tzinfo=UTC)),
+        (
+            None,
+            time(23, 0),
+            BUCHAREST,
+            datetime(2026, 10, 20, 21, 30, tzinfo=UTC),
+            datetime(2026, 10, 21, 20, 0, tzinfo=UTC),
+        ),
         (date(2026, 3, 20), time(14, 30), "UTC", NOW, datetime(2026, 3, 20, 14, 30, tzinfo=UTC)),
         (date(2026, 3, 20), time(14, 30), "Europe/Moscow", NOW, datetime(2026, 3, 20, 11, 30, tzinfo=UTC)),
         (date(2026, 3, 20), time(14, 30), "Europe/Chisinau", NOW, datetime(2026, 3, 20, 12, 30, tzinfo=UTC)),
         (date(2026, 3, 20), time(11, 59, 30), BUCHAREST, NOW, datetime(2026, 3, 20, 9, 59, 30, tzinfo=UTC)),  # grace
         # spring forward, 2026-03-29: 03:00 EET becomes 04:00 EEST
         (date(2026, 3, 29), time(2, 30), BUCHAREST, NOW, datetime(2026, 3, 29, 0, 30, tzinfo=UTC)),
-        (date(2026, 3, 29), time(3, 30), BUCHAREST, NOW, datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),  # no such time: later
+        (
+            date(2026, 3, 29),
+            time(3, 30),
+            BUCHAREST,
+            NOW,
+            datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+        ),  # no such time: later
         (date(2026, 3, 29), time(4, 30), BUCHAREST, NOW, datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
         (date(2026, 3, 29), time(12, 0), BUCHAREST, NOW, datetime(2026, 3, 29, 9, 0, tzinfo=UTC)),
         (date(2026, 3, 28), time(12, 0), BUCHAREST, NOW, datetime(2026, 3, 28, 10, 0, tzinfo=UTC)),
         # fall back, 2026-10-25: 04:00 EEST becomes 03:00 EET; 03:30 happens twice, the first is taken
-        (date(2026, 10, 24), time(12, 0), BUCHAREST, datetime(2026, 10, 20, tzinfo=UTC),
-         datetime(2026, 10, 24, 9, 0, tzinfo=UTC)),
-        (date(2026, 10, 25), time(2, 30), BUCHAREST, datetime(2026, 10, 20, tzinfo=UTC),
-         datetime(2026, 10, 24, 23, 30, tzinfo=UTC)),
-        (date(2026, 10, 25), time(3, 30), BUCHAREST, datetime(2026, 10, 20, tzinfo=UTC),
-         datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
-        (date(2026, 10, 25), time(4, 30), BUCHAREST, datetime(2026, 10, 20, tzinfo=UTC),
-         datetime(2026, 10, 25, 2, 30, tzinfo=UTC)),
-        (date(2026, 10, 25), time(12, 0), BUCHAREST, datetime(2026, 10, 20, tzinfo=UTC),
-         datetime(2026, 10, 25, 10, 0, tzinfo=UTC)),
+        (
+            date(2026, 10, 24),
+            time(12, 0),
+            BUCHAREST,
+            datetime(2026, 10, 20, tzinfo=UTC),
+            datetime(2026, 10, 24, 9, 0, tzinfo=UTC),
+        ),
+        (
+            date(2026, 10, 25),
+            time(2, 30),
+            BUCHAREST,
+            datetime(2026, 10, 20, tzinfo=UTC),
+            datetime(2026, 10, 24, 23, 30, tzinfo=UTC),
+        ),
+        (
+            date(2026, 10, 25),
+            time(3, 30),
+            BUCHAREST,
+            datetime(2026, 10, 20, tzinfo=UTC),
+            datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+        ),
+        (
+            date(2026, 10, 25),
+            time(4, 30),
+            BUCHAREST,
+            datetime(2026, 10, 20, tzinfo=UTC),
+            datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
+        ),
+        (
+            date(2026, 10, 25),
+            time(12, 0),
+            BUCHAREST,
+            datetime(2026, 10, 20, tzinfo=UTC),
+            datetime(2026, 10, 25, 10, 0, tzinfo=UTC),
+        ),
     ],
 )
 def test_start_time_in_the_accounts_time_zone(day, at, tz_name, now, expected):
@@ -159,15 +224,16 @@ def test_start_time_exactly_90_days_ahead_is_allowed():
 
 # --- pacing ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "speed, elapsed, dispatched, burst, allowance",
     [
-        (10, 0.0, 0, 2.0, 10),      # the first tick sends a second's worth
+        (10, 0.0, 0, 2.0, 10),  # the first tick sends a second's worth
         (10, 0.5, 10, 2.0, 5),
         (10, 1.0, 10, 2.0, 10),
-        (10, 1.0, 20, 2.0, 0),      # a second ahead already
-        (10, 1.0, 25, 2.0, 0),      # never negative
-        (10, 5.0, 10, 2.0, 30),     # late: catch up at most 2 s worth on top of this second
+        (10, 1.0, 20, 2.0, 0),  # a second ahead already
+        (10, 1.0, 25, 2.0, 0),  # never negative
+        (10, 5.0, 10, 2.0, 30),  # late: catch up at most 2 s worth on top of this second
         (10, 100.0, 0, 2.0, 30),
         (10, 100.0, 0, 0.0, 10),
         (10, 100.0, 0, 0.5, 15),
@@ -175,7 +241,7 @@ def test_start_time_exactly_90_days_ahead_is_allowed():
         (1, 0.99, 1, 2.0, 0),
         (1, 1.0, 1, 2.0, 1),
         (1, 60.0, 0, 2.0, 3),
-        (7, 2.5, 14, 2.0, 10),      # int(17.5) + 7 - 14
+        (7, 2.5, 14, 2.0, 10),  # int(17.5) + 7 - 14
         (1000, 0.25, 1000, 2.0, 250),
         (1000, 10.0, 0, 2.0, 3000),
     ],
@@ -248,15 +314,28 @@ def test_a_late_tick_catches_up_over_the_next_ticks():
 
 # --- tally -------------------------------------------------------------------------------
 
+
 def _add(tally, n, parts, characters, cost="0.035", country="RO", empty=0, to=None):
     tally.add(to or f"+4072200{n:04d}", f"text {n}", parts, characters, D(cost), country, empty)
 
 
 def test_empty_tally():
     assert Tally().as_dict() == {
-        "rows": 0, "recipients": 0, "refused": {}, "parts": 0, "cost": "0", "monitoring": 0,
-        "monitoring_cost": "0", "empty_cells": 0, "rows_with_empty_cells": 0, "parts_histogram": {},
-        "longest": None, "typical": None, "samples": [], "problems": [], "countries": {},
+        "rows": 0,
+        "recipients": 0,
+        "refused": {},
+        "parts": 0,
+        "cost": "0",
+        "monitoring": 0,
+        "monitoring_cost": "0",
+        "empty_cells": 0,
+        "rows_with_empty_cells": 0,
+        "parts_histogram": {},
+        "longest": None,
+        "typical": None,
+        "samples": [],
+        "problems": [],
+        "countries": {},
     }
 
 
@@ -324,10 +403,10 @@ def test_monitoring_copies_are_costed_but_are_not_recipients():
     "messages, longest",
     [
         ([(1, 100)], 0),
-        ([(1, 100), (2, 150)], 1),                # more parts wins
-        ([(2, 150), (1, 160)], 0),                # parts before characters
-        ([(2, 150), (2, 160), (2, 155)], 1),      # then more characters
-        ([(1, 70), (1, 70)], 0),                  # a tie keeps the first
+        ([(1, 100), (2, 150)], 1),  # more parts wins
+        ([(2, 150), (1, 160)], 0),  # parts before characters
+        ([(2, 150), (2, 160), (2, 155)], 1),  # then more characters
+        ([(1, 70), (1, 70)], 0),  # a tie keeps the first
         ([(1, 10), (3, 300), (2, 306), (3, 301), (3, 299)], 3),
     ],
 )
@@ -336,8 +415,12 @@ def test_longest_is_most_parts_then_most_characters(messages, longest):
     for n, (parts, characters) in enumerate(messages):
         _add(tally, n, parts, characters)
     assert tally.as_dict()["longest"] == {
-        "to": f"+4072200{longest:04d}", "text": f"text {longest}", "parts": messages[longest][0],
-        "characters": messages[longest][1], "cost": "0.035"}
+        "to": f"+4072200{longest:04d}",
+        "text": f"text {longest}",
+        "parts": messages[longest][0],
+        "characters": messages[longest][1],
+        "cost": "0.035",
+    }
 
 
 @pytest.mark.parametrize(

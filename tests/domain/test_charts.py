@@ -1,5 +1,6 @@
 """Tests for webapp.domain.charts: the rules (ticks, label thinning, top N + Other, escaping) as
 tables, and the SVG read back with xml.etree (well-formed, bars proportional, empty states)."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -70,9 +71,9 @@ def test_nice_ticks_hold_the_largest_in_even_whole_steps(largest):
     top = ticks[-1]
     assert ticks[0] == 0 and top >= largest and top >= 5
     assert 4 <= len(ticks) - 1 <= 5
-    assert len({b - a for a, b in zip(ticks, ticks[1:])}) == 1          # equal steps
-    assert str(top).lstrip("0").rstrip("0") in {"1", "2", "5"}          # 1, 2 or 5 × 10ⁿ
-    assert top == 5 or top < 2.5 * largest                              # never much emptier than needed
+    assert len({b - a for a, b in zip(ticks, ticks[1:])}) == 1  # equal steps
+    assert str(top).lstrip("0").rstrip("0") in {"1", "2", "5"}  # 1, 2 or 5 × 10ⁿ
+    assert top == 5 or top < 2.5 * largest  # never much emptier than needed
 
 
 def test_nice_ticks_refuse_a_negative():
@@ -80,8 +81,19 @@ def test_nice_ticks_refuse_a_negative():
         nice_ticks(-1)
 
 
-COMPACT = [(0, "0"), (5, "5"), (950, "950"), (1000, "1k"), (1500, "1.5k"), (2000, "2k"), (12_500, "12.5k"),
-           (20_000, "20k"), (1_000_000, "1M"), (2_500_000, "2.5M"), (3_000_000_000, "3G")]
+COMPACT = [
+    (0, "0"),
+    (5, "5"),
+    (950, "950"),
+    (1000, "1k"),
+    (1500, "1.5k"),
+    (2000, "2k"),
+    (12_500, "12.5k"),
+    (20_000, "20k"),
+    (1_000_000, "1M"),
+    (2_500_000, "2.5M"),
+    (3_000_000_000, "3G"),
+]
 
 
 @pytest.mark.parametrize(("value", "text"), COMPACT, ids=[t for _, t in COMPACT])
@@ -118,7 +130,7 @@ LABELS = [
     ("march-every-day", date(2025, 3, 1), 31, 21.0, list(range(1, 32))),
     ("march-every-third", date(2025, 3, 1), 31, 7.0, [1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31]),
     ("the-1st-wins-over-the-31st", date(2025, 3, 25), 12, 7.0, [25, 28, 1, 4]),
-    ("the-first-day-shown-is-labelled", date(2025, 3, 6), 5, 7.0, [6, 10]),    # 7 would touch 6
+    ("the-first-day-shown-is-labelled", date(2025, 3, 6), 5, 7.0, [6, 10]),  # 7 would touch 6
     ("february-then-march", date(2025, 2, 22), 10, 7.0, [22, 25, 1]),
     ("one-day", date(2025, 3, 12), 1, 650.0, [12]),
 ]
@@ -146,11 +158,20 @@ TOP = [
     ("empty", [], 3, []),
     ("fewer-than-top", [("RO", 5), ("MD", 9)], 3, [("MD", 9), ("RO", 5)]),
     ("one-left-over-is-shown", [("A", 4), ("B", 3), ("C", 2), ("D", 1)], 3, [("A", 4), ("B", 3), ("C", 2), ("D", 1)]),
-    ("two-left-over-are-other", [("A", 5), ("B", 4), ("C", 3), ("D", 2), ("E", 1)], 3, [("A", 5), ("B", 4), ("C", 3), ("Other", 3)]),
+    (
+        "two-left-over-are-other",
+        [("A", 5), ("B", 4), ("C", 3), ("D", 2), ("E", 1)],
+        3,
+        [("A", 5), ("B", 4), ("C", 3), ("Other", 3)],
+    ),
     ("ties-by-label", [("b", 1), ("a", 1), ("c", 2)], 5, [("c", 2), ("a", 1), ("b", 1)]),
     ("zeros-left-out", [("A", 0), ("B", 2), ("C", 0)], 5, [("B", 2)]),
-    ("money-sums-exactly", [("A", Decimal("0.035")), ("B", Decimal("0.0350")), ("C", Decimal("0.0175")),
-                            ("D", Decimal("0.0175"))], 1, [("A", Decimal("0.035")), ("Other", Decimal("0.0700"))]),
+    (
+        "money-sums-exactly",
+        [("A", Decimal("0.035")), ("B", Decimal("0.0350")), ("C", Decimal("0.0175")), ("D", Decimal("0.0175"))],
+        1,
+        [("A", Decimal("0.035")), ("Other", Decimal("0.0700"))],
+    ),
 ]
 
 
@@ -200,13 +221,14 @@ def test_nasty_labels_stay_text_everywhere():
         day_strip({date(2025, 3, 2): 4}, *MARCH, title=NASTY, text=text),
     ]
     for svg in svgs:
-        root = parse(svg)                                    # well-formed despite the label
+        root = parse(svg)  # well-formed despite the label
         assert not root.findall(".//svg:script", NS) and "<script" not in svg
         assert "<script>alert('x')</script> & \"Co\" " in root.get("aria-label", "")
         assert "<script>alert('x')</script> & \"Co\" " in "".join(texts(root) + titles(root))
 
 
 # --- the day chart -------------------------------------------------------------------------
+
 
 def test_day_chart_is_an_accessible_scalable_svg():
     svg = day_chart({date(2025, 3, 3): StatusCounts(delivered=120, failed=3)}, *MARCH, title="March")
@@ -215,13 +237,15 @@ def test_day_chart_is_an_accessible_scalable_svg():
     assert root.get("role") == "img" and root.get("viewBox", "").startswith("0 0 720 ")
     assert root.get("width") == "100%" and root.get("height") is None
     assert root.get("aria-label") == "March. Total 123 messages: Delivered 120, Failed 3."
-    assert {"Delivered 120", "Failed 3", "Pending 0", "Not sent 0"} <= set(texts(root))      # the legend
+    assert {"Delivered 120", "Failed 3", "Pending 0", "Not sent 0"} <= set(texts(root))  # the legend
 
 
 def test_day_chart_stacks_proportional_heights():
-    by_day = {date(2025, 3, 1): StatusCounts(delivered=40, failed=10, pending=5, not_sent=25),
-              date(2025, 3, 2): StatusCounts(delivered=80),
-              date(2025, 3, 4): StatusCounts(failed=2)}
+    by_day = {
+        date(2025, 3, 1): StatusCounts(delivered=40, failed=10, pending=5, not_sent=25),
+        date(2025, 3, 2): StatusCounts(delivered=80),
+        date(2025, 3, 4): StatusCounts(failed=2),
+    }
     root = parse(day_chart(by_day, date(2025, 3, 1), date(2025, 3, 7), title="t"))
     assert nice_ticks(80)[-1] == 100
     groups = root.findall(".//svg:g[@class='chart-day']", NS)
@@ -238,12 +262,19 @@ def test_day_chart_stacks_proportional_heights():
     assert stack == pytest.approx(80 * per_message, abs=0.05)
     second = groups[1].findall("svg:rect[@class='chart-delivered']", NS)
     assert float(second[0].get("height")) == pytest.approx(80 * per_message, abs=0.01)
-    assert len(groups[2].findall("svg:rect", NS)) == 1            # a day with nothing: only the hover area
+    assert len(groups[2].findall("svg:rect", NS)) == 1  # a day with nothing: only the hover area
 
 
-@pytest.mark.parametrize("statuses", [
-    StatusCounts(delivered=7), StatusCounts(1, 2, 3, 4), StatusCounts(not_sent=840), StatusCounts(0, 0, 9, 0),
-], ids=["delivered-only", "all-four", "cancelled-campaign", "pending-only"])
+@pytest.mark.parametrize(
+    "statuses",
+    [
+        StatusCounts(delivered=7),
+        StatusCounts(1, 2, 3, 4),
+        StatusCounts(not_sent=840),
+        StatusCounts(0, 0, 9, 0),
+    ],
+    ids=["delivered-only", "all-four", "cancelled-campaign", "pending-only"],
+)
 def test_the_legend_and_tooltips_add_up(statuses):
     by_day = {date(2025, 3, 1): statuses, date(2025, 3, 9): statuses}
     root = parse(day_chart(by_day, *MARCH, title="t"))
@@ -256,8 +287,12 @@ def test_the_legend_and_tooltips_add_up(statuses):
 
 
 def test_tooltip_per_day_uses_the_callers_words():
-    text = ChartText(statuses={"delivered": "Livrate", "failed": "Eșuate", "pending": "În așteptare", "not_sent": "Netrimise"},
-                     total="Total", number=lambda n: f"{n:,}".replace(",", "."), format_date=lambda d: d.strftime("%d.%m.%Y"))
+    text = ChartText(
+        statuses={"delivered": "Livrate", "failed": "Eșuate", "pending": "În așteptare", "not_sent": "Netrimise"},
+        total="Total",
+        number=lambda n: f"{n:,}".replace(",", "."),
+        format_date=lambda d: d.strftime("%d.%m.%Y"),
+    )
     root = parse(day_chart({date(2025, 3, 2): StatusCounts(delivered=1234, failed=5)}, *MARCH, title="t", text=text))
     assert titles(root)[1] == "02.03.2025\nLivrate: 1.234\nEșuate: 5\nTotal: 1.239"
 
@@ -280,8 +315,11 @@ def test_day_chart_empty_state():
     assert root.find(".//svg:g[@class='chart-legend']", NS) is None
 
 
-@pytest.mark.parametrize(("start", "end"), [(date(2025, 3, 2), date(2025, 3, 1)), (date(2024, 1, 1), date(2025, 1, 1))],
-                         ids=["end-before-start", "367-days"])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(date(2025, 3, 2), date(2025, 3, 1)), (date(2024, 1, 1), date(2025, 1, 1))],
+    ids=["end-before-start", "367-days"],
+)
 def test_day_chart_refuses_a_bad_period(start, end):
     with pytest.raises(ValueError):
         day_chart({}, start, end, title="t")
@@ -293,6 +331,7 @@ def test_status_counts_refuse_a_negative():
 
 
 # --- ranked bars ---------------------------------------------------------------------------
+
 
 def test_ranked_bars_are_proportional_and_labelled():
     items = [("Romania", 1000), ("Moldova", 250), ("Bulgaria", 100), ("Italy", 5), ("Spain", 5), ("", 2)]
@@ -328,6 +367,7 @@ def test_ranked_bars_empty_state():
 
 
 # --- the strip -----------------------------------------------------------------------------
+
 
 def test_day_strip_bars_scale_to_the_busiest_day():
     start = date(2025, 3, 2)

@@ -3,6 +3,7 @@ spreadsheet readers, the number reader, the placeholder renderer, the receipt pa
 splitter. Each property says what must hold for *any* input, not only for the examples elsewhere:
 the reader either gives a value or its own clear error, never another exception. A longer run of
 the same targets with atheris is benchmarks/fuzz_inputs.py."""
+
 from __future__ import annotations
 
 import csv
@@ -20,13 +21,19 @@ from webapp.domain.sms_text import analyze, split
 
 # derandomize: the same examples in every CI run (a failure reproduces); longer, random runs are
 # benchmarks/fuzz_inputs.py's (atheris).
-SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 # Cells as a spreadsheet holds them: any text but the characters no CSV or XML can carry.
 cell = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
 
 
 # ---------------------------------------------------------------- spreadsheets
+
 
 def _expected(rows):
     """What the reader promises: cells stripped, trailing empty cells dropped, empty rows skipped."""
@@ -41,15 +48,18 @@ def _expected(rows):
 
 
 @SETTINGS
-@given(rows=st.lists(st.lists(cell, min_size=1, max_size=6), min_size=1, max_size=12),
-       delimiter=st.sampled_from([",", ";", "\t"]), encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
+@given(
+    rows=st.lists(st.lists(cell, min_size=1, max_size=6), min_size=1, max_size=12),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+)
 def test_a_csv_written_by_the_csv_module_reads_back_cell_for_cell(tmp_path, rows, delimiter, encoding):
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]
     if all(len(r) == 1 for r in rows) or width == 1:
-        delimiter = ","   # one column: the delimiter cannot be told and does not matter
+        delimiter = ","  # one column: the delimiter cannot be told and does not matter
     if rows[0] and rows[0][0].strip().lower() in ("sep=,", "sep=;", "sep=\t"):
-        return   # Excel's delimiter hint, read as such on purpose
+        return  # Excel's delimiter hint, read as such on purpose
     path = tmp_path / "list.csv"
     with open(path, "w", encoding=encoding, newline="") as f:
         csv.writer(f, delimiter=delimiter).writerows(rows)
@@ -61,14 +71,24 @@ def test_a_csv_written_by_the_csv_module_reads_back_cell_for_cell(tmp_path, rows
         return
     if book.delimiter == delimiter:
         assert got == _expected(rows)
-    else:   # the delimiter was ambiguous in this sample: the same cells, split differently
-        assert "".join("".join(c) for _, c in got).replace(delimiter, "").replace(book.delimiter, "") != "" or \
-            not _expected(rows)
+    else:  # the delimiter was ambiguous in this sample: the same cells, split differently
+        assert "".join("".join(c) for _, c in got).replace(delimiter, "").replace(
+            book.delimiter, ""
+        ) != "" or not _expected(rows)
 
 
 @SETTINGS
-@given(rows=st.lists(st.lists(st.one_of(cell.filter(lambda c: not c.startswith("=")), st.integers(-10**12, 10**12)),
-                              min_size=1, max_size=5), min_size=1, max_size=10))
+@given(
+    rows=st.lists(
+        st.lists(
+            st.one_of(cell.filter(lambda c: not c.startswith("=")), st.integers(-(10**12), 10**12)),
+            min_size=1,
+            max_size=5,
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
 @example(rows=[["Telefon", "Nume"], ["0722123456", "Ștefan"], [722123457, ""]])
 def test_an_xlsx_written_by_openpyxl_reads_back_cell_for_cell(tmp_path, rows):
     """(Text starting with "=" is left out: openpyxl writes it as a formula, with no value stored.)"""
@@ -95,8 +115,10 @@ WORKBOOK = _workbook_bytes()
 
 
 @SETTINGS
-@given(flips=st.lists(st.tuples(st.integers(0, len(WORKBOOK) - 1), st.integers(1, 255)), min_size=1, max_size=8),
-       cut=st.one_of(st.none(), st.integers(0, len(WORKBOOK))))
+@given(
+    flips=st.lists(st.tuples(st.integers(0, len(WORKBOOK) - 1), st.integers(1, 255)), min_size=1, max_size=8),
+    cut=st.one_of(st.none(), st.integers(0, len(WORKBOOK))),
+)
 def test_a_damaged_workbook_is_read_or_refused_plainly_never_another_error(tmp_path, flips, cut):
     data = bytearray(WORKBOOK)
     for offset, xor in flips:
@@ -125,9 +147,12 @@ def test_any_bytes_are_read_or_refused_plainly(tmp_path, data, name):
 
 # ---------------------------------------------------------------- numbers
 
+
 @SETTINGS
-@given(raw=st.one_of(st.text(max_size=40), st.integers(-10**20, 10**20), st.floats(allow_nan=True)),
-       region=st.sampled_from(["RO", "MD", "UA", "GB", "US", None]))
+@given(
+    raw=st.one_of(st.text(max_size=40), st.integers(-(10**20), 10**20), st.floats(allow_nan=True)),
+    region=st.sampled_from(["RO", "MD", "UA", "GB", "US", None]),
+)
 @example(raw="0722 123 456", region="RO")
 @example(raw="+40 (0) 722-123-456", region="RO")
 def test_a_number_is_e164_or_a_clear_refusal(raw, region):
@@ -137,7 +162,7 @@ def test_a_number_is_e164_or_a_clear_refusal(raw, region):
         assert str(exc)
         return
     assert e164.startswith("+") and e164[1:].isdigit() and len(e164) <= 16
-    assert phone.normalize(e164, region) == e164   # reading it again changes nothing
+    assert phone.normalize(e164, region) == e164  # reading it again changes nothing
 
 
 # ---------------------------------------------------------------- placeholders
@@ -146,8 +171,11 @@ column = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_si
 
 
 @SETTINGS
-@given(text=st.text(max_size=80), columns=st.lists(column, max_size=5, unique=True),
-       values=st.lists(st.text(max_size=10), max_size=6))
+@given(
+    text=st.text(max_size=80),
+    columns=st.lists(column, max_size=5, unique=True),
+    values=st.lists(st.text(max_size=10), max_size=6),
+)
 @example(text="Bună #Prenume, #prenume!", columns=["Prenume"], values=["Ana"])
 def test_rendering_keeps_every_literal_and_fills_every_placeholder(text, columns, values):
     template = compile_text(text, columns)
@@ -165,29 +193,41 @@ def test_rendering_keeps_every_literal_and_fills_every_placeholder(text, columns
 
 # ---------------------------------------------------------------- receipts
 
+
 @SETTINGS
-@given(short_message=st.one_of(st.binary(max_size=300), st.text(max_size=200)),
-       data_coding=st.one_of(st.none(), st.integers(0, 255)),
-       receipted_id=st.one_of(st.none(), st.binary(max_size=70), st.text(max_size=70)),
-       state=st.one_of(st.none(), st.integers(-5, 300), st.binary(max_size=2), st.text(max_size=3)))
-@example(short_message=b"id:0A1B2C sub:001 dlvrd:001 submit date:2612051200 done date:2612051201 stat:DELIVRD "
-                       b"err:000 text:\x00B\x00u\x00n\x01\x03", data_coding=8, receipted_id=None, state=None)
+@given(
+    short_message=st.one_of(st.binary(max_size=300), st.text(max_size=200)),
+    data_coding=st.one_of(st.none(), st.integers(0, 255)),
+    receipted_id=st.one_of(st.none(), st.binary(max_size=70), st.text(max_size=70)),
+    state=st.one_of(st.none(), st.integers(-5, 300), st.binary(max_size=2), st.text(max_size=3)),
+)
+@example(
+    short_message=b"id:0A1B2C sub:001 dlvrd:001 submit date:2612051200 done date:2612051201 stat:DELIVRD "
+    b"err:000 text:\x00B\x00u\x00n\x01\x03",
+    data_coding=8,
+    receipted_id=None,
+    state=None,
+)
 @example(short_message=b"\x00i\x00d\x00:\x001", data_coding=8, receipted_id=None, state=None)
 def test_any_receipt_is_read_and_stored_safely(short_message, data_coding, receipted_id, state):
     reading = read_receipt(short_message, data_coding, receipted_id, state)
     assert "\x00" not in reading.raw
-    reading.raw.encode("utf-8")   # no lone surrogate: PostgreSQL and UTF-8 take it
+    reading.raw.encode("utf-8")  # no lone surrogate: PostgreSQL and UTF-8 take it
     if reading.parsed is not None:
         assert 0 < len(reading.parsed.upstream_id) <= ID_MAX and 0 < len(reading.parsed.stat) <= STAT_MAX
         assert reading.parsed.error_code is None or len(reading.parsed.error_code) <= ERR_MAX
 
 
-ids = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e), min_size=1, max_size=40)
+ids = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=40)
 
 
 @SETTINGS
-@given(upstream_id=ids, stat=st.sampled_from(["DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "delivrd", "Delivered"]),
-       err=st.text("0123456789", min_size=3, max_size=3), text=st.text(max_size=20))
+@given(
+    upstream_id=ids,
+    stat=st.sampled_from(["DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "delivrd", "Delivered"]),
+    err=st.text("0123456789", min_size=3, max_size=3),
+    text=st.text(max_size=20),
+)
 def test_a_well_formed_receipt_gives_back_its_id_and_state(upstream_id, stat, err, text):
     body = f"id:{upstream_id} sub:001 dlvrd:001 submit date:2612051200 done date:2612051201 stat:{stat} err:{err} text:{text}"
     parsed = parse_receipt(body)
@@ -196,6 +236,7 @@ def test_a_well_formed_receipt_gives_back_its_id_and_state(upstream_id, stat, er
 
 
 # ---------------------------------------------------------------- parts
+
 
 @SETTINGS
 @given(text=st.text(max_size=400))

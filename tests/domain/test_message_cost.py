@@ -1,4 +1,5 @@
 """What a message costs the customer (webapp/domain/message_cost.py): table-driven."""
+
 from decimal import Decimal
 
 import pytest

@@ -24,8 +24,17 @@ def test_parse_amount(raw, expected):
 
 @pytest.mark.parametrize(
     "raw, message",
-    [("abc", "not an amount"), ("1.23456", "more than 4 decimals"), ("-5", "negative"), ("NaN", "not an amount"), ("", "not an amount"),
-     ("1e308", "not an amount"), ("-1e308", "not an amount"), ("١٢", "not an amount"), ("1000000000", "not an amount")],
+    [
+        ("abc", "not an amount"),
+        ("1.23456", "more than 4 decimals"),
+        ("-5", "negative"),
+        ("NaN", "not an amount"),
+        ("", "not an amount"),
+        ("1e308", "not an amount"),
+        ("-1e308", "not an amount"),
+        ("١٢", "not an amount"),
+        ("1000000000", "not an amount"),
+    ],
 )
 def test_parse_amount_rejects(raw, message):
     with pytest.raises(InvalidAmount, match=message):
@@ -72,7 +81,13 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     "age, expired",
-    [(None, True), (timedelta(0), False), (timedelta(days=29, hours=23), False), (timedelta(days=30), True), (timedelta(days=400), True)],
+    [
+        (None, True),
+        (timedelta(0), False),
+        (timedelta(days=29, hours=23), False),
+        (timedelta(days=30), True),
+        (timedelta(days=400), True),
+    ],
 )
 def test_password_expiry_every_30_days(age, expired):
     changed = None if age is None else NOW - age

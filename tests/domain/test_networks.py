@@ -1,4 +1,5 @@
 """Tests for webapp.domain.networks: the network holding a number's range (pure Python)."""
+
 from __future__ import annotations
 
 import random
@@ -17,12 +18,12 @@ ROMANIA = [
     ("+40755123456", "Orange"),
     ("+40711123456", "Orange"),
     ("+40787123456", "Orange"),
-    ("+40766123456", "Vodafone"),      # Telekom Romania Mobile's old range, merged into Vodafone
+    ("+40766123456", "Vodafone"),  # Telekom Romania Mobile's old range, merged into Vodafone
     ("+40770123456", "Digi Mobil"),
     ("+40779999999", "Digi Mobil"),
     ("+40701301234", "Lycamobile"),
-    ("+40701291234", ""),              # 0701 0… – 0701 29… not assigned to an operator
-    ("+40783391234", "Orange"),        # 0783 is split: 0–3 Orange, 4–9 Vodafone
+    ("+40701291234", ""),  # 0701 0… – 0701 29… not assigned to an operator
+    ("+40783391234", "Orange"),  # 0783 is split: 0–3 Orange, 4–9 Vodafone
     ("+40783401234", "Vodafone"),
     ("+40705123456", "Iristel"),
 ]
@@ -34,7 +35,7 @@ def test_romanian_mobile_ranges(number, network):
 
 
 OTHER = [
-    ("uk-mobile", "+447700900123", ""),           # Ofcom's drama range: valid, no operator
+    ("uk-mobile", "+447700900123", ""),  # Ofcom's drama range: valid, no operator
     ("uk-jersey", "+447911123456", "JT"),
     ("germany", "+4915112345678", "T-Mobile"),
     ("france", "+33612345678", "SFR"),
@@ -78,11 +79,15 @@ def test_not_a_string_gives_empty_string():
     assert network_of(None) == ""  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("language", "number", "network"), [
-    ("zh", "+8613812345678", "中国移动"),
-    ("zh", "+40722123456", "Vodafone"),     # no Chinese spelling: the English one
-    ("ro", "+40744123456", "Orange"),
-], ids=["own-spelling", "falls-back-to-english", "romanian-is-english"])
+@pytest.mark.parametrize(
+    ("language", "number", "network"),
+    [
+        ("zh", "+8613812345678", "中国移动"),
+        ("zh", "+40722123456", "Vodafone"),  # no Chinese spelling: the English one
+        ("ro", "+40744123456", "Orange"),
+    ],
+    ids=["own-spelling", "falls-back-to-english", "romanian-is-english"],
+)
 def test_language(language, number, network):
     assert network_of(number, language) == network
 
@@ -91,7 +96,9 @@ def test_same_answer_as_phonenumbers_parse_on_random_numbers():
     """The fast reading (no phonenumbers.parse) gives what parse + name_for_number gives."""
     rng = random.Random(18)
     numbers = [f"+407{rng.randrange(10**8):08d}" for _ in range(3000)]
-    numbers += [f"+{cc}{rng.randrange(10**9):09d}" for cc in (44, 49, 33, 39, 380, 1, 86, 225, 7, 373) for _ in range(200)]
+    numbers += [
+        f"+{cc}{rng.randrange(10**9):09d}" for cc in (44, 49, 33, 39, 380, 1, 86, 225, 7, 373) for _ in range(200)
+    ]
     numbers += [f"+{cc}0{rng.randrange(10**8):08d}" for cc in (39, 225, 44, 40) for _ in range(100)]
     for number in numbers:
         try:

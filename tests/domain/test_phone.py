@@ -246,9 +246,18 @@ def test_international_reading_when_national_fails():
 
 def test_same_number_written_differently_gives_one_key():
     spellings = [
-        "0722 123 456", "0722.123.456", "0722-123-456", "(0722) 123 456",
-        "+40 722 123 456", "0040722123456", "40722123456", 40722123456,
-        40722123456.0, 722123456, " 0722\u00a0123\u00a0456 ", "tel: +40 722 123 456",
+        "0722 123 456",
+        "0722.123.456",
+        "0722-123-456",
+        "(0722) 123 456",
+        "+40 722 123 456",
+        "0040722123456",
+        "40722123456",
+        40722123456,
+        40722123456.0,
+        722123456,
+        " 0722\u00a0123\u00a0456 ",
+        "tel: +40 722 123 456",
     ]
     assert {normalize(s, "RO") for s in spellings} == {"+40722123456"}
 
@@ -378,13 +387,16 @@ def test_batch_numeric_cells_all_normalise():
         assert math.isclose(cell, int(cell))
 
 
-@pytest.mark.parametrize("raw, region, expected", [
-    ("0722 123 456", "RO", ("+40722123456", "RO")),
-    ("0040 722 123 456", "RO", ("+40722123456", "RO")),
-    ("069 123 456", "MD", ("+37369123456", "MD")),
-    ("+380 50 123 4567", "RO", ("+380501234567", "UA")),
-    ("+49 1512 3456789", "RO", ("+4915123456789", "DE")),
-])
+@pytest.mark.parametrize(
+    "raw, region, expected",
+    [
+        ("0722 123 456", "RO", ("+40722123456", "RO")),
+        ("0040 722 123 456", "RO", ("+40722123456", "RO")),
+        ("069 123 456", "MD", ("+37369123456", "MD")),
+        ("+380 50 123 4567", "RO", ("+380501234567", "UA")),
+        ("+49 1512 3456789", "RO", ("+4915123456789", "DE")),
+    ],
+)
 def test_normalize_with_region_is_normalize_and_region_of_in_one_reading(raw, region, expected):
     assert phone.normalize_with_region(raw, region) == expected
     assert (phone.normalize(raw, region), phone.region_of(phone.normalize(raw, region))) == expected

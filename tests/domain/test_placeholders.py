@@ -124,7 +124,11 @@ def test_list_and_dict_give_the_same_text():
 def test_a_template_renders_many_rows_independently():
     template = compile_text("#Nume: #Sumă", ["Nume", "Sumă"])
     assert [template.render(row) for row in (["A", "1"], ["", "2"], ["C"], [None, None])] == [
-        ("A: 1", 0), (": 2", 1), ("C: ", 1), (": ", 2)]
+        ("A: 1", 0),
+        (": 2", 1),
+        ("C: ", 1),
+        (": ", 2),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,9 @@ def test_quote(parts, e164, country, price, cost):
     assert q.cost.as_tuple().exponent == -4
 
 
-@pytest.mark.parametrize("e164, country, reason", [("+33612345678", "FR", "no route to FR"), ("+999", None, "country is unknown")])
+@pytest.mark.parametrize(
+    "e164, country, reason", [("+33612345678", "FR", "no route to FR"), ("+999", None, "country is unknown")]
+)
 def test_unroutable_destinations_say_why(e164, country, reason):
     with pytest.raises(Unroutable, match=reason):
         quote(1, e164, country, PRICES)
@@ -45,7 +47,11 @@ def test_unroutable_destinations_say_why(e164, country, reason):
 def test_price_csv_keeps_good_rows_and_names_bad_ones():
     text = "\ufeffCountry;Prefix;Price\nRO;;0,0350\nRO;+40722;0.0300\nXX;;1\nMD;;abc\nRO;;0.01\nUA;40;0.05\nBG;;0.048\n"
     entries, errors = parse_price_csv(text)
-    assert entries == [PriceEntry("RO", D("0.0350")), PriceEntry("RO", D("0.0300"), "+40722"), PriceEntry("BG", D("0.0480"))]
+    assert entries == [
+        PriceEntry("RO", D("0.0350")),
+        PriceEntry("RO", D("0.0300"), "+40722"),
+        PriceEntry("BG", D("0.0480")),
+    ]
     assert [str(e) for e in errors] == [
         "row 4, column 'country': 'XX' is not a two-letter country code (ISO 3166)",
         "row 5, column 'price': 'abc' is not an amount",

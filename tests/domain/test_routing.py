@@ -1,25 +1,32 @@
 """Route URLs: parsed, checked, and printed without their password."""
+
 import pytest
 
 from webapp.domain.routing import InvalidRouteUrl, parse_duration, parse_route_url, redacted
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("smpp://acme:s3cret@10.0.0.5:2775?tps=100", "smpp://acme:***@10.0.0.5:2775?tps=100"),
-    ("smpp://acme:p%40ss@smsc.example:2775", "smpp://acme:***@smsc.example:2775"),
-    ("smpp://acme@smsc.example:2775", "smpp://acme@smsc.example:2775"),
-    ("simulator://?delivered=1", "simulator://?delivered=1"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("smpp://acme:s3cret@10.0.0.5:2775?tps=100", "smpp://acme:***@10.0.0.5:2775?tps=100"),
+        ("smpp://acme:p%40ss@smsc.example:2775", "smpp://acme:***@smsc.example:2775"),
+        ("smpp://acme@smsc.example:2775", "smpp://acme@smsc.example:2775"),
+        ("simulator://?delivered=1", "simulator://?delivered=1"),
+    ],
+)
 def test_redacted(url, expected):
     assert redacted(url) == expected
 
 
-@pytest.mark.parametrize("url, message", [
-    ("ftp://x", "unknown route kind 'ftp'"),
-    ("smpp://host:2775", "smpp://system_id:password@host:port"),
-    ("smpp://a:b@host:2775?tps=0", "tps must be a positive number"),
-    ("smpp://a:b@host:2775?tps=fast", "tps must be a number, not 'fast'"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("ftp://x", "unknown route kind 'ftp'"),
+        ("smpp://host:2775", "smpp://system_id:password@host:port"),
+        ("smpp://a:b@host:2775?tps=0", "tps must be a positive number"),
+        ("smpp://a:b@host:2775?tps=fast", "tps must be a number, not 'fast'"),
+    ],
+)
 def test_bad_route_urls(url, message):
     with pytest.raises(InvalidRouteUrl, match=message):
         parse_route_url(url)

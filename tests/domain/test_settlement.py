@@ -1,4 +1,5 @@
 """What a message's parts make of it (webapp/domain/settlement.py): table-driven."""
+
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -25,33 +26,123 @@ CASES = [
     ("a part still pending", msg("queued"), [part(1, "submitted"), part(2, "pending")], True, None, [], []),
     ("a part still claimed", msg("queued"), [part(1, "claimed"), part(2, "submitted")], True, None, [], []),
     ("no parts at all", msg("queued"), [], True, None, [], []),
-    ("all parts went up", msg("queued"), [part(1, "submitted"), part(2, "submitted")], True,
-     "submitted", ["release", "charge"], ["submitted"]),
-    ("one went up, one refused", msg("queued"), [part(1, "submitted"), part(2, "failed", "REJECTD", "0x0B")], True,
-     "submitted", ["release", "charge"], ["submitted"]),
-    ("every part refused", msg("queued"), [part(1, "failed", "REJECTD"), part(2, "failed", "REJECTD")], True,
-     "REJECTD", ["release"], []),
-    ("every part refused, free message", msg("queued", cost=Decimal("0")), [part(1, "failed", "REJECTD")], True,
-     "REJECTD", [], []),
-    ("unknown outcome is charged", msg("queued"), [part(1, "unknown"), part(2, "submitted")], True,
-     "submitted", ["release", "charge"], ["submitted"]),
-    ("went up with both receipts", msg("queued"), [part(1, "submitted", "DELIVRD"), part(2, "submitted", "DELIVRD")],
-     True, "DELIVRD", ["release", "charge"], ["submitted"]),
-    ("went up, one refused, one delivered", msg("queued"),
-     [part(1, "failed", "REJECTD", "0x0B"), part(2, "submitted", "DELIVRD")], True,
-     "REJECTD", ["release", "charge", "refund"], ["submitted", "refund"]),
-    ("submitted, receipts missing", msg("submitted"), [part(1, "submitted", "DELIVRD"), part(2, "submitted")], True,
-     None, [], []),
-    ("submitted, delivered", msg("submitted"), [part(1, "submitted", "DELIVRD"), part(2, "submitted", "DELIVRD")],
-     True, "DELIVRD", [], []),
-    ("submitted, undelivered, billed", msg("submitted"), [part(1, "submitted", "UNDELIV", "001")], True,
-     "UNDELIV", [], []),
-    ("submitted, undelivered, policy waives", msg("submitted"), [part(1, "submitted", "UNDELIV", "001")], False,
-     "UNDELIV", ["refund"], ["refund"]),
-    ("submitted, expired, policy waives", msg("submitted"), [part(1, "submitted", "EXPIRED")], False,
-     "EXPIRED", ["refund"], ["refund"]),
-    ("submitted, failed: always refunded", msg("submitted"), [part(1, "submitted", "FAILED")], True,
-     "FAILED", ["refund"], ["refund"]),
+    (
+        "all parts went up",
+        msg("queued"),
+        [part(1, "submitted"), part(2, "submitted")],
+        True,
+        "submitted",
+        ["release", "charge"],
+        ["submitted"],
+    ),
+    (
+        "one went up, one refused",
+        msg("queued"),
+        [part(1, "submitted"), part(2, "failed", "REJECTD", "0x0B")],
+        True,
+        "submitted",
+        ["release", "charge"],
+        ["submitted"],
+    ),
+    (
+        "every part refused",
+        msg("queued"),
+        [part(1, "failed", "REJECTD"), part(2, "failed", "REJECTD")],
+        True,
+        "REJECTD",
+        ["release"],
+        [],
+    ),
+    (
+        "every part refused, free message",
+        msg("queued", cost=Decimal("0")),
+        [part(1, "failed", "REJECTD")],
+        True,
+        "REJECTD",
+        [],
+        [],
+    ),
+    (
+        "unknown outcome is charged",
+        msg("queued"),
+        [part(1, "unknown"), part(2, "submitted")],
+        True,
+        "submitted",
+        ["release", "charge"],
+        ["submitted"],
+    ),
+    (
+        "went up with both receipts",
+        msg("queued"),
+        [part(1, "submitted", "DELIVRD"), part(2, "submitted", "DELIVRD")],
+        True,
+        "DELIVRD",
+        ["release", "charge"],
+        ["submitted"],
+    ),
+    (
+        "went up, one refused, one delivered",
+        msg("queued"),
+        [part(1, "failed", "REJECTD", "0x0B"), part(2, "submitted", "DELIVRD")],
+        True,
+        "REJECTD",
+        ["release", "charge", "refund"],
+        ["submitted", "refund"],
+    ),
+    (
+        "submitted, receipts missing",
+        msg("submitted"),
+        [part(1, "submitted", "DELIVRD"), part(2, "submitted")],
+        True,
+        None,
+        [],
+        [],
+    ),
+    (
+        "submitted, delivered",
+        msg("submitted"),
+        [part(1, "submitted", "DELIVRD"), part(2, "submitted", "DELIVRD")],
+        True,
+        "DELIVRD",
+        [],
+        [],
+    ),
+    (
+        "submitted, undelivered, billed",
+        msg("submitted"),
+        [part(1, "submitted", "UNDELIV", "001")],
+        True,
+        "UNDELIV",
+        [],
+        [],
+    ),
+    (
+        "submitted, undelivered, policy waives",
+        msg("submitted"),
+        [part(1, "submitted", "UNDELIV", "001")],
+        False,
+        "UNDELIV",
+        ["refund"],
+        ["refund"],
+    ),
+    (
+        "submitted, expired, policy waives",
+        msg("submitted"),
+        [part(1, "submitted", "EXPIRED")],
+        False,
+        "EXPIRED",
+        ["refund"],
+        ["refund"],
+    ),
+    (
+        "submitted, failed: always refunded",
+        msg("submitted"),
+        [part(1, "submitted", "FAILED")],
+        True,
+        "FAILED",
+        ["refund"],
+        ["refund"],
+    ),
     ("NOREPORT then a late DELIVRD", msg("NOREPORT"), [part(1, "submitted", "DELIVRD")], True, "DELIVRD", [], []),
     ("NOREPORT stays NOREPORT", msg("NOREPORT"), [part(1, "submitted", "NOREPORT")], True, None, [], []),
     ("already final: nothing", msg("DELIVRD"), [part(1, "submitted", "UNDELIV")], False, None, [], []),
@@ -68,7 +159,8 @@ def test_conclusion(name, message, parts, charge_failed, after, kinds, events):
     assert all(reference == "msg:7" for *_, reference in out.entries)
     # Money: a charge takes exactly the reservation it releases; a refund gives back the cost.
     assert sum(amount for amount, *_ in out.entries) == (
-        message.cost if kinds and kinds[-1] in ("refund",) or kinds == ["release"] else 0)
+        message.cost if kinds and kinds[-1] in ("refund",) or kinds == ["release"] else 0
+    )
     # What the message costs the customer moves exactly as the ledger does (domain/message_cost.py).
     refunded = out.changes.get("refunded", message.refunded)
     before = message_cost(message.status, message.cost, message.refunded).total
@@ -77,15 +169,20 @@ def test_conclusion(name, message, parts, charge_failed, after, kinds, events):
 
 
 def test_final_state_carries_the_failing_parts_error_code():
-    out = conclude(msg("submitted"), [part(1, "submitted", "DELIVRD"), part(2, "submitted", "UNDELIV", "0x0000000B")],
-                   True, NOW)
+    out = conclude(
+        msg("submitted"), [part(1, "submitted", "DELIVRD"), part(2, "submitted", "UNDELIV", "0x0000000B")], True, NOW
+    )
     assert out.changes == {"status": "UNDELIV", "final_at": NOW, "error_code": "0x0000000B"}
 
 
 def test_rejected_at_submission_says_why():
     out = conclude(msg("queued"), [part(1, "failed", "REJECTD", "0x0B")], True, NOW)
-    assert out.changes == {"status": lifecycle.REJECTD, "reason_code": "rejected_at_submission", "final_at": NOW,
-                           "refunded": COST}
+    assert out.changes == {
+        "status": lifecycle.REJECTD,
+        "reason_code": "rejected_at_submission",
+        "final_at": NOW,
+        "refunded": COST,
+    }
     assert out.entries == [(COST, "release", "rejected_at_submission", "msg:7")]
 
 

@@ -44,15 +44,29 @@ def read_all(path: Path, filename: str, **kw) -> list[tuple[int, list[str]]]:
 
 SAMPLE_TABLE = [
     # file, kind, encoding, delimiter, start, rows, first (number, cells), last row number
-    ("address_book.xlsx", "xlsx", None, None, 4, 1000,
-     (4, ["Constantin", "Oксана", "0775807302", "Cluj-Napoca"]), 1003),
-    ("address_book.xlsx", "xlsx", None, None, 1, 1002,
-     (1, ["Clienți fidelitate – export CRM"]), 1003),
+    (
+        "address_book.xlsx",
+        "xlsx",
+        None,
+        None,
+        4,
+        1000,
+        (4, ["Constantin", "Oксана", "0775807302", "Cluj-Napoca"]),
+        1003,
+    ),
+    ("address_book.xlsx", "xlsx", None, None, 1, 1002, (1, ["Clienți fidelitate – export CRM"]), 1003),
     ("batch.xlsx", "xlsx", None, None, 1, 501, (1, ["Telefon", "Mesaj", "Referinta"]), 501),
-    ("theatre_reservations.xlsx", "xlsx", None, None, 1, 301,
-     (1, ["Nume", "Telefon", "Spectacol", "Data", "Ora", "Loc"]), 301),
-    ("contacts_excel_export.csv", "csv", "utf-8-sig", ";", 1, 201,
-     (1, ["Nume", "Prenume", "Telefon", "Oraș"]), 201),
+    (
+        "theatre_reservations.xlsx",
+        "xlsx",
+        None,
+        None,
+        1,
+        301,
+        (1, ["Nume", "Telefon", "Spectacol", "Data", "Ora", "Loc"]),
+        301,
+    ),
+    ("contacts_excel_export.csv", "csv", "utf-8-sig", ";", 1, 201, (1, ["Nume", "Prenume", "Telefon", "Oraș"]), 201),
 ]
 
 
@@ -81,8 +95,9 @@ def test_address_book_numbers_follow_excel_rows():
 @needs_samples
 def test_batch_numeric_phone_cells_keep_their_digits():
     raw = openpyxl.load_workbook(SAMPLES / "batch.xlsx", read_only=True)
-    numeric_rows = {i for i, (v, *_) in enumerate(raw.worksheets[0].iter_rows(values_only=True), 1)
-                    if isinstance(v, (int, float))}
+    numeric_rows = {
+        i for i, (v, *_) in enumerate(raw.worksheets[0].iter_rows(values_only=True), 1) if isinstance(v, (int, float))
+    }
     raw.close()
     assert len(numeric_rows) > 100
     rows = dict(read_all(SAMPLES / "batch.xlsx", "batch.xlsx"))
@@ -112,34 +127,43 @@ def test_csv_named_xlsx_is_rejected_with_a_clear_message():
 
 # ---------------------------------------------------------------- cell texts
 
-@pytest.mark.parametrize("value,text", [
-    (None, ""),
-    ("  0722 123 456 \t", "0722 123 456"),
-    ("\u00a0Ion\u00a0", "Ion"),
-    (40757797750, "40757797750"),
-    (40757797750.0, "40757797750"),
-    (-3.0, "-3"),
-    (12.5, "12.5"),
-    (0.1 + 0.2, "0.3"),
-    (1e20, "1e+20"),
-    (True, "TRUE"),
-    (False, "FALSE"),
-    (datetime(2026, 12, 9), "09.12.2026"),
-    (datetime(2026, 12, 9, 19, 30, 15), "09.12.2026 19:30"),
-    (date(2026, 1, 2), "02.01.2026"),
-    (time(7, 5), "07:05"),
-    (timedelta(hours=27, minutes=3), "27:03"),
-])
+
+@pytest.mark.parametrize(
+    "value,text",
+    [
+        (None, ""),
+        ("  0722 123 456 \t", "0722 123 456"),
+        ("\u00a0Ion\u00a0", "Ion"),
+        (40757797750, "40757797750"),
+        (40757797750.0, "40757797750"),
+        (-3.0, "-3"),
+        (12.5, "12.5"),
+        (0.1 + 0.2, "0.3"),
+        (1e20, "1e+20"),
+        (True, "TRUE"),
+        (False, "FALSE"),
+        (datetime(2026, 12, 9), "09.12.2026"),
+        (datetime(2026, 12, 9, 19, 30, 15), "09.12.2026 19:30"),
+        (date(2026, 1, 2), "02.01.2026"),
+        (time(7, 5), "07:05"),
+        (timedelta(hours=27, minutes=3), "27:03"),
+    ],
+)
 def test_cell_text(value, text):
     assert cell_text(value) == text
 
 
 def test_xlsx_cell_types_round_trip(tmp_path):
-    path = make_xlsx(tmp_path / "t.xlsx", {"S": [
-        ["Telefon", "Data", "Ora", "Suma", "Activ", "Când"],
-        [40757797750.0, date(2026, 12, 9), time(19, 30), 12.5, True, datetime(2026, 12, 9, 8, 0)],
-        [" 0722123456 ", None, None, None, None, None],
-    ]})
+    path = make_xlsx(
+        tmp_path / "t.xlsx",
+        {
+            "S": [
+                ["Telefon", "Data", "Ora", "Suma", "Activ", "Când"],
+                [40757797750.0, date(2026, 12, 9), time(19, 30), 12.5, True, datetime(2026, 12, 9, 8, 0)],
+                [" 0722123456 ", None, None, None, None, None],
+            ]
+        },
+    )
     assert read_all(path, "t.xlsx") == [
         (1, ["Telefon", "Data", "Ora", "Suma", "Activ", "Când"]),
         (2, ["40757797750", "09.12.2026", "19:30", "12.5", "TRUE", "09.12.2026 08:00"]),
@@ -151,46 +175,114 @@ def test_xlsx_cell_types_round_trip(tmp_path):
 
 CSV_TABLE = [
     # id, bytes, encoding, delimiter, expected rows
-    ("cp1250-romanian",
-     "Nume;Oraș;Telefon\r\nȘtefănescu;Brașov;0722123456\r\nȚăranu;Timișoara;0733111222\r\n"
-     .translate(str.maketrans("ȘșȚț", "ŞşŢţ")).encode("cp1250"), "cp1250", ";",
-     [(1, ["Nume", "Oraş", "Telefon"]), (2, ["Ştefănescu", "Braşov", "0722123456"]),
-      (3, ["Ţăranu", "Timişoara", "0733111222"])]),
-    ("cp1251-cyrillic",
-     "Прізвище;Місто;Телефон\r\nШевченко;Київ;0722123456\r\n".encode("cp1251"), "cp1251", ";",
-     [(1, ["Прізвище", "Місто", "Телефон"]), (2, ["Шевченко", "Київ", "0722123456"])]),
-    ("cp1251-single-line", "Шевченко;Київ;0722123456".encode("cp1251"), "cp1251", ";",
-     [(1, ["Шевченко", "Київ", "0722123456"])]),
-    ("cp1250-single-line", "Ştefănescu;Braşov;0722123456".encode("cp1250"), "cp1250", ";",
-     [(1, ["Ştefănescu", "Braşov", "0722123456"])]),
-    ("utf-8-no-bom-comma", "Nume,Oraș\nȘtefan,Iași\n".encode(), "utf-8", ",",
-     [(1, ["Nume", "Oraș"]), (2, ["Ștefan", "Iași"])]),
-    ("tab", b"Nume\tTelefon\tOras\nIon\t0722 123 456\tCluj\n", "utf-8", "\t",
-     [(1, ["Nume", "Telefon", "Oras"]), (2, ["Ion", "0722 123 456", "Cluj"])]),
-    ("quoted-semicolons-in-comma-file",
-     'Telefon,Mesaj\r\n0722123456,"Buna; ziua, Ion"\r\n0733,"Doua\r\nrânduri"\r\n0744,simplu\r\n'.encode(),
-     "utf-8", ",",
-     [(1, ["Telefon", "Mesaj"]), (2, ["0722123456", "Buna; ziua, Ion"]),
-      (3, ["0733", "Doua\r\nrânduri"]), (4, ["0744", "simplu"])]),
-    ("decimal-commas-in-semicolon-file", b"Nume;Suma;Oras\nIon;12,5;Iasi\nAna;3,75;Cluj\n",
-     "utf-8", ";", [(1, ["Nume", "Suma", "Oras"]), (2, ["Ion", "12,5", "Iasi"]), (3, ["Ana", "3,75", "Cluj"])]),
-    ("empty-lines-keep-numbering", b"Nume;Tel\n\nIon;0722\n;;\n \nAna;0733\n", "utf-8", ";",
-     [(1, ["Nume", "Tel"]), (3, ["Ion", "0722"]), (6, ["Ana", "0733"])]),
-    ("title-line-then-header", b"Export clienti\n\nNume;Prenume;Tel\nPop;Ion;0722\nLup;Ana;0733\n",
-     "utf-8", ";", [(1, ["Export clienti"]), (3, ["Nume", "Prenume", "Tel"]),
-                    (4, ["Pop", "Ion", "0722"]), (5, ["Lup", "Ana", "0733"])]),
-    ("single-column", b"0722123456\n0733123456\n", "utf-8", ",",
-     [(1, ["0722123456"]), (2, ["0733123456"])]),
-    ("excel-sep-line", b"sep=;\r\nNume;Tel\r\nIon;0722\r\n", "utf-8", ";",
-     [(1, ["Nume", "Tel"]), (2, ["Ion", "0722"])]),
+    (
+        "cp1250-romanian",
+        "Nume;Oraș;Telefon\r\nȘtefănescu;Brașov;0722123456\r\nȚăranu;Timișoara;0733111222\r\n".translate(
+            str.maketrans("ȘșȚț", "ŞşŢţ")
+        ).encode("cp1250"),
+        "cp1250",
+        ";",
+        [
+            (1, ["Nume", "Oraş", "Telefon"]),
+            (2, ["Ştefănescu", "Braşov", "0722123456"]),
+            (3, ["Ţăranu", "Timişoara", "0733111222"]),
+        ],
+    ),
+    (
+        "cp1251-cyrillic",
+        "Прізвище;Місто;Телефон\r\nШевченко;Київ;0722123456\r\n".encode("cp1251"),
+        "cp1251",
+        ";",
+        [(1, ["Прізвище", "Місто", "Телефон"]), (2, ["Шевченко", "Київ", "0722123456"])],
+    ),
+    (
+        "cp1251-single-line",
+        "Шевченко;Київ;0722123456".encode("cp1251"),
+        "cp1251",
+        ";",
+        [(1, ["Шевченко", "Київ", "0722123456"])],
+    ),
+    (
+        "cp1250-single-line",
+        "Ştefănescu;Braşov;0722123456".encode("cp1250"),
+        "cp1250",
+        ";",
+        [(1, ["Ştefănescu", "Braşov", "0722123456"])],
+    ),
+    (
+        "utf-8-no-bom-comma",
+        "Nume,Oraș\nȘtefan,Iași\n".encode(),
+        "utf-8",
+        ",",
+        [(1, ["Nume", "Oraș"]), (2, ["Ștefan", "Iași"])],
+    ),
+    (
+        "tab",
+        b"Nume\tTelefon\tOras\nIon\t0722 123 456\tCluj\n",
+        "utf-8",
+        "\t",
+        [(1, ["Nume", "Telefon", "Oras"]), (2, ["Ion", "0722 123 456", "Cluj"])],
+    ),
+    (
+        "quoted-semicolons-in-comma-file",
+        'Telefon,Mesaj\r\n0722123456,"Buna; ziua, Ion"\r\n0733,"Doua\r\nrânduri"\r\n0744,simplu\r\n'.encode(),
+        "utf-8",
+        ",",
+        [
+            (1, ["Telefon", "Mesaj"]),
+            (2, ["0722123456", "Buna; ziua, Ion"]),
+            (3, ["0733", "Doua\r\nrânduri"]),
+            (4, ["0744", "simplu"]),
+        ],
+    ),
+    (
+        "decimal-commas-in-semicolon-file",
+        b"Nume;Suma;Oras\nIon;12,5;Iasi\nAna;3,75;Cluj\n",
+        "utf-8",
+        ";",
+        [(1, ["Nume", "Suma", "Oras"]), (2, ["Ion", "12,5", "Iasi"]), (3, ["Ana", "3,75", "Cluj"])],
+    ),
+    (
+        "empty-lines-keep-numbering",
+        b"Nume;Tel\n\nIon;0722\n;;\n \nAna;0733\n",
+        "utf-8",
+        ";",
+        [(1, ["Nume", "Tel"]), (3, ["Ion", "0722"]), (6, ["Ana", "0733"])],
+    ),
+    (
+        "title-line-then-header",
+        b"Export clienti\n\nNume;Prenume;Tel\nPop;Ion;0722\nLup;Ana;0733\n",
+        "utf-8",
+        ";",
+        [
+            (1, ["Export clienti"]),
+            (3, ["Nume", "Prenume", "Tel"]),
+            (4, ["Pop", "Ion", "0722"]),
+            (5, ["Lup", "Ana", "0733"]),
+        ],
+    ),
+    ("single-column", b"0722123456\n0733123456\n", "utf-8", ",", [(1, ["0722123456"]), (2, ["0733123456"])]),
+    (
+        "excel-sep-line",
+        b"sep=;\r\nNume;Tel\r\nIon;0722\r\n",
+        "utf-8",
+        ";",
+        [(1, ["Nume", "Tel"]), (2, ["Ion", "0722"])],
+    ),
     ("excel-sep-line-tab", b"sep=\t\nNume\tTel\n", "utf-8", "\t", [(1, ["Nume", "Tel"])]),
-    ("utf-16-unicode-text", "Nume\tTel\r\nȘtefan\t0722\r\n".encode("utf-16"), "utf-16", "\t",
-     [(1, ["Nume", "Tel"]), (2, ["Ștefan", "0722"])]),
+    (
+        "utf-16-unicode-text",
+        "Nume\tTel\r\nȘtefan\t0722\r\n".encode("utf-16"),
+        "utf-16",
+        "\t",
+        [(1, ["Nume", "Tel"]), (2, ["Ștefan", "0722"])],
+    ),
 ]
 
 
-@pytest.mark.parametrize("data,encoding,delimiter,expected",
-                         [row[1:] for row in CSV_TABLE], ids=[row[0] for row in CSV_TABLE])
+@pytest.mark.parametrize(
+    "data,encoding,delimiter,expected", [row[1:] for row in CSV_TABLE], ids=[row[0] for row in CSV_TABLE]
+)
 def test_csv_files(tmp_path, data, encoding, delimiter, expected):
     path = tmp_path / "upload.bin"
     path.write_bytes(data)
@@ -241,15 +333,22 @@ def test_unclosed_quote_gives_a_customer_message(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- xlsx details
 
+
 def test_multi_sheet_workbook(tmp_path):
-    path = make_xlsx(tmp_path / "m.xlsx", {
-        "Clienți": [["Nume", "Tel"], ["Ion", 722123456]],
-        "Furnizori": [["Firma", "Tel"], ["ACME", "0733 111 222"], [None, None], ["Beta", 40744000111.0]],
-    })
+    path = make_xlsx(
+        tmp_path / "m.xlsx",
+        {
+            "Clienți": [["Nume", "Tel"], ["Ion", 722123456]],
+            "Furnizori": [["Firma", "Tel"], ["ACME", "0733 111 222"], [None, None], ["Beta", 40744000111.0]],
+        },
+    )
     with open_spreadsheet(path, "m.xlsm") as book:
         assert book.sheets() == [SheetInfo("Clienți", 0), SheetInfo("Furnizori", 1)]
         assert list(book.rows(sheet=1)) == [
-            (1, ["Firma", "Tel"]), (2, ["ACME", "0733 111 222"]), (4, ["Beta", "40744000111"])]
+            (1, ["Firma", "Tel"]),
+            (2, ["ACME", "0733 111 222"]),
+            (4, ["Beta", "40744000111"]),
+        ]
         assert list(book.rows(sheet=1, start=3)) == [(4, ["Beta", "40744000111"])]
         assert book.preview(sheet=0) == [(1, ["Nume", "Tel"]), (2, ["Ion", "722123456"])]
         with pytest.raises(IndexError):
@@ -294,6 +393,7 @@ def test_close_and_context_manager(tmp_path):
 
 # ---------------------------------------------------------------- files we refuse
 
+
 def ods_bytes(tmp_path: Path) -> bytes:
     with zipfile.ZipFile(tmp_path / "x.ods", "w") as z:
         z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
@@ -305,23 +405,40 @@ REFUSED_TABLE = [
     # id, filename, content (bytes or callable(tmp_path)), expected message (regex)
     ("empty", "x.csv", b"", r"^“x\.csv” is empty\.$"),
     ("empty-xlsx", "x.xlsx", b"", r"^“x\.xlsx” is empty\.$"),
-    ("old-xls", "vechi.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600),
-     r"^Excel 97–2003 \(\.xls\) files cannot be read: save it as \.xlsx or CSV\.$"),
-    ("old-xls-named-xlsx", "vechi.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600),
-     r"Excel 97–2003 \(\.xls\)"),
-    ("old-xls-named-csv", "vechi.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600),
-     r"Excel 97–2003 \(\.xls\)"),
-    ("password-protected", "p.xlsx",
-     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600) + "EncryptionInfo".encode("utf-16-le"),
-     r"protected with a password"),
+    (
+        "old-xls",
+        "vechi.xls",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600),
+        r"^Excel 97–2003 \(\.xls\) files cannot be read: save it as \.xlsx or CSV\.$",
+    ),
+    ("old-xls-named-xlsx", "vechi.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), r"Excel 97–2003 \(\.xls\)"),
+    ("old-xls-named-csv", "vechi.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), r"Excel 97–2003 \(\.xls\)"),
+    (
+        "password-protected",
+        "p.xlsx",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600) + "EncryptionInfo".encode("utf-16-le"),
+        r"protected with a password",
+    ),
     ("pdf", "factura.pdf", b"%PDF-1.4\n...", r"^“factura\.pdf” cannot be read: .*\(\.xlsx\).*\(\.csv\)"),
     ("no-extension", "contacte", b"a;b\n", r"\(\.xlsx\).*\(\.csv\)"),
-    ("random-bytes-xlsx", "r.xlsx", random.Random(7).randbytes(4000),
-     r"^“r\.xlsx” is damaged or not an Excel workbook\.$"),
-    ("broken-zip-xlsx", "z.xlsx", b"PK\x03\x04" + random.Random(8).randbytes(4000),
-     r"^“z\.xlsx” is damaged or not an Excel workbook\.$"),
-    ("docx-named-xlsx", "d.xlsx", lambda tmp: _zip_with(tmp, "word/document.xml"),
-     r"is damaged or not an Excel workbook"),
+    (
+        "random-bytes-xlsx",
+        "r.xlsx",
+        random.Random(7).randbytes(4000),
+        r"^“r\.xlsx” is damaged or not an Excel workbook\.$",
+    ),
+    (
+        "broken-zip-xlsx",
+        "z.xlsx",
+        b"PK\x03\x04" + random.Random(8).randbytes(4000),
+        r"^“z\.xlsx” is damaged or not an Excel workbook\.$",
+    ),
+    (
+        "docx-named-xlsx",
+        "d.xlsx",
+        lambda tmp: _zip_with(tmp, "word/document.xml"),
+        r"is damaged or not an Excel workbook",
+    ),
     ("text-named-xls", "t.xls", b"Nume\tTel\nIon\t0722\n", r"looks like a text \(CSV\) file with an \.xls name"),
     ("binary-named-csv", "b.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", r"^“b\.csv” is not a text \(CSV\) file\.$"),
     ("ods", "calc.xlsx", ods_bytes, r"OpenDocument"),
@@ -334,8 +451,9 @@ def _zip_with(tmp_path: Path, member: str) -> bytes:
     return (tmp_path / "z.zip").read_bytes()
 
 
-@pytest.mark.parametrize("filename,content,message",
-                         [row[1:] for row in REFUSED_TABLE], ids=[row[0] for row in REFUSED_TABLE])
+@pytest.mark.parametrize(
+    "filename,content,message", [row[1:] for row in REFUSED_TABLE], ids=[row[0] for row in REFUSED_TABLE]
+)
 def test_refused_files(tmp_path, filename, content, message):
     path = tmp_path / "upload.bin"
     path.write_bytes(content(tmp_path) if callable(content) else content)
@@ -348,13 +466,14 @@ def test_refused_files(tmp_path, filename, content, message):
 
 # ---------------------------------------------------------------- big files, streamed
 
+
 def test_big_files_stream(tmp_path):
     began = clock.perf_counter()
     csv_path = tmp_path / "big.csv"
     with open(csv_path, "w", encoding="utf-8", newline="") as f:
         f.write("Telefon;Nume;Mesaj\r\n")
         for i in range(100_000):
-            f.write(f"07{i:08d};Client {i};\"Salut; comanda {i}, livrată\"\r\n")
+            f.write(f'07{i:08d};Client {i};"Salut; comanda {i}, livrată"\r\n')
     with open_spreadsheet(csv_path, "big.csv") as book:
         count = last = 0
         for last, cells in book.rows():
@@ -417,7 +536,7 @@ def test_the_openpyxl_insides_the_reader_uses_are_where_it_expects():
     book = openpyxl.load_workbook(SAMPLES / "excel_saved.xlsx", read_only=True, data_only=True)
     inside = openpyxl_internals(book.worksheets[0])
     assert "test" in list(inside.shared_strings) and isinstance(inside.epoch, datetime)
-    assert len(inside.date_styles) >= 1   # the sheet has a date (numFmtId 14)
+    assert len(inside.date_styles) >= 1  # the sheet has a date (numFmtId 14)
     with inside.open_xml() as source:
         assert b"<sheetData" in source.read(4096)
     book.close()
@@ -436,12 +555,20 @@ def test_the_preview_stops_after_5000_rows_even_when_every_row_says_it_is_row_1(
             list(book.rows(0))
 
 
-@pytest.mark.parametrize("xml, refused", [
-    (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "b">]><worksheet/>', True),
-    (b'<?xml version="1.0"?>\n<!-- made by hand -->\n' + b" " * 5000 + b"<!DOCTYPE r SYSTEM 'file:///etc/passwd'><r/>", True),
-    (b'<?xml version="1.0"?><worksheet xmlns="x"><sheetData/></worksheet>', False),
-    (b'<?xml version="1.0"?><worksheet><c>&lt;!DOCTYPE is text here</c></worksheet>', False),
-])
+@pytest.mark.parametrize(
+    "xml, refused",
+    [
+        (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "b">]><worksheet/>', True),
+        (
+            b'<?xml version="1.0"?>\n<!-- made by hand -->\n'
+            + b" " * 5000
+            + b"<!DOCTYPE r SYSTEM 'file:///etc/passwd'><r/>",
+            True,
+        ),
+        (b'<?xml version="1.0"?><worksheet xmlns="x"><sheetData/></worksheet>', False),
+        (b'<?xml version="1.0"?><worksheet><c>&lt;!DOCTYPE is text here</c></worksheet>', False),
+    ],
+)
 def test_a_doctype_before_the_root_is_refused_however_the_bytes_arrive(xml, refused):
     """sheet_xml.NoDoctype: what defusedxml's forbid_dtd does, in front of the C parser; the
     DOCTYPE may arrive split over reads."""

@@ -1,4 +1,5 @@
 """SMPP PDU contents: GSM 03.38 bytes, UDH, validity, delivery receipts in their many spellings."""
+
 import pytest
 
 from webapp.domain.smpp_pdu import (
@@ -13,21 +14,24 @@ from webapp.domain.smpp_pdu import (
 from webapp.domain.sms_text import analyze, split
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("@", b"\x00"),
-    ("Hello", b"Hello"),
-    ("£$¥", b"\x01\x02\x03"),
-    ("Ç", b"\x09"),
-    ("\n\r", b"\x0a\x0d"),
-    ("_", b"\x11"),
-    ("¤", b"\x24"),
-    ("¡", b"\x40"),
-    ("§¿", b"\x5f\x60"),
-    ("à", b"\x7f"),
-    ("€", b"\x1b\x65"),
-    ("{}[]~|\\^", b"\x1b\x28\x1b\x29\x1b\x3c\x1b\x3e\x1b\x3d\x1b\x40\x1b\x2f\x1b\x14"),
-    ("\f", b"\x1b\x0a"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("@", b"\x00"),
+        ("Hello", b"Hello"),
+        ("£$¥", b"\x01\x02\x03"),
+        ("Ç", b"\x09"),
+        ("\n\r", b"\x0a\x0d"),
+        ("_", b"\x11"),
+        ("¤", b"\x24"),
+        ("¡", b"\x40"),
+        ("§¿", b"\x5f\x60"),
+        ("à", b"\x7f"),
+        ("€", b"\x1b\x65"),
+        ("{}[]~|\\^", b"\x1b\x28\x1b\x29\x1b\x3c\x1b\x3e\x1b\x3d\x1b\x40\x1b\x2f\x1b\x14"),
+        ("\f", b"\x1b\x0a"),
+    ],
+)
 def test_gsm_bytes(text, expected):
     assert gsm_bytes(text) == expected
 
@@ -61,28 +65,42 @@ def test_single_part_has_no_udh():
     assert concat_udh(257, 3, 2) == b"\x05\x00\x03\x01\x03\x02"
 
 
-@pytest.mark.parametrize("seconds, expected", [
-    (48 * 3600, "000002000000000R"),
-    (90 * 60, "000000013000000R"),
-    (5, "000000000100000R"),            # at least a minute
-    (200 * 86400, "000099000000000R"),  # capped
-])
+@pytest.mark.parametrize(
+    "seconds, expected",
+    [
+        (48 * 3600, "000002000000000R"),
+        (90 * 60, "000000013000000R"),
+        (5, "000000000100000R"),  # at least a minute
+        (200 * 86400, "000099000000000R"),  # capped
+    ],
+)
 def test_relative_validity(seconds, expected):
     assert relative_validity(seconds) == expected
 
 
-@pytest.mark.parametrize("text, tlv_id, state, expected", [
-    ("id:1000A1 sub:001 dlvrd:001 submit date:2611220930 done date:2611220930 stat:DELIVRD err:000 text:",
-     None, None, ("1000A1", "DELIVRD", "000")),
-    ("Id:1048737 Sub:001 Dlvrd:000 Submit date:2611220930 Done date:2611220931 Stat:undeliv Err:001 Text:x",
-     None, None, ("1048737", "UNDELIV", "001")),
-    ("ID:abc STAT:Expired ERR:002", None, None, ("abc", "EXPIRED", "002")),
-    ("id:1 stat:DELIVERED", None, None, ("1", "DELIVRD", None)),
-    ("stat:DELIVRD err:000", "77F", None, ("77F", "DELIVRD", "000")),       # TLV id wins
-    ("id:OTHER stat:REJECTD err:0B", "real-id", None, ("real-id", "REJECTD", "0B")),
-    ("", "5A", 5, ("5A", "UNDELIV", None)),                                 # TLVs only
-    ("id:9 stat:ACCEPTD", None, None, ("9", "ACCEPTD", None)),
-])
+@pytest.mark.parametrize(
+    "text, tlv_id, state, expected",
+    [
+        (
+            "id:1000A1 sub:001 dlvrd:001 submit date:2611220930 done date:2611220930 stat:DELIVRD err:000 text:",
+            None,
+            None,
+            ("1000A1", "DELIVRD", "000"),
+        ),
+        (
+            "Id:1048737 Sub:001 Dlvrd:000 Submit date:2611220930 Done date:2611220931 Stat:undeliv Err:001 Text:x",
+            None,
+            None,
+            ("1048737", "UNDELIV", "001"),
+        ),
+        ("ID:abc STAT:Expired ERR:002", None, None, ("abc", "EXPIRED", "002")),
+        ("id:1 stat:DELIVERED", None, None, ("1", "DELIVRD", None)),
+        ("stat:DELIVRD err:000", "77F", None, ("77F", "DELIVRD", "000")),  # TLV id wins
+        ("id:OTHER stat:REJECTD err:0B", "real-id", None, ("real-id", "REJECTD", "0B")),
+        ("", "5A", 5, ("5A", "UNDELIV", None)),  # TLVs only
+        ("id:9 stat:ACCEPTD", None, None, ("9", "ACCEPTD", None)),
+    ],
+)
 def test_parse_receipt(text, tlv_id, state, expected):
     parsed = parse_receipt(text, tlv_id, state)
     assert (parsed.upstream_id, parsed.stat, parsed.error_code) == expected
@@ -93,14 +111,17 @@ def test_text_that_is_no_receipt(text):
     assert parse_receipt(text) is None
 
 
-@pytest.mark.parametrize("receipt_id, submitted_id", [
-    ("1048737", "1000A1"),    # decimal receipt, hex submit_sm_resp
-    ("1048737", "1000a1"),
-    ("1000A1", "1048737"),    # hex receipt, decimal submit_sm_resp
-    ("1000a1", "1000A1"),     # case
-    ("00001000A1", "1000A1"),  # leading zeros
-    ("abc", "abc"),
-])
+@pytest.mark.parametrize(
+    "receipt_id, submitted_id",
+    [
+        ("1048737", "1000A1"),  # decimal receipt, hex submit_sm_resp
+        ("1048737", "1000a1"),
+        ("1000A1", "1048737"),  # hex receipt, decimal submit_sm_resp
+        ("1000a1", "1000A1"),  # case
+        ("00001000A1", "1000A1"),  # leading zeros
+        ("abc", "abc"),
+    ],
+)
 def test_id_candidates_cover_hex_decimal_and_case(receipt_id, submitted_id):
     candidates = id_candidates(receipt_id)
     assert candidates[0] == receipt_id and submitted_id in candidates

@@ -58,6 +58,7 @@ def check_split(text: str, analysis: Analysis) -> list[str]:
 
 # --- 1. the reference file ------------------------------------------------------
 
+
 def reference_rows():
     if not REFERENCE.is_file():
         return [pytest.param(None, marks=pytest.mark.skip(reason=f"reference data not found: {REFERENCE}"))]
@@ -70,7 +71,12 @@ def test_reference(row):
     text = row["text"]
     a = analyze(text)
     assert (a.encoding, a.parts, a.units, a.part_units, a.non_gsm) == (
-        row["encoding"], row["parts"], row["units"], row["part_units"], row["non_gsm"])
+        row["encoding"],
+        row["parts"],
+        row["units"],
+        row["part_units"],
+        row["non_gsm"],
+    )
     check_split(text, a)
     assert a.characters == len(graphemes(text))
 
@@ -133,8 +139,9 @@ BOUNDARIES = [
 ]
 
 
-@pytest.mark.parametrize("text, encoding, part_units, non_gsm",
-                         [pytest.param(*case[1:], id=case[0]) for case in BOUNDARIES])
+@pytest.mark.parametrize(
+    "text, encoding, part_units, non_gsm", [pytest.param(*case[1:], id=case[0]) for case in BOUNDARIES]
+)
 def test_boundaries(text, encoding, part_units, non_gsm):
     a = analyze(text)
     assert a.encoding == encoding
@@ -156,10 +163,20 @@ def test_split_texts():
     assert split("a" + "\u0301" * 100) == ["", "a" + "\u0301" * 100]
 
 
-@pytest.mark.parametrize("text, characters", [
-    ("", 0), ("abc", 3), ("a\r\nb", 3), ("€{", 2), (E_ACUTE * 3, 3), (FAMILY + FLAG + THUMB, 3),
-    ("Știință", 7), ("#️⃣" + ENGLAND, 2), ("👩\u200d🦰", 2),
-])
+@pytest.mark.parametrize(
+    "text, characters",
+    [
+        ("", 0),
+        ("abc", 3),
+        ("a\r\nb", 3),
+        ("€{", 2),
+        (E_ACUTE * 3, 3),
+        (FAMILY + FLAG + THUMB, 3),
+        ("Știință", 7),
+        ("#️⃣" + ENGLAND, 2),
+        ("👩\u200d🦰", 2),
+    ],
+)
 def test_characters(text, characters):
     assert analyze(text).characters == characters
 
@@ -176,6 +193,7 @@ def test_analysis_is_a_frozen_dataclass():
 
 
 # --- the fast paths against a straight transcription of the calculator ---------
+
 
 def calculator(text: str) -> tuple[str, list[int], list[str], list[str]]:
     """sms-segments-calculator 1.3.0, transcribed as is (slow): clusters, with
@@ -214,10 +232,34 @@ ATOMS = (
     list("abcXYZ 012.,!?@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉÄÖÑÜ§¿äöñüà\n\r") * 4
     + list("^{}\\[~]|€\f") * 2
     + list("ăâîșțĂÂÎȘȚşţçЖжя中😀🎉👍☺✓“”–—…\u00a0`\u200b\t\x80\x81\x1b")
-    + ["\r\n", E_ACUTE, "\u0301", "s\u0326", "x\u0308\u0323", FAMILY, RAINBOW, THUMB, FLAG, "🇷",
-       "❤️", "👩\u200d💻", "👨\u200d🦰", "#️⃣", "\u200d", "\ufe0f", "🏽", ENGLAND, "🤷\u200d♀️",
-       "\u1100\u1161\u11a8", "\u0915\u093f", "\u0600a", "\u0e01\u0e33", "x" + "\u0301" * 40,
-       "x" + "\u0301" * 69, "😀" * 3 + "🏻"]
+    + [
+        "\r\n",
+        E_ACUTE,
+        "\u0301",
+        "s\u0326",
+        "x\u0308\u0323",
+        FAMILY,
+        RAINBOW,
+        THUMB,
+        FLAG,
+        "🇷",
+        "❤️",
+        "👩\u200d💻",
+        "👨\u200d🦰",
+        "#️⃣",
+        "\u200d",
+        "\ufe0f",
+        "🏽",
+        ENGLAND,
+        "🤷\u200d♀️",
+        "\u1100\u1161\u11a8",
+        "\u0915\u093f",
+        "\u0600a",
+        "\u0e01\u0e33",
+        "x" + "\u0301" * 40,
+        "x" + "\u0301" * 69,
+        "😀" * 3 + "🏻",
+    ]
 )
 
 
@@ -245,28 +287,36 @@ def test_matches_transcribed_calculator(seed):
 
 # --- 3. gsm_safe ----------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("Știință și țară în România: școală, învățământ, mâine",
-     "Stiinta si tara in Romania: scoala, invatamant, maine"),
-    ("ĂÂÎȘŞȚŢ ăâîșşțţ", "AAISSTT aaisstt"),
-    ("s\u0326i t\u0326ara\u0306", "si tara"),  # decomposed comma below and breve
-    ("‘single’ ‚low‛ “double” „low‟ «guillemets» ‹angle›",
-     "'single' 'low' \"double\" \"low\" \"guillemets\" 'angle'"),
-    ("5′ 6″ `x´", "5' 6\" 'x'"),
-    ("a‐b‑c‒d–e—f―g−h", "a-b-c-d-e-f-g-h"),
-    ("Wait…", "Wait..."),
-    ("½ kg, ¼ h, ¾", "1/2 kg, 1/4 h, 3/4"),
-    ("a\u00a0b\u202fc\u2009d\u3000e\tf", "a b c d e f"),
-    ("a\u200bb\ufeffc\u2060d\u00ade\u200df", "abcdef"),
-    ("é è Ä Ö Ñ ñ ü à Ç Å å Ø ø Æ æ ß É ì ò ù € Δ", "é è Ä Ö Ñ ñ ü à Ç Å å Ø ø Æ æ ß É ì ò ù € Δ"),
-    ("e\u0301", "é"),  # composes into GSM-7's own é
-    ("ç á ê ő ű ł đ Ł œ ﬁ", "c a e o u l d L oe fi"),
-    ("Привет, мир!", "Привет, мир!"),
-    ("Привет – «мир»", "Привет - \"мир\""),
-    ("中文 国语", "中文 国语"),
-    ("Hi " + THUMB + " " + FAMILY + " " + FLAG, "Hi " + THUMB + " " + FAMILY + " " + FLAG),
-    ("", ""),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Știință și țară în România: școală, învățământ, mâine",
+            "Stiinta si tara in Romania: scoala, invatamant, maine",
+        ),
+        ("ĂÂÎȘŞȚŢ ăâîșşțţ", "AAISSTT aaisstt"),
+        ("s\u0326i t\u0326ara\u0306", "si tara"),  # decomposed comma below and breve
+        (
+            "‘single’ ‚low‛ “double” „low‟ «guillemets» ‹angle›",
+            "'single' 'low' \"double\" \"low\" \"guillemets\" 'angle'",
+        ),
+        ("5′ 6″ `x´", "5' 6\" 'x'"),
+        ("a‐b‑c‒d–e—f―g−h", "a-b-c-d-e-f-g-h"),
+        ("Wait…", "Wait..."),
+        ("½ kg, ¼ h, ¾", "1/2 kg, 1/4 h, 3/4"),
+        ("a\u00a0b\u202fc\u2009d\u3000e\tf", "a b c d e f"),
+        ("a\u200bb\ufeffc\u2060d\u00ade\u200df", "abcdef"),
+        ("é è Ä Ö Ñ ñ ü à Ç Å å Ø ø Æ æ ß É ì ò ù € Δ", "é è Ä Ö Ñ ñ ü à Ç Å å Ø ø Æ æ ß É ì ò ù € Δ"),
+        ("e\u0301", "é"),  # composes into GSM-7's own é
+        ("ç á ê ő ű ł đ Ł œ ﬁ", "c a e o u l d L oe fi"),
+        ("Привет, мир!", "Привет, мир!"),
+        ("Привет – «мир»", 'Привет - "мир"'),
+        ("中文 国语", "中文 国语"),
+        ("Hi " + THUMB + " " + FAMILY + " " + FLAG, "Hi " + THUMB + " " + FAMILY + " " + FLAG),
+        ("", ""),
+    ],
+)
 def test_gsm_safe(text, expected):
     assert gsm_safe(text) == expected
     assert gsm_safe(expected) == expected

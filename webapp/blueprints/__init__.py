@@ -1,5 +1,6 @@
 """Blueprints and the guards every request passes: login required by default, expired passwords,
 support's impersonation (who the request acts as, what it may not touch, and its audit trail)."""
+
 from __future__ import annotations
 
 import logging
@@ -15,21 +16,37 @@ from webapp.htmx import redirect_to
 
 # Endpoints reachable without signing in. Everything else requires a login.
 PUBLIC_ENDPOINTS = frozenset(
-    {"static", "auth.login", "auth.forgot_password", "auth.reset_password", "health.healthz", "auth.set_language",
-     "payment_pages.webhook", "payment_pages.sandbox_checkout"}
+    {
+        "static",
+        "auth.login",
+        "auth.forgot_password",
+        "auth.reset_password",
+        "health.healthz",
+        "auth.set_language",
+        "payment_pages.webhook",
+        "payment_pages.sandbox_checkout",
+    }
 )
 # What a user whose password expired may still do.
 EXPIRED_PASSWORD_ENDPOINTS = PUBLIC_ENDPOINTS | {"auth.password_expired", "auth.logout"}
 # What support may not do while signed in as a customer (403): passwords, API keys, payment methods,
 # the account's users. The one list; `impersonation_forbids()` adds keeping a card when buying.
 IMPERSONATION_FORBIDDEN_ENDPOINTS = frozenset(
-    {"account.change_password", "auth.password_expired",
-     "account.api_keys", "account.create_api_key", "account.revoke_api_key",
-     "notifications.forget_card",
-     "account.users", "account.user_active", "subusers.password", "account.sign_out_everywhere"}
+    {
+        "account.change_password",
+        "auth.password_expired",
+        "account.api_keys",
+        "account.create_api_key",
+        "account.revoke_api_key",
+        "notifications.forget_card",
+        "account.users",
+        "account.user_active",
+        "subusers.password",
+        "account.sign_out_everywhere",
+    }
 )
 
-IMPERSONATION_KEY = "impersonation_id"   # in the Flask session, next to the staff member's own login
+IMPERSONATION_KEY = "impersonation_id"  # in the Flask session, next to the staff member's own login
 log = logging.getLogger("smsportal.audit")
 
 
@@ -61,9 +78,31 @@ def register_blueprints(app: Flask) -> None:
         templates,
     )
 
-    for module in (auth, main, account, billing, payment_pages, notifications, statements, subusers, sender_ids,
-                   campaigns, contacts, imports, send, templates, reports, all_reports, health, api, staff, support, staff_tasks,
-                   staff_receipts, admin):
+    for module in (
+        auth,
+        main,
+        account,
+        billing,
+        payment_pages,
+        notifications,
+        statements,
+        subusers,
+        sender_ids,
+        campaigns,
+        contacts,
+        imports,
+        send,
+        templates,
+        reports,
+        all_reports,
+        health,
+        api,
+        staff,
+        support,
+        staff_tasks,
+        staff_receipts,
+        admin,
+    ):
         app.register_blueprint(module.bp)
     errors.register(app)
 
@@ -71,11 +110,11 @@ def register_blueprints(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
     login_manager.user_loader(_load_user)
-    input_guard.register(app)   # before the guard and every view: no NUL reaches the database
+    input_guard.register(app)  # before the guard and every view: no NUL reaches the database
     app.before_request(_guard)
     app.after_request(_audit_impersonated)
     security_headers.register(app)
-    transactions.register(app)   # after the audit hook, so run before it: the audit sees the work committed
+    transactions.register(app)  # after the audit hook, so run before it: the audit sees the work committed
 
 
 def _load_user(login_id: str):
@@ -104,12 +143,19 @@ def _guard():
         from webapp.services.accounts import password_expired
 
         settings = current_app.config["SETTINGS"]
-        if endpoint not in EXPIRED_PASSWORD_ENDPOINTS and password_expired(current_user, settings.password_max_age_days):
+        if endpoint not in EXPIRED_PASSWORD_ENDPOINTS and password_expired(
+            current_user, settings.password_max_age_days
+        ):
             return redirect_to(url_for("auth.password_expired"))
     account = current_user.account
-    if not access.may(current_user.role_enum, request.blueprint, endpoint, request.method,
-                      on_parent_credit=account.billing_mode == "parent" and account.parent_id is not None):
-        if endpoint == "main.dashboard":   # an accountant's home is the invoices
+    if not access.may(
+        current_user.role_enum,
+        request.blueprint,
+        endpoint,
+        request.method,
+        on_parent_credit=account.billing_mode == "parent" and account.parent_id is not None,
+    ):
+        if endpoint == "main.dashboard":  # an accountant's home is the invoices
             return redirect_to(url_for("billing.invoices"))
         if impersonating() and request.blueprint in access.BLUEPRINT_ROLES:
             return _staff_pages_wait_for_return()
@@ -125,6 +171,7 @@ def _guard():
 # rest of this request every view, template and service sees the customer, nothing is written to
 # the session, and the next request starts again from the staff member's own login. `g.real_user`
 # is the person at the keyboard, `g.impersonation` the active row.
+
 
 def impersonating():
     """The active Impersonation of this request, or None."""
@@ -151,32 +198,46 @@ def _impersonate():
         session.pop(IMPERSONATION_KEY, None)
         if ended is None:
             return None
-        db.session.commit()   # the guard's own write: the end is kept whatever the request does next
-        flash(_("Your time signed in as a customer is over; you are back as yourself.") if ended == "expired"
-              else _("You can no longer act as that customer; you are back as yourself."), "warning")
+        db.session.commit()  # the guard's own write: the end is kept whatever the request does next
+        flash(
+            _("Your time signed in as a customer is over; you are back as yourself.")
+            if ended == "expired"
+            else _("You can no longer act as that customer; you are back as yourself."),
+            "warning",
+        )
         # Never run a request meant for the customer as the staff member.
         return redirect_to(url_for("support.index"))
     if request.endpoint == "auth.logout":
         impersonation.end(db.session, row, how="signed out")
-        db.session.commit()   # the guard's own write, before the view signs out
+        db.session.commit()  # the guard's own write, before the view signs out
         session.pop(IMPERSONATION_KEY, None)
         return None
     g.real_user, g.impersonation = staff, row
     g.impersonation_ids = (row.id, staff.id, row.target_user_id, row.target_user.account_id)
-    g._login_user = row.target_user   # Flask-Login 0.6.3: what current_user returns for this request
+    g._login_user = row.target_user  # Flask-Login 0.6.3: what current_user returns for this request
     return None
 
 
 def _staff_pages_wait_for_return():
-    return render_template("errors/error.html", code=403, title=_("Not while signed in as a customer"), text="",
-                           detail=_("Return to your own account (the button in the banner) to use the staff pages.")), 403
+    return render_template(
+        "errors/error.html",
+        code=403,
+        title=_("Not while signed in as a customer"),
+        text="",
+        detail=_("Return to your own account (the button in the banner) to use the staff pages."),
+    ), 403
 
 
 def _forbidden_while_impersonating():
     return render_template(
-        "errors/error.html", code=403, title=_("Not while signed in as a customer"),
-        text="", detail=_("Passwords, API keys, payment methods and the account's users are the customer's own: "
-                          "support cannot open them while signed in as a customer. Return to your own account first."),
+        "errors/error.html",
+        code=403,
+        title=_("Not while signed in as a customer"),
+        text="",
+        detail=_(
+            "Passwords, API keys, payment methods and the account's users are the customer's own: "
+            "support cannot open them while signed in as a customer. Return to your own account first."
+        ),
     ), 403
 
 
@@ -198,15 +259,25 @@ def _audit_impersonated(response):
     try:
         db.session.rollback()
         if db.session.get(Impersonation, impersonation_id).ended_at is not None:
-            return response   # "return" and sign-out write their own impersonation.end
+            return response  # "return" and sign-out write their own impersonation.end
         args = ",".join(f"{k}={v}" for k, v in (request.view_args or {}).items())
-        audit.record(db.session, staff_user=db.session.get(User, staff_id), user=db.session.get(User, target_id),
-                     account_id=account_id, action=f"{request.method} {request.path}",
-                     target=f"{request.endpoint}({args})", impersonation_id=impersonation_id,
-                     detail={"status": response.status_code, **({"download": True} if download else {})})
-        db.session.commit()   # its own transaction, after the request's: kept even for a refused request
-    except Exception:   # the response stands; a lost audit row is logged loudly
+        audit.record(
+            db.session,
+            staff_user=db.session.get(User, staff_id),
+            user=db.session.get(User, target_id),
+            account_id=account_id,
+            action=f"{request.method} {request.path}",
+            target=f"{request.endpoint}({args})",
+            impersonation_id=impersonation_id,
+            detail={"status": response.status_code, **({"download": True} if download else {})},
+        )
+        db.session.commit()  # its own transaction, after the request's: kept even for a refused request
+    except Exception:  # the response stands; a lost audit row is logged loudly
         db.session.rollback()
-        log.exception("Could not audit %s %s while impersonating (impersonation %s)", request.method,
-                      request.path, impersonation_id)
+        log.exception(
+            "Could not audit %s %s while impersonating (impersonation %s)",
+            request.method,
+            request.path,
+            impersonation_id,
+        )
     return response

@@ -1,4 +1,5 @@
 """Account: profile, language and time zone, change password."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
@@ -23,7 +24,9 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 def _preferences_form() -> PreferencesForm:
     account = current_user.account
-    form = PreferencesForm(language=current_user.language, timezone=account.timezone, default_region=account.default_region)
+    form = PreferencesForm(
+        language=current_user.language, timezone=account.timezone, default_region=account.default_region
+    )
     form.language.choices = [(c, LANGUAGE_NAMES.get(c, c)) for c in current_app.config["SETTINGS"].languages]
     form.timezone.choices = [(tz, tz.replace("_", " ")) for tz in timezone_choices()]
     form.default_region.choices = region_choices()
@@ -31,13 +34,23 @@ def _preferences_form() -> PreferencesForm:
 
 
 def _page(**context):
-    expires = password_expires_at(current_user.password_changed_at, current_app.config["SETTINGS"].password_max_age_days) if current_user.password_changed_at else None
+    expires = (
+        password_expires_at(current_user.password_changed_at, current_app.config["SETTINGS"].password_max_age_days)
+        if current_user.password_changed_at
+        else None
+    )
     context.setdefault("prefs", _preferences_form())
-    sign_ins = [] if impersonating() else [
-        {"row": row, "device": describe(row.user_agent), "current": login_sessions.is_current(row, current_user)}
-        for row in login_sessions.active(db.session, current_user)]
-    return render("account/index.html", account=current_user.account, password_expires=expires, sign_ins=sign_ins,
-                  **context)
+    sign_ins = (
+        []
+        if impersonating()
+        else [
+            {"row": row, "device": describe(row.user_agent), "current": login_sessions.is_current(row, current_user)}
+            for row in login_sessions.active(db.session, current_user)
+        ]
+    )
+    return render(
+        "account/index.html", account=current_user.account, password_expires=expires, sign_ins=sign_ins, **context
+    )
 
 
 @bp.get("/")
@@ -50,8 +63,13 @@ def preferences():
     form = _preferences_form()
     if not form.validate_on_submit():
         return _page(prefs=form)
-    accounts.update_preferences(db.session, current_user, language=form.language.data,
-                                timezone=form.timezone.data, default_region=form.default_region.data)
+    accounts.update_preferences(
+        db.session,
+        current_user,
+        language=form.language.data,
+        timezone=form.timezone.data,
+        default_region=form.default_region.data,
+    )
     refresh()  # the confirmation is said in the language just chosen
     flash(_("Your preferences are saved."), "success")
     return redirect(url_for("account.index"))
@@ -66,10 +84,16 @@ def change_password():
 def sign_out_everywhere():
     """End every sign-in of this user, this browser's included (a lost phone, a shared computer)."""
     ended = login_sessions.end_all(db.session, current_user.id, login_sessions.EVERYWHERE)
-    db.session.commit()   # before the cookies go: a failed commit must not sign out this browser only
+    db.session.commit()  # before the cookies go: a failed commit must not sign out this browser only
     logout_user()
-    flash(ngettext("You are signed out of %(num)d browser, this one included.",
-                   "You are signed out of %(num)d browsers, this one included.", ended), "success")
+    flash(
+        ngettext(
+            "You are signed out of %(num)d browser, this one included.",
+            "You are signed out of %(num)d browsers, this one included.",
+            ended,
+        ),
+        "success",
+    )
     return redirect(url_for("auth.login"))
 
 
@@ -102,9 +126,14 @@ def users():
     form = AccountantForm()
     if form.validate_on_submit():
         with refusals(form) as call:
-            accounts.add_accountant(db.session, current_user, username=form.username.data or "",
-                                    email=form.email.data or "", full_name=form.full_name.data or "",
-                                    password=form.password.data or "")
+            accounts.add_accountant(
+                db.session,
+                current_user,
+                username=form.username.data or "",
+                email=form.email.data or "",
+                full_name=form.full_name.data or "",
+                password=form.password.data or "",
+            )
         if call.ok:
             flash(_("%(username)s can now sign in and see the billing pages.", username=form.username.data), "success")
             return redirect(url_for("account.users"))
@@ -120,6 +149,10 @@ def user_active(user_id: int):
         user = accounts.set_user_active(db.session, current_user, user_id, request.form.get("active") == "1")
     except LookupError:
         abort(404)
-    flash(_("%(username)s is enabled.", username=user.username) if user.active
-          else _("%(username)s is disabled.", username=user.username), "success")
+    flash(
+        _("%(username)s is enabled.", username=user.username)
+        if user.active
+        else _("%(username)s is disabled.", username=user.username),
+        "success",
+    )
     return redirect(url_for("account.users"))

@@ -1,5 +1,6 @@
 """The operator console (admin role): price lists, routes with a live test, customer accounts, staff users.
 Thin views over webapp/services/operators.py."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -20,7 +21,6 @@ from webapp.services import operators, route_state
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-
 class PriceUploadForm(FlaskForm):
     file = FileField(_l("Price list (CSV: country,prefix,price)"))
 
@@ -33,16 +33,18 @@ class PriceForm(FlaskForm):
 
 class RouteForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
-    url = StringField(_l("URL (simulator://?… or smpp://user:password@host:port?…)"),
-                      validators=[DataRequired(), Length(max=1000)])
+    url = StringField(
+        _l("URL (simulator://?… or smpp://user:password@host:port?…)"), validators=[DataRequired(), Length(max=1000)]
+    )
     countries = StringField(_l("Countries (e.g. RO,MD; empty = the default route)"), validators=[Length(max=400)])
 
 
 class NewUserFields:
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("First password (to be changed at the first sign-in)"),
-                             validators=[DataRequired(), Length(max=128)])
+    password = PasswordField(
+        _l("First password (to be changed at the first sign-in)"), validators=[DataRequired(), Length(max=128)]
+    )
 
 
 class CustomerForm(NewUserFields, FlaskForm):
@@ -66,14 +68,24 @@ def index():
 
 # ----------------------------------------------------------------------------- price lists
 
+
 def _prices_page(account=None, upload=None, form=None, status=200, refused=None):
     q = request.args.get("q", "").strip()[:100]
     found = operators.search_accounts(db.session, q)[0] if q else []
-    return render("admin/prices.html", "admin/_price_accounts.html", status=status, account=account,
-                  entries=operators.list_prices(db.session, account),
-                  defaults={(e.country, e.prefix): e.price for e in operators.default_prices(db.session)},
-                  own=operators.accounts_with_own_prices(db.session), q=q, found=found,
-                  upload=upload or PriceUploadForm(), form=form or PriceForm(), refused=refused or [])
+    return render(
+        "admin/prices.html",
+        "admin/_price_accounts.html",
+        status=status,
+        account=account,
+        entries=operators.list_prices(db.session, account),
+        defaults={(e.country, e.prefix): e.price for e in operators.default_prices(db.session)},
+        own=operators.accounts_with_own_prices(db.session),
+        q=q,
+        found=found,
+        upload=upload or PriceUploadForm(),
+        form=form or PriceForm(),
+        refused=refused or [],
+    )
 
 
 def _price_account(account_id: int):
@@ -106,11 +118,18 @@ def _set_price(account):
     form = PriceForm()
     if form.validate_on_submit():
         with refusals(form) as call:
-            entry = operators.set_price(db.session, current_user, form.country.data, form.price.data,
-                                        form.prefix.data or "", account)
+            entry = operators.set_price(
+                db.session, current_user, form.country.data, form.price.data, form.prefix.data or "", account
+            )
         if call.ok:
-            flash(_("%(country)s now costs %(price)s per part.", country=entry.country + (" " + entry.prefix if entry.prefix else ""),
-                    price=f"{entry.price:.4f} EUR"), "success")
+            flash(
+                _(
+                    "%(country)s now costs %(price)s per part.",
+                    country=entry.country + (" " + entry.prefix if entry.prefix else ""),
+                    price=f"{entry.price:.4f} EUR",
+                ),
+                "success",
+            )
             return _back_to(account)
     return _prices_page(account, form=form, status=422)
 
@@ -162,7 +181,7 @@ def set_account_price(account_id: int):
 
 @bp.post("/prices/accounts/<int:account_id>/default")
 def account_prices_default(account_id: int):
-    """"Back to the default prices": the account's own list is removed."""
+    """ "Back to the default prices": the account's own list is removed."""
     account = operators.back_to_default(db.session, current_user, _price_account(account_id).id)
     flash(_("%(name)s is priced by the default list again.", name=account.name), "success")
     return redirect(url_for(".prices"))
@@ -170,9 +189,15 @@ def account_prices_default(account_id: int):
 
 # ----------------------------------------------------------------------------- routes
 
+
 def _routes_page(form=None, status=200):
-    return render("admin/routes.html", routes=operators.list_routes(db.session), form=form or RouteForm(),
-                  down=route_state.down_routes(get_redis()), status=status)
+    return render(
+        "admin/routes.html",
+        routes=operators.list_routes(db.session),
+        form=form or RouteForm(),
+        down=route_state.down_routes(get_redis()),
+        status=status,
+    )
 
 
 @bp.route("/routes", methods=["GET", "POST"])
@@ -195,8 +220,12 @@ def route_active(route_id: int):
         route = operators.set_route_active(db.session, current_user, route_id, _active_flag())
     except LookupError:
         abort(404)
-    flash(_("Route %(name)s is enabled.", name=route.name) if route.active
-          else _("Route %(name)s is disabled: no message is sent through it.", name=route.name), "success")
+    flash(
+        _("Route %(name)s is enabled.", name=route.name)
+        if route.active
+        else _("Route %(name)s is disabled: no message is sent through it.", name=route.name),
+        "success",
+    )
     return redirect_to(url_for(".routes"))
 
 
@@ -207,11 +236,20 @@ def test_route(route_id: int):
         result = operators.check_route(db.session, route_id, get_redis())
     except LookupError:
         abort(404)
-    return render("admin/routes.html", "admin/_route_test.html", result=result, route_id=route_id, tested_id=route_id,
-                  routes=operators.list_routes(db.session), form=RouteForm(), down={})
+    return render(
+        "admin/routes.html",
+        "admin/_route_test.html",
+        result=result,
+        route_id=route_id,
+        tested_id=route_id,
+        routes=operators.list_routes(db.session),
+        form=RouteForm(),
+        down={},
+    )
 
 
 # ----------------------------------------------------------------------------- customer accounts
+
 
 def _accounts_page(form=None, status=200):
     query, page = request.args.get("q", "").strip()[:100], request.args.get("page", 1, type=int) or 1
@@ -219,9 +257,19 @@ def _accounts_page(form=None, status=200):
     owners = {a.id: operators.owner_of(db.session, a) for a in rows}
     pages = max(1, -(-total // operators.PAGE_SIZE))
     marked = operators.own_price_ids(db.session, [a.id for a in rows])
-    return render("admin/accounts.html", "admin/_accounts.html", accounts=rows, owners=owners, total=total,
-                  own_prices=marked,
-                  q=query, page_no=page, pages=pages, form=form or CustomerForm(), status=status)
+    return render(
+        "admin/accounts.html",
+        "admin/_accounts.html",
+        accounts=rows,
+        owners=owners,
+        total=total,
+        own_prices=marked,
+        q=query,
+        page_no=page,
+        pages=pages,
+        form=form or CustomerForm(),
+        status=status,
+    )
 
 
 @bp.route("/accounts", methods=["GET", "POST"])
@@ -231,12 +279,24 @@ def accounts():
         return _accounts_page(form)
     if form.validate():
         with refusals(form) as call:
-            user = operators.create_customer(db.session, current_user, name=form.name.data, username=form.username.data,
-                                             email=form.email.data, password=form.password.data,
-                                             credit=form.credit.data or "")
+            user = operators.create_customer(
+                db.session,
+                current_user,
+                name=form.name.data,
+                username=form.username.data,
+                email=form.email.data,
+                password=form.password.data,
+                credit=form.credit.data or "",
+            )
         if call.ok:
-            flash(_("Account %(name)s is created: %(username)s signs in with the first password and chooses their own.",
-                    name=user.account.name, username=user.username), "success")
+            flash(
+                _(
+                    "Account %(name)s is created: %(username)s signs in with the first password and chooses their own.",
+                    name=user.account.name,
+                    username=user.username,
+                ),
+                "success",
+            )
             return redirect(url_for(".accounts", q=user.username))
     return _accounts_page(form, status=422)
 
@@ -247,21 +307,32 @@ def account_status(account_id: int):
         account = operators.set_account_status(db.session, current_user, account_id, _active_flag())
     except LookupError:
         abort(404)
-    flash(_("%(name)s is enabled.", name=account.name) if account.status == "active"
-          else _("%(name)s is disabled: its users cannot sign in.", name=account.name), "success")
+    flash(
+        _("%(name)s is enabled.", name=account.name)
+        if account.status == "active"
+        else _("%(name)s is disabled: its users cannot sign in.", name=account.name),
+        "success",
+    )
     return redirect_to(url_for(".accounts", q=request.form.get("q", "")))
 
 
 # ----------------------------------------------------------------------------- staff users
+
 
 @bp.route("/staff", methods=["GET", "POST"])
 def staff():
     form = StaffForm()
     if form.validate_on_submit():
         with refusals(form) as call:
-            user = operators.create_staff(db.session, current_user, username=form.username.data,
-                                          full_name=form.full_name.data or "", email=form.email.data,
-                                          role=form.role.data, password=form.password.data)
+            user = operators.create_staff(
+                db.session,
+                current_user,
+                username=form.username.data,
+                full_name=form.full_name.data or "",
+                email=form.email.data,
+                role=form.role.data,
+                password=form.password.data,
+            )
         if call.ok:
             flash(_("%(username)s can now sign in and choose their own password.", username=user.username), "success")
             return redirect(url_for(".staff"))
@@ -278,6 +349,10 @@ def staff_active(user_id: int):
         abort(404)
     if not call.ok:
         return redirect_to(url_for(".staff"))
-    flash(_("%(username)s is enabled.", username=user.username) if user.active
-          else _("%(username)s is disabled.", username=user.username), "success")
+    flash(
+        _("%(username)s is enabled.", username=user.username)
+        if user.active
+        else _("%(username)s is disabled.", username=user.username),
+        "success",
+    )
     return redirect_to(url_for(".staff"))

@@ -1,6 +1,7 @@
 """Reports → All reports: a period's totals and tables by country, network, day, status and sender
 ID, with charts; the filter lives in the URL (bookmarkable), the form refreshes the results with
 htmx. Exports of each table (CSV, XLSX, PDF) through services/exports.py."""
+
 from __future__ import annotations
 
 import tempfile
@@ -39,9 +40,12 @@ def _filter(values) -> report_totals.ReportFilter:
     today = report_totals.today_in(current_user.account.timezone)
     subuser, campaign = values.get("subuser", ""), values.get("campaign", "")
     account_id = current_user.account_id if subuser == "me" else int(subuser) if subuser.isdigit() else None
-    return report_totals.ReportFilter(report_periods.period_of(preset, today, day_from, day_to), account_id,
-                                      values.get("sender", "").strip()[:20],
-                                      int(campaign) if campaign.isdigit() else None)
+    return report_totals.ReportFilter(
+        report_periods.period_of(preset, today, day_from, day_to),
+        account_id,
+        values.get("sender", "").strip()[:20],
+        int(campaign) if campaign.isdigit() else None,
+    )
 
 
 def line_name(which: str, key: str) -> str:
@@ -59,10 +63,17 @@ def line_name(which: str, key: str) -> str:
 
 def _charts(result: report_totals.AllReports) -> dict[str, str]:
     text, period = chart_text(), result.filter.period
-    return {"day_svg": day_chart(result.chart_days(), period.first, period.last, title=_("Messages by day"), text=text,
-                                  width=1000),
-            "country_svg": ranked_bars([(line_name("country", line.key), line.messages)
-                                        for line in result.by_country], title=_("Messages by country"), text=text, width=640)}
+    return {
+        "day_svg": day_chart(
+            result.chart_days(), period.first, period.last, title=_("Messages by day"), text=text, width=1000
+        ),
+        "country_svg": ranked_bars(
+            [(line_name("country", line.key), line.messages) for line in result.by_country],
+            title=_("Messages by country"),
+            text=text,
+            width=640,
+        ),
+    }
 
 
 @bp.get("/")
@@ -71,10 +82,20 @@ def index():
     f = _filter(request.args)
     result = report_totals.all_reports(db.session, current_user, f)
     args = {k: request.args[k] for k in FIELDS if request.args.get(k)}
-    return render("reports/all.html", "reports/_all_results.html", result=result, f=f, args=args,
-                  subusers=dict(subuser_choices(db.session, current_user)), subuser=request.args.get("subuser", ""),
-                  campaigns=report_totals.campaign_choices(db.session, current_user), presets=report_periods.PRESETS,
-                  tables=report_exports.TABLES, line_name=line_name, **_charts(result))
+    return render(
+        "reports/all.html",
+        "reports/_all_results.html",
+        result=result,
+        f=f,
+        args=args,
+        subusers=dict(subuser_choices(db.session, current_user)),
+        subuser=request.args.get("subuser", ""),
+        campaigns=report_totals.campaign_choices(db.session, current_user),
+        presets=report_periods.PRESETS,
+        tables=report_exports.TABLES,
+        line_name=line_name,
+        **_charts(result),
+    )
 
 
 @bp.post("/export")
@@ -85,11 +106,14 @@ def export():
     separator = form.get("separator") if form.get("separator") in SEPARATORS else ";"
     which = form.get("table") if form.get("table") in report_exports.TABLES else "country"
     f = _filter(form)
-    table = report_exports.table(report_totals.all_reports(db.session, current_user, f), which,
-                                 current_user.account.currency, line_name)
+    table = report_exports.table(
+        report_totals.all_reports(db.session, current_user, f), which, current_user.account.currency, line_name
+    )
     out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    exports.write(table, fmt, out, separator=separator,
-                  pdf_context={"seller": invoices.seller(current_app.config["SETTINGS"])})
+    exports.write(
+        table, fmt, out, separator=separator, pdf_context={"seller": invoices.seller(current_app.config["SETTINGS"])}
+    )
     out.seek(0)
-    return send_file(out, mimetype=exports.MIMETYPES[fmt], as_attachment=True,
-                     download_name=report_exports.file_name(f, which, fmt))
+    return send_file(
+        out, mimetype=exports.MIMETYPES[fmt], as_attachment=True, download_name=report_exports.file_name(f, which, fmt)
+    )

@@ -1,4 +1,5 @@
 """HTTP API v1: JSON, Bearer API keys, idempotent sending. Thin: parse, call a service, answer."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -37,8 +38,12 @@ def api_key_required(view):
         db.session.commit()  # last_used_at, kept whatever the answer (GETs and 429s are not committed after)
         decision = ApiRateLimit(get_quick_redis()).hit(key.id, limit)
         if not decision.allowed:
-            response = error(429, "rate_limited", f"At most {limit} requests per minute per API key; "
-                             f"try again in {decision.retry_after} s.", retry_after=decision.retry_after)
+            response = error(
+                429,
+                "rate_limited",
+                f"At most {limit} requests per minute per API key; try again in {decision.retry_after} s.",
+                retry_after=decision.retry_after,
+            )
         else:
             g.api_user = user
             response = make_response(view(*args, **kwargs))
@@ -64,12 +69,24 @@ def _described(m: Message) -> str:
 def message_json(m: Message) -> dict:
     cost = message_costs.of(m)
     return {
-        "id": m.id, "to": m.to, "country": m.country, "sender": m.sender, "text": m.text,
-        "encoding": m.encoding, "parts": m.parts, "price_per_part": _amount(m.price_per_part),
-        "cost": _amount(cost.total), "reserved": _amount(cost.reserved), "refunded": _amount(m.refunded or Decimal(0)),
-        "currency": "EUR", "status": "ENROUTE" if m.status == lifecycle.SUBMITTED else m.status,
-        "reason": m.reason_code, "error_code": m.error_code, "description": _described(m),
-        "created_at": m.created_at.isoformat(), "final_at": m.final_at.isoformat() if m.final_at else None,
+        "id": m.id,
+        "to": m.to,
+        "country": m.country,
+        "sender": m.sender,
+        "text": m.text,
+        "encoding": m.encoding,
+        "parts": m.parts,
+        "price_per_part": _amount(m.price_per_part),
+        "cost": _amount(cost.total),
+        "reserved": _amount(cost.reserved),
+        "refunded": _amount(m.refunded or Decimal(0)),
+        "currency": "EUR",
+        "status": "ENROUTE" if m.status == lifecycle.SUBMITTED else m.status,
+        "reason": m.reason_code,
+        "error_code": m.error_code,
+        "description": _described(m),
+        "created_at": m.created_at.isoformat(),
+        "final_at": m.final_at.isoformat() if m.final_at else None,
     }
 
 
@@ -108,25 +125,49 @@ def send_messages():
             return response
     sender = wanted.sender or current_app.config["SETTINGS"].shared_sender_id
     try:
-        messages = sending.accept(db.session, g.api_user, sending.Submission(
-            to=to, text=text, sender=sender, validity=wanted.validity, send_at=send_at,
-            max_parts=current_app.config["SETTINGS"].max_parts_per_message, shared_sender=current_app.config["SETTINGS"].shared_sender_id))
+        messages = sending.accept(
+            db.session,
+            g.api_user,
+            sending.Submission(
+                to=to,
+                text=text,
+                sender=sender,
+                validity=wanted.validity,
+                send_at=send_at,
+                max_parts=current_app.config["SETTINGS"].max_parts_per_message,
+                shared_sender=current_app.config["SETTINGS"].shared_sender_id,
+            ),
+        )
     except sending.TextTooLong as exc:
         db.session.rollback()
         return error(422, "text_too_long", exc.message, field="text", parts=exc.parts, max_parts=exc.max_parts)
     except ServiceError as exc:
         db.session.rollback()
         if "sender" in exc.field_errors:
-            return error(422, "sender_not_allowed", (f"The sender {sender[:20]!r} is not approved for this account: use one "
-                                                        "of 'allowed', or ask for it under Account → Sender IDs."),
-                         field="sender", allowed=sender_ids.usable_senders(db.session, g.api_user, current_app.config["SETTINGS"].shared_sender_id))
+            return error(
+                422,
+                "sender_not_allowed",
+                (
+                    f"The sender {sender[:20]!r} is not approved for this account: use one "
+                    "of 'allowed', or ask for it under Account → Sender IDs."
+                ),
+                field="sender",
+                allowed=sender_ids.usable_senders(
+                    db.session, g.api_user, current_app.config["SETTINGS"].shared_sender_id
+                ),
+            )
         return error(422, "invalid_request", exc.message, fields=exc.field_errors)
-    payload = {"messages": [message_json(m) for m in messages], "total_cost": _amount(sum((message_costs.of(m).total for m in messages), Decimal(0)))}
+    payload = {
+        "messages": [message_json(m) for m in messages],
+        "total_cost": _amount(sum((message_costs.of(m).total for m in messages), Decimal(0))),
+    }
     if row is not None:
         row.response, row.status_code = payload, 201
     queued = [m.id for m in messages if m.status == lifecycle.QUEUED]  # read before the commit expires them
-    db.session.commit()   # before the workers are handed the messages
-    dispatch.hand_to_workers(get_redis(), queued, at=send_at)  # accepted either way: the sweeper queues what Redis missed
+    db.session.commit()  # before the workers are handed the messages
+    dispatch.hand_to_workers(
+        get_redis(), queued, at=send_at
+    )  # accepted either way: the sweeper queues what Redis missed
     return jsonify(payload), 201
 
 
@@ -145,17 +186,24 @@ def list_messages():
     args = request.args
     try:
         wanted = reports.ApiMessageQuery(
-            status=args.get("status") or None, to=args.get("to") or None,
-            since=api_input.moment(args.get("since")), until=api_input.moment(args.get("until")),
+            status=args.get("status") or None,
+            to=args.get("to") or None,
+            since=api_input.moment(args.get("since")),
+            until=api_input.moment(args.get("until")),
             limit=min(max(int(args.get("limit", 100)), 1), 1000),
-            before_id=api_input.record_id(args["before_id"], "before_id") if args.get("before_id") else None)
+            before_id=api_input.record_id(args["before_id"], "before_id") if args.get("before_id") else None,
+        )
     except api_input.ApiInputError as exc:
         return error(exc.status, exc.code, exc.message, field=exc.field)
     except (ValueError, OverflowError) as exc:
         return error(422, "invalid_request", str(exc))
     rows = reports.api_messages(db.session, g.api_user, wanted)
-    return jsonify({"messages": [message_json(m) for m in rows],
-                    "next_before_id": rows[-1].id if len(rows) == wanted.limit else None})
+    return jsonify(
+        {
+            "messages": [message_json(m) for m in rows],
+            "next_before_id": rows[-1].id if len(rows) == wanted.limit else None,
+        }
+    )
 
 
 @bp.get("/balance")
@@ -176,14 +224,19 @@ def price_preview():
     text, results = wanted.text, []
     for number in wanted.to:
         p = composer.preview(db.session, g.api_user, text, number)
-        results.append({
-            "to": p.number or number, "valid": p.number is not None, "error": p.number_error,
-            "country": p.number_info.country if p.number_info else None,
-            "parts": p.analysis.parts, "encoding": p.analysis.encoding,
-            "price_per_part": str(p.quote.price_per_part) if p.quote and p.number else None,
-            "cost": str(p.quote.cost) if p.quote and p.number else None,
-            "unroutable": str(p.unroutable) if p.unroutable and p.number else None,
-        })
+        results.append(
+            {
+                "to": p.number or number,
+                "valid": p.number is not None,
+                "error": p.number_error,
+                "country": p.number_info.country if p.number_info else None,
+                "parts": p.analysis.parts,
+                "encoding": p.analysis.encoding,
+                "price_per_part": str(p.quote.price_per_part) if p.quote and p.number else None,
+                "cost": str(p.quote.cost) if p.quote and p.number else None,
+                "unroutable": str(p.unroutable) if p.unroutable and p.number else None,
+            }
+        )
     return jsonify({"results": results})
 
 

@@ -1,14 +1,15 @@
 """Reading the HTTP API's JSON bodies and parameters: anything out of shape or out of range is a
 clear 4xx (ApiInputError), never a 500 deeper down (an overflowing timedelta, a 20-digit id
 given to a BIGINT column, JSON nested 100,000 deep)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from flask import request
 
-MAX_ID = 2 ** 63 - 1                      # PostgreSQL BIGINT
-MIN_VALIDITY, MAX_VALIDITY = 1, 10 ** 7    # seconds; the service then keeps it within 5 min .. 7 days
+MAX_ID = 2**63 - 1  # PostgreSQL BIGINT
+MIN_VALIDITY, MAX_VALIDITY = 1, 10**7  # seconds; the service then keeps it within 5 min .. 7 days
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
 
 
@@ -21,7 +22,7 @@ class ApiInputError(Exception):
 def json_object() -> dict:
     try:
         body = request.get_json(silent=True)
-    except RecursionError:      # [[[[… nested deeper than the parser goes
+    except RecursionError:  # [[[[… nested deeper than the parser goes
         body = None
     if not isinstance(body, dict):
         raise ApiInputError(400, "invalid_json", "The body must be a JSON object.")
@@ -47,12 +48,17 @@ def validity(body: dict, default: timedelta) -> timedelta:
     if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_VALIDITY:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ApiInputError(422, "invalid_request", "validity or send_at: validity must be whole seconds.",
-                            field="validity")
+        raise ApiInputError(
+            422, "invalid_request", "validity or send_at: validity must be whole seconds.", field="validity"
+        )
     if not MIN_VALIDITY <= value <= MAX_VALIDITY:
-        raise ApiInputError(422, "invalid_request", f"validity or send_at: validity must be between "
-                            f"{MIN_VALIDITY} and {MAX_VALIDITY} seconds (it is kept within 5 minutes and 7 days).",
-                            field="validity")
+        raise ApiInputError(
+            422,
+            "invalid_request",
+            f"validity or send_at: validity must be between "
+            f"{MIN_VALIDITY} and {MAX_VALIDITY} seconds (it is kept within 5 minutes and 7 days).",
+            field="validity",
+        )
     return timedelta(seconds=value)
 
 
@@ -62,23 +68,26 @@ def send_at(body: dict, now: datetime | None = None) -> datetime | None:
     if not value:
         return None
     if not isinstance(value, str):
-        raise ApiInputError(422, "invalid_request", "validity or send_at: send_at must be an ISO 8601 string.",
-                            field="send_at")
+        raise ApiInputError(
+            422, "invalid_request", "validity or send_at: send_at must be an ISO 8601 string.", field="send_at"
+        )
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
         raise ApiInputError(422, "invalid_request", f"validity or send_at: {exc}", field="send_at") from None
     if moment.tzinfo is None:
-        raise ApiInputError(422, "invalid_request", "validity or send_at: send_at needs a time zone offset",
-                            field="send_at")
+        raise ApiInputError(
+            422, "invalid_request", "validity or send_at: send_at needs a time zone offset", field="send_at"
+        )
     now = now or datetime.now(UTC)
     try:
         too_far = moment - now > MAX_SCHEDULE_AHEAD
     except OverflowError:
         too_far = True
     if too_far:
-        raise ApiInputError(422, "invalid_request", "validity or send_at: send_at may be at most a year ahead.",
-                            field="send_at")
+        raise ApiInputError(
+            422, "invalid_request", "validity or send_at: send_at may be at most a year ahead.", field="send_at"
+        )
     return moment
 
 
@@ -86,7 +95,7 @@ def moment(value: str | None) -> datetime | None:
     """A query's date or date and time (ISO 8601); without an offset, UTC. Empty: none."""
     if not value:
         return None
-    found = datetime.fromisoformat(value)   # ValueError: the caller answers 422
+    found = datetime.fromisoformat(value)  # ValueError: the caller answers 422
     return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 

@@ -3,6 +3,7 @@ document (webapp/blueprints/openapi.py) is generated from, so the two cannot dri
 
 Request fields are read by the rules in api_input (the same messages and error codes as before:
 their ApiInputError passes through pydantic untouched); pydantic adds the shape around them."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -15,20 +16,27 @@ from webapp.blueprints import api_input
 MAX_RECIPIENTS = 1000
 NUMBERS_SCHEMA = {
     "description": "One number, or a list of at most 1,000: E.164 or national (the account's default country "
-                   "applies). A number that cannot be read is answered with status 'refused' and a reason.",
-    "anyOf": [{"type": "string", "maxLength": 64},
-              {"type": "array", "items": {"type": "string", "maxLength": 64}, "minItems": 1,
-               "maxItems": MAX_RECIPIENTS}]}
+    "applies). A number that cannot be read is answered with status 'refused' and a reason.",
+    "anyOf": [
+        {"type": "string", "maxLength": 64},
+        {"type": "array", "items": {"type": "string", "maxLength": 64}, "minItems": 1, "maxItems": MAX_RECIPIENTS},
+    ],
+}
 VALIDITY_SCHEMA = {
     "description": "How long the network may try, in whole seconds (an integer, or a string of ASCII digits), "
-                   f"{api_input.MIN_VALIDITY} to {api_input.MAX_VALIDITY}; kept within 5 minutes and 7 days. "
-                   "Default 172800 (48 hours).",
-    "anyOf": [{"type": "integer", "minimum": api_input.MIN_VALIDITY, "maximum": api_input.MAX_VALIDITY},
-              {"type": "string", "pattern": "^(?:[0-9]{1,7}|10000000)$"}, {"type": "null"}]}
+    f"{api_input.MIN_VALIDITY} to {api_input.MAX_VALIDITY}; kept within 5 minutes and 7 days. "
+    "Default 172800 (48 hours).",
+    "anyOf": [
+        {"type": "integer", "minimum": api_input.MIN_VALIDITY, "maximum": api_input.MAX_VALIDITY},
+        {"type": "string", "pattern": "^(?:[0-9]{1,7}|10000000)$"},
+        {"type": "null"},
+    ],
+}
 SEND_AT_SCHEMA = {
     "description": "When to send: ISO 8601 with its offset (2026-12-24T09:00:00+02:00), at most a year ahead. "
-                   "Left out: now.",
-    "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}
+    "Left out: now.",
+    "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}],
+}
 
 
 def _recipients(value: Any) -> list[str]:
@@ -41,8 +49,9 @@ def _recipients(value: Any) -> list[str]:
     if not to:
         raise api_input.ApiInputError(422, "invalid_request", "'to' must be a number or a list of numbers.", field="to")
     if len(to) > MAX_RECIPIENTS:
-        raise api_input.ApiInputError(422, "invalid_request",
-                                      "At most 1,000 numbers per request; use campaigns for more.", field="to")
+        raise api_input.ApiInputError(
+            422, "invalid_request", "At most 1,000 numbers per request; use campaigns for more.", field="to"
+        )
     return to
 
 
@@ -53,7 +62,8 @@ class _Request(BaseModel):
 
     to: Annotated[list[str], WithJsonSchema(NUMBERS_SCHEMA)] = Field(default=None, validate_default=True)
     text: Annotated[str, WithJsonSchema({"type": "string", "description": "The message; 1 to 10 parts"})] = Field(
-        default="", validate_default=True)
+        default="", validate_default=True
+    )
 
     @field_validator("to", mode="before")
     @classmethod
@@ -67,10 +77,19 @@ class _Request(BaseModel):
 
 
 class SendRequest(_Request):
-    sender: Annotated[str | None, WithJsonSchema({"anyOf": [{"type": "string", "maxLength": 11}, {"type": "null"}], "description": (
-        "The shared sender (the default when left out) or one of the account's approved sender IDs (Account → "
-        "Sender IDs; a subuser may use its parent's too). Any other sender is refused with 422 and error code "
-        "sender_not_allowed, listing the allowed ones.")})] = None
+    sender: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [{"type": "string", "maxLength": 11}, {"type": "null"}],
+                "description": (
+                    "The shared sender (the default when left out) or one of the account's approved sender IDs (Account → "
+                    "Sender IDs; a subuser may use its parent's too). Any other sender is refused with 422 and error code "
+                    "sender_not_allowed, listing the allowed ones."
+                ),
+            }
+        ),
+    ] = None
     send_at: Annotated[datetime | None, WithJsonSchema(SEND_AT_SCHEMA)] = None
     validity: Annotated[timedelta, WithJsonSchema(VALIDITY_SCHEMA)] = Field(default=None, validate_default=True)
 
@@ -102,7 +121,7 @@ def read(model: type[BaseModel], body: dict) -> BaseModel:
 
     try:
         return model.model_validate(body)
-    except ValidationError as exc:   # shapes the rules above do not already name
+    except ValidationError as exc:  # shapes the rules above do not already name
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ())) or None
         raise api_input.ApiInputError(422, "invalid_request", f"{field}: {first.get('msg')}", field=field) from None
@@ -110,8 +129,20 @@ def read(model: type[BaseModel], body: dict) -> BaseModel:
 
 # ------------------------------------------------------------------------------------------ answers
 
-Status = Literal["accepted", "queued", "ENROUTE", "DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "FAILED", "NOREPORT",
-                 "refused", "scheduled", "unknown"]
+Status = Literal[
+    "accepted",
+    "queued",
+    "ENROUTE",
+    "DELIVRD",
+    "UNDELIV",
+    "EXPIRED",
+    "REJECTD",
+    "FAILED",
+    "NOREPORT",
+    "refused",
+    "scheduled",
+    "unknown",
+]
 Amount = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{4}$", description="EUR with 4 decimals")]
 
 
@@ -124,17 +155,25 @@ class Message(BaseModel):
     encoding: str
     parts: int
     price_per_part: Amount
-    cost: Amount = Field(description="What the ledger holds for the message now: reserved while it waits to go, "
-                                     "charged (less any refund) once it went out, 0 when it never went out")
+    cost: Amount = Field(
+        description="What the ledger holds for the message now: reserved while it waits to go, "
+        "charged (less any refund) once it went out, 0 when it never went out"
+    )
     reserved: Amount = Field(description="The part of 'cost' that is reserved, not charged yet")
-    refunded: Amount = Field(description="Given back after it went out (a failure not billed, or refused at submission)")
+    refunded: Amount = Field(
+        description="Given back after it went out (a failure not billed, or refused at submission)"
+    )
     currency: str
-    status: str = Field(description="accepted, queued, ENROUTE, DELIVRD, UNDELIV, EXPIRED, REJECTD, FAILED, "
-                                    "NOREPORT or refused (then 'reason' says why)")
+    status: str = Field(
+        description="accepted, queued, ENROUTE, DELIVRD, UNDELIV, EXPIRED, REJECTD, FAILED, "
+        "NOREPORT or refused (then 'reason' says why)"
+    )
     reason: str | None
     error_code: str | None
-    description: str = Field(description="The status, reason and error code in one sentence, e.g. 'Not sent: the "
-                                         "number is on the blocklist.' or what the operator's error code means")
+    description: str = Field(
+        description="The status, reason and error code in one sentence, e.g. 'Not sent: the "
+        "number is on the blocklist.' or what the operator's error code means"
+    )
     created_at: datetime
     final_at: datetime | None
 
@@ -171,7 +210,7 @@ class PricePreview(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    model_config = ConfigDict(extra="allow")   # field, fields, allowed, parts, retry_after …
+    model_config = ConfigDict(extra="allow")  # field, fields, allowed, parts, retry_after …
     code: str
     message: str
     field: str | None = None
@@ -181,5 +220,15 @@ class Error(BaseModel):
     error: ErrorDetail
 
 
-COMPONENTS = (SendRequest, PricePreviewRequest, Message, SendAnswer, MessageList, Balance, PricePreviewResult,
-              PricePreview, ErrorDetail, Error)
+COMPONENTS = (
+    SendRequest,
+    PricePreviewRequest,
+    Message,
+    SendAnswer,
+    MessageList,
+    Balance,
+    PricePreviewResult,
+    PricePreview,
+    ErrorDetail,
+    Error,
+)

@@ -1,4 +1,5 @@
 """Sign in, sign out, the expired-password page and password reset by e-mail."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -28,8 +29,10 @@ def _settings():
 def _throttle() -> LoginThrottle:
     s = _settings()
     return LoginThrottle(
-        get_redis(), max_per_user=s.login_max_failures_per_user,
-        max_per_ip=s.login_max_failures_per_ip, window=s.login_failure_window_seconds,
+        get_redis(),
+        max_per_user=s.login_max_failures_per_user,
+        max_per_ip=s.login_max_failures_per_ip,
+        window=s.login_failure_window_seconds,
     )
 
 
@@ -63,10 +66,15 @@ def login():
             s = _settings()
             remember = bool(form.remember.data)
             login_sessions.open_for(
-                db.session, user, remember=remember, ip=ip, user_agent=request.user_agent.string,
-                lifetime=timedelta(days=s.remember_me_days) if remember else timedelta(hours=s.session_hours))
+                db.session,
+                user,
+                remember=remember,
+                ip=ip,
+                user_agent=request.user_agent.string,
+                lifetime=timedelta(days=s.remember_me_days) if remember else timedelta(hours=s.session_hours),
+            )
             session.permanent = True
-            session.pop(IMPERSONATION_KEY, None)   # a new sign-in never resumes an earlier one's impersonation
+            session.pop(IMPERSONATION_KEY, None)  # a new sign-in never resumes an earlier one's impersonation
             login_user(user, remember=remember)
             return redirect(_safe_next(request.args.get("next")))
     return render("auth/login.html", form=form, status=status)
@@ -74,9 +82,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    if current_user.is_authenticated:   # a copy of this browser's cookies opens nothing any more
+    if current_user.is_authenticated:  # a copy of this browser's cookies opens nothing any more
         login_sessions.end_current(db.session, current_user)
-        db.session.commit()   # before the cookies go: a failed commit must not sign out this browser only
+        db.session.commit()  # before the cookies go: a failed commit must not sign out this browser only
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -108,9 +116,14 @@ def forgot_password():
             token = password_reset.make_token(_settings().secret_key, user)
             link = url_for("auth.reset_password", token=token, _external=True)
             send_mail(
-                _settings(), user.email, _("Reset your SMS portal password"),
-                _("Open this link within an hour to choose a new password:\n\n%(link)s\n\n"
-                  "If you did not ask for it, ignore this e-mail.", link=link),
+                _settings(),
+                user.email,
+                _("Reset your SMS portal password"),
+                _(
+                    "Open this link within an hour to choose a new password:\n\n%(link)s\n\n"
+                    "If you did not ask for it, ignore this e-mail.",
+                    link=link,
+                ),
             )
         flash(_("If an account matches, we have sent it a link to choose a new password."), "info")
         return redirect(url_for("auth.login"))

@@ -1,4 +1,5 @@
 """Account → Billing details and Account → Invoices with their PDFs."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
@@ -29,14 +30,21 @@ def details():
     profile = payments.profile_of(db.session, current_user.account_id)
     form = _form(profile)
     if request.method == "POST" and current_user.role != Role.OWNER.value:
-        abort(403)   # an accountant reads the details; the owner changes them
+        abort(403)  # an accountant reads the details; the owner changes them
     if form.validate_on_submit():
         with refusals(form) as call:
-            payments.save_profile(db.session, current_user, company_name=form.company_name.data or "",
-                                  is_business=form.is_business.data, fiscal_code=form.fiscal_code.data or "",
-                                  trade_register=form.trade_register.data or "", address=form.address.data or "",
-                                  city=form.city.data or "", country=form.country.data or "",
-                                  invoice_email=form.invoice_email.data or "")
+            payments.save_profile(
+                db.session,
+                current_user,
+                company_name=form.company_name.data or "",
+                is_business=form.is_business.data,
+                fiscal_code=form.fiscal_code.data or "",
+                trade_register=form.trade_register.data or "",
+                address=form.address.data or "",
+                city=form.city.data or "",
+                country=form.country.data or "",
+                invoice_email=form.invoice_email.data or "",
+            )
         if not call.ok:
             return render("account/billing.html", form=form, status=422)
         flash(_("Your billing details are saved."), "success")
@@ -55,9 +63,10 @@ def invoice_pdf(invoice_id: int):
         invoice = invoice_book.get(db.session, current_user, invoice_id)
     except LookupError:
         abort(404)
-    return pdf_response(render_pdf("pdf/invoice.html", **invoice_book.document(db.session, invoice,
-                                                                                 current_app.config["SETTINGS"])),
-                        f"{invoice.printed_number}.pdf")
+    return pdf_response(
+        render_pdf("pdf/invoice.html", **invoice_book.document(db.session, invoice, current_app.config["SETTINGS"])),
+        f"{invoice.printed_number}.pdf",
+    )
 
 
 def pdf_response(data: bytes, filename: str):

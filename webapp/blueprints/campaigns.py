@@ -1,5 +1,6 @@
 """Campaigns: the wizard (file → first row → columns → text and options → summary), then the
 monitor page with its live progress, pause, resume, cancel and the report."""
+
 from __future__ import annotations
 
 from datetime import UTC, timedelta
@@ -39,8 +40,12 @@ bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
 @bp.app_context_processor
 def _labels():
-    return {"KIND_LABELS": rules.KIND_LABELS, "CAMPAIGN_STATUS_LABELS": rules.STATUS_LABELS,
-            "REFUSAL_REASONS": lifecycle.REFUSAL_REASONS, "expected_duration": rules.expected_duration}
+    return {
+        "KIND_LABELS": rules.KIND_LABELS,
+        "CAMPAIGN_STATUS_LABELS": rules.STATUS_LABELS,
+        "REFUSAL_REASONS": lifecycle.REFUSAL_REASONS,
+        "expected_duration": rules.expected_duration,
+    }
 
 
 @bp.app_template_filter("decimal")
@@ -69,15 +74,22 @@ def _campaign(campaign_id: int):
 
 def _sender_choices():
     """The shared sender first (a new campaign starts with it), then the approved ones."""
-    return [(s, s) for s in sender_ids.usable_senders(db.session, current_user, current_app.config["SETTINGS"].shared_sender_id)]
+    return [
+        (s, s)
+        for s in sender_ids.usable_senders(db.session, current_user, current_app.config["SETTINGS"].shared_sender_id)
+    ]
 
 
 @bp.get("/", strict_slashes=False)
 def index():
     found = campaigns.list_for(db.session, current_user)
-    return render("campaigns/index.html", "campaigns/_list.html", campaigns=found,
-                  progress=campaign_reports.summaries(db.session, found),
-                  subusers=dict(subuser_choices(db.session, current_user)))
+    return render(
+        "campaigns/index.html",
+        "campaigns/_list.html",
+        campaigns=found,
+        progress=campaign_reports.summaries(db.session, found),
+        subusers=dict(subuser_choices(db.session, current_user)),
+    )
 
 
 @bp.route("/new/<any(batch, personalised):kind>", methods=["GET", "POST"])
@@ -86,8 +98,15 @@ def new(kind: str):
     if request.method == "POST":
         upload = request.files.get("file")
         with refusals(form) as call:
-            campaign = campaigns.new_from_file(db.session, current_user, kind, current_app.config["SETTINGS"].upload_dir,
-                                               upload.filename if upload else "", upload, _sender_choices()[0][0])
+            campaign = campaigns.new_from_file(
+                db.session,
+                current_user,
+                kind,
+                current_app.config["SETTINGS"].upload_dir,
+                upload.filename if upload else "",
+                upload,
+                _sender_choices()[0][0],
+            )
         if not call.ok:
             return render("campaigns/new.html", kind=kind, form=form, status=422)
         return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
@@ -106,27 +125,37 @@ def step_of(campaign) -> str:
     return "compose"
 
 
-def wizard(campaign, form: CampaignForm | None = None, error: str | None = None, status: int = 200,
-           sheet: int | None = None):
+def wizard(
+    campaign, form: CampaignForm | None = None, error: str | None = None, status: int = 200, sheet: int | None = None
+):
     if campaign.status not in (rules.DRAFT, rules.PREPARING, rules.READY):
         return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
     step = step_of(campaign)
-    context = {"campaign": campaign, "step": step, "error": error or (_("Preparing failed: %(error)s", error=campaign.error)
-                                                                       if campaign.error else None)}
+    context = {
+        "campaign": campaign,
+        "step": step,
+        "error": error or (_("Preparing failed: %(error)s", error=campaign.error) if campaign.error else None),
+    }
     if step in ("first_row", "columns"):
         try:
             if step == "first_row":
                 context["preview"] = campaigns.preview(campaign, sheet)
             else:
                 context["found"] = campaigns.columns(campaign)
-        except UnreadableFile as exc:   # a bad row among the first ones shown: say so, offer to start again
-            context.update(error=str(exc), preview=sheet_imports.Preview([], 0, [], 0), found=sheet_imports.Columns([], []))
+        except UnreadableFile as exc:  # a bad row among the first ones shown: say so, offer to start again
+            context.update(
+                error=str(exc), preview=sheet_imports.Preview([], 0, [], 0), found=sheet_imports.Columns([], [])
+            )
             status = 422
     elif step == "compose":
         form = form or _form_for(campaign)
         tags = campaigns.placeholders(db.session, campaign)
-        context.update(form=form, tags=tags, templates=templates.usable_templates(db.session, current_user),
-                       preview=campaign_composer.preview(db.session, campaign, form.text.data or ""))
+        context.update(
+            form=form,
+            tags=tags,
+            templates=templates.usable_templates(db.session, current_user),
+            preview=campaign_composer.preview(db.session, campaign, form.text.data or ""),
+        )
     elif step == "preparing":
         done = get_redis().get(background_jobs.campaign_progress_key(campaign.id))
         context["done"] = int(done or 0)
@@ -166,8 +195,9 @@ def show(campaign_id: int):
 def first_row(campaign_id: int):
     campaign = _campaign(campaign_id)
     with refusals(flash_message=False) as call:
-        campaigns.choose_first_row(db.session, campaign, request.form.get("sheet", 0, type=int),
-                                   request.form.get("first_row", 0, type=int))
+        campaigns.choose_first_row(
+            db.session, campaign, request.form.get("sheet", 0, type=int), request.form.get("first_row", 0, type=int)
+        )
     if call.error:
         return wizard(_campaign(campaign_id), error=_(call.error.message), status=422)
     return wizard(campaign)
@@ -177,8 +207,12 @@ def first_row(campaign_id: int):
 def columns(campaign_id: int):
     campaign = _campaign(campaign_id)
     with refusals(flash_message=False) as call:
-        campaigns.set_columns(db.session, campaign, request.form.get("phone_column", type=int),
-                              request.form.get("message_column", type=int))
+        campaigns.set_columns(
+            db.session,
+            campaign,
+            request.form.get("phone_column", type=int),
+            request.form.get("message_column", type=int),
+        )
     if call.error:
         return wizard(_campaign(campaign_id), error=_(call.error.message), status=422)
     return wizard(campaign)
@@ -187,8 +221,8 @@ def columns(campaign_id: int):
 @bp.post("/<int:campaign_id>/counter")
 def counter(campaign_id: int):
     campaign = _campaign(campaign_id)
-    if step_of(campaign) != "compose":   # a stale page: the file's columns are not chosen (any more)
-        return "", 409                   # htmx leaves the counter as it was
+    if step_of(campaign) != "compose":  # a stale page: the file's columns are not chosen (any more)
+        return "", 409  # htmx leaves the counter as it was
     text = request.form.get("text", "")
     preview = campaign_composer.preview(db.session, campaign, text)
     return render("campaigns/_counter.html", campaign=campaign, preview=preview)
@@ -201,7 +235,9 @@ def options(campaign_id: int):
     if not form.validate():
         return wizard(campaign, form=form, status=422)
     try:
-        sending.check_sender(db.session, current_user, form.sender.data, current_app.config["SETTINGS"].shared_sender_id)
+        sending.check_sender(
+            db.session, current_user, form.sender.data, current_app.config["SETTINGS"].shared_sender_id
+        )
         campaigns.set_options(db.session, current_user, campaign, _options_from(form))
         campaigns.start_preparing(db.session, campaign)
     except (ServiceError, ValueError) as exc:
@@ -211,7 +247,7 @@ def options(campaign_id: int):
         else:
             form.send_date.errors = [_(str(exc))]
         return wizard(_campaign(campaign_id), form=form, status=422)
-    db.session.commit()   # before the worker looks for the campaign
+    db.session.commit()  # before the worker looks for the campaign
     background_jobs.enqueue_expansion(get_redis(), campaign.id, campaign.expansion_token)
     return wizard(campaign)
 
@@ -221,13 +257,21 @@ def _options_from(form: CampaignForm) -> campaigns.Options:
     if form.start.data == "later":
         if form.send_date.data is None and form.send_time.data is None:
             raise ValueError("Give the date and time to start at.")
-        send_at = rules.start_time(form.send_date.data, form.send_time.data, current_user.account.timezone,
-                                   utcnow().astimezone(UTC))
+        send_at = rules.start_time(
+            form.send_date.data, form.send_time.data, current_user.account.timezone, utcnow().astimezone(UTC)
+        )
     return campaigns.Options(
-        name=form.name.data or "", sender=form.sender.data, text=form.text.data or "", send_at=send_at,
-        speed=form.speed.data or 0, filter_duplicates=form.filter_duplicates.data,
-        check_blocklists=form.check_blocklists.data, validity_minutes=form.validity_minutes.data,
-        monitor_every=form.monitor_every.data, monitor_number=form.monitor_number.data or "")
+        name=form.name.data or "",
+        sender=form.sender.data,
+        text=form.text.data or "",
+        send_at=send_at,
+        speed=form.speed.data or 0,
+        filter_duplicates=form.filter_duplicates.data,
+        check_blocklists=form.check_blocklists.data,
+        validity_minutes=form.validity_minutes.data,
+        monitor_every=form.monitor_every.data,
+        monitor_number=form.monitor_number.data or "",
+    )
 
 
 @bp.post("/<int:campaign_id>/back")
@@ -247,16 +291,23 @@ def confirm(campaign_id: int):
     with refusals(flash_message=False) as call:
         confirmed = campaigns.confirm(db.session, current_user, campaign)
     if call.error:  # a subuser's spend cap
-        return wizard(_campaign(campaign_id), error=" ".join(
-            _(m[0], **m[1]) if isinstance(m, tuple) else _(m)
-            for m in call.error.field_errors.get("cap", [call.error.message])), status=422)
+        return wizard(
+            _campaign(campaign_id),
+            error=" ".join(
+                _(m[0], **m[1]) if isinstance(m, tuple) else _(m)
+                for m in call.error.field_errors.get("cap", [call.error.message])
+            ),
+            status=422,
+        )
     if not confirmed:
         db.session.rollback()
         return wizard(_campaign(campaign_id), error=_("Your balance does not cover this campaign."), status=402)
-    db.session.commit()   # before the first tick reads the campaign
+    db.session.commit()  # before the first tick reads the campaign
     _tick_soon(campaign)
-    flash(_("The campaign is scheduled.") if campaign.status == rules.SCHEDULED else _("The campaign has started."),
-          "success")
+    flash(
+        _("The campaign is scheduled.") if campaign.status == rules.SCHEDULED else _("The campaign has started."),
+        "success",
+    )
     return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
 
 
@@ -282,7 +333,7 @@ def control(campaign_id: int, action: str):
             refund = campaigns.cancel(db.session, current_user, campaign)
     if not call.ok:
         return redirect_to(url_for("campaigns.show", campaign_id=campaign_id))
-    db.session.commit()   # before a tick reads the new state
+    db.session.commit()  # before a tick reads the new state
     if action == "resume" and campaign.status == rules.SENDING:
         _tick_soon(campaign)
     if action in ("cancel", "discard"):
@@ -290,8 +341,10 @@ def control(campaign_id: int, action: str):
     if action == "discard":
         return redirect_to(url_for("campaigns.index"))
     if action == "cancel" and refund:
-        flash(_("Cancelled: %(amount)s went back to your balance.", amount=money(refund, current_user.account.currency)),
-              "success")
+        flash(
+            _("Cancelled: %(amount)s went back to your balance.", amount=money(refund, current_user.account.currency)),
+            "success",
+        )
     return redirect_to(url_for("campaigns.show", campaign_id=campaign_id))
 
 
@@ -300,8 +353,14 @@ def monitor(campaign, fragment: str | None = None):
     # Delivery reports still arrive after the last message went out: poll until none is awaited.
     live = campaign.status in rules.RUNNING or (campaign.status == rules.COMPLETED and progress.pending > 0)
     failures, failures_total = campaign_reports.failures(db.session, campaign)
-    context = {"campaign": campaign, "progress": progress, "live": live, "failures": failures,
-               "failures_total": failures_total, "countries": campaign_reports.by_country(db.session, campaign)}
+    context = {
+        "campaign": campaign,
+        "progress": progress,
+        "live": live,
+        "failures": failures,
+        "failures_total": failures_total,
+        "countries": campaign_reports.by_country(db.session, campaign),
+    }
     return render("campaigns/monitor.html", fragment, **context)
 
 

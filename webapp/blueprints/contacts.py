@@ -1,4 +1,5 @@
 """Address book: contact groups and their contacts, export, clean-up, and the blocklists."""
+
 from __future__ import annotations
 
 import csv
@@ -23,24 +24,41 @@ from webapp.services import contacts, imports, spreadsheets
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
-IMPORT_STATES = {"uploaded": N_("waiting for your choices"), "mapped": N_("being read"), "analysing": N_("being read"),
-                 "reviewed": N_("ready to save"), "saving": N_("saving"), "saved": N_("saved"), "failed": N_("failed")}
+IMPORT_STATES = {
+    "uploaded": N_("waiting for your choices"),
+    "mapped": N_("being read"),
+    "analysing": N_("being read"),
+    "reviewed": N_("ready to save"),
+    "saving": N_("saving"),
+    "saved": N_("saved"),
+    "failed": N_("failed"),
+}
 
 
 @bp.get("/")
 def index():
-    return render("contacts/index.html", groups=contacts.usable_groups(db.session, current_user),
-                  recent=imports.recent(db.session, current_user),
-                  import_states={k: _(v) for k, v in IMPORT_STATES.items()})
+    return render(
+        "contacts/index.html",
+        groups=contacts.usable_groups(db.session, current_user),
+        recent=imports.recent(db.session, current_user),
+        import_states={k: _(v) for k, v in IMPORT_STATES.items()},
+    )
 
 
 def _upload(form: UploadForm, purpose: str = "contacts", group=None):
     """Keep the file and open the wizard; a bad file re-renders the form with its message."""
     file = form.file.data
     with refusals(form) as call:
-        imp = imports.start(db.session, current_user, current_app.config["SETTINGS"].upload_dir,
-                            file.filename if file else "", file, purpose=purpose, group=group,
-                            group_name=form.name.data or "")
+        imp = imports.start(
+            db.session,
+            current_user,
+            current_app.config["SETTINGS"].upload_dir,
+            file.filename if file else "",
+            file,
+            purpose=purpose,
+            group=group,
+            group_name=form.name.data or "",
+        )
     if not call.ok:
         return None
     return redirect_to(url_for("imports.show", import_id=imp.id))
@@ -66,10 +84,21 @@ def group(group_id: int):
     group = _group(group_id)
     search, page = request.args.get("q", ""), max(request.args.get("page", 1, type=int), 1)
     rows, total = contacts.contacts_page(db.session, group, search, page)
-    return render("contacts/group.html", "contacts/_contacts.html", group=group, rows=rows, total=total,
-                  page_number=page, pages=max(1, -(-total // contacts.PAGE_SIZE)), search=search, form=ContactForm(),
-                  upload=UploadForm(), failed=len(contacts.failed_numbers(db.session, group)),
-                  fields=contacts.field_names(db.session, group), can_share=current_user.role == Role.OWNER.value)
+    return render(
+        "contacts/group.html",
+        "contacts/_contacts.html",
+        group=group,
+        rows=rows,
+        total=total,
+        page_number=page,
+        pages=max(1, -(-total // contacts.PAGE_SIZE)),
+        search=search,
+        form=ContactForm(),
+        upload=UploadForm(),
+        failed=len(contacts.failed_numbers(db.session, group)),
+        fields=contacts.field_names(db.session, group),
+        can_share=current_user.role == Role.OWNER.value,
+    )
 
 
 @bp.post("/<int:group_id>/share")
@@ -79,8 +108,12 @@ def share(group_id: int):
         group = contacts.set_shared(db.session, current_user, group_id, request.form.get("shared") == "1")
     except LookupError:
         abort(404)
-    flash(_("The group is shared with your subusers.") if group.shared
-          else _("The group is no longer shared with your subusers."), "success")
+    flash(
+        _("The group is shared with your subusers.")
+        if group.shared
+        else _("The group is no longer shared with your subusers."),
+        "success",
+    )
     return redirect_to(url_for(".group", group_id=group.id))
 
 
@@ -89,8 +122,9 @@ def add_contact(group_id: int):
     group, form = _group(group_id), ContactForm()
     if form.validate_on_submit():
         with refusals(form, flash_message=False) as call:
-            contacts.add_contact(db.session, current_user, group, form.phone.data, form.first_name.data,
-                                 form.last_name.data)
+            contacts.add_contact(
+                db.session, current_user, group, form.phone.data, form.first_name.data, form.last_name.data
+            )
         if call.ok:
             flash(_("The contact is added."), "success")
             return redirect_to(url_for(".group", group_id=group.id))
@@ -112,14 +146,14 @@ def edit_contact(group_id: int, contact_id: int):
     form = ContactForm(obj=contact)
     if form.validate_on_submit():
         with refusals(form, flash_message=False) as call:
-            contacts.update_contact(db.session, current_user, contact, form.phone.data, form.first_name.data,
-                                    form.last_name.data)
+            contacts.update_contact(
+                db.session, current_user, contact, form.phone.data, form.first_name.data, form.last_name.data
+            )
         if call.ok:
             return render("contacts/_contact_row.html", group=group, c=contact, fields=fields)
         if not call.error.field_errors:  # a refusal naming no field is about the number
             form.phone.errors = [_(call.error.message)]
-    return render("contacts/_contact_edit.html", group=group, c=contact, form=form,
-                  status=422 if form.errors else 200)
+    return render("contacts/_contact_edit.html", group=group, c=contact, form=form, status=422 if form.errors else 200)
 
 
 @bp.post("/<int:group_id>/contacts/<int:contact_id>/delete")
@@ -130,7 +164,7 @@ def delete_contact(group_id: int, contact_id: int):
     except LookupError:
         abort(404)
     if request.htmx:
-        return ""   # the row disappears
+        return ""  # the row disappears
     flash(_("The contact is deleted."), "success")
     return redirect_to(url_for(".group", group_id=group.id))
 
@@ -156,8 +190,14 @@ def import_into(group_id: int):
 def clean(group_id: int):
     group = _group(group_id)
     removed = contacts.remove_failed_numbers(db.session, group)
-    flash(ngettext("%(num)d number that came back REJECTD or UNDELIV was removed.",
-                   "%(num)d numbers that came back REJECTD or UNDELIV were removed.", removed), "success")
+    flash(
+        ngettext(
+            "%(num)d number that came back REJECTD or UNDELIV was removed.",
+            "%(num)d numbers that came back REJECTD or UNDELIV were removed.",
+            removed,
+        ),
+        "success",
+    )
     return redirect_to(url_for(".group", group_id=group.id))
 
 
@@ -167,25 +207,28 @@ def export(group_id: int, kind: str):
     rows = contacts.export_rows(db.session, group)
     filename = f"{group.name}.{kind}".replace('"', "")
     if kind == "csv":
+
         def lines():
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM right
             for row in rows:
-                writer.writerow(csv_row(row))   # formula-like text behind an apostrophe
+                writer.writerow(csv_row(row))  # formula-like text behind an apostrophe
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
+
         response = Response(stream_with_context(lines()), mimetype="text/csv")
     else:
         book = Workbook(write_only=True)
         sheet = book.create_sheet(group.name[:31] or "Contacts")
         for row in rows:
-            spreadsheets.append(sheet, row)   # text stays text, never a formula
+            spreadsheets.append(sheet, row)  # text stays text, never a formula
         out = io.BytesIO()
         book.save(out)
-        response = Response(out.getvalue(),
-                            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response = Response(
+            out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
 
@@ -201,24 +244,42 @@ def blocklist_view(account_id: int | None, **extra):
     form, upload = BlockNumbersForm(), UploadForm()
     if form.validate_on_submit():
         texts = [t for line in form.numbers.data.splitlines() for t in line.replace(";", ",").split(",")]
-        result = blocked_numbers.add_numbers(db.session, current_user, texts, account_id=account_id,
-                                       reason=form.reason.data or "")
-        flash(_("Added %(added)d, already listed %(already)d, not valid %(invalid)d.", added=result.added,
-                already=result.already, invalid=len(result.invalid)), "success" if not result.invalid else "warning")
+        result = blocked_numbers.add_numbers(
+            db.session, current_user, texts, account_id=account_id, reason=form.reason.data or ""
+        )
+        flash(
+            _(
+                "Added %(added)d, already listed %(already)d, not valid %(invalid)d.",
+                added=result.added,
+                already=result.already,
+                invalid=len(result.invalid),
+            ),
+            "success" if not result.invalid else "warning",
+        )
         if result.invalid:
             flash(_("Not valid: %(list)s", list="; ".join(f"{t} ({why})" for t, why in result.invalid[:20])), "warning")
         return redirect_to(request.path)
     search, page = request.args.get("q", ""), max(request.args.get("page", 1, type=int), 1)
     entries, total = blocked_numbers.page_of(db.session, account_id, search, page)
-    return render("contacts/blocklist.html", "contacts/_blocked.html", form=form, upload=upload, entries=entries, total=total,
-                  search=search, page_number=page, pages=max(1, -(-total // blocked_numbers.PAGE_SIZE)),
-                  status=422 if form.errors else 200, **extra)
+    return render(
+        "contacts/blocklist.html",
+        "contacts/_blocked.html",
+        form=form,
+        upload=upload,
+        entries=entries,
+        total=total,
+        search=search,
+        page_number=page,
+        pages=max(1, -(-total // blocked_numbers.PAGE_SIZE)),
+        status=422 if form.errors else 200,
+        **extra,
+    )
 
 
 @bp.post("/blocklist/<int:entry_id>/remove")
 def unblock(entry_id: int):
     if not blocked_numbers.remove(db.session, current_user.account_id, entry_id):
-        abort(404)   # not on this account's list (or gone already)
+        abort(404)  # not on this account's list (or gone already)
     return redirect_to(url_for(".blocklist"))
 
 

@@ -1,4 +1,5 @@
 """Error pages in the site's layout (HTML), or JSON for the API and health endpoints."""
+
 from __future__ import annotations
 
 import logging
@@ -21,15 +22,26 @@ MESSAGES = {
 }
 
 
-API_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
-             415: "unsupported_media_type", 429: "rate_limited", 500: "server_error"}
+API_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "server_error",
+}
 
 
 def _render(code: int, detail: str | None = None):
     title, text = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
-    if request.path.startswith("/api/"):   # the API's own error shape (api_schemas.Error)
-        return {"error": {"code": API_CODES.get(code, "bad_request" if code < 500 else "server_error"),
-                          "message": detail or str(title)}}, code
+    if request.path.startswith("/api/"):  # the API's own error shape (api_schemas.Error)
+        return {
+            "error": {
+                "code": API_CODES.get(code, "bad_request" if code < 500 else "server_error"),
+                "message": detail or str(title),
+            }
+        }, code
     if request.path == "/healthz":
         return {"error": str(title), "detail": detail or str(text)}, code
     return render_template("errors/error.html", code=code, title=title, text=text, detail=detail), code
@@ -44,8 +56,15 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code == 413:
             limit = app.config["SETTINGS"].upload_max_mb
-            return _render(413, str(_l("Files up to %(mb)d MB can be uploaded. Split the file, or save it as CSV, "
-                                       "which is smaller.", mb=limit)))
+            return _render(
+                413,
+                str(
+                    _l(
+                        "Files up to %(mb)d MB can be uploaded. Split the file, or save it as CSV, which is smaller.",
+                        mb=limit,
+                    )
+                ),
+            )
         from webapp.input_guard import MESSAGE as NUL_MESSAGE
 
         if error.code == 400 and error.description == NUL_MESSAGE:

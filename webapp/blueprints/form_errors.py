@@ -11,6 +11,7 @@ service which may say no.
 A refusal rolls back what the service had flushed (the page is drawn from the state before the
 attempt), lands on the form's fields when it names them, and is otherwise flashed as an error at
 the top of the page. The request's own commit or rollback (webapp/transactions.py) follows."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -28,7 +29,8 @@ def apply_service_errors(form, error: ServiceError) -> None:
     """A message is a msgid, or (msgid, parameters) so that it is translated before it is filled in."""
     for field, messages in error.field_errors.items():
         getattr(form, field).errors = list(getattr(form, field).errors) + [
-            _(m[0], **m[1]) if isinstance(m, tuple) else _(m) for m in messages]
+            _(m[0], **m[1]) if isinstance(m, tuple) else _(m) for m in messages
+        ]
 
 
 @dataclass

@@ -1,4 +1,5 @@
 """WTForms forms (CSRF via Flask-WTF). Labels and messages are translatable."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -66,6 +67,7 @@ class TemplateForm(FlaskForm):
 
 class UploadForm(FlaskForm):
     """A new group (name and file), or a file for an existing group or the blocklist."""
+
     name = StringField(_l("Group name"), validators=[Length(max=120)])
     file = FileField(_l("Excel (.xlsx) or CSV file"))
 
@@ -77,34 +79,63 @@ class ContactForm(FlaskForm):
 
 
 class BlockNumbersForm(FlaskForm):
-    numbers = TextAreaField(_l("Numbers (one per line, or separated by commas)"),
-                            validators=[DataRequired(), Length(max=200_000)])
+    numbers = TextAreaField(
+        _l("Numbers (one per line, or separated by commas)"), validators=[DataRequired(), Length(max=200_000)]
+    )
     reason = StringField(_l("Reason (optional)"), validators=[Length(max=200)])
 
 
 class CampaignForm(FlaskForm):
     """The campaign's options, in one form (with the text for lists and personalised files)."""
+
     name = StringField(_l("Campaign name"), validators=[Length(max=120)])
     sender = SelectField(_l("Sender ID"))
     text = TextAreaField(_l("Text"), validators=[Length(max=5000)])
     start = RadioField(_l("Start"), choices=[("now", _l("Now")), ("later", _l("At a date and time"))], default="now")
     send_date = DateField(_l("Date"), validators=[Optional()])
     send_time = TimeField(_l("Time"), validators=[Optional()])
-    speed = IntegerField(_l("Speed (messages per second, 0 = as fast as possible)"), default=0,
-                         validators=[Optional(), NumberRange(min=0, max=5000)])
-    filter_duplicates = BooleanField(_l("Filter duplicates (send once to a number that appears several times)"), default=True)
+    speed = IntegerField(
+        _l("Speed (messages per second, 0 = as fast as possible)"),
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=5000)],
+    )
+    filter_duplicates = BooleanField(
+        _l("Filter duplicates (send once to a number that appears several times)"), default=True
+    )
     check_blocklists = BooleanField(_l("Check my black list (the global one always applies)"), default=True)
-    validity_minutes = SelectField(_l("Validity period"), coerce=int, default=2880, choices=[
-        (60, _l("1 hour")), (360, _l("6 hours")), (720, _l("12 hours")), (1440, _l("24 hours")),
-        (2880, _l("48 hours")), (4320, _l("3 days")), (10080, _l("7 days"))])
-    monitor_every = SelectField(_l("Monitoring copy to my phone"), coerce=int, default=0, choices=[
-        (0, _l("No copies")), (100, _l("every 100 messages")), (200, _l("every 200 messages")),
-        (500, _l("every 500 messages")), (1000, _l("every 1,000 messages")), (5000, _l("every 5,000 messages"))])
+    validity_minutes = SelectField(
+        _l("Validity period"),
+        coerce=int,
+        default=2880,
+        choices=[
+            (60, _l("1 hour")),
+            (360, _l("6 hours")),
+            (720, _l("12 hours")),
+            (1440, _l("24 hours")),
+            (2880, _l("48 hours")),
+            (4320, _l("3 days")),
+            (10080, _l("7 days")),
+        ],
+    )
+    monitor_every = SelectField(
+        _l("Monitoring copy to my phone"),
+        coerce=int,
+        default=0,
+        choices=[
+            (0, _l("No copies")),
+            (100, _l("every 100 messages")),
+            (200, _l("every 200 messages")),
+            (500, _l("every 500 messages")),
+            (1000, _l("every 1,000 messages")),
+            (5000, _l("every 5,000 messages")),
+        ],
+    )
     monitor_number = StringField(_l("My phone number for the copies"), validators=[Length(max=40)])
 
 
 class BillingForm(FlaskForm):
     """Account → Billing: what goes on the invoices."""
+
     company_name = StringField(_l("Company or person on the invoice"), validators=[Length(max=200)])
     is_business = BooleanField(_l("A company (with a fiscal code)"), default=True)
     fiscal_code = StringField(_l("Fiscal code (CUI) or VAT number"), validators=[Length(max=40)])
@@ -117,8 +148,12 @@ class BillingForm(FlaskForm):
 
 class BuyCreditForm(FlaskForm):
     """Account → Buy credit: how, and how much (EUR, before VAT)."""
-    method = RadioField(_l("Pay by"), choices=[("card", _l("Card (at least 10 EUR)")),
-                                               ("transfer", _l("Bank transfer (at least 25 EUR)"))], default="card")
+
+    method = RadioField(
+        _l("Pay by"),
+        choices=[("card", _l("Card (at least 10 EUR)")), ("transfer", _l("Bank transfer (at least 25 EUR)"))],
+        default="card",
+    )
     amount = StringField(_l("Amount of credit (EUR, without VAT)"), validators=[Length(max=12)])
     save_card = BooleanField(_l("Keep this card for automatic top-ups"))
 
@@ -129,8 +164,10 @@ class ProofForm(FlaskForm):
 
 class AccountantForm(FlaskForm):
     """Account → Users: an accountant who sees only the billing pages."""
+
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     full_name = StringField(_l("Name"), validators=[Length(max=200)])
     email = StringField(_l("E-mail"), validators=[Length(max=254)])
-    password = PasswordField(_l("First password (they choose their own when they sign in)"),
-                             validators=[DataRequired(), Length(max=128)])
+    password = PasswordField(
+        _l("First password (they choose their own when they sign in)"), validators=[DataRequired(), Length(max=128)]
+    )

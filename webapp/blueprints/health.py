@@ -1,5 +1,6 @@
 """/healthz for load balancers: database and Redis reachable (200/503); ?strict=1 also wants a
 live worker and cron process seen recently."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request

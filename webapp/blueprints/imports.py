@@ -1,5 +1,6 @@
 """The import wizard (Address book → New contact group, Import into a group, Black list →
 Upload): each step is a fragment of one page; Back works; big files run as RQ jobs."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, request, send_file, url_for
@@ -16,8 +17,13 @@ from webapp.services import background_jobs, imports
 
 bp = Blueprint("imports", __name__, url_prefix="/contacts/imports")
 
-ROLE_LABELS = {"phone": N_("Phone number"), "first_name": N_("First name"), "last_name": N_("Last name"),
-               "keep": N_("Keep as a field"), "skip": N_("Skip")}
+ROLE_LABELS = {
+    "phone": N_("Phone number"),
+    "first_name": N_("First name"),
+    "last_name": N_("Last name"),
+    "keep": N_("Keep as a field"),
+    "skip": N_("Skip"),
+}
 
 
 def _import(import_id: int):
@@ -39,9 +45,12 @@ def wizard(imp, error: str | None = None, status: int = 200, sheet: int | None =
             context["preview"] = imports.preview(imp, sheet)
         elif step == "mapping":
             found = imports.columns(imp)
-            context.update(titles=found.titles, samples=found.samples[:3],
-                           roles=imp.mapping.get("roles") or imports.guess_mapping(found, region))
-    except UnreadableFile as exc:   # a bad row among the first ones shown: say so, offer to start again
+            context.update(
+                titles=found.titles,
+                samples=found.samples[:3],
+                roles=imp.mapping.get("roles") or imports.guess_mapping(found, region),
+            )
+    except UnreadableFile as exc:  # a bad row among the first ones shown: say so, offer to start again
         context.update(error=str(exc), preview=imports.Preview([], 0, [], 0), titles=[], samples=[], roles=[])
         status = 422
     if step == "working":
@@ -59,8 +68,9 @@ def show(import_id: int):
 def first_row(import_id: int):
     imp = _import(import_id)
     with refusals(flash_message=False) as call:
-        imports.choose_first_row(db.session, imp, request.form.get("sheet", 0, type=int),
-                                 request.form.get("first_row", 0, type=int))
+        imports.choose_first_row(
+            db.session, imp, request.form.get("sheet", 0, type=int), request.form.get("first_row", 0, type=int)
+        )
     if call.error:
         return wizard(imp, error=_(call.error.message), status=422, sheet=request.form.get("sheet", type=int))
     return wizard(imp)
@@ -69,8 +79,9 @@ def first_row(import_id: int):
 @bp.post("/<int:import_id>/mapping")
 def mapping(import_id: int):
     imp = _import(import_id)
-    chosen = {int(key[5:]): value for key, value in request.form.items()
-              if key.startswith("role-") and key[5:].isdigit()}
+    chosen = {
+        int(key[5:]): value for key, value in request.form.items() if key.startswith("role-") and key[5:].isdigit()
+    }
     with refusals(flash_message=False) as call:
         imports.set_mapping(db.session, imp, chosen)
     if call.error:
@@ -81,7 +92,7 @@ def mapping(import_id: int):
 @bp.post("/<int:import_id>/save")
 def save(import_id: int):
     imp = _import(import_id)
-    if imp.status == "saved":   # a second click on Save
+    if imp.status == "saved":  # a second click on Save
         return wizard(imp)
     if imp.status != "reviewed":
         return wizard(imp, error=_("Review the import before saving it."), status=409)
@@ -93,19 +104,19 @@ def _run(imp, operation: str):
     region = current_user.account.default_region
     if not _inline(imp):
         imports.mark_running(imp, operation)
-        db.session.commit()   # before the worker reads the import
+        db.session.commit()  # before the worker reads the import
         background_jobs.enqueue_import(get_redis(), imp.id, operation, imp.mapping)
         return wizard(imp)
     try:
         (imports.analyse if operation == "analyse" else imports.save)(db.session, imp, region)
     except Exception as exc:  # a failed save writes nothing; the wizard says what went wrong
         db.session.rollback()
-        unreadable = isinstance(exc, UnreadableFile)   # the customer's file, said plainly; not our fault
+        unreadable = isinstance(exc, UnreadableFile)  # the customer's file, said plainly; not our fault
         if not unreadable:
             current_app.logger.exception("import %s: %s failed", imp.id, operation)
         imp = _import(imp.id)
         imports.record_failure(imp, str(exc))
-        db.session.commit()   # the failure is kept, though the answer is an error
+        db.session.commit()  # the failure is kept, though the answer is an error
         return wizard(imp, status=422 if unreadable else 500)
     return wizard(imp)
 
@@ -120,10 +131,15 @@ def back(import_id: int):
 @bp.post("/<int:import_id>/cancel")
 def cancel(import_id: int):
     imp = _import(import_id)
-    target = (url_for("contacts.blocklist") if imp.purpose == "blocklist"
-              else url_for("contacts.group", group_id=imp.group_id) if imp.group_id else url_for("contacts.index"))
+    target = (
+        url_for("contacts.blocklist")
+        if imp.purpose == "blocklist"
+        else url_for("contacts.group", group_id=imp.group_id)
+        if imp.group_id
+        else url_for("contacts.index")
+    )
     files = imports.discard(db.session, imp)
-    db.session.commit()   # before the files go: a failed commit keeps the import whole
+    db.session.commit()  # before the files go: a failed commit keeps the import whole
     imports.remove_files(files)
     return redirect_to(target)
 
@@ -132,7 +148,10 @@ def cancel(import_id: int):
 def invalid_rows(import_id: int):
     imp = _import(import_id)
     try:
-        return send_file(imports.invalid_path(imp), as_attachment=True,
-                         download_name=f"invalid-{imp.filename.rsplit('.', 1)[0]}.xlsx")
+        return send_file(
+            imports.invalid_path(imp),
+            as_attachment=True,
+            download_name=f"invalid-{imp.filename.rsplit('.', 1)[0]}.xlsx",
+        )
     except FileNotFoundError:
         abort(404)

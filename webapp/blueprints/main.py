@@ -1,4 +1,5 @@
 """Dashboard and the customer areas of the navigation."""
+
 from __future__ import annotations
 
 from flask import Blueprint
@@ -14,20 +15,28 @@ from webapp.services import balance_watch, contacts, report_totals, reports
 bp = Blueprint("main", __name__)
 
 
-
 @bp.get("/")
 def dashboard():
     account = current_user.account
     recent = reports.recent_ledger(db.session, current_user, limit=10)
     groups = contacts.usable_groups(db.session, current_user)
-    return render("main/dashboard.html", account=account, recent=recent, groups=groups,
-                  totals=reports.period_totals(db.session, current_user),
-                  last_messages=reports.recent_messages(db.session, current_user, limit=10),
-                  auto_topup_failure=balance_watch.failure_notice(db.session, account.id), **_last_30_days())
+    return render(
+        "main/dashboard.html",
+        account=account,
+        recent=recent,
+        groups=groups,
+        totals=reports.period_totals(db.session, current_user),
+        last_messages=reports.recent_messages(db.session, current_user, limit=10),
+        auto_topup_failure=balance_watch.failure_notice(db.session, account.id),
+        **_last_30_days(),
+    )
 
 
 def _last_30_days() -> dict[str, object]:
     """The small chart of the messages of the last 30 days, a link to All reports of those days."""
     first, last, counts = report_totals.last_days(db.session, current_user, 30)
-    return {"strip": day_strip(counts, first, last, title=_("Messages of the last 30 days"), text=chart_text()),
-            "strip_first": first.isoformat(), "strip_last": last.isoformat()}
+    return {
+        "strip": day_strip(counts, first, last, title=_("Messages of the last 30 days"), text=chart_text()),
+        "strip_first": first.isoformat(),
+        "strip_last": last.isoformat(),
+    }

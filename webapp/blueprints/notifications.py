@@ -1,4 +1,5 @@
 """Account → Notifications (the low-balance SMS and e-mail) and Account → Automatic top-up."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -51,46 +52,84 @@ def _buy_url() -> str:
 @bp.route("/notifications", methods=["GET", "POST"])
 def low_balance():
     alert = balance_watch.alert_of(db.session, current_user.account_id)
-    form = LowBalanceForm(data={"enabled": bool(alert and alert.enabled),
-                                "threshold": _euro(alert.threshold) if alert and alert.threshold else "",
-                                "phone": alert.phone if alert else ""})
+    form = LowBalanceForm(
+        data={
+            "enabled": bool(alert and alert.enabled),
+            "threshold": _euro(alert.threshold) if alert and alert.threshold else "",
+            "phone": alert.phone if alert else "",
+        }
+    )
     if request.method == "POST":
         if not _may_edit():
             abort(403)
         if form.validate_on_submit():
             with refusals(form) as call:
-                balance_watch.save_alert(db.session, current_user, enabled=form.enabled.data,
-                                         threshold=form.threshold.data or "", phone_number=form.phone.data or "")
+                balance_watch.save_alert(
+                    db.session,
+                    current_user,
+                    enabled=form.enabled.data,
+                    threshold=form.threshold.data or "",
+                    phone_number=form.phone.data or "",
+                )
             if call.ok:
-                flash(_("The low-balance notification is on.") if form.enabled.data
-                      else _("The low-balance notification is off."), "success")
+                flash(
+                    _("The low-balance notification is on.")
+                    if form.enabled.data
+                    else _("The low-balance notification is off."),
+                    "success",
+                )
                 return redirect(url_for("notifications.low_balance"))
-    return render("account/notifications.html", "account/_low_balance_form.html", form=form, alert=alert,
-                  account=current_user.account, may_edit=_may_edit(), status=422 if form.errors else 200)
+    return render(
+        "account/notifications.html",
+        "account/_low_balance_form.html",
+        form=form,
+        alert=alert,
+        account=current_user.account,
+        may_edit=_may_edit(),
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.route("/auto-top-up", methods=["GET", "POST"])
 def auto_top_up():
     account_id = current_user.account_id
     row = balance_watch.auto_top_up_of(db.session, account_id)
-    form = AutoTopUpForm(data={"enabled": bool(row and row.enabled),
-                               "threshold": _euro(row.threshold) if row else "",
-                               "amount": _euro(row.amount) if row and row.amount else ""})
+    form = AutoTopUpForm(
+        data={
+            "enabled": bool(row and row.enabled),
+            "threshold": _euro(row.threshold) if row else "",
+            "amount": _euro(row.amount) if row and row.amount else "",
+        }
+    )
     if request.method == "POST":
         if not _may_edit():
             abort(403)
         if form.validate_on_submit():
             with refusals(form) as call:
-                balance_watch.save_auto_top_up(db.session, current_user, enabled=form.enabled.data,
-                                               amount=form.amount.data or "", threshold=form.threshold.data or "")
+                balance_watch.save_auto_top_up(
+                    db.session,
+                    current_user,
+                    enabled=form.enabled.data,
+                    amount=form.amount.data or "",
+                    threshold=form.threshold.data or "",
+                )
             if call.ok:
                 flash(_("Automatic top-up is on.") if form.enabled.data else _("Automatic top-up is off."), "success")
                 return redirect(url_for("notifications.auto_top_up"))
-    return render("account/auto_topup.html", "account/_auto_topup_form.html", form=form, row=row,
-                  account=current_user.account, card=balance_watch.saved_card(db.session, account_id),
-                  auto_topup_failure=balance_watch.failure_notice(db.session, account_id),
-                  history=balance_watch.automatic_payments(db.session, account_id), buy_url=_buy_url(),
-                  minimum=billing.MINIMUMS[billing.CARD], may_edit=_may_edit(), status=422 if form.errors else 200)
+    return render(
+        "account/auto_topup.html",
+        "account/_auto_topup_form.html",
+        form=form,
+        row=row,
+        account=current_user.account,
+        card=balance_watch.saved_card(db.session, account_id),
+        auto_topup_failure=balance_watch.failure_notice(db.session, account_id),
+        history=balance_watch.automatic_payments(db.session, account_id),
+        buy_url=_buy_url(),
+        minimum=billing.MINIMUMS[billing.CARD],
+        may_edit=_may_edit(),
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.post("/cards/<int:card_id>/forget")

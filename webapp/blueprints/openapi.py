@@ -115,8 +115,7 @@ def _list_messages() -> dict:
                 "in": "query",
                 "schema": {"type": "string"},
                 "description": (
-                    "Created at or after: ISO 8601, a date or a date and time; without an offset, UTC. "
-                    "Empty: no bound."
+                    "Created at or after: ISO 8601, a date or a date and time; without an offset, UTC. Empty: no bound."
                 ),
             },
             {
@@ -145,9 +144,7 @@ def _get_message() -> dict:
     return {
         "summary": "One message and its status",
         "operationId": "getMessage",
-        "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-        ],
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
         "responses": {"200": _answer("The message", s.Message), **_errors("401", "404")},
     }
 

@@ -1,5 +1,6 @@
 """Buying credit: Account → Buy credit, the processors' webhooks, and the sandbox processor's
 own hosted card page (what a real processor shows on its site)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -31,14 +32,21 @@ def _settings():
 
 
 def _buy_page(form: BuyCreditForm, offer=None, status: int = 200):
-    return render("billing/buy.html", "billing/_buy.html", form=form, offer=offer, status=status,
-                  has_profile=payments.profile_of(db.session, current_user.account_id) is not None,
-                  recent=payments.of_account(db.session, current_user, limit=10))
+    return render(
+        "billing/buy.html",
+        "billing/_buy.html",
+        form=form,
+        offer=offer,
+        status=status,
+        has_profile=payments.profile_of(db.session, current_user.account_id) is not None,
+        recent=payments.of_account(db.session, current_user, limit=10),
+    )
 
 
 def _quote(form: BuyCreditForm):
-    return payments.quote(db.session, current_user, form.method.data or "", form.amount.data or "",
-                          Decimal(_settings().vat_rate))
+    return payments.quote(
+        db.session, current_user, form.method.data or "", form.amount.data or "", Decimal(_settings().vat_rate)
+    )
 
 
 @bp.get("/account/buy")
@@ -68,8 +76,14 @@ def buy_now():
     if not form.validate_on_submit():
         return _buy_page(form, status=422)
     with refusals(form) as call:
-        payment = payments.start(db.session, current_user, form.method.data or "", form.amount.data or "",
-                                 Decimal(settings.vat_rate), processor=settings.payment_processor)
+        payment = payments.start(
+            db.session,
+            current_user,
+            form.method.data or "",
+            form.amount.data or "",
+            Decimal(settings.vat_rate),
+            processor=settings.payment_processor,
+        )
     if not call.ok:
         return _buy_page(form, status=422)
     if payment.method == billing.TRANSFER:
@@ -79,14 +93,17 @@ def buy_now():
     # never support signed in as the owner.
     keep_card = bool(form.save_card.data) and current_user.role == Role.OWNER.value and not impersonating()
     try:
-        checkout = processor_for(settings).start_checkout(payment, success_url=back, cancel_url=back + "?cancelled=1",
-                                                          save_card=keep_card)
+        checkout = processor_for(settings).start_checkout(
+            payment, success_url=back, cancel_url=back + "?cancelled=1", save_card=keep_card
+        )
     except ProcessorError:
         db.session.rollback()
-        flash(_("The card processor cannot be reached just now; nothing was charged. Please try again in a few minutes."),
-              "error")
+        flash(
+            _("The card processor cannot be reached just now; nothing was charged. Please try again in a few minutes."),
+            "error",
+        )
         return _buy_page(form, status=503)
-    db.session.commit()   # the checkout exists at the processor: its payment row must too
+    db.session.commit()  # the checkout exists at the processor: its payment row must too
     return redirect_to(checkout.url)
 
 
@@ -101,13 +118,23 @@ def payment(reference: str):
     """Where the customer lands after paying (or cancelling): the payment's state, polling while
     the processor has not said yet; a transfer's bank details, proforma and proof upload."""
     found = _payment_or_404(reference)
-    if request.args.get("cancelled") and found.status == payments.PENDING and found.method == billing.CARD \
-            and not found.automatic:
+    if (
+        request.args.get("cancelled")
+        and found.status == payments.PENDING
+        and found.method == billing.CARD
+        and not found.automatic
+    ):
         payments.decline(db.session, found.id, payments.CANCELLED_AT_PAGE)
-        db.session.commit()   # a reading page that records the cancel (GET is never committed by itself)
+        db.session.commit()  # a reading page that records the cancel (GET is never committed by itself)
         db.session.refresh(found)
-    return render("billing/payment.html", "billing/_payment_status.html", payment=found, proof_form=ProofForm(),
-                  invoice=invoice_book.of_payment(db.session, found), seller=invoice_book.seller(_settings()))
+    return render(
+        "billing/payment.html",
+        "billing/_payment_status.html",
+        payment=found,
+        proof_form=ProofForm(),
+        invoice=invoice_book.of_payment(db.session, found),
+        seller=invoice_book.seller(_settings()),
+    )
 
 
 @bp.post("/account/payments/<reference>/proof")
@@ -121,18 +148,30 @@ def upload_proof(reference: str):
         if not call.ok:
             return redirect(url_for(".payment", reference=reference))
         with refusals(form) as call:
-            path = uploads.keep_proof(_settings().upload_dir, current_user.account_id,
-                                      upload.filename if upload else "", upload.stream if upload else None)
-            replaced = payments.attach_proof(db.session, current_user, found, uploads.proof_name(upload.filename),
-                                             str(path))
+            path = uploads.keep_proof(
+                _settings().upload_dir,
+                current_user.account_id,
+                upload.filename if upload else "",
+                upload.stream if upload else None,
+            )
+            replaced = payments.attach_proof(
+                db.session, current_user, found, uploads.proof_name(upload.filename), str(path)
+            )
         if not call.ok:
-            return render("billing/payment.html", payment=found, proof_form=form, invoice=None,
-                          seller=invoice_book.seller(_settings()), status=422)
-        db.session.commit()   # before the replaced proof's file is deleted
+            return render(
+                "billing/payment.html",
+                payment=found,
+                proof_form=form,
+                invoice=None,
+                seller=invoice_book.seller(_settings()),
+                status=422,
+            )
+        db.session.commit()  # before the replaced proof's file is deleted
         if replaced:
             Path(replaced).unlink(missing_ok=True)
-        flash(_("Thank you: your proof of payment is with our team. The credit follows once they confirm it."),
-              "success")
+        flash(
+            _("Thank you: your proof of payment is with our team. The credit follows once they confirm it."), "success"
+        )
     return redirect(url_for(".payment", reference=reference))
 
 
@@ -158,12 +197,12 @@ def webhook(processor: str):
     """A processor tells us what happened to a payment. Verified by its signature; applied once
     however many times it is delivered (each delivery answers 200 so the processor stops)."""
     if processor != _settings().payment_processor:
-        abort(404)   # only the configured processor has a webhook (the sandbox is off with Stripe)
+        abort(404)  # only the configured processor has a webhook (the sandbox is off with Stripe)
     try:
         event = processor_for(_settings(), processor).parse_webhook(request.get_data(), request.headers)
     except InvalidWebhook as exc:
         return {"error": str(exc)}, 400
-    except ProcessorError as exc:   # the processor could not be asked for details; it delivers again later
+    except ProcessorError as exc:  # the processor could not be asked for details; it delivers again later
         return {"error": str(exc)}, 503
     if event is None:
         return {"ignored": True}
@@ -203,14 +242,14 @@ def sandbox_checkout(token: str):
             _deliver(body, {SIGNATURE_HEADER: sandbox.signature(body)})
             return redirect(checkout["ok"])
         error = "This card number is not valid."
-    return render_template("billing/sandbox_checkout.html", payment=payment, checkout=checkout, error=error,
-                           token=token), 422 if error else 200
+    return render_template(
+        "billing/sandbox_checkout.html", payment=payment, checkout=checkout, error=error, token=token
+    ), 422 if error else 200
 
 
 def _deliver(body: bytes, headers: dict) -> None:
     """The sandbox's webhook delivery: the same endpoint a real processor calls, in process."""
     with current_app.test_client() as client:
-        response = client.post("/billing/webhooks/sandbox", data=body, headers=headers,
-                               content_type="application/json")
+        response = client.post("/billing/webhooks/sandbox", data=body, headers=headers, content_type="application/json")
     if response.status_code != 200:
         raise RuntimeError(f"sandbox webhook answered {response.status_code}: {response.get_data(as_text=True)}")

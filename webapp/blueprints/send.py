@@ -1,4 +1,5 @@
 """Send SMS: the composer with its live part/price counter (sending arrives with the pipeline)."""
+
 from __future__ import annotations
 
 import uuid
@@ -23,7 +24,10 @@ bp = Blueprint("send", __name__, url_prefix="/send")
 
 def _form() -> ComposeForm:
     form = ComposeForm()
-    form.sender.choices = [(s, s) for s in sender_ids.usable_senders(db.session, current_user, current_app.config["SETTINGS"].shared_sender_id)]
+    form.sender.choices = [
+        (s, s)
+        for s in sender_ids.usable_senders(db.session, current_user, current_app.config["SETTINGS"].shared_sender_id)
+    ]
     return form
 
 
@@ -31,8 +35,17 @@ def _render(form: ComposeForm, fragment: str | None = None, status: int = 200, *
     preview = composer.preview(db.session, current_user, form.text.data or "", form.to.data or "")
     groups = contacts.usable_groups(db.session, current_user) if fragment is None else []
     chosen = {int(g) for g in request.form.getlist("groups") if g.isdigit()}
-    return render("send/index.html", fragment, form=form, preview=preview, status=status, groups=groups,
-                  chosen_groups=chosen, max_parts=current_app.config["SETTINGS"].max_parts_per_message, **extra)
+    return render(
+        "send/index.html",
+        fragment,
+        form=form,
+        preview=preview,
+        status=status,
+        groups=groups,
+        chosen_groups=chosen,
+        max_parts=current_app.config["SETTINGS"].max_parts_per_message,
+        **extra,
+    )
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -54,18 +67,21 @@ def _send(form: ComposeForm):
     groups = [int(g) for g in request.form.getlist("groups") if g.isdigit()]
     if groups and not (form.to.data or "").strip():  # a typed number overrides the lists
         return _to_lists(form, groups)
-    submission = sending.Submission(to=[form.to.data or ""] if (form.to.data or "").strip() else [],
-                                    text=form.text.data or "", sender=form.sender.data,
-                                    idempotency_key=form.idempotency_key.data or None,
-                                    max_parts=current_app.config["SETTINGS"].max_parts_per_message,
-                                    shared_sender=current_app.config["SETTINGS"].shared_sender_id)
+    submission = sending.Submission(
+        to=[form.to.data or ""] if (form.to.data or "").strip() else [],
+        text=form.text.data or "",
+        sender=form.sender.data,
+        idempotency_key=form.idempotency_key.data or None,
+        max_parts=current_app.config["SETTINGS"].max_parts_per_message,
+        shared_sender=current_app.config["SETTINGS"].shared_sender_id,
+    )
     existing = sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key)
     if existing is not None:  # the same form sent twice: show what the first click did
         return _sent_once(existing)
     try:
         with refusals(form) as call:
             [message] = sending.accept(db.session, current_user, submission)
-            db.session.commit()   # here, to catch a second click's IntegrityError; then the workers get it
+            db.session.commit()  # here, to catch a second click's IntegrityError; then the workers get it
     except IntegrityError:  # a second click raced the first: the key is taken, show that message
         db.session.rollback()
         return _sent_once(sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key))
@@ -75,14 +91,16 @@ def _send(form: ComposeForm):
         dispatch.hand_to_workers(get_redis(), [message.id])  # or the sweeper, if Redis is away
         flash(_("Your message is on its way."), "success")
     else:
-        flash(delivery_reason(message).sentence, "error")   # e.g. "Not sent: the number is on the blocklist."
+        flash(delivery_reason(message).sentence, "error")  # e.g. "Not sent: the number is on the blocklist."
     return redirect_to(url_for("reports.message", message_id=message.id))
 
 
 def _to_lists(form: ComposeForm, groups: list[int]):
     """To contact lists: a campaign, whose options and summary come next."""
     with refusals(form) as call:
-        sending.check_sender(db.session, current_user, form.sender.data, current_app.config["SETTINGS"].shared_sender_id)
+        sending.check_sender(
+            db.session, current_user, form.sender.data, current_app.config["SETTINGS"].shared_sender_id
+        )
     if not call.ok:
         return _render(form, status=422)
     with refusals(flash_message=False) as call:

@@ -1,4 +1,5 @@
 """Account → Sender IDs: the account's requests with their status, and "Ask for a sender ID"."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, url_for
@@ -24,7 +25,6 @@ class SenderIdForm(FlaskForm):
     reason = TextAreaField(_l("What will you send with it?"), validators=[Length(max=1000)])
 
 
-
 @bp.route("/", methods=["GET", "POST"], strict_slashes=False)
 def index():
     form = SenderIdForm()
@@ -32,15 +32,25 @@ def index():
         try:
             with refusals(form) as call:
                 row = sender_ids.ask(db.session, current_user, form.sender.data or "", form.reason.data or "")
-                db.session.commit()   # here, to catch the same request sent twice at once (IntegrityError)
+                db.session.commit()  # here, to catch the same request sent twice at once (IntegrityError)
         except IntegrityError:  # the same request sent twice at once: the first one counts
             db.session.rollback()
-            form.sender.errors = [_("You have already asked for %(sender)s; support has not decided yet.",
-                                    sender=(form.sender.data or "").strip())]
+            form.sender.errors = [
+                _(
+                    "You have already asked for %(sender)s; support has not decided yet.",
+                    sender=(form.sender.data or "").strip(),
+                )
+            ]
         else:
             if call.ok:
                 flash(_("Thank you: support will look at %(sender)s shortly.", sender=row.sender), "success")
                 return redirect(url_for("sender_ids.index"))
-    return render("sender_ids/index.html", form=form, requests=sender_ids.of_account(db.session, current_user),
-                  inherited=sender_ids.inherited(db.session, current_user), max_length=MAX_LENGTH,
-                  shared=current_app.config["SETTINGS"].shared_sender_id, status=422 if form.errors else 200)
+    return render(
+        "sender_ids/index.html",
+        form=form,
+        requests=sender_ids.of_account(db.session, current_user),
+        inherited=sender_ids.inherited(db.session, current_user),
+        max_length=MAX_LENGTH,
+        shared=current_app.config["SETTINGS"].shared_sender_id,
+        status=422 if form.errors else 200,
+    )

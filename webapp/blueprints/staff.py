@@ -1,6 +1,7 @@
 """Support staff pages. Now: the global blocklist ("general blocklist") and payments to check
 (bank transfers to confirm, first card payments to review, refunds); the staff console,
 impersonation and the audit log come with their own issue."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,7 +23,6 @@ from webapp.services.uploads import PROOF_TYPES
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
-
 @bp.route("/blocklist", methods=["GET", "POST"])
 def blocklist():
     return blocklist_view(None, unblock_endpoint="staff.unblock", global_list=True)
@@ -42,8 +42,11 @@ def _processors():
 
 @bp.get("/payments")
 def payments_to_check():
-    return render("staff/payments.html", waiting=payments.awaiting_support(db.session),
-                  recent=payments.recently_decided(db.session))
+    return render(
+        "staff/payments.html",
+        waiting=payments.awaiting_support(db.session),
+        recent=payments.recently_decided(db.session),
+    )
 
 
 @bp.post("/payments/<int:payment_id>/confirm")
@@ -63,25 +66,40 @@ def reject_payment(payment_id: int):
         rejected = payments.reject(db.session, current_user, payment_id, reason, _processors())
     if not call.ok:
         return redirect_to(url_for(".payments_to_check"))
-    flash(_("Payment rejected.") if rejected else _("This payment was already decided."),
-          "success" if rejected else "warning")
+    flash(
+        _("Payment rejected.") if rejected else _("This payment was already decided."),
+        "success" if rejected else "warning",
+    )
     return redirect_to(url_for(".payments_to_check"))
 
 
 @bp.post("/payments/<int:payment_id>/refund")
 def refund_payment(payment_id: int):
     with refusals() as call:
-        note = payments.refund(db.session, current_user, payment_id,
-                               current_app.config["SETTINGS"].credit_note_series, _processors())
+        note = payments.refund(
+            db.session, current_user, payment_id, current_app.config["SETTINGS"].credit_note_series, _processors()
+        )
     if call.ok:
-        db.session.commit()   # the card refund happened at the processor: record it now
+        db.session.commit()  # the card refund happened at the processor: record it now
         payment = note.payment
         if payment.refund_ref:
-            flash(_("Refunded to the card (%(ref)s): credit note %(number)s is issued.", ref=payment.refund_ref,
-                    number=note.printed_number), "success")
+            flash(
+                _(
+                    "Refunded to the card (%(ref)s): credit note %(number)s is issued.",
+                    ref=payment.refund_ref,
+                    number=note.printed_number,
+                ),
+                "success",
+            )
         else:
-            flash(_("Credit note %(number)s is issued. Pay %(total)s back by bank transfer to the customer.",
-                    number=note.printed_number, total=money(payment.total, payment.currency)), "success")
+            flash(
+                _(
+                    "Credit note %(number)s is issued. Pay %(total)s back by bank transfer to the customer.",
+                    number=note.printed_number,
+                    total=money(payment.total, payment.currency),
+                ),
+                "success",
+            )
     return redirect_to(url_for(".payments_to_check"))
 
 
@@ -93,7 +111,11 @@ def payment_proof(payment_id: int):
     if payment is None:
         abort(404)
     suffix = Path(payment.proof_path).suffix.lower()
-    response = send_file(payment.proof_path, mimetype=PROOF_TYPES.get(suffix, "application/octet-stream"),
-                         download_name=f"proof-{payment.reference}{suffix}", as_attachment=True)
+    response = send_file(
+        payment.proof_path,
+        mimetype=PROOF_TYPES.get(suffix, "application/octet-stream"),
+        download_name=f"proof-{payment.reference}{suffix}",
+        as_attachment=True,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,5 +1,6 @@
 """Staff: delivery receipts kept unmatched (another number's, no part yet, unreadable), so support
 can see why a message got no report. Staff only (webapp/domain/access.py)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, request
@@ -16,5 +17,10 @@ bp = Blueprint("staff_receipts", __name__, url_prefix="/staff/receipts")
 def index():
     reason = request.args.get("reason", "")
     reason = reason if reason in REASONS else ""
-    return render("staff/receipts.html", rows=receipts.unmatched_receipts(db.session, reason or None),
-                  counts=receipts.unmatched_counts(db.session), reason=reason, reasons=REASONS)
+    return render(
+        "staff/receipts.html",
+        rows=receipts.unmatched_receipts(db.session, reason or None),
+        counts=receipts.unmatched_counts(db.session),
+        reason=reason,
+        reasons=REASONS,
+    )

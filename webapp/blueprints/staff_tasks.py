@@ -1,4 +1,5 @@
 """Staff tasks: sender ID requests to approve or reject, and credit adjustments with a reason."""
+
 from __future__ import annotations
 
 import uuid
@@ -26,10 +27,10 @@ class AdjustForm(FlaskForm):
     token = HiddenField()  # one per rendered form: a double submit posts once
 
 
-
 def _requests_page(errors: dict[int, str] | None = None, status: int = 200):
-    return render("staff_tasks/sender_ids.html", requests=sender_ids.for_support(db.session),
-                  errors=errors or {}, status=status)
+    return render(
+        "staff_tasks/sender_ids.html", requests=sender_ids.for_support(db.session), errors=errors or {}, status=status
+    )
 
 
 @bp.get("/sender-ids")
@@ -41,15 +42,20 @@ def sender_id_requests():
 def decide_sender_id(request_id: int, decision: str):
     try:
         with refusals(flash_message=False) as call:
-            decided = sender_ids.decide(db.session, current_user, request_id, decision == "approve",
-                                        request.form.get("note", ""))
+            decided = sender_ids.decide(
+                db.session, current_user, request_id, decision == "approve", request.form.get("note", "")
+            )
     except LookupError:
         abort(404)
     if call.error:
         return _requests_page({request_id: _(call.error.message)}, status=422)
     if decided:
-        flash(_("Approved: the customer can send with it now.") if decision == "approve"
-              else _("Rejected: the customer sees your note."), "success")
+        flash(
+            _("Approved: the customer can send with it now.")
+            if decision == "approve"
+            else _("Rejected: the customer sees your note."),
+            "success",
+        )
     else:
         flash(_("This request was already decided."), "warning")
     return redirect_to(url_for(".sender_id_requests"))
@@ -64,17 +70,33 @@ def adjust_credit(account_id: int):
     form = AdjustForm()
     if form.validate_on_submit():
         with refusals(form) as call:
-            entry = adjustments.adjust(db.session, current_user, account_id, form.amount.data or "",
-                                       form.reason.data or "", form.token.data or "")
+            entry = adjustments.adjust(
+                db.session,
+                current_user,
+                account_id,
+                form.amount.data or "",
+                form.reason.data or "",
+                form.token.data or "",
+            )
         if call.ok:
             if entry is None:
                 flash(_("This adjustment was already recorded."), "warning")
             else:
-                flash(_("Adjusted by %(amount)s: the balance is now %(balance)s.",
+                flash(
+                    _(
+                        "Adjusted by %(amount)s: the balance is now %(balance)s.",
                         amount=money(entry.amount, account.currency),
-                        balance=money(entry.balance_after, account.currency)), "success")
+                        balance=money(entry.balance_after, account.currency),
+                    ),
+                    "success",
+                )
             return redirect_to(url_for(".adjust_credit", account_id=account_id))
     if not form.token.data:
         form.token.data = uuid.uuid4().hex
-    return render("staff_tasks/adjust.html", form=form, account=account,
-                  recent=adjustments.recent(db.session, account_id), status=422 if form.errors else 200)
+    return render(
+        "staff_tasks/adjust.html",
+        form=form,
+        account=account,
+        recent=adjustments.recent(db.session, account_id),
+        status=422 if form.errors else 200,
+    )

@@ -1,5 +1,6 @@
 """Account → Statements: the list (newest first), "Make a statement" for any period, and each
 statement's PDF and XLSX. Any signed-in user of the account for now (the lead adds roles)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -36,9 +37,15 @@ def _today() -> date:
 
 
 def _page(form: StatementForm, status: int = 200, error: str = ""):
-    return render("account/statements.html", "account/_statement_form.html", status=status, form=form, error=error,
-                  statements=statement_export.listing(statement_book.of_account(db.session, current_user)),
-                  today=_today())
+    return render(
+        "account/statements.html",
+        "account/_statement_form.html",
+        status=status,
+        form=form,
+        error=error,
+        statements=statement_export.listing(statement_book.of_account(db.session, current_user)),
+        today=_today(),
+    )
 
 
 @bp.get("")

@@ -1,5 +1,6 @@
 """Account → Subusers (the account's owner only): list, new, edit, disable/enable, reset the
 password, transfer credit to and back from a subuser."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -22,9 +23,14 @@ bp = Blueprint("subusers", __name__, url_prefix="/account/subusers")
 class SettingsForm(FlaskForm):
     email = StringField(_l("E-mail for notifications"), validators=[Length(max=254)])
     phone = StringField(_l("Phone (optional)"), validators=[Length(max=40)])
-    billing_mode = RadioField(_l("How would you like this user to be billed?"), default="own", choices=[
-        ("own", _l("Separately: its own balance, top-ups and invoices")),
-        ("parent", _l("On credit I transfer to it from my balance"))])
+    billing_mode = RadioField(
+        _l("How would you like this user to be billed?"),
+        default="own",
+        choices=[
+            ("own", _l("Separately: its own balance, top-ups and invoices")),
+            ("parent", _l("On credit I transfer to it from my balance")),
+        ],
+    )
     default_region = SelectField(_l("Country (numbers without a country code are from)"))
     timezone = SelectField(_l("Time zone"))
     receives_replies = BooleanField(_l("Receives replies"), default=True)
@@ -43,9 +49,9 @@ class TransferForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField(_l("New first password (they choose their own when they sign in)"),
-                             validators=[DataRequired(), Length(max=128)])
-
+    password = PasswordField(
+        _l("New first password (they choose their own when they sign in)"), validators=[DataRequired(), Length(max=128)]
+    )
 
 
 def _choices(form: SettingsForm) -> SettingsForm:
@@ -55,10 +61,16 @@ def _choices(form: SettingsForm) -> SettingsForm:
 
 
 def _settings(form: SettingsForm) -> subusers.Settings:
-    return subusers.Settings(email=form.email.data or "", phone=form.phone.data or "",
-                             billing_mode=form.billing_mode.data or "", default_region=form.default_region.data or "",
-                             timezone=form.timezone.data or "", receives_replies=bool(form.receives_replies.data),
-                             daily_cap=form.daily_cap.data or "", monthly_cap=form.monthly_cap.data or "")
+    return subusers.Settings(
+        email=form.email.data or "",
+        phone=form.phone.data or "",
+        billing_mode=form.billing_mode.data or "",
+        default_region=form.default_region.data or "",
+        timezone=form.timezone.data or "",
+        receives_replies=bool(form.receives_replies.data),
+        daily_cap=form.daily_cap.data or "",
+        monthly_cap=form.monthly_cap.data or "",
+    )
 
 
 def _found(account_id: int) -> subusers.Subuser:
@@ -79,8 +91,13 @@ def new():
     form = _choices(NewSubuserForm(default_region=account.default_region, timezone=account.timezone))
     if form.validate_on_submit():
         with refusals(form) as call:
-            made = subusers.create_subuser(db.session, current_user, username=form.username.data or "",
-                                           password=form.password.data or "", settings=_settings(form))
+            made = subusers.create_subuser(
+                db.session,
+                current_user,
+                username=form.username.data or "",
+                password=form.password.data or "",
+                settings=_settings(form),
+            )
         if call.ok:
             flash(_("The subuser %(username)s can now sign in.", username=made.user.username), "success")
             return redirect(url_for("subusers.edit", account_id=made.account.id))
@@ -89,17 +106,35 @@ def new():
 
 def _edit_page(found: subusers.Subuser, status: int = 200, **forms):
     account, user = found.account, found.user
-    forms.setdefault("form", _choices(SettingsForm(
-        formdata=None, email=user.email, phone=user.phone, billing_mode=account.billing_mode,
-        default_region=account.default_region, timezone=account.timezone, receives_replies=account.receives_replies,
-        daily_cap=f"{account.daily_cap:.2f}" if account.daily_cap is not None else "",
-        monthly_cap=f"{account.monthly_cap:.2f}" if account.monthly_cap is not None else "")))
+    forms.setdefault(
+        "form",
+        _choices(
+            SettingsForm(
+                formdata=None,
+                email=user.email,
+                phone=user.phone,
+                billing_mode=account.billing_mode,
+                default_region=account.default_region,
+                timezone=account.timezone,
+                receives_replies=account.receives_replies,
+                daily_cap=f"{account.daily_cap:.2f}" if account.daily_cap is not None else "",
+                monthly_cap=f"{account.monthly_cap:.2f}" if account.monthly_cap is not None else "",
+            )
+        ),
+    )
     forms.setdefault("give", TransferForm(formdata=None, direction="to"))
     forms.setdefault("take", TransferForm(formdata=None, direction="back"))
     forms.setdefault("password_form", PasswordForm(formdata=None))
     today, month = subusers.period_spend(db.session, account)
-    return render("subusers/edit.html", sub=found, parent=current_user.account, spent_today=today,
-                  spent_month=month, status=status, **forms)
+    return render(
+        "subusers/edit.html",
+        sub=found,
+        parent=current_user.account,
+        spent_today=today,
+        spent_month=month,
+        status=status,
+        **forms,
+    )
 
 
 @bp.route("/<int:account_id>", methods=["GET", "POST"])
@@ -126,9 +161,16 @@ def transfer(account_id: int):
         with refusals(form) as call:
             amount = subusers.transfer(db.session, current_user, account_id, form.amount.data or "", back=back)
         if call.ok:
-            flash(_("%(amount)s moved from %(username)s to your balance.", amount=f"€{amount:.2f}", username=found.user.username)
-                  if back else _("%(amount)s moved to %(username)s.", amount=f"€{amount:.2f}", username=found.user.username),
-                  "success")
+            flash(
+                _(
+                    "%(amount)s moved from %(username)s to your balance.",
+                    amount=f"€{amount:.2f}",
+                    username=found.user.username,
+                )
+                if back
+                else _("%(amount)s moved to %(username)s.", amount=f"€{amount:.2f}", username=found.user.username),
+                "success",
+            )
             return redirect(url_for("subusers.edit", account_id=account_id))
     return _edit_page(_found(account_id), status=422, **{"take" if back else "give": form})
 
@@ -137,8 +179,12 @@ def transfer(account_id: int):
 def active(account_id: int):
     _found(account_id)
     found = subusers.set_active(db.session, current_user, account_id, active=request.form.get("active") == "1")
-    flash(_("%(username)s is enabled.", username=found.user.username) if found.user.active
-          else _("%(username)s is disabled.", username=found.user.username), "success")
+    flash(
+        _("%(username)s is enabled.", username=found.user.username)
+        if found.user.active
+        else _("%(username)s is disabled.", username=found.user.username),
+        "success",
+    )
     return redirect(url_for("subusers.edit", account_id=account_id))
 
 
@@ -150,6 +196,8 @@ def password(account_id: int):
         with refusals(form) as call:
             subusers.reset_password(db.session, current_user, account_id, form.password.data or "")
         if call.ok:
-            flash(_("%(username)s chooses a new password at the next sign-in.", username=found.user.username), "success")
+            flash(
+                _("%(username)s chooses a new password at the next sign-in.", username=found.user.username), "success"
+            )
             return redirect(url_for("subusers.edit", account_id=account_id))
     return _edit_page(_found(account_id), status=422, password_form=form)

@@ -1,5 +1,6 @@
 """The support console: search, an account's overview, "log in as" (impersonation) and the audit log.
 Staff only; while impersonating, only "return" is open here (the staff member is acting as a customer)."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -22,20 +23,21 @@ bp = Blueprint("support", __name__, url_prefix="/staff")
 
 
 class ImpersonateForm(FlaskForm):
-    reason = TextAreaField(_l("Why do you need to sign in as this user?"),
-                           validators=[DataRequired(), Length(min=impersonation.REASON_MIN, max=impersonation.REASON_MAX)])
+    reason = TextAreaField(
+        _l("Why do you need to sign in as this user?"),
+        validators=[DataRequired(), Length(min=impersonation.REASON_MIN, max=impersonation.REASON_MAX)],
+    )
 
 
 class AuditFilterForm(FlaskForm):
     class Meta:
-        csrf = False   # a GET filter
+        csrf = False  # a GET filter
 
     staff = SelectField(_l("Staff member"), coerce=int, validators=[Optional()])
     account = IntegerField(_l("Account id"), validators=[Optional()])
     action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=60)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
-
 
 
 @bp.get("/")
@@ -61,14 +63,26 @@ def impersonate(user_id: int):
     problem = impersonation.refusal(real_user(), target)
     if problem is None and form.validate_on_submit():
         with refusals(form) as call:
-            row = impersonation.start(db.session, real_user(), target.id, form.reason.data or "",
-                                      ip=request.remote_addr or "", limit=_time_limit())
+            row = impersonation.start(
+                db.session,
+                real_user(),
+                target.id,
+                form.reason.data or "",
+                ip=request.remote_addr or "",
+                limit=_time_limit(),
+            )
         if call.ok:
             session[IMPERSONATION_KEY] = row.id
             return redirect_to(url_for("main.dashboard"))
     status = 403 if problem else (422 if form.errors else 200)
-    return render("support/impersonate.html", form=form, target=target, problem=problem,
-                  minutes=current_app.config["SETTINGS"].impersonation_minutes, status=status)
+    return render(
+        "support/impersonate.html",
+        form=form,
+        target=target,
+        problem=problem,
+        minutes=current_app.config["SETTINGS"].impersonation_minutes,
+        status=status,
+    )
 
 
 def _time_limit() -> timedelta:
@@ -102,10 +116,17 @@ def audit_log():
         account_id=form.account.data if not form.account.errors else None,
         action_prefix=(form.action.data or "").strip() if not form.action.errors else "",
         date_from=start_of(form.date_from.data) if not form.date_from.errors else None,
-        date_to=start_of(form.date_to.data + timedelta(days=1)) if form.date_to.data and not form.date_to.errors else None,
+        date_to=start_of(form.date_to.data + timedelta(days=1))
+        if form.date_to.data and not form.date_to.errors
+        else None,
     )
     rows, next_before = audit.events(db.session, flt, before_id=request.args.get("before", type=int))
     args = {k: v for k, v in request.args.items() if k != "before" and v}
     more_url = url_for(".audit_log", before=next_before, **args) if next_before else None
-    return render("support/audit.html", form=form, rows=rows, more_url=more_url,
-                  first_url=url_for(".audit_log", **args) if request.args.get("before") else None)
+    return render(
+        "support/audit.html",
+        form=form,
+        rows=rows,
+        more_url=more_url,
+        first_url=url_for(".audit_log", **args) if request.args.get("before") else None,
+    )

@@ -1,4 +1,5 @@
 """Message templates: the Templates page, and the picker the composer opens."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -18,8 +19,11 @@ bp = Blueprint("templates", __name__, url_prefix="/templates")
 def _listing() -> dict:
     """The templates the user may use, who shared each (None: its own), and whether it may share."""
     usable = templates.usable_templates(db.session, current_user)
-    return {"templates": usable, "shared_by": {t.id: templates.shared_by(current_user, t) for t in usable},
-            "can_share": current_user.role == Role.OWNER.value}
+    return {
+        "templates": usable,
+        "shared_by": {t.id: templates.shared_by(current_user, t) for t in usable},
+        "can_share": current_user.role == Role.OWNER.value,
+    }
 
 
 def _page(form: TemplateForm | None = None, status: int = 200):
@@ -40,7 +44,9 @@ def picker():
 def create():
     if request.htmx:  # "Save message as a new template" under the composer: the name comes from a prompt
         with refusals(flash_message=False) as call:
-            template = templates.create_template(db.session, current_user, request.htmx.prompt or "", request.form.get("text", ""))
+            template = templates.create_template(
+                db.session, current_user, request.htmx.prompt or "", request.form.get("text", "")
+            )
         if call.error:
             return render("templates/_saved.html", error=_(call.error.message), status=422)
         return render("templates/_saved.html", template=template)
@@ -70,6 +76,10 @@ def share(template_id: int):
     template = templates.set_shared(db.session, current_user, template_id, request.form.get("shared") == "1")
     if template is None:
         abort(404)
-    flash(_("The template is shared with your subusers.") if template.shared
-          else _("The template is no longer shared with your subusers."), "success")
+    flash(
+        _("The template is shared with your subusers.")
+        if template.shared
+        else _("The template is no longer shared with your subusers."),
+        "success",
+    )
     return redirect(url_for("templates.index"))

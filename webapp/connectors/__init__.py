@@ -1,4 +1,5 @@
 """Upstream SMS routes behind one small interface: submit parts, poll statuses, parse receipts."""
+
 from __future__ import annotations
 
 from webapp.connectors.base import Connector, OutgoingPart, Receipt, RouteDown, SubmitResult

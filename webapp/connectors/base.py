@@ -1,4 +1,5 @@
 """What every upstream route offers the sending workers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +14,7 @@ class RouteDown(Exception):
     it for good); ``uncertain`` are submission keys sent with no answer: they may have gone
     upstream, so they are never sent again. Every other part of the call was not sent."""
 
-    def __init__(self, message: str, results: list[SubmitResult] | None = None,
-                 uncertain: list[str] | None = None):
+    def __init__(self, message: str, results: list[SubmitResult] | None = None, uncertain: list[str] | None = None):
         super().__init__(message)
         self.results = list(results or [])
         self.uncertain = list(uncertain or [])
@@ -22,13 +22,13 @@ class RouteDown(Exception):
 
 @dataclass(frozen=True)
 class OutgoingPart:
-    submission_key: str   # unique, claimed in the database before submission
+    submission_key: str  # unique, claimed in the database before submission
     message_id: int
     sender: str
-    to: str               # E.164
-    text: str             # this part's text, from sms_text.split()
-    encoding: str         # GSM-7 | UCS-2
-    seq: int              # 1-based
+    to: str  # E.164
+    text: str  # this part's text, from sms_text.split()
+    encoding: str  # GSM-7 | UCS-2
+    seq: int  # 1-based
     total: int
     validity_seconds: int
 
@@ -37,16 +37,16 @@ class OutgoingPart:
 class SubmitResult:
     submission_key: str
     upstream_id: str | None = None
-    error_code: str | None = None   # the SMSC refused this part for good (not retried)
+    error_code: str | None = None  # the SMSC refused this part for good (not retried)
     error: str | None = None
 
 
 @dataclass(frozen=True)
 class Receipt:
-    upstream_id: str                 # "" when the receipt names none (kept as unreadable)
-    stat: str                        # DELIVRD, UNDELIV, EXPIRED, REJECTD …
+    upstream_id: str  # "" when the receipt names none (kept as unreadable)
+    stat: str  # DELIVRD, UNDELIV, EXPIRED, REJECTD …
     error_code: str | None = None
-    raw: str = ""                     # the receipt as received, readable and safe to store
+    raw: str = ""  # the receipt as received, readable and safe to store
     done_at: datetime | None = None
     # The number the receipt is about (a deliver_sm's source_addr); checked against the part's
     # recipient before the receipt settles it. None: the route does not say (no check).

@@ -4,6 +4,7 @@ after `dlr_delay`, to be collected by polling, as for HTTP providers that must b
 
     simulator://?delivered=0.93&undeliv=0.04&expired=0.02&rejectd=0.01&dlr_delay=3s
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,12 @@ from redis import Redis
 from webapp.connectors.base import OutgoingPart, Receipt, RouteDown, SubmitResult
 from webapp.domain.routing import RouteSpec, parse_duration
 
-OUTCOMES = (("delivered", "DELIVRD", "000"), ("undeliv", "UNDELIV", "001"),
-            ("expired", "EXPIRED", "002"), ("rejectd", "REJECTD", "003"))
+OUTCOMES = (
+    ("delivered", "DELIVRD", "000"),
+    ("undeliv", "UNDELIV", "001"),
+    ("expired", "EXPIRED", "002"),
+    ("rejectd", "REJECTD", "003"),
+)
 DEFAULTS = {"delivered": 0.93, "undeliv": 0.04, "expired": 0.02, "rejectd": 0.01}
 
 # Pop due receipts atomically, so two pollers never report the same one twice.
@@ -44,8 +49,9 @@ class SimulatorConnector:
         self.log_key = f"smsportal:sim:{route_id}:sent" if spec.param("log", "0") == "1" else None
         # Shares not named are 0 once any is named ("delivered=1" means all delivered).
         named = any(spec.param(name) is not None for name, _, _ in OUTCOMES)
-        weights = [(stat, err, float(spec.param(name, "0" if named else str(DEFAULTS[name]))))
-                   for name, stat, err in OUTCOMES]
+        weights = [
+            (stat, err, float(spec.param(name, "0" if named else str(DEFAULTS[name])))) for name, stat, err in OUTCOMES
+        ]
         total = sum(w for *_, w in weights) or 1.0
         self.weights = [(stat, err, w / total) for stat, err, w in weights]
         self.key = f"smsportal:sim:{route_id}:due"
@@ -83,10 +89,18 @@ class SimulatorConnector:
         raw = self.redis.eval(_POP_DUE, 1, self.key, time.time(), limit)
         receipts = []
         for item in raw:
-            upstream_id, stat, err, *number = json.loads(item)   # the number: since 0015 (None: no check)
+            upstream_id, stat, err, *number = json.loads(item)  # the number: since 0015 (None: no check)
             text = f"id:{upstream_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} stat:{stat} err:{err}"
-            receipts.append(Receipt(upstream_id=upstream_id, stat=stat, error_code=err, raw=text, done_at=now,
-                                    source_addr=number[0] if number else None))
+            receipts.append(
+                Receipt(
+                    upstream_id=upstream_id,
+                    stat=stat,
+                    error_code=err,
+                    raw=text,
+                    done_at=now,
+                    source_addr=number[0] if number else None,
+                )
+            )
         return receipts
 
     def check(self) -> str:

@@ -19,6 +19,7 @@ still throttled, or the bind is lost, :class:`RouteDown` carries the parts that 
 upstream (their results) and those whose fate is unknown (sent, no answer): the latter are
 never sent again. Lost binds are re-established with exponential backoff.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -37,7 +38,9 @@ from webapp.domain.routing import RouteSpec, parse_duration
 log = logging.getLogger(__name__)
 
 THROTTLED = {0x58: "ESME_RTHROTTLED", 0x14: "ESME_RMSGQFUL"}
-RECEIPT_WAIT = 0.05    # seconds a batch waits for the rest of its instant receipts (smpp_handoff.py)
+RECEIPT_WAIT = 0.05  # seconds a batch waits for the rest of its instant receipts (smpp_handoff.py)
+
+
 class SmppSession:
     """The long-lived bind(s) of one route in this process; reconnects with backoff."""
 
@@ -104,23 +107,34 @@ class SmppSession:
             deadline = time.monotonic() + self.timeout
             for w in waiting:
                 if not w.done.wait(max(0.0, deadline - time.monotonic())) or w.lost:
-                    uncertain.append(w.part.submission_key)   # sent; the answer never came
+                    uncertain.append(w.part.submission_key)  # sent; the answer never came
                 elif w.status == consts.SMPP_ESME_ROK:
                     results.append(SubmitResult(w.part.submission_key, upstream_id=w.message_id))
                 elif w.status in THROTTLED:
                     throttled.append(w.part)
                 else:
-                    results.append(SubmitResult(w.part.submission_key, error_code=f"0x{w.status:08X}",
-                                                error=consts.DESCRIPTIONS.get(w.status, "refused by the SMSC")))
+                    results.append(
+                        SubmitResult(
+                            w.part.submission_key,
+                            error_code=f"0x{w.status:08X}",
+                            error=consts.DESCRIPTIONS.get(w.status, "refused by the SMSC"),
+                        )
+                    )
             if uncertain or not_sent:
-                raise RouteDown(f"SMPP bind lost while submitting ({len(uncertain)} parts without an answer)",
-                                results=results, uncertain=uncertain)
+                raise RouteDown(
+                    f"SMPP bind lost while submitting ({len(uncertain)} parts without an answer)",
+                    results=results,
+                    uncertain=uncertain,
+                )
             todo = throttled
             if todo:
                 if waited >= self.throttle_budget:
-                    raise RouteDown(f"the SMSC keeps answering {THROTTLED.get(waiting[0].status, 'throttled')}",
-                                    results=results, uncertain=uncertain)
-                time.sleep(pause)       # throttling answers slow the route down
+                    raise RouteDown(
+                        f"the SMSC keeps answering {THROTTLED.get(waiting[0].status, 'throttled')}",
+                        results=results,
+                        uncertain=uncertain,
+                    )
+                time.sleep(pause)  # throttling answers slow the route down
                 waited += pause
                 pause = min(pause * 2, 5.0)
         return results
@@ -141,7 +155,8 @@ class SmppSession:
             failed = set(store_receipts(self.route_id, [h.receipt for h in store], [h.sequence for h in store]))
             for held in store:
                 by_link.setdefault(held.link, []).append(
-                    (held.sequence, ESME_RX_T_APPN if held.sequence in failed else consts.SMPP_ESME_ROK))
+                    (held.sequence, ESME_RX_T_APPN if held.sequence in failed else consts.SMPP_ESME_ROK)
+                )
         for link, answers in by_link.items():
             link.answer(answers)
 
@@ -241,9 +256,11 @@ class SmppConnector:
             took = (time.monotonic() - started) * 1000
         finally:
             link.close()
-        return (f"SMPP bind to {self.spec.host}:{self.spec.port} as '{self.spec.username}' works "
-                f"(bind and enquire_link in {took:.0f} ms); sending with bind={session.mode}, "
-                f"window {session.window}, {self.spec.tps} parts/s")
+        return (
+            f"SMPP bind to {self.spec.host}:{self.spec.port} as '{self.spec.username}' works "
+            f"(bind and enquire_link in {took:.0f} ms); sending with bind={session.mode}, "
+            f"window {session.window}, {self.spec.tps} parts/s"
+        )
 
     def close(self) -> None:
         pass  # the bind is long-lived; close_all() unbinds at process exit

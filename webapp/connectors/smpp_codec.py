@@ -8,6 +8,7 @@ from smpplib's PDUs (``command``, ``sequence``, ``status``, ``message_id``, ``sh
 ``source_addr``, ``esm_class``, ``data_coding``, the receipt TLVs), so either kind goes through
 the same code. A PDU smpp34 refuses is read by smpplib as before (whatever its bytes).
 """
+
 from __future__ import annotations
 
 import struct
@@ -45,14 +46,35 @@ class Delivery:
     command: str = "deliver_sm"
 
 
-def submit_sm(sequence: int, *, source_addr_ton: int, source_addr_npi: int, source_addr: str, dest_addr_ton: int,
-              dest_addr_npi: int, destination_addr: str, esm_class: int, data_coding: int, short_message: bytes,
-              registered_delivery: int, validity_period: str) -> bytes:
+def submit_sm(
+    sequence: int,
+    *,
+    source_addr_ton: int,
+    source_addr_npi: int,
+    source_addr: str,
+    dest_addr_ton: int,
+    dest_addr_npi: int,
+    destination_addr: str,
+    esm_class: int,
+    data_coding: int,
+    short_message: bytes,
+    registered_delivery: int,
+    validity_period: str,
+) -> bytes:
     return smpp34.SubmitSm(
-        source_addr, destination_addr, short_message, source_addr_ton=source_addr_ton,
-        source_addr_npi=source_addr_npi, dest_addr_ton=dest_addr_ton, dest_addr_npi=dest_addr_npi,
-        esm_class=esm_class, data_coding=data_coding, registered_delivery=registered_delivery,
-        validity_period=validity_period or "", sequence_number=sequence).encode()
+        source_addr,
+        destination_addr,
+        short_message,
+        source_addr_ton=source_addr_ton,
+        source_addr_npi=source_addr_npi,
+        dest_addr_ton=dest_addr_ton,
+        dest_addr_npi=dest_addr_npi,
+        esm_class=esm_class,
+        data_coding=data_coding,
+        registered_delivery=registered_delivery,
+        validity_period=validity_period or "",
+        sequence_number=sequence,
+    ).encode()
 
 
 def deliver_sm_resp(sequence: int, status: int) -> bytes:

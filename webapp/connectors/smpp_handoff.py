@@ -12,6 +12,7 @@ stored the usual way once the ids are committed (or kept, as before). Held recei
 lost: an unacknowledged deliver_sm is sent again by the SMSC, on this bind or another, when
 the process dies.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Held:
-    link: object          # the _Link the deliver_sm came on: its answer goes back there
+    link: object  # the _Link the deliver_sm came on: its answer goes back there
     sequence: int
     receipt: Receipt
 
@@ -43,8 +44,8 @@ class InFlight:
         self._arrived = threading.Condition(self._lock)
         self.max_age = max_age
         self._by_id: dict[str, OutgoingPart] = {}
-        self._id_of: dict[str, str] = {}                 # submission key → upstream id
-        self._since: dict[str, float] = {}               # submission key → when its id came (oldest first)
+        self._id_of: dict[str, str] = {}  # submission key → upstream id
+        self._since: dict[str, float] = {}  # submission key → when its id came (oldest first)
         self._held: dict[str, list[Held]] = defaultdict(list)
         self._taken: dict[str, list[Held]] = {}
         # Whether the SMSC answers with instant receipts: most of the last batch's came before

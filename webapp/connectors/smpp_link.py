@@ -6,6 +6,7 @@ submitting worker has not committed yet (smpp_handoff.py), and hands the other d
 receipts to the receipt sink before acknowledging them. The hot PDUs are encoded and decoded by
 smpp_codec.py (smpp34); smpplib binds and reads the rest.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,7 @@ class _Client(Client):
     """smpplib's client with sends serialised: the reader thread answers PDUs while submitters send."""
 
     def __init__(self, host, port, timeout):
-        super().__init__(host, port, timeout=timeout, sequence_generator=_Sequence(),
-                         allow_unknown_opt_params=True)
+        super().__init__(host, port, timeout=timeout, sequence_generator=_Sequence(), allow_unknown_opt_params=True)
         self._send_lock = threading.Lock()
         self.reader = smpp_codec.BufferedReader()
 
@@ -78,7 +78,7 @@ class _Waiting:
     status: int | None = None
     message_id: str = ""
     lost: bool = False
-    hold: bool = False      # its receipt is held until the worker recorded its id (smpp_handoff.py)
+    hold: bool = False  # its receipt is held until the worker recorded its id (smpp_handoff.py)
 
 
 def _address(sender: str) -> tuple[int, int, str]:
@@ -108,15 +108,17 @@ class _Link:
         try:
             client.connect()
             getattr(client, f"bind_{self.mode}")(
-                system_id=spec.username, password=spec.password, system_type=spec.param("system_type", ""),
-                interface_version=0x34)
+                system_id=spec.username,
+                password=spec.password,
+                system_type=spec.param("system_type", ""),
+                interface_version=0x34,
+            )
         except (exceptions.ConnectionError, exceptions.PDUError, OSError) as exc:
             client.disconnect()
             reason = exc.args[0] if exc.args else "connection refused"
             raise RouteDown(f"{self.mode} bind to {spec.host}:{spec.port} failed: {reason}") from None
         self.client, self.alive, self.last_heard = client, True, time.monotonic()
-        threading.Thread(target=self._read_loop, name=f"smpp-{self.session.route_id}-{self.mode}",
-                         daemon=True).start()
+        threading.Thread(target=self._read_loop, name=f"smpp-{self.session.route_id}-{self.mode}", daemon=True).start()
 
     # -- submitting -------------------------------------------------------------------
     def send_submit(self, part: OutgoingPart, registered_delivery: int, hold: bool = False) -> _Waiting:
@@ -124,10 +126,19 @@ class _Link:
         ton, npi, source = _address(part.sender)
         sequence = self.client.sequence_generator.next_sequence()
         pdu = smpp_codec.submit_sm(
-            sequence, source_addr_ton=ton, source_addr_npi=npi, source_addr=source,
-            dest_addr_ton=1, dest_addr_npi=1, destination_addr=part.to.lstrip("+"), esm_class=esm_class,
-            data_coding=data_coding, short_message=data, registered_delivery=registered_delivery,
-            validity_period=relative_validity(part.validity_seconds))
+            sequence,
+            source_addr_ton=ton,
+            source_addr_npi=npi,
+            source_addr=source,
+            dest_addr_ton=1,
+            dest_addr_npi=1,
+            destination_addr=part.to.lstrip("+"),
+            esm_class=esm_class,
+            data_coding=data_coding,
+            short_message=data,
+            registered_delivery=registered_delivery,
+            validity_period=relative_validity(part.validity_seconds),
+        )
         waiting = _Waiting(part, hold=hold)
         self.pending[sequence] = waiting
         try:
@@ -152,8 +163,12 @@ class _Link:
                     self._dispatch(pdu)
         except (exceptions.ConnectionError, exceptions.PDUError, OSError, ValueError, TypeError) as exc:
             if self.alive:
-                log.warning("SMPP route %s (%s): connection lost: %s", self.session.route_id, self.mode,
-                            exc or "closed by the SMSC")
+                log.warning(
+                    "SMPP route %s (%s): connection lost: %s",
+                    self.session.route_id,
+                    self.mode,
+                    exc or "closed by the SMSC",
+                )
         finally:
             self._lost("connection lost")
 
@@ -173,7 +188,7 @@ class _Link:
             waiting = self.pending.pop(pdu.sequence, None)
             if waiting is not None:
                 waiting.status, waiting.message_id = int(pdu.status), _text(getattr(pdu, "message_id", None))
-                if waiting.hold and waiting.status == consts.SMPP_ESME_ROK:   # its receipt may come first
+                if waiting.hold and waiting.status == consts.SMPP_ESME_ROK:  # its receipt may come first
                     self.session.in_flight.submitted(waiting.part, waiting.message_id)
                 waiting.done.set()
                 self.slots.release()
@@ -197,18 +212,22 @@ class _Link:
         for pdu in pdus:
             statuses[pdu.sequence] = consts.SMPP_ESME_ROK
             if not (pdu.esm_class or 0) & ESM_DELIVERY_RECEIPT:
-                log.info("SMPP route %s: mobile-originated message from %s not handled yet",
-                         self.session.route_id, _text(pdu.source_addr))
+                log.info(
+                    "SMPP route %s: mobile-originated message from %s not handled yet",
+                    self.session.route_id,
+                    _text(pdu.source_addr),
+                )
                 continue
             try:
                 receipt = receipt_from_pdu(pdu)
                 if self.session.in_flight.hold(self, pdu.sequence, receipt):
-                    del statuses[pdu.sequence]   # answered once the submitting worker has recorded it
+                    del statuses[pdu.sequence]  # answered once the submitting worker has recorded it
                     continue
                 receipts.append((pdu.sequence, receipt))
-            except Exception:   # never: read_receipt takes any bytes; acknowledged, not retried for ever
-                log.exception("SMPP route %s: unreadable receipt %r", self.session.route_id,
-                              getattr(pdu, "short_message", None))
+            except Exception:  # never: read_receipt takes any bytes; acknowledged, not retried for ever
+                log.exception(
+                    "SMPP route %s: unreadable receipt %r", self.session.route_id, getattr(pdu, "short_message", None)
+                )
         if receipts:
             for sequence in self._store([r for _, r in receipts], [seq for seq, _ in receipts]):
                 statuses[sequence] = ESME_RX_T_APPN
@@ -218,17 +237,19 @@ class _Link:
         """deliver_sm_resp for held receipts, from the submitting worker's thread; on a lost bind
         nothing is sent (the SMSC sends those receipts again)."""
         try:
-            self.client.send_raw(b"".join(smpp_codec.deliver_sm_resp(seq, status)
-                                          for seq, status in sequences_and_statuses))
+            self.client.send_raw(
+                b"".join(smpp_codec.deliver_sm_resp(seq, status) for seq, status in sequences_and_statuses)
+            )
         except (exceptions.ConnectionError, exceptions.PDUError, OSError, AttributeError) as exc:
-            log.info("SMPP route %s: held receipts not answered (%s); the SMSC sends them again",
-                     self.session.route_id, exc)
+            log.info(
+                "SMPP route %s: held receipts not answered (%s); the SMSC sends them again", self.session.route_id, exc
+            )
 
     def _store(self, receipts: list[Receipt], sequences: list[int]) -> list[int]:
         return store_receipts(self.session.route_id, receipts, sequences)
 
     def _keep_alive(self) -> None:
-        self.session.receipts_recorded([], True)   # what was held for a worker that never came back
+        self.session.receipts_recorded([], True)  # what was held for a worker that never came back
         now = time.monotonic()
         if self.enquiry_sent_at is not None and now - self.enquiry_sent_at > self.session.timeout:
             raise exceptions.ConnectionError("enquire_link not answered")

@@ -3,6 +3,7 @@ to the sink the worker process registered (it stores them in the database) befor
 acknowledged. A receipt the sink cannot store is answered with a temporary error, so the SMSC
 sends it again; one bad receipt never holds up the others.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,7 @@ from webapp.domain.smpp_pdu import read_receipt, safe_text
 
 log = logging.getLogger(__name__)
 
-ESME_RX_T_APPN = 0x64          # "temporary application error": the SMSC will deliver again
+ESME_RX_T_APPN = 0x64  # "temporary application error": the SMSC will deliver again
 ReceiptSink = Callable[[int, list[Receipt]], None]
 
 _sink: ReceiptSink | None = None
@@ -36,8 +37,12 @@ def _text(value) -> str:
 def receipt_from_pdu(pdu) -> Receipt:
     """The Receipt a deliver_sm carries: read by its data_coding, its TLVs winning over its text;
     one without an id or a state is an unreadable receipt (kept, never matched)."""
-    reading = read_receipt(pdu.short_message, getattr(pdu, "data_coding", 0),
-                           getattr(pdu, "receipted_message_id", None), getattr(pdu, "message_state", None))
+    reading = read_receipt(
+        pdu.short_message,
+        getattr(pdu, "data_coding", 0),
+        getattr(pdu, "receipted_message_id", None),
+        getattr(pdu, "message_state", None),
+    )
     source = safe_text(_text(getattr(pdu, "source_addr", None)))[:32] or None
     parsed = reading.parsed
     if parsed is None:
@@ -48,8 +53,9 @@ def receipt_from_pdu(pdu) -> Receipt:
 def _plain(receipt: Receipt) -> Receipt:
     """The receipt with every character outside printable ASCII written as an escape."""
     raw = receipt.raw.encode("ascii", errors="backslashreplace").decode("ascii")
-    return Receipt(receipt.upstream_id, receipt.stat, receipt.error_code, raw[:4000], receipt.done_at,
-                   receipt.source_addr)
+    return Receipt(
+        receipt.upstream_id, receipt.stat, receipt.error_code, raw[:4000], receipt.done_at, receipt.source_addr
+    )
 
 
 def store_receipts(route_id: int, receipts: list[Receipt], sequences: list[int]) -> list[int]:
@@ -57,18 +63,18 @@ def store_receipts(route_id: int, receipts: list[Receipt], sequences: list[int])
     again). A batch that fails is stored one receipt at a time, so a receipt the database
     refuses holds back only itself; that one is tried once more with its raw text in ASCII."""
     if _sink is None:
-        log.error("SMPP route %s: no receipt sink in this process; %d receipts not stored",
-                  route_id, len(receipts))
+        log.error("SMPP route %s: no receipt sink in this process; %d receipts not stored", route_id, len(receipts))
         return sequences
     try:
         _sink(route_id, receipts)
         return []
     except Exception:
-        log.exception("SMPP route %s: a batch of %d receipts not stored; storing them one by one",
-                      route_id, len(receipts))
+        log.exception(
+            "SMPP route %s: a batch of %d receipts not stored; storing them one by one", route_id, len(receipts)
+        )
     failed, in_a_row = [], 0
     for sequence, receipt in zip(sequences, receipts):
-        if in_a_row >= 3:       # not one receipt's fault: the store is down; all sent again
+        if in_a_row >= 3:  # not one receipt's fault: the store is down; all sent again
             failed.append(sequence)
             continue
         for attempt in (receipt, _plain(receipt)):
@@ -78,8 +84,12 @@ def store_receipts(route_id: int, receipts: list[Receipt], sequences: list[int])
             except Exception as exc:
                 error = exc
         else:
-            log.error("SMPP route %s: receipt %r not stored (%s); the SMSC will send it again",
-                      route_id, receipt.raw[:200], error)
+            log.error(
+                "SMPP route %s: receipt %r not stored (%s); the SMSC will send it again",
+                route_id,
+                receipt.raw[:200],
+                error,
+            )
             failed.append(sequence)
             in_a_row += 1
             continue

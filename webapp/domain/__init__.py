@@ -1,4 +1,5 @@
 """Pure business rules: no Flask, SQLAlchemy or Redis imports here."""
+
 from __future__ import annotations
 
 

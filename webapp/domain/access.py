@@ -12,13 +12,17 @@ Rules, by the page's blueprint (and a few endpoints):
   notifications; buying credit and making statements are allowed;
 - a subuser on its parent's credit buys no credit and has no automatic top-up;
 - every other page: any signed-in user, within its own account."""
+
 from __future__ import annotations
 
 from webapp.domain.roles import Role
 
 STAFF = frozenset({Role.SUPPORT, Role.ADMIN})
 BLUEPRINT_ROLES: dict[str, frozenset[Role]] = {
-    "staff": STAFF, "support": STAFF, "staff_tasks": STAFF, "staff_receipts": STAFF,
+    "staff": STAFF,
+    "support": STAFF,
+    "staff_tasks": STAFF,
+    "staff_receipts": STAFF,
     "admin": frozenset({Role.ADMIN}),
     "subusers": frozenset({Role.OWNER}),
     "sender_ids": frozenset({Role.OWNER, Role.SUBUSER}),
@@ -28,12 +32,28 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "account.user_active": frozenset({Role.OWNER}),
 }
 ACCOUNTANT_BLUEPRINTS = frozenset({"billing", "payment_pages", "statements", "notifications"})
-ACCOUNTANT_ENDPOINTS = frozenset({"auth.logout", "auth.password_expired", "account.index", "account.preferences",
-                                  "account.change_password", "account.sign_out_everywhere"})
-ACCOUNTANT_READ_ONLY = frozenset({"billing.details", "notifications.low_balance", "notifications.auto_top_up",
-                                  "notifications.forget_card"})
-PARENT_CREDIT_FORBIDDEN = frozenset({"payment_pages.buy", "payment_pages.buy_quote", "payment_pages.buy_now",
-                                     "notifications.auto_top_up", "notifications.forget_card"})
+ACCOUNTANT_ENDPOINTS = frozenset(
+    {
+        "auth.logout",
+        "auth.password_expired",
+        "account.index",
+        "account.preferences",
+        "account.change_password",
+        "account.sign_out_everywhere",
+    }
+)
+ACCOUNTANT_READ_ONLY = frozenset(
+    {"billing.details", "notifications.low_balance", "notifications.auto_top_up", "notifications.forget_card"}
+)
+PARENT_CREDIT_FORBIDDEN = frozenset(
+    {
+        "payment_pages.buy",
+        "payment_pages.buy_quote",
+        "payment_pages.buy_now",
+        "notifications.auto_top_up",
+        "notifications.forget_card",
+    }
+)
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

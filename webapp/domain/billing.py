@@ -1,5 +1,6 @@
 """Billing rules in plain Python: top-up minimums, VAT by the buyer's country and status,
 fiscal codes (Romanian CUI checksum, EU VAT number shapes) and invoice numbers."""
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,8 @@ def top_up_amount(text: str, method: str) -> Decimal:
 
 @dataclass(frozen=True)
 class Vat:
-    rate: Decimal         # 0.21 for 21 %
-    note: str             # printed on the invoice when the rate is not the standard one
+    rate: Decimal  # 0.21 for 21 %
+    note: str  # printed on the invoice when the rate is not the standard one
     reverse_charge: bool = False
 
 
@@ -96,11 +97,33 @@ def romanian_cui(text: str) -> str:
 
 # The shapes of EU VAT numbers after the country prefix (VIES formats, simplified).
 _VAT_SHAPES = {
-    "AT": r"U\d{8}", "BE": r"[01]\d{9}", "BG": r"\d{9,10}", "CY": r"\d{8}[A-Z]", "CZ": r"\d{8,10}",
-    "DE": r"\d{9}", "DK": r"\d{8}", "EE": r"\d{9}", "EL": r"\d{9}", "ES": r"[A-Z0-9]\d{7}[A-Z0-9]",
-    "FI": r"\d{8}", "FR": r"[A-Z0-9]{2}\d{9}", "HR": r"\d{11}", "HU": r"\d{8}", "IE": r"\d{7}[A-Z]{1,2}|\d[A-Z+*]\d{5}[A-Z]",
-    "IT": r"\d{11}", "LT": r"\d{9}|\d{12}", "LU": r"\d{8}", "LV": r"\d{11}", "MT": r"\d{8}", "NL": r"\d{9}B\d{2}",
-    "PL": r"\d{10}", "PT": r"\d{9}", "RO": r"\d{2,10}", "SE": r"\d{12}", "SI": r"\d{8}", "SK": r"\d{10}",
+    "AT": r"U\d{8}",
+    "BE": r"[01]\d{9}",
+    "BG": r"\d{9,10}",
+    "CY": r"\d{8}[A-Z]",
+    "CZ": r"\d{8,10}",
+    "DE": r"\d{9}",
+    "DK": r"\d{8}",
+    "EE": r"\d{9}",
+    "EL": r"\d{9}",
+    "ES": r"[A-Z0-9]\d{7}[A-Z0-9]",
+    "FI": r"\d{8}",
+    "FR": r"[A-Z0-9]{2}\d{9}",
+    "HR": r"\d{11}",
+    "HU": r"\d{8}",
+    "IE": r"\d{7}[A-Z]{1,2}|\d[A-Z+*]\d{5}[A-Z]",
+    "IT": r"\d{11}",
+    "LT": r"\d{9}|\d{12}",
+    "LU": r"\d{8}",
+    "LV": r"\d{11}",
+    "MT": r"\d{8}",
+    "NL": r"\d{9}B\d{2}",
+    "PL": r"\d{10}",
+    "PT": r"\d{9}",
+    "RO": r"\d{2,10}",
+    "SE": r"\d{12}",
+    "SI": r"\d{8}",
+    "SK": r"\d{10}",
 }
 
 
@@ -118,10 +141,13 @@ def fiscal_code(country: str, text: str) -> str:
             raise BillingError(N_("Give the company's tax identification number."))
         return code[:30]
     prefix = VAT_PREFIX.get(country, country)
-    code = code[len(prefix):] if code.startswith(prefix) else code
+    code = code[len(prefix) :] if code.startswith(prefix) else code
     if not re.fullmatch(_VAT_SHAPES[prefix], code):
-        raise BillingError(N_("This is not a %(country)s VAT number (expected %(prefix)s followed by its digits)."),
-                           country=country, prefix=prefix)
+        raise BillingError(
+            N_("This is not a %(country)s VAT number (expected %(prefix)s followed by its digits)."),
+            country=country,
+            prefix=prefix,
+        )
     return prefix + code
 
 

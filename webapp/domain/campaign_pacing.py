@@ -3,6 +3,7 @@ hands to the senders, in which chunks, and what to do when none are left behind 
 
 The tick itself (reading the campaign, the queued messages and the senders' queue, enqueueing
 the chunks) is webapp/services/campaign_pacing.py; these are the decisions it takes."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -11,12 +12,12 @@ from datetime import datetime
 
 from webapp.domain.campaigns import paced_allowance
 
-UNLIMITED_WINDOW = 5000       # messages handed out per tick at "as fast as possible" (speed 0)
-BACKLOG = 40                  # campaign chunks waiting in the queue before a tick holds back
-CHUNK = 200                   # messages per chunk job at most
-REDISPATCH_AFTER = 20.0       # seconds: queued messages behind the cursor are handed out again
-WAKE_BEFORE = 120.0           # seconds: a scheduled start nearer than this is waited for by the tick itself
-MIN_DELAY = 0.1               # seconds: the shortest wait for a scheduled start
+UNLIMITED_WINDOW = 5000  # messages handed out per tick at "as fast as possible" (speed 0)
+BACKLOG = 40  # campaign chunks waiting in the queue before a tick holds back
+CHUNK = 200  # messages per chunk job at most
+REDISPATCH_AFTER = 20.0  # seconds: queued messages behind the cursor are handed out again
+WAKE_BEFORE = 120.0  # seconds: a scheduled start nearer than this is waited for by the tick itself
+MIN_DELAY = 0.1  # seconds: the shortest wait for a scheduled start
 
 # What a tick does when nothing new is left behind the cursor (and the campaign is not done).
 MARK, WAIT, REDISPATCH = "mark", "wait", "redispatch"
@@ -27,6 +28,7 @@ class Early:
     """A scheduled campaign whose time has not come: tick again after ``delay`` seconds if
     ``again`` (RQ's scheduler works in whole seconds: the tick comes back right on time), else
     leave it to the scheduled start job and the cron."""
+
     again: bool
     delay: float
 
@@ -60,7 +62,7 @@ def chunk_size(speed: int) -> int:
 def chunks(ids: Sequence[int], speed: int) -> list[list[int]]:
     """The released message ids, in order, cut into the chunk jobs."""
     size = chunk_size(speed)
-    return [list(ids[start:start + size]) for start in range(0, len(ids), size)]
+    return [list(ids[start : start + size]) for start in range(0, len(ids), size)]
 
 
 def chunk_job_id(campaign_id: int, generation: int, chunk: Sequence[int]) -> str:

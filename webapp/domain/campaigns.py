@@ -1,5 +1,6 @@
 """Campaign rules in plain Python: statuses, the expansion's tally, speed and duration,
 monitoring copies and the start time in the account's time zone."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -14,13 +15,26 @@ from webapp.domain import N_
 # draft → preparing (expansion job) → ready (summary shown) → scheduled | sending
 # sending ⇄ paused; sending → completed; draft/ready/scheduled/sending/paused → cancelled
 DRAFT, PREPARING, READY, SCHEDULED, SENDING, PAUSED, COMPLETED, CANCELLED = (
-    "draft", "preparing", "ready", "scheduled", "sending", "paused", "completed", "cancelled")
+    "draft",
+    "preparing",
+    "ready",
+    "scheduled",
+    "sending",
+    "paused",
+    "completed",
+    "cancelled",
+)
 EDITABLE = frozenset({DRAFT, READY})
 RUNNING = frozenset({SCHEDULED, SENDING, PAUSED})
 STATUS_LABELS = {
-    DRAFT: N_("draft"), PREPARING: N_("preparing"), READY: N_("waiting for confirmation"),
-    SCHEDULED: N_("scheduled"), SENDING: N_("sending"), PAUSED: N_("paused"),
-    COMPLETED: N_("completed"), CANCELLED: N_("cancelled"),
+    DRAFT: N_("draft"),
+    PREPARING: N_("preparing"),
+    READY: N_("waiting for confirmation"),
+    SCHEDULED: N_("scheduled"),
+    SENDING: N_("sending"),
+    PAUSED: N_("paused"),
+    COMPLETED: N_("completed"),
+    CANCELLED: N_("cancelled"),
 }
 
 LISTS, BATCH, PERSONALISED = "lists", "batch", "personalised"
@@ -57,9 +71,12 @@ def start_time(day: date | None, at: time | None, tz_name: str, now: datetime) -
     local = datetime.combine(day or local_now.date(), at or time(0, 0), tzinfo=tz)
     try:
         start = local.astimezone(UTC)
-    except OverflowError:      # 0001-01-01 or 9999-12-31 cannot be put in UTC
-        raise ValueError(N_("The start time has already passed.") if local.year < now.year
-                         else N_("A campaign can be scheduled at most 90 days ahead.")) from None
+    except OverflowError:  # 0001-01-01 or 9999-12-31 cannot be put in UTC
+        raise ValueError(
+            N_("The start time has already passed.")
+            if local.year < now.year
+            else N_("A campaign can be scheduled at most 90 days ahead.")
+        ) from None
     if start < now - timedelta(minutes=1):
         raise ValueError(N_("The start time has already passed."))
     if start - now > timedelta(days=90):
@@ -76,6 +93,7 @@ def paced_allowance(speed: int, started: float, now: float, dispatched: int, bur
 
 class SummaryExample(TypedDict):
     """A rendered message as the summary shows it (Tally.longest, .typical, .samples)."""
+
     to: str
     text: str
     parts: int
@@ -85,6 +103,7 @@ class SummaryExample(TypedDict):
 
 class SummaryProblem(TypedDict):
     """A refused row as the summary lists it (Tally.problems)."""
+
     row: int | str
     value: str
     reason: str
@@ -94,19 +113,20 @@ class SummaryProblem(TypedDict):
 @dataclass
 class Tally:
     """What the summary shows, counted row by row during the expansion (never all rows held)."""
+
     rows: int = 0
-    recipients: int = 0          # messages that will be sent (not counting monitoring copies)
+    recipients: int = 0  # messages that will be sent (not counting monitoring copies)
     refused: Counter[str] = field(default_factory=Counter)  # reason code → count
     parts: int = 0
     cost: Decimal = Decimal("0")
     monitoring: int = 0
     monitoring_cost: Decimal = Decimal("0")
-    empty_cells: int = 0         # placeholders rendered empty
+    empty_cells: int = 0  # placeholders rendered empty
     rows_with_empty_cells: int = 0
     parts_histogram: Counter[int] = field(default_factory=Counter)  # parts → messages
     longest: SummaryExample | None = None  # {"text", "parts", "characters", "cost"}
     typical: SummaryExample | None = None  # an example with the most common part count
-    samples: list[SummaryExample] = field(default_factory=list)   # first rendered messages
+    samples: list[SummaryExample] = field(default_factory=list)  # first rendered messages
     problems: list[SummaryProblem] = field(default_factory=list)  # first refused rows: {"row", "value", "reason"}
     countries: Counter[str] = field(default_factory=Counter)
 
@@ -119,8 +139,9 @@ class Tally:
         if len(self.problems) < self.PROBLEMS:
             self.problems.append({"row": row, "value": value, "reason": reason, "detail": detail})
 
-    def add(self, to: str, text: str, parts: int, characters: int, cost: Decimal, country: str | None,
-            empty: int = 0) -> None:
+    def add(
+        self, to: str, text: str, parts: int, characters: int, cost: Decimal, country: str | None, empty: int = 0
+    ) -> None:
         self.rows += 1
         self.recipients += 1
         self.parts += parts
@@ -147,11 +168,19 @@ class Tally:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "rows": self.rows, "recipients": self.recipients, "refused": dict(self.refused),
-            "parts": self.parts, "cost": str(self.cost), "monitoring": self.monitoring,
-            "monitoring_cost": str(self.monitoring_cost), "empty_cells": self.empty_cells,
+            "rows": self.rows,
+            "recipients": self.recipients,
+            "refused": dict(self.refused),
+            "parts": self.parts,
+            "cost": str(self.cost),
+            "monitoring": self.monitoring,
+            "monitoring_cost": str(self.monitoring_cost),
+            "empty_cells": self.empty_cells,
             "rows_with_empty_cells": self.rows_with_empty_cells,
             "parts_histogram": {str(k): v for k, v in sorted(self.parts_histogram.items())},
-            "longest": self.longest, "typical": self.typical, "samples": self.samples,
-            "problems": self.problems, "countries": dict(self.countries.most_common()),
+            "longest": self.longest,
+            "typical": self.typical,
+            "samples": self.samples,
+            "problems": self.problems,
+            "countries": dict(self.countries.most_common()),
         }

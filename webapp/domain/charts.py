@@ -47,16 +47,22 @@ STATUSES = ("delivered", "failed", "pending", "not_sent")
 """Stacked bottom to top in this order."""
 
 COLOURS = {
-    "delivered": "#2e7d32", "failed": "#d84343", "pending": "#8fb4d9", "not_sent": "#e0a526",
-    "bar": "#0b6e4f", "other": "#9aa5b1", "grid": "#e3e8ee", "axis": "#5b6673", "label": "#1d2430",
+    "delivered": "#2e7d32",
+    "failed": "#d84343",
+    "pending": "#8fb4d9",
+    "not_sent": "#e0a526",
+    "bar": "#0b6e4f",
+    "other": "#9aa5b1",
+    "grid": "#e3e8ee",
+    "axis": "#5b6673",
+    "label": "#1d2430",
 }
 """Fallback fills (the PDF's); on screen app.css's --chart-* variables win."""
 
 MAX_DAYS = 366
-CHAR_WIDTH = 0.62      # average advance of a DejaVu Sans / system-ui character, in font sizes
-MAX_BAR = 40           # a day's bar is never wider, however few the days
-FONT = 12              # user units; a chart 720 wide shown 720 px wide prints at 12 px
-
+CHAR_WIDTH = 0.62  # average advance of a DejaVu Sans / system-ui character, in font sizes
+MAX_BAR = 40  # a day's bar is never wider, however few the days
+FONT = 12  # user units; a chart 720 wide shown 720 px wide prints at 12 px
 
 
 class Svg(str):
@@ -99,10 +105,15 @@ def _group(number: Number) -> str:
 class ChartText:
     """A chart's words and formats in the reader's language (English by default)."""
 
-    statuses: Mapping[str, str] = field(default_factory=lambda: {
-        "delivered": "Delivered", "failed": "Failed", "pending": "Pending", "not_sent": "Not sent"})
-    months: Sequence[str] = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    statuses: Mapping[str, str] = field(
+        default_factory=lambda: {
+            "delivered": "Delivered",
+            "failed": "Failed",
+            "pending": "Pending",
+            "not_sent": "Not sent",
+        }
+    )
+    months: Sequence[str] = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
     total: str = "Total"
     messages: str = "messages"
     other: str = "Other"
@@ -153,22 +164,28 @@ def _n(value: float) -> str:
 
 
 def _open(kind: str, width: float, height: float, label: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg chart-{kind}" viewBox="0 0 {_n(width)} {_n(height)}"'
-            f' width="100%" role="img" aria-label="{escape(label)}" font-size="{FONT}" font-family="inherit">')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg chart-{kind}" viewBox="0 0 {_n(width)} {_n(height)}"'
+        f' width="100%" role="img" aria-label="{escape(label)}" font-size="{FONT}" font-family="inherit">'
+    )
 
 
 def _rect(x: float, y: float, w: float, h: float, kind: str, extra: str = "", swatch: bool = False) -> str:
     more = " chart-swatch" if swatch else ""
-    return (f'<rect class="chart-{kind.replace("_", "-")}{more}" x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}"'
-            f' fill="{COLOURS.get(kind, COLOURS["bar"])}"{extra}/>')
+    return (
+        f'<rect class="chart-{kind.replace("_", "-")}{more}" x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}"'
+        f' fill="{COLOURS.get(kind, COLOURS["bar"])}"{extra}/>'
+    )
 
 
 def _text(x: float, y: float, text: str, kind: str = "axis", anchor: str = "start", size: float | None = None) -> str:
     """``kind``: axis (muted), label (body colour) or empty (the no-data sentence)."""
     colour = COLOURS["axis" if kind == "axis" else "label"]
     font = f' font-size="{_n(size)}"' if size else ""
-    return (f'<text class="chart-{kind}" x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" fill="{colour}"{font}>'
-            f'{escape(text)}</text>')
+    return (
+        f'<text class="chart-{kind}" x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" fill="{colour}"{font}>'
+        f"{escape(text)}</text>"
+    )
 
 
 def _summary(title: str, totals: StatusCounts, text: ChartText) -> str:
@@ -181,11 +198,18 @@ def _summary(title: str, totals: StatusCounts, text: ChartText) -> str:
 # --- the charts ----------------------------------------------------------------------------
 
 _NONE = StatusCounts()
-_SMALL = 11            # axis and legend text
+_SMALL = 11  # axis and legend text
 
 
-def day_chart(by_day: Mapping[date, StatusCounts], start: date, end: date, *, title: str,
-              text: ChartText | None = None, width: float = 720) -> Svg:
+def day_chart(
+    by_day: Mapping[date, StatusCounts],
+    start: date,
+    end: date,
+    *,
+    title: str,
+    text: ChartText | None = None,
+    width: float = 720,
+) -> Svg:
     """Messages per day, stacked by status; see the module's docstring."""
     text = text or ChartText()
     days = _days(start, end)
@@ -209,13 +233,17 @@ def day_chart(by_day: Mapping[date, StatusCounts], start: date, end: date, *, ti
         y = base - plot_h * value / top
         kind = "baseline" if value == 0 else "grid"
         colour = COLOURS["axis"] if value == 0 else COLOURS["grid"]
-        out.append(f'<line class="chart-{kind}" x1="{_n(left)}" x2="{_n(width - 8)}" y1="{_n(y)}" y2="{_n(y)}"'
-                   f' stroke="{colour}" stroke-width="1"/>')
+        out.append(
+            f'<line class="chart-{kind}" x1="{_n(left)}" x2="{_n(width - 8)}" y1="{_n(y)}" y2="{_n(y)}"'
+            f' stroke="{colour}" stroke-width="1"/>'
+        )
         out.append(_text(left - 6, y + 4, text.tick(value), anchor="end", size=_SMALL))
     for i, (day, count) in enumerate(zip(days, counts, strict=True)):
         x = left + i * slot
         out.append(f'<g class="chart-day"><title>{escape(_day_tooltip(day, count, text))}</title>')
-        out.append(f'<rect class="chart-hit" x="{_n(x)}" y="{_n(plot_top)}" width="{_n(slot)}" height="{_n(plot_h)}" fill="transparent"/>')
+        out.append(
+            f'<rect class="chart-hit" x="{_n(x)}" y="{_n(plot_top)}" width="{_n(slot)}" height="{_n(plot_h)}" fill="transparent"/>'
+        )
         y = base
         for status in STATUSES:
             if count.of(status):
@@ -245,8 +273,10 @@ def _legend(totals: StatusCounts, text: ChartText, left: float, right: float) ->
         item_w = 16 + _width(label, _SMALL)
         if x > left and x + item_w > right:
             x, y = left, y + 18
-        out.append(f'<g class="chart-legend-item">{_rect(x, y - 9, 10, 10, status, swatch=True)}'
-                   f'{_text(x + 14, y, label, "label", size=_SMALL)}</g>')
+        out.append(
+            f'<g class="chart-legend-item">{_rect(x, y - 9, 10, 10, status, swatch=True)}'
+            f"{_text(x + 14, y, label, 'label', size=_SMALL)}</g>"
+        )
         x += item_w + 18
     return f'<g class="chart-legend">{"".join(out)}</g>', y + 6
 
@@ -255,7 +285,7 @@ def _day_labels(days: list[date], left: float, slot: float, base: float, text: C
     """Day numbers (:func:`labelled_days`), and the month's name under the first labelled day of
     each month; when two names would touch, the later month keeps its place."""
     out: list[str] = []
-    months: list[tuple[float, str]] = []    # (x, name) of each month's first label
+    months: list[tuple[float, str]] = []  # (x, name) of each month's first label
     shown: tuple[int, int] | None = None
     for i in labelled_days(days, slot, _width("31", _SMALL)):
         day, x = days[i], left + (i + 0.5) * slot
@@ -269,8 +299,15 @@ def _day_labels(days: list[date], left: float, slot: float, base: float, text: C
     return out
 
 
-def ranked_bars(items: Iterable[tuple[str, Number]], *, title: str, top: int = 8, text: ChartText | None = None,
-                value_format: Callable[[Number], str] | None = None, width: float = 720) -> Svg:
+def ranked_bars(
+    items: Iterable[tuple[str, Number]],
+    *,
+    title: str,
+    top: int = 8,
+    text: ChartText | None = None,
+    value_format: Callable[[Number], str] | None = None,
+    width: float = 720,
+) -> Svg:
     """Horizontal bars, largest first, the rest as one "Other" bar; see the module's docstring.
     ``value_format`` writes a value (a money formatter for costs); counts by default."""
     text = text or ChartText()
@@ -279,8 +316,11 @@ def ranked_bars(items: Iterable[tuple[str, Number]], *, title: str, top: int = 8
     rows = top_with_other(items, top, text.other)
     merged = len(rows) == top + 1 and len([1 for _, v in items if v]) > top + 1
     if not rows:
-        return Svg(_open("ranked", width, 48, f"{title}. {text.empty}.")
-                   + _text(width / 2, 28, text.empty, "empty", "middle") + "</svg>")
+        return Svg(
+            _open("ranked", width, 48, f"{title}. {text.empty}.")
+            + _text(width / 2, 28, text.empty, "empty", "middle")
+            + "</svg>"
+        )
     total = sum(float(v) for _, v in rows)
     biggest = max(float(v) for _, v in rows)
     row_h, bar_h = 26.0, 16.0
@@ -297,17 +337,28 @@ def ranked_bars(items: Iterable[tuple[str, Number]], *, title: str, top: int = 8
         w = bar_max * float(value) / biggest
         kind = "other" if merged and i == len(rows) - 1 else "bar"
         tip = f"{name}: {show(value)} ({text.percent(100 * float(value) / total)})"
-        out.append(f'<g class="chart-row"><title>{escape(tip)}</title>'
-                   f'<rect class="chart-hit" x="0" y="{_n(y)}" width="{_n(width)}" height="{_n(row_h)}" fill="transparent"/>'
-                   + _text(label_w - 10, y + row_h / 2 + 4, _fit(name, label_w - 10), "label", "end")
-                   + _rect(label_w, y + (row_h - bar_h) / 2, w, bar_h, kind, ' rx="2"')
-                   + _text(label_w + w + 6, y + row_h / 2 + 4, show(value)) + "</g>")
+        out.append(
+            f'<g class="chart-row"><title>{escape(tip)}</title>'
+            f'<rect class="chart-hit" x="0" y="{_n(y)}" width="{_n(width)}" height="{_n(row_h)}" fill="transparent"/>'
+            + _text(label_w - 10, y + row_h / 2 + 4, _fit(name, label_w - 10), "label", "end")
+            + _rect(label_w, y + (row_h - bar_h) / 2, w, bar_h, kind, ' rx="2"')
+            + _text(label_w + w + 6, y + row_h / 2 + 4, show(value))
+            + "</g>"
+        )
     out.append("</svg>")
     return Svg("".join(out))
 
 
-def day_strip(by_day: Mapping[date, int], start: date, end: date, *, title: str, text: ChartText | None = None,
-              width: float = 300, height: float = 44) -> Svg:
+def day_strip(
+    by_day: Mapping[date, int],
+    start: date,
+    end: date,
+    *,
+    title: str,
+    text: ChartText | None = None,
+    width: float = 300,
+    height: float = 44,
+) -> Svg:
     """One bar a day, no axis: the dashboard's last 30 days.  Bars scale to the busiest day."""
     text = text or ChartText()
     days = _days(start, end)
@@ -317,20 +368,26 @@ def day_strip(by_day: Mapping[date, int], start: date, end: date, *, title: str,
     biggest = max(values)
     if biggest:
         busiest = days[values.index(biggest)]
-        label = (f"{title}. {text.total} {text.number(sum(values))} {text.messages};"
-                 f" {text.busiest} {text.day(busiest)} ({text.number(biggest)}).")
+        label = (
+            f"{title}. {text.total} {text.number(sum(values))} {text.messages};"
+            f" {text.busiest} {text.day(busiest)} ({text.number(biggest)})."
+        )
     else:
         label = f"{title}. {text.empty}."
     slot = width / len(days)
     bar_w = min(slot * 0.72, slot - 1) if slot > 2 else slot
     base = height - 1
-    out = [_open("strip", width, height, label),
-           f'<line class="chart-baseline" x1="0" x2="{_n(width)}" y1="{_n(base + .5)}" y2="{_n(base + .5)}"'
-           f' stroke="{COLOURS["grid"]}" stroke-width="1"/>']
+    out = [
+        _open("strip", width, height, label),
+        f'<line class="chart-baseline" x1="0" x2="{_n(width)}" y1="{_n(base + 0.5)}" y2="{_n(base + 0.5)}"'
+        f' stroke="{COLOURS["grid"]}" stroke-width="1"/>',
+    ]
     for i, (day, value) in enumerate(zip(days, values, strict=True)):
         x = i * slot
-        out.append(f'<g class="chart-day"><title>{escape(f"{text.day(day)}: {text.number(value)} {text.messages}")}</title>'
-                   f'<rect class="chart-hit" x="{_n(x)}" y="0" width="{_n(slot)}" height="{_n(height)}" fill="transparent"/>')
+        out.append(
+            f'<g class="chart-day"><title>{escape(f"{text.day(day)}: {text.number(value)} {text.messages}")}</title>'
+            f'<rect class="chart-hit" x="{_n(x)}" y="0" width="{_n(slot)}" height="{_n(height)}" fill="transparent"/>'
+        )
         if value:
             h = (height - 3) * value / biggest
             out.append(_rect(x + (slot - bar_w) / 2, base - h, bar_w, h, "bar"))

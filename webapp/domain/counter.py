@@ -1,4 +1,5 @@
 """What the live counter under the text box tells: units left, and which characters forced UCS-2."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,11 +23,11 @@ def highlight(text: str, non_gsm: list[str]) -> list[tuple[str, bool]]:
     i = 0
     while i < len(text):
         for size in range(min(longest, len(text) - i), 0, -1):
-            if text[i:i + size] in marked:
+            if text[i : i + size] in marked:
                 if plain:
                     runs.append(("".join(plain), False))
                     plain = []
-                runs.append((text[i:i + size], True))
+                runs.append((text[i : i + size], True))
                 i += size
                 break
         else:

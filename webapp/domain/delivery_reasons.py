@@ -13,6 +13,7 @@ delivery attempt, 3GPP TS 29.002 §17.6, written in 3 decimal digits (err:027 = 
 Operators that number differently (some put 001 for "absent") get route overrides.
 SMPP command_status values: SMPP v3.4 §5.1.3.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -36,8 +37,13 @@ STATUS_TEXTS: dict[str, tuple[str, str]] = {
     lifecycle.EXPIRED: (N_("expired"), N_("The phone was off or out of coverage for the whole validity period.")),
     lifecycle.REJECTD: (N_("rejected"), N_("The operator refused the message.")),
     lifecycle.FAILED: (N_("failed"), N_("Delivery failed; the operator gave no reason.")),
-    lifecycle.NOREPORT: (N_("no report"), N_("The operator sent no delivery report within the validity period: "
-                                             "we cannot tell whether the phone received it.")),
+    lifecycle.NOREPORT: (
+        N_("no report"),
+        N_(
+            "The operator sent no delivery report within the validity period: "
+            "we cannot tell whether the phone received it."
+        ),
+    ),
     lifecycle.REFUSED: (N_("not sent"), N_("We did not send this message.")),
 }
 
@@ -104,18 +110,19 @@ SMPP_STATUS_TEXTS: dict[str, str | None] = {
 
 # A code the tables do not know: a sentence per status that names it.
 UNKNOWN_CODE_TEXTS: dict[str, str] = {
-    lifecycle.UNDELIV: N_("The operator could not deliver the message and gave error code %(code)s, "
-                          "which has no description here."),
-    lifecycle.EXPIRED: N_("The phone could not be reached within the validity period "
-                          "(the operator's error code %(code)s)."),
-    lifecycle.REJECTD: N_("The operator refused the message with error code %(code)s, "
-                          "which has no description here."),
+    lifecycle.UNDELIV: N_(
+        "The operator could not deliver the message and gave error code %(code)s, which has no description here."
+    ),
+    lifecycle.EXPIRED: N_(
+        "The phone could not be reached within the validity period (the operator's error code %(code)s)."
+    ),
+    lifecycle.REJECTD: N_("The operator refused the message with error code %(code)s, which has no description here."),
 }
-UNKNOWN_CODE_TEXT = N_("The message was not delivered: the operator gave error code %(code)s, "
-                       "which has no description here.")
+UNKNOWN_CODE_TEXT = N_(
+    "The message was not delivered: the operator gave error code %(code)s, which has no description here."
+)
 
-FAILURES = frozenset({lifecycle.UNDELIV, lifecycle.EXPIRED, lifecycle.REJECTD, lifecycle.FAILED,
-                      lifecycle.NOREPORT})
+FAILURES = frozenset({lifecycle.UNDELIV, lifecycle.EXPIRED, lifecycle.REJECTD, lifecycle.FAILED, lifecycle.NOREPORT})
 
 
 @dataclass(frozen=True)
@@ -129,8 +136,8 @@ class Explanation:
 
     label: str
     sentence: str
-    status_code: str            # the status as the API and support name it (ENROUTE for submitted)
-    code: str | None = None     # the error or reason code, as stored
+    status_code: str  # the status as the API and support name it (ENROUTE for submitted)
+    code: str | None = None  # the error or reason code, as stored
     kind: str = "bad"
     literal: bool = False
     values: Mapping[str, str] = field(default_factory=dict)
@@ -182,8 +189,13 @@ def route_text(overrides: RouteTexts | None, code: str, language: str) -> str | 
     return texts.get(language) or texts.get(language.split("_")[0]) or texts.get(ANY_LANGUAGE)
 
 
-def explain(status: str, reason_code: str | None = None, error_code: str | None = None,
-            overrides: RouteTexts | None = None, language: str = "en") -> Explanation:
+def explain(
+    status: str,
+    reason_code: str | None = None,
+    error_code: str | None = None,
+    overrides: RouteTexts | None = None,
+    language: str = "en",
+) -> Explanation:
     """The customer's sentence and the raw code for a message.
 
     Order: a refused message says why we did not send it; a failed one says what its error
@@ -192,8 +204,13 @@ def explain(status: str, reason_code: str | None = None, error_code: str | None 
     A delivered or pending message is explained by its status alone.
     """
     label, status_sentence = STATUS_TEXTS.get(status, (status, N_("Status %(code)s.")))
-    base = Explanation(label, status_sentence, status_code(status), kind=status_kind(status),
-                       values={} if status in STATUS_TEXTS else {"code": status})
+    base = Explanation(
+        label,
+        status_sentence,
+        status_code(status),
+        kind=status_kind(status),
+        values={} if status in STATUS_TEXTS else {"code": status},
+    )
     if status == lifecycle.REFUSED:
         if not reason_code:
             return base
@@ -215,13 +232,19 @@ def explain(status: str, reason_code: str | None = None, error_code: str | None 
     table = SMPP_STATUS_TEXTS if key.startswith("0x") else RECEIPT_ERROR_TEXTS
     if key in table:
         known = table[key]
-        if known is None:   # "no error": the status says it all
+        if known is None:  # "no error": the status says it all
             return _with(base, base.sentence, code)
         return _with(base, known, code)
     sentence = UNKNOWN_CODE_TEXTS.get(status, UNKNOWN_CODE_TEXT)
     return _with(base, sentence, code, values={"code": code})
 
 
-def _with(base: Explanation, sentence: str, code: str | None, *, literal: bool = False,
-          values: Mapping[str, str] | None = None) -> Explanation:
+def _with(
+    base: Explanation,
+    sentence: str,
+    code: str | None,
+    *,
+    literal: bool = False,
+    values: Mapping[str, str] | None = None,
+) -> Explanation:
     return Explanation(base.label, sentence, base.status_code, code, base.kind, literal, values or {})

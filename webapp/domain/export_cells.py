@@ -16,6 +16,7 @@ are written:
 Totals are counted while the rows stream by (``Totals``): counts and amounts are summed, prices
 per part are not (a sum of prices means nothing).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -59,9 +60,9 @@ SEPARATORS = (";", ",")
 class Column:
     header: str
     kind: Kind = Kind.TEXT
-    width: int = 14          # XLSX column width (characters), PDF ignores it
-    summed: bool = True      # counts and amounts are summed in the totals row; an id is not
-    in_pdf: bool = True      # a PDF page is narrower than a sheet: details for machines stay out
+    width: int = 14  # XLSX column width (characters), PDF ignores it
+    summed: bool = True  # counts and amounts are summed in the totals row; an id is not
+    in_pdf: bool = True  # a PDF page is narrower than a sheet: details for machines stay out
 
     @property
     def in_totals(self) -> bool:
@@ -146,6 +147,7 @@ def csv_cells(cells: Sequence[tuple[Kind, Value]], separator: str = ";") -> list
 @dataclass
 class Totals:
     """Sums of the count and amount columns, added up row by row while the export streams."""
+
     columns: Sequence[Column]
     rows: int = 0
     sums: dict[int, int | Decimal] = field(default_factory=dict)

@@ -10,6 +10,7 @@
   are computed, everything not listed is ``Other``. Code points are hex,
   ``A-B`` is an inclusive range.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -21,10 +22,20 @@ GSM_TABLE = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-GSM_EXTENSION_TABLE = {"\f": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F, "[": 0x3C,
-                       "~": 0x3D, "]": 0x3E, "|": 0x40, "€": 0x65}
-GSM_BASIC = "".join(sorted(set(GSM_TABLE) - {"\x1b"}))   # one septet each, in code point order
-GSM_EXTENSION = "".join(GSM_EXTENSION_TABLE)              # escape + septet: two each
+GSM_EXTENSION_TABLE = {
+    "\f": 0x0A,
+    "^": 0x14,
+    "{": 0x28,
+    "}": 0x29,
+    "\\": 0x2F,
+    "[": 0x3C,
+    "~": 0x3D,
+    "]": 0x3E,
+    "|": 0x40,
+    "€": 0x65,
+}
+GSM_BASIC = "".join(sorted(set(GSM_TABLE) - {"\x1b"}))  # one septet each, in code point order
+GSM_EXTENSION = "".join(GSM_EXTENSION_TABLE)  # escape + septet: two each
 GSM_CHARS = frozenset(GSM_BASIC + GSM_EXTENSION)
 
 # Grapheme_Cluster_Break values (CR = U+000D and LF = U+000A are handled in code).
@@ -83,40 +94,24 @@ GCB_RANGES: dict[str, str] = {
         "1163B-1163C 1163E 116AC 116AE-116AF 116B6 11720-11721 11726 11A07-11A08 11A39 "
         "11A57-11A58 11A97 11C2F 11C3E 11CA9 11CB1 11CB4 16F51-16F7E 1D166 1D16D "
     ),
-    "Prepend": (
-        "600-605 6DD 70F 8E2 D4E 110BD 111C2-111C3 11A3A 11A86-11A89 11D46 "
-    ),
-    "Regional_Indicator": (
-        "1F1E6-1F1FF "
-    ),
-    "L": (
-        "1100-115F A960-A97C "
-    ),
-    "V": (
-        "1160-11A7 D7B0-D7C6 "
-    ),
-    "T": (
-        "11A8-11FF D7CB-D7FB "
-    ),
-    "ZWJ": (
-        "200D "
-    ),
+    "Prepend": ("600-605 6DD 70F 8E2 D4E 110BD 111C2-111C3 11A3A 11A86-11A89 11D46 "),
+    "Regional_Indicator": ("1F1E6-1F1FF "),
+    "L": ("1100-115F A960-A97C "),
+    "V": ("1160-11A7 D7B0-D7C6 "),
+    "T": ("11A8-11FF D7CB-D7FB "),
+    "ZWJ": ("200D "),
     "E_Base": (
         "261D 26F9 270A-270D 1F385 1F3C2-1F3C4 1F3C7 1F3CA-1F3CC 1F442-1F443 1F446-1F450 1F46E "
         "1F470-1F478 1F47C 1F481-1F483 1F485-1F487 1F4AA 1F574-1F575 1F57A 1F590 1F595-1F596 "
         "1F645-1F647 1F64B-1F64F 1F6A3 1F6B4-1F6B6 1F6C0 1F6CC 1F918-1F91C 1F91E-1F91F 1F926 "
         "1F930-1F939 1F93D-1F93E 1F9D1-1F9DD "
     ),
-    "E_Modifier": (
-        "1F3FB-1F3FF "
-    ),
+    "E_Modifier": ("1F3FB-1F3FF "),
     "Glue_After_Zwj": (
         "2640 2642 2695-2696 2708 2764 1F308 1F33E 1F373 1F393 1F3A4 1F3A8 1F3EB 1F3ED 1F48B "
         "1F4BB-1F4BC 1F527 1F52C 1F5E8 1F680 1F692 "
     ),
-    "E_Base_GAZ": (
-        "1F466-1F469 "
-    ),
+    "E_Base_GAZ": ("1F466-1F469 "),
 }
 
 
@@ -132,12 +127,22 @@ def parse_ranges(spec: str) -> list[tuple[int, int]]:
 # --- grapheme clusters (grapheme-splitter 1.0.4, Unicode 10) ---------------------
 
 # Grapheme_Cluster_Break properties (small ints).
-(CR, LF, CONTROL, EXTEND, RI, SPACING, L, V, T, LV, LVT, OTHER, PREPEND,
- E_BASE, E_MOD, ZWJ, GAZ, EBG) = range(18)
-_NAMES = {"Control": CONTROL, "Extend": EXTEND, "Regional_Indicator": RI,
-          "SpacingMark": SPACING, "L": L, "V": V, "T": T, "Prepend": PREPEND,
-          "E_Base": E_BASE, "E_Modifier": E_MOD, "ZWJ": ZWJ,
-          "Glue_After_Zwj": GAZ, "E_Base_GAZ": EBG}
+(CR, LF, CONTROL, EXTEND, RI, SPACING, L, V, T, LV, LVT, OTHER, PREPEND, E_BASE, E_MOD, ZWJ, GAZ, EBG) = range(18)
+_NAMES = {
+    "Control": CONTROL,
+    "Extend": EXTEND,
+    "Regional_Indicator": RI,
+    "SpacingMark": SPACING,
+    "L": L,
+    "V": V,
+    "T": T,
+    "Prepend": PREPEND,
+    "E_Base": E_BASE,
+    "E_Modifier": E_MOD,
+    "ZWJ": ZWJ,
+    "Glue_After_Zwj": GAZ,
+    "E_Base_GAZ": EBG,
+}
 RANGES = {p: parse_ranges(GCB_RANGES[name]) for name, p in _NAMES.items()}
 _TABLE = sorted((lo, hi, p) for p, rs in RANGES.items() for lo, hi in rs)
 _STARTS = [lo for lo, _, _ in _TABLE]
@@ -176,14 +181,14 @@ def _breaks(start: int, mid: list[int], nxt: int) -> bool:
         return False
     if prev in (CONTROL, CR, LF) or nxt in (CONTROL, CR, LF):  # GB4, GB5
         return True
-    if (prev == L and nxt in (L, V, LV, LVT)) or (prev in (LV, V) and nxt in (V, T)) \
-            or (prev in (LVT, T) and nxt == T):  # GB6-GB8
+    if (
+        (prev == L and nxt in (L, V, LV, LVT)) or (prev in (LV, V) and nxt in (V, T)) or (prev in (LVT, T) and nxt == T)
+    ):  # GB6-GB8
         return False
     if nxt in (EXTEND, ZWJ, SPACING) or prev == PREPEND:  # GB9, GB9a, GB9b
         return False
     i = len(seq) - 1 - seq[::-1].index(EXTEND) - 1 if EXTEND in seq else len(seq) - 2
-    if i >= 0 and seq[i] in (E_BASE, EBG) and nxt == E_MOD \
-            and all(c == EXTEND for c in seq[i + 1:-1]):  # GB10
+    if i >= 0 and seq[i] in (E_BASE, EBG) and nxt == E_MOD and all(c == EXTEND for c in seq[i + 1 : -1]):  # GB10
         return False
     if prev == ZWJ and nxt in (GAZ, EBG):  # GB11
         return False

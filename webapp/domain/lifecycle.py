@@ -4,6 +4,7 @@ accepted → queued → submitted (ENROUTE) → DELIVRD | UNDELIV | EXPIRED | RE
 NOREPORT when no receipt arrives within the validity period; REFUSED before sending,
 with a reason code.
 """
+
 from __future__ import annotations
 
 from webapp.domain import N_
@@ -37,12 +38,18 @@ BILLED_FAILURES = frozenset({UNDELIV, EXPIRED})
 
 # Receipt `stat:` values as SMSCs write them, to our final states.
 RECEIPT_STATES = {
-    "DELIVRD": DELIVRD, "DELIVERED": DELIVRD,
-    "UNDELIV": UNDELIV, "UNDELIVERABLE": UNDELIV,
+    "DELIVRD": DELIVRD,
+    "DELIVERED": DELIVRD,
+    "UNDELIV": UNDELIV,
+    "UNDELIVERABLE": UNDELIV,
     "EXPIRED": EXPIRED,
-    "REJECTD": REJECTD, "REJECTED": REJECTD,
-    "DELETED": FAILED, "UNKNOWN": FAILED, "FAILED": FAILED,
-    "ACCEPTD": None, "ENROUTE": None,  # not final: keep waiting
+    "REJECTD": REJECTD,
+    "REJECTED": REJECTD,
+    "DELETED": FAILED,
+    "UNKNOWN": FAILED,
+    "FAILED": FAILED,
+    "ACCEPTD": None,
+    "ENROUTE": None,  # not final: keep waiting
 }
 
 # Why a message was refused before sending (code → sentence for the customer).
@@ -77,6 +84,7 @@ def message_status(part_states: list[str | None]) -> str | None:
         if state in part_states:
             return state
     return FAILED
+
 
 # Timeline entries as the customer reads them.
 EVENT_LABELS = {

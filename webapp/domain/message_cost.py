@@ -11,6 +11,7 @@ submission, refunded when it failed and the account does not pay for such failur
 - gone upstream (submitted, then its final state): charged ``cost - refunded`` (the charge is
   taken at submission; a failure the account does not pay for is refunded later).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,13 +21,13 @@ from webapp.domain import lifecycle
 
 ZERO = Decimal("0")
 NEVER_SENT = frozenset({lifecycle.DRAFT, lifecycle.REFUSED})
-RESERVED = frozenset({lifecycle.ACCEPTED, lifecycle.QUEUED})   # held, not taken yet
+RESERVED = frozenset({lifecycle.ACCEPTED, lifecycle.QUEUED})  # held, not taken yet
 
 
 @dataclass(frozen=True)
 class MessageCost:
-    charged: Decimal    # taken by the ledger, for good
-    reserved: Decimal   # held while the message is on its way
+    charged: Decimal  # taken by the ledger, for good
+    reserved: Decimal  # held while the message is on its way
 
     @property
     def total(self) -> Decimal:

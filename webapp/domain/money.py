@@ -2,6 +2,7 @@
 
 Stored in the database as integers of ten-thousandths of the currency unit.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -10,7 +11,7 @@ SCALE = 4
 QUANTUM = Decimal(1).scaleb(-SCALE)  # 0.0001
 UNITS_PER_EUR = 10**SCALE
 CURRENCY = "EUR"
-MAXIMUM = Decimal(10) ** 9     # any amount typed anywhere is below a billion (units fit a BIGINT)
+MAXIMUM = Decimal(10) ** 9  # any amount typed anywhere is below a billion (units fit a BIGINT)
 
 
 class InvalidAmount(ValueError):
@@ -28,13 +29,13 @@ def parse_amount(raw: str | int | Decimal, *, allow_negative: bool = False) -> D
     if isinstance(raw, float):
         raise TypeError("money is never a float")
     text = str(raw).strip().replace(" ", "").replace(",", ".")
-    if not text.isascii():      # Decimal() reads "١٢" as 12: only ASCII digits are amounts here
+    if not text.isascii():  # Decimal() reads "١٢" as 12: only ASCII digits are amounts here
         raise InvalidAmount(f"'{raw}' is not an amount")
     try:
         value = Decimal(text)
     except InvalidOperation:
         raise InvalidAmount(f"'{raw}' is not an amount") from None
-    if not value.is_finite() or abs(value) >= MAXIMUM:   # before quantize(): 1e308 cannot be quantized
+    if not value.is_finite() or abs(value) >= MAXIMUM:  # before quantize(): 1e308 cannot be quantized
         raise InvalidAmount(f"'{raw}' is not an amount")
     if value != value.quantize(QUANTUM, rounding=ROUND_HALF_UP):
         raise InvalidAmount(f"'{raw}' has more than {SCALE} decimals")

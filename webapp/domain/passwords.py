@@ -1,4 +1,5 @@
 """Password rules: strength, and the reference product's expiry every 30 days."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -20,9 +21,21 @@ SAME_AS_CURRENT = N_("The new password must differ from the current one.")
 # The most common passwords that still pass the length rule.
 COMMON = frozenset(
     {
-        "password1!", "password12", "password123", "1234567890", "0123456789",
-        "qwertyuiop", "iloveyou12", "parola1234", "parola12345", "administrator",
-        "qwerty1234", "1q2w3e4r5t", "abcdefghij", "letmein123", "welcome123",
+        "password1!",
+        "password12",
+        "password123",
+        "1234567890",
+        "0123456789",
+        "qwertyuiop",
+        "iloveyou12",
+        "parola1234",
+        "parola12345",
+        "administrator",
+        "qwerty1234",
+        "1q2w3e4r5t",
+        "abcdefghij",
+        "letmein123",
+        "welcome123",
     }
 )
 

@@ -311,18 +311,13 @@ def describe(e164: str) -> NumberInfo:
     if region == phonenumbers.UNKNOWN_REGION:
         region = None
     carrier_name = _carrier.name_for_number(num, "en") or None
-    zones = tuple(
-        z for z in _timezone.time_zones_for_number(num)
-        if z != _timezone.UNKNOWN_TIMEZONE
-    )
+    zones = tuple(z for z in _timezone.time_zones_for_number(num) if z != _timezone.UNKNOWN_TIMEZONE)
     return NumberInfo(
         e164=phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164),
         country=region,
         country_code=num.country_code,
         national_format=phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL),
-        international_format=phonenumbers.format_number(
-            num, phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        ),
+        international_format=phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
         number_type=_type_name(phonenumbers.number_type(num)),
         carrier=carrier_name,
         time_zones=zones,

@@ -1,6 +1,7 @@
 """Reading a phone number out of whatever a customer typed or a spreadsheet cell holds:
 numbers stored as floats, scientific notation, labels ("Tel:"), invisible characters,
 several numbers in one cell. The other half of :mod:`webapp.domain.phone`."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -84,8 +85,10 @@ def text_of(raw: object) -> str:
 
 # Characters removed outright: zero-width / direction marks / BOM / soft hyphen.
 _INVISIBLE = dict.fromkeys(
-    map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2066\u2067"
-        "\u2068\u2069\u202a\u202b\u202c\u202d\u202e\ufeff"),
+    map(
+        ord,
+        "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u202e\ufeff",
+    ),
     None,
 )
 
@@ -94,9 +97,7 @@ _LABEL_WORD = (
     r"(?:tel(?:efon|ephone|efono|\u00e9fono)?|phone|ph|mobile?|mobil|mob|gsm"
     r"|cell(?:phone)?|nr|no|sms|callto)"
 )
-_LABEL_RE = re.compile(
-    rf"^(?:{_LABEL_WORD}\s*[:.]?\s*){{1,2}}(?=[\d+(])", re.IGNORECASE
-)
+_LABEL_RE = re.compile(rf"^(?:{_LABEL_WORD}\s*[:.]?\s*){{1,2}}(?=[\d+(])", re.IGNORECASE)
 
 # Spreadsheet artefacts: "40722123456.0" (a float written as text).
 _FLOAT_TEXT_RE = re.compile(r"^(\+?\d{5,})\.0+$")
@@ -160,8 +161,10 @@ def _ascii_form(text: str) -> str:
     s = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     # Every kind of Unicode space and dash becomes its ASCII counterpart.
     return "".join(
-        " " if (ch.isspace() or unicodedata.category(ch) == "Zs")
-        else "-" if unicodedata.category(ch) == "Pd" or ch == "\u2212"
+        " "
+        if (ch.isspace() or unicodedata.category(ch) == "Zs")
+        else "-"
+        if unicodedata.category(ch) == "Pd" or ch == "\u2212"
         else ch
         for ch in s
     )
@@ -204,8 +207,7 @@ def _without_spreadsheet_notation(s: str, shown: str, raw: object) -> str:
             raise InvalidNumber(f"not a whole number: '{shown}'", raw)
         if len(frac) < exp:
             raise InvalidNumber(
-                f"written in scientific notation ('{shown}') and some digits "
-                "were lost; format the column as text",
+                f"written in scientific notation ('{shown}') and some digits were lost; format the column as text",
                 raw,
             )
         s = first + frac

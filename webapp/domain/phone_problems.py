@@ -1,5 +1,6 @@
 """Why a parsed number cannot receive SMS, in the customer's words ("too short for a number in
 Romania", "not a mobile number (landline)"). The messages half of :mod:`webapp.domain.phone`."""
+
 from __future__ import annotations
 
 import functools
@@ -60,9 +61,7 @@ def problem(num: phonenumbers.PhoneNumber, hint: str | None) -> str:
     if reason not in (ValidationResult.TOO_SHORT, ValidationResult.TOO_LONG):
         # Lengths that are possible for *some* number (short codes, local
         # landline numbers) are still too short/long for a mobile.
-        mobile = phonenumbers.is_possible_number_for_type_with_reason(
-            num, PhoneNumberType.MOBILE
-        )
+        mobile = phonenumbers.is_possible_number_for_type_with_reason(num, PhoneNumberType.MOBILE)
         if mobile in (ValidationResult.TOO_SHORT, ValidationResult.TOO_LONG):
             reason = mobile
     if reason == ValidationResult.TOO_SHORT:

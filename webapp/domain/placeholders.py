@@ -5,6 +5,7 @@ A placeholder is `#` followed by a column name (the longest name that fits wins,
 letter that starts no column name is an unknown placeholder: an error before anything is
 sent. `#` followed by anything else (`#1`, `# `, a lone `#`) is ordinary text.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ def _is_word(ch: str) -> bool:
 class Template:
     pieces: tuple[str | int, ...]  # text, or the index of a column
     columns: tuple[str, ...]
-    unknown: tuple[str, ...]        # `#word` tokens that name no column, in order, once each
-    used: tuple[str, ...]           # the columns used, in order, once each
+    unknown: tuple[str, ...]  # `#word` tokens that name no column, in order, once each
+    used: tuple[str, ...]  # the columns used, in order, once each
 
     def render(self, values: dict[str, str] | list[str]) -> tuple[str, int]:
         """The text for one recipient and how many placeholders were empty for it.
@@ -48,8 +49,9 @@ def compile_text(text: str, columns: list[str] | tuple[str, ...]) -> Template:
     columns = tuple(columns)
     # compared slice by slice, not against text.lower(): lower-casing can change the length
     # ("İ" becomes two code points), which would shift every position after it
-    by_length = sorted(((c.strip(), c.strip().lower(), i) for i, c in enumerate(columns) if c.strip()),
-                       key=lambda item: -len(item[0]))
+    by_length = sorted(
+        ((c.strip(), c.strip().lower(), i) for i, c in enumerate(columns) if c.strip()), key=lambda item: -len(item[0])
+    )
     pieces: list[str | int] = []
     unknown: list[str] = []
     used: list[str] = []
@@ -58,10 +60,15 @@ def compile_text(text: str, columns: list[str] | tuple[str, ...]) -> Template:
         if text[i] != "#" or i + 1 >= len(text) or not text[i + 1].isalpha():
             i += 1
             continue
-        match = next((index for name, lowered, index in by_length
-                      if text[i + 1:i + 1 + len(name)].lower() == lowered
-                      and (i + 1 + len(name) >= len(text) or not _is_word(text[i + 1 + len(name)])
-                           or not _is_word(name[-1]))), None)
+        match = next(
+            (
+                index
+                for name, lowered, index in by_length
+                if text[i + 1 : i + 1 + len(name)].lower() == lowered
+                and (i + 1 + len(name) >= len(text) or not _is_word(text[i + 1 + len(name)]) or not _is_word(name[-1]))
+            ),
+            None,
+        )
         if match is None:
             end = i + 1
             while end < len(text) and _is_word(text[end]):

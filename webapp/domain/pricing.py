@@ -4,6 +4,7 @@ A price list maps a country (ISO alpha-2) to a price per part in EUR with 4 deci
 an entry may narrow to a number prefix (a network's ranges, e.g. "+40722"), and the
 longest matching prefix wins. An account's own entries override the default list's.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,9 +27,9 @@ class Unroutable(ValueError):
 
 @dataclass(frozen=True)
 class PriceEntry:
-    country: str          # ISO 3166 alpha-2, upper case
-    price: Decimal        # EUR per part, scale 4
-    prefix: str = ""      # optional E.164 prefix with '+', e.g. "+40722"
+    country: str  # ISO 3166 alpha-2, upper case
+    price: Decimal  # EUR per part, scale 4
+    prefix: str = ""  # optional E.164 prefix with '+', e.g. "+40722"
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def quote(parts: int, e164: str, country: str | None, price_list: PriceList) -> 
 
 @dataclass(frozen=True)
 class PriceRowError:
-    row: int      # 1-based line in the file, as a spreadsheet shows it
+    row: int  # 1-based line in the file, as a spreadsheet shows it
     column: str
     message: str
 
@@ -97,7 +98,11 @@ def parse_price_csv(text: str) -> tuple[list[PriceEntry], list[PriceRowError]]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        return [], [PriceRowError(1, ", ".join(missing), "missing column; the header must name country, price (and optionally prefix)")]
+        return [], [
+            PriceRowError(
+                1, ", ".join(missing), "missing column; the header must name country, price (and optionally prefix)"
+            )
+        ]
     entries: list[PriceEntry] = []
     errors: list[PriceRowError] = []
     seen: dict[tuple[str, str], int] = {}
@@ -106,7 +111,11 @@ def parse_price_csv(text: str) -> tuple[list[PriceEntry], list[PriceRowError]]:
         country = row.get("country", "").upper()
         prefix = row.get("prefix", "").replace(" ", "")
         if country not in SUPPORTED_REGIONS:
-            errors.append(PriceRowError(line, "country", f"'{row.get('country', '')}' is not a two-letter country code (ISO 3166)"))
+            errors.append(
+                PriceRowError(
+                    line, "country", f"'{row.get('country', '')}' is not a two-letter country code (ISO 3166)"
+                )
+            )
             continue
         if prefix and not (prefix.startswith("+") and prefix[1:].isdigit()):
             errors.append(PriceRowError(line, "prefix", f"'{prefix}' is not a prefix like +40722"))

@@ -5,15 +5,16 @@ receipt's source address; of those, the newest part still without a final status
 part with the id has another number, the receipt is kept unmatched for support, never put on
 the wrong message. Pure Python.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
-NO_PART_YET = "no_part_yet"          # no part of the route has this id (yet: it may come before its id)
+NO_PART_YET = "no_part_yet"  # no part of the route has this id (yet: it may come before its id)
 NUMBER_MISMATCH = "number_mismatch"  # parts have this id, none for this number
-UNREADABLE = "unreadable"            # no id or no state could be read
+UNREADABLE = "unreadable"  # no id or no state could be read
 REASONS = (NUMBER_MISMATCH, NO_PART_YET, UNREADABLE)
 
 
@@ -48,17 +49,17 @@ def same_number(address: str | None, to: str | None) -> bool | None:
 @dataclass(frozen=True)
 class Candidate:
     part_id: int
-    to: str                       # the part's message's recipient
-    final: bool                   # the part has a final status already
+    to: str  # the part's message's recipient
+    final: bool  # the part has a final status already
     submitted_at: datetime | None
-    spelling: int = 0             # 0: the id as the receipt writes it; more: case, hex ↔ decimal
+    spelling: int = 0  # 0: the id as the receipt writes it; more: case, hex ↔ decimal
 
 
 @dataclass(frozen=True)
 class Choice:
-    part_id: int | None           # the part the receipt settles, or None: kept unmatched
-    reason: str | None = None     # why it is kept (REASONS)
-    near_part_id: int | None = None   # the part it would have gone to, but for its number
+    part_id: int | None  # the part the receipt settles, or None: kept unmatched
+    reason: str | None = None  # why it is kept (REASONS)
+    near_part_id: int | None = None  # the part it would have gone to, but for its number
 
 
 def choose(candidates: list[Candidate], source_addr: str | None) -> Choice:

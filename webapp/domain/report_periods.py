@@ -10,6 +10,7 @@ custom days, read in the account's time zone. Pure Python (no Flask, no database
     The period as aware UTC instants ``[start, end)``: local midnight of the first day to
     local midnight after the last (a day of 23 or 25 hours when the clocks change).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,14 +22,14 @@ __all__ = ["CUSTOM", "DEFAULT", "MAX_DAYS", "PRESETS", "Period", "bounds", "peri
 TODAY, WEEK, MONTH, LAST_MONTH, CUSTOM = "today", "week", "month", "last_month", "custom"
 PRESETS = (TODAY, WEEK, MONTH, LAST_MONTH, CUSTOM)
 DEFAULT = MONTH
-MAX_DAYS = 366   # what a chart by day holds (webapp/domain/charts.py)
+MAX_DAYS = 366  # what a chart by day holds (webapp/domain/charts.py)
 
 
 @dataclass(frozen=True)
 class Period:
     preset: str
-    first: date   # included
-    last: date    # included
+    first: date  # included
+    last: date  # included
 
     @property
     def days(self) -> int:

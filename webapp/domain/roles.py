@@ -1,15 +1,16 @@
 """Who a user is to the platform. Screens for most roles come in later issues."""
+
 from __future__ import annotations
 
 from enum import StrEnum
 
 
 class Role(StrEnum):
-    OWNER = "owner"            # the customer who pays for an account
-    SUBUSER = "subuser"        # created by a customer, lives in a child account
+    OWNER = "owner"  # the customer who pays for an account
+    SUBUSER = "subuser"  # created by a customer, lives in a child account
     ACCOUNTANT = "accountant"  # reads invoices and statements of an account
-    SUPPORT = "support"        # platform staff: look into accounts, impersonate
-    ADMIN = "admin"            # platform operator: prices, routes, staff
+    SUPPORT = "support"  # platform staff: look into accounts, impersonate
+    ADMIN = "admin"  # platform operator: prices, routes, staff
 
     @property
     def is_staff(self) -> bool:

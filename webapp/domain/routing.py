@@ -1,4 +1,5 @@
 """Routes: where messages go upstream, described by a URL, chosen per destination country."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,12 @@ def parse_route_url(url: str) -> RouteSpec:
         raise InvalidRouteUrl(f"unknown route kind '{parts.scheme}': use one of {', '.join(KINDS)}")
     params = tuple(parse_qsl(parts.query, keep_blank_values=True))
     spec = RouteSpec(
-        kind=parts.scheme, host=parts.hostname or "", port=parts.port,
-        username=unquote(parts.username or ""), password=unquote(parts.password or ""), params=params,
+        kind=parts.scheme,
+        host=parts.hostname or "",
+        port=parts.port,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        params=params,
     )
     if spec.kind == "smpp" and not (spec.host and spec.port and spec.username):
         raise InvalidRouteUrl("an SMPP route needs smpp://system_id:password@host:port")

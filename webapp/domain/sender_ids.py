@@ -16,6 +16,7 @@ the customer owns, and the shared short code (settings.shared_sender_id) is offe
 Case is kept as typed (handsets show it), but two senders that differ only in case are the same
 request for the same account.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,12 +42,16 @@ def check_alphanumeric(raw: str) -> str:
     if not sender:
         raise InvalidSender(N_("Give the sender ID you would like to use."))
     if len(sender) > MAX_LENGTH:
-        raise InvalidSender(N_("A sender ID has at most %(max)d characters (this one has %(count)d)."),
-                            max=MAX_LENGTH, count=len(sender))
+        raise InvalidSender(
+            N_("A sender ID has at most %(max)d characters (this one has %(count)d)."),
+            max=MAX_LENGTH,
+            count=len(sender),
+        )
     if not _ALLOWED.fullmatch(sender):
         bad = "".join(dict.fromkeys(c for c in sender if not _ALLOWED.fullmatch(c)))
-        raise InvalidSender(N_("A sender ID may use only letters A-Z, digits, spaces and - _ . & (not: %(chars)s)."),
-                            chars=bad)
+        raise InvalidSender(
+            N_("A sender ID may use only letters A-Z, digits, spaces and - _ . & (not: %(chars)s)."), chars=bad
+        )
     if "  " in sender:
         raise InvalidSender(N_("Use a single space between words."))
     if not any(c.isalpha() for c in sender):

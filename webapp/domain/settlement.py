@@ -4,6 +4,7 @@ refunded per the account's policy) when every part has its receipt. Pure Python:
 service (services/settlement.py) reads the rows under the message's lock and writes back
 what this decides.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,13 +29,13 @@ class MessageRow:
     error_code: str | None = None
     submitted_at: datetime | None = None
     final_at: datetime | None = None
-    refunded: Decimal = Decimal("0")   # given back so far (see domain/message_cost.py)
+    refunded: Decimal = Decimal("0")  # given back so far (see domain/message_cost.py)
 
 
 @dataclass(frozen=True)
 class PartRow:
     seq: int
-    state: str                 # pending | claimed | submitted | failed | unknown | expired
+    state: str  # pending | claimed | submitted | failed | unknown | expired
     status: str | None = None  # the part's final receipt state
     upstream_id: str | None = None
     error_code: str | None = None
@@ -42,7 +43,7 @@ class PartRow:
 
 @dataclass
 class Conclusion:
-    changes: dict[str, object] = field(default_factory=dict)     # message columns that change
+    changes: dict[str, object] = field(default_factory=dict)  # message columns that change
     entries: list[tuple[Decimal, str, str, str]] = field(default_factory=list)  # ledger rows
     events: list[tuple[str, dict[str, object]]] = field(default_factory=list)  # timeline
 
@@ -50,8 +51,7 @@ class Conclusion:
         return bool(self.changes or self.entries or self.events)
 
 
-def conclude(message: MessageRow, parts: list[PartRow], charge_failed_deliveries: bool,
-             now: datetime) -> Conclusion:
+def conclude(message: MessageRow, parts: list[PartRow], charge_failed_deliveries: bool, now: datetime) -> Conclusion:
     """A queued message whose parts all have an outcome is charged (its reservation released and
     the cost charged, in that order) or, when every part was refused, released and REJECTD. A
     submitted message (or one given up as NOREPORT) whose parts all have a final state takes
@@ -61,12 +61,16 @@ def conclude(message: MessageRow, parts: list[PartRow], charge_failed_deliveries
     if status == lifecycle.QUEUED:
         states = [p.state for p in parts]
         if not parts or any(s in IN_FLIGHT for s in states):
-            return out                      # other parts are still on their way
+            return out  # other parts are still on their way
         if all(s == "failed" for s in states):
             if message.cost and message.cost > 0:
                 out.entries.append((message.cost, "release", "rejected_at_submission", reference))
-            out.changes = {"status": lifecycle.REJECTD, "reason_code": "rejected_at_submission", "final_at": now,
-                           "refunded": message.cost or Decimal("0")}
+            out.changes = {
+                "status": lifecycle.REJECTD,
+                "reason_code": "rejected_at_submission",
+                "final_at": now,
+                "refunded": message.cost or Decimal("0"),
+            }
             return out
         plural = "s" if message.parts != 1 else ""
         out.entries += [
@@ -75,17 +79,20 @@ def conclude(message: MessageRow, parts: list[PartRow], charge_failed_deliveries
         ]
         status = lifecycle.SUBMITTED
         out.changes = {"status": status, "submitted_at": now}
-        out.events.append(("submitted", {"parts": [
-            {"seq": p.seq, "upstream_id": p.upstream_id, "state": p.state} for p in parts]}))
+        out.events.append(
+            ("submitted", {"parts": [{"seq": p.seq, "upstream_id": p.upstream_id, "state": p.state} for p in parts]})
+        )
     if status not in (lifecycle.SUBMITTED, lifecycle.NOREPORT):
         return out
     final = lifecycle.message_status([p.status for p in parts])
     if final is None or final == status:
         return out
-    out.changes.update(status=final, final_at=now,
-                       error_code=next((p.error_code for p in parts if p.status == final), None))
+    out.changes.update(
+        status=final, final_at=now, error_code=next((p.error_code for p in parts if p.status == final), None)
+    )
     refundable = final in (lifecycle.REJECTD, lifecycle.FAILED) or (
-        final in lifecycle.BILLED_FAILURES and not charge_failed_deliveries)
+        final in lifecycle.BILLED_FAILURES and not charge_failed_deliveries
+    )
     if refundable and message.cost:
         out.entries.append((message.cost, "refund", f"Not delivered ({final})", reference))
         out.changes["refunded"] = message.cost

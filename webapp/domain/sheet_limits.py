@@ -6,6 +6,7 @@ unpacked, and Python's zipfile never unpacks more than that, so checking it firs
 size; the sheet XML is parsed with defusedxml (no DTD, no entities); rows and columns are counted
 while reading. Every limit is far above what Excel itself writes for the files customers send:
 Excel's own maximum is 1,048,576 rows, and a contact list or campaign file has a few dozen columns."""
+
 from __future__ import annotations
 
 import re
@@ -18,15 +19,15 @@ MB = 1024 * 1024
 
 @dataclass(frozen=True)
 class SheetLimits:
-    sheet_bytes: int = 256 * MB          # each worksheet's XML, unpacked
-    shared_strings_bytes: int = 64 * MB   # the workbook's shared strings, held in memory while reading
-    shared_strings: int = 1_000_000       # ... counted before openpyxl loads them (it keeps each one)
-    other_part_bytes: int = 16 * MB      # styles, workbook, relationships, anything else
-    total_bytes: int = 512 * MB          # the whole workbook, unpacked
-    parts: int = 2000                    # zip members
-    rows: int = 1_048_576                # Excel's own maximum
-    columns: int = 256                   # filled columns in a row
-    preview_scan_rows: int = 5000        # the web process looks this far for the first rows, no further
+    sheet_bytes: int = 256 * MB  # each worksheet's XML, unpacked
+    shared_strings_bytes: int = 64 * MB  # the workbook's shared strings, held in memory while reading
+    shared_strings: int = 1_000_000  # ... counted before openpyxl loads them (it keeps each one)
+    other_part_bytes: int = 16 * MB  # styles, workbook, relationships, anything else
+    total_bytes: int = 512 * MB  # the whole workbook, unpacked
+    parts: int = 2000  # zip members
+    rows: int = 1_048_576  # Excel's own maximum
+    columns: int = 256  # filled columns in a row
+    preview_scan_rows: int = 5000  # the web process looks this far for the first rows, no further
 
 
 LIMITS = SheetLimits()
@@ -42,22 +43,30 @@ def check_workbook(path: Path, name: str, limits: SheetLimits = LIMITS) -> None:
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
     if len(members) > limits.parts:
-        raise TooLarge(f"“{name}” has {len(members):,} parts inside; an Excel workbook has a few dozen. "
-                       "Save it again from Excel, or as CSV.")
+        raise TooLarge(
+            f"“{name}” has {len(members):,} parts inside; an Excel workbook has a few dozen. "
+            "Save it again from Excel, or as CSV."
+        )
     total = 0
     for member in members:
         total += member.file_size
         limit = _limit_for(member.filename, limits)
         if member.file_size > limit:
-            raise TooLarge(f"“{name}” unpacks to more than {limit // MB:,} MB ({member.filename}: "
-                           f"{member.file_size / MB:,.0f} MB). Split it into smaller files, or save it as CSV.")
+            raise TooLarge(
+                f"“{name}” unpacks to more than {limit // MB:,} MB ({member.filename}: "
+                f"{member.file_size / MB:,.0f} MB). Split it into smaller files, or save it as CSV."
+            )
     if total > limits.total_bytes:
-        raise TooLarge(f"“{name}” unpacks to {total / MB:,.0f} MB, more than {limits.total_bytes // MB:,} MB. "
-                       "Split it into smaller files, or save it as CSV.")
+        raise TooLarge(
+            f"“{name}” unpacks to {total / MB:,.0f} MB, more than {limits.total_bytes // MB:,} MB. "
+            "Split it into smaller files, or save it as CSV."
+        )
     strings = [m for m in members if m.filename.lower().endswith("sharedstrings.xml")]
     if strings and _count_strings(path, strings[0].filename) > limits.shared_strings:
-        raise TooLarge(f"“{name}” holds more than {limits.shared_strings:,} different texts. "
-                       "Split it into smaller files, or save it as CSV.")
+        raise TooLarge(
+            f"“{name}” holds more than {limits.shared_strings:,} different texts. "
+            "Split it into smaller files, or save it as CSV."
+        )
 
 
 _STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
@@ -72,7 +81,7 @@ def _count_strings(path: Path, member: str) -> int:
             data = tail + piece
             count += len(_STRING_TAG.findall(data))
             tail = data[-32:]
-            count -= len(_STRING_TAG.findall(tail))   # a tag in the overlap is counted with the next piece
+            count -= len(_STRING_TAG.findall(tail))  # a tag in the overlap is counted with the next piece
     return count + len(_STRING_TAG.findall(tail))
 
 
@@ -86,18 +95,23 @@ def _limit_for(part: str, limits: SheetLimits) -> int:
 
 
 def too_many_rows(name: str, limits: SheetLimits = LIMITS) -> TooLarge:
-    return TooLarge(f"“{name}” has more than {limits.rows:,} rows, more than Excel itself allows. "
-                    "Split it into smaller files.")
+    return TooLarge(
+        f"“{name}” has more than {limits.rows:,} rows, more than Excel itself allows. Split it into smaller files."
+    )
 
 
 def too_many_cells(name: str, row: int) -> TooLarge:
-    return TooLarge(f"Row {row} of “{name}” holds more cells than Excel allows (16,384): it was not written "
-                    "by Excel. Save it again from Excel, or as CSV.")
+    return TooLarge(
+        f"Row {row} of “{name}” holds more cells than Excel allows (16,384): it was not written "
+        "by Excel. Save it again from Excel, or as CSV."
+    )
 
 
 def too_many_columns(name: str, row: int, column: int, limits: SheetLimits = LIMITS) -> TooLarge:
-    return TooLarge(f"Row {row} of “{name}” has a value in column {column:,}; at most {limits.columns:,} "
-                    "columns can be read. Remove the columns you do not need.")
+    return TooLarge(
+        f"Row {row} of “{name}” has a value in column {column:,}; at most {limits.columns:,} "
+        "columns can be read. Remove the columns you do not need."
+    )
 
 
 def unpacked_size(path: Path) -> int:

@@ -1,6 +1,7 @@
 """The rows of an .xlsx worksheet, parsed straight from its XML (defusedxml, streamed).
 
 Split out of webapp/domain/sheets.py, which opens files and decides what they are."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,8 @@ from webapp.domain.sheet_limits import LIMITS, TooLarge, too_many_cells, too_man
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN, _SHEET_DATA = (
-    f"{_MAIN}{tag}" for tag in ("row", "c", "v", "is", "t", "r", "sheetData"))
+    f"{_MAIN}{tag}" for tag in ("row", "c", "v", "is", "t", "r", "sheetData")
+)
 _COLUMNS: dict[str, int] = {}
 # What a cell holds once read: openpyxl's values (text, numbers, booleans, dates and times).
 CellValue: TypeAlias = str | int | float | bool | datetime | date | time | timedelta | None
@@ -40,14 +42,17 @@ def _column_of(ref: str) -> int:
         number = 0
         for ch in letters:
             number = number * 26 + ord(ch) - 64
-        _COLUMNS[letters] = number   # at most 18,278 keys: one to three letters
+        _COLUMNS[letters] = number  # at most 18,278 keys: one to three letters
     return number
 
 
 def _inline_text(inline: Any) -> str:  # an XML element
     """An inline string: its <t>, or its rich-text runs' <t>; phonetic runs (<rPh>) left out."""
-    return "".join((child.text or "") if child.tag == _TEXT else (child.findtext(_TEXT) or "")
-                   for child in inline if child.tag in (_TEXT, _RUN))
+    return "".join(
+        (child.text or "") if child.tag == _TEXT else (child.findtext(_TEXT) or "")
+        for child in inline
+        if child.tag in (_TEXT, _RUN)
+    )
 
 
 @dataclass(frozen=True)
@@ -55,21 +60,24 @@ class WorkbookInternals:
     """What the reader takes from openpyxl's read-only worksheet that openpyxl does not publish:
     the one place that knows those names (tests/domain/test_sheets.py fails on an upgrade that
     moves them)."""
-    open_xml: Callable[[], Any]       # the sheet's XML stream (a context manager)
-    shared_strings: Sequence[str]     # the workbook's shared strings, by index
-    date_styles: Container[int]      # style ids whose number format is a date
+
+    open_xml: Callable[[], Any]  # the sheet's XML stream (a context manager)
+    shared_strings: Sequence[str]  # the workbook's shared strings, by index
+    date_styles: Container[int]  # style ids whose number format is a date
     timedelta_styles: Container[int]  # ... a duration ([h]:mm)
-    epoch: datetime                   # 1900 or 1904 date system
+    epoch: datetime  # 1900 or 1904 date system
 
 
 def openpyxl_internals(ws: Any) -> WorkbookInternals:  # a read-only worksheet
     book = ws.parent
-    return WorkbookInternals(ws._get_source, ws._shared_strings, book._date_formats,
-                             getattr(book, "_timedelta_formats", set()), book.epoch)
+    return WorkbookInternals(
+        ws._get_source, ws._shared_strings, book._date_formats, getattr(book, "_timedelta_formats", set()), book.epoch
+    )
 
 
-def sheet_rows(ws: Any, start: int, until: int | None = None,
-               name: str = "") -> Generator[tuple[int, list[CellValue]], None, None]:
+def sheet_rows(
+    ws: Any, start: int, until: int | None = None, name: str = ""
+) -> Generator[tuple[int, list[CellValue]], None, None]:
     """(row number, cell values) of a read-only openpyxl worksheet, parsed straight from its
     XML: the same values openpyxl gives (shared and inline strings, numbers, booleans, dates
     by their number format), about twice as fast as ``iter_rows`` on a 100,000-row sheet,
@@ -91,7 +99,7 @@ def sheet_rows(ws: Any, start: int, until: int | None = None,
             if event == "start":
                 if in_row:
                     row_elements += 1
-                    if row_elements > ROW_ELEMENTS:   # checked as it grows: a row is held whole until it ends
+                    if row_elements > ROW_ELEMENTS:  # checked as it grows: a row is held whole until it ends
                         raise too_many_cells(name, row_number + 1)
                 elif tag == _ROW:
                     in_row, row_elements = True, 0
@@ -99,13 +107,15 @@ def sheet_rows(ws: Any, start: int, until: int | None = None,
                     parent = element
                 continue
             if tag == _SHEET_DATA:
-                return   # what follows the rows is never read
+                return  # what follows the rows is never read
             if tag != _ROW:
                 if not in_row:
                     other_elements += 1
                     if other_elements > OTHER_ELEMENTS:
-                        raise TooLarge(f"“{name}” holds more than {OTHER_ELEMENTS:,} elements besides its rows: "
-                                       "it was not written by Excel. Save it again from Excel, or as CSV.")
+                        raise TooLarge(
+                            f"“{name}” holds more than {OTHER_ELEMENTS:,} elements besides its rows: "
+                            "it was not written by Excel. Save it again from Excel, or as CSV."
+                        )
                 continue
             in_row = False
             declared = element.get("r")
@@ -126,8 +136,12 @@ def sheet_rows(ws: Any, start: int, until: int | None = None,
 def _row_values(row: Any, inside: WorkbookInternals, row_number: int, name: str) -> list[CellValue]:
     """The values of one <row>, by column (gaps as None); a value beyond the column limit
     raises TooLarge."""
-    strings, date_styles, timedelta_styles, epoch = (inside.shared_strings, inside.date_styles,
-                                                     inside.timedelta_styles, inside.epoch)
+    strings, date_styles, timedelta_styles, epoch = (
+        inside.shared_strings,
+        inside.date_styles,
+        inside.timedelta_styles,
+        inside.epoch,
+    )
     max_columns = LIMITS.columns
     values: list[CellValue] = []
     for cell in row:
@@ -185,13 +199,13 @@ class NoDoctype:
         if not self.checked:
             seen = self.head + data
             root = self._ROOT.search(seen)
-            prolog = seen if root is None else seen[:root.start()]
+            prolog = seen if root is None else seen[: root.start()]
             if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
                 raise DefusedXmlException("a DOCTYPE in a sheet")
             if root is not None or not data:
                 self.checked, self.head = True, b""
             else:
-                self.head = seen[-16:]   # enough to find a keyword cut between two reads
+                self.head = seen[-16:]  # enough to find a keyword cut between two reads
         return data
 
 

@@ -19,6 +19,7 @@ row an Excel user sees; for CSV, the record number, "sep=" line excluded).
 Cell texts: stripped; integral floats lose ".0" (phone numbers stored as
 numbers); dates "dd.mm.yyyy", times "HH:MM"; booleans "TRUE"/"FALSE".
 """
+
 from __future__ import annotations
 
 import codecs
@@ -44,7 +45,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt"}
 DELIMITERS = (",", ";", "\t")
-_CHUNK = 1 << 20            # encoding check reads 1 MB at a time ...
+_CHUNK = 1 << 20  # encoding check reads 1 MB at a time ...
 _UTF8_CHECK_LIMIT = 32 << 20  # ... over at most the first 32 MB
 _SNIFF_CHARS = 64 * 1024
 _SNIFF_ROWS = 20
@@ -111,8 +112,9 @@ class Spreadsheet:
     def sheets(self) -> list[SheetInfo]:
         raise NotImplementedError
 
-    def rows(self, sheet: int = 0, start: int = 1,
-             until: int | None = None) -> Generator[tuple[int, list[str]], None, None]:
+    def rows(
+        self, sheet: int = 0, start: int = 1, until: int | None = None
+    ) -> Generator[tuple[int, list[str]], None, None]:
         """(1-based row number, cell texts) from row `start` to row `until`; empty rows skipped."""
         raise NotImplementedError
 
@@ -157,15 +159,17 @@ class _XlsxSpreadsheet(Spreadsheet):
                 self._wb = openpyxl.load_workbook(self._file, read_only=True, data_only=True)
         except Exception as exc:  # bad zip, missing parts, broken XML, entities (openpyxl uses defusedxml)
             self._file.close()
-            raise UnreadableFile(_not_excel_xml(filename) if _caused_by(exc, DefusedXmlException)
-                                 else _damaged(filename)) from exc
+            raise UnreadableFile(
+                _not_excel_xml(filename) if _caused_by(exc, DefusedXmlException) else _damaged(filename)
+            ) from exc
         self._worksheets = list(self._wb.worksheets)  # chart sheets left out
 
     def sheets(self) -> list[SheetInfo]:
         return [SheetInfo(ws.title, i) for i, ws in enumerate(self._worksheets)]
 
-    def rows(self, sheet: int = 0, start: int = 1,
-             until: int | None = None) -> Generator[tuple[int, list[str]], None, None]:
+    def rows(
+        self, sheet: int = 0, start: int = 1, until: int | None = None
+    ) -> Generator[tuple[int, list[str]], None, None]:
         self._check_open(sheet)
         ws = self._worksheets[sheet]
         start = max(start, 1)
@@ -215,8 +219,9 @@ class _CsvSpreadsheet(Spreadsheet):
     def sheets(self) -> list[SheetInfo]:
         return [SheetInfo(Path(self.filename).stem or "Sheet1", 0)]
 
-    def rows(self, sheet: int = 0, start: int = 1,
-             until: int | None = None) -> Generator[tuple[int, list[str]], None, None]:
+    def rows(
+        self, sheet: int = 0, start: int = 1, until: int | None = None
+    ) -> Generator[tuple[int, list[str]], None, None]:
         self._check_open(sheet)
         number, max_columns = 0, LIMITS.columns
         with self._open() as f:
@@ -236,11 +241,11 @@ class _CsvSpreadsheet(Spreadsheet):
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
                     raise UnreadableFile(
-                        f"“{self.filename}” cannot be read after row {number}: a quote (\") is probably "
+                        f'“{self.filename}” cannot be read after row {number}: a quote (") is probably '
                         f"opened and never closed, or a cell is longer than {csv.field_size_limit():,} characters."
                     ) from exc
                 raise UnreadableFile(
-                    f"“{self.filename}” cannot be read after row {number}: a quote (\") "
+                    f'“{self.filename}” cannot be read after row {number}: a quote (") '
                     "is probably opened and never closed."
                 ) from exc
 
@@ -343,23 +348,19 @@ def open_spreadsheet(path: str | Path, filename: str) -> Spreadsheet:
     name = _display_name(filename)
     suffix = Path(name).suffix.lower()
     if suffix not in EXCEL_SUFFIXES | CSV_SUFFIXES | {".xls"}:
-        raise UnreadableFile(
-            f"“{name}” cannot be read: upload an Excel workbook (.xlsx) or a CSV file (.csv)."
-        )
+        raise UnreadableFile(f"“{name}” cannot be read: upload an Excel workbook (.xlsx) or a CSV file (.csv).")
     with open(path, "rb") as f:
         head = f.read(_CHUNK)
     if not head:
         raise UnreadableFile(f"“{name}” is empty.")
     if head.startswith(ZIP_MAGIC):
         if b"mimetypeapplication/vnd.oasis.opendocument" in head[:200]:
-            raise UnreadableFile(
-                f"“{name}” is an OpenDocument (LibreOffice) file: save it as .xlsx or CSV."
-            )
+            raise UnreadableFile(f"“{name}” is an OpenDocument (LibreOffice) file: save it as .xlsx or CSV.")
         try:
             check_workbook(path, name)
         except TooLarge as exc:
             raise UnreadableFile(str(exc)) from None
-        except Exception as exc:   # BadZipFile, and NotImplementedError for a zip version Python lacks (atheris)
+        except Exception as exc:  # BadZipFile, and NotImplementedError for a zip version Python lacks (atheris)
             raise UnreadableFile(_damaged(name)) from exc
         return _XlsxSpreadsheet(path, name)  # also a workbook with a .csv name
     if head.startswith(OLE_MAGIC):

@@ -2,6 +2,7 @@
 (GSM 03.38 unpacked or UCS-2, with the concatenation UDH), the relative validity period, and
 delivery receipts (the `id:… stat:… err:…` text and its many spellings, ids in hex or decimal).
 """
+
 from __future__ import annotations
 
 import re
@@ -61,14 +62,34 @@ class ParsedReceipt:
     done_date: str | None = None
 
 
-STATES_BY_MESSAGE_STATE = {1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV",
-                           6: "ACCEPTD", 7: "UNKNOWN", 8: "REJECTD"}
+STATES_BY_MESSAGE_STATE = {
+    1: "ENROUTE",
+    2: "DELIVRD",
+    3: "EXPIRED",
+    4: "DELETED",
+    5: "UNDELIV",
+    6: "ACCEPTD",
+    7: "UNKNOWN",
+    8: "REJECTD",
+}
 # The header fields are ASCII; a value ends at a space, a NUL or any byte that is not printable
 # ASCII (what follows `text:` may be UCS-2 bytes or garbage, and is never read for fields).
 _FIELD = re.compile(r"(?i)\b(id|sub|dlvrd|submit[ _]?date|done[ _]?date|stat|err)\s*:\s*([!-~]*)")
 _TEXT_KEY = re.compile(r"(?i)\btext\s*:")
-_STATS = {"DELIVRD", "DELIVERED", "EXPIRED", "DELETED", "UNDELIV", "UNDELIVERABLE", "ACCEPTD",
-          "ACCEPTED", "UNKNOWN", "REJECTD", "REJECTED", "ENROUTE"}
+_STATS = {
+    "DELIVRD",
+    "DELIVERED",
+    "EXPIRED",
+    "DELETED",
+    "UNDELIV",
+    "UNDELIVERABLE",
+    "ACCEPTD",
+    "ACCEPTED",
+    "UNKNOWN",
+    "REJECTD",
+    "REJECTED",
+    "ENROUTE",
+}
 _SPELLINGS = {"DELIVERED": "DELIVRD", "UNDELIVERABLE": "UNDELIV", "ACCEPTED": "ACCEPTD", "REJECTED": "REJECTD"}
 # The widths of the columns a receipt is stored in (pending_receipts, message_parts).
 ID_MAX, STAT_MAX, ERR_MAX = 80, 16, 16
@@ -84,8 +105,9 @@ def receipt_fields(text: str) -> dict[str, str]:
     return fields
 
 
-def parse_receipt(text: str, receipted_message_id: str | bytes | None = None,
-                  message_state: int | str | bytes | None = None) -> ParsedReceipt | None:
+def parse_receipt(
+    text: str, receipted_message_id: str | bytes | None = None, message_state: int | str | bytes | None = None
+) -> ParsedReceipt | None:
     """A delivery receipt from a deliver_sm: the TLVs win over the text, field names and the
     state are case-insensitive. None when neither names an id and a state. Values are cut to
     the widths they are stored in."""
@@ -97,8 +119,13 @@ def parse_receipt(text: str, receipted_message_id: str | bytes | None = None,
         stat = STATES_BY_MESSAGE_STATE.get(_state_number(message_state), "")
     if not upstream_id or not stat:
         return None
-    return ParsedReceipt(upstream_id, _SPELLINGS.get(stat, stat)[:STAT_MAX], (fields.get("err") or None) and
-                         fields["err"][:ERR_MAX], fields.get("submitdate") or None, fields.get("donedate") or None)
+    return ParsedReceipt(
+        upstream_id,
+        _SPELLINGS.get(stat, stat)[:STAT_MAX],
+        (fields.get("err") or None) and fields["err"][:ERR_MAX],
+        fields.get("submitdate") or None,
+        fields.get("donedate") or None,
+    )
 
 
 def _clean_id(value: str | bytes | None) -> str:
@@ -133,7 +160,7 @@ def safe_text(text: str) -> str:
 
 def _ucs2(data: bytes) -> str:
     """UTF-16-BE as far as it goes: an odd last byte is shown as \\xNN, lone surrogates as U+FFFD."""
-    text = safe_text(data[:len(data) // 2 * 2].decode("utf-16-be", errors="surrogatepass"))
+    text = safe_text(data[: len(data) // 2 * 2].decode("utf-16-be", errors="surrogatepass"))
     return text + (f"\\x{data[-1]:02x}" if len(data) % 2 else "")
 
 
@@ -146,7 +173,7 @@ def _looks_ucs2(data: bytes) -> bool:
     characters of Latin-script text have a zero high byte."""
     if len(data) < 2 or b"\x00" not in data:
         return False
-    high = data[0:len(data) - len(data) % 2:2]
+    high = data[0 : len(data) - len(data) % 2 : 2]
     return high.count(0) * 2 >= len(high)
 
 
@@ -163,11 +190,11 @@ def alphabet(data_coding: int | None) -> str:
         return "binary"
     if dc in (6, 7):
         return {6: "iso8859_5", 7: "iso8859_8"}[dc]
-    if 0x10 <= dc <= 0x3F:                        # GSM 03.38 general coding group: bits 3–2
+    if 0x10 <= dc <= 0x3F:  # GSM 03.38 general coding group: bits 3–2
         return ("latin-1", "binary", "ucs2", "latin-1")[(dc >> 2) & 0x03]
-    if 0xE0 <= dc <= 0xEF:                        # message waiting, UCS-2
+    if 0xE0 <= dc <= 0xEF:  # message waiting, UCS-2
         return "ucs2"
-    if 0xF0 <= dc:                                # data coding / message class: bit 2 is 8-bit
+    if 0xF0 <= dc:  # data coding / message class: bit 2 is 8-bit
         return "binary" if dc & 0x04 else "latin-1"
     return "latin-1"
 
@@ -183,8 +210,8 @@ def decode_text(data: bytes | str | None, data_coding: int | None = 0) -> str:
         return _ucs2(data)
     if kind == "binary":
         return _binary(data)
-    body = data.rstrip(b"\x00")          # C-string padding
-    body += b"\x00" * (len(body) % 2)     # …which may have eaten the high byte's partner
+    body = data.rstrip(b"\x00")  # C-string padding
+    body += b"\x00" * (len(body) % 2)  # …which may have eaten the high byte's partner
     if _looks_ucs2(body):
         return _ucs2(body)
     return safe_text(data.rstrip(b"\x00").decode(kind, errors="replace"))
@@ -192,13 +219,16 @@ def decode_text(data: bytes | str | None, data_coding: int | None = 0) -> str:
 
 @dataclass(frozen=True)
 class ReceiptReading:
-    raw: str                          # the whole short_message, readable and safe to store
-    parsed: ParsedReceipt | None      # None: no id or no state in it (kept as unreadable)
+    raw: str  # the whole short_message, readable and safe to store
+    parsed: ParsedReceipt | None  # None: no id or no state in it (kept as unreadable)
 
 
-def read_receipt(short_message: bytes | str | None, data_coding: int | None = 0,
-                 receipted_message_id: str | bytes | None = None,
-                 message_state: int | str | bytes | None = None) -> ReceiptReading:
+def read_receipt(
+    short_message: bytes | str | None,
+    data_coding: int | None = 0,
+    receipted_message_id: str | bytes | None = None,
+    message_state: int | str | bytes | None = None,
+) -> ReceiptReading:
     """A delivery receipt's short_message, whatever its bytes: the ASCII header (`id: sub:
     dlvrd: submit date: done date: stat: err:`) read from the bytes, the part after `text:` by
     the data_coding (UCS-2, odd lengths, invalid surrogates, NULs, garbage). A receipt written
@@ -210,24 +240,25 @@ def read_receipt(short_message: bytes | str | None, data_coding: int | None = 0,
         data = bytes(short_message or b"")
         if len(data) >= 4 and data[0] == 0 and data[2] == 0 and data[1:2].isalpha():
             # the whole receipt is UCS-2, header included
-            even = data[:len(data) // 2 * 2].decode("utf-16-be", errors="surrogatepass")
+            even = data[: len(data) // 2 * 2].decode("utf-16-be", errors="surrogatepass")
             header, keyword, _ = _split_text(even)
-            text = _ucs2(data[len((header + keyword).encode("utf-16-be", errors="surrogatepass")):])
+            text = _ucs2(data[len((header + keyword).encode("utf-16-be", errors="surrogatepass")) :])
         else:
             found = re.search(rb"(?i)\btext\s*:", data)
-            header = (data if found is None else data[:found.start()]).rstrip(b"\x00").decode("latin-1")
+            header = (data if found is None else data[: found.start()]).rstrip(b"\x00").decode("latin-1")
             keyword = found.group(0).decode("latin-1") if found else ""
-            text = decode_text(data[found.end():], data_coding) if found else ""
+            text = decode_text(data[found.end() :], data_coding) if found else ""
     # Fields are read from the header as it came (a NUL ends a value); the raw text is made safe.
-    return ReceiptReading(safe_text(header + keyword) + text,
-                          parse_receipt(header, receipted_message_id, message_state))
+    return ReceiptReading(
+        safe_text(header + keyword) + text, parse_receipt(header, receipted_message_id, message_state)
+    )
 
 
 def _split_text(text: str) -> tuple[str, str, str]:
     found = _TEXT_KEY.search(text)
     if found is None:
         return text, "", ""
-    return text[:found.start()], found.group(0), text[found.end():]
+    return text[: found.start()], found.group(0), text[found.end() :]
 
 
 _HEX = re.compile(r"[0-9a-fA-F]+")

@@ -32,6 +32,7 @@ point as in the reference data (a cluster of several code points, e.g. a flag
 or "e" + combining accent, is listed whole; its parts are not listed alone).
 ``characters`` counts grapheme clusters (CR LF = 1).
 """
+
 from __future__ import annotations
 
 import re
@@ -42,8 +43,7 @@ from typing import TypeAlias, TypeVar
 
 from webapp.domain.gsm_charset import GSM_BASIC, GSM_CHARS, GSM_EXTENSION, LINKING_RANGES, graphemes
 
-__all__ = ["GSM7", "UCS2", "LIMITS", "Analysis", "analyze", "split", "graphemes", "gsm_safe",
-           "gsm_safe_savings"]
+__all__ = ["GSM7", "UCS2", "LIMITS", "Analysis", "analyze", "split", "graphemes", "gsm_safe", "gsm_safe_savings"]
 
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
@@ -68,6 +68,7 @@ class Analysis:
 
 
 # --- character classes -----------------------------------------------------------
+
 
 def _esc(chars: str) -> str:
     return "".join("\\" + c if c in "\\]^-[" else c for c in chars)
@@ -95,8 +96,9 @@ _ASTRAL = re.compile("[\\U00010000-\\U0010FFFF]")
 _SPECIAL_BMP = frozenset(chr(c) for lo, hi in LINKING_RANGES for c in range(lo, min(hi, 0xFFFF) + 1))
 # A run of SPECIAL characters with the character after it, or a non-GSM code
 # point that is a cluster of its own (group 1 set): not followed by SPECIAL.
-_CLUSTERS = re.compile(f"[^{_GSM_CLASS}](?:(?<={_SPECIAL_CLASS})(?:[\\s\\S]?{_SPECIAL_CLASS})*[\\s\\S]?"
-                       f"|(?!{_SPECIAL_CLASS})())")
+_CLUSTERS = re.compile(
+    f"[^{_GSM_CLASS}](?:(?<={_SPECIAL_CLASS})(?:[\\s\\S]?{_SPECIAL_CLASS})*[\\s\\S]?|(?!{_SPECIAL_CLASS})())"
+)
 
 
 # A cluster of more than one unit: (start or offset, code points, units).
@@ -129,6 +131,7 @@ def _chunk(chunk: str) -> _ChunkInfo:
 
 
 # --- packing -----------------------------------------------------------------
+
 
 def _pack(n: int, heavy: list[_Heavy], c1: int, c2: int) -> tuple[list[tuple[int, int]], list[int]]:
     """Reference packing of n code points into parts. ``heavy`` lists the
@@ -175,11 +178,21 @@ _V = TypeVar("_V")
 _Setter: TypeAlias = Callable[[Analysis, _V], None]  # a slot's __set__
 
 
-def _analysis(encoding: str, units: int, part_units: list[int], non_gsm: list[str], text: str, joined: int = 0,
-              _new: Callable[[type[Analysis]], Analysis] = object.__new__,
-              _enc: _Setter[str] = _SET["encoding"], _parts: _Setter[int] = _SET["parts"],
-              _units: _Setter[int] = _SET["units"], _part_units: _Setter[list[int]] = _SET["part_units"],
-              _non_gsm: _Setter[list[str]] = _SET["non_gsm"], _chars: _Setter[int] = _SET["characters"]) -> Analysis:
+def _analysis(
+    encoding: str,
+    units: int,
+    part_units: list[int],
+    non_gsm: list[str],
+    text: str,
+    joined: int = 0,
+    _new: Callable[[type[Analysis]], Analysis] = object.__new__,
+    _enc: _Setter[str] = _SET["encoding"],
+    _parts: _Setter[int] = _SET["parts"],
+    _units: _Setter[int] = _SET["units"],
+    _part_units: _Setter[list[int]] = _SET["part_units"],
+    _non_gsm: _Setter[list[str]] = _SET["non_gsm"],
+    _chars: _Setter[int] = _SET["characters"],
+) -> Analysis:
     """Analysis(...) without the frozen dataclass __init__, which costs more
     than the rest of analysing a plain GSM text."""
     a = _new(Analysis)
@@ -200,8 +213,9 @@ def _uniform(units: int, single: int, multi: int) -> list[int]:
     return [multi] * k + [r] if r else [multi] * k
 
 
-def _gsm_with_extension(text: str, data: bytes, ext_count: int,
-                        bounds: bool) -> tuple[Analysis, list[tuple[int, int]] | None]:
+def _gsm_with_extension(
+    text: str, data: bytes, ext_count: int, bounds: bool
+) -> tuple[Analysis, list[tuple[int, int]] | None]:
     """GSM-7 text with extension characters: ``data`` is the text as bytes
     (see _segment)."""
     units = len(text) + ext_count
@@ -294,7 +308,7 @@ def split(text: str) -> list[str]:
     if bounds is None:
         out, pos = [], 0
         for units in analysis.part_units:
-            out.append(text[pos:pos + units])
+            out.append(text[pos : pos + units])
             pos += units
         return out
     return [text[a:b] for a, b in bounds]
@@ -302,18 +316,48 @@ def split(text: str) -> list[str]:
 
 # --- GSM-7 suggestions ----------------------------------------------------------
 
-_SAFE_MAP = str.maketrans({
-    **dict.fromkeys("‘’‚‛‹›′‵`´", "'"), **dict.fromkeys("“”„‟«»″‶", '"'), "‴": "'''",
-    **dict.fromkeys("‐‑‒–—―−", "-"), "…": "...", "¼": "1/4", "½": "1/2", "¾": "3/4",
-    **dict.fromkeys("\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
-                    "\u2008\u2009\u200a\u202f\u205f\u3000", " "),
-    **dict.fromkeys("\u200b\u2060\ufeff\u00ad"),  # zero-width space, word joiner, BOM, soft hyphen
-    **dict.fromkeys("ăâ", "a"), "î": "i", **dict.fromkeys("șş", "s"), **dict.fromkeys("țţ", "t"),
-    **dict.fromkeys("ĂÂ", "A"), "Î": "I", **dict.fromkeys("ȘŞ", "S"), **dict.fromkeys("ȚŢ", "T"),
-    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ħ": "h", "Ħ": "H",
-    "ı": "i", "ŀ": "l", "Ŀ": "L", "ŧ": "t", "Ŧ": "T", "ĸ": "k", "œ": "oe", "Œ": "OE",
-    "þ": "th", "Þ": "Th",
-})
+_SAFE_MAP = str.maketrans(
+    {
+        **dict.fromkeys("‘’‚‛‹›′‵`´", "'"),
+        **dict.fromkeys("“”„‟«»″‶", '"'),
+        "‴": "'''",
+        **dict.fromkeys("‐‑‒–—―−", "-"),
+        "…": "...",
+        "¼": "1/4",
+        "½": "1/2",
+        "¾": "3/4",
+        **dict.fromkeys(
+            "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "
+        ),
+        **dict.fromkeys("\u200b\u2060\ufeff\u00ad"),  # zero-width space, word joiner, BOM, soft hyphen
+        **dict.fromkeys("ăâ", "a"),
+        "î": "i",
+        **dict.fromkeys("șş", "s"),
+        **dict.fromkeys("țţ", "t"),
+        **dict.fromkeys("ĂÂ", "A"),
+        "Î": "I",
+        **dict.fromkeys("ȘŞ", "S"),
+        **dict.fromkeys("ȚŢ", "T"),
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "ħ": "h",
+        "Ħ": "H",
+        "ı": "i",
+        "ŀ": "l",
+        "Ŀ": "L",
+        "ŧ": "t",
+        "Ŧ": "T",
+        "ĸ": "k",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+        "Þ": "Th",
+    }
+)
 _MARKS = "\u0300-\u036f"  # combining diacritical marks
 _FOLD = re.compile(f"[^{_GSM_CLASS}][{_MARKS}]*|[{_GSM_CLASS}][{_MARKS}]+")
 _STRAY_JOINER = re.compile(f"(?<![^{_GSM_CLASS}])[\u200c\u200d]")  # not inside an emoji sequence

@@ -8,6 +8,7 @@ spreadsheet shows it as text; the contact importer reads ``'+40722…`` back as 
 XLSX cell is written as a text cell (webapp/services/spreadsheets.py), which no spreadsheet
 evaluates.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

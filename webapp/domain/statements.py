@@ -7,6 +7,7 @@ half-up on its own can make a column disagree with its total by a cent or more, 
 printed lines are the exact ones rounded by the largest-remainder method to the printed
 total: every printed line is within a cent of its exact value, and they add up.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -130,18 +131,18 @@ def allocate(values: list[Decimal], total: Decimal) -> list[Decimal]:
 @dataclass(frozen=True)
 class Line:
     key: str
-    amount: Decimal      # printed, to the cent
+    amount: Decimal  # printed, to the cent
     exact: Decimal
     count: int
 
 
 @dataclass(frozen=True)
 class Row:
-    label: str           # a country code or an ISO date
+    label: str  # a country code or an ISO date
     messages: int
     parts: int
-    sent: Decimal        # printed cents, positive: what the messages cost
-    refunded: Decimal    # printed cents, positive: given back
+    sent: Decimal  # printed cents, positive: what the messages cost
+    refunded: Decimal  # printed cents, positive: given back
 
     @property
     def net(self) -> Decimal:
@@ -151,17 +152,19 @@ class Row:
 @dataclass(frozen=True)
 class Entry:
     """A top-up, transfer or adjustment listed on its own."""
-    at: str              # ISO time, UTC
+
+    at: str  # ISO time, UTC
     kind: str
     line: str
     reason: str
     reference: str
-    amount: Decimal      # printed cents; a line's entries add up to the line
+    amount: Decimal  # printed cents; a line's entries add up to the line
 
 
 @dataclass(frozen=True)
 class Printed:
     """A statement's figures as the documents print them: cents that add up."""
+
     opening: Decimal
     closing: Decimal
     lines: list[Line]
@@ -183,19 +186,24 @@ def printed(figures: dict[str, Any]) -> Printed:
     (so one statement's closing is the next one's opening); the movements are allocated to
     their difference; the tables' columns are allocated to the summary's SMS lines."""
     opening, closing = cents(_d(figures["opening"])), cents(_d(figures["closing"]))
-    shown = [line for line in figures["lines"]
-             if line["key"] not in OPTIONAL_LINES or _d(line["amount"]) != ZERO or line.get("count")]
+    shown = [
+        line
+        for line in figures["lines"]
+        if line["key"] not in OPTIONAL_LINES or _d(line["amount"]) != ZERO or line.get("count")
+    ]
     amounts = allocate([_d(line["amount"]) for line in shown], closing - opening)
-    lines = [Line(line["key"], amount, _d(line["amount"]), int(line.get("count", 0)))
-             for line, amount in zip(shown, amounts)]
+    lines = [
+        Line(line["key"], amount, _d(line["amount"]), int(line.get("count", 0))) for line, amount in zip(shown, amounts)
+    ]
     sent = -next((line.amount for line in lines if line.key == "sms_sent"), ZERO)
     refunded = next((line.amount for line in lines if line.key == "sms_refunds"), ZERO)
 
     def rows(items: list[dict[str, Any]], key: str) -> list[Row]:
         sent_cols = allocate([_d(r["sent"]) for r in items], sent)
         refund_cols = allocate([_d(r["refunded"]) for r in items], refunded)
-        return [Row(r[key], int(r["messages"]), int(r["parts"]), s, f)
-                for r, s, f in zip(items, sent_cols, refund_cols)]
+        return [
+            Row(r[key], int(r["messages"]), int(r["parts"]), s, f) for r, s, f in zip(items, sent_cols, refund_cols)
+        ]
 
     by_country, by_day = rows(figures["by_country"], "country"), rows(figures["by_day"], "day")
     total = Row("", sum(r.messages for r in by_country), sum(r.parts for r in by_country), sent, refunded)
@@ -205,6 +213,7 @@ def printed(figures: dict[str, Any]) -> Printed:
     for key in dict.fromkeys(e["line"] for e in listed):
         mine = [i for i, e in enumerate(listed) if e["line"] == key]
         per_entry.update(zip(mine, allocate([_d(listed[i]["amount"]) for i in mine], printed_line.get(key, ZERO))))
-    entries = [Entry(e["at"], e["kind"], e["line"], e["reason"], e["reference"], per_entry[i])
-               for i, e in enumerate(listed)]
+    entries = [
+        Entry(e["at"], e["kind"], e["line"], e["reason"], e["reference"], per_entry[i]) for i, e in enumerate(listed)
+    ]
     return Printed(opening, closing, lines, by_country, by_day, total, entries)

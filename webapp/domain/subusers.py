@@ -3,6 +3,7 @@
 Pure Python. "Spend" is the money an account's sending took in a period: minus the sum of its
 reservation, charge, release and refund ledger rows made in that period (see services/subusers).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ NOT_AN_AMOUNT = N_("Give an amount such as 25 or 25.50.")
 NOT_POSITIVE = N_("The amount must be more than zero.")
 TOO_PRECISE = N_("Use at most two decimals.")
 DAILY_CAP = N_("This would pass the daily spend cap of €%(cap)s: €%(spent)s spent today, this costs €%(cost)s.")
-MONTHLY_CAP = N_("This would pass the monthly spend cap of €%(cap)s: €%(spent)s spent this month, this costs €%(cost)s.")
+MONTHLY_CAP = N_(
+    "This would pass the monthly spend cap of €%(cap)s: €%(spent)s spent this month, this costs €%(cost)s."
+)
 
 
 class BadAmount(ValueError):
@@ -32,7 +35,7 @@ def parse_transfer_amount(raw: str | Decimal) -> Decimal:
     if isinstance(raw, float):
         raise TypeError("money is never a float")
     text = str(raw).strip().replace(" ", "").replace(",", ".").lstrip("€")
-    if not text.isascii():      # Decimal() reads "١٢" as 12: only the digits people mean here
+    if not text.isascii():  # Decimal() reads "١٢" as 12: only the digits people mean here
         raise BadAmount(NOT_AN_AMOUNT)
     try:
         value = Decimal(text)
@@ -42,7 +45,7 @@ def parse_transfer_amount(raw: str | Decimal) -> Decimal:
         raise BadAmount(NOT_AN_AMOUNT)
     if value <= 0:
         raise BadAmount(NOT_POSITIVE)
-    if value >= Decimal("100000000"):    # before quantize(): 1e308 cannot be quantized
+    if value >= Decimal("100000000"):  # before quantize(): 1e308 cannot be quantized
         raise BadAmount(NOT_AN_AMOUNT)
     if value != value.quantize(CENT):
         raise BadAmount(TOO_PRECISE)
@@ -77,7 +80,7 @@ def period_starts(now: datetime, tz_name: str) -> tuple[datetime, datetime]:
 
 @dataclass(frozen=True)
 class CapBreach:
-    message: str        # msgid with %(cap)s, %(spent)s, %(cost)s
+    message: str  # msgid with %(cap)s, %(spent)s, %(cost)s
     cap: Decimal
     spent: Decimal
     cost: Decimal
@@ -89,8 +92,9 @@ class CapBreach:
         return self.message % self.params()
 
 
-def cap_breach(cost: Decimal, *, spent_today: Decimal, spent_month: Decimal,
-               daily_cap: Decimal | None, monthly_cap: Decimal | None) -> CapBreach | None:
+def cap_breach(
+    cost: Decimal, *, spent_today: Decimal, spent_month: Decimal, daily_cap: Decimal | None, monthly_cap: Decimal | None
+) -> CapBreach | None:
     """The cap that ``cost`` more would pass (the daily one first), or None. Reaching a cap
     exactly is allowed; nothing is refused for a cost of zero."""
     if cost <= 0:

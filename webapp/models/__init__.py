@@ -1,15 +1,16 @@
 """SQLAlchemy models, one module per aggregate. Importing this registers them all."""
+
 from webapp.models.accounts import Account, ApiKey, LoginSession, User
 from webapp.models.api import ApiIdempotency
 from webapp.models.billing import (
-                                   AutoTopUp,
-                                   BillingProfile,
-                                   Invoice,
-                                   InvoiceSeries,
-                                   LowBalanceAlert,
-                                   Payment,
-                                   SavedCard,
-                                   Statement,
+    AutoTopUp,
+    BillingProfile,
+    Invoice,
+    InvoiceSeries,
+    LowBalanceAlert,
+    Payment,
+    SavedCard,
+    Statement,
 )
 from webapp.models.blocklist import BlockedNumber
 from webapp.models.campaigns import Campaign
@@ -23,6 +24,34 @@ from webapp.models.staff import AuditEvent, Impersonation, SenderId
 from webapp.models.templates import MessageTemplate
 
 __all__ = [
-    "Account", "ApiIdempotency", "ApiKey", "AuditEvent", "AutoTopUp", "BillingProfile", "BlockedNumber", "Campaign", "Contact", "ContactGroup", "ContactImport", "Invoice", "Impersonation", "InvoiceSeries", "LedgerEntry", "LoginSession", "LowBalanceAlert", "Message", "MessageEvent", "MessagePart", "MessageTemplate",
-    "Payment", "PendingReceipt", "PriceList", "PriceListEntry", "Route", "SavedCard", "SenderId", "Statement", "User",
+    "Account",
+    "ApiIdempotency",
+    "ApiKey",
+    "AuditEvent",
+    "AutoTopUp",
+    "BillingProfile",
+    "BlockedNumber",
+    "Campaign",
+    "Contact",
+    "ContactGroup",
+    "ContactImport",
+    "Invoice",
+    "Impersonation",
+    "InvoiceSeries",
+    "LedgerEntry",
+    "LoginSession",
+    "LowBalanceAlert",
+    "Message",
+    "MessageEvent",
+    "MessagePart",
+    "MessageTemplate",
+    "Payment",
+    "PendingReceipt",
+    "PriceList",
+    "PriceListEntry",
+    "Route",
+    "SavedCard",
+    "SenderId",
+    "Statement",
+    "User",
 ]

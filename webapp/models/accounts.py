@@ -1,4 +1,5 @@
 """Accounts (who pays) and users (who log in)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -59,7 +60,7 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     email: Mapped[str | None] = mapped_column(String(254))
     full_name: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(20), index=True)   # E.164, for finding and notifying
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164, for finding and notifying
     password_hash: Mapped[str] = mapped_column(Text)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     role: Mapped[str] = mapped_column(String(20), default=Role.OWNER.value)
@@ -72,9 +73,9 @@ class User(UserMixin, db.Model):
 
     # The sign-in this request came with (set by webapp.services.login_sessions): Flask-Login keeps
     # get_id() in the session and the remember-me cookie, so both carry the sign-in and die with it.
-    if TYPE_CHECKING:   # for mypy only: at run time SQLAlchemy would read an annotation as a column
+    if TYPE_CHECKING:  # for mypy only: at run time SQLAlchemy would read an annotation as a column
         login_token: str | None
-    login_token = None   # not a column
+    login_token = None  # not a column
 
     def get_id(self) -> str:
         return f"{self.id}:{self.login_token}" if self.login_token else str(self.id)

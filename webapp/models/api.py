@@ -1,4 +1,5 @@
 """Idempotency of HTTP API requests: a retried request returns the first answer."""
+
 from __future__ import annotations
 
 from datetime import datetime

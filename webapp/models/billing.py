@@ -1,4 +1,5 @@
 """Billing: the account's invoicing details, payments (top-ups) and the invoices issued for them."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -21,7 +22,7 @@ class BillingProfile(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     company_name: Mapped[str] = mapped_column(String(200))
     is_business: Mapped[bool] = mapped_column(Boolean, default=True)
-    fiscal_code: Mapped[str] = mapped_column(String(40), default="")     # CUI / VAT number, as printed
+    fiscal_code: Mapped[str] = mapped_column(String(40), default="")  # CUI / VAT number, as printed
     trade_register: Mapped[str] = mapped_column(String(40), default="")  # e.g. J40/1234/2020
     address: Mapped[str] = mapped_column(Text, default="")
     city: Mapped[str] = mapped_column(String(100), default="")
@@ -39,30 +40,30 @@ class Payment(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    method: Mapped[str] = mapped_column(String(12))             # card | transfer
-    processor: Mapped[str] = mapped_column(String(16))          # sandbox | stripe | bank
+    method: Mapped[str] = mapped_column(String(12))  # card | transfer
+    processor: Mapped[str] = mapped_column(String(16))  # sandbox | stripe | bank
     status: Mapped[str] = mapped_column(String(12), default="created")
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    amount: Mapped[Decimal] = mapped_column(Money)               # credit bought (net)
+    amount: Mapped[Decimal] = mapped_column(Money)  # credit bought (net)
     vat: Mapped[Decimal] = mapped_column(Money)
-    total: Mapped[Decimal] = mapped_column(Money)                # what the customer pays
-    vat_rate: Mapped[str] = mapped_column(String(8))             # "0.21"
+    total: Mapped[Decimal] = mapped_column(Money)  # what the customer pays
+    vat_rate: Mapped[str] = mapped_column(String(8))  # "0.21"
     vat_note: Mapped[str] = mapped_column(Text, default="")
-    reference: Mapped[str] = mapped_column(String(32), unique=True)          # on the bank transfer / proforma
+    reference: Mapped[str] = mapped_column(String(32), unique=True)  # on the bank transfer / proforma
     processor_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     card_fingerprint: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # An automatic top-up charged to a saved card (no customer at the processor's page).
     automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
-    failure: Mapped[str] = mapped_column(Text, default="", server_default="")   # why the processor declined
+    failure: Mapped[str] = mapped_column(Text, default="", server_default="")  # why the processor declined
     # Bank transfer: the customer's proof of payment, kept until support decides.
     proof_path: Mapped[str | None] = mapped_column(String(500))
     proof_filename: Mapped[str | None] = mapped_column(String(200))
     proof_uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))   # support: review / transfer
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # support: review / transfer
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    refund_ref: Mapped[str | None] = mapped_column(String(120))   # the processor's refund id (cards)
+    refund_ref: Mapped[str | None] = mapped_column(String(120))  # the processor's refund id (cards)
     # The billing details the VAT was worked out for, printed on its proforma and invoice.
     buyer: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
@@ -95,7 +96,7 @@ class Invoice(db.Model):
     total: Mapped[Decimal] = mapped_column(Money)
     vat_rate: Mapped[str] = mapped_column(String(8))
     vat_note: Mapped[str] = mapped_column(Text, default="")
-    buyer: Mapped[dict] = mapped_column(JSON, default=dict)   # the billing details as they were
+    buyer: Mapped[dict] = mapped_column(JSON, default=dict)  # the billing details as they were
     # A credit note names the invoice it cancels (a refunded top-up).
     credit_for_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
 
@@ -116,10 +117,10 @@ class SavedCard(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     processor: Mapped[str] = mapped_column(String(16))
-    token: Mapped[str] = mapped_column(String(120))            # the processor's payment method id
-    customer_ref: Mapped[str] = mapped_column(String(120), default="")   # e.g. Stripe's customer id
+    token: Mapped[str] = mapped_column(String(120))  # the processor's payment method id
+    customer_ref: Mapped[str] = mapped_column(String(120), default="")  # e.g. Stripe's customer id
     fingerprint: Mapped[str] = mapped_column(String(120), default="")
-    label: Mapped[str] = mapped_column(String(80), default="")          # "Visa •••• 4242"
+    label: Mapped[str] = mapped_column(String(80), default="")  # "Visa •••• 4242"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -151,7 +152,7 @@ class LowBalanceAlert(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     threshold: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
-    phone: Mapped[str] = mapped_column(String(20), default="")     # E.164
+    phone: Mapped[str] = mapped_column(String(20), default="")  # E.164
     armed: Mapped[bool] = mapped_column(Boolean, default=True)
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -168,7 +169,7 @@ class Statement(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     period_start: Mapped[date] = mapped_column(Date)
-    period_end: Mapped[date] = mapped_column(Date)     # exclusive
-    monthly: Mapped[bool] = mapped_column(Boolean, default=False)   # made by the cron on the 1st
+    period_end: Mapped[date] = mapped_column(Date)  # exclusive
+    monthly: Mapped[bool] = mapped_column(Boolean, default=False)  # made by the cron on the 1st
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

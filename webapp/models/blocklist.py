@@ -1,4 +1,5 @@
 """Numbers never sent to: an account's own blocklist, and the global one kept by support staff."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,8 +14,10 @@ from webapp.models.types import UTCDateTime, utcnow
 class BlockedNumber(db.Model):
     __tablename__ = "blocked_numbers"
     # account_id NULL: the global blocklist. One row per number and list (the service checks it).
-    __table_args__ = (Index("ix_blocked_numbers_account_phone", "account_id", "phone"),
-                      Index("ix_blocked_numbers_phone", "phone"))
+    __table_args__ = (
+        Index("ix_blocked_numbers_account_phone", "account_id", "phone"),
+        Index("ix_blocked_numbers_phone", "phone"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))

@@ -1,4 +1,5 @@
 """Campaigns: one text (or one per row) to many recipients, prepared, confirmed, then sent at a speed."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,11 +18,11 @@ class Campaign(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(16))          # lists | batch | personalised
+    kind: Mapped[str] = mapped_column(String(16))  # lists | batch | personalised
     name: Mapped[str] = mapped_column(String(120), default="")
     status: Mapped[str] = mapped_column(String(16), default="draft")
     sender: Mapped[str] = mapped_column(String(20), default="")
-    text: Mapped[str] = mapped_column(Text, default="")     # with #placeholders; batch: per row
+    text: Mapped[str] = mapped_column(Text, default="")  # with #placeholders; batch: per row
     group_ids: Mapped[list] = mapped_column(JSON, default=list)
     # The uploaded file (batch and personalised) and the choices made in the wizard.
     filename: Mapped[str] = mapped_column(String(255), default="")

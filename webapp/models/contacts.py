@@ -1,4 +1,5 @@
 """Address book: contact groups and their contacts (the import wizard comes with its own issue)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """An import wizard's file and choices, step by step, until its rows are saved."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """The credit ledger: every movement of money is one row; balance = sum of rows."""
+
 from __future__ import annotations
 
 from datetime import datetime

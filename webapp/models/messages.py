@@ -1,4 +1,5 @@
 """Outgoing messages (MT), one row per recipient, their parts and their timeline."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,10 +17,10 @@ class Message(db.Model):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_account_created", "account_id", "created_at"),
-        Index("ix_messages_account_submitted", "account_id", "submitted_at"),   # statements (0011)
+        Index("ix_messages_account_submitted", "account_id", "submitted_at"),  # statements (0011)
         Index("ix_messages_status", "status"),
         Index("ix_messages_campaign_status", "campaign_id", "status"),
-        Index("ix_messages_to", "to"),   # support finds messages by recipient number (0013)
+        Index("ix_messages_to", "to"),  # support finds messages by recipient number (0013)
         UniqueConstraint("account_id", "idempotency_key", name="uq_messages_account_idempotency"),
     )
 
@@ -39,14 +40,14 @@ class Message(db.Model):
     encoding: Mapped[str] = mapped_column(String(8))
     parts: Mapped[int] = mapped_column(Integer)
     price_per_part: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
-    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))   # the price when accepted
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # the price when accepted
     # Given back after the reservation: released (refused at submission) or refunded (a failure
     # the account does not pay for). What it costs the customer: domain/message_cost.py.
     refunded: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"), server_default="0")  # 0019
     route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id"))
     status: Mapped[str] = mapped_column(String(12))
     reason_code: Mapped[str | None] = mapped_column(String(40))  # why refused / failed
-    error_code: Mapped[str | None] = mapped_column(String(16))   # SMSC error code from the receipt
+    error_code: Mapped[str | None] = mapped_column(String(16))  # SMSC error code from the receipt
     idempotency_key: Mapped[str | None] = mapped_column(String(120))
     validity_until: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -105,8 +106,10 @@ class PendingReceipt(db.Model):
     or state (``unreadable``). See webapp/services/receipts.py."""
 
     __tablename__ = "pending_receipts"
-    __table_args__ = (Index("ix_pending_receipts_upstream", "route_id", "upstream_id"),
-                      Index("ix_pending_receipts_received", "received_at"))   # 0015
+    __table_args__ = (
+        Index("ix_pending_receipts_upstream", "route_id", "upstream_id"),
+        Index("ix_pending_receipts_received", "received_at"),
+    )  # 0015
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     route_id: Mapped[int] = mapped_column(ForeignKey("routes.id"))

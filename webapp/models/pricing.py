@@ -1,4 +1,5 @@
 """Price lists: the default one, and per-account overrides."""
+
 from __future__ import annotations
 
 from datetime import datetime

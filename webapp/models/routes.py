@@ -1,4 +1,5 @@
 """Upstream routes (SMSC connections), managed by operators."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Support and operators: the audit log, impersonations, and sender ID requests."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,7 +25,7 @@ class AuditEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     impersonation_id: Mapped[int | None] = mapped_column(ForeignKey("impersonations.id"), index=True)
-    action: Mapped[str] = mapped_column(String(60))          # e.g. impersonation.start, credit.adjust, POST /send/
+    action: Mapped[str] = mapped_column(String(60))  # e.g. impersonation.start, credit.adjust, POST /send/
     target: Mapped[str] = mapped_column(String(200), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     ip: Mapped[str] = mapped_column(String(45), default="")
@@ -63,11 +64,11 @@ class SenderId(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     sender: Mapped[str] = mapped_column(String(11))
     reason: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(12), default="pending")   # pending | approved | rejected
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | approved | rejected
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    note: Mapped[str] = mapped_column(Text, default="")                 # support's reason for a rejection
+    note: Mapped[str] = mapped_column(Text, default="")  # support's reason for a rejection
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     account: Mapped[Account] = relationship()

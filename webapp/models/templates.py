@@ -1,4 +1,5 @@
 """Predefined messages ("templates") of an account."""
+
 from __future__ import annotations
 
 from datetime import datetime

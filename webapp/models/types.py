@@ -1,4 +1,5 @@
 """Column types shared by the models: money as integers, times as aware UTC."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -1,4 +1,5 @@
 """Creating accounts, users and API keys; signing in; changing passwords."""
+
 from __future__ import annotations
 
 import hmac
@@ -80,8 +81,13 @@ def create_account(
     session.flush()
     if credit:
         ledger.post(
-            session, account, credit, kind="topup", reason="Opening credit",
-            reference=f"account:{account.id}:opening", actor=actor,
+            session,
+            account,
+            credit,
+            kind="topup",
+            reason="Opening credit",
+            reference=f"account:{account.id}:opening",
+            actor=actor,
         )
     return user
 
@@ -104,7 +110,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user if the credentials are right and the user may log in; None otherwise."""
     user = find_user(session, username)
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        return None   # (verify_password refuses a missing user too, after as long a check)
+        return None  # (verify_password refuses a missing user too, after as long a check)
     if not user.is_active:
         return None
     if needs_rehash(user.password_hash):
@@ -136,7 +142,8 @@ def set_password(session: Session, user: User, new_password: str) -> None:
 def change_password(session: Session, user: User, current: str, new_password: str) -> None:
     if not verify_password(user.password_hash, current):
         raise ServiceError(
-            WRONG_CURRENT, {"current_password": [WRONG_CURRENT]},
+            WRONG_CURRENT,
+            {"current_password": [WRONG_CURRENT]},
         )
     set_password(session, user, new_password)
 
@@ -184,8 +191,16 @@ def set_api_limit(session: Session, username: str, per_minute: int | None) -> Ac
     account = user.account
     before = account.api_requests_per_minute
     account.api_requests_per_minute = per_minute
-    audit.record(session, staff_user=None, user=None, account_id=account.id, action="account.api_limit",
-                 target=f"account:{account.id}", detail={"before": before, "after": per_minute}, ip="")
+    audit.record(
+        session,
+        staff_user=None,
+        user=None,
+        account_id=account.id,
+        action="account.api_limit",
+        target=f"account:{account.id}",
+        detail={"before": before, "after": per_minute},
+        ip="",
+    )
     session.flush()
     return account
 
@@ -209,8 +224,7 @@ def users_of(session: Session, owner: User) -> list[User]:
     return list(session.scalars(select(User).where(User.account_id == owner.account_id).order_by(User.id)))
 
 
-def add_accountant(session: Session, owner: User, *, username: str, email: str, full_name: str,
-                   password: str) -> User:
+def add_accountant(session: Session, owner: User, *, username: str, email: str, full_name: str, password: str) -> User:
     """A user of the owner's account who sees only billing pages. The password the owner gives
     is a first one: it has expired already, so the accountant chooses their own at sign-in."""
     if owner.role_enum is not Role.OWNER:
@@ -228,9 +242,16 @@ def add_accountant(session: Session, owner: User, *, username: str, email: str, 
         errors["password"] = problems
     if errors:
         raise ServiceError(N_("Please correct the marked fields."), errors)
-    user = User(account_id=owner.account_id, username=username, email=email.strip(), full_name=full_name.strip() or None,
-                role=Role.ACCOUNTANT.value, language=owner.language, password_hash=hash_password(password),
-                password_changed_at=None)
+    user = User(
+        account_id=owner.account_id,
+        username=username,
+        email=email.strip(),
+        full_name=full_name.strip() or None,
+        role=Role.ACCOUNTANT.value,
+        language=owner.language,
+        password_hash=hash_password(password),
+        password_changed_at=None,
+    )
     session.add(user)
     session.flush()
     return user

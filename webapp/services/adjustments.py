@@ -6,6 +6,7 @@ price (3 parts at 0.0350 = 0.1050), which cents cannot express. A sign is option
 credit), a comma is read as the decimal point, and the size is capped to catch a slip of the
 finger (a typo of 100000 instead of 100.00 should not silently go through).
 """
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,9 @@ def customer_account(session: Session, account_id: int) -> Account:
     return account
 
 
-def adjust(session: Session, staff: User, account_id: int, amount_text: str, reason: str,
-           token: str = "") -> LedgerEntry | None:
+def adjust(
+    session: Session, staff: User, account_id: int, amount_text: str, reason: str, token: str = ""
+) -> LedgerEntry | None:
     """Post the adjustment. ``token`` (one per rendered form) makes a double submit post once:
     None is returned when a row with that token exists already. Flushes, never commits."""
     account = customer_account(session, account_id)
@@ -67,31 +69,52 @@ def adjust(session: Session, staff: User, account_id: int, amount_text: str, rea
         # Lock the account row (PostgreSQL) before looking for the token, so two submits of the
         # same form cannot both pass the check.
         session.execute(select(Account.id).where(Account.id == account.id).with_for_update())
-        if session.scalar(select(LedgerEntry.id).where(LedgerEntry.account_id == account.id,
-                                                       LedgerEntry.reference == reference)) is not None:
+        if (
+            session.scalar(
+                select(LedgerEntry.id).where(LedgerEntry.account_id == account.id, LedgerEntry.reference == reference)
+            )
+            is not None
+        ):
             return None
     try:
-        entry = ledger.post(session, account, amount, kind="adjustment", reason=reason, actor=staff,
-                            reference=reference)
+        entry = ledger.post(
+            session, account, amount, kind="adjustment", reason=reason, actor=staff, reference=reference
+        )
     except ledger.InsufficientCredit:
         room = ledger.available(session, account)
         cents = room.quantize(Decimal("0.01"))
         room = cents if cents == room else room  # 5.00, but 0.1050 keeps its sub-cent digits
-        message = (N_("Refused: this debit would take the balance below zero (or below the credit limit); "
-                      "at most %(room)s can be taken."), {"room": f"{room} {account.currency}"})
+        message = (
+            N_(
+                "Refused: this debit would take the balance below zero (or below the credit limit); "
+                "at most %(room)s can be taken."
+            ),
+            {"room": f"{room} {account.currency}"},
+        )
         raise ServiceError(message[0] % message[1], {"amount": [message]}) from None
     _audit(session, staff, account, entry)
     return entry
 
 
 def recent(session: Session, account_id: int, limit: int = 20) -> list[LedgerEntry]:
-    return list(session.scalars(select(LedgerEntry).where(
-        LedgerEntry.account_id == account_id, LedgerEntry.kind == "adjustment")
-        .order_by(LedgerEntry.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.account_id == account_id, LedgerEntry.kind == "adjustment")
+            .order_by(LedgerEntry.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _audit(session: Session, staff: User, account: Account, entry: LedgerEntry) -> None:
-    audit.record(session, staff_user=staff, user=staff, account_id=account.id, action="credit.adjust",
-                 target=f"account:{account.id}", reason=entry.reason,
-                 detail={"amount": str(entry.amount), "balance_after": str(entry.balance_after),
-                         "ledger_entry": entry.id})
+    audit.record(
+        session,
+        staff_user=staff,
+        user=staff,
+        account_id=account.id,
+        action="credit.adjust",
+        target=f"account:{account.id}",
+        reason=entry.reason,
+        detail={"amount": str(entry.amount), "balance_after": str(entry.balance_after), "ledger_entry": entry.id},
+    )

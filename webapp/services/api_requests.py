@@ -1,5 +1,6 @@
 """Idempotent API requests: the first answer to a key is stored with the messages it created,
 in the same transaction, and returned again for every retry of the same request."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,9 @@ def request_hash(body: dict[str, Any]) -> str:
 
 
 def previous_answer(session: Session, actor: User, key: str, digest: str) -> ApiIdempotency | None:
-    row = session.scalar(select(ApiIdempotency).where(ApiIdempotency.account_id == actor.account_id,
-                                                      ApiIdempotency.key == key))
+    row = session.scalar(
+        select(ApiIdempotency).where(ApiIdempotency.account_id == actor.account_id, ApiIdempotency.key == key)
+    )
     if row is not None and row.request_hash != digest:
         raise KeyReused(key)
     return row

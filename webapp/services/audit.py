@@ -2,6 +2,7 @@
 
 `record()` is the one way to write an event; its keyword signature is kept stable because other
 features (credit adjustments, sender ID decisions, operators' changes) call it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ TARGET_MAX = 200
 PAGE_SIZE = 50
 
 
-CLIENT_IP = "client_ip"   # session.info key: the web's request sets it (webapp/transactions.py)
+CLIENT_IP = "client_ip"  # session.info key: the web's request sets it (webapp/transactions.py)
 
 
 def _client_ip(session: Session) -> str:
@@ -28,18 +29,32 @@ def _client_ip(session: Session) -> str:
     return str(session.info.get(CLIENT_IP, ""))
 
 
-def record(session: Session, *, staff_user: User | None, user: User | None, account_id: int | None, action: str,
-           target: str = "", reason: str = "", detail: dict[str, Any] | None = None, impersonation_id: int | None = None,
-           ip: str | None = None) -> AuditEvent:
+def record(
+    session: Session,
+    *,
+    staff_user: User | None,
+    user: User | None,
+    account_id: int | None,
+    action: str,
+    target: str = "",
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+    impersonation_id: int | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
     """Add one audit event and flush. `staff_user` is the person at the keyboard, `user` the identity
     the action was taken as (the same staff user for plain staff actions, the customer while
     impersonating). The caller commits, in the same transaction as the action it records."""
     event = AuditEvent(
         staff_user_id=staff_user.id if staff_user is not None else None,
         user_id=user.id if user is not None else None,
-        account_id=account_id, impersonation_id=impersonation_id,
-        action=action[:ACTION_MAX], target=(target or "")[:TARGET_MAX], reason=reason or "",
-        ip=(_client_ip(session) if ip is None else ip)[:45], detail=detail or {},
+        account_id=account_id,
+        impersonation_id=impersonation_id,
+        action=action[:ACTION_MAX],
+        target=(target or "")[:TARGET_MAX],
+        reason=reason or "",
+        ip=(_client_ip(session) if ip is None else ip)[:45],
+        detail=detail or {},
     )
     session.add(event)
     session.flush()
@@ -51,15 +66,17 @@ class AuditFilter:
     staff_user_id: int | None = None
     account_id: int | None = None
     action_prefix: str = ""
-    date_from: datetime | None = None   # inclusive, UTC
-    date_to: datetime | None = None     # exclusive, UTC
+    date_from: datetime | None = None  # inclusive, UTC
+    date_to: datetime | None = None  # exclusive, UTC
 
 
-def events(session: Session, flt: AuditFilter, *, before_id: int | None = None,
-           limit: int = PAGE_SIZE) -> tuple[list[AuditEvent], int | None]:
+def events(
+    session: Session, flt: AuditFilter, *, before_id: int | None = None, limit: int = PAGE_SIZE
+) -> tuple[list[AuditEvent], int | None]:
     """Newest first, one page (keyset on id). Returns the rows and the id to continue before, or None."""
-    query = select(AuditEvent).options(joinedload(AuditEvent.staff_user), joinedload(AuditEvent.user),
-                                       joinedload(AuditEvent.account))
+    query = select(AuditEvent).options(
+        joinedload(AuditEvent.staff_user), joinedload(AuditEvent.user), joinedload(AuditEvent.account)
+    )
     if flt.staff_user_id:
         query = query.where(AuditEvent.staff_user_id == flt.staff_user_id)
     if flt.account_id:
@@ -81,5 +98,6 @@ def events(session: Session, flt: AuditFilter, *, before_id: int | None = None,
 
 def staff_users(session: Session) -> list[User]:
     """Who can appear as the acting staff member (for the filter)."""
-    return list(session.scalars(select(User).where(User.role.in_(("support", "admin"))).order_by(User.username)
-                                .limit(200)))
+    return list(
+        session.scalars(select(User).where(User.role.in_(("support", "admin"))).order_by(User.username).limit(200))
+    )

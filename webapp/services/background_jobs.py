@@ -3,6 +3,7 @@ campaign, pace it, review and save a large import, with the Redis keys their pro
 
 Jobs are enqueued by name (``workers.campaigns.expand_campaign``): the web app never imports the
 workers, the workers import this module. Job ids are deterministic, so asking twice is one job."""
+
 from __future__ import annotations
 
 import hashlib
@@ -36,8 +37,16 @@ def import_progress_key(import_id: int) -> str:
 def enqueue_expansion(redis: Redis, campaign_id: int, token: str) -> str:
     redis.delete(campaign_progress_key(campaign_id))
     job_id = f"campaign-{campaign_id}-expand-{token}"
-    queue(redis).enqueue(EXPAND_CAMPAIGN, campaign_id, token, job_id=job_id, retry=Retry(max=2, interval=[5, 30]),
-                         result_ttl=3600, failure_ttl=7 * 86400, job_timeout=3600)
+    queue(redis).enqueue(
+        EXPAND_CAMPAIGN,
+        campaign_id,
+        token,
+        job_id=job_id,
+        retry=Retry(max=2, interval=[5, 30]),
+        result_ttl=3600,
+        failure_ttl=7 * 86400,
+        job_timeout=3600,
+    )
     return job_id
 
 
@@ -63,6 +72,13 @@ def enqueue_import(redis: Redis, import_id: int, operation: str, mapping: dict[s
     redis.delete(import_progress_key(import_id))
     digest = hashlib.sha1(json.dumps(mapping, sort_keys=True).encode()).hexdigest()[:10]
     job_id = f"import-{import_id}-{operation}-{digest}"
-    queue(redis).enqueue(ANALYSE_IMPORT if operation == "analyse" else SAVE_IMPORT, import_id, job_id=job_id,
-                         retry=IMPORT_RETRY, result_ttl=3600, failure_ttl=7 * 86400, job_timeout=1800)
+    queue(redis).enqueue(
+        ANALYSE_IMPORT if operation == "analyse" else SAVE_IMPORT,
+        import_id,
+        job_id=job_id,
+        retry=IMPORT_RETRY,
+        result_ttl=3600,
+        failure_ttl=7 * 86400,
+        job_timeout=1800,
+    )
     return job_id

@@ -14,6 +14,7 @@ both and nothing fires twice or is lost:
   out from jobs after the commit.
 
 Operations flush, never commit."""
+
 from __future__ import annotations
 
 import re
@@ -50,6 +51,7 @@ NO_SAVED_CARD = N_("No saved card to charge.")
 
 # -- settings (the two pages) ---------------------------------------------------------------------
 
+
 def alert_of(session: Session, account_id: int) -> LowBalanceAlert | None:
     return session.get(LowBalanceAlert, account_id)
 
@@ -58,8 +60,7 @@ def auto_top_up_of(session: Session, account_id: int) -> AutoTopUp | None:
     return session.get(AutoTopUp, account_id)
 
 
-def _amount(text: str | None, name: str, errors: dict[str, list[FieldMessage]], *,
-            positive: bool) -> Decimal | None:
+def _amount(text: str | None, name: str, errors: dict[str, list[FieldMessage]], *, positive: bool) -> Decimal | None:
     """An amount in euro to the cent, or None when empty; problems go to errors[name]."""
     cleaned = (text or "").strip().replace(" ", "").replace(",", ".")
     if not cleaned:
@@ -95,8 +96,12 @@ def save_alert(session: Session, actor: User, *, enabled: bool, threshold: str, 
         errors["phone"] = [N_("Give the phone number to send the notification to.")]
     if errors:
         raise ServiceError(N_("Please correct the marked fields."), errors)
-    alert = _switched(session, session.get(LowBalanceAlert, actor.account_id) or LowBalanceAlert(
-        account_id=actor.account_id, threshold=Decimal(0), phone=""), enabled)
+    alert = _switched(
+        session,
+        session.get(LowBalanceAlert, actor.account_id)
+        or LowBalanceAlert(account_id=actor.account_id, threshold=Decimal(0), phone=""),
+        enabled,
+    )
     if amount is not None:
         alert.threshold = amount
     if number is not None:
@@ -111,7 +116,7 @@ _Watch = TypeVar("_Watch", AutoTopUp, LowBalanceAlert)
 def _switched(session: Session, row: _Watch, enabled: bool) -> _Watch:
     """Keep the watch row switched on or off; switching it on arms it (a balance already below
     fires at once), saving again while on does not."""
-    if row not in session:   # new: off and armed until switched on
+    if row not in session:  # new: off and armed until switched on
         row.enabled, row.armed = False, True
         session.add(row)
     if enabled and not row.enabled:
@@ -120,8 +125,10 @@ def _switched(session: Session, row: _Watch, enabled: bool) -> _Watch:
     return row
 
 
-NEEDS_CARD = N_("Automatic top-ups charge a saved card. Pay once by card on Buy credit and tick "
-                "“Keep this card for automatic top-ups” first.")
+NEEDS_CARD = N_(
+    "Automatic top-ups charge a saved card. Pay once by card on Buy credit and tick "
+    "“Keep this card for automatic top-ups” first."
+)
 
 
 def save_auto_top_up(session: Session, actor: User, *, enabled: bool, amount: str, threshold: str) -> AutoTopUp:
@@ -144,8 +151,12 @@ def save_auto_top_up(session: Session, actor: User, *, enabled: bool, amount: st
             errors["threshold"] = [N_("Give the balance below which we top up.")]
     if errors:
         raise ServiceError(N_("Please correct the marked fields."), errors)
-    row = _switched(session, session.get(AutoTopUp, actor.account_id) or AutoTopUp(
-        account_id=actor.account_id, amount=Decimal(0), threshold=Decimal(0), last_error=""), enabled)
+    row = _switched(
+        session,
+        session.get(AutoTopUp, actor.account_id)
+        or AutoTopUp(account_id=actor.account_id, amount=Decimal(0), threshold=Decimal(0), last_error=""),
+        enabled,
+    )
     if value is not None:
         row.amount = value
     if limit is not None:
@@ -156,20 +167,21 @@ def save_auto_top_up(session: Session, actor: User, *, enabled: bool, amount: st
 
 # -- crossings -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Alert:
     account_id: int
     message_id: int
-    queued: bool            # False: refused (e.g. the number became unroutable); still a visible message
+    queued: bool  # False: refused (e.g. the number became unroutable); still a visible message
     balance: Decimal
     threshold: Decimal
 
 
 @dataclass
 class Crossings:
-    top_ups: list[int] = field(default_factory=list)          # automatic payments to charge
+    top_ups: list[int] = field(default_factory=list)  # automatic payments to charge
     alerts: list[Alert] = field(default_factory=list)
-    no_card: list[int] = field(default_factory=list)          # accounts whose top-up had no card to charge
+    no_card: list[int] = field(default_factory=list)  # accounts whose top-up had no card to charge
     rearmed: int = 0
 
 
@@ -185,10 +197,19 @@ def rearm(session: Session) -> int:
     """Give the flag back where the balance is at or above the threshold again (one UPDATE each)."""
     count = 0
     for model in (AutoTopUp, LowBalanceAlert):
-        count += rowcount(session.execute(
-            update(model).where(model.enabled.is_(True), model.armed.is_(False), model.account_id == Account.id,
-                                Account.balance >= model.threshold)
-            .values(armed=True).execution_options(synchronize_session=False)))
+        count += rowcount(
+            session.execute(
+                update(model)
+                .where(
+                    model.enabled.is_(True),
+                    model.armed.is_(False),
+                    model.account_id == Account.id,
+                    Account.balance >= model.threshold,
+                )
+                .values(armed=True)
+                .execution_options(synchronize_session=False)
+            )
+        )
     return count
 
 
@@ -196,14 +217,23 @@ def take_top_ups(session: Session, settings: Settings, crossings: Crossings) -> 
     """Take every armed automatic top-up whose balance is below its threshold, in one UPDATE;
     none for an account that has an automatic payment still in flight. Each taken one gets its
     pending Payment (charged by a job) in this same transaction."""
-    in_flight = exists().where(Payment.account_id == AutoTopUp.account_id, Payment.automatic.is_(True),
-                               Payment.status == payments.PENDING)
+    in_flight = exists().where(
+        Payment.account_id == AutoTopUp.account_id, Payment.automatic.is_(True), Payment.status == payments.PENDING
+    )
     taken = session.execute(
-        update(AutoTopUp).where(AutoTopUp.enabled.is_(True), AutoTopUp.armed.is_(True),
-                                AutoTopUp.account_id == Account.id, Account.status == ACTIVE,
-                                Account.balance < AutoTopUp.threshold, ~in_flight)
-        .values(armed=False).returning(AutoTopUp.account_id, AutoTopUp.amount)
-        .execution_options(synchronize_session=False)).all()
+        update(AutoTopUp)
+        .where(
+            AutoTopUp.enabled.is_(True),
+            AutoTopUp.armed.is_(True),
+            AutoTopUp.account_id == Account.id,
+            Account.status == ACTIVE,
+            Account.balance < AutoTopUp.threshold,
+            ~in_flight,
+        )
+        .values(armed=False)
+        .returning(AutoTopUp.account_id, AutoTopUp.amount)
+        .execution_options(synchronize_session=False)
+    ).all()
     rate = Decimal(settings.vat_rate)
     for account_id, amount in taken:
         card = payments.saved_card_of(session, account_id)
@@ -211,8 +241,9 @@ def take_top_ups(session: Session, settings: Settings, crossings: Crossings) -> 
             record_failure(session, account_id, NO_SAVED_CARD)
             crossings.no_card.append(account_id)
             continue
-        payment = payments.new_payment(session, account_id, None, billing.CARD, amount, rate, card.processor,
-                                       automatic=True)
+        payment = payments.new_payment(
+            session, account_id, None, billing.CARD, amount, rate, card.processor, automatic=True
+        )
         crossings.top_ups.append(payment.id)
 
 
@@ -221,12 +252,18 @@ def take_alerts(session: Session, settings: Settings, crossings: Crossings) -> N
     taken one becomes one SMS of the platform's notifications account in this same transaction."""
     now = utcnow()
     taken = session.execute(
-        update(LowBalanceAlert).where(LowBalanceAlert.enabled.is_(True), LowBalanceAlert.armed.is_(True),
-                                      LowBalanceAlert.account_id == Account.id, Account.status == ACTIVE,
-                                      Account.balance < LowBalanceAlert.threshold)
+        update(LowBalanceAlert)
+        .where(
+            LowBalanceAlert.enabled.is_(True),
+            LowBalanceAlert.armed.is_(True),
+            LowBalanceAlert.account_id == Account.id,
+            Account.status == ACTIVE,
+            Account.balance < LowBalanceAlert.threshold,
+        )
         .values(armed=False, last_sent_at=now)
         .returning(LowBalanceAlert.account_id, LowBalanceAlert.threshold, LowBalanceAlert.phone)
-        .execution_options(synchronize_session=False)).all()
+        .execution_options(synchronize_session=False)
+    ).all()
     if not taken:
         return
     sender = platform_sender(session)
@@ -234,12 +271,21 @@ def take_alerts(session: Session, settings: Settings, crossings: Crossings) -> N
     balances = dict(session.execute(select(Account.id, Account.balance).where(Account.id.in_(ids))).tuples().all())
     for account_id, threshold, number in taken:
         text = alert_text(settings, balances[account_id], threshold, language_of(session, account_id))
-        [message] = sending.accept(session, sender, sending.Submission(
-            to=[number], text=text, sender=settings.shared_sender_id, shared_sender=settings.shared_sender_id,
-            max_parts=settings.max_parts_per_message,
-            idempotency_key=f"low-balance:{account_id}:{now.isoformat()}"))
-        crossings.alerts.append(Alert(account_id, message.id, message.status == lifecycle.QUEUED, balances[account_id],
-                                      threshold))
+        [message] = sending.accept(
+            session,
+            sender,
+            sending.Submission(
+                to=[number],
+                text=text,
+                sender=settings.shared_sender_id,
+                shared_sender=settings.shared_sender_id,
+                max_parts=settings.max_parts_per_message,
+                idempotency_key=f"low-balance:{account_id}:{now.isoformat()}",
+            ),
+        )
+        crossings.alerts.append(
+            Alert(account_id, message.id, message.status == lifecycle.QUEUED, balances[account_id], threshold)
+        )
 
 
 def platform_sender(session: Session) -> User:
@@ -253,8 +299,15 @@ def platform_sender(session: Session) -> User:
     account = Account(name=PLATFORM_ACCOUNT_NAME, kind="staff", balance=Decimal(0), credit_limit=PLATFORM_CREDIT_LIMIT)
     session.add(account)
     session.flush()
-    user = User(account_id=account.id, username=PLATFORM_USERNAME, email=None, full_name=PLATFORM_ACCOUNT_NAME,
-                password_hash="!", role=Role.SUPPORT.value, active=False)
+    user = User(
+        account_id=account.id,
+        username=PLATFORM_USERNAME,
+        email=None,
+        full_name=PLATFORM_ACCOUNT_NAME,
+        password_hash="!",
+        role=Role.SUPPORT.value,
+        active=False,
+    )
     session.add(user)
     session.flush()
     return user
@@ -262,10 +315,14 @@ def platform_sender(session: Session) -> User:
 
 # -- the automatic top-up's state, as the pages show it ----------------------------------------------
 
+
 def record_failure(session: Session, account_id: int, failure: str) -> None:
-    session.execute(update(AutoTopUp).where(AutoTopUp.account_id == account_id)
-                    .values(last_error=failure[:500], last_error_at=utcnow())
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(AutoTopUp)
+        .where(AutoTopUp.account_id == account_id)
+        .values(last_error=failure[:500], last_error_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass(frozen=True)
@@ -279,15 +336,28 @@ def failure_notice(session: Session, account_id: int) -> FailureNotice | None:
     row = auto_top_up_of(session, account_id)
     if row is None or not row.enabled or not row.last_error or row.last_error_at is None:
         return None
-    later = session.scalar(select(Payment.id).where(
-        Payment.account_id == account_id, Payment.automatic.is_(True),
-        Payment.status.in_([payments.CREDITED, payments.REVIEW]), Payment.created_at > row.last_error_at).limit(1))
+    later = session.scalar(
+        select(Payment.id)
+        .where(
+            Payment.account_id == account_id,
+            Payment.automatic.is_(True),
+            Payment.status.in_([payments.CREDITED, payments.REVIEW]),
+            Payment.created_at > row.last_error_at,
+        )
+        .limit(1)
+    )
     return None if later is not None else FailureNotice(row.last_error, row.last_error_at)
 
 
 def automatic_payments(session: Session, account_id: int, limit: int = 10) -> list[Payment]:
-    return list(session.scalars(select(Payment).where(Payment.account_id == account_id, Payment.automatic.is_(True))
-                                .order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(Payment.account_id == account_id, Payment.automatic.is_(True))
+            .order_by(Payment.created_at.desc(), Payment.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def saved_card(session: Session, account_id: int) -> SavedCard | None:

@@ -11,6 +11,7 @@ asks again with the same idempotency key (the processor answers with the same ch
 second one). A payment still pending after INTERRUPTED_AFTER is declined as interrupted; a late
 success from the processor for it still credits it (see payments.credit).
 Operations flush, never commit."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ INTERRUPTED = payments.INTERRUPTED
 class Charged:
     payment_id: int
     account_id: int
-    status: str            # credited | review | declined
+    status: str  # credited | review | declined
     failure: str = ""
 
 
@@ -53,17 +54,32 @@ def claim(session: Session, payment_id: int) -> bool:
     payment = session.get(Payment, payment_id)
     if payment is None or not payment.automatic or payment.status != payments.PENDING:
         return False
-    claimed = rowcount(session.execute(
-        update(AutoTopUp).where(AutoTopUp.account_id == payment.account_id, AutoTopUp.enabled.is_(True),
-                                or_(AutoTopUp.last_payment_id.is_(None), AutoTopUp.last_payment_id != payment.id))
-        .values(last_payment_id=payment.id).execution_options(synchronize_session=False)))
+    claimed = rowcount(
+        session.execute(
+            update(AutoTopUp)
+            .where(
+                AutoTopUp.account_id == payment.account_id,
+                AutoTopUp.enabled.is_(True),
+                or_(AutoTopUp.last_payment_id.is_(None), AutoTopUp.last_payment_id != payment.id),
+            )
+            .values(last_payment_id=payment.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if claimed:
         return True
-    if session.scalar(select(AutoTopUp.last_payment_id).where(AutoTopUp.account_id == payment.account_id)) == payment.id:
-        return True   # a retry of this payment's charge after an unreachable processor: asked again, idempotently
-    switched_off = session.scalar(select(AutoTopUp.account_id).where(
-        AutoTopUp.account_id == payment.account_id, AutoTopUp.enabled.is_(False),
-        or_(AutoTopUp.last_payment_id.is_(None), AutoTopUp.last_payment_id != payment.id)))
+    if (
+        session.scalar(select(AutoTopUp.last_payment_id).where(AutoTopUp.account_id == payment.account_id))
+        == payment.id
+    ):
+        return True  # a retry of this payment's charge after an unreachable processor: asked again, idempotently
+    switched_off = session.scalar(
+        select(AutoTopUp.account_id).where(
+            AutoTopUp.account_id == payment.account_id,
+            AutoTopUp.enabled.is_(False),
+            or_(AutoTopUp.last_payment_id.is_(None), AutoTopUp.last_payment_id != payment.id),
+        )
+    )
     if switched_off is not None:
         payments.decline(session, payment.id, SWITCHED_OFF)
     return False
@@ -72,9 +88,16 @@ def claim(session: Session, payment_id: int) -> bool:
 def charge(session: Session, settings: Settings, payment_id: int) -> Charged:
     """Charge a claimed payment to the account's saved card and apply the answer."""
     payment = session.get_one(Payment, payment_id)
-    card = session.scalar(select(SavedCard).where(
-        SavedCard.account_id == payment.account_id, SavedCard.processor == payment.processor,
-        SavedCard.removed_at.is_(None)).order_by(SavedCard.id.desc()).limit(1))
+    card = session.scalar(
+        select(SavedCard)
+        .where(
+            SavedCard.account_id == payment.account_id,
+            SavedCard.processor == payment.processor,
+            SavedCard.removed_at.is_(None),
+        )
+        .order_by(SavedCard.id.desc())
+        .limit(1)
+    )
     failure = ""
     if card is None:
         failure = NO_SAVED_CARD
@@ -100,19 +123,33 @@ def charge(session: Session, settings: Settings, payment_id: int) -> Charged:
 
 def lost(session: Session) -> list[int]:
     """Pending automatic payments that no job claimed in time (their job was lost): charge again."""
-    return list(session.scalars(select(Payment.id).join(AutoTopUp, AutoTopUp.account_id == Payment.account_id).where(
-        Payment.automatic.is_(True), Payment.status == payments.PENDING, Payment.created_at < utcnow() - LOST_AFTER,
-        or_(AutoTopUp.last_payment_id.is_(None), AutoTopUp.last_payment_id != Payment.id))))
+    return list(
+        session.scalars(
+            select(Payment.id)
+            .join(AutoTopUp, AutoTopUp.account_id == Payment.account_id)
+            .where(
+                Payment.automatic.is_(True),
+                Payment.status == payments.PENDING,
+                Payment.created_at < utcnow() - LOST_AFTER,
+                or_(AutoTopUp.last_payment_id.is_(None), AutoTopUp.last_payment_id != Payment.id),
+            )
+        )
+    )
 
 
 def settle_interrupted(session: Session) -> list[Charged]:
     """Claimed payments still pending long after: the worker died while the processor was asked.
     Declined with a failure that says so (support reconciles with the processor), so the account's
     automatic top-ups are not held up for ever."""
-    rows = session.execute(select(Payment.id, Payment.account_id).join(AutoTopUp, and_(
-        AutoTopUp.account_id == Payment.account_id, AutoTopUp.last_payment_id == Payment.id)).where(
-        Payment.automatic.is_(True), Payment.status == payments.PENDING,
-        Payment.created_at < utcnow() - INTERRUPTED_AFTER)).all()
+    rows = session.execute(
+        select(Payment.id, Payment.account_id)
+        .join(AutoTopUp, and_(AutoTopUp.account_id == Payment.account_id, AutoTopUp.last_payment_id == Payment.id))
+        .where(
+            Payment.automatic.is_(True),
+            Payment.status == payments.PENDING,
+            Payment.created_at < utcnow() - INTERRUPTED_AFTER,
+        )
+    ).all()
     settled = []
     for payment_id, account_id in rows:
         if payments.decline(session, payment_id, INTERRUPTED):

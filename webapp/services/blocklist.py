@@ -3,6 +3,7 @@
 A blocked number is refused at send time with the reason "blocklisted"; customers see that
 reason for both lists but never the global list itself.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -29,8 +30,15 @@ def _scope(account_id: int | None) -> ColumnElement[bool]:
     return BlockedNumber.account_id.is_(None) if account_id is None else BlockedNumber.account_id == account_id
 
 
-def add_numbers(session: Session, actor: User, texts: Iterable[str], *, account_id: int | None,
-                reason: str = "", region: str | None = None) -> AddResult:
+def add_numbers(
+    session: Session,
+    actor: User,
+    texts: Iterable[str],
+    *,
+    account_id: int | None,
+    reason: str = "",
+    region: str | None = None,
+) -> AddResult:
     """Add numbers (as customers write them) to the account's list, or the global one with
     ``account_id=None``. Flushes, never commits."""
     result, wanted = AddResult(), dict[str, str]()
@@ -45,11 +53,17 @@ def add_numbers(session: Session, actor: User, texts: Iterable[str], *, account_
     present: set[str] = set()
     numbers = list(wanted)
     for start in range(0, len(numbers), 1000):
-        present |= set(session.scalars(select(BlockedNumber.phone).where(
-            _scope(account_id), BlockedNumber.phone.in_(numbers[start:start + 1000]))))
+        present |= set(
+            session.scalars(
+                select(BlockedNumber.phone).where(
+                    _scope(account_id), BlockedNumber.phone.in_(numbers[start : start + 1000])
+                )
+            )
+        )
     new = [n for n in numbers if n not in present]
-    session.add_all(BlockedNumber(account_id=account_id, phone=n, reason=reason[:200], added_by_user_id=actor.id)
-                    for n in new)
+    session.add_all(
+        BlockedNumber(account_id=account_id, phone=n, reason=reason[:200], added_by_user_id=actor.id) for n in new
+    )
     session.flush()
     result.added, result.already = len(new), len(present)
     return result
@@ -60,16 +74,18 @@ def remove(session: Session, account_id: int | None, entry_id: int) -> bool:
     return rowcount(deleted) > 0
 
 
-def page_of(session: Session, account_id: int | None, search: str = "",
-            page: int = 1) -> tuple[Sequence[BlockedNumber], int]:
+def page_of(
+    session: Session, account_id: int | None, search: str = "", page: int = 1
+) -> tuple[Sequence[BlockedNumber], int]:
     """(entries, total) of one list, newest first, filtered by digits of the number."""
     query = select(BlockedNumber).where(_scope(account_id))
     digits = "".join(ch for ch in search if ch.isdigit())
     if digits:
         query = query.where(BlockedNumber.phone.contains(digits))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    entries = session.scalars(query.order_by(BlockedNumber.id.desc())
-                              .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    entries = session.scalars(
+        query.order_by(BlockedNumber.id.desc()).offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
     return entries, total
 
 
@@ -78,10 +94,15 @@ def blocked_among(session: Session, account_id: int, numbers: Iterable[str], *, 
     ``account_list`` is off, a campaign option) and the global one, which always applies."""
     numbers = list(set(numbers))
     blocked: set[str] = set()
-    lists = or_(BlockedNumber.account_id == account_id, BlockedNumber.account_id.is_(None)) if account_list \
+    lists = (
+        or_(BlockedNumber.account_id == account_id, BlockedNumber.account_id.is_(None))
+        if account_list
         else BlockedNumber.account_id.is_(None)
+    )
     for start in range(0, len(numbers), 1000):
-        blocked |= set(session.scalars(select(BlockedNumber.phone).where(
-            lists,
-            BlockedNumber.phone.in_(numbers[start:start + 1000]))))
+        blocked |= set(
+            session.scalars(
+                select(BlockedNumber.phone).where(lists, BlockedNumber.phone.in_(numbers[start : start + 1000]))
+            )
+        )
     return blocked

@@ -1,4 +1,5 @@
 """Writing many rows at once: PostgreSQL's COPY where available, executemany elsewhere."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ def bulk_insert(session: Session, model: type[Any], rows: list[RowValues]) -> No
         column_type = table.c[name].type
         bind = getattr(column_type, "process_bind_param", None)
         processors.append((bind, json.dumps if isinstance(column_type, JSON) else None))
-    driver_connection = connection.connection.driver_connection   # psycopg's; None only once closed
+    driver_connection = connection.connection.driver_connection  # psycopg's; None only once closed
     assert driver_connection is not None
     with driver_connection.cursor() as cursor:
         quote = dialect.identifier_preparer.quote  # `to` and other reserved words as column names
@@ -53,9 +54,14 @@ def insert_returning_ids(session: Session, model: type[Any], rows: list[RowValue
     if connection.dialect.name != "postgresql":
         return list(session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows).scalars())
     table = model.__table__.name
-    ids = list(session.execute(text(
-        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, :n) ORDER BY id"),
-        {"n": len(rows)}).scalars())
+    ids = list(
+        session.execute(
+            text(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, :n) ORDER BY id"
+            ),
+            {"n": len(rows)},
+        ).scalars()
+    )
     for row, new_id in zip(rows, ids):
         row["id"] = new_id
     bulk_insert(session, model, rows)

@@ -10,6 +10,7 @@ campaign's text, sender, account) is sent once. Values are converted as SQLAlche
 the same job. Used where accepting and the sending pipeline write a batch's messages, parts,
 timeline and ledger rows.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,7 +72,9 @@ def _unnest(table: Table, columns: tuple[str, ...]) -> str:
 def _pg_update(table: Table, columns: tuple[str, ...], key: str) -> str:
     assignments = ", ".join(f"{_quote(c)} = v.{_quote(c)}" for c in columns if c != key)
     name = _quote(table.name)
-    return f"UPDATE {name} SET {assignments} FROM {_unnest(table, columns)} WHERE {name}.{_quote(key)} = v.{_quote(key)}"
+    return (
+        f"UPDATE {name} SET {assignments} FROM {_unnest(table, columns)} WHERE {name}.{_quote(key)} = v.{_quote(key)}"
+    )
 
 
 @lru_cache(maxsize=256)
@@ -97,8 +100,11 @@ def update_rows(session: Session, table: Table, rows: list[RowValues], key: str 
     if _on_postgresql(session):
         _execute(session, _pg_update(table, columns, key), {c: _values(table, c, rows) for c in columns})
         return
-    statement = update(table).where(table.c[key] == bindparam(f"b_{key}")).values(
-        {c: bindparam(f"b_{c}", type_=table.c[c].type) for c in columns if c != key})
+    statement = (
+        update(table)
+        .where(table.c[key] == bindparam(f"b_{key}"))
+        .values({c: bindparam(f"b_{c}", type_=table.c[c].type) for c in columns if c != key})
+    )
     session.execute(statement, [{f"b_{c}": row[c] for c in columns} for row in rows])
 
 
@@ -110,7 +116,7 @@ def insert_rows(session: Session, table: Table, rows: list[RowValues]) -> None:
         first = rows[0]
         same = tuple(c for c in first if len(rows) > 1 and all(row[c] == first[c] for row in rows))
         varying = tuple(c for c in first if c not in same)
-        if not varying:     # unnest() needs one array to count the rows by
+        if not varying:  # unnest() needs one array to count the rows by
             same, varying = same[1:], same[:1]
         values = {**{c: _values(table, c, rows) for c in varying}, **{c: _one(table, c, first[c]) for c in same}}
         _execute(session, _pg_insert(table, varying, same), values)
@@ -124,9 +130,12 @@ def insert_rows_returning_ids(session: Session, table: Table, rows: list[RowValu
     if not rows:
         return []
     if _on_postgresql(session):
-        ids = list(session.scalars(text(
-            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-            {"table": table.name, "n": len(rows)}))
+        ids = list(
+            session.scalars(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": table.name, "n": len(rows)},
+            )
+        )
         insert_rows(session, table, [{**row, "id": id_} for row, id_ in zip(rows, ids)])
         return ids
     return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())

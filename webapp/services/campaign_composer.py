@@ -1,5 +1,6 @@
 """The campaign text box's live counter: the text rendered for the first recipients, with parts
 and cost of the longest and of the typical message, and unknown placeholders named."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -18,7 +19,7 @@ from webapp.services.pricing import price_list_for
 
 SAMPLE_ROWS = 500
 
-_Found = tuple[str, Analysis, str]   # the rendered text, its analysis, the row's phone as written
+_Found = tuple[str, Analysis, str]  # the rendered text, its analysis, the row's phone as written
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,13 @@ class Example:
 @dataclass
 class CampaignPreview:
     unknown: tuple[str, ...] = ()
-    rows: int = 0                 # rows rendered (the first SAMPLE_ROWS at most)
+    rows: int = 0  # rows rendered (the first SAMPLE_ROWS at most)
     more_rows: bool = False
     longest: Example | None = None
     typical: Example | None = None
     empty_cells: int = 0
     rows_with_empty_cells: int = 0
-    parts: Counter[int] = field(default_factory=Counter)   # parts → rows
+    parts: Counter[int] = field(default_factory=Counter)  # parts → rows
 
 
 def preview(session: Session, campaign: Campaign, text: str) -> CampaignPreview:
@@ -51,10 +52,10 @@ def preview(session: Session, campaign: Campaign, text: str) -> CampaignPreview:
     if not text.strip():
         return result
     prices = price_list_for(session, account)
-    examples: dict[int, _Found] = {}   # parts → first example with that many parts
+    examples: dict[int, _Found] = {}  # parts → first example with that many parts
     longest_key: tuple[int, int] | None = None
     longest: _Found | None = None
-    rows = source_rows(session, campaign)   # a generator, closed below once the sample is read
+    rows = source_rows(session, campaign)  # a generator, closed below once the sample is read
     for source in islice(rows, SAMPLE_ROWS):
         if source.text is not None and source.text.strip():
             continue  # a batch row with its own message does not use this text

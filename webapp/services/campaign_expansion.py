@@ -6,6 +6,7 @@ turns them into queued messages (or refusals, each with its reason). Rows are re
 written in batches, never all held: only the numbers already seen are kept, for the
 duplicate filter. Flushes, never commits.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
@@ -43,10 +44,10 @@ CONTACT_COLUMNS = ("FirstName", "LastName", "Phone")
 
 @dataclass(frozen=True)
 class SourceRow:
-    row: int | str            # the row in the file, or the list and the contact's place in it
+    row: int | str  # the row in the file, or the list and the contact's place in it
     raw_phone: str
     values: list[str] | dict[str, str]  # what the placeholders take
-    text: str | None = None   # the row's own message (batch upload)
+    text: str | None = None  # the row's own message (batch upload)
 
 
 def contact_columns(session: Session, campaign: Campaign) -> list[str]:
@@ -61,7 +62,7 @@ def contact_columns(session: Session, campaign: Campaign) -> list[str]:
 
 def _groups(session: Session, campaign: Campaign) -> list[ContactGroup]:
     ids = [int(i) for i in campaign.group_ids or []]
-    account = session.get_one(Account, campaign.account_id)   # its own groups and its parent's shared ones
+    account = session.get_one(Account, campaign.account_id)  # its own groups and its parent's shared ones
     groups = session.scalars(select(ContactGroup).where(ContactGroup.id.in_(ids), usable_condition(account))).all()
     return sorted(groups, key=lambda g: ids.index(g.id))
 
@@ -73,16 +74,21 @@ def source_rows(session: Session, campaign: Campaign) -> Generator[SourceRow, No
         for group in _groups(session, campaign):
             last_id, position = 0, 0
             while True:
-                contacts = session.execute(select(Contact.id, Contact.phone, Contact.first_name, Contact.last_name,
-                                                  Contact.fields)
-                                           .where(Contact.group_id == group.id, Contact.id > last_id)
-                                           .order_by(Contact.id).limit(BATCH)).all()
+                contacts = session.execute(
+                    select(Contact.id, Contact.phone, Contact.first_name, Contact.last_name, Contact.fields)
+                    .where(Contact.group_id == group.id, Contact.id > last_id)
+                    .order_by(Contact.id)
+                    .limit(BATCH)
+                ).all()
                 if not contacts:
                     break
                 for contact_id, number, first, last, fields in contacts:
                     position += 1
-                    yield SourceRow(f"{group.name} #{position}", number, {"FirstName": first, "LastName": last, "Phone": number,
-                                                       **(fields or {})})
+                    yield SourceRow(
+                        f"{group.name} #{position}",
+                        number,
+                        {"FirstName": first, "LastName": last, "Phone": number, **(fields or {})},
+                    )
                 last_id = contacts[-1][0]
         return
     with open_spreadsheet(campaign.stored_path, campaign.filename) as book:
@@ -90,7 +96,7 @@ def source_rows(session: Session, campaign: Campaign) -> Generator[SourceRow, No
             if not any(c.strip() for c in cells):
                 continue  # an empty line in the file is no recipient
             phone_column = campaign.phone_column
-            assert phone_column is not None   # chosen before the text is composed (step_of, ready_to_prepare)
+            assert phone_column is not None  # chosen before the text is composed (step_of, ready_to_prepare)
             raw = cells[phone_column] if phone_column < len(cells) else ""
             text = None
             if campaign.kind == rules.BATCH:
@@ -102,9 +108,14 @@ def source_rows(session: Session, campaign: Campaign) -> Generator[SourceRow, No
 def discard_drafts(session: Session, campaign: Campaign) -> None:
     """Forget an earlier expansion (the customer went back to change something)."""
     drafts = select(Message.id).where(Message.campaign_id == campaign.id, Message.status == DRAFT)
-    session.execute(delete(MessagePart).where(MessagePart.message_id.in_(drafts)).execution_options(synchronize_session=False))
-    session.execute(delete(Message).where(Message.campaign_id == campaign.id, Message.status == DRAFT)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        delete(MessagePart).where(MessagePart.message_id.in_(drafts)).execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(Message)
+        .where(Message.campaign_id == campaign.id, Message.status == DRAFT)
+        .execution_options(synchronize_session=False)
+    )
 
 
 class _Writer:
@@ -114,31 +125,59 @@ class _Writer:
         self.session, self.campaign = session, campaign
         self.now = utcnow()
         self.validity_until = self.now + validity
-        self.rows: list[dict[str, Any]] = []   # column → value, as bulk inserts take them
+        self.rows: list[dict[str, Any]] = []  # column → value, as bulk inserts take them
 
     def add(self, **row: Any) -> None:
-        self.rows.append({
-            "account_id": self.campaign.account_id, "user_id": self.campaign.user_id, "campaign_id": self.campaign.id,
-            "sender": self.campaign.sender, "status": DRAFT, "validity_until": self.validity_until,
-            "created_at": self.now, "monitor": False, "country": None, "route_id": None, "reason_code": None,
-            "price_per_part": ZERO, "cost": ZERO, "encoding": "GSM-7", "parts": 1, **row})
-        self.rows[-1]["network"] = network_of(self.rows[-1]["to"])[:NETWORK_LENGTH]   # the range's operator ("" none)
+        self.rows.append(
+            {
+                "account_id": self.campaign.account_id,
+                "user_id": self.campaign.user_id,
+                "campaign_id": self.campaign.id,
+                "sender": self.campaign.sender,
+                "status": DRAFT,
+                "validity_until": self.validity_until,
+                "created_at": self.now,
+                "monitor": False,
+                "country": None,
+                "route_id": None,
+                "reason_code": None,
+                "price_per_part": ZERO,
+                "cost": ZERO,
+                "encoding": "GSM-7",
+                "parts": 1,
+                **row,
+            }
+        )
+        self.rows[-1]["network"] = network_of(self.rows[-1]["to"])[:NETWORK_LENGTH]  # the range's operator ("" none)
 
     def flush(self) -> None:
         if not self.rows:
             return
         ids = insert_returning_ids(self.session, Message, self.rows)
-        parts = [{"message_id": message_id, "seq": seq, "submission_key": f"{message_id}:{seq}",
-                  "route_id": row["route_id"], "state": "pending"}
-                 for row, message_id in zip(self.rows, ids) if row["reason_code"] is None
-                 for seq in range(1, row["parts"] + 1)]
+        parts = [
+            {
+                "message_id": message_id,
+                "seq": seq,
+                "submission_key": f"{message_id}:{seq}",
+                "route_id": row["route_id"],
+                "state": "pending",
+            }
+            for row, message_id in zip(self.rows, ids)
+            if row["reason_code"] is None
+            for seq in range(1, row["parts"] + 1)
+        ]
         if parts:
             bulk_insert(self.session, MessagePart, parts)
         self.rows = []
 
 
-def expand(session: Session, campaign: Campaign, progress: Progress | None = None, token: str | None = None,
-           max_parts: int = DEFAULT_MAX_PARTS) -> dict[str, object]:
+def expand(
+    session: Session,
+    campaign: Campaign,
+    progress: Progress | None = None,
+    token: str | None = None,
+    max_parts: int = DEFAULT_MAX_PARTS,
+) -> dict[str, object]:
     """Render, check, price and store every recipient as a draft; returns the summary. ``token``
     names the preparation this job is for (the campaign's current one by default); a rendered
     text over ``max_parts`` parts is refused as too long for that recipient."""
@@ -165,11 +204,14 @@ def expand(session: Session, campaign: Campaign, progress: Progress | None = Non
 def _mark_ready(session: Session, campaign: Campaign, token: str | None, summary: dict[str, object]) -> None:
     """Ready only if still this preparation: a customer who went back meanwhile keeps the draft,
     and one who went back and prepared again gets the newer preparation."""
-    ready = rowcount(session.execute(update(Campaign).where(Campaign.id == campaign.id,
-                                                            Campaign.status == rules.PREPARING,
-                                                            Campaign.expansion_token == token)
-                                     .values(status=rules.READY, summary=summary, error="")
-                                     .execution_options(synchronize_session=False)))
+    ready = rowcount(
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign.id, Campaign.status == rules.PREPARING, Campaign.expansion_token == token)
+            .values(status=rules.READY, summary=summary, error="")
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not ready:
         raise Abandoned(campaign.id)
     session.refresh(campaign)
@@ -208,8 +250,9 @@ class _Expansion:
                 self.analysed[text] = found
         return found
 
-    def price(self, text: str, number: str,
-              country: str | None) -> tuple[tuple[Route, pricing.Quote] | None, str, str, int, int]:
+    def price(
+        self, text: str, number: str, country: str | None
+    ) -> tuple[tuple[Route, pricing.Quote] | None, str, str, int, int]:
         """The route and quote (or None and why not), with the text's encoding, parts and characters."""
         encoding, parts, characters = self.segments(text)
         route = self.route_table.route_for(country)
@@ -247,30 +290,46 @@ class _Expansion:
             self.seen.add(number)
         priced, detail, encoding, parts, characters = self.price(text, number, country)
         if parts > self.max_parts:
-            self.refuse(source, base, "too_long", f"{parts} > {self.max_parts}",
-                        country=country, encoding=encoding, parts=parts)
+            self.refuse(
+                source, base, "too_long", f"{parts} > {self.max_parts}", country=country, encoding=encoding, parts=parts
+            )
             return False
         if priced is None:
             self.refuse(source, base, "unroutable", detail, country=country, encoding=encoding, parts=parts)
             return False
         route, quote = priced
-        self.pending.append((source, {**base, "country": country, "encoding": encoding, "parts": parts,
-                                      "route_id": route.id, "price_per_part": quote.price_per_part,
-                                      "cost": quote.cost, "_characters": characters, "_empty": empty}))
+        self.pending.append(
+            (
+                source,
+                {
+                    **base,
+                    "country": country,
+                    "encoding": encoding,
+                    "parts": parts,
+                    "route_id": route.id,
+                    "price_per_part": quote.price_per_part,
+                    "cost": quote.cost,
+                    "_characters": characters,
+                    "_empty": empty,
+                },
+            )
+        )
         return True
 
     def settle_pending(self) -> None:
         """The blocklist check of the waiting recipients: each is refused or counted and stored (with a
         monitoring copy at every monitoring point); then the batch is written."""
         numbers = [row["to"] for _, row in self.pending]
-        blocked = blocklist.blocked_among(self.session, self.account.id, numbers,
-                                          account_list=self.campaign.check_blocklists)
+        blocked = blocklist.blocked_among(
+            self.session, self.account.id, numbers, account_list=self.campaign.check_blocklists
+        )
         for source, row in self.pending:
             characters, empty = row.pop("_characters"), row.pop("_empty")  # the tally's, not columns
             if row["to"] in blocked:
                 self.tally.refuse(source.row, source.raw_phone, "blocklisted")
-                self.writer.add(**{**row, "reason_code": "blocklisted", "route_id": None,
-                                   "price_per_part": ZERO, "cost": ZERO})
+                self.writer.add(
+                    **{**row, "reason_code": "blocklisted", "route_id": None, "price_per_part": ZERO, "cost": ZERO}
+                )
                 continue
             self.tally.add(row["to"], row["text"], row["parts"], characters, row["cost"], row["country"], empty)
             self.writer.add(**row)
@@ -288,8 +347,17 @@ class _Expansion:
             return  # checked when the options were saved; a route gone since is no reason to stop
         route, quote = priced
         self.tally.add_monitoring(parts, quote.cost)
-        self.writer.add(to=number, country=country, text=text, encoding=encoding, parts=parts, route_id=route.id,
-                        price_per_part=quote.price_per_part, cost=quote.cost, monitor=True)
+        self.writer.add(
+            to=number,
+            country=country,
+            text=text,
+            encoding=encoding,
+            parts=parts,
+            route_id=route.id,
+            price_per_part=quote.price_per_part,
+            cost=quote.cost,
+            monitor=True,
+        )
 
 
 class Abandoned(Exception):

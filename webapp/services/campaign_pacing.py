@@ -5,6 +5,7 @@ lost chunk held. The decisions are webapp/domain/campaign_pacing.py.
 
 A tick is a unit of work of its own: it commits where it must (the start before sending, the
 completion before the file is deleted), not its caller."""
+
 from __future__ import annotations
 
 import time
@@ -29,6 +30,7 @@ CHUNK_RETRY = Retry(max=5, interval=[2, 5, 15, 30, 60])
 
 class TickResult(TypedDict, total=False):
     """What a tick did (the job's result); ``again``: tick again in ``delay`` (default 1) seconds."""
+
     status: str
     again: bool
     delay: float
@@ -68,9 +70,22 @@ def _release(session: Session, redis: Redis, campaign: Campaign) -> TickResult:
     now = time.time()
     campaign_queue = queue(redis, CAMPAIGNS)
     allowance = pacing.allowance(campaign.speed, campaign.paced_from, now, campaign.dispatched, campaign_queue.count)
-    ids = list(session.scalars(select(Message.id).where(
-        Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED, Message.id > campaign.cursor_id)
-        .order_by(Message.id).limit(allowance))) if allowance else []
+    ids = (
+        list(
+            session.scalars(
+                select(Message.id)
+                .where(
+                    Message.campaign_id == campaign.id,
+                    Message.status == lifecycle.QUEUED,
+                    Message.id > campaign.cursor_id,
+                )
+                .order_by(Message.id)
+                .limit(allowance)
+            )
+        )
+        if allowance
+        else []
+    )
     if ids:
         _hand_out(redis, campaign_queue, campaign, ids)
     elif allowance:
@@ -85,9 +100,15 @@ def _release(session: Session, redis: Redis, campaign: Campaign) -> TickResult:
 
 def _hand_out(redis: Redis, campaign_queue: Queue, campaign: Campaign, ids: list[int]) -> None:
     for chunk in pacing.chunks(ids, campaign.speed):
-        campaign_queue.enqueue(SEND_CAMPAIGN_CHUNK, campaign.id, chunk,
-                               job_id=pacing.chunk_job_id(campaign.id, campaign.generation, chunk),
-                               retry=CHUNK_RETRY, result_ttl=600, failure_ttl=7 * 86400)
+        campaign_queue.enqueue(
+            SEND_CAMPAIGN_CHUNK,
+            campaign.id,
+            chunk,
+            job_id=pacing.chunk_job_id(campaign.id, campaign.generation, chunk),
+            retry=CHUNK_RETRY,
+            result_ttl=600,
+            failure_ttl=7 * 86400,
+        )
     campaign.cursor_id, campaign.dispatched = ids[-1], campaign.dispatched + len(ids)
     redis.delete(exhausted_key(campaign.id))
 

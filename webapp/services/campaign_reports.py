@@ -1,6 +1,7 @@
 """What a campaign's pages show: live progress, and the report by status and by country.
 Aggregate queries over the campaign's messages (an index on campaign and status), no loops
 over rows."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -24,12 +25,12 @@ SENT = (lifecycle.SUBMITTED, lifecycle.DELIVRD, *FAILED)
 
 @dataclass
 class Progress:
-    total: int = 0                 # recipients (monitoring copies not counted)
+    total: int = 0  # recipients (monitoring copies not counted)
     by_status: Counter[str] = field(default_factory=Counter)
-    refused: Counter[str] = field(default_factory=Counter)   # reason → count
+    refused: Counter[str] = field(default_factory=Counter)  # reason → count
     monitoring_sent: int = 0
     monitoring_total: int = 0
-    cost: Decimal = Decimal("0")   # charged so far (refunds deducted)
+    cost: Decimal = Decimal("0")  # charged so far (refunds deducted)
     time_left: timedelta | None = None
 
     @property
@@ -77,10 +78,18 @@ def summaries(session: Session, campaigns: list[Campaign], all_states: bool = Fa
     if not shown:
         return {}
     results = {c.id: Progress() for c in shown}
-    rows = session.execute(select(Message.campaign_id, Message.monitor, Message.status, Message.reason_code,
-                                  func.count(Message.id), message_costs.total_charged())
-                           .where(Message.campaign_id.in_(list(results)))
-                           .group_by(Message.campaign_id, Message.monitor, Message.status, Message.reason_code)).all()
+    rows = session.execute(
+        select(
+            Message.campaign_id,
+            Message.monitor,
+            Message.status,
+            Message.reason_code,
+            func.count(Message.id),
+            message_costs.total_charged(),
+        )
+        .where(Message.campaign_id.in_(list(results)))
+        .group_by(Message.campaign_id, Message.monitor, Message.status, Message.reason_code)
+    ).all()
     for campaign_id, monitor, status, reason, count, cost in rows:
         result = results[campaign_id]
         result.cost += cost
@@ -122,14 +131,15 @@ class CountryLine:
 
 
 def by_country(session: Session, campaign: Campaign) -> list[CountryLine]:
-    lines: dict[str, dict[str, Any]] = {}   # country → CountryLine's counts and cost
+    lines: dict[str, dict[str, Any]] = {}  # country → CountryLine's counts and cost
     for country, status, count, cost in session.execute(
-            select(Message.country, Message.status, func.count(Message.id), message_costs.total_charged())
-            .where(Message.campaign_id == campaign.id, Message.monitor.is_(False),
-                   Message.status != lifecycle.REFUSED)
-            .group_by(Message.country, Message.status)):
-        line = lines.setdefault(country or "", {"messages": 0, "delivered": 0, "failed": 0, "pending": 0,
-                                                "cost": Decimal("0")})
+        select(Message.country, Message.status, func.count(Message.id), message_costs.total_charged())
+        .where(Message.campaign_id == campaign.id, Message.monitor.is_(False), Message.status != lifecycle.REFUSED)
+        .group_by(Message.country, Message.status)
+    ):
+        line = lines.setdefault(
+            country or "", {"messages": 0, "delivered": 0, "failed": 0, "pending": 0, "cost": Decimal("0")}
+        )
         line["messages"] += count
         line["delivered"] += count if status == lifecycle.DELIVRD else 0
         line["failed"] += count if status in FAILED else 0
@@ -141,8 +151,11 @@ def by_country(session: Session, campaign: Campaign) -> list[CountryLine]:
 def failures(session: Session, campaign: Campaign, limit: int = 25) -> tuple[list[Message], int]:
     """Messages that were not delivered (refused, or failed upstream) with their reasons; those
     the customer cancelled are counted in the chart, not listed."""
-    condition = (Message.campaign_id == campaign.id) & Message.status.in_([lifecycle.REFUSED, *FAILED]) \
+    condition = (
+        (Message.campaign_id == campaign.id)
+        & Message.status.in_([lifecycle.REFUSED, *FAILED])
         & ((Message.reason_code.is_(None)) | (Message.reason_code != "cancelled"))
+    )
     total = session.execute(select(func.count(Message.id)).where(condition)).scalar_one()
     rows = session.scalars(select(Message).where(condition).order_by(Message.id).limit(limit)).all()
     return list(rows), total

@@ -1,5 +1,6 @@
 """Campaigns from start to finish: made from lists or a file, configured, prepared (by a job),
 confirmed (credit reserved), then paused, resumed or cancelled. Flushes, never commits."""
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,9 @@ def _seen_by(session: Session, actor: User) -> ColumnElement[bool]:
 
 
 def list_for(session: Session, actor: User, limit: int = 100) -> list[Campaign]:
-    return list(session.scalars(select(Campaign).where(_seen_by(session, actor))
-                                .order_by(Campaign.id.desc()).limit(limit)))
+    return list(
+        session.scalars(select(Campaign).where(_seen_by(session, actor)).order_by(Campaign.id.desc()).limit(limit))
+    )
 
 
 def get_visible(session: Session, actor: User, campaign_id: int) -> Campaign:
@@ -77,23 +79,39 @@ def new_for_lists(session: Session, actor: User, group_ids: list[int], text: str
         try:
             names.append(usable_group(session, actor, int(group_id)).name)
         except LookupError:
-            raise ServiceError(N_("That contact list does not exist."), {"groups": [N_("That contact list does not exist.")]}) from None
-    campaign = Campaign(account_id=actor.account_id, user_id=actor.id, kind=rules.LISTS, text=text, sender=sender,
-                        group_ids=[int(g) for g in group_ids], name=", ".join(names)[:120])
+            raise ServiceError(
+                N_("That contact list does not exist."), {"groups": [N_("That contact list does not exist.")]}
+            ) from None
+    campaign = Campaign(
+        account_id=actor.account_id,
+        user_id=actor.id,
+        kind=rules.LISTS,
+        text=text,
+        sender=sender,
+        group_ids=[int(g) for g in group_ids],
+        name=", ".join(names)[:120],
+    )
     session.add(campaign)
     session.flush()
     return campaign
 
 
-def new_from_file(session: Session, actor: User, kind: str, upload_dir: str, filename: str,
-                  stream: Upload | None, sender: str) -> Campaign:
+def new_from_file(
+    session: Session, actor: User, kind: str, upload_dir: str, filename: str, stream: Upload | None, sender: str
+) -> Campaign:
     """Keep the uploaded file (batch upload or personalised) once it is known to be readable."""
     if kind not in (rules.BATCH, rules.PERSONALISED):
         raise LookupError(kind)
     path = keep_spreadsheet(upload_dir, actor.account_id, filename, stream, prefix="campaign-")
-    campaign = Campaign(account_id=actor.account_id, user_id=actor.id, kind=kind, sender=sender,
-                        filename=Path(filename).name[:255], stored_path=str(path),
-                        name=Path(filename).stem[:120])
+    campaign = Campaign(
+        account_id=actor.account_id,
+        user_id=actor.id,
+        kind=kind,
+        sender=sender,
+        filename=Path(filename).name[:255],
+        stored_path=str(path),
+        name=Path(filename).stem[:120],
+    )
     session.add(campaign)
     session.flush()
     return campaign
@@ -147,8 +165,14 @@ def _move(session: Session, campaign: Campaign, allowed: Iterable[str], **values
     a double click, a job) moved the campaign first. Pending attribute changes are flushed
     before, so they go with it or are rolled back with it."""
     session.flush()
-    moved = rowcount(session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status.in_(list(allowed)))
-                                     .values(**values).execution_options(synchronize_session=False)))
+    moved = rowcount(
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign.id, Campaign.status.in_(list(allowed)))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    )
     session.refresh(campaign)
     return bool(moved)
 
@@ -197,11 +221,19 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
     elif options.text.strip():
         unknown = compile_text(options.text, columns_of(session, campaign)).unknown
         if unknown:
-            errors["text"] = [(N_("Unknown placeholder: %(names)s. Use one of the tags above the text."),
-                               {"names": ", ".join(unknown)})]
+            errors["text"] = [
+                (
+                    N_("Unknown placeholder: %(names)s. Use one of the tags above the text."),
+                    {"names": ", ".join(unknown)},
+                )
+            ]
     if not 0 <= options.speed <= rules.MAX_SPEED:
-        errors["speed"] = [(N_("The speed must be between 0 (as fast as possible) and %(max)d messages per second."),
-                            {"max": rules.MAX_SPEED})]
+        errors["speed"] = [
+            (
+                N_("The speed must be between 0 (as fast as possible) and %(max)d messages per second."),
+                {"max": rules.MAX_SPEED},
+            )
+        ]
     if not 5 <= options.validity_minutes <= 7 * 24 * 60:
         errors["validity_minutes"] = [N_("The validity must be between 5 minutes and 7 days.")]
     if options.monitor_every not in rules.MONITOR_EVERY:
@@ -211,8 +243,11 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
         try:
             monitor_number = phone.normalize(options.monitor_number, actor.account.default_region)
         except phone.InvalidNumber as exc:
-            errors["monitor_number"] = [str(exc) if options.monitor_number.strip()
-                                        else N_("Give the phone number that receives the monitoring copies.")]
+            errors["monitor_number"] = [
+                str(exc)
+                if options.monitor_number.strip()
+                else N_("Give the phone number that receives the monitoring copies.")
+            ]
     if errors:
         raise ServiceError(N_("Please correct the marked fields."), errors)
     campaign.name = options.name.strip()[:120] or campaign.name or _default_name(campaign.kind)
@@ -228,7 +263,8 @@ def ready_to_prepare(campaign: Campaign) -> bool:
     if campaign.kind == rules.LISTS:
         return bool(campaign.group_ids and campaign.text.strip())
     columns_chosen = campaign.phone_column is not None and (
-        campaign.kind != rules.BATCH or campaign.message_column is not None)
+        campaign.kind != rules.BATCH or campaign.message_column is not None
+    )
     return columns_chosen and (campaign.kind == rules.BATCH or bool(campaign.text.strip()))
 
 
@@ -240,8 +276,15 @@ def start_preparing(session: Session, campaign: Campaign) -> None:
     # Conditional, so that a double click prepares (and enqueues) once. The token names this
     # preparation: a job for an earlier one (the customer went back and changed something)
     # cannot finish in its place.
-    if not _move(session, campaign, rules.EDITABLE, status=rules.PREPARING, summary={}, error="",
-                 expansion_token=uuid.uuid4().hex):
+    if not _move(
+        session,
+        campaign,
+        rules.EDITABLE,
+        status=rules.PREPARING,
+        summary={},
+        error="",
+        expansion_token=uuid.uuid4().hex,
+    ):
         raise ServiceError(N_("This campaign is being prepared already."))
 
 
@@ -255,33 +298,53 @@ def summary_cost(campaign: Campaign) -> Decimal:
 
 
 def confirm(session: Session, actor: User, campaign: Campaign) -> bool:
-    """"Yes, this is correct": the whole cost reserved in one conditional ledger row, the drafts
+    """ "Yes, this is correct": the whole cost reserved in one conditional ledger row, the drafts
     queued (or refused with their reasons). False when the credit does not cover it: nothing
     starts; ServiceError (roll back) when it would pass a subuser's spend cap. A second confirmation of the same campaign does nothing."""
     if campaign.status != rules.READY:
         return False
     # Conditional, so that two clicks racing each other reserve once: the second finds it taken.
-    taken = rowcount(session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status == rules.READY)
-                                     .values(status=rules.SENDING).execution_options(synchronize_session=False)))
+    taken = rowcount(
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign.id, Campaign.status == rules.READY)
+            .values(status=rules.SENDING)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not taken:
         return False
     cost = summary_cost(campaign)
     account = session.get_one(Account, campaign.account_id)
     subusers.check_caps(session, account, cost, field="cap")  # a subuser's spend cap: ServiceError, caller rolls back
-    if cost > 0 and not ledger.post_many(session, account, [(-cost, "reservation", f"Campaign “{campaign.name}”",
-                                                              f"campaign:{campaign.id}")], actor=actor):
-        session.execute(update(Campaign).where(Campaign.id == campaign.id).values(status=rules.READY)
-                        .execution_options(synchronize_session=False))
+    if cost > 0 and not ledger.post_many(
+        session,
+        account,
+        [(-cost, "reservation", f"Campaign “{campaign.name}”", f"campaign:{campaign.id}")],
+        actor=actor,
+    ):
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign.id)
+            .values(status=rules.READY)
+            .execution_options(synchronize_session=False)
+        )
         return False
     now = utcnow()
     starts = max(now, campaign.send_at) if campaign.send_at else now
     validity_until = starts + timedelta(minutes=campaign.validity_minutes)
-    session.execute(update(Message).where(Message.campaign_id == campaign.id, Message.status == DRAFT,
-                                          Message.reason_code.is_not(None))
-                    .values(status=lifecycle.REFUSED, final_at=now).execution_options(synchronize_session=False))
-    session.execute(update(Message).where(Message.campaign_id == campaign.id, Message.status == DRAFT)
-                    .values(status=lifecycle.QUEUED, queued_at=now, validity_until=validity_until, created_at=now)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Message)
+        .where(Message.campaign_id == campaign.id, Message.status == DRAFT, Message.reason_code.is_not(None))
+        .values(status=lifecycle.REFUSED, final_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Message)
+        .where(Message.campaign_id == campaign.id, Message.status == DRAFT)
+        .values(status=lifecycle.QUEUED, queued_at=now, validity_until=validity_until, created_at=now)
+        .execution_options(synchronize_session=False)
+    )
     campaign.reserved, campaign.confirmed_at = cost, now
     if campaign.send_at and campaign.send_at > now:
         campaign.status = rules.SCHEDULED
@@ -294,8 +357,15 @@ def confirm(session: Session, actor: User, campaign: Campaign) -> bool:
 
 def _pacing_values(campaign: Campaign) -> dict[str, Any]:
     """Sending (again) from now: the pace counts from here, the cursor from the start."""
-    return {"status": rules.SENDING, "started_at": campaign.started_at or utcnow(), "paced_from": time.time(),
-            "dispatched": 0, "cursor_id": 0, "generation": campaign.generation + 1, "paused_at": None}
+    return {
+        "status": rules.SENDING,
+        "started_at": campaign.started_at or utcnow(),
+        "paced_from": time.time(),
+        "dispatched": 0,
+        "cursor_id": 0,
+        "generation": campaign.generation + 1,
+        "paused_at": None,
+    }
 
 
 def start_scheduled(session: Session, campaign: Campaign) -> bool:
@@ -337,29 +407,52 @@ def _take_unsent(session: Session, campaign: Campaign, actor: User | None) -> De
     conditional UPDATE their claim is: each part goes to exactly one of them), refuse the
     messages whose parts were all taken, and release their cost in one ledger row."""
     queued = select(Message.id).where(Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED)
-    taken = sorted(set(session.scalars(update(MessagePart).where(MessagePart.message_id.in_(queued),
-                                                                 MessagePart.state == "pending")
-                                       .values(state="cancelled").returning(MessagePart.message_id)
-                                       .execution_options(synchronize_session=False))))
+    taken = sorted(
+        set(
+            session.scalars(
+                update(MessagePart)
+                .where(MessagePart.message_id.in_(queued), MessagePart.state == "pending")
+                .values(state="cancelled")
+                .returning(MessagePart.message_id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    )
     refund, now = Decimal("0"), utcnow()
     for start in range(0, len(taken), 1000):
-        chunk = taken[start:start + 1000]
-        whole = session.execute(update(Message).where(
-            Message.id.in_(chunk), Message.status == lifecycle.QUEUED,
-            ~Message.part_rows.any(MessagePart.state != "cancelled"))
+        chunk = taken[start : start + 1000]
+        whole = session.execute(
+            update(Message)
+            .where(
+                Message.id.in_(chunk),
+                Message.status == lifecycle.QUEUED,
+                ~Message.part_rows.any(MessagePart.state != "cancelled"),
+            )
             .values(status=lifecycle.REFUSED, reason_code="cancelled", final_at=now)
-            .returning(Message.id, Message.cost).execution_options(synchronize_session=False)).all()
+            .returning(Message.id, Message.cost)
+            .execution_options(synchronize_session=False)
+        ).all()
         refund += sum((cost for _, cost in whole), Decimal("0"))
         # A message split between a sender and the cancel (rare) ends as not delivered, refunded.
         released = {message_id for message_id, _ in whole}
         split = [m for m in chunk if m not in released]
         if split:
-            session.execute(update(MessagePart).where(MessagePart.message_id.in_(split), MessagePart.state == "cancelled")
-                            .values(state="failed", status=lifecycle.REJECTD).execution_options(synchronize_session=False))
+            session.execute(
+                update(MessagePart)
+                .where(MessagePart.message_id.in_(split), MessagePart.state == "cancelled")
+                .values(state="failed", status=lifecycle.REJECTD)
+                .execution_options(synchronize_session=False)
+            )
     if refund > 0:
-        ledger.post(session, session.get_one(Account, campaign.account_id), refund, kind="release",
-                    reason=f"Campaign “{campaign.name}” cancelled: unsent messages", reference=f"campaign:{campaign.id}",
-                    actor=actor)
+        ledger.post(
+            session,
+            session.get_one(Account, campaign.account_id),
+            refund,
+            kind="release",
+            reason=f"Campaign “{campaign.name}” cancelled: unsent messages",
+            reference=f"campaign:{campaign.id}",
+            actor=actor,
+        )
     session.flush()
     return refund
 
@@ -367,8 +460,14 @@ def _take_unsent(session: Session, campaign: Campaign, actor: User | None) -> De
 def sweep_cancelled(session: Session) -> Decimal:
     """Cron: messages of cancelled campaigns that came back to the queue after the cancel (a
     sender whose route went down hands its unsent parts back) are released too."""
-    found = session.scalars(select(Campaign).where(Campaign.status == rules.CANCELLED, Campaign.id.in_(
-        select(Message.campaign_id).where(Message.status == lifecycle.QUEUED, Message.campaign_id.is_not(None))))).all()
+    found = session.scalars(
+        select(Campaign).where(
+            Campaign.status == rules.CANCELLED,
+            Campaign.id.in_(
+                select(Message.campaign_id).where(Message.status == lifecycle.QUEUED, Message.campaign_id.is_not(None))
+            ),
+        )
+    ).all()
     return sum((_take_unsent(session, campaign, None) for campaign in found), Decimal("0"))
 
 
@@ -376,8 +475,9 @@ def finish_if_done(session: Session, campaign: Campaign) -> bool:
     """Completed once nothing of it waits to be sent."""
     if campaign.status != rules.SENDING:
         return False
-    waiting = session.scalar(select(func.count(Message.id)).where(Message.campaign_id == campaign.id,
-                                                                  Message.status == lifecycle.QUEUED))
+    waiting = session.scalar(
+        select(func.count(Message.id)).where(Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED)
+    )
     if waiting:
         return False
     return _move(session, campaign, {rules.SENDING}, status=rules.COMPLETED, finished_at=utcnow())

@@ -1,4 +1,5 @@
 """The Send SMS composer's live preview: parts, encoding, number check and price."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,10 +19,10 @@ class Preview:
     analysis: Analysis
     units_left: int
     runs: list[tuple[str, bool]]
-    number: str | None = None            # E.164 as it will be sent
+    number: str | None = None  # E.164 as it will be sent
     number_info: phone.NumberInfo | None = None
     number_error: str | None = None
-    quote: pricing.Quote | None = None   # for the typed number, or the account's home country
+    quote: pricing.Quote | None = None  # for the typed number, or the account's home country
     unroutable: pricing.Unroutable | None = None
     suggestion: counter.GsmSuggestion | None = None
     suggestion_cost: Decimal | None = None
@@ -51,8 +52,15 @@ def preview(session: Session, actor: User, text: str, to: str = "") -> Preview:
     if suggestion and quote:
         suggestion_cost = pricing.quote(suggestion.analysis.parts, dest_number, dest_country, prices).cost
     return Preview(
-        text=text, analysis=analysis, units_left=counter.units_left(analysis),
-        runs=counter.highlight(text, analysis.non_gsm), number=number, number_info=info,
-        number_error=number_error, quote=quote, unroutable=unroutable,
-        suggestion=suggestion, suggestion_cost=suggestion_cost,
+        text=text,
+        analysis=analysis,
+        units_left=counter.units_left(analysis),
+        runs=counter.highlight(text, analysis.non_gsm),
+        number=number,
+        number_info=info,
+        number_error=number_error,
+        quote=quote,
+        unroutable=unroutable,
+        suggestion=suggestion,
+        suggestion_cost=suggestion_cost,
     )

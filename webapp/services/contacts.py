@@ -1,4 +1,5 @@
 """Contact groups of an account and their contacts: list, search, edit, export, clean up."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -20,8 +21,8 @@ class GroupSummary:
     id: int
     name: str
     contacts: int
-    shared: bool = False            # (own group) its owner shares it with the subusers
-    shared_by: str | None = None    # (a parent's group) the parent account's name: use only
+    shared: bool = False  # (own group) its owner shares it with the subusers
+    shared_by: str | None = None  # (a parent's group) the parent account's name: use only
 
 
 def usable_condition(account: Account) -> ColumnElement[bool]:
@@ -45,17 +46,16 @@ def usable_groups(session: Session, actor: User) -> list[GroupSummary]:
     ).all()
     parent = account.parent if account.parent_id is not None else None
     parent_name = parent.name if parent is not None else None
-    return [GroupSummary(id_, name, count, shared, None if owner == account.id else parent_name)
-            for id_, name, count, shared, owner in rows]
-
-
+    return [
+        GroupSummary(id_, name, count, shared, None if owner == account.id else parent_name)
+        for id_, name, count, shared, owner in rows
+    ]
 
 
 def usable_group(session: Session, actor: User, group_id: int) -> ContactGroup:
     """A group the actor may send to (see :func:`usable_condition`); LookupError otherwise.
     Only :func:`group_of` gives a group to change, export or clean."""
-    group = session.scalar(select(ContactGroup).where(ContactGroup.id == group_id,
-                                                      usable_condition(actor.account)))
+    group = session.scalar(select(ContactGroup).where(ContactGroup.id == group_id, usable_condition(actor.account)))
     if group is None:
         raise LookupError(group_id)
     return group
@@ -82,9 +82,14 @@ def create_group(session: Session, actor: User, name: str, rows: list[dict[str, 
         if phone in seen:
             continue
         seen.add(phone)
-        group.contacts.append(Contact(
-            phone=phone, first_name=extra.pop("first_name", ""), last_name=extra.pop("last_name", ""), fields=extra,
-        ))
+        group.contacts.append(
+            Contact(
+                phone=phone,
+                first_name=extra.pop("first_name", ""),
+                last_name=extra.pop("last_name", ""),
+                fields=extra,
+            )
+        )
     session.flush()
     return group
 
@@ -101,22 +106,29 @@ def group_of(session: Session, actor: User, group_id: int) -> ContactGroup:
     return group
 
 
-def contacts_page(session: Session, group: ContactGroup, search: str = "",
-                  page: int = 1) -> tuple[Sequence[Contact], int]:
+def contacts_page(
+    session: Session, group: ContactGroup, search: str = "", page: int = 1
+) -> tuple[Sequence[Contact], int]:
     """(contacts, total) of a group, by name or number, a page at a time."""
     query = select(Contact).where(Contact.group_id == group.id)
     words = search.strip()
     if words:
         digits = "".join(ch for ch in words if ch.isdigit())
         like = f"%{words.lower()}%"
-        conditions: list[ColumnElement[bool]] = [func.lower(Contact.first_name).like(like), func.lower(Contact.last_name).like(like),
-                      func.lower(Contact.first_name + " " + Contact.last_name).like(like)]
+        conditions: list[ColumnElement[bool]] = [
+            func.lower(Contact.first_name).like(like),
+            func.lower(Contact.last_name).like(like),
+            func.lower(Contact.first_name + " " + Contact.last_name).like(like),
+        ]
         if digits:
             conditions.append(Contact.phone.contains(digits))
         query = query.where(or_(*conditions))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.scalars(query.order_by(Contact.last_name, Contact.first_name, Contact.id)
-                           .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    rows = session.scalars(
+        query.order_by(Contact.last_name, Contact.first_name, Contact.id)
+        .offset((max(page, 1) - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
     return rows, total
 
 
@@ -132,10 +144,16 @@ def _checked_phone(session: Session, actor: User, group: ContactGroup, text: str
     return e164
 
 
-def add_contact(session: Session, actor: User, group: ContactGroup, phone: str, first_name: str = "",
-                last_name: str = "") -> Contact:
-    contact = Contact(group_id=group.id, phone=_checked_phone(session, actor, group, phone),
-                      first_name=first_name.strip()[:100], last_name=last_name.strip()[:100], fields={})
+def add_contact(
+    session: Session, actor: User, group: ContactGroup, phone: str, first_name: str = "", last_name: str = ""
+) -> Contact:
+    contact = Contact(
+        group_id=group.id,
+        phone=_checked_phone(session, actor, group, phone),
+        first_name=first_name.strip()[:100],
+        last_name=last_name.strip()[:100],
+        fields={},
+    )
     session.add(contact)
     session.flush()
     return contact
@@ -163,8 +181,9 @@ def contact_of(session: Session, group: ContactGroup, contact_id: int) -> Contac
     return contact
 
 
-def update_contact(session: Session, actor: User, contact: Contact, phone: str, first_name: str,
-                   last_name: str) -> Contact:
+def update_contact(
+    session: Session, actor: User, contact: Contact, phone: str, first_name: str, last_name: str
+) -> Contact:
     contact.phone = _checked_phone(session, actor, contact.group, phone, contact.id)
     contact.first_name, contact.last_name = first_name.strip()[:100], last_name.strip()[:100]
     session.flush()
@@ -176,8 +195,9 @@ def field_names(session: Session, group: ContactGroup, sample: int = 200) -> lis
     the first and the last ``sample`` contacts (a group filled by several imports)."""
     names: dict[str, None] = {}
     for order in (Contact.id.asc(), Contact.id.desc()):
-        for fields in session.scalars(select(Contact.fields).where(Contact.group_id == group.id)
-                                      .order_by(order).limit(sample)):
+        for fields in session.scalars(
+            select(Contact.fields).where(Contact.group_id == group.id).order_by(order).limit(sample)
+        ):
             names.update(dict.fromkeys(fields or {}))
     return list(names)
 
@@ -188,18 +208,32 @@ def export_rows(session: Session, group: ContactGroup) -> Iterator[list[str]]:
     yield ["Phone", "First name", "Last name", *extra]
     query = select(Contact).where(Contact.group_id == group.id).order_by(Contact.id).execution_options(yield_per=1000)
     for contact in session.scalars(query):
-        yield [contact.phone, contact.first_name, contact.last_name, *[(contact.fields or {}).get(n, "") for n in extra]]
+        yield [
+            contact.phone,
+            contact.first_name,
+            contact.last_name,
+            *[(contact.fields or {}).get(n, "") for n in extra],
+        ]
 
 
 def failed_numbers(session: Session, group: ContactGroup) -> list[str]:
     """Numbers of the group whose last messages from this account came back REJECTD or UNDELIV."""
     from webapp.models import Message
 
-    return list(session.scalars(
-        select(Contact.phone).where(Contact.group_id == group.id)
-        .where(Contact.phone.in_(select(Message.to).where(
-            Message.account_id == group.account_id, Message.status.in_(CLEANED_STATUSES))))
-        .order_by(Contact.phone)))
+    return list(
+        session.scalars(
+            select(Contact.phone)
+            .where(Contact.group_id == group.id)
+            .where(
+                Contact.phone.in_(
+                    select(Message.to).where(
+                        Message.account_id == group.account_id, Message.status.in_(CLEANED_STATUSES)
+                    )
+                )
+            )
+            .order_by(Contact.phone)
+        )
+    )
 
 
 def remove_failed_numbers(session: Session, group: ContactGroup) -> int:

@@ -5,6 +5,7 @@ conditional UPDATE, committed) before it goes upstream. A job that runs twice, o
 worker killed between submission and commit, finds the part claimed and never sends
 it again; parts left claimed without an outcome are settled later as unknown.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,7 +35,7 @@ from webapp.services.throttle import RouteThrottle
 log = logging.getLogger(__name__)
 
 # Rows, not objects (SQLAlchemy types a row of a select(*columns) as Row[Any]):
-MessageRow = Row[Any]   # the columns of _SENDING
+MessageRow = Row[Any]  # the columns of _SENDING
 ClaimedPart = Row[Any]  # id, message_id, seq, submission_key, route_id (the claim's RETURNING)
 
 
@@ -51,12 +52,25 @@ def _loaded_objects_kept(session: Session | scoped_session[Session]) -> Iterator
         real.expire_on_commit = before
 
 
-_SENDING = (Message.id, Message.status, Message.sender, Message.to, Message.text, Message.encoding, Message.parts,
-            Message.validity_until)
+_SENDING = (
+    Message.id,
+    Message.status,
+    Message.sender,
+    Message.to,
+    Message.text,
+    Message.encoding,
+    Message.parts,
+    Message.validity_until,
+)
 
 
-def submit_messages(session: Session, message_ids: list[int], redis: Redis, batch_parts: int = 100,
-                    should_continue: Callable[[], bool] | None = None) -> dict[str, int]:
+def submit_messages(
+    session: Session,
+    message_ids: list[int],
+    redis: Redis,
+    batch_parts: int = 100,
+    should_continue: Callable[[], bool] | None = None,
+) -> dict[str, int]:
     """Send the queued parts of these messages, a batch at a time. Commits: each batch's claims
     are durable before it goes upstream, and its outcome is committed before the next batch.
     ``should_continue()`` is asked before each batch (a paused campaign stops there)."""
@@ -64,11 +78,16 @@ def submit_messages(session: Session, message_ids: list[int], redis: Redis, batc
         with _loaded_objects_kept(session):
             return _submit_messages(session, message_ids, redis, batch_parts, should_continue)
     finally:
-        session.expire_all()   # the outcomes were written in bulk: what was loaded is stale
+        session.expire_all()  # the outcomes were written in bulk: what was loaded is stale
 
 
-def _submit_messages(session: Session, message_ids: list[int], redis: Redis, batch_parts: int,
-                     should_continue: Callable[[], bool] | None = None) -> dict[str, int]:
+def _submit_messages(
+    session: Session,
+    message_ids: list[int],
+    redis: Redis,
+    batch_parts: int,
+    should_continue: Callable[[], bool] | None = None,
+) -> dict[str, int]:
     now = utcnow()
     # Rows, not objects: what sending reads of a message, nothing to track or expire.
     messages = session.execute(select(*_SENDING).where(Message.id.in_(message_ids)).order_by(Message.id)).all()
@@ -99,15 +118,16 @@ def _submit_batch(session: Session, batch: list[MessageRow], redis: Redis, count
         update(MessagePart)
         .where(MessagePart.message_id.in_(list(live)), MessagePart.state == "pending")
         .values(state="claimed", claimed_at=now)
-        .returning(MessagePart.id, MessagePart.message_id, MessagePart.seq, MessagePart.submission_key,
-                   MessagePart.route_id)
+        .returning(
+            MessagePart.id, MessagePart.message_id, MessagePart.seq, MessagePart.submission_key, MessagePart.route_id
+        )
         .execution_options(synchronize_session=False)
     ).all()
     session.commit()
     counts["claimed"] += len(claimed)
     if not claimed:
         return
-    handed: set[str] = set()   # submission keys given to a connector: maybe upstream from then on
+    handed: set[str] = set()  # submission keys given to a connector: maybe upstream from then on
     try:
         _send_claimed(session, live, sorted(claimed, key=lambda p: p.id), redis, counts, handed, now)
     except Exception:
@@ -122,17 +142,31 @@ def _hand_back(session: Session, claimed_ids: list[int], handed: set[str]) -> No
     database is still away they stay claimed and are settled later as usual."""
     try:
         session.rollback()
-        session.execute(update(MessagePart).where(
-            MessagePart.id.in_(claimed_ids), MessagePart.state == "claimed", MessagePart.submission_key.not_in(handed))
-            .values(state="pending", claimed_at=None).execution_options(synchronize_session=False))
+        session.execute(
+            update(MessagePart)
+            .where(
+                MessagePart.id.in_(claimed_ids),
+                MessagePart.state == "claimed",
+                MessagePart.submission_key.not_in(handed),
+            )
+            .values(state="pending", claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
         session.commit()
     except Exception as exc:  # the original error is the one that matters; it is re-raised
         log.warning("claims of %d parts not handed back (%s); settled later as unknown", len(claimed_ids), exc)
         session.rollback()
 
 
-def _send_claimed(session: Session, live: dict[int, MessageRow], claimed: list[ClaimedPart], redis: Redis,
-                  counts: dict[str, int], handed: set[str], now: datetime) -> None:
+def _send_claimed(
+    session: Session,
+    live: dict[int, MessageRow],
+    claimed: list[ClaimedPart],
+    redis: Redis,
+    counts: dict[str, int],
+    handed: set[str],
+    now: datetime,
+) -> None:
     by_route: dict[int, list[ClaimedPart]] = defaultdict(list)
     for part in claimed:
         by_route[part.route_id].append(part)
@@ -140,13 +174,20 @@ def _send_claimed(session: Session, live: dict[int, MessageRow], claimed: list[C
         route = session.get_one(Route, route_id)
         # A campaign's messages often share one text: cut each distinct text once.
         cut: dict[str, list[str]] = {}
-        texts = {m.id: cut.get(m.text) or cut.setdefault(m.text, split(m.text))
-                 for m in (live[p.message_id] for p in route_parts)}
+        texts = {
+            m.id: cut.get(m.text) or cut.setdefault(m.text, split(m.text))
+            for m in (live[p.message_id] for p in route_parts)
+        }
         outgoing = [
             OutgoingPart(
-                submission_key=p.submission_key, message_id=p.message_id, sender=live[p.message_id].sender,
-                to=live[p.message_id].to, text=texts[p.message_id][p.seq - 1], encoding=live[p.message_id].encoding,
-                seq=p.seq, total=live[p.message_id].parts,
+                submission_key=p.submission_key,
+                message_id=p.message_id,
+                sender=live[p.message_id].sender,
+                to=live[p.message_id].to,
+                text=texts[p.message_id][p.seq - 1],
+                encoding=live[p.message_id].encoding,
+                seq=p.seq,
+                total=live[p.message_id].parts,
                 validity_seconds=max(60, int((live[p.message_id].validity_until - now).total_seconds())),
             )
             for p in route_parts
@@ -164,7 +205,7 @@ def _send_claimed(session: Session, live: dict[int, MessageRow], claimed: list[C
         try:
             # At most `tps` parts per second on this route, across every worker process.
             for start in range(0, len(outgoing), throttle.tps):
-                piece = outgoing[start:start + throttle.tps]
+                piece = outgoing[start : start + throttle.tps]
                 try:
                     throttle.acquire(len(piece))
                 except RedisError as exc:  # Redis went away between pieces: keep what went out
@@ -194,42 +235,76 @@ def _send_claimed(session: Session, live: dict[int, MessageRow], claimed: list[C
             raise down
 
 
-def _record_outcome(session: Session, route_id: int, route_parts: list[ClaimedPart], results: list[SubmitResult],
-                    down: RouteDown | None, connector: Connector, counts: dict[str, int], now: datetime) -> None:
+def _record_outcome(
+    session: Session,
+    route_id: int,
+    route_parts: list[ClaimedPart],
+    results: list[SubmitResult],
+    down: RouteDown | None,
+    connector: Connector,
+    counts: dict[str, int],
+    now: datetime,
+) -> None:
     """Each part's outcome, and the receipts that already came for it, written in bulk; then the
     messages concluded (charged, and settled when their receipts came). Flushes."""
     by_key = {r.submission_key: r for r in results}
     # Sent without an answer: maybe upstream, so never resent; they stay claimed and are
     # settled as 'unknown' by settle_stale_claims.
     uncertain = set(down.uncertain) if down else set()
-    unsent = {p.id for p in route_parts if p.submission_key not in by_key and p.submission_key not in uncertain} \
-        if down else set()
+    unsent = (
+        {p.id for p in route_parts if p.submission_key not in by_key and p.submission_key not in uncertain}
+        if down
+        else set()
+    )
     if unsent:
         # Those never went upstream: hand their claims back so the job's retry sends them.
-        session.execute(update(MessagePart).where(MessagePart.id.in_(sorted(unsent)))
-                        .values(state="pending", claimed_at=None).execution_options(synchronize_session=False))
+        session.execute(
+            update(MessagePart)
+            .where(MessagePart.id.in_(sorted(unsent)))
+            .values(state="pending", claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
     sent = [p for p in route_parts if p.submission_key in by_key]
-    held = connector.take_receipts([p.submission_key for p in sent]) \
-        if down is None and hasattr(connector, "take_receipts") else {}
+    held = (
+        connector.take_receipts([p.submission_key for p in sent])
+        if down is None and hasattr(connector, "take_receipts")
+        else {}
+    )
     rows, events, at = [], [], utcnow()
     for part in sent:
         result = by_key[part.submission_key]
         if result.upstream_id:
             seen = PartSeen(part.id, part.message_id, part.seq, result.upstream_id, None, at)
             events += [take_receipt(seen, receipt, at) for receipt in held.get(part.submission_key, ())]
-            rows.append({"id": part.id, "state": "submitted", "upstream_id": result.upstream_id,
-                         "submitted_at": at, "status": seen.status, "error_code": seen.error_code,
-                         "receipt_at": seen.receipt_at})
+            rows.append(
+                {
+                    "id": part.id,
+                    "state": "submitted",
+                    "upstream_id": result.upstream_id,
+                    "submitted_at": at,
+                    "status": seen.status,
+                    "error_code": seen.error_code,
+                    "receipt_at": seen.receipt_at,
+                }
+            )
             counts["submitted"] += 1
         else:
-            rows.append({"id": part.id, "state": "failed", "upstream_id": None, "submitted_at": None,
-                         "status": lifecycle.REJECTD, "error_code": result.error_code, "receipt_at": None})
+            rows.append(
+                {
+                    "id": part.id,
+                    "state": "failed",
+                    "upstream_id": None,
+                    "submitted_at": None,
+                    "status": lifecycle.REJECTD,
+                    "error_code": result.error_code,
+                    "receipt_at": None,
+                }
+            )
             counts["failed"] += 1
     update_rows(session, MessagePart.__table__, rows)
     insert_rows(session, MessageEvent.__table__, events)
     if down is None:
-        _match_early_receipts(session, route_id, [r["upstream_id"] for r in rows if r["upstream_id"]],
-                              since=now)
+        _match_early_receipts(session, route_id, [r["upstream_id"] for r in rows if r["upstream_id"]], since=now)
     settlement.conclude(session, {p.message_id for p in route_parts if p.id not in unsent})
 
 
@@ -241,24 +316,39 @@ def expire_unsent(session: Session, message_ids: Iterable[int]) -> int:
     ids = sorted(message_ids)
     expired = 0
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
-        taken = set(session.scalars(update(MessagePart).where(MessagePart.message_id.in_(chunk), MessagePart.state == "pending")
-                                    .values(state="expired", status=lifecycle.EXPIRED).returning(MessagePart.message_id)
-                                    .execution_options(synchronize_session=False)))
+        chunk = ids[start : start + 1000]
+        taken = set(
+            session.scalars(
+                update(MessagePart)
+                .where(MessagePart.message_id.in_(chunk), MessagePart.state == "pending")
+                .values(state="expired", status=lifecycle.EXPIRED)
+                .returning(MessagePart.message_id)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if not taken:
             continue
         now = utcnow()
-        done = session.execute(update(Message).where(
-            Message.id.in_(taken), Message.status == lifecycle.QUEUED,
-            ~Message.part_rows.any(MessagePart.state != "expired"))
+        done = session.execute(
+            update(Message)
+            .where(
+                Message.id.in_(taken),
+                Message.status == lifecycle.QUEUED,
+                ~Message.part_rows.any(MessagePart.state != "expired"),
+            )
             .values(status=lifecycle.REFUSED, reason_code="expired", final_at=now)
             .returning(Message.id, Message.account_id, Message.cost)
-            .execution_options(synchronize_session=False)).all()
+            .execution_options(synchronize_session=False)
+        ).all()
         releases: dict[int, list[LedgerRow]] = defaultdict(list)
         for message_id, account_id, cost in done:
             if cost:
                 releases[account_id].append((cost, "release", "expired", f"msg:{message_id}"))
-                session.add(MessageEvent(message_id=message_id, kind="released", detail={"amount": str(cost), "reason": "expired"}))
+                session.add(
+                    MessageEvent(
+                        message_id=message_id, kind="released", detail={"amount": str(cost), "reason": "expired"}
+                    )
+                )
             session.add(MessageEvent(message_id=message_id, kind="refused", detail={"reason": "expired"}))
         settlement.post_entries(session, releases)
         expired += len(done)
@@ -277,10 +367,15 @@ def _lock_fresh(session: Session, message_ids: Iterable[int]) -> list[Message]:
     ids = sorted(set(message_ids))
     messages: list[Message] = []
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
-        messages += session.scalars(select(Message).where(Message.id.in_(chunk)).order_by(Message.id)
-                                    .with_for_update(of=Message).options(selectinload(Message.part_rows))
-                                    .execution_options(populate_existing=True)).all()
+        chunk = ids[start : start + 1000]
+        messages += session.scalars(
+            select(Message)
+            .where(Message.id.in_(chunk))
+            .order_by(Message.id)
+            .with_for_update(of=Message)
+            .options(selectinload(Message.part_rows))
+            .execution_options(populate_existing=True)
+        ).all()
     return messages
 
 
@@ -289,21 +384,35 @@ def settle_stale_claims(session: Session, older_than: timedelta = timedelta(minu
     or may not have gone upstream. They are never sent again; they become 'unknown', and the
     message is settled as submitted (charged once) and ends NOREPORT if no receipt comes."""
     cutoff = utcnow() - older_than
-    candidates = session.scalars(select(MessagePart.id).where(
-        MessagePart.state == "claimed", MessagePart.claimed_at <= cutoff).limit(5000)).all()
+    candidates = session.scalars(
+        select(MessagePart.id).where(MessagePart.state == "claimed", MessagePart.claimed_at <= cutoff).limit(5000)
+    ).all()
     # Conditional, like the claim: two crons settling together turn each part once.
-    stale = session.execute(update(MessagePart).where(MessagePart.id.in_(candidates), MessagePart.state == "claimed")
-                            .values(state="unknown").returning(MessagePart.message_id, MessagePart.seq)
-                            .execution_options(synchronize_session=False)).all() if candidates else []
+    stale = (
+        session.execute(
+            update(MessagePart)
+            .where(MessagePart.id.in_(candidates), MessagePart.state == "claimed")
+            .values(state="unknown")
+            .returning(MessagePart.message_id, MessagePart.seq)
+            .execution_options(synchronize_session=False)
+        ).all()
+        if candidates
+        else []
+    )
     unknown: defaultdict[int, list[int]] = defaultdict(list)
     for message_id, seq in stale:
         unknown[message_id].append(seq)
     if unknown:
         now = utcnow()
-        session.execute(insert(MessageEvent), [{"message_id": message_id, "kind": "unknown", "at": now,
-                                               "detail": {"parts": sorted(seqs)}} for message_id, seqs in unknown.items()])
+        session.execute(
+            insert(MessageEvent),
+            [
+                {"message_id": message_id, "kind": "unknown", "at": now, "detail": {"parts": sorted(seqs)}}
+                for message_id, seqs in unknown.items()
+            ],
+        )
     settlement.conclude(session, unknown)
-    session.expire_all()   # written in bulk: what the caller loaded is stale
+    session.expire_all()  # written in bulk: what the caller loaded is stale
     return len(stale)
 
 
@@ -311,11 +420,13 @@ def expire_overdue(session: Session, grace: timedelta = timedelta(minutes=5)) ->
     """Messages past their validity with no final receipt become NOREPORT (still charged); queued
     ones that never went out (a paused campaign, a lost job) are refused as expired and released."""
     cutoff = utcnow() - grace
-    stuck = session.scalars(select(Message.id).where(Message.status == lifecycle.QUEUED,
-                                                     Message.validity_until < cutoff).limit(5000)).all()
+    stuck = session.scalars(
+        select(Message.id).where(Message.status == lifecycle.QUEUED, Message.validity_until < cutoff).limit(5000)
+    ).all()
     expire_unsent(session, stuck)
-    overdue_ids = session.scalars(select(Message.id).where(
-        Message.status == lifecycle.SUBMITTED, Message.validity_until < cutoff).limit(5000)).all()
+    overdue_ids = session.scalars(
+        select(Message.id).where(Message.status == lifecycle.SUBMITTED, Message.validity_until < cutoff).limit(5000)
+    ).all()
     overdue = [m for m in _lock_fresh(session, overdue_ids) if m.status == lifecycle.SUBMITTED]
     for message in overdue:
         for part in message.part_rows:

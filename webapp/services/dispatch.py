@@ -10,6 +10,7 @@ part that did go out is claimed in the database anyway).
 Jobs are enqueued by name (``workers.sending.send_chunk``): the web app does not import the
 workers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,10 +47,14 @@ def enqueue_sending(redis: Redis, message_ids: list[int], at: datetime | None = 
     job_ids = []
     q = queue(redis)
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
+        chunk = ids[start : start + CHUNK]
         job_id = chunk_job_id(chunk)
-        options = dict(job_id=job_id, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-                       result_ttl=3600, failure_ttl=7 * 86400)
+        options = dict(
+            job_id=job_id,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            result_ttl=3600,
+            failure_ttl=7 * 86400,
+        )
         if at is not None and at > datetime.now(UTC):
             q.enqueue_at(at, SEND_CHUNK, chunk, **options)
         else:
@@ -68,8 +73,12 @@ def hand_to_workers(redis: Redis, message_ids: list[int], at: datetime | None = 
         enqueue_sending(redis, message_ids, at=at)
         return True
     except (RedisError, OSError) as exc:
-        log.warning("%d accepted messages not queued now (%s: %s); the sweeper will queue them",
-                    len(message_ids), type(exc).__name__, exc)
+        log.warning(
+            "%d accepted messages not queued now (%s: %s); the sweeper will queue them",
+            len(message_ids),
+            type(exc).__name__,
+            exc,
+        )
         return False
 
 
@@ -112,12 +121,17 @@ def stranded(session: Session, redis: Redis, older_than: timedelta, limit: int =
     ``older_than`` ago, still have a part waiting to be claimed, and no live job covers."""
     now = utcnow()
     ids = session.scalars(
-        select(Message.id).where(
-            Message.status == lifecycle.QUEUED, Message.campaign_id.is_(None),
-            Message.queued_at <= now - older_than, Message.validity_until > now,
-            select(MessagePart.id).where(MessagePart.message_id == Message.id,
-                                         MessagePart.state == "pending").exists())
-        .order_by(Message.id).limit(limit)).all()
+        select(Message.id)
+        .where(
+            Message.status == lifecycle.QUEUED,
+            Message.campaign_id.is_(None),
+            Message.queued_at <= now - older_than,
+            Message.validity_until > now,
+            select(MessagePart.id).where(MessagePart.message_id == Message.id, MessagePart.state == "pending").exists(),
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    ).all()
     if not ids:
         return []
     ranges = _live_ranges(redis)
@@ -132,4 +146,3 @@ def requeue_stranded(session: Session, redis: Redis, older_than: timedelta) -> i
         log.warning("requeueing %d queued messages that had no job (first %d, last %d)", len(ids), ids[0], ids[-1])
         enqueue_sending(redis, ids)
     return len(ids)
-

@@ -1,5 +1,6 @@
 """What an UPDATE or DELETE did, typed: Session.execute is typed to give a Result, and for these
 statements it gives a CursorResult, the one with ``rowcount``."""
+
 from __future__ import annotations
 
 from typing import Any, cast

@@ -15,6 +15,7 @@ of rows, written as CSV, XLSX or PDF to a binary file, one row at a time.
 A report hands over a ``Table`` whose ``rows`` is a generator reading the database in batches
 (e.g. ``yield_per``); the totals are added up while the rows go by. Needs an app context only for
 the PDF (templates); the labels are translated by the caller (headers) or here (flask_babel)."""
+
 from __future__ import annotations
 
 import csv
@@ -40,11 +41,13 @@ from webapp.domain.export_cells import (
 )
 
 FORMATS = ("csv", "xlsx", "pdf")
-MIMETYPES = {"csv": "text/csv; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "pdf": "application/pdf"}
-PROGRESS_EVERY = 1000          # rows between two progress reports
-XLSX_MAX_TEXT = 32767          # characters an XLSX cell holds
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+PROGRESS_EVERY = 1000  # rows between two progress reports
+XLSX_MAX_TEXT = 32767  # characters an XLSX cell holds
 # Characters XML 1.0 (so XLSX) cannot hold: control characters but tab, line feed and carriage
 # return (a form feed is a GSM extension character an SMS may carry).
 _NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -56,6 +59,7 @@ Progress = Callable[[int], None]
 class Table:
     """What an export writes. ``about`` are (label, value) lines saying what was exported (the
     filter, the time zone, when): the PDF's head and the XLSX's second sheet."""
+
     title: str
     columns: Sequence[Column]
     rows: Iterable[Sequence[Value]]
@@ -73,8 +77,15 @@ def _counted(table: Table, totals: Totals, progress: Progress | None) -> Iterato
         yield values
 
 
-def write(table: Table, fmt: str, out: IO[bytes], *, separator: str = ";", progress: Progress | None = None,
-          pdf_context: dict[str, Any] | None = None) -> Totals:
+def write(
+    table: Table,
+    fmt: str,
+    out: IO[bytes],
+    *,
+    separator: str = ";",
+    progress: Progress | None = None,
+    pdf_context: dict[str, Any] | None = None,
+) -> Totals:
     """Write ``table`` as ``fmt`` (csv, xlsx, pdf) to ``out``; the totals of what was written."""
     if fmt == "csv":
         return write_csv(table, out, separator=separator, progress=progress)
@@ -97,7 +108,7 @@ def write_csv(table: Table, out: IO[bytes], *, separator: str = ";", progress: P
             writer.writerow(csv_row(table.columns, values, separator))
         text.flush()
     finally:
-        text.detach()      # the caller's stream stays open
+        text.detach()  # the caller's stream stays open
     return totals
 
 
@@ -111,9 +122,9 @@ def _xlsx_cell(sheet: Any, kind: Kind, value: Value, font: Any = None) -> Any:
     value = checked(kind, value)
     cell = WriteOnlyCell(sheet, value=_xml_text(value) if isinstance(value, str) else value)
     if isinstance(value, str):
-        cell.data_type = "s"           # never a formula, whatever it begins with
+        cell.data_type = "s"  # never a formula, whatever it begins with
         if needs_quote_prefix(kind, value):
-            cell.quotePrefix = True    # and stays text when edited in Excel
+            cell.quotePrefix = True  # and stays text when edited in Excel
     elif kind in NUMBER_FORMATS:
         cell.number_format = NUMBER_FORMATS[kind]
     if font is not None:
@@ -196,6 +207,17 @@ def write_pdf(table: Table, out: IO[bytes], *, progress: Progress | None = None,
     shown = [i for i, c in enumerate(table.columns) if c.in_pdf]
     width = sum(table.columns[i].width for i in shown) or 1
     widths = [round(100 * table.columns[i].width / width, 2) for i in shown]
-    out.write(render_pdf("pdf/export.html", table=table, rows=_counted(table, totals, progress), totals=totals,
-                         shown=shown, widths=widths, display=display, Kind=Kind, **context))
+    out.write(
+        render_pdf(
+            "pdf/export.html",
+            table=table,
+            rows=_counted(table, totals, progress),
+            totals=totals,
+            shown=shown,
+            widths=widths,
+            display=display,
+            Kind=Kind,
+            **context,
+        )
+    )
     return totals

@@ -15,6 +15,7 @@ import wizard's uploads are); the job's progress (rows written) is kept in Redis
 - The cron deletes exports older than Settings.export_keep_days (``remove_old``).
 
 Jobs are enqueued by name: the web app never imports the workers."""
+
 from __future__ import annotations
 
 import hashlib
@@ -54,27 +55,28 @@ def job_id(export_id: str) -> str:
     return f"export-{export_id}"
 
 
-REUSE_FOR = timedelta(minutes=10)   # a finished export asked again within this is the same file
+REUSE_FOR = timedelta(minutes=10)  # a finished export asked again within this is the same file
 
 
 @dataclass(frozen=True)
 class Export:
     """What was asked and how far it got (the JSON beside the file)."""
+
     id: str
     account_id: int
     user_id: int
-    report: str                 # "messages" (REPORTS)
-    params: dict[str, Any]      # the report's filter, as JSON
-    fmt: str                    # csv, xlsx, pdf
+    report: str  # "messages" (REPORTS)
+    params: dict[str, Any]  # the report's filter, as JSON
+    fmt: str  # csv, xlsx, pdf
     separator: str
     language: str
-    up_to_id: int               # the newest row when it was asked for
+    up_to_id: int  # the newest row when it was asked for
     rows_expected: int
-    filename: str               # as downloaded
-    created_at: str             # ISO, UTC
+    filename: str  # as downloaded
+    created_at: str  # ISO, UTC
     state: str = "queued"
     rows: int = 0
-    totals: list[Any] = field(default_factory=list)   # the totals row, as text
+    totals: list[Any] = field(default_factory=list)  # the totals row, as text
     error: str = ""
 
     @property
@@ -86,12 +88,25 @@ class Export:
         return self.state in ("done", "failed")
 
 
-def export_id(actor: User, report: str, params: dict[str, Any], fmt: str, separator: str, language: str,
-              up_to_id: int) -> str:
+def export_id(
+    actor: User, report: str, params: dict[str, Any], fmt: str, separator: str, language: str, up_to_id: int
+) -> str:
     """A digest of what was asked; the account's creation time keeps a database made anew (ids
     counted from 1 again) from finding the exports of the old one in the same folder."""
-    asked = json.dumps([actor.account_id, actor.id, actor.account.created_at.isoformat(), report, params, fmt,
-                        separator, language, up_to_id], sort_keys=True)
+    asked = json.dumps(
+        [
+            actor.account_id,
+            actor.id,
+            actor.account.created_at.isoformat(),
+            report,
+            params,
+            fmt,
+            separator,
+            language,
+            up_to_id,
+        ],
+        sort_keys=True,
+    )
     return hashlib.sha256(asked.encode()).hexdigest()[:24]
 
 
@@ -129,8 +144,19 @@ def find(upload_dir: str, account_id: int, export_id: str) -> Export | None:
     return export if export.account_id == account_id and export.id == export_id else None
 
 
-def ask(redis: Redis, upload_dir: str, actor: User, report: str, params: dict[str, Any], fmt: str, separator: str,
-        language: str, up_to_id: int, rows_expected: int, filename: str) -> Export:
+def ask(
+    redis: Redis,
+    upload_dir: str,
+    actor: User,
+    report: str,
+    params: dict[str, Any],
+    fmt: str,
+    separator: str,
+    language: str,
+    up_to_id: int,
+    rows_expected: int,
+    filename: str,
+) -> Export:
     """The export of this request, queued for a worker unless it is made, or on its way, already
     (asked again after it failed, it is made again)."""
     eid = export_id(actor, report, params, fmt, separator, language, up_to_id)
@@ -138,12 +164,27 @@ def ask(redis: Redis, upload_dir: str, actor: User, report: str, params: dict[st
     # A file made a while ago may show messages as queued or sent that have been charged or
     # refunded since: it is reused only for a repeated ask (a double click), then made again.
     fresh = known is not None and datetime.now(UTC) - datetime.fromisoformat(known.created_at) < REUSE_FOR
-    if known is not None and known.state != "failed" and (
-            not known.done or (fresh and file_path(upload_dir, known).exists())):
+    if (
+        known is not None
+        and known.state != "failed"
+        and (not known.done or (fresh and file_path(upload_dir, known).exists()))
+    ):
         _requeue_if_lost(redis, known)
         return known
-    export = Export(eid, actor.account_id, actor.id, report, params, fmt, separator, language, up_to_id,
-                    rows_expected, filename, datetime.now(UTC).isoformat())
+    export = Export(
+        eid,
+        actor.account_id,
+        actor.id,
+        report,
+        params,
+        fmt,
+        separator,
+        language,
+        up_to_id,
+        rows_expected,
+        filename,
+        datetime.now(UTC).isoformat(),
+    )
     _save(upload_dir, export)
     redis.delete(progress_key(eid))
     _enqueue(redis, export)
@@ -151,8 +192,16 @@ def ask(redis: Redis, upload_dir: str, actor: User, report: str, params: dict[st
 
 
 def _enqueue(redis: Redis, export: Export) -> None:
-    queue(redis).enqueue(MAKE_EXPORT, export.account_id, export.id, job_id=job_id(export.id), retry=RETRY,
-                         result_ttl=86400, failure_ttl=7 * 86400, job_timeout=3 * 3600)
+    queue(redis).enqueue(
+        MAKE_EXPORT,
+        export.account_id,
+        export.id,
+        job_id=job_id(export.id),
+        retry=RETRY,
+        result_ttl=86400,
+        failure_ttl=7 * 86400,
+        job_timeout=3 * 3600,
+    )
 
 
 def _requeue_if_lost(redis: Redis, export: Export) -> None:
@@ -187,8 +236,9 @@ def download(upload_dir: str, account_id: int, export_id: str) -> tuple[Export, 
 TableMaker = Callable[[Session, User, dict[str, Any], int, str], exports.Table]
 
 
-def _messages_table(session: Session, actor: User, params: dict[str, Any], up_to_id: int,
-                    language: str) -> exports.Table:
+def _messages_table(
+    session: Session, actor: User, params: dict[str, Any], up_to_id: int, language: str
+) -> exports.Table:
     return exports_messages.table(session, actor, exports_messages.filter_from_json(params), up_to_id, language)
 
 
@@ -196,8 +246,16 @@ def _messages_table(session: Session, actor: User, params: dict[str, Any], up_to
 REPORTS: dict[str, TableMaker] = {"messages": _messages_table}
 
 
-def make(session: Session, upload_dir: str, account_id: int, export_id: str, progress: Callable[[int], None],
-         pdf_context: dict[str, Any], *, last_try: bool = True) -> Export | None:
+def make(
+    session: Session,
+    upload_dir: str,
+    account_id: int,
+    export_id: str,
+    progress: Callable[[int], None],
+    pdf_context: dict[str, Any],
+    *,
+    last_try: bool = True,
+) -> Export | None:
     """Write the export's file (the job). Nothing to do when it is made already; the file is
     written beside its place and renamed into it, so a job killed half-way, or two at once,
     never leave half a file under the export's name. On an error the export says so (retrying,
@@ -221,16 +279,24 @@ def make(session: Session, upload_dir: str, account_id: int, export_id: str, pro
         with force_locale(export.language):
             table = REPORTS[export.report](session, actor, export.params, export.up_to_id, export.language)
             with part.open("wb") as out:
-                totals = exports.write(table, export.fmt, out, separator=export.separator, progress=progress,
-                                       pdf_context=pdf_context)
+                totals = exports.write(
+                    table, export.fmt, out, separator=export.separator, progress=progress, pdf_context=pdf_context
+                )
         os.replace(part, target)
     except Exception as exc:
         part.unlink(missing_ok=True)
-        _save(upload_dir, replace(export, state="failed" if last_try else "retrying",
-                                  error=f"{type(exc).__name__}: {exc}"[:500]))
+        _save(
+            upload_dir,
+            replace(export, state="failed" if last_try else "retrying", error=f"{type(exc).__name__}: {exc}"[:500]),
+        )
         raise
-    export = replace(export, state="done", rows=totals.rows, error="",
-                     totals=[_json_cell(value) for _kind, value in totals.row(table.total_label)])
+    export = replace(
+        export,
+        state="done",
+        rows=totals.rows,
+        error="",
+        totals=[_json_cell(value) for _kind, value in totals.row(table.total_label)],
+    )
     _save(upload_dir, export)
     return export
 

@@ -1,4 +1,5 @@
 """Health of the parts the web app depends on."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -61,8 +62,11 @@ def check(session: Session, redis_factory: Callable[[], Redis], stale_after: int
         redis = redis_factory()
         redis.ping()
         redis_state = "ok"
-        beats = [b if b.tzinfo else b.replace(tzinfo=UTC)
-                 for b in (w.last_heartbeat for w in Worker.all(connection=redis)) if b]
+        beats = [
+            b if b.tzinfo else b.replace(tzinfo=UTC)
+            for b in (w.last_heartbeat for w in Worker.all(connection=redis))
+            if b
+        ]
         count = sum(1 for b in beats if _age(b, now) <= stale_after)  # a killed worker's entry lingers
         if beats:
             newest = max(beats)

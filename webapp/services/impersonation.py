@@ -3,6 +3,7 @@
 The web layer keeps the staff member's own login and stores the impersonation's id in the session;
 the request guard (webapp/blueprints/__init__.py) asks `current()` on every request and swaps the
 identity for that request only."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -36,30 +37,54 @@ def refusal(actor: User | None, target: User | None) -> str | None:
     return None
 
 
-def start(session: Session, actor: User, target_user_id: int, reason: str, *, ip: str = "",
-          now: datetime | None = None, limit: timedelta = TIME_LIMIT) -> Impersonation:
+def start(
+    session: Session,
+    actor: User,
+    target_user_id: int,
+    reason: str,
+    *,
+    ip: str = "",
+    now: datetime | None = None,
+    limit: timedelta = TIME_LIMIT,
+) -> Impersonation:
     """Begin an impersonation (and audit it); the caller commits and remembers the id in the session."""
     target = session.get(User, target_user_id)
     problem = refusal(actor, target)
     if problem:
         raise ServiceError(problem)
-    assert target is not None   # refusal() refuses a missing user
+    assert target is not None  # refusal() refuses a missing user
     reason = (reason or "").strip()
     if len(reason) < REASON_MIN:
         raise ServiceError("Say why, in a few words.", {"reason": [f"At least {REASON_MIN} characters."]})
     now = now or utcnow()
-    row = Impersonation(staff_user_id=actor.id, target_user_id=target.id, reason=reason[:REASON_MAX],
-                        started_at=now, expires_at=now + limit, ip=ip[:45])
+    row = Impersonation(
+        staff_user_id=actor.id,
+        target_user_id=target.id,
+        reason=reason[:REASON_MAX],
+        started_at=now,
+        expires_at=now + limit,
+        ip=ip[:45],
+    )
     session.add(row)
     session.flush()
-    audit.record(session, staff_user=actor, user=target, account_id=target.account_id, action="impersonation.start",
-                 target=f"user:{target.id}", reason=row.reason, impersonation_id=row.id, ip=ip,
-                 detail={"expires_at": row.expires_at.isoformat()})
+    audit.record(
+        session,
+        staff_user=actor,
+        user=target,
+        account_id=target.account_id,
+        action="impersonation.start",
+        target=f"user:{target.id}",
+        reason=row.reason,
+        impersonation_id=row.id,
+        ip=ip,
+        detail={"expires_at": row.expires_at.isoformat()},
+    )
     return row
 
 
-def current(session: Session, impersonation_id: int | None, staff_user: User,
-            now: datetime | None = None) -> tuple[Impersonation | None, str | None]:
+def current(
+    session: Session, impersonation_id: int | None, staff_user: User, now: datetime | None = None
+) -> tuple[Impersonation | None, str | None]:
     """The impersonation a session points at, when it is still usable by this staff member.
 
     Returns (row, None) when active; (None, why) when it just ended here (expired, or the target or the
@@ -86,9 +111,17 @@ def end(session: Session, row: Impersonation, *, how: str = "returned", now: dat
         return False
     row.ended_at = now or utcnow()
     target = row.target_user
-    audit.record(session, staff_user=row.staff_user, user=target, account_id=target.account_id,
-                 action="impersonation.end", target=f"user:{target.id}", reason=row.reason,
-                 impersonation_id=row.id, detail={"how": how})
+    audit.record(
+        session,
+        staff_user=row.staff_user,
+        user=target,
+        account_id=target.account_id,
+        action="impersonation.end",
+        target=f"user:{target.id}",
+        reason=row.reason,
+        impersonation_id=row.id,
+        detail={"how": how},
+    )
     return True
 
 

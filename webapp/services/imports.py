@@ -4,6 +4,7 @@ Nothing reaches the address book (or the blocklist) before Save, and Save writes
 transaction: a failed import writes nothing. The file is read twice, streaming (review and
 save), never held whole in memory. Operations flush, never commit.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,7 @@ from webapp.services.uploads import keep_spreadsheet
 if TYPE_CHECKING:
     from webapp.services.uploads import Upload
 
-Progress = Callable[[int], None]   # rows done so far
+Progress = Callable[[int], None]  # rows done so far
 INVALID_SAMPLE = 100
 _BATCH = 5000  # rows per COPY / INSERT when saving
 ROLE_PHONE, ROLE_FIRST, ROLE_LAST, ROLE_KEEP, ROLE_SKIP = "phone", "first_name", "last_name", "keep", "skip"
@@ -48,29 +49,51 @@ def get(session: Session, actor: User, import_id: int) -> ContactImport:
     return imp
 
 
-
 def recent(session: Session, actor: User, limit: int = 5) -> list[ContactImport]:
     """The account's imports not saved yet and those saved in the last day, newest first:
     an import can be left and found again."""
     from datetime import timedelta
 
     since = utcnow() - timedelta(days=1)
-    return list(session.scalars(select(ContactImport).where(
-        ContactImport.account_id == actor.account_id,
-        (ContactImport.status != "saved") | (ContactImport.finished_at >= since),
-    ).order_by(ContactImport.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(ContactImport)
+            .where(
+                ContactImport.account_id == actor.account_id,
+                (ContactImport.status != "saved") | (ContactImport.finished_at >= since),
+            )
+            .order_by(ContactImport.id.desc())
+            .limit(limit)
+        )
+    )
 
 
-def start(session: Session, actor: User, upload_dir: str, filename: str, stream: Upload | None, *, purpose: str = "contacts",
-          group: ContactGroup | None = None, group_name: str = "") -> ContactImport:
+def start(
+    session: Session,
+    actor: User,
+    upload_dir: str,
+    filename: str,
+    stream: Upload | None,
+    *,
+    purpose: str = "contacts",
+    group: ContactGroup | None = None,
+    group_name: str = "",
+) -> ContactImport:
     """Keep the uploaded file and check that it can be read; a file that cannot is refused
     with a plain message and nothing is kept."""
     if purpose == "contacts" and group is None and not group_name.strip():
         raise ServiceError(N_("Give the new group a name."), {"name": [N_("Give the new group a name.")]})
     path = keep_spreadsheet(upload_dir, actor.account_id, filename, stream)
-    imp = ContactImport(account_id=actor.account_id, user_id=actor.id, purpose=purpose,
-                        group_id=group.id if group else None, group_name=group_name.strip()[:120],
-                        filename=Path(filename).name[:255], stored_path=str(path), size=path.stat().st_size)
+    imp = ContactImport(
+        account_id=actor.account_id,
+        user_id=actor.id,
+        purpose=purpose,
+        group_id=group.id if group else None,
+        group_name=group_name.strip()[:120],
+        filename=Path(filename).name[:255],
+        stored_path=str(path),
+        size=path.stat().st_size,
+    )
     session.add(imp)
     session.flush()
     return imp
@@ -92,6 +115,7 @@ class Preview:
 
 class UploadedSheet(Protocol):
     """What reading an uploaded spreadsheet needs: a ContactImport, or a Campaign from a file."""
+
     @property
     def stored_path(self) -> str: ...
     @property
@@ -122,8 +146,8 @@ def choose_first_row(session: Session, imp: ContactImport, sheet: int, first_row
 
 @dataclass(frozen=True)
 class Columns:
-    titles: list[str]          # the row above the first data row, else Column A, B …
-    samples: list[list[str]]   # the first data rows
+    titles: list[str]  # the row above the first data row, else Column A, B …
+    samples: list[list[str]]  # the first data rows
 
 
 def columns(imp: UploadedSheet, samples: int = 10) -> Columns:
@@ -133,8 +157,10 @@ def columns(imp: UploadedSheet, samples: int = 10) -> Columns:
     above = [cells for number, cells in shown.rows if number < first]
     titles = list(above[-1]) if above else []
     titles += [""] * (shown.width - len(titles))
-    return Columns([t.strip() or _letter_name(i) for i, t in enumerate(titles[:shown.width])],
-                   [cells for number, cells in shown.rows if number >= first][:samples])
+    return Columns(
+        [t.strip() or _letter_name(i) for i, t in enumerate(titles[: shown.width])],
+        [cells for number, cells in shown.rows if number >= first][:samples],
+    )
 
 
 def _letter_name(index: int) -> str:
@@ -183,8 +209,10 @@ def set_mapping(session: Session, imp: ContactImport, chosen: dict[int, str]) ->
         raise ServiceError(N_("Choose what each column holds."))
     if roles.count(ROLE_PHONE) != 1:
         raise ServiceError(N_("Choose exactly one column that holds the phone numbers."))
-    for role, message in ((ROLE_FIRST, N_("Only one column can be the first name.")),
-                          (ROLE_LAST, N_("Only one column can be the last name."))):
+    for role, message in (
+        (ROLE_FIRST, N_("Only one column can be the first name.")),
+        (ROLE_LAST, N_("Only one column can be the last name.")),
+    ):
         if roles.count(role) > 1:
             raise ServiceError(message)
     imp.mapping = {"roles": roles, "titles": titles}
@@ -203,20 +231,38 @@ def _group_numbers(session: Session, imp: ContactImport) -> set[str]:
 def _blocked_numbers(session: Session, imp: ContactImport) -> set[str]:
     if imp.purpose == "blocklist":
         return set()
-    return set(session.scalars(select(BlockedNumber.phone).where(
-        (BlockedNumber.account_id == imp.account_id) | BlockedNumber.account_id.is_(None))))
+    return set(
+        session.scalars(
+            select(BlockedNumber.phone).where(
+                (BlockedNumber.account_id == imp.account_id) | BlockedNumber.account_id.is_(None)
+            )
+        )
+    )
 
 
-def _walk(session: Session, imp: ContactImport, region: str, on_valid: Callable[[str, list[str]], None],
-          on_invalid: Callable[[int, str, str], None], progress: Progress | None) -> dict[str, int]:
+def _walk(
+    session: Session,
+    imp: ContactImport,
+    region: str,
+    on_valid: Callable[[str, list[str]], None],
+    on_invalid: Callable[[int, str, str], None],
+    progress: Progress | None,
+) -> dict[str, int]:
     """Read every data row once: valid new numbers go to on_valid(number, row cells), the rest
     are counted. Returns the counts."""
     roles = imp.mapping["roles"]
     phone_col = roles.index(ROLE_PHONE)
     existing, blocked = _group_numbers(session, imp), _blocked_numbers(session, imp)
     seen: set[str] = set()
-    counts = {"rows": 0, "valid": 0, "invalid": 0, "duplicates_in_file": 0, "already_in_group": 0,
-              "blocklisted": 0, "to_add": 0}
+    counts = {
+        "rows": 0,
+        "valid": 0,
+        "invalid": 0,
+        "duplicates_in_file": 0,
+        "already_in_group": 0,
+        "blocklisted": 0,
+        "to_add": 0,
+    }
     with open_spreadsheet(imp.stored_path, imp.filename) as book:
         for number, cells in book.rows(imp.sheet, start=imp.first_row or 1):
             counts["rows"] += 1
@@ -253,7 +299,7 @@ def analyse(session: Session, imp: ContactImport, region: str, progress: Progres
     sample: list[list[int | str]] = []
 
     def on_invalid(number: int, raw: str, reason: str) -> None:
-        spreadsheets.append(sheet, [number, raw, reason])   # raw is the customer's file's text
+        spreadsheets.append(sheet, [number, raw, reason])  # raw is the customer's file's text
         if len(sample) < INVALID_SAMPLE:
             sample.append([number, raw, reason])
 
@@ -267,9 +313,19 @@ def analyse(session: Session, imp: ContactImport, region: str, progress: Progres
 
     # The rows to save, as the review found them: Save inserts them without reading the file again.
     with open(prepared_path(imp), "w", encoding="utf-8") as prepared:
+
         def on_valid(e164: str, cells: list[str]) -> None:
-            prepared.write(json.dumps([e164, cell(cells, first)[:100], cell(cells, last)[:100],
-                                       {title: cell(cells, i) for i, title in keep}], ensure_ascii=False))
+            prepared.write(
+                json.dumps(
+                    [
+                        e164,
+                        cell(cells, first)[:100],
+                        cell(cells, last)[:100],
+                        {title: cell(cells, i) for i, title in keep},
+                    ],
+                    ensure_ascii=False,
+                )
+            )
             prepared.write("\n")
 
         counts = _walk(session, imp, region, on_valid, on_invalid, progress)
@@ -303,11 +359,26 @@ def save(session: Session, imp: ContactImport, region: str, progress: Progress |
             if e164 in skip:
                 continue
             if imp.purpose == "blocklist":
-                batch.append({"account_id": imp.account_id, "phone": e164, "reason": f"import {imp.filename}"[:200],
-                              "added_by_user_id": imp.user_id, "created_at": now})
+                batch.append(
+                    {
+                        "account_id": imp.account_id,
+                        "phone": e164,
+                        "reason": f"import {imp.filename}"[:200],
+                        "added_by_user_id": imp.user_id,
+                        "created_at": now,
+                    }
+                )
             else:
-                batch.append({"group_id": imp.group_id, "phone": e164, "first_name": first, "last_name": last,
-                              "created_at": now, "fields": fields})
+                batch.append(
+                    {
+                        "group_id": imp.group_id,
+                        "phone": e164,
+                        "first_name": first,
+                        "last_name": last,
+                        "created_at": now,
+                        "fields": fields,
+                    }
+                )
             if len(batch) >= _BATCH:
                 bulk_insert(session, model, batch)
                 added += len(batch)
@@ -344,7 +415,7 @@ def remove_files(paths: list[str]) -> None:
 def step_back(session: Session, imp: ContactImport) -> None:
     """Back: review → column mapping → first data row."""
     if imp.status in ("reviewed", "failed", "mapped"):
-        imp.status = "uploaded"          # the mapping step again (first row kept)
+        imp.status = "uploaded"  # the mapping step again (first row kept)
     elif imp.status == "uploaded":
         imp.first_row = None
     session.flush()
@@ -354,8 +425,14 @@ def step_of(imp: ContactImport) -> str:
     """Which wizard step the import is at: first_row, mapping, working, review, done, failed."""
     if imp.status == "uploaded":
         return "first_row" if imp.first_row is None else "mapping"
-    return {"mapped": "working", "analysing": "working", "saving": "working", "reviewed": "review",
-            "saved": "done", "failed": "failed"}[imp.status]
+    return {
+        "mapped": "working",
+        "analysing": "working",
+        "saving": "working",
+        "reviewed": "review",
+        "saved": "done",
+        "failed": "failed",
+    }[imp.status]
 
 
 def estimated_rows(imp: ContactImport) -> int:

@@ -1,4 +1,5 @@
 """Posting ledger rows. The balance moves in one conditional UPDATE, never read-then-write."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,11 +13,9 @@ from webapp.models.types import utcnow
 from webapp.services.bulk_rows import insert_rows
 from webapp.services.errors import ServiceError
 
-LedgerRow = tuple[Decimal, str, str, str]   # amount, kind, reason, reference (see post_many)
+LedgerRow = tuple[Decimal, str, str, str]  # amount, kind, reason, reference (see post_many)
 
-KINDS = frozenset(
-    {"topup", "reservation", "charge", "release", "refund", "adjustment", "transfer"}
-)
+KINDS = frozenset({"topup", "reservation", "charge", "release", "refund", "adjustment", "transfer"})
 
 
 class InsufficientCredit(ServiceError):
@@ -66,9 +65,7 @@ def post(
     return entry
 
 
-def post_many(
-    session: Session, account: Account, entries: list[LedgerRow], *, actor: User | None
-) -> bool:
+def post_many(session: Session, account: Account, entries: list[LedgerRow], *, actor: User | None) -> bool:
     """Post many rows (amount, kind, reason, reference) with one conditional UPDATE of the balance.
 
     All or nothing: False (and nothing written) when the total would take the balance below
@@ -81,7 +78,12 @@ def post_many(
         if kind not in KINDS:
             raise ValueError(f"unknown ledger kind {kind!r}")
     total = sum((amount for amount, *_ in entries), Decimal("0"))
-    stmt = update(Account).where(Account.id == account.id).values(balance=Account.balance + total).returning(Account.balance)
+    stmt = (
+        update(Account)
+        .where(Account.id == account.id)
+        .values(balance=Account.balance + total)
+        .returning(Account.balance)
+    )
     if total < 0:
         stmt = stmt.where(Account.balance + total >= -Account.credit_limit)
     new_balance = session.execute(stmt.execution_options(synchronize_session=False)).scalar()
@@ -90,9 +92,18 @@ def post_many(
     running, now, rows = new_balance - total, utcnow(), []
     for amount, kind, reason, reference in entries:
         running += amount
-        rows.append({"account_id": account.id, "amount": amount, "balance_after": running, "kind": kind,
-                     "reason": reason, "reference": reference, "actor_user_id": actor.id if actor else None,
-                     "created_at": now})
+        rows.append(
+            {
+                "account_id": account.id,
+                "amount": amount,
+                "balance_after": running,
+                "kind": kind,
+                "reason": reason,
+                "reference": reference,
+                "actor_user_id": actor.id if actor else None,
+                "created_at": now,
+            }
+        )
     insert_rows(session, LedgerEntry.__table__, rows)
     session.expire(account, ["balance"])
     return True
@@ -100,8 +111,9 @@ def post_many(
 
 def available(session: Session, account: Account) -> Decimal:
     """What the account can still spend (balance plus credit limit), read fresh."""
-    balance, limit = session.execute(
-        select(Account.balance, Account.credit_limit).where(Account.id == account.id)).tuples().one()
+    balance, limit = (
+        session.execute(select(Account.balance, Account.credit_limit).where(Account.id == account.id)).tuples().one()
+    )
     return balance + limit
 
 
@@ -120,9 +132,7 @@ def verify(session: Session) -> list[Mismatch]:
         .subquery()
     )
     rows = session.execute(
-        select(Account.id, Account.balance, sums.c.total).outerjoin(
-            sums, sums.c.account_id == Account.id
-        )
+        select(Account.id, Account.balance, sums.c.total).outerjoin(sums, sums.c.account_id == Account.id)
     ).all()
     mismatches = []
     for account_id, cached, total in rows:

@@ -4,6 +4,7 @@ Fixed windows: the first failure starts a window of ``window`` seconds; once the
 count reaches the limit, attempts are refused until the window ends. Works across
 any number of web processes because the counters live in Redis.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

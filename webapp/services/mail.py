@@ -1,4 +1,5 @@
 """Outgoing e-mail: SMTP when SMTP_HOST is set, otherwise written to the log (development)."""
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@ the database (sums of these equal the sum of message_cost() over the rows, and t
 
 Money is stored as BIGINT ten-thousandths (models/types.py): the arithmetic runs on those units
 and the result is read back as Money."""
+
 from __future__ import annotations
 
 from decimal import Decimal

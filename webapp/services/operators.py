@@ -3,6 +3,7 @@
 Thin use cases over the existing services (pricing, routes, accounts, ledger); they take the
 session and the acting admin, flush, and leave the commit to the request.
 """
+
 from __future__ import annotations
 
 import threading
@@ -27,19 +28,36 @@ from webapp.models import Account, PriceList, PriceListEntry, Route, User
 from webapp.services import accounts, audit, login_sessions, pricing, routes
 from webapp.services.errors import ServiceError
 
-TEST_DEADLINE_SECONDS = 9.0     # the "Test route" button never waits longer than this
+TEST_DEADLINE_SECONDS = 9.0  # the "Test route" button never waits longer than this
 SMPP_TEST_TIMEOUT_SECONDS = 4.0  # each SMPP step (connect, bind, enquire_link) during a test
 PAGE_SIZE = 25
 
 
-def _audit(session: Session, actor: User, action: str, target: str, *, account_id: int | None = None,
-           reason: str = "", detail: dict[str, Any] | None = None) -> None:
+def _audit(
+    session: Session,
+    actor: User,
+    action: str,
+    target: str,
+    *,
+    account_id: int | None = None,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
     """Every change made in the console is in the audit log, in the same transaction."""
-    audit.record(session, staff_user=actor, user=actor, account_id=account_id, action=f"admin.{action}",
-                 target=target, reason=reason, detail=detail or {})
+    audit.record(
+        session,
+        staff_user=actor,
+        user=actor,
+        account_id=account_id,
+        action=f"admin.{action}",
+        target=target,
+        reason=reason,
+        detail=detail or {},
+    )
 
 
 # ----------------------------------------------------------------------------- price lists
+
 
 def default_prices(session: Session) -> list[PriceListEntry]:
     return list_prices(session, None)
@@ -62,8 +80,13 @@ def price_account(session: Session, account_id: int) -> Account:
 
 
 def accounts_with_own_prices(session: Session) -> list[Account]:
-    return list(session.scalars(select(Account).join(PriceList, PriceList.account_id == Account.id)
-                                .order_by(func.lower(Account.name), Account.id)))
+    return list(
+        session.scalars(
+            select(Account)
+            .join(PriceList, PriceList.account_id == Account.id)
+            .order_by(func.lower(Account.name), Account.id)
+        )
+    )
 
 
 def own_price_ids(session: Session, account_ids: list[int]) -> set[int]:
@@ -83,8 +106,7 @@ def give_own_prices(session: Session, actor: User, account_id: int) -> Account:
     if pricing.own_list(session, account) is None:
         entries = [PriceEntry(country=e.country, price=e.price, prefix=e.prefix) for e in default_prices(session)]
         pricing.replace_entries(session, account, entries)
-        _audit(session, actor, "prices.own", _list_name(account), account_id=account.id,
-               detail={"rows": len(entries)})
+        _audit(session, actor, "prices.own", _list_name(account), account_id=account.id, detail={"rows": len(entries)})
     return account
 
 
@@ -93,8 +115,9 @@ def back_to_default(session: Session, actor: User, account_id: int) -> Account:
     account = price_account(session, account_id)
     rows = len(list_prices(session, account))
     if pricing.remove_own_list(session, account):
-        _audit(session, actor, "prices.back_to_default", _list_name(account), account_id=account.id,
-               detail={"rows": rows})
+        _audit(
+            session, actor, "prices.back_to_default", _list_name(account), account_id=account.id, detail={"rows": rows}
+        )
     return account
 
 
@@ -110,28 +133,42 @@ SHOWN_ERRORS = 50
 def import_prices(session: Session, actor: User, text: str, account: Account | None = None) -> int:
     """Replace the default price list (or the account's own) with a CSV (the CLI's format);
     any bad row refuses the whole file."""
-    if text.startswith(("PK\x03\x04", "\ufffd\ufffd\x11\ufffd")):   # .xlsx (a zip) or .xls, read as text
-        raise PriceFileRefused([PriceRowError(1, "country", "this is an Excel workbook: save it as CSV "
-                                                            "(country, prefix, price) and upload that")])
+    if text.startswith(("PK\x03\x04", "\ufffd\ufffd\x11\ufffd")):  # .xlsx (a zip) or .xls, read as text
+        raise PriceFileRefused(
+            [
+                PriceRowError(
+                    1, "country", "this is an Excel workbook: save it as CSV (country, prefix, price) and upload that"
+                )
+            ]
+        )
     try:
         entries, errors = parse_price_csv(text)
     except Exception:  # csv.Sniffer on something that is not a CSV at all
         entries, errors = [], [PriceRowError(1, "country", "this is not a CSV file of country,prefix,price")]
-    if len(errors) > SHOWN_ERRORS:   # a page of a million refusals helps nobody; the first ones say what is wrong
+    if len(errors) > SHOWN_ERRORS:  # a page of a million refusals helps nobody; the first ones say what is wrong
         more = len(errors) - SHOWN_ERRORS
-        errors = errors[:SHOWN_ERRORS] + [PriceRowError(errors[SHOWN_ERRORS].row, "…", f"and {more:,} more rows refused")]
+        errors = errors[:SHOWN_ERRORS] + [
+            PriceRowError(errors[SHOWN_ERRORS].row, "…", f"and {more:,} more rows refused")
+        ]
     if not errors and not entries:
         errors = [PriceRowError(2, "country", "the file has no price rows")]
     if errors:
         raise PriceFileRefused(errors)
     pricing.replace_entries(session, account, entries)
-    _audit(session, actor, "prices.import", _list_name(account), account_id=account.id if account else None,
-           detail={"rows": len(entries)})
+    _audit(
+        session,
+        actor,
+        "prices.import",
+        _list_name(account),
+        account_id=account.id if account else None,
+        detail={"rows": len(entries)},
+    )
     return len(entries)
 
 
-def set_price(session: Session, actor: User, country: str, price: str, prefix: str = "",
-              account: Account | None = None) -> PriceListEntry:
+def set_price(
+    session: Session, actor: User, country: str, price: str, prefix: str = "", account: Account | None = None
+) -> PriceListEntry:
     """Change one price of the default list (or of the account's own), or add a country (or a prefix of one)."""
     country, prefix = (country or "").strip().upper(), (prefix or "").replace(" ", "")
     errors: dict[str, list[str]] = {}
@@ -154,25 +191,34 @@ def set_price(session: Session, actor: User, country: str, price: str, prefix: s
     detail = {"old": str(old) if old is not None else None, "new": str(amount)}
     if account is not None:
         detail["list"] = _list_name(account)
-    _audit(session, actor, "prices.set", f"{country}{' ' + prefix if prefix else ''}",
-           account_id=account.id if account else None, detail=detail)
+    _audit(
+        session,
+        actor,
+        "prices.set",
+        f"{country}{' ' + prefix if prefix else ''}",
+        account_id=account.id if account else None,
+        detail=detail,
+    )
     return next(e for e in list_prices(session, account) if (e.country, e.prefix) == (country, prefix))
 
 
 # ----------------------------------------------------------------------------- routes
 
+
 @dataclass(frozen=True)
 class RouteRow:
     id: int
     name: str
-    url: str           # redacted: the password is never shown
+    url: str  # redacted: the password is never shown
     countries: str
     active: bool
 
 
 def list_routes(session: Session) -> list[RouteRow]:
-    return [RouteRow(r.id, r.name, redacted(r.url), r.countries, r.active)
-            for r in session.scalars(select(Route).order_by(Route.id))]
+    return [
+        RouteRow(r.id, r.name, redacted(r.url), r.countries, r.active)
+        for r in session.scalars(select(Route).order_by(Route.id))
+    ]
 
 
 def add_route(session: Session, actor: User, name: str, url: str, countries: str = "") -> Route:
@@ -181,10 +227,14 @@ def add_route(session: Session, actor: User, name: str, url: str, countries: str
         raise ServiceError(N_("Please correct the marked fields."), {"name": [N_("Give the route a name.")]})
     bad = [c for c in (countries or "").replace(" ", "").upper().split(",") if c and c not in SUPPORTED_REGIONS]
     if bad:
-        raise ServiceError(N_("Please correct the marked fields."),
-                           {"countries": [N_("Use two-letter country codes separated by commas, e.g. RO,MD.")]})
+        raise ServiceError(
+            N_("Please correct the marked fields."),
+            {"countries": [N_("Use two-letter country codes separated by commas, e.g. RO,MD.")]},
+        )
     if session.scalar(select(Route.id).where(Route.name == name)) is not None:
-        raise ServiceError(N_("Please correct the marked fields."), {"name": [N_("A route with this name exists already.")]})
+        raise ServiceError(
+            N_("Please correct the marked fields."), {"name": [N_("A route with this name exists already.")]}
+        )
     try:
         route = routes.add_route(session, name, url, countries or "")
     except InvalidRouteUrl as exc:
@@ -224,7 +274,9 @@ def _capped(url: str) -> str:
     return parts._replace(query=urlencode(params)).geturl()
 
 
-def check_route(session: Session, route_id: int, redis: Redis | None, *, deadline: float = TEST_DEADLINE_SECONDS) -> RouteTest:
+def check_route(
+    session: Session, route_id: int, redis: Redis | None, *, deadline: float = TEST_DEADLINE_SECONDS
+) -> RouteTest:
     """What `routes test NAME` runs (bind, enquire_link, unbind for SMPP), within ``deadline`` seconds."""
     from webapp.connectors import RouteDown, connector_for
 
@@ -262,6 +314,7 @@ def check_route(session: Session, route_id: int, redis: Redis | None, *, deadlin
 
 # ----------------------------------------------------------------------------- customer accounts
 
+
 def search_accounts(session: Session, query: str = "", page: int = 1) -> tuple[list[Account], int]:
     """Customer accounts (not subusers' or staff's), newest first, matching a name or a username."""
     stmt = select(Account).where(Account.kind == "customer", Account.parent_id.is_(None))
@@ -276,12 +329,14 @@ def search_accounts(session: Session, query: str = "", page: int = 1) -> tuple[l
 
 
 def owner_of(session: Session, account: Account) -> User | None:
-    return session.scalar(select(User).where(User.account_id == account.id, User.role == Role.OWNER.value)
-                          .order_by(User.id).limit(1))
+    return session.scalar(
+        select(User).where(User.account_id == account.id, User.role == Role.OWNER.value).order_by(User.id).limit(1)
+    )
 
 
-def create_customer(session: Session, actor: User, *, name: str, username: str, email: str, password: str,
-                    credit: str = "") -> User:
+def create_customer(
+    session: Session, actor: User, *, name: str, username: str, email: str, password: str, credit: str = ""
+) -> User:
     """A customer account and its owner; the first password has expired already, so the owner
     chooses their own at the first sign-in. Opening credit goes through the ledger."""
     errors: dict[str, list[str]] = {}
@@ -297,15 +352,40 @@ def create_customer(session: Session, actor: User, *, name: str, username: str, 
                 raise InvalidAmount(credit)
         except InvalidAmount:
             errors["credit"] = [N_("Give an amount in EUR, e.g. 25 or 25.50.")]
-    user = _new_user(session, actor, errors, username=username, password=password, name=name.strip(),
-                     email=email, credit=amount, role=Role.OWNER)
-    _audit(session, actor, "account.create", f"{user.account.name} ({user.username})", account_id=user.account_id,
-           detail={"opening_credit": str(amount)})
+    user = _new_user(
+        session,
+        actor,
+        errors,
+        username=username,
+        password=password,
+        name=name.strip(),
+        email=email,
+        credit=amount,
+        role=Role.OWNER,
+    )
+    _audit(
+        session,
+        actor,
+        "account.create",
+        f"{user.account.name} ({user.username})",
+        account_id=user.account_id,
+        detail={"opening_credit": str(amount)},
+    )
     return user
 
 
-def _new_user(session: Session, actor: User, errors: dict[str, list[str]], *, username: str, password: str, name: str | None,
-              email: str, credit: Decimal, role: Role) -> User:
+def _new_user(
+    session: Session,
+    actor: User,
+    errors: dict[str, list[str]],
+    *,
+    username: str,
+    password: str,
+    name: str | None,
+    email: str,
+    credit: Decimal,
+    role: Role,
+) -> User:
     username = (username or "").strip()
     if not username:
         errors["username"] = [N_("A username is required.")]
@@ -316,10 +396,19 @@ def _new_user(session: Session, actor: User, errors: dict[str, list[str]], *, us
         errors["password"] = problems
     if errors:
         raise ServiceError(N_("Please correct the marked fields."), errors)
-    user = accounts.create_account(session, actor, username=username, password=password, name=name,
-                                   email=email.strip(), credit=credit, role=role, check_strength=False,
-                                   language=actor.language)
-    user.password_changed_at = None   # a first password: expired, the user chooses their own
+    user = accounts.create_account(
+        session,
+        actor,
+        username=username,
+        password=password,
+        name=name,
+        email=email.strip(),
+        credit=credit,
+        role=role,
+        check_strength=False,
+        language=actor.language,
+    )
+    user.password_changed_at = None  # a first password: expired, the user chooses their own
     session.flush()
     return user
 
@@ -340,19 +429,30 @@ def set_account_status(session: Session, actor: User, account_id: int, active: b
 
 # ----------------------------------------------------------------------------- staff users
 
+
 def staff_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).where(User.role.in_([r.value for r in STAFF_ROLES])).order_by(User.id)))
 
 
-def create_staff(session: Session, actor: User, *, username: str, full_name: str, email: str, role: str,
-                 password: str) -> User:
+def create_staff(
+    session: Session, actor: User, *, username: str, full_name: str, email: str, role: str, password: str
+) -> User:
     errors: dict[str, list[str]] = {}
     if role not in (Role.SUPPORT.value, Role.ADMIN.value):
         errors["role"] = [N_("Choose support or admin.")]
     if "@" not in (email or ""):
         errors["email"] = [N_("Give an e-mail address.")]
-    user = _new_user(session, actor, errors, username=username, password=password, name=None, email=email,
-                     credit=Decimal("0"), role=Role(role))
+    user = _new_user(
+        session,
+        actor,
+        errors,
+        username=username,
+        password=password,
+        name=None,
+        email=email,
+        credit=Decimal("0"),
+        role=Role(role),
+    )
     user.full_name = (full_name or "").strip() or None
     session.flush()
     _audit(session, actor, "staff.create", user.username, detail={"role": role})

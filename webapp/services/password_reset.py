@@ -1,5 +1,6 @@
 """Password reset by e-mailed link: a signed, time-limited token bound to the current hash,
 so it stops working once used (the hash changes) or when it expires."""
+
 from __future__ import annotations
 
 from hashlib import sha256
@@ -37,7 +38,5 @@ def find_for_reset(session: Session, login: str) -> User | None:
     login = login.strip().lower()
     if not login:
         return None
-    user = session.scalar(
-        select(User).where(or_(func.lower(User.username) == login, func.lower(User.email) == login))
-    )
+    user = session.scalar(select(User).where(or_(func.lower(User.username) == login, func.lower(User.email) == login)))
     return user if user is not None and user.email and user.is_active else None

@@ -1,6 +1,7 @@
 """Buying credit: billing details, payments, crediting them exactly once, and their invoices.
 Operations flush, never commit; the processors (sandbox, Stripe) call `credit` however often
 they repeat themselves."""
+
 from __future__ import annotations
 
 import secrets
@@ -34,8 +35,19 @@ def profile_of(session: Session, account_id: int) -> BillingProfile | None:
     return session.get(BillingProfile, account_id)
 
 
-def save_profile(session: Session, actor: User, *, company_name: str, is_business: bool, fiscal_code: str,
-                 trade_register: str, address: str, city: str, country: str, invoice_email: str) -> BillingProfile:
+def save_profile(
+    session: Session,
+    actor: User,
+    *,
+    company_name: str,
+    is_business: bool,
+    fiscal_code: str,
+    trade_register: str,
+    address: str,
+    city: str,
+    country: str,
+    invoice_email: str,
+) -> BillingProfile:
     """Keep the invoicing details; every problem is reported against its field."""
     errors: dict[str, list[FieldMessage]] = {}
     country = (country or "").upper()[:2]
@@ -57,7 +69,11 @@ def save_profile(session: Session, actor: User, *, company_name: str, is_busines
         raise ServiceError(N_("Please correct the marked fields."), errors)
     profile = session.get(BillingProfile, actor.account_id) or BillingProfile(account_id=actor.account_id)
     profile.company_name, profile.is_business, profile.fiscal_code = company_name.strip()[:200], is_business, code
-    profile.trade_register, profile.address, profile.city = trade_register.strip()[:40], address.strip(), city.strip()[:100]
+    profile.trade_register, profile.address, profile.city = (
+        trade_register.strip()[:40],
+        address.strip(),
+        city.strip()[:100],
+    )
     profile.country, profile.invoice_email = country, invoice_email.strip()[:254]
     session.add(profile)
     session.flush()
@@ -97,30 +113,65 @@ def quote(session: Session, actor: User, method: str, amount_text: str, home_rat
     return Quote(method, billing.amounts(amount, vat.rate), vat)
 
 
-def start(session: Session, actor: User, method: str, amount_text: str, home_rate: Decimal,
-          processor: str = "sandbox") -> Payment:
+def start(
+    session: Session, actor: User, method: str, amount_text: str, home_rate: Decimal, processor: str = "sandbox"
+) -> Payment:
     """A pending payment for the amount typed, with its VAT."""
     offer = quote(session, actor, method, amount_text, home_rate)
-    return new_payment(session, actor.account_id, actor.id, method, offer.amounts.net, home_rate,
-                       "bank" if method == billing.TRANSFER else processor)
+    return new_payment(
+        session,
+        actor.account_id,
+        actor.id,
+        method,
+        offer.amounts.net,
+        home_rate,
+        "bank" if method == billing.TRANSFER else processor,
+    )
 
 
-def new_payment(session: Session, account_id: int, user_id: int | None, method: str, amount: Decimal,
-                home_rate: Decimal, processor: str, *, automatic: bool = False) -> Payment:
+def new_payment(
+    session: Session,
+    account_id: int,
+    user_id: int | None,
+    method: str,
+    amount: Decimal,
+    home_rate: Decimal,
+    processor: str,
+    *,
+    automatic: bool = False,
+) -> Payment:
     """A pending payment of `amount` (net) with the VAT the account's billing details call for."""
     vat = vat_for_account(session, account_id, home_rate)
     money = billing.amounts(amount, vat.rate)
-    payment = Payment(account_id=account_id, user_id=user_id, method=method, processor=processor, status=PENDING,
-                      amount=money.net, vat=money.vat, total=money.total, vat_rate=str(vat.rate), vat_note=vat.note,
-                      reference=f"SMS{secrets.token_hex(4).upper()}", automatic=automatic,
-                      buyer=invoices.buyer_of(session, account_id))
+    payment = Payment(
+        account_id=account_id,
+        user_id=user_id,
+        method=method,
+        processor=processor,
+        status=PENDING,
+        amount=money.net,
+        vat=money.vat,
+        total=money.total,
+        vat_rate=str(vat.rate),
+        vat_note=vat.note,
+        reference=f"SMS{secrets.token_hex(4).upper()}",
+        automatic=automatic,
+        buyer=invoices.buyer_of(session, account_id),
+    )
     session.add(payment)
     session.flush()
     return payment
 
 
-def credit(session: Session, payment_id: int, processor_ref: str | None = None, card_fingerprint: str | None = None,
-           *, series: str = "SMS", reviewed: bool = False) -> bool:
+def credit(
+    session: Session,
+    payment_id: int,
+    processor_ref: str | None = None,
+    card_fingerprint: str | None = None,
+    *,
+    series: str = "SMS",
+    reviewed: bool = False,
+) -> bool:
     """The processor says the money is in. Credited once: a repeated webhook or redirect finds
     it done and changes nothing (False). A first card payment with a card the account never
     paid with waits for a support review instead (status review, nothing credited yet)."""
@@ -130,23 +181,41 @@ def credit(session: Session, payment_id: int, processor_ref: str | None = None, 
     # Open: pending, or declined by us without the processor's word, which now says the money is in.
     still_open = (Payment.status == PENDING) | ((Payment.status == DECLINED) & Payment.failure.in_(SOFT_DECLINES))
     if payment.method == billing.CARD and not reviewed and not _known_card(session, payment, card_fingerprint):
-        session.execute(update(Payment).where(Payment.id == payment.id, still_open)
-                        .values(status=REVIEW, processor_ref=processor_ref, card_fingerprint=card_fingerprint,
-                                failure="")
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, still_open)
+            .values(status=REVIEW, processor_ref=processor_ref, card_fingerprint=card_fingerprint, failure="")
+            .execution_options(synchronize_session=False)
+        )
         session.refresh(payment)
         return False  # held (or already held by an earlier delivery of the same event)
     movable = (Payment.status == REVIEW) if reviewed else still_open
-    moved = rowcount(session.execute(update(Payment).where(Payment.id == payment.id, movable)
-                                     .values(status=CREDITED, credited_at=utcnow(), failure="",
-                                             processor_ref=processor_ref or payment.processor_ref,
-                                             card_fingerprint=card_fingerprint or payment.card_fingerprint)
-                                     .execution_options(synchronize_session=False)))
+    moved = rowcount(
+        session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, movable)
+            .values(
+                status=CREDITED,
+                credited_at=utcnow(),
+                failure="",
+                processor_ref=processor_ref or payment.processor_ref,
+                card_fingerprint=card_fingerprint or payment.card_fingerprint,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
     session.refresh(payment)
     if not moved:
         return False
-    ledger.post(session, session.get_one(Account, payment.account_id), payment.amount, kind="topup",
-                reason=f"Top-up by {payment.method}", reference=f"payment:{payment.id}", actor=None)
+    ledger.post(
+        session,
+        session.get_one(Account, payment.account_id),
+        payment.amount,
+        kind="topup",
+        reason=f"Top-up by {payment.method}",
+        reference=f"payment:{payment.id}",
+        actor=None,
+    )
     invoices.issue(session, payment, series)
     return True
 
@@ -154,9 +223,19 @@ def credit(session: Session, payment_id: int, processor_ref: str | None = None, 
 def _known_card(session: Session, payment: Payment, fingerprint: str | None) -> bool:
     if not fingerprint:
         return False
-    return session.scalar(select(Payment.id).where(
-        Payment.account_id == payment.account_id, Payment.status == CREDITED, Payment.method == billing.CARD,
-        Payment.card_fingerprint == fingerprint).limit(1)) is not None
+    return (
+        session.scalar(
+            select(Payment.id)
+            .where(
+                Payment.account_id == payment.account_id,
+                Payment.status == CREDITED,
+                Payment.method == billing.CARD,
+                Payment.card_fingerprint == fingerprint,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def decline(session: Session, payment_id: int, failure: str = "", decided_by: User | None = None) -> bool:
@@ -164,8 +243,16 @@ def decline(session: Session, payment_id: int, failure: str = "", decided_by: Us
     values: dict[str, str | int] = {"status": DECLINED, "failure": failure[:500]}
     if decided_by is not None:
         values["decided_by_id"] = decided_by.id
-    return bool(rowcount(session.execute(update(Payment).where(Payment.id == payment_id, Payment.status.in_([PENDING, REVIEW]))
-                                         .values(**values).execution_options(synchronize_session=False))))
+    return bool(
+        rowcount(
+            session.execute(
+                update(Payment)
+                .where(Payment.id == payment_id, Payment.status.in_([PENDING, REVIEW]))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    )
 
 
 class ForeignEvent(LookupError):
@@ -186,8 +273,12 @@ def apply_event(session: Session, event: PaymentEvent, series: str = "SMS", *, p
         fingerprint = event.card.fingerprint if event.card else None
         credit(session, payment.id, event.processor_ref, fingerprint, series=series)
         session.refresh(payment)
-        if event.card is not None and event.save_card and payment.status in (CREDITED, REVIEW) \
-                and payment.processor_ref == event.processor_ref:
+        if (
+            event.card is not None
+            and event.save_card
+            and payment.status in (CREDITED, REVIEW)
+            and payment.processor_ref == event.processor_ref
+        ):
             save_card(session, payment.account_id, payment.processor, event.card)
     else:
         decline(session, payment.id, event.failure)
@@ -197,12 +288,23 @@ def apply_event(session: Session, event: PaymentEvent, series: str = "SMS", *, p
 
 def save_card(session: Session, account_id: int, processor: str, card: CardInfo) -> SavedCard:
     """Keep (once) a card for automatic top-ups: the processor's token, never the number."""
-    saved = session.scalar(select(SavedCard).where(
-        SavedCard.account_id == account_id, SavedCard.processor == processor,
-        SavedCard.fingerprint == card.fingerprint, SavedCard.removed_at.is_(None)))
+    saved = session.scalar(
+        select(SavedCard).where(
+            SavedCard.account_id == account_id,
+            SavedCard.processor == processor,
+            SavedCard.fingerprint == card.fingerprint,
+            SavedCard.removed_at.is_(None),
+        )
+    )
     if saved is None:
-        saved = SavedCard(account_id=account_id, processor=processor, token=card.token, fingerprint=card.fingerprint,
-                          label=card.label, customer_ref=card.customer_ref)
+        saved = SavedCard(
+            account_id=account_id,
+            processor=processor,
+            token=card.token,
+            fingerprint=card.fingerprint,
+            label=card.label,
+            customer_ref=card.customer_ref,
+        )
         session.add(saved)
         session.flush()
     return saved
@@ -210,23 +312,36 @@ def save_card(session: Session, account_id: int, processor: str, card: CardInfo)
 
 def forget_card(session: Session, actor: User, card_id: int) -> bool:
     """A card of the actor's account is no longer charged (the processor keeps its own copy)."""
-    return bool(rowcount(session.execute(
-        update(SavedCard).where(SavedCard.id == card_id, SavedCard.account_id == actor.account_id,
-                                SavedCard.removed_at.is_(None))
-        .values(removed_at=utcnow()).execution_options(synchronize_session=False))))
+    return bool(
+        rowcount(
+            session.execute(
+                update(SavedCard)
+                .where(
+                    SavedCard.id == card_id, SavedCard.account_id == actor.account_id, SavedCard.removed_at.is_(None)
+                )
+                .values(removed_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        )
+    )
 
 
 def saved_card_of(session: Session, account_id: int) -> SavedCard | None:
     """The card automatic top-ups charge: the latest one kept."""
-    return session.scalar(select(SavedCard).where(SavedCard.account_id == account_id, SavedCard.removed_at.is_(None))
-                          .order_by(SavedCard.id.desc()).limit(1))
-
-
+    return session.scalar(
+        select(SavedCard)
+        .where(SavedCard.account_id == account_id, SavedCard.removed_at.is_(None))
+        .order_by(SavedCard.id.desc())
+        .limit(1)
+    )
 
 
 def of_account(session: Session, actor: User, limit: int = 20) -> list[Payment]:
-    return list(session.scalars(select(Payment).where(Payment.account_id == actor.account_id)
-                                .order_by(Payment.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Payment).where(Payment.account_id == actor.account_id).order_by(Payment.id.desc()).limit(limit)
+        )
+    )
 
 
 def get(session: Session, actor: User, reference: str) -> Payment:
@@ -258,16 +373,27 @@ def attach_proof(session: Session, actor: User, payment: Payment, filename: str,
 
 def awaiting_support(session: Session) -> list[Payment]:
     """Staff: transfers with a proof (or still unpaid) and first card payments held for review."""
-    return list(session.scalars(select(Payment).options(selectinload(Payment.account)).where(
-        ((Payment.method == billing.TRANSFER) & (Payment.status == PENDING)) | (Payment.status == REVIEW))
-        .order_by(Payment.proof_uploaded_at.is_(None), Payment.id)))
+    return list(
+        session.scalars(
+            select(Payment)
+            .options(selectinload(Payment.account))
+            .where(((Payment.method == billing.TRANSFER) & (Payment.status == PENDING)) | (Payment.status == REVIEW))
+            .order_by(Payment.proof_uploaded_at.is_(None), Payment.id)
+        )
+    )
 
 
 def recently_decided(session: Session, limit: int = 30) -> list[Payment]:
     """Staff: the latest credited, declined and refunded payments (refunds start here)."""
-    return list(session.scalars(select(Payment).options(selectinload(Payment.account))
-                                .where(Payment.status.in_([CREDITED, DECLINED, REFUNDED]))
-                                .order_by(Payment.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Payment)
+            .options(selectinload(Payment.account))
+            .where(Payment.status.in_([CREDITED, DECLINED, REFUNDED]))
+            .order_by(Payment.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def confirm(session: Session, staff: User, payment_id: int, series: str) -> bool:
@@ -277,20 +403,30 @@ def confirm(session: Session, staff: User, payment_id: int, series: str) -> bool
     if payment is None:
         raise LookupError(payment_id)
     if not ((payment.method == billing.TRANSFER and payment.status == PENDING) or payment.status == REVIEW):
-        return False   # a card payment the processor has not confirmed is never credited by hand
-    done = credit(session, payment.id, payment.processor_ref or (f"bank:{payment.reference}" if payment.method ==
-                  billing.TRANSFER else None), payment.card_fingerprint, series=series,
-                  reviewed=payment.status == REVIEW)
+        return False  # a card payment the processor has not confirmed is never credited by hand
+    done = credit(
+        session,
+        payment.id,
+        payment.processor_ref or (f"bank:{payment.reference}" if payment.method == billing.TRANSFER else None),
+        payment.card_fingerprint,
+        series=series,
+        reviewed=payment.status == REVIEW,
+    )
     if done:
-        session.execute(update(Payment).where(Payment.id == payment.id).values(decided_by_id=staff.id)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id)
+            .values(decided_by_id=staff.id)
+            .execution_options(synchronize_session=False)
+        )
         session.refresh(payment)
         _audit(session, staff, payment, "payment.confirm")
     return done
 
 
-def reject(session: Session, staff: User, payment_id: int, reason: str,
-           processors: Callable[[str], Processor] | None = None) -> bool:
+def reject(
+    session: Session, staff: User, payment_id: int, reason: str, processors: Callable[[str], Processor] | None = None
+) -> bool:
     """Support rejects a held card payment (its money goes back to the card, through the
     processor) or a transfer that never came; a card kept with the rejected payment is forgotten."""
     payment = session.get(Payment, payment_id)
@@ -302,45 +438,76 @@ def reject(session: Session, staff: User, payment_id: int, reason: str,
     if held_card:
         _give_back(session, payment, processors)
     if payment.card_fingerprint:
-        session.execute(update(SavedCard).where(SavedCard.account_id == payment.account_id,
-                                                SavedCard.fingerprint == payment.card_fingerprint,
-                                                SavedCard.removed_at.is_(None))
-                        .values(removed_at=utcnow()).execution_options(synchronize_session=False))
+        session.execute(
+            update(SavedCard)
+            .where(
+                SavedCard.account_id == payment.account_id,
+                SavedCard.fingerprint == payment.card_fingerprint,
+                SavedCard.removed_at.is_(None),
+            )
+            .values(removed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
     _audit(session, staff, payment, "payment.reject", reason=reason or REJECTED_BY_SUPPORT)
     return True
 
 
-def refund(session: Session, staff: User, payment_id: int, series: str,
-           processors: Callable[[str], Processor] | None = None) -> Invoice:
+def refund(
+    session: Session, staff: User, payment_id: int, series: str, processors: Callable[[str], Processor] | None = None
+) -> Invoice:
     """A credited top-up given back: its credit leaves the balance (refused when already spent),
     a credit note cancels its invoice and a card payment is refunded through its processor
     (a bank transfer is paid back by hand: the page says so). Once."""
     payment = session.get(Payment, payment_id)
     if payment is None:
         raise LookupError(payment_id)
-    moved = rowcount(session.execute(update(Payment).where(Payment.id == payment.id, Payment.status == CREDITED)
-                                     .values(status=REFUNDED, refunded_at=utcnow(), decided_by_id=staff.id)
-                                     .execution_options(synchronize_session=False)))
+    moved = rowcount(
+        session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.status == CREDITED)
+            .values(status=REFUNDED, refunded_at=utcnow(), decided_by_id=staff.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not moved:
         raise ServiceError(N_("Only a credited payment can be refunded, and only once."))
     session.refresh(payment)
     note = invoices.credit_note(session, payment, series)
-    ledger.post(session, session.get_one(Account, payment.account_id), -payment.amount, kind="topup",
-                reason=f"Top-up refunded (credit note {note.printed_number})", reference=f"payment:{payment.id}",
-                actor=staff)
+    ledger.post(
+        session,
+        session.get_one(Account, payment.account_id),
+        -payment.amount,
+        kind="topup",
+        reason=f"Top-up refunded (credit note {note.printed_number})",
+        reference=f"payment:{payment.id}",
+        actor=staff,
+    )
     if payment.method == billing.CARD:
-        _give_back(session, payment, processors)   # last: a refusal undoes the rest (the caller rolls back)
-    _audit(session, staff, payment, "payment.refund", credit_note=note.printed_number,
-           refund_ref=payment.refund_ref or "")
+        _give_back(session, payment, processors)  # last: a refusal undoes the rest (the caller rolls back)
+    _audit(
+        session, staff, payment, "payment.refund", credit_note=note.printed_number, refund_ref=payment.refund_ref or ""
+    )
     return note
 
 
 def _audit(session: Session, staff: User, payment: Payment, action: str, reason: str = "", **detail: str) -> None:
     """Support moved money: one audit row, in the same transaction as the move."""
-    audit.record(session, staff_user=staff, user=staff, account_id=payment.account_id, action=action,
-                 target=f"payment:{payment.id}", reason=reason,
-                 detail={"amount": str(payment.amount), "total": str(payment.total), "currency": payment.currency,
-                         "method": payment.method, **detail})
+    audit.record(
+        session,
+        staff_user=staff,
+        user=staff,
+        account_id=payment.account_id,
+        action=action,
+        target=f"payment:{payment.id}",
+        reason=reason,
+        detail={
+            "amount": str(payment.amount),
+            "total": str(payment.total),
+            "currency": payment.currency,
+            "method": payment.method,
+            **detail,
+        },
+    )
 
 
 def _give_back(session: Session, payment: Payment, processors: Callable[[str], Processor] | None) -> None:
@@ -349,7 +516,9 @@ def _give_back(session: Session, payment: Payment, processors: Callable[[str], P
     try:
         payment.refund_ref = processors(payment.processor).refund(payment)
     except ProcessorError as exc:
-        raise ServiceError(N_("The card processor did not refund the payment; nothing was changed. Try again later.")) from exc
+        raise ServiceError(
+            N_("The card processor did not refund the payment; nothing was changed. Try again later.")
+        ) from exc
     session.flush()
 
 

@@ -1,6 +1,7 @@
 """PDF documents (invoices, proformas, statements) made by WeasyPrint from templates under
 `jinja/pdf/`. The fonts ship with the project (webapp/static/fonts), so Romanian diacritics
 print the same on every machine, whatever fonts it has installed."""
+
 from __future__ import annotations
 
 from pathlib import Path

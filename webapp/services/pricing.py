@@ -1,4 +1,5 @@
 """Loading price lists and resolving the one that applies to an account."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

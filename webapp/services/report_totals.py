@@ -18,6 +18,7 @@ those by their number's first 8 characters ("+4072212") and names each group her
 ``network_of`` of its smallest number, so a month of old messages costs a few hundred
 look-ups, not one per message.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -40,8 +41,8 @@ from webapp.models import Campaign, Message, User
 from webapp.services import message_costs
 from webapp.services.subusers import visible_account_ids
 
-PREFIX = 8                     # characters of a number naming an old message's network
-QUARTER = 900                  # SQLite: seconds of the UTC buckets turned into local days here
+PREFIX = 8  # characters of a number naming an old message's network
+QUARTER = 900  # SQLite: seconds of the UTC buckets turned into local days here
 DELIVERED = frozenset({lifecycle.DELIVRD})
 PENDING = frozenset({lifecycle.ACCEPTED, lifecycle.QUEUED, lifecycle.SUBMITTED})
 ZERO = Decimal("0")
@@ -51,6 +52,7 @@ ZERO = Decimal("0")
 class ReportFilter:
     """What All reports shows: a period (in the account's time zone) and optionally one account
     (a parent: itself or a subuser; None = all it sees), one sender ID, one campaign."""
+
     period: Period
     account_id: int | None = None
     sender: str = ""
@@ -72,6 +74,7 @@ def outcome(status: str) -> str:
 class Line:
     """One row of a table (or the totals): ``key`` is a country code, a network name, an ISO
     day, a status or a sender ID."""
+
     key: str
     messages: int = 0
     parts: int = 0
@@ -115,8 +118,10 @@ class AllReports:
     by_sender: list[Line] = field(default_factory=list)
 
     def chart_days(self) -> dict[date, StatusCounts]:
-        return {date.fromisoformat(line.key): StatusCounts(line.delivered, line.failed, line.pending, line.not_sent)
-                for line in self.by_day}
+        return {
+            date.fromisoformat(line.key): StatusCounts(line.delivered, line.failed, line.pending, line.not_sent)
+            for line in self.by_day
+        }
 
 
 def accounts_of(session: Session, actor: User, account_id: int | None) -> list[int]:
@@ -127,8 +132,12 @@ def accounts_of(session: Session, actor: User, account_id: int | None) -> list[i
 
 def _conditions(session: Session, actor: User, f: ReportFilter) -> list[ColumnElement[bool]]:
     start, end = bounds(f.period, actor.account.timezone)
-    conditions = [Message.account_id.in_(accounts_of(session, actor, f.account_id)),
-                  Message.created_at >= start, Message.created_at < end, Message.status != lifecycle.DRAFT]
+    conditions = [
+        Message.account_id.in_(accounts_of(session, actor, f.account_id)),
+        Message.created_at >= start,
+        Message.created_at < end,
+        Message.status != lifecycle.DRAFT,
+    ]
     if f.sender:
         conditions.append(Message.sender == f.sender)
     if f.campaign_id:
@@ -165,24 +174,39 @@ def _grouped(session: Session, actor: User, f: ReportFilter) -> Iterator[tuple[s
     billed = case((Message.status.in_(sorted(NEVER_SENT)), literal(0)), else_=Message.parts)
     old_prefix = case((Message.network.is_(None), func.substr(Message.to, 1, PREFIX)), else_=literal(None))
     day = _day_column(session, actor.account.timezone)
-    sets = {"day": (day,), "country": (Message.country,), "network": (Message.network, old_prefix),
-            "sender": (Message.sender,)}
-    figures = (func.count(Message.id), func.coalesce(func.sum(billed), 0), func.min(Message.to),
-               message_costs.total_charged(), message_costs.total_reserved())
+    sets = {
+        "day": (day,),
+        "country": (Message.country,),
+        "network": (Message.network, old_prefix),
+        "sender": (Message.sender,),
+    }
+    figures = (
+        func.count(Message.id),
+        func.coalesce(func.sum(billed), 0),
+        func.min(Message.to),
+        message_costs.total_charged(),
+        message_costs.total_reserved(),
+    )
     conditions = _conditions(session, actor, f)
     if session.get_bind().dialect.name != "postgresql":
         for name, keys in sets.items():
-            for row in session.execute(select(*keys, Message.status, *figures).where(*conditions)
-                                       .group_by(*keys, Message.status)):
+            for row in session.execute(
+                select(*keys, Message.status, *figures).where(*conditions).group_by(*keys, Message.status)
+            ):
                 yield name, tuple(row)
         return
     columns = [day, Message.country, Message.network, old_prefix, Message.sender]
     which = func.grouping(*columns)
-    bits = {name: sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if not any(c is k for k in keys))
-            for name, keys in sets.items()}
+    bits = {
+        name: sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if not any(c is k for k in keys))
+        for name, keys in sets.items()
+    }
     names = {mask: name for name, mask in bits.items()}
-    query = (select(which, *columns, Message.status, *figures).where(*conditions)
-             .group_by(func.grouping_sets(*(tuple_(*keys, Message.status) for keys in sets.values()))))
+    query = (
+        select(which, *columns, Message.status, *figures)
+        .where(*conditions)
+        .group_by(func.grouping_sets(*(tuple_(*keys, Message.status) for keys in sets.values())))
+    )
     for mask, day_value, country, network, prefix, sender, *rest in session.execute(query):
         name = names[mask]
         keys = {"day": (day_value,), "country": (country,), "network": (network, prefix), "sender": (sender,)}[name]
@@ -211,7 +235,7 @@ def all_reports(session: Session, actor: User, f: ReportFilter) -> AllReports:
             result.totals.add(*values)
         elif name == "network":
             network, prefix = row[0], row[1]
-            if network is None:   # accepted before 0020: named by its number's prefix
+            if network is None:  # accepted before 0020: named by its number's prefix
                 network = names.get(prefix)
                 if network is None:
                     network = names[prefix] = network_of(sample or "")
@@ -223,8 +247,14 @@ def all_reports(session: Session, actor: User, f: ReportFilter) -> AllReports:
     result.by_day = _sorted(tables["day"].values(), by_key=True)
     result.by_status = _sorted(tables["status"].values())
     result.by_sender = _sorted(tables["sender"].values())
-    for lines in ([result.totals], result.by_country, result.by_network, result.by_day, result.by_status,
-                  result.by_sender):
+    for lines in (
+        [result.totals],
+        result.by_country,
+        result.by_network,
+        result.by_day,
+        result.by_status,
+        result.by_sender,
+    ):
         _to_the_cent(lines)
     return result
 
@@ -241,9 +271,15 @@ def _to_the_cent(lines: list[Line]) -> None:
 def campaign_choices(session: Session, actor: User, limit: int = 200) -> list[tuple[int, str]]:
     """(id, name) of the campaigns the actor sees, newest first, for the "Campaign" filter."""
     accounts = visible_account_ids(session, actor)
-    return [(cid, name or f"#{cid}") for cid, name in session.execute(
-        select(Campaign.id, Campaign.name).where(Campaign.account_id.in_(accounts))
-        .order_by(Campaign.id.desc()).limit(limit))]
+    return [
+        (cid, name or f"#{cid}")
+        for cid, name in session.execute(
+            select(Campaign.id, Campaign.name)
+            .where(Campaign.account_id.in_(accounts))
+            .order_by(Campaign.id.desc())
+            .limit(limit)
+        )
+    ]
 
 
 def today_in(tz: str, now: datetime | None = None) -> date:
@@ -251,7 +287,9 @@ def today_in(tz: str, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz)).date()
 
 
-def last_days(session: Session, actor: User, days: int = 30, now: datetime | None = None) -> tuple[date, date, dict[date, int]]:
+def last_days(
+    session: Session, actor: User, days: int = 30, now: datetime | None = None
+) -> tuple[date, date, dict[date, int]]:
     """The dashboard's strip: messages that went out or wait to (not the never-sent) of the
     actor's own account on each of the last ``days`` local days, today included."""
     last = today_in(actor.account.timezone, now)
@@ -261,8 +299,10 @@ def last_days(session: Session, actor: User, days: int = 30, now: datetime | Non
     zone = ZoneInfo(actor.account.timezone)
     counts: dict[date, int] = {}
     for value, count in session.execute(
-            select(day, func.count(Message.id)).where(*_conditions(session, actor, f),
-                                                     Message.status.not_in(sorted(NEVER_SENT))).group_by(day)):
+        select(day, func.count(Message.id))
+        .where(*_conditions(session, actor, f), Message.status.not_in(sorted(NEVER_SENT)))
+        .group_by(day)
+    ):
         local = _local_day(value, zone)
         counts[local] = counts.get(local, 0) + int(count)
     return first, last, counts

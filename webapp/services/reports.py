@@ -1,4 +1,5 @@
 """What customers read about their messages: lists, one message's timeline, totals."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -21,8 +22,11 @@ def get_message(session: Session, actor: User, message_id: int) -> Message | Non
     """The message if the actor may see its account's messages (its own, a parent its
     subusers'); None otherwise: a 404, never a 403."""
     message = session.get(Message, message_id)
-    visible = (message is not None and message.status != lifecycle.DRAFT
-               and message.account_id in visible_account_ids(session, actor))
+    visible = (
+        message is not None
+        and message.status != lifecycle.DRAFT
+        and message.account_id in visible_account_ids(session, actor)
+    )
     return message if visible else None
 
 
@@ -30,6 +34,7 @@ def get_message(session: Session, actor: User, message_id: int) -> Message | Non
 class ApiMessageQuery:
     """GET /api/v1/messages, read: status (ENROUTE means submitted), number, created in
     [since, until), at most `limit`, below `before_id`."""
+
     status: str | None = None
     to: str | None = None
     since: datetime | None = None
@@ -56,29 +61,46 @@ def api_messages(session: Session, actor: User, q: ApiMessageQuery) -> list[Mess
 
 def recent_ledger(session: Session, actor: User, limit: int = 10) -> list[LedgerEntry]:
     """The account's latest credit movements (the dashboard)."""
-    return list(session.scalars(select(LedgerEntry).where(LedgerEntry.account_id == actor.account_id)
-                                .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.account_id == actor.account_id)
+            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def recent_messages(session: Session, actor: User, limit: int = 50) -> list[Message]:
     """The latest messages that actually went out (not the refused, cancelled or still queued)."""
-    return list(session.scalars(select(Message).where(Message.account_id == actor.account_id,
-                                                      Message.submitted_at.is_not(None))
-                                .order_by(Message.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.account_id == actor.account_id, Message.submitted_at.is_not(None))
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def money_movements(session: Session, message: Message) -> list[LedgerEntry]:
-    return list(session.scalars(select(LedgerEntry).where(
-        LedgerEntry.account_id == message.account_id, LedgerEntry.reference == f"msg:{message.id}").order_by(LedgerEntry.id)))
+    return list(
+        session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.account_id == message.account_id, LedgerEntry.reference == f"msg:{message.id}")
+            .order_by(LedgerEntry.id)
+        )
+    )
 
 
 @dataclass(frozen=True)
 class Totals:
     """Messages that went out (or wait to), their parts, and their cost as the ledger has it:
     charged (refunds deducted) and reserved (still waiting to go)."""
+
     messages: int
     parts: int
-    cost: Decimal        # charged
+    cost: Decimal  # charged
     reserved: Decimal = Decimal("0")
     delivered: int = 0
     failed: int = 0
@@ -94,10 +116,18 @@ def _count_of(statuses: Iterable[str]) -> Any:
 
 def _totals(session: Session, account_id: int, since: datetime) -> Totals:
     count, parts, charged, reserved, delivered, failed = session.execute(
-        select(func.count(Message.id), func.coalesce(func.sum(Message.parts), 0), message_costs.total_charged(),
-               message_costs.total_reserved(), _count_of({lifecycle.DELIVRD}), _count_of(lifecycle.NOT_DELIVERED))
-        .where(Message.account_id == account_id, Message.created_at >= since,
-               Message.status.not_in([lifecycle.REFUSED, lifecycle.DRAFT]))
+        select(
+            func.count(Message.id),
+            func.coalesce(func.sum(Message.parts), 0),
+            message_costs.total_charged(),
+            message_costs.total_reserved(),
+            _count_of({lifecycle.DELIVRD}),
+            _count_of(lifecycle.NOT_DELIVERED),
+        ).where(
+            Message.account_id == account_id,
+            Message.created_at >= since,
+            Message.status.not_in([lifecycle.REFUSED, lifecycle.DRAFT]),
+        )
     ).one()
     return Totals(count, int(parts), charged, reserved, int(delivered), int(failed))
 
@@ -113,9 +143,9 @@ def period_totals(session: Session, actor: User, now: datetime | None = None) ->
 
 @dataclass(frozen=True)
 class MessageFilter:
-    day_from: date | None = None   # in the account's time zone, inclusive
-    day_to: date | None = None     # inclusive
-    number: str = ""               # digits anywhere in the number
+    day_from: date | None = None  # in the account's time zone, inclusive
+    day_to: date | None = None  # inclusive
+    number: str = ""  # digits anywhere in the number
     status: str = ""
     sender: str = ""
     campaign_id: int | None = None
@@ -129,12 +159,21 @@ class MessagePage:
     pages: int
     count: int
     parts: int
-    cost: Decimal        # charged (refunds deducted): domain/message_cost.py
-    reserved: Decimal    # held for messages still waiting to go
+    cost: Decimal  # charged (refunds deducted): domain/message_cost.py
+    reserved: Decimal  # held for messages still waiting to go
 
 
-STATUS_FILTERS = (lifecycle.QUEUED, lifecycle.SUBMITTED, lifecycle.DELIVRD, lifecycle.UNDELIV, lifecycle.EXPIRED,
-                  lifecycle.REJECTD, lifecycle.FAILED, lifecycle.NOREPORT, lifecycle.REFUSED)
+STATUS_FILTERS = (
+    lifecycle.QUEUED,
+    lifecycle.SUBMITTED,
+    lifecycle.DELIVRD,
+    lifecycle.UNDELIV,
+    lifecycle.EXPIRED,
+    lifecycle.REJECTD,
+    lifecycle.FAILED,
+    lifecycle.NOREPORT,
+    lifecycle.REFUSED,
+)
 
 
 def filter_conditions(session: Session, actor: User, f: MessageFilter) -> list[ColumnElement[bool]]:
@@ -168,11 +207,16 @@ def search_messages(session: Session, actor: User, f: MessageFilter, page: int =
     names one account) matching the filter, newest first, with totals for the whole filter."""
     conditions = filter_conditions(session, actor, f)
     count, parts, cost, reserved = session.execute(
-        select(func.count(Message.id), func.coalesce(func.sum(Message.parts), 0), message_costs.total_charged(),
-               message_costs.total_reserved()).where(*conditions)
+        select(
+            func.count(Message.id),
+            func.coalesce(func.sum(Message.parts), 0),
+            message_costs.total_charged(),
+            message_costs.total_reserved(),
+        ).where(*conditions)
     ).one()
     pages = max(1, -(-count // per_page))
     page = min(max(page, 1), pages)
-    rows = session.scalars(select(Message).where(*conditions).order_by(Message.id.desc())
-                           .offset((page - 1) * per_page).limit(per_page)).all()
+    rows = session.scalars(
+        select(Message).where(*conditions).order_by(Message.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
     return MessagePage(list(rows), page, pages, count, int(parts), cost, reserved)

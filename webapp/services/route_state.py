@@ -1,4 +1,5 @@
 """Which routes are down right now, as the sending workers last found them (kept in Redis)."""
+
 from __future__ import annotations
 
 import json

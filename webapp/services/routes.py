@@ -1,4 +1,5 @@
 """Routes kept in the database: add, list, and choose one for a destination."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -5,6 +5,7 @@ account's approved senders are its own; a subuser's account may also use its par
 senders (the parent's brand was vetted once, and a subuser is the same company sending under
 it). A parent does not get its subusers' senders, and nobody sees another account's requests.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
@@ -21,8 +22,10 @@ from webapp.services.errors import FieldMessage, ServiceError
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 STATUSES = (PENDING, APPROVED, REJECTED)
-NOT_ALLOWED = N_("This sender ID is not approved for your account. Use one of your approved sender IDs, "
-                 "or ask for it under Account → Sender IDs.")
+NOT_ALLOWED = N_(
+    "This sender ID is not approved for your account. Use one of your approved sender IDs, "
+    "or ask for it under Account → Sender IDs."
+)
 ALREADY = {
     PENDING: N_("You have already asked for %(sender)s; support has not decided yet."),
     APPROVED: N_("%(sender)s is already approved for your account."),
@@ -37,8 +40,11 @@ def usable_senders(session: Session, actor: User, shared: str) -> list[str]:
     parent_id = actor.account.parent_id if actor.account is not None else None
     if parent_id is not None:
         account_ids.append(parent_id)
-    approved = session.scalars(select(SenderId.sender).where(
-        SenderId.account_id.in_(account_ids), SenderId.status == APPROVED).order_by(SenderId.sender)).all()
+    approved = session.scalars(
+        select(SenderId.sender)
+        .where(SenderId.account_id.in_(account_ids), SenderId.status == APPROVED)
+        .order_by(SenderId.sender)
+    ).all()
     return list(dict.fromkeys([shared, *approved]))
 
 
@@ -51,16 +57,26 @@ def check_usable(session: Session, actor: User, sender: str, shared: str) -> str
 
 def of_account(session: Session, actor: User) -> list[SenderId]:
     """The account's requests, newest first."""
-    return list(session.scalars(select(SenderId).where(SenderId.account_id == actor.account_id)
-                                .order_by(SenderId.created_at.desc(), SenderId.id.desc())))
+    return list(
+        session.scalars(
+            select(SenderId)
+            .where(SenderId.account_id == actor.account_id)
+            .order_by(SenderId.created_at.desc(), SenderId.id.desc())
+        )
+    )
 
 
 def inherited(session: Session, actor: User) -> list[str]:
     """The parent's approved senders a subuser may use too."""
     if actor.account.parent_id is None:
         return []
-    return list(session.scalars(select(SenderId.sender).where(
-        SenderId.account_id == actor.account.parent_id, SenderId.status == APPROVED).order_by(SenderId.sender)))
+    return list(
+        session.scalars(
+            select(SenderId.sender)
+            .where(SenderId.account_id == actor.account.parent_id, SenderId.status == APPROVED)
+            .order_by(SenderId.sender)
+        )
+    )
 
 
 def ask(session: Session, actor: User, sender: str, reason: str) -> SenderId:
@@ -78,16 +94,28 @@ def ask(session: Session, actor: User, sender: str, reason: str) -> SenderId:
         errors["reason"] = [N_("Keep the reason under 1,000 characters.")]
     if errors:
         raise ServiceError(N_("Please correct the marked fields."), errors)
-    existing = session.scalar(select(SenderId).where(
-        SenderId.account_id == actor.account_id, func.lower(SenderId.sender) == sender.lower()))
+    existing = session.scalar(
+        select(SenderId).where(SenderId.account_id == actor.account_id, func.lower(SenderId.sender) == sender.lower())
+    )
     if existing is not None:
         if existing.status in ALREADY:
             message = (ALREADY[existing.status], {"sender": existing.sender})
             raise ServiceError(ALREADY[existing.status] % {"sender": existing.sender}, {"sender": [message]})
-        reopened = session.execute(update(SenderId).where(SenderId.id == existing.id, SenderId.status == REJECTED)
-                                   .values(status=PENDING, sender=sender, reason=reason, requested_by_id=actor.id,
-                                           decided_by_id=None, decided_at=None, note="", created_at=utcnow())
-                                   .execution_options(synchronize_session=False))
+        reopened = session.execute(
+            update(SenderId)
+            .where(SenderId.id == existing.id, SenderId.status == REJECTED)
+            .values(
+                status=PENDING,
+                sender=sender,
+                reason=reason,
+                requested_by_id=actor.id,
+                decided_by_id=None,
+                decided_at=None,
+                note="",
+                created_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
         if rowcount(reopened) != 1:  # someone re-opened it a moment ago
             message = (ALREADY[PENDING], {"sender": existing.sender})
             raise ServiceError(ALREADY[PENDING] % {"sender": existing.sender}, {"sender": [message]})
@@ -101,13 +129,18 @@ def ask(session: Session, actor: User, sender: str, reason: str) -> SenderId:
 
 # --- support ---------------------------------------------------------------------------------
 
+
 def for_support(session: Session, limit: int = 200) -> list[SenderId]:
     """Pending requests first (oldest first: first come, first served), then the latest decisions."""
-    pending = session.scalars(select(SenderId).where(SenderId.status == PENDING)
-                              .order_by(SenderId.created_at, SenderId.id).limit(limit)).all()
-    decided = session.scalars(select(SenderId).where(SenderId.status != PENDING)
-                              .order_by(SenderId.decided_at.desc(), SenderId.id.desc())
-                              .limit(50)).all()
+    pending = session.scalars(
+        select(SenderId).where(SenderId.status == PENDING).order_by(SenderId.created_at, SenderId.id).limit(limit)
+    ).all()
+    decided = session.scalars(
+        select(SenderId)
+        .where(SenderId.status != PENDING)
+        .order_by(SenderId.decided_at.desc(), SenderId.id.desc())
+        .limit(50)
+    ).all()
     return [*pending, *decided]
 
 
@@ -123,9 +156,12 @@ def decide(session: Session, staff: User, request_id: int, approve: bool, note: 
         message = N_("Write a note for the customer: why the sender ID is rejected.")
         raise ServiceError(message, {"note": [message]})
     status = APPROVED if approve else REJECTED
-    result = session.execute(update(SenderId).where(SenderId.id == request_id, SenderId.status == PENDING)
-                             .values(status=status, decided_by_id=staff.id, decided_at=utcnow(), note=note[:1000])
-                             .execution_options(synchronize_session=False))
+    result = session.execute(
+        update(SenderId)
+        .where(SenderId.id == request_id, SenderId.status == PENDING)
+        .values(status=status, decided_by_id=staff.id, decided_at=utcnow(), note=note[:1000])
+        .execution_options(synchronize_session=False)
+    )
     if rowcount(result) != 1:
         return False
     session.refresh(row)
@@ -134,6 +170,13 @@ def decide(session: Session, staff: User, request_id: int, approve: bool, note: 
 
 
 def _audit(session: Session, staff: User, row: SenderId, note: str) -> None:
-    audit.record(session, staff_user=staff, user=staff, account_id=row.account_id, action=f"sender_id.{row.status}",
-                 target=f"sender_id:{row.id} {row.sender}", reason=note,
-                 detail={"sender": row.sender, "status": row.status, "request_id": row.id})
+    audit.record(
+        session,
+        staff_user=staff,
+        user=staff,
+        account_id=row.account_id,
+        action=f"sender_id.{row.status}",
+        target=f"sender_id:{row.id} {row.sender}",
+        reason=note,
+        detail={"sender": row.sender, "status": row.status, "request_id": row.id},
+    )

@@ -3,6 +3,7 @@
 Accepting does no network I/O. Each recipient ends in a visible state: queued, or
 refused with a reason (invalid number, unroutable, insufficient credit).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ NO_TEXT = N_("The message has no text.")
 NO_NUMBER = N_("Give at least one number.")
 TOO_LONG = N_("The text is %(parts)s parts long; at most %(max_parts)s parts are accepted. Shorten it.")
 DEFAULT_MAX_PARTS = 10
-DEFAULT_SHARED_SENDER = "1899"   # the SHARED_SENDER_ID setting's default
+DEFAULT_SHARED_SENDER = "1899"  # the SHARED_SENDER_ID setting's default
 DEFAULT_VALIDITY = timedelta(hours=48)
 MAX_VALIDITY = timedelta(days=7)
 
@@ -41,8 +42,8 @@ class Submission:
     validity: timedelta = DEFAULT_VALIDITY
     idempotency_key: str | None = None
     send_at: datetime | None = None  # scheduled: the validity counts from then
-    max_parts: int = DEFAULT_MAX_PARTS   # the MAX_PARTS_PER_MESSAGE setting
-    shared_sender: str = DEFAULT_SHARED_SENDER   # the SHARED_SENDER_ID setting: everyone may use it
+    max_parts: int = DEFAULT_MAX_PARTS  # the MAX_PARTS_PER_MESSAGE setting
+    shared_sender: str = DEFAULT_SHARED_SENDER  # the SHARED_SENDER_ID setting: everyone may use it
 
 
 class TextTooLong(ServiceError):
@@ -85,12 +86,20 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
     rows, details = [], []
     for raw in submission.to:
         row, detail = _plan(str(raw), account.default_region, analysis.parts, prices, route_table)
-        row.update(account_id=account.id, user_id=actor.id, sender=submission.sender, text=submission.text,
-                   encoding=analysis.encoding, parts=analysis.parts, validity_until=starts + validity,
-                   # queued_at: when it is due to go out (a scheduled one: its send_at)
-                   created_at=now, queued_at=starts if row["status"] == lifecycle.QUEUED else None,
-                   final_at=None if row["status"] == lifecycle.QUEUED else now,
-                   idempotency_key=submission.idempotency_key if len(submission.to) == 1 else None)
+        row.update(
+            account_id=account.id,
+            user_id=actor.id,
+            sender=submission.sender,
+            text=submission.text,
+            encoding=analysis.encoding,
+            parts=analysis.parts,
+            validity_until=starts + validity,
+            # queued_at: when it is due to go out (a scheduled one: its send_at)
+            created_at=now,
+            queued_at=starts if row["status"] == lifecycle.QUEUED else None,
+            final_at=None if row["status"] == lifecycle.QUEUED else now,
+            idempotency_key=submission.idempotency_key if len(submission.to) == 1 else None,
+        )
         rows.append(row)
         details.append(detail)
     _refuse_blocklisted(session, account.id, rows, details)
@@ -99,20 +108,46 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
         row["id"] = message_id
     _reserve(session, actor, rows, details)
     part_rows = [
-        {"message_id": row["id"], "seq": seq, "submission_key": f"{row['id']}:{seq}", "route_id": row["route_id"],
-         "state": "pending"}
-        for row in rows if row["status"] == lifecycle.QUEUED for seq in range(1, row["parts"] + 1)]
+        {
+            "message_id": row["id"],
+            "seq": seq,
+            "submission_key": f"{row['id']}:{seq}",
+            "route_id": row["route_id"],
+            "state": "pending",
+        }
+        for row in rows
+        if row["status"] == lifecycle.QUEUED
+        for seq in range(1, row["parts"] + 1)
+    ]
     insert_rows(session, MessagePart.__table__, part_rows)
     events = []
     for row, detail in zip(rows, details):
-        events.append({"message_id": row["id"], "kind": "accepted", "at": now,
-                       "detail": {"parts": analysis.parts, "encoding": analysis.encoding}})
+        events.append(
+            {
+                "message_id": row["id"],
+                "kind": "accepted",
+                "at": now,
+                "detail": {"parts": analysis.parts, "encoding": analysis.encoding},
+            }
+        )
         if row["status"] == lifecycle.QUEUED:
-            events.append({"message_id": row["id"], "kind": "queued", "at": now,
-                           "detail": {"route": detail, "cost": str(row["cost"])}})
+            events.append(
+                {
+                    "message_id": row["id"],
+                    "kind": "queued",
+                    "at": now,
+                    "detail": {"route": detail, "cost": str(row["cost"])},
+                }
+            )
         else:
-            events.append({"message_id": row["id"], "kind": "refused", "at": now,
-                           "detail": {"reason": row["reason_code"], "detail": detail}})
+            events.append(
+                {
+                    "message_id": row["id"],
+                    "kind": "refused",
+                    "at": now,
+                    "detail": {"reason": row["reason_code"], "detail": detail},
+                }
+            )
     insert_rows(session, MessageEvent.__table__, events)
     session.flush()
     by_id = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
@@ -125,16 +160,25 @@ def check_sender(session: Session, actor: User, sender: str, shared: str) -> Non
     sender_ids.check_usable(session, actor, sender, shared)
 
 
-def _plan(raw: str, region: str, parts: int, prices: pricing.PriceList,
-          route_table: RouteTable) -> tuple[RowValues, str]:
+def _plan(
+    raw: str, region: str, parts: int, prices: pricing.PriceList, route_table: RouteTable
+) -> tuple[RowValues, str]:
     """The message row for one recipient (queued or refused) and a detail for its timeline."""
-    row: RowValues = {"to": raw[:32], "country": None, "route_id": None, "price_per_part": ZERO, "cost": ZERO,
-           "status": lifecycle.REFUSED, "reason_code": None, "network": None}
+    row: RowValues = {
+        "to": raw[:32],
+        "country": None,
+        "route_id": None,
+        "price_per_part": ZERO,
+        "cost": ZERO,
+        "status": lifecycle.REFUSED,
+        "reason_code": None,
+        "network": None,
+    }
     try:
         row["to"], row["country"] = phone.normalize_with_region(raw, region)
     except phone.InvalidNumber as exc:
         return {**row, "reason_code": "invalid_number"}, str(exc)
-    row["network"] = network_of(row["to"])[:NETWORK_LENGTH]   # the number range's operator, for the reports
+    row["network"] = network_of(row["to"])[:NETWORK_LENGTH]  # the number range's operator, for the reports
     route = route_table.route_for(row["country"])
     if route is None:
         return {**row, "reason_code": "unroutable"}, "no active route"
@@ -151,8 +195,15 @@ def _refuse_blocklisted(session: Session, account_id: int, rows: list[RowValues]
     blocked = blocklist.blocked_among(session, account_id, [r["to"] for r in rows if r["status"] == lifecycle.QUEUED])
     for i, row in enumerate(rows):
         if row["status"] == lifecycle.QUEUED and row["to"] in blocked:
-            row.update(status=lifecycle.REFUSED, reason_code="blocklisted", route_id=None, cost=ZERO,
-                       price_per_part=ZERO, queued_at=None, final_at=row["created_at"])
+            row.update(
+                status=lifecycle.REFUSED,
+                reason_code="blocklisted",
+                route_id=None,
+                cost=ZERO,
+                price_per_part=ZERO,
+                queued_at=None,
+                final_at=row["created_at"],
+            )
             details[i] = "blocklisted"
 
 
@@ -177,12 +228,24 @@ def _reserve(session: Session, actor: User, rows: list[RowValues], details: list
     refused = queued[keep:]
     for row in refused:
         index = rows.index(row)
-        row.update(status=lifecycle.REFUSED, reason_code="insufficient_credit", cost=ZERO, route_id=None, queued_at=None)
+        row.update(
+            status=lifecycle.REFUSED, reason_code="insufficient_credit", cost=ZERO, route_id=None, queued_at=None
+        )
         details[index] = ""
     if refused:
-        session.execute(update(Message).where(Message.id.in_([r["id"] for r in refused])).values(
-            status=lifecycle.REFUSED, reason_code="insufficient_credit", cost=ZERO, route_id=None,
-            queued_at=None, final_at=utcnow()).execution_options(synchronize_session=False))
+        session.execute(
+            update(Message)
+            .where(Message.id.in_([r["id"] for r in refused]))
+            .values(
+                status=lifecycle.REFUSED,
+                reason_code="insufficient_credit",
+                cost=ZERO,
+                route_id=None,
+                queued_at=None,
+                final_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def find_by_idempotency_key(session: Session, actor: User, key: str | None) -> Message | None:
@@ -198,6 +261,13 @@ def _event(session: Session, message: Message, kind: str, **detail: str) -> None
 def release(session: Session, message: Message, reason: str) -> None:
     """Give back a queued message's reservation in full (refused at submission, expired, cancelled)."""
     if message.cost and message.cost > Decimal(0):
-        ledger.post(session, session.get_one(Account, message.account_id), message.cost, kind="release",
-                    reason=reason, reference=f"msg:{message.id}", actor=None)
+        ledger.post(
+            session,
+            session.get_one(Account, message.account_id),
+            message.cost,
+            kind="release",
+            reason=reason,
+            reference=f"msg:{message.id}",
+            actor=None,
+        )
         _event(session, message, "released", amount=str(message.cost), reason=reason)

@@ -9,6 +9,7 @@ the result with a few statements whatever the number of messages: one UPDATE per
 row (executemany), the timeline rows in one INSERT, one ledger UPDATE per account.
 Flushes, never commits.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -35,33 +36,67 @@ def conclude(session: Session, message_ids: Iterable[int]) -> int:
     ids = sorted(set(message_ids))
     changed = 0
     for start in range(0, len(ids), CHUNK):
-        changed += _conclude_chunk(session, ids[start:start + CHUNK])
+        changed += _conclude_chunk(session, ids[start : start + CHUNK])
     return changed
 
 
 def _conclude_chunk(session: Session, ids: list[int]) -> int:
     now = utcnow()
     rows = session.execute(
-        select(Message.id, Message.status, Message.cost, Message.to, Message.parts, Message.reason_code,
-               Message.error_code, Message.submitted_at, Message.final_at, Message.refunded, Message.account_id,
-               Account.charge_failed_deliveries)
+        select(
+            Message.id,
+            Message.status,
+            Message.cost,
+            Message.to,
+            Message.parts,
+            Message.reason_code,
+            Message.error_code,
+            Message.submitted_at,
+            Message.final_at,
+            Message.refunded,
+            Message.account_id,
+            Account.charge_failed_deliveries,
+        )
         .join(Account, Account.id == Message.account_id)
-        .where(Message.id.in_(ids)).order_by(Message.id).with_for_update(of=Message)).all()
+        .where(Message.id.in_(ids))
+        .order_by(Message.id)
+        .with_for_update(of=Message)
+    ).all()
     live = [row for row in rows if row.status in LIVE]
     if not live:
         return 0
     parts: dict[int, list[settlement.PartRow]] = defaultdict(list)
     for row in session.execute(
-            select(MessagePart.message_id, MessagePart.seq, MessagePart.state, MessagePart.status,
-                   MessagePart.upstream_id, MessagePart.error_code)
-            .where(MessagePart.message_id.in_([m.id for m in live])).order_by(MessagePart.message_id, MessagePart.seq)):
-        parts[row.message_id].append(settlement.PartRow(row.seq, row.state, row.status, row.upstream_id, row.error_code))
+        select(
+            MessagePart.message_id,
+            MessagePart.seq,
+            MessagePart.state,
+            MessagePart.status,
+            MessagePart.upstream_id,
+            MessagePart.error_code,
+        )
+        .where(MessagePart.message_id.in_([m.id for m in live]))
+        .order_by(MessagePart.message_id, MessagePart.seq)
+    ):
+        parts[row.message_id].append(
+            settlement.PartRow(row.seq, row.state, row.status, row.upstream_id, row.error_code)
+        )
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     entries: defaultdict[int, list[ledger.LedgerRow]] = defaultdict(list)
     for row in live:
-        message = settlement.MessageRow(row.id, row.status, row.cost, row.to, row.parts, row.reason_code,
-                                        row.error_code, row.submitted_at, row.final_at, row.refunded)
+        message = settlement.MessageRow(
+            row.id,
+            row.status,
+            row.cost,
+            row.to,
+            row.parts,
+            row.reason_code,
+            row.error_code,
+            row.submitted_at,
+            row.final_at,
+            row.refunded,
+        )
         outcome = settlement.conclude(message, parts[row.id], row.charge_failed_deliveries, now)
         if not outcome:
             continue

@@ -1,6 +1,7 @@
 """XLSX rows whose text is text: every string cell is written as a string cell, so a value that
 begins with ``=`` (openpyxl's sign of a formula) is never written as one. See
 webapp/domain/spreadsheet_cells.py for why; every XLSX the app writes goes through here."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

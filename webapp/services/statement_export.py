@@ -1,6 +1,7 @@
 """A statement's documents: the PDF (jinja/pdf/statement.html) and the XLSX workbook. Both
 print the same cents (webapp.domain.statements.printed): lines that add up to their totals.
 Needs an app (and, for the labels' language, a request) context."""
+
 from __future__ import annotations
 
 import io
@@ -30,8 +31,9 @@ ENTRY_KINDS = {"topup": N_("Top-up"), "transfer": N_("Transfer"), "adjustment": 
 
 class Document(TypedDict):
     """What the PDF template prints (and the workbook reads)."""
+
     statement: Statement
-    figures: dict[str, Any]      # as stored (see webapp.services.statements.Figures)
+    figures: dict[str, Any]  # as stored (see webapp.services.statements.Figures)
     view: rules.Printed
     number: str
     seller: dict[str, str]
@@ -44,7 +46,7 @@ class Document(TypedDict):
     country_label: Callable[[str], str]
     kind_label: Callable[[str], str]
     days: list[tuple[date, rules.Row]]
-    entries: list[tuple[datetime, str, rules.Entry]]   # local time, as shown, the entry
+    entries: list[tuple[datetime, str, rules.Entry]]  # local time, as shown, the entry
 
 
 def number(statement: Statement) -> str:
@@ -65,8 +67,15 @@ def country_label(code: str) -> str:
 
 def listing(statements: list[Statement]) -> list[tuple[Statement, date, Decimal, Decimal]]:
     """(statement, last day included, opening and closing balance as printed) for the list."""
-    return [(s, s.period_end - timedelta(days=1), rules.cents(Decimal(s.figures["opening"])),
-             rules.cents(Decimal(s.figures["closing"]))) for s in statements]
+    return [
+        (
+            s,
+            s.period_end - timedelta(days=1),
+            rules.cents(Decimal(s.figures["opening"])),
+            rules.cents(Decimal(s.figures["closing"])),
+        )
+        for s in statements
+    ]
 
 
 def document(statement: Statement, settings: Settings) -> Document:
@@ -81,13 +90,23 @@ def document(statement: Statement, settings: Settings) -> Document:
     def shown(moment: datetime) -> str:
         return format_datetime(moment, "short", tzinfo=zone, locale=get_locale())
 
-    return {"statement": statement, "figures": figures, "view": view, "number": number(statement),
-            "seller": invoices.seller(settings), "buyer": figures.get("buyer") or {}, "account": figures.get("account") or {},
-            "first_day": statement.period_start, "last_day": statement.period_end - timedelta(days=1),
-            "made_at": shown(local(figures["made_at"])), "label": label, "country_label": country_label,
-            "kind_label": lambda kind: _(ENTRY_KINDS[kind]) if kind in ENTRY_KINDS else kind,
-            "days": [(date.fromisoformat(row.label), row) for row in view.by_day],
-            "entries": [(local(e.at), shown(local(e.at)), e) for e in view.entries]}
+    return {
+        "statement": statement,
+        "figures": figures,
+        "view": view,
+        "number": number(statement),
+        "seller": invoices.seller(settings),
+        "buyer": figures.get("buyer") or {},
+        "account": figures.get("account") or {},
+        "first_day": statement.period_start,
+        "last_day": statement.period_end - timedelta(days=1),
+        "made_at": shown(local(figures["made_at"])),
+        "label": label,
+        "country_label": country_label,
+        "kind_label": lambda kind: _(ENTRY_KINDS[kind]) if kind in ENTRY_KINDS else kind,
+        "days": [(date.fromisoformat(row.label), row) for row in view.by_day],
+        "entries": [(local(e.at), shown(local(e.at)), e) for e in view.entries],
+    }
 
 
 def pdf(statement: Statement, settings: Settings) -> bytes:
@@ -107,10 +126,16 @@ def xlsx(statement: Statement, settings: Settings) -> bytes:
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     _summary_sheet(book, doc, bold)
-    _usage_sheet(book, bold, _("By country"), [_("Country code"), _("Country")], view.by_country,
-                 lambda r: [r.label or None, country_label(r.label)], view.total)
-    _usage_sheet(book, bold, _("By day"), [_("Date")], view.by_day, lambda r: [date.fromisoformat(r.label)],
-                 view.total)
+    _usage_sheet(
+        book,
+        bold,
+        _("By country"),
+        [_("Country code"), _("Country")],
+        view.by_country,
+        lambda r: [r.label or None, country_label(r.label)],
+        view.total,
+    )
+    _usage_sheet(book, bold, _("By day"), [_("Date")], view.by_day, lambda r: [date.fromisoformat(r.label)], view.total)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -123,7 +148,7 @@ def _cells(sheet: Any, values: Iterable[object], font: Any = None) -> None:
 
     row = []
     for value in values:
-        cell = text_cell(sheet, value)   # a company name "=HYPERLINK(…)" stays text
+        cell = text_cell(sheet, value)  # a company name "=HYPERLINK(…)" stays text
         if isinstance(value, Decimal):
             cell.number_format = "#,##0.00"
         elif isinstance(value, int) and not isinstance(value, bool):
@@ -166,12 +191,21 @@ def _summary_sheet(book: Any, doc: Document, bold: Any) -> None:
         _cells(summary, [_("Top-ups, transfers and adjustments")], bold)
         _cells(summary, [_("Date"), _("Type"), _("Amount"), _("Description"), _("Reference")], bold)
         for at, _shown, entry in doc["entries"]:
-            _cells(summary, [at.replace(tzinfo=None), doc["kind_label"](entry.kind), entry.amount,
-                             entry.reason, entry.reference])
+            _cells(
+                summary,
+                [at.replace(tzinfo=None), doc["kind_label"](entry.kind), entry.amount, entry.reason, entry.reference],
+            )
 
 
-def _usage_sheet(book: Any, bold: Any, title: str, first: list[str], rows: list[rules.Row],
-                 keys: Callable[[rules.Row], list[object]], total: rules.Row) -> None:
+def _usage_sheet(
+    book: Any,
+    bold: Any,
+    title: str,
+    first: list[str],
+    rows: list[rules.Row],
+    keys: Callable[[rules.Row], list[object]],
+    total: rules.Row,
+) -> None:
     """A sheet of messages, parts, sent and refunded amounts by country or by day, then the total."""
     sheet = book.create_sheet(title)
     for column, width in zip("ABCDEF", (14, 24, 12, 12, 16, 16)):
@@ -179,5 +213,8 @@ def _usage_sheet(book: Any, bold: Any, title: str, first: list[str], rows: list[
     _cells(sheet, first + [_("Messages"), _("Parts"), _("Sent"), _("Refunded")], bold)
     for row in rows:
         _cells(sheet, keys(row) + [row.messages, row.parts, row.sent, row.refunded])
-    _cells(sheet, [_("Total")] + [None] * (len(first) - 1) + [total.messages, total.parts, total.sent, total.refunded],
-           bold)
+    _cells(
+        sheet,
+        [_("Total")] + [None] * (len(first) - 1) + [total.messages, total.parts, total.sent, total.refunded],
+        bold,
+    )

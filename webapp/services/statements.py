@@ -20,6 +20,7 @@ What a period [start, end) of local dates shows, and where each figure comes fro
 - transfers to / from other accounts (subusers), adjustments, top-ups (and refunded top-ups)
   are listed one by one as well.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -49,7 +50,7 @@ ZERO = Decimal("0.0000")
 # A period counts as closed (the cron's statement final) this long after its end: a transaction
 # that stamped its rows just before the end has committed by then.
 SETTLE = timedelta(minutes=10)
-LISTED_KINDS = ("topup", "transfer", "adjustment")   # listed one by one (and any kind unknown here)
+LISTED_KINDS = ("topup", "transfer", "adjustment")  # listed one by one (and any kind unknown here)
 
 
 class LedgerMismatch(ServiceError):
@@ -64,30 +65,31 @@ class AccountFigures(TypedDict):
 
 
 class LineFigures(TypedDict):
-    key: str             # one of rules.LINES
+    key: str  # one of rules.LINES
     amount: str
     count: int
 
 
 class UsageFigures(TypedDict):
     """A row of the tables by country and by day."""
+
     messages: int
     parts: int
-    sent: str            # what the messages cost (positive)
-    refunded: str        # the refund rows' sum (positive)
+    sent: str  # what the messages cost (positive)
+    refunded: str  # the refund rows' sum (positive)
     refunds: int
 
 
 class CountryFigures(UsageFigures):
-    country: str         # "" when unknown
+    country: str  # "" when unknown
 
 
 class DayFigures(UsageFigures):
-    day: str             # ISO date, local
+    day: str  # ISO date, local
 
 
 class EntryFigures(TypedDict):
-    at: str              # ISO time, UTC
+    at: str  # ISO time, UTC
     kind: str
     line: str
     amount: str
@@ -99,9 +101,9 @@ class Figures(TypedDict):
     version: int
     currency: str
     timezone: str
-    start: str           # ISO dates: [start, end)
+    start: str  # ISO dates: [start, end)
     end: str
-    since: str           # ISO times, UTC: the period's instants
+    since: str  # ISO times, UTC: the period's instants
     until: str
     made_at: str
     account: AccountFigures
@@ -118,12 +120,14 @@ class Figures(TypedDict):
 @dataclass
 class _Line:
     """A summary line while it is summed: its amount and how many rows made it."""
+
     amount: Decimal
     count: int
 
 
 class _Usage(TypedDict):
     """A row of the tables by country and by day while it is summed."""
+
     messages: int
     parts: int
     sent: Decimal
@@ -141,21 +145,30 @@ def period_instants(account: Account, start: date, end: date) -> tuple[datetime,
 def _balance_before(session: Session, account_id: int, instant: datetime) -> Decimal:
     """The ledger's balance just before ``instant``: the last row's balance_after (rows of one
     account are written under its row lock, so time and id order agree)."""
-    value = session.scalar(select(LedgerEntry.balance_after).where(
-        LedgerEntry.account_id == account_id, LedgerEntry.created_at < instant)
-        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(1))
+    value = session.scalar(
+        select(LedgerEntry.balance_after)
+        .where(LedgerEntry.account_id == account_id, LedgerEntry.created_at < instant)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+        .limit(1)
+    )
     return ZERO if value is None else value
 
 
 def _line_of(kind: str, negative: bool) -> str:
-    return {"topup": "topups_refunded" if negative else "topups", "refund": "sms_refunds",
-            "reservation": "held", "release": "held", "charge": "charge_timing",
-            "transfer": "transfers_out" if negative else "transfers_in",
-            "adjustment": "adjustments"}.get(kind, "other")
+    return {
+        "topup": "topups_refunded" if negative else "topups",
+        "refund": "sms_refunds",
+        "reservation": "held",
+        "release": "held",
+        "charge": "charge_timing",
+        "transfer": "transfers_out" if negative else "transfers_in",
+        "adjustment": "adjustments",
+    }.get(kind, "other")
 
 
-def _local_day(session: Session, column: InstrumentedAttribute[datetime | None], account: Account, start: date,
-               end: date) -> tuple[ColumnElement[Any], Callable[[Any], date]]:
+def _local_day(
+    session: Session, column: InstrumentedAttribute[datetime | None], account: Account, start: date, end: date
+) -> tuple[ColumnElement[Any], Callable[[Any], date]]:
     """An SQL expression for the local day of ``column`` (a UTC time) and how to read it back:
     PostgreSQL converts time zones itself; elsewhere a CASE over the days' UTC starts."""
     if session.get_bind().dialect.name == "postgresql":
@@ -163,7 +176,7 @@ def _local_day(session: Session, column: InstrumentedAttribute[datetime | None],
         return cast(func.timezone(zone, func.timezone(literal_column("'UTC'"), column)), Date), lambda v: v
     starts = rules.day_starts(start, end, account.timezone)
 
-    def day_index(lo: int, hi: int) -> ColumnElement[Any]:   # a binary search: ~5 comparisons a row for a month, not ~15
+    def day_index(lo: int, hi: int) -> ColumnElement[Any]:  # a binary search: ~5 comparisons a row for a month, not ~15
         if hi - lo == 1:
             return literal_column(str(lo))
         mid = (lo + hi) // 2
@@ -192,16 +205,28 @@ def compute(session: Session, account: Account, start: date, end: date) -> Figur
     closing = _closing_balance(opening, lines, ledger_closing)
 
     return {
-        "version": 1, "currency": account.currency, "timezone": account.timezone,
-        "start": start.isoformat(), "end": end.isoformat(), "since": since.isoformat(), "until": until.isoformat(),
-        "made_at": utcnow().isoformat(), "account": {"id": account.id, "name": account.name},
+        "version": 1,
+        "currency": account.currency,
+        "timezone": account.timezone,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "made_at": utcnow().isoformat(),
+        "account": {"id": account.id, "name": account.name},
         "buyer": buyer_of(session, account),
-        "opening": str(opening), "closing": str(closing), "ledger_charges": str(ledger_charges),
+        "opening": str(opening),
+        "closing": str(closing),
+        "ledger_charges": str(ledger_charges),
         "lines": [{"key": key, "amount": str(lines[key].amount), "count": lines[key].count} for key in rules.LINES],
-        "by_country": [{"country": label, **row} for label, row in _table(
-            by_country, lambda item: (-item[1]["sent"], -item[1]["refunded"], item[0]))],
-        "by_day": [{"day": label, **row} for label, row in _table(
-            {d.isoformat(): r for d, r in by_day.items()}, lambda item: item[0])],
+        "by_country": [
+            {"country": label, **row}
+            for label, row in _table(by_country, lambda item: (-item[1]["sent"], -item[1]["refunded"], item[0]))
+        ],
+        "by_day": [
+            {"day": label, **row}
+            for label, row in _table({d.isoformat(): r for d, r in by_day.items()}, lambda item: item[0])
+        ],
         "entries": entries,
     }
 
@@ -211,8 +236,10 @@ def _ledger_lines(session: Session, in_period: tuple[ColumnElement[bool], ...]) 
     negative = case((LedgerEntry.amount < 0, literal_column("1")), else_=literal_column("0")).label("negative")
     lines = {key: _Line(ZERO, 0) for key in rules.LINES}
     for kind, neg, count, amount in session.execute(
-            select(LedgerEntry.kind, negative, func.count(), func.sum(LedgerEntry.amount)).where(*in_period)
-            .group_by(LedgerEntry.kind, literal_column("negative"))):
+        select(LedgerEntry.kind, negative, func.count(), func.sum(LedgerEntry.amount))
+        .where(*in_period)
+        .group_by(LedgerEntry.kind, literal_column("negative"))
+    ):
         line = lines[_line_of(kind, bool(int(neg)))]
         line.amount += amount
         line.count += count
@@ -224,18 +251,29 @@ def _usage() -> _Usage:
     return {"messages": 0, "parts": 0, "sent": ZERO, "refunded": ZERO, "refunds": 0}
 
 
-def _add_sms_sent(session: Session, account: Account, days: tuple[date, date], instants: tuple[datetime, datetime],
-                  by_country: defaultdict[str, _Usage], by_day: defaultdict[date, _Usage]) -> tuple[Decimal, int]:
+def _add_sms_sent(
+    session: Session,
+    account: Account,
+    days: tuple[date, date],
+    instants: tuple[datetime, datetime],
+    by_country: defaultdict[str, _Usage],
+    by_day: defaultdict[date, _Usage],
+) -> tuple[Decimal, int]:
     """The messages sent in the period (its local days and their UTC bounds), by country and local
     day in one grouped query, added to the tables; returns their total cost and count."""
     (start, end), (since, until) = days, instants
     day, read_day = _local_day(session, Message.submitted_at, account, start, end)
     sent_total, sent_count = ZERO, 0
     for country, local, count, parts, cost in session.execute(
-            select(Message.country, day.label("day"), func.count(), func.sum(Message.parts), func.sum(Message.cost))
-            .where(Message.account_id == account.id, Message.submitted_at >= since, Message.submitted_at < until,
-                   Message.status != lifecycle.DRAFT)
-            .group_by(Message.country, literal_column("day"))):
+        select(Message.country, day.label("day"), func.count(), func.sum(Message.parts), func.sum(Message.cost))
+        .where(
+            Message.account_id == account.id,
+            Message.submitted_at >= since,
+            Message.submitted_at < until,
+            Message.status != lifecycle.DRAFT,
+        )
+        .group_by(Message.country, literal_column("day"))
+    ):
         for row in (by_country[country or ""], by_day[read_day(local)]):
             row["messages"] += count
             row["parts"] += int(parts or 0)
@@ -245,20 +283,28 @@ def _add_sms_sent(session: Session, account: Account, days: tuple[date, date], i
     return sent_total, sent_count
 
 
-def _add_sms_refunds(session: Session, account: Account, start: date, end: date,
-                     in_period: tuple[ColumnElement[bool], ...],
-                     by_country: defaultdict[str, _Usage], by_day: defaultdict[date, _Usage]) -> None:
+def _add_sms_refunds(
+    session: Session,
+    account: Account,
+    start: date,
+    end: date,
+    in_period: tuple[ColumnElement[bool], ...],
+    by_country: defaultdict[str, _Usage],
+    by_day: defaultdict[date, _Usage],
+) -> None:
     """The period's refunds added to the tables: by the country of the message each names, and
     by the day of the refund."""
-    message_id = case((LedgerEntry.reference.like("msg:%"), cast(func.substr(LedgerEntry.reference, 5), BigInteger)),
-                      else_=None)
+    message_id = case(
+        (LedgerEntry.reference.like("msg:%"), cast(func.substr(LedgerEntry.reference, 5), BigInteger)), else_=None
+    )
     refund_day, read_refund_day = _local_day(session, LedgerEntry.created_at, account, start, end)
     for country, local, count, amount in session.execute(
-            select(Message.country, refund_day.label("day"), func.count(), func.sum(LedgerEntry.amount))
-            .select_from(LedgerEntry)
-            .outerjoin(Message, and_(Message.id == message_id, Message.account_id == account.id))
-            .where(*in_period, LedgerEntry.kind == "refund")
-            .group_by(Message.country, literal_column("day"))):
+        select(Message.country, refund_day.label("day"), func.count(), func.sum(LedgerEntry.amount))
+        .select_from(LedgerEntry)
+        .outerjoin(Message, and_(Message.id == message_id, Message.account_id == account.id))
+        .where(*in_period, LedgerEntry.kind == "refund")
+        .group_by(Message.country, literal_column("day"))
+    ):
         for row in (by_country[country or ""], by_day[read_refund_day(local)]):
             row["refunded"] += amount
             row["refunds"] += count
@@ -266,13 +312,23 @@ def _add_sms_refunds(session: Session, account: Account, start: date, end: date,
 
 def _listed_entries(session: Session, in_period: tuple[ColumnElement[bool], ...]) -> list[EntryFigures]:
     """Top-ups, transfers and adjustments (and any kind unknown here) one by one (few rows)."""
-    return [{"at": at.isoformat(), "kind": kind, "line": _line_of(kind, amount < 0), "amount": str(amount),
-             "reason": reason, "reference": reference}
-            for at, kind, amount, reason, reference in session.execute(
-                select(LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.reason,
-                       LedgerEntry.reference).where(*in_period, or_(LedgerEntry.kind.in_(LISTED_KINDS),
-                                                                    LedgerEntry.kind.not_in(sorted(KINDS))))
-                .order_by(LedgerEntry.created_at, LedgerEntry.id))]
+    return [
+        {
+            "at": at.isoformat(),
+            "kind": kind,
+            "line": _line_of(kind, amount < 0),
+            "amount": str(amount),
+            "reason": reason,
+            "reference": reference,
+        }
+        for at, kind, amount, reason, reference in session.execute(
+            select(
+                LedgerEntry.created_at, LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.reason, LedgerEntry.reference
+            )
+            .where(*in_period, or_(LedgerEntry.kind.in_(LISTED_KINDS), LedgerEntry.kind.not_in(sorted(KINDS))))
+            .order_by(LedgerEntry.created_at, LedgerEntry.id)
+        )
+    ]
 
 
 def _closing_balance(opening: Decimal, lines: dict[str, _Line], ledger_closing: Decimal) -> Decimal:
@@ -280,18 +336,28 @@ def _closing_balance(opening: Decimal, lines: dict[str, _Line], ledger_closing: 
     movements = sum((line.amount for line in lines.values()), ZERO)
     closing = opening + movements
     if closing != ledger_closing:
-        raise LedgerMismatch(N_("The ledger does not add up for this period; support has to check it "
-                                "(flask ledger verify)."))
+        raise LedgerMismatch(
+            N_("The ledger does not add up for this period; support has to check it (flask ledger verify).")
+        )
     return closing
 
 
-def _table(rows: Mapping[str, _Usage],
-           order: Callable[[tuple[str, _Usage]], _Key]) -> list[tuple[str, UsageFigures]]:
+def _table(rows: Mapping[str, _Usage], order: Callable[[tuple[str, _Usage]], _Key]) -> list[tuple[str, UsageFigures]]:
     """A table of the statement (by country or by day), its amounts as strings, in ``order``:
     each row's label and figures."""
-    return [(label, {"messages": r["messages"], "parts": r["parts"], "sent": str(r["sent"]),
-                     "refunded": str(r["refunded"]), "refunds": r["refunds"]})
-            for label, r in sorted(rows.items(), key=order)]
+    return [
+        (
+            label,
+            {
+                "messages": r["messages"],
+                "parts": r["parts"],
+                "sent": str(r["sent"]),
+                "refunded": str(r["refunded"]),
+                "refunds": r["refunds"],
+            },
+        )
+        for label, r in sorted(rows.items(), key=order)
+    ]
 
 
 def buyer_of(session: Session, account: Account) -> dict[str, str]:
@@ -303,26 +369,35 @@ def make(session: Session, account_id: int, start: date, end: date, *, monthly: 
     """Make (or make again: the figures are replaced) the statement of [start, end). One row
     per account and period, also when two makers race: the loser updates the winner's row."""
     account = session.get_one(Account, account_id)
-    figures: dict[str, Any] = dict(compute(session, account, start, end))   # the column's type: a JSON dict
+    figures: dict[str, Any] = dict(compute(session, account, start, end))  # the column's type: a JSON dict
     statement = _find(session, account_id, start, end)
     if statement is None:
         try:
             with session.begin_nested():
-                statement = Statement(account_id=account_id, period_start=start, period_end=end, monthly=monthly,
-                                      figures=figures, created_at=utcnow())
+                statement = Statement(
+                    account_id=account_id,
+                    period_start=start,
+                    period_end=end,
+                    monthly=monthly,
+                    figures=figures,
+                    created_at=utcnow(),
+                )
                 session.add(statement)
             return statement
         except IntegrityError:
             statement = _find(session, account_id, start, end)
-            assert statement is not None   # the other maker's row, which made this insert fail
+            assert statement is not None  # the other maker's row, which made this insert fail
     statement.figures, statement.monthly, statement.created_at = figures, statement.monthly or monthly, utcnow()
     session.flush()
     return statement
 
 
 def _find(session: Session, account_id: int, start: date, end: date) -> Statement | None:
-    return session.scalar(select(Statement).where(Statement.account_id == account_id, Statement.period_start == start,
-                                                  Statement.period_end == end))
+    return session.scalar(
+        select(Statement).where(
+            Statement.account_id == account_id, Statement.period_start == start, Statement.period_end == end
+        )
+    )
 
 
 def is_final(statement: Statement, account: Account) -> bool:
@@ -357,24 +432,39 @@ def due_monthly(session: Session, now: datetime | None = None) -> list[tuple[int
         since, until = rules.local_midnight(start, tz), rules.local_midnight(end, tz)
         if now < until + SETTLE:
             continue
-        ledger_rows = exists().where(LedgerEntry.account_id == Account.id, LedgerEntry.created_at >= since,
-                                     LedgerEntry.created_at < until)
-        messages = exists().where(Message.account_id == Account.id, Message.created_at >= since,
-                                  Message.created_at < until, Message.status != lifecycle.DRAFT)
-        made = exists().where(Statement.account_id == Account.id, Statement.period_start == start,
-                              Statement.period_end == end, Statement.created_at >= until + SETTLE)
-        for account_id in session.scalars(select(Account.id).where(
-                Account.kind == "customer", Account.timezone == tz, or_(ledger_rows, messages), ~made)
-                .order_by(Account.id)):
+        ledger_rows = exists().where(
+            LedgerEntry.account_id == Account.id, LedgerEntry.created_at >= since, LedgerEntry.created_at < until
+        )
+        messages = exists().where(
+            Message.account_id == Account.id,
+            Message.created_at >= since,
+            Message.created_at < until,
+            Message.status != lifecycle.DRAFT,
+        )
+        made = exists().where(
+            Statement.account_id == Account.id,
+            Statement.period_start == start,
+            Statement.period_end == end,
+            Statement.created_at >= until + SETTLE,
+        )
+        for account_id in session.scalars(
+            select(Account.id)
+            .where(Account.kind == "customer", Account.timezone == tz, or_(ledger_rows, messages), ~made)
+            .order_by(Account.id)
+        ):
             due.append((account_id, start, end))
     return due
 
 
 def of_account(session: Session, actor: User) -> list[Statement]:
     """The account's statements, the newest period first."""
-    return list(session.scalars(select(Statement).where(Statement.account_id == actor.account_id)
-                                .order_by(Statement.period_end.desc(), Statement.period_start.desc(),
-                                          Statement.id.desc())))
+    return list(
+        session.scalars(
+            select(Statement)
+            .where(Statement.account_id == actor.account_id)
+            .order_by(Statement.period_end.desc(), Statement.period_start.desc(), Statement.id.desc())
+        )
+    )
 
 
 def get(session: Session, actor: User, statement_id: int) -> Statement:

@@ -4,6 +4,7 @@ The parent lists, edits, disables and enables them, resets their passwords and m
 to and from them (two "transfer" ledger rows in one transaction). Which accounts' data an actor
 may read is decided in one place: :func:`visible_account_ids`. Flushes, never commits.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -33,12 +34,15 @@ AT_MOST = N_("You can transfer at most €%(amount)s.")
 
 # ---------------------------------------------------------------- who may see what
 
+
 def visible_account_ids(session: Session, actor: User) -> list[int]:
     """The accounts whose messages, campaigns and costs the actor may read: its own, and for
     an account's owner also its subusers' accounts. The one rule for tenancy of reports."""
     ids = [actor.account_id]
     if actor.role == Role.OWNER.value:
-        ids += list(session.scalars(select(Account.id).where(Account.parent_id == actor.account_id).order_by(Account.id)))
+        ids += list(
+            session.scalars(select(Account.id).where(Account.parent_id == actor.account_id).order_by(Account.id))
+        )
     return ids
 
 
@@ -47,12 +51,19 @@ def subuser_choices(session: Session, actor: User) -> list[tuple[int, str]]:
     for anyone but an owner."""
     if actor.role != Role.OWNER.value:
         return []
-    return [(a, u) for a, u in session.execute(
-        select(Account.id, User.username).join(User, User.account_id == Account.id)
-        .where(Account.parent_id == actor.account_id, User.role == Role.SUBUSER.value).order_by(User.username))]
+    return [
+        (a, u)
+        for a, u in session.execute(
+            select(Account.id, User.username)
+            .join(User, User.account_id == Account.id)
+            .where(Account.parent_id == actor.account_id, User.role == Role.SUBUSER.value)
+            .order_by(User.username)
+        )
+    ]
 
 
 # ---------------------------------------------------------------- listing
+
 
 @dataclass(frozen=True)
 class Subuser:
@@ -68,9 +79,12 @@ def _owner_only(actor: User) -> None:
 
 def list_subusers(session: Session, owner: User, now: datetime | None = None) -> list[Subuser]:
     _owner_only(owner)
-    rows = session.execute(select(Account, User).join(User, User.account_id == Account.id)
-                           .where(Account.parent_id == owner.account_id, User.role == Role.SUBUSER.value)
-                           .order_by(User.username)).all()
+    rows = session.execute(
+        select(Account, User)
+        .join(User, User.account_id == Account.id)
+        .where(Account.parent_id == owner.account_id, User.role == Role.SUBUSER.value)
+        .order_by(User.username)
+    ).all()
     return [Subuser(a, u, period_spend(session, a, now)[1]) for a, u in rows]
 
 
@@ -88,9 +102,11 @@ def get_subuser(session: Session, owner: User, account_id: int) -> Subuser:
 
 # ---------------------------------------------------------------- making and changing
 
+
 @dataclass(frozen=True)
 class Settings:
     """What the owner chooses for a subuser (new or edited). Caps are text as typed."""
+
     email: str = ""
     phone: str = ""
     billing_mode: str = "own"
@@ -143,15 +159,31 @@ def create_subuser(session: Session, owner: User, *, username: str, password: st
     if errors:
         raise ServiceError(CORRECT_FIELDS, errors)
     parent = owner.account
-    account = Account(name=username, kind="customer", parent_id=parent.id, currency=parent.currency,
-                      balance=Decimal("0"), default_region=settings.default_region, timezone=settings.timezone,
-                      billing_mode=settings.billing_mode, receives_replies=settings.receives_replies,
-                      daily_cap=values["daily_cap"], monthly_cap=values["monthly_cap"])
+    account = Account(
+        name=username,
+        kind="customer",
+        parent_id=parent.id,
+        currency=parent.currency,
+        balance=Decimal("0"),
+        default_region=settings.default_region,
+        timezone=settings.timezone,
+        billing_mode=settings.billing_mode,
+        receives_replies=settings.receives_replies,
+        daily_cap=values["daily_cap"],
+        monthly_cap=values["monthly_cap"],
+    )
     session.add(account)
     session.flush()
-    user = User(account=account, username=username, email=values["email"], phone=values["phone"],
-                role=Role.SUBUSER.value, language=owner.language, password_hash=hash_password(password),
-                password_changed_at=None)  # a first password: the subuser chooses its own at sign-in
+    user = User(
+        account=account,
+        username=username,
+        email=values["email"],
+        phone=values["phone"],
+        role=Role.SUBUSER.value,
+        language=owner.language,
+        password_hash=hash_password(password),
+        password_changed_at=None,
+    )  # a first password: the subuser chooses its own at sign-in
     session.add(user)
     session.flush()
     return Subuser(account, user)
@@ -198,6 +230,7 @@ def reset_password(session: Session, owner: User, account_id: int, password: str
 
 # ---------------------------------------------------------------- moving credit
 
+
 def _amount(raw: str) -> Decimal:
     try:
         return rules.parse_transfer_amount(raw)
@@ -221,28 +254,36 @@ def transfer(session: Session, owner: User, account_id: int, raw_amount: str, *,
     try:
         with session.begin_nested():
             # Always the parent's row first: both directions lock the two accounts in one order.
-            parent_row = ledger.post(session, parent, sign * amount, kind="transfer", reason=parent_reason,
-                                     reference=reference, actor=owner)
-            child_row = ledger.post(session, child, -sign * amount, kind="transfer", reason=child_reason,
-                                    reference=reference, actor=owner)
+            parent_row = ledger.post(
+                session, parent, sign * amount, kind="transfer", reason=parent_reason, reference=reference, actor=owner
+            )
+            child_row = ledger.post(
+                session, child, -sign * amount, kind="transfer", reason=child_reason, reference=reference, actor=owner
+            )
             if (child_row if back else parent_row).balance_after < 0:
                 raise ledger.InsufficientCredit("Insufficient credit.")
     except ledger.InsufficientCredit:
         most = rules.transferable(session.execute(select(Account.balance).where(Account.id == giver.id)).scalar_one())
-        raise ServiceError(AT_MOST % {"amount": f"{most:.2f}"},
-                           {"amount": [(AT_MOST, {"amount": f"{most:.2f}"})]}) from None
+        raise ServiceError(
+            AT_MOST % {"amount": f"{most:.2f}"}, {"amount": [(AT_MOST, {"amount": f"{most:.2f}"})]}
+        ) from None
     return amount
 
 
 # ---------------------------------------------------------------- spend and caps
 
+
 def spend(session: Session, account_id: int, since: datetime) -> Decimal:
     """What sending took from the account since ``since``: minus the sum of its reservation,
     charge, release and refund rows made since then (a refund or release made in the period
     gives back; top-ups, transfers and adjustments are not spending)."""
-    total = session.scalar(select(func.sum(LedgerEntry.amount)).where(
-        LedgerEntry.account_id == account_id, LedgerEntry.kind.in_(rules.SPEND_KINDS),
-        LedgerEntry.created_at >= since))
+    total = session.scalar(
+        select(func.sum(LedgerEntry.amount)).where(
+            LedgerEntry.account_id == account_id,
+            LedgerEntry.kind.in_(rules.SPEND_KINDS),
+            LedgerEntry.created_at >= since,
+        )
+    )
     return -total if total is not None else Decimal("0.0000")
 
 
@@ -252,18 +293,24 @@ def period_spend(session: Session, account: Account, now: datetime | None = None
     return spend(session, account.id, day), spend(session, account.id, month)
 
 
-def check_caps(session: Session, account: Account, cost: Decimal, *, field: str = "to",
-               now: datetime | None = None) -> None:
+def check_caps(
+    session: Session, account: Account, cost: Decimal, *, field: str = "to", now: datetime | None = None
+) -> None:
     """Refuse (ServiceError) when ``cost`` more would pass the account's daily or monthly cap.
 
     Accounts with a cap are locked first (an UPDATE of their own row, held until commit), so two
     concurrent senders of one account are checked one after the other, never both on old sums."""
     if account.daily_cap is None and account.monthly_cap is None or cost <= 0:
         return
-    session.execute(update(Account).where(Account.id == account.id).values(balance=Account.balance)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Account)
+        .where(Account.id == account.id)
+        .values(balance=Account.balance)
+        .execution_options(synchronize_session=False)
+    )
     today, month = period_spend(session, account, now)
-    breach = rules.cap_breach(cost, spent_today=today, spent_month=month,
-                              daily_cap=account.daily_cap, monthly_cap=account.monthly_cap)
+    breach = rules.cap_breach(
+        cost, spent_today=today, spent_month=month, daily_cap=account.daily_cap, monthly_cap=account.monthly_cap
+    )
     if breach is not None:
         raise ServiceError(breach.text(), {field: [(breach.message, breach.params())]})

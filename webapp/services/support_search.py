@@ -5,6 +5,7 @@ users.phone, users.account_id, accounts.id/parent_id, messages.id, message_parts
 — the route list is small, so `route_id IN (...) AND upstream_id = ?` uses that index — and
 per-account (account_id, created_at) indexes for the overview. Not indexed yet, still bounded:
 users.email (lower()), accounts.name (prefix), messages.to."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -35,7 +36,7 @@ class Results:
     accounts: list[Account] = field(default_factory=list)
     users: list[User] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
-    phone: str | None = None   # the query read as a phone number (E.164), when it is one
+    phone: str | None = None  # the query read as a phone number (E.164), when it is one
 
     @property
     def empty(self) -> bool:
@@ -81,8 +82,12 @@ def search(session: Session, query: str, *, default_region: str = "RO", limit: i
         account = session.get(Account, number)
         if account is not None:
             accounts.insert(0, account)
-    accounts += session.scalars(select(Account).where(func.lower(Account.name).like(_prefix(query.lower()), escape="\\"))
-                                .order_by(Account.id).limit(limit))
+    accounts += session.scalars(
+        select(Account)
+        .where(func.lower(Account.name).like(_prefix(query.lower()), escape="\\"))
+        .order_by(Account.id)
+        .limit(limit)
+    )
     results.accounts = _unique(accounts)[:limit]
 
     messages: list[Message] = []
@@ -90,8 +95,11 @@ def search(session: Session, query: str, *, default_region: str = "RO", limit: i
         message = session.get(Message, number)
         if message is not None:
             messages.append(message)
-    upstream = select(MessagePart.message_id).where(MessagePart.route_id.in_(select(Route.id)),
-                                                     MessagePart.upstream_id == query).limit(limit)
+    upstream = (
+        select(MessagePart.message_id)
+        .where(MessagePart.route_id.in_(select(Route.id)), MessagePart.upstream_id == query)
+        .limit(limit)
+    )
     messages += session.scalars(select(Message).where(Message.id.in_(upstream)).limit(limit))
     if phone:
         messages += session.scalars(select(Message).where(Message.to == phone).order_by(Message.id.desc()).limit(limit))
@@ -122,14 +130,18 @@ def overview(session: Session, account_id: int, *, rows: int = 20) -> Overview |
     # model: a mapped class with an account_id (type[Any]: Flask-SQLAlchemy's db.Model is made at
     # run time, so mypy knows no columns on it); what it returns is a list of that class.
     def recent(model: type[Any], order: InstrumentedAttribute[Any]) -> list[Any]:
-        return list(session.scalars(select(model).where(model.account_id == account.id)
-                                    .order_by(order.desc(), model.id.desc()).limit(rows)))
+        return list(
+            session.scalars(
+                select(model).where(model.account_id == account.id).order_by(order.desc(), model.id.desc()).limit(rows)
+            )
+        )
 
     return Overview(
         account=account,
         users=list(session.scalars(select(User).where(User.account_id == account.id).order_by(User.id).limit(100))),
-        subusers=list(session.scalars(select(Account).where(Account.parent_id == account.id).order_by(Account.id)
-                                      .limit(100))),
+        subusers=list(
+            session.scalars(select(Account).where(Account.parent_id == account.id).order_by(Account.id).limit(100))
+        ),
         ledger=recent(LedgerEntry, LedgerEntry.created_at),
         messages=recent(Message, Message.created_at),
         campaigns=recent(Campaign, Campaign.id),

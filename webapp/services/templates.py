@@ -1,5 +1,6 @@
 """Message templates: saved texts of an account; a parent account's owner may share some with
 its subusers (who use them, read only). Never visible to any other account."""
+
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -26,16 +27,20 @@ def usable_condition(account: Account) -> ColumnElement[bool]:
 def usable_templates(session: Session, actor: User) -> list[MessageTemplate]:
     """Own templates first, then the parent's shared ones; see :func:`shared_by`."""
     account = actor.account
-    return list(session.scalars(select(MessageTemplate).where(usable_condition(account))
-                                .order_by(MessageTemplate.account_id != account.id, MessageTemplate.name)))
-
-
+    return list(
+        session.scalars(
+            select(MessageTemplate)
+            .where(usable_condition(account))
+            .order_by(MessageTemplate.account_id != account.id, MessageTemplate.name)
+        )
+    )
 
 
 def usable_template(session: Session, actor: User, template_id: int) -> MessageTemplate | None:
     """A template the actor may use (None otherwise: a 404 for the view)."""
-    return session.scalar(select(MessageTemplate).where(MessageTemplate.id == template_id,
-                                                        usable_condition(actor.account)))
+    return session.scalar(
+        select(MessageTemplate).where(MessageTemplate.id == template_id, usable_condition(actor.account))
+    )
 
 
 def shared_by(actor: User, template: MessageTemplate) -> str | None:

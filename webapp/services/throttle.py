@@ -2,6 +2,7 @@
 
 Uses the `limits` library's moving window on the Redis server the workers already share.
 """
+
 from __future__ import annotations
 
 import time
@@ -18,7 +19,8 @@ class RouteThrottle:
         self.key = f"route:{route_id}"
         self.item = RateLimitItemPerSecond(self.tps)
         self.limiter = MovingWindowRateLimiter(
-            RedisStorage("redis://", connection_pool=redis.connection_pool, key_prefix="smsportal-tps"))
+            RedisStorage("redis://", connection_pool=redis.connection_pool, key_prefix="smsportal-tps")
+        )
 
     def acquire(self, parts: int, timeout: float = 60.0) -> None:
         """Wait until ``parts`` (at most tps) may go upstream now; TimeoutError past ``timeout``."""

@@ -1,5 +1,6 @@
 """Uploaded spreadsheets (imports, campaigns): kept under the account's folder once they are
 known to be readable; a file that cannot be read is refused with a plain message, not kept."""
+
 from __future__ import annotations
 
 import uuid
@@ -13,11 +14,10 @@ from webapp.services.errors import ServiceError
 if TYPE_CHECKING:
     from werkzeug.datastructures import FileStorage
 
-    Upload = FileStorage | IO[bytes]   # a form's file, or any binary stream (tests, the CLI)
+    Upload = FileStorage | IO[bytes]  # a form's file, or any binary stream (tests, the CLI)
 
 
-def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream: Upload | None,
-                     prefix: str = "") -> Path:
+def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream: Upload | None, prefix: str = "") -> Path:
     """``stream`` is None only when no file was sent (and then ``filename`` is empty too)."""
     if not filename or stream is None:
         raise ServiceError(N_("Choose a file to upload."), {"file": [N_("Choose a file to upload.")]})
@@ -27,7 +27,7 @@ def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream: Up
     stream.save(str(path)) if hasattr(stream, "save") else path.write_bytes(stream.read())
     try:
         with open_spreadsheet(path, filename) as sheet:
-            if not sheet.preview(0, limit=50):   # the rows the wizard shows first: read once here
+            if not sheet.preview(0, limit=50):  # the rows the wizard shows first: read once here
                 raise UnreadableFile(f"“{filename}” has no rows.")
     except UnreadableFile as exc:
         path.unlink(missing_ok=True)

@@ -5,6 +5,7 @@ A processor starts a checkout for a Payment (the customer is sent to its page), 
 delivery into a verified PaymentEvent, and charges a saved card off-session (automatic top-up).
 What an event *does* (credit once, hold for review, decline, keep the card) is
 `services.payments.apply_event`, the same for every processor."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -29,33 +30,33 @@ class ProcessorError(Exception):
 @dataclass(frozen=True)
 class CardInfo:
     """A card as the processor describes it; `token` is what charges it again later."""
+
     token: str
     fingerprint: str
-    label: str                  # "Visa •••• 4242"
+    label: str  # "Visa •••• 4242"
     customer_ref: str = ""
 
 
 @dataclass(frozen=True)
 class PaymentEvent:
-    outcome: str                # PAID | FAILED
-    payment_reference: str      # our Payment.reference
-    processor_ref: str          # the processor's id for the charge (unique per payment)
+    outcome: str  # PAID | FAILED
+    payment_reference: str  # our Payment.reference
+    processor_ref: str  # the processor's id for the charge (unique per payment)
     card: CardInfo | None = None
-    save_card: bool = False     # the customer asked to keep the card for automatic top-ups
-    failure: str = ""           # the processor's reason, when FAILED
+    save_card: bool = False  # the customer asked to keep the card for automatic top-ups
+    failure: str = ""  # the processor's reason, when FAILED
 
 
 @dataclass(frozen=True)
 class Checkout:
-    url: str                    # where the customer's browser goes to pay
+    url: str  # where the customer's browser goes to pay
     processor_ref: str | None = None
 
 
 class Processor(Protocol):
     name: str
 
-    def start_checkout(self, payment: Payment, *, success_url: str, cancel_url: str,
-                       save_card: bool) -> Checkout: ...
+    def start_checkout(self, payment: Payment, *, success_url: str, cancel_url: str, save_card: bool) -> Checkout: ...
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> PaymentEvent | None:
         """The verified event, None for an event kind we do not act on; InvalidWebhook otherwise."""

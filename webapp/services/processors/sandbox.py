@@ -7,6 +7,7 @@ Test cards (any future expiry, any CVC):
   4000 0000 0000 0341                          approved at checkout, declined when charged again
                                                (automatic top-ups)
 Any other number that passes the Luhn check is approved."""
+
 from __future__ import annotations
 
 import hashlib
@@ -42,10 +43,11 @@ DECLINE_MESSAGE = "Your card was declined."
 
 class SandboxCheckout(TypedDict):
     """What the hosted page's token carries."""
-    ref: str        # the Payment's reference
-    ok: str         # success_url
-    cancel: str     # cancel_url
-    save: bool      # keep the card for automatic top-ups
+
+    ref: str  # the Payment's reference
+    ok: str  # success_url
+    cancel: str  # cancel_url
+    save: bool  # keep the card for automatic top-ups
 
 
 def luhn_ok(number: str) -> bool:
@@ -79,39 +81,59 @@ class SandboxProcessor:
         return URLSafeTimedSerializer(self.settings.secret_key, salt=CHECKOUT_SALT)
 
     def start_checkout(self, payment: Payment, *, success_url: str, cancel_url: str, save_card: bool) -> Checkout:
-        checkout: SandboxCheckout = {"ref": payment.reference, "ok": success_url, "cancel": cancel_url,
-                                     "save": bool(save_card)}
+        checkout: SandboxCheckout = {
+            "ref": payment.reference,
+            "ok": success_url,
+            "cancel": cancel_url,
+            "save": bool(save_card),
+        }
         token = self._serializer().dumps(checkout)
         return Checkout(url=f"/sandbox-processor/pay/{quote(token)}")
 
     def open_checkout(self, token: str, max_age: int = 3600) -> SandboxCheckout:
         try:
-            checkout: SandboxCheckout = self._serializer().loads(token, max_age=max_age)   # as start_checkout made it
+            checkout: SandboxCheckout = self._serializer().loads(token, max_age=max_age)  # as start_checkout made it
             return checkout
         except BadSignature:
             raise LookupError("unknown or expired checkout") from None
 
     def card(self, number: str) -> CardInfo:
         fingerprint = hashlib.sha256(f"{self.settings.secret_key}:{number}".encode()).hexdigest()[:16]
-        return CardInfo(token=f"pm_sbx_{number[-4:]}_{fingerprint}", fingerprint=fingerprint,
-                        label=f"{brand(number)} •••• {number[-4:]}")
+        return CardInfo(
+            token=f"pm_sbx_{number[-4:]}_{fingerprint}",
+            fingerprint=fingerprint,
+            label=f"{brand(number)} •••• {number[-4:]}",
+        )
 
     def pay(self, checkout: SandboxCheckout, number: str) -> bytes:
         """The hosted page's Pay button: the event body the processor then delivers."""
         declined = number == DECLINED_CARD
-        return self.event_body(checkout["ref"], outcome=FAILED if declined else PAID, card=self.card(number),
-                               save_card=checkout.get("save", False), failure=DECLINE_MESSAGE if declined else "")
+        return self.event_body(
+            checkout["ref"],
+            outcome=FAILED if declined else PAID,
+            card=self.card(number),
+            save_card=checkout.get("save", False),
+            failure=DECLINE_MESSAGE if declined else "",
+        )
 
-    def event_body(self, reference: str, *, outcome: str, card: CardInfo | None, save_card: bool = False,
-                   failure: str = "") -> bytes:
-        return json.dumps({
-            "id": f"evt_sbx_{secrets.token_hex(8)}",
-            "type": "payment.succeeded" if outcome == PAID else "payment.failed",
-            "data": {"reference": reference, "charge": f"ch_sbx_{secrets.token_hex(10)}", "save_card": save_card,
-                     "failure": failure,
-                     "card": None if card is None else {"token": card.token, "fingerprint": card.fingerprint,
-                                                        "label": card.label}},
-        }).encode()
+    def event_body(
+        self, reference: str, *, outcome: str, card: CardInfo | None, save_card: bool = False, failure: str = ""
+    ) -> bytes:
+        return json.dumps(
+            {
+                "id": f"evt_sbx_{secrets.token_hex(8)}",
+                "type": "payment.succeeded" if outcome == PAID else "payment.failed",
+                "data": {
+                    "reference": reference,
+                    "charge": f"ch_sbx_{secrets.token_hex(10)}",
+                    "save_card": save_card,
+                    "failure": failure,
+                    "card": None
+                    if card is None
+                    else {"token": card.token, "fingerprint": card.fingerprint, "label": card.label},
+                },
+            }
+        ).encode()
 
     def signature(self, body: bytes) -> str:
         return signing.sign(body, self.settings.sandbox_webhook_secret)
@@ -126,9 +148,14 @@ class SandboxProcessor:
             if outcome is None:
                 return None
             card = data.get("card")
-            return PaymentEvent(outcome=outcome, payment_reference=data["reference"], processor_ref=data["charge"],
-                                card=CardInfo(card["token"], card["fingerprint"], card["label"]) if card else None,
-                                save_card=bool(data.get("save_card")), failure=data.get("failure", ""))
+            return PaymentEvent(
+                outcome=outcome,
+                payment_reference=data["reference"],
+                processor_ref=data["charge"],
+                card=CardInfo(card["token"], card["fingerprint"], card["label"]) if card else None,
+                save_card=bool(data.get("save_card")),
+                failure=data.get("failure", ""),
+            )
         except (ValueError, KeyError, TypeError):
             raise InvalidWebhook("malformed event") from None
 
@@ -136,9 +163,13 @@ class SandboxProcessor:
     def charge_saved_card(self, payment: Payment, card: SavedCard) -> PaymentEvent:
         info = CardInfo(card.token, card.fingerprint, card.label, card.customer_ref)
         fails = card.token.startswith(f"pm_sbx_{FAILS_LATER_CARD[-4:]}_")
-        return PaymentEvent(outcome=FAILED if fails else PAID, payment_reference=payment.reference,
-                            processor_ref=f"ch_sbx_{secrets.token_hex(10)}", card=info,
-                            failure=DECLINE_MESSAGE if fails else "")
+        return PaymentEvent(
+            outcome=FAILED if fails else PAID,
+            payment_reference=payment.reference,
+            processor_ref=f"ch_sbx_{secrets.token_hex(10)}",
+            card=info,
+            failure=DECLINE_MESSAGE if fails else "",
+        )
 
     def refund(self, payment: Payment) -> str:
         if not payment.processor_ref:

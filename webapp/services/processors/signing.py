@@ -1,4 +1,5 @@
 """Webhook signatures the way Stripe makes them: `t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">`."""
+
 from __future__ import annotations
 
 import hashlib

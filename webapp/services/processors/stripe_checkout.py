@@ -12,6 +12,7 @@ Webhook events acted on (everything else is ignored, answered 200):
 A PAID event carries the PaymentIntent id (the charge reference) and the card (payment method
 id, fingerprint, "Visa •••• 4242", customer id), read from the PaymentIntent with its payment
 method expanded."""
+
 from __future__ import annotations
 
 import logging
@@ -34,17 +35,26 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300
-TIMEOUT = (5, 30)                 # seconds: connect, read
-MAX_NETWORK_RETRIES = 2           # connection errors, 409 and 5xx; POSTs keep their idempotency key
+TIMEOUT = (5, 30)  # seconds: connect, read
+MAX_NETWORK_RETRIES = 2  # connection errors, 409 and 5xx; POSTs keep their idempotency key
 PRODUCT_NAME = "SMS credit"
 DECLINE_MESSAGE = "Your card was declined."
 EXPIRED_MESSAGE = "The payment page expired before the payment was made."
 ASYNC_FAILED_MESSAGE = "The payment failed."
 # Stripe's currencies without a minor unit (amounts are sent in whole units).
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
-BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover",
-          "diners": "Diners Club", "jcb": "JCB", "unionpay": "UnionPay", "cartes_bancaires": "Cartes Bancaires",
-          "eftpos_au": "eftpos", "interac": "Interac"}
+BRANDS = {
+    "visa": "Visa",
+    "mastercard": "Mastercard",
+    "amex": "American Express",
+    "discover": "Discover",
+    "diners": "Diners Club",
+    "jcb": "JCB",
+    "unionpay": "UnionPay",
+    "cartes_bancaires": "Cartes Bancaires",
+    "eftpos_au": "eftpos",
+    "interac": "Interac",
+}
 
 
 def minor_units(amount: Decimal, currency: str) -> int:
@@ -78,7 +88,9 @@ def _processor_error(exc: stripe.StripeError) -> ProcessorError:
     log.warning("Stripe request failed: %r", exc)
     if isinstance(exc, stripe.APIConnectionError):
         return ProcessorError("The card processor (Stripe) could not be reached.")
-    return ProcessorError(f"The card processor (Stripe) refused the request: {exc.user_message or exc.code or exc.http_status}")
+    return ProcessorError(
+        f"The card processor (Stripe) refused the request: {exc.user_message or exc.code or exc.http_status}"
+    )
 
 
 class StripeProcessor:
@@ -103,9 +115,16 @@ class StripeProcessor:
         params: SessionCreateParams = {  # type: ignore[typeddict-unknown-key]
             "mode": "payment",
             "payment_method_types": ["card"],
-            "line_items": [{"quantity": 1, "price_data": {
-                "currency": currency, "unit_amount": minor_units(payment.total, currency),
-                "product_data": {"name": PRODUCT_NAME}}}],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency,
+                        "unit_amount": minor_units(payment.total, currency),
+                        "product_data": {"name": PRODUCT_NAME},
+                    },
+                }
+            ],
             "client_reference_id": payment.reference,
             "metadata": metadata,
             "payment_intent_data": intent_data,
@@ -119,15 +138,19 @@ class StripeProcessor:
             session = self.client.v1.checkout.sessions.create(params=params)
         except stripe.StripeError as exc:
             raise _processor_error(exc) from exc
-        if session.url is None:   # Stripe gives a payment page to every session in payment mode
+        if session.url is None:  # Stripe gives a payment page to every session in payment mode
             raise ProcessorError("The card processor (Stripe) gave no payment page.")
         return Checkout(url=session.url, processor_ref=None)
 
     # -- webhooks ---------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> PaymentEvent | None:
         try:
-            event = self.client.construct_event(body, _header(headers, SIGNATURE_HEADER),
-                                                self.settings.stripe_webhook_secret, tolerance=TOLERANCE_SECONDS)
+            event = self.client.construct_event(
+                body,
+                _header(headers, SIGNATURE_HEADER),
+                self.settings.stripe_webhook_secret,
+                tolerance=TOLERANCE_SECONDS,
+            )
             kind = event.type
             obj = event.data.object.to_dict()
         except stripe.SignatureVerificationError as exc:
@@ -145,39 +168,55 @@ class StripeProcessor:
         metadata = session.get("metadata") or {}
         reference = metadata.get("reference") or session.get("client_reference_id")
         if not reference:
-            return None     # a session someone else made on the same Stripe account
+            return None  # a session someone else made on the same Stripe account
         save_card = metadata.get("save_card") == "true"
         intent_id = _id(session.get("payment_intent"))
-        if kind == "checkout.session.completed" and session.get("payment_status") == "paid" \
-                or kind == "checkout.session.async_payment_succeeded":
+        if (
+            kind == "checkout.session.completed"
+            and session.get("payment_status") == "paid"
+            or kind == "checkout.session.async_payment_succeeded"
+        ):
             if not intent_id:
                 raise InvalidWebhook("a paid session without a payment intent")
             return self._paid(reference, intent_id, save_card, _id(session.get("customer")))
         if kind in ("checkout.session.async_payment_failed", "checkout.session.expired"):
             failure = EXPIRED_MESSAGE if kind.endswith("expired") else ASYNC_FAILED_MESSAGE
-            return PaymentEvent(outcome=FAILED, payment_reference=reference, processor_ref=intent_id or session.get("id", ""),
-                                save_card=save_card, failure=failure)
-        return None         # completed but unpaid (an asynchronous method): its own event follows
+            return PaymentEvent(
+                outcome=FAILED,
+                payment_reference=reference,
+                processor_ref=intent_id or session.get("id", ""),
+                save_card=save_card,
+                failure=failure,
+            )
+        return None  # completed but unpaid (an asynchronous method): its own event follows
 
     def _automatic_event(self, kind: str, intent: dict[str, Any]) -> PaymentEvent | None:
         metadata = intent.get("metadata") or {}
         if metadata.get("automatic") != "true" or not metadata.get("reference"):
-            return None     # Checkout's own intents are settled by the checkout.session events
+            return None  # Checkout's own intents are settled by the checkout.session events
         if kind == "payment_intent.succeeded":
             return self._paid(metadata["reference"], intent["id"], False, _id(intent.get("customer")))
         error = intent.get("last_payment_error") or {}
-        return PaymentEvent(outcome=FAILED, payment_reference=metadata["reference"], processor_ref=intent["id"],
-                            failure=error.get("message") or DECLINE_MESSAGE)
+        return PaymentEvent(
+            outcome=FAILED,
+            payment_reference=metadata["reference"],
+            processor_ref=intent["id"],
+            failure=error.get("message") or DECLINE_MESSAGE,
+        )
 
     def _paid(self, reference: str, intent_id: str, save_card: bool, customer: str) -> PaymentEvent:
         """The PaymentIntent with its card, asked of Stripe (the event names only the ids)."""
         try:
-            intent = self.client.v1.payment_intents.retrieve(
-                intent_id, params={"expand": ["payment_method"]}).to_dict()
+            intent = self.client.v1.payment_intents.retrieve(intent_id, params={"expand": ["payment_method"]}).to_dict()
         except stripe.StripeError as exc:
             raise _processor_error(exc) from exc
-        return PaymentEvent(outcome=PAID, payment_reference=reference, processor_ref=intent["id"],
-                            card=self._card(intent, customer), save_card=save_card)
+        return PaymentEvent(
+            outcome=PAID,
+            payment_reference=reference,
+            processor_ref=intent["id"],
+            card=self._card(intent, customer),
+            save_card=save_card,
+        )
 
     @staticmethod
     def _card(intent: dict[str, Any], customer: str = "") -> CardInfo | None:
@@ -187,9 +226,12 @@ class StripeProcessor:
         card = method.get("card")
         if not card or not card.get("fingerprint"):
             return None
-        return CardInfo(token=method["id"], fingerprint=card["fingerprint"],
-                        label=card_label(card.get("brand") or "", card.get("last4") or ""),
-                        customer_ref=_id(intent.get("customer")) or customer)
+        return CardInfo(
+            token=method["id"],
+            fingerprint=card["fingerprint"],
+            label=card_label(card.get("brand") or "", card.get("last4") or ""),
+            customer_ref=_id(intent.get("customer")) or customer,
+        )
 
     # -- automatic top-ups ------------------------------------------------------------------
     def charge_saved_card(self, payment: Payment, card: SavedCard) -> PaymentEvent:
@@ -197,8 +239,12 @@ class StripeProcessor:
         info = CardInfo(card.token, card.fingerprint, card.label, card.customer_ref)
         # "payment_method_types": see start_checkout.
         params: PaymentIntentCreateParams = {  # type: ignore[typeddict-unknown-key]
-            "amount": minor_units(payment.total, currency), "currency": currency,
-            "payment_method": card.token, "off_session": True, "confirm": True, "payment_method_types": ["card"],
+            "amount": minor_units(payment.total, currency),
+            "currency": currency,
+            "payment_method": card.token,
+            "off_session": True,
+            "confirm": True,
+            "payment_method_types": ["card"],
             "description": f"{PRODUCT_NAME} {payment.reference}",
             "metadata": {"reference": payment.reference, "automatic": "true"},
         }
@@ -206,23 +252,34 @@ class StripeProcessor:
             params["customer"] = card.customer_ref
         try:
             intent = self.client.v1.payment_intents.create(
-                params=params, options={"idempotency_key": self.idempotency_key(payment)}).to_dict()
+                params=params, options={"idempotency_key": self.idempotency_key(payment)}
+            ).to_dict()
         except stripe.CardError as exc:
-            body = exc.json_body if isinstance(exc.json_body, dict) else {}   # Stripe's JSON answer
+            body = exc.json_body if isinstance(exc.json_body, dict) else {}  # Stripe's JSON answer
             error = body.get("error") or {}
-            return PaymentEvent(outcome=FAILED, payment_reference=payment.reference,
-                                processor_ref=_id(error.get("payment_intent")), card=info,
-                                failure=error.get("message") or exc.user_message or DECLINE_MESSAGE)
+            return PaymentEvent(
+                outcome=FAILED,
+                payment_reference=payment.reference,
+                processor_ref=_id(error.get("payment_intent")),
+                card=info,
+                failure=error.get("message") or exc.user_message or DECLINE_MESSAGE,
+            )
         except stripe.StripeError as exc:
             raise _processor_error(exc) from exc
         status = intent.get("status")
         if status == "succeeded":
-            return PaymentEvent(outcome=PAID, payment_reference=payment.reference, processor_ref=intent["id"],
-                                card=info)
+            return PaymentEvent(
+                outcome=PAID, payment_reference=payment.reference, processor_ref=intent["id"], card=info
+            )
         if status in ("requires_payment_method", "requires_action", "canceled"):
             error = intent.get("last_payment_error") or {}
-            return PaymentEvent(outcome=FAILED, payment_reference=payment.reference, processor_ref=intent["id"],
-                                card=info, failure=error.get("message") or DECLINE_MESSAGE)
+            return PaymentEvent(
+                outcome=FAILED,
+                payment_reference=payment.reference,
+                processor_ref=intent["id"],
+                card=info,
+                failure=error.get("message") or DECLINE_MESSAGE,
+            )
         # "processing": the answer comes later as payment_intent.succeeded / payment_failed.
         raise ProcessorError(f"The card payment is still being processed by Stripe ({intent['id']}, {status}).")
 
@@ -233,7 +290,8 @@ class StripeProcessor:
         try:
             refund = self.client.v1.refunds.create(
                 params={"payment_intent": payment.processor_ref, "metadata": {"reference": payment.reference}},
-                options={"idempotency_key": f"smsportal-refund-{payment.reference}"})
+                options={"idempotency_key": f"smsportal-refund-{payment.reference}"},
+            )
         except stripe.StripeError as exc:
             raise _processor_error(exc) from exc
         return refund.id
