@@ -285,12 +285,12 @@ def expand(bench: Bench, campaign_id: int, timeout: float) -> dict:
 def confirm(bench: Bench, user_id: int, campaign_id: int) -> float:
     """ "Yes, this is correct": the reservation, the drafts queued; then the first tick."""
     from webapp.models import Campaign, User
-    from webapp.services import campaigns
+    from webapp.services import campaign_runs
     from webapp.services.background_jobs import schedule_tick
 
     started = time.perf_counter()
     with bench.app.app_context():
-        assert campaigns.confirm(db.session, db.session.get(User, user_id), db.session.get(Campaign, campaign_id))
+        assert campaign_runs.confirm(db.session, db.session.get(User, user_id), db.session.get(Campaign, campaign_id))
         db.session.commit()
     schedule_tick(bench.redis, campaign_id)
     return time.perf_counter() - started

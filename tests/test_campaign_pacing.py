@@ -17,7 +17,7 @@ from webapp.models import Campaign, Contact, ContactGroup, Message, User
 from webapp.models.types import utcnow
 from webapp.queues import CAMPAIGNS, queue
 from webapp.redis_client import get_redis
-from webapp.services import campaign_pacing, campaigns, pricing, routes
+from webapp.services import campaign_pacing, campaign_runs, campaigns, pricing, routes
 from webapp.services.campaign_expansion import expand
 
 
@@ -60,7 +60,7 @@ def confirmed(user, recipients, speed=0, send_at=None):
     )
     campaigns.start_preparing(db.session, campaign)
     expand(db.session, campaign)
-    assert campaigns.confirm(db.session, user, campaign)
+    assert campaign_runs.confirm(db.session, user, campaign)
     db.session.commit()
     return campaign.id
 

@@ -210,7 +210,7 @@ def test_scheduled_campaign_starts_on_time_also_after_a_worker_restart(app, clie
     from webapp.models import User
     from webapp.models.types import utcnow
     from webapp.redis_client import get_redis
-    from webapp.services import campaigns
+    from webapp.services import campaign_runs, campaigns
     from webapp.services.background_jobs import schedule_tick
     from webapp.services.campaign_expansion import expand
 
@@ -247,7 +247,7 @@ def test_scheduled_campaign_starts_on_time_also_after_a_worker_restart(app, clie
         )
         campaigns.start_preparing(db.session, campaign)
         expand(db.session, campaign)
-        assert campaigns.confirm(db.session, user, campaign)
+        assert campaign_runs.confirm(db.session, user, campaign)
         db.session.commit()
         assert campaign.status == rules.SCHEDULED
         campaign_id = campaign.id

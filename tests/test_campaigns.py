@@ -17,7 +17,7 @@ from webapp.domain.pricing import PriceEntry
 from webapp.domain.sms_text import analyze
 from webapp.extensions import db
 from webapp.models import Account, Campaign, Contact, ContactGroup, Message, MessagePart, User
-from webapp.services import blocklist, campaigns, ledger, pricing, routes
+from webapp.services import blocklist, campaign_runs, campaigns, ledger, pricing, routes
 from webapp.services.campaign_expansion import expand
 from webapp.services.errors import ServiceError
 
@@ -180,8 +180,8 @@ def test_lists_with_placeholders_duplicates_and_blocklist(ana):
 def test_confirm_reserves_once_and_cancel_refunds_to_the_cent(ana):
     campaign = file_campaign(ana, rules.PERSONALISED, "theatre_reservations.xlsx", 1, text=THEATRE_TEXT)
     cost = Decimal(campaign.summary["cost"])
-    assert campaigns.confirm(db.session, ana, campaign) is True
-    assert campaigns.confirm(db.session, ana, campaign) is False  # a second click does nothing
+    assert campaign_runs.confirm(db.session, ana, campaign) is True
+    assert campaign_runs.confirm(db.session, ana, campaign) is False  # a second click does nothing
     db.session.commit()
     assert campaign.status == rules.SENDING
     assert ana.account.balance == Decimal("100") - cost
@@ -201,7 +201,7 @@ def test_confirm_reserves_once_and_cancel_refunds_to_the_cent(ana):
         for p in m.part_rows:
             p.state = "claimed"
     db.session.commit()
-    refund = campaigns.cancel(db.session, ana, campaign)
+    refund = campaign_runs.cancel(db.session, ana, campaign)
     db.session.commit()
     assert refund == cost - sent_cost
     assert ana.account.balance == Decimal("100") - sent_cost
@@ -225,7 +225,7 @@ def test_not_enough_credit_starts_nothing(ana, app):
         actor=None,
     )
     db.session.commit()
-    assert campaigns.confirm(db.session, ana, campaign) is False
+    assert campaign_runs.confirm(db.session, ana, campaign) is False
     db.session.commit()
     assert campaign.status == rules.READY and account.balance == Decimal("1.00")
     assert (
@@ -529,7 +529,7 @@ def test_messages_that_come_back_to_the_queue_after_a_cancel_are_released(ana):
     from sqlalchemy import update
 
     campaign = file_campaign(ana, rules.BATCH, "batch.xlsx", 0, 1)
-    assert campaigns.confirm(db.session, ana, campaign)
+    assert campaign_runs.confirm(db.session, ana, campaign)
     db.session.commit()
     first = db.session.scalar(
         select(Message)
@@ -539,7 +539,7 @@ def test_messages_that_come_back_to_the_queue_after_a_cancel_are_released(ana):
     for part in first.part_rows:
         part.state = "claimed"  # a sender holds it …
     db.session.commit()
-    campaigns.cancel(db.session, ana, campaign)
+    campaign_runs.cancel(db.session, ana, campaign)
     db.session.commit()
     # … its route goes down: the unsent parts go back to pending, the message stays queued.
     db.session.execute(
@@ -549,13 +549,13 @@ def test_messages_that_come_back_to_the_queue_after_a_cancel_are_released(ana):
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    assert campaigns.sweep_cancelled(db.session) == first.cost
+    assert campaign_runs.sweep_cancelled(db.session) == first.cost
     db.session.commit()
     db.session.refresh(first)
     assert (first.status, first.reason_code) == (lifecycle.REFUSED, "cancelled")
     assert db.session.get(Account, ana.account_id).balance == Decimal("100")
     assert ledger.verify(db.session) == []
-    assert campaigns.sweep_cancelled(db.session) == 0
+    assert campaign_runs.sweep_cancelled(db.session) == 0
 
 
 def test_a_file_that_is_not_a_spreadsheet_or_no_file_is_refused_and_nothing_is_kept(app, make_user, login, client):

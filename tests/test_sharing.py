@@ -15,7 +15,7 @@ from tests.conftest import csrf_token_from
 from webapp.domain import lifecycle
 from webapp.extensions import db
 from webapp.models import Campaign, ContactGroup, Message, MessageTemplate, User
-from webapp.services import campaigns, contacts, ledger, templates
+from webapp.services import campaign_runs, campaigns, contacts, ledger, templates
 from webapp.services.campaign_expansion import expand
 from webapp.services.errors import ServiceError
 
@@ -231,7 +231,7 @@ def test_sending_to_a_shared_group_is_the_subusers_own_and_charged_to_it(world, 
     campaigns.start_preparing(db.session, campaign)
     summary = expand(db.session, campaign)
     assert summary["recipients"] == 3
-    assert campaigns.confirm(db.session, sub, campaign) is True
+    assert campaign_runs.confirm(db.session, sub, campaign) is True
     db.session.commit()
     messages = db.session.scalars(select(Message).where(Message.campaign_id == campaign.id)).all()
     assert sorted(m.to for m in messages) == ["+40722000001", "+40722000002", "+40722000005"]

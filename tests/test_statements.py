@@ -33,7 +33,7 @@ from webapp.models import (
 )
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
-from webapp.services import campaigns, delivery, ledger, pricing, routes, statements
+from webapp.services import campaign_runs, delivery, ledger, pricing, routes, statements
 from webapp.services import receipts as receipt_service
 
 TZ = "Europe/Bucharest"
@@ -152,7 +152,7 @@ class Scene:
 
     def campaign(self, name, numbers):
         campaign = self._lists_campaign(numbers)
-        assert campaigns.confirm(db.session, self.user, campaign)
+        assert campaign_runs.confirm(db.session, self.user, campaign)
         self.campaigns[name] = campaign.id
 
     def draft_campaign(self, numbers):
@@ -165,7 +165,7 @@ class Scene:
         delivery.submit_messages(db.session, list(ids), get_redis())
 
     def campaign_cancel(self, name):
-        campaigns.cancel(db.session, self.user, db.session.get(Campaign, self.campaigns[name]))
+        campaign_runs.cancel(db.session, self.user, db.session.get(Campaign, self.campaigns[name]))
 
 
 def lines(figures) -> dict:

@@ -381,7 +381,7 @@ def test_pages_create_transfer_and_refuse_too_much(app, client, login, owner):
 
 def test_a_campaign_over_the_cap_is_not_confirmed(app, owner, make):
     from webapp.domain import campaigns as rules
-    from webapp.services import campaigns
+    from webapp.services import campaign_runs, campaigns
 
     with app.app_context():
         child_id = make(monthly_cap="4")
@@ -393,10 +393,10 @@ def test_a_campaign_over_the_cap_is_not_confirmed(app, owner, make):
         ]
         db.session.commit()
         with pytest.raises(ServiceError, match="monthly spend cap") as exc:
-            campaigns.confirm(db.session, user, made[0])
+            campaign_runs.confirm(db.session, user, made[0])
         assert "cap" in exc.value.field_errors
         db.session.rollback()
-        assert campaigns.confirm(db.session, user, made[1])
+        assert campaign_runs.confirm(db.session, user, made[1])
         db.session.commit()
         assert db.session.get(Account, child_id).balance == D("6") and ledger.verify(db.session) == []
         # The parent sees the confirmed campaign in its list, not the other one's draft state.

@@ -116,7 +116,7 @@ def watch_campaigns() -> list[int]:
     messages of cancelled campaigns that came back to the queue are released."""
     from webapp.domain import campaigns as rules
     from webapp.models import Campaign
-    from webapp.services import campaigns
+    from webapp.services import campaign_runs
     from webapp.services.campaign_pacing import ticked_key
 
     redis = get_current_job().connection
@@ -127,7 +127,7 @@ def watch_campaigns() -> list[int]:
                 Campaign.status.in_([rules.SENDING, rules.SCHEDULED])
             )
         ).all()
-        campaigns.sweep_cancelled(session)
+        campaign_runs.sweep_cancelled(session)
         session.commit()
     woken = []
     for campaign_id, status, send_at in rows:

@@ -26,6 +26,7 @@ from webapp.services import (
     background_jobs,
     campaign_composer,
     campaign_reports,
+    campaign_runs,
     campaigns,
     sender_ids,
     sending,
@@ -289,7 +290,7 @@ def confirm(campaign_id: int):
     if campaign.status != rules.READY:  # a second click: the campaign has started already
         return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
     with refusals(flash_message=False) as call:
-        confirmed = campaigns.confirm(db.session, current_user, campaign)
+        confirmed = campaign_runs.confirm(db.session, current_user, campaign)
     if call.error:  # a subuser's spend cap
         return wizard(
             _campaign(campaign_id),
@@ -326,18 +327,18 @@ def control(campaign_id: int, action: str):
     campaign = _campaign(campaign_id)
     with refusals() as call:
         if action == "pause":
-            campaigns.pause(db.session, campaign)
+            campaign_runs.pause(db.session, campaign)
         elif action == "resume":
-            campaigns.resume(db.session, campaign)
+            campaign_runs.resume(db.session, campaign)
         else:
-            refund = campaigns.cancel(db.session, current_user, campaign)
+            refund = campaign_runs.cancel(db.session, current_user, campaign)
     if not call.ok:
         return redirect_to(url_for("campaigns.show", campaign_id=campaign_id))
     db.session.commit()  # before a tick reads the new state
     if action == "resume" and campaign.status == rules.SENDING:
         _tick_soon(campaign)
     if action in ("cancel", "discard"):
-        campaigns.delete_file(campaign)
+        campaign_runs.delete_file(campaign)
     if action == "discard":
         return redirect_to(url_for("campaigns.index"))
     if action == "cancel" and refund:

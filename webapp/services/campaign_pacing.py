@@ -22,7 +22,7 @@ from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle
 from webapp.models import Campaign, Message
 from webapp.queues import CAMPAIGNS, queue
-from webapp.services import campaigns
+from webapp.services import campaign_runs
 
 SEND_CAMPAIGN_CHUNK = "workers.campaigns.send_campaign_chunk"  # by name: the web app never imports the workers
 CHUNK_RETRY = Retry(max=5, interval=[2, 5, 15, 30, 60])
@@ -57,7 +57,7 @@ def tick(session: Session, redis: Redis, campaign_id: int) -> TickResult:
         early = pacing.early(campaign.send_at, datetime.now(UTC))
         if early is not None:
             return {"status": campaign.status, "again": early.again, "delay": early.delay}
-        campaigns.start_scheduled(session, campaign)
+        campaign_runs.start_scheduled(session, campaign)
         session.commit()
     if campaign.status != rules.SENDING:
         return {"status": campaign.status}
@@ -89,9 +89,9 @@ def _release(session: Session, redis: Redis, campaign: Campaign) -> TickResult:
     if ids:
         _hand_out(redis, campaign_queue, campaign, ids)
     elif allowance:
-        if campaigns.finish_if_done(session, campaign):
+        if campaign_runs.finish_if_done(session, campaign):
             session.commit()
-            campaigns.delete_file(campaign)
+            campaign_runs.delete_file(campaign)
             return {"completed": True}
         _exhausted(redis, campaign_queue, campaign, now)
     session.commit()
