@@ -36,6 +36,7 @@ from webapp.services import (
     payments,
     pricing,
     routes,
+    saved_cards,
     statements,
     templates,
 )
@@ -251,7 +252,7 @@ def build_world(app, make_user) -> dict:
         paid = payments.start(s, ana, "transfer", "30", Decimal("0.21"))
         payments.credit(s, paid.id, "bank-1")
         invoice_id = payments.invoices.of_payment(s, paid).id
-        card = payments.save_card(s, ana.account_id, "sandbox", CardInfo("pm_sbx_4242_x", "fp", "Visa •••• 4242"))
+        card = saved_cards.save_card(s, ana.account_id, "sandbox", CardInfo("pm_sbx_4242_x", "fp", "Visa •••• 4242"))
         statement = statements.make(s, ana.account_id, date(2026, 1, 1), date(2026, 2, 1))
         sender = SenderId(account_id=ana.account_id, sender="ANA", reason="ours", requested_by_id=ana.id)
         s.add(sender)

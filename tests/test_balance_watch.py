@@ -22,7 +22,16 @@ from webapp.domain.sms_text import GSM7, analyze
 from webapp.extensions import db
 from webapp.models import Account, AutoTopUp, Invoice, LedgerEntry, LowBalanceAlert, Message, Payment, SavedCard, User
 from webapp.models.types import utcnow
-from webapp.services import balance_watch, balance_watch_charge, balance_watch_notify, ledger, payments, pricing, routes
+from webapp.services import (
+    balance_watch,
+    balance_watch_charge,
+    balance_watch_notify,
+    ledger,
+    payments,
+    pricing,
+    routes,
+    saved_cards,
+)
 from webapp.services.errors import ServiceError
 from webapp.services.processors import PAID, PaymentEvent, ProcessorError
 from webapp.services.processors.sandbox import FAILS_LATER_CARD, SandboxProcessor
@@ -55,7 +64,7 @@ def keep_card(settings, user: User, number: str = GOOD_CARD) -> SavedCard:
         processor="sandbox",
     )
     payments.credit(db.session, first.id, reviewed=True)
-    return payments.saved_card_of(db.session, user.account_id)
+    return saved_cards.saved_card_of(db.session, user.account_id)
 
 
 @pytest.fixture
@@ -304,7 +313,7 @@ def test_an_interrupted_charge_the_processor_later_confirms_is_credited(ana, set
     [settled] = balance_watch_charge.settle_interrupted(db.session)
     db.session.commit()
     assert db.session.get(Payment, payment_id).status == payments.DECLINED
-    card = payments.saved_card_of(db.session, ana.account_id)
+    card = saved_cards.saved_card_of(db.session, ana.account_id)
     assert payments.credit(db.session, payment_id, "ch_late", card.fingerprint) is True  # the processor's late webhook
     db.session.commit()
     assert db.session.get(Payment, payment_id).status == payments.CREDITED
@@ -608,7 +617,7 @@ def test_an_accountant_reads_but_does_not_change(ana, client, login):
 def test_the_owner_forgets_the_kept_card_and_another_account_cannot(ana, app, client, login, make_user):
     from tests.conftest import csrf_token_from
 
-    card = payments.saved_card_of(db.session, ana.account_id)
+    card = saved_cards.saved_card_of(db.session, ana.account_id)
     login("ana")
     page = client.get("/account/auto-top-up").text
     assert card.label in page and "Forget this card" in page
@@ -623,4 +632,4 @@ def test_the_owner_forgets_the_kept_card_and_another_account_cannot(ana, app, cl
     done = client.post(f"/account/cards/{card.id}/forget", data={"csrf_token": token}, follow_redirects=True)
     assert "The card is forgotten" in done.text and "No saved card yet." in done.text
     db.session.expire_all()
-    assert payments.saved_card_of(db.session, ana.account_id) is None
+    assert saved_cards.saved_card_of(db.session, ana.account_id) is None

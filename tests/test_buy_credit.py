@@ -14,7 +14,7 @@ from tests.conftest import csrf_token_from
 from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.models import Invoice, LedgerEntry, Payment, SavedCard, User
-from webapp.services import ledger, payments
+from webapp.services import ledger, payment_review, payments, saved_cards
 from webapp.services.processors import signing
 from webapp.services.processors.sandbox import SIGNATURE_HEADER, SandboxProcessor
 
@@ -109,8 +109,8 @@ def test_a_card_payment_is_held_first_then_credited_once_and_invoiced(app, teatr
     with app.app_context():
         staff = db.session.get(User, suport)
         payment = payments.by_reference(db.session, reference)
-        assert payments.confirm(db.session, staff, payment.id, "SMS") is True
-        assert payments.confirm(db.session, staff, payment.id, "SMS") is False
+        assert payment_review.confirm(db.session, staff, payment.id, "SMS") is True
+        assert payment_review.confirm(db.session, staff, payment.id, "SMS") is False
         db.session.commit()
     assert balance(app, teatru) == D("100")
     # the same card again: credited at once
@@ -243,12 +243,12 @@ def test_a_refund_takes_the_credit_back_and_issues_a_credit_note(app, teatru, cl
     with app.app_context():
         user, staff = db.session.get(User, teatru), db.session.get(User, staff_id)
         payment = payments.start(db.session, user, "transfer", "100", D("0.21"))
-        payments.confirm(db.session, staff, payment.id, "SMS")
-        note = payments.refund(db.session, staff, payment.id, "SMSC")
+        payment_review.confirm(db.session, staff, payment.id, "SMS")
+        note = payment_review.refund(db.session, staff, payment.id, "SMSC")
         db.session.commit()
         assert (note.printed_number, note.total, note.credit_for_id is not None) == ("SMSC-000001", D("-121.00"), True)
         with pytest.raises(Exception, match="only once"):
-            payments.refund(db.session, staff, payment.id, "SMSC")
+            payment_review.refund(db.session, staff, payment.id, "SMSC")
         db.session.rollback()
         assert db.session.get(User, teatru).account.balance == D("0") and ledger.verify(db.session) == []
         note_id = note.id
@@ -261,7 +261,9 @@ def test_another_account_sees_none_of_it(app, teatru, client, make_user, login, 
     page_url = r.location
     with app.app_context():
         staff = db.session.get(User, suport)
-        payments.confirm(db.session, staff, payments.by_reference(db.session, page_url.rsplit("/", 1)[1]).id, "SMS")
+        payment_review.confirm(
+            db.session, staff, payments.by_reference(db.session, page_url.rsplit("/", 1)[1]).id, "SMS"
+        )
         db.session.commit()
         invoice_id = db.session.scalar(select(Invoice.id))
     client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
@@ -309,8 +311,8 @@ def test_support_cannot_credit_a_card_payment_the_processor_never_confirmed(app,
     with app.app_context():
         staff = db.session.get(User, suport)
         payment = db.session.scalar(select(Payment))
-        assert payments.confirm(db.session, staff, payment.id, "SMS") is False
-        assert payments.confirm(db.session, staff, payment.id, "SMS") is False  # a double click neither
+        assert payment_review.confirm(db.session, staff, payment.id, "SMS") is False
+        assert payment_review.confirm(db.session, staff, payment.id, "SMS") is False  # a double click neither
         db.session.commit()
         assert db.session.get(Payment, payment.id).status == payments.PENDING
     assert balance(app, teatru) == D("0")
@@ -323,14 +325,16 @@ def test_a_rejected_card_is_not_kept_again_when_the_same_checkout_is_paid_later(
     with app.app_context():
         staff = db.session.get(User, suport)
         payment = db.session.scalar(select(Payment))
-        assert payment.status == payments.REVIEW and payments.saved_card_of(db.session, payment.account_id)
-        assert payments.reject(db.session, staff, payment.id, "", lambda name: SandboxProcessor(app.config["SETTINGS"]))
+        assert payment.status == payments.REVIEW and saved_cards.saved_card_of(db.session, payment.account_id)
+        assert payment_review.reject(
+            db.session, staff, payment.id, "", lambda name: SandboxProcessor(app.config["SETTINGS"])
+        )
         db.session.commit()
         assert db.session.get(Payment, payment.id).refund_ref.startswith("re_sbx_")  # the money went back
     client.post(checkout, data={"card_number": "4242424242424242", "action": "pay"})  # the page again
     with app.app_context():
-        assert payments.saved_card_of(db.session, db.session.get(User, teatru).account_id) is None
-        assert db.session.scalar(select(Payment)).failure == payments.REJECTED_BY_SUPPORT
+        assert saved_cards.saved_card_of(db.session, db.session.get(User, teatru).account_id) is None
+        assert db.session.scalar(select(Payment)).failure == payment_review.REJECTED_BY_SUPPORT
     assert balance(app, teatru) == D("0")
 
 
@@ -419,7 +423,7 @@ def test_an_accountant_reads_the_billing_details_but_does_not_change_them(app, t
     r = post(client, "/account/buy", {"method": "card", "amount": "20", "save_card": "y"})
     client.post(r.location, data={"card_number": "4242424242424242", "action": "pay"})
     with app.app_context():
-        assert payments.saved_card_of(db.session, db.session.get(User, teatru).account_id) is None
+        assert saved_cards.saved_card_of(db.session, db.session.get(User, teatru).account_id) is None
 
 
 def test_the_invoice_goes_to_the_buyer_its_vat_was_worked_out_for(app, teatru, suport):
@@ -434,7 +438,7 @@ def test_the_invoice_goes_to_the_buyer_its_vat_was_worked_out_for(app, teatru, s
         )
         payment = payments.start(db.session, user, "transfer", "100", D("0.21"))
         payments.save_profile(db.session, user, **{**DETAILS, "is_business": False, "fiscal_code": ""})
-        payments.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
+        payment_review.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
         db.session.commit()
         invoice = db.session.scalar(select(Invoice))
         assert (invoice.buyer["company_name"], invoice.buyer["country"], invoice.vat) == ("Theater GmbH", "DE", D("0"))
@@ -447,7 +451,7 @@ def test_a_card_top_up_refunded_by_support_goes_back_to_the_card(app, teatru, cl
     staff_id = suport
     with app.app_context():
         payment = payments.by_reference(db.session, reference)
-        payments.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
+        payment_review.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
         db.session.commit()
         payment_id = payment.id
     client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
@@ -473,7 +477,7 @@ def test_a_romanian_reader_gets_the_invoice_in_romanian_with_the_reverse_charge_
             **{**DETAILS, "country": "DE", "fiscal_code": "DE123456789", "company_name": "Theater Straße GmbH"},
         )
         payment = payments.start(db.session, user, "transfer", "100", D("0.21"))
-        payments.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
+        payment_review.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
         db.session.commit()
         invoice_id = db.session.scalar(select(Invoice.id))
     login("firma")
@@ -526,6 +530,6 @@ def test_support_moving_money_leaves_audit_rows_with_the_move(app, teatru, clien
     with app.app_context():
         staff = db.session.get(User, staff_id)
         with pytest.raises(Exception):
-            payments.refund(db.session, staff, transfer_id, "SMSC")
+            payment_review.refund(db.session, staff, transfer_id, "SMSC")
         db.session.rollback()
     assert len(audit_rows(app, transfer_id)) == 2

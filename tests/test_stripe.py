@@ -19,7 +19,7 @@ from webapp import create_app
 from webapp.domain import billing
 from webapp.extensions import db
 from webapp.models import Account, Invoice, LedgerEntry, Payment, SavedCard, User
-from webapp.services import ledger, payments
+from webapp.services import ledger, payment_review, payments, saved_cards
 from webapp.services.processors import FAILED, PAID, InvalidWebhook, ProcessorError, processor_for, signing
 from webapp.services.processors.stripe_checkout import EXPIRED_MESSAGE, StripeProcessor, card_label, minor_units
 
@@ -369,7 +369,7 @@ def _automatic(stripe_app, user_id, amount="10"):
 def _charge(stripe_app, processor, payment_id, apply=True):
     with stripe_app.app_context():
         payment = db.session.get(Payment, payment_id)
-        event = processor.charge_saved_card(payment, payments.saved_card_of(db.session, payment.account_id))
+        event = processor.charge_saved_card(payment, saved_cards.saved_card_of(db.session, payment.account_id))
         if apply:
             payments.apply_event(db.session, event, processor="stripe")
         db.session.commit()
@@ -455,7 +455,7 @@ def test_stripe_unreachable_is_a_processor_error(shop, stripe_app, stripe_api):
         with pytest.raises(ProcessorError, match=r"^The card processor \(Stripe\) could not be reached\.$"):
             down.start_checkout(payment, success_url=SUCCESS, cancel_url=CANCEL, save_card=False)
         with pytest.raises(ProcessorError):
-            down.charge_saved_card(payment, payments.saved_card_of(db.session, payment.account_id))
+            down.charge_saved_card(payment, saved_cards.saved_card_of(db.session, payment.account_id))
     body, headers = stripe_api.event("checkout.session.completed", bought.paid)
     with pytest.raises(ProcessorError):  # the webhook cannot be applied yet: Stripe delivers it again later
         down.parse_webhook(body, headers)
@@ -489,7 +489,7 @@ def test_a_refund_goes_back_through_stripe_once(shop, stripe_app, stripe_api, pr
             db.session, None, username="suport", password="Sup0rt-pass-2026!", credit=D("0"), role=Role.SUPPORT
         )
         payment = payments.by_reference(db.session, paid.reference)
-        note = payments.refund(db.session, staff, payment.id, "SMSC", lambda name: processor)
+        note = payment_review.refund(db.session, staff, payment.id, "SMSC", lambda name: processor)
         db.session.commit()
         assert payments.by_reference(db.session, paid.reference).refund_ref == stripe_api.refunds[0]["id"]
         assert (note.total, len(stripe_api.refunds)) == (D("-60.50"), 1)

@@ -17,7 +17,7 @@ from webapp.domain import billing
 from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.services import balance_watch, payments
+from webapp.services import balance_watch, saved_cards
 
 bp = Blueprint("notifications", __name__, url_prefix="/account")
 
@@ -137,7 +137,7 @@ def forget_card(card_id: int):
     """The owner forgets the kept card: automatic top-ups stop until another card is kept."""
     if not _may_edit():
         abort(403)
-    if not payments.forget_card(db.session, current_user, card_id):
+    if not saved_cards.forget_card(db.session, current_user, card_id):
         abort(404)
     flash(_("The card is forgotten; automatic top-ups wait for another card."), "success")
     return redirect(url_for("notifications.auto_top_up"))

@@ -19,7 +19,7 @@ from webapp.domain.roles import Role
 from webapp.extensions import csrf, db
 from webapp.htmx import redirect_to, render
 from webapp.services import invoices as invoice_book
-from webapp.services import payments, uploads
+from webapp.services import payment_review, payments, uploads
 from webapp.services.pdf import render_pdf
 from webapp.services.processors import InvalidWebhook, ProcessorError, processor_for
 from webapp.services.processors.sandbox import SIGNATURE_HEADER, SandboxProcessor, luhn_ok
@@ -144,7 +144,7 @@ def upload_proof(reference: str):
     if form.validate_on_submit():
         upload = request.files.get("proof")
         with refusals() as call:
-            payments.check_proof_wanted(found)
+            payment_review.check_proof_wanted(found)
         if not call.ok:
             return redirect(url_for(".payment", reference=reference))
         with refusals(form) as call:
@@ -154,7 +154,7 @@ def upload_proof(reference: str):
                 upload.filename if upload else "",
                 upload.stream if upload else None,
             )
-            replaced = payments.attach_proof(
+            replaced = payment_review.attach_proof(
                 db.session, current_user, found, uploads.proof_name(upload.filename), str(path)
             )
         if not call.ok:

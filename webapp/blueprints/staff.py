@@ -16,7 +16,7 @@ from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import money
 from webapp.services import blocklist as blocked_numbers
-from webapp.services import payments
+from webapp.services import payment_review
 from webapp.services.processors import processor_for
 from webapp.services.uploads import PROOF_TYPES
 
@@ -44,15 +44,15 @@ def _processors():
 def payments_to_check():
     return render(
         "staff/payments.html",
-        waiting=payments.awaiting_support(db.session),
-        recent=payments.recently_decided(db.session),
+        waiting=payment_review.awaiting_support(db.session),
+        recent=payment_review.recently_decided(db.session),
     )
 
 
 @bp.post("/payments/<int:payment_id>/confirm")
 def confirm_payment(payment_id: int):
     """A transfer arrived, or a first card payment is fine: credit and invoice follow, once."""
-    if payments.confirm(db.session, current_user, payment_id, current_app.config["SETTINGS"].invoice_series):
+    if payment_review.confirm(db.session, current_user, payment_id, current_app.config["SETTINGS"].invoice_series):
         flash(_("Payment confirmed: the credit and the invoice are issued."), "success")
     else:
         flash(_("This payment was already decided."), "warning")
@@ -63,7 +63,7 @@ def confirm_payment(payment_id: int):
 def reject_payment(payment_id: int):
     reason = (request.form.get("reason") or "").strip()[:300]
     with refusals() as call:
-        rejected = payments.reject(db.session, current_user, payment_id, reason, _processors())
+        rejected = payment_review.reject(db.session, current_user, payment_id, reason, _processors())
     if not call.ok:
         return redirect_to(url_for(".payments_to_check"))
     flash(
@@ -76,7 +76,7 @@ def reject_payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/refund")
 def refund_payment(payment_id: int):
     with refusals() as call:
-        note = payments.refund(
+        note = payment_review.refund(
             db.session, current_user, payment_id, current_app.config["SETTINGS"].credit_note_series, _processors()
         )
     if call.ok:
@@ -107,7 +107,7 @@ def refund_payment(payment_id: int):
 def payment_proof(payment_id: int):
     """The customer's file, served with the type of its checked suffix (never as a page) and
     as a download, so nothing in it runs with staff rights."""
-    payment = payments.with_proof(db.session, payment_id)
+    payment = payment_review.with_proof(db.session, payment_id)
     if payment is None:
         abort(404)
     suffix = Path(payment.proof_path).suffix.lower()

@@ -30,7 +30,7 @@ from webapp.domain import N_, billing, lifecycle, phone
 from webapp.domain.roles import Role
 from webapp.models import Account, AutoTopUp, LowBalanceAlert, Payment, SavedCard, User
 from webapp.models.types import utcnow
-from webapp.services import payments, sending
+from webapp.services import payments, saved_cards, sending
 from webapp.services.balance_watch_notify import alert_text, language_of
 from webapp.services.dml import rowcount
 from webapp.services.errors import FieldMessage, ServiceError
@@ -143,7 +143,7 @@ def save_auto_top_up(session: Session, actor: User, *, enabled: bool, amount: st
             errors["amount"] = [(exc.message, exc.params)]
     limit = _amount(threshold, "threshold", errors, positive=False)
     if enabled:
-        if payments.saved_card_of(session, actor.account_id) is None:
+        if saved_cards.saved_card_of(session, actor.account_id) is None:
             errors["enabled"] = [NEEDS_CARD]
         if value is None and "amount" not in errors:
             errors["amount"] = [N_("Give the amount to buy each time.")]
@@ -236,7 +236,7 @@ def take_top_ups(session: Session, settings: Settings, crossings: Crossings) -> 
     ).all()
     rate = Decimal(settings.vat_rate)
     for account_id, amount in taken:
-        card = payments.saved_card_of(session, account_id)
+        card = saved_cards.saved_card_of(session, account_id)
         if card is None:  # removed since it was switched on
             record_failure(session, account_id, NO_SAVED_CARD)
             crossings.no_card.append(account_id)
@@ -361,4 +361,4 @@ def automatic_payments(session: Session, account_id: int, limit: int = 10) -> li
 
 
 def saved_card(session: Session, account_id: int) -> SavedCard | None:
-    return payments.saved_card_of(session, account_id)
+    return saved_cards.saved_card_of(session, account_id)

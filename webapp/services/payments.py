@@ -1,24 +1,25 @@
-"""Buying credit: billing details, payments, crediting them exactly once, and their invoices.
-Operations flush, never commit; the processors (sandbox, Stripe) call `credit` however often
-they repeat themselves."""
+"""Buying credit, the customer's side: billing details, quotes, payments, crediting them exactly
+once (with their invoices) and the processors' events. Operations flush, never commit; the
+processors (sandbox, Stripe) call `credit` however often they repeat themselves. Support's
+decisions (confirm, reject, refund, proofs of transfer) are in webapp/services/payment_review.py,
+the cards kept for automatic top-ups in webapp/services/saved_cards.py."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from webapp.domain import N_, billing
-from webapp.models import Account, BillingProfile, Invoice, Payment, SavedCard, User
+from webapp.models import Account, BillingProfile, Payment, User
 from webapp.models.types import utcnow
-from webapp.services import audit, invoices, ledger
+from webapp.services import invoices, ledger, saved_cards
 from webapp.services.dml import rowcount
 from webapp.services.errors import FieldMessage, ServiceError
-from webapp.services.processors import PAID, CardInfo, PaymentEvent, Processor, ProcessorError
+from webapp.services.processors import PAID, PaymentEvent
 
 PENDING, REVIEW, CREDITED, DECLINED, REFUNDED = "pending", "review", "credited", "declined", "refunded"
 # The failure of an automatic charge whose outcome is unknown (the worker died, the processor
@@ -26,7 +27,6 @@ PENDING, REVIEW, CREDITED, DECLINED, REFUNDED = "pending", "review", "credited",
 INTERRUPTED = N_("The charge was interrupted and its outcome is unknown; we will check it with the card processor.")
 # The customer came back from the processor's page without paying (they may still pay there).
 CANCELLED_AT_PAGE = N_("Cancelled at the payment page.")
-REJECTED_BY_SUPPORT = N_("Rejected by support.")
 # Declined by us, not by the processor: a later "paid" from the processor still credits them.
 SOFT_DECLINES = (INTERRUPTED, CANCELLED_AT_PAGE)
 
@@ -279,61 +279,11 @@ def apply_event(session: Session, event: PaymentEvent, series: str = "SMS", *, p
             and payment.status in (CREDITED, REVIEW)
             and payment.processor_ref == event.processor_ref
         ):
-            save_card(session, payment.account_id, payment.processor, event.card)
+            saved_cards.save_card(session, payment.account_id, payment.processor, event.card)
     else:
         decline(session, payment.id, event.failure)
     session.refresh(payment)
     return payment
-
-
-def save_card(session: Session, account_id: int, processor: str, card: CardInfo) -> SavedCard:
-    """Keep (once) a card for automatic top-ups: the processor's token, never the number."""
-    saved = session.scalar(
-        select(SavedCard).where(
-            SavedCard.account_id == account_id,
-            SavedCard.processor == processor,
-            SavedCard.fingerprint == card.fingerprint,
-            SavedCard.removed_at.is_(None),
-        )
-    )
-    if saved is None:
-        saved = SavedCard(
-            account_id=account_id,
-            processor=processor,
-            token=card.token,
-            fingerprint=card.fingerprint,
-            label=card.label,
-            customer_ref=card.customer_ref,
-        )
-        session.add(saved)
-        session.flush()
-    return saved
-
-
-def forget_card(session: Session, actor: User, card_id: int) -> bool:
-    """A card of the actor's account is no longer charged (the processor keeps its own copy)."""
-    return bool(
-        rowcount(
-            session.execute(
-                update(SavedCard)
-                .where(
-                    SavedCard.id == card_id, SavedCard.account_id == actor.account_id, SavedCard.removed_at.is_(None)
-                )
-                .values(removed_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-        )
-    )
-
-
-def saved_card_of(session: Session, account_id: int) -> SavedCard | None:
-    """The card automatic top-ups charge: the latest one kept."""
-    return session.scalar(
-        select(SavedCard)
-        .where(SavedCard.account_id == account_id, SavedCard.removed_at.is_(None))
-        .order_by(SavedCard.id.desc())
-        .limit(1)
-    )
 
 
 def of_account(session: Session, actor: User, limit: int = 20) -> list[Payment]:
@@ -350,179 +300,3 @@ def get(session: Session, actor: User, reference: str) -> Payment:
     if payment is None or payment.account_id != actor.account_id:
         raise LookupError(reference)
     return payment
-
-
-PROOF_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
-
-
-def check_proof_wanted(payment: Payment) -> None:
-    if payment.method != billing.TRANSFER or payment.status != PENDING:
-        message = N_("This payment does not wait for a proof of transfer.")
-        raise ServiceError(message, {"proof": [message]})
-
-
-def attach_proof(session: Session, actor: User, payment: Payment, filename: str, kept_path: str) -> str | None:
-    """The customer's proof of a bank transfer, kept for support; a newer proof replaces it (the
-    path of the one replaced is returned, for the caller to delete)."""
-    check_proof_wanted(payment)
-    replaced = payment.proof_path
-    payment.proof_path, payment.proof_filename, payment.proof_uploaded_at = kept_path, filename[:200], utcnow()
-    session.flush()
-    return replaced
-
-
-def awaiting_support(session: Session) -> list[Payment]:
-    """Staff: transfers with a proof (or still unpaid) and first card payments held for review."""
-    return list(
-        session.scalars(
-            select(Payment)
-            .options(selectinload(Payment.account))
-            .where(((Payment.method == billing.TRANSFER) & (Payment.status == PENDING)) | (Payment.status == REVIEW))
-            .order_by(Payment.proof_uploaded_at.is_(None), Payment.id)
-        )
-    )
-
-
-def recently_decided(session: Session, limit: int = 30) -> list[Payment]:
-    """Staff: the latest credited, declined and refunded payments (refunds start here)."""
-    return list(
-        session.scalars(
-            select(Payment)
-            .options(selectinload(Payment.account))
-            .where(Payment.status.in_([CREDITED, DECLINED, REFUNDED]))
-            .order_by(Payment.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def confirm(session: Session, staff: User, payment_id: int, series: str) -> bool:
-    """Support confirms a transfer arrived, or approves a card payment held for review: the
-    credit and the invoice follow, once."""
-    payment = session.get(Payment, payment_id)
-    if payment is None:
-        raise LookupError(payment_id)
-    if not ((payment.method == billing.TRANSFER and payment.status == PENDING) or payment.status == REVIEW):
-        return False  # a card payment the processor has not confirmed is never credited by hand
-    done = credit(
-        session,
-        payment.id,
-        payment.processor_ref or (f"bank:{payment.reference}" if payment.method == billing.TRANSFER else None),
-        payment.card_fingerprint,
-        series=series,
-        reviewed=payment.status == REVIEW,
-    )
-    if done:
-        session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id)
-            .values(decided_by_id=staff.id)
-            .execution_options(synchronize_session=False)
-        )
-        session.refresh(payment)
-        _audit(session, staff, payment, "payment.confirm")
-    return done
-
-
-def reject(
-    session: Session, staff: User, payment_id: int, reason: str, processors: Callable[[str], Processor] | None = None
-) -> bool:
-    """Support rejects a held card payment (its money goes back to the card, through the
-    processor) or a transfer that never came; a card kept with the rejected payment is forgotten."""
-    payment = session.get(Payment, payment_id)
-    if payment is None:
-        return False
-    held_card = payment.status == REVIEW and payment.method == billing.CARD
-    if not decline(session, payment_id, reason or REJECTED_BY_SUPPORT, decided_by=staff):
-        return False
-    if held_card:
-        _give_back(session, payment, processors)
-    if payment.card_fingerprint:
-        session.execute(
-            update(SavedCard)
-            .where(
-                SavedCard.account_id == payment.account_id,
-                SavedCard.fingerprint == payment.card_fingerprint,
-                SavedCard.removed_at.is_(None),
-            )
-            .values(removed_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-    _audit(session, staff, payment, "payment.reject", reason=reason or REJECTED_BY_SUPPORT)
-    return True
-
-
-def refund(
-    session: Session, staff: User, payment_id: int, series: str, processors: Callable[[str], Processor] | None = None
-) -> Invoice:
-    """A credited top-up given back: its credit leaves the balance (refused when already spent),
-    a credit note cancels its invoice and a card payment is refunded through its processor
-    (a bank transfer is paid back by hand: the page says so). Once."""
-    payment = session.get(Payment, payment_id)
-    if payment is None:
-        raise LookupError(payment_id)
-    moved = rowcount(
-        session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id, Payment.status == CREDITED)
-            .values(status=REFUNDED, refunded_at=utcnow(), decided_by_id=staff.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if not moved:
-        raise ServiceError(N_("Only a credited payment can be refunded, and only once."))
-    session.refresh(payment)
-    note = invoices.credit_note(session, payment, series)
-    ledger.post(
-        session,
-        session.get_one(Account, payment.account_id),
-        -payment.amount,
-        kind="topup",
-        reason=f"Top-up refunded (credit note {note.printed_number})",
-        reference=f"payment:{payment.id}",
-        actor=staff,
-    )
-    if payment.method == billing.CARD:
-        _give_back(session, payment, processors)  # last: a refusal undoes the rest (the caller rolls back)
-    _audit(
-        session, staff, payment, "payment.refund", credit_note=note.printed_number, refund_ref=payment.refund_ref or ""
-    )
-    return note
-
-
-def _audit(session: Session, staff: User, payment: Payment, action: str, reason: str = "", **detail: str) -> None:
-    """Support moved money: one audit row, in the same transaction as the move."""
-    audit.record(
-        session,
-        staff_user=staff,
-        user=staff,
-        account_id=payment.account_id,
-        action=action,
-        target=f"payment:{payment.id}",
-        reason=reason,
-        detail={
-            "amount": str(payment.amount),
-            "total": str(payment.total),
-            "currency": payment.currency,
-            "method": payment.method,
-            **detail,
-        },
-    )
-
-
-def _give_back(session: Session, payment: Payment, processors: Callable[[str], Processor] | None) -> None:
-    if processors is None:
-        raise ValueError("a card payment's money goes back through its processor")
-    try:
-        payment.refund_ref = processors(payment.processor).refund(payment)
-    except ProcessorError as exc:
-        raise ServiceError(
-            N_("The card processor did not refund the payment; nothing was changed. Try again later.")
-        ) from exc
-    session.flush()
-
-
-def with_proof(session: Session, payment_id: int) -> Payment | None:
-    """A payment whose customer attached a proof (support downloads it); None otherwise."""
-    payment = session.get(Payment, payment_id)
-    return payment if payment is not None and payment.proof_path else None
