@@ -33,7 +33,7 @@ from webapp.models import (
 )
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
-from webapp.services import campaign_runs, delivery, ledger, pricing, routes, statements
+from webapp.services import campaign_runs, delivery, ledger, pricing, routes, statement_figures, statements
 from webapp.services import receipts as receipt_service
 
 TZ = "Europe/Bucharest"
@@ -348,7 +348,7 @@ def test_a_ledger_that_does_not_chain_is_refused(scene, client, login):
     scene.at("2026-03-02 10:00", [("topup", "10")])
     db.session.execute(update(LedgerEntry).values(balance_after=D("11")))
     db.session.commit()
-    with pytest.raises(statements.LedgerMismatch):
+    with pytest.raises(statement_figures.LedgerMismatch):
         statements.make(db.session, scene.user.account_id, *MARCH)
     login("ana")
     token = csrf_token_from(client.get("/account/statements").text)

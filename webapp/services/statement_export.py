@@ -33,7 +33,7 @@ class Document(TypedDict):
     """What the PDF template prints (and the workbook reads)."""
 
     statement: Statement
-    figures: dict[str, Any]  # as stored (see webapp.services.statements.Figures)
+    figures: dict[str, Any]  # as stored (see webapp.services.statement_figures.Figures)
     view: rules.Printed
     number: str
     seller: dict[str, str]
