@@ -215,9 +215,9 @@ def test_an_account_with_its_own_prices_is_quoted_by_them_and_the_others_by_the_
 
 def own_prices_ids(app) -> set[int]:
     with app.app_context():
-        from webapp.services import operators
+        from webapp.services import price_lists
 
-        return {a.id for a in operators.accounts_with_own_prices(db.session)}
+        return {a.id for a in price_lists.accounts_with_own_prices(db.session)}
 
 
 def test_an_account_list_is_replaced_by_csv(app, admin, client, make_user):
@@ -407,7 +407,7 @@ def test_testing_an_unreachable_smpp_port_fails_fast_without_the_password(app, a
 
 def test_a_route_that_never_answers_is_given_up_within_the_deadline(app, admin, client):
     """A host that accepts the connection but never answers the bind: the page does not hang."""
-    from webapp.services import operators
+    from webapp.services import smsc_routes
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -416,7 +416,7 @@ def test_a_route_that_never_answers_is_given_up_within_the_deadline(app, admin, 
         add_route(client, "silent", f"smpp://u:p@127.0.0.1:{listener.getsockname()[1]}?timeout=30s")
         with app.app_context():
             started = time.monotonic()
-            result = operators.check_route(db.session, route_id(app, "silent"), None, deadline=2)
+            result = smsc_routes.check_route(db.session, route_id(app, "silent"), None, deadline=2)
             assert time.monotonic() - started < 3
         assert not result.ok
     finally:

@@ -1,5 +1,5 @@
 """The operator console (admin role): price lists, routes with a live test, customer accounts, staff users.
-Thin views over webapp/services/operators.py."""
+Thin views over webapp/services/operators.py, price_lists.py and smsc_routes.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.redis_client import get_redis
-from webapp.services import operators, route_state
+from webapp.services import operators, price_lists, route_state, smsc_routes
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -77,9 +77,9 @@ def _prices_page(account=None, upload=None, form=None, status=200, refused=None)
         "admin/_price_accounts.html",
         status=status,
         account=account,
-        entries=operators.list_prices(db.session, account),
-        defaults={(e.country, e.prefix): e.price for e in operators.default_prices(db.session)},
-        own=operators.accounts_with_own_prices(db.session),
+        entries=price_lists.list_prices(db.session, account),
+        defaults={(e.country, e.prefix): e.price for e in price_lists.default_prices(db.session)},
+        own=price_lists.accounts_with_own_prices(db.session),
         q=q,
         found=found,
         upload=upload or PriceUploadForm(),
@@ -90,7 +90,7 @@ def _prices_page(account=None, upload=None, form=None, status=200, refused=None)
 
 def _price_account(account_id: int):
     try:
-        return operators.price_account(db.session, account_id)
+        return price_lists.price_account(db.session, account_id)
     except LookupError:
         abort(404)
 
@@ -106,8 +106,8 @@ def _upload(account):
         return _prices_page(account, upload=upload, status=422)
     text = upload.file.data.read().decode("utf-8-sig", errors="replace")
     try:
-        count = operators.import_prices(db.session, current_user, text, account)
-    except operators.PriceFileRefused as exc:
+        count = price_lists.import_prices(db.session, current_user, text, account)
+    except price_lists.PriceFileRefused as exc:
         db.session.rollback()
         return _prices_page(account, upload=upload, status=422, refused=exc.errors)
     flash(_("The price list is replaced: %(count)d prices.", count=count), "success")
@@ -118,7 +118,7 @@ def _set_price(account):
     form = PriceForm()
     if form.validate_on_submit():
         with refusals(form) as call:
-            entry = operators.set_price(
+            entry = price_lists.set_price(
                 db.session, current_user, form.country.data, form.price.data, form.prefix.data or "", account
             )
         if call.ok:
@@ -155,7 +155,7 @@ def own_prices():
     if request.method == "GET":
         return _prices_page()
     account = _price_account(request.form.get("account_id", type=int) or 0)
-    operators.give_own_prices(db.session, current_user, account.id)
+    price_lists.give_own_prices(db.session, current_user, account.id)
     flash(_("%(name)s has its own prices now, a copy of the default: change them here.", name=account.name), "success")
     return redirect(url_for(".account_prices", account_id=account.id))
 
@@ -163,7 +163,7 @@ def own_prices():
 @bp.get("/prices/accounts/<int:account_id>")
 def account_prices(account_id: int):
     account = _price_account(account_id)
-    if account.id not in operators.own_price_ids(db.session, [account.id]):
+    if account.id not in price_lists.own_price_ids(db.session, [account.id]):
         flash(_("%(name)s is priced by the default list.", name=account.name), "info")
         return redirect(url_for(".prices"))
     return _prices_page(account)
@@ -182,7 +182,7 @@ def set_account_price(account_id: int):
 @bp.post("/prices/accounts/<int:account_id>/default")
 def account_prices_default(account_id: int):
     """ "Back to the default prices": the account's own list is removed."""
-    account = operators.back_to_default(db.session, current_user, _price_account(account_id).id)
+    account = price_lists.back_to_default(db.session, current_user, _price_account(account_id).id)
     flash(_("%(name)s is priced by the default list again.", name=account.name), "success")
     return redirect(url_for(".prices"))
 
@@ -193,7 +193,7 @@ def account_prices_default(account_id: int):
 def _routes_page(form=None, status=200):
     return render(
         "admin/routes.html",
-        routes=operators.list_routes(db.session),
+        routes=smsc_routes.list_routes(db.session),
         form=form or RouteForm(),
         down=route_state.down_routes(get_redis()),
         status=status,
@@ -207,7 +207,7 @@ def routes():
         return _routes_page(form)
     if form.validate():
         with refusals(form) as call:
-            route = operators.add_route(db.session, current_user, form.name.data, form.url.data, form.countries.data)
+            route = smsc_routes.add_route(db.session, current_user, form.name.data, form.url.data, form.countries.data)
         if call.ok:
             flash(_("Route %(name)s is added. Test it to see that it answers.", name=route.name), "success")
             return redirect(url_for(".routes"))
@@ -217,7 +217,7 @@ def routes():
 @bp.post("/routes/<int:route_id>/active")
 def route_active(route_id: int):
     try:
-        route = operators.set_route_active(db.session, current_user, route_id, _active_flag())
+        route = smsc_routes.set_route_active(db.session, current_user, route_id, _active_flag())
     except LookupError:
         abort(404)
     flash(
@@ -233,7 +233,7 @@ def route_active(route_id: int):
 def test_route(route_id: int):
     """The live "Test route" button: an htmx fragment with ok or the error, in at most ~9 seconds."""
     try:
-        result = operators.check_route(db.session, route_id, get_redis())
+        result = smsc_routes.check_route(db.session, route_id, get_redis())
     except LookupError:
         abort(404)
     return render(
@@ -242,7 +242,7 @@ def test_route(route_id: int):
         result=result,
         route_id=route_id,
         tested_id=route_id,
-        routes=operators.list_routes(db.session),
+        routes=smsc_routes.list_routes(db.session),
         form=RouteForm(),
         down={},
     )
@@ -256,7 +256,7 @@ def _accounts_page(form=None, status=200):
     rows, total = operators.search_accounts(db.session, query, page)
     owners = {a.id: operators.owner_of(db.session, a) for a in rows}
     pages = max(1, -(-total // operators.PAGE_SIZE))
-    marked = operators.own_price_ids(db.session, [a.id for a in rows])
+    marked = price_lists.own_price_ids(db.session, [a.id for a in rows])
     return render(
         "admin/accounts.html",
         "admin/_accounts.html",

@@ -1,7 +1,8 @@
 """The audit log: sensitive staff actions and everything done while impersonating a customer.
 
 `record()` is the one way to write an event; its keyword signature is kept stable because other
-features (credit adjustments, sender ID decisions, operators' changes) call it."""
+features (credit adjustments, sender ID decisions, operators' changes) call it; the operator
+console's changes go through `record_admin()`."""
 
 from __future__ import annotations
 
@@ -59,6 +60,30 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def record_admin(
+    session: Session,
+    actor: User,
+    action: str,
+    target: str,
+    *,
+    account_id: int | None = None,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Every change made in the operator console (price lists, routes, accounts, staff) is in the
+    audit log, in the same transaction: the admin is both at the keyboard and acting."""
+    record(
+        session,
+        staff_user=actor,
+        user=actor,
+        account_id=account_id,
+        action=f"admin.{action}",
+        target=target,
+        reason=reason,
+        detail=detail or {},
+    )
 
 
 @dataclass(frozen=True)
