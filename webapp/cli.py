@@ -11,6 +11,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from webapp.cli_reports import reports_commands
 from webapp.domain.money import InvalidAmount, parse_amount
 from webapp.domain.roles import Role
 from webapp.extensions import db
@@ -41,10 +42,11 @@ def _amount(ctx, param, value):
 
 
 def register_cli(app: Flask) -> None:
-    """The `flask` commands of the app: accounts, ledger, prices, demo and up."""
+    """The `flask` commands of the app: accounts, ledger, prices, reports, demo and up."""
     app.cli.add_command(_accounts_commands(app))
     app.cli.add_command(_ledger_commands())
     app.cli.add_command(_prices_commands())
+    app.cli.add_command(reports_commands())
     _app_commands(app)
 
 

@@ -19,6 +19,7 @@ from webapp.models.imports import ContactImport
 from webapp.models.ledger import LedgerEntry
 from webapp.models.messages import Message, MessageEvent, MessagePart, PendingReceipt
 from webapp.models.pricing import PriceList, PriceListEntry
+from webapp.models.report_tallies import MessageTally, MessageTallyChange
 from webapp.models.routes import Route
 from webapp.models.staff import AuditEvent, Impersonation, SenderId
 from webapp.models.templates import MessageTemplate
@@ -44,6 +45,8 @@ __all__ = [
     "Message",
     "MessageEvent",
     "MessagePart",
+    "MessageTally",
+    "MessageTallyChange",
     "MessageTemplate",
     "Payment",
     "PendingReceipt",

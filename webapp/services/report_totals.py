@@ -1,22 +1,21 @@
 """Reports → All reports (sendSMS "Toate rapoartele"): a period's messages, parts, delivery and
 cost, in total and by country, network, day, status and sender ID.
 
-One scan of the period's messages on PostgreSQL (GROUPING SETS: by local day, country, network
-and sender ID, each by status; a few hundred groups for a month of a million messages), one
-grouped query per table on SQLite; the status table and the totals are the days' groups added
-up here. Cost is the ledger's (services/message_costs.py): ``charged`` for
-messages that went out (refunds deducted), ``reserved`` for those still waiting to go, 0 for
-those never sent; so every table's cost adds up to what the ledger took for the period.
+PostgreSQL reads the report tallies (services/report_tallies.py: messages counted per account,
+quarter hour, status, country, network, sender ID and campaign, kept by triggers), in one scan
+with GROUPING SETS (by local day, country, network and sender ID, each by status): a month of a
+million messages is a few thousand tally rows. SQLite groups the messages themselves, one query
+per table. The status table and the totals are the days' groups added up here. Cost is the
+ledger's (services/message_costs.py): ``charged`` for messages that went out (refunds deducted),
+``reserved`` for those still waiting to go, 0 for those never sent; so every table's cost adds
+up to what the ledger took for the period.
 
 "Messages" counts every message of the period but the drafts of unconfirmed campaigns, the
 never-sent ones too (as "not sent", at no cost); "parts" are those of the messages that went
 out or are waiting to (never-sent parts are not sent, nor billed).
 
-Network: messages accepted since migration 0020 carry the operator of their number's range
-(``messages.network``, webapp/domain/networks.py). Older rows have NULL there: the query groups
-those by their number's first 8 characters ("+4072212") and names each group here with
-``network_of`` of its smallest number, so a month of old messages costs a few hundred
-look-ups, not one per message.
+Network: the operator of the number's range when the message was accepted (``messages.network``,
+webapp/domain/networks.py; migration 0021 named the older messages).
 """
 
 from __future__ import annotations
@@ -34,14 +33,12 @@ from sqlalchemy.orm import Session
 from webapp.domain import lifecycle
 from webapp.domain.charts import StatusCounts
 from webapp.domain.message_cost import NEVER_SENT
-from webapp.domain.networks import network_of
 from webapp.domain.report_periods import Period, bounds
 from webapp.domain.statements import allocate, cents
 from webapp.models import Campaign, Message, User
-from webapp.services import message_costs
+from webapp.services import message_costs, report_tallies
 from webapp.services.subusers import visible_account_ids
 
-PREFIX = 8  # characters of a number naming an old message's network
 QUARTER = 900  # SQLite: seconds of the UTC buckets turned into local days here
 DELIVERED = frozenset({lifecycle.DELIVRD})
 PENDING = frozenset({lifecycle.ACCEPTED, lifecycle.QUEUED, lifecycle.SUBMITTED})
@@ -130,27 +127,73 @@ def accounts_of(session: Session, actor: User, account_id: int | None) -> list[i
     return visible if account_id is None else [a for a in visible if a == account_id]
 
 
-def _conditions(session: Session, actor: User, f: ReportFilter) -> list[ColumnElement[bool]]:
+@dataclass(frozen=True)
+class _Rows:
+    """Where a report's figures come from: the messages themselves, or the tallies (PostgreSQL;
+    services/report_tallies.py) whose rows are messages already counted by key."""
+
+    created: Any  # when (a message's creation time, a tally's quarter hour), UTC
+    naive_bounds: bool  # the tallies' quarter is a plain (naive UTC) timestamp
+    account_id: Any
+    status: Any
+    country: Any
+    network: Any
+    sender: Any
+    campaign_id: Any
+    count: ColumnElement[Any]
+    parts: Any
+    cost: Any
+    refunded: Any
+
+    def figures(self) -> tuple[ColumnElement[Any], ...]:
+        """Messages, billed parts (none for the never sent), charged, reserved."""
+        billed = case((self.status.in_(sorted(NEVER_SENT)), literal(0)), else_=self.parts)
+        return (
+            self.count,
+            func.coalesce(func.sum(billed), 0),
+            message_costs.as_money_sum(message_costs.charged_units(self.status, self.cost, self.refunded)),
+            message_costs.as_money_sum(message_costs.reserved_units(self.status, self.cost, self.refunded)),
+        )
+
+
+def _rows(session: Session) -> _Rows:
+    if report_tallies.tallied(session):
+        t = report_tallies.source()
+        c = t.c
+        return _Rows(
+            c.quarter, True, c.account_id, c.status, c.country, c.network, c.sender, c.campaign_id,
+            func.coalesce(func.sum(c.messages), 0), c.parts, c.cost, c.refunded,
+        )  # fmt: skip
+    return _Rows(
+        Message.created_at, False, Message.account_id, Message.status, Message.country,
+        func.coalesce(Message.network, ""), Message.sender, Message.campaign_id,
+        func.count(Message.id), Message.parts, Message.cost, Message.refunded,
+    )  # fmt: skip
+
+
+def _conditions(session: Session, actor: User, f: ReportFilter, rows: _Rows) -> list[ColumnElement[bool]]:
     start, end = bounds(f.period, actor.account.timezone)
+    if rows.naive_bounds:
+        start, end = (instant.astimezone(UTC).replace(tzinfo=None) for instant in (start, end))
     conditions = [
-        Message.account_id.in_(accounts_of(session, actor, f.account_id)),
-        Message.created_at >= start,
-        Message.created_at < end,
-        Message.status != lifecycle.DRAFT,
+        rows.account_id.in_(accounts_of(session, actor, f.account_id)),
+        rows.created >= start,
+        rows.created < end,
+        rows.status != lifecycle.DRAFT,
     ]
     if f.sender:
-        conditions.append(Message.sender == f.sender)
+        conditions.append(rows.sender == f.sender)
     if f.campaign_id:
-        conditions.append(Message.campaign_id == f.campaign_id)
+        conditions.append(rows.campaign_id == f.campaign_id)
     return conditions
 
 
-def _day_column(session: Session, tz: str) -> ColumnElement[Any]:
+def _day_column(session: Session, tz: str, created: Any) -> ColumnElement[Any]:
     """PostgreSQL: the local day itself. SQLite (no time zones): the UTC quarter hour, made a
     local day in Python (every time zone's offset is a whole number of quarter hours)."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(tz, func.timezone("UTC", Message.created_at)))
-    return cast(func.strftime("%s", Message.created_at), Integer) // QUARTER
+        return func.date(func.timezone(tz, func.timezone("UTC", created)))
+    return cast(func.strftime("%s", created), Integer) // QUARTER
 
 
 def _local_day(value: object, zone: ZoneInfo) -> date:
@@ -169,48 +212,32 @@ def _sorted(lines: Iterable[Line], by_key: bool = False) -> list[Line]:
 
 def _grouped(session: Session, actor: User, f: ReportFilter) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """(table, row) per group: the groups of each table (by day, country, network, sender; each
-    by status too), with the count, parts, smallest number, charged and reserved. PostgreSQL: one
-    scan (GROUPING SETS, GROUPING() says which set a row is of); SQLite: one query per table."""
-    billed = case((Message.status.in_(sorted(NEVER_SENT)), literal(0)), else_=Message.parts)
-    old_prefix = case((Message.network.is_(None), func.substr(Message.to, 1, PREFIX)), else_=literal(None))
-    day = _day_column(session, actor.account.timezone)
-    sets = {
-        "day": (day,),
-        "country": (Message.country,),
-        "network": (Message.network, old_prefix),
-        "sender": (Message.sender,),
-    }
-    figures = (
-        func.count(Message.id),
-        func.coalesce(func.sum(billed), 0),
-        func.min(Message.to),
-        message_costs.total_charged(),
-        message_costs.total_reserved(),
-    )
-    conditions = _conditions(session, actor, f)
+    by status too), with the count, parts, charged and reserved. PostgreSQL: one scan of the
+    tallies (GROUPING SETS, GROUPING() says which set a row is of); SQLite: one query of the
+    messages per table."""
+    rows = _rows(session)
+    day = _day_column(session, actor.account.timezone, rows.created)
+    sets = {"day": day, "country": rows.country, "network": rows.network, "sender": rows.sender}
+    conditions = _conditions(session, actor, f, rows)
     if session.get_bind().dialect.name != "postgresql":
-        for name, keys in sets.items():
-            for row in session.execute(
-                select(*keys, Message.status, *figures).where(*conditions).group_by(*keys, Message.status)
-            ):
+        for name, key in sets.items():
+            query = select(key, rows.status, *rows.figures()).where(*conditions).group_by(key, rows.status)
+            query = query.having(rows.count != 0)
+            for row in session.execute(query):
                 yield name, tuple(row)
         return
-    columns = [day, Message.country, Message.network, old_prefix, Message.sender]
+    columns = list(sets.values())
     which = func.grouping(*columns)
-    bits = {
-        name: sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if not any(c is k for k in keys))
-        for name, keys in sets.items()
-    }
-    names = {mask: name for name, mask in bits.items()}
+    names = {sum(1 << (len(columns) - 1 - j) for j in range(len(columns)) if j != i): n for i, n in enumerate(sets)}
     query = (
-        select(which, *columns, Message.status, *figures)
+        select(which, *columns, rows.status, *rows.figures())
         .where(*conditions)
-        .group_by(func.grouping_sets(*(tuple_(*keys, Message.status) for keys in sets.values())))
+        .group_by(func.grouping_sets(*(tuple_(key, rows.status) for key in columns)))
+        .having(rows.count != 0)  # keys whose changes cancelled out, not compacted yet
     )
-    for mask, day_value, country, network, prefix, sender, *rest in session.execute(query):
+    for mask, *keys, status, count, parts, charged, reserved in session.execute(query):
         name = names[mask]
-        keys = {"day": (day_value,), "country": (country,), "network": (network, prefix), "sender": (sender,)}[name]
-        yield name, (*keys, *rest)
+        yield name, (keys[list(sets).index(name)], status, count, parts, charged, reserved)
 
 
 def all_reports(session: Session, actor: User, f: ReportFilter) -> AllReports:
@@ -218,30 +245,13 @@ def all_reports(session: Session, actor: User, f: ReportFilter) -> AllReports:
     zone = ZoneInfo(actor.account.timezone)
     tables: dict[str, dict[str, Line]] = {name: {} for name in ("country", "network", "day", "status", "sender")}
     result = AllReports(f)
-    names: dict[str, str] = {}
-
-    def add(name: str, key: str, values: tuple[str, int, int, Decimal, Decimal]) -> None:
-        table = tables[name]
-        if key not in table:
-            table[key] = Line(key)
-        table[key].add(*values)
-
-    for name, row in _grouped(session, actor, f):
-        status, count, parts, sample, charged, reserved = row[-6:]
+    for name, (key, status, count, parts, charged, reserved) in _grouped(session, actor, f):
         values = (status, int(count), int(parts), charged or ZERO, reserved or ZERO)
         if name == "day":
-            add("day", _local_day(row[0], zone).isoformat(), values)
-            add("status", status, values)
+            key = _local_day(key, zone).isoformat()
+            tables["status"].setdefault(status, Line(status)).add(*values)
             result.totals.add(*values)
-        elif name == "network":
-            network, prefix = row[0], row[1]
-            if network is None:  # accepted before 0020: named by its number's prefix
-                network = names.get(prefix)
-                if network is None:
-                    network = names[prefix] = network_of(sample or "")
-            add("network", network, values)
-        else:
-            add(name, row[0] or "", values)
+        tables[name].setdefault(key or "", Line(key or "")).add(*values)
     result.by_country = _sorted(tables["country"].values())
     result.by_network = _sorted(tables["network"].values())
     result.by_day = _sorted(tables["day"].values(), by_key=True)
@@ -295,13 +305,15 @@ def last_days(
     last = today_in(actor.account.timezone, now)
     first = last - timedelta(days=days - 1)
     f = ReportFilter(Period("custom", first, last), account_id=actor.account_id)
-    day = _day_column(session, actor.account.timezone)
+    rows = _rows(session)
+    day = _day_column(session, actor.account.timezone, rows.created)
     zone = ZoneInfo(actor.account.timezone)
     counts: dict[date, int] = {}
     for value, count in session.execute(
-        select(day, func.count(Message.id))
-        .where(*_conditions(session, actor, f), Message.status.not_in(sorted(NEVER_SENT)))
+        select(day, rows.count)
+        .where(*_conditions(session, actor, f, rows), rows.status.not_in(sorted(NEVER_SENT)))
         .group_by(day)
+        .having(rows.count != 0)
     ):
         local = _local_day(value, zone)
         counts[local] = counts.get(local, 0) + int(count)
