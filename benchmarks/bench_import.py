@@ -58,7 +58,7 @@ def run_import(path: str, first_row: int, database_url: str) -> None:
     from webapp import create_app
     from webapp.extensions import db
     from webapp.models import ContactImport
-    from webapp.services import accounts, imports
+    from webapp.services import accounts, import_rows, imports
     from webapp.settings import Settings
 
     folder = Path(tempfile.mkdtemp(prefix="bench-import-up-"))
@@ -74,10 +74,10 @@ def run_import(path: str, first_row: int, database_url: str) -> None:
         imports.set_mapping(db.session, imp, dict(enumerate(["last_name", "first_name", "phone", "keep", "keep"])))
         db.session.commit()
         started = time.perf_counter()
-        analysis = imports.analyse(db.session, imp, "RO")
+        analysis = import_rows.analyse(db.session, imp, "RO")
         db.session.commit()
         reviewed = time.perf_counter()
-        result = imports.save(db.session, db.session.get(ContactImport, imp.id), "RO")
+        result = import_rows.save(db.session, db.session.get(ContactImport, imp.id), "RO")
         db.session.commit()
         saved = time.perf_counter()
     rows = analysis["rows"]

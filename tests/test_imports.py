@@ -398,12 +398,12 @@ def test_a_file_over_the_limit_gets_a_clear_page(app, client, ana):
 
 
 def test_a_save_that_fails_half_way_writes_nothing(app, client, ana, monkeypatch):
-    from webapp.services import imports as import_service
+    from webapp.services import import_rows
 
     import_url = upload(client, SAMPLES / "address_book.xlsx", name="Jumătate").headers["Location"]
     step(client, import_url, "first-row", sheet="0", first_row="4")
     step(client, import_url, "mapping", **{"role-0": "skip", "role-1": "skip", "role-2": "phone", "role-3": "skip"})
-    real, calls = import_service.bulk_insert, []
+    real, calls = import_rows.bulk_insert, []
 
     def fail_on_second(session, model, rows):
         calls.append(len(rows))
@@ -411,15 +411,15 @@ def test_a_save_that_fails_half_way_writes_nothing(app, client, ana, monkeypatch
             raise RuntimeError("disk full")
         real(session, model, rows)
 
-    monkeypatch.setattr(import_service, "bulk_insert", fail_on_second)
-    monkeypatch.setattr(import_service, "_BATCH", 500)
+    monkeypatch.setattr(import_rows, "bulk_insert", fail_on_second)
+    monkeypatch.setattr(import_rows, "_BATCH", 500)
     r = step(client, import_url, "save")
     assert r.status_code == 500 and "The import failed and nothing was saved." in r.text
     with app.app_context():
         assert db.session.scalar(select(func.count(Contact.id))) == 0
         assert db.session.scalar(select(func.count(ContactGroup.id))) == 0
         assert db.session.scalar(select(ContactImport.status)) == "failed"
-    monkeypatch.setattr(import_service, "bulk_insert", real)
+    monkeypatch.setattr(import_rows, "bulk_insert", real)
     back = step(client, import_url, "back")  # from the failure back to the columns, and on
     assert "Which column holds the phone numbers?" in back.text
     step(client, import_url, "mapping", **{"role-0": "skip", "role-1": "skip", "role-2": "phone", "role-3": "skip"})

@@ -10,7 +10,7 @@ from workers.app import job_context
 
 def _run(import_id: int, operation: str) -> dict:
     from webapp.models import Account, ContactImport
-    from webapp.services import imports
+    from webapp.services import import_rows
 
     redis = get_current_job().connection
     with job_context() as session:
@@ -21,7 +21,7 @@ def _run(import_id: int, operation: str) -> dict:
             return imp.result  # ran before: nothing to do twice
         region = session.get(Account, imp.account_id).default_region
         try:
-            work = imports.analyse if operation == "analyse" else imports.save
+            work = import_rows.analyse if operation == "analyse" else import_rows.save
             result = work(
                 session, imp, region, progress=lambda rows: redis.set(progress_key(import_id), rows, ex=86400)
             )

@@ -21,7 +21,7 @@ from webapp.domain.sms_text import analyze
 from webapp.extensions import db
 from webapp.models import Campaign, ContactGroup, Message, User
 from webapp.runner import cron_command, worker_command
-from webapp.services import imports, pricing, routes
+from webapp.services import import_rows, imports, pricing, routes
 
 PRICE = Decimal("0.0350")
 
@@ -220,8 +220,8 @@ def test_send_to_lists_from_an_imported_address_book(app, page, customer, upload
         )
         imports.choose_first_row(db.session, imp, 0, 4)
         imports.set_mapping(db.session, imp, {0: "last_name", 1: "first_name", 2: "phone", 3: "keep"})
-        imports.analyse(db.session, imp, "RO")
-        imports.save(db.session, imp, "RO")
+        import_rows.analyse(db.session, imp, "RO")
+        import_rows.save(db.session, imp, "RO")
         db.session.commit()
         group = db.session.get(ContactGroup, imp.group_id)
         some = [c.phone for c in group.contacts[:3]]

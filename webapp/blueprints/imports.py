@@ -13,7 +13,7 @@ from webapp.domain.sheets import UnreadableFile
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.redis_client import get_redis
-from webapp.services import background_jobs, imports
+from webapp.services import background_jobs, import_rows, imports
 
 bp = Blueprint("imports", __name__, url_prefix="/contacts/imports")
 
@@ -108,7 +108,7 @@ def _run(imp, operation: str):
         background_jobs.enqueue_import(get_redis(), imp.id, operation, imp.mapping)
         return wizard(imp)
     try:
-        (imports.analyse if operation == "analyse" else imports.save)(db.session, imp, region)
+        (import_rows.analyse if operation == "analyse" else import_rows.save)(db.session, imp, region)
     except Exception as exc:  # a failed save writes nothing; the wizard says what went wrong
         db.session.rollback()
         unreadable = isinstance(exc, UnreadableFile)  # the customer's file, said plainly; not our fault

@@ -1,39 +1,30 @@
-"""The import wizard's operations: upload, first data row, column mapping, review, save.
-
-Nothing reaches the address book (or the blocklist) before Save, and Save writes in one
-transaction: a failed import writes nothing. The file is read twice, streaming (review and
-save), never held whole in memory. Operations flush, never commit.
-"""
+"""The import wizard up to the review: the upload, the first data row, the column mapping (guessed
+from the sample rows, then chosen), Back, and the import's files. Reading a sheet's first rows and
+columns is shared with campaigns made from a file. The review and Save, which go through every
+row, are services/import_rows.py: nothing reaches the address book (or the blocklist) before
+Save. Operations flush, never commit."""
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, phone
 from webapp.domain.sheet_limits import unpacked_size
 from webapp.domain.sheets import open_spreadsheet
-from webapp.models import BlockedNumber, Contact, ContactGroup, ContactImport, User
+from webapp.models import ContactGroup, ContactImport, User
 from webapp.models.types import utcnow
-from webapp.services import spreadsheets
-from webapp.services.bulk import bulk_insert
 from webapp.services.errors import ServiceError
 from webapp.services.uploads import keep_spreadsheet
 
 if TYPE_CHECKING:
     from webapp.services.uploads import Upload
 
-Progress = Callable[[int], None]  # rows done so far
-INVALID_SAMPLE = 100
-_BATCH = 5000  # rows per COPY / INSERT when saving
 ROLE_PHONE, ROLE_FIRST, ROLE_LAST, ROLE_KEEP, ROLE_SKIP = "phone", "first_name", "last_name", "keep", "skip"
 ROLES = (ROLE_PHONE, ROLE_FIRST, ROLE_LAST, ROLE_KEEP, ROLE_SKIP)
 _FIRST_WORDS = ("prenume", "first", "firstname", "first name", "имя", "ім'я")
@@ -220,178 +211,8 @@ def set_mapping(session: Session, imp: ContactImport, chosen: dict[int, str]) ->
     session.flush()
 
 
-def _group_numbers(session: Session, imp: ContactImport) -> set[str]:
-    if imp.purpose == "blocklist":
-        return set(session.scalars(select(BlockedNumber.phone).where(BlockedNumber.account_id == imp.account_id)))
-    if imp.group_id is None:
-        return set()
-    return set(session.scalars(select(Contact.phone).where(Contact.group_id == imp.group_id)))
-
-
-def _blocked_numbers(session: Session, imp: ContactImport) -> set[str]:
-    if imp.purpose == "blocklist":
-        return set()
-    return set(
-        session.scalars(
-            select(BlockedNumber.phone).where(
-                (BlockedNumber.account_id == imp.account_id) | BlockedNumber.account_id.is_(None)
-            )
-        )
-    )
-
-
-def _walk(
-    session: Session,
-    imp: ContactImport,
-    region: str,
-    on_valid: Callable[[str, list[str]], None],
-    on_invalid: Callable[[int, str, str], None],
-    progress: Progress | None,
-) -> dict[str, int]:
-    """Read every data row once: valid new numbers go to on_valid(number, row cells), the rest
-    are counted. Returns the counts."""
-    roles = imp.mapping["roles"]
-    phone_col = roles.index(ROLE_PHONE)
-    existing, blocked = _group_numbers(session, imp), _blocked_numbers(session, imp)
-    seen: set[str] = set()
-    counts = {
-        "rows": 0,
-        "valid": 0,
-        "invalid": 0,
-        "duplicates_in_file": 0,
-        "already_in_group": 0,
-        "blocklisted": 0,
-        "to_add": 0,
-    }
-    with open_spreadsheet(imp.stored_path, imp.filename) as book:
-        for number, cells in book.rows(imp.sheet, start=imp.first_row or 1):
-            counts["rows"] += 1
-            raw = cells[phone_col] if phone_col < len(cells) else ""
-            try:
-                e164 = phone.normalize(raw, region)
-            except phone.InvalidNumber as exc:
-                counts["invalid"] += 1
-                on_invalid(number, raw, str(exc) if raw.strip() else "no number in this row")
-                continue
-            counts["valid"] += 1
-            if e164 in seen:
-                counts["duplicates_in_file"] += 1
-            elif e164 in existing:
-                seen.add(e164)
-                counts["already_in_group"] += 1
-            elif e164 in blocked:
-                seen.add(e164)
-                counts["blocklisted"] += 1
-            else:
-                seen.add(e164)
-                counts["to_add"] += 1
-                on_valid(e164, cells)
-            if progress and counts["rows"] % 2000 == 0:
-                progress(counts["rows"])
-    return counts
-
-
-def analyse(session: Session, imp: ContactImport, region: str, progress: Progress | None = None) -> dict[str, Any]:
-    """The review: counts, the first invalid rows, and all of them in an XLSX to download."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Invalid numbers")
-    spreadsheets.append(sheet, ["Row", "Value", "Reason"])
-    sample: list[list[int | str]] = []
-
-    def on_invalid(number: int, raw: str, reason: str) -> None:
-        spreadsheets.append(sheet, [number, raw, reason])  # raw is the customer's file's text
-        if len(sample) < INVALID_SAMPLE:
-            sample.append([number, raw, reason])
-
-    roles, titles = imp.mapping["roles"], imp.mapping["titles"]
-    keep = [(i, titles[i]) for i, r in enumerate(roles) if r == ROLE_KEEP]
-    first = roles.index(ROLE_FIRST) if ROLE_FIRST in roles else None
-    last = roles.index(ROLE_LAST) if ROLE_LAST in roles else None
-
-    def cell(cells: list[str], i: int | None) -> str:
-        return cells[i] if i is not None and i < len(cells) else ""
-
-    # The rows to save, as the review found them: Save inserts them without reading the file again.
-    with open(prepared_path(imp), "w", encoding="utf-8") as prepared:
-
-        def on_valid(e164: str, cells: list[str]) -> None:
-            prepared.write(
-                json.dumps(
-                    [
-                        e164,
-                        cell(cells, first)[:100],
-                        cell(cells, last)[:100],
-                        {title: cell(cells, i) for i, title in keep},
-                    ],
-                    ensure_ascii=False,
-                )
-            )
-            prepared.write("\n")
-
-        counts = _walk(session, imp, region, on_valid, on_invalid, progress)
-    book.save(invalid_path(imp))
-    imp.analysis = {**counts, "invalid_sample": sample}
-    imp.status = "reviewed"
-    session.flush()
-    return imp.analysis
-
-
 def invalid_path(imp: ContactImport) -> str:
     return f"{imp.stored_path}.invalid.xlsx"
-
-
-def save(session: Session, imp: ContactImport, region: str, progress: Progress | None = None) -> dict[str, Any]:
-    """Write the rows the review accepted (to the group, made now if new, or to the blocklist).
-    Numbers that reached the group or a blocklist since the review are skipped."""
-    if imp.status not in ("reviewed", "saving", "failed") or not imp.analysis:
-        raise ServiceError(N_("Review the import before saving it."))
-    if imp.purpose == "contacts" and imp.group_id is None:
-        group = ContactGroup(account_id=imp.account_id, owner_user_id=imp.user_id, name=imp.group_name or imp.filename)
-        session.add(group)
-        session.flush()
-        imp.group_id = group.id
-    skip = _group_numbers(session, imp) | _blocked_numbers(session, imp)
-    now, added, batch = utcnow(), 0, []
-    model = BlockedNumber if imp.purpose == "blocklist" else Contact
-    with open(prepared_path(imp), encoding="utf-8") as prepared:
-        for line in prepared:
-            e164, first, last, fields = json.loads(line)
-            if e164 in skip:
-                continue
-            if imp.purpose == "blocklist":
-                batch.append(
-                    {
-                        "account_id": imp.account_id,
-                        "phone": e164,
-                        "reason": f"import {imp.filename}"[:200],
-                        "added_by_user_id": imp.user_id,
-                        "created_at": now,
-                    }
-                )
-            else:
-                batch.append(
-                    {
-                        "group_id": imp.group_id,
-                        "phone": e164,
-                        "first_name": first,
-                        "last_name": last,
-                        "created_at": now,
-                        "fields": fields,
-                    }
-                )
-            if len(batch) >= _BATCH:
-                bulk_insert(session, model, batch)
-                added += len(batch)
-                batch.clear()
-                if progress:
-                    progress(added)
-    if batch:
-        bulk_insert(session, model, batch)
-        added += len(batch)
-    counts = {**{k: v for k, v in imp.analysis.items() if k != "invalid_sample"}, "to_add": added}
-    imp.result, imp.status, imp.finished_at = counts, "saved", utcnow()
-    session.flush()
-    return counts
 
 
 def prepared_path(imp: ContactImport) -> str:
