@@ -13,10 +13,11 @@ Flushes, never commits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import lifecycle, settlement
@@ -42,7 +43,19 @@ def conclude(session: Session, message_ids: Iterable[int]) -> int:
 
 def _conclude_chunk(session: Session, ids: list[int]) -> int:
     now = utcnow()
-    rows = session.execute(
+    live = [row for row in _locked_messages(session, ids) if row.status in LIVE]
+    if not live:
+        return 0
+    updates, events, entries = _outcomes(live, _parts_of(session, [m.id for m in live]), now)
+    update_rows(session, Message.__table__, updates)
+    insert_rows(session, MessageEvent.__table__, events)
+    post_entries(session, entries)
+    return len(updates)
+
+
+def _locked_messages(session: Session, ids: list[int]) -> Sequence[Row[Any]]:
+    """The messages' rows (with their account's charge_failed_deliveries), locked in id order."""
+    return session.execute(
         select(
             Message.id,
             Message.status,
@@ -62,10 +75,12 @@ def _conclude_chunk(session: Session, ids: list[int]) -> int:
         .order_by(Message.id)
         .with_for_update(of=Message)
     ).all()
-    live = [row for row in rows if row.status in LIVE]
-    if not live:
-        return 0
-    parts: dict[int, list[settlement.PartRow]] = defaultdict(list)
+
+
+def _parts_of(session: Session, message_ids: list[int]) -> defaultdict[int, list[settlement.PartRow]]:
+    """Every part of these messages, read again under their lock, by message in seq order (a
+    message without parts: an empty list)."""
+    parts: defaultdict[int, list[settlement.PartRow]] = defaultdict(list)
     for row in session.execute(
         select(
             MessagePart.message_id,
@@ -75,12 +90,20 @@ def _conclude_chunk(session: Session, ids: list[int]) -> int:
             MessagePart.upstream_id,
             MessagePart.error_code,
         )
-        .where(MessagePart.message_id.in_([m.id for m in live]))
+        .where(MessagePart.message_id.in_(message_ids))
         .order_by(MessagePart.message_id, MessagePart.seq)
     ):
         parts[row.message_id].append(
             settlement.PartRow(row.seq, row.state, row.status, row.upstream_id, row.error_code)
         )
+    return parts
+
+
+def _outcomes(
+    live: Sequence[Row[Any]], parts: defaultdict[int, list[settlement.PartRow]], now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], defaultdict[int, list[ledger.LedgerRow]]]:
+    """What domain/settlement.py decides for each live message: the message rows' new values,
+    the timeline rows and the ledger rows by account (only for the messages that change)."""
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     entries: defaultdict[int, list[ledger.LedgerRow]] = defaultdict(list)
@@ -104,10 +127,7 @@ def _conclude_chunk(session: Session, ids: list[int]) -> int:
         updates.append({"id": row.id, **values})
         events += [{"message_id": row.id, "kind": kind, "at": now, "detail": detail} for kind, detail in outcome.events]
         entries[row.account_id] += outcome.entries
-    update_rows(session, Message.__table__, updates)
-    insert_rows(session, MessageEvent.__table__, events)
-    post_entries(session, entries)
-    return len(updates)
+    return updates, events, entries
 
 
 def post_entries(session: Session, entries: dict[int, list[ledger.LedgerRow]]) -> None:
