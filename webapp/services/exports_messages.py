@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import delivery_reasons
@@ -118,7 +118,14 @@ def rows(
     fetched BATCH at a time (yield_per: a server-side cursor on PostgreSQL)."""
     tz = ZoneInfo(actor.account.timezone)
     overrides = {r.id: r.error_texts for r in session.scalars(select(Route)) if r.error_texts}
-    query = (
+    for record in session.execute(_query(session, actor, f, up_to_id)):
+        yield _row(record, tz, overrides, language, subusers)
+
+
+def _query(session: Session, actor: User, f: MessageFilter, up_to_id: int) -> Select[Any]:
+    """The export's query: the filter's messages up to ``up_to_id`` in id order, with their
+    campaign's name, read BATCH at a time."""
+    return (
         select(
             Message.id,
             Message.created_at,
@@ -145,7 +152,17 @@ def rows(
         .order_by(Message.id)
         .execution_options(yield_per=BATCH)
     )
-    for (
+
+
+def _row(
+    record: Row[Any],
+    tz: ZoneInfo,
+    overrides: Mapping[int, Mapping[str, Mapping[str, str]]],
+    language: str,
+    subusers: Mapping[int, str],
+) -> list[Value]:
+    """One message of ``_query()`` as a row of ``columns()``: local times, the status in words."""
+    (
         message_id,
         created_at,
         account_id,
@@ -165,28 +182,28 @@ def rows(
         submitted_at,
         queued_at,
         campaign,
-    ) in session.execute(query):
-        label, sentence, raw = status_words(
-            status, reason_code, error_code, overrides.get(route_id) if route_id else None, language
-        )
-        yield [
-            _local(created_at, tz),
-            *([subusers.get(account_id, "")] if subusers else []),
-            to,
-            country or "",
-            sender,
-            text,
-            parts,
-            Decimal(price),
-            Decimal(charged),
-            Decimal(reserved),
-            label,
-            sentence,
-            raw,
-            _local(final_at or submitted_at or queued_at or created_at, tz),
-            campaign or "",
-            message_id,
-        ]
+    ) = record
+    label, sentence, raw = status_words(
+        status, reason_code, error_code, overrides.get(route_id) if route_id else None, language
+    )
+    return [
+        _local(created_at, tz),
+        *([subusers.get(account_id, "")] if subusers else []),
+        to,
+        country or "",
+        sender,
+        text,
+        parts,
+        Decimal(price),
+        Decimal(charged),
+        Decimal(reserved),
+        label,
+        sentence,
+        raw,
+        _local(final_at or submitted_at or queued_at or created_at, tz),
+        campaign or "",
+        message_id,
+    ]
 
 
 def describe(session: Session, actor: User, f: MessageFilter, subusers: Mapping[int, str]) -> list[tuple[str, str]]:
