@@ -2,12 +2,14 @@
 
 Reuses the billing benchmark's account and data (benchmarks/bench_billing.py build(): March 2026,
 ~20 countries, 1-3 parts, 93% delivered ..., Europe/Bucharest); an account built by either
-benchmark with the same --messages is reused. Its messages predate migration 0020, so their
-network is NULL and the report names them by number prefix (the slower path); --networks
-fills messages.network first (as acceptance does now) to time the usual path.
+benchmark with the same --messages is reused. Prints how long the migrations took (0021 names the
+networks of messages without one and counts every message into the report tallies).
 
 Times the service call (report_totals.all_reports) and the HTTP page (signed in, full page and
-the htmx fragment), several runs each, and prints p50 / p95 and the month's totals.
+the htmx fragment), several runs each, and prints p50 / p95 and the month's totals. On
+PostgreSQL the report reads the tallies (services/report_tallies.py): timed once with the
+changes not yet compacted (as right after a big send), then compacted (as the cron job keeps
+them); --messages-path also times the report read from the messages themselves.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1/bench_billing .venv/bin/python benchmarks/bench_all_reports.py
     .venv/bin/python benchmarks/bench_all_reports.py --messages 100000      # SQLite, smaller
@@ -59,29 +61,6 @@ def timed(label: str, fn, runs: int):
     return result, took
 
 
-def fill_networks(account_id: int) -> None:
-    """messages.network as acceptance sets it now: network_of() of each distinct prefix's numbers
-    (the bench numbers are prefix + 6 random digits, so one look-up per prefix is exact here)."""
-    from webapp.domain.networks import network_of
-
-    prefixes = (
-        db.session.execute(
-            text('SELECT DISTINCT substr("to", 1, length("to") - 6) FROM messages WHERE account_id = :a'),
-            {"a": account_id},
-        )
-        .scalars()
-        .all()
-    )
-    for prefix in prefixes:
-        db.session.execute(
-            text('UPDATE messages SET network = :n WHERE account_id = :a AND "to" LIKE :p'),
-            {"n": network_of(prefix + "123456"), "a": account_id, "p": prefix + "%"},
-        )
-    db.session.commit()
-    if db.session.get_bind().dialect.name == "postgresql":
-        vacuum()
-
-
 def vacuum() -> None:
     """VACUUM ANALYZE messages (the visibility map lets PostgreSQL read an index alone)."""
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -109,7 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--networks", action="store_true", help="fill messages.network first (the usual path)")
+    parser.add_argument("--messages-path", action="store_true", help="also time the report read from the messages")
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL's plan of the report's query")
     args = parser.parse_args()
     scratch = None if os.environ.get("DATABASE_URL") else tempfile.mkdtemp(prefix="bench-reports-")
@@ -133,8 +112,10 @@ def run(url: str, args) -> None:
     prepare_database(url, rebuild=False)
     print(f"database: {url.split('@')[-1]}")
     app = create_app(Settings.from_env({}, database_url=url, secret_key="bench", redis_url=os.environ["REDIS_URL"]))
+    began = time.perf_counter()
     with app.app_context():
         upgrade()
+    print(f"migrations: {time.perf_counter() - began:.1f} s")
     from webapp.domain.report_periods import Period
     from webapp.models import Message, User
     from webapp.services import report_totals
@@ -155,14 +136,8 @@ def run(url: str, args) -> None:
             select(func.count()).select_from(Message).where(Message.account_id == account_id, Message.network.is_(None))
         )
         print(f"account {account_id} ({TZ}): {count:,} messages, {unnamed:,} without a network")
-        if args.networks and unnamed:
-            began = time.perf_counter()
-            fill_networks(account_id)
-            print(f"filled messages.network in {time.perf_counter() - began:.1f} s")
         f = report_totals.ReportFilter(Period("custom", *MARCH))
-        result, _ = timed(
-            "service all_reports(March)", lambda: report_totals.all_reports(db.session, user, f), args.runs
-        )
+        result = time_the_service(user, f, args)
         t = result.totals
         print(
             f"  {t.messages:,} messages, {t.parts:,} parts, {t.delivered:,} delivered, {t.failed:,} failed, "
@@ -189,6 +164,38 @@ def run(url: str, args) -> None:
     timed("HTTP page (full)", lambda: client.get(path), args.runs)
     timed("HTTP page (htmx fragment)", lambda: client.get(path, headers={"HX-Request": "true"}), args.runs)
     print(f"  page {len(page.data) / 1024:.0f} KB")
+
+
+def time_the_service(user, f, args):
+    from webapp.services import report_tallies, report_totals
+
+    def report():
+        return report_totals.all_reports(db.session, user, f)
+
+    if not report_tallies.tallied(db.session):
+        return timed("service all_reports(March), from the messages", report, args.runs)[0]
+    for table in ("message_tally_changes", "message_tallies"):
+        print(f"  {table}: {db.session.scalar(text(f'SELECT count(*) FROM {table}')):,} rows")
+    if db.session.scalar(text("SELECT count(*) FROM message_tally_changes")):
+        timed("service all_reports(March), tallies with the changes not compacted", report, args.runs)
+        began = time.perf_counter()
+        moved = report_tallies.compact(db.session)
+        db.session.commit()
+        print(f"  compacted {moved:,} change rows in {time.perf_counter() - began:.2f} s")
+        vacuum_tallies()
+    result = timed("service all_reports(March), tallies compacted", report, args.runs)[0]
+    if args.messages_path:
+        import unittest.mock
+
+        with unittest.mock.patch.object(report_tallies, "tallied", lambda session: False):
+            timed("service all_reports(March), from the messages (no tallies)", report, args.runs)
+    return result
+
+
+def vacuum_tallies() -> None:
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE message_tallies"))
+        conn.execute(text("VACUUM ANALYZE message_tally_changes"))
 
 
 def explain(user, f) -> None:

@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, case, cast, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Integer, cast, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from webapp.domain import lifecycle
@@ -35,8 +35,8 @@ from webapp.domain.charts import StatusCounts
 from webapp.domain.message_cost import NEVER_SENT
 from webapp.domain.report_periods import Period, bounds
 from webapp.domain.statements import allocate, cents
-from webapp.models import Campaign, Message, User
-from webapp.services import message_costs, report_tallies
+from webapp.models import Campaign, User
+from webapp.services.message_counts import Counted, counted
 from webapp.services.subusers import visible_account_ids
 
 QUARTER = 900  # SQLite: seconds of the UTC buckets turned into local days here
@@ -127,58 +127,11 @@ def accounts_of(session: Session, actor: User, account_id: int | None) -> list[i
     return visible if account_id is None else [a for a in visible if a == account_id]
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """Where a report's figures come from: the messages themselves, or the tallies (PostgreSQL;
-    services/report_tallies.py) whose rows are messages already counted by key."""
-
-    created: Any  # when (a message's creation time, a tally's quarter hour), UTC
-    naive_bounds: bool  # the tallies' quarter is a plain (naive UTC) timestamp
-    account_id: Any
-    status: Any
-    country: Any
-    network: Any
-    sender: Any
-    campaign_id: Any
-    count: ColumnElement[Any]
-    parts: Any
-    cost: Any
-    refunded: Any
-
-    def figures(self) -> tuple[ColumnElement[Any], ...]:
-        """Messages, billed parts (none for the never sent), charged, reserved."""
-        billed = case((self.status.in_(sorted(NEVER_SENT)), literal(0)), else_=self.parts)
-        return (
-            self.count,
-            func.coalesce(func.sum(billed), 0),
-            message_costs.as_money_sum(message_costs.charged_units(self.status, self.cost, self.refunded)),
-            message_costs.as_money_sum(message_costs.reserved_units(self.status, self.cost, self.refunded)),
-        )
-
-
-def _rows(session: Session) -> _Rows:
-    if report_tallies.tallied(session):
-        t = report_tallies.source()
-        c = t.c
-        return _Rows(
-            c.quarter, True, c.account_id, c.status, c.country, c.network, c.sender, c.campaign_id,
-            func.coalesce(func.sum(c.messages), 0), c.parts, c.cost, c.refunded,
-        )  # fmt: skip
-    return _Rows(
-        Message.created_at, False, Message.account_id, Message.status, Message.country,
-        func.coalesce(Message.network, ""), Message.sender, Message.campaign_id,
-        func.count(Message.id), Message.parts, Message.cost, Message.refunded,
-    )  # fmt: skip
-
-
-def _conditions(session: Session, actor: User, f: ReportFilter, rows: _Rows) -> list[ColumnElement[bool]]:
+def _conditions(session: Session, actor: User, f: ReportFilter, rows: Counted) -> list[ColumnElement[bool]]:
     start, end = bounds(f.period, actor.account.timezone)
-    if rows.naive_bounds:
-        start, end = (instant.astimezone(UTC).replace(tzinfo=None) for instant in (start, end))
     conditions = [
         rows.account_id.in_(accounts_of(session, actor, f.account_id)),
-        rows.created >= start,
-        rows.created < end,
+        *rows.between(start, end),
         rows.status != lifecycle.DRAFT,
     ]
     if f.sender:
@@ -215,7 +168,7 @@ def _grouped(session: Session, actor: User, f: ReportFilter) -> Iterator[tuple[s
     by status too), with the count, parts, charged and reserved. PostgreSQL: one scan of the
     tallies (GROUPING SETS, GROUPING() says which set a row is of); SQLite: one query of the
     messages per table."""
-    rows = _rows(session)
+    rows = counted(session)
     day = _day_column(session, actor.account.timezone, rows.created)
     sets = {"day": day, "country": rows.country, "network": rows.network, "sender": rows.sender}
     conditions = _conditions(session, actor, f, rows)
@@ -305,7 +258,7 @@ def last_days(
     last = today_in(actor.account.timezone, now)
     first = last - timedelta(days=days - 1)
     f = ReportFilter(Period("custom", first, last), account_id=actor.account_id)
-    rows = _rows(session)
+    rows = counted(session)
     day = _day_column(session, actor.account.timezone, rows.created)
     zone = ZoneInfo(actor.account.timezone)
     counts: dict[date, int] = {}

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import lifecycle
 from webapp.models import LedgerEntry, Message, User
-from webapp.services import message_costs
+from webapp.services.message_counts import Counted, counted, of_messages
 from webapp.services.subusers import visible_account_ids
+
+_FAR = datetime(9999, 1, 1, tzinfo=UTC)  # the open end of a period
 
 
 def get_message(session: Session, actor: User, message_id: int) -> Message | None:
@@ -110,26 +110,23 @@ class Totals:
         return lifecycle.delivery_rate(self.delivered, self.failed)
 
 
-def _count_of(statuses: Iterable[str]) -> Any:
-    return func.coalesce(func.sum(case((Message.status.in_(sorted(statuses)), 1), else_=0)), 0)
-
-
 def _totals(session: Session, account_id: int, since: datetime) -> Totals:
+    rows = counted(session)
     count, parts, charged, reserved, delivered, failed = session.execute(
         select(
-            func.count(Message.id),
-            func.coalesce(func.sum(Message.parts), 0),
-            message_costs.total_charged(),
-            message_costs.total_reserved(),
-            _count_of({lifecycle.DELIVRD}),
-            _count_of(lifecycle.NOT_DELIVERED),
+            rows.count,
+            func.coalesce(func.sum(rows.parts), 0),
+            rows.charged,
+            rows.reserved,
+            rows.count_of({lifecycle.DELIVRD}),
+            rows.count_of(lifecycle.NOT_DELIVERED),
         ).where(
-            Message.account_id == account_id,
-            Message.created_at >= since,
-            Message.status.not_in([lifecycle.REFUSED, lifecycle.DRAFT]),
+            rows.account_id == account_id,
+            *rows.between(since, _FAR),
+            rows.status.not_in([lifecycle.REFUSED, lifecycle.DRAFT]),
         )
     ).one()
-    return Totals(count, int(parts), charged, reserved, int(delivered), int(failed))
+    return Totals(int(count), int(parts), charged, reserved, int(delivered), int(failed))
 
 
 def period_totals(session: Session, actor: User, now: datetime | None = None) -> dict[str, Totals]:
@@ -180,40 +177,51 @@ def filter_conditions(session: Session, actor: User, f: MessageFilter) -> list[C
     """The WHERE of a message search: the accounts the actor sees (a parent: with its subusers',
     unless the filter names one account) and the filter. The page and its exports
     (services/exports_messages.py) share it."""
+    conditions = _conditions(session, actor, f, of_messages())
+    digits = "".join(c for c in f.number if c.isdigit())
+    if digits:
+        conditions.append(Message.to.contains(digits))
+    return conditions
+
+
+def _conditions(session: Session, actor: User, f: MessageFilter, rows: Counted) -> list[ColumnElement[bool]]:
+    """The filter but the number, over the messages or their tallies (services/message_counts.py)."""
     tz = ZoneInfo(actor.account.timezone)
     accounts = visible_account_ids(session, actor)
     if f.account_id is not None:
         accounts = [a for a in accounts if a == f.account_id]
-    conditions = [Message.account_id.in_(accounts), Message.status != lifecycle.DRAFT]
+    conditions = [rows.account_id.in_(accounts), rows.status != lifecycle.DRAFT]
     if f.campaign_id:
-        conditions.append(Message.campaign_id == f.campaign_id)
-    if f.day_from:
-        conditions.append(Message.created_at >= datetime.combine(f.day_from, time.min, tz))
-    if f.day_to:
-        conditions.append(Message.created_at < datetime.combine(f.day_to + timedelta(days=1), time.min, tz))
-    digits = "".join(c for c in f.number if c.isdigit())
-    if digits:
-        conditions.append(Message.to.contains(digits))
+        conditions.append(rows.campaign_id == f.campaign_id)
+    if f.day_from or f.day_to:
+        start = datetime.combine(f.day_from or date(1970, 1, 1), time.min, tz)
+        end = datetime.combine(f.day_to + timedelta(days=1), time.min, tz) if f.day_to else _FAR
+        conditions.extend(rows.between(start, end))
     if f.status in STATUS_FILTERS:
         queued = [lifecycle.ACCEPTED, lifecycle.QUEUED]
-        conditions.append(Message.status.in_(queued if f.status == lifecycle.QUEUED else [f.status]))
+        conditions.append(rows.status.in_(queued if f.status == lifecycle.QUEUED else [f.status]))
     if f.sender:
-        conditions.append(Message.sender == f.sender)
+        conditions.append(rows.sender == f.sender)
     return conditions
+
+
+def _filter_totals(session: Session, actor: User, f: MessageFilter) -> tuple[int, int, Decimal, Decimal]:
+    """Count, parts, charged and reserved of the whole filter: from the tallies when no number is
+    searched (a month of a million messages is a few thousand tally rows), else the messages."""
+    searched = any(c.isdigit() for c in f.number)
+    rows = of_messages() if searched else counted(session)
+    conditions = filter_conditions(session, actor, f) if searched else _conditions(session, actor, f, rows)
+    count, parts, cost, reserved = session.execute(
+        select(rows.count, func.coalesce(func.sum(rows.parts), 0), rows.charged, rows.reserved).where(*conditions)
+    ).one()
+    return int(count), int(parts), cost, reserved
 
 
 def search_messages(session: Session, actor: User, f: MessageFilter, page: int = 1, per_page: int = 50) -> MessagePage:
     """The messages of the accounts the actor sees (a parent: with its subusers', unless the filter
     names one account) matching the filter, newest first, with totals for the whole filter."""
     conditions = filter_conditions(session, actor, f)
-    count, parts, cost, reserved = session.execute(
-        select(
-            func.count(Message.id),
-            func.coalesce(func.sum(Message.parts), 0),
-            message_costs.total_charged(),
-            message_costs.total_reserved(),
-        ).where(*conditions)
-    ).one()
+    count, parts, cost, reserved = _filter_totals(session, actor, f)
     pages = max(1, -(-count // per_page))
     page = min(max(page, 1), pages)
     rows = session.scalars(
