@@ -22,12 +22,11 @@ if importlib.util.find_spec("webapp") is None:  # plain `pytest` without an inst
     sys.path.insert(0, str(REPO_ROOT))
 
 from webapp.domain.gsm_charset import GSM_CHARS, GSM_EXTENSION  # noqa: E402
+from webapp.domain.gsm_suggestions import gsm_safe, gsm_safe_savings  # noqa: E402
 from webapp.domain.sms_text import (  # noqa: E402
     Analysis,
     analyze,
     graphemes,
-    gsm_safe,
-    gsm_safe_savings,
     split,
 )
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.blueprints.form_errors import refusals
 from webapp.blueprints.forms import ComposeForm
 from webapp.domain import lifecycle
-from webapp.domain.sms_text import gsm_safe
+from webapp.domain.gsm_suggestions import gsm_safe
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import delivery_reason

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from webapp.domain.sms_text import Analysis, analyze, gsm_safe
+from webapp.domain.gsm_suggestions import gsm_safe
+from webapp.domain.sms_text import Analysis, analyze
 
 
 def units_left(analysis: Analysis) -> int:

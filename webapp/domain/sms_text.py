@@ -36,14 +36,13 @@ or "e" + combining accent, is listed whole; its parts are not listed alone).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TypeAlias, TypeVar
 
 from webapp.domain.gsm_charset import GSM_BASIC, GSM_CHARS, GSM_EXTENSION, LINKING_RANGES, graphemes
 
-__all__ = ["GSM7", "UCS2", "LIMITS", "Analysis", "analyze", "split", "graphemes", "gsm_safe", "gsm_safe_savings"]
+__all__ = ["GSM7", "UCS2", "LIMITS", "GSM_CLASS", "NON_GSM", "Analysis", "analyze", "split", "graphemes"]
 
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
@@ -74,8 +73,10 @@ def _esc(chars: str) -> str:
     return "".join("\\" + c if c in "\\]^-[" else c for c in chars)
 
 
-_GSM_CLASS = _esc("".join(sorted(GSM_CHARS)))
-_NON_GSM = re.compile(f"[^{_GSM_CLASS}]")
+# Every GSM-7 character (basic and extension table) as the inside of a regex [...] class, and
+# a character GSM-7 lacks (gsm_suggestions.py reads both).
+GSM_CLASS = _esc("".join(sorted(GSM_CHARS)))
+NON_GSM = re.compile(f"[^{GSM_CLASS}]")
 _NOT_BASIC = re.compile(f"[^{_esc(GSM_BASIC)}]")
 _EXT_SET = frozenset(GSM_EXTENSION)
 _TO_BYTE = {ord(c): 0x80 + i for i, c in enumerate("€" + "".join(c for c in GSM_BASIC if c > "\xff"))}
@@ -97,7 +98,7 @@ _SPECIAL_BMP = frozenset(chr(c) for lo, hi in LINKING_RANGES for c in range(lo, 
 # A run of SPECIAL characters with the character after it, or a non-GSM code
 # point that is a cluster of its own (group 1 set): not followed by SPECIAL.
 _CLUSTERS = re.compile(
-    f"[^{_GSM_CLASS}](?:(?<={_SPECIAL_CLASS})(?:[\\s\\S]?{_SPECIAL_CLASS})*[\\s\\S]?|(?!{_SPECIAL_CLASS})())"
+    f"[^{GSM_CLASS}](?:(?<={_SPECIAL_CLASS})(?:[\\s\\S]?{_SPECIAL_CLASS})*[\\s\\S]?|(?!{_SPECIAL_CLASS})())"
 )
 
 
@@ -258,7 +259,7 @@ def _segment(text: str, bounds: bool = False) -> tuple[Analysis, list[tuple[int,
         if m.group() in _EXT_SET and "\x80" not in text:
             data = text.replace("€", "\x80").encode("latin-1", "ignore")
             if len(data) != len(text):  # Greek capitals, or not GSM-7 at all
-                data = None if _NON_GSM.search(text) else text.translate(_TO_BYTE).encode("latin-1")
+                data = None if NON_GSM.search(text) else text.translate(_TO_BYTE).encode("latin-1")
                 basic = _BYTES_BASIC_GREEK  # (real C1 controls, not GSM-7, are ruled out here)
     if data is not None:
         rest = data.translate(None, basic)
@@ -312,99 +313,3 @@ def split(text: str) -> list[str]:
             pos += units
         return out
     return [text[a:b] for a, b in bounds]
-
-
-# --- GSM-7 suggestions ----------------------------------------------------------
-
-_SAFE_MAP = str.maketrans(
-    {
-        **dict.fromkeys("‘’‚‛‹›′‵`´", "'"),
-        **dict.fromkeys("“”„‟«»″‶", '"'),
-        "‴": "'''",
-        **dict.fromkeys("‐‑‒–—―−", "-"),
-        "…": "...",
-        "¼": "1/4",
-        "½": "1/2",
-        "¾": "3/4",
-        **dict.fromkeys(
-            "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "
-        ),
-        **dict.fromkeys("\u200b\u2060\ufeff\u00ad"),  # zero-width space, word joiner, BOM, soft hyphen
-        **dict.fromkeys("ăâ", "a"),
-        "î": "i",
-        **dict.fromkeys("șş", "s"),
-        **dict.fromkeys("țţ", "t"),
-        **dict.fromkeys("ĂÂ", "A"),
-        "Î": "I",
-        **dict.fromkeys("ȘŞ", "S"),
-        **dict.fromkeys("ȚŢ", "T"),
-        "ł": "l",
-        "Ł": "L",
-        "đ": "d",
-        "Đ": "D",
-        "ð": "d",
-        "Ð": "D",
-        "ħ": "h",
-        "Ħ": "H",
-        "ı": "i",
-        "ŀ": "l",
-        "Ŀ": "L",
-        "ŧ": "t",
-        "Ŧ": "T",
-        "ĸ": "k",
-        "œ": "oe",
-        "Œ": "OE",
-        "þ": "th",
-        "Þ": "Th",
-    }
-)
-_MARKS = "\u0300-\u036f"  # combining diacritical marks
-_FOLD = re.compile(f"[^{_GSM_CLASS}][{_MARKS}]*|[{_GSM_CLASS}][{_MARKS}]+")
-_STRAY_JOINER = re.compile(f"(?<![^{_GSM_CLASS}])[\u200c\u200d]")  # not inside an emoji sequence
-_FOLDED: dict[str, str] = {}
-
-
-def _is_gsm(s: str) -> bool:
-    return bool(s) and _NON_GSM.search(s) is None
-
-
-def _fold(token: str) -> str:
-    """GSM-7 form of one character (+ combining accents), or itself."""
-    nfc = unicodedata.normalize("NFC", token).translate(_SAFE_MAP)
-    if _is_gsm(nfc):
-        return nfc
-    for form in ("NFD", "NFKD"):  # accents stripped; then ligatures, full-width forms
-        base = "".join(c for c in unicodedata.normalize(form, nfc) if not unicodedata.combining(c))
-        if _is_gsm(base):
-            return base
-    return token
-
-
-def _fold_match(m: re.Match[str]) -> str:
-    token = m.group()
-    out = _FOLDED.get(token)
-    if out is None:
-        if len(_FOLDED) >= 20000:
-            _FOLDED.clear()
-        out = _FOLDED[token] = _fold(token)
-    return out
-
-
-def gsm_safe(text: str) -> str:
-    """Suggested rewrite of ``text`` that stays in GSM-7 where it can.
-
-    Typographic quotes, primes, dashes, the ellipsis, ¼ ½ ¾ and Unicode spaces
-    become their ASCII forms, zero-width characters go, letters GSM-7 lacks lose their
-    accents (Romanian ă â î ș ț → a a i s t), letters GSM-7 has (é Ä ñ Ç ß ...)
-    stay. What has no obvious Latin form (Cyrillic, CJK, emoji) is kept, so
-    such a message stays UCS-2."""
-    text = text.translate(_SAFE_MAP)
-    if _NON_GSM.search(text) is None:
-        return text
-    text = _FOLD.sub(_fold_match, text)
-    return _STRAY_JOINER.sub("", text)
-
-
-def gsm_safe_savings(text: str) -> int:
-    """Parts saved by sending ``gsm_safe(text)`` instead (<= 0: no gain)."""
-    return analyze(text).parts - analyze(gsm_safe(text)).parts

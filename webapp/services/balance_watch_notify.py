@@ -13,8 +13,9 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.domain.gsm_suggestions import gsm_safe
 from webapp.domain.roles import Role
-from webapp.domain.sms_text import GSM7, analyze, gsm_safe
+from webapp.domain.sms_text import GSM7, analyze
 from webapp.i18n import plain_amount
 from webapp.models import Account, User
 from webapp.services.mail import send_mail
