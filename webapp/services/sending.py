@@ -81,18 +81,43 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
     prices = price_list_for(session, account)
     route_table = RouteTable(session)
     now = utcnow()
+    rows, details = _message_rows(actor, submission, analysis.parts, analysis.encoding, prices, route_table, now)
+    _refuse_blocklisted(session, account.id, rows, details)
+    ids = insert_rows_returning_ids(session, Message.__table__, rows)
+    for row, message_id in zip(rows, ids):
+        row["id"] = message_id
+    _reserve(session, actor, rows, details)
+    insert_rows(session, MessagePart.__table__, _part_rows(rows))
+    insert_rows(session, MessageEvent.__table__, _timeline(rows, details, analysis.parts, analysis.encoding, now))
+    session.flush()
+    by_id = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
+    return [by_id[i] for i in ids]
+
+
+def _message_rows(
+    actor: User,
+    submission: Submission,
+    parts: int,
+    encoding: str,
+    prices: pricing.PriceList,
+    route_table: RouteTable,
+    now: datetime,
+) -> tuple[list[RowValues], list[str]]:
+    """The message rows to insert, one per recipient in the order given (queued or refused), and
+    a detail for each one's timeline."""
+    account = actor.account
     validity = min(max(submission.validity, timedelta(minutes=5)), MAX_VALIDITY)
     starts = max(now, submission.send_at) if submission.send_at else now
     rows, details = [], []
     for raw in submission.to:
-        row, detail = _plan(str(raw), account.default_region, analysis.parts, prices, route_table)
+        row, detail = _plan(str(raw), account.default_region, parts, prices, route_table)
         row.update(
             account_id=account.id,
             user_id=actor.id,
             sender=submission.sender,
             text=submission.text,
-            encoding=analysis.encoding,
-            parts=analysis.parts,
+            encoding=encoding,
+            parts=parts,
             validity_until=starts + validity,
             # queued_at: when it is due to go out (a scheduled one: its send_at)
             created_at=now,
@@ -102,12 +127,12 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
         )
         rows.append(row)
         details.append(detail)
-    _refuse_blocklisted(session, account.id, rows, details)
-    ids = insert_rows_returning_ids(session, Message.__table__, rows)
-    for row, message_id in zip(rows, ids):
-        row["id"] = message_id
-    _reserve(session, actor, rows, details)
-    part_rows = [
+    return rows, details
+
+
+def _part_rows(rows: list[RowValues]) -> list[RowValues]:
+    """A pending part row per part of each queued message, for the senders to claim."""
+    return [
         {
             "message_id": row["id"],
             "seq": seq,
@@ -119,7 +144,10 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
         if row["status"] == lifecycle.QUEUED
         for seq in range(1, row["parts"] + 1)
     ]
-    insert_rows(session, MessagePart.__table__, part_rows)
+
+
+def _timeline(rows: list[RowValues], details: list[str], parts: int, encoding: str, now: datetime) -> list[RowValues]:
+    """Each message's first events: accepted, then queued (its route and cost) or refused (why)."""
     events = []
     for row, detail in zip(rows, details):
         events.append(
@@ -127,7 +155,7 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
                 "message_id": row["id"],
                 "kind": "accepted",
                 "at": now,
-                "detail": {"parts": analysis.parts, "encoding": analysis.encoding},
+                "detail": {"parts": parts, "encoding": encoding},
             }
         )
         if row["status"] == lifecycle.QUEUED:
@@ -148,10 +176,7 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
                     "detail": {"reason": row["reason_code"], "detail": detail},
                 }
             )
-    insert_rows(session, MessageEvent.__table__, events)
-    session.flush()
-    by_id = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
-    return [by_id[i] for i in ids]
+    return events
 
 
 def check_sender(session: Session, actor: User, sender: str, shared: str) -> None:
