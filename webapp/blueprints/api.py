@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, g, jsonify, make_response, request
 from webapp.blueprints import api_input, api_schemas
 from webapp.domain import delivery_reasons, lifecycle
 from webapp.extensions import csrf, db
-from webapp.models import Message
+from webapp.models import ApiIdempotency, Message
 from webapp.redis_client import get_quick_redis, get_redis
 from webapp.services import accounts, api_requests, composer, dispatch, message_costs, reports, sender_ids, sending
 from webapp.services.api_limits import ApiRateLimit
@@ -107,68 +107,76 @@ def send_messages():
         wanted = api_schemas.read(api_schemas.SendRequest, body)
     except api_input.ApiInputError as exc:
         return _input_error(exc)
-    to, text, send_at = wanted.to, wanted.text, wanted.send_at
     key = request.headers.get("Idempotency-Key", "").strip()[:120]
     digest = api_requests.request_hash(body)
     row = None
     if key:
         try:
-            previous = api_requests.previous_answer(db.session, g.api_user, key, digest)
-            if previous is None:
-                row = api_requests.claim(db.session, g.api_user, key, digest)
-                previous = None if row else api_requests.previous_answer(db.session, g.api_user, key, digest)
+            previous, row = api_requests.previous_or_claim(db.session, g.api_user, key, digest)
         except api_requests.KeyReused:
             return error(422, "idempotency_key_reused", "This Idempotency-Key was used for a different request.")
         if previous is not None:
-            response = jsonify(previous.response)
-            response.status_code, response.headers["Idempotent-Replayed"] = previous.status_code or 409, "true"
-            return response
+            return _replayed(previous)
     sender = wanted.sender or current_app.config["SETTINGS"].shared_sender_id
     try:
-        messages = sending.accept(
-            db.session,
-            g.api_user,
-            sending.Submission(
-                to=to,
-                text=text,
-                sender=sender,
-                validity=wanted.validity,
-                send_at=send_at,
-                max_parts=current_app.config["SETTINGS"].max_parts_per_message,
-                shared_sender=current_app.config["SETTINGS"].shared_sender_id,
-            ),
-        )
-    except sending.TextTooLong as exc:
-        db.session.rollback()
-        return error(422, "text_too_long", exc.message, field="text", parts=exc.parts, max_parts=exc.max_parts)
+        messages = sending.accept(db.session, g.api_user, _submission(wanted, sender))
     except ServiceError as exc:
         db.session.rollback()
-        if "sender" in exc.field_errors:
-            return error(
-                422,
-                "sender_not_allowed",
-                (
-                    f"The sender {sender[:20]!r} is not approved for this account: use one "
-                    "of 'allowed', or ask for it under Account → Sender IDs."
-                ),
-                field="sender",
-                allowed=sender_ids.usable_senders(
-                    db.session, g.api_user, current_app.config["SETTINGS"].shared_sender_id
-                ),
-            )
-        return error(422, "invalid_request", exc.message, fields=exc.field_errors)
-    payload = {
-        "messages": [message_json(m) for m in messages],
-        "total_cost": _amount(sum((message_costs.of(m).total for m in messages), Decimal(0))),
-    }
+        return _refused(exc, sender)
+    payload = _sent(messages)
     if row is not None:
         row.response, row.status_code = payload, 201
     queued = [m.id for m in messages if m.status == lifecycle.QUEUED]  # read before the commit expires them
     db.session.commit()  # before the workers are handed the messages
-    dispatch.hand_to_workers(
-        get_redis(), queued, at=send_at
-    )  # accepted either way: the sweeper queues what Redis missed
+    # Accepted either way: the sweeper queues what Redis missed.
+    dispatch.hand_to_workers(get_redis(), queued, at=wanted.send_at)
     return jsonify(payload), 201
+
+
+def _replayed(previous: ApiIdempotency):
+    """A retry of a request already answered: the first answer again, marked as replayed."""
+    response = jsonify(previous.response)
+    response.status_code, response.headers["Idempotent-Replayed"] = previous.status_code or 409, "true"
+    return response
+
+
+def _submission(wanted: api_schemas.SendRequest, sender: str) -> sending.Submission:
+    settings = current_app.config["SETTINGS"]
+    return sending.Submission(
+        to=wanted.to,
+        text=wanted.text,
+        sender=sender,
+        validity=wanted.validity,
+        send_at=wanted.send_at,
+        max_parts=settings.max_parts_per_message,
+        shared_sender=settings.shared_sender_id,
+    )
+
+
+def _refused(exc: ServiceError, sender: str):
+    """The 422 for a submission sending.accept refused (the transaction is rolled back already)."""
+    if isinstance(exc, sending.TextTooLong):
+        return error(422, "text_too_long", exc.message, field="text", parts=exc.parts, max_parts=exc.max_parts)
+    if "sender" in exc.field_errors:
+        return error(
+            422,
+            "sender_not_allowed",
+            (
+                f"The sender {sender[:20]!r} is not approved for this account: use one "
+                "of 'allowed', or ask for it under Account → Sender IDs."
+            ),
+            field="sender",
+            allowed=sender_ids.usable_senders(db.session, g.api_user, current_app.config["SETTINGS"].shared_sender_id),
+        )
+    return error(422, "invalid_request", exc.message, fields=exc.field_errors)
+
+
+def _sent(messages: list[Message]) -> dict:
+    """The answer to a submission: each message as GET /messages/<id> shows it, and their total cost."""
+    return {
+        "messages": [message_json(m) for m in messages],
+        "total_cost": _amount(sum((message_costs.of(m).total for m in messages), Decimal(0))),
+    }
 
 
 @bp.get("/messages/<int:message_id>")

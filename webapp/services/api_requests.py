@@ -42,3 +42,18 @@ def claim(session: Session, actor: User, key: str, digest: str) -> ApiIdempotenc
         session.rollback()
         return None
     return row
+
+
+def previous_or_claim(
+    session: Session, actor: User, key: str, digest: str
+) -> tuple[ApiIdempotency | None, ApiIdempotency | None]:
+    """The answer to replay for a retry of the same request, else the key claimed for this one:
+    (previous, None) or (None, claimed). Both None when another request claimed the key but its
+    answer is not there to replay. KeyReused when the key went with a different request."""
+    previous = previous_answer(session, actor, key, digest)
+    if previous is not None:
+        return previous, None
+    row = claim(session, actor, key, digest)
+    if row is not None:
+        return None, row
+    return previous_answer(session, actor, key, digest), None
