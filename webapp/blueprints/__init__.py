@@ -4,6 +4,7 @@ support's impersonation (who the request acts as, what it may not touch, and its
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 
 from flask import Flask, abort, current_app, flash, g, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -50,66 +51,52 @@ IMPERSONATION_KEY = "impersonation_id"  # in the Flask session, next to the staf
 log = logging.getLogger("smsportal.audit")
 
 
+# The blueprint modules (each has a `bp`), in the order they are registered.
+BLUEPRINTS = (
+    "auth",
+    "main",
+    "account",
+    "billing",
+    "payment_pages",
+    "notifications",
+    "statements",
+    "subusers",
+    "sender_ids",
+    "campaigns",
+    "contacts",
+    "imports",
+    "send",
+    "templates",
+    "reports",
+    "all_reports",
+    "health",
+    "api",
+    "staff",
+    "support",
+    "staff_tasks",
+    "staff_receipts",
+    "admin",
+)
+
+
 def register_blueprints(app: Flask) -> None:
-    from webapp.blueprints import (
-        account,
-        admin,
-        all_reports,
-        api,
-        auth,
-        billing,
-        campaigns,
-        contacts,
-        errors,
-        health,
-        imports,
-        main,
-        notifications,
-        payment_pages,
-        reports,
-        send,
-        sender_ids,
-        staff,
-        staff_receipts,
-        staff_tasks,
-        statements,
-        subusers,
-        support,
-        templates,
-    )
+    from webapp.blueprints import errors
 
-    for module in (
-        auth,
-        main,
-        account,
-        billing,
-        payment_pages,
-        notifications,
-        statements,
-        subusers,
-        sender_ids,
-        campaigns,
-        contacts,
-        imports,
-        send,
-        templates,
-        reports,
-        all_reports,
-        health,
-        api,
-        staff,
-        support,
-        staff_tasks,
-        staff_receipts,
-        admin,
-    ):
-        app.register_blueprint(module.bp)
+    for name in BLUEPRINTS:
+        app.register_blueprint(import_module(f"webapp.blueprints.{name}").bp)
     errors.register(app)
+    _set_up_login()
+    _register_request_hooks(app)
 
+
+def _set_up_login() -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
     login_manager.user_loader(_load_user)
+
+
+def _register_request_hooks(app: Flask) -> None:
     input_guard.register(app)  # before the guard and every view: no NUL reaches the database
     app.before_request(_guard)
     app.after_request(_audit_impersonated)
