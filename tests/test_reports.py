@@ -46,6 +46,9 @@ def history(app, make_user, login, sql):
         ("?sender=TEATRU", 1, 2, "€0.00 spent · €0.13 reserved"),
         ("?number=373", 1, 2, "€0.00 spent · €0.13 reserved"),
         ("?number=0722+123+405", 1, 1, "€0.00 spent · €0.04 reserved"),  # 0.035 half up
+        ("?number=%2B40+722+123+405", 1, 1, "€0.00 spent · €0.04 reserved"),  # a whole number: that recipient
+        ("?number=0040722123405", 1, 1, "€0.00 spent · €0.04 reserved"),
+        ("?number=12340", 10, 10, "€0.00 spent · €0.35 reserved"),  # digits anywhere: 0722 123 400 … 409
         ("?from=2026-10-01&to=2026-10-31", 10, 10, "€0.00 spent · €0.35 reserved"),
         ("?from=2026-11-01", 52, 53, "€0.00 spent · €1.88 reserved"),
         ("?status=queued&sender=1899", 60, 60, "€0.00 spent · €2.10 reserved"),

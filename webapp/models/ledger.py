@@ -15,7 +15,10 @@ from webapp.models.types import Money, UTCDateTime, utcnow
 
 class LedgerEntry(db.Model):
     __tablename__ = "ledger_entries"
-    __table_args__ = (Index("ix_ledger_entries_account_created", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_ledger_entries_account_created", "account_id", "created_at"),
+        Index("ix_ledger_entries_account_reference", "account_id", "reference"),  # a message's movements (0022)
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))

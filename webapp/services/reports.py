@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from webapp.domain import lifecycle
+from webapp.domain import lifecycle, phone
 from webapp.models import LedgerEntry, Message, User
 from webapp.services.message_counts import Counted, counted, of_messages
 from webapp.services.subusers import visible_account_ids
@@ -180,8 +180,18 @@ def filter_conditions(session: Session, actor: User, f: MessageFilter) -> list[C
     conditions = _conditions(session, actor, f, of_messages())
     digits = "".join(c for c in f.number if c.isdigit())
     if digits:
-        conditions.append(Message.to.contains(digits))
+        conditions.append(_number_condition(f.number, digits, actor.account.default_region))
     return conditions
+
+
+def _number_condition(typed: str, digits: str, region: str | None) -> ColumnElement[bool]:
+    """A whole number (as the account would send to it: 0722 123 456, +40 722..., 0040...) is
+    that recipient, found by the index on ``messages.to``; a few digits are looked for anywhere in
+    the number (a scan of the filter's messages)."""
+    try:
+        return Message.to == phone.normalize(typed, region or None)
+    except (phone.InvalidNumber, ValueError):
+        return Message.to.contains(digits)
 
 
 def _conditions(session: Session, actor: User, f: MessageFilter, rows: Counted) -> list[ColumnElement[bool]]:
