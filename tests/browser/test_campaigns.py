@@ -156,6 +156,11 @@ def test_personalised_theatre_campaign(app, page, customer, shot):
     expect(page.get_by_test_id("status-chart")).to_contain_text("Delivered")
     shot(page, "32-campaign-monitor")
     assert page.locator(".balance").inner_text() == money(Decimal("100") - cost)
+    # Its report and exports: All reports filtered to this campaign, the same messages and cost.
+    page.get_by_test_id("campaign-report-link").click()
+    expect(page.get_by_test_id("total-messages")).to_have_text(f"{recipients + copies:,}")
+    expect(page.get_by_test_id("total-charged")).to_have_text(money(cost))
+    expect(page.get_by_label("Campaign")).to_have_value(str(campaign.id))
 
 
 def test_batch_upload_paused_and_cancelled_is_refunded_to_the_cent(app, page, customer, shot):

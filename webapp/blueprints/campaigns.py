@@ -28,6 +28,7 @@ from webapp.services import (
     campaign_reports,
     campaign_runs,
     campaigns,
+    report_totals,
     sender_ids,
     sending,
     templates,
@@ -361,8 +362,17 @@ def monitor(campaign, fragment: str | None = None):
         "failures": failures,
         "failures_total": failures_total,
         "countries": campaign_reports.by_country(db.session, campaign),
+        "report_url": _report_url(campaign),
     }
     return render("campaigns/monitor.html", fragment, **context)
+
+
+def _report_url(campaign) -> str:
+    """All reports for this campaign, from the day it was made to today (its exports are there)."""
+    tz = current_user.account.timezone
+    first = campaign.created_at.astimezone(ZoneInfo(tz)).date()
+    last = max(first, report_totals.today_in(tz))
+    return url_for("all_reports.index", period="custom", campaign=campaign.id, **{"from": first, "to": last})
 
 
 @bp.get("/<int:campaign_id>/progress")
