@@ -216,13 +216,14 @@ def _conditions(session: Session, actor: User, f: MessageFilter, rows: Counted) 
 
 
 def _filter_totals(session: Session, actor: User, f: MessageFilter) -> tuple[int, int, Decimal, Decimal]:
-    """Count, parts, charged and reserved of the whole filter: from the tallies when no number is
+    """Count, parts (of the messages that went out or wait to, as All reports counts them: the
+    never sent are not sent, nor billed), charged and reserved of the whole filter: from the tallies when no number is
     searched (a month of a million messages is a few thousand tally rows), else the messages."""
     searched = any(c.isdigit() for c in f.number)
     rows = of_messages() if searched else counted(session)
     conditions = filter_conditions(session, actor, f) if searched else _conditions(session, actor, f, rows)
     count, parts, cost, reserved = session.execute(
-        select(rows.count, func.coalesce(func.sum(rows.parts), 0), rows.charged, rows.reserved).where(*conditions)
+        select(rows.count, rows.billed_parts, rows.charged, rows.reserved).where(*conditions)
     ).one()
     return int(count), int(parts), cost, reserved
 
