@@ -21,7 +21,7 @@ from webapp.extensions import db
 from webapp.models import Message, MessageEvent, PendingReceipt, Route, User
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
-from webapp.services import accounts, delivery, pricing, receipts, routes, sending
+from webapp.services import accounts, delivery, expiry, pricing, receipts, routes, sending
 from webapp.services import receipts as receipt_service
 
 D = Decimal
@@ -178,7 +178,7 @@ def test_a_receipt_for_another_number_stays_unmatched_and_support_sees_it(ctx, a
     assert receipt_service.match_pending_receipts(db.session) == 0
     kept.received_at = utcnow() - timedelta(days=4)
     db.session.commit()
-    delivery.expire_overdue(db.session)
+    expiry.expire_overdue(db.session)
     db.session.commit()
     assert db.session.scalar(select(PendingReceipt.reason)) == "number_mismatch"
     [row] = receipts.unmatched_receipts(db.session, "number_mismatch")

@@ -13,7 +13,7 @@ from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
 from webapp.models import LedgerEntry, Message, MessagePart, PendingReceipt, Route, User
 from webapp.redis_client import get_redis
-from webapp.services import delivery, ledger, pricing, routes, sending
+from webapp.services import delivery, expiry, ledger, pricing, routes, sending
 from webapp.services import receipts as receipt_service
 
 D = Decimal
@@ -182,10 +182,10 @@ def test_expired_before_sending_is_released(ctx, sql):
 def test_expiring_twice_releases_once_and_a_queued_message_left_behind_is_expired_by_the_cron(ctx, sql):
     [first, second] = accept(ctx, ["0722123456", "0722123457"])
     sql("UPDATE messages SET validity_until = '2020-01-01 00:00:00'")
-    assert delivery.expire_unsent(db.session, [first.id]) == 1
-    assert delivery.expire_unsent(db.session, [first.id]) == 0  # a second job, or the cron, finds it done
+    assert expiry.expire_unsent(db.session, [first.id]) == 1
+    assert expiry.expire_unsent(db.session, [first.id]) == 0  # a second job, or the cron, finds it done
     db.session.commit()
-    assert delivery.expire_overdue(db.session) == 0  # (counts NOREPORTs) …
+    assert expiry.expire_overdue(db.session) == 0  # (counts NOREPORTs) …
     db.session.commit()
     db.session.refresh(second)
     assert (second.status, second.reason_code) == ("refused", "expired")  # … and expires the queued one too
@@ -203,7 +203,7 @@ def test_no_receipt_within_validity_becomes_noreport(ctx, sql):
     [message] = accept(ctx, ["0722123456"])
     delivery.submit_messages(db.session, [message.id], get_redis())
     sql("UPDATE messages SET validity_until = '2020-01-01 00:00:00'")
-    assert delivery.expire_overdue(db.session) == 1
+    assert expiry.expire_overdue(db.session) == 1
     db.session.commit()
     db.session.refresh(message)
     assert message.status == lifecycle.NOREPORT
@@ -226,7 +226,7 @@ def test_a_receipt_after_noreport_still_settles_the_message(ctx, sql, stat, fina
     [message] = accept(ctx, ["0722123456"], "x" * 200)  # 2 parts
     delivery.submit_messages(db.session, [message.id], get_redis())
     sql("UPDATE messages SET validity_until = '2020-01-01 00:00:00'")
-    delivery.expire_overdue(db.session)
+    expiry.expire_overdue(db.session)
     db.session.commit()
     ids = db.session.scalars(
         select(MessagePart.upstream_id).where(MessagePart.message_id == message.id).order_by(MessagePart.seq)

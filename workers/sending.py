@@ -83,7 +83,7 @@ def poll_all_routes() -> list[str]:
 
 def expire_overdue() -> int:
     """Cron: messages with no final receipt within their validity become NOREPORT."""
-    from webapp.services.delivery import expire_overdue as expire
+    from webapp.services.expiry import expire_overdue as expire
 
     with job_context() as session:
         count = expire(session)

@@ -1,4 +1,5 @@
-"""Submitting queued messages upstream exactly once, and settling them (receipts: services/receipts.py).
+"""Submitting queued messages upstream exactly once, and settling them (receipts: services/receipts.py;
+messages that outlived their validity: services/expiry.py).
 
 Exactly-once effect: a part is *claimed* in the database (pending → claimed, one
 conditional UPDATE, committed) before it goes upstream. A job that runs twice, or a
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,18 +19,18 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import Row, insert, select, update
-from sqlalchemy.orm import Session, scoped_session, selectinload
+from sqlalchemy.orm import Session, scoped_session
 
-from webapp.connectors import Connector, OutgoingPart, RouteDown, SubmitResult, connector_for
+from webapp.connectors import Connector, OutgoingPart, Receipt, RouteDown, SubmitResult, connector_for
 from webapp.domain import lifecycle
 from webapp.domain.routing import parse_route_url
 from webapp.domain.sms_text import split
 from webapp.models import Message, MessageEvent, MessagePart, Route
 from webapp.models.types import utcnow
 from webapp.services import route_state, settlement
-from webapp.services.bulk_rows import insert_rows, update_rows
-from webapp.services.ledger import LedgerRow
-from webapp.services.receipts import PartSeen, _match_early_receipts, prune_pending_receipts, take_receipt
+from webapp.services.bulk_rows import RowValues, insert_rows, update_rows
+from webapp.services.expiry import expire_unsent
+from webapp.services.receipts import PartSeen, _match_early_receipts, take_receipt
 from webapp.services.throttle import RouteThrottle
 
 log = logging.getLogger(__name__)
@@ -172,54 +173,12 @@ def _send_claimed(
         by_route[part.route_id].append(part)
     for route_id, route_parts in by_route.items():
         route = session.get_one(Route, route_id)
-        # A campaign's messages often share one text: cut each distinct text once.
-        cut: dict[str, list[str]] = {}
-        texts = {
-            m.id: cut.get(m.text) or cut.setdefault(m.text, split(m.text))
-            for m in (live[p.message_id] for p in route_parts)
-        }
-        outgoing = [
-            OutgoingPart(
-                submission_key=p.submission_key,
-                message_id=p.message_id,
-                sender=live[p.message_id].sender,
-                to=live[p.message_id].to,
-                text=texts[p.message_id][p.seq - 1],
-                encoding=live[p.message_id].encoding,
-                seq=p.seq,
-                total=live[p.message_id].parts,
-                validity_seconds=max(60, int((live[p.message_id].validity_until - now).total_seconds())),
-            )
-            for p in route_parts
-        ]
+        outgoing = _outgoing_parts(live, route_parts, now)
         # No transaction stays open while the parts travel (a slow or throttling SMSC would
         # leave it "idle in transaction" for seconds): what was loaded is kept, not expired.
         session.commit()
         connector = connector_for(route.id, route.url, redis)
-        throttle = RouteThrottle(redis, route.id, parse_route_url(route.url).tps)
-        results: list[SubmitResult] = []
-        down: RouteDown | None = None
-        # An SMPP bind holds the receipts that come before this batch's outcome is committed
-        # (see connectors/smpp_handoff.py); they are recorded with it.
-        submit = getattr(connector, "submit_holding_receipts", connector.submit)
-        try:
-            # At most `tps` parts per second on this route, across every worker process.
-            for start in range(0, len(outgoing), throttle.tps):
-                piece = outgoing[start : start + throttle.tps]
-                try:
-                    throttle.acquire(len(piece))
-                except RedisError as exc:  # Redis went away between pieces: keep what went out
-                    raise RouteDown(f"Redis unavailable ({exc}); the rest waits for the retry") from exc
-                handed.update(p.submission_key for p in piece)
-                results += submit(piece)
-        except RouteDown as exc:
-            down = exc
-            results += exc.results
-            route_state.mark_down(redis, route.id, route.name, str(exc))
-        else:
-            route_state.mark_up(redis, route.id)
-        finally:
-            connector.close()
+        results, down = _submit_to_route(route, connector, outgoing, redis, handed)
         keys = [p.submission_key for p in route_parts]
         recorded = False
         try:
@@ -235,6 +194,63 @@ def _send_claimed(
             raise down
 
 
+def _outgoing_parts(live: dict[int, MessageRow], route_parts: list[ClaimedPart], now: datetime) -> list[OutgoingPart]:
+    """The claimed parts as a connector sends them: each part's text cut from its message's."""
+    # A campaign's messages often share one text: cut each distinct text once.
+    cut: dict[str, list[str]] = {}
+    texts = {
+        m.id: cut.get(m.text) or cut.setdefault(m.text, split(m.text))
+        for m in (live[p.message_id] for p in route_parts)
+    }
+    return [
+        OutgoingPart(
+            submission_key=p.submission_key,
+            message_id=p.message_id,
+            sender=live[p.message_id].sender,
+            to=live[p.message_id].to,
+            text=texts[p.message_id][p.seq - 1],
+            encoding=live[p.message_id].encoding,
+            seq=p.seq,
+            total=live[p.message_id].parts,
+            validity_seconds=max(60, int((live[p.message_id].validity_until - now).total_seconds())),
+        )
+        for p in route_parts
+    ]
+
+
+def _submit_to_route(
+    route: Route, connector: Connector, outgoing: list[OutgoingPart], redis: Redis, handed: set[str]
+) -> tuple[list[SubmitResult], RouteDown | None]:
+    """Hand the parts to the route's connector, throttled; each part's key goes into ``handed``
+    before it does. Returns the results and, when the route went down, why (with the results it
+    had). Marks the route up or down, and closes the connector."""
+    throttle = RouteThrottle(redis, route.id, parse_route_url(route.url).tps)
+    results: list[SubmitResult] = []
+    down: RouteDown | None = None
+    # An SMPP bind holds the receipts that come before this batch's outcome is committed
+    # (see connectors/smpp_handoff.py); they are recorded with it.
+    submit = getattr(connector, "submit_holding_receipts", connector.submit)
+    try:
+        # At most `tps` parts per second on this route, across every worker process.
+        for start in range(0, len(outgoing), throttle.tps):
+            piece = outgoing[start : start + throttle.tps]
+            try:
+                throttle.acquire(len(piece))
+            except RedisError as exc:  # Redis went away between pieces: keep what went out
+                raise RouteDown(f"Redis unavailable ({exc}); the rest waits for the retry") from exc
+            handed.update(p.submission_key for p in piece)
+            results += submit(piece)
+    except RouteDown as exc:
+        down = exc
+        results += exc.results
+        route_state.mark_down(redis, route.id, route.name, str(exc))
+    else:
+        route_state.mark_up(redis, route.id)
+    finally:
+        connector.close()
+    return results, down
+
+
 def _record_outcome(
     session: Session,
     route_id: int,
@@ -248,6 +264,26 @@ def _record_outcome(
     """Each part's outcome, and the receipts that already came for it, written in bulk; then the
     messages concluded (charged, and settled when their receipts came). Flushes."""
     by_key = {r.submission_key: r for r in results}
+    unsent = _hand_back_unsent(session, route_parts, by_key, down)
+    sent = [p for p in route_parts if p.submission_key in by_key]
+    held = (
+        connector.take_receipts([p.submission_key for p in sent])
+        if down is None and hasattr(connector, "take_receipts")
+        else {}
+    )
+    rows, events = _outcome_rows(sent, by_key, held, counts)
+    update_rows(session, MessagePart.__table__, rows)
+    insert_rows(session, MessageEvent.__table__, events)
+    if down is None:
+        _match_early_receipts(session, route_id, [r["upstream_id"] for r in rows if r["upstream_id"]], since=now)
+    settlement.conclude(session, {p.message_id for p in route_parts if p.id not in unsent})
+
+
+def _hand_back_unsent(
+    session: Session, route_parts: list[ClaimedPart], by_key: dict[str, SubmitResult], down: RouteDown | None
+) -> set[int]:
+    """The ids of the parts that never went upstream (the route went down before them); their
+    claims are handed back so the job's retry sends them."""
     # Sent without an answer: maybe upstream, so never resent; they stay claimed and are
     # settled as 'unknown' by settle_stale_claims.
     uncertain = set(down.uncertain) if down else set()
@@ -264,13 +300,20 @@ def _record_outcome(
             .values(state="pending", claimed_at=None)
             .execution_options(synchronize_session=False)
         )
-    sent = [p for p in route_parts if p.submission_key in by_key]
-    held = (
-        connector.take_receipts([p.submission_key for p in sent])
-        if down is None and hasattr(connector, "take_receipts")
-        else {}
-    )
-    rows, events, at = [], [], utcnow()
+    return unsent
+
+
+def _outcome_rows(
+    sent: list[ClaimedPart],
+    by_key: dict[str, SubmitResult],
+    held: dict[str, list[Receipt]],
+    counts: dict[str, int],
+) -> tuple[list[RowValues], list[RowValues]]:
+    """Each sent part's row (submitted with its upstream id, or failed as REJECTD) and the
+    timeline rows of the receipts held for it; counts them."""
+    rows: list[RowValues] = []
+    events: list[RowValues] = []
+    at = utcnow()
     for part in sent:
         result = by_key[part.submission_key]
         if result.upstream_id:
@@ -301,82 +344,7 @@ def _record_outcome(
                 }
             )
             counts["failed"] += 1
-    update_rows(session, MessagePart.__table__, rows)
-    insert_rows(session, MessageEvent.__table__, events)
-    if down is None:
-        _match_early_receipts(session, route_id, [r["upstream_id"] for r in rows if r["upstream_id"]], since=now)
-    settlement.conclude(session, {p.message_id for p in route_parts if p.id not in unsent})
-
-
-def expire_unsent(session: Session, message_ids: Iterable[int]) -> int:
-    """Queued messages whose validity ran out before they went upstream. Their pending parts
-    are taken with the same conditional UPDATE a sender's claim is, so a part is either sent or
-    expired, never both; a message whose parts are all taken is refused as expired and its
-    reservation released, once, however many jobs or crons get here together."""
-    ids = sorted(message_ids)
-    expired = 0
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        taken = set(
-            session.scalars(
-                update(MessagePart)
-                .where(MessagePart.message_id.in_(chunk), MessagePart.state == "pending")
-                .values(state="expired", status=lifecycle.EXPIRED)
-                .returning(MessagePart.message_id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        if not taken:
-            continue
-        now = utcnow()
-        done = session.execute(
-            update(Message)
-            .where(
-                Message.id.in_(taken),
-                Message.status == lifecycle.QUEUED,
-                ~Message.part_rows.any(MessagePart.state != "expired"),
-            )
-            .values(status=lifecycle.REFUSED, reason_code="expired", final_at=now)
-            .returning(Message.id, Message.account_id, Message.cost)
-            .execution_options(synchronize_session=False)
-        ).all()
-        releases: dict[int, list[LedgerRow]] = defaultdict(list)
-        for message_id, account_id, cost in done:
-            if cost:
-                releases[account_id].append((cost, "release", "expired", f"msg:{message_id}"))
-                session.add(
-                    MessageEvent(
-                        message_id=message_id, kind="released", detail={"amount": str(cost), "reason": "expired"}
-                    )
-                )
-            session.add(MessageEvent(message_id=message_id, kind="refused", detail={"reason": "expired"}))
-        settlement.post_entries(session, releases)
-        expired += len(done)
-    session.flush()
-    return expired
-
-
-def _lock_fresh(session: Session, message_ids: Iterable[int]) -> list[Message]:
-    """Lock these messages' rows (in id order, so two workers never deadlock) and read them and
-    their parts again. Whoever decides a message's state from its parts' (charged, refunded,
-    final) does it under this lock, after flushing its own part changes: two workers or a worker
-    and a receipt sink finishing parts of one message at the same time are serialised, the second
-    sees the first's parts, and the message is charged, refunded and settled exactly once.
-    (SQLite has one writer at a time anyway; FOR UPDATE is PostgreSQL's.)"""
-    session.flush()
-    ids = sorted(set(message_ids))
-    messages: list[Message] = []
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        messages += session.scalars(
-            select(Message)
-            .where(Message.id.in_(chunk))
-            .order_by(Message.id)
-            .with_for_update(of=Message)
-            .options(selectinload(Message.part_rows))
-            .execution_options(populate_existing=True)
-        ).all()
-    return messages
+    return rows, events
 
 
 def settle_stale_claims(session: Session, older_than: timedelta = timedelta(minutes=10)) -> int:
@@ -414,26 +382,3 @@ def settle_stale_claims(session: Session, older_than: timedelta = timedelta(minu
     settlement.conclude(session, unknown)
     session.expire_all()  # written in bulk: what the caller loaded is stale
     return len(stale)
-
-
-def expire_overdue(session: Session, grace: timedelta = timedelta(minutes=5)) -> int:
-    """Messages past their validity with no final receipt become NOREPORT (still charged); queued
-    ones that never went out (a paused campaign, a lost job) are refused as expired and released."""
-    cutoff = utcnow() - grace
-    stuck = session.scalars(
-        select(Message.id).where(Message.status == lifecycle.QUEUED, Message.validity_until < cutoff).limit(5000)
-    ).all()
-    expire_unsent(session, stuck)
-    overdue_ids = session.scalars(
-        select(Message.id).where(Message.status == lifecycle.SUBMITTED, Message.validity_until < cutoff).limit(5000)
-    ).all()
-    overdue = [m for m in _lock_fresh(session, overdue_ids) if m.status == lifecycle.SUBMITTED]
-    for message in overdue:
-        for part in message.part_rows:
-            if part.status is None:
-                part.status = lifecycle.NOREPORT
-        message.status, message.final_at = lifecycle.NOREPORT, utcnow()
-        session.add(MessageEvent(message_id=message.id, kind="noreport", detail={}))
-    prune_pending_receipts(session)
-    session.flush()
-    return len(overdue)
