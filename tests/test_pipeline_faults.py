@@ -249,6 +249,12 @@ def finish(app, server, name, drain_seconds, **extra):
     assert unknown_parts_with_reason(app) >= 0  # every 'unknown' part is on its message's timeline
     assert idle_in_transaction(app) == []
     assert account_update_seconds(app) < 3
+    with app.app_context():  # the report tallies (PostgreSQL's triggers) equal a recount, whatever died
+        from webapp.services import report_tallies
+
+        if report_tallies.tallied(db.session):
+            assert report_tallies.differences(db.session) == []
+        db.session.remove()
     return report
 
 
