@@ -82,6 +82,12 @@ def run(url: str, args) -> None:
 
     app = create_app(Settings.from_env({}, database_url=url, secret_key="bench", redis_url=os.environ["REDIS_URL"]))
     username = f"bench{args.messages}"
+    from flask_migrate import upgrade
+
+    began = time.perf_counter()
+    with app.app_context():
+        upgrade()
+    print(f"migrations: {time.perf_counter() - began:.1f} s")
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:

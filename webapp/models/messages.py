@@ -21,6 +21,14 @@ class Message(db.Model):
         Index("ix_messages_status", "status"),
         Index("ix_messages_campaign_status", "campaign_id", "status"),
         Index("ix_messages_to", "to"),  # support finds messages by recipient number (0013)
+        # Digits anywhere in the number (the message search), PostgreSQL with pg_trgm only (0023).
+        Index(
+            "ix_messages_to_digits",
+            "to",
+            postgresql_using="gin",
+            postgresql_ops={"to": "gin_trgm_ops"},
+            info={"postgresql_only": True},
+        ),
         UniqueConstraint("account_id", "idempotency_key", name="uq_messages_account_idempotency"),
     )
 
