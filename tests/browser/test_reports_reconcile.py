@@ -432,7 +432,7 @@ def make_statement(page, first: str, last: str) -> int:
 
 def check_statement(app, page, tmp_path, statement_id: int, account_id: int, spend: Decimal, balance: Decimal):
     """The statement's exact figures move the balance by the ledger's spending; its PDF prints the
-    closing balance as the app does (half up) and the SMS net of refunds within the cent."""
+    closing balance as the app does (half up) and the SMS lines as every page rounds them."""
     with app.app_context():
         figures = db.session.get(Statement, statement_id).figures
         exact = {line["key"]: Decimal(line["amount"]) for line in figures["lines"]}
@@ -454,8 +454,12 @@ def check_statement(app, page, tmp_path, statement_id: int, account_id: int, spe
         assert Decimal(closing["exact"].replace(",", "")) == balance, closing.group(0)
     net = re.search(r"SMS messages, net of refunds: ([\d,.]+) sent − ([\d,.]+) refunded = ([\d,.]+) EUR", flat)
     assert net, flat[:2000]
-    printed = Decimal(net.group(3).replace(",", ""))
-    # The statement rounds its balances half up and gives its lines the cents that make them add
-    # up to those (domain/statements.py: allocate): a spend ending in half a cent can print a cent
-    # under what the dashboard and the reports print for it (reported in issue 18).
-    assert abs(printed - cents(spend)) <= Decimal("0.01"), (printed, spend, net.group(0))
+    sent, refunded, printed = (Decimal(net.group(i).replace(",", "")) for i in (1, 2, 3))
+    # Each line as every page rounds it (half up; a rounding line, when needed, makes the summary
+    # add up to the rounded balances: domain/statements.printed).
+    assert sent == cents(-exact.get("sms_sent", Decimal(0))), (sent, exact, net.group(0))
+    assert refunded == cents(exact.get("sms_refunds", Decimal(0))), (refunded, exact, net.group(0))
+    assert printed == sent - refunded, net.group(0)
+    assert abs(printed - cents(spend)) <= Decimal("0.01"), (printed, spend, net.group(0))  # two roundings
+    if not (spend * 100) % 1 or not exact.get("sms_refunds"):
+        assert printed == cents(spend), (printed, spend, net.group(0))

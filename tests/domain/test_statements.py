@@ -197,3 +197,27 @@ def test_listed_entries_add_up_to_their_line():
     assert sum(topups, D(0)) == view.line("topups").amount
     assert view.opening + sum(line.amount for line in view.lines) == view.closing == D("4.01")
     assert [e.at[:10] for e in view.entries] == ["2026-03-02", "2026-03-03", "2026-03-04"]
+
+
+def test_each_line_is_rounded_half_up_as_the_pages_round_it_with_a_rounding_line_when_needed():
+    """A subuser's month: 2.00 in, one SMS at 0.035 out. The dashboard says 0.04 spent and the
+    balance 1.97 (1.965 half up); the statement prints both and a cent of rounding between them."""
+    view = rules.printed(
+        figures(
+            opening="2.0000",
+            closing="1.9650",
+            lines=[
+                {"key": "topups", "amount": "0.0000", "count": 0},
+                {"key": "sms_sent", "amount": "-0.0350", "count": 1},
+                {"key": "sms_refunds", "amount": "0.0000", "count": 0},
+            ],
+            by_country=[{"country": "RO", "messages": 1, "parts": 1, "sent": "0.0350", "refunded": "0.0000"}],
+            by_day=[{"day": "2026-03-02", "messages": 1, "parts": 1, "sent": "0.0350", "refunded": "0.0000"}],
+        )
+    )
+    assert (view.opening, view.closing) == (D("2.00"), D("1.97"))
+    assert view.line("sms_sent").amount == -rules.cents(D("0.0350")) == D("-0.04")
+    assert view.line(rules.ROUNDING).amount == D("0.01") and view.lines[-1].key == rules.ROUNDING
+    assert view.opening + sum(line.amount for line in view.lines) == view.closing
+    assert view.total.sent == sum(r.sent for r in view.by_country) == D("0.04")
+    assert rules.ROUNDING not in [line.key for line in rules.printed(figures()).lines]  # only when needed

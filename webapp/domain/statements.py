@@ -3,9 +3,10 @@ the printed lines add up to the printed totals. Plain Python (dates, Decimal, zo
 
 A statement covers [start, end) of dates in the account's time zone. Its exact figures keep
 4 decimals (prices per SMS part are sub-cent); the documents print cents. Rounding each line
-half-up on its own can make a column disagree with its total by a cent or more, so the
-printed lines are the exact ones rounded by the largest-remainder method to the printed
-total: every printed line is within a cent of its exact value, and they add up.
+half up on its own can make a column disagree with its total by a cent or more. The summary's
+lines are each rounded half up (the figure every page shows for them), with a rounding line
+when they do not add up to the rounded balances; the tables' rows are the exact ones rounded by
+the largest-remainder method to their line: within a cent of their exact value, adding up.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ LINES = {
     "other": N_("Other movements"),
 }
 OPTIONAL_LINES = frozenset({"topups_refunded", "charge_timing", "other"})
+# Printed only when the lines, each rounded half up as every page rounds it, do not add up to the
+# rounded balances: the cents that makes them add up (the exact figures need no such line).
+ROUNDING = "rounding"
+LABELS = {**LINES, ROUNDING: N_("Rounding to the cent")}
 
 
 class InvalidPeriod(ValueError):
@@ -182,19 +187,23 @@ def _d(value: object) -> Decimal:
 
 
 def printed(figures: dict[str, Any]) -> Printed:
-    """Round stored figures for print. Opening and closing are the balances rounded half-up
-    (so one statement's closing is the next one's opening); the movements are allocated to
-    their difference; the tables' columns are allocated to the summary's SMS lines."""
+    """Round stored figures for print. Opening and closing are the balances rounded half up
+    (so one statement's closing is the next one's opening); each movement is rounded half up
+    too, as every page and report rounds it (SMS sent €0.035 prints 0.04 here as on the
+    dashboard), and when they do not add up to the balances' difference a rounding line says by
+    how many cents; the tables' columns are allocated to the summary's SMS lines."""
     opening, closing = cents(_d(figures["opening"])), cents(_d(figures["closing"]))
     shown = [
         line
         for line in figures["lines"]
         if line["key"] not in OPTIONAL_LINES or _d(line["amount"]) != ZERO or line.get("count")
     ]
-    amounts = allocate([_d(line["amount"]) for line in shown], closing - opening)
     lines = [
-        Line(line["key"], amount, _d(line["amount"]), int(line.get("count", 0))) for line, amount in zip(shown, amounts)
+        Line(line["key"], cents(_d(line["amount"])), _d(line["amount"]), int(line.get("count", 0))) for line in shown
     ]
+    off = closing - opening - sum((line.amount for line in lines), ZERO)
+    if off:
+        lines.append(Line(ROUNDING, off, ZERO, 0))
     sent = -next((line.amount for line in lines if line.key == "sms_sent"), ZERO)
     refunded = next((line.amount for line in lines if line.key == "sms_refunds"), ZERO)
 

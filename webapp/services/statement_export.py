@@ -58,7 +58,7 @@ def number(statement: Statement) -> str:
 
 
 def label(key: str) -> str:
-    return str(_(rules.LINES.get(key, key)))
+    return str(_(rules.LABELS.get(key, key)))
 
 
 def country_label(code: str) -> str:
