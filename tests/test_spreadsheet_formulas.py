@@ -72,6 +72,8 @@ def test_the_contacts_xlsx_writes_formulas_as_text(client, hostile_group):
     assert all(cell.data_type == "s" for cell in cells)
     # (XML reads a carriage return back as a line feed)
     assert sorted(cell.value for cell in cells if cell.column == 2) == sorted(v.replace("\r", "\n") for v in HOSTILE)
+    # and marked "quote prefix": editing the cell in Excel keeps it text
+    assert all(cell.quotePrefix for cell in cells if cell.column == 2)
 
 
 def test_the_invalid_numbers_xlsx_of_an_import_writes_formulas_as_text(client, app, make_user, login, tmp_path):

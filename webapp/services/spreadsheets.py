@@ -9,6 +9,8 @@ from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
 
+from webapp.domain.spreadsheet_cells import is_formula_like
+
 # openpyxl has no type information: its sheets and cells are Any to mypy.
 
 
@@ -17,6 +19,8 @@ def text_cell(sheet: Any, value: object) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"
+        if is_formula_like(value):
+            cell.quotePrefix = True  # and stays text when the cell is edited in Excel
     return cell
 
 
