@@ -313,6 +313,12 @@ def test_every_page_export_and_statement_equals_the_ledger(app, page, customer, 
         assert rows, which
         assert sum(int(r[1]) for r in rows) == searchable, which
         assert sum((amount(r[6]) for r in rows), Decimal(0)) == cents(total), (which, rows)
+        foot = page.locator(f'[data-testid="by-{which}"] tfoot td')  # the totals row, under two rows or more
+        if len(rows) > 1:
+            assert foot.nth(0).inner_text() == "Total" and amount(foot.nth(6).inner_text()) == cents(total), which
+            assert int(foot.nth(1).inner_text().replace(",", "")) == searchable, which
+        else:
+            assert foot.count() == 0, which
     countries = {r[0]: amount(r[6]) for r in table_rows(page, "by-country")}
     assert set(countries) == {"Romania", "Moldova", "Bulgaria"}, countries
     assert countries["Bulgaria"] == cents(PRICES["BG"])  # undelivered: charged
