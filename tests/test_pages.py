@@ -1,5 +1,7 @@
 """The UI shell: navigation, languages, money and time formatting, error pages, htmx helper."""
 
+import re
+
 import pytest
 
 from tests.conftest import csrf_token_from
@@ -72,6 +74,15 @@ def test_every_message_is_translated_to_romanian():
 
     untranslated = [m.id for m in catalog if m.id and missing(m)]
     assert untranslated == []
+
+
+def test_the_icon_is_there_for_the_pages_and_for_browsers_that_ask_for_favicon_ico(client):
+    page = client.get("/login").text
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert icon and client.get(icon.group(1)).status_code == 200
+    found = client.get("/favicon.ico")  # asked for without signing in, whatever the page says
+    assert found.status_code == 301 and found.location.endswith(icon.group(1))
+    assert "<svg" in client.get(found.location).text
 
 
 def test_not_found_is_a_page_in_the_layout(make_user, login, client):

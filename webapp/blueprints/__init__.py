@@ -23,6 +23,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.forgot_password",
         "auth.reset_password",
         "health.healthz",
+        "health.favicon",
         "auth.set_language",
         "payment_pages.webhook",
         "payment_pages.sandbox_checkout",

@@ -1,9 +1,10 @@
 """/healthz for load balancers: database and Redis reachable (200/503); ?strict=1 also wants a
-live worker and cron process seen recently."""
+live worker and cron process seen recently. And /favicon.ico, which browsers and feed readers
+ask for whatever the page's <link rel="icon"> says."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from redis import Redis
 
 from webapp.extensions import db
@@ -28,3 +29,8 @@ def _health_redis() -> Redis:
     """A client of its own with short timeouts and no retries: while Redis is down, /healthz
     answers 503 at once (a load balancer's probe has a deadline too)."""
     return get_quick_redis()
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
