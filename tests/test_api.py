@@ -248,3 +248,51 @@ def test_json_nested_too_deep_is_a_400_not_a_500(api):
 )
 def test_ids_beyond_bigint_are_4xx_not_500(api, url, status):
     assert api("GET", url).status_code == status
+
+
+def test_the_to_filter_reads_the_number_as_sending_does(api):
+    """Issue 19: ?to=0722123456 finds what was sent to +40722123456, as 0040... and spaced forms do;
+    a number that cannot be read is matched exactly as it was typed (how its refusal is stored)."""
+    api("POST", "/messages", json={"to": ["0722123456", "0733123456", "0722 12a"], "text": "Salut"})
+    for typed in ("0722123456", "0722 123 456", "%2B40722123456", "0040722123456", "722123456"):
+        found = api("GET", f"/messages?to={typed}").json["messages"]
+        assert [m["to"] for m in found] == ["+40722123456"], typed
+    assert [m["to"] for m in api("GET", "/messages?to=0722%2012a").json["messages"]] == ["0722 12a"]
+    assert api("GET", "/messages?to=0722").json["messages"] == []
+
+
+@pytest.mark.parametrize(
+    "status, shown",
+    [("refused", ["refused"]), ("REFUSED", ["refused"]), ("Queued", ["queued"]), ("enroute", []), ("DELIVRD", [])],
+)
+def test_the_status_filter_takes_the_api_statuses_in_any_case(api, status, shown):
+    api("POST", "/messages", json={"to": ["0722123456", "0722 12a"], "text": "Salut"})
+    r = api("GET", f"/messages?status={status}")
+    assert r.status_code == 200 and [m["status"] for m in r.json["messages"]] == shown
+
+
+@pytest.mark.parametrize("status", ["bogus", "submitted", "draft", "delivered"])
+def test_an_unknown_status_is_a_422_naming_the_allowed_ones(api, status):
+    r = api("GET", f"/messages?status={status}")
+    assert r.status_code == 422
+    err = r.json["error"]
+    assert (err["code"], err["field"]) == ("invalid_request", "status")
+    assert err["allowed"] == [
+        "accepted",
+        "queued",
+        "ENROUTE",
+        "DELIVRD",
+        "UNDELIV",
+        "EXPIRED",
+        "REJECTD",
+        "FAILED",
+        "NOREPORT",
+        "refused",
+    ]
+    assert "DELIVRD" in err["message"] and "refused" in err["message"]
+
+
+def test_openapi_names_the_status_values_and_how_to_is_read(client):
+    params = {p["name"]: p for p in client.get("/api/v1/openapi.json").json["paths"]["/messages"]["get"]["parameters"]}
+    assert "DELIVRD" in params["status"]["schema"]["enum"] and "422" in params["status"]["description"]
+    assert "0722 123 456" in params["to"]["description"]

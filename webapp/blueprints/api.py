@@ -192,9 +192,19 @@ def get_message(message_id: int):
 @api_key_required
 def list_messages():
     args = request.args
+    status = args.get("status") or None
+    if status is not None and reports.api_status(status) is None:
+        allowed = list(reports.API_STATUSES)
+        return error(
+            422,
+            "invalid_request",
+            f"status must be one of {', '.join(allowed)}.",
+            field="status",
+            allowed=allowed,
+        )
     try:
         wanted = reports.ApiMessageQuery(
-            status=args.get("status") or None,
+            status=status,
             to=args.get("to") or None,
             since=api_input.moment(args.get("since")),
             until=api_input.moment(args.get("until")),

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pydantic.json_schema import models_json_schema
 
 from webapp.blueprints import api_schemas as s
+from webapp.services.reports import API_STATUSES
 
 REF = "#/components/schemas/{model}"
 
@@ -26,7 +27,7 @@ def _errors(*codes: str) -> dict:
         "401": "Missing or wrong API key (unauthorized)",
         "404": "No such message in this account (not_found)",
         "422": "Invalid request: the error says which field and why (invalid_request, text_too_long, "
-        "sender_not_allowed, idempotency_key_reused)",
+        "sender_not_allowed, idempotency_key_reused); 'allowed' lists the accepted values where there are few",
     }
     answers = {code: _answer(described[code], s.Error) for code in codes}
     answers["429"] = _answer(
@@ -108,8 +109,21 @@ def _list_messages() -> dict:
         "summary": "List messages, newest first",
         "operationId": "listMessages",
         "parameters": [
-            {"name": "status", "in": "query", "schema": {"type": "string"}},
-            {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "E.164"},
+            {
+                "name": "status",
+                "in": "query",
+                "schema": {"type": "string", "enum": list(API_STATUSES)},
+                "description": "Only messages in this status (any case); any other value is a 422 "
+                "(invalid_request, field 'status') listing the allowed ones in 'allowed'.",
+            },
+            {
+                "name": "to",
+                "in": "query",
+                "schema": {"type": "string"},
+                "description": "One recipient, written as when sending: E.164 (+40722123456), 0040..., or "
+                "national with the account's default country (0722 123 456). A number that cannot be read "
+                "matches a refused message stored exactly as it was typed.",
+            },
             {
                 "name": "since",
                 "in": "query",

@@ -30,9 +30,31 @@ def get_message(session: Session, actor: User, message_id: int) -> Message | Non
     return message if visible else None
 
 
+#: The statuses GET /api/v1/messages filters by, as the API shows them (ENROUTE is a submitted
+#: message), each with the stored status it reads; matched without regard to case.
+API_STATUSES = {
+    lifecycle.ACCEPTED: lifecycle.ACCEPTED,
+    lifecycle.QUEUED: lifecycle.QUEUED,
+    "ENROUTE": lifecycle.SUBMITTED,
+    lifecycle.DELIVRD: lifecycle.DELIVRD,
+    lifecycle.UNDELIV: lifecycle.UNDELIV,
+    lifecycle.EXPIRED: lifecycle.EXPIRED,
+    lifecycle.REJECTD: lifecycle.REJECTD,
+    lifecycle.FAILED: lifecycle.FAILED,
+    lifecycle.NOREPORT: lifecycle.NOREPORT,
+    lifecycle.REFUSED: lifecycle.REFUSED,
+}
+_API_STATUS_BY_KEY = {name.casefold(): stored for name, stored in API_STATUSES.items()}
+
+
+def api_status(value: str) -> str | None:
+    """The stored status an API ``status=`` names (any case), or None when it names none."""
+    return _API_STATUS_BY_KEY.get(value.strip().casefold())
+
+
 @dataclass(frozen=True)
 class ApiMessageQuery:
-    """GET /api/v1/messages, read: status (ENROUTE means submitted), number, created in
+    """GET /api/v1/messages, read: status (a key of API_STATUSES), number, created in
     [since, until), at most `limit`, below `before_id`."""
 
     status: str | None = None
@@ -43,13 +65,23 @@ class ApiMessageQuery:
     before_id: int | None = None
 
 
+def api_number(typed: str, region: str | None) -> str:
+    """The recipient an API ``to=`` filter names, read as sending reads it (0722 123 456 with the
+    account's country, +40..., 0040...); what cannot be read is looked for as typed, since a
+    refused invalid number is stored as it was given."""
+    try:
+        return phone.normalize(typed, region or None)
+    except (phone.InvalidNumber, ValueError):
+        return typed[:32]  # as sending stores it (services/sending.py _plan)
+
+
 def api_messages(session: Session, actor: User, q: ApiMessageQuery) -> list[Message]:
     """The account's own messages, newest first (the API sees its key's account only)."""
     query = select(Message).where(Message.account_id == actor.account_id, Message.status != lifecycle.DRAFT)
     if q.status:
-        query = query.where(Message.status == (lifecycle.SUBMITTED if q.status.upper() == "ENROUTE" else q.status))
+        query = query.where(Message.status == (api_status(q.status) or q.status))
     if q.to:
-        query = query.where(Message.to == q.to)
+        query = query.where(Message.to == api_number(q.to, actor.account.default_region))
     if q.since:
         query = query.where(Message.created_at >= q.since)
     if q.until:
