@@ -58,6 +58,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     # public
     "static": EVERYONE,
     "health.healthz": EVERYONE,
+    "health.favicon": EVERYONE,
     "auth.login": EVERYONE,
     "auth.forgot_password": EVERYONE,
     "auth.reset_password": EVERYONE,
