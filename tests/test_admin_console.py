@@ -539,6 +539,55 @@ def test_staff_accounts_are_not_disabled_from_the_customer_list(app, admin, clie
     assert r.status_code == 404
 
 
+def test_subusers_are_reached_from_their_parent_and_found_by_search(app, admin, client, make_user, make_subuser):
+    ana = make_user("ana", credit="0", name="Teatrul Ana")
+    cluj = make_subuser(ana, "cluj", name="Filiala Cluj")
+    make_subuser(ana, "iasi", name="Filiala Iasi")
+    with app.app_context():
+        parent_id = db.session.get(User, ana).account_id
+    page = client.get("/admin/accounts").text
+    assert "1 account" in page and "Filiala Cluj" not in page  # owners only, with their subusers' count
+    assert f'href="/admin/accounts?parent={parent_id}"' in page and "2 subusers" in page
+    children = client.get(f"/admin/accounts?parent={parent_id}").text
+    assert "2 accounts" in children and "Filiala Cluj" in children and "Filiala Iasi" in children
+    assert "Subusers of Teatrul Ana" in children and "Teatrul Ana</a>" in children
+    found = client.get("/admin/accounts?q=cluj").text  # by username, and by name
+    assert "1 account" in found and "Filiala Cluj" in found and "subuser of" in found
+    assert "Filiala Iasi" in client.get("/admin/accounts?q=filiala").text
+    t = token(client, "/admin/accounts")
+    r = client.post(
+        f"/admin/accounts/{cluj.account_id}/status", data={"csrf_token": t, "active": "0", "parent": parent_id}
+    )
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/admin/accounts?parent={parent_id}")
+    with app.app_context():
+        assert db.session.get(Account, cluj.account_id).status == "disabled"
+    assert client.get("/admin/accounts?parent=999999").status_code == 200  # an unknown parent: all owners
+
+
+def test_the_platform_notifications_sender_is_no_staff_and_its_spend_is_the_platforms_cost(app, admin, client):
+    from webapp.services import balance_watch, ledger, operators
+
+    with app.app_context():
+        sender = balance_watch.platform_sender(db.session)
+        for cost in ("0.035", "0.07"):
+            ledger.post(db.session, sender.account, -Decimal(cost), kind="charge", reason="alert", actor=None)
+        db.session.commit()
+        assert sender.username not in {u.username for u in operators.staff_users(db.session)}
+        cost = operators.platform_cost(db.session)
+        assert (cost.total, cost.this_month, cost.currency) == (Decimal("0.105"), Decimal("0.105"), "EUR")
+        sender_id, account_id = sender.id, sender.account_id
+    staff = client.get("/admin/staff").text
+    assert "Platform notifications" not in staff and "platform-notifications" not in staff
+    t = token(client, "/admin/staff")
+    assert client.post(f"/admin/staff/{sender_id}/active", data={"csrf_token": t, "active": "1"}).status_code == 404
+    assert "Platform notifications" not in client.get("/admin/accounts").text
+    assert "Platform notifications" not in client.get("/admin/accounts?q=platform").text
+    assert client.post(f"/admin/accounts/{account_id}/status", data={"csrf_token": t, "active": "0"}).status_code == 404
+    console = client.get("/admin/").text
+    assert "the platform's own cost" in console and "<strong>€0.11</strong>" in console and "€0.11 in all." in console
+    assert "platform-notifications" not in client.get("/staff/audit").text
+
+
 # ----------------------------------------------------------------------------- staff users
 
 

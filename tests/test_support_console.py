@@ -10,10 +10,10 @@ from tests import factories
 from tests.conftest import PASSWORD
 from webapp.domain.roles import Role
 from webapp.extensions import db
-from webapp.models import User
+from webapp.models import BillingProfile, Payment, User
 from webapp.models.routes import Route
 from webapp.models.types import utcnow
-from webapp.services import accounts, audit, support_search
+from webapp.services import accounts, audit, invoices, support_search
 
 
 @pytest.fixture
@@ -77,6 +77,68 @@ def test_search_by_message_id_finds_the_message(app, data):
     with app.app_context():
         found = support_search.search(db.session, str(data["message"]))
         assert [m.id for m in found.messages] == [data["message"]]
+
+
+@pytest.fixture
+def billed(app, data):
+    """ana's transfer (reference SMSAB12CD34), its invoice SMS-000001 and her billing details."""
+    with app.app_context():
+        money = {"amount": Decimal("100"), "vat": Decimal("21"), "total": Decimal("121"), "vat_rate": "0.21"}
+        payment = Payment(
+            account_id=data["account"],
+            method="transfer",
+            processor="bank",
+            status="credited",
+            reference="SMSAB12CD34",
+            **money,
+        )
+        db.session.add(payment)
+        db.session.add(
+            BillingProfile(account_id=data["account"], company_name="Teatru SRL", invoice_email="Facturi@Teatru.ro")
+        )
+        db.session.flush()
+        invoice = invoices.issue(db.session, payment, "SMS")
+        db.session.commit()
+        return {"payment": payment.id, "invoice": invoice.id}
+
+
+@pytest.mark.parametrize("query", ["SMSAB12CD34", "smsab12cd34", " SMSAB12CD34 "])
+def test_search_by_payment_reference(app, data, billed, query):
+    with app.app_context():
+        found = support_search.search(db.session, query)
+        assert [p.id for p in found.payments] == [billed["payment"]]
+        assert data["account"] in {a.id for a in found.accounts}
+
+
+@pytest.mark.parametrize("query", ["SMS-000001", "SMS1", "sms-1", "sms 000001", "SMS-1"])
+def test_search_by_invoice_number_as_printed_or_typed(app, data, billed, query):
+    with app.app_context():
+        found = support_search.search(db.session, query)
+        assert [i.id for i in found.invoices] == [billed["invoice"]]
+        assert [i.printed_number for i in found.invoices] == ["SMS-000001"]
+        assert data["account"] in {a.id for a in found.accounts}
+
+
+@pytest.mark.parametrize("query", ["SMSC1", "SMS-2", "XYZ-000001"])
+def test_another_series_or_number_is_not_the_invoice(app, data, billed, query):
+    with app.app_context():
+        assert support_search.search(db.session, query).invoices == []
+
+
+def test_search_by_invoice_email(app, data, billed):
+    with app.app_context():
+        found = support_search.search(db.session, "facturi@teatru.ro")
+        assert [a.id for a in found.accounts] == [data["account"]] and found.users == []
+
+
+def test_the_console_shows_payments_and_invoices_in_the_printed_format(client, login, data, billed):
+    login("suport")
+    page = client.get("/staff/?q=sms1").text
+    assert 'data-testid="result-invoices"' in page and "SMS-000001" in page and "SMS1<" not in page
+    page = client.get("/staff/?q=SMSAB12CD34").text
+    assert 'data-testid="result-payments"' in page and "SMSAB12CD34" in page
+    account = client.get(f"/staff/accounts/{data['account']}").text
+    assert "<td>SMS-000001</td>" in account and "SMS1<" not in account
 
 
 def test_console_and_account_page(client, login, data):

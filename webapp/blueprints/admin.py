@@ -63,7 +63,7 @@ def _active_flag() -> bool:
 
 @bp.get("/")
 def index():
-    return render("admin/index.html")
+    return render("admin/index.html", platform=operators.platform_cost(db.session))
 
 
 # ----------------------------------------------------------------------------- price lists
@@ -253,7 +253,8 @@ def test_route(route_id: int):
 
 def _accounts_page(form=None, status=200):
     query, page = request.args.get("q", "").strip()[:100], request.args.get("page", 1, type=int) or 1
-    rows, total = operators.search_accounts(db.session, query, page)
+    parent = operators.customer_account(db.session, request.args.get("parent", 0, type=int) or 0)
+    rows, total = operators.search_accounts(db.session, query, page, parent_id=parent.id if parent else None)
     owners = {a.id: operators.owner_of(db.session, a) for a in rows}
     pages = max(1, -(-total // operators.PAGE_SIZE))
     marked = price_lists.own_price_ids(db.session, [a.id for a in rows])
@@ -262,6 +263,8 @@ def _accounts_page(form=None, status=200):
         "admin/_accounts.html",
         accounts=rows,
         owners=owners,
+        parent=parent,
+        subusers=operators.subuser_counts(db.session, [a.id for a in rows]),
         total=total,
         own_prices=marked,
         q=query,
@@ -313,7 +316,8 @@ def account_status(account_id: int):
         else _("%(name)s is disabled: its users cannot sign in.", name=account.name),
         "success",
     )
-    return redirect_to(url_for(".accounts", q=request.form.get("q", "")))
+    back = {"q": request.form.get("q", ""), "parent": request.form.get("parent", type=int)}
+    return redirect_to(url_for(".accounts", **{k: v for k, v in back.items() if v}))
 
 
 # ----------------------------------------------------------------------------- staff users

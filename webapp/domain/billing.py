@@ -154,3 +154,14 @@ def fiscal_code(country: str, text: str) -> str:
 def invoice_number(series: str, number: int) -> str:
     """How an invoice number is printed: the series and a zero-padded sequence, e.g. SMS-000042."""
     return f"{series}-{number:06d}"
+
+
+_TYPED_NUMBER = re.compile(r"^\s*([A-Za-z]{1,12})\s*[-/ ]?\s*#?(\d{1,9})\s*$")
+
+
+def parse_invoice_number(text: str) -> tuple[str, int] | None:
+    """An invoice number as someone types it: SMS-000042, SMS42, sms-42, "SMSC 7" -> (series, number)."""
+    match = _TYPED_NUMBER.match(text or "")
+    if match is None:
+        return None
+    return match.group(1).upper(), int(match.group(2))

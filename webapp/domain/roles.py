@@ -19,3 +19,6 @@ class Role(StrEnum):
 
 CUSTOMER_ROLES = frozenset({Role.OWNER, Role.SUBUSER, Role.ACCOUNTANT})
 STAFF_ROLES = frozenset({Role.SUPPORT, Role.ADMIN})
+# The platform's notifications sender: a system user (support role, cannot sign in) whose account
+# sends the low-balance SMS; its account's spend is the platform's cost. Not listed among staff.
+PLATFORM_USERNAME = "platform-notifications"

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from webapp.domain.roles import PLATFORM_USERNAME
 from webapp.models import User
 from webapp.models.staff import AuditEvent
 
@@ -122,7 +123,6 @@ def events(
 
 
 def staff_users(session: Session) -> list[User]:
-    """Who can appear as the acting staff member (for the filter)."""
-    return list(
-        session.scalars(select(User).where(User.role.in_(("support", "admin"))).order_by(User.username).limit(200))
-    )
+    """Who can appear as the acting staff member (for the filter): not the platform's notifications sender."""
+    staff = select(User).where(User.role.in_(("support", "admin")), User.username != PLATFORM_USERNAME)
+    return list(session.scalars(staff.order_by(User.username).limit(200)))

@@ -27,7 +27,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, billing, lifecycle, phone
-from webapp.domain.roles import Role
+from webapp.domain.roles import PLATFORM_USERNAME, Role
 from webapp.models import Account, AutoTopUp, LowBalanceAlert, Payment, SavedCard, User
 from webapp.models.types import utcnow
 from webapp.services import payments, saved_cards, sending
@@ -38,7 +38,6 @@ from webapp.services.errors import FieldMessage, ServiceError
 if TYPE_CHECKING:
     from webapp.settings import Settings
 
-PLATFORM_USERNAME = "platform-notifications"
 PLATFORM_ACCOUNT_NAME = "Platform notifications"
 # What the platform's own account may owe for its notifications (its balance goes negative:
 # the messages are the platform's cost, never the customer's).

@@ -7,6 +7,8 @@ the acting admin, flush, and leave the commit to the request.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
@@ -15,8 +17,9 @@ from sqlalchemy.orm import Session
 from webapp.domain import N_
 from webapp.domain.money import InvalidAmount, parse_amount
 from webapp.domain.passwords import password_problems
-from webapp.domain.roles import STAFF_ROLES, Role
-from webapp.models import Account, User
+from webapp.domain.roles import PLATFORM_USERNAME, STAFF_ROLES, Role
+from webapp.models import Account, LedgerEntry, Message, User
+from webapp.models.types import utcnow
 from webapp.services import accounts, audit, login_sessions
 from webapp.services.errors import ServiceError
 
@@ -26,10 +29,18 @@ PAGE_SIZE = 25
 # ----------------------------------------------------------------------------- customer accounts
 
 
-def search_accounts(session: Session, query: str = "", page: int = 1) -> tuple[list[Account], int]:
-    """Customer accounts (not subusers' or staff's), newest first, matching a name or a username."""
-    stmt = select(Account).where(Account.kind == "customer", Account.parent_id.is_(None))
+def search_accounts(
+    session: Session, query: str = "", page: int = 1, *, parent_id: int | None = None
+) -> tuple[list[Account], int]:
+    """Customer accounts, newest first. Without a query: the owners' accounts (subusers are reached
+    from their parent: parent_id lists one account's subusers); with one: owners' and subusers'
+    accounts matching a name or a username."""
+    stmt = select(Account).where(Account.kind == "customer")
     query = (query or "").strip().lower()
+    if parent_id is not None:
+        stmt = stmt.where(Account.parent_id == parent_id)
+    elif not query:
+        stmt = stmt.where(Account.parent_id.is_(None))
     if query:
         pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         usernames = select(User.account_id).where(func.lower(User.username).like(pattern, escape="\\"))
@@ -39,9 +50,26 @@ def search_accounts(session: Session, query: str = "", page: int = 1) -> tuple[l
     return list(rows), total
 
 
+def customer_account(session: Session, account_id: int) -> Account | None:
+    account = session.get(Account, account_id) if account_id else None
+    return account if account is not None and account.kind == "customer" else None
+
+
+def subuser_counts(session: Session, account_ids: list[int]) -> dict[int, int]:
+    """How many subusers each of these accounts has (the ones with none are left out)."""
+    if not account_ids:
+        return {}
+    rows = session.execute(
+        select(Account.parent_id, func.count()).where(Account.parent_id.in_(account_ids)).group_by(Account.parent_id)
+    )
+    return {parent: count for parent, count in rows if parent is not None}
+
+
 def owner_of(session: Session, account: Account) -> User | None:
+    """The account's owner (a subuser's account: its subuser)."""
+    roles = (Role.OWNER.value, Role.SUBUSER.value)
     return session.scalar(
-        select(User).where(User.account_id == account.id, User.role == Role.OWNER.value).order_by(User.id).limit(1)
+        select(User).where(User.account_id == account.id, User.role.in_(roles)).order_by(User.id).limit(1)
     )
 
 
@@ -144,7 +172,43 @@ def set_account_status(session: Session, actor: User, account_id: int, active: b
 
 
 def staff_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).where(User.role.in_([r.value for r in STAFF_ROLES])).order_by(User.id)))
+    """Support and admin users; not the platform's notifications sender (a system user, whose
+    account's spend is the platform's cost: platform_cost)."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role.in_([r.value for r in STAFF_ROLES]), User.username != PLATFORM_USERNAME)
+            .order_by(User.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PlatformCost:
+    """What the platform's own notifications (low-balance SMS) cost: its account's debits."""
+
+    total: Decimal
+    this_month: Decimal
+    messages_this_month: int
+    currency: str
+
+
+def platform_cost(session: Session, now: datetime | None = None) -> PlatformCost:
+    account = session.scalar(
+        select(Account).join(User, User.account_id == Account.id).where(User.username == PLATFORM_USERNAME)
+    )
+    if account is None:
+        return PlatformCost(Decimal(0), Decimal(0), 0, "EUR")
+    month = (now or utcnow()).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    spent = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.account_id == account.id, LedgerEntry.created_at >= month
+        )
+    )
+    messages = session.scalar(
+        select(func.count()).select_from(Message).where(Message.account_id == account.id, Message.created_at >= month)
+    )
+    return PlatformCost(-account.balance, -Decimal(spent or 0), messages or 0, account.currency)
 
 
 def create_staff(
@@ -174,7 +238,7 @@ def create_staff(
 
 def set_staff_active(session: Session, actor: User, user_id: int, active: bool) -> User:
     user = session.get(User, user_id)
-    if user is None or user.role_enum not in STAFF_ROLES:
+    if user is None or user.role_enum not in STAFF_ROLES or user.username == PLATFORM_USERNAME:
         raise LookupError(user_id)
     if user.id == actor.id and not active:
         raise ServiceError(N_("You cannot disable yourself."))
