@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import N_
 from webapp.domain.phone import InvalidNumber, normalize
 from webapp.domain.roles import Role
+from webapp.domain.search_text import fold
 from webapp.models import Account, Contact, ContactGroup, User
 from webapp.services.errors import ServiceError
 
@@ -109,19 +110,16 @@ def group_of(session: Session, actor: User, group_id: int) -> ContactGroup:
 def contacts_page(
     session: Session, group: ContactGroup, search: str = "", page: int = 1
 ) -> tuple[Sequence[Contact], int]:
-    """(contacts, total) of a group, by name or number, a page at a time."""
+    """(contacts, total) of a group, by name (either order), number or imported field, without
+    regard to case or diacritics ("Taranu" finds "ȚĂRANU"), a page at a time: the folded search is
+    a part of a contact's folded ``search_text``, or its digits a part of the number's."""
     query = select(Contact).where(Contact.group_id == group.id)
-    words = search.strip()
+    words = fold(search)
     if words:
         digits = "".join(ch for ch in words if ch.isdigit())
-        like = f"%{words.lower()}%"
-        conditions: list[ColumnElement[bool]] = [
-            func.lower(Contact.first_name).like(like),
-            func.lower(Contact.last_name).like(like),
-            func.lower(Contact.first_name + " " + Contact.last_name).like(like),
-        ]
-        if digits:
-            conditions.append(Contact.phone.contains(digits))
+        conditions = [Contact.search_text.contains(words, autoescape=True)]
+        if digits and digits != words:
+            conditions.append(Contact.search_text.contains(digits, autoescape=True))
         query = query.where(or_(*conditions))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.scalars(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, phone
+from webapp.domain.search_text import contact_search_text
 from webapp.domain.sheets import open_spreadsheet
 from webapp.models import BlockedNumber, Contact, ContactGroup, ContactImport
 from webapp.models.types import utcnow
@@ -182,6 +183,7 @@ def save(session: Session, imp: ContactImport, region: str, progress: Progress |
                         "last_name": last,
                         "created_at": now,
                         "fields": fields,
+                        "search_text": contact_search_text(first, last, e164, fields),  # no ORM event here
                     }
                 )
             if len(batch) >= _BATCH:
