@@ -33,7 +33,7 @@ def test_support_impersonates_a_subuser_found_by_phone(app, page, make_user, mak
 
     sign_in(page, "suport", STAFF_PASSWORD)
     page.get_by_role("link", name="Staff").click()
-    page.get_by_label("Find an account, user or message").fill("0722 123 456")
+    page.get_by_label("Find an account, user, message, payment or invoice").fill("0722 123 456")
     page.get_by_role("button", name="Search").click()
     users = page.get_by_test_id("result-users")
     expect(users).to_contain_text("cluj")
