@@ -122,6 +122,14 @@ def test_throttle_counters_live_in_redis_with_a_window(app, make_user, login):
         assert 0 < r.ttl("smsportal:login-fail:user:ana") <= 900
 
 
+def test_a_first_password_given_by_someone_else_asks_for_ones_own_not_expired(make_user, make_subuser, login):
+    """A new subuser (or accountant, staff member) signs in with the password its parent chose."""
+    parent = make_user("ana")
+    make_subuser(parent, "casa", password="Prima-Parola-2026", own_password=False)
+    page = login("casa", "Prima-Parola-2026").text
+    assert "Choose your own password" in page and "expired" not in page
+
+
 def test_expired_password_blocks_everything_until_changed(make_user, login, client):
     make_user("ana", password_age_days=31)
     response = login("ana")

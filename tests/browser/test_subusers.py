@@ -64,7 +64,7 @@ def test_subusers_end_to_end(app, page, customer, shot):
 
     # The subuser chooses its own password, then sends.
     sign_in(page, "casa", FIRST_PASSWORD)
-    expect(page.get_by_role("heading", name="Your password is expired")).to_be_visible()
+    expect(page.get_by_role("heading", name="Choose your own password")).to_be_visible()  # not "expired"
     page.get_by_label("Current password").fill(FIRST_PASSWORD)
     page.get_by_label("New password", exact=True).fill(OWN_PASSWORD)
     page.get_by_label("Repeat the new password").fill(OWN_PASSWORD)
