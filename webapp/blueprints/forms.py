@@ -53,7 +53,8 @@ class PreferencesForm(FlaskForm):
 
 
 class ComposeForm(FlaskForm):
-    to = StringField(_l("To number"), validators=[Length(max=80)])
+    # One number, or several separated by commas, semicolons, new lines or spaces (domain/recipients.py).
+    to = TextAreaField(_l("To number"), validators=[Length(max=20000)])
     # One per rendered form: a double click or a resubmitted page sends once.
     idempotency_key = HiddenField()
     sender = SelectField(_l("Sender ID"))

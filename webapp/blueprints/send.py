@@ -6,6 +6,7 @@ import uuid
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -32,7 +33,7 @@ def _form() -> ComposeForm:
 
 
 def _render(form: ComposeForm, fragment: str | None = None, status: int = 200, **extra):
-    preview = composer.preview(db.session, current_user, form.text.data or "", form.to.data or "")
+    preview = composer.preview(db.session, current_user, form.text.data or "", form.to.data or "", several=True)
     groups = contacts.usable_groups(db.session, current_user) if fragment is None else []
     chosen = {int(g) for g in request.form.getlist("groups") if g.isdigit()}
     return render(
@@ -67,8 +68,14 @@ def _send(form: ComposeForm):
     groups = [int(g) for g in request.form.getlist("groups") if g.isdigit()]
     if groups and not (form.to.data or "").strip():  # a typed number overrides the lists
         return _to_lists(form, groups)
+    numbers = composer.distinct_numbers(current_user, form.to.data or "")
+    if len(numbers) > composer.MAX_TYPED_NUMBERS:
+        form.to.errors = [
+            _("At most %(max)d numbers at once; for more, send a campaign.", max=composer.MAX_TYPED_NUMBERS)
+        ]
+        return _render(form, status=422)
     submission = sending.Submission(
-        to=[form.to.data or ""] if (form.to.data or "").strip() else [],
+        to=numbers,
         text=form.text.data or "",
         sender=form.sender.data,
         idempotency_key=form.idempotency_key.data or None,
@@ -80,19 +87,39 @@ def _send(form: ComposeForm):
         return _sent_once(existing)
     try:
         with refusals(form) as call:
-            [message] = sending.accept(db.session, current_user, submission)
+            messages = sending.accept(db.session, current_user, submission)
             db.session.commit()  # here, to catch a second click's IntegrityError; then the workers get it
     except IntegrityError:  # a second click raced the first: the key is taken, show that message
         db.session.rollback()
         return _sent_once(sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key))
     if not call.ok:
         return _render(form, status=422)
-    if message.status == lifecycle.QUEUED:
-        dispatch.hand_to_workers(get_redis(), [message.id])  # or the sweeper, if Redis is away
+    queued = [m.id for m in messages if m.status == lifecycle.QUEUED]  # read before anything expires them
+    if queued:
+        dispatch.hand_to_workers(get_redis(), queued)  # or the sweeper, if Redis is away
+    if len(messages) > 1:
+        return _sent_several(len(queued), len(messages) - len(queued))
+    if queued:
         flash(_("Your message is on its way."), "success")
     else:
-        flash(delivery_reason(message).sentence, "error")  # e.g. "Not sent: the number is on the blocklist."
-    return redirect_to(url_for("reports.message", message_id=message.id))
+        flash(delivery_reason(messages[0]).sentence, "error")  # e.g. "Not sent: the number is on the blocklist."
+    return redirect_to(url_for("reports.message", message_id=messages[0].id))
+
+
+def _sent_several(queued: int, refused: int):
+    """After sending to several numbers: how many went, and the reports, where each one is."""
+    if queued:
+        flash(ngettext("%(num)d message is on its way.", "%(num)d messages are on their way.", queued), "success")
+    if refused:
+        flash(
+            ngettext(
+                "%(num)d number was refused: the reports say why.",
+                "%(num)d numbers were refused: the reports say why.",
+                refused,
+            ),
+            "error",
+        )
+    return redirect_to(url_for("reports.messages"))
 
 
 def _to_lists(form: ComposeForm, groups: list[int]):

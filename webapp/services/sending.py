@@ -109,7 +109,7 @@ def _message_rows(
     validity = min(max(submission.validity, timedelta(minutes=5)), MAX_VALIDITY)
     starts = max(now, submission.send_at) if submission.send_at else now
     rows, details = [], []
-    for raw in submission.to:
+    for i, raw in enumerate(submission.to):
         row, detail = _plan(str(raw), account.default_region, parts, prices, route_table)
         row.update(
             account_id=account.id,
@@ -123,7 +123,8 @@ def _message_rows(
             created_at=now,
             queued_at=starts if row["status"] == lifecycle.QUEUED else None,
             final_at=None if row["status"] == lifecycle.QUEUED else now,
-            idempotency_key=submission.idempotency_key if len(submission.to) == 1 else None,
+            # on the first message: a second click finds it (and the unique key stops a racing one)
+            idempotency_key=submission.idempotency_key if i == 0 else None,
         )
         rows.append(row)
         details.append(detail)
