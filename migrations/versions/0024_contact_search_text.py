@@ -41,7 +41,16 @@ def _backfill(bind):
             if isinstance(fields, str):  # SQLite keeps JSON as text
                 fields = json.loads(fields)
             values.append({"id": id_, "s": contact_search_text(first, last_name, phone, fields)})
-        bind.execute(sa.text("UPDATE contacts SET search_text = :s WHERE id = :id"), values)
+        if bind.dialect.name == 'postgresql':  # one statement a batch, not one a row
+            bind.execute(
+                sa.text(
+                    "UPDATE contacts SET search_text = v.s FROM (SELECT unnest(CAST(:ids AS integer[])) AS id,"
+                    " unnest(CAST(:texts AS text[])) AS s) AS v WHERE contacts.id = v.id"
+                ),
+                {"ids": [v["id"] for v in values], "texts": [v["s"] for v in values]},
+            )
+        else:
+            bind.execute(sa.text("UPDATE contacts SET search_text = :s WHERE id = :id"), values)
         last = rows[-1][0]
 
 
