@@ -123,3 +123,27 @@ def test_render_picks_fragment_or_page(app, headers, expect_fragment):
     assert body.lstrip().startswith('<div id="flash"') is expect_fragment
     assert ("<html" in body) is not expect_fragment
     assert "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    "language, amount, money, price, rate",
+    [
+        ("en", "3.815", "€3.82", "€3.8150", "93.6%"),
+        ("en", "-1234.5", "-€1,234.50", "-€1,234.5000", "93.6%"),
+        ("ro", "3.815", "3,82\u00a0EUR", "3,8150\u00a0EUR", "93,6%"),
+        ("ro", "-1234.5", "-1.234,50\u00a0EUR", "-1.234,5000\u00a0EUR", "93,6%"),
+    ],
+)
+def test_one_number_format_per_language(app, language, amount, money, price, rate):
+    """Amounts with 2 decimals (prices 4), half up; Romanian writes the currency's code after."""
+    from decimal import Decimal
+
+    from flask_babel import force_locale
+
+    from webapp import i18n
+
+    with app.test_request_context(), force_locale(language):
+        assert i18n.money(Decimal(amount)) == money
+        assert i18n.price(Decimal(amount)) == price
+        rendered = app.jinja_env.from_string("{{ rate | round(1) | number }}%").render(rate=93.6)
+        assert rendered == rate

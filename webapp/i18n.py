@@ -40,13 +40,16 @@ def select_timezone() -> str:
 
 def money(amount: Decimal | None, currency: str = "EUR", decimals: tuple[int, int] = (2, 2)) -> str:
     """Amounts a customer reads (balances, totals, invoices, statements): the locale's currency
-    pattern with 2 decimals, rounded half up from the exact ledger (€146.255 reads €146.26, as
+    pattern (English €3.82; Romanian 3,82 EUR, the currency's code after the amount) with 2 decimals, rounded half up from the exact ledger (€146.255 reads €146.26, as
     the statement prints it). Prices per part and one message's cost use price(): 4 decimals."""
     if amount is None:
         return ""
     places = Decimal(1).scaleb(-decimals[1])
     amount = Decimal(amount).quantize(places, ROUND_HALF_UP)
     locale = get_locale()
+    if locale is not None and locale.language == "ro":  # as Romanian invoices write it: 3,82 EUR
+        digits = "0" * decimals[1]
+        return f"{babel_format_decimal(amount, format=f'#,##0.{digits}', locale=locale)}\u00a0{currency}"
     pattern = copy(locale.currency_formats["standard"])
     pattern.frac_prec = decimals
     return babel_format_currency(amount, currency, format=pattern, locale=locale, currency_digits=False)
