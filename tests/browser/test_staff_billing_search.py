@@ -119,6 +119,7 @@ def test_support_finds_payments_invoices_and_invoice_emails(page, staff_world, s
 
     search.fill("Facturi@Odeon.ro")
     page.get_by_role("button", name="Search").click()
+    expect(page.get_by_test_id("result-payments")).to_have_count(0)  # the results of this search are in
     accounts_found = page.get_by_test_id("result-accounts")
     expect(accounts_found).to_contain_text("Teatrul Odeon")
     accounts_found.get_by_role("link", name="Teatrul Odeon").click()
