@@ -112,7 +112,8 @@ def contacts_page(
 ) -> tuple[Sequence[Contact], int]:
     """(contacts, total) of a group, by name (either order), number or imported field, without
     regard to case or diacritics ("Taranu" finds "ȚĂRANU"), a page at a time: the folded search is
-    a part of a contact's folded ``search_text``, or its digits a part of the number's."""
+    a part of a contact's folded ``search_text`` (domain/search_text.py), or the search's digits
+    are ("0722 123 456" finds +40722123456, whose digits it holds)."""
     query = select(Contact).where(Contact.group_id == group.id)
     words = fold(search)
     if words:
