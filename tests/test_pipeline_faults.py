@@ -200,9 +200,11 @@ def not_final_without_reason(app) -> list[tuple]:
             db.session.remove()
 
 
-def drain(app, rig, timeout, strict_expected=None) -> float:
+def drain(app, rig, timeout, strict_expected=None, each_second=None) -> float:
     started = time.monotonic()
     while not settled_or_waiting(app):
+        if each_second is not None:
+            each_second()
         if time.monotonic() - started > timeout:
             statuses, states = counts(app)
             raise AssertionError(f"stranded after {timeout}s: messages {dict(statuses)}, parts {dict(states)}")
@@ -353,15 +355,22 @@ def test_redis_killed_and_restarted_from_its_file(app, rig, smsc, procs, setting
 
         redis = EmbeddedRedis(redis_dir).start(persist=True)  # the same dir: its append-only file
         restarted = []
-        for i, worker in enumerate(workers):
-            if worker.poll() is not None:
-                restarted.append(f"worker(exit {worker.returncode})")
-                workers[i] = procs(worker_command(redis.url), redis.url, SUBMIT_BATCH_PARTS=10)
-        if cron.poll() is not None:
-            restarted.append(f"cron(exit {cron.returncode})")
-            cron = procs(cron_command(redis.url), redis.url)
+        processes = {"cron": cron}
+
+        def supervise() -> None:
+            """Start again a worker or the cron that exited, as systemd (Restart=always) does: a
+            process may give up on the lost Redis only after Redis is back (a loaded machine)."""
+            for i, worker in enumerate(workers):
+                if worker.poll() is not None:
+                    restarted.append(f"worker(exit {worker.returncode})")
+                    workers[i] = procs(worker_command(redis.url), redis.url, SUBMIT_BATCH_PARTS=10)
+            if processes["cron"].poll() is not None:
+                restarted.append(f"cron(exit {processes['cron'].returncode})")
+                processes["cron"] = procs(cron_command(redis.url), redis.url)
+
+        supervise()
         wait_for(lambda: rig.health()[0] == 200, timeout=20)
-        drained = drain(app, rig, timeout=150)
+        drained = drain(app, rig, timeout=150, each_second=supervise)
         code, body = rig.health(strict=True)
         finish(
             app,
