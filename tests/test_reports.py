@@ -4,6 +4,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
@@ -59,6 +60,17 @@ def test_filters_and_totals(client, history, query, count, parts, spent):
     totals = " ".join(re.search(r'data-testid="totals">(.*?)</p>', page, re.S).group(1).split())
     plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
     assert totals == f"{plural(count, 'message')} · {plural(parts, 'part')} · {spent}"
+
+
+def test_a_whole_number_finds_that_recipient_and_a_refused_mistyping_of_it(app, client, history):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "ana"))
+        sending.accept(db.session, user, sending.Submission(to=["07221234051"], text="Salut", sender="1899"))
+        db.session.commit()
+    page = client.get("/reports/?number=0722+123+405").text
+    totals = " ".join(re.search(r'data-testid="totals">(.*?)</p>', page, re.S).group(1).split())
+    assert totals.startswith("2 messages")  # +40722123405 and the refused 07221234051
+    assert "07221234051" in page and "+40722123405" in page and "+40722123406" not in page
 
 
 def test_pages_keep_the_filter(client, history):

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import lifecycle, phone
@@ -218,12 +218,16 @@ def filter_conditions(session: Session, actor: User, f: MessageFilter) -> list[C
 
 def _number_condition(typed: str, digits: str, region: str | None) -> ColumnElement[bool]:
     """A whole number (as the account would send to it: 0722 123 456, +40 722..., 0040...) is
-    that recipient, found by the index on ``messages.to``; a few digits are looked for anywhere in
-    the number (a scan of the filter's messages)."""
+    that recipient, found by the index on ``messages.to``, plus the refused messages whose number
+    as typed holds its digits; a few digits are looked for anywhere in the number (the trigram
+    index on PostgreSQL, migration 0023)."""
     try:
-        return Message.to == phone.normalize(typed, region or None)
+        e164 = phone.normalize(typed, region or None)
     except (phone.InvalidNumber, ValueError):
         return Message.to.contains(digits)
+    # and a refused message whose number, stored as it was typed, holds these digits: the
+    # mistyped one a customer looks for when "it did not arrive" (one digit too many)
+    return or_(Message.to == e164, and_(Message.status == lifecycle.REFUSED, Message.to.contains(digits)))
 
 
 def _conditions(session: Session, actor: User, f: MessageFilter, rows: Counted) -> list[ColumnElement[bool]]:
