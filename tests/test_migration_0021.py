@@ -92,3 +92,16 @@ def test_0021_names_old_networks_and_counts_what_is_there(app, settings, scratch
         assert db.session.execute(text("SELECT count(*) FROM message_tallies")).scalar_one() == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_tallies_keys_are_as_wide_as_the_messages_columns():
+    """The triggers copy messages' columns into the tallies' keys: a wider sender (or status,
+    country, network) in messages alone would make every write of a longer one fail."""
+    from webapp.models import Message, MessageTally, MessageTallyChange
+
+    for column in ("status", "country", "network", "sender"):
+        wanted = Message.__table__.c[column].type.length
+        for table in (MessageTally.__table__, MessageTallyChange.__table__):
+            assert table.c[column].type.length == wanted, (table.name, column)
+    # the quarter is computed from a timestamp without time zone (UTC): not the session's zone
+    assert Message.__table__.c["created_at"].type.impl.timezone is False

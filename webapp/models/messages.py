@@ -41,8 +41,8 @@ class Message(db.Model):
     sender: Mapped[str] = mapped_column(String(20))
     to: Mapped[str] = mapped_column(String(32))  # E.164, or what was typed when it is invalid
     country: Mapped[str | None] = mapped_column(String(2))
-    # The operator holding the number's range (domain/networks.py) when accepted; "" none known,
-    # NULL for messages accepted before 0020 (the reports name those by their number's prefix).
+    # The operator holding the number's range (domain/networks.py) when accepted; "" none known;
+    # NULL for an invalid number (no range). Migration 0021 named the messages older than 0020.
     network: Mapped[str | None] = mapped_column(String(NETWORK_LENGTH))
     text: Mapped[str] = mapped_column(Text)
     encoding: Mapped[str] = mapped_column(String(8))

@@ -17,6 +17,8 @@ from webapp.extensions import db
 
 
 class _TallyColumns:
+    # The keys are copies of messages' columns (the triggers of migration 0021 copy them): widen
+    # one there, widen it here and in the tally tables too (tests/test_migration_0021.py).
     account_id: Mapped[int] = mapped_column(Integer)
     quarter: Mapped[datetime] = mapped_column(DateTime)  # naive UTC, a multiple of 15 minutes
     status: Mapped[str] = mapped_column(String(12))

@@ -45,14 +45,19 @@ def source() -> Subquery:
     ).subquery("tallies")
 
 
+COMPACTION_LOCK = 0x7A11E5  # pg_try_advisory_xact_lock key: one compaction at a time
+
+
 def compact(session: Session) -> int:
     """Add the changes up into the tallies, in one statement (so a report reading both in between
-    sees each change once). Returns how many change rows were moved. Safe to run twice at once:
-    the second waits for the first's rows and finds them gone."""
-    moved = session.execute(
+    sees each change once). Returns how many change rows were moved. One compaction runs at a
+    time (an advisory lock; a second one finds it taken and moves nothing); the keys whose sums
+    came to zero are then deleted, those alone (not a scan of every tally)."""
+    if not session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": COMPACTION_LOCK}).scalar_one():
+        return 0
+    rows = session.execute(
         text(f"""
         WITH moved AS (DELETE FROM message_tally_changes RETURNING {_KEY_LIST}, messages, parts, cost, refunded),
-        counted AS (SELECT count(*) AS n FROM moved),
         upserted AS (
             INSERT INTO message_tallies ({_KEY_LIST}, messages, parts, cost, refunded)
             SELECT {_KEY_LIST}, sum(messages), sum(parts), sum(cost), sum(refunded) FROM moved
@@ -62,13 +67,22 @@ def compact(session: Session) -> int:
                 parts = message_tallies.parts + excluded.parts,
                 cost = message_tallies.cost + excluded.cost,
                 refunded = message_tallies.refunded + excluded.refunded
-            RETURNING 1
+            RETURNING {_KEY_LIST}, messages = 0 AND parts = 0 AND cost = 0 AND refunded = 0 AS emptied
         )
-        SELECT n FROM counted
+        SELECT (SELECT count(*) FROM moved), u.* FROM (SELECT 1) AS one
+        LEFT JOIN (SELECT {_KEY_LIST} FROM upserted WHERE emptied) AS u ON true
     """)
-    ).scalar_one()
-    session.execute(text("DELETE FROM message_tallies WHERE messages = 0 AND parts = 0 AND cost = 0 AND refunded = 0"))
-    return int(moved)
+    ).all()
+    emptied = [dict(zip(KEYS, row[1:], strict=True)) for row in rows if row[1] is not None]
+    if emptied:
+        where = " AND ".join(f"{key} = :{key}" for key in KEYS)
+        session.execute(
+            text(
+                f"DELETE FROM message_tallies WHERE {where} AND messages = 0 AND parts = 0 AND cost = 0 AND refunded = 0"
+            ),
+            emptied,
+        )
+    return int(rows[0][0]) if rows else 0
 
 
 def differences(session: Session) -> list[dict[str, Any]]:
