@@ -324,3 +324,23 @@ def test_a_long_operator_name_fits_the_network_column(ctx):
     [message] = accept(ctx, ["+353897012345"])  # "Carphone Warehouse Ireland Mobile Limited", 41
     db.session.expire_all()
     assert db.session.get(Message, message.id).network == "Carphone Warehouse Ireland Mobile Limite"
+
+
+def test_a_route_named_half_delivered_delivers_half(ctx):
+    """`delivered=0.5` alone: half delivered, the rest failing, in the route's test and in its messages."""
+    from webapp.services import smsc_routes
+
+    route = db.session.scalar(select(Route))
+    route.url = "simulator://?delivered=0.5&dlr_delay=0s"
+    db.session.commit()
+    result = smsc_routes.check_route(db.session, route.id, get_redis())
+    assert result.ok and "DELIVRD 50%, UNDELIV 29%, EXPIRED 14%, REJECTD 7%" in result.message
+    ctx.account.balance = D("20")
+    db.session.commit()
+    messages = accept(ctx, [f"07221{i:05d}" for i in range(400)])
+    delivery.submit_messages(db.session, [m.id for m in messages], get_redis())
+    poll()
+    statuses = [db.session.get(Message, m.id).status for m in messages]
+    delivered = statuses.count(lifecycle.DELIVRD)
+    assert 160 <= delivered <= 240, delivered  # 400 draws at 50 %: ±4 standard deviations
+    assert statuses.count(lifecycle.UNDELIV) > statuses.count(lifecycle.EXPIRED) > 0

@@ -16,6 +16,7 @@ from redis import Redis
 
 from webapp.connectors.base import OutgoingPart, Receipt, RouteDown, SubmitResult
 from webapp.domain.routing import RouteSpec, parse_duration
+from webapp.domain.simulator_shares import shares_from_params
 
 OUTCOMES = (
     ("delivered", "DELIVRD", "000"),
@@ -23,7 +24,6 @@ OUTCOMES = (
     ("expired", "EXPIRED", "002"),
     ("rejectd", "REJECTD", "003"),
 )
-DEFAULTS = {"delivered": 0.93, "undeliv": 0.04, "expired": 0.02, "rejectd": 0.01}
 
 # Pop due receipts atomically, so two pollers never report the same one twice.
 _POP_DUE = """
@@ -47,13 +47,9 @@ class SimulatorConnector:
         # For tests and demos: a pause per submit call, and a log of every submission key sent.
         self.submit_delay = parse_duration(spec.param("submit_delay", "0"))
         self.log_key = f"smsportal:sim:{route_id}:sent" if spec.param("log", "0") == "1" else None
-        # Shares not named are 0 once any is named ("delivered=1" means all delivered).
-        named = any(spec.param(name) is not None for name, _, _ in OUTCOMES)
-        weights = [
-            (stat, err, float(spec.param(name, "0" if named else str(DEFAULTS[name])))) for name, stat, err in OUTCOMES
-        ]
-        total = sum(w for *_, w in weights) or 1.0
-        self.weights = [(stat, err, w / total) for stat, err, w in weights]
+        # Named shares as written, the others sharing what is left (domain/simulator_shares.py).
+        shares = shares_from_params(dict(spec.params))
+        self.weights = [(stat, err, shares[name]) for name, stat, err in OUTCOMES]
         self.key = f"smsportal:sim:{route_id}:due"
 
     def outcome(self, message_id: int) -> tuple[str, str]:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import overload
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from webapp.domain.simulator_shares import shares_from_params
+
 KINDS = ("simulator", "smpp", "http", "https")
 
 
@@ -59,6 +61,11 @@ def parse_route_url(url: str) -> RouteSpec:
         raise InvalidRouteUrl(f"tps must be a number, not '{spec.param('tps')}'") from None
     if tps <= 0:
         raise InvalidRouteUrl("tps must be a positive number")
+    if spec.kind == "simulator":
+        try:
+            shares_from_params(dict(spec.params))
+        except ValueError as exc:
+            raise InvalidRouteUrl(str(exc)) from None
     return spec
 
 
