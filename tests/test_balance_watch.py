@@ -240,6 +240,31 @@ def test_an_automatic_top_up_is_charged_once_credited_once_with_one_invoice(ana,
     assert db.session.get(AutoTopUp, ana.account_id).armed is True
 
 
+@pytest.mark.parametrize(
+    "amount, threshold, balance, bought",
+    [
+        ("20", "5", "3", "20"),  # the amount is enough: bought once
+        ("10", "50", "2", "50"),  # a drop of 48 under a threshold of 50: five times 10 gets back over it
+        ("10", "50", "40", "20"),  # exactly 10 short: 10 would only reach the threshold, not go over it
+    ],
+)
+def test_an_automatic_top_up_smaller_than_the_drop_buys_enough_to_get_back_over(
+    ana, settings, amount, threshold, balance, bought
+):
+    balance_watch.save_auto_top_up(db.session, ana, enabled=True, amount=amount, threshold=threshold)
+    db.session.commit()
+    set_balance(ana, balance)
+    crossings = watch(settings)
+    [charged] = charge_all(settings, crossings)
+    assert charged.status == payments.CREDITED
+    assert db.session.get(Payment, charged.payment_id).amount == D(bought)
+    assert db.session.get(Account, ana.account_id).balance == D(balance) + D(bought) > D(threshold)
+    assert db.session.get(AutoTopUp, ana.account_id).amount == D(amount)  # the chosen amount is kept
+    watch(settings)
+    assert db.session.get(AutoTopUp, ana.account_id).armed is True
+    assert ledger.verify(db.session) == []
+
+
 def test_a_declined_card_is_recorded_told_by_email_and_shown_until_a_later_top_up_succeeds(
     ana, settings, client, login, caplog
 ):

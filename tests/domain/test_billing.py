@@ -132,3 +132,19 @@ def test_fiscal_codes_refused(country, text):
 )
 def test_invoice_numbers(series, number, printed):
     assert billing.invoice_number(series, number) == printed
+
+
+@pytest.mark.parametrize(
+    "balance, threshold, step, bought",
+    [
+        ("4.99", "5", "20", "20"),
+        ("-3", "5", "20", "20"),
+        ("0", "50", "10", "60"),  # 50 would only reach the threshold
+        ("0.01", "50", "10", "50"),
+        ("30", "100", "25", "75"),
+        ("0", "100000", "10000", "50000"),  # never more than the most bought at once
+        ("0", "100000", "30000", "30000"),
+    ],
+)
+def test_an_automatic_top_up_buys_enough_to_get_back_over_the_threshold(balance, threshold, step, bought):
+    assert billing.automatic_top_up(D(balance), D(threshold), D(step)) == D(bought)

@@ -44,6 +44,17 @@ def top_up_amount(text: str, method: str) -> Decimal:
     return amount
 
 
+def automatic_top_up(balance: Decimal, threshold: Decimal, step: Decimal) -> Decimal:
+    """What an automatic top-up buys when the balance fell below its threshold: the chosen
+    amount, or as many times it as brings the balance back over the threshold (a drop bigger
+    than the amount must not leave the account under it with its top-up spent), never more
+    than MAXIMUM at once."""
+    if step <= 0:
+        raise ValueError("the amount of an automatic top-up must be above zero")
+    times = max(1, int((threshold - balance) // step) + 1)
+    return min(step * times, step * max(1, int(MAXIMUM // step)))
+
+
 @dataclass(frozen=True)
 class Vat:
     rate: Decimal  # 0.21 for 21 %

@@ -230,11 +230,15 @@ def take_top_ups(session: Session, settings: Settings, crossings: Crossings) -> 
             ~in_flight,
         )
         .values(armed=False)
-        .returning(AutoTopUp.account_id, AutoTopUp.amount)
+        .returning(AutoTopUp.account_id, AutoTopUp.amount, AutoTopUp.threshold)
         .execution_options(synchronize_session=False)
     ).all()
     rate = Decimal(settings.vat_rate)
-    for account_id, amount in taken:
+    # SQLite's RETURNING cannot name the accounts table of the UPDATE … FROM: read balances after.
+    ids = [account_id for account_id, _, _ in taken]
+    balances = dict(session.execute(select(Account.id, Account.balance).where(Account.id.in_(ids))).tuples().all())
+    for account_id, step, threshold in taken:
+        amount = billing.automatic_top_up(balances[account_id], threshold, step)
         card = saved_cards.saved_card_of(session, account_id)
         if card is None:  # removed since it was switched on
             record_failure(session, account_id, NO_SAVED_CARD)
