@@ -72,6 +72,9 @@ def test_address_book_xlsx_end_to_end(app, client, ana):
     import_url = r.headers["Location"]
     page = client.get(import_url).text
     assert "Select the first row that holds names and numbers" in page and "Clienți fidelitate – export CRM" in page
+    # Row 4, under the titles (Nume, Prenume, Telefon, Oraș), is selected for the customer to confirm.
+    assert re.findall(r'name="first_row" value="(\d+)" checked', page) == ["4"]
+    assert "Row 4, under the column titles, is selected" in page
 
     r = step(client, import_url, "first-row", sheet="0", first_row="4")
     assert r.status_code == 200 and "Which column holds the phone numbers?" in r.text

@@ -7,14 +7,14 @@ Save. Operations flush, never commit."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.domain import N_, phone
+from webapp.domain import N_, phone, sheet_headers
 from webapp.domain.sheet_limits import unpacked_size
 from webapp.domain.sheets import open_spreadsheet
 from webapp.models import ContactGroup, ContactImport, User
@@ -27,9 +27,6 @@ if TYPE_CHECKING:
 
 ROLE_PHONE, ROLE_FIRST, ROLE_LAST, ROLE_KEEP, ROLE_SKIP = "phone", "first_name", "last_name", "keep", "skip"
 ROLES = (ROLE_PHONE, ROLE_FIRST, ROLE_LAST, ROLE_KEEP, ROLE_SKIP)
-_FIRST_WORDS = ("prenume", "first", "firstname", "first name", "имя", "ім'я")
-_LAST_WORDS = ("nume", "last", "lastname", "last name", "surname", "name", "фамилия", "прізвище")
-_PHONE_WORDS = ("telefon", "phone", "mobile", "mobil", "gsm", "number", "numar", "număr", "tel", "телефон")
 
 
 def get(session: Session, actor: User, import_id: int) -> ContactImport:
@@ -102,6 +99,7 @@ class Preview:
     sheet: int
     rows: list[tuple[int, list[str]]]
     width: int
+    suggested_row: int | None = None  # the first row under a header row, offered as the first data row
 
 
 class UploadedSheet(Protocol):
@@ -123,7 +121,7 @@ def preview(imp: UploadedSheet, sheet: int | None = None, limit: int = 15) -> Pr
         index = imp.sheet if sheet is None else sheet
         index = index if 0 <= index < len(names) else 0
         rows = book.preview(index, limit=limit)
-    return Preview(names, index, rows, max((len(r) for _, r in rows), default=0))
+    return Preview(names, index, rows, max((len(r) for _, r in rows), default=0), sheet_headers.first_data_row(rows))
 
 
 def choose_first_row(session: Session, imp: ContactImport, sheet: int, first_row: int) -> None:
@@ -139,6 +137,8 @@ def choose_first_row(session: Session, imp: ContactImport, sheet: int, first_row
 class Columns:
     titles: list[str]  # the row above the first data row, else Column A, B …
     samples: list[list[str]]  # the first data rows
+    # role -> column, from the titles (see domain/sheet_headers.py): a campaign's phone and message
+    guessed: dict[str, int] = field(default_factory=dict)
 
 
 def columns(imp: UploadedSheet, samples: int = 10) -> Columns:
@@ -148,9 +148,12 @@ def columns(imp: UploadedSheet, samples: int = 10) -> Columns:
     above = [cells for number, cells in shown.rows if number < first]
     titles = list(above[-1]) if above else []
     titles += [""] * (shown.width - len(titles))
+    named = [t.strip() or _letter_name(i) for i, t in enumerate(titles[: shown.width])]
+    data = [cells for number, cells in shown.rows if number >= first]
     return Columns(
-        [t.strip() or _letter_name(i) for i, t in enumerate(titles[: shown.width])],
-        [cells for number, cells in shown.rows if number >= first][:samples],
+        named,
+        data[:samples],
+        sheet_headers.guess_columns(named, (sheet_headers.PHONE, sheet_headers.MESSAGE), data[:10]),
     )
 
 
@@ -165,8 +168,9 @@ def _letter_name(index: int) -> str:
 
 def guess_mapping(found: Columns, region: str) -> list[str]:
     """A role per column: the phone is the column whose sample cells are numbers (or titled
-    so), names by their titles, other columns kept."""
+    so), names by their titles (domain/sheet_headers.py), other columns kept."""
     titles, samples = found.titles, found.samples
+    titled = sheet_headers.guess_columns(titles, (ROLE_PHONE, ROLE_FIRST, ROLE_LAST), samples)
     roles = [ROLE_KEEP] * len(titles)
 
     def numbers_in(col: int) -> int:
@@ -179,16 +183,14 @@ def guess_mapping(found: Columns, region: str) -> list[str]:
                 pass
         return count
 
-    scores = [(numbers_in(i) + (2 if t.lower() in _PHONE_WORDS else 0), -i) for i, t in enumerate(titles)]
+    scores = [(numbers_in(i) + (2 if titled.get(ROLE_PHONE) == i else 0), -i) for i in range(len(titles))]
     if scores:
         best = max(range(len(titles)), key=lambda i: scores[i])
         if scores[best][0] > 0:
             roles[best] = ROLE_PHONE
-    for i, title in enumerate(titles):
-        if roles[i] == ROLE_KEEP and title.lower() in _FIRST_WORDS and ROLE_FIRST not in roles:
-            roles[i] = ROLE_FIRST
-        elif roles[i] == ROLE_KEEP and title.lower() in _LAST_WORDS and ROLE_LAST not in roles:
-            roles[i] = ROLE_LAST
+    for role in (ROLE_FIRST, ROLE_LAST):
+        if role in titled and roles[titled[role]] == ROLE_KEEP:
+            roles[titled[role]] = role
     return roles
 
 
