@@ -15,9 +15,19 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from webapp.domain import delivery_reasons, lifecycle
+from webapp.domain.texts import Text
 from webapp.extensions import babel
 
 LANGUAGE_NAMES = {"en": "English", "ro": "Română"}
+
+
+def translate(message: Text | str) -> str:
+    """A domain or service message in the current language (a request's, or the one a job set with
+    flask_babel.force_locale): a :class:`Text` translated before its parameters are filled in, or
+    a plain message id. Never a text that already holds user data."""
+    if not isinstance(message, Text):
+        return gettext(message)
+    return message.render(gettext, str(get_locale() or "en"))
 
 
 def supported_languages() -> tuple[str, ...]:
@@ -164,3 +174,4 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals["locale_display"] = lambda code: Locale.parse(code).display_name
     app.jinja_env.globals["delivery_reason"] = delivery_reason
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["translate"] = translate

@@ -22,15 +22,25 @@ from flask import flash
 from flask_babel import gettext as _
 
 from webapp.extensions import db
-from webapp.services.errors import ServiceError
+from webapp.i18n import translate
+from webapp.services.errors import FieldMessage, ServiceError
+
+
+def field_message(message: FieldMessage) -> str:
+    """A message is a msgid, (msgid, parameters) or a Text: translated before it is filled in."""
+    if isinstance(message, tuple):
+        return _(message[0], **message[1])
+    return translate(message)
+
+
+def error_text(error: ServiceError) -> str:
+    """The refusal's message in the user's language."""
+    return translate(error.text)
 
 
 def apply_service_errors(form, error: ServiceError) -> None:
-    """A message is a msgid, or (msgid, parameters) so that it is translated before it is filled in."""
     for field, messages in error.field_errors.items():
-        getattr(form, field).errors = list(getattr(form, field).errors) + [
-            _(m[0], **m[1]) if isinstance(m, tuple) else _(m) for m in messages
-        ]
+        getattr(form, field).errors = list(getattr(form, field).errors) + [field_message(m) for m in messages]
 
 
 @dataclass
@@ -55,4 +65,4 @@ def refusals(form=None, *, flash_message: bool = True) -> Iterator[ServiceCall]:
         if form is not None and exc.field_errors:
             apply_service_errors(form, exc)
         elif flash_message:
-            flash(_(exc.message), "error")
+            flash(error_text(exc), "error")

@@ -64,10 +64,13 @@ from phonenumbers import PhoneNumberType
 from phonenumbers import carrier as _carrier
 from phonenumbers import timezone as _timezone
 
-from webapp.domain.phone_input import InvalidNumber
+from webapp.domain import N_
+from webapp.domain.phone_input import NOT_A_NUMBER, TOO_LONG, InvalidNumber
 from webapp.domain.phone_input import clean_text as _clean_text
 from webapp.domain.phone_input import text_of as _text_of
+from webapp.domain.phone_problems import TOO_LONG_FOR, TOO_SHORT_FOR, WRONG_LENGTH_FOR
 from webapp.domain.phone_problems import problem as _problem
+from webapp.domain.texts import Text, text
 
 # phonenumbers' own switch: keep its compiled metadata patterns instead of compiling them
 # again through re's bounded cache on every call (about a quarter of the time per number).
@@ -135,27 +138,27 @@ class NumberInfo:
 # --------------------------------------------------------------------------
 
 
-def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | str:
+def _parse(written: str, region: str | None) -> phonenumbers.PhoneNumber | Text:
     """A PhoneNumber, or a message when phonenumbers cannot parse it."""
     try:
-        return phonenumbers.parse(text, region)
+        return phonenumbers.parse(written, region)
     except phonenumbers.NumberParseException as exc:
         et = exc.error_type
         if et == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
-            digits = text.lstrip("+")
-            if not text.startswith("+"):
-                return "missing the country code"
+            digits = written.lstrip("+")
+            if not written.startswith("+"):
+                return text(N_("missing the country code"))
             if digits.startswith("0"):
-                return "no country code after '+'"
-            return f"unknown country code {digits[:3]}"
+                return text(N_("no country code after '+'"))
+            return text(N_("unknown country code %(code)s"), code=digits[:3])
         if et == phonenumbers.NumberParseException.TOO_LONG:
-            return "too long"
+            return TOO_LONG
         if et in (
             phonenumbers.NumberParseException.TOO_SHORT_NSN,
             phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD,
         ):
-            return "too short"
-        return "not a phone number"
+            return text(N_("too short"))
+        return NOT_A_NUMBER
 
 
 def _check_region(default_region: str | None) -> str | None:
@@ -192,7 +195,7 @@ def _best_reading(raw: object, default_region: str | None) -> phonenumbers.Phone
     has_plus, digits = _clean_text(_text_of(raw), raw)
 
     if len(digits) > _MAX_DIGITS:
-        raise InvalidNumber("too long", raw)
+        raise InvalidNumber(TOO_LONG, raw)
 
     # "00" is the international prefix people write everywhere in Europe;
     # a country code never starts with 0, so "000..." is not one.
@@ -207,8 +210,8 @@ def _best_reading(raw: object, default_region: str | None) -> phonenumbers.Phone
         raise InvalidNumber(_problem(candidates[0][0], region), raw)
     first_problem = _first_problem(failed, region)
     if region is None and not has_plus and not idd:
-        raise InvalidNumber("missing the country code (e.g. +40)", raw)
-    raise InvalidNumber(first_problem or "not a phone number", raw)
+        raise InvalidNumber(text(N_("missing the country code (e.g. +40)")), raw)
+    raise InvalidNumber(first_problem or NOT_A_NUMBER, raw)
 
 
 def _attempts(digits: str, has_plus: bool, idd: bool, region: str | None) -> tuple[list[str], str | None]:
@@ -227,14 +230,14 @@ def _attempts(digits: str, has_plus: bool, idd: bool, region: str | None) -> tup
 
 def _readings(
     attempts: list[str], region_for_parse: str | None
-) -> tuple[list[tuple[phonenumbers.PhoneNumber, int]], list[phonenumbers.PhoneNumber | str]]:
+) -> tuple[list[tuple[phonenumbers.PhoneNumber, int]], list[phonenumbers.PhoneNumber | Text]]:
     """The valid readings with their number types, and the failed ones (a parse message or an
     invalid number), explained only if nothing is valid."""
     candidates: list[tuple[phonenumbers.PhoneNumber, int]] = []
-    failed: list[phonenumbers.PhoneNumber | str] = []
-    for text in attempts:
-        parsed = _parse(text, region_for_parse)
-        if isinstance(parsed, str):
+    failed: list[phonenumbers.PhoneNumber | Text] = []
+    for written in attempts:
+        parsed = _parse(written, region_for_parse)
+        if isinstance(parsed, Text):
             failed.append(parsed)
             continue
         # number_type() is UNKNOWN exactly when is_valid_number() is False; asking it once
@@ -247,12 +250,12 @@ def _readings(
     return candidates, failed
 
 
-def _first_problem(failed: list[phonenumbers.PhoneNumber | str], region: str | None) -> str | None:
+def _first_problem(failed: list[phonenumbers.PhoneNumber | Text], region: str | None) -> Text | None:
     """The message for the failed readings: the first one's, unless a later international
     reading explains a "too long" better."""
-    first_problem: str | None = None
+    first_problem: Text | None = None
     for attempt in failed:
-        if isinstance(attempt, str):
+        if isinstance(attempt, Text):
             first_problem = first_problem or attempt
             continue
         problem = _problem(attempt, region)
@@ -260,8 +263,8 @@ def _first_problem(failed: list[phonenumbers.PhoneNumber | str], region: str | N
         if first_problem is None:
             first_problem = problem
         elif (
-            first_problem.startswith("too long")
-            and problem.startswith(("too ", "wrong "))
+            first_problem.msgid in (TOO_LONG.msgid, TOO_LONG_FOR)
+            and problem.msgid in (TOO_SHORT_FOR, TOO_LONG_FOR, WRONG_LENGTH_FOR)
             and attempt.country_code >= 10
         ):
             # "38050123456": too long to be Romanian, but one digit short of a
@@ -282,9 +285,9 @@ def _type_name(number_type: int) -> str:
 
 def _parse_e164(e164: str) -> phonenumbers.PhoneNumber:
     if not isinstance(e164, str) or not e164.strip().startswith("+"):
-        raise InvalidNumber(f"not in international format: {e164!r}", e164)
+        raise InvalidNumber(text(N_("not in international format: %(value)s"), value=repr(e164)), e164)
     parsed = _parse(e164.strip(), None)
-    if isinstance(parsed, str):
+    if isinstance(parsed, Text):
         raise InvalidNumber(parsed, e164)
     return parsed
 

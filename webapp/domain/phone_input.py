@@ -11,22 +11,29 @@ import numbers
 import re
 import unicodedata
 
+from webapp.domain import N_
+from webapp.domain.texts import Text, TextError
+from webapp.domain.texts import text as _t
+
+EMPTY = _t(N_("empty"))
+NOT_A_NUMBER = _t(N_("not a phone number"))
+TOO_LONG = _t(N_("too long"))
+
 # Longest text looked at, and longest quote of it in a message.
 _MAX_TEXT = 80
 _MAX_SHOWN = 40
 
 
-class InvalidNumber(ValueError):
+class InvalidNumber(TextError):
     """The value is not a phone number that can receive SMS.
 
-    ``str(exc)`` is a short, plain-language message for the customer, e.g.
-    ``"too short for a number in Romania"``.  ``exc.raw`` holds the value
-    that was given.
+    ``str(exc)`` is a short, plain-language message for the customer in English, e.g.
+    ``"too short for a number in Romania"``; ``exc.text`` is the same message to translate where
+    it is shown (webapp/i18n.py ``translate``).  ``exc.raw`` holds the value that was given.
     """
 
-    def __init__(self, message: str, raw: object = None) -> None:
+    def __init__(self, message: str | Text, raw: object = None) -> None:
         super().__init__(message)
-        self.message = message
         self.raw = raw
 
 
@@ -38,45 +45,45 @@ class InvalidNumber(ValueError):
 def text_of(raw: object) -> str:
     """Text for any value a spreadsheet cell or form field can hold."""
     if raw is None:
-        raise InvalidNumber("empty", raw)
+        raise InvalidNumber(EMPTY, raw)
     if isinstance(raw, str):
         return raw
     if isinstance(raw, bool):  # before Integral: bool is an int
-        raise InvalidNumber(f"not a phone number: {raw}", raw)
+        raise InvalidNumber(_t(N_("not a phone number: %(value)s"), value=str(raw)), raw)
     if isinstance(raw, (_dt.date, _dt.time, _dt.timedelta)):
-        raise InvalidNumber("a date or time, not a phone number", raw)
+        raise InvalidNumber(_t(N_("a date or time, not a phone number")), raw)
     if isinstance(raw, numbers.Integral):
         value = int(raw)
         if value < 0:
-            raise InvalidNumber("negative number, not a phone number", raw)
+            raise InvalidNumber(_t(N_("negative number, not a phone number")), raw)
         return str(value)
     if isinstance(raw, (numbers.Real, decimal.Decimal)):
         if isinstance(raw, decimal.Decimal):
             if raw.is_nan():
-                raise InvalidNumber("empty", raw)
+                raise InvalidNumber(EMPTY, raw)
             if raw.is_infinite():
-                raise InvalidNumber("not a phone number", raw)
+                raise InvalidNumber(NOT_A_NUMBER, raw)
             if raw != raw.to_integral_value():
-                raise InvalidNumber("not a whole number", raw)
+                raise InvalidNumber(_t(N_("not a whole number")), raw)
             value = int(raw)
         else:
             f = float(raw)
             if math.isnan(f):  # pandas & co. use NaN for empty cells
-                raise InvalidNumber("empty", raw)
+                raise InvalidNumber(EMPTY, raw)
             if math.isinf(f):
-                raise InvalidNumber("not a phone number", raw)
+                raise InvalidNumber(NOT_A_NUMBER, raw)
             if not f.is_integer():
-                raise InvalidNumber("not a whole number", raw)
+                raise InvalidNumber(_t(N_("not a whole number")), raw)
             value = int(f)
         if value < 0:
-            raise InvalidNumber("negative number, not a phone number", raw)
+            raise InvalidNumber(_t(N_("negative number, not a phone number")), raw)
         return str(value)
     if isinstance(raw, (bytes, bytearray)):
         try:
             return bytes(raw).decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidNumber("not a phone number", raw) from None
-    raise InvalidNumber(f"not a phone number: {raw!r}", raw)
+            raise InvalidNumber(NOT_A_NUMBER, raw) from None
+    raise InvalidNumber(_t(N_("not a phone number: %(value)s"), value=repr(raw)), raw)
 
 
 # --------------------------------------------------------------------------
@@ -130,12 +137,12 @@ def clean_text(text: str, raw: object) -> tuple[bool, str]:
         return plain
     s = _ascii_form(text).strip()
     if not s:
-        raise InvalidNumber("empty", raw)
+        raise InvalidNumber(EMPTY, raw)
     shown = _shown(s)
     if len(s) > _MAX_TEXT:  # a pasted paragraph, not a phone number
         if any(ch.isalpha() for ch in s):
-            raise InvalidNumber(f"contains letters: '{shown}'", raw)
-        raise InvalidNumber("too long", raw)
+            raise InvalidNumber(_t(N_("contains letters: '%(value)s'"), value=shown), raw)
+        raise InvalidNumber(TOO_LONG, raw)
     s = _without_label(_unquoted(s))
     s = _without_spreadsheet_notation(s, shown, raw)
     _check_one_number(s, shown, raw)
@@ -204,10 +211,16 @@ def _without_spreadsheet_notation(s: str, shown: str, raw: object) -> str:
     if m:
         first, frac, exp = m.group(1), m.group(2) or "", int(m.group(3))
         if len(frac) > exp:
-            raise InvalidNumber(f"not a whole number: '{shown}'", raw)
+            raise InvalidNumber(_t(N_("not a whole number: '%(value)s'"), value=shown), raw)
         if len(frac) < exp:
             raise InvalidNumber(
-                f"written in scientific notation ('{shown}') and some digits were lost; format the column as text",
+                _t(
+                    N_(
+                        "written in scientific notation ('%(value)s') and some digits were lost; "
+                        "format the column as text"
+                    ),
+                    value=shown,
+                ),
                 raw,
             )
         s = first + frac
@@ -218,11 +231,11 @@ def _check_one_number(s: str, shown: str, raw: object) -> None:
     """Refuse several numbers in one cell, letters, or no digit at all."""
     parts = [p for p in _MULTI_SPLIT_RE.split(s) if p and p.strip()]
     if len(parts) > 1 and sum(1 for p in parts if sum(c.isdigit() for c in p) >= 7) > 1:
-        raise InvalidNumber(f"more than one number: '{shown}'", raw)
+        raise InvalidNumber(_t(N_("more than one number: '%(value)s'"), value=shown), raw)
     if any(ch.isalpha() for ch in s):
-        raise InvalidNumber(f"contains letters: '{shown}'", raw)
+        raise InvalidNumber(_t(N_("contains letters: '%(value)s'"), value=shown), raw)
     if not any(ch.isdigit() for ch in s):
-        raise InvalidNumber(f"no phone number in '{shown}'", raw)
+        raise InvalidNumber(_t(N_("no phone number in '%(value)s'"), value=shown), raw)
 
 
 def _digits_of(s: str, shown: str, raw: object) -> tuple[bool, str]:
@@ -246,5 +259,5 @@ def _digits_of(s: str, shown: str, raw: object) -> tuple[bool, str]:
             bad.append(ch)
     if bad:
         chars = " ".join(f"'{c}'" for c in dict.fromkeys(bad))
-        raise InvalidNumber(f"contains invalid characters {chars}: '{shown}'", raw)
+        raise InvalidNumber(_t(N_("contains invalid characters %(chars)s: '%(value)s'"), chars=chars, value=shown), raw)
     return has_plus, "".join(digit_chars)

@@ -3,38 +3,29 @@ Romania", "not a mobile number (landline)"). The messages half of :mod:`webapp.d
 
 from __future__ import annotations
 
-import functools
-
 import phonenumbers
 from phonenumbers import PhoneNumberType, ValidationResult
 
+from webapp.domain import N_
+from webapp.domain.texts import Country, Text, text
+
 _TYPE_LABELS = {
-    PhoneNumberType.FIXED_LINE: "landline",
-    PhoneNumberType.TOLL_FREE: "toll-free",
-    PhoneNumberType.PREMIUM_RATE: "premium-rate",
-    PhoneNumberType.SHARED_COST: "shared-cost",
-    PhoneNumberType.VOIP: "VoIP",
-    PhoneNumberType.PERSONAL_NUMBER: "personal number",
-    PhoneNumberType.PAGER: "pager",
-    PhoneNumberType.UAN: "company number",
-    PhoneNumberType.VOICEMAIL: "voicemail",
+    PhoneNumberType.FIXED_LINE: N_("landline"),
+    PhoneNumberType.TOLL_FREE: N_("toll-free"),
+    PhoneNumberType.PREMIUM_RATE: N_("premium-rate"),
+    PhoneNumberType.SHARED_COST: N_("shared-cost"),
+    PhoneNumberType.VOIP: N_("VoIP"),
+    PhoneNumberType.PERSONAL_NUMBER: N_("personal number"),
+    PhoneNumberType.PAGER: N_("pager"),
+    PhoneNumberType.UAN: N_("company number"),
+    PhoneNumberType.VOICEMAIL: N_("voicemail"),
 }
 
 
-@functools.cache
-def _country_name(region: str | None) -> str:
-    """English country name for a region code (falls back to the code)."""
-    if not region:
-        return "an unknown country"
-    # Babel's territory names: phonenumbers' geocoder would load ~100 MB of place names into
-    # every process for this one lookup.
-    from babel import Locale
-
-    return Locale("en").territories.get(region) or region
-
-
-def _what(num: phonenumbers.PhoneNumber, hint: str | None) -> str:
-    """'number in Romania', or '+1 number' when the country is unclear."""
+def _what(num: phonenumbers.PhoneNumber, hint: str | None) -> Text:
+    """'number in Romania' (the country named in the reader's language: Babel's territory names,
+    as phonenumbers' geocoder would load ~100 MB of place names into every process), or
+    '+1 number' when the country is unclear."""
     region = phonenumbers.region_code_for_number(num)
     if region is None or region == phonenumbers.UNKNOWN_REGION:
         assert num.country_code is not None  # phonenumbers.parse always sets it
@@ -47,16 +38,16 @@ def _what(num: phonenumbers.PhoneNumber, hint: str | None) -> str:
         else:  # +1 spans two dozen countries: name none of them
             region = None
     if region is None or region == phonenumbers.UNKNOWN_REGION:
-        return f"+{num.country_code} number"
-    return f"number in {_country_name(region)}"
+        return text(N_("+%(code)s number"), code=str(num.country_code))
+    return text(N_("number in %(country)s"), country=Country(region))
 
 
-def problem(num: phonenumbers.PhoneNumber, hint: str | None) -> str:
-    """Message for a parsed number that is not a valid SMS recipient."""
+def problem(num: phonenumbers.PhoneNumber, hint: str | None) -> Text:
+    """Message for a parsed number that is not a valid SMS recipient (``str()`` of it is English)."""
     what = _what(num, hint)
     if phonenumbers.is_valid_number(num):
-        kind = _TYPE_LABELS.get(phonenumbers.number_type(num), "cannot receive SMS")
-        return f"not a mobile number ({kind})"
+        kind = _TYPE_LABELS.get(phonenumbers.number_type(num), N_("cannot receive SMS"))
+        return text(N_("not a mobile number (%(kind)s)"), kind=text(kind))
     reason = phonenumbers.is_possible_number_with_reason(num)
     if reason not in (ValidationResult.TOO_SHORT, ValidationResult.TOO_LONG):
         # Lengths that are possible for *some* number (short codes, local
@@ -65,11 +56,16 @@ def problem(num: phonenumbers.PhoneNumber, hint: str | None) -> str:
         if mobile in (ValidationResult.TOO_SHORT, ValidationResult.TOO_LONG):
             reason = mobile
     if reason == ValidationResult.TOO_SHORT:
-        return f"too short for a {what}"
+        return text(TOO_SHORT_FOR, what=what)
     if reason == ValidationResult.TOO_LONG:
-        return f"too long for a {what}"
+        return text(TOO_LONG_FOR, what=what)
     if reason == ValidationResult.INVALID_LENGTH:
-        return f"wrong length for a {what}"
+        return text(N_("wrong length for a %(what)s"), what=what)
     if reason == ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
-        return f"incomplete (area code missing?) for a {what}"
-    return f"not a valid {what}"
+        return text(N_("incomplete (area code missing?) for a %(what)s"), what=what)
+    return text(N_("not a valid %(what)s"), what=what)
+
+
+TOO_SHORT_FOR = N_("too short for a %(what)s")
+TOO_LONG_FOR = N_("too long for a %(what)s")
+WRONG_LENGTH_FOR = N_("wrong length for a %(what)s")

@@ -14,6 +14,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from webapp.domain import N_
+from webapp.domain.texts import TextError, text
+
 MB = 1024 * 1024
 
 
@@ -33,8 +36,9 @@ class SheetLimits:
 LIMITS = SheetLimits()
 
 
-class TooLarge(ValueError):
-    """The file is over a limit; str(exc) is a plain message for the customer."""
+class TooLarge(TextError):
+    """The file is over a limit; str(exc) is a plain message for the customer (in English;
+    ``exc.text`` is the same message to translate where it is shown)."""
 
 
 def check_workbook(path: Path, name: str, limits: SheetLimits = LIMITS) -> None:
@@ -44,8 +48,14 @@ def check_workbook(path: Path, name: str, limits: SheetLimits = LIMITS) -> None:
         members = archive.infolist()
     if len(members) > limits.parts:
         raise TooLarge(
-            f"“{name}” has {len(members):,} parts inside; an Excel workbook has a few dozen. "
-            "Save it again from Excel, or as CSV."
+            text(
+                N_(
+                    "“%(name)s” has %(parts)s parts inside; an Excel workbook has a few dozen. "
+                    "Save it again from Excel, or as CSV."
+                ),
+                name=name,
+                parts=len(members),
+            )
         )
     total = 0
     for member in members:
@@ -53,19 +63,39 @@ def check_workbook(path: Path, name: str, limits: SheetLimits = LIMITS) -> None:
         limit = _limit_for(member.filename, limits)
         if member.file_size > limit:
             raise TooLarge(
-                f"“{name}” unpacks to more than {limit // MB:,} MB ({member.filename}: "
-                f"{member.file_size / MB:,.0f} MB). Split it into smaller files, or save it as CSV."
+                text(
+                    N_(
+                        "“%(name)s” unpacks to more than %(limit)s MB (%(part)s: %(size)s MB). "
+                        "Split it into smaller files, or save it as CSV."
+                    ),
+                    name=name,
+                    limit=limit // MB,
+                    part=member.filename,
+                    size=round(member.file_size / MB),
+                )
             )
     if total > limits.total_bytes:
         raise TooLarge(
-            f"“{name}” unpacks to {total / MB:,.0f} MB, more than {limits.total_bytes // MB:,} MB. "
-            "Split it into smaller files, or save it as CSV."
+            text(
+                N_(
+                    "“%(name)s” unpacks to %(size)s MB, more than %(limit)s MB. "
+                    "Split it into smaller files, or save it as CSV."
+                ),
+                name=name,
+                size=round(total / MB),
+                limit=limits.total_bytes // MB,
+            )
         )
     strings = [m for m in members if m.filename.lower().endswith("sharedstrings.xml")]
     if strings and _count_strings(path, strings[0].filename) > limits.shared_strings:
         raise TooLarge(
-            f"“{name}” holds more than {limits.shared_strings:,} different texts. "
-            "Split it into smaller files, or save it as CSV."
+            text(
+                N_(
+                    "“%(name)s” holds more than %(count)s different texts. Split it into smaller files, or save it as CSV."
+                ),
+                name=name,
+                count=limits.shared_strings,
+            )
         )
 
 
@@ -96,21 +126,40 @@ def _limit_for(part: str, limits: SheetLimits) -> int:
 
 def too_many_rows(name: str, limits: SheetLimits = LIMITS) -> TooLarge:
     return TooLarge(
-        f"“{name}” has more than {limits.rows:,} rows, more than Excel itself allows. Split it into smaller files."
+        text(
+            N_("“%(name)s” has more than %(rows)s rows, more than Excel itself allows. Split it into smaller files."),
+            name=name,
+            rows=limits.rows,
+        )
     )
 
 
 def too_many_cells(name: str, row: int) -> TooLarge:
     return TooLarge(
-        f"Row {row} of “{name}” holds more cells than Excel allows (16,384): it was not written "
-        "by Excel. Save it again from Excel, or as CSV."
+        text(
+            N_(
+                "Row %(row)s of “%(name)s” holds more cells than Excel allows (%(cells)s): it was not written "
+                "by Excel. Save it again from Excel, or as CSV."
+            ),
+            row=row,
+            name=name,
+            cells=16_384,
+        )
     )
 
 
 def too_many_columns(name: str, row: int, column: int, limits: SheetLimits = LIMITS) -> TooLarge:
     return TooLarge(
-        f"Row {row} of “{name}” has a value in column {column:,}; at most {limits.columns:,} "
-        "columns can be read. Remove the columns you do not need."
+        text(
+            N_(
+                "Row %(row)s of “%(name)s” has a value in column %(column)s; at most %(columns)s "
+                "columns can be read. Remove the columns you do not need."
+            ),
+            row=row,
+            name=name,
+            column=column,
+            columns=limits.columns,
+        )
     )
 
 

@@ -13,7 +13,9 @@ from typing import Any, TypeAlias
 from defusedxml import DefusedXmlException
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
+from webapp.domain import N_
 from webapp.domain.sheet_limits import LIMITS, TooLarge, too_many_cells, too_many_columns, too_many_rows
+from webapp.domain.texts import text
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _CELL, _VALUE, _INLINE, _TEXT, _RUN, _SHEET_DATA = (
@@ -113,8 +115,14 @@ def sheet_rows(
                     other_elements += 1
                     if other_elements > OTHER_ELEMENTS:
                         raise TooLarge(
-                            f"“{name}” holds more than {OTHER_ELEMENTS:,} elements besides its rows: "
-                            "it was not written by Excel. Save it again from Excel, or as CSV."
+                            text(
+                                N_(
+                                    "“%(name)s” holds more than %(count)s elements besides its rows: "
+                                    "it was not written by Excel. Save it again from Excel, or as CSV."
+                                ),
+                                name=name,
+                                count=OTHER_ELEMENTS,
+                            )
                         )
                 continue
             in_row = False

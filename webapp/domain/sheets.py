@@ -37,8 +37,10 @@ from typing import TextIO
 import openpyxl
 from defusedxml import DefusedXmlException
 
+from webapp.domain import N_
 from webapp.domain.sheet_limits import LIMITS, TooLarge, check_workbook, too_many_columns
 from webapp.domain.sheet_xml import sheet_rows
+from webapp.domain.texts import Text, TextError, text
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -51,8 +53,9 @@ _SNIFF_CHARS = 64 * 1024
 _SNIFF_ROWS = 20
 
 
-class UnreadableFile(ValueError):
-    """A file we cannot read; str(exc) is a plain-English message for the customer."""
+class UnreadableFile(TextError):
+    """A file we cannot read; str(exc) is a plain-English message for the customer, ``exc.text``
+    the same message to translate where it is shown."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ class _XlsxSpreadsheet(Spreadsheet):
         except UnreadableFile:
             raise
         except TooLarge as exc:
-            raise UnreadableFile(str(exc)) from None
+            raise UnreadableFile(exc.text) from None
         except DefusedXmlException as exc:
             raise UnreadableFile(_not_excel_xml(self.filename)) from exc
         except Exception as exc:
@@ -202,7 +205,7 @@ class _CsvSpreadsheet(Spreadsheet):
         super().__init__(path, filename)
         is_utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
         if not is_utf16 and b"\x00" in head:
-            raise UnreadableFile(f"“{filename}” is not a text (CSV) file.")
+            raise UnreadableFile(text(N_("“%(name)s” is not a text (CSV) file."), name=filename))
         self.encoding = _detect_encoding(path, head)
         with self._open() as f:
             sample = f.read(_SNIFF_CHARS)
@@ -235,18 +238,30 @@ class _CsvSpreadsheet(Spreadsheet):
                     if number >= start:
                         cells = _clean_row(record)
                         if len(cells) > max_columns:
-                            raise UnreadableFile(str(too_many_columns(self.filename, number, len(cells))))
+                            raise UnreadableFile(too_many_columns(self.filename, number, len(cells)).text)
                         if cells:
                             yield number, cells
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
                     raise UnreadableFile(
-                        f'“{self.filename}” cannot be read after row {number}: a quote (") is probably '
-                        f"opened and never closed, or a cell is longer than {csv.field_size_limit():,} characters."
+                        text(
+                            N_(
+                                '“%(name)s” cannot be read after row %(row)s: a quote (") is probably '
+                                "opened and never closed, or a cell is longer than %(limit)s characters."
+                            ),
+                            name=self.filename,
+                            row=number,
+                            limit=csv.field_size_limit(),
+                        )
                     ) from exc
                 raise UnreadableFile(
-                    f'“{self.filename}” cannot be read after row {number}: a quote (") '
-                    "is probably opened and never closed."
+                    text(
+                        N_(
+                            '“%(name)s” cannot be read after row %(row)s: a quote (") is probably opened and never closed.'
+                        ),
+                        name=self.filename,
+                        row=number,
+                    )
                 ) from exc
 
 
@@ -254,8 +269,8 @@ def _display_name(filename: str) -> str:
     return filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
 
 
-def _damaged(name: str) -> str:
-    return f"“{name}” is damaged or not an Excel workbook."
+def _damaged(name: str) -> Text:
+    return text(N_("“%(name)s” is damaged or not an Excel workbook."), name=name)
 
 
 def _caused_by(exc: BaseException | None, kind: type) -> bool:
@@ -268,8 +283,8 @@ def _caused_by(exc: BaseException | None, kind: type) -> bool:
     return False
 
 
-def _not_excel_xml(name: str) -> str:
-    return f"“{name}” cannot be read: it declares XML entities, which Excel never writes."
+def _not_excel_xml(name: str) -> Text:
+    return text(N_("“%(name)s” cannot be read: it declares XML entities, which Excel never writes."), name=name)
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -348,32 +363,45 @@ def open_spreadsheet(path: str | Path, filename: str) -> Spreadsheet:
     name = _display_name(filename)
     suffix = Path(name).suffix.lower()
     if suffix not in EXCEL_SUFFIXES | CSV_SUFFIXES | {".xls"}:
-        raise UnreadableFile(f"“{name}” cannot be read: upload an Excel workbook (.xlsx) or a CSV file (.csv).")
+        raise UnreadableFile(
+            text(N_("“%(name)s” cannot be read: upload an Excel workbook (.xlsx) or a CSV file (.csv)."), name=name)
+        )
     with open(path, "rb") as f:
         head = f.read(_CHUNK)
     if not head:
-        raise UnreadableFile(f"“{name}” is empty.")
+        raise UnreadableFile(text(N_("“%(name)s” is empty."), name=name))
     if head.startswith(ZIP_MAGIC):
         if b"mimetypeapplication/vnd.oasis.opendocument" in head[:200]:
-            raise UnreadableFile(f"“{name}” is an OpenDocument (LibreOffice) file: save it as .xlsx or CSV.")
+            raise UnreadableFile(
+                text(N_("“%(name)s” is an OpenDocument (LibreOffice) file: save it as .xlsx or CSV."), name=name)
+            )
         try:
             check_workbook(path, name)
         except TooLarge as exc:
-            raise UnreadableFile(str(exc)) from None
+            raise UnreadableFile(exc.text) from None
         except Exception as exc:  # BadZipFile, and NotImplementedError for a zip version Python lacks (atheris)
             raise UnreadableFile(_damaged(name)) from exc
         return _XlsxSpreadsheet(path, name)  # also a workbook with a .csv name
     if head.startswith(OLE_MAGIC):
         if "EncryptionInfo".encode("utf-16-le") in head:
             raise UnreadableFile(
-                f"“{name}” is protected with a password: remove the password in Excel and upload it again."
+                text(
+                    N_("“%(name)s” is protected with a password: remove the password in Excel and upload it again."),
+                    name=name,
+                )
             )
-        raise UnreadableFile("Excel 97–2003 (.xls) files cannot be read: save it as .xlsx or CSV.")
+        raise UnreadableFile(text(N_("Excel 97–2003 (.xls) files cannot be read: save it as .xlsx or CSV.")))
     if suffix in CSV_SUFFIXES:
         return _CsvSpreadsheet(path, name, head)
     if _looks_like_text(head):
         raise UnreadableFile(
-            f"“{name}” is not an Excel workbook: it looks like a text (CSV) file with an "
-            f"{suffix} name. Save it from Excel as .xlsx, or rename it to .csv."
+            text(
+                N_(
+                    "“%(name)s” is not an Excel workbook: it looks like a text (CSV) file with an "
+                    "%(suffix)s name. Save it from Excel as .xlsx, or rename it to .csv."
+                ),
+                name=name,
+                suffix=suffix,
+            )
         )
     raise UnreadableFile(_damaged(name))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import counter, phone, pricing, recipients
 from webapp.domain.sms_text import Analysis, analyze
+from webapp.domain.texts import Text
 from webapp.models import User
 from webapp.services.pricing import price_list_for
 
@@ -23,7 +24,8 @@ class NumberCheck:
     typed: str
     number: str | None = None  # E.164 as it will be sent
     info: phone.NumberInfo | None = None
-    error: str | None = None  # why it cannot be read
+    error: str | None = None  # why it cannot be read (English: the API's answer)
+    error_text: Text | None = None  # the same, to translate on the page
     quote: pricing.Quote | None = None
     unroutable: pricing.Unroutable | None = None
     repeated: bool = False  # the same number as an earlier one: sent once
@@ -42,6 +44,7 @@ class Preview:
     number: str | None = None  # E.164 as it will be sent
     number_info: phone.NumberInfo | None = None
     number_error: str | None = None
+    number_error_text: Text | None = None
     quote: pricing.Quote | None = None  # for the typed number, or the account's home country
     unroutable: pricing.Unroutable | None = None
     suggestion: counter.GsmSuggestion | None = None
@@ -85,7 +88,7 @@ def _check(typed: str, region: str | None, parts: int, prices: pricing.PriceList
         number = phone.normalize(typed, region)
         info = phone.describe(number)
     except phone.InvalidNumber as exc:
-        return NumberCheck(typed, error=str(exc))
+        return NumberCheck(typed, error=str(exc), error_text=exc.text)
     if number in seen:
         return NumberCheck(typed, number, info, repeated=True)
     seen.add(number)
@@ -127,6 +130,7 @@ def preview(session: Session, actor: User, text: str, to: str = "", several: boo
         number=one.number if one else None,
         number_info=one.info if one else None,
         number_error=one.error if one else None,
+        number_error_text=one.error_text if one else None,
         quote=quote,
         unroutable=unroutable,
         suggestion=suggestion,
