@@ -66,6 +66,14 @@ def review_numbers(html):
     return {k: int(re.sub(r"\D", "", v)) for k, v in cells.items()}
 
 
+def assert_adds_up(counts):
+    """The review's figures add up on the page (issue 19: the valid numbers counted the duplicates too)."""
+    unique = counts["Valid numbers (each counted once)"]
+    assert counts["Rows read"] == unique + counts["Duplicates in the file"] + counts["Invalid"]
+    present = counts.get("Already in the group", counts.get("Already in the black list"))
+    assert unique == present + counts.get("Blocklisted", 0) + counts["Will be added"]
+
+
 def test_address_book_xlsx_end_to_end(app, client, ana):
     r = upload(client, SAMPLES / "address_book.xlsx", name="Clienți fidelitate")
     assert r.status_code == 302
@@ -97,13 +105,14 @@ def test_address_book_xlsx_end_to_end(app, client, ana):
     assert (valid, invalid, duplicates) == (942, 7, 51)  # as the samples' README says
     assert counts == {
         "Rows read": 1000,
-        "Valid numbers": 993,
-        "Invalid": 7,
+        "Valid numbers (each counted once)": 942,
         "Duplicates in the file": 51,
+        "Invalid": 7,
         "Already in the group": 0,
         "Blocklisted": 0,
         "Will be added": 942,
     }
+    assert_adds_up(counts)
     assert len(re.findall(r"<tr><td>\d+</td>", r.text)) == 7  # each invalid row: number, value, reason
 
     back = step(client, import_url, "back")
@@ -130,7 +139,9 @@ def test_address_book_xlsx_end_to_end(app, client, ana):
 
     invalid = client.get(f"{import_url}/invalid.xlsx")
     rows = list(load_workbook(io.BytesIO(invalid.data), read_only=True).active.iter_rows(values_only=True))
-    assert rows[0] == ("Row", "Value", "Reason") and len(rows) == 8
+    # each invalid row whole, under the file's titles, after its number and the reason
+    assert rows[0] == ("Row", "Reason", "Nume", "Prenume", "Telefon", "Oraș") and len(rows) == 8
+    assert all(isinstance(row[0], int) and row[0] >= 4 and row[1] and len(row) == 6 for row in rows[1:])
 
     # Importing the same file into the group again adds nothing: all already there.
     r = upload(client, SAMPLES / "address_book.xlsx", url=f"/contacts/{group_id}/import")
@@ -139,6 +150,7 @@ def test_address_book_xlsx_end_to_end(app, client, ana):
     r = step(client, import_url, "mapping", **{"role-2": "phone", "role-0": "skip", "role-1": "skip", "role-3": "skip"})
     counts = review_numbers(r.text)
     assert counts["Already in the group"] == 942 and counts["Will be added"] == 0
+    assert_adds_up(counts)
 
 
 def test_csv_sample_imports_the_same_way(app, client, ana):
@@ -481,3 +493,83 @@ def test_another_accounts_group_contacts_and_blocklist_entries_are_out_of_reach(
         from webapp.models import BlockedNumber
 
         assert db.session.get(BlockedNumber, entry_id) is not None
+
+
+def sheet_bytes(*rows):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_header_row_is_guessed_the_figures_add_up_and_the_invalid_rows_are_kept_whole(app, client, ana):
+    """Issue 19: a sheet with a title line and a header row "Telefon, Prenume, Nume, Oraș" opens with
+    row 3 and the columns chosen; the review's figures add up with duplicates, invalid rows, a
+    number already in the group and a blocklisted one; the invalid rows' XLSX holds each of them
+    whole under the file's own titles, after the row number and the reason, in the language of
+    the user who started the import (Romanian here)."""
+    with app.app_context():
+        from webapp.services import blocklist
+
+        user = db.session.scalar(select(User).where(User.username == "ana"))
+        group = ContactGroup(account_id=user.account_id, owner_user_id=user.id, name="Clienți")
+        db.session.add(group)
+        db.session.flush()
+        db.session.add(Contact(group_id=group.id, phone="+40744000222"))
+        blocklist.add_numbers(db.session, user, ["0733 000 111"], account_id=user.account_id)
+        user.language = "ro"
+        db.session.commit()
+        group_id = group.id
+    content = sheet_bytes(
+        ["Clienți – decembrie"],
+        ["Telefon", "Prenume", "Nume", "Oraș"],
+        ["0722123456", "Ion", "Pop", "Cluj"],
+        ["0722 123 456", "Ion", "Pop", "Cluj"],  # a duplicate
+        ["07xx", "Ana", "Ene", "Iași"],  # invalid
+        [None, "Dan", "Mic", "Arad"],  # no number
+        ["0733000111", "Eva", "Roș", "Sibiu"],  # blocklisted
+        ["0744000222", "Gigi", "Duda", "Brașov"],  # already in the group
+        ["0755000333", "Mara", "Vlad", "Iași", "=1+1"],  # a cell beyond the titles
+        ["0755000334", "Nora", "Vlad", "Iași"],
+        ["12345", "Radu", "Vlad", "Iași", "nota"],  # invalid, with a cell beyond the titles
+    )
+    data = {"csrf_token": token(client), "file": (io.BytesIO(content), "clienti.xlsx")}
+    import_url = client.post(f"/contacts/{group_id}/import", data=data, content_type="multipart/form-data").headers[
+        "Location"
+    ]
+    page = client.get(import_url).text
+    assert re.findall(r'name="first_row" value="(\d+)" checked', page) == ["3"]
+
+    r = step(client, import_url, "first-row", sheet="0", first_row="3")
+    selects = re.findall(r'<select id="role-(\d)"(.*?)</select>', r.text, re.S)
+    selected = {i: re.search(r'<option value="(\w+)" selected', body).group(1) for i, body in selects}
+    assert selected == {"0": "phone", "1": "first_name", "2": "last_name", "3": "keep", "4": "keep"}
+
+    r = step(client, import_url, "mapping", **{f"role-{i}": role for i, role in selected.items()})
+    counts = review_numbers(r.text)
+    assert counts == {
+        "Rânduri citite": 9,
+        "Numere valide (fiecare numărat o dată)": 5,
+        "Duplicate în fișier": 1,
+        "Invalide": 3,
+        "Deja în grup": 1,
+        "În lista neagră": 1,
+        "Vor fi adăugate": 3,
+    }
+
+    invalid = client.get(f"{import_url}/invalid.xlsx")
+    book = load_workbook(io.BytesIO(invalid.data), read_only=True)
+    assert book.sheetnames == ["Numere invalide"]
+    rows = [tuple("" if v is None else v for v in row) for row in book.active.iter_rows(values_only=True)]
+    assert rows[0][:6] == ("Rând", "Motiv", "Telefon", "Prenume", "Nume", "Oraș")
+    assert [row[0] for row in rows[1:]] == [5, 6, 11]
+    assert [row[2:6] for row in rows[1:]] == [
+        ("07xx", "Ana", "Ene", "Iași"),
+        ("", "Dan", "Mic", "Arad"),
+        ("12345", "Radu", "Vlad", "Iași"),
+    ]
+    assert rows[3][6] == "nota" and all(row[1] for row in rows[1:])  # every cell, and a reason

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import force_locale, gettext
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,12 +19,20 @@ from sqlalchemy.orm import Session
 from webapp.domain import N_, phone
 from webapp.domain.search_text import contact_search_text
 from webapp.domain.sheets import open_spreadsheet
-from webapp.models import BlockedNumber, Contact, ContactGroup, ContactImport
+from webapp.models import BlockedNumber, Contact, ContactGroup, ContactImport, User
 from webapp.models.types import utcnow
 from webapp.services import spreadsheets
 from webapp.services.bulk import bulk_insert
 from webapp.services.errors import ServiceError
-from webapp.services.imports import ROLE_FIRST, ROLE_KEEP, ROLE_LAST, ROLE_PHONE, invalid_path, prepared_path
+from webapp.services.imports import (
+    ROLE_FIRST,
+    ROLE_KEEP,
+    ROLE_LAST,
+    ROLE_PHONE,
+    invalid_path,
+    prepared_path,
+    preview,
+)
 
 Progress = Callable[[int], None]  # rows done so far
 INVALID_SAMPLE = 100
@@ -55,11 +64,17 @@ def _walk(
     imp: ContactImport,
     region: str,
     on_valid: Callable[[str, list[str]], None],
-    on_invalid: Callable[[int, str, str], None],
+    on_invalid_row: Callable[[int, str, str, list[str]], None],
     progress: Progress | None,
 ) -> dict[str, int]:
-    """Read every data row once: valid new numbers go to on_valid(number, row cells), the rest
-    are counted. Returns the counts."""
+    """Read every data row once: valid new numbers go to on_valid(number, row cells), invalid
+    ones to on_invalid_row(row number, phone cell, reason, row cells), the rest are counted.
+    Returns the counts."""
+    cells: list[str] = []  # the row being read (the loop below rebinds it)
+
+    def on_invalid(number: int, raw: str, reason: str) -> None:
+        on_invalid_row(number, raw, reason, cells)
+
     roles = imp.mapping["roles"]
     phone_col = roles.index(ROLE_PHONE)
     existing, blocked = _group_numbers(session, imp), _blocked_numbers(session, imp)
@@ -98,18 +113,40 @@ def _walk(
                 on_valid(e164, cells)
             if progress and counts["rows"] % 2000 == 0:
                 progress(counts["rows"])
+    # Rows read = each valid number once + duplicates + invalid; unique = already there + blocklisted + to add.
+    counts["unique"] = len(seen)
     return counts
 
 
+def _header_row(imp: ContactImport) -> list[str]:
+    """The sheet's own row above the first data row (its column titles), if there is one."""
+    first = imp.first_row or 1
+    above = [cells for number, cells in preview(imp, imp.sheet).rows if number < first]
+    return list(above[-1]) if above else []
+
+
+def _language(session: Session, imp: ContactImport) -> str:
+    """The language of the user who started the import: the invalid rows' file is theirs."""
+    user = session.get(User, imp.user_id)
+    return user.language if user is not None and user.language else "en"
+
+
 def analyse(session: Session, imp: ContactImport, region: str, progress: Progress | None = None) -> dict[str, Any]:
-    """The review: counts, the first invalid rows, and all of them in an XLSX to download."""
+    """The review: counts, the first invalid rows, and all of them in an XLSX to download: each
+    invalid row whole (every column of the file, under the file's own titles), after its row
+    number and the reason, the added titles in the language of the user who started the import."""
+    with force_locale(_language(session, imp)):
+        return _analyse(session, imp, region, progress)
+
+
+def _analyse(session: Session, imp: ContactImport, region: str, progress: Progress | None) -> dict[str, Any]:
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("Invalid numbers")
-    spreadsheets.append(sheet, ["Row", "Value", "Reason"])
+    sheet = book.create_sheet(gettext("Invalid numbers")[:31])
+    spreadsheets.append(sheet, [gettext("Row"), gettext("Reason"), *_header_row(imp)])
     sample: list[list[int | str]] = []
 
-    def on_invalid(number: int, raw: str, reason: str) -> None:
-        spreadsheets.append(sheet, [number, raw, reason])  # raw is the customer's file's text
+    def on_invalid(number: int, raw: str, reason: str, cells: list[str]) -> None:
+        spreadsheets.append(sheet, [number, reason, *cells])  # the cells are the customer's file's text
         if len(sample) < INVALID_SAMPLE:
             sample.append([number, raw, reason])
 
