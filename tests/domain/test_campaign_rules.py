@@ -336,6 +336,9 @@ def test_empty_tally():
         "samples": [],
         "problems": [],
         "countries": {},
+        "price_min": None,
+        "price_max": None,
+        "gsm_replaced": 0,
     }
 
 
@@ -485,3 +488,33 @@ def test_countries_are_counted_most_common_first():
     countries = tally.as_dict()["countries"]
     assert countries == {"RO": 3, "MD": 2, "?": 2, "UA": 1}
     assert list(countries) == ["RO", "MD", "?", "UA"]
+
+
+@pytest.mark.parametrize(
+    "prices, monitoring, low, high",
+    [
+        ([], None, None, None),  # nothing sent: no price per part to show
+        (["0.0350"], None, "0.0350", "0.0350"),
+        (["0.0350", "0.0350", "0.0350"], None, "0.0350", "0.0350"),
+        (["0.0600", "0.0350", "0.0420"], None, "0.0350", "0.0600"),  # RO, MD, an override
+        (["0.0350"], "0.0600", "0.0350", "0.0600"),  # the monitoring copy goes abroad
+        ([None, "0.0350"], None, "0.0350", "0.0350"),  # a caller that gives no price
+    ],
+)
+def test_the_summary_keeps_the_lowest_and_highest_price_per_part(prices, monitoring, low, high):
+    tally = Tally()
+    for n, price in enumerate(prices):
+        tally.add(
+            f"+4072200{n:04d}", "t", 1, 1, D(price or "0"), "RO", price_per_part=None if price is None else D(price)
+        )
+    if monitoring:
+        tally.add_monitoring(1, D(monitoring), D(monitoring))
+    summary = tally.as_dict()
+    assert (summary["price_min"], summary["price_max"]) == (low, high)
+
+
+def test_the_summary_counts_the_messages_sent_with_gsm7_characters():
+    tally = Tally()
+    for n, replaced in enumerate([True, False, True]):
+        tally.add(f"+4072200{n:04d}", "t", 1, 1, D("0.035"), "RO", replaced=replaced)
+    assert tally.as_dict()["gsm_replaced"] == 2

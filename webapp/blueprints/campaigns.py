@@ -156,7 +156,7 @@ def wizard(
             form=form,
             tags=tags,
             templates=templates.usable_templates(db.session, current_user),
-            preview=campaign_composer.preview(db.session, campaign, form.text.data or ""),
+            preview=campaign_composer.preview(db.session, campaign, form.text.data or "", bool(form.gsm_safe.data)),
         )
     elif step == "preparing":
         done = get_redis().get(background_jobs.campaign_progress_key(campaign.id))
@@ -226,14 +226,25 @@ def counter(campaign_id: int):
     if step_of(campaign) != "compose":  # a stale page: the file's columns are not chosen (any more)
         return "", 409  # htmx leaves the counter as it was
     text = request.form.get("text", "")
-    preview = campaign_composer.preview(db.session, campaign, text)
+    gsm_safe = _gsm_choice(request.form.get("gsm_safe", "") not in ("", "false"))
+    preview = campaign_composer.preview(db.session, campaign, text, gsm_safe)
     return render("campaigns/_counter.html", campaign=campaign, preview=preview)
+
+
+def _gsm_choice(current: bool) -> bool:
+    """The campaign's "replace non-GSM characters" after the counter's buttons: Use GSM-7
+    characters (gsm_action=replace) or Keep the characters as written (keep); else as posted."""
+    action = request.form.get("gsm_action")
+    return {"replace": True, "keep": False}.get(action or "", current)
 
 
 @bp.post("/<int:campaign_id>/options")
 def options(campaign_id: int):
     campaign = _campaign(campaign_id)
     form = _form_for(campaign, posted=True)
+    if request.form.get("gsm_action"):  # the counter's button without JavaScript: shown again, not saved
+        form.gsm_safe.data = _gsm_choice(bool(form.gsm_safe.data))
+        return wizard(campaign, form=form)
     if not form.validate():
         return wizard(campaign, form=form, status=422)
     try:
@@ -273,6 +284,7 @@ def _options_from(form: CampaignForm) -> campaigns.Options:
         validity_minutes=form.validity_minutes.data,
         monitor_every=form.monitor_every.data,
         monitor_number=form.monitor_number.data or "",
+        gsm_safe=bool(form.gsm_safe.data),
     )
 
 

@@ -104,6 +104,8 @@ class CampaignForm(FlaskForm):
         _l("Filter duplicates (send once to a number that appears several times)"), default=True
     )
     check_blocklists = BooleanField(_l("Check my black list (the global one always applies)"), default=True)
+    # Set by the counter's "Use GSM-7 characters" (a hidden field there): campaigns.gsm_safe.
+    gsm_safe = BooleanField(default=False)
     validity_minutes = SelectField(
         _l("Validity period"),
         coerce=int,

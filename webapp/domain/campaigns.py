@@ -129,6 +129,9 @@ class Tally:
     samples: list[SummaryExample] = field(default_factory=list)  # first rendered messages
     problems: list[SummaryProblem] = field(default_factory=list)  # first refused rows: {"row", "value", "reason"}
     countries: Counter[str] = field(default_factory=Counter)
+    price_min: Decimal | None = None  # the lowest and highest price per part of the messages counted
+    price_max: Decimal | None = None
+    gsm_replaced: int = 0  # messages sent with their non-GSM characters replaced (campaigns.gsm_safe)
 
     SAMPLES = 5
     PROBLEMS = 50
@@ -140,12 +143,23 @@ class Tally:
             self.problems.append({"row": row, "value": value, "reason": reason, "detail": detail})
 
     def add(
-        self, to: str, text: str, parts: int, characters: int, cost: Decimal, country: str | None, empty: int = 0
+        self,
+        to: str,
+        text: str,
+        parts: int,
+        characters: int,
+        cost: Decimal,
+        country: str | None,
+        empty: int = 0,
+        price_per_part: Decimal | None = None,
+        replaced: bool = False,
     ) -> None:
         self.rows += 1
         self.recipients += 1
         self.parts += parts
         self.cost += cost
+        self.gsm_replaced += replaced
+        self._price(price_per_part)
         self.countries[country or "?"] += 1
         if empty:
             self.empty_cells += empty
@@ -160,11 +174,20 @@ class Tally:
         if self.typical is None or self.typical["parts"] != most_common and parts == most_common:
             self.typical = example
 
-    def add_monitoring(self, parts: int, cost: Decimal) -> None:
+    def add_monitoring(self, parts: int, cost: Decimal, price_per_part: Decimal | None = None) -> None:
         self.monitoring += 1
         self.parts += parts
         self.monitoring_cost += cost
         self.cost += cost
+        self._price(price_per_part)
+
+    def _price(self, price_per_part: Decimal | None) -> None:
+        if price_per_part is None:
+            return
+        if self.price_min is None or price_per_part < self.price_min:
+            self.price_min = price_per_part
+        if self.price_max is None or price_per_part > self.price_max:
+            self.price_max = price_per_part
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -183,4 +206,7 @@ class Tally:
             "samples": self.samples,
             "problems": self.problems,
             "countries": dict(self.countries.most_common()),
+            "price_min": None if self.price_min is None else str(self.price_min),
+            "price_max": None if self.price_max is None else str(self.price_max),
+            "gsm_replaced": self.gsm_replaced,
         }

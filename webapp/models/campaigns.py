@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -40,6 +40,9 @@ class Campaign(db.Model):
     validity_minutes: Mapped[int] = mapped_column(Integer, default=48 * 60)
     monitor_every: Mapped[int] = mapped_column(Integer, default=0)
     monitor_number: Mapped[str] = mapped_column(String(20), default="")
+    # Every message rendered from the text is sent with its non-GSM characters replaced by their
+    # GSM-7 forms where that makes it GSM-7 (the composer's suggestion; 0025).
+    gsm_safe: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The expansion's result (the summary) and the money reserved at confirmation.
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     expansion_token: Mapped[str] = mapped_column(String(32), default="")  # names the current preparation

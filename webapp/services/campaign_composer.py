@@ -1,5 +1,6 @@
 """The campaign text box's live counter: the text rendered for the first recipients, with parts
-and cost of the longest and of the typical message, and unknown placeholders named."""
+and cost of the longest and of the typical message, unknown placeholders named, and what
+replacing non-GSM characters in the rendered messages saves (domain/gsm_savings.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from itertools import islice
 from sqlalchemy.orm import Session
 
 from webapp.domain import phone, pricing
+from webapp.domain.gsm_savings import Savings, compare
 from webapp.domain.placeholders import compile_text
 from webapp.domain.sms_text import Analysis, analyze
 from webapp.models import Account, Campaign
@@ -40,13 +42,17 @@ class CampaignPreview:
     empty_cells: int = 0
     rows_with_empty_cells: int = 0
     parts: Counter[int] = field(default_factory=Counter)  # parts → rows
+    gsm_safe: bool = False  # the examples and parts are those of the replaced texts
+    savings: Savings = field(default_factory=Savings)  # the rendered rows as written against replaced
 
 
-def preview(session: Session, campaign: Campaign, text: str) -> CampaignPreview:
+def preview(session: Session, campaign: Campaign, text: str, gsm_safe: bool = False) -> CampaignPreview:
+    """The counter for ``text`` over the first recipients; ``gsm_safe``: as the campaign sends
+    them when non-GSM characters are replaced (its savings are counted either way)."""
     from webapp.services.campaigns import columns_of
 
     account = session.get_one(Account, campaign.account_id)
-    result = CampaignPreview()
+    result = CampaignPreview(gsm_safe=gsm_safe)
     template = compile_text(text, columns_of(session, campaign))
     result.unknown = template.unknown
     if not text.strip():
@@ -61,6 +67,10 @@ def preview(session: Session, campaign: Campaign, text: str) -> CampaignPreview:
             continue  # a batch row with its own message does not use this text
         rendered, empty = template.render(source.values)
         analysis = analyze(rendered)
+        replaced, replaced_analysis = compare(rendered, analysis)
+        result.savings.add(analysis, replaced_analysis, _price_per_part(source.raw_phone, account, prices))
+        if gsm_safe:
+            rendered, analysis = replaced, replaced_analysis
         result.rows += 1
         result.parts[analysis.parts] += 1
         if empty:
@@ -78,6 +88,15 @@ def preview(session: Session, campaign: Campaign, text: str) -> CampaignPreview:
     typical_parts = result.parts.most_common(1)[0][0]
     result.typical = _example(examples[typical_parts], account, prices)
     return result
+
+
+def _price_per_part(raw_phone: str, account: Account, prices: pricing.PriceList) -> Decimal | None:
+    """The row's price per part (None: its number cannot be read, or there is no price there)."""
+    try:
+        number, country = phone.normalize_with_region(raw_phone, account.default_region)
+        return pricing.quote(1, number, country, prices).price_per_part
+    except (phone.InvalidNumber, pricing.Unroutable):
+        return None
 
 
 def _example(found: _Found, account: Account, prices: pricing.PriceList) -> Example:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle, phone, pricing
+from webapp.domain.gsm_savings import gsm_replaced
 from webapp.domain.networks import NETWORK_LENGTH, network_of
 from webapp.domain.placeholders import compile_text
 from webapp.domain.sheets import open_spreadsheet
@@ -233,12 +234,17 @@ class _Expansion:
         self.analysed: dict[str, tuple[str, int, int]] = {}
         self.pending: list[tuple[SourceRow, dict[str, Any]]] = []  # valid rows waiting for the blocklist check
 
-    def message_text(self, source: SourceRow) -> tuple[str, int]:
-        """The recipient's text and its count of empty placeholders: the row's own message, or the campaign's."""
+    def message_text(self, source: SourceRow) -> tuple[str, int, bool]:
+        """The recipient's text, its count of empty placeholders and whether non-GSM characters were
+        replaced: the row's own message (as written), or the campaign's text rendered for the row,
+        with the GSM-7 replacement (domain/gsm_savings.py) when the campaign asks for it."""
         if source.text is not None and source.text.strip():
-            return source.text.strip(), 0
+            return source.text.strip(), 0, False
         text, empty = self.template.render(source.values)
-        return text, empty
+        if self.campaign.gsm_safe:
+            replaced = gsm_replaced(text)
+            return replaced, empty, replaced != text
+        return text, empty, False
 
     def segments(self, text: str) -> tuple[str, int, int]:
         """The text's encoding, parts and characters; the first 20,000 distinct texts are analysed once."""
@@ -272,7 +278,7 @@ class _Expansion:
     def take(self, source: SourceRow) -> bool:
         """Check one recipient: False if refused (number, text, duplicate, length, route), True if
         priced and waiting for the blocklist check."""
-        text, empty = self.message_text(source)
+        text, empty, replaced = self.message_text(source)
         base = {"to": str(source.raw_phone)[:32], "text": text}
         try:
             number, country = phone.normalize_with_region(source.raw_phone, self.account.default_region)
@@ -311,6 +317,7 @@ class _Expansion:
                     "cost": quote.cost,
                     "_characters": characters,
                     "_empty": empty,
+                    "_replaced": replaced,
                 },
             )
         )
@@ -324,14 +331,24 @@ class _Expansion:
             self.session, self.account.id, numbers, account_list=self.campaign.check_blocklists
         )
         for source, row in self.pending:
-            characters, empty = row.pop("_characters"), row.pop("_empty")  # the tally's, not columns
+            characters, empty, replaced = row.pop("_characters"), row.pop("_empty"), row.pop("_replaced")  # the tally's
             if row["to"] in blocked:
                 self.tally.refuse(source.row, source.raw_phone, "blocklisted")
                 self.writer.add(
                     **{**row, "reason_code": "blocklisted", "route_id": None, "price_per_part": ZERO, "cost": ZERO}
                 )
                 continue
-            self.tally.add(row["to"], row["text"], row["parts"], characters, row["cost"], row["country"], empty)
+            self.tally.add(
+                row["to"],
+                row["text"],
+                row["parts"],
+                characters,
+                row["cost"],
+                row["country"],
+                empty,
+                price_per_part=row["price_per_part"],
+                replaced=replaced,
+            )
             self.writer.add(**row)
             if rules.is_monitoring_point(self.tally.recipients, self.campaign.monitor_every):
                 self.monitoring_copy(row["text"])
@@ -346,7 +363,7 @@ class _Expansion:
         if priced is None:
             return  # checked when the options were saved; a route gone since is no reason to stop
         route, quote = priced
-        self.tally.add_monitoring(parts, quote.cost)
+        self.tally.add_monitoring(parts, quote.cost, quote.price_per_part)
         self.writer.add(
             to=number,
             country=country,

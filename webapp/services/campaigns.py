@@ -210,6 +210,7 @@ class Options:
     validity_minutes: int
     monitor_every: int
     monitor_number: str
+    gsm_safe: bool = False  # send the rendered messages with non-GSM characters replaced (gsm_savings.py)
 
 
 def set_options(session: Session, actor: User, campaign: Campaign, options: Options) -> None:
@@ -252,7 +253,7 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
         raise ServiceError(N_("Please correct the marked fields."), errors)
     campaign.name = options.name.strip()[:120] or campaign.name or _default_name(campaign.kind)
     campaign.sender, campaign.send_at, campaign.speed = options.sender, options.send_at, options.speed
-    campaign.text = options.text
+    campaign.text, campaign.gsm_safe = options.text, bool(options.gsm_safe)
     campaign.filter_duplicates, campaign.check_blocklists = options.filter_duplicates, options.check_blocklists
     campaign.validity_minutes, campaign.monitor_every = options.validity_minutes, options.monitor_every
     campaign.monitor_number = monitor_number or options.monitor_number.strip()[:20]
