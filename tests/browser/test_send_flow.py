@@ -35,7 +35,9 @@ def test_send_and_watch_the_delivery_report(app, page, make_user, processes, red
     # Which of the two clicks' flash messages survives is a cookie race in the browser (both
     # are checked in test_pipeline.py); what matters here is one message, on its page.
     expect(page).to_have_url(re.compile(r"/reports/messages/\d+$"))
-    expect(page.get_by_test_id("status").first).to_have_text("DELIVRD", timeout=60_000)
+    expect(page.locator("#message-status span.status").first).to_have_attribute(
+        "data-status", "DELIVRD", timeout=60_000
+    )
     expect(page.get_by_test_id("cost")).to_contain_text("€0.0350")
     shot(page, "14-message-delivered")
 

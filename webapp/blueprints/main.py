@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, g
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,14 @@ from webapp.htmx import render
 from webapp.services import balance_watch, contacts, report_totals, reports
 
 bp = Blueprint("main", __name__)
+
+
+@bp.app_context_processor
+def support_view() -> dict[str, bool]:
+    """True for staff and for support signed in as a customer: pages then show raw status and
+    error codes beside the words customers read."""
+    staff = current_user.is_authenticated and current_user.role_enum.is_staff
+    return {"support_view": bool(staff or g.get("impersonation"))}
 
 
 @bp.get("/")
