@@ -604,3 +604,34 @@ def test_the_counter_of_a_stale_page_answers_409_before_the_columns_are_chosen(a
     db.session.commit()
     r = client.post(url, data={"csrf_token": token, "text": "Salut"}, headers={"HX-Request": "true"})
     assert r.status_code == 200 and "part" in r.text
+
+
+def test_the_file_steps_open_with_the_first_row_and_the_columns_chosen_by_their_titles(ana, client, login):
+    """Issue 19: batch.xlsx (Telefon, Mesaj, Referinta) opens with row 2 selected and, once
+    confirmed, the phone and the message columns chosen by their titles; a sheet without titles
+    opens with nothing chosen, as before."""
+    import re
+
+    login("ana")
+    campaign = campaigns.new_from_file(
+        db.session, ana, rules.BATCH, UPLOADS, "batch.xlsx", io.BytesIO((SAMPLES / "batch.xlsx").read_bytes()), "1899"
+    )
+    db.session.commit()
+    page = client.get(f"/campaigns/{campaign.id}").text
+    assert re.findall(r'name="first_row" value="(\d+)" checked', page) == ["2"]
+    campaigns.choose_first_row(db.session, campaign, 0, 2)
+    db.session.commit()
+    page = client.get(f"/campaigns/{campaign.id}").text
+    assert re.findall(r'name="phone_column" value="(\d+)"[^>]*checked', page) == ["0"]
+    assert re.findall(r'name="message_column" value="(\d+)"[^>]*checked', page) == ["1"]
+    assert "Chosen from the column titles" in page
+
+    untitled = io.BytesIO(b"0722123456;Salut\n0733123456;Buna\n")
+    campaign = campaigns.new_from_file(db.session, ana, rules.BATCH, UPLOADS, "fara.csv", untitled, "1899")
+    db.session.commit()
+    page = client.get(f"/campaigns/{campaign.id}").text
+    assert 'name="first_row"' in page and " checked" not in page
+    campaigns.choose_first_row(db.session, campaign, 0, 1)
+    db.session.commit()
+    page = client.get(f"/campaigns/{campaign.id}").text
+    assert 'name="phone_column"' in page and " checked" not in page
