@@ -81,7 +81,7 @@ def message_json(m: Message) -> dict:
         "reserved": _amount(cost.reserved),
         "refunded": _amount(m.refunded or Decimal(0)),
         "currency": "EUR",
-        "status": "ENROUTE" if m.status == lifecycle.SUBMITTED else m.status,
+        "status": reports.api_status_name(m.status),
         "reason": m.reason_code,
         "error_code": m.error_code,
         "description": _described(m),

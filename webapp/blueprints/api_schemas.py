@@ -7,11 +7,12 @@ their ApiInputError passes through pydantic untouched); pydantic adds the shape 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from webapp.blueprints import api_input
+from webapp.services.reports import API_STATUSES
 
 MAX_RECIPIENTS = 1000
 NUMBERS_SCHEMA = {
@@ -129,20 +130,6 @@ def read(model: type[BaseModel], body: dict) -> BaseModel:
 
 # ------------------------------------------------------------------------------------------ answers
 
-Status = Literal[
-    "accepted",
-    "queued",
-    "ENROUTE",
-    "DELIVRD",
-    "UNDELIV",
-    "EXPIRED",
-    "REJECTD",
-    "FAILED",
-    "NOREPORT",
-    "refused",
-    "scheduled",
-    "unknown",
-]
 Amount = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{4}$", description="EUR with 4 decimals")]
 
 
@@ -164,10 +151,7 @@ class Message(BaseModel):
         description="Given back after it went out (a failure not billed, or refused at submission)"
     )
     currency: str
-    status: str = Field(
-        description="accepted, queued, ENROUTE, DELIVRD, UNDELIV, EXPIRED, REJECTD, FAILED, "
-        "NOREPORT or refused (then 'reason' says why)"
-    )
+    status: str = Field(description=f"{', '.join(API_STATUSES)} (refused: 'reason' says why)")
     reason: str | None
     error_code: str | None
     description: str = Field(

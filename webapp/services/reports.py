@@ -45,6 +45,12 @@ API_STATUSES = {
     lifecycle.REFUSED: lifecycle.REFUSED,
 }
 _API_STATUS_BY_KEY = {name.casefold(): stored for name, stored in API_STATUSES.items()}
+_API_NAME_BY_STATUS = {stored: name for name, stored in API_STATUSES.items()}
+
+
+def api_status_name(stored: str) -> str:
+    """The name the API gives a stored status (ENROUTE for submitted)."""
+    return _API_NAME_BY_STATUS.get(stored, stored)
 
 
 def api_status(value: str) -> str | None:
