@@ -71,14 +71,19 @@ class ApiMessageQuery:
     before_id: int | None = None
 
 
-def api_number(typed: str, region: str | None) -> str:
-    """The recipient an API ``to=`` filter names, read as sending reads it (0722 123 456 with the
-    account's country, +40..., 0040...); what cannot be read is looked for as typed, since a
-    refused invalid number is stored as it was given."""
+def _read_number(typed: str, region: str | None) -> str | None:
+    """A typed number read as sending reads it (0722 123 456 with the account's country,
+    +40..., 0040...): its E.164 form, or None when it is no number sending would take."""
     try:
         return phone.normalize(typed, region or None)
     except (phone.InvalidNumber, ValueError):
-        return typed[:32]  # as sending stores it (services/sending.py _plan)
+        return None
+
+
+def api_number(typed: str, region: str | None) -> str:
+    """The recipient an API ``to=`` filter names; what cannot be read is looked for as typed,
+    since a refused invalid number is stored as it was given."""
+    return _read_number(typed, region) or typed[:32]  # as sending stores it (services/sending.py _plan)
 
 
 def api_messages(session: Session, actor: User, q: ApiMessageQuery) -> list[Message]:
@@ -227,9 +232,8 @@ def _number_condition(typed: str, digits: str, region: str | None) -> ColumnElem
     that recipient, found by the index on ``messages.to``, plus the refused messages whose number
     as typed holds its digits; a few digits are looked for anywhere in the number (the trigram
     index on PostgreSQL, migration 0023)."""
-    try:
-        e164 = phone.normalize(typed, region or None)
-    except (phone.InvalidNumber, ValueError):
+    e164 = _read_number(typed, region)
+    if e164 is None:
         return Message.to.contains(digits)
     # and a refused message whose number, stored as it was typed, holds these digits: the
     # mistyped one a customer looks for when "it did not arrive" (one digit too many)
