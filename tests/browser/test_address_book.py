@@ -108,3 +108,40 @@ def test_black_list(app, page, make_user, shot):
     expect(page.get_by_text("Added 2, already listed 0, not valid 1.")).to_be_visible()
     expect(page.get_by_role("cell", name="+40733000111")).to_be_visible()
     shot(page, "25-black-list")
+
+
+def test_a_header_row_opens_the_wizard_with_its_choices_made(app, page, make_user, shot, tmp_path):
+    """Issue 19: a sheet whose first row reads "Telefon, Prenume, Nume" opens with row 2 selected
+    and then with the columns chosen by their titles: the customer only confirms."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in (
+        ["Telefon", "Prenume", "Nume"],
+        ["0722 123 456", "Ion", "Popescu"],
+        ["0733 123 456", "Ana", "Țăranu"],
+        ["0744 123 456", "Maria", "Ionescu"],
+    ):
+        book.active.append(row)
+    path = tmp_path / "clienti.xlsx"
+    book.save(path)
+    make_user("agentie")
+    sign_in(page, "agentie", PASSWORD)
+    page.goto("/contacts/new")
+    page.get_by_label("Group name").fill("Clienți noi")
+    page.get_by_label("Excel (.xlsx) or CSV file").set_input_files(str(path))
+    page.get_by_role("button", name="Upload").click()
+
+    expect(page.get_by_text("Row 2, under the column titles, is selected: check it and go on.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"^2 0722")).get_by_role("radio")).to_be_checked()
+    expect(page.get_by_role("row", name=re.compile(r"^1 Telefon")).get_by_role("radio")).not_to_be_checked()
+    shot(page, "27-import-first-row-guessed")
+    page.get_by_role("button", name="Next").click()
+
+    expect(page.get_by_text("Which column holds the phone numbers?")).to_be_visible()
+    expect(page.get_by_label("Telefon")).to_have_value("phone")
+    expect(page.get_by_label("Prenume")).to_have_value("first_name")
+    expect(page.get_by_label("Nume", exact=True)).to_have_value("last_name")
+    shot(page, "28-import-columns-guessed")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("button", name="Save 3 numbers")).to_be_visible()
