@@ -94,6 +94,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "contacts.blocklist_import": CUSTOMERS,
     "templates.index": CUSTOMERS,
     "templates.create": CUSTOMERS,
+    "templates.name_form": CUSTOMERS,
     "templates.picker": CUSTOMERS,
     "reports.messages": CUSTOMERS,
     "reports.export": CUSTOMERS,

@@ -101,11 +101,18 @@ def test_without_javascript_the_form_posts_back_with_the_counter(customer):
     assert fragment_value(page.text, "parts") == "1 part" and "Buna ziua" in page.text
 
 
+def naming(name, text=ROMANIAN):
+    """What the naming form under the composer posts: its name, the composer's text."""
+    return {"name": name, "text": text, "inline": "1"}
+
+
 def test_templates_save_pick_use_delete(app, customer, client):
-    saved = customer("/templates/", {"text": ROMANIAN}, headers={**HX, "HX-Prompt": "Reamintire"})
-    assert "Saved as the template “Reamintire”." in saved.text
-    no_name = customer("/templates/", {"text": ROMANIAN}, headers={**HX, "HX-Prompt": ""})
-    assert no_name.status_code == 422 and "Give the template a name." in no_name.text
+    form = client.get("/templates/name", headers=HX)
+    assert 'data-testid="template-name-form"' in form.text and "<html" not in form.text
+    assert 'hx-include="#text"' in form.text and 'name="inline" value="1"' in form.text
+    saved = customer("/templates/", naming("Reamintire"))
+    assert saved.status_code == 200 and "<html" not in saved.text
+    assert "Saved as the template “Reamintire”." in saved.text and "<form" not in saved.text
     with app.app_context():
         template_id = db.session.query(MessageTemplate).one().id
     picker = client.get("/templates/picker", headers=HX)
@@ -116,17 +123,46 @@ def test_templates_save_pick_use_delete(app, customer, client):
     assert "No templates yet." in deleted.text
 
 
+@pytest.mark.parametrize(
+    "name, text, error",
+    [
+        ("", ROMANIAN, "Give the template a name."),
+        ("   ", ROMANIAN, "Give the template a name."),
+        ("Reamintire", ROMANIAN, "You have a template with this name already: choose another name."),
+        (" reamintire ", ROMANIAN, "You have a template with this name already: choose another name."),
+        ("Alta", "  ", "The template has no text."),
+    ],
+)
+def test_the_naming_form_comes_back_with_what_is_wrong(app, customer, name, text, error):
+    assert customer("/templates/", naming("Reamintire")).status_code == 200
+    r = customer("/templates/", naming(name, text))
+    assert r.status_code == 422 and "<html" not in r.text
+    assert 'data-testid="template-name-form"' in r.text and error in r.text
+    assert f'value="{name}"' in r.text  # the name typed is kept, to correct it
+    with app.app_context():
+        assert db.session.query(MessageTemplate).count() == 1
+
+
+def test_the_naming_form_without_htmx_is_the_templates_page(customer, client):
+    page = client.get("/templates/name")
+    assert "<html" in page.text and "New template" in page.text
+    r = customer("/templates/", naming(""), headers={})
+    assert r.status_code == 422 and "<html" in r.text and "Give the template a name." in r.text
+
+
 def test_templates_page_without_javascript(customer, client):
     r = customer(
         "/templates/", {"name": "Plata", "text": "Factura dvs. este scadenta."}, headers={}, follow_redirects=True
     )
     assert "The template is saved." in r.text and "Factura dvs. este scadenta." in r.text
     r = customer("/templates/", {"name": "", "text": ""}, headers={})
-    assert r.status_code == 422 and "This field is required." in r.text
+    assert r.status_code == 422 and "Give the template a name." in r.text and "The template has no text." in r.text
+    r = customer("/templates/", {"name": "plata", "text": "Alt text"}, headers={})
+    assert r.status_code == 422 and "You have a template with this name already" in r.text
 
 
 def test_templates_belong_to_their_account(app, customer, client, make_user, login):
-    customer("/templates/", {"text": "Secret"}, headers={**HX, "HX-Prompt": "Ana's"})
+    customer("/templates/", naming("Ana's", "Secret"))
     with app.app_context():
         template_id = db.session.query(MessageTemplate).one().id
     client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})

@@ -55,9 +55,30 @@ def test_save_and_use_a_template(app, page, make_user, shot):
     sign_in(page, "clinica", PASSWORD)
     page.goto("/send/")
     page.get_by_label("Text").fill("Programarea dvs. este confirmata pentru maine.")
-    page.once("dialog", lambda dialog: dialog.accept("Confirmare"))
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    # The name is asked for by a small form that opens under the composer (no prompt pop-up).
     page.get_by_role("button", name="Save message as a new template").click()
-    expect(page.get_by_role("status").filter(has_text="Saved as the template")).to_be_visible()
+    naming = page.get_by_test_id("template-name-form")
+    expect(naming.get_by_label("Template name")).to_be_focused()
+    naming.get_by_role("button", name="Save template").click()  # no name: said in the form
+    expect(naming.locator(".field-errors")).to_have_text("Give the template a name.")
+    expect(naming.get_by_label("Template name")).to_have_attribute("aria-invalid", "true")
+    shot(page, "12-template-name-missing")
+    naming.get_by_label("Template name").fill("Confirmare")
+    naming.get_by_label("Template name").press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Saved as the template “Confirmare”.")).to_be_visible()
+    expect(naming).to_have_count(0)
+    # The same name again (in other letters' case) is refused in the form, which stays open.
+    page.get_by_role("button", name="Save message as a new template").click()
+    naming.get_by_label("Template name").fill("confirmare")
+    naming.get_by_role("button", name="Save template").click()
+    expect(naming.locator(".field-errors")).to_contain_text("You have a template with this name already")
+    expect(naming.get_by_label("Template name")).to_have_value("confirmare")
+    shot(page, "12-template-name-taken")
+    naming.get_by_role("button", name="Cancel").click()
+    expect(naming).to_have_count(0)
+    assert dialogs == []
 
     page.get_by_label("Text").fill("")
     expect(page.get_by_test_id("characters")).to_have_text("0 characters")

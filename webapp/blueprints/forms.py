@@ -62,8 +62,11 @@ class ComposeForm(FlaskForm):
 
 
 class TemplateForm(FlaskForm):
-    name = StringField(_l("Template name"), validators=[DataRequired(), Length(max=120)])
-    text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=5000)])
+    """A new template: on the Templates page, or its name alone under a composer (the text is the
+    composer's). A missing name or text is refused by services/templates.py, with its own words."""
+
+    name = StringField(_l("Template name"), validators=[Length(max=120)])
+    text = TextAreaField(_l("Text"), validators=[Length(max=5000)])
 
 
 class UploadForm(FlaskForm):

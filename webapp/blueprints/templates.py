@@ -1,4 +1,5 @@
-"""Message templates: the Templates page, and the picker the composer opens."""
+"""Message templates: the Templates page, the picker the composer opens, and the small form that
+names the composer's text as a new template, in place under the composer (no prompt pop-up)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ def _listing() -> dict:
     }
 
 
-def _page(form: TemplateForm | None = None, status: int = 200):
-    return render("templates/index.html", form=form or TemplateForm(), status=status, **_listing())
+def _page(form: TemplateForm | None = None, status: int = 200, fragment: str | None = None, **context):
+    """The Templates page, or (to htmx) ``fragment`` of it: the naming form or its confirmation."""
+    return render("templates/index.html", fragment, form=form or TemplateForm(), status=status, **_listing(), **context)
 
 
 @bp.get("/")
@@ -40,24 +42,28 @@ def picker():
     return render("templates/index.html", "templates/_picker.html", form=TemplateForm(), **_listing())
 
 
+@bp.get("/name")
+def name_form():
+    """ "Save message as a new template" under the composer: the form that asks for the name, in
+    place (the text is the composer's). Without htmx, the Templates page with its own form."""
+    return _page(TemplateForm(formdata=None), fragment="templates/_name_form.html", inline=True)
+
+
 @bp.post("/")
 def create():
-    if request.htmx:  # "Save message as a new template" under the composer: the name comes from a prompt
-        with refusals(flash_message=False) as call:
-            template = templates.create_template(
-                db.session, current_user, request.htmx.prompt or "", request.form.get("text", "")
-            )
-        if call.error:
-            return render("templates/_saved.html", error=_(call.error.message), status=422)
-        return render("templates/_saved.html", template=template)
+    """A new template from the Templates page (then back to it) or from the naming form under a
+    composer (inline=1: its confirmation, or the form again with what is wrong, swapped in place)."""
     form = TemplateForm()
+    inline = request.form.get("inline") == "1"
     if form.validate_on_submit():
         with refusals(form) as call:
-            templates.create_template(db.session, current_user, form.name.data, form.text.data)
+            template = templates.create_template(db.session, current_user, form.name.data or "", form.text.data or "")
+        if call.ok and inline and request.htmx:
+            return _page(form, fragment="templates/_saved.html", template=template)
         if call.ok:
             flash(_("The template is saved."), "success")
             return redirect(url_for("templates.index"))
-    return _page(form, status=422)
+    return _page(form, status=422, fragment="templates/_name_form.html" if inline else None, inline=inline)
 
 
 @bp.post("/<int:template_id>/delete")

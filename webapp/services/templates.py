@@ -13,6 +13,7 @@ from webapp.services.errors import ServiceError
 
 NAME_REQUIRED = N_("Give the template a name.")
 TEXT_REQUIRED = N_("The template has no text.")
+NAME_TAKEN = N_("You have a template with this name already: choose another name.")
 
 
 def usable_condition(account: Account) -> ColumnElement[bool]:
@@ -68,17 +69,27 @@ def set_shared(session: Session, actor: User, template_id: int, shared: bool) ->
 
 
 def create_template(session: Session, actor: User, name: str, text: str) -> MessageTemplate:
-    name, errors = (name or "").strip(), {}
+    """A new template of the actor's account, named as none of the account's others is (case
+    and surrounding spaces aside); the refusals name their field (name, text)."""
+    name, errors = (name or "").strip()[:120], {}
     if not name:
         errors["name"] = [NAME_REQUIRED]
+    elif name.casefold() in _names(session, actor.account_id):
+        errors["name"] = [NAME_TAKEN]
     if not (text or "").strip():
         errors["text"] = [TEXT_REQUIRED]
     if errors:
         raise ServiceError(" ".join(m for ms in errors.values() for m in ms), errors)
-    template = MessageTemplate(account_id=actor.account_id, created_by_user_id=actor.id, name=name[:120], text=text)
+    template = MessageTemplate(account_id=actor.account_id, created_by_user_id=actor.id, name=name, text=text)
     session.add(template)
     session.flush()
     return template
+
+
+def _names(session: Session, account_id: int) -> set[str]:
+    """The account's own template names, casefolded (a parent's shared ones may be named alike)."""
+    names = session.scalars(select(MessageTemplate.name).where(MessageTemplate.account_id == account_id))
+    return {n.strip().casefold() for n in names}
 
 
 def delete_template(session: Session, actor: User, template_id: int) -> bool:
