@@ -163,6 +163,64 @@ def test_personalised_theatre_campaign(app, page, customer, shot):
     expect(page.get_by_label("Campaign")).to_have_value(str(campaign.id))
 
 
+def test_theatre_campaign_sent_with_gsm7_characters(app, page, customer, shot):
+    """Issue 19: a text without diacritics, but the sheet's names and titles have ș and ă: 181 of
+    its 300 messages go UCS-2. The counter says so and what replacing saves; one click replaces
+    them in every rendered message; the summary is priced as sent, with the price per part."""
+    from webapp.domain.gsm_savings import gsm_replaced
+
+    sign_in(page, "teatru", PASSWORD)
+    page.get_by_role("button", name="Personalised").click()
+    page.get_by_label("Excel (.xlsx) or CSV file").set_input_files(str(SAMPLES / "theatre_reservations.xlsx"))
+    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("row", name=re.compile(r"^2 Maria")).get_by_role("radio").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Phone numbers in Telefon").check()
+    page.get_by_role("button", name="Next").click()
+
+    text = "Buna ziua #Nume, va asteptam la #Spectacol pe #Data, ora #Ora, locul #Loc."
+    page.get_by_label("Text", exact=True).fill(text)
+    suggestion = page.get_by_test_id("gsm-suggestion")
+    expect(suggestion).to_contain_text("As written, 181 of 300 messages are in UCS-2")
+    expect(suggestion).to_contain_text("to send 334 parts instead of 481 parts.")
+    expect(suggestion).to_contain_text("Cost: €11.6900 instead of €16.8350 (€5.1450 less).")
+    expect(suggestion).to_contain_text("34 messages stay in UCS-2")
+    suggestion.scroll_into_view_if_needed()
+    shot(page, "39-campaign-gsm-offered")
+    page.get_by_role("button", name="Use GSM-7 characters").click()
+    expect(suggestion).to_contain_text(
+        "Non-GSM characters are replaced by their GSM-7 forms in every message: 334 parts instead of 481 parts."
+    )
+    expect(page.get_by_role("button", name="Keep the characters as written")).to_be_visible()
+    expect(page.get_by_test_id("typical")).to_contain_text("GSM-7")
+    expect(page.get_by_label("Text", exact=True)).to_have_value(text)  # the text as typed: the data is replaced
+    page.get_by_label("Text", exact=True).press("End")
+    page.get_by_label("Text", exact=True).press_sequentially(" Va multumim!")  # typing keeps the choice
+    expect(page.get_by_test_id("longest")).to_contain_text("Va multumim!")
+    expect(suggestion).to_contain_text("Non-GSM characters are replaced")
+    shot(page, "39-campaign-gsm-applied")
+    page.get_by_role("button", name="Continue to the summary").click()
+
+    expect(page.get_by_role("button", name="Yes, this is correct")).to_be_enabled(timeout=60_000)
+    expect(page.get_by_test_id("price-per-part")).to_have_text("€0.0350")
+    expect(page.get_by_test_id("gsm-replaced")).to_contain_text(
+        "messages are sent with their non-GSM characters replaced"
+    )
+    with app.app_context():
+        campaign = db.session.scalar(select(Campaign))
+        assert campaign.gsm_safe is True
+        sent = db.session.scalars(
+            select(Message).where(Message.campaign_id == campaign.id, Message.reason_code.is_(None))
+        ).all()
+    assert sent and all(m.text == gsm_replaced(m.text) for m in sent)
+    assert all(m.encoding == "GSM-7" or re.search("[А-я]", m.text) for m in sent)
+    parts = sum(m.parts for m in sent)
+    assert counts(page, "parts") == parts
+    expect(page.get_by_test_id("cost")).to_have_text(money(PRICE * parts))
+    expect(page.get_by_test_id("samples")).not_to_contain_text("ș")
+    shot(page, "39-campaign-gsm-summary")
+
+
 def test_batch_upload_paused_and_cancelled_is_refunded_to_the_cent(app, page, customer, shot):
     sign_in(page, "teatru", PASSWORD)
     page.get_by_role("button", name="Batch upload").click()
