@@ -255,7 +255,7 @@ def _accounts_page(form=None, status=200):
     query, page = request.args.get("q", "").strip()[:100], request.args.get("page", 1, type=int) or 1
     parent = operators.customer_account(db.session, request.args.get("parent", 0, type=int) or 0)
     rows, total = operators.search_accounts(db.session, query, page, parent_id=parent.id if parent else None)
-    owners = {a.id: operators.owner_of(db.session, a) for a in rows}
+    owners = operators.owners_of(db.session, [a.id for a in rows])
     pages = max(1, -(-total // operators.PAGE_SIZE))
     marked = price_lists.own_price_ids(db.session, [a.id for a in rows])
     return render(

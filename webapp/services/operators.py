@@ -65,12 +65,17 @@ def subuser_counts(session: Session, account_ids: list[int]) -> dict[int, int]:
     return {parent: count for parent, count in rows if parent is not None}
 
 
-def owner_of(session: Session, account: Account) -> User | None:
-    """The account's owner (a subuser's account: its subuser)."""
+def owners_of(session: Session, account_ids: list[int]) -> dict[int, User]:
+    """Each account's owner (a subuser's account: its subuser), the first one made, in one query."""
+    if not account_ids:
+        return {}
     roles = (Role.OWNER.value, Role.SUBUSER.value)
-    return session.scalar(
-        select(User).where(User.account_id == account.id, User.role.in_(roles)).order_by(User.id).limit(1)
+    first = (
+        select(func.min(User.id))
+        .where(User.account_id.in_(account_ids), User.role.in_(roles))
+        .group_by(User.account_id)
     )
+    return {user.account_id: user for user in session.scalars(select(User).where(User.id.in_(first)))}
 
 
 def create_customer(
