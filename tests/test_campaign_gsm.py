@@ -240,3 +240,30 @@ def test_the_summary_shows_a_range_of_prices_per_part(ana, client, login):
     login("ana")
     page = client.get(f"/campaigns/{campaign.id}").text
     assert re.search(r'data-testid="price-per-part">\s*€0\.0350 to €0\.0600</td>', page)
+
+
+def test_the_counter_and_the_naming_errors_in_romanian(app, make_user, client, login):
+    user_id = make_user("ion", language="ro")
+    with app.app_context():  # (the requests must not share this context: Babel caches the locale in it)
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", PRICE)])
+        db.session.commit()
+        campaign_id = composing(db.session.get(User, user_id)).id
+    login("ion")
+    token = csrf_token_from(client.get(f"/campaigns/{campaign_id}").text)
+    r = client.post(f"/campaigns/{campaign_id}/counter", data={"csrf_token": token, "text": TEXT}, headers=HX)
+    assert "Așa cum sunt scrise, 181 de mesaje din 300 sunt în UCS-2" in r.text
+    assert "pentru a trimite 334 de părți în loc de 481 de părți." in r.text
+    assert "34 de mesaje rămân în UCS-2" in r.text and "Folosește caractere GSM-7" in r.text
+    r = client.post(
+        f"/campaigns/{campaign_id}/counter",
+        data={"csrf_token": token, "text": TEXT, "gsm_action": "replace"},
+        headers=HX,
+    )
+    assert "Caracterele non-GSM sunt înlocuite" in r.text and "Păstrează caracterele așa cum sunt scrise" in r.text
+    named = {"csrf_token": token, "name": "", "text": "Salut", "inline": "1"}
+    r = client.post("/templates/", data=named, headers=HX)
+    assert r.status_code == 422 and "Numele șablonului" in r.text and "Dați un nume șablonului." in r.text
+    taken = client.post("/templates/", data={**named, "name": "Salut"}, headers=HX)
+    assert taken.status_code == 200
+    taken = client.post("/templates/", data={**named, "name": "SALUT"}, headers=HX)
+    assert "Aveți deja un șablon cu acest nume: alegeți alt nume." in taken.text
