@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import sys
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_billing import TZ, build, prepare_database  # noqa: E402
+from bench_session import redis_for_sign_in, signed_in  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
@@ -93,17 +93,10 @@ def main() -> None:
     args = parser.parse_args()
     scratch = None if os.environ.get("DATABASE_URL") else tempfile.mkdtemp(prefix="bench-reports-")
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{scratch}/bench.db"
-    redis = None
-    if not os.environ.get("REDIS_URL"):  # signing in asks the login throttle (Redis)
-        from webapp.embedded_redis import EmbeddedRedis
-
-        redis = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-"))).start(persist=False)
-        os.environ["REDIS_URL"] = redis.url
     try:
-        run(url, args)
+        with redis_for_sign_in():  # signing in asks the login throttle (Redis)
+            run(url, args)
     finally:
-        if redis is not None:
-            redis.stop(save=False)
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -151,13 +144,7 @@ def run(url: str, args) -> None:
         if args.explain and db.session.get_bind().dialect.name == "postgresql":
             explain(user, f)
         db.session.commit()
-    client = app.test_client()
-    login = client.get("/login")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login.text)
-    client.post(
-        "/login",
-        data={"username": f"bench{args.messages}", "password": PASSWORD, "csrf_token": token.group(1) if token else ""},
-    )
+    client = signed_in(app, f"bench{args.messages}", PASSWORD)
     path = "/reports/all/?period=custom&from=2026-03-01&to=2026-03-31"
     page = client.get(path)
     assert page.status_code == 200 and 'data-testid="all-totals"' in page.text, page.status_code

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from bench_session import redis_for_sign_in, signed_in  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from webapp import create_app  # noqa: E402
@@ -64,17 +64,8 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL")
     if not url:
         sys.exit("DATABASE_URL: the database benchmarks/bench_all_reports.py built")
-    redis = None
-    if not os.environ.get("REDIS_URL"):  # signing in asks the login throttle (Redis)
-        from webapp.embedded_redis import EmbeddedRedis
-
-        redis = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-"))).start(persist=False)
-        os.environ["REDIS_URL"] = redis.url
-    try:
+    with redis_for_sign_in():  # signing in asks the login throttle (Redis)
         run(url, args)
-    finally:
-        if redis is not None:
-            redis.stop(save=False)
 
 
 def run(url: str, args) -> None:
@@ -99,10 +90,7 @@ def run(url: str, args) -> None:
             select(Message.id).where(Message.account_id == user.account_id).order_by(Message.id.desc()).limit(1)
         )
         print(f"account {username}: {count:,} messages; {args.runs} runs per page after one warm-up")
-    client = app.test_client()
-    login = client.get("/login")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login.text)
-    client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)})
+    client = signed_in(app, username, PASSWORD)
     results = []
     for path in pages(message_id):
         first = client.get(path)
