@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -41,13 +42,60 @@ def browser():
         browser.close()
 
 
+# The one console error allowed: Chromium logs every 4xx answer as "Failed to load resource", and
+# 422 is how a form with errors comes back by design (the form again, with its errors, swapped in by
+# htmx or shown as a page). Any other status (403, 404, 500) still fails the test.
+ALLOWED_CONSOLE_ERRORS = re.compile(r"Failed to load resource: the server responded with a status of 422 ")
+
+
+class ConsoleErrors(list):
+    """A test's console errors; one that provokes an error on purpose (a 400 page) allows it by pattern."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.allowed: list[re.Pattern[str]] = []
+
+    def allow(self, pattern: str) -> None:
+        self.allowed.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [error for error in self if not any(allowed.search(error) for allowed in self.allowed)]
+
+
+def watch_console(page, errors: list[str]) -> None:
+    """Collect the page's console errors and uncaught exceptions into ``errors``. Nothing else is
+    allowed: a page that logs an error (htmx's own complaints included) fails its test."""
+
+    def on_console(msg) -> None:
+        if msg.type == "error" and not ALLOWED_CONSOLE_ERRORS.match(msg.text):
+            errors.append(f"console: {msg.text} ({page.url})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc} ({page.url})"))
+
+
+def fail_on_console_errors(errors: list[str]) -> None:
+    unexpected = errors.unexpected() if isinstance(errors, ConsoleErrors) else errors
+    if unexpected:
+        pytest.fail("the browser logged errors:\n" + "\n".join(unexpected), pytrace=False)
+
+
 @pytest.fixture
-def page(browser, live_server):
+def console_errors() -> ConsoleErrors:
+    return ConsoleErrors()
+
+
+@pytest.fixture
+def page(browser, live_server, console_errors):
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860}, locale="en-GB")
+    errors = console_errors
+    # Pages a test opens itself (context.new_page(), a popup) are watched too.
+    context.on("page", lambda opened: watch_console(opened, errors))
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    fail_on_console_errors(errors)
 
 
 @pytest.fixture

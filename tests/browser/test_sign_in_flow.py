@@ -14,7 +14,8 @@ def sign_in(page, username, password):
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_expired_password_flow(page, make_user, shot):
+def test_expired_password_flow(page, console_errors, make_user, shot):
+    console_errors.allow("status of 401 ")  # the wrong password is answered 401 on purpose
     make_user("teatru", credit="146.255", password_age_days=45)
     page.goto("/")
     assert "/login?next=" in page.url  # redirected to sign-in
@@ -63,7 +64,8 @@ def test_expired_password_flow(page, make_user, shot):
     expect(page.get_by_role("heading", name="Hello, teatru")).to_be_visible()
 
 
-def test_romanian_customer_and_error_page(page, make_user, shot):
+def test_romanian_customer_and_error_page(page, console_errors, make_user, shot):
+    console_errors.allow("status of 404 ")  # the 404 page is the point
     make_user("clinica", credit="25", language="ro")
     sign_in(page, "clinica", PASSWORD)
     expect(page.get_by_role("heading", name="Bună ziua, clinica")).to_be_visible()

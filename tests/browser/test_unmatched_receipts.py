@@ -61,7 +61,7 @@ def test_support_sees_unmatched_receipts_and_why(app, page, make_user, shot):
         message_id = message.id
 
     sign_in(page, "suport", STAFF_PASSWORD)
-    page.get_by_role("link", name="Staff").click()
+    page.get_by_role("link", name="Staff console", exact=True).click()
     page.get_by_role("button", name="Unmatched receipts").click()
     table = page.get_by_test_id("unmatched-receipts")
     expect(table.locator("tbody tr")).to_have_count(3)
