@@ -14,7 +14,7 @@ from flask import Flask, current_app, g, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
-from webapp.domain import delivery_reasons, lifecycle
+from webapp.domain import delivery_reasons, ledger_reasons, lifecycle
 from webapp.domain.texts import Text
 from webapp.extensions import babel
 
@@ -28,6 +28,11 @@ def translate(message: Text | str) -> str:
     if not isinstance(message, Text):
         return gettext(message)
     return message.render(gettext, str(get_locale() or "en"))
+
+
+def ledger_reason(reason: str | None) -> str:
+    """A ledger row's stored reason in the current language (webapp/domain/ledger_reasons.py)."""
+    return translate(ledger_reasons.read(reason or ""))
 
 
 def supported_languages() -> tuple[str, ...]:
@@ -175,3 +180,4 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals["delivery_reason"] = delivery_reason
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["translate"] = translate
+    app.jinja_env.filters["ledger_reason"] = ledger_reason

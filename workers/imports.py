@@ -30,9 +30,25 @@ def _run(import_id: int, operation: str) -> dict:
         except Exception as exc:
             session.rollback()  # a failed save writes nothing
             imp = session.get(ContactImport, import_id)
-            imp.status, imp.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+            imp.status, imp.error = "failed", _failure(session, imp, exc)[:2000]
             session.commit()
             raise
+
+
+def _failure(session, imp, exc: Exception) -> str:
+    """What the wizard shows of a failed job: the customer's file said plainly, in the language of
+    the user who started the import (an unreadable row, a file over a limit), or our own error."""
+    from flask_babel import force_locale
+
+    from webapp.domain.texts import TextError
+    from webapp.i18n import translate
+    from webapp.models import User
+
+    if not isinstance(exc, TextError):
+        return f"{type(exc).__name__}: {exc}"
+    user = session.get(User, imp.user_id)
+    with force_locale(user.language if user is not None and user.language else "en"):
+        return translate(exc.text)
 
 
 def analyse_import(import_id: int) -> dict:

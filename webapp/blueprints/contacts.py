@@ -12,13 +12,14 @@ from flask_babel import ngettext
 from flask_login import current_user
 from openpyxl import Workbook
 
-from webapp.blueprints.form_errors import refusals
+from webapp.blueprints.form_errors import error_text, refusals
 from webapp.blueprints.forms import BlockNumbersForm, ContactForm, UploadForm
 from webapp.domain import N_
 from webapp.domain.roles import Role
 from webapp.domain.spreadsheet_cells import csv_row
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
+from webapp.i18n import translate
 from webapp.services import blocklist as blocked_numbers
 from webapp.services import contacts, imports, spreadsheets
 
@@ -129,7 +130,7 @@ def add_contact(group_id: int):
             flash(_("The contact is added."), "success")
             return redirect_to(url_for(".group", group_id=group.id))
         if not call.error.field_errors:  # a refusal naming no field is about the number
-            form.phone.errors = [_(call.error.message)]
+            form.phone.errors = [error_text(call.error)]
     return render("contacts/_add_contact.html", group=group, form=form, status=422)
 
 
@@ -152,7 +153,7 @@ def edit_contact(group_id: int, contact_id: int):
         if call.ok:
             return render("contacts/_contact_row.html", group=group, c=contact, fields=fields)
         if not call.error.field_errors:  # a refusal naming no field is about the number
-            form.phone.errors = [_(call.error.message)]
+            form.phone.errors = [error_text(call.error)]
     return render("contacts/_contact_edit.html", group=group, c=contact, form=form, status=422 if form.errors else 200)
 
 
@@ -257,7 +258,10 @@ def blocklist_view(account_id: int | None, **extra):
             "success" if not result.invalid else "warning",
         )
         if result.invalid:
-            flash(_("Not valid: %(list)s", list="; ".join(f"{t} ({why})" for t, why in result.invalid[:20])), "warning")
+            flash(
+                _("Not valid: %(list)s", list="; ".join(f"{t} ({translate(why)})" for t, why in result.invalid[:20])),
+                "warning",
+            )
         return redirect_to(request.path)
     search, page = request.args.get("q", ""), max(request.args.get("page", 1, type=int), 1)
     entries, total = blocked_numbers.page_of(db.session, account_id, search, page)

@@ -7,11 +7,12 @@ from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.blueprints.form_errors import refusals
+from webapp.blueprints.form_errors import error_text, refusals
 from webapp.domain import N_
 from webapp.domain.sheets import UnreadableFile
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
+from webapp.i18n import translate
 from webapp.redis_client import get_redis
 from webapp.services import background_jobs, import_rows, imports
 
@@ -51,7 +52,9 @@ def wizard(imp, error: str | None = None, status: int = 200, sheet: int | None =
                 roles=imp.mapping.get("roles") or imports.guess_mapping(found, region),
             )
     except UnreadableFile as exc:  # a bad row among the first ones shown: say so, offer to start again
-        context.update(error=str(exc), preview=imports.Preview([], 0, [], 0), titles=[], samples=[], roles=[])
+        context.update(
+            error=translate(exc.text), preview=imports.Preview([], 0, [], 0), titles=[], samples=[], roles=[]
+        )
         status = 422
     if step == "working":
         done = get_redis().get(background_jobs.import_progress_key(imp.id))
@@ -72,7 +75,7 @@ def first_row(import_id: int):
             db.session, imp, request.form.get("sheet", 0, type=int), request.form.get("first_row", 0, type=int)
         )
     if call.error:
-        return wizard(imp, error=_(call.error.message), status=422, sheet=request.form.get("sheet", type=int))
+        return wizard(imp, error=error_text(call.error), status=422, sheet=request.form.get("sheet", type=int))
     return wizard(imp)
 
 
@@ -85,7 +88,7 @@ def mapping(import_id: int):
     with refusals(flash_message=False) as call:
         imports.set_mapping(db.session, imp, chosen)
     if call.error:
-        return wizard(imp, error=_(call.error.message), status=422)
+        return wizard(imp, error=error_text(call.error), status=422)
     return _run(imp, "analyse")
 
 
@@ -115,7 +118,8 @@ def _run(imp, operation: str):
         if not unreadable:
             current_app.logger.exception("import %s: %s failed", imp.id, operation)
         imp = _import(imp.id)
-        imports.record_failure(imp, str(exc))
+        # the customer's file: kept in their language, as the wizard shows it
+        imports.record_failure(imp, translate(exc.text) if isinstance(exc, UnreadableFile) else str(exc))
         db.session.commit()  # the failure is kept, though the answer is an error
         return wizard(imp, status=422 if unreadable else 500)
     return wizard(imp)

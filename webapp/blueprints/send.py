@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from webapp.blueprints.form_errors import refusals
+from webapp.blueprints.form_errors import error_text, refusals
 from webapp.blueprints.forms import ComposeForm
 from webapp.domain import lifecycle
 from webapp.domain.gsm_suggestions import gsm_safe
@@ -133,7 +133,7 @@ def _to_lists(form: ComposeForm, groups: list[int]):
     with refusals(flash_message=False) as call:
         campaign = campaigns.new_for_lists(db.session, current_user, groups, form.text.data or "", form.sender.data)
     if call.error:  # about the lists chosen
-        form.to.errors = [_(call.error.message)]
+        form.to.errors = [error_text(call.error)]
         return _render(form, status=422)
     return redirect_to(url_for("campaigns.show", campaign_id=campaign.id))
 

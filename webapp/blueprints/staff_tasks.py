@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
-from webapp.blueprints.form_errors import refusals
+from webapp.blueprints.form_errors import error_text, refusals
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import money
@@ -48,7 +48,7 @@ def decide_sender_id(request_id: int, decision: str):
     except LookupError:
         abort(404)
     if call.error:
-        return _requests_page({request_id: _(call.error.message)}, status=422)
+        return _requests_page({request_id: error_text(call.error)}, status=422)
     if decided:
         flash(
             _("Approved: the customer can send with it now.")

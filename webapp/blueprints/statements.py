@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import DataRequired
 
-from webapp.blueprints.form_errors import refusals
+from webapp.blueprints.form_errors import error_text, refusals
 from webapp.domain import statements as rules
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
@@ -62,7 +62,7 @@ def make():
     with refusals(form, flash_message=False) as call:
         statement = statement_book.make_on_demand(db.session, current_user, form.start.data, form.end.data)
     if call.error:
-        return _page(form, 422, error="" if call.error.field_errors else _(call.error.message))
+        return _page(form, 422, error="" if call.error.field_errors else error_text(call.error))
     flash(_("The statement %(number)s is ready.", number=statement_export.number(statement)), "success")
     return redirect_to(url_for(".index"))
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import N_
 from webapp.domain.passwords import SAME_AS_CURRENT, is_password_expired, password_problems
 from webapp.domain.roles import Role
+from webapp.domain.texts import Text
 from webapp.models import Account, ApiKey, User
 from webapp.models.types import utcnow
 from webapp.services import ledger, login_sessions
@@ -54,7 +55,9 @@ def create_account(
     if not username:
         raise ServiceError("A username is required.", {"username": ["Required."]})
     if find_user(session, username) is not None:
-        raise ServiceError(f"The username '{username}' is taken.", {"username": ["Taken."]})
+        raise ServiceError(
+            Text(N_("The username '%(username)s' is taken."), {"username": username}), {"username": ["Taken."]}
+        )
     if check_strength:
         problems = password_problems(password, username=username)
         if problems:
@@ -185,9 +188,9 @@ def set_api_limit(session: Session, username: str, per_minute: int | None) -> Ac
 
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise ServiceError(f"No user '{username}'.")
+        raise ServiceError(Text(N_("No user '%(username)s'."), {"username": username}))
     if per_minute is not None and not 1 <= per_minute <= 1_000_000:
-        raise ServiceError("The limit is between 1 and 1,000,000 requests per minute.")
+        raise ServiceError(N_("The limit is between 1 and 1,000,000 requests per minute."))
     account = user.account
     before = account.api_requests_per_minute
     account.api_requests_per_minute = per_minute

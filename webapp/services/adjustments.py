@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import N_
 from webapp.domain.money import quantize
+from webapp.domain.texts import Text
 from webapp.models import Account, LedgerEntry, User
 from webapp.services import audit, ledger
 from webapp.services.errors import ServiceError
@@ -91,7 +92,7 @@ def adjust(
             ),
             {"room": f"{room} {account.currency}"},
         )
-        raise ServiceError(message[0] % message[1], {"amount": [message]}) from None
+        raise ServiceError(Text(*message), {"amount": [message]}) from None
     _audit(session, staff, account, entry)
     return entry
 

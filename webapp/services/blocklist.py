@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import phone
+from webapp.domain.texts import Text
 from webapp.models import BlockedNumber, User
 from webapp.services.dml import rowcount
 
@@ -23,7 +24,7 @@ PAGE_SIZE = 50
 class AddResult:
     added: int = 0
     already: int = 0
-    invalid: list[tuple[str, str]] = field(default_factory=list)  # (as written, why)
+    invalid: list[tuple[str, Text]] = field(default_factory=list)  # (as written, why: to translate)
 
 
 def _scope(account_id: int | None) -> ColumnElement[bool]:
@@ -49,7 +50,7 @@ def add_numbers(
         try:
             wanted.setdefault(phone.normalize(text, region), text)
         except phone.InvalidNumber as exc:
-            result.invalid.append((text.strip(), str(exc)))
+            result.invalid.append((text.strip(), exc.text))
     present: set[str] = set()
     numbers = list(wanted)
     for start in range(0, len(numbers), 1000):

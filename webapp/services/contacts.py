@@ -135,7 +135,7 @@ def _checked_phone(session: Session, actor: User, group: ContactGroup, text: str
     try:
         e164 = normalize(text, actor.account.default_region)
     except InvalidNumber as exc:
-        raise ServiceError(str(exc), {"phone": [str(exc)]}) from None
+        raise ServiceError(exc.text, {"phone": [exc.text]}) from None
     clash = session.scalar(select(Contact.id).where(Contact.group_id == group.id, Contact.phone == e164))
     if clash is not None and clash != contact_id:
         message = N_("This number is already in the group.")

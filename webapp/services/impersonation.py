@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from webapp.domain import N_
 from webapp.models import User
 from webapp.models.staff import Impersonation
 from webapp.models.types import utcnow
@@ -23,17 +24,18 @@ REASON_MAX = 500
 
 
 def refusal(actor: User | None, target: User | None) -> str | None:
-    """Why `actor` may not impersonate `target`, or None when it may (the rule, in one place)."""
+    """Why `actor` may not impersonate `target` (a msgid: the page translates it), or None when it
+    may (the rule, in one place)."""
     if actor is None or not actor.role_enum.is_staff:
-        return "Only support staff can sign in as a customer."
+        return N_("Only support staff can sign in as a customer.")
     if target is None:
-        return "There is no such user."
+        return N_("There is no such user.")
     if target.role_enum.is_staff:
-        return "Staff and operators cannot be impersonated."
+        return N_("Staff and operators cannot be impersonated.")
     if target.id == actor.id:
-        return "You cannot sign in as yourself."
+        return N_("You cannot sign in as yourself.")
     if not target.is_active:
-        return "This user or its account is disabled."
+        return N_("This user or its account is disabled.")
     return None
 
 
@@ -55,7 +57,9 @@ def start(
     assert target is not None  # refusal() refuses a missing user
     reason = (reason or "").strip()
     if len(reason) < REASON_MIN:
-        raise ServiceError("Say why, in a few words.", {"reason": [f"At least {REASON_MIN} characters."]})
+        raise ServiceError(
+            N_("Say why, in a few words."), {"reason": [(N_("At least %(num)s characters."), {"num": REASON_MIN})]}
+        )
     now = now or utcnow()
     row = Impersonation(
         staff_user_id=actor.id,

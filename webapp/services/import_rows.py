@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import N_, phone
 from webapp.domain.search_text import contact_search_text
 from webapp.domain.sheets import open_spreadsheet
+from webapp.i18n import translate
 from webapp.models import BlockedNumber, Contact, ContactGroup, ContactImport, User
 from webapp.models.types import utcnow
 from webapp.services import spreadsheets
@@ -37,6 +38,9 @@ from webapp.services.imports import (
 Progress = Callable[[int], None]  # rows done so far
 INVALID_SAMPLE = 100
 _BATCH = 5000  # rows per COPY / INSERT when saving
+
+
+NO_NUMBER = N_("no number in this row")
 
 
 def _group_numbers(session: Session, imp: ContactImport) -> set[str]:
@@ -96,7 +100,8 @@ def _walk(
                 e164 = phone.normalize(raw, region)
             except phone.InvalidNumber as exc:
                 counts["invalid"] += 1
-                on_invalid(number, raw, str(exc) if raw.strip() else "no number in this row")
+                # in the language the caller set (analyse: the importing user's)
+                on_invalid(number, raw, translate(exc.text) if raw.strip() else gettext(NO_NUMBER))
                 continue
             counts["valid"] += 1
             if e164 in seen:

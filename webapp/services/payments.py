@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, billing
+from webapp.domain.texts import Text
 from webapp.models import Account, BillingProfile, Payment, User
 from webapp.models.types import utcnow
 from webapp.services import invoices, ledger, saved_cards
@@ -108,7 +109,7 @@ def quote(session: Session, actor: User, method: str, amount_text: str, home_rat
     try:
         amount = billing.top_up_amount(amount_text, method)
     except billing.BillingError as exc:
-        raise ServiceError(exc.message, {"amount": [(exc.message, exc.params)]}) from None
+        raise ServiceError(Text(exc.message, exc.params), {"amount": [(exc.message, exc.params)]}) from None
     vat = vat_for_account(session, actor.account_id, home_rate)
     return Quote(method, billing.amounts(amount, vat.rate), vat)
 

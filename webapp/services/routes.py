@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.domain import N_
 from webapp.domain.routing import RouteChoice, choose_route, parse_route_url
+from webapp.domain.texts import Text
 from webapp.models import Route
 from webapp.services.errors import ServiceError
 
@@ -15,7 +17,7 @@ DEFAULT_SIMULATOR_URL = "simulator://?delivered=0.93&undeliv=0.04&expired=0.02&r
 def add_route(session: Session, name: str, url: str, countries: str = "") -> Route:
     parse_route_url(url)  # raises InvalidRouteUrl with the reason
     if session.scalar(select(Route).where(Route.name == name)):
-        raise ServiceError(f"a route named '{name}' exists already")
+        raise ServiceError(Text(N_("a route named '%(name)s' exists already"), {"name": name}))
     route = Route(name=name, url=url, countries=",".join(c.strip().upper() for c in countries.split(",") if c.strip()))
     session.add(route)
     session.flush()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import N_
 from webapp.domain.sender_ids import InvalidSender, check_alphanumeric
+from webapp.domain.texts import Text
 from webapp.models import User
 from webapp.models.staff import SenderId
 from webapp.models.types import utcnow
@@ -100,7 +101,7 @@ def ask(session: Session, actor: User, sender: str, reason: str) -> SenderId:
     if existing is not None:
         if existing.status in ALREADY:
             message = (ALREADY[existing.status], {"sender": existing.sender})
-            raise ServiceError(ALREADY[existing.status] % {"sender": existing.sender}, {"sender": [message]})
+            raise ServiceError(Text(*message), {"sender": [message]})
         reopened = session.execute(
             update(SenderId)
             .where(SenderId.id == existing.id, SenderId.status == REJECTED)
@@ -118,7 +119,7 @@ def ask(session: Session, actor: User, sender: str, reason: str) -> SenderId:
         )
         if rowcount(reopened) != 1:  # someone re-opened it a moment ago
             message = (ALREADY[PENDING], {"sender": existing.sender})
-            raise ServiceError(ALREADY[PENDING] % {"sender": existing.sender}, {"sender": [message]})
+            raise ServiceError(Text(*message), {"sender": [message]})
         session.refresh(existing)
         return existing
     row = SenderId(account_id=actor.account_id, sender=sender, reason=reason, status=PENDING, requested_by_id=actor.id)

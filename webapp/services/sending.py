@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import N_, lifecycle, phone, pricing
 from webapp.domain.networks import NETWORK_LENGTH, network_of
 from webapp.domain.sms_text import analyze
+from webapp.domain.texts import Text
 from webapp.models import Account, Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
 from webapp.services import blocklist, ledger, sender_ids, subusers
@@ -51,7 +52,7 @@ class TextTooLong(ServiceError):
 
     def __init__(self, parts: int, max_parts: int):
         params = {"parts": parts, "max_parts": max_parts}
-        super().__init__(TOO_LONG % params, {"text": [(TOO_LONG, params)]})
+        super().__init__(Text(TOO_LONG, params), {"text": [(TOO_LONG, params)]})
         self.parts, self.max_parts = parts, max_parts
 
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from webapp.domain import N_
 from webapp.domain import statements as rules
-from webapp.i18n import country_name
+from webapp.i18n import country_name, ledger_reason
 from webapp.models import Statement
 from webapp.services import invoices
 
@@ -193,7 +193,13 @@ def _summary_sheet(book: Any, doc: Document, bold: Any) -> None:
         for at, _shown, entry in doc["entries"]:
             _cells(
                 summary,
-                [at.replace(tzinfo=None), doc["kind_label"](entry.kind), entry.amount, entry.reason, entry.reference],
+                [
+                    at.replace(tzinfo=None),
+                    doc["kind_label"](entry.kind),
+                    entry.amount,
+                    ledger_reason(entry.reason),
+                    entry.reference,
+                ],
             )
 
 

@@ -21,11 +21,12 @@ from webapp.domain import subusers as rules
 from webapp.domain.passwords import password_problems
 from webapp.domain.phone import InvalidNumber, normalize
 from webapp.domain.roles import Role
+from webapp.domain.texts import Text
 from webapp.models import Account, LedgerEntry, User
 from webapp.models.types import utcnow
 from webapp.services import ledger, login_sessions
 from webapp.services.accounts import find_user
-from webapp.services.errors import ServiceError
+from webapp.services.errors import FieldMessage, ServiceError
 from webapp.services.passwords import hash_password
 
 CORRECT_FIELDS = N_("Please correct the marked fields.")
@@ -117,7 +118,7 @@ class Settings:
     monthly_cap: str = ""
 
 
-def _checked(settings: Settings, errors: dict[str, list[str]]) -> dict[str, Any]:
+def _checked(settings: Settings, errors: dict[str, list[FieldMessage]]) -> dict[str, Any]:
     """The account and user values of the settings; problems go to ``errors`` by field: e-mail and
     phone (str or None), daily_cap and monthly_cap (Decimal or None)."""
     values: dict[str, Any] = {"email": settings.email.strip() or None, "phone": None}
@@ -127,7 +128,7 @@ def _checked(settings: Settings, errors: dict[str, list[str]]) -> dict[str, Any]
         try:
             values["phone"] = normalize(settings.phone, settings.default_region or None)
         except InvalidNumber as exc:
-            errors["phone"] = [str(exc)]
+            errors["phone"] = [exc.text]
         except ValueError:
             errors["default_region"] = [N_("Choose a country.")]
     if settings.billing_mode not in rules.BILLING_MODES:
@@ -147,14 +148,14 @@ def create_subuser(session: Session, owner: User, *, username: str, password: st
     The password the owner gives has expired already, as an accountant's first one does."""
     _owner_only(owner)
     username = (username or "").strip()
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[FieldMessage]] = {}
     if not username:
         errors["username"] = [N_("A username is required.")]
     elif find_user(session, username) is not None:
         errors["username"] = [N_("This username is taken.")]
     problems = password_problems(password or "", username=username)
     if problems:
-        errors["password"] = problems
+        errors["password"] = list(problems)
     values = _checked(settings, errors)
     if errors:
         raise ServiceError(CORRECT_FIELDS, errors)
@@ -191,7 +192,7 @@ def create_subuser(session: Session, owner: User, *, username: str, password: st
 
 def update_subuser(session: Session, owner: User, account_id: int, settings: Settings) -> Subuser:
     found = get_subuser(session, owner, account_id)
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[FieldMessage]] = {}
     values = _checked(settings, errors)
     if errors:
         raise ServiceError(CORRECT_FIELDS, errors)
@@ -265,7 +266,7 @@ def transfer(session: Session, owner: User, account_id: int, raw_amount: str, *,
     except ledger.InsufficientCredit:
         most = rules.transferable(session.execute(select(Account.balance).where(Account.id == giver.id)).scalar_one())
         raise ServiceError(
-            AT_MOST % {"amount": f"{most:.2f}"}, {"amount": [(AT_MOST, {"amount": f"{most:.2f}"})]}
+            Text(AT_MOST, {"amount": f"{most:.2f}"}), {"amount": [(AT_MOST, {"amount": f"{most:.2f}"})]}
         ) from None
     return amount
 
@@ -313,4 +314,4 @@ def check_caps(
         cost, spent_today=today, spent_month=month, daily_cap=account.daily_cap, monthly_cap=account.monthly_cap
     )
     if breach is not None:
-        raise ServiceError(breach.text(), {field: [(breach.message, breach.params())]})
+        raise ServiceError(Text(breach.message, breach.params()), {field: [(breach.message, breach.params())]})

@@ -9,6 +9,7 @@ from typing import IO, TYPE_CHECKING
 
 from webapp.domain import N_
 from webapp.domain.sheets import UnreadableFile, open_spreadsheet
+from webapp.domain.texts import text
 from webapp.services.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -28,10 +29,10 @@ def keep_spreadsheet(upload_dir: str, account_id: int, filename: str, stream: Up
     try:
         with open_spreadsheet(path, filename) as sheet:
             if not sheet.preview(0, limit=50):  # the rows the wizard shows first: read once here
-                raise UnreadableFile(f"“{filename}” has no rows.")
+                raise UnreadableFile(text(N_("“%(name)s” has no rows."), name=filename))
     except UnreadableFile as exc:
         path.unlink(missing_ok=True)
-        raise ServiceError(str(exc), {"file": [str(exc)]}) from None
+        raise ServiceError(exc.text, {"file": [exc.text]}) from None
     return path
 
 
