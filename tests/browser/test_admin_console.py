@@ -56,7 +56,7 @@ def test_admin_adds_and_tests_a_route_changes_a_price_and_creates_an_account(app
 
     # prices: a bad file is refused whole, with row and column; then one price is changed
     page.goto("/admin/prices")
-    expect(page.locator('tr[data-country="RO"]')).to_contain_text("0.0350 EUR")
+    expect(page.locator('tr[data-country="RO"]')).to_contain_text("€0.0350")
     page.get_by_label("Price list (CSV: country,prefix,price)").set_input_files(
         {
             "name": "prices.csv",
@@ -69,13 +69,13 @@ def test_admin_adds_and_tests_a_route_changes_a_price_and_creates_an_account(app
     expect(errors).to_contain_text("nothing was changed")
     expect(errors.locator("tr", has_text="'XX'")).to_contain_text("3country")
     expect(errors.locator("tr", has_text="'abc'")).to_contain_text("4price")
-    expect(page.locator('tr[data-country="RO"]')).to_contain_text("0.0350 EUR")
+    expect(page.locator('tr[data-country="RO"]')).to_contain_text("€0.0350")
     shot(page, "82-admin-bad-price-file")
     page.get_by_label("Country (two letters, e.g. RO)").fill("RO")
     page.get_by_label("Price per part (EUR)").fill("0.0310")
     page.get_by_role("button", name="Save price").click()
-    expect(page.get_by_text("RO now costs 0.0310 EUR per part.")).to_be_visible()
-    expect(page.locator('tr[data-country="RO"]')).to_contain_text("0.0310 EUR")
+    expect(page.get_by_text("RO now costs €0.0310 per part.")).to_be_visible()
+    expect(page.locator('tr[data-country="RO"]')).to_contain_text("€0.0310")
     shot(page, "82b-admin-price-changed")
 
     # customer accounts: create one with opening credit

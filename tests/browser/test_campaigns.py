@@ -150,7 +150,7 @@ def test_personalised_theatre_campaign(app, page, customer, shot):
 
     expect(page.get_by_test_id("campaign-status")).to_have_text("completed", timeout=90_000)
     expect(page.get_by_test_id("delivered")).to_have_text(f"{recipients:,}", timeout=30_000)  # receipts keep coming in
-    expect(page.get_by_test_id("success-rate")).to_have_text("100.0%")
+    expect(page.get_by_test_id("success-rate")).to_have_text("100%")
     expect(page.get_by_test_id("monitoring-sent")).to_have_text(f"{copies} / {copies}")
     expect(page.get_by_test_id("by-country")).to_contain_text("Romania")
     expect(page.get_by_test_id("status-chart")).to_contain_text("Delivered")

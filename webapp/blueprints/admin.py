@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
+from webapp.i18n import price as format_price
 from webapp.redis_client import get_redis
 from webapp.services import operators, price_lists, route_state, smsc_routes
 
@@ -126,7 +127,7 @@ def _set_price(account):
                 _(
                     "%(country)s now costs %(price)s per part.",
                     country=entry.country + (" " + entry.prefix if entry.prefix else ""),
-                    price=f"{entry.price:.4f} EUR",
+                    price=format_price(entry.price),
                 ),
                 "success",
             )

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.i18n import region_choices, timezone_choices
+from webapp.i18n import money, region_choices, timezone_choices
 from webapp.services import subusers
 
 bp = Blueprint("subusers", __name__, url_prefix="/account/subusers")
@@ -164,11 +164,15 @@ def transfer(account_id: int):
             flash(
                 _(
                     "%(amount)s moved from %(username)s to your balance.",
-                    amount=f"€{amount:.2f}",
+                    amount=money(amount, current_user.account.currency),
                     username=found.user.username,
                 )
                 if back
-                else _("%(amount)s moved to %(username)s.", amount=f"€{amount:.2f}", username=found.user.username),
+                else _(
+                    "%(amount)s moved to %(username)s.",
+                    amount=money(amount, current_user.account.currency),
+                    username=found.user.username,
+                ),
                 "success",
             )
             return redirect(url_for("subusers.edit", account_id=account_id))
