@@ -235,3 +235,51 @@ def test_a_romanian_users_import_review_gives_each_invalid_rows_reason_in_romani
     book = load_workbook(io.BytesIO(client.get(f"{import_url}/invalid.xlsx").data), read_only=True)
     reasons = [row[1] for row in book.active.iter_rows(min_row=2, values_only=True)]
     assert reasons == wanted
+
+
+def test_a_campaign_prepared_for_a_romanian_user_says_why_a_number_is_refused_in_romanian(app, make_user, tmp_path):
+    """The expansion job runs under the creator's language (workers/campaigns.py force_locale): the
+    summary's refused rows give the number's problem in it."""
+    import io
+    from decimal import Decimal
+
+    from flask_babel import force_locale
+
+    from webapp.domain import campaigns as rules
+    from webapp.domain.pricing import PriceEntry
+    from webapp.extensions import db
+    from webapp.models import User
+    from webapp.services import campaigns, pricing, routes
+    from webapp.services.campaign_expansion import expand
+
+    user_id = make_user("ion", language="ro", credit="10")
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
+        routes.add_route(db.session, "sim", "simulator://?delivered=1")
+        user = db.session.get(User, user_id)
+        data = io.BytesIO(b"Telefon;Text\n0212345678;Salut\n0722123456;Salut\n")
+        campaign = campaigns.new_from_file(db.session, user, rules.BATCH, str(tmp_path), "lista.csv", data, "1899")
+        campaigns.choose_first_row(db.session, campaign, 0, 2)
+        campaigns.set_columns(db.session, campaign, 0, 1)
+        campaigns.set_options(
+            db.session,
+            user,
+            campaign,
+            campaigns.Options(
+                name="",
+                sender="1899",
+                text="",
+                send_at=None,
+                speed=0,
+                filter_duplicates=True,
+                check_blocklists=True,
+                validity_minutes=2880,
+                monitor_every=0,
+                monitor_number="",
+            ),
+        )
+        campaigns.start_preparing(db.session, campaign)
+        db.session.commit()
+        with force_locale("ro"):
+            summary = expand(db.session, campaign, token=campaign.expansion_token)
+        assert [p["detail"] for p in summary["problems"]] == ["nu este un număr de mobil (fix)"]

@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 from babel import Locale
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import format_decimal as babel_format_decimal
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_app_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
@@ -25,6 +25,8 @@ def translate(message: Text | str) -> str:
     """A domain or service message in the current language (a request's, or the one a job set with
     flask_babel.force_locale): a :class:`Text` translated before its parameters are filled in, or
     a plain message id. Never a text that already holds user data."""
+    if not has_app_context():  # a script or a test without the app: the English text
+        return str(message)
     if not isinstance(message, Text):
         return gettext(message)
     return message.render(gettext, str(get_locale() or "en"))

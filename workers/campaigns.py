@@ -17,6 +17,7 @@ from workers.app import job_context
 def expand_campaign(campaign_id: int, token: str = "") -> dict:
     """Render, check, price and store the recipients as drafts; the summary follows."""
     from flask import current_app
+    from flask_babel import force_locale
 
     from webapp.domain import campaigns as rules
     from webapp.models import Campaign
@@ -28,13 +29,14 @@ def expand_campaign(campaign_id: int, token: str = "") -> dict:
         if campaign is None or campaign.status != rules.PREPARING or campaign.expansion_token != token:
             return {"skipped": True}  # ran before, or the customer went back (and maybe prepared again)
         try:
-            summary = expand(
-                session,
-                campaign,
-                token=token,
-                progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400),
-                max_parts=current_app.config["SETTINGS"].max_parts_per_message,
-            )
+            with force_locale(_language(session, campaign.user_id)):  # the refusals' reasons: the creator's
+                summary = expand(
+                    session,
+                    campaign,
+                    token=token,
+                    progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400),
+                    max_parts=current_app.config["SETTINGS"].max_parts_per_message,
+                )
             session.commit()
             _refresh_statistics(session)
             return {"rows": summary["rows"]}
@@ -48,10 +50,33 @@ def expand_campaign(campaign_id: int, token: str = "") -> dict:
                 .where(
                     Campaign.id == campaign_id, Campaign.status == rules.PREPARING, Campaign.expansion_token == token
                 )
-                .values(status=rules.DRAFT, error=f"{type(exc).__name__}: {exc}"[:2000])
+                .values(status=rules.DRAFT, error=_failure(session, campaign_id, exc)[:2000])
             )
             session.commit()
             raise
+
+
+def _language(session, user_id: int) -> str:
+    from webapp.models import User
+
+    user = session.get(User, user_id)
+    return user.language if user is not None and user.language else "en"
+
+
+def _failure(session, campaign_id: int, exc: Exception) -> str:
+    """What the wizard shows of a failed preparation: the customer's file said plainly (a row
+    beyond a limit) in the creator's language, or our own error."""
+    from flask_babel import force_locale
+
+    from webapp.domain.texts import TextError
+    from webapp.i18n import translate
+    from webapp.models import Campaign
+
+    campaign = session.get(Campaign, campaign_id)
+    if not isinstance(exc, TextError) or campaign is None:
+        return f"{type(exc).__name__}: {exc}"
+    with force_locale(_language(session, campaign.user_id)):
+        return translate(exc.text)
 
 
 def _refresh_statistics(session) -> None:

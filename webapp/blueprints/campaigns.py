@@ -12,14 +12,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
 
-from webapp.blueprints.form_errors import apply_service_errors, refusals
+from webapp.blueprints.form_errors import apply_service_errors, error_text, refusals
 from webapp.blueprints.forms import CampaignForm, UploadForm
 from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle
 from webapp.domain.sheets import UnreadableFile
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
-from webapp.i18n import money
+from webapp.i18n import money, translate
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
 from webapp.services import (
@@ -146,7 +146,9 @@ def wizard(
                 context["found"] = campaigns.columns(campaign)
         except UnreadableFile as exc:  # a bad row among the first ones shown: say so, offer to start again
             context.update(
-                error=str(exc), preview=sheet_imports.Preview([], 0, [], 0), found=sheet_imports.Columns([], [])
+                error=translate(exc.text),
+                preview=sheet_imports.Preview([], 0, [], 0),
+                found=sheet_imports.Columns([], []),
             )
             status = 422
     elif step == "compose":
@@ -201,7 +203,7 @@ def first_row(campaign_id: int):
             db.session, campaign, request.form.get("sheet", 0, type=int), request.form.get("first_row", 0, type=int)
         )
     if call.error:
-        return wizard(_campaign(campaign_id), error=_(call.error.message), status=422)
+        return wizard(_campaign(campaign_id), error=error_text(call.error), status=422)
     return wizard(campaign)
 
 
@@ -216,7 +218,7 @@ def columns(campaign_id: int):
             request.form.get("message_column", type=int),
         )
     if call.error:
-        return wizard(_campaign(campaign_id), error=_(call.error.message), status=422)
+        return wizard(_campaign(campaign_id), error=error_text(call.error), status=422)
     return wizard(campaign)
 
 
