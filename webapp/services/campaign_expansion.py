@@ -25,6 +25,7 @@ from webapp.domain.networks import NETWORK_LENGTH, network_of
 from webapp.domain.placeholders import compile_text
 from webapp.domain.sheets import open_spreadsheet
 from webapp.domain.sms_text import analyze
+from webapp.i18n import translate
 from webapp.models import Account, Campaign, Contact, ContactGroup, Message, MessagePart, Route
 from webapp.models.types import utcnow
 from webapp.services import blocklist
@@ -283,7 +284,8 @@ class _Expansion:
         try:
             number, country = phone.normalize_with_region(source.raw_phone, self.account.default_region)
         except phone.InvalidNumber as exc:
-            self.refuse(source, base, "invalid_number", str(exc) if source.raw_phone.strip() else "")
+            # in the language the job set (the campaign creator's)
+            self.refuse(source, base, "invalid_number", translate(exc.text) if source.raw_phone.strip() else "")
             return False
         base["to"] = number
         if not text.strip():
