@@ -71,6 +71,8 @@ class Settings:
     requeue_after_seconds: int = 60
     # A delivery receipt is matched only to a part submitted on its route within this window.
     receipt_match_days: int = 7
+    # A reply goes to the account that last sent to that phone from that number within this window.
+    reply_window_days: int = 7
     # HTTP API requests per minute per API key (an account may have its own: flask accounts api-limit).
     api_requests_per_minute: int = 3000
     # Import wizard: uploaded files are kept here (shared by the web app and the workers);

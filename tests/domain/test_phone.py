@@ -409,3 +409,24 @@ def test_normalize_with_region_refuses_what_normalize_refuses(raw):
     with pytest.raises(phone.InvalidNumber) as alone:
         phone.normalize(raw, "RO")
     assert str(both.value) == str(alone.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "read"),
+    [
+        ("40722123456", "+40722123456"),  # SMPP source_addr: international without the +
+        ("+40722123456", "+40722123456"),
+        ("0040722123456", "+40722123456"),
+        ("0722123456", "+40722123456"),  # national, read in the account's country
+        ("  +40 722 123 456 ", "+40722123456"),
+        ("447911123456", "+447911123456"),
+        ("37360123456", "+37360123456"),
+        ("1899", "1899"),  # a short code: kept as given
+        ("INFO", "INFO"),  # an alphanumeric sender
+        ("", ""),
+    ],
+)
+def test_a_reply_sender_is_read_as_e164_when_it_is_a_number(raw, read):
+    from webapp.domain.phone import reply_sender
+
+    assert reply_sender(raw) == read

@@ -52,6 +52,7 @@ REASON_TEXTS: dict[str, str] = {
     "invalid_number": N_("Not sent: the number is not a valid phone number."),
     "duplicate": N_("Not sent: the number was already in this campaign."),
     "blocklisted": N_("Not sent: the number is on the blocklist."),
+    "opted_out": N_("Not sent: the recipient answered STOP to your messages (opted out)."),
     "insufficient_credit": N_("Not sent: there was not enough credit."),
     "unroutable": N_("Not sent: we have no route to this number's country or network."),
     "expired": N_("Not sent: its validity period ended before it could be sent."),

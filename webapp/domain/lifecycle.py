@@ -57,6 +57,7 @@ REFUSAL_REASONS = {
     "invalid_number": N_("invalid number"),
     "duplicate": N_("duplicate"),
     "blocklisted": N_("blocklisted"),
+    "opted_out": N_("opted out"),
     "insufficient_credit": N_("insufficient credit"),
     "unroutable": N_("unroutable"),
     "expired": N_("expired before it could be sent"),

@@ -325,3 +325,23 @@ def describe(e164: str) -> NumberInfo:
         carrier=carrier_name,
         time_zones=zones,
     )
+
+
+def reply_sender(raw: str, default_region: str | None = "RO") -> str:
+    """The phone a reply (MO) came from, as E.164 when it reads as any valid number: SMSCs give
+    it international without the + ("40722123456"), with it, or national ("0722123456"). What
+    reads as none (an alphanumeric name, a short code) is kept as given, stripped."""
+    text = (raw or "").strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    attempts = [text] if text.startswith("+") else []
+    if digits and digits == text.lstrip("+").replace(" ", "") and not text.startswith("0"):
+        attempts.append("+" + digits)
+    attempts.append(text)
+    for attempt in attempts:
+        try:
+            num = phonenumbers.parse(attempt, default_region if not attempt.startswith("+") else None)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return text[:32]

@@ -16,6 +16,7 @@ from webapp.models.blocklist import BlockedNumber
 from webapp.models.campaigns import Campaign
 from webapp.models.contacts import Contact, ContactGroup
 from webapp.models.imports import ContactImport
+from webapp.models.inbound import InboundMessage, InboundSegment
 from webapp.models.ledger import LedgerEntry
 from webapp.models.messages import Message, MessageEvent, MessagePart, PendingReceipt
 from webapp.models.pricing import PriceList, PriceListEntry
@@ -38,6 +39,8 @@ __all__ = [
     "ContactImport",
     "Invoice",
     "Impersonation",
+    "InboundMessage",
+    "InboundSegment",
     "InvoiceSeries",
     "LedgerEntry",
     "LoginSession",

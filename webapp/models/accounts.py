@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -38,6 +38,10 @@ class Account(db.Model):
     # living on credit its parent transfers ("parent").
     billing_mode: Mapped[str] = mapped_column(String(12), default="own", server_default="own")
     receives_replies: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # 0026: the account's reply keywords by action ({"stop": [...], "start": [...], "help": [...]};
+    # None: domain/opt_out.py's defaults) and the text a HELP reply gets (None: not answered).
+    reply_keywords: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    help_text: Mapped[str | None] = mapped_column(Text)
     # Optional spend caps (a subuser's), in the account's currency; None = no cap.
     daily_cap: Mapped[Decimal | None] = mapped_column(Money)
     monthly_cap: Mapped[Decimal | None] = mapped_column(Money)

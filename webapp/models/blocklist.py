@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -25,3 +25,9 @@ class BlockedNumber(db.Model):
     reason: Mapped[str] = mapped_column(String(200), default="")
     added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 0026: how it got here (manual | opt_out) and, for an opt-out, the reply that asked (the
+    # proof: its text, time and route).
+    source: Mapped[str] = mapped_column(String(12), default="manual", server_default="manual")
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("inbound_messages.id", ondelete="SET NULL")
+    )

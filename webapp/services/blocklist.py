@@ -18,6 +18,7 @@ from webapp.models import BlockedNumber, User
 from webapp.services.dml import rowcount
 
 PAGE_SIZE = 50
+MANUAL, OPT_OUT = "manual", "opt_out"  # BlockedNumber.source
 
 
 @dataclass
@@ -91,19 +92,32 @@ def page_of(
 
 
 def blocked_among(session: Session, account_id: int, numbers: Iterable[str], *, account_list: bool = True) -> set[str]:
-    """Which of these E.164 numbers the account may not send to: its own list (unless
-    ``account_list`` is off, a campaign option) and the global one, which always applies."""
+    """Which of these E.164 numbers the account may not send to (see :func:`refusals_among`)."""
+    return set(refusals_among(session, account_id, numbers, account_list=account_list))
+
+
+def refusals_among(
+    session: Session, account_id: int, numbers: Iterable[str], *, account_list: bool = True
+) -> dict[str, str]:
+    """The numbers among these (E.164) the account may not send to, each with the refusal's
+    reason: "opted_out" when the phone answered STOP to this account (that always applies),
+    else "blocklisted" for its own list (unless ``account_list`` is off, a campaign option) and
+    the global one, which always applies."""
     numbers = list(set(numbers))
-    blocked: set[str] = set()
-    lists = (
-        or_(BlockedNumber.account_id == account_id, BlockedNumber.account_id.is_(None))
-        if account_list
-        else BlockedNumber.account_id.is_(None)
+    found: dict[str, str] = {}
+    own = BlockedNumber.account_id == account_id
+    lists = or_(
+        own & (BlockedNumber.source == OPT_OUT) if not account_list else own,
+        BlockedNumber.account_id.is_(None),
     )
     for start in range(0, len(numbers), 1000):
-        blocked |= set(
-            session.scalars(
-                select(BlockedNumber.phone).where(lists, BlockedNumber.phone.in_(numbers[start : start + 1000]))
+        rows = session.execute(
+            select(BlockedNumber.phone, BlockedNumber.account_id, BlockedNumber.source).where(
+                lists, BlockedNumber.phone.in_(numbers[start : start + 1000])
             )
         )
-    return blocked
+        for number, owner, source in rows:
+            opted_out = owner == account_id and source == OPT_OUT
+            if opted_out or number not in found:
+                found[number] = "opted_out" if opted_out else "blocklisted"
+    return found

@@ -329,15 +329,16 @@ class _Expansion:
         """The blocklist check of the waiting recipients: each is refused or counted and stored (with a
         monitoring copy at every monitoring point); then the batch is written."""
         numbers = [row["to"] for _, row in self.pending]
-        blocked = blocklist.blocked_among(
+        blocked = blocklist.refusals_among(
             self.session, self.account.id, numbers, account_list=self.campaign.check_blocklists
         )
         for source, row in self.pending:
             characters, empty, replaced = row.pop("_characters"), row.pop("_empty"), row.pop("_replaced")  # the tally's
             if row["to"] in blocked:
-                self.tally.refuse(source.row, source.raw_phone, "blocklisted")
+                reason = blocked[row["to"]]  # blocklisted | opted_out
+                self.tally.refuse(source.row, source.raw_phone, reason)
                 self.writer.add(
-                    **{**row, "reason_code": "blocklisted", "route_id": None, "price_per_part": ZERO, "cost": ZERO}
+                    **{**row, "reason_code": reason, "route_id": None, "price_per_part": ZERO, "cost": ZERO}
                 )
                 continue
             self.tally.add(

@@ -218,20 +218,21 @@ def _plan(
 
 
 def _refuse_blocklisted(session: Session, account_id: int, rows: list[RowValues], details: list[str]) -> None:
-    """Numbers on the account's blocklist or the global one are refused, whichever list it is."""
-    blocked = blocklist.blocked_among(session, account_id, [r["to"] for r in rows if r["status"] == lifecycle.QUEUED])
+    """Numbers on the account's blocklist or the global one are refused, whichever list it is;
+    a phone that answered STOP to the account is refused as opted out."""
+    refused = blocklist.refusals_among(session, account_id, [r["to"] for r in rows if r["status"] == lifecycle.QUEUED])
     for i, row in enumerate(rows):
-        if row["status"] == lifecycle.QUEUED and row["to"] in blocked:
+        if row["status"] == lifecycle.QUEUED and row["to"] in refused:
             row.update(
                 status=lifecycle.REFUSED,
-                reason_code="blocklisted",
+                reason_code=refused[row["to"]],
                 route_id=None,
                 cost=ZERO,
                 price_per_part=ZERO,
                 queued_at=None,
                 final_at=row["created_at"],
             )
-            details[i] = "blocklisted"
+            details[i] = refused[row["to"]]
 
 
 def _reserve(session: Session, actor: User, rows: list[RowValues], details: list[str]) -> None:

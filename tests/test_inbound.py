@@ -1,0 +1,218 @@
+"""Replies coming in (issue 20): stored once, given to the account that last wrote to the phone
+from that number (a subuser that does not receive replies hands them to its parent), long
+replies joined from their segments, STOP/START acted on for the sending account, and a later
+message to an opted-out phone refused before it is charged, on every path. Both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories
+from webapp.domain import lifecycle
+from webapp.domain.mo_segments import ESM_UDHI, segment_of
+from webapp.domain.pricing import PriceEntry
+from webapp.extensions import db
+from webapp.models import Account, BlockedNumber, InboundMessage, InboundSegment, Route, User
+from webapp.models.types import utcnow
+from webapp.services import inbound, ledger, pricing, routes, sending
+from webapp.services.inbound import IncomingReply
+
+PHONE = "+40722123456"
+
+
+@pytest.fixture
+def world(app, make_user, make_subuser):
+    """ana (owner) and her subusers: casa (receives replies) and cluj (hands them to ana); each
+    wrote to PHONE from its own number, an hour apart."""
+    ana_id = make_user("ana", credit="10")
+    casa = make_subuser(ana_id, "casa", credit="5")
+    cluj = make_subuser(ana_id, "cluj", credit="5")
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
+        routes.add_route(db.session, "sim", "simulator://?delivered=1&dlr_delay=0s")
+        db.session.get(Account, cluj.account_id).receives_replies = False
+        now = utcnow()
+        sent = {}
+        for name, user_id, sender, hours in (
+            ("ana", ana_id, "1899", 3),
+            ("casa", casa.user_id, "40700000001", 2),
+            ("cluj", cluj.user_id, "40700000002", 1),
+        ):
+            sent[name] = factories.message(
+                db.session,
+                db.session.get(User, user_id),
+                PHONE,
+                sender=sender,
+                status=lifecycle.DELIVRD,
+                submitted_at=now - timedelta(hours=hours),
+            ).id
+        db.session.commit()
+        route_id = db.session.scalar(select(Route.id))
+        yield {
+            "ana": ana_id,
+            "accounts": {
+                "ana": db.session.get(User, ana_id).account_id,
+                "casa": casa.account_id,
+                "cluj": cluj.account_id,
+            },
+            "users": {"ana": ana_id, "casa": casa.user_id, "cluj": cluj.user_id},
+            "sent": sent,
+            "route": route_id,
+        }
+
+
+def receive(world, from_number, to_address, text, key=None, **kw):
+    got = inbound.receive(db.session, world["route"], IncomingReply(from_number, to_address, text, key), **kw)
+    db.session.commit()
+    return got
+
+
+@pytest.mark.parametrize(
+    ("from_number", "to_address", "who", "answers"),
+    [
+        ("40722123456", "1899", "ana", "ana"),  # international without the +
+        ("+40722123456", "40700000001", "casa", "casa"),
+        ("0722123456", "+40700000001", "casa", "casa"),  # our number written with the +
+        ("40722123456", "40700000002", "ana", "cluj"),  # cluj does not receive replies: its parent does
+        ("40722999999", "1899", None, None),  # nobody wrote to this phone
+        ("40722123456", "1777", None, None),  # nor from this number
+    ],
+)
+def test_a_reply_goes_to_the_account_that_last_wrote_from_that_number(world, from_number, to_address, who, answers):
+    got = receive(world, from_number, to_address, "Mulțumesc, vin și eu 🙂")
+    assert got.text == "Mulțumesc, vin și eu 🙂"
+    assert got.account_id == (world["accounts"][who] if who else None)
+    assert got.answers_message_id == (world["sent"][answers] if answers else None)
+    assert got.keyword_action is None
+
+
+def test_a_reply_after_the_window_is_unmatched(world):
+    got = receive(world, "40722123456", "1899", "Da", window=timedelta(hours=2))  # ana wrote 3 h ago
+    assert (got.account_id, got.answers_message_id) == (None, None)
+
+
+def test_a_reply_given_twice_is_stored_once(world):
+    assert receive(world, "40722123456", "1899", "Da", key="mo-1") is not None
+    assert receive(world, "40722123456", "1899", "Da", key="mo-1") is None
+    assert receive(world, "40722123456", "1899", "Da", key="mo-2") is not None  # the same words, again
+    assert db.session.scalar(select(func.count(InboundMessage.id))) == 2
+
+
+def test_a_long_reply_is_joined_from_its_segments_in_any_order_and_twice(world):
+    text = "Bună ziua! Vă rog să-mi rezervați două locuri la „Hamlet”, rândul 5, mulțumesc 🙂"
+    data = text.encode("utf-16-be")
+    cuts = [data[:60], data[60:120], data[120:]]
+    arrived = []
+    for n in (2, 3, 2, 1):
+        raw = bytes([5, 0x00, 3, 77, 3, n]) + cuts[n - 1]
+        seg = segment_of(ESM_UDHI, raw)
+        reply = IncomingReply("40722123456", "1899", "")
+        arrived.append(inbound.receive_segment(db.session, world["route"], reply, seg, 8))
+        db.session.commit()
+    assert arrived[:3] == [None, None, None]
+    assert arrived[3].text == text and arrived[3].account_id == world["accounts"]["ana"]
+    assert db.session.scalar(select(func.count(InboundSegment.id))) == 0
+
+
+@pytest.mark.parametrize("stop", ["STOP", "Stop sms", "dezabonează-mă", "NU MAI"])
+def test_stop_blocks_the_phone_for_the_sending_account_with_its_proof(world, stop):
+    got = receive(world, "40722123456", "40700000002", stop)  # to cluj's number: given to ana
+    assert got.keyword_action == "stop"
+    [row] = db.session.scalars(select(BlockedNumber)).all()
+    # the opt-out is the account that sent the message it answers (cluj), not the one reading it
+    assert (row.account_id, row.phone, row.source, row.inbound_message_id) == (
+        world["accounts"]["cluj"],
+        PHONE,
+        "opt_out",
+        got.id,
+    )
+    assert row.reason == stop
+    receive(world, "40722123456", "40700000002", "STOP")  # said twice: one row
+    assert db.session.scalar(select(func.count(BlockedNumber.id))) == 1
+
+
+def test_start_lifts_the_opt_out_and_leaves_a_manual_block(world):
+    cluj = world["accounts"]["cluj"]
+    db.session.add(BlockedNumber(account_id=world["accounts"]["casa"], phone=PHONE, reason="asked by phone"))
+    db.session.commit()
+    receive(world, "40722123456", "40700000002", "stop")
+    receive(world, "40722123456", "40700000001", "stop")  # casa: already blocked by hand, now opted out too
+    assert db.session.scalar(select(func.count(BlockedNumber.id))) == 3
+    got = receive(world, "40722123456", "40700000002", "Start")
+    assert got.keyword_action == "start"
+    assert db.session.scalar(select(func.count()).where(BlockedNumber.account_id == cluj)) == 0
+    receive(world, "40722123456", "40700000001", "START")
+    assert [r.source for r in db.session.scalars(select(BlockedNumber))] == ["manual"]
+
+
+def test_help_and_ordinary_replies_block_nothing(world):
+    assert receive(world, "40722123456", "1899", "Ajutor").keyword_action == "help"
+    assert receive(world, "40722123456", "1899", "Nu mai vin mâine").keyword_action is None
+    assert receive(world, "40722999999", "1899", "STOP").keyword_action is None  # unmatched: whose list?
+    assert db.session.scalar(select(func.count(BlockedNumber.id))) == 0
+
+
+def test_an_accounts_own_keywords(world):
+    ana = db.session.get(Account, world["accounts"]["ana"])
+    ana.reply_keywords = {"stop": ["OPRIRE"]}
+    db.session.commit()
+    assert receive(world, "40722123456", "1899", "STOP").keyword_action is None
+    assert receive(world, "40722123456", "1899", "oprire").keyword_action == "stop"
+
+
+def test_a_message_to_an_opted_out_phone_is_refused_at_no_cost_on_every_path(world):
+    receive(world, "40722123456", "1899", "STOP")
+    ana = db.session.get(User, world["ana"])
+    balance = ana.account.balance
+    [one] = sending.accept(db.session, ana, sending.Submission(to=["0722 123 456"], text="Salut", sender="1899"))
+    db.session.commit()
+    assert (one.status, one.reason_code, one.cost) == (lifecycle.REFUSED, "opted_out", Decimal("0"))
+    assert db.session.get(Account, ana.account_id).balance == balance
+    # casa's messages still go: the opt-out is ana's
+    casa = db.session.get(User, world["users"]["casa"])
+    [other] = sending.accept(db.session, casa, sending.Submission(to=["0722 123 456"], text="Salut", sender="1899"))
+    db.session.commit()
+    assert other.status == lifecycle.QUEUED
+    assert ledger.verify(db.session) == []
+
+
+@pytest.mark.parametrize("check_blocklists", [True, False])
+def test_a_campaign_refuses_an_opted_out_phone_even_when_it_skips_the_blocklist(world, check_blocklists):
+    from webapp.models import Message
+    from webapp.services import campaigns
+    from webapp.services.campaign_expansion import expand
+
+    receive(world, "40722123456", "1899", "Stop sms")
+    ana = db.session.get(User, world["ana"])
+    db.session.add(BlockedNumber(account_id=ana.account_id, phone="+40722123457", reason="by hand"))
+    made = factories.campaign(db.session, ana, ["0722123456", "0722123457", "0722123458"])
+    campaigns.set_options(
+        db.session,
+        ana,
+        made,
+        campaigns.Options(
+            name="Premiera",
+            sender="1899",
+            text="Salut",
+            send_at=None,
+            speed=0,
+            filter_duplicates=True,
+            check_blocklists=check_blocklists,
+            validity_minutes=2880,
+            monitor_every=0,
+            monitor_number="",
+        ),
+    )
+    campaigns.start_preparing(db.session, made)
+    expand(db.session, made)
+    db.session.commit()
+    reasons = {m.to: m.reason_code for m in db.session.scalars(select(Message).where(Message.campaign_id == made.id))}
+    assert reasons[PHONE] == "opted_out"
+    assert reasons["+40722123457"] == ("blocklisted" if check_blocklists else None)
+    assert reasons["+40722123458"] is None
+    expected = {"opted_out": 1, "blocklisted": 1} if check_blocklists else {"opted_out": 1}
+    assert made.summary["refused"] == expected

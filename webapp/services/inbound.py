@@ -1,0 +1,187 @@
+"""Replies (MO) coming in: stored once, given to the account that last wrote to that phone from
+that number, and read for the account's keywords (STOP blocks the phone for that account, with
+the reply as proof; START lifts it).
+
+Who gets a reply: the account whose message to the phone, from the number the reply was sent
+to, went out last within ``reply_window_days``; a subuser that does not receive replies hands
+them to its parent (and so on up). A reply nobody wrote to is kept without an account: the
+operators' unmatched replies. The opt-out applies to the account that sent the message the
+reply answers: that account's later messages to the phone are refused as "opted out".
+
+Operations flush, never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.domain import lifecycle, opt_out, phone
+from webapp.domain.mo_segments import Segment, joined_text
+from webapp.models import Account, BlockedNumber, InboundMessage, InboundSegment, Message
+from webapp.models.types import utcnow
+from webapp.services.blocklist import OPT_OUT
+
+REPLY_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class IncomingReply:
+    """A reply as a route hands it over: the phone (as the SMSC wrote it), our number it was
+    sent to, its text, and a key unique on the route when the route has one (a re-sent reply
+    with the same key is stored once)."""
+
+    from_number: str
+    to_address: str
+    text: str
+    upstream_key: str | None = None
+    received_at: datetime | None = None
+
+
+def receive(
+    session: Session, route_id: int | None, reply: IncomingReply, *, window: timedelta = REPLY_WINDOW
+) -> InboundMessage | None:
+    """Store one reply and act on its keyword; None when the route gave this key before."""
+    if reply.upstream_key is not None:
+        seen = session.scalar(
+            select(InboundMessage.id).where(
+                InboundMessage.route_id == route_id, InboundMessage.upstream_key == reply.upstream_key
+            )
+        )
+        if seen is not None:
+            return None
+    received_at = reply.received_at or utcnow()
+    number = phone.reply_sender(reply.from_number)
+    answers = _answered_message(session, number, reply.to_address, received_at, window)
+    account_id = _receiving_account(session, answers.account_id) if answers is not None else None
+    inbound = InboundMessage(
+        route_id=route_id,
+        from_number=number,
+        to_address=reply.to_address.strip()[:32],
+        text=reply.text,
+        received_at=received_at,
+        upstream_key=reply.upstream_key,
+        account_id=account_id,
+        answers_message_id=answers.id if answers is not None else None,
+    )
+    try:
+        with session.begin_nested():  # a second worker storing the same reply at the same time
+            session.add(inbound)
+            session.flush()
+    except IntegrityError:
+        return None
+    if answers is not None:
+        _act_on_keyword(session, inbound, answers.account_id)
+    return inbound
+
+
+def receive_segment(
+    session: Session, route_id: int, reply: IncomingReply, segment: Segment, data_coding: int
+) -> InboundMessage | None:
+    """Keep one segment of a long reply; once all are in, the whole reply is received (and the
+    segments deleted). A segment given twice is kept once. None while segments are missing."""
+    number = phone.reply_sender(reply.from_number)
+    identity = (
+        InboundSegment.route_id == route_id,
+        InboundSegment.from_number == number,
+        InboundSegment.reference == segment.reference,
+        InboundSegment.total == segment.total,
+    )
+    try:
+        with session.begin_nested():
+            session.add(
+                InboundSegment(
+                    route_id=route_id,
+                    from_number=number,
+                    to_address=reply.to_address.strip()[:32],
+                    reference=segment.reference,
+                    total=segment.total,
+                    number=segment.number,
+                    body=segment.body,
+                    data_coding=data_coding,
+                    received_at=reply.received_at or utcnow(),
+                )
+            )
+            session.flush()
+    except IntegrityError:
+        pass  # this segment is here already
+    rows = session.scalars(select(InboundSegment).where(*identity).order_by(InboundSegment.number)).all()
+    text = joined_text(segment.total, {row.number: (row.body, row.data_coding) for row in rows})
+    if text is None:
+        return None
+    session.execute(delete(InboundSegment).where(*identity))
+    key = (
+        reply.upstream_key or f"concat:{number}:{segment.reference}:{segment.total}:{rows[0].received_at:%Y%m%d%H%M%S}"
+    )
+    return receive(session, route_id, IncomingReply(number, reply.to_address, text, key, rows[0].received_at))
+
+
+def _answered_message(
+    session: Session, number: str, to_address: str, received_at: datetime, window: timedelta
+) -> Message | None:
+    """The message the reply answers: the last that went out to the phone from that number."""
+    address = to_address.strip()
+    senders = {address, address.lstrip("+"), "+" + address.lstrip("+")}
+    return session.scalar(
+        select(Message)
+        .where(
+            Message.to == number,
+            Message.sender.in_(senders),
+            Message.submitted_at.is_not(None),
+            Message.submitted_at >= received_at - window,
+            Message.submitted_at <= received_at,
+            Message.status != lifecycle.DRAFT,
+        )
+        .order_by(Message.submitted_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+
+
+def _receiving_account(session: Session, account_id: int) -> int:
+    """The account, or its parent (up the chain) when it does not receive replies."""
+    seen: set[int] = set()
+    account = session.get(Account, account_id)
+    while account is not None and not account.receives_replies and account.parent_id and account.id not in seen:
+        seen.add(account.id)
+        account = session.get(Account, account.parent_id)
+    return account.id if account is not None else account_id
+
+
+def keywords_of(account: Account) -> dict[str, list[str]]:
+    """The account's reply keywords by action (the defaults where it has set none)."""
+    own = account.reply_keywords or {}
+    return {action: list(own.get(action, opt_out.DEFAULT_KEYWORDS[action])) for action in opt_out.ACTIONS}
+
+
+def _act_on_keyword(session: Session, inbound: InboundMessage, sender_account_id: int) -> None:
+    account = session.get(Account, sender_account_id)
+    if account is None:
+        return
+    match = opt_out.keyword_action(inbound.text, keywords_of(account))
+    if match is None:
+        return
+    inbound.keyword_action = match.action
+    if not inbound.from_number.startswith("+"):  # not a phone number (reply_sender): nothing to block
+        return
+    opted_out = (
+        BlockedNumber.account_id == account.id,
+        BlockedNumber.phone == inbound.from_number,
+        BlockedNumber.source == OPT_OUT,
+    )
+    if match.action == opt_out.STOP and session.scalar(select(BlockedNumber.id).where(*opted_out)) is None:
+        session.add(
+            BlockedNumber(
+                account_id=account.id,
+                phone=inbound.from_number,
+                reason=inbound.text.strip()[:200],  # the reply's words; the page names the source
+                source=OPT_OUT,
+                inbound_message_id=inbound.id,
+            )
+        )
+    elif match.action == opt_out.START:
+        session.execute(delete(BlockedNumber).where(*opted_out))
+    session.flush()
