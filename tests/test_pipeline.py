@@ -55,7 +55,7 @@ def test_send_from_the_web_page_to_delivered(app, client, customer, processes, r
 
     def delivered():
         page = client.get(message_url, headers={"HX-Request": "true"}).text
-        return page if ">DELIVRD<" in page else None
+        return page if 'data-status="DELIVRD"' in page else None
 
     fragment = wait_for(delivered, timeout=60)
     assert 'hx-trigger="every 2s"' not in fragment  # it stops polling once final
@@ -77,7 +77,7 @@ def test_bad_input_on_the_send_page(client, customer):
     assert r.status_code == 422 and "The message has no text." in r.text
     data = send_form(client, "0722 12x 456", "Salut")
     r = client.post("/send/", data=data, follow_redirects=True)
-    assert "Not sent: the number is not a valid phone number." in r.text and ">refused<" in r.text
+    assert "Not sent: the number is not a valid phone number." in r.text and 'data-status="refused"' in r.text
 
 
 def test_another_accounts_message_is_not_found(app, client, customer, make_user, login):
