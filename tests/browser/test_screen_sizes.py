@@ -9,6 +9,7 @@ Cheap by design: one signed-in browser context per role and size, reused by that
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -199,6 +200,8 @@ def test_page_fits_the_screen(signed_in, world, shot, name, role, url, size):
     page.wait_for_load_state("networkidle")
     shot(page, f"sizes-{name}-{size[0]}")
     assert page.evaluate(LAYOUT_PROBLEMS) == []
+    # Money has 2 decimals (amounts, balances) or 4 (prices): never 3, as €263.805 was.
+    assert not re.findall(r"€-?[\d,]+\.\d{3}(?!\d)", page.inner_text("body"))
     fail_on_console_errors(errors)
 
 
