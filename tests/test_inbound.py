@@ -216,3 +216,24 @@ def test_a_campaign_refuses_an_opted_out_phone_even_when_it_skips_the_blocklist(
     assert reasons["+40722123458"] is None
     expected = {"opted_out": 1, "blocklisted": 1} if check_blocklists else {"opted_out": 1}
     assert made.summary["refused"] == expected
+
+
+def test_replies_handed_over_as_bytes_are_read_by_their_coding(world):
+    from webapp.connectors.base import Reply
+
+    text = "Bună! Venim amândoi la „Hamlet” 🙂 — mulțumim pentru invitație, ne vedem vineri."
+    data = text.encode("utf-16-be")
+    udh = [bytes([6, 0x08, 4, 0x01, 0x02, 2, n]) for n in (1, 2)]
+    replies = [
+        Reply("40722123456", "1899", short_message=udh[1] + data[80:], data_coding=8, esm_class=ESM_UDHI),
+        Reply("40722123456", "1899", short_message="Mulțumesc".encode("utf-16-be"), data_coding=8),
+        Reply("40722123456", "1899", short_message=b"Da, confirm", data_coding=0),
+        Reply("40722123456", "1899", short_message=udh[0] + data[:80], data_coding=8, esm_class=ESM_UDHI),
+        Reply("40722123456", "1899", short_message=b" sms", sar=(9, 2, 2), data_coding=0),  # SAR TLVs, last first
+        Reply("40722123456", "1899", short_message=b"Stop", sar=(9, 2, 1), data_coding=0),
+    ]
+    assert inbound.take(db.session, world["route"], replies) == 4
+    db.session.commit()
+    texts = [r.text for r in db.session.scalars(select(InboundMessage).order_by(InboundMessage.id))]
+    assert texts == ["Mulțumesc", "Da, confirm", text, "Stop sms"]
+    assert db.session.scalar(select(BlockedNumber.phone)) == PHONE  # the joined reply is a STOP

@@ -65,7 +65,22 @@ def poll_receipts(route_id: int) -> dict:
             counts = {k: counts[k] + result[k] for k in counts}
         counts["late_matched"] = match_pending_receipts(session, match_days=match_days)
         session.commit()
+        if hasattr(connector, "poll_replies"):  # the simulator's replies (SMPP ones come on the bind)
+            counts["replies"] = take_replies(session, route.id, connector.poll_replies())
         return counts
+
+
+def take_replies(session, route_id: int, replies) -> int:
+    """Store the replies a route handed over (services/inbound.py), in one transaction."""
+    from datetime import timedelta
+
+    from webapp.services import inbound
+
+    if not replies:
+        return 0
+    stored = inbound.take(session, route_id, replies, window=timedelta(days=settings().reply_window_days))
+    session.commit()
+    return stored
 
 
 def poll_all_routes() -> list[str]:

@@ -51,3 +51,9 @@ def test_shares(params, expected):
 def test_a_route_url_with_wrong_shares_is_refused(url, message):
     with pytest.raises(InvalidRouteUrl, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_route_url(url)
+
+
+@pytest.mark.parametrize("url", ["simulator://?replies=1.5", "simulator://?stop=-1", "simulator://?replies=many"])
+def test_a_simulator_reply_share_outside_0_1_is_refused(url):
+    with pytest.raises(InvalidRouteUrl, match="must be a share between 0 and 1"):
+        parse_route_url(url)

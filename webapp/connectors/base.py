@@ -53,6 +53,23 @@ class Receipt:
     source_addr: str | None = None
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A message a phone sent to one of our numbers (MO), as the route hands it over: its text
+    already read (``text``), or its short_message bytes with their data_coding and esm_class
+    (a segment of a long reply carries its UDH there, or its SAR TLVs in ``sar``)."""
+
+    from_number: str
+    to_address: str
+    text: str | None = None
+    short_message: bytes = b""
+    data_coding: int = 0
+    esm_class: int = 0
+    sar: tuple[int, int, int] | None = None  # (reference, total, number) from the SAR TLVs
+    upstream_key: str | None = None  # unique on the route when the route has one
+    received_at: datetime | None = None
+
+
 class Connector(Protocol):
     def submit(self, parts: list[OutgoingPart]) -> list[SubmitResult]: ...
 

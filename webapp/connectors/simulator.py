@@ -3,6 +3,9 @@
 after `dlr_delay`, to be collected by polling, as for HTTP providers that must be polled.
 
     simulator://?delivered=0.93&undeliv=0.04&expired=0.02&rejectd=0.01&dlr_delay=3s
+
+A share of the delivered messages' phones may answer (replies, MO) after the receipt:
+``replies=0.1`` answer with ``reply_text``, ``stop=0.02`` answer "Stop sms".
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import UTC, datetime
 
 from redis import Redis
 
-from webapp.connectors.base import OutgoingPart, Receipt, RouteDown, SubmitResult
+from webapp.connectors.base import OutgoingPart, Receipt, Reply, RouteDown, SubmitResult
 from webapp.domain.routing import RouteSpec, parse_duration
 from webapp.domain.simulator_shares import shares_from_params
 
@@ -51,6 +54,12 @@ class SimulatorConnector:
         shares = shares_from_params(dict(spec.params))
         self.weights = [(stat, err, shares[name]) for name, stat, err in OUTCOMES]
         self.key = f"smsportal:sim:{route_id}:due"
+        # Replies: a share of the recipients answers each message after the receipt, with
+        # `reply_text`; a share (`stop`) answers "Stop sms" (domain/opt_out.py) instead.
+        self.reply_share = float(spec.param("replies", "0"))
+        self.stop_share = float(spec.param("stop", "0"))
+        self.reply_text = spec.param("reply_text", "Mulțumesc, am primit mesajul!")
+        self.replies_key = f"smsportal:sim:{route_id}:replies"
 
     def outcome(self, message_id: int) -> tuple[str, str]:
         draw, acc = _fraction(f"outcome:{message_id}"), 0.0
@@ -66,19 +75,42 @@ class SimulatorConnector:
         if self.submit_delay:
             time.sleep(self.submit_delay)
         due = time.time() + self.delay
-        results, entries = [], {}
+        results, entries, replies = [], {}, {}
         for part in parts:
             upstream_id = hashlib.sha1(part.submission_key.encode()).hexdigest()[:20]
             stat, err = self.outcome(part.message_id)
             entries[json.dumps([upstream_id, stat, err, part.to])] = due
             results.append(SubmitResult(part.submission_key, upstream_id=upstream_id))
+            answer = self.reply_to(part.message_id) if part.seq == part.total and stat == "DELIVRD" else None
+            if answer is not None:  # from the phone (international, no +) to our number
+                replies[json.dumps([f"mo-{upstream_id}", part.to.lstrip("+"), part.sender, answer])] = due + 0.001
         if entries:
             pipe = self.redis.pipeline()
             pipe.zadd(self.key, entries)
+            if replies:
+                pipe.zadd(self.replies_key, replies)
             if self.log_key:
                 pipe.rpush(self.log_key, *[p.submission_key for p in parts])
             pipe.execute()
         return results
+
+    def reply_to(self, message_id: int) -> str | None:
+        """What the phone of this (delivered) message answers, or None: decided by its id."""
+        draw = _fraction(f"reply:{message_id}")
+        if draw < self.stop_share:
+            return "Stop sms"
+        if draw < self.stop_share + self.reply_share:
+            return self.reply_text
+        return None
+
+    def poll_replies(self, limit: int = 5000) -> list[Reply]:
+        """The replies due by now (after their message's receipt), each popped once."""
+        now = datetime.now(UTC)
+        raw = self.redis.eval(_POP_DUE, 1, self.replies_key, time.time(), limit)
+        return [
+            Reply(from_number=sender, to_address=to, text=text, upstream_key=key, received_at=now)
+            for key, sender, to, text in (json.loads(item) for item in raw)
+        ]
 
     def poll(self, limit: int = 5000) -> list[Receipt]:
         now = datetime.now(UTC)

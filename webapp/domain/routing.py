@@ -66,7 +66,19 @@ def parse_route_url(url: str) -> RouteSpec:
             shares_from_params(dict(spec.params))
         except ValueError as exc:
             raise InvalidRouteUrl(str(exc)) from None
+        for name in ("replies", "stop"):
+            _check_share(spec, name)
     return spec
+
+
+def _check_share(spec: RouteSpec, name: str) -> None:
+    value = spec.param(name)
+    try:
+        share = float(value) if value is not None else 0.0
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise InvalidRouteUrl(f"{name} must be a share between 0 and 1, not '{value}'")
 
 
 def redacted(url: str) -> str:

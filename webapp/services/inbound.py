@@ -13,15 +13,17 @@ Operations flush, never commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from webapp.connectors.base import Reply
 from webapp.domain import lifecycle, opt_out, phone
-from webapp.domain.mo_segments import Segment, joined_text
+from webapp.domain.mo_segments import NO_SAR, SarTlvs, Segment, body_of, joined_text, segment_of
+from webapp.domain.smpp_pdu import decode_text
 from webapp.models import Account, BlockedNumber, InboundMessage, InboundSegment, Message
 from webapp.models.types import utcnow
 from webapp.services.blocklist import OPT_OUT
@@ -79,8 +81,34 @@ def receive(
     return inbound
 
 
+def take(session: Session, route_id: int, replies: list[Reply], *, window: timedelta = REPLY_WINDOW) -> int:
+    """The replies a route handed over: each read (its text, or its bytes by their data_coding,
+    a segment kept until its reply is whole) and received. Returns how many were stored whole."""
+    stored = 0
+    for reply in replies:
+        incoming = IncomingReply(reply.from_number, reply.to_address, "", reply.upstream_key, reply.received_at)
+        if reply.text is not None:
+            got = receive(session, route_id, replace(incoming, text=reply.text), window=window)
+        else:
+            sar = SarTlvs(*reply.sar) if reply.sar else NO_SAR
+            segment = segment_of(reply.esm_class, reply.short_message, sar)
+            if segment is not None:
+                got = receive_segment(session, route_id, incoming, segment, reply.data_coding, window=window)
+            else:
+                text = decode_text(body_of(reply.esm_class, reply.short_message), reply.data_coding)
+                got = receive(session, route_id, replace(incoming, text=text), window=window)
+        stored += got is not None
+    return stored
+
+
 def receive_segment(
-    session: Session, route_id: int, reply: IncomingReply, segment: Segment, data_coding: int
+    session: Session,
+    route_id: int,
+    reply: IncomingReply,
+    segment: Segment,
+    data_coding: int,
+    *,
+    window: timedelta = REPLY_WINDOW,
 ) -> InboundMessage | None:
     """Keep one segment of a long reply; once all are in, the whole reply is received (and the
     segments deleted). A segment given twice is kept once. None while segments are missing."""
@@ -117,7 +145,8 @@ def receive_segment(
     key = (
         reply.upstream_key or f"concat:{number}:{segment.reference}:{segment.total}:{rows[0].received_at:%Y%m%d%H%M%S}"
     )
-    return receive(session, route_id, IncomingReply(number, reply.to_address, text, key, rows[0].received_at))
+    whole = IncomingReply(number, rows[0].to_address, text, key, rows[0].received_at)
+    return receive(session, route_id, whole, window=window)
 
 
 def _answered_message(

@@ -1,0 +1,82 @@
+"""Replies the whole way (issue 20), in real processes: messages go out through an RQ worker to
+the simulator, whose phones answer (a share of them "Stop sms"); the cron's polling job stores
+each reply once for the account that wrote, STOP opts the phone out with its proof, and a later
+message to it is refused at no cost. Romanian text with diacritics and emoji; both databases."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from redis import Redis
+from sqlalchemy import func, select
+
+from tests.conftest import wait_for
+from webapp.connectors.simulator import SimulatorConnector
+from webapp.domain import lifecycle
+from webapp.domain.pricing import PriceEntry
+from webapp.domain.routing import parse_route_url
+from webapp.extensions import db
+from webapp.models import Account, BlockedNumber, InboundMessage, Message, Route, User
+from webapp.runner import cron_command, worker_command
+from webapp.services import dispatch, ledger, pricing, routes, sending
+
+pytestmark = pytest.mark.pipeline
+
+URL = "simulator://?delivered=1&dlr_delay=0s&replies=0.3&stop=0.1&reply_text=Mulțumim, venim amândoi 🙂"
+TEXT = "Premiera „Hamlet” e vineri la 19:00. Vă așteptăm! 🎭"
+
+
+def test_replies_reach_the_sender_and_stop_opts_out(app, make_user, processes, redis_url):
+    user_id = make_user("ana", credit="20")
+    numbers = [f"07221{i:05d}" for i in range(60)]
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
+        route = routes.add_route(db.session, "sim", URL)
+        db.session.commit()
+        ana = db.session.get(User, user_id)
+        messages = sending.accept(db.session, ana, sending.Submission(to=numbers, text=TEXT, sender="1899"))
+        db.session.commit()
+        ids = [m.id for m in messages]
+        sim = SimulatorConnector(route.id, parse_route_url(URL), Redis.from_url(redis_url))
+        expected = {m.to: sim.reply_to(m.id) for m in messages}
+        expected = {to: text for to, text in expected.items() if text}
+        assert {"Stop sms", "Mulțumim, venim amândoi 🙂"} <= set(expected.values())  # both kinds among 60
+        dispatch.hand_to_workers(Redis.from_url(redis_url), ids)
+
+    processes(worker_command(redis_url))
+    processes(cron_command(redis_url))
+
+    def all_in():
+        with app.app_context():
+            count = db.session.scalar(select(func.count(InboundMessage.id)))
+            db.session.remove()
+            return count if count >= len(expected) else None
+
+    wait_for(all_in, timeout=90, interval=0.5)
+    with app.app_context():
+        got = db.session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+        by_number = {r.from_number: r for r in got}
+        assert len(got) == len(by_number) == len(expected)  # each once
+        assert {n: r.text for n, r in by_number.items()} == expected
+        account_id = db.session.get(User, user_id).account_id
+        sent = {m.to: m.id for m in db.session.scalars(select(Message).where(Message.id.in_(ids)))}
+        for number, reply in by_number.items():
+            assert (reply.account_id, reply.answers_message_id) == (account_id, sent[number])
+            assert reply.keyword_action == ("stop" if reply.text == "Stop sms" else None)
+        stopped = {n for n, t in expected.items() if t == "Stop sms"}
+        blocked = db.session.scalars(select(BlockedNumber).where(BlockedNumber.source == "opt_out")).all()
+        assert {b.phone for b in blocked} == stopped
+        assert all(b.inbound_message_id == by_number[b.phone].id for b in blocked)
+        # a later message to a phone that said STOP is refused before it is charged
+        balance = db.session.get(Account, account_id).balance
+        later = sending.accept(
+            db.session,
+            db.session.get(User, user_id),
+            sending.Submission(to=sorted(stopped), text="Ultima șansă!", sender="1899"),
+        )
+        db.session.commit()
+        assert {(m.status, m.reason_code, m.cost) for m in later} == {(lifecycle.REFUSED, "opted_out", Decimal("0"))}
+        assert db.session.get(Account, account_id).balance == balance
+        assert ledger.verify(db.session) == []
+        assert db.session.scalar(select(func.count(Route.id))) == 1
