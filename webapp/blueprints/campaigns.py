@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
 
-from webapp.blueprints.form_errors import apply_service_errors, error_text, refusals
+from webapp.blueprints.form_errors import apply_service_errors, error_text, field_message, refusals
 from webapp.blueprints.forms import CampaignForm, UploadForm
 from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle
@@ -309,10 +309,7 @@ def confirm(campaign_id: int):
     if call.error:  # a subuser's spend cap
         return wizard(
             _campaign(campaign_id),
-            error=" ".join(
-                _(m[0], **m[1]) if isinstance(m, tuple) else _(m)
-                for m in call.error.field_errors.get("cap", [call.error.message])
-            ),
+            error=" ".join(field_message(m) for m in call.error.field_errors.get("cap", [call.error.text])),
             status=422,
         )
     if not confirmed:

@@ -57,6 +57,10 @@ class Text:
         """Whether the English text starts so (callers that compared plain strings)."""
         return str(self).startswith(prefix)
 
+    def __contains__(self, part: str) -> bool:
+        """Whether the English text holds ``part`` (callers that looked into plain strings)."""
+        return part in str(self)
+
 
 def _value(value: object, gettext: Gettext, language: str) -> object:
     if isinstance(value, Text):

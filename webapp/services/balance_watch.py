@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import N_, billing, lifecycle, phone
 from webapp.domain.roles import PLATFORM_USERNAME, Role
+from webapp.domain.texts import Text
 from webapp.models import Account, AutoTopUp, LowBalanceAlert, Payment, SavedCard, User
 from webapp.models.types import utcnow
 from webapp.services import payments, saved_cards, sending
@@ -88,7 +89,7 @@ def save_alert(session: Session, actor: User, *, enabled: bool, threshold: str, 
         try:
             number = phone.normalize(phone_number, actor.account.default_region)
         except phone.InvalidNumber as exc:
-            errors["phone"] = [(N_("We cannot send an SMS to this number: %(problem)s."), {"problem": str(exc)})]
+            errors["phone"] = [Text(N_("We cannot send an SMS to this number: %(problem)s."), {"problem": exc.text})]
     if enabled and amount is None and "threshold" not in errors:
         errors["threshold"] = [N_("Give the balance below which we tell you.")]
     if enabled and number is None and "phone" not in errors:

@@ -245,7 +245,7 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
             monitor_number = phone.normalize(options.monitor_number, actor.account.default_region)
         except phone.InvalidNumber as exc:
             errors["monitor_number"] = [
-                str(exc)
+                exc.text
                 if options.monitor_number.strip()
                 else N_("Give the phone number that receives the monitoring copies.")
             ]
