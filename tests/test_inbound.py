@@ -48,6 +48,7 @@ def world(app, make_user, make_subuser):
                 PHONE,
                 sender=sender,
                 status=lifecycle.DELIVRD,
+                created_at=now - timedelta(hours=hours),
                 submitted_at=now - timedelta(hours=hours),
             ).id
         db.session.commit()

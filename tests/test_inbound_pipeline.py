@@ -17,7 +17,7 @@ from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.routing import parse_route_url
 from webapp.extensions import db
-from webapp.models import Account, BlockedNumber, InboundMessage, Message, Route, User
+from webapp.models import Account, BlockedNumber, InboundMessage, InboundSegment, Message, Route, User
 from webapp.runner import cron_command, worker_command
 from webapp.services import dispatch, ledger, pricing, routes, sending
 
@@ -80,3 +80,55 @@ def test_replies_reach_the_sender_and_stop_opts_out(app, make_user, processes, r
         assert db.session.get(Account, account_id).balance == balance
         assert ledger.verify(db.session) == []
         assert db.session.scalar(select(func.count(Route.id))) == 1
+
+
+LONG_REPLY = "Bună ziua! Vă rog să-mi rezervați două locuri la „Hamlet”, rândul 5, dacă se mai poate 🙂 Mulțumesc!"
+
+
+@pytest.mark.parametrize("segments", ["udh", "sar"])
+def test_replies_over_smpp_are_stored_once_each_whole(app, make_user, smsc, processes, redis_url, segments):
+    """A real RQ worker binds to the test SMSC: phones answer in ASCII, in UCS-2, in a long
+    UCS-2 reply sent in segments (last first; a UDH or SAR TLVs) and with "Stop sms"."""
+    server = smsc(
+        "--reply",
+        "01=Da, confirm",
+        "--reply",
+        "02=Mulțumesc, venim!",
+        "--reply",
+        f"03={LONG_REPLY}",
+        "--reply",
+        "04=Stop sms",
+        *(("--reply-sar",) if segments == "sar" else ()),
+    )
+    user_id = make_user("ana", credit="5")
+    numbers = [f"+407220000{i:02d}" for i in range(6)]
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
+        routes.add_route(db.session, "smsc", server.url(tps=100))
+        db.session.commit()
+        messages = sending.accept(
+            db.session, db.session.get(User, user_id), sending.Submission(to=numbers, text=TEXT, sender="1899")
+        )
+        db.session.commit()
+        dispatch.hand_to_workers(Redis.from_url(redis_url), [m.id for m in messages])
+    processes(worker_command(redis_url))
+    processes(cron_command(redis_url))
+
+    def four():
+        with app.app_context():
+            rows = db.session.scalars(select(InboundMessage).order_by(InboundMessage.from_number)).all()
+            db.session.remove()
+            return rows if len(rows) >= 4 else None
+
+    rows = wait_for(four, timeout=60, interval=0.5)
+    assert [(r.from_number, r.to_address, r.text) for r in rows] == [
+        ("+40722000001", "1899", "Da, confirm"),
+        ("+40722000002", "1899", "Mulțumesc, venim!"),
+        ("+40722000003", "1899", LONG_REPLY),
+        ("+40722000004", "1899", "Stop sms"),
+    ]
+    with app.app_context():
+        account_id = db.session.get(User, user_id).account_id
+        assert {r.account_id for r in rows} == {account_id}
+        assert db.session.scalar(select(BlockedNumber.phone).where(BlockedNumber.source == "opt_out")) == "+40722000004"
+        assert db.session.scalar(select(func.count(InboundSegment.id))) == 0

@@ -40,6 +40,7 @@ def link():
     link.client = _Wire()
     yield link
     smpp_receipts.set_receipt_sink(None)
+    smpp_receipts.set_reply_sink(None)
 
 
 def deliver_sm(client, sequence, short_message, data_coding=0, esm_class=0x04, source_addr="40722123456", **tlvs):
@@ -69,8 +70,9 @@ def sink_into(got):
 
 
 def test_a_ucs2_receipt_is_read_by_its_data_coding(link):
-    got = []
+    got, replies = [], []
     smpp_receipts.set_receipt_sink(sink_into(got))
+    smpp_receipts.set_reply_sink(sink_into(replies))
     c = link.client
     link._deliveries(
         [
@@ -83,7 +85,7 @@ def test_a_ucs2_receipt_is_read_by_its_data_coding(link):
             deliver_sm(c, 2, HEAD.format("1000A2", "UNDELIV", "001").encode() + "Ședința".encode("utf-16-be")[:9], 0),
             deliver_sm(c, 3, b"", 0, receipted_message_id="1000A3", message_state=3),
             deliver_sm(c, 4, b"\x00\x00 nothing to read \xff", 0),  # unreadable: kept, acknowledged
-            deliver_sm(c, 5, b"Salut", 0, esm_class=0),  # a reply (MO): acknowledged
+            deliver_sm(c, 5, b"Salut", 0, esm_class=0),  # a reply (MO): stored, acknowledged
         ]
     )
     receipts = [r for _, r in got]
@@ -98,6 +100,32 @@ def test_a_ucs2_receipt_is_read_by_its_data_coding(link):
     assert all("\x00" not in r.raw and r.raw.encode("utf-8") is not None for r in receipts)
     assert {r.source_addr for r in receipts} == {"40722123456"}
     assert answers(link) == {1: 0, 2: 0, 3: 0, 4: 0, 5: 0}
+    assert [(r.from_number, r.to_address, r.short_message) for _, r in replies] == [("40722123456", "1899", b"Salut")]
+
+
+def test_a_reply_that_cannot_be_stored_is_answered_with_a_temporary_error(link):
+    """The SMSC sends it again later: a reply is never acknowledged unstored."""
+
+    def down(route_id, batch):
+        raise RuntimeError("database down")
+
+    smpp_receipts.set_reply_sink(down)
+    link._deliveries([deliver_sm(link.client, 7, b"Da", 0, esm_class=0)])
+    assert answers(link) == {7: smpp_receipts.ESME_RX_T_APPN}
+    smpp_receipts.set_reply_sink(None)  # no sink in this process at all: the same
+    link._deliveries([deliver_sm(link.client, 8, b"Da", 0, esm_class=0)])
+    assert answers(link)[8] == smpp_receipts.ESME_RX_T_APPN
+
+
+def test_a_reply_segment_carries_its_sar_tlvs(link):
+    replies = []
+    smpp_receipts.set_reply_sink(sink_into(replies))
+    pdu = deliver_sm(
+        link.client, 9, b"Stop", 0, esm_class=0, sar_msg_ref_num=513, sar_total_segments=2, sar_segment_seqnum=1
+    )
+    link._deliveries([pdu])
+    [(_, reply)] = replies
+    assert reply.sar == (513, 2, 1) and answers(link) == {9: 0}
 
 
 def test_one_receipt_the_store_refuses_does_not_hold_back_its_batch(link):

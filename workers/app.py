@@ -9,10 +9,11 @@ from functools import lru_cache
 @lru_cache(maxsize=1)
 def _app():
     from webapp import create_app
-    from webapp.connectors.smpp_receipts import set_receipt_sink
+    from webapp.connectors.smpp_receipts import set_receipt_sink, set_reply_sink
 
     app = create_app()
     set_receipt_sink(store_receipts)
+    set_reply_sink(store_replies)
     return app
 
 
@@ -23,6 +24,18 @@ def store_receipts(route_id: int, receipts) -> None:
 
     with job_context() as session:
         apply_receipts(session, route_id, receipts, settings().receipt_match_days)
+        session.commit()
+
+
+def store_replies(route_id: int, replies) -> None:
+    """Where SMPP binds of this process put the replies (MO) they receive: stored in one
+    transaction (services/inbound.py) before they are acknowledged."""
+    from datetime import timedelta
+
+    from webapp.services import inbound
+
+    with job_context() as session:
+        inbound.take(session, route_id, replies, window=timedelta(days=settings().reply_window_days))
         session.commit()
 
 

@@ -10,7 +10,15 @@
 //        [--throttle-every N] [--duplicate-every N] [--late-every N --late-ms M]
 //        [--receipt-text copy|none] [--start-id N] [--log submits.jsonl]
 //        [--rejects-log rejects.jsonl] [--spool receipts.json] [--retry-delay 500]
+//        [--reply SUFFIX=TEXT ...] [--reply-sar]
 //
+// --reply SUFFIX=TEXT: the phone of a number ending in SUFFIX answers each message (its last
+//   part) with TEXT, a mobile-originated deliver_sm (esm_class 0) a little after the receipt,
+//   from the number (international, no +) to the message's sender. ASCII up to 160 characters
+//   goes in one PDU (data_coding 0); anything else as UCS-2 (data_coding 8), a long one in
+//   segments of 67 units with a concatenation UDH (esm_class 0x40), the last segment first;
+//   --reply-sar: the segments say so in SAR TLVs instead of a UDH. Acknowledged like receipts
+//   (sent again after an error status or on another bind).
 // --receipt-id decimal: the receipt names the id in decimal when submit_sm_resp gave it in hex.
 // --early: every receipt is sent before the submit_sm_resp that carries the id;
 //   --early-every N: every Nth one is.
@@ -42,7 +50,7 @@ function parseArgs(argv) {
 	const opts = { port: 2775, host: '127.0.0.1', systemId: 'test', password: 'secret', idFormat: 'hex',
 		receiptId: 'same', tlv: true, early: false, earlyEvery: 0, lowercase: false, dlrDelay: 50, rules: [],
 		rejects: [], throttleEvery: 0, duplicateEvery: 0, lateEvery: 0, lateMs: 5000, receiptText: 'copy',
-		startId: 0x1000a0, log: null, rejectsLog: null, spool: null, retryDelay: 500 };
+		startId: 0x1000a0, log: null, rejectsLog: null, spool: null, retryDelay: 500, replies: [], replySar: false };
 	for (let i = 2; i < argv.length; i++) {
 		const key = argv[i], value = argv[i + 1];
 		switch (key) {
@@ -54,6 +62,13 @@ function parseArgs(argv) {
 		case '--receipt-id': opts.receiptId = value; i++; break;
 		case '--tlv': opts.tlv = value === '1'; i++; break;
 		case '--early': opts.early = true; break;
+		case '--reply': {
+			const at = value.indexOf('=');
+			opts.replies.push({ suffix: value.slice(0, at), text: value.slice(at + 1) });
+			i++;
+			break;
+		}
+		case '--reply-sar': opts.replySar = true; break;
 		case '--early-every': opts.earlyEvery = Number(value); i++; break;
 		case '--lowercase': opts.lowercase = true; break;
 		case '--dlr-delay': opts.dlrDelay = Number(value); i++; break;
@@ -155,6 +170,38 @@ function receiptFor(submit, messageId) {
 	}
 	receiptSeq += 1;
 	return { key: receiptSeq, pdu };
+}
+
+let replyRef = 0;
+
+// The deliver_sm PDUs of a phone's reply to this submit_sm, or none.
+function repliesFor(submit) {
+	const rule = opts.replies.find((r) => (submit.destination_addr || '').endsWith(r.suffix));
+	if (!rule) return [];
+	const udh = ((submit.short_message || {}).udh || []).map((b) => Buffer.from(b));
+	const concat = udh.find((b) => b[0] === 0x00 && b.length >= 5);
+	if (concat && concat[4] !== concat[3]) return []; // not the last part: the phone answers once
+	const base = { source_addr: submit.destination_addr, source_addr_ton: 1, source_addr_npi: 1,
+		destination_addr: submit.source_addr, esm_class: 0 };
+	if (/^[\x20-\x7e]*$/.test(rule.text) && rule.text.length <= 160) {
+		return [{ ...base, data_coding: 0, short_message: Buffer.from(rule.text, 'latin1') }];
+	}
+	const units = Buffer.from(rule.text, 'utf16le').swap16();
+	if (units.length <= 140) return [{ ...base, data_coding: 8, short_message: units }];
+	const chunks = [];
+	for (let at = 0; at < units.length;) {
+		let end = Math.min(at + 134, units.length);
+		const high = units.readUInt16BE(end - 2);
+		if (end < units.length && high >= 0xD800 && high <= 0xDBFF) end -= 2; // a surrogate pair stays whole
+		chunks.push(units.subarray(at, end));
+		at = end;
+	}
+	replyRef = (replyRef + 1) % 256;
+	const pdus = chunks.map((chunk, i) => opts.replySar
+		? { ...base, data_coding: 8, short_message: chunk, sar_msg_ref_num: replyRef, sar_total_segments: chunks.length, sar_segment_seqnum: i + 1 }
+		: { ...base, esm_class: 0x40, data_coding: 8,
+			short_message: Buffer.concat([Buffer.from([5, 0, 3, replyRef, chunks.length, i + 1]), chunk]) });
+	return pdus.reverse();
 }
 
 function deliver(preferred, receipt) {
@@ -276,6 +323,10 @@ const server = smpp.createServer({ autoEnquire: false }, (session) => {
 		session.send(pdu.response({ message_id: messageId }));
 		const delay = opts.lateEvery && accepted % opts.lateEvery === 0 ? opts.lateMs : opts.dlrDelay;
 		later(delay, sendReceipt);
+		const replies = repliesFor(pdu);
+		if (replies.length) {
+			later(delay + 20, () => { for (const reply of replies) deliver(session, { key: ++receiptSeq, pdu: reply }); });
+		}
 	});
 });
 

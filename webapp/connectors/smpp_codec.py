@@ -22,6 +22,7 @@ DELIVER_SM = 0x00000005
 DELIVER_SM_RESP = 0x80000005
 TLV_RECEIPTED_MESSAGE_ID = 0x001E
 TLV_MESSAGE_STATE = 0x0427
+TLV_SAR_MSG_REF_NUM, TLV_SAR_TOTAL_SEGMENTS, TLV_SAR_SEGMENT_SEQNUM = 0x020C, 0x020E, 0x020F
 _HEADER = struct.Struct(">LLLL")
 MAX_PDU = 1 << 16
 
@@ -44,6 +45,10 @@ class Delivery:
     receipted_message_id: bytes | None = None
     message_state: int | None = None
     command: str = "deliver_sm"
+    destination_addr: str = ""  # a reply's: our number the phone wrote to
+    sar_msg_ref_num: int | None = None  # a reply's segment, when the SMSC says so in TLVs
+    sar_total_segments: int | None = None
+    sar_segment_seqnum: int | None = None
 
 
 def submit_sm(
@@ -94,11 +99,18 @@ def parse(raw: bytes, client):
             pdu = None
         if isinstance(pdu, smpp34.DeliverSm):
             delivery = Delivery(sequence, pdu.esm_class, pdu.data_coding, pdu.source_addr, pdu.short_message)
+            delivery.destination_addr = pdu.destination_addr
             for tlv in pdu.tlvs:
                 if tlv.tag == TLV_RECEIPTED_MESSAGE_ID:
                     delivery.receipted_message_id = tlv.value
                 elif tlv.tag == TLV_MESSAGE_STATE and tlv.value:
                     delivery.message_state = tlv.value[0]
+                elif tlv.tag == TLV_SAR_MSG_REF_NUM and tlv.value:
+                    delivery.sar_msg_ref_num = int.from_bytes(tlv.value, "big")
+                elif tlv.tag == TLV_SAR_TOTAL_SEGMENTS and tlv.value:
+                    delivery.sar_total_segments = tlv.value[0]
+                elif tlv.tag == TLV_SAR_SEGMENT_SEQNUM and tlv.value:
+                    delivery.sar_segment_seqnum = tlv.value[0]
             return delivery
     pdu = smpp.parse_pdu(raw, client=client, allow_unknown_opt_params=client.allow_unknown_opt_params)
     if not pdu.is_error() and pdu.command in consts.STATE_SETTERS:

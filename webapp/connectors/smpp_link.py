@@ -20,8 +20,15 @@ from smpplib import consts, exceptions, smpp
 from smpplib.client import Client, SimpleSequenceGenerator
 
 from webapp.connectors import smpp_codec
-from webapp.connectors.base import OutgoingPart, Receipt, RouteDown
-from webapp.connectors.smpp_receipts import ESME_RX_T_APPN, _text, receipt_from_pdu, store_receipts
+from webapp.connectors.base import OutgoingPart, Receipt, Reply, RouteDown
+from webapp.connectors.smpp_receipts import (
+    ESME_RX_T_APPN,
+    _text,
+    receipt_from_pdu,
+    reply_from_pdu,
+    store_receipts,
+    store_replies,
+)
 from webapp.domain.smpp_pdu import ESM_DELIVERY_RECEIPT, relative_validity, short_message
 
 if TYPE_CHECKING:
@@ -208,15 +215,12 @@ class _Link:
 
     def _deliveries(self, pdus: list) -> None:
         receipts: list[tuple[int, Receipt]] = []
+        replies: list[tuple[int, Reply]] = []
         statuses = {}
         for pdu in pdus:
             statuses[pdu.sequence] = consts.SMPP_ESME_ROK
-            if not (pdu.esm_class or 0) & ESM_DELIVERY_RECEIPT:
-                log.info(
-                    "SMPP route %s: mobile-originated message from %s not handled yet",
-                    self.session.route_id,
-                    _text(pdu.source_addr),
-                )
+            if not (pdu.esm_class or 0) & ESM_DELIVERY_RECEIPT:  # a reply (MO): stored, then answered
+                replies.append((pdu.sequence, reply_from_pdu(pdu)))
                 continue
             try:
                 receipt = receipt_from_pdu(pdu)
@@ -230,6 +234,9 @@ class _Link:
                 )
         if receipts:
             for sequence in self._store([r for _, r in receipts], [seq for seq, _ in receipts]):
+                statuses[sequence] = ESME_RX_T_APPN
+        if replies:
+            for sequence in store_replies(self.session.route_id, [r for _, r in replies], [s for s, _ in replies]):
                 statuses[sequence] = ESME_RX_T_APPN
         self.client.send_raw(b"".join(smpp_codec.deliver_sm_resp(seq, status) for seq, status in statuses.items()))
 

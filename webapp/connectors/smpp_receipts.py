@@ -9,21 +9,80 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from webapp.connectors.base import Receipt
+from webapp.connectors.base import Receipt, Reply
 from webapp.domain.smpp_pdu import read_receipt, safe_text
 
 log = logging.getLogger(__name__)
+_SAR = ("sar_msg_ref_num", "sar_total_segments", "sar_segment_seqnum")
 
 ESME_RX_T_APPN = 0x64  # "temporary application error": the SMSC will deliver again
 ReceiptSink = Callable[[int, list[Receipt]], None]
+ReplySink = Callable[[int, list[Reply]], None]
 
 _sink: ReceiptSink | None = None
+_reply_sink: ReplySink | None = None
 
 
 def set_receipt_sink(sink: ReceiptSink | None) -> None:
     """The worker process says where receipts go (it stores them in the database)."""
     global _sink
     _sink = sink
+
+
+def set_reply_sink(sink: ReplySink | None) -> None:
+    """The worker process says where replies (MO) go (services/inbound.py stores them)."""
+    global _reply_sink
+    _reply_sink = sink
+
+
+def _number(value) -> int | None:
+    if value is None or value == b"" or value == "":
+        return None
+    if isinstance(value, bytes):
+        return int.from_bytes(value, "big")
+    return int(value)
+
+
+def reply_from_pdu(pdu) -> Reply:
+    """The Reply a deliver_sm that is no receipt carries: its bytes kept as sent (read later by
+    their data_coding, a segment by its UDH or SAR TLVs)."""
+    short = getattr(pdu, "short_message", None) or b""
+    if isinstance(short, str):
+        short = short.encode("latin-1", errors="replace")
+    sar = tuple(_number(getattr(pdu, name, None)) for name in _SAR)
+    return Reply(
+        from_number=safe_text(_text(getattr(pdu, "source_addr", None)))[:32],
+        to_address=safe_text(_text(getattr(pdu, "destination_addr", None)))[:32],
+        short_message=bytes(short),
+        data_coding=int(getattr(pdu, "data_coding", 0) or 0),
+        esm_class=int(getattr(pdu, "esm_class", 0) or 0),
+        sar=sar if all(v is not None for v in sar) else None,  # type: ignore[arg-type]
+    )
+
+
+def store_replies(route_id: int, replies: list[Reply], sequences: list[int]) -> list[int]:
+    """Hand the replies to the sink; returns the sequences not stored (answered with a
+    temporary error, so the SMSC sends them again). Stored one by one after a failed batch."""
+    if _reply_sink is None:
+        log.error("SMPP route %s: no reply sink in this process; %d replies not stored", route_id, len(replies))
+        return sequences
+    try:
+        _reply_sink(route_id, replies)
+        return []
+    except Exception:
+        log.exception(
+            "SMPP route %s: a batch of %d replies not stored; storing them one by one", route_id, len(replies)
+        )
+    failed = []
+    for sequence, reply in zip(sequences, replies):
+        try:
+            _reply_sink(route_id, [reply])
+        except Exception:
+            log.exception(
+                "SMPP route %s: reply from %s not stored; the SMSC will send it again", route_id, reply.from_number
+            )
+            failed.append(sequence)
+    return failed
 
 
 def _text(value) -> str:

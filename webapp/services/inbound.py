@@ -3,7 +3,7 @@ that number, and read for the account's keywords (STOP blocks the phone for that
 the reply as proof; START lifts it).
 
 Who gets a reply: the account whose message to the phone, from the number the reply was sent
-to, went out last within ``reply_window_days``; a subuser that does not receive replies hands
+to, was accepted last within ``reply_window_days`` (and not refused); a subuser that does not receive replies hands
 them to its parent (and so on up). A reply nobody wrote to is kept without an account: the
 operators' unmatched replies. The opt-out applies to the account that sent the message the
 reply answers: that account's later messages to the phone are refused as "opted out".
@@ -152,7 +152,9 @@ def receive_segment(
 def _answered_message(
     session: Session, number: str, to_address: str, received_at: datetime, window: timedelta
 ) -> Message | None:
-    """The message the reply answers: the last that went out to the phone from that number."""
+    """The message the reply answers: the last one to the phone from that number that was not
+    refused. Its acceptance time counts, not its submission's: a quick phone may answer before
+    the worker has recorded the SMSC's answer to the submission."""
     address = to_address.strip()
     senders = {address, address.lstrip("+"), "+" + address.lstrip("+")}
     return session.scalar(
@@ -160,12 +162,11 @@ def _answered_message(
         .where(
             Message.to == number,
             Message.sender.in_(senders),
-            Message.submitted_at.is_not(None),
-            Message.submitted_at >= received_at - window,
-            Message.submitted_at <= received_at,
-            Message.status != lifecycle.DRAFT,
+            Message.created_at >= received_at - window,
+            Message.created_at <= received_at,
+            Message.status.not_in((lifecycle.DRAFT, lifecycle.REFUSED)),
         )
-        .order_by(Message.submitted_at.desc(), Message.id.desc())
+        .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(1)
     )
 
