@@ -283,3 +283,25 @@ def test_a_campaign_prepared_for_a_romanian_user_says_why_a_number_is_refused_in
         with force_locale("ro"):
             summary = expand(db.session, campaign, token=campaign.expansion_token)
         assert [p["detail"] for p in summary["problems"]] == ["nu este un număr de mobil (fix)"]
+
+
+def test_a_refusal_reads_in_the_users_language_where_it_is_shown(app):
+    """ServiceError: its message and its fields' messages (msgid, (msgid, params) or Text) are
+    translated before the values go in (webapp/blueprints/form_errors.py)."""
+    from flask_babel import force_locale
+
+    from webapp.blueprints.form_errors import error_text, field_message
+    from webapp.domain.phone import InvalidNumber, normalize
+    from webapp.services import impersonation
+    from webapp.services.errors import ServiceError
+
+    with pytest.raises(InvalidNumber) as caught:
+        normalize("021 234 5678", "RO")
+    refusal = ServiceError(caught.value.text, {"phone": [caught.value.text]})
+    reason = (impersonation.REASON_MIN, "Say why, in a few words.")
+    with app.test_request_context(), force_locale("ro"):
+        assert error_text(refusal) == "nu este un număr de mobil (fix)"
+        assert field_message(refusal.field_errors["phone"][0]) == "nu este un număr de mobil (fix)"
+        assert field_message(("At least %(num)s characters.", {"num": reason[0]})) == "Cel puțin 10 caractere."
+        assert error_text(ServiceError(reason[1])) == "Spuneți de ce, în câteva cuvinte."
+    assert str(refusal) == "not a mobile number (landline)"
