@@ -231,6 +231,8 @@ def test_each_role_has_its_own_menu(signed_in, role):
         assert page.get_by_role("heading", name="Billing").count() == 0  # no customer cards on Account either
         banner.get_by_role("link", name="Staff console").click()
         assert page.get_by_role("heading", name="Staff console").is_visible()
+        page.goto("/")  # no customer dashboard (and its €0.00) for staff: their home is the console
+        assert page.url.endswith("/staff/") and page.get_by_role("heading", name="Staff console").is_visible()
     fail_on_console_errors(errors)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,6 +25,8 @@ def support_view() -> dict[str, bool]:
 
 @bp.get("/")
 def dashboard():
+    if current_user.role_enum.is_staff:  # staff have no customer dashboard: their home is the staff console
+        return redirect(url_for("support.index"))
     account = current_user.account
     recent = reports.recent_ledger(db.session, current_user, limit=10)
     groups = contacts.usable_groups(db.session, current_user)
