@@ -25,11 +25,12 @@ pytestmark = pytest.mark.pipeline
 
 URL = "simulator://?delivered=1&dlr_delay=0s&replies=0.3&stop=0.1&reply_text=Mulțumim, venim amândoi 🙂"
 TEXT = "Premiera „Hamlet” e vineri la 19:00. Vă așteptăm! 🎭"
+NUMBERS = [f"07221{i:05d}" for i in range(60)]
 
 
 def test_replies_reach_the_sender_and_stop_opts_out(app, make_user, processes, redis_url):
     user_id = make_user("ana", credit="20")
-    numbers = [f"07221{i:05d}" for i in range(60)]
+    numbers = NUMBERS
     with app.app_context():
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
         route = routes.add_route(db.session, "sim", URL)
@@ -132,3 +133,54 @@ def test_replies_over_smpp_are_stored_once_each_whole(app, make_user, smsc, proc
         assert {r.account_id for r in rows} == {account_id}
         assert db.session.scalar(select(BlockedNumber.phone).where(BlockedNumber.source == "opt_out")) == "+40722000004"
         assert db.session.scalar(select(func.count(InboundSegment.id))) == 0
+
+
+def test_reply_webhooks_reach_a_failing_receiver_once_on_the_fourth_try(
+    app, make_user, processes, redis_url, monkeypatch
+):
+    """Real worker and cron: the phones' replies become signed webhooks; the receiver answers
+    500 three times per event and gets each event once, on the fourth try."""
+    from standardwebhooks.webhooks import Webhook
+
+    from tests.webhook_receiver import Receiver
+    from webapp.services import webhooks
+
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "1")  # the receiver is on this machine
+    monkeypatch.setenv("WEBHOOK_PAUSE_PERCENT", "1")  # 0.05 s, 0.3 s, 1.2 s …
+    receiver = Receiver(fail_first=3).start()
+    try:
+        user_id = make_user("ana", credit="5")
+        url = "simulator://?delivered=1&dlr_delay=0s&replies=0.5&stop=0.2"
+        with app.app_context():
+            pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
+            routes.add_route(db.session, "sim", url)
+            ana = db.session.get(User, user_id)
+            hook = webhooks.add_endpoint(
+                db.session, ana, receiver.url, ["message.reply", "contact.opted_out"], allow_private=True
+            )
+            db.session.commit()
+            secret = hook.secret
+            messages = sending.accept(db.session, ana, sending.Submission(to=NUMBERS[:10], text=TEXT, sender="1899"))
+            db.session.commit()
+            dispatch.hand_to_workers(Redis.from_url(redis_url), [m.id for m in messages])
+        processes(worker_command(redis_url))
+        processes(cron_command(redis_url))
+
+        def settled():
+            with app.app_context():
+                replies = db.session.scalar(select(func.count(InboundMessage.id)))
+                stops = db.session.scalar(
+                    select(func.count(InboundMessage.id)).where(InboundMessage.keyword_action == "stop")
+                )
+                db.session.remove()
+            events = replies + stops
+            return events if events and len(receiver.accepted()) >= events else None
+
+        events = wait_for(settled, timeout=90, interval=0.5)
+        accepted = receiver.accepted()
+        assert len(accepted) == events == len({r.headers["webhook-id"] for r in accepted})  # each once
+        assert all(receiver.seen[r.headers["webhook-id"]] == 4 for r in accepted)  # on the fourth try
+        for got in accepted:
+            assert Webhook(secret).verify(got.body, got.headers)["type"] in ("message.reply", "contact.opted_out")
+    finally:
+        receiver.stop()

@@ -73,6 +73,10 @@ class Settings:
     receipt_match_days: int = 7
     # A reply goes to the account that last sent to that phone from that number within this window.
     reply_window_days: int = 7
+    # Webhooks go to public addresses only unless this allows loopback/private ones (a
+    # self-hosted test setup); the retry pauses are scaled by this percentage (tests shorten them).
+    webhook_allow_private: bool = False
+    webhook_pause_percent: int = 100
     # HTTP API requests per minute per API key (an account may have its own: flask accounts api-limit).
     api_requests_per_minute: int = 3000
     # Import wizard: uploaded files are kept here (shared by the web app and the workers);

@@ -17,6 +17,7 @@ from workers.exports import remove_old_exports
 from workers.housekeeping import compact_report_tallies, cron_tick, forget_old_sign_ins
 from workers.sending import expire_overdue, poll_all_routes, requeue_stranded, settle_stale_claims
 from workers.statements import monthly_statements
+from workers.webhooks import deliver_webhooks
 
 
 class _JSONQueue(Queue):
@@ -35,6 +36,7 @@ cron.register(requeue_stranded, queue_name=DEFAULT, interval=30)
 cron.register(reap_abandoned, queue_name=DEFAULT, interval=15)
 cron.register(watch_campaigns, queue_name=DEFAULT, interval=10)
 cron.register(watch_balances, queue_name=DEFAULT, interval=5)
+cron.register(deliver_webhooks, queue_name=DEFAULT, interval=2)
 cron.register(compact_report_tallies, queue_name=DEFAULT, interval=30)
 cron.register(forget_old_sign_ins, queue_name=DEFAULT, interval=3600)
 cron.register(remove_old_exports, queue_name=DEFAULT, interval=3600)

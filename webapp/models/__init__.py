@@ -24,6 +24,7 @@ from webapp.models.report_tallies import MessageTally, MessageTallyChange
 from webapp.models.routes import Route
 from webapp.models.staff import AuditEvent, Impersonation, SenderId
 from webapp.models.templates import MessageTemplate
+from webapp.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Account",
@@ -60,4 +61,6 @@ __all__ = [
     "SenderId",
     "Statement",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

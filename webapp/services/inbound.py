@@ -21,11 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.connectors.base import Reply
-from webapp.domain import lifecycle, opt_out, phone
+from webapp.domain import lifecycle, opt_out, phone, webhook_events
 from webapp.domain.mo_segments import NO_SAR, SarTlvs, Segment, body_of, joined_text, segment_of
 from webapp.domain.smpp_pdu import decode_text
 from webapp.models import Account, BlockedNumber, InboundMessage, InboundSegment, Message
 from webapp.models.types import utcnow
+from webapp.services import webhooks
 from webapp.services.blocklist import OPT_OUT
 
 REPLY_WINDOW = timedelta(days=7)
@@ -78,7 +79,22 @@ def receive(
         return None
     if answers is not None:
         _act_on_keyword(session, inbound, answers.account_id)
+    if account_id is not None:
+        webhooks.emit(session, account_id, webhook_events.MESSAGE_REPLY, reply_event(inbound), f"reply_{inbound.id}")
     return inbound
+
+
+def reply_event(inbound: InboundMessage) -> dict[str, object]:
+    """A reply as webhooks and the API show it."""
+    return {
+        "id": inbound.id,
+        "from": inbound.from_number,
+        "to": inbound.to_address,
+        "text": inbound.text,
+        "received_at": inbound.received_at.isoformat(),
+        "answers_message_id": inbound.answers_message_id,
+        "keyword": inbound.keyword_action,
+    }
 
 
 def take(session: Session, route_id: int, replies: list[Reply], *, window: timedelta = REPLY_WINDOW) -> int:
@@ -215,3 +231,6 @@ def _act_on_keyword(session: Session, inbound: InboundMessage, sender_account_id
     elif match.action == opt_out.START:
         session.execute(delete(BlockedNumber).where(*opted_out))
     session.flush()
+    if match.action in (opt_out.STOP, opt_out.START):
+        data = {"number": inbound.from_number, "opted_out": match.action == opt_out.STOP, "reply_id": inbound.id}
+        webhooks.emit(session, account.id, webhook_events.OPTED_OUT, data, f"optout_{inbound.id}")

@@ -1,0 +1,182 @@
+"""Webhooks (issue 20): events written with what happened (replies, opt-outs), once per event
+id and endpoint; posted signed as Standard Webhooks says (checked with the `standardwebhooks`
+library), retried with growing pauses, never to private addresses unless allowed, never after a
+redirect; an endpoint failing for a day is switched off. A real HTTP receiver; both databases."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from standardwebhooks.webhooks import Webhook
+
+from tests.test_inbound import receive, world  # noqa: F401  (the fixture)
+from tests.webhook_receiver import Receiver
+from webapp.domain import webhook_events
+from webapp.extensions import db
+from webapp.models import User, WebhookDelivery
+from webapp.models.types import utcnow
+from webapp.services import webhooks
+from webapp.services.errors import ServiceError
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+def endpoint(world, url, events=(webhook_events.MESSAGE_REPLY, webhook_events.OPTED_OUT), who="ana"):
+    made = webhooks.add_endpoint(db.session, db.session.get(User, world["users"][who]), url, events, allow_private=True)
+    db.session.commit()
+    return made
+
+
+def deliver(now=None, allow_private=True):
+    """One pass of the delivery job's steps, in this process."""
+    done = []
+    for delivery_id in webhooks.due(db.session, now=now):
+        assert webhooks.claim(db.session, delivery_id, now=now)
+        db.session.commit()
+        answer = webhooks.post(webhooks.request_for(db.session, delivery_id), allow_private=allow_private)
+        done.append(webhooks.record(db.session, delivery_id, answer, now=now))
+        db.session.commit()
+    return done
+
+
+def test_a_reply_and_an_opt_out_arrive_signed(world, receiver):
+    hook = endpoint(world, receiver.url)
+    stop = receive(world, "40722123456", "1899", "Stop sms 🙂")
+    assert [d.delivered for d in deliver()] == [True, True]
+    by_type = {}
+    for got in receiver.received:
+        payload = Webhook(hook.secret).verify(got.body, got.headers)  # raises on a bad signature
+        by_type[payload["type"]] = payload
+        assert got.headers["webhook-id"] in (f"reply_{stop.id}", f"optout_{stop.id}")
+    assert by_type["message.reply"]["data"]["text"] == "Stop sms 🙂"
+    assert by_type["message.reply"]["data"]["keyword"] == "stop"
+    assert by_type["message.reply"]["data"]["answers_message_id"] == world["sent"]["ana"]
+    assert by_type["contact.opted_out"]["data"] == {"number": "+40722123456", "opted_out": True, "reply_id": stop.id}
+    with pytest.raises(Exception, match="signature"):
+        Webhook(webhooks.new_secret()).verify(receiver.received[0].body, receiver.received[0].headers)
+
+
+def test_each_event_once_per_endpoint_and_only_the_events_wanted(world, receiver):
+    replies_only = endpoint(world, receiver.url, events=[webhook_events.MESSAGE_REPLY])
+    other = endpoint(world, receiver.url + "?casa", who="casa")
+    endpoint(world, receiver.url + "?off").enabled = False
+    db.session.commit()
+    got = receive(world, "40722123456", "1899", "STOP")  # ana's: a reply and an opt-out
+    assert webhooks.emit(db.session, got.account_id, "message.reply", {}, f"reply_{got.id}") == 0  # again: nothing
+    rows = db.session.scalars(select(WebhookDelivery)).all()
+    assert [(r.endpoint_id, r.event_type) for r in rows] == [(replies_only.id, "message.reply")]
+    assert other.id not in {r.endpoint_id for r in rows}
+
+
+def test_a_failing_receiver_gets_the_event_on_the_fourth_try_once(world):
+    receiver = Receiver(fail_first=3).start()
+    try:
+        endpoint(world, receiver.url)
+        receive(world, "40722123456", "1899", "Mulțumesc!")
+        [delivery] = db.session.scalars(select(WebhookDelivery)).all()
+        now, tries = utcnow(), []
+        while delivery.state == webhooks.PENDING and len(tries) < 10:
+            tries += deliver(now=now)
+            db.session.refresh(delivery)
+            now = delivery.next_attempt_at  # the job's next pass after the pause
+        assert [t.delivered for t in tries] == [False, False, False, True]
+        assert (delivery.state, delivery.attempts, delivery.last_status) == ("delivered", 4, 200)
+        assert len(receiver.accepted()) == 1
+        assert len({r.headers["webhook-id"] for r in receiver.received}) == 1  # the same id each time
+        assert json.loads(receiver.accepted()[0].body)["data"]["text"] == "Mulțumesc!"
+    finally:
+        receiver.stop()
+
+
+def test_pauses_grow_and_the_log_keeps_each_answer(world):
+    receiver = Receiver(status=503).start()
+    try:
+        endpoint(world, receiver.url)
+        receive(world, "40722123456", "1899", "Da")
+        [delivery] = db.session.scalars(select(WebhookDelivery)).all()
+        start = delivery.created_at
+        deliver(now=start)
+        db.session.refresh(delivery)
+        assert delivery.next_attempt_at == start + timedelta(seconds=5)
+        assert delivery.last_response == "503 <html>boom</html>" and delivery.last_latency_ms is not None
+        deliver(now=start + timedelta(seconds=5))
+        db.session.refresh(delivery)
+        assert delivery.next_attempt_at == start + timedelta(seconds=35)
+    finally:
+        receiver.stop()
+
+
+def test_after_a_day_the_delivery_fails_and_the_endpoint_is_switched_off(world):
+    receiver = Receiver(status=500).start()
+    try:
+        hook = endpoint(world, receiver.url)
+        receive(world, "40722123456", "1899", "Da")
+        [delivery] = db.session.scalars(select(WebhookDelivery)).all()
+        now, outcomes = delivery.created_at, []
+        while delivery.state == webhooks.PENDING:
+            outcomes += deliver(now=now)
+            db.session.refresh(delivery)
+            now = delivery.next_attempt_at
+        assert delivery.state == "failed" and delivery.attempts == 12  # 8 pauses, then every 8 h, then the day's end
+        db.session.refresh(hook)
+        assert hook.enabled is False and hook.disabled_reason == "failing for a day"
+        assert [o.endpoint_switched_off for o in outcomes].count(True) == 1
+        [mail] = webhooks.switched_off_mails(db.session, hook.id)  # the job e-mails the owner
+        assert mail.to == "ana@example.com" and receiver.url in mail.body and "switched off" in mail.subject
+    finally:
+        receiver.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://127.0.0.1:9/x", "private or local address (127.0.0.1)"),
+        ("http://10.1.2.3/x", "private or local address (10.1.2.3)"),
+        ("ftp://example.com/x", "https://"),
+    ],
+)
+def test_private_targets_are_refused_unless_allowed(world, url, says):
+    ana = db.session.get(User, world["ana"])
+    with pytest.raises(ServiceError) as refused:
+        webhooks.add_endpoint(db.session, ana, url, [webhook_events.MESSAGE_REPLY], allow_private=False)
+    [(message, params)] = refused.value.field_errors["url"]
+    assert says in message % params
+    with pytest.raises(ServiceError) as none_chosen:
+        webhooks.add_endpoint(db.session, ana, "http://127.0.0.1:9/x", [], allow_private=True)
+    assert "events" in none_chosen.value.field_errors
+
+
+def test_a_private_target_is_checked_again_when_posting(world, receiver):
+    endpoint(world, receiver.url)  # allowed when it was added (a test setup) …
+    receive(world, "40722123456", "1899", "Da")
+    [outcome] = deliver(allow_private=False)  # … not any more
+    assert outcome.delivered is False and receiver.received == []
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert delivery.last_status is None and "private or local address" in delivery.last_response
+
+
+def test_a_redirect_is_not_followed(world):
+    target = Receiver().start()
+    redirecting = Receiver(status=302, location=target.url).start()
+    try:
+        endpoint(world, redirecting.url)
+        receive(world, "40722123456", "1899", "Da")
+        [outcome] = deliver()
+        assert outcome.delivered is False and target.received == []
+        assert db.session.scalar(select(WebhookDelivery.last_status)) == 302
+    finally:
+        target.stop()
+        redirecting.stop()
+
+
+def test_the_endpoint_secret_is_standard_webhooks_shaped():
+    secret = webhooks.new_secret()
+    assert secret.startswith("whsec_") and Webhook(secret)  # the library reads it

@@ -1,0 +1,283 @@
+"""Webhooks: an account's endpoints, the events written for them in the transaction of what
+happened (an outbox: nothing happens without its event, nor an event without it), and their
+delivery, signed as the Standard Webhooks spec says (webhook-id, webhook-timestamp,
+webhook-signature: HMAC-SHA256 of "id.timestamp.body" with the endpoint's secret).
+
+Delivered at least once: a delivery is claimed (a conditional UPDATE that leases it for a
+minute), committed, posted, and its outcome written; a worker that dies in between leaves the
+lease to run out and the event is sent again with the same id, which receivers de-duplicate by.
+Targets are checked on every attempt (public addresses only unless allowed) and redirects are
+never followed. Operations flush, never commit (the jobs commit).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import socket
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from standardwebhooks.webhooks import Webhook
+
+from webapp.domain import N_, webhook_events
+from webapp.domain.webhook_targets import TargetRefused, check_addresses, target_host
+from webapp.models import User, WebhookDelivery, WebhookEndpoint
+from webapp.models.types import utcnow
+from webapp.services.dml import rowcount
+from webapp.services.errors import ServiceError
+
+LEASE = timedelta(seconds=60)
+TIMEOUT_SECONDS = 5.0
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def add_endpoint(
+    session: Session, actor: User, url: str, events: Iterable[str], *, allow_private: bool
+) -> WebhookEndpoint:
+    """A new endpoint of the actor's account, for the events named; the URL must be http(s) and
+    (unless allowed) resolve to public addresses only."""
+    chosen = [e for e in webhook_events.EVENTS if e in set(events)]
+    errors: dict[str, list[Any]] = {}
+    try:
+        host, port = target_host(url)
+        check_addresses(host, resolve(host, port), allow_private=allow_private)
+    except TargetRefused as exc:
+        errors["url"] = [(exc.message, exc.params)]
+    if not chosen:
+        errors["events"] = [N_("Choose at least one event.")]
+    if errors:
+        raise ServiceError(N_("The webhook was not added."), errors)
+    endpoint = WebhookEndpoint(
+        account_id=actor.account_id, url=url.strip(), secret=new_secret(), events=chosen, enabled=True
+    )
+    session.add(endpoint)
+    session.flush()
+    return endpoint
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses a host name resolves to (none when it does not)."""
+    try:
+        return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    except (socket.gaierror, UnicodeError):
+        return []
+
+
+def emit(
+    session: Session,
+    account_id: int,
+    event_type: str,
+    data: Mapping[str, Any],
+    event_id: str,
+    at: datetime | None = None,
+) -> int:
+    """Write the event for each enabled endpoint of the account that wants it (once per event id:
+    emitting it again adds nothing). Returns how many deliveries it made."""
+    at = at or utcnow()
+    endpoints = session.scalars(
+        select(WebhookEndpoint).where(WebhookEndpoint.account_id == account_id, WebhookEndpoint.enabled.is_(True))
+    ).all()
+    wanted = [e for e in endpoints if event_type in (e.events or [])]
+    if not wanted:
+        return 0
+    already = set(
+        session.scalars(
+            select(WebhookDelivery.endpoint_id).where(
+                WebhookDelivery.event_id == event_id, WebhookDelivery.endpoint_id.in_([e.id for e in wanted])
+            )
+        )
+    )
+    body = webhook_events.body(event_type, at, data)
+    made = [
+        WebhookDelivery(
+            endpoint_id=e.id,
+            event_id=event_id,
+            event_type=event_type,
+            payload=body,
+            state=PENDING,
+            attempts=0,
+            created_at=at,
+            next_attempt_at=at,
+            last_response="",
+        )
+        for e in wanted
+        if e.id not in already
+    ]
+    session.add_all(made)
+    session.flush()
+    return len(made)
+
+
+def due(session: Session, limit: int = 200, now: datetime | None = None) -> list[int]:
+    """Pending deliveries whose time has come, oldest first."""
+    now = now or utcnow()
+    return list(
+        session.scalars(
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.state == PENDING, WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+        )
+    )
+
+
+def claim(session: Session, delivery_id: int, now: datetime | None = None) -> bool:
+    """Lease a due delivery to this worker (commit before posting); False if another has it."""
+    now = now or utcnow()
+    return (
+        rowcount(
+            session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == delivery_id,
+                    WebhookDelivery.state == PENDING,
+                    WebhookDelivery.next_attempt_at <= now,
+                )
+                .values(next_attempt_at=now + LEASE)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        == 1
+    )
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a claimed delivery posts: to ``url``, the body with its signed headers."""
+
+    delivery_id: int
+    url: str
+    body: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int | None  # None: no HTTP answer (refused target, timeout, connection error)
+    text: str
+    latency_ms: int
+
+
+def request_for(session: Session, delivery_id: int, now: datetime | None = None) -> Request:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    assert delivery is not None
+    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+    assert endpoint is not None
+    at = now or utcnow()
+    signature = Webhook(endpoint.secret).sign(delivery.event_id, at, delivery.payload)
+    headers = {
+        "content-type": "application/json; charset=utf-8",
+        "webhook-id": delivery.event_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+        "user-agent": "SMS-Portal-Webhooks/1",
+    }
+    return Request(delivery.id, endpoint.url, delivery.payload, headers)
+
+
+def post(request: Request, *, allow_private: bool) -> Answer:
+    """One attempt: the target checked, the body posted, redirects not followed."""
+    import requests
+
+    started = time.monotonic()
+
+    def took() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        host, port = target_host(request.url)
+        check_addresses(host, resolve(host, port), allow_private=allow_private)
+    except TargetRefused as exc:
+        return Answer(None, str(exc), took())
+    try:
+        answer = requests.post(
+            request.url,
+            data=request.body.encode(),
+            headers=request.headers,
+            timeout=TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        return Answer(None, f"{type(exc).__name__}: {exc}", took())
+    return Answer(answer.status_code, answer.text[:1000], took())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    endpoint_switched_off: bool = False
+
+
+def record(
+    session: Session, delivery_id: int, answer: Answer, *, pause_percent: int = 100, now: datetime | None = None
+) -> Outcome:
+    """Write an attempt's outcome: delivered on 2xx; else the next try (or failed after a day),
+    and the endpoint switched off after a day of failures without a success."""
+    now = now or utcnow()
+    delivery = session.get(WebhookDelivery, delivery_id)
+    assert delivery is not None
+    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+    assert endpoint is not None
+    delivery.attempts += 1
+    delivery.last_status, delivery.last_latency_ms = answer.status, answer.latency_ms
+    delivery.last_response = webhook_events.answer_excerpt(answer.status, answer.text)[:500]
+    if answer.status is not None and 200 <= answer.status < 300:
+        delivery.state, delivery.delivered_at = DELIVERED, now
+        endpoint.failing_since = None
+        session.flush()
+        return Outcome(True)
+    scale = max(pause_percent, 1) / 100
+    retry = webhook_events.next_attempt(delivery.attempts, delivery.created_at, now, scale)
+    if retry is None:
+        delivery.state = FAILED
+    else:
+        delivery.next_attempt_at = retry
+    switched_off = False
+    if endpoint.failing_since is None:
+        endpoint.failing_since = now
+    elif endpoint.enabled and now - endpoint.failing_since >= webhook_events.DISABLE_AFTER * scale:
+        endpoint.enabled, switched_off = False, True
+        endpoint.disabled_reason = "failing for a day"
+    session.flush()
+    return Outcome(False, switched_off)
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+
+
+def switched_off_mails(session: Session, endpoint_id: int) -> list[Mail]:
+    """The e-mails telling the account's owners that an endpoint was switched off, each in the
+    owner's language."""
+    from flask_babel import force_locale, gettext
+
+    from webapp.services.balance_watch_notify import owners
+
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        return []
+    mails = []
+    for owner in owners(session, endpoint.account_id):
+        with force_locale(owner.language or "en"):
+            subject = gettext("Your webhook was switched off")
+            body = gettext(
+                "Calls to %(url)s have failed for a day without one success, so we switched the webhook "
+                "off. Events from now on are not sent to it. Its delivery log shows each answer; switch it on "
+                "again under Account → Webhooks once it answers.",
+                url=endpoint.url,
+            )
+        mails.append(Mail(str(owner.email), subject, body))
+    return mails
