@@ -96,6 +96,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "templates.create": CUSTOMERS,
     "templates.name_form": CUSTOMERS,
     "templates.picker": CUSTOMERS,
+    "inbox.index": CUSTOMERS,
+    "inbox.export": CUSTOMERS,
     "reports.messages": CUSTOMERS,
     "reports.export": CUSTOMERS,
     "all_reports.index": CUSTOMERS,
@@ -151,6 +153,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "reports.message": OWNER,
     "send.use_template": OWNER,
     "templates.delete": OWNER,
+    "inbox.thread": OWNER,  # the number A wrote to: another account has no thread of it (404)
+    "inbox.reply": OWNER,
     "reports.export_status": OWNER,
     "reports.export_download": OWNER,  # the export A's owner asked for
     # the owner's own management pages
@@ -322,6 +326,7 @@ def url_values(endpoint: str, arguments: set[str], world: dict) -> dict:
         "message_id": world["message_id"],
         "export_id": world["export_id"],
         "template_id": world["template_id"],
+        "number": "+40722123456",  # A's message went to it
         "token": world["checkout_token"] if endpoint == "payment_pages.sandbox_checkout" else "not-a-token",
         "processor": "sandbox",
         "payment_id": world["payment_id"],

@@ -68,6 +68,7 @@ BLUEPRINTS = (
     "imports",
     "send",
     "templates",
+    "inbox",
     "reports",
     "all_reports",
     "health",

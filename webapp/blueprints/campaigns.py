@@ -28,6 +28,7 @@ from webapp.services import (
     campaign_reports,
     campaign_runs,
     campaigns,
+    inbox,
     report_totals,
     sender_ids,
     sending,
@@ -366,12 +367,15 @@ def monitor(campaign, fragment: str | None = None):
     # Delivery reports still arrive after the last message went out: poll until none is awaited.
     live = campaign.status in rules.RUNNING or (campaign.status == rules.COMPLETED and progress.pending > 0)
     failures, failures_total = campaign_reports.failures(db.session, campaign)
+    replies, replies_total = inbox.campaign_replies(db.session, current_user, campaign.id)
     context = {
         "campaign": campaign,
         "progress": progress,
         "live": live,
         "failures": failures,
         "failures_total": failures_total,
+        "replies": replies,
+        "replies_total": replies_total,
         "countries": campaign_reports.by_country(db.session, campaign),
         "report_url": _report_url(campaign),
     }
