@@ -142,7 +142,11 @@ def world(app):
         # Three went out (two delivered, one not) before it was cancelled: the rest are refused.
         sent = session.scalars(select(Message.id).where(Message.campaign_id == cancelled.id).order_by(Message.id)).all()
         for message_id, status in zip(sent[:3], [lifecycle.DELIVRD, lifecycle.DELIVRD, lifecycle.UNDELIV]):
-            session.execute(update(Message).where(Message.id == message_id).values(status=status, final_at=utcnow()))
+            session.execute(
+                update(Message)
+                .where(Message.id == message_id)
+                .values(status=status, submitted_at=utcnow(), final_at=utcnow())
+            )
         campaign_runs.cancel(session, owner, cancelled)
         delivered = factories.message(
             session,
@@ -150,10 +154,13 @@ def world(app):
             "+40722123499",
             text="Spectacolul de diseară începe la ora 19:00. Vă așteptăm!",
             status=lifecycle.DELIVRD,
+            submitted_at=utcnow(),
             cost=Decimal("0.0350"),
             price_per_part=Decimal("0.0350"),
         )
-        factories.message(session, owner, "+40722123498", status=lifecycle.UNDELIV, cost=Decimal("0.0350"))
+        factories.message(
+            session, owner, "+40722123498", status=lifecycle.UNDELIV, submitted_at=utcnow(), cost=Decimal("0.0350")
+        )
         templates.create_template(session, owner, "Reminder", "Spectacolul începe la ora 19:00.")
         factories.subuser(session, owner, "casa", name="Casa de bilete", credit="12.5")
         sender_ids.ask(session, owner, "Opereta", "Our theatre's name")
