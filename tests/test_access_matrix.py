@@ -39,6 +39,8 @@ from webapp.services import (
     saved_cards,
     statements,
     templates,
+    webhook_endpoints,
+    webhooks,
 )
 from webapp.services.processors import CardInfo
 from webapp.services.processors.sandbox import SandboxProcessor
@@ -93,6 +95,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "contacts.blocklist": CUSTOMERS,
     "contacts.blocklist_import": CUSTOMERS,
     "templates.index": CUSTOMERS,
+    "webhooks.index": CUSTOMERS,
+    "webhooks.create": CUSTOMERS,
+    "webhooks.log": OWNER,  # the endpoint is A's: other accounts' users and staff do not find it
+    "webhooks.test": OWNER,
+    "webhooks.switch": OWNER,
+    "webhooks.remove": OWNER,
+    "webhooks.send_again": OWNER,
     "templates.create": CUSTOMERS,
     "templates.name_form": CUSTOMERS,
     "templates.picker": CUSTOMERS,
@@ -236,6 +245,8 @@ def build_world(app, make_user) -> dict:
         with open(imports.invalid_path(imp), "wb") as invalid:  # as if the review had found invalid rows
             invalid.write(b"PK")
         template = templates.create_template(s, ana, "Salut", "Salut!")
+        hook = webhooks.add_endpoint(s, ana, "http://127.0.0.1:9/hook", ["message.reply"], allow_private=True)
+        hook_delivery = webhook_endpoints.send_test(s, hook)
         accounts.create_api_key(s, ana, label="shop")
         blocklist.add_numbers(s, ana, ["0722000003"], account_id=ana.account_id)
         blocklist.add_numbers(s, support, ["0722000004"], account_id=None)
@@ -296,6 +307,8 @@ def build_world(app, make_user) -> dict:
             "campaign_id": campaign.id,
             "import_id": imp.id,
             "template_id": template.id,
+            "endpoint_id": hook.id,
+            "delivery_id": hook_delivery.id,
             "key_id": s.scalar(select(ApiKey.id).where(ApiKey.user_id == ana.id)),
             "entry_id": s.scalar(select(BlockedNumber.id).where(BlockedNumber.account_id == ana.account_id)),
             "global_entry_id": s.scalar(select(BlockedNumber.id).where(BlockedNumber.account_id.is_(None))),
@@ -326,6 +339,8 @@ def url_values(endpoint: str, arguments: set[str], world: dict) -> dict:
         "message_id": world["message_id"],
         "export_id": world["export_id"],
         "template_id": world["template_id"],
+        "endpoint_id": world["endpoint_id"],
+        "delivery_id": world["delivery_id"],
         "number": "+40722123456",  # A's message went to it
         "token": world["checkout_token"] if endpoint == "payment_pages.sandbox_checkout" else "not-a-token",
         "processor": "sandbox",

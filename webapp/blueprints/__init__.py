@@ -69,6 +69,7 @@ BLUEPRINTS = (
     "send",
     "templates",
     "inbox",
+    "webhooks",
     "reports",
     "all_reports",
     "health",

@@ -13,11 +13,14 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+
+from webapp.domain import webhook_events
 
 
 class LoginForm(FlaskForm):
@@ -176,4 +179,15 @@ class AccountantForm(FlaskForm):
     email = StringField(_l("E-mail"), validators=[Length(max=254)])
     password = PasswordField(
         _l("First password (they choose their own when they sign in)"), validators=[DataRequired(), Length(max=128)]
+    )
+
+
+class WebhookForm(FlaskForm):
+    """A new webhook endpoint: its address and the events it wants (checked by services/webhooks.py)."""
+
+    url = StringField(_l("Address (URL)"), validators=[Length(max=1000)])
+    events = SelectMultipleField(
+        _l("Events"),
+        choices=[(name, _l(label)) for name, label in webhook_events.EVENTS.items()],
+        validate_choice=False,
     )

@@ -16,15 +16,13 @@ from typing import Any
 
 from webapp.domain import N_
 
-MESSAGE_STATUS = "message.status"
 MESSAGE_REPLY = "message.reply"
 OPTED_OUT = "contact.opted_out"
-BALANCE_LOW = "balance.low"
+# The events an endpoint may ask for: only the ones the platform sends (message status changes
+# and low balance come next: issue 20).
 EVENTS: Mapping[str, str] = {
-    MESSAGE_STATUS: N_("A message's status changed (sent, delivered, failed …)"),
     MESSAGE_REPLY: N_("A reply came in"),
     OPTED_OUT: N_("A phone answered STOP (or START)"),
-    BALANCE_LOW: N_("The balance fell below the low-balance threshold"),
 }
 
 RETRY_PAUSES = (
