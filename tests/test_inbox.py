@@ -99,6 +99,34 @@ def test_search_by_digits_names_and_folded_words(world, query, numbers):
     assert found.total == len(numbers)
 
 
+def test_a_search_by_words_shows_the_reply_that_has_them(world):
+    [maria] = inbox.conversations(db.session, _as(world["ana"]), "COSTA").conversations
+    assert (maria.found_in, maria.last_text) == ("Cât costă biletul?", "Două locuri, vă rog")
+    [by_name] = inbox.conversations(db.session, _as(world["ana"]), "maria").conversations
+    assert by_name.found_in is None
+
+
+def test_the_menus_unread_count_is_for_customers_only(app, world):
+    from flask_login import login_user
+
+    from webapp.blueprints.inbox import unread_replies
+    from webapp.services import accounts
+
+    accountant = accounts.add_accountant(
+        db.session,
+        _as(world["ana"]),
+        username="contabil",
+        email="c@example.com",
+        full_name="",
+        password="Corect-Cal-42",
+    )
+    db.session.commit()
+    for user, unread in ((_as(world["ana"]), 3), (_as(world["bob"]), 1), (accountant, 0)):
+        with app.test_request_context("/"):
+            login_user(user)
+            assert unread_replies() == {"inbox_unread": unread}
+
+
 def test_a_thread_is_our_messages_and_its_replies_in_time_order_and_opening_it_marks_it_read(world, client, login):
     login("ana")
     ana = _as(world["ana"])

@@ -59,7 +59,8 @@ def test_inbox_thread_and_reply(app, page, make_parent, shot, width):
 
     page.get_by_label("Search by number, name or words of a reply").fill("multumesc")
     expect(conversations).to_have_count(1)
-    expect(conversations.first).to_contain_text("Maria Țăranu")  # the reply "Mulțumesc! …" is hers
+    expect(conversations.first).to_contain_text("Maria Țăranu")
+    expect(conversations.first.get_by_test_id("found-in")).to_contain_text("Mulțumesc! Mai sunt locuri")
     shot(page, f"inbox-search-{width}")
 
     conversations.first.get_by_role("link").click()

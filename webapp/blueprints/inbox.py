@@ -31,8 +31,11 @@ INBOX_ROLES = frozenset({Role.OWNER.value, Role.SUBUSER.value})
 
 @bp.app_context_processor
 def unread_replies() -> dict:
-    """``inbox_unread`` for the menu: customers only (one count on an index), 0 for the others."""
+    """``inbox_unread`` for the menu: customers only (one count on an index), 0 for the others
+    and for an htmx fragment (it has no menu)."""
     if not current_user or not current_user.is_authenticated or current_user.role not in INBOX_ROLES:
+        return {"inbox_unread": 0}
+    if request.htmx and not request.htmx.boosted:
         return {"inbox_unread": 0}
     return {"inbox_unread": inbox.unread_count(db.session, current_user)}
 

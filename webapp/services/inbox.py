@@ -49,6 +49,7 @@ class Conversation:
     unread: int
     replies: int
     name: str | None  # the contact's name in the account's address book
+    found_in: str | None = None  # a search by words: the newest reply that has them
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,10 @@ def _our_messages(actor: User, number: str | ColumnElement[str]) -> ColumnElemen
 
 def conversations(session: Session, actor: User, query: str = "", page: int = 1) -> ConversationPage:
     """A page of the account's conversations, the newest activity first; ``query`` narrows them."""
-    condition = _own(actor)
+    condition, found_in = _own(actor), dict[str, str]()
     if query.strip():
-        condition = and_(condition, _matching(session, actor, query))
+        matching, found_in = _matching(session, actor, query)
+        condition = and_(condition, matching)
     grouped = (
         select(
             MO.from_number.label("number"),
@@ -123,29 +125,37 @@ def conversations(session: Session, actor: User, query: str = "", page: int = 1)
     found = []
     for number, unread, replies in rows:
         at, text, is_reply = _last_word(session, actor, number)
-        found.append(Conversation(number, at, text, is_reply, int(unread or 0), int(replies), names.get(number)))
+        found.append(
+            Conversation(
+                number, at, text, is_reply, int(unread or 0), int(replies), names.get(number), found_in.get(number)
+            )
+        )
     return ConversationPage(found, total, page, pages)
 
 
-def _matching(session: Session, actor: User, query: str) -> ColumnElement[bool]:
-    """Numbers with these digits, contacts of that name, replies with those words (folded)."""
+def _matching(session: Session, actor: User, query: str) -> tuple[ColumnElement[bool], dict[str, str]]:
+    """Numbers with these digits, contacts of that name, replies with those words (folded); and
+    for the numbers found by words, the newest reply that has them."""
     digits = "".join(ch for ch in query if ch.isdigit())
-    words = fold(query).split()
     if digits and not any(ch.isalpha() for ch in query):
-        return MO.from_number.contains(digits, autoescape=True)
+        return MO.from_number.contains(digits, autoescape=True), {}
+    words = fold(query).split()
     named = session.scalars(
         select(Contact.phone)
         .join(ContactGroup, Contact.group_id == ContactGroup.id)
         .where(usable_condition(actor.account), Contact.search_text.contains(fold(query), autoescape=True))
     ).all()
-    numbers = set(named)
-    rows = session.execute(select(MO.from_number, MO.text).where(_own(actor)).execution_options(yield_per=2000))
+    found_in: dict[str, str] = {}
+    rows = session.execute(
+        select(MO.from_number, MO.text)
+        .where(_own(actor))
+        .order_by(MO.received_at.desc(), MO.id.desc())
+        .execution_options(yield_per=2000)
+    )
     for number, text in rows:
-        if number not in numbers:
-            folded = fold(text)
-            if all(word in folded for word in words):
-                numbers.add(number)
-    return MO.from_number.in_(sorted(numbers))
+        if number not in found_in and all(word in fold(text) for word in words):
+            found_in[number] = text
+    return MO.from_number.in_(sorted(set(named) | set(found_in))), found_in
 
 
 def _last_word(session: Session, actor: User, number: str) -> tuple[datetime, str, bool]:
