@@ -72,6 +72,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api.send_messages": NOBODY,
     "api.list_messages": NOBODY,
     "api.get_message": NOBODY,
+    "api.list_inbound": NOBODY,
     "api.price_preview": NOBODY,
     "api.openapi": EVERYONE,
     # any signed-in user

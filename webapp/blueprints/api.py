@@ -12,7 +12,17 @@ from webapp.domain import delivery_reasons, lifecycle
 from webapp.extensions import csrf, db
 from webapp.models import ApiIdempotency, Message
 from webapp.redis_client import get_quick_redis, get_redis
-from webapp.services import accounts, api_requests, composer, dispatch, message_costs, reports, sender_ids, sending
+from webapp.services import (
+    accounts,
+    api_requests,
+    composer,
+    dispatch,
+    inbound_api,
+    message_costs,
+    reports,
+    sender_ids,
+    sending,
+)
 from webapp.services.api_limits import ApiRateLimit
 from webapp.services.errors import ServiceError
 
@@ -206,9 +216,9 @@ def list_messages():
         wanted = reports.ApiMessageQuery(
             status=status,
             to=args.get("to") or None,
-            since=api_input.moment(args.get("since")),
-            until=api_input.moment(args.get("until")),
-            limit=min(max(int(args.get("limit", 100)), 1), 1000),
+            since=api_input.moment_arg(args.get("since"), "since"),
+            until=api_input.moment_arg(args.get("until"), "until"),
+            limit=api_input.limit_arg(args.get("limit")),
             before_id=api_input.record_id(args["before_id"], "before_id") if args.get("before_id") else None,
         )
     except api_input.ApiInputError as exc:
@@ -222,6 +232,52 @@ def list_messages():
             "next_before_id": rows[-1].id if len(rows) == wanted.limit else None,
         }
     )
+
+
+@bp.get("/inbound")
+@api_key_required
+def list_inbound():
+    args = request.args
+    try:
+        wanted = inbound_api.ApiInboundQuery(
+            from_number=args.get("from") or None,
+            since=api_input.moment_arg(args.get("since"), "since"),
+            until=api_input.moment_arg(args.get("until"), "until"),
+            limit=api_input.limit_arg(args.get("limit")),
+            before_id=api_input.record_id(args["before_id"], "before_id") if args.get("before_id") else None,
+        )
+    except api_input.ApiInputError as exc:
+        return error(exc.status, exc.code, exc.message, field=exc.field)
+    except (ValueError, OverflowError) as exc:
+        return error(422, "invalid_request", str(exc))
+    rows = inbound_api.api_inbound(db.session, g.api_user, wanted)
+    return jsonify(
+        {
+            "inbound": [_inbound_json(reply, original) for reply, original in rows],
+            "next_before_id": rows[-1][0].id if len(rows) == wanted.limit else None,
+        }
+    )
+
+
+def _inbound_json(reply, original) -> dict:
+    answers = None
+    if original is not None:
+        answers = {
+            "id": original.id,
+            "sender": original.sender,
+            "text": original.text,
+            "created_at": original.created_at.isoformat(),
+            "campaign_id": original.campaign_id,
+        }
+    return {
+        "id": reply.id,
+        "from": reply.from_number,
+        "to": reply.to_address,
+        "text": reply.text,
+        "received_at": reply.received_at.isoformat(),
+        "keyword": reply.keyword_action,
+        "answers": answers,
+    }
 
 
 @bp.get("/balance")

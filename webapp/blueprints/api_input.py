@@ -99,6 +99,26 @@ def moment(value: str | None) -> datetime | None:
     return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
+def moment_arg(value: str | None, name: str) -> datetime | None:
+    """:func:`moment` for the query field ``name``: a 422 naming it when it is no date."""
+    try:
+        return moment(value)
+    except ValueError:
+        raise ApiInputError(
+            422, "invalid_request", f"{name} must be a date or a date and time (ISO 8601).", field=name
+        ) from None
+
+
+def limit_arg(value: str | None, default: int = 100, most: int = 1000) -> int:
+    """How many rows a list asks for: 1 to ``most`` (outside: the nearest); a 422 when no number."""
+    if value is None or value == "":
+        return default
+    try:
+        return min(max(int(value), 1), most)
+    except ValueError:
+        raise ApiInputError(422, "invalid_request", "limit must be a whole number.", field="limit") from None
+
+
 def record_id(value: int | str, name: str) -> int:
     """An id from the path or the query: a positive BIGINT, else 422 (a path's is 404 upstream)."""
     try:

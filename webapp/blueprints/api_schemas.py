@@ -172,6 +172,31 @@ class MessageList(BaseModel):
     next_before_id: int | None = Field(description="Pass as before_id for the next page; null on the last")
 
 
+class AnsweredMessage(BaseModel):
+    id: int
+    sender: str
+    text: str
+    created_at: str
+    campaign_id: int | None
+
+
+class Inbound(BaseModel):
+    id: int
+    from_: str = Field(alias="from", description="The phone that replied: E.164 when it reads as a number")
+    to: str = Field(description="Our number it replied to (the sender of the message it answers)")
+    text: str
+    received_at: str
+    keyword: str | None = Field(description="stop, start or help when the reply is one of the account's keywords")
+    answers: AnsweredMessage | None = Field(
+        description="The message it answers (the last one to that phone from that number)"
+    )
+
+
+class InboundList(BaseModel):
+    inbound: list[Inbound]
+    next_before_id: int | None = Field(description="Pass as before_id for the next page; null on the last")
+
+
 class Balance(BaseModel):
     balance: Amount
     currency: str
@@ -210,6 +235,9 @@ COMPONENTS = (
     Message,
     SendAnswer,
     MessageList,
+    AnsweredMessage,
+    Inbound,
+    InboundList,
     Balance,
     PricePreviewResult,
     PricePreview,

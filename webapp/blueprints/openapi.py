@@ -73,6 +73,7 @@ def _paths() -> dict:
     return {
         "/messages": {"post": _send_messages(), "get": _list_messages()},
         "/messages/{id}": {"get": _get_message()},
+        "/inbound": {"get": _list_inbound()},
         "/balance": {"get": _get_balance()},
         "/prices/preview": {"post": _preview_prices()},
     }
@@ -151,6 +152,36 @@ def _list_messages() -> dict:
             },
         ],
         "responses": {"200": _answer("Messages", s.MessageList), **_errors("401", "422")},
+    }
+
+
+def _list_inbound() -> dict:
+    return {
+        "summary": "List replies (messages phones sent to your numbers), newest first",
+        "operationId": "listInbound",
+        "parameters": [
+            {
+                "name": "from",
+                "in": "query",
+                "schema": {"type": "string"},
+                "description": "One phone, written as when sending (E.164, 0040..., or national)",
+            },
+            {
+                "name": "since",
+                "in": "query",
+                "schema": {"type": "string"},
+                "description": "Received at or after (ISO 8601)",
+            },
+            {"name": "until", "in": "query", "schema": {"type": "string"}, "description": "Received before; as since"},
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer"},
+                "description": "How many, newest first: 1 to 1000 (default 100); outside, the nearest",
+            },
+            {"name": "before_id", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
+        ],
+        "responses": {"200": _answer("Replies", s.InboundList), **_errors("401", "422")},
     }
 
 
