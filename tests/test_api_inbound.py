@@ -4,7 +4,6 @@ replies never shown. Both databases."""
 
 from __future__ import annotations
 
-
 from tests.test_inbound import receive, world  # noqa: F401  (the fixture)
 from webapp.extensions import db
 from webapp.models import User
