@@ -240,3 +240,33 @@ def test_the_campaign_report_lists_the_replies_of_its_recipients(app, make_paren
     assert page.status_code == 200
     section = page.text.split('data-testid="campaign-replies"')[1]
     assert "Vin sigur" in section and f"/inbox/{MARIA}" in section.replace("%2B", "+")
+
+
+def test_a_reply_to_a_number_that_said_stop_is_refused_at_no_cost(world, client, login):
+    inbound.receive(db.session, None, IncomingReply(ION, "1899", "STOP"))
+    db.session.commit()
+    login("ana")
+    page = client.get(f"/inbox/{ION}")
+    assert 'data-testid="opted-out"' in page.text
+    balance = _as(world["ana"]).account.balance
+    form = {"csrf_token": csrf_token_from(page.text), "idempotency_key": "k-2", "text": "Bine", "action": "send"}
+    refused = client.post(f"/inbox/{ION}/reply", data=form, follow_redirects=True)
+    assert "Not sent" in refused.text
+    db.session.expire_all()
+    [message] = db.session.scalars(select(Message).where(Message.idempotency_key == "k-2")).all()
+    assert message.status == lifecycle.REFUSED
+    assert _as(world["ana"]).account.balance == balance
+
+
+def test_support_looking_as_the_customer_leaves_the_replies_unread(world, client, login, make_user):
+    from webapp.domain.roles import Role
+
+    make_user("suport", credit="0", role=Role.SUPPORT)
+    login("suport")
+    page = client.get(f"/staff/users/{world['ana']}/impersonate")
+    reason = {"reason": "The customer asked about a reply", "csrf_token": csrf_token_from(page.text)}
+    assert client.post(f"/staff/users/{world['ana']}/impersonate", data=reason).status_code == 302
+    thread = client.get(f"/inbox/{MARIA}")
+    assert thread.status_code == 200 and "Două locuri, vă rog" in thread.text
+    db.session.expire_all()
+    assert inbox.unread_count(db.session, _as(world["ana"])) == 3

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from webapp.blueprints import impersonating
 from webapp.blueprints.form_errors import refusals
 from webapp.blueprints.forms import ComposeForm
 from webapp.domain import lifecycle
@@ -70,9 +71,10 @@ def _page(thread: inbox.Thread, form: ComposeForm, status: int = 200):
 
 @bp.get("/<number>")
 def thread(number: str):
-    """The thread; opening it marks its replies read (kept: committed here, a GET keeps nothing)."""
+    """The thread; opening it marks its replies read (kept: committed here, a GET keeps nothing),
+    unless support is looking as the customer."""
     found = _thread(number)
-    if found.unread and inbox.mark_read(db.session, current_user, number):
+    if found.unread and not impersonating() and inbox.mark_read(db.session, current_user, number):
         db.session.commit()
     form = ComposeForm(formdata=None, idempotency_key=uuid.uuid4().hex)
     return _page(found, form)
