@@ -85,3 +85,29 @@ def test_inbox_thread_and_reply(app, page, make_parent, shot, width):
     page.goto("/inbox/")
     expect(page.get_by_test_id("conversation").first.get_by_test_id("unread")).to_have_count(0)
     expect(page.get_by_test_id("conversation").first).to_contain_text("You:")
+
+
+def test_a_campaign_report_lists_its_replies(app, page, make_parent, shot):
+    from webapp.models import Message
+
+    user_id = make_parent("teatru", credit="10")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        campaign = factories.campaign(db.session, user, [MARIA, ION], prepare=True, text="Hamlet mâine la 19:00")
+        db.session.execute(
+            Message.__table__.update().where(Message.campaign_id == campaign.id).values(status=lifecycle.DELIVRD)
+        )
+        campaign.status = "completed"
+        db.session.commit()
+        inbound.receive(db.session, None, IncomingReply(MARIA, "1899", "Vin sigur, mulțumesc!"))
+        inbound.receive(db.session, None, IncomingReply(ION, "1899", "STOP"))
+        db.session.commit()
+        campaign_id = campaign.id
+    sign_in(page, "teatru", PASSWORD)
+    page.goto(f"/campaigns/{campaign_id}")
+    replies = page.get_by_test_id("campaign-replies")
+    expect(replies.locator("tbody tr")).to_have_count(2)
+    expect(page.get_by_role("heading", name="Replies (2)")).to_be_visible()
+    shot(page, "inbox-campaign-replies-1280")
+    replies.get_by_role("link", name=MARIA).click()
+    expect(page.get_by_test_id("thread-reply")).to_contain_text("Vin sigur, mulțumesc!")
