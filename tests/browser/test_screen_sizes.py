@@ -26,7 +26,7 @@ from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.models import ContactGroup, Message, User
 from webapp.models.types import utcnow
-from webapp.services import accounts, campaign_runs, pricing, routes, sender_ids, templates
+from webapp.services import accounts, campaign_runs, inbound, pricing, routes, sender_ids, templates, webhooks
 
 SIZES = [(1280, 800), (1920, 1080), (390, 844)]
 
@@ -41,6 +41,9 @@ PAGES = [
     ("contacts-group", "owner", "/contacts/{group}"),
     ("contacts-import", "owner", "/contacts/new"),
     ("templates", "owner", "/templates/"),
+    ("inbox", "owner", "/inbox/"),
+    ("inbox-thread", "owner", "/inbox/+40722123499"),
+    ("webhooks", "owner", "/account/webhooks/"),
     ("reports", "owner", "/reports/"),
     ("all-reports", "owner", "/reports/all/"),
     ("message", "owner", "/reports/messages/{message}"),
@@ -64,7 +67,13 @@ PAGES = [
     ("admin-routes", "admin", "/admin/routes"),
     ("admin-staff", "admin", "/admin/staff"),
 ]
-USERS = {"owner": "teatru", "support": "suport", "admin": "operator", "admin-ro": "operatoare"}
+USERS = {
+    "owner": "teatru",
+    "owner-ro": "filarmonica",
+    "support": "suport",
+    "admin": "operator",
+    "admin-ro": "operatoare",
+}
 
 # Elements whose text sits wider than the page (a sideways scroll) and visible text of more than
 # 3 characters laid out narrower than 2 characters and taller than 2 lines: one character a line.
@@ -116,6 +125,15 @@ def world(app):
             email="teatru@example.com",
             name="Teatrul Național de Operetă și Musical „Ion Dacian” București",
         )
+        accounts.create_account(
+            session,
+            None,
+            username=USERS["owner-ro"],
+            password=PASSWORD,
+            credit=Decimal("10"),
+            email="filarmonica@example.com",
+            language="ro",
+        )
         for role in ("support", "admin", "admin-ro"):
             accounts.create_account(
                 session,
@@ -162,6 +180,15 @@ def world(app):
             session, owner, "+40722123498", status=lifecycle.UNDELIV, submitted_at=utcnow(), cost=Decimal("0.0350")
         )
         templates.create_template(session, owner, "Reminder", "Spectacolul începe la ora 19:00.")
+        reply = "Mulțumesc! Venim amândoi, dar puteți să ne spuneți dacă avem locuri lângă scenă? 🙂"
+        inbound.receive(session, None, inbound.IncomingReply("40722123499", delivered.sender, reply))
+        webhooks.add_endpoint(
+            session,
+            owner,
+            "http://127.0.0.1:9/a/rather/long/path/for/sms-events",
+            ["message.reply"],
+            allow_private=True,
+        )
         factories.subuser(session, owner, "casa", name="Casa de bilete", credit="12.5")
         sender_ids.ask(session, owner, "Opereta", "Our theatre's name")
         session.commit()
@@ -227,7 +254,17 @@ def test_page_fits_the_screen(signed_in, world, shot, name, role, url, size):
 
 
 MENUS = {
-    "owner": ["Dashboard", "Send SMS", "Campaigns", "Address book", "Templates", "Reports", "All reports", "Account"],
+    "owner": [
+        "Dashboard",
+        "Send SMS",
+        "Campaigns",
+        "Inbox",
+        "Address book",
+        "Templates",
+        "Reports",
+        "All reports",
+        "Account",
+    ],
     "support": ["Staff console", "Payments", "Sender IDs", "Unmatched receipts", "Account"],
     "admin": ["Staff console", "Payments", "Sender IDs", "Unmatched receipts", "Operator console", "Account"],
 }
@@ -251,12 +288,13 @@ def test_each_role_has_its_own_menu(signed_in, role):
     fail_on_console_errors(errors)
 
 
-@pytest.mark.parametrize("role", ["admin", "admin-ro"])
-def test_the_staff_header_keeps_one_line_at_1280(signed_in, shot, role):
-    """The operator's header (the longest menu, longer still in Romanian) wrapped under itself at 1280 px."""
+@pytest.mark.parametrize("role", ["admin", "admin-ro", "owner", "owner-ro"])
+def test_the_header_keeps_one_line_at_1280(signed_in, shot, role):
+    """The operator's header wrapped under itself at 1280 px, and the customer's with nine menu
+    items (the Inbox added), longer still in Romanian."""
     _context, page, errors = signed_in(role, SIZES[0])
     errors.clear()
-    page.goto("/admin/")
+    page.goto("/admin/" if role.startswith("admin") else "/")
     shot(page, f"sizes-header-{role}-1280")
     tops = page.evaluate("[...document.querySelectorAll('.topbar nav > ul')].map(ul => ul.getBoundingClientRect().top)")
     heights = page.evaluate(
