@@ -190,6 +190,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "staff.refund_payment": STAFF,
     "staff.payment_proof": STAFF,
     "staff_receipts.index": STAFF,
+    "staff_receipts.replies": STAFF,
     "staff_tasks.sender_id_requests": STAFF,
     "staff_tasks.decide_sender_id": STAFF,
     "staff_tasks.adjust_credit": STAFF,

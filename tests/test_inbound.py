@@ -18,7 +18,7 @@ from webapp.domain.pricing import PriceEntry
 from webapp.extensions import db
 from webapp.models import Account, BlockedNumber, InboundMessage, InboundSegment, Route, User
 from webapp.models.types import utcnow
-from webapp.services import inbound, ledger, pricing, routes, sending
+from webapp.services import accounts, inbound, ledger, pricing, routes, sending
 from webapp.services.inbound import IncomingReply
 
 PHONE = "+40722123456"
@@ -238,3 +238,26 @@ def test_replies_handed_over_as_bytes_are_read_by_their_coding(world):
     texts = [r.text for r in db.session.scalars(select(InboundMessage).order_by(InboundMessage.id))]
     assert texts == ["Mulțumesc", "Da, confirm", text, "Stop sms"]
     assert db.session.scalar(select(BlockedNumber.phone)) == PHONE  # the joined reply is a STOP
+
+
+def test_the_blocklist_page_shows_the_opt_out_and_its_proof(world, client, login):
+    receive(world, "40722123456", "1899", "Stop sms, vă rog")
+    login("ana")
+    page = client.get("/contacts/blocklist").text
+    assert "Opted out by SMS" in page and "+40722123456" in page
+    assert "Replied “Stop sms, vă rog” on" in page and "to 1899" in page and "route sim" in page
+
+
+def test_unmatched_replies_are_listed_for_staff(world, client, login, app):
+    from tests.conftest import PASSWORD
+    from webapp.domain.roles import Role
+
+    receive(world, "40722999999", "1899", "Cine sunteți? 🙂")
+    receive(world, "40722123456", "1899", "Da")  # ana's: not listed
+    accounts.create_account(
+        db.session, None, username="suport", password=PASSWORD, credit=Decimal("0"), email="s@x.ro", role=Role.SUPPORT
+    )
+    db.session.commit()
+    login("suport")
+    page = client.get("/staff/receipts/replies").text
+    assert "Cine sunteți? 🙂" in page and "+40722999999" in page and ">Da<" not in page

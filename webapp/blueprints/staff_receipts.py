@@ -8,7 +8,7 @@ from flask import Blueprint, request
 from webapp.domain.receipt_matching import REASONS
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.services import receipts
+from webapp.services import inbound, receipts
 
 bp = Blueprint("staff_receipts", __name__, url_prefix="/staff/receipts")
 
@@ -24,3 +24,9 @@ def index():
         reason=reason,
         reasons=REASONS,
     )
+
+
+@bp.get("/replies")
+def replies():
+    """Replies (MO) nobody wrote to within the window: kept here, for support to see."""
+    return render("staff/replies.html", rows=inbound.unmatched(db.session))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
+from webapp.models.inbound import InboundMessage
 from webapp.models.types import UTCDateTime, utcnow
 
 
@@ -31,3 +32,4 @@ class BlockedNumber(db.Model):
     inbound_message_id: Mapped[int | None] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), ForeignKey("inbound_messages.id", ondelete="SET NULL")
     )
+    inbound_message: Mapped[InboundMessage | None] = relationship(lazy="selectin")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
+from webapp.models.routes import Route
 from webapp.models.types import UTCDateTime, utcnow
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
@@ -39,6 +40,8 @@ class InboundMessage(db.Model):
     # stop | start | help when the reply is one of the account's keywords (domain/opt_out.py)
     keyword_action: Mapped[str | None] = mapped_column(String(10))
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    route: Mapped[Route | None] = relationship(lazy="selectin")
 
 
 class InboundSegment(db.Model):

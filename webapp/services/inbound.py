@@ -234,3 +234,15 @@ def _act_on_keyword(session: Session, inbound: InboundMessage, sender_account_id
     if match.action in (opt_out.STOP, opt_out.START):
         data = {"number": inbound.from_number, "opted_out": match.action == opt_out.STOP, "reply_id": inbound.id}
         webhooks.emit(session, account.id, webhook_events.OPTED_OUT, data, f"optout_{inbound.id}")
+
+
+def unmatched(session: Session, limit: int = 200) -> list[InboundMessage]:
+    """Replies nobody wrote to (no account within the window): the operators' list, newest first."""
+    return list(
+        session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.account_id.is_(None))
+            .order_by(InboundMessage.id.desc())
+            .limit(limit)
+        )
+    )
