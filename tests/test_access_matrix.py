@@ -98,6 +98,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "templates.index": CUSTOMERS,
     "webhooks.index": CUSTOMERS,
     "webhooks.create": CUSTOMERS,
+    "webhooks.replies": CUSTOMERS,
     "webhooks.log": OWNER,  # the endpoint is A's: other accounts' users and staff do not find it
     "webhooks.test": OWNER,
     "webhooks.switch": OWNER,

@@ -233,7 +233,7 @@ def test_replies_handed_over_as_bytes_are_read_by_their_coding(world):
         Reply("40722123456", "1899", short_message=b" sms", sar=(9, 2, 2), data_coding=0),  # SAR TLVs, last first
         Reply("40722123456", "1899", short_message=b"Stop", sar=(9, 2, 1), data_coding=0),
     ]
-    assert inbound.take(db.session, world["route"], replies) == 4
+    assert inbound.take(db.session, world["route"], replies).stored == 4
     db.session.commit()
     texts = [r.text for r in db.session.scalars(select(InboundMessage).order_by(InboundMessage.id))]
     assert texts == ["Mulțumesc", "Da, confirm", text, "Stop sms"]
@@ -261,3 +261,33 @@ def test_unmatched_replies_are_listed_for_staff(world, client, login, app):
     login("suport")
     page = client.get("/staff/receipts/replies").text
     assert "Cine sunteți? 🙂" in page and "+40722999999" in page and ">Da<" not in page
+
+
+def test_help_is_answered_with_the_accounts_text_and_stop_confirmed_when_it_asks(world):
+    from webapp.models import Message
+
+    ana = db.session.get(Account, world["accounts"]["ana"])
+    assert inbound.take(db.session, world["route"], [_reply("Ajutor")]).to_send == []  # no help text: no answer
+    ana.help_text = "Teatrul Național: informații la 021 314 1234. STOP pentru dezabonare."
+    ana.opt_out_confirmation = "Nu veți mai primi mesaje de la noi. START pentru reabonare."
+    db.session.commit()
+    balance = ana.balance
+    help_sent = inbound.take(db.session, world["route"], [_reply("help")]).to_send
+    stop_sent = inbound.take(db.session, world["route"], [_reply("STOP")]).to_send
+    again = inbound.take(db.session, world["route"], [_reply("stop")]).to_send  # opted out already: said once
+    db.session.commit()
+    answers = [db.session.get(Message, i) for i in help_sent + stop_sent]
+    assert [(m.to, m.sender, m.text, m.status) for m in answers] == [
+        (PHONE, "1899", ana.help_text, lifecycle.QUEUED),
+        (PHONE, "1899", ana.opt_out_confirmation, lifecycle.QUEUED),
+    ]
+    assert again == []
+    db.session.refresh(ana)
+    assert ana.balance == balance - sum(m.cost for m in answers)  # charged like any message
+    assert ledger.verify(db.session) == []
+
+
+def _reply(text):
+    from webapp.connectors.base import Reply
+
+    return Reply("40722123456", "1899", text=text)

@@ -91,3 +91,36 @@ def test_another_accounts_endpoint_is_not_found(app, client, ana, make_user, log
         assert client.post(f"/account/webhooks/{hook_id}/{action}", data={"csrf_token": token}).status_code == 404
     with app.app_context():
         assert db.session.get(WebhookEndpoint, hook_id) is not None
+
+
+def test_reply_settings_keywords_help_and_confirmation(app, client, ana):
+    from webapp.models import Account
+
+    page = client.get("/account/webhooks/replies").text
+    assert "DEZABONARE" in page and "AJUTOR" in page  # the defaults, one a line
+    r = ana("/account/webhooks/replies", {"stop": "", "start": "START", "help": "HELP\nSTART"})
+    assert r.status_code == 422
+    assert "Keep at least one STOP keyword" in r.text and "START is in the START list too." in r.text
+    r = ana(
+        "/account/webhooks/replies",
+        {
+            "stop": "stop\nOprire, dezabonează",
+            "start": "start",
+            "help": "ajutor",
+            "help_text": "Info: 021 314 1234",
+            "confirmation": "Gata, nu mai primiți mesaje.",
+        },
+        follow_redirects=True,
+    )
+    assert "The reply settings are saved." in r.text
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.name == "ana"))
+        assert account.reply_keywords == {
+            "stop": ["STOP", "OPRIRE", "DEZABONEAZA"],
+            "start": ["START"],
+            "help": ["AJUTOR"],
+        }
+        assert (account.help_text, account.opt_out_confirmation) == (
+            "Info: 021 314 1234",
+            "Gata, nu mai primiți mesaje.",
+        )

@@ -35,8 +35,14 @@ def store_replies(route_id: int, replies) -> None:
     from webapp.services import inbound
 
     with job_context() as session:
-        inbound.take(session, route_id, replies, window=timedelta(days=settings().reply_window_days))
+        taken = inbound.take(session, route_id, replies, window=timedelta(days=settings().reply_window_days))
         session.commit()
+    if taken.to_send:  # HELP answers, STOP confirmations
+        from webapp.redis_client import get_redis
+        from webapp.services.dispatch import hand_to_workers
+
+        with _app().app_context():
+            hand_to_workers(get_redis(), taken.to_send)
 
 
 def settings():

@@ -78,9 +78,13 @@ def take_replies(session, route_id: int, replies) -> int:
 
     if not replies:
         return 0
-    stored = inbound.take(session, route_id, replies, window=timedelta(days=settings().reply_window_days))
+    taken = inbound.take(session, route_id, replies, window=timedelta(days=settings().reply_window_days))
     session.commit()
-    return stored
+    if taken.to_send:  # HELP answers, STOP confirmations
+        from webapp.services.dispatch import hand_to_workers
+
+        hand_to_workers(get_current_job().connection, taken.to_send)
+    return taken.stored
 
 
 def poll_all_routes() -> list[str]:

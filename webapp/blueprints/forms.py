@@ -191,3 +191,13 @@ class WebhookForm(FlaskForm):
         choices=[(name, _l(label)) for name, label in webhook_events.EVENTS.items()],
         validate_choice=False,
     )
+
+
+class ReplySettingsForm(FlaskForm):
+    """Account → Replies: keywords one per line, the HELP answer and the STOP confirmation."""
+
+    stop = TextAreaField(_l("STOP keywords (opt out)"), validators=[Length(max=2000)])
+    start = TextAreaField(_l("START keywords (opt back in)"), validators=[Length(max=2000)])
+    help = TextAreaField(_l("HELP keywords"), validators=[Length(max=2000)])
+    help_text = TextAreaField(_l("Answer to HELP (empty: no answer)"), validators=[Length(max=2000)])
+    confirmation = TextAreaField(_l("Confirmation sent after STOP (empty: none)"), validators=[Length(max=2000)])

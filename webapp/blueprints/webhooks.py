@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.blueprints.form_errors import refusals
-from webapp.blueprints.forms import WebhookForm
+from webapp.blueprints.forms import ReplySettingsForm, WebhookForm
 from webapp.domain import webhook_events
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
+from webapp.services import reply_settings as reply_settings_service
 from webapp.services import webhook_endpoints, webhooks
 
 bp = Blueprint("webhooks", __name__, url_prefix="/account/webhooks")
@@ -92,3 +93,27 @@ def send_again(endpoint_id: int, delivery_id: int):
         abort(404)
     flash(_("The event is sent again with the same id."), "success")
     return redirect_to(url_for("webhooks.log", endpoint_id=endpoint_id))
+
+
+@bp.route("/replies", methods=["GET", "POST"], endpoint="replies")
+def reply_settings():
+    """Account → Replies: keywords, the HELP answer, the STOP confirmation (the same area as the
+    webhooks: what happens when phones answer)."""
+    form = ReplySettingsForm()
+    if form.validate_on_submit():
+        lists = {"stop": form.stop.data or "", "start": form.start.data or "", "help": form.help.data or ""}
+        with refusals(form) as call:
+            reply_settings_service.save(
+                db.session, current_user, lists, form.help_text.data or "", form.confirmation.data or ""
+            )
+        if call.ok:
+            flash(_("The reply settings are saved."), "success")
+            return redirect_to(url_for("webhooks.replies"))
+        return render("account/replies.html", form=form, status=422)
+    if request.method == "GET":
+        saved = reply_settings_service.settings_of(current_user)
+        form.stop.data, form.start.data, form.help.data = (
+            "\n".join(saved.keywords[a]) for a in ("stop", "start", "help")
+        )
+        form.help_text.data, form.confirmation.data = saved.help_text, saved.opt_out_confirmation
+    return render("account/replies.html", form=form, status=200 if request.method == "GET" else 422)

@@ -42,6 +42,8 @@ class Account(db.Model):
     # None: domain/opt_out.py's defaults) and the text a HELP reply gets (None: not answered).
     reply_keywords: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
     help_text: Mapped[str | None] = mapped_column(Text)
+    # 0028: the SMS sent back to a phone that answers STOP (None: none, the default).
+    opt_out_confirmation: Mapped[str | None] = mapped_column(Text)
     # Optional spend caps (a subuser's), in the account's currency; None = no cap.
     daily_cap: Mapped[Decimal | None] = mapped_column(Money)
     monthly_cap: Mapped[Decimal | None] = mapped_column(Money)

@@ -13,7 +13,8 @@ Operations flush, never commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import logging
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -23,11 +24,15 @@ from sqlalchemy.orm import Session
 from webapp.connectors.base import Reply
 from webapp.domain import lifecycle, opt_out, phone, webhook_events
 from webapp.domain.mo_segments import NO_SAR, SarTlvs, Segment, body_of, joined_text, segment_of
+from webapp.domain.roles import Role
 from webapp.domain.smpp_pdu import decode_text
-from webapp.models import Account, BlockedNumber, InboundMessage, InboundSegment, Message
+from webapp.models import Account, BlockedNumber, InboundMessage, InboundSegment, Message, User
 from webapp.models.types import utcnow
 from webapp.services import webhooks
 from webapp.services.blocklist import OPT_OUT
+from webapp.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
 
 REPLY_WINDOW = timedelta(days=7)
 
@@ -78,7 +83,7 @@ def receive(
     except IntegrityError:
         return None
     if answers is not None:
-        _act_on_keyword(session, inbound, answers.account_id)
+        inbound.answer_ids = _act_on_keyword(session, inbound, answers.account_id)
     if account_id is not None:
         webhooks.emit(session, account_id, webhook_events.MESSAGE_REPLY, reply_event(inbound), f"reply_{inbound.id}")
     return inbound
@@ -97,10 +102,19 @@ def reply_event(inbound: InboundMessage) -> dict[str, object]:
     }
 
 
-def take(session: Session, route_id: int, replies: list[Reply], *, window: timedelta = REPLY_WINDOW) -> int:
+@dataclass
+class Taken:
+    """What :func:`take` did: replies stored whole, and automatic answers queued (HELP, the STOP
+    confirmation) to hand to the workers once committed."""
+
+    stored: int = 0
+    to_send: list[int] = field(default_factory=list)
+
+
+def take(session: Session, route_id: int, replies: list[Reply], *, window: timedelta = REPLY_WINDOW) -> Taken:
     """The replies a route handed over: each read (its text, or its bytes by their data_coding,
-    a segment kept until its reply is whole) and received. Returns how many were stored whole."""
-    stored = 0
+    a segment kept until its reply is whole) and received."""
+    taken = Taken()
     for reply in replies:
         incoming = IncomingReply(reply.from_number, reply.to_address, "", reply.upstream_key, reply.received_at)
         if reply.text is not None:
@@ -113,8 +127,10 @@ def take(session: Session, route_id: int, replies: list[Reply], *, window: timed
             else:
                 text = decode_text(body_of(reply.esm_class, reply.short_message), reply.data_coding)
                 got = receive(session, route_id, replace(incoming, text=text), window=window)
-        stored += got is not None
-    return stored
+        if got is not None:
+            taken.stored += 1
+            taken.to_send += getattr(got, "answer_ids", [])
+    return taken
 
 
 def receive_segment(
@@ -203,22 +219,29 @@ def keywords_of(account: Account) -> dict[str, list[str]]:
     return {action: list(own.get(action, opt_out.DEFAULT_KEYWORDS[action])) for action in opt_out.ACTIONS}
 
 
-def _act_on_keyword(session: Session, inbound: InboundMessage, sender_account_id: int) -> None:
+def _act_on_keyword(session: Session, inbound: InboundMessage, sender_account_id: int) -> list[int]:
+    """STOP, START or HELP for the account that sent the message the reply answers; returns the
+    ids of the answers it queued (the HELP text, the STOP confirmation), to hand to the workers."""
     account = session.get(Account, sender_account_id)
     if account is None:
-        return
+        return []
     match = opt_out.keyword_action(inbound.text, keywords_of(account))
     if match is None:
-        return
+        return []
     inbound.keyword_action = match.action
     if not inbound.from_number.startswith("+"):  # not a phone number (reply_sender): nothing to block
-        return
+        return []
+    answers: list[int] = []
+    if match.action == opt_out.HELP and (account.help_text or "").strip():
+        answers += _answer(session, account, inbound, account.help_text or "")
     opted_out = (
         BlockedNumber.account_id == account.id,
         BlockedNumber.phone == inbound.from_number,
         BlockedNumber.source == OPT_OUT,
     )
     if match.action == opt_out.STOP and session.scalar(select(BlockedNumber.id).where(*opted_out)) is None:
+        if (account.opt_out_confirmation or "").strip():  # before the block, which would refuse it
+            answers += _answer(session, account, inbound, account.opt_out_confirmation or "")
         session.add(
             BlockedNumber(
                 account_id=account.id,
@@ -234,6 +257,37 @@ def _act_on_keyword(session: Session, inbound: InboundMessage, sender_account_id
     if match.action in (opt_out.STOP, opt_out.START):
         data = {"number": inbound.from_number, "opted_out": match.action == opt_out.STOP, "reply_id": inbound.id}
         webhooks.emit(session, account.id, webhook_events.OPTED_OUT, data, f"optout_{inbound.id}")
+    return answers
+
+
+def _answer(session: Session, account: Account, inbound: InboundMessage, text: str) -> list[int]:
+    """An automatic answer to the phone from our number it wrote to: an ordinary message of the
+    account (priced, charged, refused as any would be), sent by its first owner or subuser."""
+    from webapp.services import sending
+
+    user = session.scalar(
+        select(User)
+        .where(
+            User.account_id == account.id, User.role.in_((Role.OWNER.value, Role.SUBUSER.value)), User.active.is_(True)
+        )
+        .order_by(User.id)
+        .limit(1)
+    )
+    if user is None:
+        return []
+    submission = sending.Submission(
+        to=[inbound.from_number],
+        text=text,
+        sender=inbound.to_address,
+        idempotency_key=f"auto-answer-{inbound.id}-{inbound.keyword_action}",
+    )
+    try:
+        with session.begin_nested():  # a refused answer (a sender not allowed, a spend cap) undoes only itself
+            messages = sending.accept(session, user, submission)
+    except ServiceError as exc:
+        log.warning("automatic answer to reply %s not sent: %s", inbound.id, exc)
+        return []
+    return [m.id for m in messages if m.status == lifecycle.QUEUED]
 
 
 def unmatched(session: Session, limit: int = 200) -> list[InboundMessage]:
