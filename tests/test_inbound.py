@@ -291,3 +291,43 @@ def _reply(text):
     from webapp.connectors.base import Reply
 
     return Reply("40722123456", "1899", text=text)
+
+
+def test_an_answering_machine_gets_one_help_answer_a_day(world):
+    ana = db.session.get(Account, world["accounts"]["ana"])
+    ana.help_text = "Info: 021 314 1234"
+    db.session.commit()
+    answered = [inbound.take(db.session, world["route"], [_reply(f"Help {i}")]).to_send for i in range(4)]
+    assert [len(a) for a in answered] == [1, 0, 0, 0]
+
+
+def test_an_smsc_resending_a_reply_without_a_key_stores_it_once(world):
+    from webapp.connectors.base import Reply
+
+    again = [Reply("40722123456", "1899", short_message=b"Da, venim", data_coding=0) for _ in range(3)]
+    assert inbound.take(db.session, world["route"], again).stored == 1
+    assert inbound.take(db.session, world["route"], [_reply("Da, venim")]).stored == 0  # the same words, minutes later
+    assert inbound.take(db.session, world["route"], [_reply("Da, venim amândoi")]).stored == 1
+
+
+def test_a_reply_to_a_number_several_accounts_send_from_is_nobodys(world):
+    casa = db.session.get(User, world["users"]["casa"])
+    factories.message(db.session, casa, PHONE, sender="1899", status=lifecycle.DELIVRD, submitted_at=utcnow())
+    db.session.commit()
+    got = receive(world, "40722123456", "1899", "STOP")  # ana and casa both wrote from 1899: whose STOP?
+    assert (got.account_id, got.answers_message_id, got.keyword_action) == (None, None, None)
+    assert db.session.scalar(select(func.count(BlockedNumber.id))) == 0
+
+
+def test_a_stale_segment_never_joins_a_new_reply(world):
+    first = segment_of(ESM_UDHI, bytes([5, 0x00, 3, 9, 2, 1]) + b"Old ")
+    reply = IncomingReply("40722123456", "1899", "", received_at=utcnow() - timedelta(hours=1))
+    inbound.receive_segment(db.session, world["route"], reply, first, 0)
+    fresh = IncomingReply("40722123456", "1899", "")
+    for n, body in ((2, b"text"), (1, b"New ")):
+        got = inbound.receive_segment(
+            db.session, world["route"], fresh, segment_of(ESM_UDHI, bytes([5, 0x00, 3, 9, 2, n]) + body), 0
+        )
+    db.session.commit()
+    assert got.text == "New text"
+    assert inbound.forget_stale_segments(db.session) == 0

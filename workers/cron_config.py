@@ -14,7 +14,7 @@ from workers.abandoned import reap_abandoned
 from workers.balance_watch import watch_balances
 from workers.campaigns import watch_campaigns
 from workers.exports import remove_old_exports
-from workers.housekeeping import compact_report_tallies, cron_tick, forget_old_sign_ins
+from workers.housekeeping import compact_report_tallies, cron_tick, forget_old_sign_ins, forget_stale_reply_segments
 from workers.sending import expire_overdue, poll_all_routes, requeue_stranded, settle_stale_claims
 from workers.statements import monthly_statements
 from workers.webhooks import deliver_webhooks
@@ -39,5 +39,6 @@ cron.register(watch_balances, queue_name=DEFAULT, interval=5)
 cron.register(deliver_webhooks, queue_name=DEFAULT, interval=2)
 cron.register(compact_report_tallies, queue_name=DEFAULT, interval=30)
 cron.register(forget_old_sign_ins, queue_name=DEFAULT, interval=3600)
+cron.register(forget_stale_reply_segments, queue_name=DEFAULT, interval=3600)
 cron.register(remove_old_exports, queue_name=DEFAULT, interval=3600)
 cron.register(monthly_statements, queue_name=DEFAULT, cron="5 * 1,2 * *")  # hourly on the 1st and 2nd (UTC)

@@ -20,6 +20,16 @@ def forget_old_sign_ins() -> int:
         return count
 
 
+def forget_stale_reply_segments() -> int:
+    """Cron: segments of long replies that never came whole, kept a day (services/inbound.py)."""
+    from webapp.services.inbound import forget_stale_segments
+
+    with job_context() as session:
+        count = forget_stale_segments(session)
+        session.commit()
+        return count
+
+
 def compact_report_tallies() -> int:
     """Cron: add the report tallies' changes up (PostgreSQL; services/report_tallies.py).
     Reports are exact without it; it keeps the changes table, and so the reports, small."""

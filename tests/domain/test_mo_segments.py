@@ -58,3 +58,9 @@ def test_ucs2_segments_join_in_order_whatever_order_they_came_in(order):
 def test_segments_of_different_codings_join():
     bodies = {1: (b"Pret: 10 lei, ", 0), 2: ("mulțumim".encode("utf-16-be"), 8)}
     assert joined_text(2, bodies) == "Pret: 10 lei, mulțumim"
+
+
+def test_an_emoji_cut_between_two_segments_comes_out_whole():
+    data = "Mulțumim 😀".encode("utf-16-be")
+    cut = len("Mulțumim ".encode("utf-16-be")) + 2  # inside the emoji's surrogate pair
+    assert joined_text(2, {1: (data[:cut], 8), 2: (data[cut:], 8)}) == "Mulțumim 😀"

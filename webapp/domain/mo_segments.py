@@ -3,8 +3,8 @@ reference) or from the SAR TLVs, and the whole text once every segment is in.
 
 Segments arrive in any order, some twice (an SMSC re-sends an unacknowledged deliver_sm); each
 is kept by its (sender, reference, total, number) and the text is joined in the segments'
-order once all of them are there. Each segment's body is decoded on its own, by its own
-data_coding (a UCS-2 character never spans two segments: the sender splits between them).
+order once all of them are there: their bytes joined and decoded once when they share a
+data_coding (a phone may cut an emoji's surrogate pair between two segments), else each by its own.
 """
 
 from __future__ import annotations
@@ -88,4 +88,7 @@ def joined_text(total: int, bodies: Mapping[int, tuple[bytes, int]]) -> str | No
     while one is missing."""
     if any(n not in bodies for n in range(1, total + 1)):
         return None
+    codings = {bodies[n][1] for n in range(1, total + 1)}
+    if len(codings) == 1:  # joined first: an emoji's two UTF-16 halves may sit in two segments
+        return decode_text(b"".join(bodies[n][0] for n in range(1, total + 1)), codings.pop())
     return "".join(decode_text(bodies[n][0], bodies[n][1]) for n in range(1, total + 1))

@@ -13,11 +13,13 @@ Operations flush, never commit.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,7 @@ from webapp.models import Account, BlockedNumber, InboundMessage, InboundSegment
 from webapp.models.types import utcnow
 from webapp.services import webhooks
 from webapp.services.blocklist import OPT_OUT
+from webapp.services.dml import rowcount
 from webapp.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -53,17 +56,17 @@ class IncomingReply:
 def receive(
     session: Session, route_id: int | None, reply: IncomingReply, *, window: timedelta = REPLY_WINDOW
 ) -> InboundMessage | None:
-    """Store one reply and act on its keyword; None when the route gave this key before."""
-    if reply.upstream_key is not None:
-        seen = session.scalar(
-            select(InboundMessage.id).where(
-                InboundMessage.route_id == route_id, InboundMessage.upstream_key == reply.upstream_key
-            )
-        )
-        if seen is not None:
-            return None
+    """Store one reply and act on its keyword; None when the route gave this reply before (its
+    key; without one, the same words from the same phone to the same number within
+    RESENT_WITHIN: an SMSC sending again a reply whose acknowledgement it did not get)."""
     received_at = reply.received_at or utcnow()
     number = phone.reply_sender(reply.from_number)
+    keys = [reply.upstream_key] if reply.upstream_key is not None else _content_keys(number, reply, received_at)
+    seen = session.scalar(
+        select(InboundMessage.id).where(InboundMessage.route_id == route_id, InboundMessage.upstream_key.in_(keys))
+    )
+    if seen is not None:
+        return None
     answers = _answered_message(session, number, reply.to_address, received_at, window)
     account_id = _receiving_account(session, answers.account_id) if answers is not None else None
     inbound = InboundMessage(
@@ -72,7 +75,7 @@ def receive(
         to_address=reply.to_address.strip()[:32],
         text=reply.text,
         received_at=received_at,
-        upstream_key=reply.upstream_key,
+        upstream_key=keys[0],
         account_id=account_id,
         answers_message_id=answers.id if answers is not None else None,
     )
@@ -81,12 +84,28 @@ def receive(
             session.add(inbound)
             session.flush()
     except IntegrityError:
+        stored = session.scalar(
+            select(InboundMessage.id).where(InboundMessage.route_id == route_id, InboundMessage.upstream_key == keys[0])
+        )
+        if stored is None:  # not the same reply stored by another worker: a real error
+            raise
         return None
     if answers is not None:
-        inbound.answer_ids = _act_on_keyword(session, inbound, answers.account_id)
+        inbound.answer_ids = _act_on_keyword(session, inbound, answers)
     if account_id is not None:
         webhooks.emit(session, account_id, webhook_events.MESSAGE_REPLY, reply_event(inbound), f"reply_{inbound.id}")
     return inbound
+
+
+RESENT_WITHIN = timedelta(minutes=10)
+
+
+def _content_keys(number: str, reply: IncomingReply, at: datetime) -> list[str]:
+    """Keys of a reply the route gave no key to: its words, phone and number, in this
+    RESENT_WITHIN bucket and the one before (a re-send across the bucket's edge is the same)."""
+    digest = hashlib.sha1(f"{number}|{reply.to_address.strip()}|{reply.text}".encode()).hexdigest()[:32]
+    bucket = int(at.timestamp() // RESENT_WITHIN.total_seconds())
+    return [f"h:{digest}:{bucket}", f"h:{digest}:{bucket - 1}"]
 
 
 def reply_event(inbound: InboundMessage) -> dict[str, object]:
@@ -133,6 +152,9 @@ def take(session: Session, route_id: int, replies: list[Reply], *, window: timed
     return taken
 
 
+SEGMENTS_KEPT = timedelta(minutes=15)
+
+
 def receive_segment(
     session: Session,
     route_id: int,
@@ -143,7 +165,11 @@ def receive_segment(
     window: timedelta = REPLY_WINDOW,
 ) -> InboundMessage | None:
     """Keep one segment of a long reply; once all are in, the whole reply is received (and the
-    segments deleted). A segment given twice is kept once. None while segments are missing."""
+    segments deleted). A segment given twice is kept once; segments older than SEGMENTS_KEPT
+    (a re-sent one of a reply joined long ago) never join a new reply. None while segments are
+    missing. On PostgreSQL, one reply's segments are taken one worker at a time (an advisory
+    lock to the end of the transaction): two workers each adding one half would each see only
+    their own and neither join it."""
     number = phone.reply_sender(reply.from_number)
     identity = (
         InboundSegment.route_id == route_id,
@@ -151,6 +177,11 @@ def receive_segment(
         InboundSegment.reference == segment.reference,
         InboundSegment.total == segment.total,
     )
+    now = reply.received_at or utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        lock = f"reply-segments|{route_id}|{number}|{segment.reference}|{segment.total}"
+        session.execute(sql("SELECT pg_advisory_xact_lock(hashtext(:lock))"), {"lock": lock})
+    session.execute(delete(InboundSegment).where(*identity, InboundSegment.received_at < now - SEGMENTS_KEPT))
     try:
         with session.begin_nested():
             session.add(
@@ -163,7 +194,7 @@ def receive_segment(
                     number=segment.number,
                     body=segment.body,
                     data_coding=data_coding,
-                    received_at=reply.received_at or utcnow(),
+                    received_at=now,
                 )
             )
             session.flush()
@@ -174,11 +205,15 @@ def receive_segment(
     if text is None:
         return None
     session.execute(delete(InboundSegment).where(*identity))
-    key = (
-        reply.upstream_key or f"concat:{number}:{segment.reference}:{segment.total}:{rows[0].received_at:%Y%m%d%H%M%S}"
-    )
-    whole = IncomingReply(number, rows[0].to_address, text, key, rows[0].received_at)
+    # no key of its own: a re-sent long reply is the same words again (receive's content keys)
+    whole = IncomingReply(number, rows[0].to_address, text, reply.upstream_key, rows[0].received_at)
     return receive(session, route_id, whole, window=window)
+
+
+def forget_stale_segments(session: Session, now: datetime | None = None) -> int:
+    """Cron: segments of replies never completed, kept a day, then deleted."""
+    cutoff = (now or utcnow()) - timedelta(days=1)
+    return rowcount(session.execute(delete(InboundSegment).where(InboundSegment.received_at < cutoff)))
 
 
 def _answered_message(
@@ -189,18 +224,17 @@ def _answered_message(
     the worker has recorded the SMSC's answer to the submission."""
     address = to_address.strip()
     senders = {address, address.lstrip("+"), "+" + address.lstrip("+")}
-    return session.scalar(
-        select(Message)
-        .where(
-            Message.to == number,
-            Message.sender.in_(senders),
-            Message.created_at >= received_at - window,
-            Message.created_at <= received_at,
-            Message.status.not_in((lifecycle.DRAFT, lifecycle.REFUSED)),
-        )
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(1)
+    sent = (
+        Message.to == number,
+        Message.sender.in_(senders),
+        Message.created_at >= received_at - window,
+        Message.created_at <= received_at,
+        Message.status.not_in((lifecycle.DRAFT, lifecycle.REFUSED)),
     )
+    writers = session.scalars(select(Message.account_id).where(*sent).distinct().limit(2)).all()
+    if len(writers) != 1:  # nobody, or a number several accounts send from (a shared sender): whose?
+        return None
+    return session.scalar(select(Message).where(*sent).order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
 
 
 def _receiving_account(session: Session, account_id: int) -> int:
@@ -219,10 +253,10 @@ def keywords_of(account: Account) -> dict[str, list[str]]:
     return {action: list(own.get(action, opt_out.DEFAULT_KEYWORDS[action])) for action in opt_out.ACTIONS}
 
 
-def _act_on_keyword(session: Session, inbound: InboundMessage, sender_account_id: int) -> list[int]:
+def _act_on_keyword(session: Session, inbound: InboundMessage, answered: Message) -> list[int]:
     """STOP, START or HELP for the account that sent the message the reply answers; returns the
     ids of the answers it queued (the HELP text, the STOP confirmation), to hand to the workers."""
-    account = session.get(Account, sender_account_id)
+    account = session.get(Account, answered.account_id)
     if account is None:
         return []
     match = opt_out.keyword_action(inbound.text, keywords_of(account))
@@ -233,15 +267,17 @@ def _act_on_keyword(session: Session, inbound: InboundMessage, sender_account_id
         return []
     answers: list[int] = []
     if match.action == opt_out.HELP and (account.help_text or "").strip():
-        answers += _answer(session, account, inbound, account.help_text or "")
+        answers += _answer(session, account, inbound, answered, account.help_text or "")
     opted_out = (
         BlockedNumber.account_id == account.id,
         BlockedNumber.phone == inbound.from_number,
         BlockedNumber.source == OPT_OUT,
     )
+    changed = False
     if match.action == opt_out.STOP and session.scalar(select(BlockedNumber.id).where(*opted_out)) is None:
+        changed = True
         if (account.opt_out_confirmation or "").strip():  # before the block, which would refuse it
-            answers += _answer(session, account, inbound, account.opt_out_confirmation or "")
+            answers += _answer(session, account, inbound, answered, account.opt_out_confirmation or "")
         session.add(
             BlockedNumber(
                 account_id=account.id,
@@ -252,18 +288,36 @@ def _act_on_keyword(session: Session, inbound: InboundMessage, sender_account_id
             )
         )
     elif match.action == opt_out.START:
-        session.execute(delete(BlockedNumber).where(*opted_out))
+        changed = rowcount(session.execute(delete(BlockedNumber).where(*opted_out))) > 0
     session.flush()
-    if match.action in (opt_out.STOP, opt_out.START):
+    if changed:  # a STOP said again, or a START with nothing to lift, tells nobody
         data = {"number": inbound.from_number, "opted_out": match.action == opt_out.STOP, "reply_id": inbound.id}
         webhooks.emit(session, account.id, webhook_events.OPTED_OUT, data, f"optout_{inbound.id}")
     return answers
 
 
-def _answer(session: Session, account: Account, inbound: InboundMessage, text: str) -> list[int]:
-    """An automatic answer to the phone from our number it wrote to: an ordinary message of the
-    account (priced, charged, refused as any would be), sent by its first owner or subuser."""
+ANSWER_AGAIN_AFTER = timedelta(hours=24)
+
+
+def _answer(session: Session, account: Account, inbound: InboundMessage, answered: Message, text: str) -> list[int]:
+    """An automatic answer to the phone from the sender of the message it answered: an ordinary
+    message of the account (priced, charged, refused as any would be), sent by its first owner or
+    subuser; at most one of a kind a day to the same phone (a phone that is itself an answering
+    machine must not start an endless, charged exchange)."""
     from webapp.services import sending
+
+    recent = session.scalar(
+        select(Message.id)
+        .where(
+            Message.account_id == account.id,
+            Message.to == inbound.from_number,
+            Message.idempotency_key.like(f"auto-answer-%-{inbound.keyword_action}"),
+            Message.created_at >= inbound.received_at - ANSWER_AGAIN_AFTER,
+        )
+        .limit(1)
+    )
+    if recent is not None:
+        return []
 
     user = session.scalar(
         select(User)
@@ -278,8 +332,9 @@ def _answer(session: Session, account: Account, inbound: InboundMessage, text: s
     submission = sending.Submission(
         to=[inbound.from_number],
         text=text,
-        sender=inbound.to_address,
+        sender=answered.sender,  # as the account wrote it (the SMSC may spell our number otherwise)
         idempotency_key=f"auto-answer-{inbound.id}-{inbound.keyword_action}",
+        shared_sender=answered.sender,  # allowed when the message it answers went out
     )
     try:
         with session.begin_nested():  # a refused answer (a sender not allowed, a spend cap) undoes only itself
