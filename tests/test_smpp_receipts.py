@@ -206,3 +206,32 @@ def test_the_smscs_copy_of_a_ucs2_text_comes_back_readable(smsc):
     finally:
         smpp_receipts.set_receipt_sink(None)
         smpp_connector.close_all()
+
+
+def test_a_reply_in_message_payload_and_acknowledgements_that_are_no_replies(link):
+    replies, receipts = [], []
+    smpp_receipts.set_reply_sink(sink_into(replies))
+    smpp_receipts.set_receipt_sink(sink_into(receipts))
+    c = link.client
+    link._deliveries(
+        [
+            deliver_sm(c, 11, b"", 0, esm_class=0, message_payload=b"STOP, va rog"),  # the text in the TLV
+            deliver_sm(c, 12, b"ack", 0, esm_class=0x08),  # an SME delivery acknowledgement
+            deliver_sm(c, 13, b"notice", 0, esm_class=0x20),  # an intermediate notification
+        ]
+    )
+    assert [(r.short_message) for _, r in replies] == [b"STOP, va rog"]
+    assert receipts == [] and answers(link) == {11: 0, 12: 0, 13: 0}
+
+
+def test_a_reply_store_that_is_down_stops_trying_after_three(link):
+    calls = []
+
+    def down(route_id, batch):
+        calls.append(len(batch))
+        raise RuntimeError("database down")
+
+    smpp_receipts.set_reply_sink(down)
+    link._deliveries([deliver_sm(link.client, 20 + i, b"Da", 0, esm_class=0) for i in range(10)])
+    assert calls == [10, 1, 1, 1]  # the batch, then one by one until three in a row failed
+    assert set(answers(link).values()) == {smpp_receipts.ESME_RX_T_APPN}

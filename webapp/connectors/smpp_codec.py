@@ -23,6 +23,7 @@ DELIVER_SM_RESP = 0x80000005
 TLV_RECEIPTED_MESSAGE_ID = 0x001E
 TLV_MESSAGE_STATE = 0x0427
 TLV_SAR_MSG_REF_NUM, TLV_SAR_TOTAL_SEGMENTS, TLV_SAR_SEGMENT_SEQNUM = 0x020C, 0x020E, 0x020F
+TLV_MESSAGE_PAYLOAD = 0x0424
 _HEADER = struct.Struct(">LLLL")
 MAX_PDU = 1 << 16
 
@@ -49,6 +50,7 @@ class Delivery:
     sar_msg_ref_num: int | None = None  # a reply's segment, when the SMSC says so in TLVs
     sar_total_segments: int | None = None
     sar_segment_seqnum: int | None = None
+    message_payload: bytes | None = None  # a reply's text when short_message is empty
 
 
 def submit_sm(
@@ -111,6 +113,8 @@ def parse(raw: bytes, client):
                     delivery.sar_total_segments = tlv.value[0]
                 elif tlv.tag == TLV_SAR_SEGMENT_SEQNUM and tlv.value:
                     delivery.sar_segment_seqnum = tlv.value[0]
+                elif tlv.tag == TLV_MESSAGE_PAYLOAD:
+                    delivery.message_payload = bytes(tlv.value)
             return delivery
     pdu = smpp.parse_pdu(raw, client=client, allow_unknown_opt_params=client.allow_unknown_opt_params)
     if not pdu.is_error() and pdu.command in consts.STATE_SETTERS:

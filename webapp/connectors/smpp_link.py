@@ -34,6 +34,9 @@ from webapp.domain.smpp_pdu import ESM_DELIVERY_RECEIPT, relative_validity, shor
 if TYPE_CHECKING:
     from webapp.connectors.smpp import SmppSession
 
+# esm_class bits 2-5 of a deliver_sm: 0 a message from a phone, 0x04 a delivery receipt, others
+# acknowledgements and intermediate notifications (SMPP 3.4, 5.2.12).
+ESM_MESSAGE_TYPE = 0x3C
 log = logging.getLogger("webapp.connectors.smpp")
 
 
@@ -219,8 +222,16 @@ class _Link:
         statuses = {}
         for pdu in pdus:
             statuses[pdu.sequence] = consts.SMPP_ESME_ROK
-            if not (pdu.esm_class or 0) & ESM_DELIVERY_RECEIPT:  # a reply (MO): stored, then answered
+            kind = (pdu.esm_class or 0) & ESM_MESSAGE_TYPE
+            if kind == 0:  # a reply (MO): stored, then answered
                 replies.append((pdu.sequence, reply_from_pdu(pdu)))
+                continue
+            if not kind & ESM_DELIVERY_RECEIPT:  # an SME or user acknowledgement, an intermediate notice
+                log.info(
+                    "SMPP route %s: deliver_sm of esm_class %#x acknowledged, not kept",
+                    self.session.route_id,
+                    pdu.esm_class,
+                )
                 continue
             try:
                 receipt = receipt_from_pdu(pdu)

@@ -46,7 +46,7 @@ def _number(value) -> int | None:
 def reply_from_pdu(pdu) -> Reply:
     """The Reply a deliver_sm that is no receipt carries: its bytes kept as sent (read later by
     their data_coding, a segment by its UDH or SAR TLVs)."""
-    short = getattr(pdu, "short_message", None) or b""
+    short = getattr(pdu, "short_message", None) or getattr(pdu, "message_payload", None) or b""
     if isinstance(short, str):
         short = short.encode("latin-1", errors="replace")
     sar = tuple(_number(getattr(pdu, name, None)) for name in _SAR)
@@ -73,15 +73,20 @@ def store_replies(route_id: int, replies: list[Reply], sequences: list[int]) -> 
         log.exception(
             "SMPP route %s: a batch of %d replies not stored; storing them one by one", route_id, len(replies)
         )
-    failed = []
+    failed, in_a_row = [], 0
     for sequence, reply in zip(sequences, replies):
+        if in_a_row >= 3:  # not one reply's fault: the store is down; all sent again
+            failed.append(sequence)
+            continue
         try:
             _reply_sink(route_id, [reply])
+            in_a_row = 0
         except Exception:
             log.exception(
                 "SMPP route %s: reply from %s not stored; the SMSC will send it again", route_id, reply.from_number
             )
             failed.append(sequence)
+            in_a_row += 1
     return failed
 
 
