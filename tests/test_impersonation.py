@@ -127,6 +127,8 @@ def test_a_short_reason_is_asked_again(client, login, people):
         ("post", "/account/cards/1/forget"),
         ("get", "/account/users"),
         ("post", "/account/users/1/active"),
+        ("get", "/account/webhooks/"),  # a standing channel to the replies, and its secret
+        ("post", "/account/webhooks/"),
         ("get", "/staff/"),  # the staff pages wait for "return"
         ("get", "/staff/audit"),
     ],

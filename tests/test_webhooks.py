@@ -180,3 +180,14 @@ def test_a_redirect_is_not_followed(world):
 def test_the_endpoint_secret_is_standard_webhooks_shaped():
     secret = webhooks.new_secret()
     assert secret.startswith("whsec_") and Webhook(secret)  # the library reads it
+
+
+def test_a_switched_off_endpoint_gets_nothing_of_what_waits(world, receiver):
+    hook = endpoint(world, receiver.url)
+    receive(world, "40722123456", "1899", "Da")
+    hook.enabled = False
+    db.session.commit()
+    assert deliver() == [] and receiver.received == []
+    hook.enabled = True
+    db.session.commit()
+    assert [o.delivered for o in deliver()] == [True]

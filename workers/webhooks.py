@@ -11,13 +11,13 @@ from workers.app import job_context, settings
 PARALLEL = 8
 
 
-def deliver_webhooks(limit: int = 200) -> dict:
+def deliver_webhooks() -> dict:
     from webapp.services import webhooks
 
     config = settings()
     counts = {"delivered": 0, "failed": 0, "switched_off": 0}
     with job_context() as session:
-        claimed = [i for i in webhooks.due(session, limit) if webhooks.claim(session, i)]
+        claimed = [i for i in webhooks.due(session, webhooks.PER_PASS) if webhooks.claim(session, i)]
         session.commit()
         requests = [webhooks.request_for(session, i) for i in claimed]
         with ThreadPoolExecutor(max_workers=PARALLEL) as pool:

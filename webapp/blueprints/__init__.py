@@ -45,6 +45,14 @@ IMPERSONATION_FORBIDDEN_ENDPOINTS = frozenset(
         "account.user_active",
         "subusers.password",
         "account.sign_out_everywhere",
+        # a webhook is a standing channel to the account's replies, and shows its secret
+        "webhooks.index",
+        "webhooks.create",
+        "webhooks.log",
+        "webhooks.test",
+        "webhooks.switch",
+        "webhooks.remove",
+        "webhooks.send_again",
     }
 )
 
