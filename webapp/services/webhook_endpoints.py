@@ -76,10 +76,10 @@ def send_test(session: Session, endpoint: WebhookEndpoint) -> WebhookDelivery:
 
 def send_again(session: Session, endpoint: WebhookEndpoint, delivery_id: int) -> bool:
     """A logged event sent again (same id and body), by the next pass; False if it is not this
-    endpoint's. A delivered one is sent once more: the receiver de-duplicates by its id."""
+    endpoint's or still waiting. A delivered one is sent once more: the receiver de-duplicates by its id."""
     delivery = session.get(WebhookDelivery, delivery_id)
-    if delivery is None or delivery.endpoint_id != endpoint.id:
-        return False
+    if delivery is None or delivery.endpoint_id != endpoint.id or delivery.state == PENDING:
+        return False  # a waiting one goes anyway (and may be being posted right now)
     delivery.state, delivery.next_attempt_at, delivery.created_at = PENDING, utcnow(), utcnow()
     session.flush()
     return True
