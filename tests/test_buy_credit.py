@@ -215,7 +215,7 @@ def test_a_bank_transfer_with_proforma_proof_and_support_confirmation(app, teatr
     assert "your proof of payment is with our team" in ok.text and "extras.pdf" in ok.text
     # support sees it, opens the proof and confirms it
     staff_id = suport
-    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/", follow_redirects=True).text)})
     login("suport", "Sup0rt-pass-2026!")
     staff_page = client.get("/staff/payments").text
     assert reference in staff_page and "extras.pdf" in staff_page
@@ -229,7 +229,7 @@ def test_a_bank_transfer_with_proforma_proof_and_support_confirmation(app, teatr
     with app.app_context():
         [invoice] = db.session.scalars(select(Invoice)).all()
         assert db.session.get(Payment, payment_id).decided_by_id == staff_id
-    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/", follow_redirects=True).text)})
     login("teatru")
     pdf = client.get(f"/account/invoices/{invoice.id}.pdf")
     text = pdf_text(pdf.data)
@@ -266,7 +266,7 @@ def test_another_account_sees_none_of_it(app, teatru, client, make_user, login, 
         )
         db.session.commit()
         invoice_id = db.session.scalar(select(Invoice.id))
-    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/", follow_redirects=True).text)})
     make_user("altul")
     login("altul")
     for url in (page_url, f"{page_url}/proforma.pdf", f"/account/invoices/{invoice_id}.pdf"):
@@ -352,7 +352,7 @@ def test_a_proof_is_kept_under_a_safe_name_and_served_only_as_a_download(app, te
         payment = db.session.scalar(select(Payment))
         assert payment.proof_filename.endswith(".pdf") and "<" not in payment.proof_filename
         payment_id = payment.id
-    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/", follow_redirects=True).text)})
     login("suport", "Sup0rt-pass-2026!")
     served = client.get(f"/staff/payments/{payment_id}/proof")
     assert served.headers["Content-Type"] == "application/pdf"
@@ -406,7 +406,7 @@ def test_an_accountant_reads_the_billing_details_but_does_not_change_them(app, t
             User, db.session.scalar(select(User.id).where(User.username == "contabil"))
         ).password_changed_at = __import__("webapp.models.types", fromlist=["utcnow"]).utcnow()
         db.session.commit()
-    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/", follow_redirects=True).text)})
     login("contabil", "Contab1l-prima-2026")
     page = client.get("/account/billing")
     assert page.status_code == 200 and "Teatrul Mic Șușă SRL" in page.text and "Only the account's owner" in page.text
@@ -454,7 +454,7 @@ def test_a_card_top_up_refunded_by_support_goes_back_to_the_card(app, teatru, cl
         payment_review.confirm(db.session, db.session.get(User, staff_id), payment.id, "SMS")
         db.session.commit()
         payment_id = payment.id
-    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/", follow_redirects=True).text)})
     login("suport", "Sup0rt-pass-2026!")
     token = csrf_token_from(client.get("/staff/payments").text)
     done = client.post(f"/staff/payments/{payment_id}/refund", data={"csrf_token": token}, follow_redirects=True)
@@ -510,7 +510,7 @@ def test_support_moving_money_leaves_audit_rows_with_the_move(app, teatru, clien
         transfer_id = transfer.id
     held = pay_by_card(client).rsplit("/", 1)[1]  # the first card payment: held for review
     second = pay_by_card(client, amount="50", card="4242424242424242").rsplit("/", 1)[1]
-    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/", follow_redirects=True).text)})
     login("suport", "Sup0rt-pass-2026!")
     token = csrf_token_from(client.get("/staff/payments").text)
     with app.app_context():
