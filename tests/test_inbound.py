@@ -310,13 +310,13 @@ def test_an_smsc_resending_a_reply_without_a_key_stores_it_once(world):
     assert inbound.take(db.session, world["route"], [_reply("Da, venim amândoi")]).stored == 1
 
 
-def test_a_reply_to_a_number_several_accounts_send_from_is_nobodys(world):
+def test_a_reply_to_a_shared_sender_goes_to_the_last_writer(world):
     casa = db.session.get(User, world["users"]["casa"])
-    factories.message(db.session, casa, PHONE, sender="1899", status=lifecycle.DELIVRD, submitted_at=utcnow())
+    later = factories.message(db.session, casa, PHONE, sender="1899", status=lifecycle.DELIVRD, submitted_at=utcnow())
     db.session.commit()
-    got = receive(world, "40722123456", "1899", "STOP")  # ana and casa both wrote from 1899: whose STOP?
-    assert (got.account_id, got.answers_message_id, got.keyword_action) == (None, None, None)
-    assert db.session.scalar(select(func.count(BlockedNumber.id))) == 0
+    got = receive(world, "40722123456", "1899", "STOP")  # ana wrote from 1899 3 h ago, casa now
+    assert (got.account_id, got.answers_message_id) == (world["accounts"]["casa"], later.id)
+    assert db.session.scalar(select(BlockedNumber.account_id)) == world["accounts"]["casa"]
 
 
 def test_a_stale_segment_never_joins_a_new_reply(world):

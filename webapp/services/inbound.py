@@ -231,9 +231,8 @@ def _answered_message(
         Message.created_at <= received_at,
         Message.status.not_in((lifecycle.DRAFT, lifecycle.REFUSED)),
     )
-    writers = session.scalars(select(Message.account_id).where(*sent).distinct().limit(2)).all()
-    if len(writers) != 1:  # nobody, or a number several accounts send from (a shared sender): whose?
-        return None
+    # The last writer, as the issue says, also on a shared sender several accounts use (each
+    # phone's reply goes to whoever wrote to it last from that number).
     return session.scalar(select(Message).where(*sent).order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
 
 
