@@ -211,6 +211,15 @@ def make_message(app):
     return factory
 
 
+@pytest.fixture
+def reply_world(app, make_user, make_subuser):
+    """ana and her subusers casa and cluj, each of whom wrote to one phone from its own number, a
+    price and a route: the world of the replies' tests (tests/inbound_support.py: build_world)."""
+    from tests.inbound_support import build_world
+
+    yield from build_world(app, make_user, make_subuser)
+
+
 def csrf_token_from(html: str) -> str:
     import re
 

@@ -1,6 +1,6 @@
-"""One factory per object the tests need that is more than one call to make: subusers, campaigns
-and messages. Each is built through the real services, as the tests did by hand, and then given
-what the test pins (a name, a status, a summary) on the model. Like the services they flush and
+"""One factory per object the tests need that is more than one call to make: subusers, support
+staff, campaigns and messages. Each is built through the real services, as the tests did by hand,
+and then given what the test pins (a name, a status, a summary) on the model. Like the services they flush and
 never commit: call them inside an app context and commit when the test would.
 
 The fixtures ``make_subuser``, ``make_parent`` (the world subusers live in) sit in tests/conftest.py
@@ -69,6 +69,29 @@ def subuser(
     if transfer:
         subusers.transfer(session, parent, made.account.id, transfer)
     return made
+
+
+# ---------------------------------------------------------------- staff
+
+
+def support_user(
+    session: Session, username: str = "suport", *, password: str | None = None, email: str | None = None
+) -> User:
+    """A support staff user (``Role.SUPPORT``) with its staff account and no credit, through
+    ``accounts.create_account``; ``password`` is tests.conftest.PASSWORD unless given, ``email``
+    USERNAME@example.com."""
+    from tests.conftest import PASSWORD
+    from webapp.domain.roles import Role
+    from webapp.services import accounts
+
+    return accounts.create_account(
+        session,
+        None,
+        username=username,
+        password=password or PASSWORD,
+        email=email or f"{username}@example.com",
+        role=Role.SUPPORT,
+    )
 
 
 # ---------------------------------------------------------------- campaigns

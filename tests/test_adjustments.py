@@ -6,12 +6,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from tests import factories
 from tests.conftest import PASSWORD, csrf_token_from
-from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.models import LedgerEntry, User
 from webapp.models.staff import AuditEvent
-from webapp.services import accounts, adjustments, ledger
+from webapp.services import adjustments, ledger
 from webapp.services.errors import ServiceError
 
 STAFF_PASSWORD = "Sup0rt-pass-2026!"
@@ -55,9 +55,7 @@ def test_amounts_refused(text, message):
 def ana(app, make_user):
     user_id = make_user("ana", credit="10")
     with app.app_context():
-        staff = accounts.create_account(
-            db.session, None, username="suport", password=STAFF_PASSWORD, email="suport@example.com", role=Role.SUPPORT
-        )
+        staff = factories.support_user(db.session, password=STAFF_PASSWORD)
         db.session.commit()
         return {
             "ana": user_id,

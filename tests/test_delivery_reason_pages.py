@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import html
 import re
-from decimal import Decimal
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests import factories
 from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.models import Message
-from webapp.services import accounts
 
 
 @pytest.fixture
@@ -105,15 +103,7 @@ def test_the_reports_list_shows_labels_and_raw_statuses_to_support_only(app, cli
     assert 'data-testid="status"' not in page  # customers read words; the codes are support's
     assert "error code 001" not in page
     with app.app_context():
-        accounts.create_account(
-            db.session,
-            None,
-            username="suport",
-            password=PASSWORD,
-            credit=Decimal("0"),
-            email="s@example.com",
-            role=Role.SUPPORT,
-        )
+        factories.support_user(db.session)
         db.session.commit()
         account_id = db.session.get(Message, world[username]["undeliv"]).account_id
     client._cookies.clear()  # signed out: the staff member signs in
@@ -177,7 +167,6 @@ def test_the_campaign_report_explains_what_was_not_delivered(app, client, login,
 def test_an_unmatched_receipt_says_what_its_code_means(app, client, login, make_user, world):
     from sqlalchemy import select
 
-    from webapp.domain.roles import Role
     from webapp.models import PendingReceipt, Route
 
     make_user("suport", role=Role.SUPPORT)

@@ -11,17 +11,16 @@ from smpplib import smpp
 from smpplib.client import Client
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD
+from tests import factories
 from webapp.connectors.base import Receipt
 from webapp.connectors.smpp_receipts import receipt_from_pdu
 from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
-from webapp.domain.roles import Role
 from webapp.extensions import db
 from webapp.models import Message, MessageEvent, PendingReceipt, Route, User
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
-from webapp.services import accounts, delivery, expiry, pricing, receipts, routes, sending
+from webapp.services import delivery, expiry, pricing, receipts, routes, sending
 from webapp.services import receipts as receipt_service
 
 D = Decimal
@@ -184,15 +183,7 @@ def test_a_receipt_for_another_number_stays_unmatched_and_support_sees_it(ctx, a
     [row] = receipts.unmatched_receipts(db.session, "number_mismatch")
     assert row.near_message.id == message.id and row.route_name == "sim"
 
-    accounts.create_account(
-        db.session,
-        None,
-        username="suport",
-        password=PASSWORD,
-        credit=D("0"),
-        email="suport@example.com",
-        role=Role.SUPPORT,
-    )
+    factories.support_user(db.session)
     db.session.commit()
     login("suport")
     page = client.get("/staff/receipts/?reason=number_mismatch")

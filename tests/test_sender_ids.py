@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from tests import factories
 from tests.conftest import PASSWORD, csrf_token_from
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.roles import Role
@@ -27,9 +28,7 @@ def people(app, make_user):
     with app.app_context():
         pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
         routes.add_route(db.session, "sim", "simulator://?delivered=1")
-        staff = accounts.create_account(
-            db.session, None, username="suport", password=STAFF_PASSWORD, email="suport@example.com", role=Role.SUPPORT
-        )
+        staff = factories.support_user(db.session, password=STAFF_PASSWORD)
         sub = accounts.create_account(
             db.session,
             None,

@@ -20,15 +20,7 @@ from webapp.services import accounts, audit, invoices, support_search
 def data(app, make_user, make_subuser):
     ana_id = make_user("ana", email="Ana@Teatru.ro")
     with app.app_context():
-        accounts.create_account(
-            db.session,
-            None,
-            username="suport",
-            password=PASSWORD,
-            credit=Decimal("0"),
-            email="suport@example.com",
-            role=Role.SUPPORT,
-        )
+        factories.support_user(db.session)
         ana = db.session.get(User, ana_id)
         sub = make_subuser(ana_id, "cluj", name="Filiala Cluj", phone="+40722123456")
         route = Route(name="sim", url="simulator://")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from tests.test_inbound import receive, world  # noqa: F401  (the fixture)
+from tests.inbound_support import receive
 from tests.webhook_receiver import Receiver
 from webapp.domain import webhook_events
 from webapp.extensions import db
@@ -47,9 +47,9 @@ def deliver(now=None, allow_private=True):
     return done
 
 
-def test_a_reply_and_an_opt_out_arrive_signed(world, receiver):
-    hook = endpoint(world, receiver.url)
-    stop = receive(world, "40722123456", "1899", "Stop sms 🙂")
+def test_a_reply_and_an_opt_out_arrive_signed(reply_world, receiver):
+    hook = endpoint(reply_world, receiver.url)
+    stop = receive(reply_world, "40722123456", "1899", "Stop sms 🙂")
     assert [d.delivered for d in deliver()] == [True, True]
     by_type = {}
     for got in receiver.received:
@@ -58,29 +58,29 @@ def test_a_reply_and_an_opt_out_arrive_signed(world, receiver):
         assert got.headers["webhook-id"] in (f"reply_{stop.id}", f"optout_{stop.id}")
     assert by_type["message.reply"]["data"]["text"] == "Stop sms 🙂"
     assert by_type["message.reply"]["data"]["keyword"] == "stop"
-    assert by_type["message.reply"]["data"]["answers_message_id"] == world["sent"]["ana"]
+    assert by_type["message.reply"]["data"]["answers_message_id"] == reply_world["sent"]["ana"]
     assert by_type["contact.opted_out"]["data"] == {"number": "+40722123456", "opted_out": True, "reply_id": stop.id}
     with pytest.raises(Exception, match="signature"):
         Webhook(webhooks.new_secret()).verify(receiver.received[0].body, receiver.received[0].headers)
 
 
-def test_each_event_once_per_endpoint_and_only_the_events_wanted(world, receiver):
-    replies_only = endpoint(world, receiver.url, events=[webhook_events.MESSAGE_REPLY])
-    other = endpoint(world, receiver.url + "?casa", who="casa")
-    endpoint(world, receiver.url + "?off").enabled = False
+def test_each_event_once_per_endpoint_and_only_the_events_wanted(reply_world, receiver):
+    replies_only = endpoint(reply_world, receiver.url, events=[webhook_events.MESSAGE_REPLY])
+    other = endpoint(reply_world, receiver.url + "?casa", who="casa")
+    endpoint(reply_world, receiver.url + "?off").enabled = False
     db.session.commit()
-    got = receive(world, "40722123456", "1899", "STOP")  # ana's: a reply and an opt-out
+    got = receive(reply_world, "40722123456", "1899", "STOP")  # ana's: a reply and an opt-out
     assert webhooks.emit(db.session, got.account_id, "message.reply", {}, f"reply_{got.id}") == 0  # again: nothing
     rows = db.session.scalars(select(WebhookDelivery)).all()
     assert [(r.endpoint_id, r.event_type) for r in rows] == [(replies_only.id, "message.reply")]
     assert other.id not in {r.endpoint_id for r in rows}
 
 
-def test_a_failing_receiver_gets_the_event_on_the_fourth_try_once(world):
+def test_a_failing_receiver_gets_the_event_on_the_fourth_try_once(reply_world):
     receiver = Receiver(fail_first=3).start()
     try:
-        endpoint(world, receiver.url)
-        receive(world, "40722123456", "1899", "Mulțumesc!")
+        endpoint(reply_world, receiver.url)
+        receive(reply_world, "40722123456", "1899", "Mulțumesc!")
         [delivery] = db.session.scalars(select(WebhookDelivery)).all()
         now, tries = utcnow(), []
         while delivery.state == webhooks.PENDING and len(tries) < 10:
@@ -96,11 +96,11 @@ def test_a_failing_receiver_gets_the_event_on_the_fourth_try_once(world):
         receiver.stop()
 
 
-def test_pauses_grow_and_the_log_keeps_each_answer(world):
+def test_pauses_grow_and_the_log_keeps_each_answer(reply_world):
     receiver = Receiver(status=503).start()
     try:
-        endpoint(world, receiver.url)
-        receive(world, "40722123456", "1899", "Da")
+        endpoint(reply_world, receiver.url)
+        receive(reply_world, "40722123456", "1899", "Da")
         [delivery] = db.session.scalars(select(WebhookDelivery)).all()
         start = delivery.created_at
         deliver(now=start)
@@ -114,11 +114,11 @@ def test_pauses_grow_and_the_log_keeps_each_answer(world):
         receiver.stop()
 
 
-def test_after_a_day_the_delivery_fails_and_the_endpoint_is_switched_off(world):
+def test_after_a_day_the_delivery_fails_and_the_endpoint_is_switched_off(reply_world):
     receiver = Receiver(status=500).start()
     try:
-        hook = endpoint(world, receiver.url)
-        receive(world, "40722123456", "1899", "Da")
+        hook = endpoint(reply_world, receiver.url)
+        receive(reply_world, "40722123456", "1899", "Da")
         [delivery] = db.session.scalars(select(WebhookDelivery)).all()
         now, outcomes = delivery.created_at, []
         while delivery.state == webhooks.PENDING:
@@ -143,8 +143,8 @@ def test_after_a_day_the_delivery_fails_and_the_endpoint_is_switched_off(world):
         ("ftp://example.com/x", "https://"),
     ],
 )
-def test_private_targets_are_refused_unless_allowed(world, url, says):
-    ana = db.session.get(User, world["ana"])
+def test_private_targets_are_refused_unless_allowed(reply_world, url, says):
+    ana = db.session.get(User, reply_world["ana"])
     with pytest.raises(ServiceError) as refused:
         webhooks.add_endpoint(db.session, ana, url, [webhook_events.MESSAGE_REPLY], allow_private=False)
     [(message, params)] = refused.value.field_errors["url"]
@@ -154,21 +154,21 @@ def test_private_targets_are_refused_unless_allowed(world, url, says):
     assert "events" in none_chosen.value.field_errors
 
 
-def test_a_private_target_is_checked_again_when_posting(world, receiver):
-    endpoint(world, receiver.url)  # allowed when it was added (a test setup) …
-    receive(world, "40722123456", "1899", "Da")
+def test_a_private_target_is_checked_again_when_posting(reply_world, receiver):
+    endpoint(reply_world, receiver.url)  # allowed when it was added (a test setup) …
+    receive(reply_world, "40722123456", "1899", "Da")
     [outcome] = deliver(allow_private=False)  # … not any more
     assert outcome.delivered is False and receiver.received == []
     delivery = db.session.scalar(select(WebhookDelivery))
     assert delivery.last_status is None and "private or local address" in delivery.last_response
 
 
-def test_a_redirect_is_not_followed(world):
+def test_a_redirect_is_not_followed(reply_world):
     target = Receiver().start()
     redirecting = Receiver(status=302, location=target.url).start()
     try:
-        endpoint(world, redirecting.url)
-        receive(world, "40722123456", "1899", "Da")
+        endpoint(reply_world, redirecting.url)
+        receive(reply_world, "40722123456", "1899", "Da")
         [outcome] = deliver()
         assert outcome.delivered is False and target.received == []
         assert db.session.scalar(select(WebhookDelivery.last_status)) == 302
@@ -182,9 +182,9 @@ def test_the_endpoint_secret_is_standard_webhooks_shaped():
     assert secret.startswith("whsec_") and Webhook(secret)  # the library reads it
 
 
-def test_a_switched_off_endpoint_gets_nothing_of_what_waits(world, receiver):
-    hook = endpoint(world, receiver.url)
-    receive(world, "40722123456", "1899", "Da")
+def test_a_switched_off_endpoint_gets_nothing_of_what_waits(reply_world, receiver):
+    hook = endpoint(reply_world, receiver.url)
+    receive(reply_world, "40722123456", "1899", "Da")
     hook.enabled = False
     db.session.commit()
     assert deliver() == [] and receiver.received == []
