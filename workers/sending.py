@@ -62,16 +62,22 @@ def poll_receipts(route_id: int) -> dict:
                 break
             result = apply_receipts(session, route.id, receipts, match_days)
             session.commit()
+            if hasattr(connector, "forget_receipts"):  # the simulator's: removed once committed
+                connector.forget_receipts(receipts)
             counts = {k: counts[k] + result[k] for k in counts}
         counts["late_matched"] = match_pending_receipts(session, match_days=match_days)
         session.commit()
         if hasattr(connector, "poll_replies"):  # the simulator's replies (SMPP ones come on the bind)
-            counts["replies"] = take_replies(session, route.id, connector.poll_replies())
+            counts["replies"] = take_replies(
+                session, route.id, connector.poll_replies(), forget=getattr(connector, "forget_replies", None)
+            )
         return counts
 
 
-def take_replies(session, route_id: int, replies) -> int:
-    """Store the replies a route handed over (services/inbound.py), in one transaction."""
+def take_replies(session, route_id: int, replies, forget=None) -> int:
+    """Store the replies a route handed over (services/inbound.py), in one transaction; then
+    ``forget`` them (the simulator's leased replies are removed only once committed: a worker
+    killed before the commit leaves them to be taken again, and stored once by their keys)."""
     from datetime import timedelta
 
     from webapp.services import inbound
@@ -80,6 +86,8 @@ def take_replies(session, route_id: int, replies) -> int:
         return 0
     taken = inbound.take(session, route_id, replies, window=timedelta(days=settings().reply_window_days))
     session.commit()
+    if forget is not None:
+        forget(replies)
     if taken.to_send:  # HELP answers, STOP confirmations
         from webapp.services.dispatch import hand_to_workers
 

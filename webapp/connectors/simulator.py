@@ -6,6 +6,13 @@ after `dlr_delay`, to be collected by polling, as for HTTP providers that must b
 
 A share of the delivered messages' phones may answer (replies, MO) after the receipt:
 ``replies=0.1`` answer with ``reply_text``, ``stop=0.02`` answer "Stop sms".
+
+Receipts and replies wait in Redis until the caller has stored them: ``poll()`` and
+``poll_replies()`` lease what is due (another poller does not see it for ``lease``, 60 s by
+default) and ``forget_receipts()`` / ``forget_replies()`` remove exactly those after the
+caller's commit. A worker killed in between loses nothing: once the lease runs out they are
+due again and are taken again (a reply by its key is stored once, services/inbound.py; a
+receipt given twice settles its part once, services/receipts.py).
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from redis import Redis
@@ -28,12 +37,28 @@ OUTCOMES = (
     ("rejectd", "REJECTD", "003"),
 )
 
-# Pop due receipts atomically, so two pollers never report the same one twice.
-_POP_DUE = """
+# Lease the due entries atomically: they stay in the set, due again only at ARGV[3] (now plus
+# the lease), so two pollers never take the same one at once and none is lost if its taker
+# dies before storing it. The taker removes them (ZREM) once they are committed.
+_LEASE_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+for _, item in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[3], item) end
 return due
 """
+
+
+@dataclass(frozen=True)
+class SimulatorReceipt(Receipt):
+    """A receipt with its entry in Redis, for forget_receipts()."""
+
+    entry: bytes | str = field(default=b"", repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class SimulatorReply(Reply):
+    """A reply with its entry in Redis, for forget_replies()."""
+
+    entry: bytes | str = field(default=b"", repr=False, compare=False)
 
 
 def _fraction(key: str) -> float:
@@ -60,6 +85,9 @@ class SimulatorConnector:
         self.stop_share = float(spec.param("stop", "0"))
         self.reply_text = spec.param("reply_text", "Mulțumesc, am primit mesajul!")
         self.replies_key = f"smsportal:sim:{route_id}:replies"
+        # How long a taken receipt or reply is hidden from other pollers before it is due again
+        # (its taker died, or has not committed it yet).
+        self.lease = parse_duration(spec.param("lease", "60s"))
 
     def outcome(self, message_id: int) -> tuple[str, str]:
         draw, acc = _fraction(f"outcome:{message_id}"), 0.0
@@ -103,33 +131,56 @@ class SimulatorConnector:
             return self.reply_text
         return None
 
+    def _lease_due(self, key: str, limit: int) -> list[bytes | str]:
+        now = time.time()
+        return self.redis.eval(_LEASE_DUE, 1, key, now, limit, now + self.lease)
+
+    def _forget(self, key: str, entries: Iterable[bytes | str]) -> int:
+        """Remove taken entries, once the caller has committed them."""
+        entries = list(entries)
+        return int(self.redis.zrem(key, *entries)) if entries else 0
+
     def poll_replies(self, limit: int = 5000) -> list[Reply]:
-        """The replies due by now (after their message's receipt), each popped once."""
+        """The replies due by now (after their message's receipt), leased: call forget_replies()
+        once they are stored and committed."""
         now = datetime.now(UTC)
-        raw = self.redis.eval(_POP_DUE, 1, self.replies_key, time.time(), limit)
-        return [
-            Reply(from_number=sender, to_address=to, text=text, upstream_key=key, received_at=now)
-            for key, sender, to, text in (json.loads(item) for item in raw)
-        ]
+        replies: list[Reply] = []
+        for item in self._lease_due(self.replies_key, limit):
+            key, sender, to, text = json.loads(item)
+            replies.append(
+                SimulatorReply(
+                    from_number=sender, to_address=to, text=text, upstream_key=key, received_at=now, entry=item
+                )
+            )
+        return replies
+
+    def forget_replies(self, replies: Iterable[Reply]) -> int:
+        """Remove these replies (from poll_replies) for good: they are committed."""
+        return self._forget(self.replies_key, (r.entry for r in replies if isinstance(r, SimulatorReply)))
 
     def poll(self, limit: int = 5000) -> list[Receipt]:
+        """The receipts due by now, leased: call forget_receipts() once they are committed."""
         now = datetime.now(UTC)
-        raw = self.redis.eval(_POP_DUE, 1, self.key, time.time(), limit)
-        receipts = []
-        for item in raw:
+        receipts: list[Receipt] = []
+        for item in self._lease_due(self.key, limit):
             upstream_id, stat, err, *number = json.loads(item)  # the number: since 0015 (None: no check)
             text = f"id:{upstream_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} stat:{stat} err:{err}"
             receipts.append(
-                Receipt(
+                SimulatorReceipt(
                     upstream_id=upstream_id,
                     stat=stat,
                     error_code=err,
                     raw=text,
                     done_at=now,
                     source_addr=number[0] if number else None,
+                    entry=item,
                 )
             )
         return receipts
+
+    def forget_receipts(self, receipts: Iterable[Receipt]) -> int:
+        """Remove these receipts (from poll) for good: they are applied and committed."""
+        return self._forget(self.key, (r.entry for r in receipts if isinstance(r, SimulatorReceipt)))
 
     def check(self) -> str:
         if self.down:
