@@ -22,6 +22,7 @@ from webapp.services import (
     reports,
     sender_ids,
     sending,
+    webhooks,
 )
 from webapp.services.api_limits import ApiRateLimit
 from webapp.services.errors import ServiceError
@@ -129,7 +130,12 @@ def send_messages():
             return _replayed(previous)
     sender = wanted.sender or current_app.config["SETTINGS"].shared_sender_id
     try:
-        messages = sending.accept(db.session, g.api_user, _submission(wanted, sender))
+        callback = _callback_endpoint(wanted.callback_url)
+    except ServiceError as exc:
+        db.session.rollback()
+        return error(422, "callback_url_refused", str(exc), field="callback_url")
+    try:
+        messages = sending.accept(db.session, g.api_user, _submission(wanted, sender, callback))
     except ServiceError as exc:
         db.session.rollback()
         return _refused(exc, sender)
@@ -150,7 +156,15 @@ def _replayed(previous: ApiIdempotency):
     return response
 
 
-def _submission(wanted: api_schemas.SendRequest, sender: str) -> sending.Submission:
+def _callback_endpoint(url: str | None) -> int | None:
+    """The account's callback endpoint for this callback_url (None: no callback asked for)."""
+    if url is None:
+        return None
+    allow_private = current_app.config["SETTINGS"].webhook_allow_private
+    return webhooks.callback_endpoint(db.session, g.api_user, url, allow_private=allow_private).id
+
+
+def _submission(wanted: api_schemas.SendRequest, sender: str, callback: int | None) -> sending.Submission:
     settings = current_app.config["SETTINGS"]
     return sending.Submission(
         to=wanted.to,
@@ -160,6 +174,7 @@ def _submission(wanted: api_schemas.SendRequest, sender: str) -> sending.Submiss
         send_at=wanted.send_at,
         max_parts=settings.max_parts_per_message,
         shared_sender=settings.shared_sender_id,
+        callback_endpoint_id=callback,
     )
 
 

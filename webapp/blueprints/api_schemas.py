@@ -39,6 +39,15 @@ SEND_AT_SCHEMA = {
     "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}],
 }
 
+MAX_CALLBACK_URL = 2000
+CALLBACK_URL_SCHEMA = {
+    "description": "Where to POST each status change of these messages (the message.status webhook event: "
+    "submitted, delivered, failed …), signed like every webhook (Standard Webhooks headers) with the account's "
+    "callback secret, shown under Account → Webhooks. Public http(s) addresses only; one that cannot be called "
+    "is refused with 422 and error code callback_url_refused.",
+    "anyOf": [{"type": "string", "format": "uri", "maxLength": MAX_CALLBACK_URL}, {"type": "null"}],
+}
+
 
 def _recipients(value: Any) -> list[str]:
     if isinstance(value, (str, int)) and not isinstance(value, bool):
@@ -93,6 +102,21 @@ class SendRequest(_Request):
     ] = None
     send_at: Annotated[datetime | None, WithJsonSchema(SEND_AT_SCHEMA)] = None
     validity: Annotated[timedelta, WithJsonSchema(VALIDITY_SCHEMA)] = Field(default=None, validate_default=True)
+    callback_url: Annotated[str | None, WithJsonSchema(CALLBACK_URL_SCHEMA)] = None
+
+    @field_validator("callback_url", mode="before")
+    @classmethod
+    def _callback_url(cls, value):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or len(value) > MAX_CALLBACK_URL:
+            raise api_input.ApiInputError(
+                422,
+                "invalid_request",
+                f"'callback_url' must be an http(s) address of at most {MAX_CALLBACK_URL} characters.",
+                field="callback_url",
+            )
+        return value.strip()
 
     @field_validator("sender", mode="before")
     @classmethod

@@ -24,6 +24,8 @@ def _page(form: WebhookForm | None = None, status: int = 200):
         "account/webhooks.html",
         form=form or WebhookForm(),
         endpoints=endpoints,
+        callbacks=webhook_endpoints.endpoints_of(db.session, current_user, "callback"),
+        callback_secret=current_user.account.webhook_callback_secret,
         events=webhook_events.EVENTS,
         status=status,
     )
@@ -56,6 +58,21 @@ def create():
             )
             return redirect_to(url_for("webhooks.index"))
     return _page(form, status=422)
+
+
+@bp.post("/callback-secret")
+def callback_secret():
+    """The secret that signs the API's callback_url calls: made, or made anew (every callback
+    endpoint signs with the new one from now on)."""
+    had = bool(current_user.account.webhook_callback_secret)
+    webhooks.roll_callback_secret(db.session, current_user.account)
+    flash(
+        _("A new callback secret is made: calls are signed with it from now on.")
+        if had
+        else _("The callback secret is made."),
+        "success",
+    )
+    return redirect_to(url_for("webhooks.index") + "#callbacks")
 
 
 @bp.post("/<int:endpoint_id>/switch")

@@ -16,13 +16,16 @@ from typing import Any
 
 from webapp.domain import N_
 
+MESSAGE_STATUS = "message.status"
 MESSAGE_REPLY = "message.reply"
 OPTED_OUT = "contact.opted_out"
-# The events an endpoint may ask for: only the ones the platform sends (message status changes
-# and low balance come next: issue 20).
+BALANCE_LOW = "balance.low"
+# The events an endpoint may ask for.
 EVENTS: Mapping[str, str] = {
+    MESSAGE_STATUS: N_("A message's status changed (sent, delivered, failed …)"),
     MESSAGE_REPLY: N_("A reply came in"),
     OPTED_OUT: N_("A phone answered STOP (or START)"),
+    BALANCE_LOW: N_("The balance fell below the amount set under Account → Notifications"),
 }
 
 RETRY_PAUSES = (
@@ -49,6 +52,12 @@ def next_attempt(attempts: int, created_at: datetime, now: datetime, scale: floa
     if when > give_up:
         return give_up if give_up > now else None  # one last try at the end of the day, if still ahead
     return when
+
+
+def status_event_id(message_id: int, status: str) -> str:
+    """A message reaches each status once: its event id says which (a second emission of the
+    same change adds nothing, and a receiver de-duplicates by it)."""
+    return f"msg_{message_id}_{status}"
 
 
 def body(event_type: str, at: datetime, data: Mapping[str, Any]) -> str:

@@ -44,6 +44,8 @@ class Account(db.Model):
     help_text: Mapped[str | None] = mapped_column(Text)
     # 0028: the SMS sent back to a phone that answers STOP (None: none, the default).
     opt_out_confirmation: Mapped[str | None] = mapped_column(Text)
+    # 0029: signs the calls to callback_url's given in the API (made when first needed).
+    webhook_callback_secret: Mapped[str | None] = mapped_column(String(80))
     # Optional spend caps (a subuser's), in the account's currency; None = no cap.
     daily_cap: Mapped[Decimal | None] = mapped_column(Money)
     monthly_cap: Mapped[Decimal | None] = mapped_column(Money)

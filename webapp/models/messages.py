@@ -62,6 +62,9 @@ class Message(db.Model):
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 0029: the callback endpoint (the API's callback_url) told of its status changes; no
+    # foreign key (removing an endpoint never scans the messages): a removed one tells nobody.
+    callback_endpoint_id: Mapped[int | None] = mapped_column(Integer)
 
     part_rows: Mapped[list[MessagePart]] = relationship(back_populates="message", order_by="MessagePart.seq")
     events: Mapped[list[MessageEvent]] = relationship(back_populates="message", order_by="MessageEvent.id")

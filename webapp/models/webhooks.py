@@ -20,6 +20,9 @@ class WebhookEndpoint(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     url: Mapped[str] = mapped_column(Text)
+    # "endpoint": added on Account → Webhooks; "callback": a callback_url given with messages in
+    # the API, made on first use and signed with the account's callback secret (0029).
+    kind: Mapped[str] = mapped_column(String(12), default="endpoint", server_default="endpoint")
     secret: Mapped[str] = mapped_column(String(80))  # whsec_<base64>: signs each call
     # The events it wants (domain/webhook_events.py EVENTS).
     events: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -9,6 +9,7 @@ both and nothing fires twice or is lost:
 
 - the automatic top-up's Payment (charged afterwards by a job that claims it first:
   :mod:`webapp.services.balance_watch_charge`);
+- the alert's ``balance.low`` webhook event, for the endpoints that want it;
 - the alert's SMS: a real message of the platform's own notifications account (sent, priced and
   reported like any other), so the customer's balance and ledger are untouched. The e-mails go
   out from jobs after the commit.
@@ -26,12 +27,12 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from webapp.domain import N_, billing, lifecycle, phone
+from webapp.domain import N_, billing, lifecycle, phone, webhook_events
 from webapp.domain.roles import PLATFORM_USERNAME, Role
 from webapp.domain.texts import Text
 from webapp.models import Account, AutoTopUp, LowBalanceAlert, Payment, SavedCard, User
 from webapp.models.types import utcnow
-from webapp.services import payments, saved_cards, sending
+from webapp.services import payments, saved_cards, sending, webhooks
 from webapp.services.balance_watch_notify import alert_text, language_of
 from webapp.services.dml import rowcount
 from webapp.services.errors import FieldMessage, ServiceError
@@ -289,6 +290,14 @@ def take_alerts(session: Session, settings: Settings, crossings: Crossings) -> N
         )
         crossings.alerts.append(
             Alert(account_id, message.id, message.status == lifecycle.QUEUED, balances[account_id], threshold)
+        )
+        webhooks.emit(
+            session,
+            account_id,
+            webhook_events.BALANCE_LOW,
+            {"balance": str(balances[account_id]), "threshold": str(threshold), "currency": "EUR"},
+            f"balance_low_{account_id}_{int(now.timestamp())}",
+            now,
         )
 
 

@@ -20,7 +20,7 @@ from webapp.domain import N_, lifecycle
 from webapp.domain import campaigns as rules
 from webapp.models import Account, Campaign, Message, MessagePart, User
 from webapp.models.types import utcnow
-from webapp.services import ledger, subusers
+from webapp.services import ledger, status_events, subusers
 from webapp.services.campaign_expansion import DRAFT, discard_drafts
 from webapp.services.campaigns import move
 from webapp.services.dml import rowcount
@@ -167,6 +167,7 @@ def _take_unsent(session: Session, campaign: Campaign, actor: User | None) -> De
             .execution_options(synchronize_session=False)
         ).all()
         refund += sum((cost for _, cost in whole), Decimal("0"))
+        status_events.emit_changes(session, [status_events.Changed(m, campaign.account_id) for m, _ in whole])
         # A message split between a sender and the cancel (rare) ends as not delivered, refunded.
         released = {message_id for message_id, _ in whole}
         split = [m for m in chunk if m not in released]

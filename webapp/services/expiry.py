@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from webapp.domain import lifecycle
 from webapp.models import Message, MessageEvent, MessagePart
 from webapp.models.types import utcnow
-from webapp.services import settlement
+from webapp.services import settlement, status_events
 from webapp.services.ledger import LedgerRow
 from webapp.services.receipts import prune_pending_receipts
 
@@ -50,11 +50,11 @@ def expire_unsent(session: Session, message_ids: Iterable[int]) -> int:
                 ~Message.part_rows.any(MessagePart.state != "expired"),
             )
             .values(status=lifecycle.REFUSED, reason_code="expired", final_at=now)
-            .returning(Message.id, Message.account_id, Message.cost)
+            .returning(Message.id, Message.account_id, Message.cost, Message.callback_endpoint_id)
             .execution_options(synchronize_session=False)
         ).all()
         releases: dict[int, list[LedgerRow]] = defaultdict(list)
-        for message_id, account_id, cost in done:
+        for message_id, account_id, cost, _ in done:
             if cost:
                 releases[account_id].append((cost, "release", "expired", f"msg:{message_id}"))
                 session.add(
@@ -64,6 +64,7 @@ def expire_unsent(session: Session, message_ids: Iterable[int]) -> int:
                 )
             session.add(MessageEvent(message_id=message_id, kind="refused", detail={"reason": "expired"}))
         settlement.post_entries(session, releases)
+        status_events.emit_changes(session, [status_events.Changed(m, a, c) for m, a, _, c in done])
         expired += len(done)
     session.flush()
     return expired
@@ -110,6 +111,9 @@ def expire_overdue(session: Session, grace: timedelta = timedelta(minutes=5)) ->
                 part.status = lifecycle.NOREPORT
         message.status, message.final_at = lifecycle.NOREPORT, utcnow()
         session.add(MessageEvent(message_id=message.id, kind="noreport", detail={}))
+    status_events.emit_changes(
+        session, [status_events.Changed(m.id, m.account_id, m.callback_endpoint_id) for m in overdue]
+    )
     prune_pending_receipts(session)
     session.flush()
     return len(overdue)

@@ -45,6 +45,7 @@ class Submission:
     send_at: datetime | None = None  # scheduled: the validity counts from then
     max_parts: int = DEFAULT_MAX_PARTS  # the MAX_PARTS_PER_MESSAGE setting
     shared_sender: str = DEFAULT_SHARED_SENDER  # the SHARED_SENDER_ID setting: everyone may use it
+    callback_endpoint_id: int | None = None  # told of each message's status changes (API callback_url)
 
 
 class TextTooLong(ServiceError):
@@ -126,6 +127,7 @@ def _message_rows(
             final_at=None if row["status"] == lifecycle.QUEUED else now,
             # on the first message: a second click finds it (and the unique key stops a racing one)
             idempotency_key=submission.idempotency_key if i == 0 else None,
+            callback_endpoint_id=submission.callback_endpoint_id,
         )
         rows.append(row)
         details.append(detail)

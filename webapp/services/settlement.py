@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import lifecycle, settlement
 from webapp.models import Account, Message, MessageEvent, MessagePart
 from webapp.models.types import utcnow
-from webapp.services import ledger
+from webapp.services import ledger, status_events
 from webapp.services.bulk_rows import insert_rows, update_rows
 
 CHUNK = 1000
@@ -50,7 +50,18 @@ def _conclude_chunk(session: Session, ids: list[int]) -> int:
     update_rows(session, Message.__table__, updates)
     insert_rows(session, MessageEvent.__table__, events)
     post_entries(session, entries)
+    status_events.emit_changes(session, _status_changes(live, updates))
     return len(updates)
+
+
+def _status_changes(live: Sequence[Row[Any]], updates: list[dict[str, Any]]) -> list[status_events.Changed]:
+    """The messages whose status these updates change (not only their refund or times)."""
+    new_status = {u["id"]: u["status"] for u in updates}
+    return [
+        status_events.Changed(row.id, row.account_id, row.callback_endpoint_id)
+        for row in live
+        if row.id in new_status and new_status[row.id] != row.status
+    ]
 
 
 def _locked_messages(session: Session, ids: list[int]) -> Sequence[Row[Any]]:
@@ -68,6 +79,7 @@ def _locked_messages(session: Session, ids: list[int]) -> Sequence[Row[Any]]:
             Message.final_at,
             Message.refunded,
             Message.account_id,
+            Message.callback_endpoint_id,
             Account.charge_failed_deliveries,
         )
         .join(Account, Account.id == Message.account_id)

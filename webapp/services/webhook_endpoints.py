@@ -19,9 +19,13 @@ TEST_EVENT = "webhook.test"
 LOG_SIZE = 50
 
 
-def endpoints_of(session: Session, actor: User) -> Sequence[WebhookEndpoint]:
+def endpoints_of(session: Session, actor: User, kind: str = "endpoint") -> Sequence[WebhookEndpoint]:
+    """The account's endpoints added on the page ("endpoint"), or the ones its API callback_url's
+    made ("callback")."""
     return session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.account_id == actor.account_id).order_by(WebhookEndpoint.id)
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.account_id == actor.account_id, WebhookEndpoint.kind == kind)
+        .order_by(WebhookEndpoint.id)
     ).all()
 
 
@@ -40,8 +44,9 @@ def switch(session: Session, endpoint: WebhookEndpoint, enabled: bool) -> None:
 
 
 def remove(session: Session, endpoint: WebhookEndpoint) -> None:
-    session.delete(endpoint)  # its deliveries go with it (ON DELETE CASCADE; the ORM too)
+    """The endpoint and its log (deleted first: SQLite keeps no ON DELETE CASCADE by default)."""
     session.execute(WebhookDelivery.__table__.delete().where(WebhookDelivery.endpoint_id == endpoint.id))
+    session.delete(endpoint)
     session.flush()
 
 

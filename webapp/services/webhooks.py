@@ -22,12 +22,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
 from webapp.domain import N_, webhook_events
+from webapp.domain.texts import Text
 from webapp.domain.webhook_targets import TargetRefused, check_addresses, target_host
-from webapp.models import User, WebhookDelivery, WebhookEndpoint
+from webapp.models import Account, User, WebhookDelivery, WebhookEndpoint
 from webapp.models.types import utcnow
 from webapp.services.dml import rowcount
 from webapp.services.errors import ServiceError
@@ -38,6 +40,7 @@ TIMEOUT_SECONDS = 5.0
 # lease (40 / 8 × 5 s = 25 s < 60 s), so no lease runs out and no event goes twice.
 PER_PASS = 40
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+FAILING_FOR_A_DAY = "failing for a day"
 
 
 def new_secret() -> str:
@@ -51,11 +54,9 @@ def add_endpoint(
     (unless allowed) resolve to public addresses only."""
     chosen = [e for e in webhook_events.EVENTS if e in set(events)]
     errors: dict[str, list[Any]] = {}
-    try:
-        host, port = target_host(url)
-        check_addresses(host, resolve(host, port), allow_private=allow_private)
-    except TargetRefused as exc:
-        errors["url"] = [(exc.message, exc.params)]
+    refused = refusal(url, allow_private=allow_private)
+    if refused is not None:
+        errors["url"] = [(refused.message, refused.params)]
     if not chosen:
         errors["events"] = [N_("Choose at least one event.")]
     if errors:
@@ -66,6 +67,73 @@ def add_endpoint(
     session.add(endpoint)
     session.flush()
     return endpoint
+
+
+def refusal(url: str, *, allow_private: bool) -> TargetRefused | None:
+    """Why a webhook may not call this URL (not http(s), no such host, a private address when
+    not allowed), or None when it may."""
+    try:
+        host, port = target_host(url)
+        check_addresses(host, resolve(host, port), allow_private=allow_private)
+    except TargetRefused as exc:
+        return exc
+    return None
+
+
+def callback_endpoint(session: Session, actor: User, url: str, *, allow_private: bool) -> WebhookEndpoint:
+    """The account's callback endpoint for a callback_url given in the API (made on first use,
+    signed with the account's callback secret); one switched off after a day of failures is
+    switched on again by being asked for, one switched off by hand stays off. A URL a webhook
+    may not call raises ServiceError on the field callback_url."""
+    url = url.strip()
+    refused = refusal(url, allow_private=allow_private)
+    if refused is not None:
+        raise ServiceError(Text(refused.message, refused.params), {"callback_url": [(refused.message, refused.params)]})
+    endpoint = session.scalar(
+        select(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.account_id == actor.account_id,
+            WebhookEndpoint.kind == "callback",
+            WebhookEndpoint.url == url,
+        )
+        .order_by(WebhookEndpoint.id)
+        .limit(1)
+    )
+    if endpoint is None:
+        endpoint = WebhookEndpoint(
+            account_id=actor.account_id,
+            kind="callback",
+            url=url,
+            secret=callback_secret(session, actor.account),
+            events=[webhook_events.MESSAGE_STATUS],
+            enabled=True,
+        )
+        session.add(endpoint)
+    elif not endpoint.enabled and endpoint.disabled_reason == FAILING_FOR_A_DAY:
+        endpoint.enabled, endpoint.failing_since, endpoint.disabled_reason = True, None, ""
+    session.flush()
+    return endpoint
+
+
+def callback_secret(session: Session, account: Account) -> str:
+    """The secret that signs the account's callback_url calls (made when first needed)."""
+    if not account.webhook_callback_secret:
+        account.webhook_callback_secret = new_secret()
+        session.flush()
+    return account.webhook_callback_secret
+
+
+def roll_callback_secret(session: Session, account: Account) -> str:
+    """A new callback secret, for every callback endpoint of the account from now on."""
+    account.webhook_callback_secret = new_secret()
+    session.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.account_id == account.id, WebhookEndpoint.kind == "callback")
+        .values(secret=account.webhook_callback_secret)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return account.webhook_callback_secret
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -88,37 +156,42 @@ def emit(
     emitting it again adds nothing). Returns how many deliveries it made."""
     at = at or utcnow()
     endpoints = session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.account_id == account_id, WebhookEndpoint.enabled.is_(True))
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.account_id == account_id,
+            WebhookEndpoint.kind == "endpoint",
+            WebhookEndpoint.enabled.is_(True),
+        )
     ).all()
-    wanted = [e for e in endpoints if event_type in (e.events or [])]
-    if not wanted:
-        return 0
-    already = set(
-        session.scalars(
-            select(WebhookDelivery.endpoint_id).where(
-                WebhookDelivery.event_id == event_id, WebhookDelivery.endpoint_id.in_([e.id for e in wanted])
-            )
-        )
-    )
     body = webhook_events.body(event_type, at, data)
-    made = [
-        WebhookDelivery(
-            endpoint_id=e.id,
-            event_id=event_id,
-            event_type=event_type,
-            payload=body,
-            state=PENDING,
-            attempts=0,
-            created_at=at,
-            next_attempt_at=at,
-            last_response="",
-        )
-        for e in wanted
-        if e.id not in already
-    ]
-    session.add_all(made)
+    rows = [delivery_row(e.id, event_id, event_type, body, at) for e in endpoints if event_type in (e.events or [])]
+    return insert_deliveries(session, rows)
+
+
+def delivery_row(endpoint_id: int, event_id: str, event_type: str, body: str, at: datetime) -> dict[str, Any]:
+    """A pending delivery of an event to an endpoint, due at once."""
+    return {
+        "endpoint_id": endpoint_id,
+        "event_id": event_id,
+        "event_type": event_type,
+        "payload": body,
+        "state": PENDING,
+        "attempts": 0,
+        "created_at": at,
+        "next_attempt_at": at,
+        "last_response": "",
+    }
+
+
+def insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert these deliveries, leaving out any an endpoint has already (same event id): one
+    statement whatever their number. Returns how many went in."""
+    if not rows:
+        return 0
     session.flush()
-    return len(made)
+    table = WebhookDelivery.__table__
+    make = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = make(table).on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"]).returning(table.c.id)
+    return len(session.execute(statement, rows).all())  # batched by SQLAlchemy's insertmanyvalues
 
 
 def due(session: Session, limit: int = 200, now: datetime | None = None) -> list[int]:
@@ -257,7 +330,7 @@ def record(
         endpoint.failing_since = now
     elif endpoint.enabled and now - endpoint.failing_since >= webhook_events.DISABLE_AFTER * scale:
         endpoint.enabled, switched_off = False, True
-        endpoint.disabled_reason = "failing for a day"
+        endpoint.disabled_reason = FAILING_FOR_A_DAY
     session.flush()
     return Outcome(False, switched_off)
 
