@@ -67,6 +67,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "auth.set_language": EVERYONE,
     "payment_pages.webhook": EVERYONE,
     "payment_pages.sandbox_checkout": EVERYONE,
+    # a provider posting a reply: no login, but only with the route's token (404 here; its own tests)
+    "inbound_hooks.receive": NOBODY,
     # the HTTP API answers API keys, not sessions (its own tests); its description is public
     "api.balance": NOBODY,
     "api.send_messages": NOBODY,

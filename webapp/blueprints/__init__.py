@@ -27,6 +27,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.set_language",
         "payment_pages.webhook",
         "payment_pages.sandbox_checkout",
+        "inbound_hooks.receive",  # a provider posting a reply: the route's signed URL, no login
     }
 )
 # What a user whose password expired may still do.
@@ -78,6 +79,7 @@ BLUEPRINTS = (
     "templates",
     "inbox",
     "webhooks",
+    "inbound_hooks",
     "reports",
     "all_reports",
     "health",

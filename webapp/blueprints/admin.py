@@ -13,6 +13,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.blueprints.form_errors import refusals
+from webapp.blueprints.inbound_hooks import inbound_url
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import price as format_price
@@ -192,11 +193,13 @@ def account_prices_default(account_id: int):
 
 
 def _routes_page(form=None, status=200):
+    rows = smsc_routes.list_routes(db.session)
     return render(
         "admin/routes.html",
-        routes=smsc_routes.list_routes(db.session),
+        routes=rows,
         form=form or RouteForm(),
         down=route_state.down_routes(get_redis()),
+        inbound_urls={r.id: inbound_url(r.id) for r in rows},  # replies over HTTP, per route
         status=status,
     )
 
@@ -237,15 +240,17 @@ def test_route(route_id: int):
         result = smsc_routes.check_route(db.session, route_id, get_redis())
     except LookupError:
         abort(404)
+    rows = smsc_routes.list_routes(db.session)
     return render(
         "admin/routes.html",
         "admin/_route_test.html",
         result=result,
         route_id=route_id,
         tested_id=route_id,
-        routes=smsc_routes.list_routes(db.session),
+        routes=rows,
         form=RouteForm(),
         down={},
+        inbound_urls={r.id: inbound_url(r.id) for r in rows},
     )
 
 
