@@ -6,6 +6,8 @@ campaign's report listing its replies, and another account seeing none of it. Bo
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 from decimal import Decimal
 from io import BytesIO
@@ -270,3 +272,53 @@ def test_support_looking_as_the_customer_leaves_the_replies_unread(world, client
     assert thread.status_code == 200 and "Două locuri, vă rog" in thread.text
     db.session.expire_all()
     assert inbox.unread_count(db.session, _as(world["ana"])) == 3
+
+
+@pytest.mark.parametrize("text", [None, "", "  \n "])
+def test_an_empty_reply_is_refused_with_its_reason_and_nothing_sent_or_charged(world, client, login, text):
+    login("ana")
+    page = client.get(f"/inbox/{ION}")
+    form = {"csrf_token": csrf_token_from(page.text), "idempotency_key": "k-empty", "action": "send"}
+    if text is not None:
+        form["text"] = text
+    balance = _as(world["ana"]).account.balance
+    messages = db.session.scalar(select(func.count(Message.id)))
+    refused = client.post(f"/inbox/{ION}/reply", data=form)
+    assert refused.status_code == 422
+    assert "The message has no text." in refused.text and 'data-testid="send-reply"' in refused.text
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Message.id))) == messages
+    assert _as(world["ana"]).account.balance == balance
+
+
+@pytest.mark.parametrize("number", ["Info/Promo", "a/b/reply", "50% off?#x"])
+def test_a_thread_of_a_number_with_a_slash_or_url_characters_opens_and_answers(world, client, login, number):
+    """A sender that reads as no phone is kept as it came (phone.reply_sender): it may hold a "/"
+    or characters a URL reads. The conversation's link opens its thread, and its reply form
+    reaches the reply (refused by sending: no phone, at no cost)."""
+    ana = _as(world["ana"])
+    now = utcnow()
+    factories.message(
+        db.session, ana, number, text="Salut", status=lifecycle.DELIVRD, created_at=now - timedelta(hours=1)
+    )
+    db.session.add(
+        InboundMessage(
+            route_id=None, from_number=number, to_address="1899", text="Răspuns cu bară", received_at=now,
+            upstream_key=f"k-{number}", account_id=ana.account_id,
+        )
+    )  # fmt: skip
+    db.session.commit()
+    login("ana")
+    listing = client.get("/inbox/?q=bara").text
+    [link] = re.findall(r'data-testid="conversation">\s*<a href="([^"]+)"', listing)
+    page = client.get(html.unescape(link))
+    assert page.status_code == 200 and "Răspuns cu bară" in page.text
+    [action] = re.findall(r'<form id="reply" method="post" action="([^"]+)"', page.text)
+    balance = _as(world["ana"]).account.balance
+    form = {"csrf_token": csrf_token_from(page.text), "idempotency_key": "k-slash", "text": "Bine", "action": "send"}
+    answered = client.post(html.unescape(action), data=form, follow_redirects=True)
+    assert answered.status_code == 200 and "Răspuns cu bară" in answered.text  # back in its thread
+    db.session.expire_all()
+    [message] = db.session.scalars(select(Message).where(Message.idempotency_key == "k-slash")).all()
+    assert (message.to, message.status) == (number, lifecycle.REFUSED)
+    assert _as(world["ana"]).account.balance == balance

@@ -69,7 +69,8 @@ def _page(thread: inbox.Thread, form: ComposeForm, status: int = 200):
     )
 
 
-@bp.get("/<number>")
+# ``path``: a sender that reads as no phone is kept as it came (phone.reply_sender) and may hold a "/".
+@bp.get("/<path:number>")
 def thread(number: str):
     """The thread; opening it marks its replies read (kept: committed here, a GET keeps nothing),
     unless support is looking as the customer."""
@@ -80,7 +81,7 @@ def thread(number: str):
     return _page(found, form)
 
 
-@bp.post("/<number>/reply")
+@bp.post("/<path:number>/reply")
 def reply(number: str):
     found = _thread(number)
     form = ComposeForm()
