@@ -104,6 +104,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "webhooks.log": OWNER,  # the endpoint is A's: other accounts' users and staff do not find it
     "webhooks.test": OWNER,
     "webhooks.switch": OWNER,
+    "webhooks.callback_secret": CUSTOMERS,  # each its own account's
     "webhooks.remove": OWNER,
     "webhooks.send_again": OWNER,
     "templates.create": CUSTOMERS,

@@ -38,11 +38,11 @@ def endpoint(world, url, events=(webhook_events.MESSAGE_REPLY, webhook_events.OP
 def deliver(now=None, allow_private=True):
     """One pass of the delivery job's steps, in this process."""
     done = []
-    for delivery_id in webhooks.due(db.session, now=now):
-        assert webhooks.claim(db.session, delivery_id, now=now)
-        db.session.commit()
-        answer = webhooks.post(webhooks.request_for(db.session, delivery_id), allow_private=allow_private)
-        done.append(webhooks.record(db.session, delivery_id, answer, now=now))
+    claimed = webhooks.claim_due(db.session, now=now)
+    db.session.commit()
+    for request in webhooks.requests_for(db.session, claimed):
+        answer = webhooks.post(request, allow_private=allow_private)
+        done.append(webhooks.record(db.session, request.delivery_id, answer, now=now))
         db.session.commit()
     return done
 

@@ -17,12 +17,11 @@ from webapp.services import webhooks
 def deliver_now(app):
     """What the cron's delivery job does, here in the test."""
     with app.app_context():
-        for delivery_id in webhooks.due(db.session):
-            if webhooks.claim(db.session, delivery_id):
-                db.session.commit()
-                answer = webhooks.post(webhooks.request_for(db.session, delivery_id), allow_private=True)
-                webhooks.record(db.session, delivery_id, answer)
-                db.session.commit()
+        claimed = webhooks.claim_due(db.session)
+        db.session.commit()
+        for request in webhooks.requests_for(db.session, claimed):
+            webhooks.record(db.session, request.delivery_id, webhooks.post(request, allow_private=True))
+        db.session.commit()
         db.session.remove()
 
 
@@ -65,3 +64,41 @@ def test_add_a_webhook_send_a_test_and_read_the_log(app, page, make_user, shot, 
         expect(page.get_by_role("button", name="Switch on")).to_be_visible()
     finally:
         receiver.stop()
+
+
+def test_the_api_callbacks_section_makes_its_secret_and_lists_the_callback_urls(app, page, make_user, shot):
+    user_id = make_user("magazin")
+    sign_in(page, "magazin", PASSWORD)
+    page.goto("/account/webhooks/")
+    callbacks = page.get_by_test_id("callbacks")
+    expect(callbacks).to_contain_text("callback_url")
+    expect(page.get_by_label("A message's status changed (sent, delivered, failed …)")).to_be_visible()
+    callbacks.get_by_role("button", name="Make the secret").click()
+    expect(page.get_by_role("status")).to_contain_text("The callback secret is made.")
+    callbacks.get_by_text("Show the callback secret").click()
+    first = page.get_by_test_id("callback-secret").inner_text()
+    assert first.startswith("whsec_")
+    with app.app_context():  # what POST /api/v1/messages with a callback_url does first
+        from webapp.models import User
+
+        webhooks.callback_endpoint(
+            db.session, db.session.get(User, user_id), "http://127.0.0.1:9/orders/status?shop=7", allow_private=True
+        )
+        db.session.commit()
+        db.session.remove()
+    page.reload()
+    rows = page.get_by_test_id("callback-endpoints").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("http://127.0.0.1:9/orders/status?shop=7")
+    expect(page.get_by_test_id("webhooks")).to_contain_text("No webhooks yet")  # not listed among the page's own
+    shot(page, "webhooks-callbacks-1280")
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.get_by_test_id("callbacks").get_by_role("button", name="Make a new secret").click()
+    expect(page.get_by_role("status")).to_contain_text("A new callback secret is made")
+    assert asked and "new secret" in asked[0]
+    page.get_by_test_id("callbacks").get_by_text("Show the callback secret").click()
+    assert page.get_by_test_id("callback-secret").inner_text() not in ("", first)
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "webhooks-callbacks-390")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
@@ -36,9 +36,9 @@ from webapp.services.errors import ServiceError
 
 LEASE = timedelta(seconds=60)
 TIMEOUT_SECONDS = 5.0
-# Claimed per pass: posted PARALLEL at a time, even all timing out they are done well within the
-# lease (40 / 8 × 5 s = 25 s < 60 s), so no lease runs out and no event goes twice.
-PER_PASS = 40
+# Claimed per round: posted PARALLEL (workers/webhooks.py) at a time, even all timing out they
+# are done well within the lease (100 / 16 × 5 s ≈ 35 s < 60 s): no lease runs out, no event goes twice.
+PER_PASS = 100
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 FAILING_FOR_A_DAY = "failing for a day"
 
@@ -194,41 +194,38 @@ def insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(session.execute(statement, rows).all())  # batched by SQLAlchemy's insertmanyvalues
 
 
-def due(session: Session, limit: int = 200, now: datetime | None = None) -> list[int]:
+def _due(now: datetime, limit: int) -> Select[tuple[int]]:
     """Pending deliveries of switched-on endpoints whose time has come, oldest first."""
-    now = now or utcnow()
-    return list(
-        session.scalars(
-            select(WebhookDelivery.id)
-            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(
-                WebhookDelivery.state == PENDING,
-                WebhookDelivery.next_attempt_at <= now,
-                WebhookEndpoint.enabled.is_(True),
-            )
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(limit)
+    return (
+        select(WebhookDelivery.id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(
+            WebhookDelivery.state == PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+            WebhookEndpoint.enabled.is_(True),
         )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
     )
 
 
-def claim(session: Session, delivery_id: int, now: datetime | None = None) -> bool:
-    """Lease a due delivery to this worker (commit before posting); False if another has it."""
+def claim_due(session: Session, limit: int = PER_PASS, now: datetime | None = None) -> list[int]:
+    """Lease up to ``limit`` due deliveries to this worker in one statement (commit before
+    posting): rows another worker is leasing right now are skipped, not waited for."""
     now = now or utcnow()
-    return (
-        rowcount(
-            session.execute(
-                update(WebhookDelivery)
-                .where(
-                    WebhookDelivery.id == delivery_id,
-                    WebhookDelivery.state == PENDING,
-                    WebhookDelivery.next_attempt_at <= now,
-                )
-                .values(next_attempt_at=now + LEASE)
-                .execution_options(synchronize_session=False)
+    chosen = _due(now, limit).with_for_update(of=WebhookDelivery, skip_locked=True).scalar_subquery()
+    return sorted(
+        session.scalars(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id.in_(chosen),
+                WebhookDelivery.state == PENDING,
+                WebhookDelivery.next_attempt_at <= now,
             )
+            .values(next_attempt_at=now + LEASE)
+            .returning(WebhookDelivery.id)
+            .execution_options(synchronize_session=False)
         )
-        == 1
     )
 
 
@@ -247,6 +244,13 @@ class Answer:
     status: int | None  # None: no HTTP answer (refused target, timeout, connection error)
     text: str
     latency_ms: int
+
+
+def requests_for(session: Session, delivery_ids: list[int], now: datetime | None = None) -> list[Request]:
+    """The requests of these claimed deliveries (loaded with their endpoints in two queries)."""
+    deliveries = session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_ids))).all()
+    session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.id.in_({d.endpoint_id for d in deliveries}))).all()
+    return [request_for(session, i, now) for i in delivery_ids]
 
 
 def request_for(session: Session, delivery_id: int, now: datetime | None = None) -> Request:
