@@ -163,6 +163,33 @@ def test_a_private_target_is_checked_again_when_posting(reply_world, receiver):
     assert delivery.last_status is None and "private or local address" in delivery.last_response
 
 
+def test_the_connection_goes_to_the_address_checked(reply_world, receiver, monkeypatch):
+    """DNS rebinding: a name that answered a public address when the endpoint was added answers
+    a private one later; the post resolves once, checks, and connects to what it checked."""
+    from webapp.services import webhook_transport
+
+    port = receiver.server.server_port
+    name = "hooks.magazin.example"
+    answers = {name: ["93.184.216.34"]}  # public, when it is added
+    monkeypatch.setattr(webhook_transport, "resolve", lambda host, port: answers.get(host, []))
+    monkeypatch.setattr(webhooks, "resolve", lambda host, port: answers.get(host, []))
+    hook = endpoint(reply_world, f"http://{name}:{port}/hooks/sms")
+    hook.url = f"http://{name}:{port}/hooks/sms"
+    db.session.commit()
+    receive(reply_world, "40722123456", "1899", "Da")
+    answers[name] = ["127.0.0.1"]  # private, when it is posted
+    [outcome] = deliver(allow_private=False)
+    assert outcome.delivered is False and receiver.received == []
+    assert "private or local address (127.0.0.1)" in db.session.scalar(select(WebhookDelivery.last_response))
+    # allowed (a self-hosted test setup): it connects to the address resolved, and says the name
+    delivery = db.session.scalar(select(WebhookDelivery))
+    delivery.next_attempt_at = delivery.created_at
+    db.session.commit()
+    [outcome] = deliver(allow_private=True)
+    assert outcome.delivered is True
+    assert receiver.received[0].headers["Host"] == f"{name}:{port}"
+
+
 def test_a_redirect_is_not_followed(reply_world):
     target = Receiver().start()
     redirecting = Receiver(status=302, location=target.url).start()

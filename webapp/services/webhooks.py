@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import base64
 import secrets
-import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import requests
 from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -31,8 +31,9 @@ from webapp.domain.texts import Text
 from webapp.domain.webhook_targets import TargetRefused, check_addresses, target_host
 from webapp.models import Account, User, WebhookDelivery, WebhookEndpoint
 from webapp.models.types import utcnow
-from webapp.services.dml import rowcount
+from webapp.services import webhook_transport
 from webapp.services.errors import ServiceError
+from webapp.services.webhook_transport import resolve
 
 LEASE = timedelta(seconds=60)
 TIMEOUT_SECONDS = 5.0
@@ -134,14 +135,6 @@ def roll_callback_secret(session: Session, account: Account) -> str:
     )
     session.flush()
     return account.webhook_callback_secret
-
-
-def resolve(host: str, port: int) -> list[str]:
-    """The addresses a host name resolves to (none when it does not)."""
-    try:
-        return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
-    except (socket.gaierror, UnicodeError):
-        return []
 
 
 def emit(
@@ -272,20 +265,14 @@ def request_for(session: Session, delivery_id: int, now: datetime | None = None)
 
 def post(request: Request, *, allow_private: bool) -> Answer:
     """One attempt: the target checked, the body posted, redirects not followed."""
-    import requests
-
     started = time.monotonic()
 
     def took() -> int:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        host, port = target_host(request.url)
-        check_addresses(host, resolve(host, port), allow_private=allow_private)
-    except TargetRefused as exc:
-        return Answer(None, str(exc), took())
-    try:
-        with requests.post(
+        target_host(request.url)  # an http(s) URL naming a host; its addresses are checked as it connects
+        with webhook_transport.session_for(allow_private).post(
             request.url,
             data=request.body.encode(),
             headers=request.headers,
@@ -294,6 +281,8 @@ def post(request: Request, *, allow_private: bool) -> Answer:
             stream=True,  # only the start of the answer is read: a slow, endless body holds nothing
         ) as answer:
             start = answer.raw.read(1000, decode_content=True) or b""
+    except TargetRefused as exc:
+        return Answer(None, str(exc), took())
     except requests.RequestException as exc:
         return Answer(None, f"{type(exc).__name__}: {exc}", took())
     return Answer(answer.status_code, start.decode("utf-8", errors="replace"), took())
