@@ -39,6 +39,7 @@ SHAPES: tuple[str, ...] = (
 #: Reasons written as a code rather than a sentence.
 CODES: dict[str, str] = {
     "expired": N_("Expired before it was sent"),
+    "opted_out": N_("The phone opted out (STOP) before it was sent"),
     "rejected_at_submission": N_("Refused when it was handed to the network"),
 }
 

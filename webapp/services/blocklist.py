@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -120,4 +121,25 @@ def refusals_among(
             opted_out = owner == account_id and source == OPT_OUT
             if opted_out or number not in found:
                 found[number] = "opted_out" if opted_out else "blocklisted"
+    return found
+
+
+def opted_out_messages(session: Session, messages: Iterable[Any]) -> set[int]:
+    """Of these queued messages (rows with id, account_id and to), the ones whose phone has
+    since answered STOP to their account: one query for the lot."""
+    wanted = {(m.account_id, m.to): m.id for m in messages}
+    if not wanted:
+        return set()
+    found: set[int] = set()
+    pairs = list(wanted)
+    for start in range(0, len(pairs), 1000):
+        chunk = pairs[start : start + 1000]
+        rows = session.execute(
+            select(BlockedNumber.account_id, BlockedNumber.phone).where(
+                BlockedNumber.source == OPT_OUT,
+                BlockedNumber.account_id.in_({a for a, _ in chunk}),
+                BlockedNumber.phone.in_({t for _, t in chunk}),
+            )
+        )
+        found |= {wanted[(a, p)] for a, p in rows if (a, p) in wanted}
     return found

@@ -27,9 +27,9 @@ from webapp.domain.routing import parse_route_url
 from webapp.domain.sms_text import split
 from webapp.models import Message, MessageEvent, MessagePart, Route
 from webapp.models.types import utcnow
-from webapp.services import route_state, settlement
+from webapp.services import blocklist, route_state, settlement
 from webapp.services.bulk_rows import RowValues, insert_rows, update_rows
-from webapp.services.expiry import expire_unsent
+from webapp.services.expiry import expire_unsent, refuse_unsent
 from webapp.services.receipts import PartSeen, _match_early_receipts, take_receipt
 from webapp.services.throttle import RouteThrottle
 
@@ -55,6 +55,7 @@ def _loaded_objects_kept(session: Session | scoped_session[Session]) -> Iterator
 
 _SENDING = (
     Message.id,
+    Message.account_id,
     Message.status,
     Message.sender,
     Message.to,
@@ -94,11 +95,14 @@ def _submit_messages(
     messages = session.execute(select(*_SENDING).where(Message.id.in_(message_ids)).order_by(Message.id)).all()
     late = {m.id for m in messages if m.status == lifecycle.QUEUED and m.validity_until <= now}
     expired = expire_unsent(session, late)
+    # A phone that answered STOP after its message was queued gets nothing more (released, at no cost).
+    opted_out = blocklist.opted_out_messages(session, [m for m in messages if m.status == lifecycle.QUEUED])
+    refused = refuse_unsent(session, opted_out - late, "opted_out", "cancelled", None)
     session.commit()
-    counts = {"claimed": 0, "submitted": 0, "failed": 0, "expired": expired, "stopped": 0}
+    counts = {"claimed": 0, "submitted": 0, "failed": 0, "expired": expired, "stopped": 0, "opted_out": refused}
     batch: list[MessageRow] = []
     parts = 0
-    queued = [m for m in messages if m.status == lifecycle.QUEUED and m.id not in late]
+    queued = [m for m in messages if m.status == lifecycle.QUEUED and m.id not in late | opted_out]
     for index, message in enumerate(queued):
         batch.append(message)
         parts += message.parts

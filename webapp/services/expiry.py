@@ -26,15 +26,24 @@ def expire_unsent(session: Session, message_ids: Iterable[int]) -> int:
     are taken with the same conditional UPDATE a sender's claim is, so a part is either sent or
     expired, never both; a message whose parts are all taken is refused as expired and its
     reservation released, once, however many jobs or crons get here together."""
+    return refuse_unsent(session, message_ids, "expired", "expired", lifecycle.EXPIRED)
+
+
+def refuse_unsent(
+    session: Session, message_ids: Iterable[int], reason: str, part_state: str, part_status: str | None
+) -> int:
+    """Queued messages that must not go out after all (their validity ran out; the phone said
+    STOP after they were queued): their pending parts taken as a sender's claim would take them,
+    and each message whose parts are all taken refused with ``reason`` and released, once."""
     ids = sorted(message_ids)
-    expired = 0
+    refused = 0
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
         taken = set(
             session.scalars(
                 update(MessagePart)
                 .where(MessagePart.message_id.in_(chunk), MessagePart.state == "pending")
-                .values(state="expired", status=lifecycle.EXPIRED)
+                .values(state=part_state, status=part_status)
                 .returning(MessagePart.message_id)
                 .execution_options(synchronize_session=False)
             )
@@ -47,27 +56,25 @@ def expire_unsent(session: Session, message_ids: Iterable[int]) -> int:
             .where(
                 Message.id.in_(taken),
                 Message.status == lifecycle.QUEUED,
-                ~Message.part_rows.any(MessagePart.state != "expired"),
+                ~Message.part_rows.any(MessagePart.state != part_state),
             )
-            .values(status=lifecycle.REFUSED, reason_code="expired", final_at=now)
+            .values(status=lifecycle.REFUSED, reason_code=reason, final_at=now)
             .returning(Message.id, Message.account_id, Message.cost, Message.callback_endpoint_id)
             .execution_options(synchronize_session=False)
         ).all()
         releases: dict[int, list[LedgerRow]] = defaultdict(list)
         for message_id, account_id, cost, _ in done:
             if cost:
-                releases[account_id].append((cost, "release", "expired", f"msg:{message_id}"))
+                releases[account_id].append((cost, "release", reason, f"msg:{message_id}"))
                 session.add(
-                    MessageEvent(
-                        message_id=message_id, kind="released", detail={"amount": str(cost), "reason": "expired"}
-                    )
+                    MessageEvent(message_id=message_id, kind="released", detail={"amount": str(cost), "reason": reason})
                 )
-            session.add(MessageEvent(message_id=message_id, kind="refused", detail={"reason": "expired"}))
+            session.add(MessageEvent(message_id=message_id, kind="refused", detail={"reason": reason}))
         settlement.post_entries(session, releases)
         status_events.emit_changes(session, [status_events.Changed(m, a, c) for m, a, _, c in done])
-        expired += len(done)
+        refused += len(done)
     session.flush()
-    return expired
+    return refused
 
 
 def _lock_fresh(session: Session, message_ids: Iterable[int]) -> list[Message]:
