@@ -24,9 +24,19 @@ from webapp.domain import lifecycle
 from webapp.domain.pricing import PriceEntry
 from webapp.domain.roles import Role
 from webapp.extensions import db
-from webapp.models import ContactGroup, Message, User
+from webapp.models import ContactGroup, Message, Route, User
 from webapp.models.types import utcnow
-from webapp.services import accounts, campaign_runs, inbound, pricing, routes, sender_ids, templates, webhooks
+from webapp.services import (
+    accounts,
+    blocklist,
+    campaign_runs,
+    inbound,
+    pricing,
+    routes,
+    sender_ids,
+    templates,
+    webhooks,
+)
 
 SIZES = [(1280, 800), (1920, 1080), (390, 844)]
 
@@ -44,6 +54,8 @@ PAGES = [
     ("inbox", "owner", "/inbox/"),
     ("inbox-thread", "owner", "/inbox/+40722123499"),
     ("webhooks", "owner", "/account/webhooks/"),
+    ("reply-settings", "owner", "/account/webhooks/replies"),
+    ("blocklist", "owner", "/contacts/blocklist"),
     ("reports", "owner", "/reports/"),
     ("all-reports", "owner", "/reports/all/"),
     ("message", "owner", "/reports/messages/{message}"),
@@ -60,6 +72,7 @@ PAGES = [
     ("support-account", "support", "/staff/accounts/{account}"),
     ("staff-payments", "support", "/staff/payments"),
     ("staff-receipts", "support", "/staff/receipts/"),
+    ("staff-replies", "support", "/staff/receipts/replies"),
     ("staff-sender-ids", "support", "/staff/sender-ids"),
     ("admin", "admin", "/admin/"),
     ("admin-accounts", "admin", "/admin/accounts"),
@@ -182,6 +195,20 @@ def world(app):
         templates.create_template(session, owner, "Reminder", "Spectacolul începe la ora 19:00.")
         reply = "Mulțumesc! Venim amândoi, dar puteți să ne spuneți dacă avem locuri lângă scenă? 🙂"
         inbound.receive(session, None, inbound.IncomingReply("40722123499", delivered.sender, reply))
+        # An opt-out with its proof (the blocklist) beside a number blocked by hand, and replies
+        # nobody wrote to (Staff → Unmatched replies): one long, one from a name, not a number.
+        route_id = session.scalar(select(Route.id))
+        factories.message(session, owner, "+40722123497", status=lifecycle.DELIVRD, submitted_at=utcnow())
+        stop = "Stop, vă rog: nu mai trimiteți mesaje despre abonamentele stagiunii 2026–2027, mulțumesc!"
+        inbound.receive(session, route_id, inbound.IncomingReply("0722123497", delivered.sender, stop))
+        blocklist.add_numbers(session, owner, ["0722123496"], account_id=owner.account_id, reason="Asked by phone")
+        question = "Bună ziua, am primit un mesaj de la acest număr, dar nu știu de la cine: cine sunteți?"
+        link = "https://exemplu.ro/o/adresa/foarte/lunga/fara/spatii/care/nu/are/unde/sa/se/rupa"
+        for phone, to, text in (
+            ("40755000111", "1899", f"{question} {link}"),
+            ("INFO-BANCA", "40700000009", "Cod 482913"),
+        ):
+            inbound.receive(session, route_id, inbound.IncomingReply(phone, to, text))
         webhooks.add_endpoint(
             session,
             owner,
@@ -277,7 +304,8 @@ def test_each_role_has_its_own_menu(signed_in, role):
     errors.clear()
     page.goto("/account/")
     banner = page.get_by_role("banner")
-    assert banner.locator(".mainnav a").all_inner_texts() == MENUS[role]
+    items = banner.locator(".mainnav a").all_inner_texts()
+    assert [re.sub(r"\s+\d+$", "", item) for item in items] == MENUS[role]  # the Inbox with its unread count
     assert banner.locator(".balance").count() == (1 if role == "owner" else 0)
     if role != "owner":
         assert page.get_by_role("heading", name="Billing").count() == 0  # no customer cards on Account either

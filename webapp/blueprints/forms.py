@@ -196,10 +196,15 @@ class WebhookForm(FlaskForm):
 class ReplySettingsForm(FlaskForm):
     """Account → Replies: keywords one per line, the HELP answer and the STOP confirmation."""
 
-    stop = TextAreaField(_l("STOP keywords (opt out)"), validators=[Length(max=2000)])
-    start = TextAreaField(_l("START keywords (opt back in)"), validators=[Length(max=2000)])
-    help = TextAreaField(_l("HELP keywords"), validators=[Length(max=2000)])
+    # The default STOP list (seven words, one a line) shown without scrolling it.
+    stop = TextAreaField(_l("STOP keywords (opt out)"), validators=[Length(max=2000)], render_kw={"rows": 8})
+    start = TextAreaField(_l("START keywords (opt back in)"), validators=[Length(max=2000)], render_kw={"rows": 4})
+    help = TextAreaField(_l("HELP keywords"), validators=[Length(max=2000)], render_kw={"rows": 4})
     # Their limit (612 characters) is services/reply_settings.py's, which names the field when it
     # refuses; the form's own limit only guards against a huge request.
-    help_text = TextAreaField(_l("Answer to HELP (empty: no answer)"), validators=[Length(max=20000)])
-    confirmation = TextAreaField(_l("Confirmation sent after STOP (empty: none)"), validators=[Length(max=20000)])
+    help_text = TextAreaField(
+        _l("Answer to HELP (empty: no answer)"), validators=[Length(max=20000)], render_kw={"rows": 4}
+    )
+    confirmation = TextAreaField(
+        _l("Confirmation sent after STOP (empty: none)"), validators=[Length(max=20000)], render_kw={"rows": 4}
+    )
