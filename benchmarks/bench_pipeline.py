@@ -210,6 +210,12 @@ def main() -> None:
         help="outstanding submit_sm per SMPP bind (Kannel's max-pending-submits in bench_vs_kannel.sh)",
     )
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--status-webhook",
+        action="store_true",
+        help="the account listens to message.status on a local receiver: events written with each change, "
+        "then posted by the cron's delivery job (measured until the last is delivered)",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
@@ -248,6 +254,12 @@ def main() -> None:
                 routes.add_route(db.session, f"bench-{int(time.time())}", args.route_url)
             token = accounts.create_api_key(db.session, user).token
             account_id = user.account_id
+            if args.status_webhook:
+                from benchmarks.bench_replies import Receiver
+                from webapp.services import webhooks
+
+                receiver = Receiver()
+                webhooks.add_endpoint(db.session, user, receiver.url, ["message.status"], allow_private=True)
             first_id = db.session.scalar(select(func.coalesce(func.max(Message.id), 0)))
             db.session.commit()
         env = {
@@ -256,6 +268,7 @@ def main() -> None:
             "DATABASE_URL": database_url,
             "SECRET_KEY": "bench",
             "PYTHONPATH": str(ROOT),
+            "WEBHOOK_ALLOW_PRIVATE": "1",
         }
         for _ in range(args.workers):
             procs.append(
@@ -333,6 +346,8 @@ def main() -> None:
                 + f"; the workers' and cron's start-up before registering in Redis, {cpu.start_up:.1f} s,"
                 f" not counted, the workers' app set-up on their first job counted{pg_note})"
             )
+        if args.status_webhook:
+            report_webhooks(app, receiver, start, args.timeout)
         print("  worker peak RSS: " + ", ".join(f"{peak_rss_mb(p.pid):.0f} MB" for p in procs[: args.workers]))
         if smsc:
             submits = smsc.submits()
@@ -343,6 +358,28 @@ def main() -> None:
             smsc.stop()
         redis.stop(save=False)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report_webhooks(app, receiver, start: float, timeout: float) -> None:
+    """Wait until every message.status event is delivered; print how many and how fast."""
+    from webapp.extensions import db
+    from webapp.models import WebhookDelivery
+
+    def pending() -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count(WebhookDelivery.id)).where(WebhookDelivery.state == "pending"))
+
+    while pending() and time.perf_counter() - start < timeout:
+        time.sleep(0.25)
+    took = time.perf_counter() - start
+    with app.app_context():
+        written = db.session.scalar(select(func.count(WebhookDelivery.id)))
+    events, posts = len(receiver.seen), sum(receiver.seen.values())
+    print(
+        f"  status webhooks: {written} events written, {events} delivered ({posts} posts) in {took:.1f} s "
+        f"from the first request: {events / took:.0f} events/s"
+        + ("" if not pending() else f"; {pending()} still pending after {timeout:.0f} s")
+    )
 
 
 if __name__ == "__main__":
