@@ -30,15 +30,13 @@ def deliver_webhooks() -> dict:
             counts["rounds"] += 1
             requests = webhooks.requests_for(session, claimed)
             answers = list(pool.map(lambda r: webhooks.post(r, allow_private=config.webhook_allow_private), requests))
-            switched_off = []
-            for request, answer in zip(requests, answers):
-                outcome = webhooks.record(
-                    session, request.delivery_id, answer, pause_percent=config.webhook_pause_percent
-                )
-                counts["delivered" if outcome.delivered else "failed"] += 1
-                if outcome.endpoint_switched_off:
-                    switched_off.append(request.delivery_id)
+            outcomes = webhooks.record_all(
+                session, list(zip(requests, answers)), pause_percent=config.webhook_pause_percent
+            )
             session.commit()
+            switched_off = [r.delivery_id for r, o in zip(requests, outcomes) if o.endpoint_switched_off]
+            counts["delivered"] += sum(o.delivered for o in outcomes)
+            counts["failed"] += sum(not o.delivered for o in outcomes)
             for delivery_id in switched_off:
                 counts["switched_off"] += 1
                 tell_owners(session, delivery_id)

@@ -239,11 +239,21 @@ class Answer:
     latency_ms: int
 
 
-def requests_for(session: Session, delivery_ids: list[int], now: datetime | None = None) -> list[Request]:
-    """The requests of these claimed deliveries (loaded with their endpoints in two queries)."""
+def _loaded(session: Session, delivery_ids: list[int]) -> list[WebhookDelivery | WebhookEndpoint]:
+    """These deliveries and their endpoints, in two queries; the caller holds the list while it
+    works on them (the session's identity map keeps only what is referenced)."""
     deliveries = session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(delivery_ids))).all()
-    session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.id.in_({d.endpoint_id for d in deliveries}))).all()
-    return [request_for(session, i, now) for i in delivery_ids]
+    endpoint_ids = {d.endpoint_id for d in deliveries}
+    endpoints = session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.id.in_(endpoint_ids))).all()
+    return [*deliveries, *endpoints]
+
+
+def requests_for(session: Session, delivery_ids: list[int], now: datetime | None = None) -> list[Request]:
+    """The requests of these claimed deliveries."""
+    held = _loaded(session, delivery_ids)
+    requests = [request_for(session, i, now) for i in delivery_ids]
+    del held
+    return requests
 
 
 def request_for(session: Session, delivery_id: int, now: datetime | None = None) -> Request:
@@ -294,8 +304,26 @@ class Outcome:
     endpoint_switched_off: bool = False
 
 
+def record_all(session: Session, answered: list[tuple[Request, Answer]], *, pause_percent: int = 100) -> list[Outcome]:
+    """:func:`record` for a round's answers, with one load and one flush for them all."""
+    held = _loaded(session, [request.delivery_id for request, _ in answered])
+    outcomes = [
+        record(session, request.delivery_id, answer, pause_percent=pause_percent, flush=False)
+        for request, answer in answered
+    ]
+    session.flush()
+    del held
+    return outcomes
+
+
 def record(
-    session: Session, delivery_id: int, answer: Answer, *, pause_percent: int = 100, now: datetime | None = None
+    session: Session,
+    delivery_id: int,
+    answer: Answer,
+    *,
+    pause_percent: int = 100,
+    now: datetime | None = None,
+    flush: bool = True,
 ) -> Outcome:
     """Write an attempt's outcome: delivered on 2xx; else the next try (or failed after a day),
     and the endpoint switched off after a day of failures without a success."""
@@ -310,7 +338,8 @@ def record(
     if answer.status is not None and 200 <= answer.status < 300:
         delivery.state, delivery.delivered_at = DELIVERED, now
         endpoint.failing_since = None
-        session.flush()
+        if flush:
+            session.flush()
         return Outcome(True)
     scale = max(pause_percent, 1) / 100
     retry = webhook_events.next_attempt(delivery.attempts, delivery.created_at, now, scale)
@@ -324,7 +353,8 @@ def record(
     elif endpoint.enabled and now - endpoint.failing_since >= webhook_events.DISABLE_AFTER * scale:
         endpoint.enabled, switched_off = False, True
         endpoint.disabled_reason = FAILING_FOR_A_DAY
-    session.flush()
+    if flush:
+        session.flush()
     return Outcome(False, switched_off)
 
 
