@@ -78,6 +78,8 @@ def test_title_key_folds_case_diacritics_punctuation_and_spaces():
         ("40722123456", True),
         ("0722.123.456", True),
         ("0040722123456", True),
+        ("'+40722123456", True),  # a number in a CSV the app wrote: behind its text marker
+        ("'Telefon", False),
         ("123", False),
         ("12345678901234567", False),
         ("20.10.2016", False),

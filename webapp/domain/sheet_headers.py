@@ -82,10 +82,13 @@ def title_role(title: str) -> str | None:
 def looks_like_phone(cell: str) -> bool:
     """A cell that could be a phone number: 7 to 15 digits, with the usual separators and a
     leading + ("0722 123 456", "+40 (722) 123-456", "40722123456"), not a date ("20.10.2016").
-    Loose on purpose: this only finds where the numbers start; every number is checked later."""
-    if _DATE.fullmatch(cell.strip()):
+    Loose on purpose: this only finds where the numbers start; every number is checked later.
+    A leading apostrophe is the text marker of a CSV the app wrote ("'+40722123456": see
+    domain/spreadsheet_cells.py), so an exported list reads back like any other sheet."""
+    cell = cell.strip().removeprefix("'")
+    if _DATE.fullmatch(cell):
         return False
-    bare = _PHONE_MARKS.sub("", cell.strip())
+    bare = _PHONE_MARKS.sub("", cell)
     bare = bare[1:] if bare.startswith("+") else bare
     return bare.isdigit() and 7 <= len(bare) <= 15
 
