@@ -97,6 +97,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "contacts.new_group": CUSTOMERS,
     "contacts.blocklist": CUSTOMERS,
     "contacts.blocklist_import": CUSTOMERS,
+    "contacts.blocklist_export": CUSTOMERS,  # each its own account's list
     "templates.index": CUSTOMERS,
     "webhooks.index": CUSTOMERS,
     "webhooks.create": CUSTOMERS,
@@ -188,6 +189,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "support.return_": STAFF,
     "staff.blocklist": STAFF,
     "staff.unblock": STAFF,
+    "staff.blocklist_export": STAFF,
     "staff.payments_to_check": STAFF,
     "staff.confirm_payment": STAFF,
     "staff.reject_payment": STAFF,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
+from datetime import UTC, datetime
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, send_file, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -21,7 +24,8 @@ from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import translate
 from webapp.services import blocklist as blocked_numbers
-from webapp.services import contacts, imports, spreadsheets
+from webapp.services import blocklist_export as blocklist_files
+from webapp.services import contacts, exports, imports, spreadsheets
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
@@ -277,6 +281,29 @@ def blocklist_view(account_id: int | None, **extra):
         pages=max(1, -(-total // blocked_numbers.PAGE_SIZE)),
         status=422 if form.errors else 200,
         **extra,
+    )
+
+
+@bp.get("/blocklist/export.<any(xlsx, csv):kind>")
+def blocklist_export(kind: str):
+    """Every entry of the actor's own black list (a subuser's: its own), with the opt-outs' proof."""
+    return blocklist_download(current_user.account_id, kind)
+
+
+def blocklist_download(account_id: int | None, kind: str):
+    """The whole list (``account_id`` None: the global one) as XLSX or CSV, headers in the
+    user's language, times in the account's time zone (services/blocklist_export.py)."""
+    timezone = current_user.account.timezone
+    table = blocklist_files.table(db.session, account_id, timezone)
+    out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    exports.write(table, kind, out)  # CSV: formula-like text behind an apostrophe
+    out.seek(0)
+    today = datetime.now(UTC).astimezone(ZoneInfo(timezone)).date()
+    return send_file(
+        out,
+        mimetype=exports.MIMETYPES[kind],
+        as_attachment=True,
+        download_name=blocklist_files.file_name(account_id, kind, today),
     )
 
 

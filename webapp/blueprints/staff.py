@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, request, send_file, url_
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.blueprints.contacts import blocklist_view
+from webapp.blueprints.contacts import blocklist_download, blocklist_view
 from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
@@ -25,7 +25,15 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 @bp.route("/blocklist", methods=["GET", "POST"])
 def blocklist():
-    return blocklist_view(None, unblock_endpoint="staff.unblock", global_list=True)
+    return blocklist_view(
+        None, unblock_endpoint="staff.unblock", export_endpoint="staff.blocklist_export", global_list=True
+    )
+
+
+@bp.get("/blocklist/export.<any(xlsx, csv):kind>")
+def blocklist_export(kind: str):
+    """The whole global blocklist as XLSX or CSV (it has no opt-outs: those are an account's)."""
+    return blocklist_download(None, kind)
 
 
 @bp.post("/blocklist/<int:entry_id>/remove")

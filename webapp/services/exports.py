@@ -7,7 +7,8 @@ of rows, written as CSV, XLSX or PDF to a binary file, one row at a time.
 - XLSX: openpyxl's write-only mode (rows go to a temporary file as they come); numbers and dates
   are real numbers and dates with a display format (amounts kept exact, shown with 2 decimals;
   prices per part with 4); text cells are text (formula-like ones marked "quote prefix"); a bold
-  totals row of plain numbers (no formula cells) and a second sheet saying what was exported.
+  totals row of plain numbers (no formula cells; none when ``Table.totals`` is off) and a second
+  sheet saying what was exported.
 - PDF: WeasyPrint from jinja/pdf/export.html, the statements' layout. WeasyPrint lays the whole
   document out in memory, so a PDF is for thousands of rows, not hundreds of thousands
   (Settings.export_pdf_max_rows).
@@ -66,6 +67,7 @@ class Table:
     total_label: str = "Total"
     about: Sequence[tuple[str, str]] = field(default_factory=tuple)
     currency: str = "EUR"
+    totals: bool = True  # False: no totals row (a list of rows to read back, like the blocklist)
 
 
 def _counted(table: Table, totals: Totals, progress: Progress | None) -> Iterator[Sequence[Value]]:
@@ -147,7 +149,8 @@ def write_xlsx(table: Table, out: IO[bytes], *, progress: Progress | None = None
     sheet.append([_xlsx_cell(sheet, Kind.TEXT, c.header, bold) for c in table.columns])
     for values in _counted(table, totals, progress):
         sheet.append([_xlsx_cell(sheet, c.kind, v) for c, v in zip(table.columns, values, strict=True)])
-    sheet.append([_xlsx_cell(sheet, kind, value, bold) for kind, value in totals.row(table.total_label)])
+    if table.totals:
+        sheet.append([_xlsx_cell(sheet, kind, value, bold) for kind, value in totals.row(table.total_label)])
     if totals.rows:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{totals.rows + 1}"
     if table.about:
