@@ -278,3 +278,33 @@ def test_an_export_imports_back_into_a_black_list(opted_out, client, login, make
         select(BlockedNumber.phone).where(BlockedNumber.account_id == db.session.get(User, bob).account_id)
     ).all()
     assert sorted(bobs) == sorted([PHONE, "+40733000111"])
+
+
+def test_the_queries_do_not_grow_with_the_rows(reply_world, client, login):
+    """One query reads the entries with their replies and routes: 3 rows or 40, as many queries."""
+    from sqlalchemy import event
+
+    ana = reply_world["accounts"]["ana"]
+    receive(reply_world, PHONE, "1899", "STOP")
+    login("ana")
+
+    def queries(kind: str) -> int:
+        statements: list[str] = []
+
+        def listener(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            export(client, kind)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    by_hand(ana, "+40733000001")
+    few = {kind: queries(kind) for kind in ("xlsx", "csv")}
+    assert 0 < max(few.values()) <= 5
+    db.session.add_all(BlockedNumber(account_id=ana, phone=f"+407330001{i:02d}") for i in range(40))
+    db.session.commit()
+    assert {kind: queries(kind) for kind in ("xlsx", "csv")} == few
+    assert len(csv_rows(export(client, "csv"))) == 43
