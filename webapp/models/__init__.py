@@ -22,6 +22,7 @@ from webapp.models.messages import Message, MessageEvent, MessagePart, PendingRe
 from webapp.models.pricing import PriceList, PriceListEntry
 from webapp.models.report_tallies import MessageTally, MessageTallyChange
 from webapp.models.routes import Route
+from webapp.models.smpp import SmppCredential
 from webapp.models.staff import AuditEvent, Impersonation, SenderId
 from webapp.models.templates import MessageTemplate
 from webapp.models.webhooks import WebhookDelivery, WebhookEndpoint
@@ -59,6 +60,7 @@ __all__ = [
     "Route",
     "SavedCard",
     "SenderId",
+    "SmppCredential",
     "Statement",
     "User",
     "WebhookDelivery",
