@@ -1,0 +1,94 @@
+"""The SMPP server's fixed PDUs and receipts (issue 21), table-driven; decoded back by smpplib,
+the library customers' clients are built on, so the bytes are what a client expects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from smpplib import smpp
+
+from webapp.domain import smpp_server_pdu as p
+
+SENT = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
+DONE = datetime(2026, 12, 6, 9, 31, tzinfo=UTC)
+
+
+def bind_body(system_id=b"magazin", password=b"Abc12345", system_type=b"", version=0x34):
+    return system_id + b"\x00" + password + b"\x00" + system_type + b"\x00" + bytes([version, 1, 1]) + b"\x00"
+
+
+@pytest.mark.parametrize(
+    "command, kind",
+    [(p.BIND_TRANSMITTER, "transmitter"), (p.BIND_RECEIVER, "receiver"), (p.BIND_TRANSCEIVER, "transceiver")],
+)
+def test_a_bind_is_read(command, kind):
+    assert p.read_bind(command, bind_body()) == p.Bind(kind, "magazin", "Abc12345", "", 0x34)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",  # nothing
+        b"magazin",  # no NUL
+        bind_body(system_id=b"x" * 16),  # system_id over 15 characters
+        bind_body(password=b"123456789"),  # password over 8
+        b"magazin\x00pw\x00\x00",  # no interface_version
+    ],
+)
+def test_a_broken_bind_is_refused_with_a_length_error(body):
+    with pytest.raises(p.PduError) as refused:
+        p.read_bind(p.BIND_TRANSCEIVER, body)
+    assert refused.value.status == p.ESME_RINVCMDLEN
+
+
+@pytest.mark.parametrize("length", [0, 15, p.MAX_PDU + 1, 2**32 - 1])
+def test_a_header_with_an_impossible_length_is_refused(length):
+    with pytest.raises(p.PduError):
+        p.read_header(p.HEADER.pack(length, p.SUBMIT_SM, 0, 7))
+
+
+def test_answers_read_back_with_smpplib():
+    ok = smpp.parse_pdu(p.bind_resp(p.BIND_TRANSCEIVER, 3, "SMSPortal"))
+    assert (ok.command, ok.sequence, ok.status, ok.system_id) == ("bind_transceiver_resp", 3, 0, b"SMSPortal")
+    refused = smpp.parse_pdu(p.bind_resp(p.BIND_TRANSMITTER, 4, "SMSPortal", p.ESME_RINVPASWD))
+    assert (refused.command, refused.status) == ("bind_transmitter_resp", p.ESME_RINVPASWD)
+    resp = smpp.parse_pdu(p.submit_sm_resp(9, "123456"))
+    assert (resp.command, resp.sequence, resp.status, resp.message_id) == ("submit_sm_resp", 9, 0, b"123456")
+    nack = smpp.parse_pdu(p.generic_nack(11, p.ESME_RINVCMDID))
+    assert (nack.command, nack.sequence, nack.status) == ("generic_nack", 11, p.ESME_RINVCMDID)
+
+
+@pytest.mark.parametrize(
+    "status, error_code, stat, state, dlvrd, err",
+    [
+        ("DELIVRD", None, "DELIVRD", 2, "001", "000"),
+        ("UNDELIV", "001", "UNDELIV", 5, "000", "001"),
+        ("EXPIRED", "2", "EXPIRED", 3, "000", "002"),
+        ("REJECTD", "00B", "REJECTD", 8, "000", "00B"),
+        ("FAILED", None, "UNDELIV", 5, "000", "000"),
+        ("NOREPORT", None, "UNKNOWN", 7, "000", "000"),
+        ("refused", None, "REJECTD", 8, "000", "000"),
+    ],
+)
+def test_a_receipt_says_the_status_in_smpp_words(status, error_code, stat, state, dlvrd, err):
+    got = p.receipt("4711", status, error_code, SENT, DONE, "Bună ziua! Ședința e mâine")
+    assert (got.stat, got.message_state) == (stat, state)
+    assert got.text == (
+        f"id:4711 sub:001 dlvrd:{dlvrd} submit date:2612060930 done date:2612060931 "
+        f"stat:{stat} err:{err} text:Bun? ziua! ?edin?a e"
+    )
+
+
+@pytest.mark.parametrize(
+    "kind, command, allowed",
+    [
+        ("receiver", p.SUBMIT_SM, False),
+        ("receiver", p.DATA_SM, False),
+        ("receiver", p.ENQUIRE_LINK, True),
+        ("transmitter", p.SUBMIT_SM, True),
+        ("transceiver", p.SUBMIT_SM, True),
+    ],
+)
+def test_what_each_bind_may_send(kind, command, allowed):
+    assert p.allowed_for(kind, command) is allowed

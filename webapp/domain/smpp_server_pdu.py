@@ -1,0 +1,190 @@
+"""The SMPP 3.4 server's side of the protocol (issue 21), without any socket: reading a PDU's
+header and a bind's body, the few fixed answers (bind_resp, enquire_link_resp, unbind_resp,
+generic_nack, submit_sm_resp), why a submit_sm is refused as a command status, and the
+delivery receipt a customer's bind gets back (the ``id:… stat:…`` text and its TLVs).
+
+The bodies of submit_sm and deliver_sm themselves are smpp34's (its Rust codec); what is here
+is small and fixed-format enough to be plain Python.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from datetime import datetime
+
+HEADER = struct.Struct(">LLLL")
+HEADER_SIZE = HEADER.size
+MAX_PDU = 64 * 1024  # a submit_sm with the largest message_payload fits; anything larger is garbage
+
+GENERIC_NACK = 0x80000000
+BIND_RECEIVER, BIND_TRANSMITTER, BIND_TRANSCEIVER = 0x00000001, 0x00000002, 0x00000009
+SUBMIT_SM, DELIVER_SM, UNBIND, DATA_SM, ENQUIRE_LINK = 0x00000004, 0x00000005, 0x00000006, 0x00000103, 0x00000015
+RESPONSE = 0x80000000
+BIND_TYPES = {BIND_RECEIVER: "receiver", BIND_TRANSMITTER: "transmitter", BIND_TRANSCEIVER: "transceiver"}
+
+ESME_ROK = 0x00
+ESME_RINVMSGLEN = 0x01
+ESME_RINVCMDLEN = 0x02
+ESME_RINVCMDID = 0x03
+ESME_RINVBNDSTS = 0x04
+ESME_RALYBND = 0x05
+ESME_RSYSERR = 0x08
+ESME_RINVSRCADR = 0x0A
+ESME_RINVDSTADR = 0x0B
+ESME_RBINDFAIL = 0x0D
+ESME_RINVPASWD = 0x0E
+ESME_RINVSYSID = 0x0F
+ESME_RMSGQFUL = 0x14
+ESME_RSUBMITFAIL = 0x45
+ESME_RTHROTTLED = 0x58
+# Vendor-specific (0x400–0x4FF), documented in the README: why we took no money and sent nothing.
+ESME_RNOCREDIT = 0x401  # insufficient credit (or a spend cap reached)
+ESME_RBLOCKED = 0x402  # the destination is on a blocklist or has opted out (STOP)
+
+# Why sending.accept refused one message (Message.reason_code) → the submit_sm_resp's status.
+REFUSAL_STATUS = {
+    "invalid_number": ESME_RINVDSTADR,
+    "unroutable": ESME_RINVDSTADR,
+    "blocklisted": ESME_RBLOCKED,
+    "opted_out": ESME_RBLOCKED,
+    "insufficient_credit": ESME_RNOCREDIT,
+    "empty_text": ESME_RINVMSGLEN,
+    "too_long": ESME_RINVMSGLEN,
+}
+
+# SMPP message_state for our final statuses (the receipt's TLV and its stat: word).
+MESSAGE_STATE = {
+    "ENROUTE": 1,
+    "DELIVRD": 2,
+    "EXPIRED": 3,
+    "DELETED": 4,
+    "UNDELIV": 5,
+    "ACCEPTD": 6,
+    "UNKNOWN": 7,
+    "REJECTD": 8,
+}
+# Our statuses that a receipt names differently (no SMPP word of their own).
+STAT_WORD = {"FAILED": "UNDELIV", "NOREPORT": "UNKNOWN", "refused": "REJECTD"}
+
+
+class PduError(ValueError):
+    """A PDU that cannot be read: answered with generic_nack and this status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Header:
+    length: int
+    command: int
+    status: int
+    sequence: int
+
+
+def read_header(data: bytes) -> Header:
+    """The 16-byte header; PduError for a length no PDU can have."""
+    length, command, status, sequence = HEADER.unpack_from(data)
+    if length < HEADER_SIZE or length > MAX_PDU:
+        raise PduError(ESME_RINVCMDLEN, f"command_length {length} is out of range")
+    return Header(length, command, status, sequence)
+
+
+def pdu(command: int, sequence: int, body: bytes = b"", status: int = ESME_ROK) -> bytes:
+    return HEADER.pack(HEADER_SIZE + len(body), command, status, sequence) + body
+
+
+def c_string(value: str) -> bytes:
+    return value.encode("latin-1", errors="replace") + b"\x00"
+
+
+@dataclass(frozen=True)
+class Bind:
+    kind: str  # receiver | transmitter | transceiver
+    system_id: str
+    password: str
+    system_type: str
+    interface_version: int
+
+
+def read_bind(command: int, body: bytes) -> Bind:
+    """A bind's body: system_id, password, system_type (C-octet strings), interface_version,
+    then addr_ton, addr_npi and address_range (not used)."""
+    fields: list[str] = []
+    at = 0
+    for limit in (16, 9, 13):
+        end = body.find(b"\x00", at)
+        if end < 0 or end - at >= limit:
+            raise PduError(ESME_RINVCMDLEN, "a bind field is not a C-octet string of its size")
+        fields.append(body[at:end].decode("latin-1"))
+        at = end + 1
+    if at >= len(body):
+        raise PduError(ESME_RINVCMDLEN, "the bind has no interface_version")
+    return Bind(BIND_TYPES[command], fields[0], fields[1], fields[2], body[at])
+
+
+def bind_resp(command: int, sequence: int, system_id: str, status: int = ESME_ROK) -> bytes:
+    """bind_*_resp: our system_id (and, when bound, the sc_interface_version TLV: 3.4)."""
+    body = c_string(system_id) + (struct.pack(">HHB", 0x0210, 1, 0x34) if status == ESME_ROK else b"")
+    return pdu(command | RESPONSE, sequence, body, status)
+
+
+def submit_sm_resp(sequence: int, message_id: str | None, status: int = ESME_ROK) -> bytes:
+    return pdu(SUBMIT_SM | RESPONSE, sequence, c_string(message_id or "") if status == ESME_ROK else b"", status)
+
+
+def data_sm_resp(sequence: int, message_id: str | None, status: int = ESME_ROK) -> bytes:
+    return pdu(DATA_SM | RESPONSE, sequence, c_string(message_id or "") if status == ESME_ROK else b"", status)
+
+
+def generic_nack(sequence: int, status: int) -> bytes:
+    return pdu(GENERIC_NACK, sequence, status=status)
+
+
+def allowed_for(kind: str, command: int) -> bool:
+    """Whether a bind of this kind may send this command (a receiver submits nothing)."""
+    if command in (SUBMIT_SM, DATA_SM):
+        return kind in ("transmitter", "transceiver")
+    return True
+
+
+def smpp_time(at: datetime | None) -> str:
+    """YYMMDDhhmm, as receipts give their dates (UTC)."""
+    return at.strftime("%y%m%d%H%M") if at is not None else "0000000000"
+
+
+@dataclass(frozen=True)
+class ReceiptText:
+    """What a receipt says of one message: the text of the deliver_sm and its two TLVs' values."""
+
+    text: str
+    stat: str
+    message_state: int
+
+
+def receipt(
+    message_id: str,
+    status: str,
+    error_code: str | None,
+    submitted_at: datetime | None,
+    final_at: datetime | None,
+    text: str = "",
+) -> ReceiptText:
+    """The standard receipt text (Appendix B of SMPP 3.4, as Kannel and most SMSCs write it)."""
+    stat = STAT_WORD.get(status, status)
+    if stat not in MESSAGE_STATE:
+        stat = "UNKNOWN"
+    delivered = "001" if stat == "DELIVRD" else "000"
+    err = (error_code or "000")[:3].rjust(3, "0") if stat != "DELIVRD" else "000"
+    words = (
+        f"id:{message_id} sub:001 dlvrd:{delivered} submit date:{smpp_time(submitted_at)} "
+        f"done date:{smpp_time(final_at)} stat:{stat} err:{err} text:{_receipt_text(text)}"
+    )
+    return ReceiptText(words, stat, MESSAGE_STATE[stat])
+
+
+def _receipt_text(text: str) -> str:
+    """The first 20 characters of the message, in ASCII (the receipt itself is GSM/latin-1)."""
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in text[:20])
