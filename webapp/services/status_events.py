@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from webapp.domain import webhook_events
+from webapp.domain import lifecycle, webhook_events
 from webapp.domain.message_cost import message_cost
 from webapp.models import Message, WebhookEndpoint
 from webapp.models.types import utcnow
@@ -27,7 +27,7 @@ from webapp.services import webhooks
 from webapp.services.reports import api_status_name
 
 CHUNK = 1000
-ENDPOINT, CALLBACK = "endpoint", "callback"
+ENDPOINT, CALLBACK, SMPP = "endpoint", "callback", "smpp"
 _TEN_THOUSANDTH = Decimal("0.0001")
 
 
@@ -56,37 +56,43 @@ def emit_changes(session: Session, changed: Iterable[Changed]) -> int:
         for message in session.execute(_message_columns().where(Message.id.in_(ids[start : start + CHUNK]))):
             body = webhook_events.body(webhook_events.MESSAGE_STATUS, now, status_data(message))
             event_id = webhook_events.status_event_id(message.id, message.status)
+            final = message.status in lifecycle.FINAL
             rows += [
                 webhooks.delivery_row(endpoint_id, event_id, webhook_events.MESSAGE_STATUS, body, now)
-                for endpoint_id in targets[message.id]
+                for endpoint_id, kind in targets[message.id]
+                if final or kind != SMPP  # an SMPP bind gets the final receipt only
             ]
         made += webhooks.insert_deliveries(session, rows)
     return made
 
 
-def _listeners(session: Session, changed: list[Changed]) -> dict[int, list[int]]:
-    """The endpoints told of each message (messages nobody listens to left out)."""
+def _listeners(session: Session, changed: list[Changed]) -> dict[int, list[tuple[int, str]]]:
+    """The endpoints (id, kind) told of each message (messages nobody listens to left out):
+    the account's own, and the message's callback endpoint (the API's callback_url, or the
+    SMPP credential whose bind asked for a receipt)."""
     accounts = {c.account_id for c in changed}
     callbacks = {c.callback_endpoint_id for c in changed if c.callback_endpoint_id}
     whose = and_(WebhookEndpoint.kind == ENDPOINT, WebhookEndpoint.account_id.in_(accounts))
     if callbacks:
-        whose = or_(whose, and_(WebhookEndpoint.kind == CALLBACK, WebhookEndpoint.id.in_(callbacks)))
-    by_account: defaultdict[int, list[int]] = defaultdict(list)
-    callback_on: set[int] = set()
+        whose = or_(whose, and_(WebhookEndpoint.kind.in_((CALLBACK, SMPP)), WebhookEndpoint.id.in_(callbacks)))
+    by_account: defaultdict[int, list[tuple[int, str]]] = defaultdict(list)
+    callback_on: dict[int, str] = {}
     for endpoint_id, account_id, kind, events in session.execute(
         select(WebhookEndpoint.id, WebhookEndpoint.account_id, WebhookEndpoint.kind, WebhookEndpoint.events).where(
             WebhookEndpoint.enabled.is_(True), whose
         )
     ):
         if webhook_events.MESSAGE_STATUS in (events or []):
-            if kind == CALLBACK:
-                callback_on.add(endpoint_id)
+            if kind == ENDPOINT:
+                by_account[account_id].append((endpoint_id, kind))
             else:
-                by_account[account_id].append(endpoint_id)
+                callback_on[endpoint_id] = kind
     targets = {}
     for c in changed:
         told = by_account.get(c.account_id, []) + (
-            [c.callback_endpoint_id] if c.callback_endpoint_id in callback_on else []
+            [(c.callback_endpoint_id, callback_on[c.callback_endpoint_id])]
+            if c.callback_endpoint_id in callback_on
+            else []
         )
         if told:
             targets[c.message_id] = told

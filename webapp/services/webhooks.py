@@ -196,6 +196,7 @@ def _due(now: datetime, limit: int) -> Select[tuple[int]]:
             WebhookDelivery.state == PENDING,
             WebhookDelivery.next_attempt_at <= now,
             WebhookEndpoint.enabled.is_(True),
+            WebhookEndpoint.kind != "smpp",  # sent over the customer's SMPP binds, not posted
         )
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(limit)
