@@ -548,7 +548,9 @@ def _listening(session: Session, account_ids: set[int | None]) -> dict[int, list
         return listening
     for endpoint_id, account_id, wanted in session.execute(
         select(WebhookEndpoint.id, WebhookEndpoint.account_id, WebhookEndpoint.events).where(
-            WebhookEndpoint.account_id.in_(ids), WebhookEndpoint.kind == "endpoint", WebhookEndpoint.enabled.is_(True)
+            WebhookEndpoint.account_id.in_(ids),
+            WebhookEndpoint.kind.in_(("endpoint", "smpp")),  # replies go back over SMPP binds too
+            WebhookEndpoint.enabled.is_(True),
         )
     ):
         listening.setdefault(account_id, []).append((endpoint_id, list(wanted or [])))

@@ -151,7 +151,7 @@ def emit(
     endpoints = session.scalars(
         select(WebhookEndpoint).where(
             WebhookEndpoint.account_id == account_id,
-            WebhookEndpoint.kind == "endpoint",
+            WebhookEndpoint.kind.in_(("endpoint", "smpp")),  # an SMPP bind's: what it asked for
             WebhookEndpoint.enabled.is_(True),
         )
     ).all()
