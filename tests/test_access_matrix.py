@@ -37,6 +37,7 @@ from webapp.services import (
     pricing,
     routes,
     saved_cards,
+    smpp_access,
     statements,
     templates,
     webhook_endpoints,
@@ -108,6 +109,12 @@ EXPECTED: dict[str, frozenset[str]] = {
     "webhooks.callback_secret": CUSTOMERS,  # each its own account's
     "webhooks.remove": OWNER,
     "webhooks.send_again": OWNER,
+    "smpp_access.index": CUSTOMERS,
+    "smpp_access.create": CUSTOMERS,
+    "smpp_access.update": OWNER,  # the credential is A's: other accounts' users and staff do not find it
+    "smpp_access.switch": OWNER,
+    "smpp_access.password": OWNER,
+    "smpp_access.remove": OWNER,
     "templates.create": CUSTOMERS,
     "templates.name_form": CUSTOMERS,
     "templates.picker": CUSTOMERS,
@@ -256,6 +263,7 @@ def build_world(app, make_user) -> dict:
         hook = webhooks.add_endpoint(s, ana, "http://127.0.0.1:9/hook", ["message.reply"], allow_private=True)
         hook_delivery = webhook_endpoints.send_test(s, hook)
         accounts.create_api_key(s, ana, label="shop")
+        smpp_credential = smpp_access.create(s, ana, system_id="ana").credential
         blocklist.add_numbers(s, ana, ["0722000003"], account_id=ana.account_id)
         blocklist.add_numbers(s, support, ["0722000004"], account_id=None)
         payments.save_profile(
@@ -317,6 +325,7 @@ def build_world(app, make_user) -> dict:
             "template_id": template.id,
             "endpoint_id": hook.id,
             "delivery_id": hook_delivery.id,
+            "credential_id": smpp_credential.id,
             "key_id": s.scalar(select(ApiKey.id).where(ApiKey.user_id == ana.id)),
             "entry_id": s.scalar(select(BlockedNumber.id).where(BlockedNumber.account_id == ana.account_id)),
             "global_entry_id": s.scalar(select(BlockedNumber.id).where(BlockedNumber.account_id.is_(None))),
@@ -349,6 +358,7 @@ def url_values(endpoint: str, arguments: set[str], world: dict) -> dict:
         "template_id": world["template_id"],
         "endpoint_id": world["endpoint_id"],
         "delivery_id": world["delivery_id"],
+        "credential_id": world["credential_id"],
         "number": "+40722123456",  # A's message went to it
         "token": world["checkout_token"] if endpoint == "payment_pages.sandbox_checkout" else "not-a-token",
         "processor": "sandbox",

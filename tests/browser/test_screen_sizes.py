@@ -34,6 +34,7 @@ from webapp.services import (
     pricing,
     routes,
     sender_ids,
+    smpp_access,
     templates,
     webhooks,
 )
@@ -55,6 +56,7 @@ PAGES = [
     ("inbox-thread", "owner", "/inbox/+40722123499"),
     ("webhooks", "owner", "/account/webhooks/"),
     ("reply-settings", "owner", "/account/webhooks/replies"),
+    ("smpp-access", "owner", "/account/smpp/"),
     ("blocklist", "owner", "/contacts/blocklist"),
     ("reports", "owner", "/reports/"),
     ("all-reports", "owner", "/reports/all/"),
@@ -216,6 +218,7 @@ def world(app):
             ["message.reply"],
             allow_private=True,
         )
+        smpp_access.create(session, owner, system_id="opereta_live", networks="203.0.113.0/24\n2001:db8:1234:5678::/64")
         factories.subuser(session, owner, "casa", name="Casa de bilete", credit="12.5")
         sender_ids.ask(session, owner, "Opereta", "Our theatre's name")
         session.commit()

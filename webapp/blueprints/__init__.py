@@ -54,6 +54,13 @@ IMPERSONATION_FORBIDDEN_ENDPOINTS = frozenset(
         "webhooks.switch",
         "webhooks.remove",
         "webhooks.send_again",
+        # an SMPP credential sends as the account, and its password is shown
+        "smpp_access.index",
+        "smpp_access.create",
+        "smpp_access.update",
+        "smpp_access.switch",
+        "smpp_access.password",
+        "smpp_access.remove",
     }
 )
 
@@ -79,6 +86,7 @@ BLUEPRINTS = (
     "templates",
     "inbox",
     "webhooks",
+    "smpp_access",
     "inbound_hooks",
     "reports",
     "all_reports",

@@ -208,3 +208,23 @@ class ReplySettingsForm(FlaskForm):
     confirmation = TextAreaField(
         _l("Confirmation sent after STOP (empty: none)"), validators=[Length(max=20000)], render_kw={"rows": 4}
     )
+
+
+class SmppLimitsForm(FlaskForm):
+    """An SMPP credential's allowed networks and limits (checked by services/smpp_access.py, which
+    names the line of a wrong network)."""
+
+    allowed_networks = TextAreaField(
+        _l("Allowed IP addresses and networks (one per line; empty: anywhere)"),
+        validators=[Length(max=5000)],
+        render_kw={"rows": 3, "placeholder": "203.0.113.0/24"},
+    )
+    max_binds = IntegerField(_l("Binds at once"), default=2)
+    tps_limit = IntegerField(_l("Messages per second"), default=50)
+    window = IntegerField(_l("Window"), default=100)
+
+
+class SmppCredentialForm(SmppLimitsForm):
+    """A new SMPP credential: its system_id (empty: the suggested one), networks and limits."""
+
+    system_id = StringField(_l("system_id"), validators=[Length(max=40)])
