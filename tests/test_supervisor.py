@@ -179,6 +179,7 @@ def test_flask_up_restarts_what_dies_and_healthz_tells_the_truth(tmp_path):
         UPLOAD_DIR=str(tmp_path / "uploads"),
         SECRET_KEY="test-secret",
         PYTHONPATH=str(PROJECT_ROOT),
+        SMPP_PORT=str(_free_port()),
     )
     log = tmp_path / "up.log"
     with log.open("wb") as out:

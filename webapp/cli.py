@@ -187,6 +187,18 @@ def _app_commands(app: Flask) -> None:
 
         run_all(app, host=host, port=port)
 
+    @app.cli.command("smpp-server")
+    def smpp_server():
+        """Run the SMPP server for customers on SMPP_HOST:SMPP_PORT (2775), until SIGTERM."""
+        import asyncio
+        import logging
+
+        from workers.smpp_server import serve
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        settings = app.config["SETTINGS"]
+        asyncio.run(serve(app, settings.smpp_host, settings.smpp_port or 2775))
+
 
 # Registered as a `flask.commands` entry point (pyproject.toml) so it replaces Flask's
 # built-in `flask routes` (the URL map), which would otherwise shadow it.

@@ -58,6 +58,11 @@ def worker_command(redis_url: str) -> list[str]:
     )
 
 
+def smpp_server_command() -> list[str]:
+    """The SMPP server for customers (workers/smpp_server.py), listening on SMPP_HOST:SMPP_PORT."""
+    return [sys.executable, "-m", "workers.smpp_server"]
+
+
 def cron_command(redis_url: str) -> list[str]:
     return _rq_command(
         "cron",
@@ -290,6 +295,8 @@ def run_all(app: Flask, *, host: str, port: int) -> None:
                 "cron process", spawn(cron_command(settings.redis_url)), on_exit=_forget(settings.redis_url, "cron")
             ),
         ]
+        if settings.smpp_port:
+            children.append(Supervised("SMPP server", spawn(smpp_server_command())))
         supervisor = Supervisor(children).start()
         click.echo(f"Web app on http://{host}:{port}/ — press Ctrl-C to stop everything.")
         # Not app.run(): Flask ignores it inside the `flask` CLI.
@@ -300,8 +307,8 @@ def run_all(app: Flask, *, host: str, port: int) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one clean stop, not a second one inside it
         if supervisor is not None:
             supervisor.stop()
-            _say("Stopping the worker and the cron process…")
-            stop_processes(supervisor.processes("RQ worker", "cron process"))
+            _say("Stopping the worker, the cron process and the SMPP server…")
+            stop_processes(supervisor.processes("RQ worker", "cron process", "SMPP server"))
         if redis is not None and not redis.reused:
             _say("Saving and stopping the embedded Redis…")
             redis.stop(save=True)

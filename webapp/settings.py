@@ -77,6 +77,11 @@ class Settings:
     # self-hosted test setup); the retry pauses are scaled by this percentage (tests shorten them).
     webhook_allow_private: bool = False
     webhook_pause_percent: int = 100
+    # The SMPP server for customers (issue 21): where it listens (SMPP_PORT=0: `flask up` starts
+    # none) and the address customers are told to connect to (empty: PUBLIC_URL's host).
+    smpp_host: str = "0.0.0.0"
+    smpp_port: int = 2775
+    smpp_public_address: str = ""
     # HTTP API requests per minute per API key (an account may have its own: flask accounts api-limit).
     api_requests_per_minute: int = 3000
     # Import wizard: uploaded files are kept here (shared by the web app and the workers);

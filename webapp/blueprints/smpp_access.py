@@ -24,10 +24,16 @@ SMPP_PORT = 2775  # the IANA port of SMPP; our server's own setting does not exi
 
 
 def _server() -> tuple[str, int]:
-    """Where clients connect: PUBLIC_URL's host (else this request's), port 2775."""
-    public = current_app.config["SETTINGS"].public_url or ""
+    """Where clients connect: SMPP_PUBLIC_ADDRESS (host or host:port), else PUBLIC_URL's host
+    (else this request's) and SMPP_PORT."""
+    settings = current_app.config["SETTINGS"]
+    port = settings.smpp_port or SMPP_PORT
+    if settings.smpp_public_address:
+        host, _, given = settings.smpp_public_address.partition(":")
+        return host, int(given) if given.isdigit() else port
+    public = settings.public_url or ""
     host = urlsplit(public).hostname if public else None
-    return host or (request.host.rsplit(":", 1)[0] if request.host else "localhost"), SMPP_PORT
+    return host or (request.host.rsplit(":", 1)[0] if request.host else "localhost"), port
 
 
 def _limits_form(credential: SmppCredential) -> SmppLimitsForm:

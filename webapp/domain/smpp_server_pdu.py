@@ -188,3 +188,42 @@ def receipt(
 def _receipt_text(text: str) -> str:
     """The first 20 characters of the message, in ASCII (the receipt itself is GSM/latin-1)."""
     return "".join(ch if " " <= ch <= "~" else "?" for ch in text[:20])
+
+
+@dataclass(frozen=True)
+class DataSm:
+    """The fields of a data_sm the server uses (its text is in the message_payload TLV)."""
+
+    source_addr: str
+    destination_addr: str
+    esm_class: int
+    registered_delivery: int
+    data_coding: int
+    tlvs: dict[int, bytes]
+
+
+def read_data_sm(body: bytes) -> DataSm:
+    """service_type, source ton/npi/addr, dest ton/npi/addr (C-octet strings and bytes), then
+    esm_class, registered_delivery, data_coding and the TLVs."""
+    at, strings = 0, []
+    for limit, skip in ((6, 2), (21, 2), (21, 0)):
+        end = body.find(b"\x00", at)
+        if end < 0 or end - at >= limit:
+            raise PduError(ESME_RINVCMDLEN, "a data_sm address field is not a C-octet string of its size")
+        strings.append(body[at:end].decode("latin-1"))
+        at = end + 1 + skip
+    if at + 3 > len(body):
+        raise PduError(ESME_RINVCMDLEN, "the data_sm ends before its data_coding")
+    esm_class, registered, coding = body[at], body[at + 1], body[at + 2]
+    return DataSm(strings[1], strings[2], esm_class, registered, coding, read_tlvs(body[at + 3 :]))
+
+
+def read_tlvs(data: bytes) -> dict[int, bytes]:
+    tlvs, at = {}, 0
+    while at + 4 <= len(data):
+        tag, length = struct.unpack_from(">HH", data, at)
+        if at + 4 + length > len(data):
+            raise PduError(ESME_RINVCMDLEN, f"TLV 0x{tag:04X} runs past the PDU")
+        tlvs[tag] = data[at + 4 : at + 4 + length]
+        at += 4 + length
+    return tlvs

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import lifecycle
 from webapp.domain import smpp_server_pdu as pdu
-from webapp.models import Message, SmppCredential, User
+from webapp.models import Message, User
 from webapp.services import sending
 from webapp.services.errors import ServiceError
+from webapp.services.smpp_binds import Bound
 
 DEFAULT_VALIDITY = sending.DEFAULT_VALIDITY
 
@@ -52,15 +53,8 @@ class Outcome:
     queued: list[int] = field(default_factory=list)  # message ids to hand to the workers
 
 
-def accept(
-    session: Session,
-    credential: SmppCredential,
-    submits: list[Submit],
-    *,
-    shared_sender: str,
-    max_parts: int,
-) -> Outcome:
-    """Accept these submits as the credential's user; one answer per submit, in their order."""
+def accept(session: Session, credential: Bound, submits: list[Submit], shared_sender: str, max_parts: int) -> Outcome:
+    """Accept these submits as the bound credential's user; one answer per submit, in their order."""
     outcome = Outcome()
     user = session.get_one(User, credential.user_id)
     for _, group in groupby(submits, key=lambda s: (s.source_addr, s.text, s.wants_receipt, s.validity)):

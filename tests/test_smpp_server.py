@@ -1,0 +1,321 @@
+"""The SMPP server for customers (issue 21), with smpplib as the customer's client over a real
+socket: binds (right and wrong passwords, unknown system_id, a disallowed address, too many
+binds), submit_sm of GSM-7 and UCS-2 texts in one part and in UDH segments (one message,
+priced by its parts), refusals as command statuses (a number that cannot be read, a blocked
+one, a sender not approved, no credit, over the TPS limit), the receipt back on the bind (also
+after a reconnect) and a reply (MO). The server runs in this process on its own event loop; the
+database and Redis are the real ones; both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+import smpplib.client
+import smpplib.consts
+import smpplib.gsm
+from sqlalchemy import select
+
+from tests.inbound_support import receive
+from webapp.connectors import connector_for
+from webapp.domain import lifecycle
+from webapp.domain import smpp_access as rules
+from webapp.domain import smpp_server_pdu as pdu
+from webapp.domain.pricing import PriceEntry
+from webapp.extensions import db
+from webapp.models import Account, Message, Route, User
+from webapp.redis_client import get_redis
+from webapp.services import blocklist, delivery, pricing, routes, smpp_access
+from webapp.services import receipts as receipt_service
+from workers.smpp_server import SmppServer
+
+TEXT_RO = "Bună ziua! Ședința e mâine la 10 😀"
+LONG_GSM = ("Stimate client, comanda dvs. a fost expediata si ajunge maine intre 9 si 12. " * 3)[:200]
+
+
+@pytest.fixture
+def server(app):
+    loop = asyncio.new_event_loop()
+    smpp = SmppServer(app, "127.0.0.1", 0, threads=4)
+    port = loop.run_until_complete(smpp.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield port
+    asyncio.run_coroutine_threadsafe(smpp.stop(), loop).result(15)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+@pytest.fixture
+def shop(app, make_user):
+    """A customer with 1 EUR, Romanian prices, an instant simulator route and an SMPP credential."""
+    user_id = make_user("magazin", credit="1")
+    with app.app_context():
+        pricing.replace_entries(db.session, None, [PriceEntry("RO", Decimal("0.0350"))])
+        routes.add_route(db.session, "sim", "simulator://?delivered=1&dlr_delay=0s")
+        made = smpp_access.create(db.session, db.session.get(User, user_id), system_id="magazin")
+        db.session.commit()
+        yield {"user_id": user_id, "system_id": "magazin", "password": made.password, "id": made.credential.id}
+
+
+class Esme:
+    """A customer's client: smpplib, bound, collecting submit_sm_resp and deliver_sm."""
+
+    def __init__(self, port: int, system_id: str, password: str, kind: str = "transceiver") -> None:
+        self.client = smpplib.client.Client("127.0.0.1", port, timeout=10, allow_unknown_opt_params=True)
+        self.resps: list = []
+        self.delivered: list = []
+        self.client.set_message_sent_handler(lambda pdu: self.resps.append(pdu))
+        self.client.set_message_received_handler(lambda pdu: self.delivered.append(pdu))
+        self.client.set_error_pdu_handler(lambda pdu: None)  # refusals are answers to read
+        self.client.connect()
+        getattr(self.client, f"bind_{kind}")(system_id=system_id, password=password)
+
+    def submit(self, to: str, text: str, sender: str = "1899", registered: int = 1) -> int:
+        """Send the text (in segments when long); returns how many submit_sm went."""
+        parts, coding, esm_class = smpplib.gsm.make_parts(text)
+        for part in parts:
+            self.client.send_message(
+                source_addr_ton=smpplib.consts.SMPP_TON_ALNUM if not sender.isdigit() else smpplib.consts.SMPP_TON_INTL,
+                source_addr=sender,
+                dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
+                destination_addr=to,
+                short_message=part,
+                data_coding=coding,
+                esm_class=esm_class,
+                registered_delivery=registered,
+            )
+        return len(parts)
+
+    def wait(self, what: str, count: int, timeout: float = 20) -> list:
+        got = getattr(self, what)
+        deadline = time.monotonic() + timeout
+        while len(got) < count and time.monotonic() < deadline:
+            self.client.read_once()
+        assert len(got) >= count, (what, len(got), count)
+        return got
+
+    def close(self) -> None:
+        try:
+            self.client.unbind()
+        except Exception:
+            pass
+        self.client.disconnect()
+
+
+def bind_status(port: int, system_id: str, password: str) -> int:
+    try:
+        Esme(port, system_id, password).close()
+    except smpplib.exceptions.PDUError as exc:
+        return exc.args[1]
+    return 0
+
+
+def settle(message_ids: list[int]) -> None:
+    """What the workers and the receipt poller do: the parts go to the simulator, receipts back."""
+    delivery.submit_messages(db.session, message_ids, get_redis())
+    route = db.session.scalar(select(Route).where(Route.name == "sim"))
+    connector = connector_for(route.id, route.url, get_redis())
+    receipt_service.apply_receipts(db.session, route.id, connector.poll())
+    db.session.commit()
+
+
+def test_binds_right_wrong_and_refused(server, shop, app):
+    assert bind_status(server, "magazin", shop["password"]) == 0
+    assert bind_status(server, "magazin", "wrong123") == pdu.ESME_RINVPASWD
+    assert bind_status(server, "nobody", shop["password"]) == pdu.ESME_RINVSYSID
+    with app.app_context():
+        credential = smpp_access.credential_of(db.session, db.session.get(User, shop["user_id"]), shop["id"])
+        smpp_access.update(
+            db.session,
+            db.session.get(User, shop["user_id"]),
+            credential,
+            networks="10.20.0.0/16",
+            limits=rules.Limits(max_binds=1, tps_limit=50, window=100),
+        )
+        db.session.commit()
+    assert bind_status(server, "magazin", shop["password"]) == pdu.ESME_RBINDFAIL  # 127.0.0.1 not allowed
+    with app.app_context():
+        credential = smpp_access.credential_of(db.session, db.session.get(User, shop["user_id"]), shop["id"])
+        smpp_access.update(
+            db.session,
+            db.session.get(User, shop["user_id"]),
+            credential,
+            networks="127.0.0.0/8",
+            limits=rules.Limits(max_binds=1, tps_limit=50, window=100),
+        )
+        db.session.commit()
+    first = Esme(server, "magazin", shop["password"])
+    try:
+        assert bind_status(server, "magazin", shop["password"]) == pdu.ESME_RBINDFAIL  # max_binds 1
+    finally:
+        first.close()
+
+
+def test_a_pdu_before_the_bind_and_a_broken_one_get_generic_nack(server):
+    with socket.create_connection(("127.0.0.1", server), timeout=5) as sock:
+        sock.sendall(pdu.pdu(pdu.SUBMIT_SM, 7, b"\x00" * 20))
+        length, command, status, sequence = struct.unpack(">LLLL", sock.recv(16))
+        assert (command, status, sequence) == (pdu.GENERIC_NACK, pdu.ESME_RINVBNDSTS, 7)
+        sock.sendall(struct.pack(">LLLL", 8, pdu.ENQUIRE_LINK, 0, 8))  # a length no PDU has
+        length, command, status, sequence = struct.unpack(">LLLL", sock.recv(16))
+        assert (command, status) == (pdu.GENERIC_NACK, pdu.ESME_RINVCMDLEN)
+        assert sock.recv(16) == b""  # and the connection ends
+
+
+def test_submits_become_messages_priced_by_parts(server, shop, app):
+    esme = Esme(server, "magazin", shop["password"])
+    try:
+        sent = esme.submit("40722123456", "Salut")
+        sent += esme.submit("40722123457", TEXT_RO)
+        sent += esme.submit("40722123458", LONG_GSM)  # 2 segments with a UDH
+        resps = esme.wait("resps", sent)
+    finally:
+        esme.close()
+    assert [r.status for r in resps] == [0] * 4
+    ids = [r.message_id.decode() for r in resps]
+    assert ids[2] == ids[3]  # the segments of one message answer with its id
+    with app.app_context():
+        messages = {m.to: m for m in db.session.scalars(select(Message)).all()}
+        assert len(messages) == 3
+        assert (messages["+40722123456"].text, messages["+40722123456"].parts) == ("Salut", 1)
+        assert (messages["+40722123457"].text, messages["+40722123457"].encoding) == (TEXT_RO, "UCS-2")
+        long = messages["+40722123458"]
+        assert (long.text, long.parts, long.cost, str(long.id)) == (LONG_GSM, 2, Decimal("0.0700"), ids[2])
+        assert {m.status for m in messages.values()} == {lifecycle.QUEUED}
+        assert all(m.sender == "1899" for m in messages.values())
+
+
+def test_refusals_say_why_and_cost_nothing(server, shop, app):
+    with app.app_context():
+        user = db.session.get(User, shop["user_id"])
+        blocklist.add_numbers(db.session, user, ["+40722000111"], account_id=user.account_id)
+        db.session.commit()
+        balance = db.session.get(Account, user.account_id).balance
+    esme = Esme(server, "magazin", shop["password"])
+    try:
+        esme.submit("40722000111", "Salut")  # blocked
+        esme.submit("12", "Salut")  # no number
+        esme.submit("40722123456", "Salut", sender="NEAPROBAT")  # sender not approved
+        resps = esme.wait("resps", 3)
+    finally:
+        esme.close()
+    assert [r.status for r in resps] == [pdu.ESME_RBLOCKED, pdu.ESME_RINVDSTADR, pdu.ESME_RINVSRCADR]
+    with app.app_context():
+        assert db.session.get(Account, db.session.get(User, shop["user_id"]).account_id).balance == balance
+
+
+def test_no_credit_and_over_the_tps_limit(server, shop, app):
+    with app.app_context():
+        user = db.session.get(User, shop["user_id"])
+        credential = smpp_access.credential_of(db.session, user, shop["id"])
+        smpp_access.update(db.session, user, credential, networks="", limits=rules.Limits(2, 5, 100))
+        db.session.commit()
+    esme = Esme(server, "magazin", shop["password"])
+    try:
+        for i in range(20):  # at once: 5 a second allowed
+            esme.submit(f"4072212{i:04d}", "Salut")
+        resps = esme.wait("resps", 20)
+    finally:
+        esme.close()
+    statuses = [r.status for r in resps]
+    assert statuses.count(0) >= 5 and statuses.count(pdu.ESME_RTHROTTLED) >= 10
+    assert set(statuses) <= {0, pdu.ESME_RTHROTTLED}
+    # 1 EUR at 0.035 a part: 28 parts; a 29th is refused for credit, at no cost
+    with app.app_context():
+        account = db.session.get(Account, db.session.get(User, shop["user_id"]).account_id)
+        account.balance = Decimal("0.0300")
+        db.session.commit()
+    time.sleep(1.1)  # the bucket fills again
+    esme = Esme(server, "magazin", shop["password"])
+    try:
+        esme.submit("40722123456", "Salut")
+        [resp] = esme.wait("resps", 1)
+    finally:
+        esme.close()
+    assert resp.status == pdu.ESME_RNOCREDIT
+
+
+def test_receipts_come_back_on_the_bind_also_after_a_reconnect(server, shop, app):
+    esme = Esme(server, "magazin", shop["password"])
+    try:
+        esme.submit("40722123456", TEXT_RO)
+        [resp] = esme.wait("resps", 1)
+        with app.app_context():
+            settle([int(resp.message_id)])
+        [receipt] = esme.wait("delivered", 1)
+    finally:
+        esme.close()
+    assert receipt.esm_class & 0x04
+    assert receipt.receipted_message_id.rstrip(b"\x00").decode() == resp.message_id.decode()
+    assert receipt.message_state == 2
+    assert b"stat:DELIVRD" in receipt.short_message and b"id:" + resp.message_id in receipt.short_message
+    # the bind is down while the next message settles: its receipt waits and comes on the next bind
+    esme = Esme(server, "magazin", shop["password"], kind="transmitter")
+    try:
+        esme.submit("40722123457", "Salut")
+        [second] = esme.wait("resps", 1)
+    finally:
+        esme.close()
+    with app.app_context():
+        settle([int(second.message_id)])
+    receiver = Esme(server, "magazin", shop["password"], kind="receiver")
+    try:
+        [late] = receiver.wait("delivered", 1)
+        time.sleep(1.5)  # nothing else comes: each receipt once
+        receiver.client.poll()
+        assert len(receiver.delivered) == 1
+    finally:
+        receiver.close()
+    assert late.receipted_message_id.rstrip(b"\x00").decode() == second.message_id.decode()
+
+
+def test_a_reply_comes_back_on_the_bind(server, shop, app):
+    esme = Esme(server, "magazin", shop["password"])
+    try:
+        esme.submit("40722123456", "Veniți mâine?")
+        [resp] = esme.wait("resps", 1)
+        with app.app_context():
+            settle([int(resp.message_id)])
+            route_id = db.session.scalar(select(Route.id))
+        esme.wait("delivered", 1)  # the receipt
+        with app.app_context():
+            receive({"route": route_id}, "+40722123456", "1899", "Da, venim amândoi 🙂")
+        got = esme.wait("delivered", 2)
+    finally:
+        esme.close()
+    reply = got[1]
+    assert not reply.esm_class & 0x04
+    assert reply.source_addr == b"40722123456" and reply.destination_addr == b"1899"
+    assert reply.data_coding == 8 and reply.short_message.decode("utf-16-be") == "Da, venim amândoi 🙂"
+
+
+def test_the_sessions_bound_now_are_listed(server, shop, app):
+    from webapp.services import smpp_sessions
+
+    with app.app_context():
+        account_id = db.session.get(User, shop["user_id"]).account_id
+    esme = Esme(server, "magazin", shop["password"])
+    receiver = Esme(server, "magazin", shop["password"], kind="receiver")
+    try:
+        esme.submit("40722123456", "Salut")
+        esme.wait("resps", 1)
+        with app.app_context():
+            now = smpp_sessions.live(get_redis(), [account_id])
+            assert smpp_sessions.live(get_redis(), [account_id + 1000]) == []
+    finally:
+        esme.close()
+        receiver.close()
+    assert sorted(s.bind for s in now) == ["receiver", "transceiver"]
+    assert {(s.system_id, s.peer, s.credential_id) for s in now} == {("magazin", "127.0.0.1", shop["id"])}
+    deadline = time.monotonic() + 5
+    with app.app_context():
+        while smpp_sessions.live(get_redis(), [account_id]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert smpp_sessions.live(get_redis(), [account_id]) == []  # unbound: gone
