@@ -319,3 +319,90 @@ def test_the_sessions_bound_now_are_listed(server, shop, app):
         while smpp_sessions.live(get_redis(), [account_id]) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert smpp_sessions.live(get_redis(), [account_id]) == []  # unbound: gone
+
+
+def raw_bind(port: int, system_id: str, password: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    body = system_id.encode() + b"\x00" + password.encode() + b"\x00\x00" + bytes([0x34, 1, 1]) + b"\x00"
+    sock.sendall(pdu.pdu(pdu.BIND_TRANSMITTER, 1, body))
+    assert struct.unpack(">LLLL", sock.recv(16))[2] == 0
+    sock.recv(1024)  # the rest of bind_transmitter_resp
+    return sock
+
+
+def read_resp(sock: socket.socket) -> tuple[int, int, int, bytes]:
+    length, command, status, sequence = struct.unpack(">LLLL", sock.recv(16))
+    body = sock.recv(length - 16) if length > 16 else b""
+    return command, status, sequence, body
+
+
+def test_a_submit_sent_again_on_the_bind_is_one_message(server, shop, app):
+    """Idempotency within the bind: the same submit_sm (same sequence, same bytes) twice, as a
+    client does after losing the first answer, is one message with one id."""
+    import smpp34
+
+    submit = smpp34.SubmitSm("1899", "40722123456", b"Codul dvs: 4821", registered_delivery=1, sequence_number=42)
+    sock = raw_bind(server, "magazin", shop["password"])
+    try:
+        sock.sendall(submit.encode())
+        first = read_resp(sock)
+        sock.sendall(submit.encode())
+        again = read_resp(sock)
+    finally:
+        sock.close()
+    assert first[:3] == again[:3] == (pdu.SUBMIT_SM | pdu.RESPONSE, 0, 42)
+    assert first[3] == again[3] and first[3].rstrip(b"\x00").isdigit()
+    with app.app_context():
+        assert len(db.session.scalars(select(Message)).all()) == 1
+
+
+def test_gsm_specials_sar_segments_and_data_sm(server, shop, app):
+    import smpp34
+
+    sock = raw_bind(server, "magazin", shop["password"])
+    gsm = b"Pret 10\x1be \x00magazin \x1b<oferta\x1b>"  # € @ [ ] in GSM 03.38
+    long_text = "Mulțumim pentru comandă! Coletul pleacă azi și ajunge mâine între 9 și 12. 😀"
+    ucs2 = long_text.encode("utf-16-be")
+    sar = [
+        smpp34.SubmitSm(
+            "1899",
+            "40722123458",
+            chunk,
+            data_coding=8,
+            registered_delivery=1,
+            tlvs=[
+                smpp34.Tlv(smpp34.TLV_SAR_MSG_REF_NUM, (513).to_bytes(2, "big")),
+                smpp34.Tlv(smpp34.TLV_SAR_TOTAL_SEGMENTS, bytes([2])),
+                smpp34.Tlv(smpp34.TLV_SAR_SEGMENT_SEQNUM, bytes([n])),
+            ],
+            sequence_number=10 + n,
+        )
+        for n, chunk in ((2, ucs2[134:]), (1, ucs2[:134]))  # the last first
+    ]
+    data_sm = pdu.pdu(
+        pdu.DATA_SM,
+        20,
+        b"\x00\x01\x011899\x00\x01\x0140722123459\x00\x00\x01\x08"
+        + struct.pack(">HH", 0x0424, len("Plată primită ✅".encode("utf-16-be")))
+        + "Plată primită ✅".encode("utf-16-be"),
+    )
+    try:
+        sock.sendall(smpp34.SubmitSm("1899", "40722123457", gsm, sequence_number=5).encode())
+        resps = [read_resp(sock)]
+        for part in sar:
+            sock.sendall(part.encode())
+        resps += [read_resp(sock), read_resp(sock)]
+        sock.sendall(data_sm)
+        resps.append(read_resp(sock))
+    finally:
+        sock.close()
+    assert [(c, s, q) for c, s, q, _ in resps][0] == (pdu.SUBMIT_SM | pdu.RESPONSE, 0, 5)
+    assert {q for _, _, q, _ in resps[1:3]} == {11, 12} and {s for _, s, _, _ in resps} == {0}
+    assert resps[1][3] == resps[2][3]  # both segments: the one message's id
+    assert resps[3][:3] == (pdu.DATA_SM | pdu.RESPONSE, 0, 20)
+    with app.app_context():
+        by_number = {m.to: m for m in db.session.scalars(select(Message)).all()}
+        assert by_number["+40722123457"].text == "Pret 10€ @magazin [oferta]"
+        assert (by_number["+40722123458"].text, by_number["+40722123458"].parts) == (long_text, 2)
+        assert str(by_number["+40722123458"].id) == resps[1][3].rstrip(b"\x00").decode()
+        assert by_number["+40722123459"].text == "Plată primită ✅"

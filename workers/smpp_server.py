@@ -17,12 +17,14 @@ marked sent when the client's deliver_sm_resp says so.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import signal
 import ssl
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,8 +33,8 @@ from typing import Any
 import smpp34
 
 from webapp.domain import smpp_server_pdu as pdu
-from webapp.domain.mo_segments import NO_SAR, SarTlvs, body_of, joined_text, segment_of
-from webapp.domain.smpp_pdu import ESM_DELIVERY_RECEIPT, NotGsm, decode_text, gsm_bytes
+from webapp.domain.mo_segments import NO_SAR, SarTlvs, body_of, segment_of
+from webapp.domain.smpp_pdu import ESM_DELIVERY_RECEIPT, NotGsm, gsm_bytes
 
 log = logging.getLogger("smpp_server")
 
@@ -41,6 +43,7 @@ SUBMIT_BATCH = 200  # submits accepted in one database round
 SEGMENTS_KEPT = 60.0  # seconds a long message's segments wait for the rest
 RESP_TIMEOUT = 30.0  # seconds a deliver_sm waits for its deliver_sm_resp
 IDLE_POLL = 0.5  # seconds between looks for receipts and replies when none were waiting
+RECENT_SUBMITS = 10_000  # submits per bind remembered for idempotency
 HEARTBEAT = 10.0  # seconds between a session's presence updates in Redis
 PRESENCE_TTL = 45  # seconds a session's presence lasts without a heartbeat
 TLV_SAR = (smpp34.TLV_SAR_MSG_REF_NUM, smpp34.TLV_SAR_TOTAL_SEGMENTS, smpp34.TLV_SAR_SEGMENT_SEQNUM)
@@ -211,6 +214,7 @@ class BindSession:
         self.waiting: dict[int, asyncio.Future[int]] = {}  # our deliver_sm by sequence → its resp status
         self.submits: asyncio.Queue[Pending] = asyncio.Queue()
         self.segments: dict[tuple[str, str, int, int], Segments] = {}
+        self.recent: OrderedDict[int, tuple[bytes, bytes | None]] = OrderedDict()  # sequence → (body digest, answer)
         self.counts = {"submit_in": 0, "deliver_out": 0}
         self.tasks: list[asyncio.Task[None]] = []
         self.since = time.time()
@@ -314,35 +318,64 @@ class BindSession:
 
     def submitted(self, command: int, sequence: int, data: bytes, body: bytes) -> None:
         answer = pdu.submit_sm_resp if command == pdu.SUBMIT_SM else pdu.data_sm_resp
+        digest = hashlib.blake2b(body, digest_size=16).digest()
+        if self.repeated(sequence, digest):
+            return
         if not pdu.allowed_for(self.kind, command):
-            self.send(answer(sequence, None, pdu.ESME_RINVBNDSTS))
+            self.refuse(sequence, answer(sequence, None, pdu.ESME_RINVBNDSTS))
             return
         if not self.server.bucket(self.bound.credential_id, self.bound.tps_limit).take():
-            self.send(answer(sequence, None, pdu.ESME_RTHROTTLED))
+            self.refuse(sequence, answer(sequence, None, pdu.ESME_RTHROTTLED))
             return
         try:
             message = self._read_submit(command, data, body)
         except (pdu.PduError, smpp34.SmppError, ValueError) as exc:
             status = exc.status if isinstance(exc, pdu.PduError) else pdu.ESME_RINVCMDLEN
-            self.send(answer(sequence, None, status))
+            self.refuse(sequence, answer(sequence, None, status))
             return
         self.counts["submit_in"] += 1
         source, destination, esm_class, registered, coding, short, tlvs = message
         sar = SarTlvs(*(int.from_bytes(tlvs[t], "big") if t in tlvs else None for t in TLV_SAR))
         segment = segment_of(esm_class, short, sar if sar.reference is not None else NO_SAR)
         if segment is None:
-            text = decode_text(body_of(esm_class, short), coding)
+            text = pdu.submitted_text(body_of(esm_class, short), coding)
             self._queue(source, destination, text, registered, [(command, sequence)])
             return
         key = (source, destination, segment.reference, segment.total)
         kept = self.segments.setdefault(key, Segments(time.monotonic()))
         kept.bodies[segment.number] = (segment.body, coding)
         kept.sequences.append((command, sequence))
-        whole = joined_text(segment.total, kept.bodies)
+        whole = pdu.joined_submitted_text(segment.total, kept.bodies)
         if whole is not None:
             del self.segments[key]
             self._queue(source, destination, whole, registered, kept.sequences)
         self._forget_stale_segments()
+
+    def repeated(self, sequence: int, digest: bytes) -> bool:
+        """Idempotency within the bind: a submit sent again with the same sequence number and the
+        same bytes (the client's retry after a lost submit_sm_resp) is not accepted twice; it
+        gets the first one's answer (now, or when it comes). A new body under an old number (the
+        sequence wrapped) is a new submit."""
+        known = self.recent.get(sequence)
+        if known is None or known[0] != digest:
+            self.recent[sequence] = (digest, None)
+            while len(self.recent) > RECENT_SUBMITS:
+                self.recent.popitem(last=False)
+            return False
+        if known[1] is not None:
+            self.send(known[1])
+        return True
+
+    def refuse(self, sequence: int, resp: bytes) -> None:
+        """A submit refused before it was queued (throttled, unreadable): a retry is a new try."""
+        self.recent.pop(sequence, None)
+        self.send(resp)
+
+    def answered(self, sequence: int, resp: bytes) -> None:
+        known = self.recent.get(sequence)
+        if known is not None:
+            self.recent[sequence] = (known[0], resp)
+        self.send(resp)
 
     def _read_submit(
         self, command: int, data: bytes, body: bytes
@@ -382,7 +415,7 @@ class BindSession:
                 del self.segments[key]
                 for command, sequence in kept.sequences:  # the rest never came: refused, nothing charged
                     answer = pdu.submit_sm_resp if command == pdu.SUBMIT_SM else pdu.data_sm_resp
-                    self.send(answer(sequence, None, pdu.ESME_RSUBMITFAIL))
+                    self.refuse(sequence, answer(sequence, None, pdu.ESME_RSUBMITFAIL))
 
     async def accepting(self) -> None:
         """Take what the bind submitted, in batches, through the same rules as the API."""
@@ -403,7 +436,7 @@ class BindSession:
             for pending, answer in zip(batch, outcome.answers):
                 for command, sequence in pending.sequences:
                     respond = pdu.submit_sm_resp if command == pdu.SUBMIT_SM else pdu.data_sm_resp
-                    self.send(respond(sequence, answer.message_id, answer.status))
+                    self.answered(sequence, respond(sequence, answer.message_id, answer.status))
             await self.writer.drain()
             if outcome.queued:
                 await self.server.redis(hand_to_workers, outcome.queued)

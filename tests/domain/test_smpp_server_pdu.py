@@ -92,3 +92,56 @@ def test_a_receipt_says_the_status_in_smpp_words(status, error_code, stat, state
 )
 def test_what_each_bind_may_send(kind, command, allowed):
     assert p.allowed_for(kind, command) is allowed
+
+
+@pytest.mark.parametrize(
+    "data, coding, text",
+    [
+        (b"Salut", 0, "Salut"),
+        (b"Pret 10\x1be \x00magazin \x1b<oferta\x1b> \x1b(azi\x1b)", 0, "Pret 10€ @magazin [oferta] {azi}"),
+        (b"\x1b\x14 \x1b/ \x1b@ \x1b=", 0, "^ \\ | ~"),
+        (b"\x7f\x1d\x0e", 0, "àæÅ"),  # GSM's codes for à, æ, Å, not ASCII's
+        (b"caf\xe9", 0, "café"),  # a byte no GSM text has: Latin-1
+        ("Bună ziua 😀".encode("utf-16-be"), 8, "Bună ziua 😀"),
+        (b"caf\xe9", 3, "café"),
+    ],
+)
+def test_submitted_texts_in_our_default_alphabet(data, coding, text):
+    assert p.submitted_text(data, coding) == text
+
+
+def test_gsm_segments_are_joined_before_they_are_read():
+    # an escape (€) cut between two segments
+    bodies = {1: (b"Pret 10\x1b", 0), 2: (b"e azi", 0)}
+    assert p.joined_submitted_text(2, bodies) == "Pret 10€ azi"
+    assert p.joined_submitted_text(3, bodies) is None
+    emoji = "Salut 😀".encode("utf-16-be")
+    assert p.joined_submitted_text(2, {1: (emoji[:8], 8), 2: (emoji[8:], 8)}) == "Salut 😀"
+
+
+def test_a_data_sm_is_read():
+    body = (
+        b"\x00"
+        + bytes([1, 1])
+        + b"1899\x00"
+        + bytes([1, 1])
+        + b"40722123456\x00"
+        + bytes([0, 1, 8])
+        + struct_tlv(0x0424, "Bună".encode("utf-16-be"))
+    )
+    got = p.read_data_sm(body)
+    assert (got.source_addr, got.destination_addr, got.registered_delivery, got.data_coding) == (
+        "1899",
+        "40722123456",
+        1,
+        8,
+    )
+    assert got.tlvs[0x0424].decode("utf-16-be") == "Bună"
+    with pytest.raises(p.PduError):
+        p.read_data_sm(body[:-1])  # a TLV runs past the end
+
+
+def struct_tlv(tag: int, value: bytes) -> bytes:
+    import struct
+
+    return struct.pack(">HH", tag, len(value)) + value

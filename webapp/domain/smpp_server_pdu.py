@@ -10,8 +10,15 @@ is small and fixed-format enough to be plain Python.
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+
+from webapp.domain.gsm_charset import GSM_EXTENSION_TABLE, GSM_TABLE
+from webapp.domain.mo_segments import joined_text
+from webapp.domain.smpp_pdu import decode_text
+
+_GSM_EXTENSION_BY_CODE = {code: ch for ch, code in GSM_EXTENSION_TABLE.items()}
 
 HEADER = struct.Struct(">LLLL")
 HEADER_SIZE = HEADER.size
@@ -188,6 +195,34 @@ def receipt(
 def _receipt_text(text: str) -> str:
     """The first 20 characters of the message, in ASCII (the receipt itself is GSM/latin-1)."""
     return "".join(ch if " " <= ch <= "~" else "?" for ch in text[:20])
+
+
+def submitted_text(data: bytes, data_coding: int) -> str:
+    """A customer's submit_sm text. data_coding 0 is our default alphabet: GSM 03.38, one septet
+    a byte (unpacked, escapes for € [ ] { } ~ ^ | \\), as smpplib, Kannel and most clients send
+    it; bytes no GSM text can hold are read as Latin-1. Other codings as webapp/domain/smpp_pdu."""
+    if data_coding != 0 or any(b > 0x7F for b in data):
+        return decode_text(data, data_coding)
+    out, escaped = [], False
+    for b in data:
+        if escaped:
+            out.append(_GSM_EXTENSION_BY_CODE.get(b, " "))
+            escaped = False
+        elif b == 0x1B:
+            escaped = True
+        else:
+            out.append(GSM_TABLE[b])
+    return "".join(out)
+
+
+def joined_submitted_text(total: int, bodies: Mapping[int, tuple[bytes, int]]) -> str | None:
+    """A long submitted message from its segments' bodies by number (None while one is
+    missing); GSM segments joined before they are read (an escape may end a segment)."""
+    if any(n not in bodies for n in range(1, total + 1)):
+        return None
+    if {coding for _, coding in bodies.values()} == {0}:
+        return submitted_text(b"".join(bodies[n][0] for n in range(1, total + 1)), 0)
+    return joined_text(total, bodies)
 
 
 @dataclass(frozen=True)
