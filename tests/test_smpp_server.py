@@ -406,3 +406,97 @@ def test_gsm_specials_sar_segments_and_data_sm(server, shop, app):
         assert (by_number["+40722123458"].text, by_number["+40722123458"].parts) == (long_text, 2)
         assert str(by_number["+40722123458"].id) == resps[1][3].rstrip(b"\x00").decode()
         assert by_number["+40722123459"].text == "Plată primită ✅"
+
+
+def test_a_silent_client_is_asked_and_let_go_and_a_switched_off_credential_ends_its_binds(
+    server, shop, app, monkeypatch
+):
+    import workers.smpp_server as smpp_server
+
+    monkeypatch.setattr(smpp_server, "HEARTBEAT", 0.2)
+    monkeypatch.setattr(smpp_server, "SILENT_FOR", 0.3)
+    monkeypatch.setattr(smpp_server, "ENQUIRE_TIMEOUT", 0.5)
+    sock = raw_bind(server, "magazin", shop["password"])  # never answers the enquire_link
+    try:
+        command, status, sequence, _ = read_resp(sock)
+        assert command == pdu.ENQUIRE_LINK
+        sock.settimeout(5)
+        assert sock.recv(16) == b""  # no answer: the server ends the session
+    finally:
+        sock.close()
+    esme = Esme(server, "magazin", shop["password"])  # smpplib answers enquire_link itself
+    try:
+        until = time.monotonic() + 1.0
+        while time.monotonic() < until:  # a client that reads answers the server's enquire_link
+            esme.client.poll()
+            time.sleep(0.05)
+        esme.submit("40722123456", "Salut")
+        assert [r.status for r in esme.wait("resps", 1)] == [0]  # still bound
+        with app.app_context():
+            user = db.session.get(User, shop["user_id"])
+            smpp_access.switch(db.session, user, smpp_access.credential_of(db.session, user, shop["id"]), False)
+            db.session.commit()
+        deadline = time.monotonic() + 5
+        unbound = False
+        while time.monotonic() < deadline and not unbound:
+            try:
+                esme.client.read_once()
+            except (smpplib.exceptions.ConnectionError, OSError):
+                unbound = True
+        assert unbound  # the server unbinds and closes
+    finally:
+        esme.client.disconnect()
+
+
+def test_binds_over_tls(app, shop, tmp_path):
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    loop = asyncio.new_event_loop()
+    smpp = SmppServer(app, "127.0.0.1", 0, tls=context, threads=2)
+    port = loop.run_until_complete(smpp.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        trust = ssl.create_default_context(cafile=str(cert))
+        trust.check_hostname = False
+        client = smpplib.client.Client("127.0.0.1", port, timeout=10, ssl_context=trust, allow_unknown_opt_params=True)
+        resps = []
+        client.set_message_sent_handler(lambda pdu: resps.append(pdu))
+        client.connect()
+        client.bind_transmitter(system_id="magazin", password=shop["password"])
+        client.send_message(source_addr="1899", destination_addr="40722123456", short_message=b"Salut prin TLS")
+        client.read_once()
+        client.unbind()
+        client.disconnect()
+        assert [r.status for r in resps] == [0]
+        with app.app_context():
+            assert db.session.scalar(select(Message.text)) == "Salut prin TLS"
+    finally:
+        asyncio.run_coroutine_threadsafe(smpp.stop(), loop).result(15)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()

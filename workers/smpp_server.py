@@ -46,6 +46,8 @@ IDLE_POLL = 0.5  # seconds between looks for receipts and replies when none were
 RECENT_SUBMITS = 10_000  # submits per bind remembered for idempotency
 HEARTBEAT = 10.0  # seconds between a session's presence updates in Redis
 PRESENCE_TTL = 45  # seconds a session's presence lasts without a heartbeat
+SILENT_FOR = 60.0  # seconds without a PDU from the client before we ask with enquire_link
+ENQUIRE_TIMEOUT = 30.0  # seconds the client has to answer it before the session ends
 TLV_SAR = (smpp34.TLV_SAR_MSG_REF_NUM, smpp34.TLV_SAR_TOTAL_SEGMENTS, smpp34.TLV_SAR_SEGMENT_SEQNUM)
 
 
@@ -218,6 +220,7 @@ class BindSession:
         self.counts = {"submit_in": 0, "deliver_out": 0}
         self.tasks: list[asyncio.Task[None]] = []
         self.since = time.time()
+        self.last_heard = time.monotonic()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -231,6 +234,7 @@ class BindSession:
                     self.send(pdu.generic_nack(int.from_bytes(head[12:16], "big"), exc.status))
                     break
                 body = await self.reader.readexactly(header.length - pdu.HEADER_SIZE)
+                self.last_heard = time.monotonic()
                 await self.dispatch(header, head + body)
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
             pass
@@ -307,12 +311,29 @@ class BindSession:
 
         while not self.closed:
             await asyncio.sleep(HEARTBEAT)
+            if time.monotonic() - self.last_heard > SILENT_FOR and not await self.answers_enquire_link():
+                log.info("session %s (%s) silent: closed", self.id, self.bound.system_id)
+                await self.close()
+                return
             await self.server.redis(heartbeat, self.bound.credential_id, self.id, self.counts)
             if not await self.server.db(smpp_binds.credential_still_usable, self.bound.credential_id):
                 log.info("credential %s switched off: session %s ends", self.bound.system_id, self.id)
                 self.send(self._next_pdu(pdu.UNBIND))
                 await asyncio.sleep(1)
                 await self.close()
+
+    async def answers_enquire_link(self) -> bool:
+        """A silent client (a peer gone without closing the connection holds a bind) is asked."""
+        sequence = self._next_sequence()
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.waiting[sequence] = future
+        self.send(pdu.pdu(pdu.ENQUIRE_LINK, sequence))
+        try:
+            await asyncio.wait_for(future, ENQUIRE_TIMEOUT)
+            return True
+        except TimeoutError:
+            self.waiting.pop(sequence, None)
+            return False
 
     # -- submit_sm / data_sm -----------------------------------------------------------------
 
