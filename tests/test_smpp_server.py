@@ -500,3 +500,31 @@ def test_binds_over_tls(app, shop, tmp_path):
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()
+
+
+def test_validity_and_a_scheduled_time_are_kept(server, shop, app):
+    import smpp34
+
+    sock = raw_bind(server, "magazin", shop["password"])
+    try:
+        sock.sendall(
+            smpp34.SubmitSm(
+                "1899",
+                "40722123456",
+                b"Programat",
+                validity_period="000000020000000R",  # 2 hours
+                schedule_delivery_time="000001000000000R",  # a day from now
+                sequence_number=3,
+            ).encode()
+        )
+        first = read_resp(sock)
+        sock.sendall(smpp34.SubmitSm("1899", "40722123457", b"x", validity_period="99", sequence_number=4).encode())
+        second = read_resp(sock)
+    finally:
+        sock.close()
+    assert first[1] == 0 and second[:3] == (pdu.SUBMIT_SM | pdu.RESPONSE, pdu.ESME_RINVEXPIRY, 4)
+    with app.app_context():
+        [message] = db.session.scalars(select(Message)).all()
+        ahead = message.queued_at - message.created_at
+        assert abs(ahead.total_seconds() - 86400) < 60  # due in a day
+        assert abs((message.validity_until - message.queued_at).total_seconds() - 7200) < 60

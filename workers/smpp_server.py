@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import smpp34
@@ -40,6 +41,7 @@ log = logging.getLogger("smpp_server")
 
 SYSTEM_ID = "SMSPortal"
 SUBMIT_BATCH = 200  # submits accepted in one database round
+LINGER = 0.003  # seconds a lone submit waits for others to share its database round
 SEGMENTS_KEPT = 60.0  # seconds a long message's segments wait for the rest
 RESP_TIMEOUT = 30.0  # seconds a deliver_sm waits for its deliver_sm_resp
 IDLE_POLL = 0.5  # seconds between looks for receipts and replies when none were waiting
@@ -74,6 +76,21 @@ class Pending:
 
     submit: Any  # services.smpp_submit.Submit
     sequences: list[tuple[int, int]]  # (command, sequence)
+
+
+@dataclass(frozen=True)
+class Read:
+    """What the server reads of a submit_sm or data_sm before joining and accepting it."""
+
+    source: str
+    destination: str
+    esm_class: int
+    registered: int
+    data_coding: int
+    short: bytes
+    tlvs: dict[int, bytes]
+    validity: timedelta | None = None  # validity_period, from when it is due
+    send_at: datetime | None = None  # schedule_delivery_time, when it is ahead
 
 
 @dataclass
@@ -355,21 +372,20 @@ class BindSession:
             self.refuse(sequence, answer(sequence, None, status))
             return
         self.counts["submit_in"] += 1
-        source, destination, esm_class, registered, coding, short, tlvs = message
-        sar = SarTlvs(*(int.from_bytes(tlvs[t], "big") if t in tlvs else None for t in TLV_SAR))
-        segment = segment_of(esm_class, short, sar if sar.reference is not None else NO_SAR)
+        sar = SarTlvs(*(int.from_bytes(message.tlvs[t], "big") if t in message.tlvs else None for t in TLV_SAR))
+        segment = segment_of(message.esm_class, message.short, sar if sar.reference is not None else NO_SAR)
         if segment is None:
-            text = pdu.submitted_text(body_of(esm_class, short), coding)
-            self._queue(source, destination, text, registered, [(command, sequence)])
+            text = pdu.submitted_text(body_of(message.esm_class, message.short), message.data_coding)
+            self._queue(message, text, [(command, sequence)])
             return
-        key = (source, destination, segment.reference, segment.total)
+        key = (message.source, message.destination, segment.reference, segment.total)
         kept = self.segments.setdefault(key, Segments(time.monotonic()))
-        kept.bodies[segment.number] = (segment.body, coding)
+        kept.bodies[segment.number] = (segment.body, message.data_coding)
         kept.sequences.append((command, sequence))
         whole = pdu.joined_submitted_text(segment.total, kept.bodies)
         if whole is not None:
             del self.segments[key]
-            self._queue(source, destination, whole, registered, kept.sequences)
+            self._queue(message, whole, kept.sequences)
         self._forget_stale_segments()
 
     def repeated(self, sequence: int, digest: bytes) -> bool:
@@ -398,13 +414,11 @@ class BindSession:
             self.recent[sequence] = (known[0], resp)
         self.send(resp)
 
-    def _read_submit(
-        self, command: int, data: bytes, body: bytes
-    ) -> tuple[str, str, int, int, int, bytes, dict[int, bytes]]:
+    def _read_submit(self, command: int, data: bytes, body: bytes) -> Read:
         if command == pdu.DATA_SM:
             got = pdu.read_data_sm(body)
             payload = got.tlvs.get(smpp34.TLV_MESSAGE_PAYLOAD, b"")
-            return (
+            return Read(
                 got.source_addr,
                 got.destination_addr,
                 got.esm_class,
@@ -417,16 +431,46 @@ class BindSession:
         if not isinstance(sm, smpp34.SubmitSm):
             raise pdu.PduError(pdu.ESME_RINVCMDLEN, "not a submit_sm")
         tlvs = {t.tag: t.value for t in sm.tlvs}
+        now = datetime.now(UTC)
+        try:
+            send_at = pdu.smpp_time_value(sm.schedule_delivery_time, now)
+        except ValueError:
+            raise pdu.PduError(pdu.ESME_RINVSCHED, "schedule_delivery_time is no SMPP time") from None
+        due = max(now, send_at or now)
+        try:  # a relative validity counts from when the message is due
+            until = pdu.smpp_time_value(sm.validity_period, due)
+        except ValueError:
+            raise pdu.PduError(pdu.ESME_RINVEXPIRY, "validity_period is no SMPP time") from None
         short = sm.short_message or tlvs.get(smpp34.TLV_MESSAGE_PAYLOAD, b"")
-        return sm.source_addr, sm.destination_addr, sm.esm_class, sm.registered_delivery, sm.data_coding, short, tlvs
+        validity = until - due if until is not None else None
+        if validity is not None and validity <= timedelta(0):
+            raise pdu.PduError(pdu.ESME_RINVEXPIRY, "validity_period ends before the message is due")
+        return Read(
+            sm.source_addr,
+            sm.destination_addr,
+            sm.esm_class,
+            sm.registered_delivery,
+            sm.data_coding,
+            short,
+            tlvs,
+            validity,
+            send_at if send_at and send_at > now else None,
+        )
 
-    def _queue(
-        self, source: str, destination: str, text: str, registered: int, sequences: list[tuple[int, int]]
-    ) -> None:
-        from webapp.services.smpp_submit import Submit
+    def _queue(self, message: Read, text: str, sequences: list[tuple[int, int]]) -> None:
+        from webapp.services.smpp_submit import DEFAULT_VALIDITY, Submit
 
+        destination = message.destination
         number = destination if destination.startswith("+") or not destination.isdigit() else "+" + destination
-        submit = Submit(sequences[0][1], source, number, text, wants_receipt=bool(registered & 0x01))
+        submit = Submit(
+            sequences[0][1],
+            message.source,
+            number,
+            text,
+            wants_receipt=bool(message.registered & 0x01),
+            validity=message.validity or DEFAULT_VALIDITY,
+            send_at=message.send_at,
+        )
         self.submits.put_nowait(Pending(submit, sequences))
 
     def _forget_stale_segments(self) -> None:
@@ -445,6 +489,8 @@ class BindSession:
 
         while not self.closed:
             batch = [await self.submits.get()]
+            if self.submits.empty():
+                await asyncio.sleep(LINGER)  # the rest of the client's window is on its way
             while len(batch) < SUBMIT_BATCH and not self.submits.empty():
                 batch.append(self.submits.get_nowait())
             outcome = await self.server.db(
@@ -459,8 +505,8 @@ class BindSession:
                     respond = pdu.submit_sm_resp if command == pdu.SUBMIT_SM else pdu.data_sm_resp
                     self.answered(sequence, respond(sequence, answer.message_id, answer.status))
             await self.writer.drain()
-            if outcome.queued:
-                await self.server.redis(hand_to_workers, outcome.queued)
+            for message_ids, at in outcome.queued:
+                await self.server.redis(hand_to_workers, message_ids, at)
 
     # -- receipts and replies back ------------------------------------------------------------
 

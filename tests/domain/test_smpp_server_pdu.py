@@ -3,7 +3,7 @@ the library customers' clients are built on, so the bytes are what a client expe
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from smpplib import smpp
@@ -145,3 +145,27 @@ def struct_tlv(tag: int, value: bytes) -> bytes:
     import struct
 
     return struct.pack(">HH", tag, len(value)) + value
+
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("", None),
+        ("000002030405000R", NOW + timedelta(days=2, hours=3, minutes=4, seconds=5)),
+        ("000100000000000R", NOW + timedelta(days=30)),
+        ("261206140000008+", datetime(2026, 12, 6, 12, 0, tzinfo=UTC)),  # 14:00 at UTC+2 (8 quarters)
+        ("261206100000004-", datetime(2026, 12, 6, 11, 0, tzinfo=UTC)),  # 10:00 at UTC-1
+        ("261224090000500+", datetime(2026, 12, 24, 9, 0, 0, 500_000, tzinfo=UTC)),  # tenths of a second
+    ],
+)
+def test_smpp_times(value, expected):
+    assert p.smpp_time_value(value, NOW) == expected
+
+
+@pytest.mark.parametrize("value", ["2612061400", "26120614000000+", "261206140000008X", "2612061400000a8+"])
+def test_what_is_no_smpp_time(value):
+    with pytest.raises(ValueError):
+        p.smpp_time_value(value, NOW)

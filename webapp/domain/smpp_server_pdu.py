@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from webapp.domain.gsm_charset import GSM_EXTENSION_TABLE, GSM_TABLE
 from webapp.domain.mo_segments import joined_text
@@ -45,6 +45,8 @@ ESME_RINVSYSID = 0x0F
 ESME_RMSGQFUL = 0x14
 ESME_RSUBMITFAIL = 0x45
 ESME_RTHROTTLED = 0x58
+ESME_RINVSCHED = 0x61
+ESME_RINVEXPIRY = 0x62
 # Vendor-specific (0x400–0x4FF), documented in the README: why we took no money and sent nothing.
 ESME_RNOCREDIT = 0x401  # insufficient credit (or a spend cap reached)
 ESME_RBLOCKED = 0x402  # the destination is on a blocklist or has opted out (STOP)
@@ -262,3 +264,20 @@ def read_tlvs(data: bytes) -> dict[int, bytes]:
         tlvs[tag] = data[at + 4 : at + 4 + length]
         at += 4 + length
     return tlvs
+
+
+def smpp_time_value(value: str, now: datetime) -> datetime | None:
+    """An SMPP 3.4 time (§7.1.1): absolute ``YYMMDDhhmmsstnnp`` (p ``+``/``-``: nn quarter hours
+    ahead of / behind UTC) or relative ``YYMMDDhhmmss000R`` (from now); None when empty.
+    ValueError when it is no such time (the caller answers ESME_RINVEXPIRY or ESME_RINVSCHED)."""
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) != 16 or not value[:15].isdigit() or value[15] not in "+-R":
+        raise ValueError(f"{value!r} is not an SMPP time")
+    yy, mo, dd, hh, mi, ss = (int(value[i : i + 2]) for i in range(0, 12, 2))
+    if value[15] == "R":  # years and months as 365 and 30 days, as SMSCs count them
+        return now + timedelta(days=yy * 365 + mo * 30 + dd, hours=hh, minutes=mi, seconds=ss)
+    offset = timedelta(minutes=15 * int(value[13:15])) * (1 if value[15] == "+" else -1)
+    local = datetime(2000 + yy, mo, dd, hh, mi, ss, int(value[12]) * 100_000)
+    return (local - offset).replace(tzinfo=UTC)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
 
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ class Submit:
     text: str
     wants_receipt: bool = False  # registered_delivery asked for a final receipt
     validity: timedelta = DEFAULT_VALIDITY
+    send_at: datetime | None = None  # schedule_delivery_time
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,15 @@ class Answer:
 @dataclass
 class Outcome:
     answers: list[Answer] = field(default_factory=list)
-    queued: list[int] = field(default_factory=list)  # message ids to hand to the workers
+    # message ids to hand to the workers, by when they are due (None: now)
+    queued: list[tuple[list[int], datetime | None]] = field(default_factory=list)
 
 
 def accept(session: Session, credential: Bound, submits: list[Submit], shared_sender: str, max_parts: int) -> Outcome:
     """Accept these submits as the bound credential's user; one answer per submit, in their order."""
     outcome = Outcome()
     user = session.get_one(User, credential.user_id)
-    for _, group in groupby(submits, key=lambda s: (s.source_addr, s.text, s.wants_receipt, s.validity)):
+    for _, group in groupby(submits, key=lambda s: (s.source_addr, s.text, s.wants_receipt, s.validity, s.send_at)):
         batch = list(group)
         first = batch[0]
         submission = sending.Submission(
@@ -65,6 +67,7 @@ def accept(session: Session, credential: Bound, submits: list[Submit], shared_se
             text=first.text,
             sender=first.source_addr or shared_sender,
             validity=first.validity,
+            send_at=first.send_at,
             max_parts=max_parts,
             shared_sender=shared_sender,
             callback_endpoint_id=credential.endpoint_id if first.wants_receipt else None,
@@ -78,7 +81,9 @@ def accept(session: Session, credential: Bound, submits: list[Submit], shared_se
             status = refusal_status(exc)
             answers = [Answer(s.sequence, status) for s in batch]
         outcome.answers += answers
-        outcome.queued += [int(a.message_id) for a in answers if a.message_id is not None]
+        queued = [int(a.message_id) for a in answers if a.message_id is not None]
+        if queued:
+            outcome.queued.append((queued, first.send_at))
         user = session.get_one(User, credential.user_id)  # the commit or rollback expired it
     return outcome
 
