@@ -50,11 +50,14 @@ $(SMSC): tests/smsc/package.json tests/smsc/package-lock.json
 	touch $@
 
 # Browser tests drive Debian's Chromium (no browser download); PDF tests read invoices and
-# statements back with poppler's pdftotext.
+# statements back with poppler's pdftotext; the SMPP server's Kannel test runs Debian's kannel
+# (bearerbox, smsbox; the package's own service is stopped if it started one).
 browser:
-	@{ test -x /usr/bin/chromium && command -v pdftotext >/dev/null; } || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; \
-	  else echo "Install Debian's chromium and poppler-utils packages (sudo apt-get install chromium poppler-utils) for the tests"; exit 1; fi; }
+	@{ test -x /usr/bin/chromium && command -v pdftotext >/dev/null && test -x /usr/sbin/bearerbox; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils kannel \
+	    && { ! { test -s /var/run/kannel/kannel_bearerbox.pid && kill -0 "$$(cat /var/run/kannel/kannel_bearerbox.pid)" 2>/dev/null; } \
+	         || /etc/init.d/kannel stop || systemctl stop kannel || true; }; \
+	  else echo "Install Debian's chromium, poppler-utils and kannel packages (sudo apt-get install chromium poppler-utils kannel) for the tests"; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts tests/smsc/node_modules
