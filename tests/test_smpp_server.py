@@ -528,3 +528,37 @@ def test_validity_and_a_scheduled_time_are_kept(server, shop, app):
         ahead = message.queued_at - message.created_at
         assert abs(ahead.total_seconds() - 86400) < 60  # due in a day
         assert abs((message.validity_until - message.queued_at).total_seconds() - 7200) < 60
+
+
+def test_two_server_instances_share_the_binds_limit_and_the_receipts(server, shop, app):
+    """Several instances behind one address: max_binds counts binds on all of them, and a
+    receipt waits for whichever instance holds the credential's receiver."""
+    loop = asyncio.new_event_loop()
+    other = SmppServer(app, "127.0.0.1", 0, threads=2)
+    other_port = loop.run_until_complete(other.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        with app.app_context():
+            user = db.session.get(User, shop["user_id"])
+            credential = smpp_access.credential_of(db.session, user, shop["id"])
+            smpp_access.update(db.session, user, credential, networks="", limits=rules.Limits(2, 50, 100))
+            db.session.commit()
+        sender = Esme(server, "magazin", shop["password"], kind="transmitter")
+        receiver = Esme(other_port, "magazin", shop["password"], kind="receiver")
+        try:
+            assert bind_status(other_port, "magazin", shop["password"]) == pdu.ESME_RBINDFAIL  # 2 of 2 in use
+            sender.submit("40722123456", "Salut de pe prima instanță")
+            [resp] = sender.wait("resps", 1)
+            with app.app_context():
+                settle([int(resp.message_id)])
+            [receipt] = receiver.wait("delivered", 1)
+        finally:
+            sender.close()
+            receiver.close()
+        assert receipt.receipted_message_id.rstrip(b"\x00") == resp.message_id
+    finally:
+        asyncio.run_coroutine_threadsafe(other.stop(), loop).result(15)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
