@@ -115,6 +115,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "smpp_access.switch": OWNER,
     "smpp_access.password": OWNER,
     "smpp_access.remove": OWNER,
+    "smpp_access.sessions": CUSTOMERS,  # each its own account's sessions
     "templates.create": CUSTOMERS,
     "templates.name_form": CUSTOMERS,
     "templates.picker": CUSTOMERS,
@@ -202,6 +203,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "staff.reject_payment": STAFF,
     "staff.refund_payment": STAFF,
     "staff.payment_proof": STAFF,
+    "staff.smpp_sessions": STAFF,
     "staff_receipts.index": STAFF,
     "staff_receipts.replies": STAFF,
     "staff_tasks.sender_id_requests": STAFF,

@@ -61,6 +61,7 @@ IMPERSONATION_FORBIDDEN_ENDPOINTS = frozenset(
         "smpp_access.switch",
         "smpp_access.password",
         "smpp_access.remove",
+        "smpp_access.sessions",  # the page again, for a browser without htmx
     }
 )
 

@@ -1,14 +1,18 @@
 """Account → SMPP access (issue 21): the account's SMPP credentials (add one, its password shown
 once; change its allowed networks and limits, switch it on or off, give it a new password, remove
-it). The checks are services/smpp_access.py's."""
+it), and the account's sessions bound now ("Connected now", read from the SMPP server's Redis
+records every 5 s by htmx). The checks are services/smpp_access.py's."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from redis.exceptions import RedisError
 
 from webapp.blueprints.form_errors import refusals
 from webapp.blueprints.forms import SmppCredentialForm, SmppLimitsForm
@@ -16,7 +20,8 @@ from webapp.domain import smpp_access as rules
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.models.smpp import SmppCredential
-from webapp.services import smpp_access
+from webapp.redis_client import get_redis
+from webapp.services import smpp_access, smpp_sessions
 
 bp = Blueprint("smpp_access", __name__, url_prefix="/account/smpp")
 
@@ -36,6 +41,34 @@ def _server() -> tuple[str, int]:
     return host or (request.host.rsplit(":", 1)[0] if request.host else "localhost"), port
 
 
+def bound_for(since: datetime, now: datetime) -> str:
+    """How long a session has been bound, to the second while short: "42 s", "5 min 03 s",
+    "2 h 05 min", "3 d 4 h"."""
+    seconds = max(0, int((now - since).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return _("%(d)d d %(h)d h", d=days, h=hours)
+    if hours:
+        return _("%(h)d h %(m)02d min", h=hours, m=minutes)
+    if minutes:
+        return _("%(m)d min %(s)02d s", m=minutes, s=seconds)
+    return _("%(s)d s", s=seconds)
+
+
+def live_sessions(account_ids: list[int] | None) -> dict[str, Any]:
+    """The template's view of the sessions bound now (of these accounts, or all): the sessions, or
+    unreadable=True when Redis does not answer (the page still shows the rest)."""
+    unreadable = False
+    try:
+        sessions = smpp_sessions.live(get_redis(), account_ids)
+    except RedisError:
+        current_app.logger.warning("SMPP sessions: Redis did not answer", exc_info=True)
+        sessions, unreadable = [], True
+    return {"sessions": sessions, "unreadable": unreadable, "now": datetime.now(UTC), "bound_for": bound_for}
+
+
 def _limits_form(credential: SmppCredential) -> SmppLimitsForm:
     form = SmppLimitsForm(formdata=None, obj=credential, prefix=f"c{credential.id}")
     return form
@@ -51,6 +84,7 @@ def _page(
     edited: tuple[int, SmppLimitsForm] | None = None,
     new: smpp_access.NewPassword | None = None,
     status: int = 200,
+    fragment: str | None = None,
 ):
     credentials = smpp_access.credentials_of(db.session, current_user)
     edit_forms = {c.id: _limits_form(c) for c in credentials}
@@ -62,6 +96,7 @@ def _page(
     host, port = _server()
     return render(
         "account/smpp_access.html",
+        fragment,
         form=form,
         credentials=credentials,
         edit_forms=edit_forms,
@@ -70,6 +105,7 @@ def _page(
         host=host,
         port=port,
         status=status,
+        **live_sessions([current_user.account_id]),
     )
 
 
@@ -83,6 +119,12 @@ def _own(credential_id: int) -> SmppCredential:
 @bp.get("/")
 def index():
     return _page()
+
+
+@bp.get("/sessions")
+def sessions():
+    """ "Connected now": the fragment for htmx (the page asks every 5 s), else the whole page."""
+    return _page(fragment="account/_smpp_sessions.html")
 
 
 @bp.post("/")

@@ -1,5 +1,6 @@
-"""Support staff pages. Now: the global blocklist ("general blocklist") and payments to check
-(bank transfers to confirm, first card payments to review, refunds); the staff console,
+"""Support staff pages. Now: the global blocklist ("general blocklist"), payments to check
+(bank transfers to confirm, first card payments to review, refunds) and the SMPP sessions bound
+now, of every account; the staff console,
 impersonation and the audit log come with their own issue."""
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from flask_login import current_user
 
 from webapp.blueprints.contacts import blocklist_download, blocklist_view
 from webapp.blueprints.form_errors import refusals
+from webapp.blueprints.smpp_access import live_sessions
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import money
+from webapp.models import Account
 from webapp.services import blocklist as blocked_numbers
 from webapp.services import payment_review
 from webapp.services.processors import processor_for
@@ -127,3 +130,12 @@ def payment_proof(payment_id: int):
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.get("/smpp-sessions")
+def smpp_sessions():
+    """Every account's SMPP sessions bound now, with the server instance holding each; the page
+    asks for its list again every 5 s (the fragment, for htmx)."""
+    live = live_sessions(None)
+    accounts = {i: db.session.get(Account, i) for i in {s.account_id for s in live["sessions"]}}
+    return render("staff/smpp_sessions.html", "staff/_smpp_sessions.html", accounts=accounts, **live)
