@@ -562,3 +562,27 @@ def test_two_server_instances_share_the_binds_limit_and_the_receipts(server, sho
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()
+
+
+def test_a_receipt_asked_for_on_the_first_segment_only_comes_back(server, shop, app):
+    """Kannel asks for the receipt of a long message on its first segment only."""
+    esme = Esme(server, "magazin", shop["password"])
+    try:
+        parts, coding, esm_class = smpplib.gsm.make_parts(LONG_GSM)
+        for n, part in enumerate(parts):
+            esme.client.send_message(
+                source_addr="1899",
+                dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
+                destination_addr="40722123456",
+                short_message=part,
+                data_coding=coding,
+                esm_class=esm_class,
+                registered_delivery=1 if n == 0 else 0,
+            )
+        resps = esme.wait("resps", len(parts))
+        with app.app_context():
+            settle([int(resps[0].message_id)])
+        [receipt] = esme.wait("delivered", 1)
+    finally:
+        esme.close()
+    assert receipt.receipted_message_id.rstrip(b"\x00") == resps[0].message_id

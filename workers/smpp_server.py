@@ -27,7 +27,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -98,6 +98,7 @@ class Segments:
     started: float
     bodies: dict[int, tuple[bytes, int]] = field(default_factory=dict)
     sequences: list[tuple[int, int]] = field(default_factory=list)
+    registered: int = 0  # any segment's registered_delivery (Kannel asks on the first only)
 
 
 class SmppServer:
@@ -382,10 +383,11 @@ class BindSession:
         kept = self.segments.setdefault(key, Segments(time.monotonic()))
         kept.bodies[segment.number] = (segment.body, message.data_coding)
         kept.sequences.append((command, sequence))
+        kept.registered |= message.registered
         whole = pdu.joined_submitted_text(segment.total, kept.bodies)
         if whole is not None:
             del self.segments[key]
-            self._queue(message, whole, kept.sequences)
+            self._queue(replace(message, registered=kept.registered), whole, kept.sequences)
         self._forget_stale_segments()
 
     def repeated(self, sequence: int, digest: bytes) -> bool:
