@@ -334,3 +334,21 @@ def test_the_service_refuses_with_field_errors(app, make_user):
         errors = refused.value.field_errors
         assert set(errors) == {"system_id", "allowed_networks", "max_binds", "window"}
         assert str(errors["allowed_networks"][0]).startswith("Line 3: 'nope'")
+
+
+def test_the_page_says_where_to_connect_and_escapes_it(app, client, make_user, login, monkeypatch):
+    import dataclasses
+
+    make_user("adresa")
+    login("adresa")
+    monkeypatch.setitem(
+        app.config,
+        "SETTINGS",
+        dataclasses.replace(app.config["SETTINGS"], smpp_public_address="smpp.example.ro:2776"),
+    )
+    page = client.get("/account/smpp/").text
+    assert '<code data-testid="smpp-address">smpp.example.ro</code>, port 2776' in page
+    monkeypatch.setitem(
+        app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], smpp_public_address="<b>x</b>")
+    )
+    assert "&lt;b&gt;x&lt;/b&gt;" in client.get("/account/smpp/").text
