@@ -586,3 +586,28 @@ def test_a_receipt_asked_for_on_the_first_segment_only_comes_back(server, shop, 
     finally:
         esme.close()
     assert receipt.receipted_message_id.rstrip(b"\x00") == resps[0].message_id
+
+
+def test_a_database_failure_refuses_the_batch_and_the_bind_goes_on(server, shop, app, monkeypatch):
+    from webapp.services import smpp_submit
+
+    real, calls = smpp_submit.accept, []
+
+    def failing_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("the database went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(smpp_submit, "accept", failing_once)
+    esme = Esme(server, "magazin", shop["password"])
+    try:
+        esme.submit("40722123456", "Salut")
+        [refused] = esme.wait("resps", 1)
+        esme.submit("40722123457", "Salut")
+        _, accepted = esme.wait("resps", 2)
+    finally:
+        esme.close()
+    assert (refused.status, accepted.status) == (pdu.ESME_RSYSERR, 0)
+    with app.app_context():
+        assert [m.to for m in db.session.scalars(select(Message))] == ["+40722123457"]

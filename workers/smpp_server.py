@@ -495,13 +495,17 @@ class BindSession:
                 await asyncio.sleep(LINGER)  # the rest of the client's window is on its way
             while len(batch) < SUBMIT_BATCH and not self.submits.empty():
                 batch.append(self.submits.get_nowait())
-            outcome = await self.server.db(
-                smpp_submit.accept,
-                self.bound,
-                [p.submit for p in batch],
-                self.server.shared_sender,
-                self.server.max_parts,
-            )
+            try:
+                outcome = await self.server.db(
+                    smpp_submit.accept,
+                    self.bound,
+                    [p.submit for p in batch],
+                    self.server.shared_sender,
+                    self.server.max_parts,
+                )
+            except Exception:  # the database away: these are refused, nothing was accepted
+                log.exception("session %s: %d submits not accepted", self.id, len(batch))
+                outcome = smpp_submit.Outcome([smpp_submit.Answer(p.submit.sequence, pdu.ESME_RSYSERR) for p in batch])
             for pending, answer in zip(batch, outcome.answers):
                 for command, sequence in pending.sequences:
                     respond = pdu.submit_sm_resp if command == pdu.SUBMIT_SM else pdu.data_sm_resp
@@ -520,26 +524,36 @@ class BindSession:
         return pdu.pdu(command, self._next_sequence())
 
     async def delivering(self) -> None:
-        from webapp.services import smpp_binds
-
+        """The credential's receipts and replies, a window at a time, for as long as the bind lasts."""
         loop = asyncio.get_running_loop()
         while not self.closed:
-            waiting = await self.server.db(smpp_binds.claim, self.bound.endpoint_id, self.bound.window)
-            if not waiting:
-                await asyncio.sleep(IDLE_POLL)
-                continue
-            sent: dict[int, asyncio.Future[int]] = {}
-            for item in waiting:
-                sequence = self._next_sequence()
-                future: asyncio.Future[int] = loop.create_future()
-                self.waiting[sequence] = future
-                self.send(deliver_sm(item, sequence))
-                sent[item.delivery_id] = future
-            await self.writer.drain()
-            done, _ = await asyncio.wait(sent.values(), timeout=RESP_TIMEOUT)
-            answers = {i: f.result() for i, f in sent.items() if f in done}
-            self.counts["deliver_out"] += sum(1 for status in answers.values() if status == 0)
-            await self.server.db(smpp_binds.delivered, list(sent), answers)
+            try:
+                await self.deliver_window(loop)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database away: what was leased goes again after its lease
+                log.exception("session %s: receipts and replies not sent now", self.id)
+                await asyncio.sleep(IDLE_POLL * 4)
+
+    async def deliver_window(self, loop: asyncio.AbstractEventLoop) -> None:
+        from webapp.services import smpp_binds
+
+        waiting = await self.server.db(smpp_binds.claim, self.bound.endpoint_id, self.bound.window)
+        if not waiting:
+            await asyncio.sleep(IDLE_POLL)
+            return
+        sent: dict[int, asyncio.Future[int]] = {}
+        for item in waiting:
+            sequence = self._next_sequence()
+            future: asyncio.Future[int] = loop.create_future()
+            self.waiting[sequence] = future
+            self.send(deliver_sm(item, sequence))
+            sent[item.delivery_id] = future
+        await self.writer.drain()
+        done, _ = await asyncio.wait(sent.values(), timeout=RESP_TIMEOUT)
+        answers = {i: f.result() for i, f in sent.items() if f in done}
+        self.counts["deliver_out"] += sum(1 for status in answers.values() if status == 0)
+        await self.server.db(smpp_binds.delivered, list(sent), answers)
 
     async def close(self) -> None:
         if self.closed and not self.tasks and self.writer.is_closing():
