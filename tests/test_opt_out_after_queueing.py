@@ -61,3 +61,16 @@ def test_a_manual_blocklist_entry_after_queueing_does_not_stop_it(reply_world):
     counts = delivery.submit_messages(db.session, [message.id], get_redis())
     assert (counts["opted_out"], counts["submitted"]) == (0, 1)
     assert db.session.get(Message, message.id).status == lifecycle.SUBMITTED
+
+
+def test_two_messages_to_a_phone_that_said_stop_are_both_refused(reply_world):
+    ana = db.session.get(User, reply_world["ana"])
+    first = sending.accept(db.session, ana, sending.Submission(to=[PHONE], text="Prima", sender="1899"))
+    second = sending.accept(db.session, ana, sending.Submission(to=[PHONE], text="A doua", sender="1899"))
+    db.session.commit()
+    receive(reply_world, PHONE, "1899", "STOP")
+    ids = [first[0].id, second[0].id]
+    counts = delivery.submit_messages(db.session, ids, get_redis())
+    assert (counts["opted_out"], counts["submitted"]) == (2, 0)
+    assert {db.session.get(Message, i).reason_code for i in ids} == {"opted_out"}
+    assert ledger.verify(db.session) == []

@@ -256,6 +256,7 @@ def test_receipts_come_back_on_the_bind_also_after_a_reconnect(server, shop, app
     assert receipt.receipted_message_id.rstrip(b"\x00").decode() == resp.message_id.decode()
     assert receipt.message_state == 2
     assert b"stat:DELIVRD" in receipt.short_message and b"id:" + resp.message_id in receipt.short_message
+    assert b"submit date:0000000000" not in receipt.short_message  # the message's own times
     # the bind is down while the next message settles: its receipt waits and comes on the next bind
     esme = Esme(server, "magazin", shop["password"], kind="transmitter")
     try:
@@ -611,3 +612,75 @@ def test_a_database_failure_refuses_the_batch_and_the_bind_goes_on(server, shop,
     assert (refused.status, accepted.status) == (pdu.ESME_RSYSERR, 0)
     with app.app_context():
         assert [m.to for m in db.session.scalars(select(Message))] == ["+40722123457"]
+
+
+def test_a_database_failure_after_a_committed_group_keeps_that_group(server, shop, app, monkeypatch):
+    """Two texts in one batch: the first group is committed (its id answered), the database goes
+    away for the second: only that one is answered with a system error, to be tried again."""
+    from webapp.services import sending
+
+    real, calls = sending.accept, []
+
+    def failing_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ConnectionError("the database went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sending, "accept", failing_second)
+    sock = raw_bind(server, "magazin", shop["password"])
+    try:
+        import smpp34
+
+        sock.sendall(
+            smpp34.SubmitSm("1899", "40722123456", b"Primul", sequence_number=5).encode()
+            + smpp34.SubmitSm("1899", "40722123457", b"Al doilea", sequence_number=6).encode()
+        )
+        answers = {q: (st, body) for _, st, q, body in (read_resp(sock), read_resp(sock))}
+    finally:
+        sock.close()
+    if len(calls) == 1:  # the two came in two batches: nothing to test here
+        pytest.skip("the submits were not batched together")
+    assert answers[5][0] == 0 and answers[6][0] == pdu.ESME_RSYSERR
+    with app.app_context():
+        assert [m.text for m in db.session.scalars(select(Message))] == ["Primul"]
+
+
+def test_a_refused_bind_closes_the_connection(server, shop):
+    sock = socket.create_connection(("127.0.0.1", server), timeout=5)
+    try:
+        body = b"magazin\x00wrong123\x00\x00" + bytes([0x34, 1, 1]) + b"\x00"
+        sock.sendall(pdu.pdu(pdu.BIND_TRANSCEIVER, 1, body))
+        assert struct.unpack(">LLLL", sock.recv(16))[2] == pdu.ESME_RINVPASWD
+        sock.recv(1024)
+        assert sock.recv(16) == b""  # one try per connection
+    finally:
+        sock.close()
+
+
+def test_a_disabled_account_ends_its_binds_and_its_endpoint_is_not_on_the_webhooks_page(
+    server, shop, app, monkeypatch, client, login
+):
+    import workers.smpp_server as smpp_server
+    from webapp.models import SmppCredential
+
+    monkeypatch.setattr(smpp_server, "HEARTBEAT", 0.2)
+    with app.app_context():
+        endpoint_id = db.session.get(SmppCredential, shop["id"]).endpoint_id
+    assert endpoint_id is not None  # made with the credential
+    login("magazin")
+    assert client.get(f"/account/webhooks/{endpoint_id}").status_code == 404
+    esme = Esme(server, "magazin", shop["password"])
+    try:
+        with app.app_context():
+            db.session.get(Account, db.session.get(User, shop["user_id"]).account_id).status = "disabled"
+            db.session.commit()
+        deadline, unbound = time.monotonic() + 5, False
+        while time.monotonic() < deadline and not unbound:
+            try:
+                esme.client.read_once()
+            except (smpplib.exceptions.ConnectionError, OSError):
+                unbound = True
+        assert unbound
+    finally:
+        esme.client.disconnect()

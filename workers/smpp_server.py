@@ -45,9 +45,11 @@ LINGER = 0.003  # seconds a lone submit waits for others to share its database r
 SEGMENTS_KEPT = 60.0  # seconds a long message's segments wait for the rest
 RESP_TIMEOUT = 30.0  # seconds a deliver_sm waits for its deliver_sm_resp
 IDLE_POLL = 0.5  # seconds between looks for receipts and replies when none were waiting
+TRANSIENT = frozenset({pdu.ESME_RSYSERR, pdu.ESME_RTHROTTLED, pdu.ESME_RMSGQFUL})
 RECENT_SUBMITS = 10_000  # submits per bind remembered for idempotency
 HEARTBEAT = 10.0  # seconds between a session's presence updates in Redis
 PRESENCE_TTL = 45  # seconds a session's presence lasts without a heartbeat
+REFUSED_BIND_PAUSE = 1.0  # seconds before a connection whose bind was refused is closed
 SILENT_FOR = 60.0  # seconds without a PDU from the client before we ask with enquire_link
 ENQUIRE_TIMEOUT = 30.0  # seconds the client has to answer it before the session ends
 TLV_SAR = (smpp34.TLV_SAR_MSG_REF_NUM, smpp34.TLV_SAR_TOTAL_SEGMENTS, smpp34.TLV_SAR_SEGMENT_SEQNUM)
@@ -89,6 +91,7 @@ class Read:
     data_coding: int
     short: bytes
     tlvs: dict[int, bytes]
+    dest_ton: int = 0
     validity: timedelta | None = None  # validity_period, from when it is due
     send_at: datetime | None = None  # schedule_delivery_time, when it is ahead
 
@@ -303,6 +306,8 @@ class BindSession:
         if isinstance(got, int):
             log.info("bind refused: system_id %r from %s (0x%02X)", request.system_id, self.peer, got)
             self.send(pdu.bind_resp(command, sequence, SYSTEM_ID, got))
+            await asyncio.sleep(REFUSED_BIND_PAUSE)  # no fast guessing: one try per connection
+            self.closed = True
             return
         info = {
             "credential_id": got.credential_id,
@@ -329,16 +334,27 @@ class BindSession:
 
         while not self.closed:
             await asyncio.sleep(HEARTBEAT)
-            if time.monotonic() - self.last_heard > SILENT_FOR and not await self.answers_enquire_link():
-                log.info("session %s (%s) silent: closed", self.id, self.bound.system_id)
-                await self.close()
-                return
-            await self.server.redis(heartbeat, self.bound.credential_id, self.id, self.counts)
-            if not await self.server.db(smpp_binds.credential_still_usable, self.bound.credential_id):
-                log.info("credential %s switched off: session %s ends", self.bound.system_id, self.id)
-                self.send(self._next_pdu(pdu.UNBIND))
-                await asyncio.sleep(1)
-                await self.close()
+            try:
+                if time.monotonic() - self.last_heard > SILENT_FOR and not await self.answers_enquire_link():
+                    log.info("session %s (%s) silent: closed", self.id, self.bound.system_id)
+                    await self.close()
+                    return
+                await self.server.redis(heartbeat, self.bound.credential_id, self.id, self.counts)
+                if not await self.server.db(smpp_binds.credential_still_usable, self.bound.credential_id):
+                    log.info(
+                        "credential %s switched off or its account disabled: session %s ends",
+                        self.bound.system_id,
+                        self.id,
+                    )
+                    self.send(self._next_pdu(pdu.UNBIND))
+                    await asyncio.sleep(1)
+                    await self.close()
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis or the database away for a moment: the next heartbeat tries again
+                log.exception("session %s: heartbeat failed", self.id)
+            self._forget_stale_segments()
 
     async def answers_enquire_link(self) -> bool:
         """A silent client (a peer gone without closing the connection holds a bind) is asked."""
@@ -412,7 +428,9 @@ class BindSession:
 
     def answered(self, sequence: int, resp: bytes) -> None:
         known = self.recent.get(sequence)
-        if known is not None:
+        if int.from_bytes(resp[8:12], "big") in TRANSIENT:  # a retry may succeed: not remembered
+            self.recent.pop(sequence, None)
+        elif known is not None:
             self.recent[sequence] = (known[0], resp)
         self.send(resp)
 
@@ -428,6 +446,7 @@ class BindSession:
                 got.data_coding,
                 payload,
                 got.tlvs,
+                got.dest_addr_ton,
             )
         sm = smpp34.decode(data)
         if not isinstance(sm, smpp34.SubmitSm):
@@ -455,6 +474,7 @@ class BindSession:
             sm.data_coding,
             short,
             tlvs,
+            sm.dest_addr_ton,
             validity,
             send_at if send_at and send_at > now else None,
         )
@@ -462,14 +482,13 @@ class BindSession:
     def _queue(self, message: Read, text: str, sequences: list[tuple[int, int]]) -> None:
         from webapp.services.smpp_submit import DEFAULT_VALIDITY, Submit
 
-        destination = message.destination
-        number = destination if destination.startswith("+") or not destination.isdigit() else "+" + destination
+        number = pdu.destination_number(message.destination, message.dest_ton)
         submit = Submit(
             sequences[0][1],
             message.source,
             number,
             text,
-            wants_receipt=bool(message.registered & 0x01),
+            wants_receipt=(message.registered & 0x03) in (1, 2),  # final receipt, or on failure
             validity=message.validity or DEFAULT_VALIDITY,
             send_at=message.send_at,
         )
@@ -512,7 +531,10 @@ class BindSession:
                     self.answered(sequence, respond(sequence, answer.message_id, answer.status))
             await self.writer.drain()
             for message_ids, at in outcome.queued:
-                await self.server.redis(hand_to_workers, message_ids, at)
+                try:
+                    await self.server.redis(hand_to_workers, message_ids, at)
+                except Exception:  # committed: the sweeper (requeue_stranded) hands them over later
+                    log.exception("session %s: %d messages not handed to the workers now", self.id, len(message_ids))
 
     # -- receipts and replies back ------------------------------------------------------------
 
@@ -549,11 +571,19 @@ class BindSession:
             self.waiting[sequence] = future
             self.send(deliver_sm(item, sequence))
             sent[item.delivery_id] = future
-        await self.writer.drain()
-        done, _ = await asyncio.wait(sent.values(), timeout=RESP_TIMEOUT)
-        answers = {i: f.result() for i, f in sent.items() if f in done}
-        self.counts["deliver_out"] += sum(1 for status in answers.values() if status == 0)
-        await self.server.db(smpp_binds.delivered, list(sent), answers)
+        try:
+            await asyncio.wait_for(self.writer.drain(), RESP_TIMEOUT)
+            await asyncio.wait(sent.values(), timeout=RESP_TIMEOUT)
+        finally:  # also when the session is closing: what the client acknowledged is written as sent
+            answers = {i: f.result() for i, f in sent.items() if f.done() and not f.cancelled()}
+            self.counts["deliver_out"] += sum(1 for status in answers.values() if status == 0)
+            for sequence in [q for q, f in self.waiting.items() if f in sent.values()]:
+                self.waiting.pop(sequence, None)
+            # not awaited: a cancelled session still records it (the pool runs it to the end)
+            try:
+                self.server.pool.submit(self.server._transaction, smpp_binds.delivered, (list(sent), answers))
+            except RuntimeError:  # the server is stopping: they go again after their lease
+                log.warning("session %s: %d deliveries not recorded", self.id, len(sent))
 
     async def close(self) -> None:
         if self.closed and not self.tasks and self.writer.is_closing():
@@ -582,8 +612,15 @@ def deliver_sm(item: Any, sequence: int) -> bytes:
     """A receipt (message.status) or a reply (message.reply) as a deliver_sm."""
     data = item.data
     if item.event_type == "message.status":
+        status = _stored_status(data["status"])
+        if status == "refused" and data.get("reason") == "expired":
+            status = "EXPIRED"  # expired before it could be sent
         receipt = pdu.receipt(
-            str(data["message_id"]), _stored_status(data["status"]), data.get("error_code"), None, None
+            str(data["message_id"]),
+            status,
+            data.get("error_code"),
+            _when(data, "submitted_at"),
+            _when(data, "final_at"),
         )
         return smpp34.DeliverSm(
             _address(data["to"]),
@@ -614,6 +651,13 @@ def deliver_sm(item: Any, sequence: int) -> bytes:
         tlvs=tlvs,
         sequence_number=sequence,
     ).encode()
+
+
+def _when(data: dict[str, Any], key: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(data[key]) if data.get(key) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _stored_status(api_status: str) -> str:

@@ -169,3 +169,19 @@ def test_smpp_times(value, expected):
 def test_what_is_no_smpp_time(value):
     with pytest.raises(ValueError):
         p.smpp_time_value(value, NOW)
+
+
+@pytest.mark.parametrize(
+    "address, ton, number",
+    [
+        ("40722123456", 1, "+40722123456"),  # international
+        ("40722123456", 0, "+40722123456"),  # unknown, as most clients send it
+        ("0722123456", 0, "0722123456"),  # unknown but national: the account's country reads it
+        ("0722123456", 2, "0722123456"),  # national
+        ("722123456", 2, "722123456"),
+        ("+40722123456", 1, "+40722123456"),
+        ("INFO", 5, "INFO"),
+    ],
+)
+def test_the_destination_by_its_type_of_number(address, ton, number):
+    assert p.destination_number(address, ton) == number

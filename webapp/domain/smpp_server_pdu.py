@@ -227,6 +227,18 @@ def joined_submitted_text(total: int, bodies: Mapping[int, tuple[bytes, int]]) -
     return joined_text(total, bodies)
 
 
+def destination_number(address: str, ton: int) -> str:
+    """The number a submit names, for the phone rules: international (TON 1) gets its "+";
+    national (TON 2) is read in the account's country; unknown (TON 0) is national when it
+    starts with 0, else international (most clients send "40722123456" with TON 0)."""
+    address = address.strip()
+    if not address.isdigit():
+        return address
+    if ton == 1 or (ton == 0 and not address.startswith("0")):
+        return "+" + address
+    return address
+
+
 @dataclass(frozen=True)
 class DataSm:
     """The fields of a data_sm the server uses (its text is in the message_payload TLV)."""
@@ -237,22 +249,24 @@ class DataSm:
     registered_delivery: int
     data_coding: int
     tlvs: dict[int, bytes]
+    dest_addr_ton: int = 0
 
 
 def read_data_sm(body: bytes) -> DataSm:
     """service_type, source ton/npi/addr, dest ton/npi/addr (C-octet strings and bytes), then
     esm_class, registered_delivery, data_coding and the TLVs."""
-    at, strings = 0, []
+    at, strings, tons = 0, [], []
     for limit, skip in ((6, 2), (21, 2), (21, 0)):
         end = body.find(b"\x00", at)
         if end < 0 or end - at >= limit:
             raise PduError(ESME_RINVCMDLEN, "a data_sm address field is not a C-octet string of its size")
         strings.append(body[at:end].decode("latin-1"))
+        tons.append(body[end + 1] if skip and end + 1 < len(body) else 0)
         at = end + 1 + skip
     if at + 3 > len(body):
         raise PduError(ESME_RINVCMDLEN, "the data_sm ends before its data_coding")
     esm_class, registered, coding = body[at], body[at + 1], body[at + 2]
-    return DataSm(strings[1], strings[2], esm_class, registered, coding, read_tlvs(body[at + 3 :]))
+    return DataSm(strings[1], strings[2], esm_class, registered, coding, read_tlvs(body[at + 3 :]), tons[1])
 
 
 def read_tlvs(data: bytes) -> dict[int, bytes]:

@@ -127,7 +127,9 @@ def refusals_among(
 def opted_out_messages(session: Session, messages: Iterable[Any]) -> set[int]:
     """Of these queued messages (rows with id, account_id and to), the ones whose phone has
     since answered STOP to their account: one query for the lot."""
-    wanted = {(m.account_id, m.to): m.id for m in messages}
+    wanted: dict[tuple[int, str], list[int]] = {}
+    for m in messages:  # two messages of one account to one phone: both
+        wanted.setdefault((m.account_id, m.to), []).append(m.id)
     if not wanted:
         return set()
     found: set[int] = set()
@@ -141,5 +143,6 @@ def opted_out_messages(session: Session, messages: Iterable[Any]) -> set[int]:
                 BlockedNumber.phone.in_({t for _, t in chunk}),
             )
         )
-        found |= {wanted[(a, p)] for a, p in rows if (a, p) in wanted}
+        for a, p in rows:
+            found.update(wanted.get((a, p), ()))
     return found

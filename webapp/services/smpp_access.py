@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import N_
 from webapp.domain import smpp_access as rules
 from webapp.domain.texts import Text
-from webapp.models import Account, User
+from webapp.models import Account, User, WebhookDelivery, WebhookEndpoint
 from webapp.models.smpp import SmppCredential
 from webapp.models.types import utcnow
 from webapp.services import audit
@@ -141,6 +141,7 @@ def create(
     )
     session.add(credential)
     session.flush()
+    endpoint_for(session, credential)  # made with it: never raced by two first binds
     _audit(session, actor, credential, "create", **_settings_of(credential))
     return NewPassword(credential, password)
 
@@ -177,17 +178,66 @@ def new_password(session: Session, actor: User, credential: SmppCredential) -> s
 
 
 def remove(session: Session, actor: User, credential: SmppCredential) -> None:
-    """The credential is gone; its audit rows stay."""
+    """The credential is gone with its receipts and replies still waiting; its audit rows stay."""
     _audit(session, actor, credential, "remove")
+    endpoint_id, credential.endpoint_id = credential.endpoint_id, None
+    session.flush()
+    if endpoint_id is not None:
+        session.execute(WebhookDelivery.__table__.delete().where(WebhookDelivery.endpoint_id == endpoint_id))
+        session.execute(WebhookEndpoint.__table__.delete().where(WebhookEndpoint.id == endpoint_id))
     session.delete(credential)
     session.flush()
+
+
+SMPP_EVENTS = ["message.status", "message.reply"]
+
+
+def endpoint_for(session: Session, credential: SmppCredential) -> int:
+    """The endpoint whose deliveries are the credential's receipts and replies, made once (under
+    the credential's row lock: two first binds at once make one, not two)."""
+    locked = session.scalar(
+        select(SmppCredential)
+        .where(SmppCredential.id == credential.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert locked is not None
+    if locked.endpoint_id:
+        return locked.endpoint_id
+    endpoint = WebhookEndpoint(
+        account_id=locked.account_id,
+        kind="smpp",
+        url=f"smpp://{locked.system_id}",
+        secret="whsec_" + secrets.token_urlsafe(24),
+        events=SMPP_EVENTS,
+        enabled=True,
+    )
+    session.add(endpoint)
+    session.flush()
+    locked.endpoint_id = endpoint.id
+    session.flush()
+    return endpoint.id
+
+
+def still_usable(session: Session, credential_id: int) -> bool:
+    """What a bind needs besides its password and address, checked again while it is bound: the
+    credential on, its user active and its account (and parent) active."""
+    credential = session.get(SmppCredential, credential_id)
+    if credential is None or not credential.enabled:
+        return False
+    user = session.get(User, credential.user_id)
+    return (
+        user is not None and user.active and user.account_id == credential.account_id and _account_active(session, user)
+    )
 
 
 def authenticate(session: Session, system_id: str, password: str, address: str) -> SmppCredential | str:
     """For our SMPP server's bind: the credential when the client may bind from ``address``, else
     the reason it may not (one of the refusal codes of webapp.domain.smpp_access; REFUSAL_STATUS
     gives the SMPP command_status to answer). A bind allowed is noted in last_bound_at."""
-    credential = session.scalar(select(SmppCredential).where(SmppCredential.system_id == (system_id or "")))
+    credential = session.scalar(
+        select(SmppCredential).where(func.lower(SmppCredential.system_id) == (system_id or "").lower())
+    )
     # An unknown system_id costs a hash check too, so timing does not tell which ones exist.
     if not verify_password(credential.password_hash if credential else None, password or ""):
         return rules.WRONG_PASSWORD if credential is not None else rules.UNKNOWN_SYSTEM_ID

@@ -21,14 +21,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import smpp_access as rules
-from webapp.domain import webhook_events
-from webapp.models import SmppCredential, WebhookDelivery, WebhookEndpoint
+from webapp.models import WebhookDelivery
 from webapp.models.types import utcnow
 from webapp.services import smpp_access, webhooks
 
 LEASE = timedelta(seconds=60)
 RETRY_AFTER = timedelta(seconds=5)  # a deliver_sm the client refused (or never answered)
-EVENTS = [webhook_events.MESSAGE_STATUS, webhook_events.MESSAGE_REPLY]
 
 
 @dataclass(frozen=True)
@@ -50,32 +48,15 @@ def authenticate(session: Session, system_id: str, password: str, address: str) 
     got = smpp_access.authenticate(session, system_id, password, address)
     if isinstance(got, str):
         return rules.REFUSAL_STATUS[got]
-    endpoint_id = got.endpoint_id or _endpoint_for(session, got)
+    endpoint_id = got.endpoint_id or smpp_access.endpoint_for(session, got)
     return Bound(
         got.id, got.account_id, got.user_id, got.system_id, got.max_binds, got.tps_limit, got.window, endpoint_id
     )
 
 
-def _endpoint_for(session: Session, credential: SmppCredential) -> int:
-    """The endpoint whose deliveries are the credential's receipts and replies (made once)."""
-    endpoint = WebhookEndpoint(
-        account_id=credential.account_id,
-        kind="smpp",
-        url=f"smpp://{credential.system_id}",
-        secret=webhooks.new_secret(),
-        events=EVENTS,
-        enabled=True,
-    )
-    session.add(endpoint)
-    session.flush()
-    credential.endpoint_id = endpoint.id
-    session.flush()
-    return endpoint.id
-
-
 def credential_still_usable(session: Session, credential_id: int) -> bool:
-    """Switched on still (a bound session ends when its credential is switched off or removed)."""
-    return bool(session.scalar(select(SmppCredential.enabled).where(SmppCredential.id == credential_id)))
+    """Its credential on, its user and account active (a bound session ends when one is not)."""
+    return smpp_access.still_usable(session, credential_id)
 
 
 @dataclass(frozen=True)

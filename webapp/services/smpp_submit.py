@@ -11,6 +11,7 @@ Commits (one transaction per group); the caller hands the queued ids to the work
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from webapp.services.errors import ServiceError
 from webapp.services.smpp_binds import Bound
 
 DEFAULT_VALIDITY = sending.DEFAULT_VALIDITY
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,9 @@ class Outcome:
 def accept(session: Session, credential: Bound, submits: list[Submit], shared_sender: str, max_parts: int) -> Outcome:
     """Accept these submits as the bound credential's user; one answer per submit, in their order."""
     outcome = Outcome()
-    user = session.get_one(User, credential.user_id)
-    for _, group in groupby(submits, key=lambda s: (s.source_addr, s.text, s.wants_receipt, s.validity, s.send_at)):
-        batch = list(group)
+    key = lambda s: (s.source_addr, s.text, s.wants_receipt, s.validity, s.send_at)  # noqa: E731
+    groups = [list(group) for _, group in groupby(submits, key=key)]
+    for n, batch in enumerate(groups):
         first = batch[0]
         submission = sending.Submission(
             to=[s.destination_addr for s in batch],
@@ -73,6 +75,7 @@ def accept(session: Session, credential: Bound, submits: list[Submit], shared_se
             callback_endpoint_id=credential.endpoint_id if first.wants_receipt else None,
         )
         try:
+            user = session.get_one(User, credential.user_id)  # again after each commit or rollback
             messages = sending.accept(session, user, submission)
             answers = list(_answers(batch, messages))
             session.commit()
@@ -80,11 +83,17 @@ def accept(session: Session, credential: Bound, submits: list[Submit], shared_se
             session.rollback()
             status = refusal_status(exc)
             answers = [Answer(s.sequence, status) for s in batch]
+        except Exception:
+            # The database went away: this group and the rest are not accepted (a system error,
+            # to try again); the groups committed before keep their ids, charged and queued.
+            session.rollback()
+            log.exception("%d SMPP submits not accepted", sum(len(g) for g in groups[n:]))
+            outcome.answers += [Answer(s.sequence, pdu.ESME_RSYSERR) for g in groups[n:] for s in g]
+            return outcome
         outcome.answers += answers
         queued = [int(a.message_id) for a in answers if a.message_id is not None]
         if queued:
             outcome.queued.append((queued, first.send_at))
-        user = session.get_one(User, credential.user_id)  # the commit or rollback expired it
     return outcome
 
 

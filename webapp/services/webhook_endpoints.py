@@ -32,7 +32,9 @@ def endpoints_of(session: Session, actor: User, kind: str = "endpoint") -> Seque
 def endpoint_of(session: Session, actor: User, endpoint_id: int) -> WebhookEndpoint | None:
     """The endpoint, when it is the actor's account's (None otherwise: another account's is not found)."""
     endpoint = session.get(WebhookEndpoint, endpoint_id)
-    return endpoint if endpoint is not None and endpoint.account_id == actor.account_id else None
+    if endpoint is None or endpoint.account_id != actor.account_id or endpoint.kind == "smpp":
+        return None  # an SMPP credential's is managed with the credential, not on this page
+    return endpoint
 
 
 def switch(session: Session, endpoint: WebhookEndpoint, enabled: bool) -> None:
