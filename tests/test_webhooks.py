@@ -6,6 +6,7 @@ redirect; an endpoint failing for a day is switched off. A real HTTP receiver; b
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -218,3 +219,36 @@ def test_a_switched_off_endpoint_gets_nothing_of_what_waits(reply_world, receive
     hook.enabled = True
     db.session.commit()
     assert [o.delivered for o in deliver()] == [True]
+
+
+def test_a_receiver_that_never_answers_does_not_hold_up_the_round(reply_world, receiver, monkeypatch):
+    """A receiver dripping its answer is a timeout at the round's deadline; the others' outcomes
+    are written within their lease (so none of them is posted twice)."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    import workers.webhooks as job
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts, never answers
+    monkeypatch.setattr(job, "ROUND_DEADLINE", 0.5)
+    try:
+        endpoint(reply_world, receiver.url)
+        endpoint(reply_world, f"http://127.0.0.1:{silent.getsockname()[1]}/hooks")
+        receive(reply_world, "40722123456", "1899", "Da")
+        claimed = webhooks.claim_due(db.session)
+        db.session.commit()
+        requests = webhooks.requests_for(db.session, claimed)
+        pool = ThreadPoolExecutor(max_workers=4)
+        started = time.monotonic()
+        answers = job._posted(pool, requests, allow_private=True)
+        took = time.monotonic() - started
+        assert took < 3
+        by_url = {r.url: a for r, a in zip(requests, answers)}
+        assert by_url[receiver.url].status == 200
+        late = next(a for u, a in by_url.items() if u != receiver.url)
+        assert late.status is None and "no answer within" in late.text
+        pool.shutdown(wait=False, cancel_futures=True)
+    finally:
+        silent.close()

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from workers.app import job_context, settings
 
 PARALLEL = 16
-BUDGET_SECONDS = 1.5  # no new round after this; a round under way finishes (at most ~35 s)
+BUDGET_SECONDS = 1.5  # no new round after this; a round under way finishes (at most ROUND_DEADLINE)
+ROUND_DEADLINE = 40.0  # seconds a round waits for its posts: its leases last 60
 
 
 def deliver_webhooks() -> dict:
@@ -29,7 +30,7 @@ def deliver_webhooks() -> dict:
                 break
             counts["rounds"] += 1
             requests = webhooks.requests_for(session, claimed)
-            answers = list(pool.map(lambda r: webhooks.post(r, allow_private=config.webhook_allow_private), requests))
+            answers = _posted(pool, requests, config.webhook_allow_private)
             outcomes = webhooks.record_all(
                 session, list(zip(requests, answers)), pause_percent=config.webhook_pause_percent
             )
@@ -43,6 +44,20 @@ def deliver_webhooks() -> dict:
             if len(claimed) < webhooks.PER_PASS or time.monotonic() - started > BUDGET_SECONDS:
                 break
     return counts
+
+
+def _posted(pool, requests, allow_private: bool) -> list:
+    """The round's posts, each with its answer; one still unanswered at the round's deadline (a
+    receiver that drips its answer a byte at a time) is a timeout, so the round's outcomes are
+    written well within their lease and no other event is posted twice."""
+    from concurrent.futures import wait
+
+    from webapp.services import webhooks
+
+    futures = [pool.submit(webhooks.post, r, allow_private=allow_private) for r in requests]
+    wait(futures, timeout=ROUND_DEADLINE)
+    late = webhooks.Answer(None, f"no answer within {ROUND_DEADLINE:.0f} s", int(ROUND_DEADLINE * 1000))
+    return [f.result() if f.done() else late for f in futures]
 
 
 def tell_owners(session, delivery_id: int) -> None:
