@@ -9,6 +9,7 @@ database and Redis are the real ones; both databases."""
 from __future__ import annotations
 
 import asyncio
+import queue
 import socket
 import struct
 import threading
@@ -38,18 +39,41 @@ TEXT_RO = "Bună ziua! Ședința e mâine la 10 😀"
 LONG_GSM = ("Stimate client, comanda dvs. a fost expediata si ajunge maine intre 9 si 12. " * 3)[:200]
 
 
+def running(smpp: SmppServer):
+    """Start the server on an event loop of its own thread (the main thread may hold another
+    running loop: Playwright's, in a full run); returns its port and how to stop it."""
+    ready: queue.Queue = queue.Queue()
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            ready.put((loop, loop.run_until_complete(smpp.start())))
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            ready.put((None, exc))
+            return
+        loop.run_forever()
+        loop.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    loop, port = ready.get(timeout=15)
+    if loop is None:
+        raise port
+
+    def stop() -> None:
+        asyncio.run_coroutine_threadsafe(smpp.stop(), loop).result(15)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+    return port, stop
+
+
 @pytest.fixture
 def server(app):
-    loop = asyncio.new_event_loop()
-    smpp = SmppServer(app, "127.0.0.1", 0, threads=4)
-    port = loop.run_until_complete(smpp.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
+    port, stop = running(SmppServer(app, "127.0.0.1", 0, threads=4))
     yield port
-    asyncio.run_coroutine_threadsafe(smpp.stop(), loop).result(15)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
+    stop()
 
 
 @pytest.fixture
@@ -476,11 +500,7 @@ def test_binds_over_tls(app, shop, tmp_path):
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    loop = asyncio.new_event_loop()
-    smpp = SmppServer(app, "127.0.0.1", 0, tls=context, threads=2)
-    port = loop.run_until_complete(smpp.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
+    port, stop = running(SmppServer(app, "127.0.0.1", 0, tls=context, threads=2))
     try:
         trust = ssl.create_default_context(cafile=str(cert))
         trust.check_hostname = False
@@ -497,10 +517,7 @@ def test_binds_over_tls(app, shop, tmp_path):
         with app.app_context():
             assert db.session.scalar(select(Message.text)) == "Salut prin TLS"
     finally:
-        asyncio.run_coroutine_threadsafe(smpp.stop(), loop).result(15)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
+        stop()
 
 
 def test_validity_and_a_scheduled_time_are_kept(server, shop, app):
@@ -534,11 +551,7 @@ def test_validity_and_a_scheduled_time_are_kept(server, shop, app):
 def test_two_server_instances_share_the_binds_limit_and_the_receipts(server, shop, app):
     """Several instances behind one address: max_binds counts binds on all of them, and a
     receipt waits for whichever instance holds the credential's receiver."""
-    loop = asyncio.new_event_loop()
-    other = SmppServer(app, "127.0.0.1", 0, threads=2)
-    other_port = loop.run_until_complete(other.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
+    other_port, stop = running(SmppServer(app, "127.0.0.1", 0, threads=2))
     try:
         with app.app_context():
             user = db.session.get(User, shop["user_id"])
@@ -559,10 +572,7 @@ def test_two_server_instances_share_the_binds_limit_and_the_receipts(server, sho
             receiver.close()
         assert receipt.receipted_message_id.rstrip(b"\x00") == resp.message_id
     finally:
-        asyncio.run_coroutine_threadsafe(other.stop(), loop).result(15)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
+        stop()
 
 
 def test_a_receipt_asked_for_on_the_first_segment_only_comes_back(server, shop, app):

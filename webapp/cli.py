@@ -190,14 +190,15 @@ def _app_commands(app: Flask) -> None:
     @app.cli.command("smpp-server")
     def smpp_server():
         """Run the SMPP server for customers on SMPP_HOST:SMPP_PORT (2775), until SIGTERM."""
-        import asyncio
-        import logging
+        import os
 
-        from workers.smpp_server import serve
+        from webapp.runner import smpp_server_command
+        from webapp.settings import PROJECT_ROOT
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-        settings = app.config["SETTINGS"]
-        asyncio.run(serve(app, settings.smpp_host, settings.smpp_port or 2775))
+        command = smpp_server_command()  # a process of its own: the web app never imports workers/
+        root = str(PROJECT_ROOT)
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+        os.execve(command[0], command, {**os.environ, "PYTHONPATH": path})
 
 
 # Registered as a `flask.commands` entry point (pyproject.toml) so it replaces Flask's
