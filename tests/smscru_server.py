@@ -223,7 +223,7 @@ class SmscRuServer:
         step: float = 0.5,
         final_after: float = 1.5,
         first_id: int = 10001,
-        balance: Decimal | str = "1000.00",
+        balance: Decimal | str = "1000000.00",
         price: Decimal | str = "1.50",
     ):
         self.login = login
