@@ -249,7 +249,7 @@ def test_route(name):
     route = db.session.scalar(select(Route).where(Route.name == name))
     if route is None:
         raise click.ClickException(f"no route named '{name}'")
-    connector = connector_for(route.id, route.url, get_redis())
+    connector = connector_for(route.id, route.url, get_redis(), route.http_config)
     try:
         click.echo(f"{route.name}: {connector.check()}")
     except RouteDown as exc:

@@ -7,6 +7,7 @@ import time
 from rq import get_current_job
 from sqlalchemy import select
 
+from webapp.models.types import utcnow
 from webapp.queues import queue
 from workers.app import job_context, settings
 
@@ -47,7 +48,7 @@ def poll_receipts(route_id: int) -> dict:
     with job_context() as session:
         match_days = settings().receipt_match_days
         route = session.get(Route, route_id)
-        connector = connector_for(route.id, route.url, redis)
+        connector = connector_for(route.id, route.url, redis, route.http_config)
         counts = {"matched": 0, "kept": 0}
         while True:
             try:
@@ -95,17 +96,47 @@ def take_replies(session, route_id: int, replies, forget=None) -> int:
     return taken.stored
 
 
+def poll_reports(route_id: int) -> dict:
+    """Ask an HTTP route for the delivery reports now due (services/report_polling.py). Safe to
+    run twice at once: each asks for the rows it leased."""
+    from webapp.connectors import connector_for
+    from webapp.models import Route
+    from webapp.services.report_polling import forget_finished, poll_route
+
+    redis = get_current_job().connection
+    with job_context() as session:
+        route = session.get(Route, route_id)
+        if route is None or not route.active:
+            return {"route": "gone"}
+        name, url, config = route.name, route.url, route.http_config
+        session.commit()
+        connector = connector_for(route_id, url, redis, config)
+        try:
+            if not getattr(connector, "polls_reports", False):
+                return {"polled": False}
+            counts = poll_route(session, route_id, name, url, connector, redis)
+        finally:
+            connector.close()
+        counts["forgotten"] = forget_finished(session, utcnow())
+        session.commit()
+        return counts
+
+
 def poll_all_routes() -> list[str]:
     """Cron: one polling job per route: the simulator's receipts are collected; for an SMPP
-    route the job keeps this worker's bind up (receipts arrive on it by themselves)."""
+    route the job keeps this worker's bind up (receipts arrive on it by themselves); an HTTP
+    route is asked for the reports now due."""
+    from webapp.domain.routing import HTTP_KINDS
     from webapp.models import Route
 
     with job_context() as session:
         routes = session.scalars(select(Route).where(Route.active.is_(True))).all()
         polled = [r.id for r in routes if r.url.startswith(("simulator:", "smpp:"))]
+        asked = [r.id for r in routes if r.url.split(":", 1)[0] in HTTP_KINDS]
     q = queue(get_current_job().connection)
     slot = int(time.time()) // 2  # one polling job per route per 2-second slot
-    return [q.enqueue(poll_receipts, rid, job_id=f"poll-{rid}-{slot}", result_ttl=60).id for rid in polled]
+    jobs = [q.enqueue(poll_receipts, rid, job_id=f"poll-{rid}-{slot}", result_ttl=60).id for rid in polled]
+    return jobs + [q.enqueue(poll_reports, rid, job_id=f"reports-{rid}-{slot}", result_ttl=60).id for rid in asked]
 
 
 def expire_overdue() -> int:

@@ -13,7 +13,7 @@ from webapp.extensions import csrf, db
 from webapp.models import InboundMessage, Route
 from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
-from webapp.services import dispatch, inbound, inbound_http
+from webapp.services import dispatch, inbound, inbound_http, report_polling, report_push
 
 bp = Blueprint("inbound_hooks", __name__, url_prefix="/hooks")
 csrf.exempt(bp)
@@ -27,6 +27,15 @@ def inbound_url(route_id: int) -> str:
     """The route's URL, absolute: PUBLIC_URL when set, else this request's host."""
     path = url_for(
         "inbound_hooks.receive", route_id=route_id, token=inbound_http.route_token(_settings().secret_key, route_id)
+    )
+    base = (_settings().public_url or "").rstrip("/")
+    return (base or request.host_url.rstrip("/")) + path
+
+
+def report_url(route_id: int) -> str:
+    """The route's delivery-report URL (providers that push), absolute like inbound_url."""
+    path = url_for(
+        "inbound_hooks.report", route_id=route_id, token=report_push.report_token(_settings().secret_key, route_id)
     )
     base = (_settings().public_url or "").rstrip("/")
     return (base or request.host_url.rstrip("/")) + path
@@ -79,3 +88,22 @@ def receive(route_id: int, token: str):
     if answers:
         dispatch.hand_to_workers(get_redis(), answers)
     return {"stored": True, "id": reply_id}
+
+
+@bp.route("/routes/<int:route_id>/reports/<token>", methods=["GET", "POST"])
+def report(route_id: int, token: str):
+    """A delivery report the route's provider pushes: 200 ``{"ok": true, "outcome": …}``
+    (settled, waiting, kept: its message is not known yet, ignored: not final and unknown); 400
+    naming what is missing, nothing stored; 404 for a wrong token or a route that takes none."""
+    route = db.session.get(Route, route_id) if report_push.token_ok(_settings().secret_key, route_id, token) else None
+    if route is None or not report_push.takes_pushes(route.url):
+        abort(404)
+    if request.method == "HEAD":
+        return {"ok": True}
+    try:
+        upstream_id, phone, got = report_push.read_push(route.url, route.http_config, _params())
+    except (report_push.BadPush, inbound_http.BadField) as exc:
+        return {"ok": False, "error": str(exc)}, 400
+    outcome = report_polling.take_push(db.session, route_id, upstream_id, got, phone)
+    db.session.commit()
+    return {"ok": True, "outcome": outcome}

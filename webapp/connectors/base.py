@@ -39,6 +39,8 @@ class SubmitResult:
     upstream_id: str | None = None
     error_code: str | None = None  # the SMSC refused this part for good (not retried)
     error: str | None = None
+    # HTTP routes send a message whole: the SMS the provider counted for it (None: not said).
+    provider_parts: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,38 @@ class Reply:
     sar: tuple[int, int, int] | None = None  # (reference, total, number) from the SAR TLVs
     upstream_key: str | None = None  # unique on the route when the route has one
     received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AwaitedReport:
+    """A message sent over an HTTP route whose report a status request asks for."""
+
+    message_id: int
+    upstream_id: str
+    to: str  # E.164
+
+
+@dataclass(frozen=True)
+class PolledReport:
+    """What the provider said of one awaited message: ``stat`` our final status, None while
+    it is not final (``word`` keeps the provider's own status, ``raw`` its whole answer)."""
+
+    message_id: int
+    word: str
+    stat: str | None
+    error_code: str | None = None
+    raw: str = ""
+
+
+class PollFailed(RouteDown):
+    """A status request failed (the provider is down, throttles, or answered nonsense): the
+    reports in ``reports`` were read before it; the other messages are asked again later.
+    ``retry_after``: seconds the provider asked us to wait, when it said."""
+
+    def __init__(self, message: str, reports: list[PolledReport] | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.reports = list(reports or [])
+        self.retry_after = retry_after
 
 
 class Connector(Protocol):

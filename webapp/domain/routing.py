@@ -8,7 +8,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from webapp.domain.simulator_shares import shares_from_params
 
-KINDS = ("simulator", "smpp", "http", "https")
+KINDS = ("simulator", "smpp", "smscru", "http", "https")
+HTTP_KINDS = ("smscru", "http", "https")  # sent whole over HTTP; reports polled or pushed
 
 
 class InvalidRouteUrl(ValueError):
@@ -55,6 +56,16 @@ def parse_route_url(url: str) -> RouteSpec:
     )
     if spec.kind == "smpp" and not (spec.host and spec.port and spec.username):
         raise InvalidRouteUrl("an SMPP route needs smpp://system_id:password@host:port")
+    if spec.kind == "smscru" and not (spec.host and (spec.username or spec.param("apikey"))):
+        raise InvalidRouteUrl("an SMSC.ru route needs smscru://login:password@smsc.ru (or ?apikey=…)")
+    if spec.kind in ("http", "https") and not spec.host:
+        raise InvalidRouteUrl("an HTTP gateway route needs the provider's address, e.g. https://api.example.com")
+    for name in ("poll_backoff",):
+        if spec.param(name):
+            try:
+                parse_schedule(spec.param(name, ""))
+            except ValueError as exc:
+                raise InvalidRouteUrl(f"{name}: {exc}") from None
     try:
         tps = spec.tps
     except ValueError:
@@ -107,6 +118,17 @@ def choose_route(routes: list[RouteChoice], country: str | None) -> int | None:
         if not route.countries:
             return route.route_id
     return None
+
+
+def parse_schedule(text: str) -> tuple[float, ...]:
+    """'30s,2m,10m,1h,6h' → seconds, each positive (a back-off schedule)."""
+    try:
+        delays = tuple(parse_duration(piece) for piece in text.split(",") if piece.strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a list of durations such as 30s,2m,10m,1h,6h") from None
+    if not delays or any(d <= 0 for d in delays):
+        raise ValueError(f"'{text}' is not a list of positive durations such as 30s,2m,10m,1h,6h")
+    return delays
 
 
 def parse_duration(text: str) -> float:

@@ -21,7 +21,7 @@ from webapp.models.ledger import LedgerEntry
 from webapp.models.messages import Message, MessageEvent, MessagePart, PendingReceipt
 from webapp.models.pricing import PriceList, PriceListEntry
 from webapp.models.report_tallies import MessageTally, MessageTallyChange
-from webapp.models.routes import Route
+from webapp.models.routes import ReportPoll, Route
 from webapp.models.smpp import SmppCredential
 from webapp.models.staff import AuditEvent, Impersonation, SenderId
 from webapp.models.templates import MessageTemplate
@@ -57,6 +57,7 @@ __all__ = [
     "PendingReceipt",
     "PriceList",
     "PriceListEntry",
+    "ReportPoll",
     "Route",
     "SavedCard",
     "SenderId",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -25,7 +25,34 @@ class Route(db.Model):
     # (webapp/domain/delivery_reasons.py); set with `flask routes error-text`. Assign a new dict
     # to change it: the column does not track changes inside.
     error_texts: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON)
+    # 0031: the generic HTTP gateway's settings (webapp/domain/http_gateway.py), from the console.
+    http_config: Mapped[dict[str, object] | None] = mapped_column(JSON)
 
     @property
     def country_set(self) -> frozenset[str]:
         return frozenset(c.strip().upper() for c in self.countries.split(",") if c.strip())
+
+
+class ReportPoll(db.Model):
+    """A message sent over an HTTP route whose delivery report is still awaited (0031): polled
+    at ``next_poll_at`` (None: not polled any more, or a route that only pushes), found by its
+    provider id when the provider pushes. Removed once the report is final, or a day after the
+    message's validity ended (webapp/services/report_polling.py)."""
+
+    __tablename__ = "report_polls"
+    __table_args__ = (
+        Index("ix_report_polls_due", "route_id", "next_poll_at"),
+        Index("ix_report_polls_upstream", "route_id", "upstream_id"),
+    )
+
+    message_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id"))
+    upstream_id: Mapped[str] = mapped_column(String(80))
+    to: Mapped[str] = mapped_column(String(32))
+    polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_word: Mapped[str | None] = mapped_column(String(40))  # the provider's last status, as said
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -27,7 +27,7 @@ from webapp.domain.routing import parse_route_url
 from webapp.domain.sms_text import split
 from webapp.models import Message, MessageEvent, MessagePart, Route
 from webapp.models.types import utcnow
-from webapp.services import blocklist, route_state, settlement
+from webapp.services import blocklist, http_sending, route_state, settlement
 from webapp.services.bulk_rows import RowValues, insert_rows, update_rows
 from webapp.services.expiry import expire_unsent, refuse_unsent
 from webapp.services.receipts import PartSeen, _match_early_receipts, take_receipt
@@ -181,12 +181,12 @@ def _send_claimed(
         # No transaction stays open while the parts travel (a slow or throttling SMSC would
         # leave it "idle in transaction" for seconds): what was loaded is kept, not expired.
         session.commit()
-        connector = connector_for(route.id, route.url, redis)
+        connector = connector_for(route.id, route.url, redis, route.http_config)
         results, down = _submit_to_route(route, connector, outgoing, redis, handed)
         keys = [p.submission_key for p in route_parts]
         recorded = False
         try:
-            _record_outcome(session, route_id, route_parts, results, down, connector, counts, now)
+            _record_outcome(session, route, route_parts, results, down, connector, counts, now, live, redis)
             session.commit()
             recorded = True
         finally:
@@ -235,9 +235,9 @@ def _submit_to_route(
     # (see connectors/smpp_handoff.py); they are recorded with it.
     submit = getattr(connector, "submit_holding_receipts", connector.submit)
     try:
-        # At most `tps` parts per second on this route, across every worker process.
-        for start in range(0, len(outgoing), throttle.tps):
-            piece = outgoing[start : start + throttle.tps]
+        # At most `tps` parts per second on this route, across every worker process (an HTTP
+        # route takes a message whole: its parts stay in one piece).
+        for piece in http_sending.pieces(outgoing, throttle.tps, getattr(connector, "whole_messages", False)):
             try:
                 throttle.acquire(len(piece))
             except RedisError as exc:  # Redis went away between pieces: keep what went out
@@ -257,16 +257,19 @@ def _submit_to_route(
 
 def _record_outcome(
     session: Session,
-    route_id: int,
+    route: Route,
     route_parts: list[ClaimedPart],
     results: list[SubmitResult],
     down: RouteDown | None,
     connector: Connector,
     counts: dict[str, int],
     now: datetime,
+    live: dict[int, MessageRow],
+    redis: Redis,
 ) -> None:
     """Each part's outcome, and the receipts that already came for it, written in bulk; then the
     messages concluded (charged, and settled when their receipts came). Flushes."""
+    route_id = route.id
     by_key = {r.submission_key: r for r in results}
     unsent = _hand_back_unsent(session, route_parts, by_key, down)
     sent = [p for p in route_parts if p.submission_key in by_key]
@@ -278,7 +281,10 @@ def _record_outcome(
     rows, events = _outcome_rows(sent, by_key, held, counts)
     update_rows(session, MessagePart.__table__, rows)
     insert_rows(session, MessageEvent.__table__, events)
-    if down is None:
+    if getattr(connector, "whole_messages", False):  # an HTTP route: reports polled or pushed
+        keys = {p.submission_key: p.message_id for p in sent}
+        http_sending.await_reports(session, route_id, route.url, connector, results, keys, live, redis, now)
+    elif down is None:
         _match_early_receipts(session, route_id, [r["upstream_id"] for r in rows if r["upstream_id"]], since=now)
     settlement.conclude(session, {p.message_id for p in route_parts if p.id not in unsent})
 

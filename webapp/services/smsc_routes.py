@@ -107,12 +107,13 @@ def check_route(
     if route is None:
         raise LookupError(route_id)
     route_id, url, password = route.id, _capped(route.url), urlsplit(route.url).password or ""
+    http_config = route.http_config
     outcome: dict[str, object] = {}
 
     def run() -> None:
         connector = None
         try:
-            connector = connector_for(route_id, url, redis)
+            connector = connector_for(route_id, url, redis, http_config)
             outcome["ok"] = connector.check()
         except RouteDown as exc:
             outcome["error"] = str(exc)

@@ -14,9 +14,10 @@ from redis import Redis
 
 
 class RouteThrottle:
-    def __init__(self, redis: Redis, route_id: int, tps: int):
+    def __init__(self, redis: Redis, route_id: int, tps: int, scope: str = ""):
+        """``scope``: another budget of the same route (``"poll"``: its status requests)."""
         self.tps = max(1, tps)
-        self.key = f"route:{route_id}"
+        self.key = f"route:{route_id}" + (f":{scope}" if scope else "")
         self.item = RateLimitItemPerSecond(self.tps)
         self.limiter = MovingWindowRateLimiter(
             RedisStorage("redis://", connection_pool=redis.connection_pool, key_prefix="smsportal-tps")
