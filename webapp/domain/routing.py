@@ -60,6 +60,13 @@ def parse_route_url(url: str) -> RouteSpec:
         raise InvalidRouteUrl("an SMSC.ru route needs smscru://login:password@smsc.ru (or ?apikey=…)")
     if spec.kind in ("http", "https") and not spec.host:
         raise InvalidRouteUrl("an HTTP gateway route needs the provider's address, e.g. https://api.example.com")
+    for name in ("poll_rps", "batch", "poll_batch"):
+        value = spec.param(name)
+        if value is not None and (not value.isdigit() or int(value) <= 0):
+            raise InvalidRouteUrl(f"{name} must be a positive whole number, not '{value}'")
+    rate = spec.param("poll_rate")
+    if rate is not None and not _rate_ok(rate):
+        raise InvalidRouteUrl(f"poll_rate must be a rate such as 5/second or 1/minute, not '{rate}'")
     for name in ("poll_backoff",):
         if spec.param(name):
             try:
@@ -118,6 +125,13 @@ def choose_route(routes: list[RouteChoice], country: str | None) -> int | None:
         if not route.countries:
             return route.route_id
     return None
+
+
+def _rate_ok(text: str) -> bool:
+    """'5/second', '1/minute', '100/hour': a positive count per a unit."""
+    count, _, unit = text.partition("/")
+    unit = unit.strip().lower().removesuffix("s")
+    return count.strip().isdigit() and int(count) > 0 and unit in ("second", "minute", "hour")
 
 
 def parse_schedule(text: str) -> tuple[float, ...]:

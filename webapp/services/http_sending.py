@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -80,7 +80,7 @@ def await_reports(
         for mid, n in counted.items()
     ]
     insert_rows(session, MessageEvent.__table__, events)
-    mismatched = [e["message_id"] for e in events if e["detail"]["mismatch"]]
+    mismatched = [mid for mid, n in counted.items() if n != live[mid].parts]
     if mismatched:
         _flag(redis, route_id, mismatched)
     report_polling.match_early_pushes(session, route_id, sorted(set(taken.values())))
@@ -98,9 +98,9 @@ def _flag(redis: Redis, route_id: int, message_ids: list[int]) -> None:
 
 def mismatches(redis: Redis, route_id: int) -> tuple[int, int | None]:
     """How many messages the provider counted differently, and the last one's id."""
-    data = redis.hgetall(f"{MISMATCH_KEY}:{route_id}")
+    data = cast("dict[bytes | str, bytes | str]", redis.hgetall(f"{MISMATCH_KEY}:{route_id}"))
     if not data:
         return 0, None
     decoded = {(k.decode() if isinstance(k, bytes) else k): v for k, v in data.items()}
     last = decoded.get("last_message_id")
-    return int(decoded.get("count", 0)), int(last) if last is not None else None
+    return int(decoded.get("count", 0) or 0), int(last) if last is not None else None

@@ -22,7 +22,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol, cast
 
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits import parse as parse_rate
 from redis import Redis
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -48,6 +51,18 @@ STATS_KEY = "smsportal:report-polls"
 def schedule_of(url: str) -> tuple[float, ...]:
     text = parse_route_url(url).param("poll_backoff")
     return parse_schedule(text) if text else report_polling.DEFAULT_SCHEDULE
+
+
+class ReportPoller(Protocol):
+    def poll_reports(self, awaited: list[AwaitedReport]) -> list[PolledReport]: ...
+
+
+def poll_rate(url: str) -> RateLimitItem:
+    """The route's budget of status requests: ``poll_rate=1/minute`` (any `limits` rate), or
+    ``poll_rps=N`` per second; 5 per second by default."""
+    spec = parse_route_url(url)
+    rate = spec.param("poll_rate")
+    return parse_rate(rate) if rate else RateLimitItemPerSecond(int(spec.param("poll_rps", "5")))
 
 
 @dataclass(frozen=True)
@@ -206,16 +221,15 @@ def poll_route(
     route_id: int,
     route_name: str,
     url: str,
-    connector,
+    connector: ReportPoller,
     redis: Redis,
     budget: float = RUN_BUDGET,
     clock: Callable[[], datetime] = utcnow,
 ) -> dict[str, int]:
     """The polling job's work for one route: lease, ask, record, commit; until nothing is due
     or ``budget`` seconds have gone. A failed request ends the run (the route is marked)."""
-    spec = parse_route_url(url)
     schedule = schedule_of(url)
-    throttle = RouteThrottle(redis, route_id, int(spec.param("poll_rps", "5")), scope="poll")
+    throttle = RouteThrottle(redis, route_id, 1, scope="poll", rate=poll_rate(url))
     batch = getattr(connector, "poll_batch", 100)
     counts = {"asked": 0, "requests": 0, "final": 0, "settled": 0, "waiting": 0, "unanswered": 0}
     started = time.monotonic()
@@ -307,13 +321,13 @@ def figures(session: Session, redis: Redis, route_ids: list[int]) -> dict[int, P
     out = {}
     for route_id in route_ids:
         row = rows.get(route_id)
-        error = redis.get(f"{STATS_KEY}:{route_id}:error")
+        error = cast("bytes | None", redis.get(f"{STATS_KEY}:{route_id}:error"))
         said = json.loads(error) if error else None
         out[route_id] = PollingFigures(
             awaiting=row.awaiting if row else 0,
             polled=row.polled if row else 0,
             oldest=row.oldest if row else None,
-            asked_per_minute=int(redis.get(f"{STATS_KEY}:{route_id}:{minute}") or 0),
+            asked_per_minute=int(cast("bytes | None", redis.get(f"{STATS_KEY}:{route_id}:{minute}")) or 0),
             last_error=said["text"] if said else None,
             last_error_at=datetime.fromtimestamp(said["at"], UTC) if said else None,
         )

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import time
 
-from limits import RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 from redis import Redis
 
 
 class RouteThrottle:
-    def __init__(self, redis: Redis, route_id: int, tps: int, scope: str = ""):
-        """``scope``: another budget of the same route (``"poll"``: its status requests)."""
-        self.tps = max(1, tps)
+    def __init__(self, redis: Redis, route_id: int, tps: int, scope: str = "", rate: RateLimitItem | None = None):
+        """``scope``: another budget of the same route (``"poll"``: its status requests), at
+        ``rate`` when given (e.g. ``limits.parse("1/minute")``), else ``tps`` per second."""
+        self.tps = max(1, rate.amount if rate is not None else tps)
         self.key = f"route:{route_id}" + (f":{scope}" if scope else "")
-        self.item = RateLimitItemPerSecond(self.tps)
+        self.item = rate if rate is not None else RateLimitItemPerSecond(self.tps)
         self.limiter = MovingWindowRateLimiter(
             RedisStorage("redis://", connection_pool=redis.connection_pool, key_prefix="smsportal-tps")
         )
