@@ -70,6 +70,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "payment_pages.sandbox_checkout": EVERYONE,
     # a provider posting a reply: no login, but only with the route's token (404 here; its own tests)
     "inbound_hooks.receive": NOBODY,
+    "inbound_hooks.report": NOBODY,
     # the HTTP API answers API keys, not sessions (its own tests); its description is public
     "api.balance": NOBODY,
     "api.send_messages": NOBODY,

@@ -28,6 +28,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "payment_pages.webhook",
         "payment_pages.sandbox_checkout",
         "inbound_hooks.receive",  # a provider posting a reply: the route's signed URL, no login
+        "inbound_hooks.report",  # a provider pushing a delivery report: the same, per route
     }
 )
 # What a user whose password expired may still do.
