@@ -9,14 +9,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField, SelectField, StringField
+from redis.exceptions import RedisError
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.blueprints.form_errors import refusals
-from webapp.blueprints.inbound_hooks import inbound_url
+from webapp.blueprints.inbound_hooks import inbound_url, report_url
+from webapp.domain import http_gateway as gw
+from webapp.domain.routing import HTTP_KINDS, redacted
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
 from webapp.i18n import price as format_price
+from webapp.models.types import utcnow
 from webapp.redis_client import get_redis
 from webapp.services import operators, price_lists, route_state, smsc_routes
 
@@ -39,6 +43,74 @@ class RouteForm(FlaskForm):
         _l("URL (simulator://?… or smpp://user:password@host:port?…)"), validators=[DataRequired(), Length(max=1000)]
     )
     countries = StringField(_l("Countries (e.g. RO,MD; empty = the default route)"), validators=[Length(max=400)])
+
+
+class GatewayForm(FlaskForm):
+    """A generic HTTP gateway route's settings (webapp/domain/http_gateway.py checks them)."""
+
+    send_method = SelectField(_l("Method"), choices=[(m, m) for m in gw.METHODS])
+    send_url = StringField(_l("Send URL"), validators=[Length(max=2000)])
+    body_format = SelectField(
+        _l("Body"),
+        choices=[("json", _l("JSON")), ("form", _l("Form fields")), ("none", _l("None (values in the URL)"))],
+    )
+    send_body = TextAreaField(
+        _l("Body template"), validators=[Length(max=5000)], render_kw={"rows": 4, "class": "code"}
+    )
+    id_path = StringField(_l("Message id in the answer (path)"), validators=[Length(max=200)])
+    error_path = StringField(_l("Error code in an answer (path, optional)"), validators=[Length(max=200)])
+    status_url = StringField(_l("Status URL (empty: reports are only pushed)"), validators=[Length(max=2000)])
+    status_method = SelectField(_l("Status method"), choices=[(m, m) for m in gw.METHODS], default="GET")
+    status_path = StringField(_l("Status word in the answer (path)"), validators=[Length(max=200)])
+    status_map = TextAreaField(
+        _l("Status map (one provider_status = OUR_STATUS a line)"),
+        validators=[Length(max=5000)],
+        render_kw={"rows": 7, "class": "code"},
+    )
+    unknown_status = SelectField(
+        _l("A status word not in the map"),
+        choices=[("pending", _l("pending: ask again")), ("FAILED", _l("FAILED"))],
+        default="pending",
+    )
+    callback_id_path = StringField(_l("Message id (path; empty: as in the answer)"), validators=[Length(max=200)])
+    callback_status_path = StringField(_l("Status word (path; empty: as when polled)"), validators=[Length(max=200)])
+    callback_error_path = StringField(_l("Error code (path, optional)"), validators=[Length(max=200)])
+    auth = SelectField(
+        _l("Authentication"),
+        choices=[
+            ("none", _l("None")),
+            ("basic", _l("Basic (user and password)")),
+            ("bearer", _l("Bearer token")),
+            ("query", _l("Query parameter")),
+            ("header", _l("Header")),
+        ],
+    )
+    auth_user = StringField(_l("User, parameter or header name"), validators=[Length(max=200)])
+    auth_secret = PasswordField(_l("Password, token or key"), validators=[Length(max=2000)])
+
+    def gateway_data(self) -> dict[str, object]:
+        return {name: getattr(self, name).data or "" for name in GATEWAY_FIELDS}
+
+
+GATEWAY_FIELDS = (
+    "send_method",
+    "send_url",
+    "body_format",
+    "send_body",
+    "id_path",
+    "error_path",
+    "status_url",
+    "status_method",
+    "status_path",
+    "status_map",
+    "unknown_status",
+    "callback_id_path",
+    "callback_status_path",
+    "callback_error_path",
+    "auth",
+    "auth_user",
+    "auth_secret",
+)
 
 
 class NewUserFields:
@@ -192,15 +264,35 @@ def account_prices_default(account_id: int):
 # ----------------------------------------------------------------------------- routes
 
 
+def _report_figures(rows) -> dict:
+    """The HTTP routes' delivery-report figures (none shown while Redis is away)."""
+    ids = [r.id for r in rows if r.kind in HTTP_KINDS]
+    try:
+        return smsc_routes.report_figures(db.session, get_redis(), ids)
+    except RedisError:
+        return {}
+
+
+def _routes_context(rows) -> dict:
+    return {
+        "routes": rows,
+        "inbound_urls": {r.id: inbound_url(r.id) for r in rows},  # replies over HTTP, per route
+        "http_kinds": HTTP_KINDS,
+        "gateway_kinds": smsc_routes.GATEWAY_KINDS,
+        "reports": _report_figures(rows),  # delivery reports of HTTP routes
+        "report_urls": {r.id: report_url(r.id) for r in rows if r.kind in HTTP_KINDS},
+        "now": utcnow(),
+    }
+
+
 def _routes_page(form=None, status=200):
     rows = smsc_routes.list_routes(db.session)
     return render(
         "admin/routes.html",
-        routes=rows,
         form=form or RouteForm(),
         down=route_state.down_routes(get_redis()),
-        inbound_urls={r.id: inbound_url(r.id) for r in rows},  # replies over HTTP, per route
         status=status,
+        **_routes_context(rows),
     )
 
 
@@ -247,10 +339,58 @@ def test_route(route_id: int):
         result=result,
         route_id=route_id,
         tested_id=route_id,
-        routes=rows,
         form=RouteForm(),
         down={},
-        inbound_urls={r.id: inbound_url(r.id) for r in rows},
+        **_routes_context(rows),
+    )
+
+
+def _gateway_form(route) -> GatewayForm:
+    """The form filled from the route's stored settings (the secret never sent to the browser)."""
+    config = smsc_routes.gateway_config(route)
+    if config is None:
+        return GatewayForm(data=dict(route.http_config or {}, auth_secret=""))
+    data = {name: getattr(config, name) for name in GATEWAY_FIELDS if name not in ("status_map", "auth_secret")}
+    return GatewayForm(data={**data, "status_map": gw.status_map_text(config)})
+
+
+@bp.route("/routes/<int:route_id>/gateway", methods=["GET", "POST"])
+def route_gateway(route_id: int):
+    """A generic HTTP gateway route's settings, and every HTTP route's report URL (for pushes)."""
+    try:
+        route = smsc_routes.http_route(db.session, route_id)
+    except LookupError:
+        abort(404)
+    configurable = smsc_routes.route_kind(route.url) in smsc_routes.GATEWAY_KINDS
+    form = GatewayForm() if request.method == "POST" else _gateway_form(route)
+    status = 200
+    if request.method == "POST":
+        if not configurable:
+            abort(404)
+        status = 422
+        if form.validate():
+            try:
+                smsc_routes.save_gateway_settings(db.session, current_user, route.id, form.gateway_data())
+            except gw.InvalidGatewayConfig as exc:
+                db.session.rollback()
+                for name, message in exc.errors.items():
+                    getattr(form, name).errors = list(getattr(form, name).errors) + [message]
+                flash(_("Please correct the marked fields: nothing was saved."), "error")
+            else:
+                flash(_("The gateway settings of %(name)s are saved.", name=route.name), "success")
+                return redirect(url_for(".route_gateway", route_id=route.id))
+    return render(
+        "admin/route_gateway.html",
+        route=route,
+        url=redacted(route.url),
+        configurable=configurable,
+        has_secret=bool((route.http_config or {}).get("auth_secret")),
+        form=form,
+        report_url=report_url(route.id),
+        send_placeholders=gw.SEND_PLACEHOLDERS,
+        status_placeholders=gw.STATUS_PLACEHOLDERS,
+        our_statuses=gw.OUR_STATUSES,
+        status=status,
     )
 
 

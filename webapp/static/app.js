@@ -57,3 +57,18 @@ document.addEventListener("htmx:afterRequest", function (event) {
   var target = selector && document.querySelector(selector);
   if (target) { target.innerHTML = ""; }
 });
+
+// data-copy="#id": the button copies that input's value (a URL to paste into a provider's panel),
+// selecting it too, so Ctrl+C works where the clipboard API is not allowed (plain http).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy]");
+  var input = button && document.querySelector(button.dataset.copy);
+  if (!input) { return; }
+  input.focus();
+  input.select();
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(input.value).then(function () {
+      button.textContent = button.dataset.copied || button.textContent;
+    }, function () {});
+  }
+});
