@@ -167,3 +167,32 @@ def test_messages_past_their_validity_stop_being_asked_and_go_a_day_later(ctx, s
     assert db.session.get(ReportPoll, message_id).next_poll_at is None  # the last question was asked
     assert report_polling.forget_finished(db.session, utcnow()) == 0
     assert report_polling.forget_finished(db.session, utcnow() + timedelta(days=1, minutes=1)) == 1
+
+
+def test_a_throttling_provider_pauses_the_route_for_every_worker(ctx):
+    import time
+
+    from webapp.services.throttle import RouteThrottle
+
+    _, route_id = ctx
+    throttle = RouteThrottle(get_redis(), route_id, 100)
+    throttle.pause(0.6)
+    started = time.monotonic()
+    RouteThrottle(get_redis(), route_id, 100).acquire(1)  # another worker's throttle waits it out
+    assert 0.4 < time.monotonic() - started < 2
+    throttle.pause(30)
+    with pytest.raises(TimeoutError, match="paused by the provider"):
+        throttle.acquire(1, timeout=1)
+
+
+def test_a_poller_killed_after_leasing_loses_nothing(ctx, server):
+    user, route_id = ctx
+    ids = send(user, ["+40721000001"])
+    server.advance(5)
+    later = utcnow() + timedelta(seconds=31)
+    assert [c.message_id for c in report_polling.claim_due(db.session, route_id, 10, later)] == ids
+    db.session.commit()  # ... and the poller dies here
+    assert report_polling.claim_due(db.session, route_id, 10, later) == []  # leased: not asked twice at once
+    db.session.commit()
+    assert poll(route_id, later=timedelta(seconds=31) + report_polling.LEASE)["final"] == 1
+    assert statuses(ids) == [lifecycle.DELIVRD]

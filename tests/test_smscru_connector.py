@@ -75,6 +75,7 @@ def test_a_request_not_taken_raises_route_down_with_what_went_before(server, fau
     with pytest.raises(RouteDown) as down:
         c.submit(rest)
     assert down.value.uncertain == []  # nothing taken: sent again later
+    assert down.value.pause == (10.0 if fault == "throttled" else None)  # throttling pauses the route
     # what the server took before the fault is kept; the message refused with the fault is not
     went = {r.submission_key for r in down.value.results}
     assert went <= {"k2-1"} and all(r.upstream_id for r in down.value.results)

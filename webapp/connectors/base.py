@@ -12,12 +12,20 @@ class RouteDown(Exception):
 
     ``results`` are the parts of the failed call that did reach the SMSC (or were refused by
     it for good); ``uncertain`` are submission keys sent with no answer: they may have gone
-    upstream, so they are never sent again. Every other part of the call was not sent."""
+    upstream, so they are never sent again. Every other part of the call was not sent.
+    ``pause``: the provider throttles; seconds the whole route waits before its next part."""
 
-    def __init__(self, message: str, results: list[SubmitResult] | None = None, uncertain: list[str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        results: list[SubmitResult] | None = None,
+        uncertain: list[str] | None = None,
+        pause: float | None = None,
+    ):
         super().__init__(message)
         self.results = list(results or [])
         self.uncertain = list(uncertain or [])
+        self.pause = pause
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ class HttpGatewayConnector:
             try:
                 results += self._send(config, message)
             except RouteDown as exc:
-                raise RouteDown(str(exc), results, exc.uncertain) from exc
+                raise RouteDown(str(exc), results, exc.uncertain, exc.pause) from exc
         return results
 
     def _send(self, config: gw.GatewayConfig, message: WholeMessage) -> list[SubmitResult]:
@@ -81,7 +81,9 @@ class HttpGatewayConnector:
         try:
             upstream_id = gw.read_send_answer(config, answer.status, answer.headers, answer.body)
         except gw.Throttled as exc:
-            raise RouteDown(f"gateway throttles (HTTP {answer.status}): try later") from exc
+            raise RouteDown(
+                f"gateway throttles (HTTP {answer.status}): try later", pause=exc.retry_after or 5.0
+            ) from exc
         except gw.ProviderError as exc:
             raise RouteDown(f"gateway failed (HTTP {answer.status}): {answer.text(200)}") from exc
         except gw.SendRefused as exc:

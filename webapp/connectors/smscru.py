@@ -26,6 +26,7 @@ from webapp.domain import smscru
 from webapp.domain.routing import RouteSpec
 
 MAX_STATUS_BATCH = 100
+THROTTLED_PAUSE = 10.0  # seconds the route waits after "too many requests" (error 9, or 4)
 
 
 class SmscRuConnector:
@@ -57,7 +58,7 @@ class SmscRuConnector:
             try:
                 results += self._send(group)
             except RouteDown as exc:
-                raise RouteDown(str(exc), results + exc.results, exc.uncertain) from exc
+                raise RouteDown(str(exc), results + exc.results, exc.uncertain, exc.pause) from exc
         return results
 
     def _groups(self, messages: list[WholeMessage]) -> list[list[WholeMessage]]:
@@ -112,7 +113,10 @@ class SmscRuConnector:
             if len(group) > 1:  # the whole request was refused: find out which number it was
                 return [r for m in group for r in self._send([m])]
             return first.results(error_code=f"smscru:{sent.error.code}")
-        raise RouteDown(f"SMSC.ru error {sent.error.code}: {sent.error_text or sent.error.meaning}")
+        raise RouteDown(
+            f"SMSC.ru error {sent.error.code}: {sent.error_text or sent.error.meaning}",
+            pause=THROTTLED_PAUSE if sent.error.kind == "throttled" else None,
+        )
 
     # --- reports ---------------------------------------------------------------------------
 

@@ -247,12 +247,21 @@ def _submit_to_route(
     except RouteDown as exc:
         down = exc
         results += exc.results
+        if exc.pause:  # the provider throttles: every worker waits before the route's next part
+            _pause(throttle, exc.pause)
         route_state.mark_down(redis, route.id, route.name, str(exc))
     else:
         route_state.mark_up(redis, route.id)
     finally:
         connector.close()
     return results, down
+
+
+def _pause(throttle: RouteThrottle, seconds: float) -> None:
+    try:
+        throttle.pause(seconds)
+    except RedisError:  # the job's retry waits anyway
+        log.warning("route %s not paused: Redis unavailable", throttle.key)
 
 
 def _record_outcome(
