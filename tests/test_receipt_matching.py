@@ -120,12 +120,12 @@ def test_receipts_that_match_nothing_are_kept_whatever_their_bytes(ctx):
 def test_one_receipt_refused_by_the_database_does_not_hold_back_its_batch(ctx):
     """Values wider than their columns (PostgreSQL refuses them) are cut; the batch goes in."""
     message = sent(ctx, A)
-    long = Receipt("9" * 120, "UNDELIV" * 4, "E" * 40, "x", source_addr="4" * 60)
+    long = Receipt("9" * 120, "UNDELIV" * 4, "E" * 60, "x", source_addr="4" * 60)
     good = Receipt(message.part_rows[0].upstream_id, "DELIVRD", "000", "ok", source_addr="40722123456")
     assert receipt_service.apply_receipts(db.session, route_id(), [long, good]) == {"matched": 1, "kept": 1}
     db.session.commit()
     kept = db.session.scalar(select(PendingReceipt))
-    assert (len(kept.upstream_id), len(kept.stat), len(kept.error_code), len(kept.source_addr)) == (80, 16, 16, 32)
+    assert (len(kept.upstream_id), len(kept.stat), len(kept.error_code), len(kept.source_addr)) == (80, 16, 40, 32)
 
 
 def test_after_an_smsc_restart_each_receipt_lands_on_its_own_part(ctx):

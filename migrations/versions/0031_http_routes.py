@@ -1,6 +1,8 @@
 """HTTP upstream routes (issue 23): the generic gateway's configuration, and the messages whose
 delivery reports are awaited from an HTTP route (polled, or pushed to the route's callback URL).
 
+- messages, message_parts, pending_receipts.error_code: 40 characters (was 16): an HTTP
+  provider's error codes are words (``EC_ABSENT_SUBSCRIBER``), kept whole;
 - routes.http_config: the generic HTTP gateway's settings (webapp/domain/http_gateway.py), set
   in the operator console; NULL for other routes;
 - report_polls: one row per message sent over an HTTP route, until its report is final (or its
@@ -22,9 +24,15 @@ branch_labels = None
 depends_on = None
 
 
+WIDENED = ("messages", "message_parts", "pending_receipts")  # error_code: an HTTP provider's words
+
+
 def upgrade():
     with op.batch_alter_table("routes") as batch:
         batch.add_column(sa.Column("http_config", sa.JSON(), nullable=True))
+    for table in WIDENED:
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column("error_code", type_=sa.String(40), existing_type=sa.String(16), existing_nullable=True)
     op.create_table(
         "report_polls",
         sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -45,6 +53,9 @@ def upgrade():
 
 
 def downgrade():
+    for table in WIDENED:
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column("error_code", type_=sa.String(16), existing_type=sa.String(40), existing_nullable=True)
     op.drop_index("ix_report_polls_upstream", table_name="report_polls")
     op.drop_index("ix_report_polls_due", table_name="report_polls")
     op.drop_table("report_polls")

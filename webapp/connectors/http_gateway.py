@@ -21,6 +21,11 @@ from webapp.domain import http_gateway as gw
 from webapp.domain.routing import RouteSpec
 
 
+# Answers that say the route is wrong (credentials, address, method), not the message: nothing
+# is refused for good, the messages wait for the operator to mend the route.
+ROUTE_PROBLEMS = frozenset({401, 403, 404, 405, 407, 408, 410})
+
+
 class HttpGatewayConnector:
     whole_messages = True
     poll_batch = 20  # messages asked for per polling round (one status request each)
@@ -78,6 +83,8 @@ class HttpGatewayConnector:
             raise RouteDown(
                 f"gateway: {exc}; message {message.message_id} may have been taken", uncertain=message.keys
             ) from exc
+        if answer.status in ROUTE_PROBLEMS:  # our credentials or address, not this message
+            raise RouteDown(f"gateway answered HTTP {answer.status}: {answer.text(200)}")
         try:
             upstream_id = gw.read_send_answer(config, answer.status, answer.headers, answer.body)
         except gw.Throttled as exc:
@@ -87,7 +94,7 @@ class HttpGatewayConnector:
         except gw.ProviderError as exc:
             raise RouteDown(f"gateway failed (HTTP {answer.status}): {answer.text(200)}") from exc
         except gw.SendRefused as exc:
-            return message.results(error_code=str(exc.code)[:16])
+            return message.results(error_code=str(exc.code)[:40])
         except gw.MalformedAnswer as exc:
             raise RouteDown(
                 f"gateway took message {message.message_id} but its answer is unreadable ({exc})",
@@ -129,4 +136,4 @@ class HttpGatewayConnector:
 
 def report_of(message_id: int, status: gw.GatewayStatus, raw: str) -> PolledReport:
     error = status.error_code if status.status not in (None, "DELIVRD") else None
-    return PolledReport(message_id, status.word, status.status, error and error[:16], raw)
+    return PolledReport(message_id, status.word, status.status, error and error[:40], raw)

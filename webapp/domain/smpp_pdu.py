@@ -92,7 +92,7 @@ _STATS = {
 }
 _SPELLINGS = {"DELIVERED": "DELIVRD", "UNDELIVERABLE": "UNDELIV", "ACCEPTED": "ACCEPTD", "REJECTED": "REJECTD"}
 # The widths of the columns a receipt is stored in (pending_receipts, message_parts).
-ID_MAX, STAT_MAX, ERR_MAX = 80, 16, 16
+ID_MAX, STAT_MAX, ERR_MAX = 80, 16, 40
 
 
 def receipt_fields(text: str) -> dict[str, str]:

@@ -55,7 +55,7 @@ class Message(db.Model):
     route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id"))
     status: Mapped[str] = mapped_column(String(12))
     reason_code: Mapped[str | None] = mapped_column(String(40))  # why refused / failed
-    error_code: Mapped[str | None] = mapped_column(String(16))  # SMSC error code from the receipt
+    error_code: Mapped[str | None] = mapped_column(String(40))  # SMSC error code from the receipt
     idempotency_key: Mapped[str | None] = mapped_column(String(120))
     validity_until: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -88,7 +88,7 @@ class MessagePart(db.Model):
     route_id: Mapped[int | None] = mapped_column(ForeignKey("routes.id"))
     upstream_id: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[str | None] = mapped_column(String(12))  # final receipt state of this part
-    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(40))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     receipt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -126,7 +126,7 @@ class PendingReceipt(db.Model):
     route_id: Mapped[int] = mapped_column(ForeignKey("routes.id"))
     upstream_id: Mapped[str] = mapped_column(String(80))
     stat: Mapped[str] = mapped_column(String(16))
-    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(40))
     raw: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # 0015: the number the receipt is about (deliver_sm source_addr), why it is kept, and the

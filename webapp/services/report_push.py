@@ -61,7 +61,7 @@ def read_push(
     if not status.upstream_id:
         raise BadPush("no message id")
     error = status.error_code if status.status not in (None, "DELIVRD") else None
-    return status.upstream_id, None, PolledReport(0, status.word, status.status, error and error[:16], raw)
+    return status.upstream_id, None, PolledReport(0, status.word, status.status, error and error[:40], raw)
 
 
 def _plain(fields: Mapping[str, object], name: str) -> str | None:
