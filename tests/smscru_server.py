@@ -351,7 +351,14 @@ class SmscRuServer:
 
     def _clear(self) -> None:
         self.sent: list[dict] = []
-        self.counts: dict[str, int] = {"send": 0, "status": 0, "status_pairs": 0, "faults": 0, "dropped": 0}
+        self.counts: dict[str, int] = {
+            "send": 0,
+            "status": 0,
+            "status_pairs": 0,
+            "faults": 0,
+            "dropped": 0,
+            "throttled": 0,  # answered error 9 for the per-second rate limit
+        }
         self._messages: dict[tuple[int, str], _Message] = {}
         self._outcomes: dict[str, tuple[int | None, int, float | None]] = {}
         self._refused: set[str] = set()
@@ -383,6 +390,7 @@ class SmscRuServer:
             limit = self.rate_limit if endpoint == "send" else self.status_rate_limit
             errors = SEND_ERROR_TEXTS if endpoint == "send" else STATUS_ERROR_TEXTS
             if self._over(endpoint, limit, now, 1.0):
+                self.counts["throttled"] += 1
                 return 200, {"error": errors[9], "error_code": 9}
             if not self._authorised(params):
                 return 200, {"error": errors[2], "error_code": 2}

@@ -56,7 +56,15 @@ def api(app, make_user, client):
 
 
 def _route_url(server: SmscRuServer, **params) -> str:
-    query = {"tls": "0", "tps": "50", "batch": "4", "poll_backoff": "1s,1s,2s", "poll_rps": "20", **params}
+    query = {
+        "tls": "0",
+        "tps": "50",
+        "batch": "4",
+        "poll_backoff": "1s,1s,2s",
+        "poll_rps": "20",
+        "throttled_pause": "1s",
+        **params,
+    }
     port = server.url.rsplit(":", 1)[1]
     return f"smscru://acme:s3cret@127.0.0.1:{port}?" + "&".join(f"{k}={v}" for k, v in query.items())
 
@@ -78,7 +86,8 @@ def _silent_expire(app) -> int:
 
 
 def test_smscru_route_reaches_every_status_the_server_decides(app, api, processes, redis_url):
-    server = SmscRuServer(login="acme", password="s3cret", step=0.3, final_after=1.0, rate_limit=8).start()
+    # at most 4 requests a second: the route's bursts meet error 9 and pause
+    server = SmscRuServer(login="acme", password="s3cret", step=0.3, final_after=1.0, rate_limit=4).start()
     try:
         numbers = [f"+407210000{i:02d}" for i in range(20)]
         refused = "+40721000100"
@@ -138,6 +147,7 @@ def test_smscru_route_reaches_every_status_the_server_decides(app, api, processe
             route = db.session.scalar(select(Route).where(Route.name == "smscru"))
             assert route is not None
         assert server.counts["status"] >= 1
+        assert server.counts["throttled"] >= 1 and server.counts["faults"] >= 2
     finally:
         server.stop()
 

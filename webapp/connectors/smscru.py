@@ -5,6 +5,8 @@
     smscru://smsc.ru?apikey=…            (an API key instead of login and password)
     smscru://acme:s3cret@127.0.0.1:8123?tls=0     (plain HTTP: a local test server)
 
+``throttled_pause`` (10s): how long the route waits after "too many requests" (error 9 or 4).
+
 Messages with the same sender and text go in one request, up to ``batch`` numbers (one id for
 them all; statuses are asked by id *and* number). A message goes whole: the provider splits it
 and says how many SMS it counted (``cnt``), recorded against our count. A request whose answer
@@ -23,7 +25,7 @@ from webapp.connectors.base import AwaitedReport, OutgoingPart, PolledReport, Po
 from webapp.connectors.http_client import AnswerLost, HttpClient, NotSent
 from webapp.connectors.http_route import WholeMessage, whole_messages
 from webapp.domain import smscru
-from webapp.domain.routing import RouteSpec
+from webapp.domain.routing import RouteSpec, parse_duration
 
 MAX_STATUS_BATCH = 100
 THROTTLED_PAUSE = 10.0  # seconds the route waits after "too many requests" (error 9, or 4)
@@ -48,6 +50,7 @@ class SmscRuConnector:
         )
         self.batch = max(1, int(spec.param("batch", "100")))
         self.poll_batch = max(1, min(MAX_STATUS_BATCH, int(spec.param("poll_batch", str(MAX_STATUS_BATCH)))))
+        self.throttled_pause = parse_duration(spec.param("throttled_pause", str(THROTTLED_PAUSE)))
         self.client = client or HttpClient()
 
     # --- sending ---------------------------------------------------------------------------
@@ -115,7 +118,7 @@ class SmscRuConnector:
             return first.results(error_code=f"smscru:{sent.error.code}")
         raise RouteDown(
             f"SMSC.ru error {sent.error.code}: {sent.error_text or sent.error.meaning}",
-            pause=THROTTLED_PAUSE if sent.error.kind == "throttled" else None,
+            pause=self.throttled_pause if sent.error.kind == "throttled" else None,
         )
 
     # --- reports ---------------------------------------------------------------------------
