@@ -1,0 +1,23 @@
+"""Failover and least-cost routing (issue 22).
+
+Revision ID: 0035
+Revises: 0034
+Create Date: 2026-12-06 16:05:00
+
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0035"
+down_revision = "0034"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
