@@ -220,6 +220,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "admin.routes": ADMIN,
     "admin.route_active": ADMIN,
     "admin.test_route": ADMIN,
+    "admin.route_gateway": ADMIN,  # opened for an HTTP gateway route (404 for others)
     "admin.staff": ADMIN,
     "admin.staff_active": ADMIN,
     "admin.own_prices": ADMIN,
@@ -239,6 +240,7 @@ def build_world(app, make_user) -> dict:
         ana = s.get(User, owner_id)
         pricing.replace_entries(s, None, [PriceEntry("RO", Decimal("0.0350"))])
         route = routes.add_route(s, "sim", "simulator://?delivered=1")
+        gateway = routes.add_route(s, "gw", "http://127.0.0.1:9?tps=1")
         accountant = accounts.add_accountant(
             s, ana, username="contabil", email="c@example.com", full_name="", password=PASSWORD
         )
@@ -320,6 +322,7 @@ def build_world(app, make_user) -> dict:
             "support_id": support.id,
             "admin_id": admin.id,
             "route_id": route.id,
+            "gateway_route_id": gateway.id,
             "message_id": message.id,
             "group_id": group_id,
             "contact_id": contact.id,
@@ -368,7 +371,7 @@ def url_values(endpoint: str, arguments: set[str], world: dict) -> dict:
         "payment_id": world["payment_id"],
         "request_id": world["request_id"],
         "decision": "approve",
-        "route_id": world["route_id"],
+        "route_id": world["gateway_route_id"] if endpoint == "admin.route_gateway" else world["route_id"],
         "filename": "app.css",
         "account_id": world["sub_account_id"] if endpoint.startswith("subusers.") else world["account_id"],
         "user_id": {"account.user_active": world["accountant_id"], "admin.staff_active": world["support_id"]}.get(
