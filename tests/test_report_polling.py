@@ -196,3 +196,18 @@ def test_a_poller_killed_after_leasing_loses_nothing(ctx, server):
     db.session.commit()
     assert poll(route_id, later=timedelta(seconds=31) + report_polling.LEASE)["final"] == 1
     assert statuses(ids) == [lifecycle.DELIVRD]
+
+
+def test_messages_due_a_few_seconds_apart_share_one_status_request(ctx, server):
+    user, route_id = ctx
+    ids = send(user, ["+40721000001", "+40721000002"])
+    base = utcnow() + timedelta(seconds=31)
+    db.session.execute(
+        update(ReportPoll).where(ReportPoll.message_id == ids[1]).values(next_poll_at=base + timedelta(seconds=3))
+    )
+    db.session.execute(update(ReportPoll).where(ReportPoll.message_id == ids[0]).values(next_poll_at=base))
+    db.session.commit()
+    assert [c.message_id for c in report_polling.claim_due(db.session, route_id, 10, base)] == ids[:1]
+    db.session.rollback()
+    claimed = report_polling.claim_due(db.session, route_id, 10, base, ahead=timedelta(seconds=5))
+    assert [c.message_id for c in claimed] == ids
