@@ -69,6 +69,9 @@ class Settings:
     # Queued messages with no live job for this long are queued again from the database
     # (after Redis was lost or an enqueue failed); the sweeper runs from the cron.
     requeue_after_seconds: int = 60
+    # A route down (refusing, unreachable, throttling) this long hands its waiting messages to
+    # the next route for their country (issue 22: failover); never a part already submitted.
+    failover_after_seconds: int = 30
     # A delivery receipt is matched only to a part submitted on its route within this window.
     receipt_match_days: int = 7
     # A reply goes to the account that last sent to that phone from that number within this window.

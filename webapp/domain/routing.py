@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import overload
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -113,17 +114,44 @@ class RouteChoice:
     route_id: int
     countries: frozenset[str]  # empty: the default route, for any country
     active: bool = True
+    priority: int = 100  # lower first
+    costs: tuple[tuple[str, Decimal], ...] = ()  # (country or "*", cost per part)
+
+    def cost_for(self, country: str | None) -> Decimal | None:
+        by_country = dict(self.costs)
+        return by_country.get((country or "").upper(), by_country.get("*"))
+
+
+def ranked_routes(routes: list[RouteChoice], country: str | None, excluded: frozenset[int] = frozenset()) -> list[int]:
+    """The active routes that may carry a message to the country, in the order to try them:
+    the routes that name the country before the default routes (those naming none); within
+    each, by priority (lower first), then by cost for the country (least first; unknown cost
+    last), then the oldest route. ``excluded``: routes not to offer (down ones)."""
+
+    def order(route: RouteChoice) -> tuple[int, int, Decimal, int]:
+        cost = route.cost_for(country)
+        return (route.priority, cost is None, cost if cost is not None else Decimal(0), route.route_id)
+
+    active = [r for r in routes if r.active and r.route_id not in excluded]
+    named = sorted((r for r in active if country and country in r.countries), key=order)
+    default = sorted((r for r in active if not r.countries), key=order)
+    return [r.route_id for r in named + default]
 
 
 def choose_route(routes: list[RouteChoice], country: str | None) -> int | None:
-    """The active route for the country, else the active default route; None when there is none."""
-    active = [r for r in routes if r.active]
-    for route in active:
-        if country and country in route.countries:
-            return route.route_id
-    for route in active:
-        if not route.countries:
-            return route.route_id
+    """The first route to try for the country (see ``ranked_routes``); None when there is none."""
+    ranked = ranked_routes(routes, country)
+    return ranked[0] if ranked else None
+
+
+def next_route(routes: list[RouteChoice], country: str | None, leaving: int, down: frozenset[int]) -> int | None:
+    """Where a message waiting for route ``leaving`` goes when that route fails: the next route
+    for its country after ``leaving`` that is not down; None when there is none."""
+    ranked = ranked_routes(routes, country)
+    after = ranked[ranked.index(leaving) + 1 :] if leaving in ranked else ranked
+    for route_id in after:
+        if route_id not in down and route_id != leaving:
+            return route_id
     return None
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models.types import UTCDateTime, utcnow
+from webapp.models.types import Money, UTCDateTime, utcnow
 
 
 class Route(db.Model):
@@ -25,12 +26,31 @@ class Route(db.Model):
     # (webapp/domain/delivery_reasons.py); set with `flask routes error-text`. Assign a new dict
     # to change it: the column does not track changes inside.
     error_texts: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON)
+    # 0035: routes serving one country are tried in this order (lower first), then by cost.
+    priority: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
     # 0031: the generic HTTP gateway's settings (webapp/domain/http_gateway.py), from the console.
     http_config: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+    costs: Mapped[list[RouteCost]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    def cost_for(self, country: str | None) -> Decimal | None:
+        """What the provider charges per part for the country (its own, else "*"), if known."""
+        by_country = {c.country: c.cost for c in self.costs}
+        return by_country.get((country or "").upper(), by_country.get("*"))
 
     @property
     def country_set(self) -> frozenset[str]:
         return frozenset(c.strip().upper() for c in self.countries.split(",") if c.strip())
+
+
+class RouteCost(db.Model):
+    """What a route's provider charges us per part in a country ("*": any other), 0035."""
+
+    __tablename__ = "route_costs"
+
+    route_id: Mapped[int] = mapped_column(ForeignKey("routes.id", ondelete="CASCADE"), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    cost: Mapped[Decimal] = mapped_column(Money)
 
 
 class ReportPoll(db.Model):

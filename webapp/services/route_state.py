@@ -24,7 +24,10 @@ class RouteDown(TypedDict):
 def mark_down(redis: Redis, route_id: int, name: str, reason: str) -> None:
     """Advisory (shown on /healthz and pages): Redis away never stops the sending that reports it."""
     try:
-        redis.hset(KEY, str(route_id), json.dumps({"name": name, "reason": reason, "since": time.time()}))
+        # ``since``: when it went down (kept while it stays down: failover waits on it)
+        earlier = cast("bytes | None", redis.hget(KEY, str(route_id)))
+        since = json.loads(earlier)["since"] if earlier else time.time()
+        redis.hset(KEY, str(route_id), json.dumps({"name": name, "reason": reason, "since": since}))
     except RedisError as exc:
         log.warning("route %s down (%s); not recorded: %s", name, reason, exc)
 

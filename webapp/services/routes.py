@@ -36,7 +36,10 @@ class RouteTable:
 
     def __init__(self, session: Session):
         self.routes = {r.id: r for r in session.scalars(select(Route).order_by(Route.id))}
-        self.choices = [RouteChoice(r.id, r.country_set, r.active) for r in self.routes.values()]
+        self.choices = [
+            RouteChoice(r.id, r.country_set, r.active, r.priority, tuple((c.country, c.cost) for c in r.costs))
+            for r in self.routes.values()
+        ]
 
     def route_for(self, country: str | None) -> Route | None:
         chosen = choose_route(self.choices, country)
