@@ -83,6 +83,7 @@ BLUEPRINTS = (
     "sender_ids",
     "campaigns",
     "contacts",
+    "contracts",
     "imports",
     "send",
     "templates",
@@ -100,6 +101,7 @@ BLUEPRINTS = (
     "staff_receipts",
     "admin",
 )
+    "staff_contracts",
 
 
 def register_blueprints(app: Flask) -> None:

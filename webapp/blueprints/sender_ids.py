@@ -15,7 +15,7 @@ from webapp.blueprints.form_errors import refusals
 from webapp.domain.sender_ids import MAX_LENGTH
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.services import sender_ids
+from webapp.services import contracts, sender_ids
 
 bp = Blueprint("sender_ids", __name__, url_prefix="/account/sender-ids")
 
@@ -52,5 +52,6 @@ def index():
         inherited=sender_ids.inherited(db.session, current_user),
         max_length=MAX_LENGTH,
         shared=current_app.config["SETTINGS"].shared_sender_id,
+        contract_pending=not contracts.may_use_own_senders(db.session, current_user.account),
         status=422 if form.errors else 200,
     )

@@ -17,7 +17,7 @@ from webapp.blueprints import IMPERSONATION_KEY, impersonating, real_user
 from webapp.blueprints.form_errors import refusals
 from webapp.extensions import db
 from webapp.htmx import redirect_to, render
-from webapp.services import audit, impersonation, support_search
+from webapp.services import audit, contracts, impersonation, support_search
 
 bp = Blueprint("support", __name__, url_prefix="/staff")
 
@@ -45,7 +45,13 @@ def index():
     query = request.args.get("q", "")
     region = real_user().account.default_region or "RO"
     results = support_search.search(db.session, query, default_region=region)
-    return render("support/index.html", "support/_results.html", results=results, query=query)
+    return render(
+        "support/index.html",
+        "support/_results.html",
+        results=results,
+        query=query,
+        contracts_waiting=contracts.waiting_count(db.session),
+    )
 
 
 @bp.get("/accounts/<int:account_id>")

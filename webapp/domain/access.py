@@ -5,7 +5,8 @@ accounts are refused further in, by the services (404).
 Rules, by the page's blueprint (and a few endpoints):
 - staff pages (support console, staff tasks, payments, global blocklist, unmatched receipts):
   support and admin;
-- the operator console: admin;
+- the operator console (and the contracts' policy): admin;
+- Account → Contract: the account's owner;
 - Account → Subusers and Account → Users: the account's owner;
 - sender IDs: owners and subusers (staff have no sender of their own);
 - an accountant: only the billing pages, reading (not changing) billing details and
@@ -26,10 +27,13 @@ BLUEPRINT_ROLES: dict[str, frozenset[Role]] = {
     "admin": frozenset({Role.ADMIN}),
     "subusers": frozenset({Role.OWNER}),
     "sender_ids": frozenset({Role.OWNER, Role.SUBUSER}),
+    "contracts": frozenset({Role.OWNER}),
+    "staff_contracts": STAFF,
 }
 ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "account.users": frozenset({Role.OWNER}),
     "account.user_active": frozenset({Role.OWNER}),
+    "staff_contracts.policy": frozenset({Role.ADMIN}),
 }
 ACCOUNTANT_BLUEPRINTS = frozenset({"billing", "payment_pages", "statements", "notifications"})
 ACCOUNTANT_ENDPOINTS = frozenset(

@@ -15,6 +15,7 @@ from webapp.models.billing import (
 from webapp.models.blocklist import BlockedNumber
 from webapp.models.campaigns import Campaign
 from webapp.models.contacts import Contact, ContactGroup
+from webapp.models.contracts import ClosingDocumentsMail, Contract, ContractPolicy, ContractVersion
 from webapp.models.imports import ContactImport
 from webapp.models.inbound import InboundMessage, InboundSegment
 from webapp.models.ledger import LedgerEntry
@@ -40,6 +41,10 @@ __all__ = [
     "ContactGroup",
     "ContactImport",
     "Invoice",
+    "ClosingDocumentsMail",
+    "Contract",
+    "ContractPolicy",
+    "ContractVersion",
     "Impersonation",
     "InboundMessage",
     "InboundSegment",

@@ -17,7 +17,7 @@ from webapp.domain.texts import Text
 from webapp.models import User
 from webapp.models.staff import SenderId
 from webapp.models.types import utcnow
-from webapp.services import audit
+from webapp.services import audit, contracts
 from webapp.services.dml import rowcount
 from webapp.services.errors import FieldMessage, ServiceError
 
@@ -50,9 +50,11 @@ def usable_senders(session: Session, actor: User, shared: str) -> list[str]:
 
 
 def check_usable(session: Session, actor: User, sender: str, shared: str) -> str:
-    """The one check every way of sending passes (Send SMS, the API, campaigns)."""
+    """The one check every way of sending passes (Send SMS, the API, campaigns): an approved
+    sender, and an own one only while the account's contract allows it (services/contracts.py)."""
     if sender not in usable_senders(session, actor, shared):
         raise ServiceError(NOT_ALLOWED, {"sender": [NOT_ALLOWED]})
+    contracts.check_own_sender(session, actor, sender, shared)
     return sender
 
 
