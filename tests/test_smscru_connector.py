@@ -129,3 +129,20 @@ def test_a_failed_status_request_keeps_what_was_read_before(server):
         c.poll_reports(awaited)  # the first answered, the second refused with error 9
     assert [r.message_id for r in throttled.value.reports] == [1]
     assert throttled.value.retry_after == 10.0
+
+
+def test_a_failure_while_finding_the_refused_number_keeps_what_was_taken(server):
+    server.refuse("40721000003")  # the batch of three is refused; then they go one by one
+    server.rate_limit = 2  # ... and the third request meets "too many requests"
+    c = connector(server)
+    with pytest.raises(RouteDown) as down:
+        c.submit([p for i in (1, 2, 3) for p in parts_of(i, f"+4072100000{i}", "Salut")])
+    taken = {r.submission_key for r in down.value.results if r.upstream_id}
+    assert taken == {"k1-1"}  # taken alone before the failure: recorded, never sent again
+    assert [s["phone"] for s in server.sent] == ["40721000001"]
+
+
+def test_a_number_goes_once_per_request(server):
+    results = connector(server).submit(parts_of(1, "+40721000001", "Salut") + parts_of(2, "+40721000001", "Salut"))
+    assert server.counts["send"] == 2  # the same number twice: two requests, two ids
+    assert len({r.upstream_id for r in results}) == 2

@@ -101,14 +101,15 @@ def poll_reports(route_id: int) -> dict:
     run twice at once: each asks for the rows it leased."""
     from webapp.connectors import connector_for
     from webapp.models import Route
-    from webapp.services.report_polling import forget_finished, poll_route
+    from webapp.services.report_polling import forget_finished, match_kept, poll_route
 
     redis = get_current_job().connection
     with job_context() as session:
         route = session.get(Route, route_id)
-        if route is None or not route.active:
+        if route is None:
             return {"route": "gone"}
         name, url, config = route.name, route.url, route.http_config
+        matched = match_kept(session, route_id)  # pushes that raced their submission's commit
         session.commit()
         connector = connector_for(route_id, url, redis, config)
         try:
@@ -118,6 +119,7 @@ def poll_reports(route_id: int) -> dict:
         finally:
             connector.close()
         counts["forgotten"] = forget_finished(session, utcnow())
+        counts["matched_pushes"] = matched
         session.commit()
         return counts
 
@@ -127,12 +129,14 @@ def poll_all_routes() -> list[str]:
     route the job keeps this worker's bind up (receipts arrive on it by themselves); an HTTP
     route is asked for the reports now due."""
     from webapp.domain.routing import HTTP_KINDS
-    from webapp.models import Route
+    from webapp.models import ReportPoll, Route
 
     with job_context() as session:
         routes = session.scalars(select(Route).where(Route.active.is_(True))).all()
         polled = [r.id for r in routes if r.url.startswith(("simulator:", "smpp:"))]
-        asked = [r.id for r in routes if r.url.split(":", 1)[0] in HTTP_KINDS]
+        # HTTP routes; one switched off is still asked about the messages it already carries
+        awaiting = set(session.scalars(select(ReportPoll.route_id).distinct()))
+        asked = sorted({r.id for r in routes if r.url.split(":", 1)[0] in HTTP_KINDS} | awaiting)
     q = queue(get_current_job().connection)
     slot = int(time.time()) // 2  # one polling job per route per 2-second slot
     jobs = [q.enqueue(poll_receipts, rid, job_id=f"poll-{rid}-{slot}", result_ttl=60).id for rid in polled]

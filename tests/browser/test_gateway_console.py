@@ -75,6 +75,7 @@ def _type_settings(page, gateway: JsonGatewayServer, status_map: str) -> None:
         '{"source": "{sender}", "destination": "{to}", "content": "{text}", "reference": "{message_id}"}'
     )
     page.get_by_label("Message id in the answer (path)").fill("message.uuid")
+    page.get_by_label("SMS counted by the provider (path, optional)").fill("message.segments")
     page.get_by_label("Error code in an answer (path, optional)").fill("message.error.code")
     page.get_by_label("Status URL (empty: reports are only pushed)").fill(f"{gateway.url}/api/v2/sms/{{id}}")
     page.get_by_label("Status method").select_option("GET")
@@ -181,9 +182,10 @@ def test_an_operator_configures_a_json_gateway_and_messages_reach_their_statuses
             paying = [to for to in NUMBERS if EXPECTED[to[-1]] != lifecycle.REJECTD]
             assert charged == PRICE * parts * len(paying)
             assert ledger.verify(db.session) == []
-            # (the generic gateway's settings say nowhere where a provider's SMS count is: nothing
-            # is recorded for this route, so no mismatch either)
-            assert not db.session.scalars(select(MessageEvent).where(MessageEvent.kind == "provider_parts")).all()
+            # the provider's count (message.segments) recorded for each message, as ours
+            counted = db.session.scalars(select(MessageEvent).where(MessageEvent.kind == "provider_parts")).all()
+            assert len(counted) == len(NUMBERS) and {e.detail["provider"] for e in counted} == {parts}
+            assert not any(e.detail["mismatch"] for e in counted)
 
         # the routes page: the route's report figures and its report URL
         page.goto("/admin/routes")

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from webapp.domain import http_gateway as gw
 from webapp.domain import lifecycle
 from webapp.domain.http_gateway import (
     GatewayConfig,
@@ -714,3 +715,24 @@ def test_lookup_misses_quietly():
     assert lookup(document, "s.x") is None
     assert lookup(document, "s[0]") is None
     assert lookup(document, "a.b") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b'{"status": "error", "error": {"code": "NO_BALANCE"}}', "NO_BALANCE"),
+        (b'{"ok": false, "error": "sender not allowed"}', "sender not allowed"),
+        (b'{"ok": true}', None),  # neither an id nor an error: maybe taken (MalformedAnswer)
+    ],
+)
+def test_a_2xx_answer_without_an_id_that_names_an_error_was_not_taken(body, error):
+    config = gw.parse_config(
+        {"send_method": "POST", "send_url": "https://api.example.com/sms", "body_format": "none", "id_path": "id"}
+    )
+    if error is None:
+        with pytest.raises(gw.MalformedAnswer):
+            gw.read_send_answer(config, 200, {}, body)
+    else:
+        with pytest.raises(gw.AnswerError) as refused:
+            gw.read_send_answer(config, 200, {}, body)
+        assert refused.value.code == error

@@ -12,6 +12,9 @@ from webapp.domain.routing import InvalidRouteUrl, parse_duration, parse_route_u
         ("smpp://acme:p%40ss@smsc.example:2775", "smpp://acme:***@smsc.example:2775"),
         ("smpp://acme@smsc.example:2775", "smpp://acme@smsc.example:2775"),
         ("simulator://?delivered=1", "simulator://?delivered=1"),
+        ("smscru://smsc.ru?apikey=K123&tps=5", "smscru://smsc.ru?apikey=***&tps=5"),
+        ("smscru://acme:pw@smsc.ru?tls=0&psw=x", "smscru://acme:***@smsc.ru?tls=0&psw=***"),
+        ("https://api.example.com?tps=5&Token=abc", "https://api.example.com?tps=5&Token=***"),
     ],
 )
 def test_redacted(url, expected):

@@ -58,6 +58,7 @@ class GatewayForm(FlaskForm):
         _l("Body template"), validators=[Length(max=5000)], render_kw={"rows": 4, "class": "code"}
     )
     id_path = StringField(_l("Message id in the answer (path)"), validators=[Length(max=200)])
+    parts_path = StringField(_l("SMS counted by the provider (path, optional)"), validators=[Length(max=200)])
     error_path = StringField(_l("Error code in an answer (path, optional)"), validators=[Length(max=200)])
     status_url = StringField(_l("Status URL (empty: reports are only pushed)"), validators=[Length(max=2000)])
     status_method = SelectField(_l("Status method"), choices=[(m, m) for m in gw.METHODS], default="GET")
@@ -98,6 +99,7 @@ GATEWAY_FIELDS = (
     "body_format",
     "send_body",
     "id_path",
+    "parts_path",
     "error_path",
     "status_url",
     "status_method",

@@ -101,8 +101,14 @@ def report(route_id: int, token: str):
     if request.method == "HEAD":
         return {"ok": True}
     try:
-        upstream_id, phone, got = report_push.read_push(route.url, route.http_config, _params())
-    except (report_push.BadPush, inbound_http.BadField) as exc:
+        fields = report_push.decode_fields(
+            request.args.to_dict(flat=True), request.get_data(cache=True), request.mimetype_params.get("charset")
+        )
+        upstream_id, phone, got = report_push.read_push(route.url, route.http_config, fields)
+    except report_push.BadPush as exc:
+        # kept whatever its bytes, for support (unreadable reports), and the provider told why
+        report_push.keep_unreadable(db.session, route_id, request.query_string + b" " + request.get_data(cache=True))
+        db.session.commit()
         return {"ok": False, "error": str(exc)}, 400
     outcome = report_polling.take_push(db.session, route_id, upstream_id, got, phone)
     db.session.commit()

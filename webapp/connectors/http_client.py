@@ -18,6 +18,7 @@ from urllib3.exceptions import (
     NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
+    SSLError,
 )
 
 CONNECT_TIMEOUT = 5.0
@@ -61,13 +62,21 @@ class HttpClient:
             response = self.pool.request(
                 method, url, headers=headers or {}, body=body, redirect=False, preload_content=True
             )
-        except (NewConnectionError, ConnectTimeoutError, NameResolutionError, LocationParseError) as exc:
-            raise NotSent(f"cannot connect: {exc}") from exc
+        except (NewConnectionError, ConnectTimeoutError, NameResolutionError, LocationParseError, SSLError) as exc:
+            # no connection, or TLS refused (a bad or expired certificate): nothing was sent
+            raise NotSent(f"cannot connect: {_plain(exc)}") from exc
         except (ReadTimeoutError, ProtocolError) as exc:
-            raise AnswerLost(f"no answer: {exc}") from exc
+            raise AnswerLost(f"no answer: {_plain(exc)}") from exc
         except HTTPError as exc:  # anything else once the request may have left: assume it did
-            raise AnswerLost(f"no answer: {exc}") from exc
+            raise AnswerLost(f"no answer: {_plain(exc)}") from exc
         return HttpAnswer(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data or b"")
 
     def close(self) -> None:
         self.pool.clear()
+
+
+def _plain(exc: Exception) -> str:
+    """The error without the URL it names (a query parameter may carry a key): its kind and reason."""
+    reason = getattr(exc, "reason", None) or exc
+    text = str(reason)
+    return f"{type(exc).__name__}: {text.split('?')[0][:200]}"

@@ -20,15 +20,16 @@ from webapp.connectors.http_route import WholeMessage, whole_messages
 from webapp.domain import http_gateway as gw
 from webapp.domain.routing import RouteSpec
 
-
 # Answers that say the route is wrong (credentials, address, method), not the message: nothing
 # is refused for good, the messages wait for the operator to mend the route.
 ROUTE_PROBLEMS = frozenset({401, 403, 404, 405, 407, 408, 410})
+MAX_PAUSE = 60.0  # seconds: a longer Retry-After is waited out by the job's retries
 
 
 class HttpGatewayConnector:
     whole_messages = True
-    poll_batch = 20  # messages asked for per polling round (one status request each)
+    poll_batch = 20  # messages asked for per polling round
+    pairs_per_request = 1  # one status request per message
 
     def __init__(
         self, route_id: int, spec: RouteSpec, config: Mapping[str, object] | None, client: HttpClient | None = None
@@ -83,6 +84,10 @@ class HttpGatewayConnector:
             raise RouteDown(
                 f"gateway: {exc}; message {message.message_id} may have been taken", uncertain=message.keys
             ) from exc
+        if answer.status == 504:  # a proxy gave up waiting for the provider: it may have taken it
+            raise RouteDown(
+                f"gateway answered HTTP 504; message {message.message_id} may have been taken", uncertain=message.keys
+            )
         if answer.status in ROUTE_PROBLEMS:  # our credentials or address, not this message
             raise RouteDown(f"gateway answered HTTP {answer.status}: {answer.text(200)}")
         try:
@@ -95,12 +100,14 @@ class HttpGatewayConnector:
             raise RouteDown(f"gateway failed (HTTP {answer.status}): {answer.text(200)}") from exc
         except gw.SendRefused as exc:
             return message.results(error_code=str(exc.code)[:40])
+        except gw.AnswerError as exc:  # said plainly: not taken (the provider's account, limits …)
+            raise RouteDown(f"gateway refused message {message.message_id}: {exc.code}") from exc
         except gw.MalformedAnswer as exc:
             raise RouteDown(
                 f"gateway took message {message.message_id} but its answer is unreadable ({exc})",
                 uncertain=message.keys,
             ) from exc
-        return message.results(upstream_id=upstream_id[:80])
+        return message.results(upstream_id=upstream_id[:80], provider_parts=gw.read_parts(config, answer.body))
 
     def poll_reports(self, awaited: list[AwaitedReport]) -> list[PolledReport]:
         config = self._settings()

@@ -18,7 +18,6 @@ take the others with it.
 from __future__ import annotations
 
 import json
-import math
 from urllib.parse import urlencode
 
 from webapp.connectors.base import AwaitedReport, OutgoingPart, PolledReport, PollFailed, RouteDown, SubmitResult
@@ -50,6 +49,7 @@ class SmscRuConnector:
         )
         self.batch = max(1, int(spec.param("batch", "100")))
         self.poll_batch = max(1, min(MAX_STATUS_BATCH, int(spec.param("poll_batch", str(MAX_STATUS_BATCH)))))
+        self.pairs_per_request = self.poll_batch  # one status.php request asks for a whole batch
         self.throttled_pause = parse_duration(spec.param("throttled_pause", str(THROTTLED_PAUSE)))
         self.client = client or HttpClient()
 
@@ -65,12 +65,13 @@ class SmscRuConnector:
         return results
 
     def _groups(self, messages: list[WholeMessage]) -> list[list[WholeMessage]]:
-        groups: dict[tuple[str, str, int], list[list[WholeMessage]]] = {}
+        groups: dict[tuple[str, str, str], list[list[WholeMessage]]] = {}
         order: list[list[WholeMessage]] = []
         for message in messages:
-            key = (message.sender, message.text, _valid_hours(message.validity_seconds))
+            key = (message.sender, message.text, _valid(message.validity_seconds))
             runs = groups.setdefault(key, [])
-            if not runs or len(runs[-1]) >= self.batch:
+            # a number once per request: statuses are asked by id and number
+            if not runs or len(runs[-1]) >= self.batch or any(m.to == message.to for m in runs[-1]):
                 runs.append([])
                 order.append(runs[-1])
             runs[-1].append(message)
@@ -80,7 +81,8 @@ class SmscRuConnector:
         first = group[0]
         fields = {
             **self.auth,
-            "phones": ",".join(m.to.lstrip("+") for m in group),
+            # with "+": SMSC.ru does not "correct" an international number then (its documentation)
+            "phones": ",".join("+" + m.to.lstrip("+") for m in group),
             "mes": first.text,
             "sender": first.sender,
             "charset": "utf-8",
@@ -99,8 +101,10 @@ class SmscRuConnector:
             raise RouteDown(f"SMSC.ru: {exc}") from exc
         except AnswerLost as exc:
             raise RouteDown(f"SMSC.ru: {exc}; {len(group)} message(s) may have been taken", uncertain=keys) from exc
+        if answer.status == 504:  # a proxy gave up waiting for the provider: it may have taken them
+            raise RouteDown(f"SMSC.ru answered HTTP 504; {len(group)} message(s) may have been taken", uncertain=keys)
         if answer.status != 200:
-            # 5xx: the provider says it failed; 4xx: our request or address is wrong. Nothing taken.
+            # other 5xx: the provider says it failed; 4xx: our request or address is wrong. Nothing taken.
             raise RouteDown(f"SMSC.ru answered HTTP {answer.status}: {answer.text(200)}")
         try:
             sent = smscru.parse_send_answer(json.loads(answer.body))
@@ -114,12 +118,22 @@ class SmscRuConnector:
             return [r for m in group for r in m.results(upstream_id=sent.id, provider_parts=counted)]
         if sent.error.kind == "refused":
             if len(group) > 1:  # the whole request was refused: find out which number it was
-                return [r for m in group for r in self._send([m])]
+                return self._one_by_one(group)
             return first.results(error_code=f"smscru:{sent.error.code}")
         raise RouteDown(
             f"SMSC.ru error {sent.error.code}: {sent.error_text or sent.error.meaning}",
             pause=self.throttled_pause if sent.error.kind == "throttled" else None,
         )
+
+    def _one_by_one(self, group: list[WholeMessage]) -> list[SubmitResult]:
+        """Each message of a refused request alone; what was taken before a failure is kept."""
+        done: list[SubmitResult] = []
+        for message in group:
+            try:
+                done += self._send([message])
+            except RouteDown as exc:
+                raise RouteDown(str(exc), done + exc.results, exc.uncertain, exc.pause) from exc
+        return done
 
     # --- reports ---------------------------------------------------------------------------
 
@@ -137,7 +151,7 @@ class SmscRuConnector:
         fields = {
             **self.auth,
             # The batch form (a trailing comma) even for one: the answer is always a list.
-            "phone": ",".join(a.to.lstrip("+") for a in chunk) + ",",
+            "phone": ",".join("+" + a.to.lstrip("+") for a in chunk) + ",",
             "id": ",".join(a.upstream_id for a in chunk) + ",",
             "fmt": "3",
             "charset": "utf-8",
@@ -167,8 +181,10 @@ class SmscRuConnector:
         for position, reading in enumerate(readings):
             if reading.id is not None and reading.phone is not None:
                 message_id = by_pair.get((reading.id, reading.phone.lstrip("+")))
-            else:  # an answer without id/phone: by position, as the documentation orders it
-                message_id = chunk[position].message_id if position < len(chunk) else None
+            elif len(readings) == len(chunk):  # without id/phone: by position, as documented
+                message_id = chunk[position].message_id
+            else:
+                message_id = None
             if message_id is None:
                 continue
             raw = f"status:{reading.code} err:{reading.err or '0'}" + (
@@ -180,7 +196,12 @@ class SmscRuConnector:
 
     def check(self) -> str:
         try:
-            answer = self.client.call("GET", f"{self.base}/sys/balance.php?{urlencode({**self.auth, 'fmt': '3'})}")
+            answer = self.client.call(
+                "POST",
+                f"{self.base}/sys/balance.php",
+                {"Content-Type": "application/x-www-form-urlencoded"},
+                urlencode({**self.auth, "fmt": "3"}).encode(),
+            )
         except (NotSent, AnswerLost) as exc:
             raise RouteDown(f"SMSC.ru: {exc}") from exc
         if answer.status != 200:
@@ -192,10 +213,6 @@ class SmscRuConnector:
 
     def close(self) -> None:
         self.client.close()
-
-
-def _valid_hours(seconds: int) -> int:
-    return max(1, min(24, math.ceil(seconds / 3600)))
 
 
 def _valid(seconds: int) -> str:

@@ -59,7 +59,15 @@ FORM_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
 _SAMPLE = {name: "1" for name in SEND_PLACEHOLDERS + STATUS_PLACEHOLDERS}
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_PATHS = ("id_path", "status_path", "error_path", "callback_id_path", "callback_status_path", "callback_error_path")
+_PATHS = (
+    "id_path",
+    "parts_path",
+    "status_path",
+    "error_path",
+    "callback_id_path",
+    "callback_status_path",
+    "callback_error_path",
+)
 
 
 class InvalidGatewayConfig(ValueError):
@@ -95,6 +103,14 @@ class ProviderError(Exception):
         self.http_status = http_status
 
 
+class AnswerError(Exception):
+    """A 2xx answer with no id that says an error (``code``): the message was not taken."""
+
+    def __init__(self, code: str):
+        super().__init__(f"the provider answered an error: {code}")
+        self.code = code
+
+
 class MalformedAnswer(ValueError):
     """An answer that does not say what the configuration expects."""
 
@@ -118,6 +134,7 @@ class GatewayConfig:
     auth_user: str = ""
     auth_secret: str = ""
     unknown_status: str = PENDING_WORD
+    parts_path: str = ""  # optional: where the send answer says how many SMS the provider counted
 
 
 @dataclass(frozen=True)
@@ -358,10 +375,27 @@ def read_send_answer(config: GatewayConfig, http_status: int, headers: Mapping[s
         raise SendRefused(code[:100] if code else f"http_{http_status}", http_status)
     if not 200 <= http_status < 300:
         raise ProviderError(http_status)
-    upstream_id = _text_at(_json(body), config.id_path)
+    document = _json(body)
+    upstream_id = _text_at(document, config.id_path)
     if upstream_id is None:
+        # "200 {"status": "error", "error": {"code": "NO_BALANCE"}}": said plainly, not taken
+        paths = ([config.error_path] if config.error_path else []) + ["error.code", "error"]
+        code = next((text for path in paths if (text := _text_at(document, path))), None)
+        if code is not None:
+            raise AnswerError(code[:100])
         raise MalformedAnswer(f"no message id at {config.id_path}")
     return upstream_id
+
+
+def read_parts(config: GatewayConfig, body: bytes) -> int | None:
+    """How many SMS the provider says it counted, when ``parts_path`` says where (else None)."""
+    if not config.parts_path:
+        return None
+    try:
+        text = _text_at(_json(body), config.parts_path)
+        return int(text) if text is not None and text.isdigit() else None
+    except MalformedAnswer:
+        return None
 
 
 def map_status(config: GatewayConfig, word: str) -> str | None:

@@ -100,13 +100,23 @@ def _check_share(spec: RouteSpec, name: str) -> None:
         raise InvalidRouteUrl(f"{name} must be a share between 0 and 1, not '{value}'")
 
 
+SECRET_PARAMS = frozenset({"apikey", "api_key", "psw", "password", "token", "secret", "key"})
+
+
 def redacted(url: str) -> str:
-    """The URL as operators may see it printed: the password replaced by ***."""
+    """The URL as operators may see it printed: the password and secret parameters as ***."""
     parts = urlsplit(url.strip())
-    if not parts.password:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    out = url
+    if parts.password:
+        out = out.replace(f":{parts.password}@", ":***@", 1)
+    if any(name.lower() in SECRET_PARAMS for name, _ in parse_qsl(parts.query, keep_blank_values=True)):
+        query = "&".join(
+            f"{name}=***" if name.lower() in SECRET_PARAMS else piece
+            for piece in parts.query.split("&")
+            for name in [unquote(piece.split("=", 1)[0])]
+        )
+        out = out.replace(f"?{parts.query}", f"?{query}", 1)
+    return out
 
 
 @dataclass(frozen=True)

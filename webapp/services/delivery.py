@@ -242,6 +242,8 @@ def _submit_to_route(
                 throttle.acquire(len(piece))
             except RedisError as exc:  # Redis went away between pieces: keep what went out
                 raise RouteDown(f"Redis unavailable ({exc}); the rest waits for the retry") from exc
+            except TimeoutError as exc:  # the route is paused or full: keep what went out
+                raise RouteDown(f"{exc}; the rest waits for the retry") from exc
             handed.update(p.submission_key for p in piece)
             results += submit(piece)
     except RouteDown as exc:

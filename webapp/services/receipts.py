@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from webapp.connectors import Receipt
 from webapp.domain import lifecycle
 from webapp.domain.receipt_matching import NO_PART_YET, NUMBER_MISMATCH, UNREADABLE, Candidate, Choice, choose
+from webapp.domain.routing import HTTP_KINDS
 from webapp.domain.smpp_pdu import ERR_MAX, ID_MAX, STAT_MAX, id_candidates, safe_text
 from webapp.models import Message, MessageEvent, MessagePart, PendingReceipt, Route
 from webapp.models.types import utcnow
@@ -315,9 +316,12 @@ def match_pending_receipts(session: Session, limit: int = 5000, match_days: int 
     session racing the submitting worker), or only another number's: match them now."""
     kept = session.scalars(
         select(PendingReceipt)
+        .join(Route, Route.id == PendingReceipt.route_id)
         .where(
             PendingReceipt.reason.in_([NO_PART_YET, NUMBER_MISMATCH]),
             PendingReceipt.received_at >= utcnow() - RETRY_FOR,
+            # HTTP routes' kept reports settle whole messages: services/report_polling.match_kept
+            *(~Route.url.startswith(f"{kind}:") for kind in HTTP_KINDS),
         )
         .order_by(PendingReceipt.id)
         .limit(limit)

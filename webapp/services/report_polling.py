@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session
 from webapp.connectors import AwaitedReport, PolledReport, PollFailed, Receipt
 from webapp.domain import report_polling
 from webapp.domain.routing import parse_route_url, parse_schedule
+from webapp.domain.smpp_pdu import safe_text
 from webapp.models import MessagePart, PendingReceipt, ReportPoll
 from webapp.models.types import utcnow
-from webapp.services import route_state
 from webapp.services.bulk_rows import insert_rows, update_rows
 from webapp.services.receipts import PartSeen, take_receipt, write_receipts
 from webapp.services.settlement import conclude
@@ -169,7 +169,8 @@ def settle(session: Session, route_id: int, finals: dict[int, Receipt], now: dat
 
 
 def _receipt(report: PolledReport, upstream_id: str) -> Receipt:
-    return Receipt(upstream_id, report.stat or report.word, report.error_code, report.raw)
+    error = safe_text(report.error_code)[:40] or None if report.error_code else None
+    return Receipt(upstream_id, report.stat or safe_text(report.word)[:16], error, safe_text(report.raw))
 
 
 def record(
@@ -179,10 +180,20 @@ def record(
     reports: list[PolledReport],
     now: datetime,
     schedule: tuple[float, ...],
+    ahead: timedelta = timedelta(0),
 ) -> dict[str, int]:
-    """Write what the provider said of the claimed messages it answered for (flushes)."""
+    """Write what the provider said of the claimed messages (a message its answer left out
+    counts as asked too). Flushes."""
     by_id = {c.message_id: c for c in claimed}
     said = {r.message_id: r for r in reports if r.message_id in by_id}
+    # the provider answered the request but said nothing of these: that counts as asked
+    said.update(
+        {
+            c.message_id: PolledReport(c.message_id, "(not in the answer)", None)
+            for c in claimed
+            if c.message_id not in said
+        }
+    )
     finals = {mid: _receipt(r, by_id[mid].upstream_id) for mid, r in said.items() if r.stat is not None}
     settled = settle(session, route_id, finals, now)
     if finals:
@@ -191,16 +202,21 @@ def record(
         {
             "message_id": c.message_id,
             "polls": c.polls + 1,
-            "next_poll_at": report_polling.next_poll(now, c.polls + 1, c.until, schedule),
-            "last_word": said[c.message_id].word[:40],
+            "next_poll_at": _next(now, c, schedule, ahead),
+            "last_word": safe_text(said[c.message_id].word)[:40],
         }
         for c in claimed
-        if c.message_id in said and c.message_id not in finals
+        if c.message_id not in finals
     ]
     update_rows(session, ReportPoll.__table__, waiting, key="message_id")
-    unanswered = [c for c in claimed if c.message_id not in said]
-    release(session, unanswered, now, None)
-    return {"final": len(finals), "settled": settled, "waiting": len(waiting), "unanswered": len(unanswered)}
+    return {"final": len(finals), "settled": settled, "waiting": len(waiting)}
+
+
+def _next(now: datetime, claimed: Claimed, schedule: tuple[float, ...], ahead: timedelta) -> datetime | None:
+    """The next question; None when it would come within ``ahead`` (the validity's end: the
+    last one was just asked)."""
+    at = report_polling.next_poll(now, claimed.polls + 1, claimed.until, schedule)
+    return None if at is not None and at <= now + ahead else at
 
 
 def release(session: Session, claimed: list[Claimed], now: datetime, retry_after: float | None) -> None:
@@ -232,57 +248,92 @@ def poll_route(
     budget: float = RUN_BUDGET,
     clock: Callable[[], datetime] = utcnow,
 ) -> dict[str, int]:
-    """The polling job's work for one route: lease, ask, record, commit; until nothing is due
-    or ``budget`` seconds have gone. A failed request ends the run (the route is marked)."""
+    """The polling job's work for one route: wait for the route's status-request budget, lease,
+    ask, record, commit; until nothing is due or ``budget`` seconds have gone. One poller per
+    route at a time (the others return at once); a failed request ends the run, its messages
+    are asked again later (not counted as asked; the route's sending is not marked down)."""
+    counts = {"asked": 0, "requests": 0, "final": 0, "settled": 0, "waiting": 0}
+    lock = f"{STATS_KEY}:{route_id}:poller"
+    if not redis.set(lock, "1", nx=True, ex=int(budget) + 120):
+        return {**counts, "busy": 1}
+    try:
+        return _poll(session, route_id, url, connector, redis, budget, clock, counts)
+    finally:
+        redis.delete(lock)
+
+
+def _poll(
+    session: Session,
+    route_id: int,
+    url: str,
+    connector: ReportPoller,
+    redis: Redis,
+    budget: float,
+    clock: Callable[[], datetime],
+    counts: dict[str, int],
+) -> dict[str, int]:
     schedule = schedule_of(url)
-    throttle = RouteThrottle(redis, route_id, 1, scope="poll", rate=poll_rate(url))
-    batch = getattr(connector, "poll_batch", 100)
+    rate = poll_rate(url)
+    throttle = RouteThrottle(redis, route_id, 1, scope="poll", rate=rate)
+    per_request = getattr(connector, "pairs_per_request", 1)  # messages one status request asks for
+    batch = max(1, min(getattr(connector, "poll_batch", 100), per_request * rate.amount))
+    requests = -(-batch // per_request)
     # A few seconds early, never more than a quarter of the shortest wait: fuller requests.
     ahead = timedelta(seconds=min(FILL_AHEAD, min(schedule) / 4))
-    counts = {"asked": 0, "requests": 0, "final": 0, "settled": 0, "waiting": 0, "unanswered": 0}
     started = time.monotonic()
-    while time.monotonic() - started < budget:
+    while (left := budget - (time.monotonic() - started)) > 0:
+        if not _due_exists(session, route_id, clock() + ahead):
+            break
+        try:
+            throttle.acquire(requests, timeout=left)  # before leasing: nothing waits leased
+        except TimeoutError:
+            break  # the budget is spent for now; the next job goes on
         now = clock()
         claimed = claim_due(session, route_id, batch, now, ahead)
         session.commit()
         if not claimed:
             break
         try:
-            throttle.acquire(1, timeout=max(1.0, budget - (time.monotonic() - started)))
             reports = connector.poll_reports([c.awaited for c in claimed])
         except PollFailed as exc:
+            answered = {r.message_id for r in exc.reports}
             done = record(
                 session,
                 route_id,
-                [c for c in claimed if c.message_id in {r.message_id for r in exc.reports}],
+                [c for c in claimed if c.message_id in answered],
                 exc.reports,
                 clock(),
                 schedule,
+                ahead,
             )
-            release(
-                session,
-                [c for c in claimed if c.message_id not in {r.message_id for r in exc.reports}],
-                clock(),
-                exc.retry_after,
-            )
+            release(session, [c for c in claimed if c.message_id not in answered], clock(), exc.retry_after)
             session.commit()
             _note(redis, route_id, len(claimed), error=str(exc))
-            route_state.mark_down(redis, route_id, route_name, f"status requests fail: {exc}")
+            if exc.retry_after:
+                throttle.pause(min(exc.retry_after, 300.0))
             counts = {k: counts[k] + done.get(k, 0) for k in counts}
-            counts["failed"] = 1
-            return counts
+            return {**counts, "failed": 1}
         except Exception:
             session.rollback()
             release(session, claimed, clock(), None)
             session.commit()
             raise
-        done = record(session, route_id, claimed, reports, clock(), schedule)
+        done = record(session, route_id, claimed, reports, clock(), schedule, ahead)
         session.commit()
         _note(redis, route_id, len(claimed))
         counts = {k: counts[k] + done.get(k, 0) for k in counts}
         counts["asked"] += len(claimed)
-        counts["requests"] += -(-len(claimed) // batch)
+        counts["requests"] += -(-len(claimed) // per_request)
     return counts
+
+
+def _due_exists(session: Session, route_id: int, by: datetime) -> bool:
+    return (
+        session.scalar(
+            select(ReportPoll.message_id).where(ReportPoll.route_id == route_id, ReportPoll.next_poll_at <= by).limit(1)
+        )
+        is not None
+    )
 
 
 def _note(redis: Redis, route_id: int, asked: int, error: str | None = None) -> None:
@@ -385,3 +436,20 @@ def match_early_pushes(session: Session, route_id: int, upstream_ids: list[str])
         report = PolledReport(0, receipt.stat, receipt.stat, receipt.error_code, receipt.raw)
         matched += take_push(session, route_id, receipt.upstream_id, report, receipt.source_addr) == "settled"
     return matched
+
+
+def match_kept(session: Session, route_id: int, limit: int = 1000) -> int:
+    """Pushed reports kept as early receipts (their push raced the submission's commit) whose
+    messages now await on the route: settled now, every part (the generic matching of kept
+    receipts leaves HTTP routes alone: it settles one part per receipt). Flushes."""
+    ids = session.scalars(
+        select(PendingReceipt.upstream_id)
+        .join(
+            ReportPoll,
+            (ReportPoll.route_id == PendingReceipt.route_id) & (ReportPoll.upstream_id == PendingReceipt.upstream_id),
+        )
+        .where(PendingReceipt.route_id == route_id)
+        .distinct()
+        .limit(limit)
+    ).all()
+    return match_early_pushes(session, route_id, list(ids)) if ids else 0

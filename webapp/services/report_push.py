@@ -9,8 +9,11 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from urllib.parse import parse_qsl
 
-from webapp.connectors import PolledReport
+from sqlalchemy.orm import Session
+
+from webapp.connectors import PolledReport, Receipt
 from webapp.domain import http_gateway as gw
 from webapp.domain import smscru
 from webapp.domain.routing import HTTP_KINDS, parse_route_url
@@ -40,8 +43,9 @@ def read_push(
     raw = json.dumps(dict(fields), ensure_ascii=False, default=str)[:500]
     if parse_route_url(url).kind == "smscru":
         upstream_id, phone, code = (_plain(fields, name) for name in ("id", "phone", "status"))
-        if not upstream_id or code is None:
-            raise BadPush("id and status are required")
+        if not upstream_id or code is None or not phone:
+            # the phone too: one id covers every number of a request sent to several
+            raise BadPush("id, phone and status are required")
         try:
             reading = smscru.status_of(int(code))
         except ValueError:
@@ -67,3 +71,46 @@ def read_push(
 def _plain(fields: Mapping[str, object], name: str) -> str | None:
     value = fields.get(name)
     return None if value is None or str(value).strip() == "" else str(value).strip()
+
+
+def _text(body: bytes, charset: str | None) -> str:
+    """The body as text: its declared charset, else UTF-8 (a BOM allowed), else windows-1251
+    (SMSC.ru's default)."""
+    for encoding in [c for c in (charset, "utf-8-sig") if c] + ["cp1251"]:
+        try:
+            return body.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("latin-1")
+
+
+def decode_fields(query: Mapping[str, str], body: bytes, charset: str | None) -> dict[str, object]:
+    """The pushed fields: the query string's, then the body's (a JSON object, or form fields,
+    percent-encoded UTF-8 or windows-1251), the body winning. BadPush when the body is neither."""
+    fields: dict[str, object] = dict(query)
+    if not body.strip():
+        return fields
+    text = _text(body, charset).strip()
+    if text.startswith(("{", "[")):
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise BadPush("the body is not valid JSON") from None
+        if not isinstance(document, dict):
+            raise BadPush("a JSON object is expected")
+        fields.update(document)
+        return fields
+    for encoding in ("utf-8", "cp1251"):
+        try:
+            fields.update(parse_qsl(text, keep_blank_values=True, encoding=encoding, errors="strict"))
+            return fields
+        except UnicodeDecodeError:
+            continue
+    raise BadPush("the body is neither JSON nor form fields")
+
+
+def keep_unreadable(session: Session, route_id: int, raw: bytes) -> None:
+    """A push that could not be read, kept as an unreadable receipt for support (flushes)."""
+    from webapp.services.receipts import apply_receipts
+
+    apply_receipts(session, route_id, [Receipt("", "", None, raw[:2000].decode("utf-8", "replace"))])
