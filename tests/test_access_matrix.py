@@ -43,6 +43,7 @@ from webapp.services import (
     webhook_endpoints,
     webhooks,
 )
+from webapp.services import contracts as contract_service
 from webapp.services.processors import CardInfo
 from webapp.services.processors.sandbox import SandboxProcessor
 
@@ -55,6 +56,22 @@ BILLING_OF_A = frozenset({"owner", "accountant"})
 STAFF = frozenset({"support", "admin"})
 ADMIN = frozenset({"admin"})
 NOBODY = frozenset()
+
+CONTRACT_DETAILS = {
+    "legal_name": "Ana SRL",
+    "country": "RO",
+    "fiscal_code": "18547290",
+    "trade_register": "J12/1/2020",
+    "registered_address": "Str. Lungă 1, Cluj",
+    "signatory_name": "Ana Pop",
+    "signatory_position": "Administrator",
+    "contract_address": "Str. Lungă 1, Cluj",
+    "contact_name": "Ana Pop",
+    "contact_phone": "0722123456",
+    "contact_email": "ana@example.com",
+    "documents_address": "Str. Lungă 1, Cluj",
+    "documents_email": "ana@example.com",
+}
 
 # endpoint → who gets past the checks, opening the URL built from A's objects
 EXPECTED: dict[str, frozenset[str]] = {
@@ -129,6 +146,12 @@ EXPECTED: dict[str, frozenset[str]] = {
     "sender_ids.index": frozenset({"owner", "subuser", "other"}),
     # billing pages of one's own account (accountants too)
     "billing.details": SIGNED_IN,
+    # Account → Contract: the owner's (another owner opens its own; it has no draft or scan)
+    "contracts.index": frozenset({"owner", "other"}),
+    "contracts.template_pdf": frozenset({"owner", "other"}),
+    "contracts.draft_pdf": OWNER,
+    "contracts.upload_scan": frozenset({"owner", "other"}),
+    "contracts.scan": OWNER,
     "billing.invoices": SIGNED_IN,
     "payment_pages.buy": SIGNED_IN,
     "payment_pages.buy_quote": SIGNED_IN,
@@ -212,6 +235,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     "staff_tasks.adjust_credit": STAFF,
     # operators
     "admin.index": ADMIN,
+    "staff_contracts.index": STAFF,
+    "staff_contracts.show": STAFF,
+    "staff_contracts.version_pdf": STAFF,
+    "staff_contracts.ask_correction": STAFF,
+    "staff_contracts.mark_sent": STAFF,
+    "staff_contracts.mark_signed": STAFF,
+    "staff_contracts.scan": STAFF,
+    "staff_contracts.policy": ADMIN,  # the operator's setting
     "admin.accounts": ADMIN,
     "admin.account_status": ADMIN,
     "admin.prices": ADMIN,
@@ -298,6 +329,10 @@ def build_world(app, make_user) -> dict:
         checkout = SandboxProcessor(app.config["SETTINGS"]).start_checkout(
             payment, success_url="http://x/ok", cancel_url="http://x/no", save_card=False
         )
+        contract = contract_service.apply(s, ana, dict(CONTRACT_DETAILS))
+        scan = f"{app.config['SETTINGS'].upload_dir}/contract-matrix.pdf"
+        open(scan, "wb").write(b"%PDF-1.4")
+        contract.scan_path, contract.scan_filename, contract.status = scan, "signed.pdf", "sent"
         s.commit()
         made = exports_jobs.ask(
             get_redis(),
@@ -344,6 +379,7 @@ def build_world(app, make_user) -> dict:
             "checkout_token": checkout.url.rsplit("/", 1)[1],
         }
 
+        "contract_id": contract.id,
 
 def url_values(endpoint: str, arguments: set[str], world: dict) -> dict:
     values = {
@@ -374,6 +410,9 @@ def url_values(endpoint: str, arguments: set[str], world: dict) -> dict:
         "route_id": world["gateway_route_id"] if endpoint == "admin.route_gateway" else world["route_id"],
         "filename": "app.css",
         "account_id": world["sub_account_id"] if endpoint.startswith("subusers.") else world["account_id"],
+        "contract_id": world["contract_id"],
+        "version": 1,
+        "language": "en",
         "user_id": {"account.user_active": world["accountant_id"], "admin.staff_active": world["support_id"]}.get(
             endpoint, world["owner_id"]
         ),
