@@ -84,6 +84,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "auth.reset_password": EVERYONE,
     "auth.set_language": EVERYONE,
     "payment_pages.webhook": EVERYONE,
+    "short_links.follow": EVERYONE,  # a short link in an SMS: whoever has the phone
+    "short_links.stop": EVERYONE,
     "payment_pages.sandbox_checkout": EVERYONE,
     # a provider posting a reply: no login, but only with the route's token (404 here; its own tests)
     "inbound_hooks.receive": NOBODY,
@@ -280,6 +282,7 @@ def build_world(app, make_user) -> dict:
         admin = accounts.create_account(s, None, username="admin", password=PASSWORD, role=Role.ADMIN)
         accountant.password_changed_at = utcnow()
         message = factories.message(s, ana, "0722123456")
+        with_stop = factories.message(s, ana, "0722123457", text="Dezabonare: #stop")  # a #stop short link
         campaign = factories.campaign(
             s, ana, [{"phone": "+40722000001", "first_name": "Ion"}], group="Clienți", text="Salut #FirstName"
         )
@@ -377,6 +380,7 @@ def build_world(app, make_user) -> dict:
             "statement_id": statement.id,
             "request_id": sender.id,
             "checkout_token": checkout.url.rsplit("/", 1)[1],
+            "link_code": with_stop.text.rsplit("/", 1)[1],
         }
 
         "contract_id": contract.id,
@@ -409,6 +413,7 @@ def url_values(endpoint: str, arguments: set[str], world: dict) -> dict:
         "decision": "approve",
         "route_id": world["gateway_route_id"] if endpoint == "admin.route_gateway" else world["route_id"],
         "filename": "app.css",
+        "code": world["link_code"],
         "account_id": world["sub_account_id"] if endpoint.startswith("subusers.") else world["account_id"],
         "contract_id": world["contract_id"],
         "version": 1,

@@ -29,6 +29,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "payment_pages.sandbox_checkout",
         "inbound_hooks.receive",  # a provider posting a reply: the route's signed URL, no login
         "inbound_hooks.report",  # a provider pushing a delivery report: the same, per route
+        "short_links.follow",  # a short link in a sent SMS (redirect, or the #stop page)
+        "short_links.stop",  # the #stop page's confirmation
     }
 )
 # What a user whose password expired may still do.
@@ -94,6 +96,7 @@ BLUEPRINTS = (
     "reports",
     "all_reports",
     "health",
+    "short_links",
     "api",
     "staff",
     "support",

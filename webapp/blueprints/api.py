@@ -175,6 +175,7 @@ def _submission(wanted: api_schemas.SendRequest, sender: str, callback: int | No
         max_parts=settings.max_parts_per_message,
         shared_sender=settings.shared_sender_id,
         callback_endpoint_id=callback,
+        link_base=settings.public_url,
     )
 
 
@@ -312,7 +313,7 @@ def price_preview():
         return _input_error(exc)
     text, results = wanted.text, []
     for number in wanted.to:
-        p = composer.preview(db.session, g.api_user, text, number)
+        p = composer.preview(db.session, g.api_user, text, number, link_base=current_app.config["SETTINGS"].public_url)
         results.append(
             {
                 "to": p.number or number,

@@ -32,6 +32,7 @@ from webapp.services import (
     report_totals,
     sender_ids,
     sending,
+    short_links,
     templates,
 )
 from webapp.services import imports as sheet_imports
@@ -159,7 +160,13 @@ def wizard(
             form=form,
             tags=tags,
             templates=templates.usable_templates(db.session, current_user),
-            preview=campaign_composer.preview(db.session, campaign, form.text.data or "", bool(form.gsm_safe.data)),
+            preview=campaign_composer.preview(
+                db.session,
+                campaign,
+                form.text.data or "",
+                bool(form.gsm_safe.data),
+                link_base=current_app.config["SETTINGS"].public_url,
+            ),
         )
     elif step == "preparing":
         done = get_redis().get(background_jobs.campaign_progress_key(campaign.id))
@@ -230,7 +237,9 @@ def counter(campaign_id: int):
         return "", 409  # htmx leaves the counter as it was
     text = request.form.get("text", "")
     gsm_safe = _gsm_choice(request.form.get("gsm_safe", "") not in ("", "false"))
-    preview = campaign_composer.preview(db.session, campaign, text, gsm_safe)
+    preview = campaign_composer.preview(
+        db.session, campaign, text, gsm_safe, link_base=current_app.config["SETTINGS"].public_url
+    )
     return render("campaigns/_counter.html", campaign=campaign, preview=preview)
 
 
@@ -377,6 +386,7 @@ def monitor(campaign, fragment: str | None = None):
         "replies": replies,
         "replies_total": replies_total,
         "countries": campaign_reports.by_country(db.session, campaign),
+        "links": short_links.campaign_figures(db.session, campaign.id),
         "report_url": _report_url(campaign),
     }
     return render("campaigns/monitor.html", fragment, **context)

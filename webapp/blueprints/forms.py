@@ -228,3 +228,7 @@ class SmppCredentialForm(SmppLimitsForm):
     """A new SMPP credential: its system_id (empty: the suggested one), networks and limits."""
 
     system_id = StringField(_l("system_id"), validators=[Length(max=40)])
+
+
+class StopLinkForm(FlaskForm):
+    """The #stop page's button: only the form token (the link's code names the number)."""

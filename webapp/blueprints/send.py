@@ -33,7 +33,14 @@ def _form() -> ComposeForm:
 
 
 def _render(form: ComposeForm, fragment: str | None = None, status: int = 200, **extra):
-    preview = composer.preview(db.session, current_user, form.text.data or "", form.to.data or "", several=True)
+    preview = composer.preview(
+        db.session,
+        current_user,
+        form.text.data or "",
+        form.to.data or "",
+        several=True,
+        link_base=current_app.config["SETTINGS"].public_url,
+    )
     groups = contacts.usable_groups(db.session, current_user) if fragment is None else []
     chosen = {int(g) for g in request.form.getlist("groups") if g.isdigit()}
     return render(
@@ -81,6 +88,7 @@ def _send(form: ComposeForm):
         idempotency_key=form.idempotency_key.data or None,
         max_parts=current_app.config["SETTINGS"].max_parts_per_message,
         shared_sender=current_app.config["SETTINGS"].shared_sender_id,
+        link_base=current_app.config["SETTINGS"].public_url,
     )
     existing = sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key)
     if existing is not None:  # the same form sent twice: show what the first click did

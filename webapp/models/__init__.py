@@ -23,6 +23,7 @@ from webapp.models.messages import Message, MessageEvent, MessagePart, PendingRe
 from webapp.models.pricing import PriceList, PriceListEntry
 from webapp.models.report_tallies import MessageTally, MessageTallyChange
 from webapp.models.routes import ReportPoll, Route
+from webapp.models.short_links import LinkClick, ShortLink
 from webapp.models.smpp import SmppCredential
 from webapp.models.staff import AuditEvent, Impersonation, SenderId
 from webapp.models.templates import MessageTemplate
@@ -50,6 +51,7 @@ __all__ = [
     "InboundSegment",
     "InvoiceSeries",
     "LedgerEntry",
+    "LinkClick",
     "LoginSession",
     "LowBalanceAlert",
     "Message",
@@ -66,6 +68,7 @@ __all__ = [
     "Route",
     "SavedCard",
     "SenderId",
+    "ShortLink",
     "SmppCredential",
     "Statement",
     "User",

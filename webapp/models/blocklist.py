@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.inbound import InboundMessage
+from webapp.models.short_links import ShortLink
 from webapp.models.types import UTCDateTime, utcnow
 
 
@@ -33,3 +34,9 @@ class BlockedNumber(db.Model):
         BigInteger().with_variant(Integer, "sqlite"), ForeignKey("inbound_messages.id", ondelete="SET NULL")
     )
     inbound_message: Mapped[InboundMessage | None] = relationship(lazy="selectin")
+    # 0033: an opt-out confirmed on a #stop link's page: the link (its message, sent when, to whom)
+    # is the proof, the row's created_at the time of the confirmation.
+    short_link_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("short_links.id", ondelete="SET NULL")
+    )
+    short_link: Mapped[ShortLink | None] = relationship(lazy="selectin")

@@ -12,9 +12,11 @@ from itertools import islice
 from sqlalchemy.orm import Session
 
 from webapp.domain import phone, pricing
+from webapp.domain import short_links as link_rules
 from webapp.domain.gsm_savings import Savings, compare
 from webapp.domain.placeholders import compile_text
 from webapp.domain.sms_text import Analysis, analyze
+from webapp.domain.texts import Text
 from webapp.models import Account, Campaign
 from webapp.services.campaign_expansion import source_rows
 from webapp.services.pricing import price_list_for
@@ -44,16 +46,22 @@ class CampaignPreview:
     parts: Counter[int] = field(default_factory=Counter)  # parts → rows
     gsm_safe: bool = False  # the examples and parts are those of the replaced texts
     savings: Savings = field(default_factory=Savings)  # the rendered rows as written against replaced
+    link_errors: tuple[Text, ...] = ()  # bad #link(…) placeholders, named
 
 
-def preview(session: Session, campaign: Campaign, text: str, gsm_safe: bool = False) -> CampaignPreview:
+def preview(
+    session: Session, campaign: Campaign, text: str, gsm_safe: bool = False, link_base: str = ""
+) -> CampaignPreview:
     """The counter for ``text`` over the first recipients; ``gsm_safe``: as the campaign sends
-    them when non-GSM characters are replaced (its savings are counted either way)."""
+    them when non-GSM characters are replaced (its savings are counted either way). Short links
+    (`#link(…)`, `#stop`) are shown and counted as long as they are sent from ``link_base``."""
     from webapp.services.campaigns import columns_of
 
     account = session.get_one(Account, campaign.account_id)
     result = CampaignPreview(gsm_safe=gsm_safe)
-    template = compile_text(text, columns_of(session, campaign))
+    found = link_rules.find(text)
+    result.link_errors = tuple(e.reason for e in found.errors)
+    template = compile_text(found.masked, columns_of(session, campaign))
     result.unknown = template.unknown
     if not text.strip():
         return result
@@ -66,6 +74,7 @@ def preview(session: Session, campaign: Campaign, text: str, gsm_safe: bool = Fa
         if source.text is not None and source.text.strip():
             continue  # a batch row with its own message does not use this text
         rendered, empty = template.render(source.values)
+        rendered = link_rules.counted(rendered, link_base)
         analysis = analyze(rendered)
         replaced, replaced_analysis = compare(rendered, analysis)
         result.savings.add(analysis, replaced_analysis, _price_per_part(source.raw_phone, account, prices))

@@ -20,15 +20,16 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import campaigns as rules
 from webapp.domain import lifecycle, phone, pricing
+from webapp.domain import short_links as link_rules
 from webapp.domain.gsm_savings import gsm_replaced
 from webapp.domain.networks import NETWORK_LENGTH, network_of
 from webapp.domain.placeholders import compile_text
 from webapp.domain.sheets import open_spreadsheet
 from webapp.domain.sms_text import analyze
 from webapp.i18n import translate
-from webapp.models import Account, Campaign, Contact, ContactGroup, Message, MessagePart, Route
+from webapp.models import Account, Campaign, Contact, ContactGroup, Message, MessagePart, Route, ShortLink
 from webapp.models.types import utcnow
-from webapp.services import blocklist
+from webapp.services import blocklist, short_links
 from webapp.services.bulk import bulk_insert, insert_returning_ids
 from webapp.services.contacts import usable_condition
 from webapp.services.dml import rowcount
@@ -111,6 +112,9 @@ def discard_drafts(session: Session, campaign: Campaign) -> None:
     """Forget an earlier expansion (the customer went back to change something)."""
     drafts = select(Message.id).where(Message.campaign_id == campaign.id, Message.status == DRAFT)
     session.execute(
+        delete(ShortLink).where(ShortLink.message_id.in_(drafts)).execution_options(synchronize_session=False)
+    )
+    session.execute(
         delete(MessagePart).where(MessagePart.message_id.in_(drafts)).execution_options(synchronize_session=False)
     )
     session.execute(
@@ -123,8 +127,10 @@ def discard_drafts(session: Session, campaign: Campaign) -> None:
 class _Writer:
     """Buffers draft messages and writes them, with their parts, a batch at a time."""
 
-    def __init__(self, session: Session, campaign: Campaign, validity: timedelta):
+    def __init__(self, session: Session, campaign: Campaign, validity: timedelta, link_base: str = ""):
         self.session, self.campaign = session, campaign
+        self.links = short_links.Pending(link_base, [])
+        self.codes = short_links.Codes(session)
         self.now = utcnow()
         self.validity_until = self.now + validity
         self.rows: list[dict[str, Any]] = []  # column → value, as bulk inserts take them
@@ -155,7 +161,11 @@ class _Writer:
     def flush(self) -> None:
         if not self.rows:
             return
+        # each message its own short links (#link/#stop), made with it
+        slots = [row.pop("_slots", ()) for row in self.rows]
+        self.links.fill(self.codes, self.rows, slots, self.now)
         ids = insert_returning_ids(self.session, Message, self.rows)
+        self.links.store(self.session, ids)
         parts = [
             {
                 "message_id": message_id,
@@ -179,14 +189,16 @@ def expand(
     progress: Progress | None = None,
     token: str | None = None,
     max_parts: int = DEFAULT_MAX_PARTS,
+    link_base: str = "",
 ) -> dict[str, object]:
     """Render, check, price and store every recipient as a draft; returns the summary. ``token``
     names the preparation this job is for (the campaign's current one by default); a rendered
-    text over ``max_parts`` parts is refused as too long for that recipient."""
+    text over ``max_parts`` parts is refused as too long for that recipient. ``link_base``
+    (PUBLIC_URL): where the texts' short links live."""
     token = campaign.expansion_token if token is None else token
     account = session.get_one(Account, campaign.account_id)
     discard_drafts(session, campaign)
-    run = _Expansion(session, campaign, account, max_parts)
+    run = _Expansion(session, campaign, account, max_parts, link_base)
     for count, source in enumerate(source_rows(session, campaign), start=1):
         if not run.take(source):
             continue  # refused: stored with its reason, flushed with the next batch
@@ -223,35 +235,40 @@ class _Expansion:
     """One expansion under way: the account's prices and routes, the numbers already seen, the
     texts already analysed, and the valid recipients waiting for the blocklist check."""
 
-    def __init__(self, session: Session, campaign: Campaign, account: Account, max_parts: int):
+    def __init__(self, session: Session, campaign: Campaign, account: Account, max_parts: int, link_base: str = ""):
         self.session, self.campaign, self.account, self.max_parts = session, campaign, account, max_parts
+        self.link_base = link_base
         self.prices, self.route_table = price_list_for(session, account), RouteTable(session)
         columns = campaign.titles if campaign.kind != rules.LISTS else contact_columns(session, campaign)
         # A batch row carries its own message; the campaign's text (if any) is for rows without one.
-        self.template = compile_text(campaign.text, columns)
-        self.writer = _Writer(session, campaign, timedelta(minutes=campaign.validity_minutes))
+        # #link(…)/#stop become marks, filled per recipient with its own short links when stored
+        self.links = link_rules.find(campaign.text)
+        self.template = compile_text(self.links.masked, columns)
+        self.writer = _Writer(session, campaign, timedelta(minutes=campaign.validity_minutes), link_base)
         self.tally = rules.Tally()
         self.seen: set[str] = set()
         self.analysed: dict[str, tuple[str, int, int]] = {}
         self.pending: list[tuple[SourceRow, dict[str, Any]]] = []  # valid rows waiting for the blocklist check
 
-    def message_text(self, source: SourceRow) -> tuple[str, int, bool]:
-        """The recipient's text, its count of empty placeholders and whether non-GSM characters were
-        replaced: the row's own message (as written), or the campaign's text rendered for the row,
-        with the GSM-7 replacement (domain/gsm_savings.py) when the campaign asks for it."""
+    def message_text(self, source: SourceRow) -> tuple[str, int, bool, tuple[link_rules.Slot, ...]]:
+        """The recipient's text, its count of empty placeholders, whether non-GSM characters were
+        replaced and its short links: the row's own message (as written), or the campaign's text
+        rendered for the row, with the GSM-7 replacement (domain/gsm_savings.py) when the campaign
+        asks for it. The text has a mark where each short link goes (domain/short_links.py)."""
         if source.text is not None and source.text.strip():
-            return source.text.strip(), 0, False
+            own = link_rules.find(source.text.strip())
+            return own.masked, 0, False, own.slots
         text, empty = self.template.render(source.values)
         if self.campaign.gsm_safe:
             replaced = gsm_replaced(text)
-            return replaced, empty, replaced != text
-        return text, empty, False
+            return replaced, empty, replaced != text, self.links.slots
+        return text, empty, False, self.links.slots
 
     def segments(self, text: str) -> tuple[str, int, int]:
         """The text's encoding, parts and characters; the first 20,000 distinct texts are analysed once."""
         found = self.analysed.get(text)
         if found is None:
-            analysis = analyze(text)
+            analysis = analyze(link_rules.counted(text, self.link_base))  # links as long as sent
             found = (analysis.encoding, analysis.parts, analysis.characters)
             if len(self.analysed) < 20000:
                 self.analysed[text] = found
@@ -279,8 +296,8 @@ class _Expansion:
     def take(self, source: SourceRow) -> bool:
         """Check one recipient: False if refused (number, text, duplicate, length, route), True if
         priced and waiting for the blocklist check."""
-        text, empty, replaced = self.message_text(source)
-        base = {"to": str(source.raw_phone)[:32], "text": text}
+        text, empty, replaced, slots = self.message_text(source)
+        base = {"to": str(source.raw_phone)[:32], "text": text, "_slots": slots}
         try:
             number, country = phone.normalize_with_region(source.raw_phone, self.account.default_region)
         except phone.InvalidNumber as exc:
@@ -343,7 +360,7 @@ class _Expansion:
                 continue
             self.tally.add(
                 row["to"],
-                row["text"],
+                link_rules.counted(row["text"], self.link_base),
                 row["parts"],
                 characters,
                 row["cost"],
@@ -354,11 +371,11 @@ class _Expansion:
             )
             self.writer.add(**row)
             if rules.is_monitoring_point(self.tally.recipients, self.campaign.monitor_every):
-                self.monitoring_copy(row["text"])
+                self.monitoring_copy(row["text"], row["_slots"])
         self.pending.clear()
         self.writer.flush()
 
-    def monitoring_copy(self, text: str) -> None:
+    def monitoring_copy(self, text: str, slots: tuple[link_rules.Slot, ...] = ()) -> None:
         """A copy of the text to the campaign's monitoring number, priced and counted apart."""
         number = self.campaign.monitor_number
         country = phone.region_of(number)
@@ -377,6 +394,7 @@ class _Expansion:
             price_per_part=quote.price_per_part,
             cost=quote.cost,
             monitor=True,
+            _slots=slots,
         )
 
 

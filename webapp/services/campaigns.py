@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import N_, phone
 from webapp.domain import campaigns as rules
+from webapp.domain import short_links as link_rules
 from webapp.domain.placeholders import compile_text
 from webapp.models import Campaign, User
 from webapp.models.types import utcnow
@@ -220,7 +221,8 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
     if campaign.kind != rules.BATCH and not options.text.strip():
         errors["text"] = [N_("The message has no text.")]
     elif options.text.strip():
-        unknown = compile_text(options.text, columns_of(session, campaign)).unknown
+        found = link_rules.find(options.text)  # #link(…) and #stop are no columns; a bad link is named
+        unknown = compile_text(found.masked, columns_of(session, campaign)).unknown
         if unknown:
             errors["text"] = [
                 (
@@ -228,6 +230,8 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
                     {"names": ", ".join(unknown)},
                 )
             ]
+        if found.errors:
+            errors.setdefault("text", []).extend(e.reason for e in found.errors)
     if not 0 <= options.speed <= rules.MAX_SPEED:
         errors["speed"] = [
             (

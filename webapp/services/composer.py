@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from webapp.domain import counter, phone, pricing, recipients
+from webapp.domain import counter, phone, pricing, recipients, short_links
 from webapp.domain.sms_text import Analysis, analyze
 from webapp.domain.texts import Text
 from webapp.models import User
@@ -51,6 +51,9 @@ class Preview:
     suggestion_cost: Decimal | None = None
     checks: tuple[NumberCheck, ...] = ()  # every number typed (Send SMS: several); one for the API
     total: Decimal | None = None  # of the sendable ones, when there are several
+    link_errors: tuple[Text, ...] = ()  # bad #link(…) placeholders, named
+    links: int = 0  # #link(…)/#stop placeholders, each counted as its short link
+    link_example: str = ""  # how long a short link is (its code shown as x)
 
     @property
     def several(self) -> bool:
@@ -98,10 +101,14 @@ def _check(typed: str, region: str | None, parts: int, prices: pricing.PriceList
         return NumberCheck(typed, number, info, unroutable=exc)
 
 
-def preview(session: Session, actor: User, text: str, to: str = "", several: bool = False) -> Preview:
+def preview(
+    session: Session, actor: User, text: str, to: str = "", several: bool = False, link_base: str = ""
+) -> Preview:
     """The counter for ``text`` to ``to``: one number (the API's price preview), or with
-    ``several`` whatever Send SMS's field holds, each number checked and the total priced."""
-    analysis = analyze(text)
+    ``several`` whatever Send SMS's field holds, each number checked and the total priced. A
+    `#link(…)`/`#stop` counts as long as its short link on ``link_base`` (PUBLIC_URL)."""
+    found = short_links.find(text)
+    analysis = analyze(short_links.counted(found.masked, link_base))
     account = actor.account
     prices = price_list_for(session, account)
     typed = typed_numbers(actor, to) if several else ([to] if to.strip() else [])
@@ -117,7 +124,7 @@ def preview(session: Session, actor: User, text: str, to: str = "", several: boo
             quote = pricing.quote(analysis.parts, "", dest_country, prices)
         except pricing.Unroutable as exc:
             unroutable = exc
-    suggestion = counter.gsm_suggestion(text, analysis)
+    suggestion = None if found.has_links else counter.gsm_suggestion(text, analysis)
     suggestion_cost = None
     if suggestion and quote:
         suggestion_cost = pricing.quote(suggestion.analysis.parts, dest_number or "", dest_country, prices).cost
@@ -127,6 +134,9 @@ def preview(session: Session, actor: User, text: str, to: str = "", several: boo
         analysis=analysis,
         units_left=counter.units_left(analysis),
         runs=counter.highlight(text, analysis.non_gsm),
+        link_errors=tuple(e.reason for e in found.errors),
+        links=len(found.slots),
+        link_example=short_links.counted(short_links.MARK, link_base),
         number=one.number if one else None,
         number_info=one.info if one else None,
         number_error=one.error if one else None,

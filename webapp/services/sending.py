@@ -14,12 +14,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import N_, lifecycle, phone, pricing
+from webapp.domain import short_links as link_rules
 from webapp.domain.networks import NETWORK_LENGTH, network_of
 from webapp.domain.sms_text import analyze
 from webapp.domain.texts import Text
 from webapp.models import Account, Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
-from webapp.services import blocklist, ledger, sender_ids, subusers
+from webapp.services import blocklist, ledger, sender_ids, short_links, subusers
 from webapp.services.bulk_rows import RowValues, insert_rows, insert_rows_returning_ids
 from webapp.services.errors import ServiceError
 from webapp.services.pricing import price_list_for
@@ -46,6 +47,7 @@ class Submission:
     max_parts: int = DEFAULT_MAX_PARTS  # the MAX_PARTS_PER_MESSAGE setting
     shared_sender: str = DEFAULT_SHARED_SENDER  # the SHARED_SENDER_ID setting: everyone may use it
     callback_endpoint_id: int | None = None  # told of each message's status changes (API callback_url)
+    link_base: str = ""  # PUBLIC_URL: where the #link/#stop short links live (domain/short_links.py)
 
 
 class TextTooLong(ServiceError):
@@ -76,7 +78,8 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
         raise ServiceError(NO_TEXT, {"text": [NO_TEXT]})
     if not submission.to:
         raise ServiceError(NO_NUMBER, {"to": [NO_NUMBER]})
-    analysis = analyze(submission.text)
+    found = short_links.checked(submission.text)  # a bad #link(…) is refused, named
+    analysis = analyze(link_rules.counted(found.masked, submission.link_base))  # as long as it is sent
     check_length(analysis.parts, submission.max_parts)
     check_sender(session, actor, submission.sender, submission.shared_sender)
     account = actor.account
@@ -85,7 +88,13 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
     now = utcnow()
     rows, details = _message_rows(actor, submission, analysis.parts, analysis.encoding, prices, route_table, now)
     _refuse_blocklisted(session, account.id, rows, details)
+    links = short_links.Pending(submission.link_base, [])
+    if found.has_links:  # each recipient its own codes, stored with the messages
+        for row in rows:
+            row["text"] = found.masked
+        links.fill(short_links.Codes(session), rows, [found.slots] * len(rows), now)
     ids = insert_rows_returning_ids(session, Message.__table__, rows)
+    links.store(session, ids)
     for row, message_id in zip(rows, ids):
         row["id"] = message_id
     _reserve(session, actor, rows, details)

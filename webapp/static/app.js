@@ -13,7 +13,8 @@ document.addEventListener("click", function (event) {
   var start = box.selectionStart || box.value.length, end = box.selectionEnd || start;
   box.value = box.value.slice(0, start) + tag.dataset.insert + box.value.slice(end);
   box.focus();
-  box.selectionStart = box.selectionEnd = start + tag.dataset.insert.length;
+  // "Insert link" leaves the cursor inside #link(https://…) for the address (data-cursor-back)
+  box.selectionStart = box.selectionEnd = start + tag.dataset.insert.length - Number(tag.dataset.cursorBack || 0);
   box.dispatchEvent(new Event("input", { bubbles: true }));
 });
 document.addEventListener("change", function (event) {
