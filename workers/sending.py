@@ -19,8 +19,14 @@ def send_chunk(message_ids: list[int]) -> dict:
     from webapp.services.delivery import submit_messages
 
     with job_context() as session:
-        batch = current_app.config["SETTINGS"].submit_batch_parts
-        return submit_messages(session, message_ids, get_current_job().connection, batch_parts=batch)
+        settings_ = current_app.config["SETTINGS"]
+        return submit_messages(
+            session,
+            message_ids,
+            get_current_job().connection,
+            batch_parts=settings_.submit_batch_parts,
+            failover_after=settings_.failover_after_seconds,
+        )
 
 
 def requeue_stranded() -> int:

@@ -27,7 +27,7 @@ from webapp.domain.routing import parse_route_url
 from webapp.domain.sms_text import split
 from webapp.models import Message, MessageEvent, MessagePart, Route
 from webapp.models.types import utcnow
-from webapp.services import blocklist, http_sending, route_state, settlement
+from webapp.services import blocklist, failover, http_sending, route_state, settlement
 from webapp.services.bulk_rows import RowValues, insert_rows, update_rows
 from webapp.services.expiry import expire_unsent, refuse_unsent
 from webapp.services.receipts import PartSeen, _match_early_receipts, take_receipt
@@ -72,13 +72,15 @@ def submit_messages(
     redis: Redis,
     batch_parts: int = 100,
     should_continue: Callable[[], bool] | None = None,
+    failover_after: float = 30.0,
 ) -> dict[str, int]:
     """Send the queued parts of these messages, a batch at a time. Commits: each batch's claims
     are durable before it goes upstream, and its outcome is committed before the next batch.
-    ``should_continue()`` is asked before each batch (a paused campaign stops there)."""
+    ``should_continue()`` is asked before each batch (a paused campaign stops there). Messages
+    waiting for a route down ``failover_after`` seconds or more go by the next route."""
     try:
         with _loaded_objects_kept(session):
-            return _submit_messages(session, message_ids, redis, batch_parts, should_continue)
+            return _submit_messages(session, message_ids, redis, batch_parts, should_continue, failover_after)
     finally:
         session.expire_all()  # the outcomes were written in bulk: what was loaded is stale
 
@@ -89,6 +91,7 @@ def _submit_messages(
     redis: Redis,
     batch_parts: int,
     should_continue: Callable[[], bool] | None = None,
+    failover_after: float = 30.0,
 ) -> dict[str, int]:
     now = utcnow()
     # Rows, not objects: what sending reads of a message, nothing to track or expire.
@@ -110,13 +113,20 @@ def _submit_messages(
             if should_continue is not None and not should_continue():
                 counts["stopped"] = len(queued) - index + len(batch) - 1
                 break
-            _submit_batch(session, batch, redis, counts)
+            _submit_batch(session, batch, redis, counts, failover_after)
             batch, parts = [], 0
     return counts
 
 
-def _submit_batch(session: Session, batch: list[MessageRow], redis: Redis, counts: dict[str, int]) -> None:
+def _submit_batch(
+    session: Session, batch: list[MessageRow], redis: Redis, counts: dict[str, int], failover_after: float = 30.0
+) -> None:
     live = {m.id: m for m in batch}
+    # Messages waiting for a route down too long go by the next one (none of their parts left).
+    counts["rerouted"] = counts.get("rerouted", 0) + failover.leave_down_routes(
+        session, list(live), redis, failover_after
+    )
+    session.commit()
     now = utcnow()
     # The claim: only parts still pending become ours; a second run gets none of them.
     claimed = session.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import TypedDict, cast
+from typing import NotRequired, TypedDict, cast
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -18,7 +18,8 @@ KEY = "smsportal:routes:down"
 class RouteDown(TypedDict):
     name: str
     reason: str
-    since: float  # unix time
+    since: float  # unix time: when it went down
+    last: NotRequired[float]  # when it last failed
 
 
 def mark_down(redis: Redis, route_id: int, name: str, reason: str) -> None:
@@ -27,7 +28,8 @@ def mark_down(redis: Redis, route_id: int, name: str, reason: str) -> None:
         # ``since``: when it went down (kept while it stays down: failover waits on it)
         earlier = cast("bytes | None", redis.hget(KEY, str(route_id)))
         since = json.loads(earlier)["since"] if earlier else time.time()
-        redis.hset(KEY, str(route_id), json.dumps({"name": name, "reason": reason, "since": since}))
+        down = {"name": name, "reason": reason, "since": since, "last": time.time()}
+        redis.hset(KEY, str(route_id), json.dumps(down))
     except RedisError as exc:
         log.warning("route %s down (%s); not recorded: %s", name, reason, exc)
 
