@@ -36,7 +36,6 @@ def expand_campaign(campaign_id: int, token: str = "") -> dict:
                     token=token,
                     progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400),
                     max_parts=current_app.config["SETTINGS"].max_parts_per_message,
-                    link_base=current_app.config["SETTINGS"].public_url,
                 )
             session.commit()
             _refresh_statistics(session)
@@ -107,9 +106,14 @@ def send_campaign_chunk(campaign_id: int, message_ids: list[int]) -> dict:
 
         if not sending():
             return {"stopped": len(message_ids)}
-        batch = current_app.config["SETTINGS"].submit_batch_parts  # a pause waits for one batch at most
+        settings_ = current_app.config["SETTINGS"]  # a pause waits for one batch at most
         return submit_messages(
-            session, message_ids, get_current_job().connection, batch_parts=batch, should_continue=sending
+            session,
+            message_ids,
+            get_current_job().connection,
+            batch_parts=settings_.submit_batch_parts,
+            should_continue=sending,
+            failover_after=settings_.failover_after_seconds,
         )
 
 
