@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
@@ -204,15 +203,3 @@ def campaign_figures(session: Session, campaign_id: int) -> list[LinkFigures]:
         LinkFigures(pos, kind, url, links, totals.get((pos, url), 0), unique, dlv, dlv_unique)
         for pos, kind, url, links, unique, dlv, dlv_unique in rows
     ]
-
-
-def links_of_message(session: Session, message_id: int) -> list[dict[str, Any]]:
-    """A message's short links with their clicks (the API's message view)."""
-    rows = session.execute(
-        select(ShortLink.code, ShortLink.kind, ShortLink.url, ShortLink.position, func.count(LinkClick.id))
-        .outerjoin(LinkClick, LinkClick.short_link_id == ShortLink.id)
-        .where(ShortLink.message_id == message_id)
-        .group_by(ShortLink.id, ShortLink.code, ShortLink.kind, ShortLink.url, ShortLink.position)
-        .order_by(ShortLink.position)
-    ).all()
-    return [{"code": c, "kind": k, "url": u or None, "position": p, "clicks": n} for c, k, u, p, n in rows]
