@@ -232,3 +232,48 @@ def test_pdfs_print_the_customers_details(app, people, settings, tmp_path):
     out.write_bytes(blank)
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert "TEMPLATE" in text and "Teatrul" not in text
+
+
+def test_closing_documents_are_mailed_once_per_account_and_month(app, people, settings, monkeypatch):
+    from datetime import date
+
+    from webapp.services import closing_documents, statements
+
+    sent = []
+    monkeypatch.setattr(closing_documents, "send_mail", lambda *args: sent.append(args))
+    with app.app_context():
+        s = db.session
+        ana = user("ana")
+        payments.save_profile(
+            s,
+            ana,
+            company_name="Teatrul Mic SRL",
+            is_business=False,
+            fiscal_code="",
+            trade_register="",
+            address="Str. Lungă 1",
+            city="București",
+            country="RO",
+            invoice_email="facturi@teatru.ro",
+        )
+        paid = payments.start(s, ana, "transfer", "30", Decimal("0.21"))
+        payments.credit(s, paid.id, "bank-1")
+        today = date.today()
+        start = today.replace(day=1)
+        end = (start.replace(day=28) + (date(2000, 1, 5) - date(2000, 1, 1)) * 7).replace(day=1)
+        statement = statements.make(s, ana.account_id, start, end, monthly=True)
+        statements.make(s, user("bob").account_id, start, end, monthly=True)  # bob has no contract
+        s.commit()
+        assert closing_documents.due(s) == []  # no contract yet: nowhere to send them
+        contracts.apply(s, ana, DETAILS)
+        s.commit()
+        assert closing_documents.due(s) == [statement.id]
+        assert closing_documents.send(s, statement.id, settings) is True
+        s.commit()
+        assert closing_documents.send(s, statement.id, settings) is False  # the second run
+        assert closing_documents.due(s) == []
+    [(_, to, subject, body, attachments)] = sent
+    assert to == "contabil@teatru.ro" and start.strftime("%Y-%m") in subject
+    names = [name for name, _, _ in attachments]
+    assert len(names) == 2 and names[1].startswith("SMS-") and all(n.endswith(".pdf") for n in names)
+    assert all(data.startswith(b"%PDF") for _, _, data in attachments)

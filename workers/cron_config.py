@@ -13,6 +13,7 @@ from webapp.queues import DEFAULT
 from workers.abandoned import reap_abandoned
 from workers.balance_watch import watch_balances
 from workers.campaigns import watch_campaigns
+from workers.closing_documents import monthly_closing_documents
 from workers.exports import remove_old_exports
 from workers.housekeeping import compact_report_tallies, cron_tick, forget_old_sign_ins, forget_stale_reply_segments
 from workers.sending import expire_overdue, poll_all_routes, requeue_stranded, settle_stale_claims
@@ -42,3 +43,4 @@ cron.register(forget_old_sign_ins, queue_name=DEFAULT, interval=3600)
 cron.register(forget_stale_reply_segments, queue_name=DEFAULT, interval=3600)
 cron.register(remove_old_exports, queue_name=DEFAULT, interval=3600)
 cron.register(monthly_statements, queue_name=DEFAULT, cron="5 * 1,2 * *")  # hourly on the 1st and 2nd (UTC)
+cron.register(monthly_closing_documents, queue_name=DEFAULT, cron="35 * 1,2,3 * *")  # contracts' closing documents
