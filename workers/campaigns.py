@@ -36,6 +36,7 @@ def expand_campaign(campaign_id: int, token: str = "") -> dict:
                     token=token,
                     progress=lambda rows: redis.set(progress_key(campaign_id), rows, ex=86400),
                     max_parts=current_app.config["SETTINGS"].max_parts_per_message,
+                    link_base=current_app.config["SETTINGS"].public_url,
                 )
             session.commit()
             _refresh_statistics(session)
