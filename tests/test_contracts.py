@@ -241,7 +241,7 @@ def test_closing_documents_are_mailed_once_per_account_and_month(app, people, se
 
     sent = []
     monkeypatch.setattr(closing_documents, "send_mail", lambda *args: sent.append(args))
-    with app.app_context():
+    with app.app_context(), app.test_request_context():  # as the worker calls it
         s = db.session
         ana = user("ana")
         payments.save_profile(

@@ -37,7 +37,7 @@ def send_closing_documents(statement_id: int) -> bool:
 
     from webapp.services.closing_documents import send
 
-    with job_context() as session:
+    with job_context() as session, current_app.test_request_context():  # the PDFs' templates want a request
         sent = send(session, statement_id, current_app.config["SETTINGS"])
         session.commit()
         return sent

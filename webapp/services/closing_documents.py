@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
@@ -66,8 +65,7 @@ def send(session: Session, statement_id: int, settings: Settings) -> bool:
     account = session.get_one(Account, statement.account_id)
     owner = session.scalar(select(User).where(User.account_id == account.id, User.role == "owner"))
     language = str((contract.details if contract else {}).get("language") or (owner.language if owner else "") or "en")
-    # PDFs are drawn by the web's templates, whose context wants a request (a worker has none)
-    with current_app.test_request_context(), force_locale(language):
+    with force_locale(language):  # (a worker calls this within a request context: the PDFs' templates want one)
         attachments = _attachments(session, statement, account, settings)
         month = statement.period_start.strftime("%Y-%m")
         subject = gettext("Closing documents for %(month)s: %(account)s", month=month, account=account.name)
