@@ -253,6 +253,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "admin.routes": ADMIN,
     "admin.route_active": ADMIN,
     "admin.test_route": ADMIN,
+    "admin.routing": ADMIN,
+    "admin.set_routing": ADMIN,
     "admin.route_gateway": ADMIN,  # opened for an HTTP gateway route (404 for others)
     "admin.staff": ADMIN,
     "admin.staff_active": ADMIN,

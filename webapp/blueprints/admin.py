@@ -508,3 +508,7 @@ def staff_active(user_id: int):
         "success",
     )
     return redirect_to(url_for(".staff"))
+
+
+# Routing, costs and margins: on this blueprint, in their own module.
+from webapp.blueprints import admin_routing  # noqa: E402,F401
