@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from webapp.domain.pricing import PriceEntry
-from webapp.domain.route_costs import InvalidCosts
 from webapp.domain.roles import Role
+from webapp.domain.route_costs import InvalidCosts
 from webapp.extensions import db
 from webapp.models import AuditEvent, Route, User
 from webapp.models.types import utcnow

@@ -14,8 +14,8 @@ from webapp.domain import report_periods
 from webapp.domain.route_costs import InvalidCosts, costs_text
 from webapp.extensions import db
 from webapp.htmx import render
-from webapp.models.types import utcnow
 from webapp.models import Route
+from webapp.models.types import utcnow
 from webapp.services import route_margins
 from webapp.settings import Settings
 
