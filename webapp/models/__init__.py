@@ -22,7 +22,7 @@ from webapp.models.ledger import LedgerEntry
 from webapp.models.messages import Message, MessageEvent, MessagePart, PendingReceipt
 from webapp.models.pricing import PriceList, PriceListEntry
 from webapp.models.report_tallies import MessageTally, MessageTallyChange
-from webapp.models.routes import ReportPoll, Route
+from webapp.models.routes import ReportPoll, Route, RouteCost
 from webapp.models.short_links import LinkClick, ShortLink
 from webapp.models.smpp import SmppCredential
 from webapp.models.staff import AuditEvent, Impersonation, SenderId
@@ -41,11 +41,11 @@ __all__ = [
     "Contact",
     "ContactGroup",
     "ContactImport",
-    "Invoice",
     "ClosingDocumentsMail",
     "Contract",
     "ContractPolicy",
     "ContractVersion",
+    "Invoice",
     "Impersonation",
     "InboundMessage",
     "InboundSegment",
@@ -66,6 +66,7 @@ __all__ = [
     "PriceListEntry",
     "ReportPoll",
     "Route",
+    "RouteCost",
     "SavedCard",
     "SenderId",
     "ShortLink",
