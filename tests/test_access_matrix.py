@@ -382,10 +382,10 @@ def build_world(app, make_user) -> dict:
             "statement_id": statement.id,
             "request_id": sender.id,
             "checkout_token": checkout.url.rsplit("/", 1)[1],
+            "contract_id": contract.id,
             "link_code": with_stop.text.rsplit("/", 1)[1],
         }
 
-        "contract_id": contract.id,
 
 def url_values(endpoint: str, arguments: set[str], world: dict) -> dict:
     values = {
