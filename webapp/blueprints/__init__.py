@@ -83,9 +83,9 @@ BLUEPRINTS = (
     "statements",
     "subusers",
     "sender_ids",
+    "contracts",
     "campaigns",
     "contacts",
-    "contracts",
     "imports",
     "send",
     "templates",
@@ -101,10 +101,10 @@ BLUEPRINTS = (
     "staff",
     "support",
     "staff_tasks",
+    "staff_contracts",
     "staff_receipts",
     "admin",
 )
-    "staff_contracts",
 
 
 def register_blueprints(app: Flask) -> None:
