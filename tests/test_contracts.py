@@ -277,3 +277,27 @@ def test_closing_documents_are_mailed_once_per_account_and_month(app, people, se
     names = [name for name, _, _ in attachments]
     assert len(names) == 2 and names[1].startswith("SMS-") and all(n.endswith(".pdf") for n in names)
     assert all(data.startswith(b"%PDF") for _, _, data in attachments)
+
+
+def test_the_pages_say_what_is_pending_while_own_senders_wait(app, people):
+    with app.app_context():
+        contracts.set_policy(db.session, user("admin"), False)
+        db.session.commit()
+    ana, sub = client_for(app, "ana"), client_for(app, "sub")
+    assert "your own sender IDs work once it is signed" in ana.get("/account/contract/").text
+    page = ana.get("/account/sender-ids/").text
+    assert 'data-testid="sender-ids-contract"' in page and "contract is signed" in page and "/account/contract" in page
+    page = sub.get("/account/sender-ids/").text
+    assert "owner takes care of the contract." in page
+    assert sub.get("/account/contract/").status_code == 403  # the owner's page
+    admin = client_for(app, "admin", STAFF_PASSWORD)
+    index = admin.get("/staff/contracts/")
+    assert "own sender IDs work only once" in index.text
+    r = admin.post(
+        "/staff/contracts/policy",
+        data={"own_senders_before_signed": "y", "csrf_token": csrf_token_from(index.text)},
+    )
+    assert r.status_code == 302
+    with app.app_context():
+        assert contracts.policy(db.session).own_senders_before_signed is True
+    assert "sender-ids-contract" not in ana.get("/account/sender-ids/").text
