@@ -146,14 +146,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     "all_reports.index": CUSTOMERS,
     "all_reports.export": CUSTOMERS,
     "sender_ids.index": frozenset({"owner", "subuser", "other"}),
-    # billing pages of one's own account (accountants too)
-    "billing.details": SIGNED_IN,
     # Account → Contract: the owner's (another owner opens its own; it has no draft or scan)
     "contracts.index": frozenset({"owner", "other"}),
     "contracts.template_pdf": frozenset({"owner", "other"}),
     "contracts.draft_pdf": OWNER,
     "contracts.upload_scan": frozenset({"owner", "other"}),
     "contracts.scan": OWNER,
+    # billing pages of one's own account (accountants too)
+    "billing.details": SIGNED_IN,
     "billing.invoices": SIGNED_IN,
     "payment_pages.buy": SIGNED_IN,
     "payment_pages.buy_quote": SIGNED_IN,
@@ -235,8 +235,6 @@ EXPECTED: dict[str, frozenset[str]] = {
     "staff_tasks.sender_id_requests": STAFF,
     "staff_tasks.decide_sender_id": STAFF,
     "staff_tasks.adjust_credit": STAFF,
-    # operators
-    "admin.index": ADMIN,
     "staff_contracts.index": STAFF,
     "staff_contracts.show": STAFF,
     "staff_contracts.version_pdf": STAFF,
@@ -245,6 +243,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "staff_contracts.mark_signed": STAFF,
     "staff_contracts.scan": STAFF,
     "staff_contracts.policy": ADMIN,  # the operator's setting
+    # operators
+    "admin.index": ADMIN,
     "admin.accounts": ADMIN,
     "admin.account_status": ADMIN,
     "admin.prices": ADMIN,
@@ -331,13 +331,13 @@ def build_world(app, make_user) -> dict:
         sender = SenderId(account_id=ana.account_id, sender="ANA", reason="ours", requested_by_id=ana.id)
         s.add(sender)
         s.flush()
-        checkout = SandboxProcessor(app.config["SETTINGS"]).start_checkout(
-            payment, success_url="http://x/ok", cancel_url="http://x/no", save_card=False
-        )
         contract = contract_service.apply(s, ana, dict(CONTRACT_DETAILS))
         scan = f"{app.config['SETTINGS'].upload_dir}/contract-matrix.pdf"
         open(scan, "wb").write(b"%PDF-1.4")
         contract.scan_path, contract.scan_filename, contract.status = scan, "signed.pdf", "sent"
+        checkout = SandboxProcessor(app.config["SETTINGS"]).start_checkout(
+            payment, success_url="http://x/ok", cancel_url="http://x/no", save_card=False
+        )
         s.commit()
         made = exports_jobs.ask(
             get_redis(),
@@ -381,8 +381,8 @@ def build_world(app, make_user) -> dict:
             "card_id": card.id,
             "statement_id": statement.id,
             "request_id": sender.id,
-            "checkout_token": checkout.url.rsplit("/", 1)[1],
             "contract_id": contract.id,
+            "checkout_token": checkout.url.rsplit("/", 1)[1],
             "link_code": with_stop.text.rsplit("/", 1)[1],
         }
 
@@ -412,14 +412,14 @@ def url_values(endpoint: str, arguments: set[str], world: dict) -> dict:
         "processor": "sandbox",
         "payment_id": world["payment_id"],
         "request_id": world["request_id"],
+        "contract_id": world["contract_id"],
+        "version": 1,
+        "language": "en",
         "decision": "approve",
         "route_id": world["gateway_route_id"] if endpoint == "admin.route_gateway" else world["route_id"],
         "filename": "app.css",
         "code": world["link_code"],
         "account_id": world["sub_account_id"] if endpoint.startswith("subusers.") else world["account_id"],
-        "contract_id": world["contract_id"],
-        "version": 1,
-        "language": "en",
         "user_id": {"account.user_active": world["accountant_id"], "admin.staff_active": world["support_id"]}.get(
             endpoint, world["owner_id"]
         ),
