@@ -2,7 +2,7 @@
 JSON bodies, a Bearer token, UUID message ids, string states, and delivery reports both polled and
 pushed to a callback URL. Standard library only; runs in a daemon thread.
 
-  POST /api/v2/sms          {"source", "destination", "content", "reference"?}
+  POST /api/v2/sms          {"source", "destination", "content", "reference"?, "flash"?: "1"/"0"}
                             → 201 {"message": {"uuid", "segments", "state": "accepted"}}
   GET  /api/v2/sms/<uuid>   → 200 {"message": {"uuid", "destination", "state", "error", "updated_at"}}
 
@@ -454,6 +454,7 @@ class JsonGatewayServer:
             return 422, {"error": {"code": "invalid_destination"}}, None
         with self._lock:
             m = self._accept(data["source"], data["destination"], data["content"], reference)
+            m["flash"] = data.get("flash")  # a flash SMS: "1" (left out: not asked)
             if self._drop > 0:
                 self._drop -= 1
                 return None, {}, None

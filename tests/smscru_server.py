@@ -470,7 +470,15 @@ class SmscRuServer:
                 final_after=self.final_after if after is None else after,
             )
             self.sent.append(
-                {"id": message_id, "phone": phone, "text": text, "sender": sender, "parts": parts, "time": now}
+                {
+                    "id": message_id,
+                    "phone": phone,
+                    "text": text,
+                    "sender": sender,
+                    "parts": parts,
+                    "time": now,
+                    "flash": params.get("flash", ""),  # send.php's flash=1: a flash SMS
+                }
             )
         if self._drop > 0:
             self._drop -= 1

@@ -4,6 +4,7 @@ JSON bodies, a bearer token, its own status words), configured as an operator wo
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -124,3 +125,18 @@ def test_a_route_without_valid_settings_sends_nothing():
     bad = HttpGatewayConnector(1, parse_route_url("https://api.example.com"), {"send_method": "PUT"})
     with pytest.raises(RouteDown, match="not valid"):
         bad.submit(parts_of(1, "+40721000001"))
+
+
+def test_the_flash_placeholder_is_1_for_a_flash_sms(gw):
+    body = json.dumps(
+        {
+            "source": "{sender}",
+            "destination": "{to}",
+            "content": "{text}",
+            "reference": "{message_id}",
+            "flash": "{flash}",
+        }
+    )
+    c = connector(gw, send_body=body)
+    c.submit([replace(p, flash=True) for p in parts_of(1, "+40721000001")] + parts_of(2, "+40721000002"))
+    assert {m["reference"]: m["flash"] for m in gw.messages.values()} == {"1": "1", "2": "0"}

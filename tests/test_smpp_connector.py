@@ -3,6 +3,7 @@ binds, parts with UDH, windowed submits, receipts in their many forms, throttlin
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -182,3 +183,18 @@ def test_routes_test_binds_and_says_so(smsc, receipts):
     server.stop()
     with pytest.raises(RouteDown, match="failed"):
         connector_for(16, server.url(tps=50), redis=None).check()
+
+
+def test_a_flash_message_says_class_0_in_its_data_coding(smsc, receipts):
+    """Flash SMS: GSM 7-bit class 0 is 0x10, UCS-2 class 0 is 0x18 (every part of a long one)."""
+    server = smsc()
+    connector = connector_for(7, server.url(), redis=None)
+    ucs2 = "Ședința începe la ora 10:00, în sala mare; vă rugăm să fiți punctuali. " * 2
+    flash = [replace(p, flash=True) for p in parts_of(1, "Cod de acces: 4821") + parts_of(2, ucs2)]
+    outgoing = flash + parts_of(3, "Salut")
+    results = connector.submit(outgoing)
+
+    assert all(r.upstream_id and r.error_code is None for r in results)
+    submits = server.submits()
+    assert [s["data_coding"] for s in submits] == [0x10] + [0x18] * analyze(ucs2).parts + [0x00]
+    assert "".join(s["text"] for s in submits[1:-1]) == ucs2

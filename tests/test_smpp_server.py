@@ -694,3 +694,36 @@ def test_a_disabled_account_ends_its_binds_and_its_endpoint_is_not_on_the_webhoo
         assert unbound
     finally:
         esme.client.disconnect()
+
+
+def test_a_submit_in_message_class_0_is_a_flash_sms(server, shop, app):
+    """data_coding 0x10 (GSM 7-bit, class 0), 0x18 (UCS-2, class 0) and 0xF0 (the 0xF* group,
+    class 0) make flash messages, their text read by the alphabet; data_coding 0 a normal one."""
+    esme = Esme(server, "magazin", shop["password"])
+    sent = [
+        ("40722123451", b"Cod {4821} 100%", 0x10),
+        ("40722123452", "Ședință mâine la 10".encode("utf-16-be"), 0x18),
+        ("40722123453", b"Salut", 0xF0),
+        ("40722123454", b"Salut", 0x00),
+    ]
+    try:
+        for to, data, coding in sent:
+            esme.client.send_message(
+                source_addr_ton=smpplib.consts.SMPP_TON_INTL,
+                source_addr="1899",
+                dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
+                destination_addr=to,
+                short_message=data.replace(b"{", b"\x1b(").replace(b"}", b"\x1b)") if coding == 0x10 else data,
+                data_coding=coding,
+            )
+        resps = esme.wait("resps", len(sent))
+    finally:
+        esme.close()
+    assert [r.status for r in resps] == [0] * len(sent)
+    with app.app_context():
+        got = {m.to: (m.text, m.flash, m.cost) for m in db.session.scalars(select(Message)).all()}
+    assert got["+40722123451"][:2] == ("Cod {4821} 100%", True)
+    assert got["+40722123452"][:2] == ("Ședință mâine la 10", True)
+    assert got["+40722123453"][:2] == ("Salut", True)
+    assert got["+40722123454"][:2] == ("Salut", False)
+    assert got["+40722123453"][2] == got["+40722123454"][2] > 0  # priced as normal

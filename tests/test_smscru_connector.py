@@ -4,6 +4,8 @@ again), the provider's count, and batch status requests."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.smscru_server import SmscRuServer
@@ -146,3 +148,14 @@ def test_a_number_goes_once_per_request(server):
     results = connector(server).submit(parts_of(1, "+40721000001", "Salut") + parts_of(2, "+40721000001", "Salut"))
     assert server.counts["send"] == 2  # the same number twice: two requests, two ids
     assert len({r.upstream_id for r in results}) == 2
+
+
+def test_a_flash_message_goes_with_flash_1_never_in_one_request_with_normal_ones(server):
+    c = connector(server, batch="10")
+    flash = [replace(p, flash=True) for p in parts_of(1, "+40721000001", UCS2) + parts_of(2, "+40721000002", UCS2)]
+    results = c.submit(flash + parts_of(3, "+40721000003", UCS2))
+    assert all(r.upstream_id for r in results)
+    assert server.counts["send"] == 2  # the same text, but flash and normal never share a request
+    assert {s["phone"]: s["flash"] for s in server.sent} == {"40721000001": "1", "40721000002": "1", "40721000003": ""}
+    ids = {r.submission_key.split("-")[0]: r.upstream_id for r in results}
+    assert ids["k1"] == ids["k2"] != ids["k3"]

@@ -94,6 +94,7 @@ class Read:
     dest_ton: int = 0
     validity: timedelta | None = None  # validity_period, from when it is due
     send_at: datetime | None = None  # schedule_delivery_time, when it is ahead
+    flash: bool = False  # data_coding said message class 0 (its alphabet is then in data_coding)
 
 
 @dataclass
@@ -384,6 +385,8 @@ class BindSession:
             return
         try:
             message = self._read_submit(command, data, body)
+            if pdu.is_flash(message.data_coding):  # class 0: a flash SMS, its text read by its alphabet
+                message = replace(message, data_coding=pdu.plain_coding(message.data_coding), flash=True)
         except (pdu.PduError, smpp34.SmppError, ValueError) as exc:
             status = exc.status if isinstance(exc, pdu.PduError) else pdu.ESME_RINVCMDLEN
             self.refuse(sequence, answer(sequence, None, status))
@@ -491,6 +494,7 @@ class BindSession:
             wants_receipt=(message.registered & 0x03) in (1, 2),  # final receipt, or on failure
             validity=message.validity or DEFAULT_VALIDITY,
             send_at=message.send_at,
+            flash=message.flash,
         )
         self.submits.put_nowait(Pending(submit, sequences))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -300,7 +301,7 @@ def test_every_placeholder_in_json_keys_values_and_nesting():
             "to": "{to}",
             "digits": "{to_digits}",
             "msg": {"from": "{sender}", "text": "[{text}]"},
-            "meta": ["{message_id}", "{parts}", "{validity_minutes}", 7, None, True],
+            "meta": ["{message_id}", "{parts}", "{validity_minutes}", "{flash}", 7, None, True],
             "k_{message_id}": "{{x}}",
         }
     )
@@ -309,7 +310,7 @@ def test_every_placeholder_in_json_keys_values_and_nesting():
         "to": "+40722123456",
         "digits": "40722123456",
         "msg": {"from": "Shop", "text": "[Hello]"},
-        "meta": ["42", "2", "1440", 7, None, True],
+        "meta": ["42", "2", "1440", "0", 7, None, True],
         "k_42": "{x}",
     }
 
@@ -736,3 +737,9 @@ def test_a_2xx_answer_without_an_id_that_names_an_error_was_not_taken(body, erro
         with pytest.raises(gw.AnswerError) as refused:
             gw.read_send_answer(config, 200, {}, body)
         assert refused.value.code == error
+
+
+def test_flash_is_1_for_a_flash_sms_else_0():
+    form = config(body_format="form", send_body="to={to_digits}&flash={flash}")
+    assert send_request(form, VALUES).body == b"to=40722123456&flash=0"
+    assert send_request(form, replace(VALUES, flash=True)).body == b"to=40722123456&flash=1"

@@ -98,6 +98,7 @@ def message_json(m: Message) -> dict:
         "description": _described(m),
         "created_at": m.created_at.isoformat(),
         "final_at": m.final_at.isoformat() if m.final_at else None,
+        "flash": bool(m.flash),
     }
 
 
@@ -176,6 +177,7 @@ def _submission(wanted: api_schemas.SendRequest, sender: str, callback: int | No
         shared_sender=settings.shared_sender_id,
         callback_endpoint_id=callback,
         link_base=settings.public_url,
+        flash=wanted.flash,
     )
 
 

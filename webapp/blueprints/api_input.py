@@ -128,3 +128,12 @@ def record_id(value: int | str, name: str) -> int:
     if number is None or not 0 < number <= MAX_ID:
         raise ApiInputError(422, "invalid_request", f"{name} must be a positive whole number.", field=name)
     return number
+
+
+def flag(value: object, name: str) -> bool:
+    """A JSON true or false (null or left out: false); anything else, "true" or 1 included, is a 422."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ApiInputError(422, "invalid_request", f"{name} must be true or false.", field=name)
+    return value

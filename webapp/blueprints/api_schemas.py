@@ -39,6 +39,12 @@ SEND_AT_SCHEMA = {
     "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}],
 }
 
+FLASH_SCHEMA = {
+    "description": "A flash SMS (message class 0): the phone shows it on the screen at once and does not store "
+    "it (some phones keep it anyway). Priced like any other message. Left out: false.",
+    "anyOf": [{"type": "boolean"}, {"type": "null"}],
+}
+
 MAX_CALLBACK_URL = 2000
 CALLBACK_URL_SCHEMA = {
     "description": "Where to POST each status change of these messages (the message.status webhook event: "
@@ -103,6 +109,7 @@ class SendRequest(_Request):
     send_at: Annotated[datetime | None, WithJsonSchema(SEND_AT_SCHEMA)] = None
     validity: Annotated[timedelta, WithJsonSchema(VALIDITY_SCHEMA)] = Field(default=None, validate_default=True)
     callback_url: Annotated[str | None, WithJsonSchema(CALLBACK_URL_SCHEMA)] = None
+    flash: Annotated[bool, WithJsonSchema(FLASH_SCHEMA)] = Field(default=False, validate_default=True)
 
     @field_validator("callback_url", mode="before")
     @classmethod
@@ -117,6 +124,11 @@ class SendRequest(_Request):
                 field="callback_url",
             )
         return value.strip()
+
+    @field_validator("flash", mode="before")
+    @classmethod
+    def _flash(cls, value):
+        return api_input.flag(value, "flash")
 
     @field_validator("sender", mode="before")
     @classmethod
@@ -184,6 +196,7 @@ class Message(BaseModel):
     )
     created_at: datetime
     final_at: datetime | None
+    flash: bool = Field(default=False, description="Sent as a flash SMS (message class 0)")
 
 
 class SendAnswer(BaseModel):

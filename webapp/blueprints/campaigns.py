@@ -297,6 +297,7 @@ def _options_from(form: CampaignForm) -> campaigns.Options:
         monitor_every=form.monitor_every.data,
         monitor_number=form.monitor_number.data or "",
         gsm_safe=bool(form.gsm_safe.data),
+        flash=bool(form.flash.data),
     )
 
 

@@ -62,6 +62,7 @@ class ComposeForm(FlaskForm):
     idempotency_key = HiddenField()
     sender = SelectField(_l("Sender ID"))
     text = TextAreaField(_l("Text"), validators=[Length(max=5000)])
+    flash = BooleanField(_l("Flash SMS: shown on the screen, not stored in the phone"), default=False, id="flash-sms")
 
 
 class TemplateForm(FlaskForm):
@@ -110,6 +111,7 @@ class CampaignForm(FlaskForm):
         _l("Filter duplicates (send once to a number that appears several times)"), default=True
     )
     check_blocklists = BooleanField(_l("Check my black list (the global one always applies)"), default=True)
+    flash = BooleanField(_l("Flash SMS: shown on the screen, not stored in the phone"), default=False, id="flash-sms")
     # Set by the counter's "Use GSM-7 characters" (a hidden field there): campaigns.gsm_safe.
     gsm_safe = BooleanField(default=False)
     validity_minutes = SelectField(

@@ -89,6 +89,7 @@ def _send(form: ComposeForm):
         max_parts=current_app.config["SETTINGS"].max_parts_per_message,
         shared_sender=current_app.config["SETTINGS"].shared_sender_id,
         link_base=current_app.config["SETTINGS"].public_url,
+        flash=bool(form.flash.data),
     )
     existing = sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key)
     if existing is not None:  # the same form sent twice: show what the first click did
@@ -139,7 +140,9 @@ def _to_lists(form: ComposeForm, groups: list[int]):
     if not call.ok:
         return _render(form, status=422)
     with refusals(flash_message=False) as call:
-        campaign = campaigns.new_for_lists(db.session, current_user, groups, form.text.data or "", form.sender.data)
+        campaign = campaigns.new_for_lists(
+            db.session, current_user, groups, form.text.data or "", form.sender.data, flash=bool(form.flash.data)
+        )
     if call.error:  # about the lists chosen
         form.to.errors = [error_text(call.error)]
         return _render(form, status=422)

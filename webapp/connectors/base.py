@@ -39,6 +39,7 @@ class OutgoingPart:
     seq: int  # 1-based
     total: int
     validity_seconds: int
+    flash: bool = False  # message class 0: shown on the screen, not stored in the phone
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ class HttpGatewayConnector:
             message_id=message.message_id,
             parts=len(message.parts),
             validity_minutes=max(1, math.ceil(message.validity_seconds / 60)),
+            flash=message.flash,
         )
         try:
             answer = self._call(gw.send_request(config, values))

@@ -16,6 +16,7 @@ class WholeMessage:
     text: str  # the parts' texts joined: the message's text (sms_text.split is lossless)
     parts: tuple[OutgoingPart, ...]
     validity_seconds: int
+    flash: bool = False  # message class 0 (shown on the screen, not stored)
 
     @property
     def keys(self) -> list[str]:
@@ -54,6 +55,7 @@ def whole_messages(parts: list[OutgoingPart]) -> list[WholeMessage]:
                 text="".join(p.text for p in own),
                 parts=tuple(own),
                 validity_seconds=first.validity_seconds,
+                flash=first.flash,
             )
         )
     return out

@@ -132,7 +132,9 @@ class _Link:
 
     # -- submitting -------------------------------------------------------------------
     def send_submit(self, part: OutgoingPart, registered_delivery: int, hold: bool = False) -> _Waiting:
-        data, data_coding, esm_class = short_message(part.text, part.encoding, part.message_id, part.total, part.seq)
+        data, data_coding, esm_class = short_message(
+            part.text, part.encoding, part.message_id, part.total, part.seq, flash=part.flash
+        )
         ton, npi, source = _address(part.sender)
         sequence = self.client.sequence_generator.next_sequence()
         pdu = smpp_codec.submit_sm(

@@ -65,10 +65,11 @@ class SmscRuConnector:
         return results
 
     def _groups(self, messages: list[WholeMessage]) -> list[list[WholeMessage]]:
-        groups: dict[tuple[str, str, str], list[list[WholeMessage]]] = {}
+        groups: dict[tuple[str, str, str, bool], list[list[WholeMessage]]] = {}
         order: list[list[WholeMessage]] = []
         for message in messages:
-            key = (message.sender, message.text, _valid(message.validity_seconds))
+            # one request's messages share its text, sender, validity and flash=1
+            key = (message.sender, message.text, _valid(message.validity_seconds), message.flash)
             runs = groups.setdefault(key, [])
             # a number once per request: statuses are asked by id and number
             if not runs or len(runs[-1]) >= self.batch or any(m.to == message.to for m in runs[-1]):
@@ -88,6 +89,7 @@ class SmscRuConnector:
             "charset": "utf-8",
             "fmt": "3",
             "valid": _valid(first.validity_seconds),
+            **({"flash": "1"} if first.flash else {}),  # a flash SMS (class 0)
         }
         keys = [k for m in group for k in m.keys]
         try:

@@ -9,7 +9,8 @@ answers; the connector makes the HTTP calls. The same mapping reads pushed deliv
 Decisions:
 
 - Placeholders: ``{to}`` (E.164 with ``+``), ``{to_digits}`` (without it), ``{sender}``,
-  ``{text}``, ``{message_id}`` (ours), ``{parts}``, ``{validity_minutes}``; status templates
+  ``{text}``, ``{message_id}`` (ours), ``{parts}``, ``{validity_minutes}``, ``{flash}`` ("1" for
+  a flash SMS, message class 0, else "0"); status templates
   have ``{id}`` (the provider's), ``{to}`` and ``{to_digits}``: a status request knows no more.
   Values are URL-encoded in URLs and form bodies; in a JSON body the template is parsed as
   JSON and the values are put inside its strings (keys too), so any text comes out as valid
@@ -45,7 +46,7 @@ from webapp.domain.http_templates import (
     template_problem,
 )
 
-SEND_PLACEHOLDERS = ("to", "to_digits", "sender", "text", "message_id", "parts", "validity_minutes")
+SEND_PLACEHOLDERS = ("to", "to_digits", "sender", "text", "message_id", "parts", "validity_minutes", "flash")
 STATUS_PLACEHOLDERS = ("id", "to", "to_digits")
 OUR_STATUSES = (lifecycle.DELIVRD, lifecycle.UNDELIV, lifecycle.EXPIRED, lifecycle.REJECTD, lifecycle.FAILED)
 PENDING_WORD = "pending"
@@ -153,6 +154,7 @@ class OutgoingValues:
     message_id: int
     parts: int
     validity_minutes: int
+    flash: bool = False  # a flash SMS (message class 0): {flash} is "1", else "0"
 
 
 @dataclass(frozen=True)
@@ -315,6 +317,7 @@ def send_request(config: GatewayConfig, values: OutgoingValues) -> HttpRequest:
         "message_id": str(values.message_id),
         "parts": str(values.parts),
         "validity_minutes": str(values.validity_minutes),
+        "flash": "1" if values.flash else "0",
     }
     headers = [("Accept", "application/json")]
     body: bytes | None = None

@@ -15,6 +15,9 @@ _GSM_ENCODE = {ord(ch): bytes([code]) for ch, code in _GSM_CODE.items()}
 _GSM_ENCODE.update({ord(ch): bytes([0x1B, code]) for ch, code in GSM_EXTENSION_TABLE.items()})
 
 DATA_CODING = {"GSM-7": 0x00, "UCS-2": 0x08}
+# Flash SMS: the same alphabets with message class 0 (shown on the screen, not stored): GSM 03.38
+# data coding group 00xx with bit 4 set (a class given) and class bits 00.
+FLASH_DATA_CODING = {"GSM-7": 0x10, "UCS-2": 0x18}
 ESM_UDHI = 0x40
 ESM_DELIVERY_RECEIPT = 0x04
 
@@ -36,12 +39,16 @@ def concat_udh(reference: int, total: int, seq: int) -> bytes:
     return bytes([0x05, 0x00, 0x03, reference % 256, total, seq])
 
 
-def short_message(text: str, encoding: str, reference: int, total: int, seq: int) -> tuple[bytes, int, int]:
-    """(short_message, data_coding, esm_class) for one part cut by ``sms_text.split()``."""
+def short_message(
+    text: str, encoding: str, reference: int, total: int, seq: int, flash: bool = False
+) -> tuple[bytes, int, int]:
+    """(short_message, data_coding, esm_class) for one part cut by ``sms_text.split()``; a flash
+    SMS says message class 0 in its data_coding."""
     body = gsm_bytes(text) if encoding == "GSM-7" else text.encode("utf-16-be")
+    data_coding = (FLASH_DATA_CODING if flash else DATA_CODING)[encoding]
     if total == 1:
-        return body, DATA_CODING[encoding], 0
-    return concat_udh(reference, total, seq) + body, DATA_CODING[encoding], ESM_UDHI
+        return body, data_coding, 0
+    return concat_udh(reference, total, seq) + body, data_coding, ESM_UDHI
 
 
 def relative_validity(seconds: int) -> str:

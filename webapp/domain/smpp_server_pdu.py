@@ -199,6 +199,21 @@ def _receipt_text(text: str) -> str:
     return "".join(ch if " " <= ch <= "~" else "?" for ch in text[:20])
 
 
+def is_flash(data_coding: int) -> bool:
+    """Whether a submit's data_coding says message class 0 (a flash SMS: shown on the screen, not
+    stored): the general coding group with a class (00x1 xx00: 0x10 GSM 7-bit, 0x14 8-bit, 0x18
+    UCS-2; compressed ones are not read) or the 0xF* group (1111 0x00: 0xF0 GSM, 0xF4 8-bit)."""
+    return (data_coding & 0xF3) in (0x10, 0xF0)
+
+
+def plain_coding(data_coding: int) -> int:
+    """The alphabet of a flash SMS's data_coding as the class-less coding that reads its text
+    (0 GSM, 4 8-bit, 8 UCS-2); any other data_coding as it is."""
+    if not is_flash(data_coding):
+        return data_coding
+    return {0x00: 0, 0x04: 4, 0x08: 8}.get(data_coding & 0x0C, data_coding)
+
+
 def submitted_text(data: bytes, data_coding: int) -> str:
     """A customer's submit_sm text. data_coding 0 is our default alphabet: GSM 03.38, one septet
     a byte (unpacked, escapes for € [ ] { } ~ ^ | \\), as smpplib, Kannel and most clients send

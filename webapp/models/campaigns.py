@@ -38,6 +38,7 @@ class Campaign(db.Model):
     filter_duplicates: Mapped[bool] = mapped_column(Boolean, default=True)
     check_blocklists: Mapped[bool] = mapped_column(Boolean, default=True)
     validity_minutes: Mapped[int] = mapped_column(Integer, default=48 * 60)
+    flash: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 0036: class 0
     monitor_every: Mapped[int] = mapped_column(Integer, default=0)
     monitor_number: Mapped[str] = mapped_column(String(20), default="")
     # Every message rendered from the text is sent with its non-GSM characters replaced by their

@@ -65,6 +65,8 @@ class Message(db.Model):
     # 0029: the callback endpoint (the API's callback_url) told of its status changes; no
     # foreign key (removing an endpoint never scans the messages): a removed one tells nobody.
     callback_endpoint_id: Mapped[int | None] = mapped_column(Integer)
+    # 0036: flash SMS: sent as message class 0 (shown on the screen, not stored in the phone)
+    flash: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     part_rows: Mapped[list[MessagePart]] = relationship(back_populates="message", order_by="MessagePart.seq")
     events: Mapped[list[MessageEvent]] = relationship(back_populates="message", order_by="MessageEvent.id")

@@ -146,6 +146,7 @@ class _Writer:
                 "validity_until": self.validity_until,
                 "created_at": self.now,
                 "monitor": False,
+                "flash": self.campaign.flash,  # flash SMS: every message of the campaign
                 "country": None,
                 "route_id": None,
                 "reason_code": None,

@@ -70,7 +70,9 @@ def _default_name(kind: str) -> str:
     return f"{kind.capitalize()} {utcnow():%Y-%m-%d %H:%M}"
 
 
-def new_for_lists(session: Session, actor: User, group_ids: list[int], text: str, sender: str) -> Campaign:
+def new_for_lists(
+    session: Session, actor: User, group_ids: list[int], text: str, sender: str, flash: bool = False
+) -> Campaign:
     from webapp.services.contacts import usable_group
 
     if not group_ids:
@@ -91,6 +93,7 @@ def new_for_lists(session: Session, actor: User, group_ids: list[int], text: str
         sender=sender,
         group_ids=[int(g) for g in group_ids],
         name=", ".join(names)[:120],
+        flash=flash,
     )
     session.add(campaign)
     session.flush()
@@ -212,6 +215,7 @@ class Options:
     monitor_every: int
     monitor_number: str
     gsm_safe: bool = False  # send the rendered messages with non-GSM characters replaced (gsm_savings.py)
+    flash: bool = False  # flash SMS (message class 0), copied to each message; priced as normal
 
 
 def set_options(session: Session, actor: User, campaign: Campaign, options: Options) -> None:
@@ -258,6 +262,7 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
     campaign.name = options.name.strip()[:120] or campaign.name or _default_name(campaign.kind)
     campaign.sender, campaign.send_at, campaign.speed = options.sender, options.send_at, options.speed
     campaign.text, campaign.gsm_safe = options.text, bool(options.gsm_safe)
+    campaign.flash = bool(options.flash)
     campaign.filter_duplicates, campaign.check_blocklists = options.filter_duplicates, options.check_blocklists
     campaign.validity_minutes, campaign.monitor_every = options.validity_minutes, options.monitor_every
     campaign.monitor_number = monitor_number or options.monitor_number.strip()[:20]

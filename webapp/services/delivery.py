@@ -63,6 +63,7 @@ _SENDING = (
     Message.encoding,
     Message.parts,
     Message.validity_until,
+    Message.flash,
 )
 
 
@@ -227,6 +228,7 @@ def _outgoing_parts(live: dict[int, MessageRow], route_parts: list[ClaimedPart],
             seq=p.seq,
             total=live[p.message_id].parts,
             validity_seconds=max(60, int((live[p.message_id].validity_until - now).total_seconds())),
+            flash=bool(live[p.message_id].flash),
         )
         for p in route_parts
     ]

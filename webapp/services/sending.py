@@ -48,6 +48,7 @@ class Submission:
     shared_sender: str = DEFAULT_SHARED_SENDER  # the SHARED_SENDER_ID setting: everyone may use it
     callback_endpoint_id: int | None = None  # told of each message's status changes (API callback_url)
     link_base: str = ""  # PUBLIC_URL: where the #link/#stop short links live (domain/short_links.py)
+    flash: bool = False  # flash SMS (message class 0: shown on the screen, not stored); priced as normal
 
 
 class TextTooLong(ServiceError):
@@ -137,6 +138,7 @@ def _message_rows(
             # on the first message: a second click finds it (and the unique key stops a racing one)
             idempotency_key=submission.idempotency_key if i == 0 else None,
             callback_endpoint_id=submission.callback_endpoint_id,
+            flash=submission.flash,
         )
         rows.append(row)
         details.append(detail)

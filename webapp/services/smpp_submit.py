@@ -41,6 +41,7 @@ class Submit:
     wants_receipt: bool = False  # registered_delivery asked for a final receipt
     validity: timedelta = DEFAULT_VALIDITY
     send_at: datetime | None = None  # schedule_delivery_time
+    flash: bool = False  # data_coding said message class 0
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Outcome:
 def accept(session: Session, credential: Bound, submits: list[Submit], shared_sender: str, max_parts: int) -> Outcome:
     """Accept these submits as the bound credential's user; one answer per submit, in their order."""
     outcome = Outcome()
-    key = lambda s: (s.source_addr, s.text, s.wants_receipt, s.validity, s.send_at)  # noqa: E731
+    key = lambda s: (s.source_addr, s.text, s.wants_receipt, s.validity, s.send_at, s.flash)  # noqa: E731
     groups = [list(group) for _, group in groupby(submits, key=key)]
     for n, batch in enumerate(groups):
         first = batch[0]
@@ -73,6 +74,7 @@ def accept(session: Session, credential: Bound, submits: list[Submit], shared_se
             max_parts=max_parts,
             shared_sender=shared_sender,
             callback_endpoint_id=credential.endpoint_id if first.wants_receipt else None,
+            flash=first.flash,
         )
         try:
             user = session.get_one(User, credential.user_id)  # again after each commit or rollback
