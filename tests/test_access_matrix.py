@@ -103,6 +103,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "auth.password_expired": SIGNED_IN,
     "account.index": SIGNED_IN,
     "account.preferences": SIGNED_IN,
+    "account.quiet_hours": CUSTOMERS,
     "account.change_password": SIGNED_IN,
     "account.sign_out_everywhere": SIGNED_IN,
     "main.dashboard": SIGNED_IN,  # an accountant is sent on to the invoices

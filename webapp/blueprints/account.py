@@ -10,14 +10,15 @@ from flask_login import current_user, logout_user
 from webapp.blueprints import impersonating
 from webapp.blueprints.auth import change_password_page
 from webapp.blueprints.form_errors import refusals
-from webapp.blueprints.forms import AccountantForm, PreferencesForm
+from webapp.blueprints.forms import AccountantForm, PreferencesForm, QuietHoursForm
+from webapp.domain import delivery_windows as windows
 from webapp.domain.passwords import password_expires_at
 from webapp.domain.roles import Role
 from webapp.domain.user_agents import describe
 from webapp.extensions import db
 from webapp.htmx import render
 from webapp.i18n import LANGUAGE_NAMES, region_choices, timezone_choices
-from webapp.services import accounts, login_sessions
+from webapp.services import accounts, delivery_windows, login_sessions
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -40,6 +41,8 @@ def _page(**context):
         else None
     )
     context.setdefault("prefs", _preferences_form())
+    context.setdefault("quiet", QuietHoursForm(quiet_hours=(current_user.account.quiet_hours or "").replace("-", "–")))
+    context.setdefault("inherited_quiet_hours", delivery_windows.quiet_hours(current_user.account).replace("-", "–"))
     sign_ins = (
         []
         if impersonating()
@@ -72,6 +75,24 @@ def preferences():
     )
     refresh()  # the confirmation is said in the language just chosen
     flash(_("Your preferences are saved."), "success")
+    return redirect(url_for("account.index"))
+
+
+@bp.post("/quiet-hours")
+def quiet_hours():
+    """The account's default delivery window for campaigns (empty: none; a subuser's account
+    then has its parent's)."""
+    form = QuietHoursForm()
+    if not form.validate_on_submit():
+        return _page(quiet=form)
+    try:
+        delivery_windows.set_quiet_hours(db.session, current_user.account, form.quiet_hours.data or "")
+    except windows.InvalidWindow as exc:
+        db.session.rollback()
+        form.quiet_hours.errors = [_(exc.message)]
+        return _page(quiet=form), 422
+    db.session.commit()
+    flash(_("Your quiet hours are saved."), "success")
     return redirect(url_for("account.index"))
 
 

@@ -99,6 +99,7 @@ def message_json(m: Message) -> dict:
         "created_at": m.created_at.isoformat(),
         "final_at": m.final_at.isoformat() if m.final_at else None,
         "flash": bool(m.flash),
+        "not_before": m.not_before.isoformat() if m.not_before else None,
     }
 
 
@@ -143,10 +144,11 @@ def send_messages():
     payload = _sent(messages)
     if row is not None:
         row.response, row.status_code = payload, 201
-    queued = [m.id for m in messages if m.status == lifecycle.QUEUED]  # read before the commit expires them
+    # read before the commit expires them; those waiting for their delivery window go at its start
+    queued = [(m.id, m.not_before) for m in messages if m.status == lifecycle.QUEUED]
     db.session.commit()  # before the workers are handed the messages
     # Accepted either way: the sweeper queues what Redis missed.
-    dispatch.hand_to_workers(get_redis(), queued, at=wanted.send_at)
+    dispatch.hand_to_workers_when_due(get_redis(), queued, at=wanted.send_at)
     return jsonify(payload), 201
 
 
@@ -178,6 +180,7 @@ def _submission(wanted: api_schemas.SendRequest, sender: str, callback: int | No
         callback_endpoint_id=callback,
         link_base=settings.public_url,
         flash=wanted.flash,
+        window=wanted.delivery_window,
     )
 
 

@@ -4,9 +4,13 @@ given to a BIGINT column, JSON nested 100,000 deep)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from flask import request
+
+from webapp.domain import delivery_windows as windows
+from webapp.domain.delivery_windows import Window
 
 MAX_ID = 2**63 - 1  # PostgreSQL BIGINT
 MIN_VALIDITY, MAX_VALIDITY = 1, 10**7  # seconds; the service then keeps it within 5 min .. 7 days
@@ -89,6 +93,31 @@ def send_at(body: dict, now: datetime | None = None) -> datetime | None:
             422, "invalid_request", "validity or send_at: send_at may be at most a year ahead.", field="send_at"
         )
     return moment
+
+
+def delivery_window(value: object) -> Window | None:
+    """``{"start": "09:00", "end": "20:00"}``: deliver only between these times of day in each
+    recipient's time zone (``end`` before ``start`` crosses midnight). Null or left out: none."""
+    if value is None:
+        return None
+    if isinstance(value, Window):
+        return value
+    wrong = ApiInputError(
+        422,
+        "invalid_request",
+        'delivery_window must be {"start": "HH:MM", "end": "HH:MM"}, two different times of day '
+        '(24-hour clock; an end before the start crosses midnight), e.g. {"start": "09:00", "end": "20:00"}.',
+        field="delivery_window",
+    )
+    if not isinstance(value, dict) or set(value) != {"start", "end"}:
+        raise wrong
+    start, end = value["start"], value["end"]
+    if not all(isinstance(t, str) and re.fullmatch(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]", t) for t in (start, end)):
+        raise wrong
+    try:
+        return windows.from_times(start, end)
+    except windows.InvalidWindow:
+        raise wrong from None
 
 
 def moment(value: str | None) -> datetime | None:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from webapp.blueprints import api_input
+from webapp.domain.delivery_windows import Window
 from webapp.services.reports import API_STATUSES
 
 MAX_RECIPIENTS = 1000
@@ -37,6 +38,25 @@ SEND_AT_SCHEMA = {
     "description": "When to send: ISO 8601 with its offset (2026-12-24T09:00:00+02:00), at most a year ahead. "
     "Left out: now.",
     "anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}],
+}
+DELIVERY_WINDOW_SCHEMA = {
+    "description": "Deliver only between these times of day in each recipient's time zone (from the number: its "
+    "country, and its region where the number tells it; a number that may be in several zones waits until the "
+    "window holds in all of them; one that tells none is read in the account's zone). 24-hour HH:MM; an end "
+    "before the start crosses midnight (22:00 to 06:00). A message outside the window waits and goes at its "
+    "start, valid from then; its answer gives that instant as not_before. Left out: no window.",
+    "anyOf": [
+        {
+            "type": "object",
+            "properties": {
+                "start": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"},
+                "end": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "20:00"},
+            },
+            "required": ["start", "end"],
+            "additionalProperties": False,
+        },
+        {"type": "null"},
+    ],
 }
 
 FLASH_SCHEMA = {
@@ -110,6 +130,12 @@ class SendRequest(_Request):
     validity: Annotated[timedelta, WithJsonSchema(VALIDITY_SCHEMA)] = Field(default=None, validate_default=True)
     callback_url: Annotated[str | None, WithJsonSchema(CALLBACK_URL_SCHEMA)] = None
     flash: Annotated[bool, WithJsonSchema(FLASH_SCHEMA)] = Field(default=False, validate_default=True)
+    delivery_window: Annotated[Window | None, WithJsonSchema(DELIVERY_WINDOW_SCHEMA)] = None
+
+    @field_validator("delivery_window", mode="before")
+    @classmethod
+    def _delivery_window(cls, value):
+        return api_input.delivery_window(value)
 
     @field_validator("callback_url", mode="before")
     @classmethod
@@ -197,6 +223,11 @@ class Message(BaseModel):
     created_at: datetime
     final_at: datetime | None
     flash: bool = Field(default=False, description="Sent as a flash SMS (message class 0)")
+    not_before: datetime | None = Field(
+        default=None,
+        description="Waiting for its delivery_window: not sent before this instant (UTC), its validity counted "
+        "from then; null when it may go as soon as it is due",
+    )
 
 
 class SendAnswer(BaseModel):

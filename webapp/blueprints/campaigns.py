@@ -3,7 +3,7 @@ monitor page with its live progress, pause, resume, cancel and the report."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -173,6 +173,8 @@ def wizard(
         context["done"] = int(done or 0)
     elif step == "summary":
         context.update(balance=current_user.account.balance, credit_limit=current_user.account.credit_limit)
+        until = campaign.summary.get("waiting_until")  # the last message waiting for the delivery window
+        context["waiting_until"] = datetime.fromisoformat(until) if until else None
     return render("campaigns/wizard.html", "campaigns/_wizard.html", status=status, **context)
 
 
@@ -182,6 +184,7 @@ def _form_for(campaign, posted: bool = False) -> CampaignForm:
         form = CampaignForm()
     else:
         form = CampaignForm(formdata=None, obj=campaign)
+        form.delivery_window.data = campaign.delivery_window.replace("-", "–")  # as typed: 09:00–20:00
         if campaign.send_at:
             local = campaign.send_at.astimezone(ZoneInfo(current_user.account.timezone))
             form.start.data, form.send_date.data, form.send_time.data = "later", local.date(), local.time()
@@ -298,6 +301,7 @@ def _options_from(form: CampaignForm) -> campaigns.Options:
         monitor_number=form.monitor_number.data or "",
         gsm_safe=bool(form.gsm_safe.data),
         flash=bool(form.flash.data),
+        delivery_window=form.delivery_window.data or "",
     )
 
 

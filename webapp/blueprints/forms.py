@@ -55,6 +55,16 @@ class PreferencesForm(FlaskForm):
     default_region = SelectField(_l("Numbers without a country code are from"))
 
 
+class QuietHoursForm(FlaskForm):
+    quiet_hours = StringField(
+        _l("Deliver campaigns only between (the recipient's local time)"),
+        validators=[Length(max=40)],
+        description=_l(
+            "Like 09:00–20:00 (22:00–06:00 crosses midnight); each new campaign starts with it. Empty: any time."
+        ),
+    )
+
+
 class ComposeForm(FlaskForm):
     # One number, or several separated by commas, semicolons, new lines or spaces (domain/recipients.py).
     to = TextAreaField(_l("To number"), validators=[Length(max=20000)])
@@ -102,6 +112,11 @@ class CampaignForm(FlaskForm):
     start = RadioField(_l("Start"), choices=[("now", _l("Now")), ("later", _l("At a date and time"))], default="now")
     send_date = DateField(_l("Date"), validators=[Optional()])
     send_time = TimeField(_l("Time"), validators=[Optional()])
+    delivery_window = StringField(
+        _l("Deliver only between (the recipient's local time)"),
+        validators=[Length(max=40)],
+        description=_l("Like 09:00–20:00 (22:00–06:00 crosses midnight); empty: any time."),
+    )
     speed = IntegerField(
         _l("Speed (messages per second, 0 = as fast as possible)"),
         default=0,

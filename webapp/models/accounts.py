@@ -51,6 +51,9 @@ class Account(db.Model):
     monthly_cap: Mapped[Decimal | None] = mapped_column(Money)
     # HTTP API requests per minute per key (0016); None: the platform's API_REQUESTS_PER_MINUTE.
     api_requests_per_minute: Mapped[int | None] = mapped_column(Integer)
+    # 0034: quiet hours, the default delivery window of campaigns ("09:00-20:00"); None: not set
+    # (a subuser's account then has its parent's).
+    quiet_hours: Mapped[str | None] = mapped_column(String(11))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped[Account | None] = relationship(remote_side=[id])

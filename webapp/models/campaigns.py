@@ -35,6 +35,8 @@ class Campaign(db.Model):
     # Options
     send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     speed: Mapped[int] = mapped_column(Integer, default=0)  # messages per second, 0 = unlimited
+    # 0034: deliver only between these local times where each phone is ("09:00-20:00"; "" none).
+    delivery_window: Mapped[str] = mapped_column(String(11), default="", server_default="")
     filter_duplicates: Mapped[bool] = mapped_column(Boolean, default=True)
     check_blocklists: Mapped[bool] = mapped_column(Boolean, default=True)
     validity_minutes: Mapped[int] = mapped_column(Integer, default=48 * 60)

@@ -67,6 +67,9 @@ class Message(db.Model):
     callback_endpoint_id: Mapped[int | None] = mapped_column(Integer)
     # 0036: flash SMS: sent as message class 0 (shown on the screen, not stored in the phone)
     flash: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 0034: waiting for its delivery window (domain/delivery_windows.py): not sent before this
+    # instant (UTC); NULL: may go as soon as it is due.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     part_rows: Mapped[list[MessagePart]] = relationship(back_populates="message", order_by="MessagePart.seq")
     events: Mapped[list[MessageEvent]] = relationship(back_populates="message", order_by="MessageEvent.id")

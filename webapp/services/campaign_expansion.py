@@ -29,7 +29,7 @@ from webapp.domain.sms_text import analyze
 from webapp.i18n import translate
 from webapp.models import Account, Campaign, Contact, ContactGroup, Message, MessagePart, Route, ShortLink
 from webapp.models.types import utcnow
-from webapp.services import blocklist, short_links
+from webapp.services import blocklist, delivery_windows, short_links
 from webapp.services.bulk import bulk_insert, insert_returning_ids
 from webapp.services.contacts import usable_condition
 from webapp.services.dml import rowcount
@@ -212,6 +212,9 @@ def expand(
     run.settle_pending()
     run.writer.flush()
     summary = run.tally.as_dict()
+    # outside the delivery window when it would start: they wait (the count and until when, shown)
+    starts = max(run.writer.now, campaign.send_at) if campaign.send_at else run.writer.now
+    summary.update(delivery_windows.summary_values(delivery_windows.stamp_campaign(session, campaign, DRAFT, starts)))
     _mark_ready(session, campaign, token, summary)
     return summary
 

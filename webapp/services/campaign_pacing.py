@@ -14,7 +14,7 @@ from typing import TypedDict, cast
 
 from redis import Redis
 from rq import Queue, Retry
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import campaign_pacing as pacing
@@ -68,6 +68,7 @@ def _release(session: Session, redis: Redis, campaign: Campaign) -> TickResult:
     """Hand out what this tick allows; none left behind the cursor: done, or waiting for the
     last chunks (or for a lost one to be noticed)."""
     now = time.time()
+    moment = datetime.fromtimestamp(now, UTC)
     campaign_queue = queue(redis, CAMPAIGNS)
     allowance = pacing.allowance(campaign.speed, campaign.paced_from, now, campaign.dispatched, campaign_queue.count)
     ids = (
@@ -78,6 +79,8 @@ def _release(session: Session, redis: Redis, campaign: Campaign) -> TickResult:
                     Message.campaign_id == campaign.id,
                     Message.status == lifecycle.QUEUED,
                     Message.id > campaign.cursor_id,
+                    # not while waiting for its delivery window
+                    or_(Message.not_before.is_(None), Message.not_before <= moment),
                 )
                 .order_by(Message.id)
                 .limit(allowance)
@@ -93,9 +96,57 @@ def _release(session: Session, redis: Redis, campaign: Campaign) -> TickResult:
             session.commit()
             campaign_runs.delete_file(campaign)
             return {"completed": True}
-        _exhausted(redis, campaign_queue, campaign, now)
+        if _window_opened(session, campaign, moment):
+            _pace_again(redis, campaign, now)
+        else:
+            _exhausted(redis, campaign_queue, campaign, now)
+            opening = _next_opening(session, campaign, moment)
+            if opening is not None:  # all that is left waits: tick less often (the cron wakes after 15 s)
+                session.commit()
+                return {"dispatched": 0, "again": True, "delay": min(max(opening, 1.0), 10.0)}
     session.commit()
     return {"dispatched": len(ids), "again": True}
+
+
+def _window_opened(session: Session, campaign: Campaign, moment: datetime) -> bool:
+    """Messages behind the cursor whose delivery window opened since this round of pacing began
+    (the cursor went past them while they waited)."""
+    began = datetime.fromtimestamp(campaign.paced_from or 0, UTC)
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(
+                Message.campaign_id == campaign.id,
+                Message.status == lifecycle.QUEUED,
+                Message.id <= campaign.cursor_id,
+                Message.not_before > began,
+                Message.not_before <= moment,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _pace_again(redis: Redis, campaign: Campaign, now: float) -> None:
+    """A new round from the start at the campaign's speed: what the window let go now goes,
+    paced from now (not in one burst for the hours it waited)."""
+    campaign.cursor_id, campaign.paced_from, campaign.dispatched = 0, now, 0
+    redis.delete(exhausted_key(campaign.id))
+
+
+def _next_opening(session: Session, campaign: Campaign, moment: datetime) -> float | None:
+    """Seconds until the next of the campaign's waiting messages may go (None: none waits)."""
+    opening = session.scalar(
+        select(func.min(Message.not_before)).where(
+            Message.campaign_id == campaign.id, Message.status == lifecycle.QUEUED, Message.not_before > moment
+        )
+    )
+    if opening is None:
+        return None
+    if opening.tzinfo is None:
+        opening = opening.replace(tzinfo=UTC)
+    return (opening - moment).total_seconds()
 
 
 def _hand_out(redis: Redis, campaign_queue: Queue, campaign: Campaign, ids: list[int]) -> None:

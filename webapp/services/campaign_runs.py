@@ -20,7 +20,7 @@ from webapp.domain import N_, lifecycle
 from webapp.domain import campaigns as rules
 from webapp.models import Account, Campaign, Message, MessagePart, User
 from webapp.models.types import utcnow
-from webapp.services import ledger, status_events, subusers
+from webapp.services import delivery_windows, ledger, status_events, subusers
 from webapp.services.campaign_expansion import DRAFT, discard_drafts
 from webapp.services.campaigns import move
 from webapp.services.dml import rowcount
@@ -78,6 +78,10 @@ def confirm(session: Session, actor: User, campaign: Campaign) -> bool:
         .where(Message.campaign_id == campaign.id, Message.status == DRAFT)
         .values(status=lifecycle.QUEUED, queued_at=now, validity_until=validity_until, created_at=now)
         .execution_options(synchronize_session=False)
+    )
+    # Outside the delivery window at the start: due at its opening, and valid from then.
+    delivery_windows.stamp_campaign(
+        session, campaign, lifecycle.QUEUED, starts, timedelta(minutes=campaign.validity_minutes)
     )
     campaign.reserved, campaign.confirmed_at = cost, now
     if campaign.send_at and campaign.send_at > now:

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import N_, phone
 from webapp.domain import campaigns as rules
+from webapp.domain import delivery_windows as windows
 from webapp.domain import short_links as link_rules
 from webapp.domain.placeholders import compile_text
 from webapp.models import Campaign, User
 from webapp.models.types import utcnow
-from webapp.services import subusers
+from webapp.services import delivery_windows, subusers
 from webapp.services.campaign_expansion import contact_columns, discard_drafts
 from webapp.services.dml import rowcount
 from webapp.services.errors import FieldMessage, ServiceError
@@ -94,6 +95,7 @@ def new_for_lists(
         group_ids=[int(g) for g in group_ids],
         name=", ".join(names)[:120],
         flash=flash,
+        delivery_window=delivery_windows.quiet_hours(actor.account),  # the account's default
     )
     session.add(campaign)
     session.flush()
@@ -115,6 +117,7 @@ def new_from_file(
         filename=Path(filename).name[:255],
         stored_path=str(path),
         name=Path(filename).stem[:120],
+        delivery_window=delivery_windows.quiet_hours(actor.account),  # the account's default
     )
     session.add(campaign)
     session.flush()
@@ -216,6 +219,7 @@ class Options:
     monitor_number: str
     gsm_safe: bool = False  # send the rendered messages with non-GSM characters replaced (gsm_savings.py)
     flash: bool = False  # flash SMS (message class 0), copied to each message; priced as normal
+    delivery_window: str = ""  # "09:00-20:00": only then in each recipient's time ("": any time)
 
 
 def set_options(session: Session, actor: User, campaign: Campaign, options: Options) -> None:
@@ -257,8 +261,14 @@ def set_options(session: Session, actor: User, campaign: Campaign, options: Opti
                 if options.monitor_number.strip()
                 else N_("Give the phone number that receives the monitoring copies.")
             ]
+    window = None
+    try:
+        window = windows.parse(options.delivery_window)
+    except windows.InvalidWindow as exc:
+        errors["delivery_window"] = [exc.message]
     if errors:
         raise ServiceError(N_("Please correct the marked fields."), errors)
+    campaign.delivery_window = str(window) if window is not None else ""
     campaign.name = options.name.strip()[:120] or campaign.name or _default_name(campaign.kind)
     campaign.sender, campaign.send_at, campaign.speed = options.sender, options.send_at, options.speed
     campaign.text, campaign.gsm_safe = options.text, bool(options.gsm_safe)

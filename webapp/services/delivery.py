@@ -27,7 +27,7 @@ from webapp.domain.routing import parse_route_url
 from webapp.domain.sms_text import split
 from webapp.models import Message, MessageEvent, MessagePart, Route
 from webapp.models.types import utcnow
-from webapp.services import blocklist, failover, http_sending, route_state, settlement
+from webapp.services import blocklist, dispatch, failover, http_sending, route_state, settlement
 from webapp.services.bulk_rows import RowValues, insert_rows, update_rows
 from webapp.services.expiry import expire_unsent, refuse_unsent
 from webapp.services.receipts import PartSeen, _match_early_receipts, take_receipt
@@ -64,6 +64,8 @@ _SENDING = (
     Message.parts,
     Message.validity_until,
     Message.flash,
+    Message.not_before,
+    Message.campaign_id,
 )
 
 
@@ -98,15 +100,20 @@ def _submit_messages(
     # Rows, not objects: what sending reads of a message, nothing to track or expire.
     messages = session.execute(select(*_SENDING).where(Message.id.in_(message_ids)).order_by(Message.id)).all()
     late = {m.id for m in messages if m.status == lifecycle.QUEUED and m.validity_until <= now}
+    # Waiting for its delivery window: not yet (a campaign's pacer hands it out at its time).
+    waiting = [m for m in messages if m.status == lifecycle.QUEUED and m.not_before and m.not_before > now]
     expired = expire_unsent(session, late)
     # A phone that answered STOP after its message was queued gets nothing more (released, at no cost).
     opted_out = blocklist.opted_out_messages(session, [m for m in messages if m.status == lifecycle.QUEUED])
     refused = refuse_unsent(session, opted_out - late, "opted_out", "cancelled", None)
     session.commit()
+    dispatch.hand_to_workers_when_due(redis, [(m.id, m.not_before) for m in waiting if m.campaign_id is None])
     counts = {"claimed": 0, "submitted": 0, "failed": 0, "expired": expired, "stopped": 0, "opted_out": refused}
+    counts["waiting"] = len(waiting)
     batch: list[MessageRow] = []
     parts = 0
-    queued = [m for m in messages if m.status == lifecycle.QUEUED and m.id not in late | opted_out]
+    held = late | opted_out | {m.id for m in waiting}
+    queued = [m for m in messages if m.status == lifecycle.QUEUED and m.id not in held]
     for index, message in enumerate(queued):
         batch.append(message)
         parts += message.parts

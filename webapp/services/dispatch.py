@@ -21,7 +21,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Retry
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import lifecycle
@@ -40,15 +40,17 @@ def chunk_job_id(chunk: list[int]) -> str:
     return f"send-{chunk[0]}-{chunk[-1]}-{len(chunk)}"
 
 
-def enqueue_sending(redis: Redis, message_ids: list[int], at: datetime | None = None) -> list[str]:
-    """Queue chunks with deterministic ids, now or at ``at`` (RQ's scheduler starts them).
-    Raises RedisError when Redis cannot take them (see ``hand_to_workers``)."""
+def enqueue_sending(redis: Redis, message_ids: list[int], at: datetime | None = None, suffix: str = "") -> list[str]:
+    """Queue chunks with deterministic ids, now or at ``at`` (RQ's scheduler starts them);
+    ``suffix`` tells apart the jobs of messages waiting for their delivery window (the running
+    job that hands them back may have their plain id). Raises RedisError when Redis cannot take
+    them (see ``hand_to_workers``)."""
     ids = sorted(message_ids)
     job_ids = []
     q = queue(redis)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        job_id = chunk_job_id(chunk)
+        job_id = chunk_job_id(chunk) + suffix
         options = dict(
             job_id=job_id,
             retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
@@ -63,14 +65,14 @@ def enqueue_sending(redis: Redis, message_ids: list[int], at: datetime | None = 
     return job_ids
 
 
-def hand_to_workers(redis: Redis, message_ids: list[int], at: datetime | None = None) -> bool:
+def hand_to_workers(redis: Redis, message_ids: list[int], at: datetime | None = None, suffix: str = "") -> bool:
     """After the commit: enqueue, or leave the messages to the sweeper when Redis cannot take
     them now. The messages are accepted either way (their credit is reserved and they will go
     out); answering an error here would make a client without an Idempotency-Key pay twice."""
     if not message_ids:
         return True
     try:
-        enqueue_sending(redis, message_ids, at=at)
+        enqueue_sending(redis, message_ids, at=at, suffix=suffix)
         return True
     except (RedisError, OSError) as exc:
         log.warning(
@@ -80,6 +82,21 @@ def hand_to_workers(redis: Redis, message_ids: list[int], at: datetime | None = 
             exc,
         )
         return False
+
+
+def hand_to_workers_when_due(
+    redis: Redis, messages: list[tuple[int, datetime | None]], at: datetime | None = None
+) -> bool:
+    """``hand_to_workers`` for messages some of which wait for their delivery window: each
+    (id, not_before) goes at its not_before, grouped by time, the others at ``at`` (now: None)."""
+    groups: dict[datetime | None, list[int]] = {}
+    for message_id, not_before in messages:
+        groups.setdefault(not_before or at, []).append(message_id)
+    handed = [
+        hand_to_workers(redis, ids, at=when, suffix=f"-w{int(when.timestamp())}" if when and when != at else "")
+        for when, ids in groups.items()
+    ]
+    return all(handed)
 
 
 def _live_ranges(redis: Redis) -> list[tuple[int, int]]:
@@ -97,7 +114,7 @@ def _live_ranges(redis: Redis) -> list[tuple[int, int]]:
         if not job_id.startswith("send-"):
             continue
         try:
-            _, first, last, _count = job_id.split("-")
+            _, first, last = job_id.split("-")[:3]  # send-<first>-<last>-<count>[-w<time>]
             ranges.append((int(first), int(last)))
         except ValueError:
             continue
@@ -126,6 +143,8 @@ def stranded(session: Session, redis: Redis, older_than: timedelta, limit: int =
             Message.status == lifecycle.QUEUED,
             Message.campaign_id.is_(None),
             Message.queued_at <= now - older_than,
+            # waiting for its delivery window is not stranded (its queued_at is then too, anyway)
+            or_(Message.not_before.is_(None), Message.not_before <= now - older_than),
             Message.validity_until > now,
             select(MessagePart.id).where(MessagePart.message_id == Message.id, MessagePart.state == "pending").exists(),
         )

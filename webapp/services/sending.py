@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import N_, lifecycle, phone, pricing
 from webapp.domain import short_links as link_rules
+from webapp.domain.delivery_windows import Window
 from webapp.domain.networks import NETWORK_LENGTH, network_of
 from webapp.domain.sms_text import analyze
 from webapp.domain.texts import Text
 from webapp.models import Account, Message, MessageEvent, MessagePart, User
 from webapp.models.types import utcnow
-from webapp.services import blocklist, ledger, sender_ids, short_links, subusers
+from webapp.services import blocklist, delivery_windows, ledger, sender_ids, short_links, subusers
 from webapp.services.bulk_rows import RowValues, insert_rows, insert_rows_returning_ids
 from webapp.services.errors import ServiceError
 from webapp.services.pricing import price_list_for
@@ -49,6 +50,7 @@ class Submission:
     callback_endpoint_id: int | None = None  # told of each message's status changes (API callback_url)
     link_base: str = ""  # PUBLIC_URL: where the #link/#stop short links live (domain/short_links.py)
     flash: bool = False  # flash SMS (message class 0: shown on the screen, not stored); priced as normal
+    window: Window | None = None  # deliver only inside it, in the recipient's time (services/delivery_windows.py)
 
 
 class TextTooLong(ServiceError):
@@ -121,6 +123,7 @@ def _message_rows(
     validity = min(max(submission.validity, timedelta(minutes=5)), MAX_VALIDITY)
     starts = max(now, submission.send_at) if submission.send_at else now
     rows, details = [], []
+    planner = delivery_windows.Planner(submission.window, starts, account.timezone) if submission.window else None
     for i, raw in enumerate(submission.to):
         row, detail = _plan(str(raw), account.default_region, parts, prices, route_table)
         row.update(
@@ -139,7 +142,12 @@ def _message_rows(
             idempotency_key=submission.idempotency_key if i == 0 else None,
             callback_endpoint_id=submission.callback_endpoint_id,
             flash=submission.flash,
+            not_before=None,
         )
+        if planner is not None and row["status"] == lifecycle.QUEUED:
+            waits = planner.not_before(row["to"])  # outside its window: due, and valid, from then
+            if waits is not None:
+                row.update(not_before=waits, queued_at=waits, validity_until=waits + validity)
         rows.append(row)
         details.append(detail)
     return rows, details
