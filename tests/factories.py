@@ -161,6 +161,7 @@ def messages(
     or refused; the account needs a price and a route for them."""
     from webapp.services import sending
 
+    submission = {"links": True, **submission}  # as Send SMS and the API: #link/#stop become short links
     return sending.accept(session, user, sending.Submission(to=list(to), text=text, sender=sender, **submission))
 
 

@@ -133,8 +133,11 @@ def test_apply_correct_resend_sign_with_numbers_versions_and_audit(app, people, 
             contracts.sign(s, user("ana"), again, settings.upload_dir, "scan.gif", BytesIO(b"GIF89a"), staff=False)
         assert "scan" in bad.value.field_errors
         contracts.sign(s, user("ana"), again, settings.upload_dir, "signed scan.pdf", BytesIO(PDF), staff=False)
-        assert again.status == "signed" and again.scan_filename == "signed_scan.pdf"
+        # the customer's file is kept for support's check: it does not sign the contract by itself
+        assert again.status == "sent" and again.scan_filename == "signed_scan.pdf"
         assert open(again.scan_path, "rb").read() == PDF
+        contracts.sign(s, user("suport"), again, settings.upload_dir, "", None, staff=True)  # support confirms it
+        assert again.status == "signed"
         s.commit()
         actions = [(e.action, e.user.username) for e in contracts.history(s, again)]
         assert actions == [
@@ -142,7 +145,8 @@ def test_apply_correct_resend_sign_with_numbers_versions_and_audit(app, people, 
             ("contract.corrections", "suport"),
             ("contract.applied", "ana"),
             ("contract.sent", "suport"),
-            ("contract.signed", "ana"),
+            ("contract.scan_uploaded", "ana"),
+            ("contract.signed", "suport"),
         ]
         assert (
             s.scalar(select(AuditEvent).where(AuditEvent.action == "contract.sent")).staff_user_id == people["suport"]

@@ -83,3 +83,14 @@ def test_with_no_route_left_the_message_waits_and_a_quiet_route_is_tried_again(c
     later = time.time() + failover.TRY_AGAIN_AFTER + 1  # nothing failed since: both tried again
     assert failover.long_down(redis, 0, now=later) == frozenset()
     assert db.session.get(Route, primary).priority == 1
+
+
+def test_a_single_failure_is_not_down_for_long(ctx):
+    _, primary, _ = ctx
+    redis = get_redis()
+    route_state.mark_down(redis, primary, "primary", "one error 9")
+    assert failover.long_down(redis, 30, now=time.time() + 60) == frozenset()  # failed once, long ago
+    down = route_state.down_routes(redis)[primary]
+    # failing again and again for 30 s: down
+    redis.hset(route_state.KEY, str(primary), __import__("json").dumps({**down, "last": down["since"] + 31}))
+    assert failover.long_down(redis, 30, now=down["since"] + 40) == {primary}

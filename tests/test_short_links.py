@@ -34,7 +34,9 @@ def ana(app, make_user):
 
 
 def send(user, to, text):
-    messages = sending.accept(db.session, user, sending.Submission(to=to, text=text, sender="1899", link_base=BASE))
+    messages = sending.accept(
+        db.session, user, sending.Submission(to=to, text=text, sender="1899", link_base=BASE, links=True)
+    )
     db.session.commit()
     return messages
 
@@ -167,3 +169,12 @@ def test_going_back_discards_the_drafts_links(app, ana):
     discard_drafts(db.session, campaign)
     db.session.commit()
     assert db.session.scalar(select(func.count(ShortLink.id))) == 0
+
+
+def test_paths_without_short_links_send_the_text_as_written(ana):
+    """SMPP customers, inbox replies and keyword answers: #stop and #link(…) are plain text there."""
+    [message] = sending.accept(
+        db.session, ana, sending.Submission(to=["0722123456"], text="Dezabonare: #stop", sender="1899")
+    )
+    db.session.commit()
+    assert message.text == "Dezabonare: #stop"

@@ -113,3 +113,14 @@ def test_counted_as_sent(text, encoding, characters, parts):
 def test_insert_texts():
     assert rules.insert_text(rules.LINK) == "#link(https://)"
     assert rules.insert_text(rules.STOP) == "#stop"
+
+
+def test_a_mark_typed_into_the_text_is_dropped_so_what_is_counted_is_what_is_sent():
+    from webapp.domain.gsm_savings import gsm_replaced
+    from webapp.domain.short_links import MARK, find
+
+    found = find("A" * 150 + MARK + " #stop")
+    assert MARK not in found.masked.replace(MARK, "", 1) and len(found.slots) == 1  # only the placeholder's
+    assert found.masked == "A" * 150 + " " + MARK
+    # a campaign replacing non-GSM characters still replaces them when the text has a link
+    assert gsm_replaced("Salut Ștefan, oferta: " + MARK) == "Salut Stefan, oferta: " + MARK

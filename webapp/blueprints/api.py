@@ -179,6 +179,7 @@ def _submission(wanted: api_schemas.SendRequest, sender: str, callback: int | No
         shared_sender=settings.shared_sender_id,
         callback_endpoint_id=callback,
         link_base=settings.public_url,
+        links=True,
         flash=wanted.flash,
         window=wanted.delivery_window,
     )

@@ -95,7 +95,7 @@ def upload_scan():
                 staff=False,
             )
         if call.ok:
-            flash(_("Thank you: your signed contract is kept, and your contract is now signed."), "success")
+            flash(_("Thank you: your signed contract is kept. We check it and mark your contract signed."), "success")
             return redirect(url_for(".index"))
     return _page(scan_form=form, status=422)
 

@@ -89,6 +89,7 @@ def _send(form: ComposeForm):
         max_parts=current_app.config["SETTINGS"].max_parts_per_message,
         shared_sender=current_app.config["SETTINGS"].shared_sender_id,
         link_base=current_app.config["SETTINGS"].public_url,
+        links=True,
         flash=bool(form.flash.data),
     )
     existing = sending.find_by_idempotency_key(db.session, current_user, submission.idempotency_key)

@@ -112,6 +112,8 @@ def mark_signed(contract_id: int):
     form = ScanForm()
     if form.validate_on_submit():
         upload = request.files.get("scan")
+        if upload is not None and not upload.filename:
+            upload = None  # no new file: confirm the scan the customer uploaded, if there is one
         with refusals(form) as call:
             contracts.sign(
                 db.session,

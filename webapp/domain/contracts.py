@@ -22,7 +22,9 @@ PENDING = {
     None: N_("Fill in your company's details and apply: we prepare the contract."),
     APPLIED: N_("Support is checking your details and the draft contract."),
     CORRECTIONS: N_("Support asked for corrections: change your details below and apply again."),
-    SENT: N_("Sign the contract we sent you and send it back, or upload the signed scan here."),
+    SENT: N_(
+        "Sign the contract we sent you and send it back, or upload the signed scan here; we check it and mark the contract signed."
+    ),
     SIGNED: N_("Nothing: your contract is signed."),
 }
 # Who may move a contract from which state (support's actions; the customer applies).
@@ -126,4 +128,5 @@ ACTION_LABELS = {
     "corrections": N_("Corrections asked"),
     "sent": N_("Sent for signing"),
     "signed": N_("Signed (scan %(file)s)"),
+    "scan_uploaded": N_("Signed scan uploaded (%(file)s), waiting for our check"),
 }

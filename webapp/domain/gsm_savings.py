@@ -21,12 +21,16 @@ from webapp.domain.sms_text import NON_GSM, Analysis, analyze
 ZERO = Decimal("0.0000")
 
 
+LINK_MARK = "\ue000"  # domain/short_links.MARK
+
+
 def gsm_replaced(text: str) -> str:
     """The text a campaign that replaces non-GSM characters sends: ``gsm_safe(text)`` when that
     is all GSM-7, else ``text`` as written (a message that stays UCS-2 anyway, as one with a
     Cyrillic name, keeps its ă and ș: replacing them would save nothing)."""
     safe = gsm_safe(text)
-    return safe if NON_GSM.search(safe) is None else text
+    # a short link's mark (domain/short_links.py) becomes a plain web address: not a non-GSM character
+    return safe if NON_GSM.search(safe.replace(LINK_MARK, "")) is None else text
 
 
 def compare(text: str, analysis: Analysis | None = None) -> tuple[str, Analysis]:

@@ -95,7 +95,10 @@ def _closing(text: str, start: int) -> int:
 
 
 def find(text: str) -> Found:
-    """The placeholders of a text, in order; a bad link is named in ``errors`` and left as written."""
+    """The placeholders of a text, in order; a bad link is named in ``errors`` and left as written.
+    A mark typed into the text itself (a private-use character no phone shows) is dropped: only
+    placeholders make marks, so what is counted is what is sent."""
+    text = without_marks(text)
     out: list[str] = []
     slots: list[Slot] = []
     errors: list[BadLink] = []
@@ -123,6 +126,11 @@ def find(text: str) -> Found:
         pos = end + 1
     out.append(text[pos:])
     return Found("".join(out), tuple(slots), tuple(errors))
+
+
+def without_marks(text: str) -> str:
+    """The text with no mark in it (a personalised value must not bring one)."""
+    return text.replace(MARK, "") if MARK in text else text
 
 
 def base_url(public_url: str) -> str:

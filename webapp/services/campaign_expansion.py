@@ -262,7 +262,7 @@ class _Expansion:
         if source.text is not None and source.text.strip():
             own = link_rules.find(source.text.strip())
             return own.masked, 0, False, own.slots
-        text, empty = self.template.render(source.values)
+        text, empty = self.template.render(_without_marks(source.values))
         if self.campaign.gsm_safe:
             replaced = gsm_replaced(text)
             return replaced, empty, replaced != text, self.links.slots
@@ -404,3 +404,10 @@ class _Expansion:
 
 class Abandoned(Exception):
     """The campaign left the preparing state while it was being expanded: drop the work."""
+
+
+def _without_marks(values: dict[str, str] | list[str]) -> dict[str, str] | list[str]:
+    """A row's values with no short-link mark in them (a cell must not add or shift links)."""
+    if isinstance(values, dict):
+        return {k: link_rules.without_marks(v) if isinstance(v, str) else v for k, v in values.items()}
+    return [link_rules.without_marks(v) if isinstance(v, str) else v for v in values]

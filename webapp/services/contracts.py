@@ -247,10 +247,26 @@ def sign(
     *,
     staff: bool,
 ) -> Contract:
-    """The signed scan (PDF, JPEG or PNG, at most 10 MB) marks a sent contract signed."""
+    """The signed scan (PDF, JPEG or PNG, at most 10 MB) of a sent contract. Support's marks it
+    signed (support may also confirm a scan the customer uploaded, with no new file); the
+    customer's is kept for support to check: a file alone does not sign a contract (it would
+    unlock own sender IDs where the operator requires a signed contract)."""
     if contract.status not in rules.CAN_SIGN:
         raise ServiceError(N_("The signed contract can be uploaded once the contract is sent for signing."))
+    if staff and stream is None and contract.scan_path:  # the customer's scan, confirmed
+        _move(session, contract, rules.CAN_SIGN, status=rules.SIGNED, signed_at=utcnow())
+        _audit(session, actor, actor, contract, "signed", file=contract.scan_filename)
+        return contract
     path = keep_scan(upload_dir, contract.account_id, filename, stream)
+    if not staff:
+        old = contract.scan_path
+        contract.scan_path, contract.scan_filename = str(path), proof_name(filename)
+        contract.scan_uploaded_at = utcnow()
+        session.flush()
+        if old:
+            Path(old).unlink(missing_ok=True)
+        _audit(session, None, actor, contract, "scan_uploaded", file=contract.scan_filename)
+        return contract
     try:
         _move(
             session,

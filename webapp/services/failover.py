@@ -14,8 +14,8 @@ import time
 from collections import defaultdict
 
 from redis import Redis
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session, aliased
 
 from webapp.domain.routing import next_route
 from webapp.models import Message, MessageEvent, MessagePart
@@ -28,14 +28,16 @@ TRY_AGAIN_AFTER = 300.0  # seconds since a route last failed: its messages try i
 
 
 def long_down(redis: Redis, after_seconds: float, now: float | None = None) -> frozenset[int]:
-    """The routes down for at least ``after_seconds`` (as the sending workers last found them),
+    """The routes failing for at least ``after_seconds`` (as the sending workers last found them),
     and not quiet since: a route that has not failed for ``TRY_AGAIN_AFTER`` seconds (nothing
     was sent through it) is tried again, and becomes up when that works."""
     now = time.time() if now is None else now
     return frozenset(
         rid
         for rid, down in route_state.down_routes(redis).items()
-        if now - down["since"] >= after_seconds and now - down.get("last", down["since"]) < TRY_AGAIN_AFTER
+        # failing for that long (a single failure is not "down"), and not quiet since
+        if down.get("last", down["since"]) - down["since"] >= after_seconds
+        and now - down.get("last", down["since"]) < TRY_AGAIN_AFTER
     )
 
 
@@ -73,13 +75,27 @@ def leave_down_routes(session: Session, message_ids: list[int], redis: Redis, af
             moves[(leaving, to)].append(message_id)
     moved, now = 0, utcnow()
     for (leaving, to), ids in moves.items():
-        # conditional, like the claim: a part a worker claimed meanwhile is not moved
-        session.execute(
-            update(MessagePart)
-            .where(MessagePart.message_id.in_(ids), MessagePart.state == "pending", MessagePart.route_id == leaving)
-            .values(route_id=to)
-            .execution_options(synchronize_session=False)
+        # conditional, like the claim: a message any part of which a worker claimed meanwhile is
+        # not moved (none of its parts), and only what moved is written as moved
+        other = aliased(MessagePart)
+        ids = sorted(
+            set(
+                session.scalars(
+                    update(MessagePart)
+                    .where(
+                        MessagePart.message_id.in_(ids),
+                        MessagePart.state == "pending",
+                        MessagePart.route_id == leaving,
+                        ~exists().where(other.message_id == MessagePart.message_id, other.state != "pending"),
+                    )
+                    .values(route_id=to)
+                    .returning(MessagePart.message_id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
         )
+        if not ids:
+            continue
         session.execute(
             update(Message).where(Message.id.in_(ids)).values(route_id=to).execution_options(synchronize_session=False)
         )

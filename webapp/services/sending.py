@@ -49,6 +49,9 @@ class Submission:
     shared_sender: str = DEFAULT_SHARED_SENDER  # the SHARED_SENDER_ID setting: everyone may use it
     callback_endpoint_id: int | None = None  # told of each message's status changes (API callback_url)
     link_base: str = ""  # PUBLIC_URL: where the #link/#stop short links live (domain/short_links.py)
+    # #link(…)/#stop become short links (Send SMS, the API); elsewhere (SMPP, inbox replies,
+    # keyword answers) the text goes as written
+    links: bool = False
     flash: bool = False  # flash SMS (message class 0: shown on the screen, not stored); priced as normal
     window: Window | None = None  # deliver only inside it, in the recipient's time (services/delivery_windows.py)
 
@@ -81,7 +84,11 @@ def accept(session: Session, actor: User, submission: Submission) -> list[Messag
         raise ServiceError(NO_TEXT, {"text": [NO_TEXT]})
     if not submission.to:
         raise ServiceError(NO_NUMBER, {"to": [NO_NUMBER]})
-    found = short_links.checked(submission.text)  # a bad #link(…) is refused, named
+    found = (  # a bad #link(…) is refused, named
+        short_links.checked(submission.text)
+        if submission.links
+        else link_rules.Found(link_rules.without_marks(submission.text), ())
+    )
     analysis = analyze(link_rules.counted(found.masked, submission.link_base))  # as long as it is sent
     check_length(analysis.parts, submission.max_parts)
     check_sender(session, actor, submission.sender, submission.shared_sender)
