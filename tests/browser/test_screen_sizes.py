@@ -295,8 +295,16 @@ MENUS = {
         "All reports",
         "Account",
     ],
-    "support": ["Staff console", "Payments", "Sender IDs", "Unmatched receipts", "Account"],
-    "admin": ["Staff console", "Payments", "Sender IDs", "Unmatched receipts", "Operator console", "Account"],
+    "support": ["Staff console", "Payments", "Sender IDs", "Contracts", "Unmatched receipts", "Account"],
+    "admin": [
+        "Staff console",
+        "Payments",
+        "Sender IDs",
+        "Contracts",
+        "Unmatched receipts",
+        "Operator console",
+        "Account",
+    ],
 }
 
 

@@ -254,7 +254,7 @@ READINGS = [
         0,
         None,
         None,
-        ("9" * 80, "UNDELIV", "E" * 16),
+        ("9" * 80, "UNDELIV", "E" * 30),  # an error code kept up to 40 characters (0031)
         "id:" + "9" * 100 + " stat:UNDELIV err:" + "E" * 30,
         id="too-long",
     ),
