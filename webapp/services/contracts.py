@@ -6,7 +6,6 @@ the audit log. A subuser follows its parent account's contract. Operations flush
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,10 +22,10 @@ from webapp.services import audit
 from webapp.services.dml import rowcount
 from webapp.services.errors import ServiceError
 from webapp.services.invoices import next_number
-from webapp.services.uploads import PROOF_SIGNATURES, PROOF_TYPES, proof_name
+from webapp.services.uploads import PROOF_MAX_BYTES, PROOF_TYPES, keep_document, proof_name
 
 SERIES = "CTR"  # the contracts' own gap-free series (kept in invoice_series beside the invoices')
-SCAN_MAX_BYTES = 10 * 1024 * 1024
+SCAN_MAX_BYTES = PROOF_MAX_BYTES  # uploads.keep_document's limit
 NOT_YET_SIGNED = N_(
     "Your own sender IDs can be used once your company's contract is signed (Account → Contract). "
     "Until then, send with the shared sender ID."
@@ -286,21 +285,16 @@ def sign(
 
 
 def keep_scan(upload_dir: str, account_id: int, filename: str, stream: IO[bytes] | None) -> Path:
-    suffix = Path(filename or "").suffix.lower()
-    if not filename or stream is None:
-        raise ServiceError(N_("Choose a file to upload."), {"scan": [N_("Choose a file to upload.")]})
-    data = stream.read(SCAN_MAX_BYTES + 1)
-    if suffix not in PROOF_SIGNATURES or not data.startswith(PROOF_SIGNATURES[suffix]):
-        message = N_("Upload the signed contract as a PDF, JPEG or PNG file.")
-        raise ServiceError(message, {"scan": [message]})
-    if len(data) > SCAN_MAX_BYTES:
-        message = N_("The file is larger than 10 MB.")
-        raise ServiceError(message, {"scan": [message]})
-    folder = Path(upload_dir) / str(account_id) / "contracts"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}{suffix}"
-    path.write_bytes(data)
-    return path
+    """The signed contract's scan (uploads.keep_document: PDF, JPEG or PNG, at most 10 MB)."""
+    return keep_document(
+        upload_dir,
+        account_id,
+        filename,
+        stream,
+        field="scan",
+        folder="contracts",
+        wrong_type=N_("Upload the signed contract as a PDF, JPEG or PNG file."),
+    )
 
 
 def scan_type(contract: Contract) -> str:

@@ -60,6 +60,19 @@ class PartSeen:
     changed: bool = False
 
 
+# The columns of a PartSeen, in its order (``PartSeen(*row)``).
+PART_SEEN = (
+    MessagePart.id,
+    MessagePart.message_id,
+    MessagePart.seq,
+    MessagePart.upstream_id,
+    MessagePart.status,
+    MessagePart.submitted_at,
+    MessagePart.error_code,
+    MessagePart.receipt_at,
+)
+
+
 @dataclass
 class _Found:
     part: PartSeen
@@ -82,17 +95,7 @@ def _parts_by_receipt_id(
         ids = {c for _, candidates in chunk for c in candidates}
         by_id: dict[str | None, list[tuple[PartSeen, str]]] = defaultdict(list)
         for row in session.execute(
-            select(
-                MessagePart.id,
-                MessagePart.message_id,
-                MessagePart.seq,
-                MessagePart.upstream_id,
-                MessagePart.status,
-                MessagePart.submitted_at,
-                MessagePart.error_code,
-                MessagePart.receipt_at,
-                Message.to,
-            )
+            select(*PART_SEEN, Message.to)
             .join(Message, Message.id == MessagePart.message_id)
             .where(
                 MessagePart.route_id == route_id, MessagePart.upstream_id.in_(ids), MessagePart.submitted_at >= since

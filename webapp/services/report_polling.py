@@ -37,7 +37,7 @@ from webapp.domain.smpp_pdu import safe_text
 from webapp.models import MessagePart, PendingReceipt, ReportPoll
 from webapp.models.types import utcnow
 from webapp.services.bulk_rows import insert_rows, update_rows
-from webapp.services.receipts import PartSeen, take_receipt, write_receipts
+from webapp.services.receipts import PART_SEEN, PartSeen, take_receipt, write_receipts
 from webapp.services.settlement import conclude
 from webapp.services.throttle import RouteThrottle
 
@@ -145,16 +145,7 @@ def settle(session: Session, route_id: int, finals: dict[int, Receipt], now: dat
         parts += [
             PartSeen(*row)
             for row in session.execute(
-                select(
-                    MessagePart.id,
-                    MessagePart.message_id,
-                    MessagePart.seq,
-                    MessagePart.upstream_id,
-                    MessagePart.status,
-                    MessagePart.submitted_at,
-                    MessagePart.error_code,
-                    MessagePart.receipt_at,
-                ).where(
+                select(*PART_SEEN).where(
                     MessagePart.message_id.in_(ids),
                     MessagePart.route_id == route_id,
                     MessagePart.state == "submitted",

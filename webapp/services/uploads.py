@@ -50,21 +50,44 @@ def proof_name(filename: str) -> str:
     return f"{stem}{suffix}"
 
 
-def keep_proof(upload_dir: str, account_id: int, filename: str, stream: IO[bytes] | None) -> Path:
-    """A proof of bank transfer: a PDF, JPG or PNG of at most 10 MB, checked by its first bytes.
-    ``stream`` is None only when no file was sent (and then ``filename`` is empty too)."""
+def keep_document(
+    upload_dir: str,
+    account_id: int,
+    filename: str,
+    stream: IO[bytes] | None,
+    *,
+    field: str,
+    folder: str,
+    wrong_type: str,
+) -> Path:
+    """A customer's document (a PDF, JPG or PNG of at most 10 MB, checked by its first bytes),
+    kept under ``<upload_dir>/<account>/<folder>/`` with a random name. Refusals name ``field``
+    (``wrong_type``: the message for another kind of file). ``stream`` is None only when no file
+    was sent (and then ``filename`` is empty too)."""
     suffix = Path(filename or "").suffix.lower()
     if not filename or stream is None:
-        raise ServiceError(N_("Choose a file to upload."), {"proof": [N_("Choose a file to upload.")]})
+        raise ServiceError(N_("Choose a file to upload."), {field: [N_("Choose a file to upload.")]})
     data = stream.read(PROOF_MAX_BYTES + 1)
     if suffix not in PROOF_SIGNATURES or not data.startswith(PROOF_SIGNATURES[suffix]):
-        message = N_("Upload the proof as a PDF, JPG or PNG file.")
-        raise ServiceError(message, {"proof": [message]})
+        raise ServiceError(wrong_type, {field: [wrong_type]})
     if len(data) > PROOF_MAX_BYTES:
         message = N_("The file is larger than 10 MB.")
-        raise ServiceError(message, {"proof": [message]})
-    folder = Path(upload_dir) / str(account_id) / "proofs"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}{suffix}"
+        raise ServiceError(message, {field: [message]})
+    path = Path(upload_dir) / str(account_id) / folder
+    path.mkdir(parents=True, exist_ok=True)
+    path = path / f"{uuid.uuid4().hex}{suffix}"
     path.write_bytes(data)
     return path
+
+
+def keep_proof(upload_dir: str, account_id: int, filename: str, stream: IO[bytes] | None) -> Path:
+    """A proof of bank transfer (see ``keep_document``)."""
+    return keep_document(
+        upload_dir,
+        account_id,
+        filename,
+        stream,
+        field="proof",
+        folder="proofs",
+        wrong_type=N_("Upload the proof as a PDF, JPG or PNG file."),
+    )
